@@ -1,0 +1,119 @@
+// One configuration object, read from environment variables and validated with zod.
+// Defaults are the embedded mode: SQLite files under the data directory, a Temporal dev server
+// started for us. Setting EVENTSTORE_CONNECTION_STRING / TEMPORAL_ADDRESS switches to scale-out.
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const optionalString = z
+  .string()
+  .trim()
+  .transform((s) => (s === '' ? undefined : s))
+  .optional();
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Every variable the engine reads, with what it expects and its default. */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  GRANTS_DATA_DIR: z.string().min(1).default('.data'),
+  GRANTS_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  GRANTS_HTTP_PORT: port.default(3000),
+  GRANTS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  GRANTS_LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
+  GRANTS_JWT_SECRET: optionalString,
+  GRANTS_JWKS_URL: z.url().optional(),
+  EVENTSTORE_CONNECTION_STRING: optionalString,
+  EVENTSTORE_SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL', 'EXTRA']).default('FULL'),
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('grants'),
+  TEMPORAL_DEV_SERVER_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_CLI: optionalString,
+  TEMPORAL_TEST_SERVER: optionalString,
+  GRANTS_WORKER_STICKY_CACHE_SIZE: z.coerce.number().int().min(0).default(2000),
+  GRANTS_START_WORKER: bool.default(true),
+  GRANTS_START_PROJECTOR: bool.default(true),
+  GRANTS_START_HTTP: bool.default(true),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface Config {
+  env: RawConfig['NODE_ENV'];
+  dataDir: string;
+  http: { host: string; port: number };
+  log: { level: RawConfig['GRANTS_LOG_LEVEL']; format: 'pretty' | 'json' };
+  auth: { jwtSecret: string | undefined; jwksUrl: string | undefined };
+  eventStore:
+    | { kind: 'sqlite'; file: string; synchronous: RawConfig['EVENTSTORE_SQLITE_SYNCHRONOUS'] }
+    | { kind: 'eventstoredb'; connectionString: string };
+  readModels: { file: string };
+  temporal: {
+    /** Undefined → the embedded dev server is started on devServerPort. */
+    address: string | undefined;
+    namespace: string;
+    taskQueue: string;
+    devServerPort: number;
+    uiPort: number;
+    devServerDbFile: string;
+    cliPath: string | undefined;
+    testServerPath: string | undefined;
+    stickyCacheSize: number;
+  };
+  start: { worker: boolean; projector: boolean; http: boolean };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; expected: string; received: string | undefined }[]) {
+    super(
+      'Configuration invalide :\n' +
+        problems
+          .map((p) => `  - ${p.variable}${p.received === undefined ? '' : `=${p.received}`} : ${p.expected}`)
+          .join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const variable = String(issue.path[0] ?? '?');
+        return { variable, expected: issue.message, received: env[variable] };
+      }),
+    );
+  }
+  const c = parsed.data;
+  const dataDir = resolve(c.GRANTS_DATA_DIR);
+  return {
+    env: c.NODE_ENV,
+    dataDir,
+    http: { host: c.GRANTS_HTTP_HOST, port: c.GRANTS_HTTP_PORT },
+    log: {
+      level: c.GRANTS_LOG_LEVEL,
+      format: c.GRANTS_LOG_FORMAT ?? (c.NODE_ENV === 'production' || !process.stdout.isTTY ? 'json' : 'pretty'),
+    },
+    auth: { jwtSecret: c.GRANTS_JWT_SECRET, jwksUrl: c.GRANTS_JWKS_URL },
+    eventStore: c.EVENTSTORE_CONNECTION_STRING
+      ? { kind: 'eventstoredb', connectionString: c.EVENTSTORE_CONNECTION_STRING }
+      : { kind: 'sqlite', file: resolve(dataDir, 'events.sqlite'), synchronous: c.EVENTSTORE_SQLITE_SYNCHRONOUS },
+    readModels: { file: resolve(dataDir, 'read-models.sqlite') },
+    temporal: {
+      address: c.TEMPORAL_ADDRESS,
+      namespace: c.TEMPORAL_NAMESPACE,
+      taskQueue: c.TEMPORAL_TASK_QUEUE,
+      devServerPort: c.TEMPORAL_DEV_SERVER_PORT,
+      uiPort: c.TEMPORAL_UI_PORT,
+      devServerDbFile: resolve(dataDir, 'temporal.sqlite'),
+      cliPath: c.TEMPORAL_CLI,
+      testServerPath: c.TEMPORAL_TEST_SERVER,
+      stickyCacheSize: c.GRANTS_WORKER_STICKY_CACHE_SIZE,
+    },
+    start: { worker: c.GRANTS_START_WORKER, projector: c.GRANTS_START_PROJECTOR, http: c.GRANTS_START_HTTP },
+  };
+}

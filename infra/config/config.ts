@@ -79,7 +79,8 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+  // Messages in French: the person reading them runs the engine for a French agglomeration.
+  const parsed = configSchema.safeParse(env, { error: z.locales.fr().localeError });
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {

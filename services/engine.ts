@@ -1,0 +1,121 @@
+// Composition root: starts every part of the engine from one configuration, in dependency
+// order, and stops them in reverse. Used by `grants start` and by end-to-end tests.
+import { Connection, Client } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import express from 'express';
+import type { Config } from '../infra/config/config';
+import type { EventStore } from '../infra/eventstore/port';
+import { createEventStore } from '../infra/eventstore';
+import type { Logger } from '../infra/logging/logger';
+import { temporalBinaries } from '../infra/temporal/binaries';
+import { startDevServer } from '../infra/temporal/devServer';
+import { createGrantsWorker } from '../workflows/worker';
+import { healthRouter } from './http/health';
+import { listen } from './http/server';
+
+export interface Engine {
+  apiUrl: string | undefined;
+  temporalAddress: string;
+  temporalUiUrl: string | undefined;
+  eventStore: EventStore;
+  client: Client;
+  stop(): Promise<void>;
+}
+
+export async function startEngine(config: Config, logger: Logger): Promise<Engine> {
+  const stoppers: { name: string; stop: () => Promise<void> }[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const { name, stop } of stoppers.reverse()) {
+      try {
+        await stop();
+        logger.info(`${name} arrêté`);
+      } catch (error) {
+        logger.error({ err: error }, `arrêt de ${name} en erreur`);
+      }
+    }
+  };
+
+  try {
+    let temporalAddress = config.temporal.address;
+    let temporalUiUrl: string | undefined;
+    if (temporalAddress === undefined) {
+      const devServer = await startDevServer({
+        cliPath: temporalBinaries({ cliPath: config.temporal.cliPath }).cli,
+        dbFile: config.temporal.devServerDbFile,
+        port: config.temporal.devServerPort,
+        uiPort: config.temporal.uiPort,
+        namespace: config.temporal.namespace,
+        logger,
+      });
+      stoppers.push({ name: 'serveur Temporal', stop: devServer.stop });
+      temporalAddress = devServer.address;
+      temporalUiUrl = devServer.uiUrl;
+    }
+
+    const eventStore = await createEventStore(config.eventStore);
+    stoppers.push({ name: 'magasin d’événements', stop: () => eventStore.close() });
+
+    const connection = await Connection.connect({ address: temporalAddress });
+    stoppers.push({ name: 'client Temporal', stop: () => connection.close() });
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+
+    let worker: Worker | undefined;
+    if (config.start.worker) {
+      const workerConnection = await NativeConnection.connect({ address: temporalAddress });
+      stoppers.push({ name: 'connexion du worker', stop: () => workerConnection.close() });
+      worker = await createGrantsWorker({
+        connection: workerConnection,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        stickyCacheSize: config.temporal.stickyCacheSize,
+        activities: {},
+        logger,
+        preferPrebuiltBundle: config.env === 'production',
+      });
+      const running = worker.run();
+      stoppers.push({
+        name: 'worker Temporal',
+        stop: async () => {
+          worker?.shutdown();
+          await running;
+        },
+      });
+    }
+
+    let apiUrl: string | undefined;
+    if (config.start.http) {
+      const app = express();
+      app.disable('x-powered-by');
+      app.use(
+        healthRouter([
+          {
+            name: 'temporal',
+            check: async () => {
+              await connection.healthService.check({});
+              return { address: temporalAddress, namespace: config.temporal.namespace };
+            },
+          },
+          {
+            name: 'eventStore',
+            check: async () => ({ kind: config.eventStore.kind, head: String(await eventStore.headPosition()) }),
+          },
+          {
+            name: 'worker',
+            check: () =>
+              worker === undefined || worker.getState() === 'RUNNING'
+                ? Promise.resolve({ state: worker?.getState() ?? 'non démarré ici', taskQueue: config.temporal.taskQueue })
+                : Promise.reject(new Error(`worker ${worker.getState()}`)),
+          },
+        ]),
+      );
+      const http = await listen(app, config.http.host, config.http.port);
+      stoppers.push({ name: 'API HTTP', stop: http.close });
+      apiUrl = http.url;
+    }
+
+    return { apiUrl, temporalAddress, temporalUiUrl, eventStore, client, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

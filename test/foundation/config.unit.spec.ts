@@ -1,0 +1,46 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../infra/config/config';
+
+const cli = new URL('../../scripts/grants.mjs', import.meta.url).pathname;
+
+describe('configuration', () => {
+  it('defaults to the embedded mode: SQLite event store under the data directory, dev server', () => {
+    const config = loadConfig({ GRANTS_DATA_DIR: '/srv/grants' });
+    expect(config.eventStore).toEqual({ kind: 'sqlite', file: '/srv/grants/events.sqlite', synchronous: 'FULL' });
+    expect(config.temporal.address).toBeUndefined();
+    expect(config.temporal.devServerDbFile).toBe('/srv/grants/temporal.sqlite');
+    expect(config.http.port).toBe(3000);
+  });
+
+  it('switches to EventStoreDB and a Temporal cluster when their addresses are given', () => {
+    const config = loadConfig({
+      EVENTSTORE_CONNECTION_STRING: 'esdb://eventstore:2113?tls=false',
+      TEMPORAL_ADDRESS: 'temporal:7233',
+    });
+    expect(config.eventStore).toEqual({ kind: 'eventstoredb', connectionString: 'esdb://eventstore:2113?tls=false' });
+    expect(config.temporal.address).toBe('temporal:7233');
+  });
+
+  it('names every bad variable and what it expects', () => {
+    const attempt = () => loadConfig({ GRANTS_HTTP_PORT: 'quatre-vingt', EVENTSTORE_SQLITE_SYNCHRONOUS: 'OFF' });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const problems = (error as ConfigError).problems.map((p) => p.variable).sort();
+      expect(problems).toEqual(['EVENTSTORE_SQLITE_SYNCHRONOUS', 'GRANTS_HTTP_PORT']);
+    }
+  });
+
+  it('makes `grants start` exit 2 with a message naming the variable, before starting anything', () => {
+    const result = spawnSync(process.execPath, [cli, 'start'], {
+      env: { ...process.env, GRANTS_HTTP_PORT: '99999' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('GRANTS_HTTP_PORT=99999');
+    expect(result.stderr).toContain('Configuration invalide');
+  });
+});

@@ -1,0 +1,2 @@
+// Every workflow the worker registers. Workflow files import domain code only (lint enforces it).
+export {};

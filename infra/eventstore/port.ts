@@ -5,7 +5,7 @@ import type { z } from 'zod';
 /** What the writer expects of the stream before its append (EventStoreDB's four expectations). */
 export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | bigint;
 
-/** Who did it, as recorded in every event's metadata. */
+/** Who did it, as recorded in every event's metadata. `id` is an opaque identifier, never a name or email. */
 export interface Actor {
   id: string;
   role: string;
@@ -24,12 +24,13 @@ export interface EventMetadataInput {
 }
 
 export interface EventMetadata extends EventMetadataInput {
-  /** Record time: when the store committed it (ISO 8601). */
+  /** Record time: when the store committed it (ISO 8601, UTC). */
   recordedAt: string;
+  /** Version of the event's schema the data was written under (before any upcasting on read). */
   schemaVersion: number;
   /** SHA-256 (hex) of the previous event in the same stream, or null for the first. */
   previousHash: string | null;
-  /** SHA-256 (hex) over the canonical encoding of type, data, metadata (less hash) and previousHash. */
+  /** SHA-256 (hex) over the canonical encoding described in hash.ts. */
   hash: string;
 }
 
@@ -45,9 +46,12 @@ export interface RecordedEvent<T extends string = string, D = unknown> {
   id: string;
   stream: string;
   type: T;
+  /** Validated and upcast to the current schema version, unless read with `raw: true`. */
   data: D;
   metadata: EventMetadata;
+  /** 0-based position of the event in its stream. */
   revision: bigint;
+  /** Position in the global order ($all); strictly increasing, not necessarily contiguous. */
   position: bigint;
 }
 
@@ -59,52 +63,75 @@ export interface AppendResult {
 }
 
 export interface ReadStreamOptions {
-  /** 'start' | 'end' or an exact revision. */
+  /** 'start' | 'end' or an exact revision (inclusive). Default: 'start' forwards, 'end' backwards. */
   from?: 'start' | 'end' | bigint;
   direction?: 'forwards' | 'backwards';
   maxCount?: number;
+  /** Data as stored: no validation, no upcasting (audit and integrity checks). */
+  raw?: boolean;
 }
 
 export interface EventFilter {
+  /** Keep events whose stream name starts with one of these. */
   streamPrefixes?: string[];
+  /** Keep events of exactly these types. Both filters given → both must hold. */
   eventTypes?: string[];
 }
 
 export interface ReadAllOptions {
-  /** Read events strictly after this position; 'start' or undefined = from the beginning. */
+  /** Forwards: read events strictly after this position; 'start' or undefined = from the beginning. */
   after?: 'start' | bigint;
+  /** Backwards: read events strictly before this position; undefined = from the head. */
+  before?: bigint;
   filter?: EventFilter;
   maxCount?: number;
   direction?: 'forwards' | 'backwards';
+  /** Data as stored: no validation, no upcasting (audit and integrity checks). */
+  raw?: boolean;
 }
 
-/** What a subscription yields: events, and one signal when it has caught up with the head. */
+/**
+ * What a subscription yields: events, and a signal each time it has caught up with the head.
+ * `position` of caughtUp is a safe checkpoint: every matching event at or below it has been yielded,
+ * even when the filter hid the events just before it.
+ */
 export type SubscriptionItem = { kind: 'event'; event: RecordedEvent } | { kind: 'caughtUp'; position: bigint };
 
+/** Iterate it once. close() ends the iteration cleanly (the pending or next `next()` returns done). */
 export interface Subscription extends AsyncIterable<SubscriptionItem> {
   close(): Promise<void>;
 }
 
 export interface SubscribeOptions {
+  /** Deliver events strictly after this checkpoint; 'start' or undefined = from the beginning. */
   after?: 'start' | bigint;
   filter?: EventFilter;
 }
 
+/** Turns data stored at version v into version v + 1. Pure; throws on data it cannot convert. */
+export type Upcaster = (data: unknown) => unknown;
+
 /** A typed event: a zod schema, its current version, and upcasters from older versions. */
 export interface EventDefinition<T extends string = string, S extends z.ZodType = z.ZodType> {
   type: T;
+  /** Current version, 1 or more. New events are written at this version. */
   version: number;
+  /** Schema of the current version. It must not transform: its output must parse to itself. */
   schema: S;
-  /** upcasters[v] turns data stored at version v into version v + 1. */
-  upcasters?: Record<number, (data: unknown) => unknown>;
+  /** upcasters[v] turns data stored at version v into version v + 1; one for each v below `version`. */
+  upcasters?: Record<number, Upcaster>;
 }
 
 export interface EventStore {
+  readonly kind: 'sqlite' | 'eventstoredb';
+  /** All events are written or none. Throws WrongExpectedVersionError, EventValidationError, ... (errors.ts). */
   append(stream: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
+  /** Events of one stream; [] when the stream does not exist. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /** The global order, streamed page by page (never the whole log in memory). */
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
   subscribeToAll(options?: SubscribeOptions): Subscription;
-  /** Position of the last event in the store (0n when empty... see adapter docs), for lag. */
+  /** Position of the last event in the store (0n when the SQLite store is empty), for lag. */
   headPosition(): Promise<bigint>;
   close(): Promise<void>;
 }

@@ -9,7 +9,9 @@ const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}
 const banned = (names, message) => names.map((name) => ({ name, message }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.tools/', '.data/', '.build/', 'test/artifacts/', 'services/console/static/'] },
+  {
+    ignores: ['node_modules/', '.tools/', '.data/', '.build/', 'test/artifacts/', 'services/console/static/'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -27,7 +29,10 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: 'readonly', console: 'readonly', URL: 'readonly' },
+    },
   },
   {
     // domain/: nothing but domain code, zod and ulid.
@@ -53,7 +58,10 @@ export default tseslint.config(
         { name: 'process', message: 'domain/ is pure.' },
         { name: 'setTimeout', message: 'domain/ is pure.' },
       ],
-      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'domain/ is pure.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'domain/ is pure.' },
+      ],
     },
   },
   {
@@ -64,7 +72,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { regex: '(^|/)(workflows|services)(/|$)', message: 'infra/ sits below workflows/ and services/.' },
+            {
+              regex: '(^|/)(workflows|services)(/|$)',
+              message: 'infra/ sits below workflows/ and services/.',
+            },
           ],
         },
       ],
@@ -79,7 +90,11 @@ export default tseslint.config(
         {
           paths: banned(nodeBuiltins, 'Workflow code is deterministic: no node builtins.'),
           patterns: [
-            { regex: '(^|/)(infra|services)(/|$)', message: 'Workflows import domain code only (activities are type-only).', allowTypeImports: true },
+            {
+              regex: '(^|/)(infra|services)(/|$)',
+              message: 'Workflows import domain code only (activities are type-only).',
+              allowTypeImports: true,
+            },
             { regex: '^(pino|better-sqlite3|express|@eventstore/)', message: 'Not in the workflow sandbox.' },
           ],
         },

@@ -8,4 +8,6 @@ import { prebuiltBundlePath, workflowsPath } from '../workflows/worker';
 const { code } = await bundleWorkflowCode({ workflowsPath });
 mkdirSync(dirname(prebuiltBundlePath), { recursive: true });
 writeFileSync(prebuiltBundlePath, code);
-process.stdout.write(`Bundle des workflows écrit : ${prebuiltBundlePath} (${Math.round(code.length / 1024)} Kio)\n`);
+process.stdout.write(
+  `Bundle des workflows écrit : ${prebuiltBundlePath} (${Math.round(code.length / 1024)} Kio)\n`,
+);

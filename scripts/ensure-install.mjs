@@ -13,4 +13,7 @@ if (stale) {
   process.stdout.write('Installation des dépendances npm (npm ci) …\n');
   execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
 }
-execFileSync(process.execPath, [join(root, 'scripts', 'install-temporal.mjs')], { cwd: root, stdio: 'inherit' });
+execFileSync(process.execPath, [join(root, 'scripts', 'install-temporal.mjs')], {
+  cwd: root,
+  stdio: 'inherit',
+});

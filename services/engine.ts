@@ -47,7 +47,7 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
         namespace: config.temporal.namespace,
         logger,
       });
-      stoppers.push({ name: 'serveur Temporal', stop: devServer.stop });
+      stoppers.push({ name: 'serveur Temporal', stop: () => devServer.stop() });
       temporalAddress = devServer.address;
       temporalUiUrl = devServer.uiUrl;
     }
@@ -97,19 +97,25 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
           },
           {
             name: 'eventStore',
-            check: async () => ({ kind: config.eventStore.kind, head: String(await eventStore.headPosition()) }),
+            check: async () => ({
+              kind: config.eventStore.kind,
+              head: String(await eventStore.headPosition()),
+            }),
           },
           {
             name: 'worker',
             check: () =>
               worker === undefined || worker.getState() === 'RUNNING'
-                ? Promise.resolve({ state: worker?.getState() ?? 'non démarré ici', taskQueue: config.temporal.taskQueue })
+                ? Promise.resolve({
+                    state: worker?.getState() ?? 'non démarré ici',
+                    taskQueue: config.temporal.taskQueue,
+                  })
                 : Promise.reject(new Error(`worker ${worker.getState()}`)),
           },
         ]),
       );
       const http = await listen(app, config.http.host, config.http.port);
-      stoppers.push({ name: 'API HTTP', stop: http.close });
+      stoppers.push({ name: 'API HTTP', stop: () => http.close() });
       apiUrl = http.url;
     }
 

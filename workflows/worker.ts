@@ -2,7 +2,7 @@
 // task queue. Production start-up loads a prebuilt workflow bundle (no webpack at boot);
 // development bundles workflows/index.ts on the fly.
 import { existsSync } from 'node:fs';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from '../infra/logging/logger';
 
 export const workflowsPath = new URL('./index.ts', import.meta.url).pathname;

@@ -97,12 +97,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     http: { host: c.GRANTS_HTTP_HOST, port: c.GRANTS_HTTP_PORT },
     log: {
       level: c.GRANTS_LOG_LEVEL,
-      format: c.GRANTS_LOG_FORMAT ?? (c.NODE_ENV === 'production' || !process.stdout.isTTY ? 'json' : 'pretty'),
+      format:
+        c.GRANTS_LOG_FORMAT ?? (c.NODE_ENV === 'production' || !process.stdout.isTTY ? 'json' : 'pretty'),
     },
     auth: { jwtSecret: c.GRANTS_JWT_SECRET, jwksUrl: c.GRANTS_JWKS_URL },
     eventStore: c.EVENTSTORE_CONNECTION_STRING
       ? { kind: 'eventstoredb', connectionString: c.EVENTSTORE_CONNECTION_STRING }
-      : { kind: 'sqlite', file: resolve(dataDir, 'events.sqlite'), synchronous: c.EVENTSTORE_SQLITE_SYNCHRONOUS },
+      : {
+          kind: 'sqlite',
+          file: resolve(dataDir, 'events.sqlite'),
+          synchronous: c.EVENTSTORE_SQLITE_SYNCHRONOUS,
+        },
     readModels: { file: resolve(dataDir, 'read-models.sqlite') },
     temporal: {
       address: c.TEMPORAL_ADDRESS,

@@ -64,15 +64,18 @@ export interface HashInput {
   previousHash: string | null;
 }
 
-export function computeEventHash(input: HashInput): string {
+/**
+ * SHA-256 (hex) of the event. `dataCanonical`, when given, is canonicalJson(input.data) computed
+ * beforehand (the append path encodes data once, to validate it and to hash it).
+ */
+export function computeEventHash(input: HashInput, dataCanonical?: string): string {
   const m = input.metadata;
-  const hashed = {
+  const rest = {
     v: HASH_SCHEME_VERSION,
     id: input.id,
     stream: input.stream,
     revision: input.revision.toString(),
     type: input.type,
-    data: input.data,
     // Listed field by field: a stray key in stored metadata must not change the hash's meaning.
     metadata: {
       correlationId: m.correlationId,
@@ -86,5 +89,8 @@ export function computeEventHash(input: HashInput): string {
     },
     previousHash: input.previousHash,
   };
-  return createHash('sha256').update(canonicalJson(hashed)).digest('hex');
+  // "data" sorts before every other key, so the canonical object is {"data":…, then the rest in order}.
+  const data = dataCanonical ?? canonicalJson(input.data);
+  const encoded = '{"data":' + data + ',' + canonicalJson(rest).slice(1);
+  return createHash('sha256').update(encoded).digest('hex');
 }

@@ -16,7 +16,10 @@ export function healthRouter(probes: HealthProbe[]): Router {
         try {
           components[probe.name] = { status: 'up', ...(await withTimeout(probe.check(), 3_000)) };
         } catch (error) {
-          components[probe.name] = { status: 'down', error: error instanceof Error ? error.message : String(error) };
+          components[probe.name] = {
+            status: 'down',
+            error: error instanceof Error ? error.message : String(error),
+          };
         }
       }),
     );

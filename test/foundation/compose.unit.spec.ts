@@ -33,7 +33,10 @@ describe('docker-compose.yml', () => {
     'sets on %s only variables that infra/config knows, with valid values',
     (_name, service) => {
       const env = Object.fromEntries(
-        Object.entries(service.environment ?? {}).map(([k, v]) => [k, String(v).replace(/\$\{[^:}]+:-([^}]*)\}/, '$1')]),
+        Object.entries(service.environment ?? {}).map(([k, v]) => [
+          k,
+          String(v).replace(/\$\{[^:}]+:-([^}]*)\}/, '$1'),
+        ]),
       );
       const unknown = Object.keys(env).filter((k) => !knownVariables.has(k));
       expect(unknown).toEqual([]);
@@ -53,7 +56,9 @@ describe('docker-compose.yml', () => {
     }
     const images = Object.values(services).map((s) => s.image ?? '');
     expect(images.some((i) => /kurrentdb|eventstore/.test(i))).toBe(true);
-    expect(images.some((i) => i.startsWith('temporalio/auto-setup') || i.startsWith('temporalio/server'))).toBe(true);
+    expect(
+      images.some((i) => i.startsWith('temporalio/auto-setup') || i.startsWith('temporalio/server')),
+    ).toBe(true);
     expect(images.some((i) => i.startsWith('temporalio/ui'))).toBe(true);
     expect(images.some((i) => i.startsWith('postgres'))).toBe(true);
   });

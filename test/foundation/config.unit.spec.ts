@@ -7,7 +7,11 @@ const cli = new URL('../../scripts/grants.mjs', import.meta.url).pathname;
 describe('configuration', () => {
   it('defaults to the embedded mode: SQLite event store under the data directory, dev server', () => {
     const config = loadConfig({ GRANTS_DATA_DIR: '/srv/grants' });
-    expect(config.eventStore).toEqual({ kind: 'sqlite', file: '/srv/grants/events.sqlite', synchronous: 'FULL' });
+    expect(config.eventStore).toEqual({
+      kind: 'sqlite',
+      file: '/srv/grants/events.sqlite',
+      synchronous: 'FULL',
+    });
     expect(config.temporal.address).toBeUndefined();
     expect(config.temporal.devServerDbFile).toBe('/srv/grants/temporal.sqlite');
     expect(config.http.port).toBe(3000);
@@ -18,12 +22,16 @@ describe('configuration', () => {
       EVENTSTORE_CONNECTION_STRING: 'esdb://eventstore:2113?tls=false',
       TEMPORAL_ADDRESS: 'temporal:7233',
     });
-    expect(config.eventStore).toEqual({ kind: 'eventstoredb', connectionString: 'esdb://eventstore:2113?tls=false' });
+    expect(config.eventStore).toEqual({
+      kind: 'eventstoredb',
+      connectionString: 'esdb://eventstore:2113?tls=false',
+    });
     expect(config.temporal.address).toBe('temporal:7233');
   });
 
   it('names every bad variable and what it expects', () => {
-    const attempt = () => loadConfig({ GRANTS_HTTP_PORT: 'quatre-vingt', EVENTSTORE_SQLITE_SYNCHRONOUS: 'OFF' });
+    const attempt = () =>
+      loadConfig({ GRANTS_HTTP_PORT: 'quatre-vingt', EVENTSTORE_SQLITE_SYNCHRONOUS: 'OFF' });
     expect(attempt).toThrow(ConfigError);
     try {
       attempt();

@@ -3,6 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDevServerEnv, createTimeSkippingEnv } from '../support/temporal';
 import { createFixtureActivities } from './fixtures/activities';
+import type { greet, waitThirtyDays } from './fixtures/workflows';
 
 const workflowsPath = new URL('./fixtures/workflows.ts', import.meta.url).pathname;
 
@@ -23,7 +24,7 @@ describe('the real Temporal dev server (temporal server start-dev)', () => {
       activities: createFixtureActivities(),
     });
     const result = await worker.runUntil(
-      env.client.workflow.execute('greet', {
+      env.client.workflow.execute<typeof greet>('greet', {
         taskQueue: 'foundation-dev',
         workflowId: 'greet-dev-server',
         args: ['CAMVS'],
@@ -54,7 +55,10 @@ describe('the time-skipping test server', () => {
     const before = await env.currentTimeMs();
     const wallStart = performance.now();
     const result = await worker.runUntil(
-      env.client.workflow.execute('waitThirtyDays', { taskQueue: 'foundation-ts', workflowId: 'sleep-30-days' }),
+      env.client.workflow.execute<typeof waitThirtyDays>('waitThirtyDays', {
+        taskQueue: 'foundation-ts',
+        workflowId: 'sleep-30-days',
+      }),
     );
     const wallMs = performance.now() - wallStart;
     const skippedDays = (Number(await env.currentTimeMs()) - Number(before)) / 86_400_000;

@@ -1,0 +1,96 @@
+// `grants start` (what `npm start` runs) as a person would use it: a real process, real ports,
+// the real Temporal dev server; Ctrl-C (SIGINT) must leave nothing behind, and a second start
+// finds its data again.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { descendants, freePort, isAlive, waitFor } from '../support/processes';
+
+const cli = new URL('../../scripts/grants.mjs', import.meta.url).pathname;
+const dataDir = mkdtempSync(join(tmpdir(), 'grants-start-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+interface Started {
+  child: ChildProcess;
+  apiUrl: string;
+  output: () => string;
+}
+
+async function start(): Promise<Started> {
+  const [http, temporal, ui] = [await freePort(), await freePort(), await freePort()];
+  const child = spawn(process.execPath, [cli, 'start'], {
+    env: {
+      ...process.env,
+      GRANTS_DATA_DIR: dataDir,
+      GRANTS_HTTP_PORT: String(http),
+      TEMPORAL_DEV_SERVER_PORT: String(temporal),
+      TEMPORAL_UI_PORT: String(ui),
+      GRANTS_LOG_FORMAT: 'json',
+      GRANTS_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const apiUrl = `http://127.0.0.1:${http}`;
+  await waitFor(
+    `GET /health on ${apiUrl}`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`grants start exited early:\n${output}`);
+      const res = await fetch(`${apiUrl}/health`);
+      return res.status === 200 ? true : undefined;
+    },
+    120_000,
+  ).catch((error: unknown) => {
+    child.kill('SIGKILL');
+    throw new Error(`${String(error)}\n${output}`);
+  });
+  return { child, apiUrl, output: () => output };
+}
+
+async function interrupt(started: Started): Promise<number[]> {
+  const tree = descendants(started.child.pid ?? -1);
+  const exited = new Promise<number | null>((resolve) => started.child.once('exit', resolve));
+  started.child.kill('SIGINT');
+  const code = await exited;
+  expect(code).toBe(0);
+  return tree;
+}
+
+describe('grants start', () => {
+  it('answers /health with Temporal and the event store up, prints its URLs, and stops cleanly on Ctrl-C', async () => {
+    const first = await start();
+    const health = (await (await fetch(`${first.apiUrl}/health`)).json()) as {
+      status: string;
+      components: Record<string, { status: string }>;
+    };
+    expect(health.status).toBe('up');
+    expect(health.components.temporal?.status).toBe('up');
+    expect(health.components.eventStore?.status).toBe('up');
+    expect(first.output()).toContain(first.apiUrl);
+    expect(first.output()).toContain('Temporal Web');
+
+    const tree = await interrupt(first);
+    expect(tree.length).toBeGreaterThan(0); // the dev server was a child of ours
+    await waitFor(
+      'children to exit',
+      () => Promise.resolve(tree.every((p) => !isAlive(p)) || undefined),
+      15_000,
+    );
+    expect(existsSync(join(dataDir, 'temporal.sqlite'))).toBe(true);
+    expect(existsSync(join(dataDir, 'events.sqlite'))).toBe(true);
+
+    // A second start finds its data again (same files, same Temporal namespace).
+    const second = await start();
+    expect(((await (await fetch(`${second.apiUrl}/health`)).json()) as { status: string }).status).toBe('up');
+    const secondTree = await interrupt(second);
+    await waitFor(
+      'children to exit',
+      () => Promise.resolve(secondTree.every((p) => !isAlive(p)) || undefined),
+      15_000,
+    );
+  }, 300_000);
+});

@@ -1,0 +1,3 @@
+export * from './themes';
+export * from './funders';
+export * from './qpv';

@@ -1,0 +1,187 @@
+// The pipeline every aggregate's decide follows, so refusals are consistent and allowedCommands can
+// never disagree with decide: both read the same table of rules (roles, statuses, extra conditions).
+import type { z } from 'zod';
+import { domainError, type DomainError } from './errors';
+import { commandMetaSchema, type CommandMeta } from './meta';
+import { refuse, type Result } from './result';
+import { roleLabels, type Role } from './roles';
+import { parseWith } from './validation';
+
+export interface AllowedCommand<T extends string = string> {
+  type: T;
+  roles: Role[];
+  /** For commands funders send: the institutions that may send it now. */
+  institutions?: string[];
+  /** French: what the command does now, or what it waits for. */
+  reason?: string;
+}
+
+/** One command's rule, its state already narrowed to the statuses where it may run. */
+export interface Rule<C, S, E> {
+  /** French noun phrase, lower case: 'la décision d'éligibilité'. */
+  label: string;
+  roles: readonly Role[];
+  statuses: readonly string[];
+  /** Condition beyond the status: a refusal when it does not hold (then the command is not allowed). */
+  blocked?: (state: S) => DomainError | undefined;
+  /** Funder institutions that may send it now (omit when funders do not send it). */
+  institutions?: (state: S) => string[];
+  /** The institution a command speaks for; a funder actor must belong to it. */
+  institutionOf?: (command: C, state: S) => string | undefined;
+  /** The porteur account owning the aggregate; a porteur actor must be it. */
+  ownerOf?: (state: S) => string | undefined;
+  /** Shown by allowedCommands. */
+  hint?: (state: S) => string | undefined;
+  handle: (command: C, state: S, meta: CommandMeta) => Result<E>;
+}
+
+/** A rule once its state type is widened back to the aggregate's union (checked at run time). */
+export interface ErasedRule<C, State, E> {
+  label: string;
+  roles: readonly Role[];
+  appliesTo: (state: State) => boolean;
+  blocked: (state: State) => DomainError | undefined;
+  institutions: (state: State) => string[] | undefined;
+  institutionOf: (command: C, state: State) => string | undefined;
+  ownerOf: (state: State) => string | undefined;
+  hint: (state: State) => string | undefined;
+  handle: (command: C, state: State, meta: CommandMeta) => Result<E>;
+}
+
+/**
+ * Binds a rule written for some statuses to the whole state union. `statuses` is the single source
+ * of truth: the narrowing guard is derived from it.
+ */
+export function ruleFor<State extends { status: string }, E>() {
+  return <C, St extends State['status']>(
+    rule: Omit<Rule<C, Extract<State, { status: St }>, E>, 'statuses'> & { statuses: readonly St[] },
+  ): ErasedRule<C, State, E> => {
+    type Narrow = Extract<State, { status: St }>;
+    const isIn = (state: State): state is Narrow =>
+      (rule.statuses as readonly string[]).includes(state.status);
+    const narrow = (state: State): Narrow => {
+      if (!isIn(state)) throw new Error(`Règle « ${rule.label} » appliquée au statut ${state.status}`);
+      return state;
+    };
+    return {
+      label: rule.label,
+      roles: rule.roles,
+      appliesTo: isIn,
+      blocked: (state) => (isIn(state) ? rule.blocked?.(state) : undefined),
+      institutions: (state) => (isIn(state) && rule.institutions ? rule.institutions(state) : undefined),
+      institutionOf: (command, state) => (isIn(state) ? rule.institutionOf?.(command, state) : undefined),
+      ownerOf: (state) => (isIn(state) ? rule.ownerOf?.(state) : undefined),
+      hint: (state) => (isIn(state) ? rule.hint?.(state) : undefined),
+      handle: (command, state, meta) => rule.handle(command, narrow(state), meta),
+    };
+  };
+}
+
+export type RuleTable<Cmd extends { type: string }, State, E> = {
+  [K in Cmd['type']]: ErasedRule<Extract<Cmd, { type: K }>, State, E>;
+};
+
+export interface DecisionSpec<Cmd extends { type: string }, State extends { status: string }, E> {
+  /** 'La commande' / 'La candidature' — used in the validation message. */
+  commandName: string;
+  commandSchema: z.ZodType<Cmd>;
+  rules: RuleTable<Cmd, State, E>;
+  /** Why this command cannot run in this status: one code per situation, a French message. */
+  wrongStatus: (state: State, command: Cmd, label: string) => DomainError;
+}
+
+export const listRoles = (roles: readonly Role[]): string => roles.map((r) => roleLabels[r]).join(', ');
+
+export function allowedFrom<Cmd extends { type: string }, State extends { status: string }, E>(
+  rules: RuleTable<Cmd, State, E>,
+  state: State,
+): AllowedCommand<Cmd['type']>[] {
+  const allowed: AllowedCommand<Cmd['type']>[] = [];
+  for (const type of Object.keys(rules) as Cmd['type'][]) {
+    const rule = rules[type];
+    if (!rule.appliesTo(state) || rule.blocked(state) !== undefined) continue;
+    const institutions = rule.institutions(state);
+    if (institutions !== undefined && institutions.length === 0 && rule.roles.every((r) => r === 'funder'))
+      continue;
+    const entry: AllowedCommand<Cmd['type']> = { type, roles: [...rule.roles] };
+    if (institutions !== undefined) entry.institutions = institutions;
+    const reason = rule.hint(state);
+    if (reason !== undefined) entry.reason = reason;
+    allowed.push(entry);
+  }
+  return allowed;
+}
+
+/** 'Vous pouvez en revanche : …' or 'En attente de : …' — what is possible instead. */
+export function alternatives<Cmd extends { type: string }, State extends { status: string }, E>(
+  rules: RuleTable<Cmd, State, E>,
+  state: State,
+  role: Role,
+): string {
+  const allowed = allowedFrom(rules, state);
+  const mine = allowed.filter((a) => a.roles.includes(role));
+  const label = (a: AllowedCommand<Cmd['type']>): string => rules[a.type].label;
+  if (mine.length > 0) return ` Possible maintenant pour vous : ${mine.map(label).join(' ; ')}.`;
+  if (allowed.length > 0)
+    return ` En attente de : ${allowed.map((a) => `${label(a)} (${listRoles(a.roles)})`).join(' ; ')}.`;
+  return ' Plus aucune action n’est possible.';
+}
+
+export function decideWith<Cmd extends { type: string }, State extends { status: string }, E>(
+  spec: DecisionSpec<Cmd, State, E>,
+  command: unknown,
+  state: State,
+  meta: unknown,
+): Result<E> {
+  const parsedMeta = parseWith(commandMetaSchema, meta, 'Les métadonnées de la commande');
+  if (!parsedMeta.ok) return refuse(parsedMeta.error);
+  const parsed = parseWith(spec.commandSchema, command, spec.commandName);
+  if (!parsed.ok) return refuse(parsed.error);
+  const cmd = parsed.value;
+  const m = parsedMeta.value;
+  // The table is keyed by command type, so rules[cmd.type] handles exactly this command's variant;
+  // TypeScript cannot correlate the two through the union, hence the one cast.
+  const rule = spec.rules[cmd.type as Cmd['type']] as unknown as ErasedRule<Cmd, State, E>;
+
+  if (!rule.roles.includes(m.actor.role)) {
+    return refuse(
+      domainError(
+        'FORBIDDEN_ROLE',
+        `${capitalize(rule.label)} est réservé(e) au rôle : ${listRoles(rule.roles)} ; vous agissez en tant que ${listRoles([m.actor.role])}.`,
+        { allowedRoles: [...rule.roles], actorRole: m.actor.role },
+      ),
+    );
+  }
+  if (!rule.appliesTo(state)) {
+    const error = spec.wrongStatus(state, cmd, rule.label);
+    return refuse({ ...error, message: error.message + alternatives(spec.rules, state, m.actor.role) });
+  }
+  if (m.actor.role === 'funder') {
+    const institution = rule.institutionOf(cmd, state);
+    if (institution !== undefined && m.actor.institution !== institution) {
+      return refuse(
+        domainError(
+          'WRONG_INSTITUTION',
+          `Vous représentez ${m.actor.institution ?? 'aucune institution'} : vous ne pouvez agir que pour votre propre institution, pas pour ${institution}.`,
+          { actorInstitution: m.actor.institution, commandInstitution: institution },
+        ),
+      );
+    }
+  }
+  if (m.actor.role === 'porteur') {
+    const owner = rule.ownerOf(state);
+    if (owner !== undefined && m.actor.porteurId !== owner) {
+      return refuse(
+        domainError(
+          'NOT_OWNER',
+          'Cette candidature appartient à un autre porteur de projet : vous ne pouvez agir que sur vos propres candidatures.',
+        ),
+      );
+    }
+  }
+  const blocked = rule.blocked(state);
+  if (blocked !== undefined) return refuse(blocked);
+  return rule.handle(cmd, state, m);
+}
+
+export const capitalize = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);

@@ -1,0 +1,89 @@
+// A refusal is data, not an exception: it crosses the Temporal boundary (JSON payloads) and reaches
+// HTTP problem details unchanged, so it is a plain serialisable object rather than an Error class.
+
+/** Stable English codes: clients branch on them; the French message is for people. */
+export const domainErrorCodes = [
+  // the request itself
+  'VALIDATION_FAILED',
+  'FORBIDDEN_ROLE',
+  'WRONG_INSTITUTION',
+  'NOT_OWNER',
+  'MISSING_PORTEUR_ID',
+  // wrong moment: one code per situation the aggregate is in
+  'NOT_SUBMITTED',
+  'ALREADY_SUBMITTED',
+  'UNDER_REVIEW',
+  'COMPLEMENTS_PENDING',
+  'CO_DECISION_IN_PROGRESS',
+  'CONVENTION_NOT_DRAFTED',
+  'SIGNATURES_PENDING',
+  'CONVENTION_IN_FORCE',
+  'TERMINAL_STATE',
+  'CAMPAIGN_NOT_CREATED',
+  'CAMPAIGN_ALREADY_CREATED',
+  'CAMPAIGN_NOT_OPEN',
+  'CAMPAIGN_ALREADY_OPEN',
+  'CAMPAIGN_CLOSED',
+  'ENVELOPE_NOT_OPENED',
+  'ENVELOPE_ALREADY_OPENED',
+  // time
+  'DEADLINE_NOT_REACHED',
+  'DEADLINE_PASSED',
+  'DATE_IN_PAST',
+  'SUBMISSION_WINDOW_CLOSED',
+  'STALE_DEADLINE',
+  // dossier
+  'UNKNOWN_QPV',
+  'UNKNOWN_FUNDER',
+  'BUDGET_YEARS_MISMATCH',
+  'REQUESTED_EXCEEDS_COST',
+  'UNBALANCED_BUDGET',
+  'NOTHING_REQUESTED',
+  'DUPLICATE_FUNDER',
+  'WRONG_CAMPAIGN',
+  // eligibility and co-decision
+  'JUSTIFICATION_REQUIRED',
+  'FUNDER_NOT_SOLICITED',
+  'COMMITMENT_EXCEEDS_REQUEST',
+  'EMPTY_COMMITMENT',
+  'YEAR_OUT_OF_RANGE',
+  'POSITIONS_PENDING',
+  'CITIZEN_OPINION_PENDING',
+  'NO_COMMITMENT',
+  'AWARD_EXCEEDS_COMMITMENT',
+  'FUNDER_NOT_COMMITTED',
+  // convention, reports, payments
+  'INVALID_PAYMENT_SCHEDULE',
+  'NOT_A_SIGNATORY',
+  'ALREADY_SIGNED',
+  'REPORT_NOT_EXPECTED',
+  'REPORT_NOT_SUBMITTED',
+  'REPORT_ALREADY_ACCEPTED',
+  'UNKNOWN_INSTALLMENT',
+  'PAYMENT_NOT_DUE',
+  'PAYMENTS_SUSPENDED',
+  'NOT_RECONCILED',
+  'SPENT_FOR_UNFUNDED_FUNDER',
+  // envelope and campaign money
+  'ENVELOPE_EXCEEDED',
+  'ENVELOPE_BELOW_RESERVED',
+  'WRONG_ENVELOPE',
+  'INVALID_WINDOW',
+] as const;
+
+export type DomainErrorCode = (typeof domainErrorCodes)[number];
+
+export interface DomainError {
+  code: DomainErrorCode;
+  /** French, for a person: what was wrong, and what is possible instead. */
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export function domainError(
+  code: DomainErrorCode,
+  message: string,
+  details?: Record<string, unknown>,
+): DomainError {
+  return details === undefined ? { code, message } : { code, message, details };
+}

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+/** INSEE commune code: 5 digits, or 2A/2B + 3 digits for Corsica. */
+export const inseeCodeSchema = z
+  .string()
+  .regex(/^(\d{5}|2[AB]\d{3})$/, 'Code INSEE de commune attendu (5 caractères)');
+export type InseeCode = z.infer<typeof inseeCodeSchema>;
+
+export const institutionalFunders = ['ETAT', 'REGION', 'DEPARTEMENT', 'CAF', 'EPCI'] as const;
+
+/** A funding institution: ETAT, REGION, DEPARTEMENT, CAF, EPCI or COMMUNE-<INSEE code>. */
+export const funderIdSchema = z
+  .string()
+  .regex(
+    /^(ETAT|REGION|DEPARTEMENT|CAF|EPCI|COMMUNE-(\d{5}|2[AB]\d{3}))$/,
+    'Financeur attendu : ETAT, REGION, DEPARTEMENT, CAF, EPCI ou COMMUNE-<code INSEE>',
+  );
+export type FunderId = z.infer<typeof funderIdSchema>;
+
+export const communeFunderId = (insee: InseeCode): FunderId => `COMMUNE-${insee}`;
+
+export function funderLabel(funder: FunderId): string {
+  switch (funder) {
+    case 'ETAT':
+      return "l'État";
+    case 'REGION':
+      return 'la Région';
+    case 'DEPARTEMENT':
+      return 'le Département';
+    case 'CAF':
+      return 'la CAF';
+    case 'EPCI':
+      return "l'agglomération (EPCI)";
+    default:
+      // funderIdSchema leaves only communes here
+      return `la commune ${funder.slice('COMMUNE-'.length)}`;
+  }
+}

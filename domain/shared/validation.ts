@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { domainError, type DomainError } from './errors';
+
+// Per-call French messages: a global z.config() would change every other caller's messages.
+const french = z.locales.fr();
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: DomainError };
+
+export function parseWith<T>(schema: z.ZodType<T>, input: unknown, what: string): Parsed<T> {
+  const parsed = schema.safeParse(input, { error: french.localeError });
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issues = parsed.error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message: issue.message,
+  }));
+  const summary = issues
+    .slice(0, 5)
+    .map((i) => (i.path ? `${i.path} : ${i.message}` : i.message))
+    .join(' ; ');
+  return {
+    ok: false,
+    error: domainError(
+      'VALIDATION_FAILED',
+      `${what} est incomplète ou mal formée (${summary}). Corrigez ces champs puis renvoyez-la.`,
+      {
+        issues,
+      },
+    ),
+  };
+}

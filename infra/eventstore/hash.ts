@@ -48,7 +48,10 @@ export function canonicalJson(value: unknown): string {
       }
       return '{' + parts.join(',') + '}';
     }
-    default:
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+    case 'undefined':
       throw new TypeError(`canonicalJson: ${typeof value} is not a JSON value`);
   }
 }

@@ -1,0 +1,228 @@
+// Event store benchmark (SQLite adapter), each figure measured side by side with a raw
+// better-sqlite3 baseline in the same run, on the same disk, with the same pragmas:
+//  - appends of 1 and 10 events per call at the default durability (synchronous=FULL), against raw
+//    inserts of the same rows with the same transaction pattern (BEGIN IMMEDIATE … COMMIT per call);
+//  - readAll over N events with validation, against a raw row scan parsing the same JSON columns;
+//  - subscription catch-up over the same N events.
+// Sizes: BENCH_STORE_APPENDS (default 2000 calls), BENCH_STORE_EVENTS (default 1,000,000 events).
+// Baseline and adapter alternate in rounds so that disk or CPU noise hits both alike.
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { createEventRegistry, defineEvent } from '../infra/eventstore/registry';
+import { openSqliteEventStore, SQLITE_SCHEMA } from '../infra/eventstore/sqlite';
+import type { EventStore, NewEvent } from '../infra/eventstore/port';
+import { envInt, note, seconds, throughput, withTempDir, type BenchLine } from './lib';
+
+const AmountRequested = defineEvent({
+  type: 'AmountRequested',
+  version: 1,
+  schema: z.object({
+    applicationId: z.string().min(1),
+    funder: z.enum(['ETAT', 'REGION', 'DEPARTEMENT', 'CAF', 'EPCI']),
+    year: z.number().int().min(2000).max(2100),
+    amountCents: z.number().int().nonnegative(),
+    comment: z.string().max(500).optional(),
+  }),
+});
+const registry = createEventRegistry([AmountRequested]);
+const funders = ['ETAT', 'REGION', 'DEPARTEMENT', 'CAF', 'EPCI'] as const;
+
+function event(i: number): NewEvent {
+  return {
+    id: randomUUID(),
+    type: 'AmountRequested',
+    data: {
+      applicationId: `01J${String(i % 100_000).padStart(8, '0')}`,
+      funder: funders[i % funders.length],
+      year: 2024 + (i % 4),
+      amountCents: 1_000_00 + (i % 997) * 100,
+      comment: 'Action de médiation sociale dans le quartier',
+    },
+    metadata: {
+      correlationId: randomUUID(),
+      causationId: randomUUID(),
+      actor: { id: 'u-1234', role: 'grant_manager', institution: 'EPCI' },
+      occurredAt: '2026-03-02T10:00:00.000+01:00',
+      workflowId: `application-01J${String(i % 100_000).padStart(8, '0')}`,
+      runId: '3f1c2b9e-0d4e-4d8a-9a57-1f1f2f3f4f5f',
+    },
+  };
+}
+
+/** A row as the adapter would store it, for the raw baseline (same sizes, same indexes hit). */
+function rawRow(e: NewEvent, position: number, stream: string, revision: number): unknown[] {
+  const metadata = {
+    ...e.metadata,
+    recordedAt: new Date().toISOString(),
+    schemaVersion: 1,
+    previousHash: 'a'.repeat(64),
+    hash: 'b'.repeat(64),
+  };
+  return [position, stream, revision, e.id, e.type, JSON.stringify(e.data), JSON.stringify(metadata)];
+}
+
+function openRaw(file: string, synchronous: string): Database.Database {
+  const db = new Database(file, { timeout: 5000 });
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous}`);
+  db.exec(SQLITE_SCHEMA);
+  return db;
+}
+
+async function* appends(perCall: 1 | 10, calls: number): AsyncGenerator<BenchLine> {
+  const lines = await withTempDir('bench-store-append-', async (dir) => {
+    const store = openSqliteEventStore({ file: join(dir, 'store.sqlite'), registry });
+    const raw = openRaw(join(dir, 'raw.sqlite'), 'FULL');
+    const insert = raw.prepare(
+      'INSERT INTO events (position, stream, revision, id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    const rawTx = raw.transaction((rows: unknown[][]) => {
+      for (const row of rows) insert.run(...row);
+    });
+    const streams = 50;
+    const batches = Array.from({ length: calls }, (_, c) =>
+      Array.from({ length: perCall }, (_, k) => event(c * perCall + k)),
+    );
+    const rawBatches = batches.map((batch, c) =>
+      batch.map((e, k) => rawRow(e, c * perCall + k + 1, `application-${c % streams}`, Math.floor(c / streams) * perCall + k)),
+    );
+    const revisions = new Map<string, bigint>();
+    let storeSeconds = 0;
+    let rawSeconds = 0;
+    const rounds = 4;
+    const perRound = Math.ceil(calls / rounds);
+    for (let r = 0; r < rounds; r++) {
+      const from = r * perRound;
+      const to = Math.min(calls, from + perRound);
+      const runStore = () =>
+        seconds(async () => {
+          for (let c = from; c < to; c++) {
+            const stream = `application-${c % streams}`;
+            const result = await store.append(stream, batches[c]!, {
+              expectedRevision: revisions.get(stream) ?? 'no_stream',
+            });
+            revisions.set(stream, result.nextExpectedRevision);
+          }
+        });
+      const runRaw = () =>
+        seconds(() => {
+          for (let c = from; c < to; c++) rawTx.immediate(rawBatches[c]!);
+        });
+      // Alternate who goes first, so neither always meets a warmer disk.
+      if (r % 2 === 0) {
+        storeSeconds += await runStore();
+        rawSeconds += await runRaw();
+      } else {
+        rawSeconds += await runRaw();
+        storeSeconds += await runStore();
+      }
+    }
+    await store.close();
+    raw.close();
+    const events = calls * perCall;
+    return [
+      throughput(`store.append.${perCall}PerCall.full`, 'events/s', events / storeSeconds, {
+        name: 'raw better-sqlite3 insert, same rows and transactions',
+        value: events / rawSeconds,
+      }),
+    ];
+  });
+  yield* lines;
+}
+
+async function populate(file: string, events: number): Promise<void> {
+  // Set-up only: synchronous=OFF to fill the file fast; the reads below reopen it at FULL.
+  const store = openSqliteEventStore({ file, registry, synchronous: 'OFF' });
+  const perStream = 100;
+  let i = 0;
+  for (let s = 0; i < events; s++) {
+    const batch = Array.from({ length: Math.min(perStream, events - i) }, () => event(i++));
+    await store.append(`application-${s}`, batch, { expectedRevision: 'no_stream' });
+  }
+  await store.close();
+}
+
+function rawScan(file: string): number {
+  const db = new Database(file, { readonly: true });
+  // The same row shape as the adapter's reads: arrays, and bigint for position/revision (the port's rule).
+  const stmt = db
+    .prepare('SELECT position, stream, revision, id, type, data, metadata FROM events ORDER BY position')
+    .raw(true)
+    .safeIntegers(true);
+  let count = 0;
+  let checksum = 0;
+  for (const row of stmt.iterate() as IterableIterator<[bigint, string, bigint, string, string, string, string]>) {
+    const data = JSON.parse(row[5]) as { amountCents: number };
+    const metadata = JSON.parse(row[6]) as { schemaVersion: number };
+    checksum += data.amountCents + metadata.schemaVersion;
+    count++;
+  }
+  db.close();
+  if (checksum === 0) throw new Error('unreachable');
+  return count;
+}
+
+async function storeScan(store: EventStore): Promise<number> {
+  let count = 0;
+  for await (const e of store.readAll()) {
+    if ((e.data as { amountCents: number }).amountCents >= 0) count++;
+  }
+  return count;
+}
+
+async function catchUp(store: EventStore): Promise<number> {
+  let count = 0;
+  const subscription = store.subscribeToAll();
+  for await (const item of subscription) {
+    if (item.kind === 'caughtUp') break;
+    count++;
+  }
+  await subscription.close();
+  return count;
+}
+
+async function* reads(events: number): AsyncGenerator<BenchLine> {
+  const lines = await withTempDir('bench-store-read-', async (dir) => {
+    const file = join(dir, 'read.sqlite');
+    note(`remplissage de ${events} événements…`);
+    const fill = await seconds(() => populate(file, events));
+    note(`rempli en ${fill.toFixed(1)} s`);
+    const store = openSqliteEventStore({ file, registry });
+    let best = { raw: 0, read: 0, subscribe: 0 };
+    for (let round = 0; round < 2; round++) {
+      let n = 0;
+      const raw = await seconds(() => {
+        n = rawScan(file);
+      });
+      const read = await seconds(async () => {
+        if ((await storeScan(store)) !== n) throw new Error('readAll count differs from the raw scan');
+      });
+      const subscribe = await seconds(async () => {
+        if ((await catchUp(store)) !== n) throw new Error('catch-up count differs from the raw scan');
+      });
+      note(`tour ${round + 1} : brut ${raw.toFixed(2)} s, readAll ${read.toFixed(2)} s, abonnement ${subscribe.toFixed(2)} s`);
+      best = {
+        raw: Math.max(best.raw, n / raw),
+        read: Math.max(best.read, n / read),
+        subscribe: Math.max(best.subscribe, n / subscribe),
+      };
+    }
+    await store.close();
+    const baseline = { name: 'raw better-sqlite3 row scan + JSON.parse', value: best.raw };
+    return [
+      throughput('store.readAll.validated', 'events/s', best.read, baseline),
+      throughput('store.subscribe.catchUp', 'events/s', best.subscribe, baseline),
+    ];
+  });
+  yield* lines;
+}
+
+export async function* run(): AsyncGenerator<BenchLine> {
+  const calls = envInt('BENCH_STORE_APPENDS', 2000);
+  const events = envInt('BENCH_STORE_EVENTS', 1_000_000);
+  yield* appends(1, calls);
+  yield* appends(10, calls);
+  yield* reads(events);
+}

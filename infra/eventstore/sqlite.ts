@@ -1,0 +1,414 @@
+// The embedded default: one SQLite file, WAL, one writer at a time. better-sqlite3 is synchronous, so
+// several processes may share the file: BEGIN IMMEDIATE takes the write lock up front and
+// busy_timeout makes a competing writer wait for it instead of failing.
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { expectationHolds, prepareAppend, retryPlaceMatches, sealEvent, type PreparedEvent } from './append';
+import {
+  DuplicateEventIdError,
+  EventStoreBackendError,
+  EventStoreClosedError,
+  EventStoreError,
+  WrongExpectedVersionError,
+} from './errors';
+import type {
+  AppendResult,
+  EventFilter,
+  EventMetadata,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionItem,
+} from './port';
+import type { EventRegistry } from './registry';
+
+export type SqliteSynchronous = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
+
+export interface SqliteEventStoreOptions {
+  file: string;
+  registry: EventRegistry;
+  /** FULL (default): an acknowledged append survives a power cut. OFF is for benchmark set-up only. */
+  synchronous?: SqliteSynchronous;
+  /** How long a writer waits for another process's write lock before giving up (default 5000 ms). */
+  busyTimeoutMs?: number;
+  /** How often a live subscription looks for appends made by other processes (default 25 ms). */
+  pollIntervalMs?: number;
+  /** Rows per page for readAll and subscriptions (default 1000). */
+  pageSize?: number;
+  /** Record time; injectable for tests. */
+  clock?: () => Date;
+}
+
+/** Layout version of the file, in PRAGMA user_version; bump with a migration when the schema changes. */
+const LAYOUT_VERSION = 1;
+const MAX_INT64 = 9223372036854775807n;
+
+/** The file's tables, indexes and triggers (exported for the benchmark's raw baseline). */
+export const SQLITE_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS events (
+    position INTEGER PRIMARY KEY,
+    stream   TEXT    NOT NULL,
+    revision INTEGER NOT NULL,
+    id       TEXT    NOT NULL,
+    type     TEXT    NOT NULL,
+    data     TEXT    NOT NULL,
+    metadata TEXT    NOT NULL
+  ) STRICT;
+  CREATE UNIQUE INDEX IF NOT EXISTS events_stream_revision ON events (stream, revision);
+  CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events (id);
+  -- The log is append-only; these stop a stray UPDATE/DELETE from our own code. Someone with the
+  -- file can still drop them: the hash chain is what makes that visible.
+  CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+  CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+`;
+
+const COLUMNS = 'position, stream, revision, id, type, data, metadata';
+type Row = [position: bigint, stream: string, revision: bigint, id: string, type: string, data: string, metadata: string];
+
+function sqliteCode(error: unknown): string | undefined {
+  return error instanceof Database.SqliteError ? error.code : undefined;
+}
+
+function toBackendError(error: unknown, what: string): Error {
+  if (error instanceof EventStoreError) return error;
+  const code = sqliteCode(error);
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT') {
+    return new EventStoreBackendError(
+      `Base d'événements occupée par un autre processus (${what}) : réessayez, ou augmentez le délai d'attente.`,
+      { cause: error },
+    );
+  }
+  return new EventStoreBackendError(
+    `Erreur SQLite (${what}) : ${error instanceof Error ? error.message : String(error)}`,
+    { cause: error },
+  );
+}
+
+export function openSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
+  const { registry } = options;
+  const pageSize = options.pageSize ?? 1000;
+  const pollIntervalMs = options.pollIntervalMs ?? 25;
+  const clock = options.clock ?? (() => new Date());
+
+  mkdirSync(dirname(options.file), { recursive: true });
+  const db = new Database(options.file, { timeout: options.busyTimeoutMs ?? 5000 });
+  try {
+    // busy_timeout (the `timeout` option) is already set, so a concurrent opener waits here too.
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    db.transaction(() => {
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > LAYOUT_VERSION) {
+        throw new EventStoreBackendError(
+          `Fichier d'événements ${options.file} écrit par une version plus récente (format ${version}).`,
+        );
+      }
+      db.exec(SQLITE_SCHEMA);
+      if (version < LAYOUT_VERSION) db.pragma(`user_version = ${LAYOUT_VERSION}`);
+    }).immediate();
+  } catch (error) {
+    db.close();
+    throw toBackendError(error, 'ouverture');
+  }
+
+  // safeIntegers: positions and revisions come back as bigint, never as lossy numbers.
+  const prepare = (sql: string) => db.prepare(sql).safeIntegers(true);
+  const prepareRows = (sql: string) => db.prepare(sql).safeIntegers(true).raw(true);
+  const headStmt = prepare('SELECT max(position) FROM events').pluck();
+  const lastInStreamStmt = prepareRows(
+    `SELECT revision, metadata ->> '$.hash' FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1`,
+  );
+  const byIdStmt = prepareRows('SELECT stream, revision, position FROM events WHERE id = ?');
+  const insertStmt = prepare(
+    'INSERT INTO events (position, stream, revision, id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const streamForwardsStmt = prepareRows(
+    `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
+  );
+  const streamBackwardsStmt = prepareRows(
+    `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
+  );
+
+  // Page statements per filter shape: (direction, number of prefixes, number of types, upper bound).
+  const pageStmts = new Map<string, Database.Statement>();
+  function pageStmt(direction: 'forwards' | 'backwards', filter: EventFilter | undefined, bounded: boolean) {
+    const nPrefixes = filter?.streamPrefixes?.length ?? 0;
+    const nTypes = filter?.eventTypes?.length ?? 0;
+    const key = `${direction}:${nPrefixes}:${nTypes}:${bounded}`;
+    let stmt = pageStmts.get(key);
+    if (!stmt) {
+      const where = [direction === 'forwards' ? 'position > ?' : 'position < ?'];
+      if (bounded) where.push('position <= ?');
+      // substr/length both count characters, so the comparison is an exact prefix test.
+      if (nPrefixes > 0) where.push('(' + Array(nPrefixes).fill('substr(stream, 1, length(?)) = ?').join(' OR ') + ')');
+      if (nTypes > 0) where.push(`type IN (${Array(nTypes).fill('?').join(', ')})`);
+      stmt = prepareRows(
+        `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position ${direction === 'forwards' ? 'ASC' : 'DESC'} LIMIT ?`,
+      );
+      pageStmts.set(key, stmt);
+    }
+    return stmt;
+  }
+  const filterParams = (filter: EventFilter | undefined): string[] => [
+    ...(filter?.streamPrefixes ?? []).flatMap((p) => [p, p]),
+    ...(filter?.eventTypes ?? []),
+  ];
+
+  const toEvent = (row: Row, raw: boolean): RecordedEvent => {
+    const metadata = JSON.parse(row[6]) as EventMetadata;
+    const stored: unknown = JSON.parse(row[5]);
+    return {
+      id: row[3],
+      stream: row[1],
+      type: row[4],
+      data: raw
+        ? stored
+        : registry.decode(row[4], metadata.schemaVersion, stored, {
+            stream: row[1],
+            revision: row[2],
+            position: row[0],
+            id: row[3],
+          }),
+      metadata,
+      revision: row[2],
+      position: row[0],
+    };
+  };
+
+  const head = (): bigint => (headStmt.get() as bigint | null) ?? 0n;
+
+  const appendTx = db.transaction(
+    (stream: string, batch: PreparedEvent[], expected: ExpectedRevision): AppendResult => {
+      const last = lastInStreamStmt.get(stream) as [bigint, string] | undefined;
+      const actual = last ? last[0] : 'no_stream';
+
+      // Idempotency: the same ids already committed at the place the expectation points to are the
+      // same append retried; return its original result and write nothing.
+      const found = batch.map((e) => byIdStmt.get(e.id) as [string, bigint, bigint] | undefined);
+      if (found.some((f) => f !== undefined)) {
+        found.forEach((f, i) => {
+          if (f && f[0] !== stream) throw new DuplicateEventIdError(batch[i]!.id, f[0]);
+        });
+        const first = found[0];
+        const complete =
+          first !== undefined && found.every((f, i) => f !== undefined && f[1] === first[1] + BigInt(i));
+        if (complete && retryPlaceMatches(expected, first[1])) {
+          const lastFound = found[found.length - 1]!;
+          return { nextExpectedRevision: lastFound[1], position: lastFound[2] };
+        }
+        throw new WrongExpectedVersionError(stream, expected, actual, 'ajout déjà partiellement ou autrement enregistré');
+      }
+      if (!expectationHolds(expected, actual)) throw new WrongExpectedVersionError(stream, expected, actual);
+
+      // The global position is taken here, under the write lock: positions grow in commit order.
+      let position = head();
+      let revision = last ? last[0] : -1n;
+      let previousHash = last ? last[1] : null;
+      const recordedAt = clock().toISOString();
+      for (const event of batch) {
+        position += 1n;
+        revision += 1n;
+        const metadata = sealEvent(event, stream, revision, previousHash, recordedAt);
+        insertStmt.run(position, stream, revision, event.id, event.type, event.dataJson, JSON.stringify(metadata));
+        previousHash = metadata.hash;
+      }
+      return { nextExpectedRevision: revision, position };
+    },
+  );
+
+  // Wakes this process's live subscriptions at once; other processes' appends are found by polling.
+  const appended = new EventEmitter();
+  appended.setMaxListeners(0);
+  const subscriptions = new Set<SqliteSubscription>();
+  let closed = false;
+  const ensureOpen = () => {
+    if (closed) throw new EventStoreClosedError();
+  };
+
+  // No await inside: the driver is synchronous, but the port is async for EventStoreDB's sake.
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async function* readAllPages(options: ReadAllOptions): AsyncGenerator<RecordedEvent> {
+    const direction = options.direction ?? 'forwards';
+    const raw = options.raw ?? false;
+    const limit = options.maxCount ?? Number.POSITIVE_INFINITY;
+    const stmt = pageStmt(direction, options.filter, false);
+    const params = filterParams(options.filter);
+    let cursor =
+      direction === 'forwards'
+        ? options.after === undefined || options.after === 'start'
+          ? 0n
+          : options.after
+        : (options.before ?? MAX_INT64);
+    let count = 0;
+    // Page by page, each page a short read: an iterator held open across yields would keep the
+    // connection busy (no appends from this process meanwhile) and pin a WAL snapshot, stopping
+    // checkpoints for as long as a slow consumer takes over a million events.
+    while (count < limit) {
+      ensureOpen();
+      const want = Math.min(pageSize, limit - count);
+      let rows: Row[];
+      try {
+        rows = stmt.all(cursor, ...params, want) as Row[];
+      } catch (error) {
+        throw toBackendError(error, 'lecture');
+      }
+      for (const row of rows) yield toEvent(row, raw);
+      count += rows.length;
+      if (rows.length < want) return;
+      cursor = rows[rows.length - 1]![0];
+    }
+  }
+
+  class SqliteSubscription implements Subscription {
+    private closed = false;
+    private wake: (() => void) | undefined;
+    private started = false;
+    constructor(private readonly options: SubscribeOptions) {}
+
+    close(): Promise<void> {
+      this.closed = true;
+      this.wake?.();
+      subscriptions.delete(this);
+      return Promise.resolve();
+    }
+
+    [Symbol.asyncIterator](): AsyncIterator<SubscriptionItem> {
+      if (this.started) throw new Error('A subscription is iterated once; subscribe again to restart.');
+      this.started = true;
+      return this.run();
+    }
+
+    private waitForAppend(): Promise<void> {
+      return new Promise((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          appended.off('appended', done);
+          this.wake = undefined;
+          resolve();
+        };
+        const timer = setTimeout(done, pollIntervalMs);
+        appended.on('appended', done);
+        this.wake = done;
+      });
+    }
+
+    private async *run(): AsyncGenerator<SubscriptionItem> {
+      const { filter } = this.options;
+      const stmt = pageStmt('forwards', filter, true);
+      const params = filterParams(filter);
+      let checkpoint = this.options.after === undefined || this.options.after === 'start' ? 0n : this.options.after;
+      let caughtUp = false;
+      try {
+        while (!this.closed && !closed) {
+          // Why reading `position > checkpoint` never skips an event: positions are assigned inside
+          // the write transaction, under SQLite's single write lock, so they grow in commit order; a
+          // reader only ever sees committed transactions (WAL snapshot). Once max(position) = H is
+          // visible, every position ≤ H is committed and visible too — there is no "hole" that a
+          // slower transaction could fill later. So draining (checkpoint, H] and then moving the
+          // checkpoint to H is gap-free and in order, whatever other processes are appending.
+          const target = head();
+          if (target > checkpoint) {
+            while (!this.closed && !closed) {
+              const rows = stmt.all(checkpoint, target, ...params, pageSize) as Row[];
+              for (const row of rows) {
+                if (this.closed) return;
+                checkpoint = row[0];
+                yield { kind: 'event', event: toEvent(row, false) };
+              }
+              if (rows.length < pageSize) break;
+            }
+            // Events between the last match and H were filtered out: H itself is a safe checkpoint.
+            if (checkpoint < target) checkpoint = target;
+            continue;
+          }
+          if (!caughtUp) {
+            caughtUp = true;
+            yield { kind: 'caughtUp', position: checkpoint };
+            continue;
+          }
+          await this.waitForAppend();
+        }
+      } finally {
+        this.closed = true;
+        subscriptions.delete(this);
+      }
+    }
+  }
+
+  return {
+    kind: 'sqlite',
+
+    append(stream: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }) {
+      try {
+        ensureOpen();
+        const batch = prepareAppend(registry, stream, events, options.expectedRevision);
+        const result = appendTx.immediate(stream, batch, options.expectedRevision);
+        appended.emit('appended');
+        return Promise.resolve(result);
+      } catch (error) {
+        return Promise.reject(toBackendError(error, 'ajout'));
+      }
+    },
+
+    readStream(stream: string, options: ReadStreamOptions = {}) {
+      try {
+        ensureOpen();
+        const direction = options.direction ?? 'forwards';
+        const limit = options.maxCount ?? -1;
+        const from = options.from ?? (direction === 'forwards' ? 'start' : 'end');
+        let rows: Row[];
+        if (direction === 'forwards') {
+          rows =
+            from === 'end'
+              ? []
+              : (streamForwardsStmt.all(stream, from === 'start' ? 0n : from, limit) as Row[]);
+        } else {
+          rows =
+            from === 'start'
+              ? (streamBackwardsStmt.all(stream, 0n, limit) as Row[])
+              : (streamBackwardsStmt.all(stream, from === 'end' ? MAX_INT64 : from, limit) as Row[]);
+        }
+        const raw = options.raw ?? false;
+        return Promise.resolve(rows.map((row) => toEvent(row, raw)));
+      } catch (error) {
+        return Promise.reject(toBackendError(error, 'lecture'));
+      }
+    },
+
+    readAll(options: ReadAllOptions = {}) {
+      return readAllPages(options);
+    },
+
+    subscribeToAll(options: SubscribeOptions = {}) {
+      ensureOpen();
+      const subscription = new SqliteSubscription(options);
+      subscriptions.add(subscription);
+      return subscription;
+    },
+
+    headPosition() {
+      try {
+        ensureOpen();
+        return Promise.resolve(head());
+      } catch (error) {
+        return Promise.reject(toBackendError(error, 'lecture'));
+      }
+    },
+
+    async close() {
+      if (closed) return;
+      await Promise.all([...subscriptions].map((s) => s.close()));
+      closed = true;
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,163 @@
+// The read-model database: a SQLite file of its own (never the event store's), in WAL mode so
+// readers keep answering while the projector writes, and the runtime's two bookkeeping tables.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { type Projection, projectionSignature } from './projection';
+
+/** Names the runtime reserves in every read-model database. */
+export const CHECKPOINT_TABLE = 'projection_checkpoints';
+export const OBJECTS_TABLE = 'projection_objects';
+
+const RUNTIME_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS ${CHECKPOINT_TABLE} (
+    set_name   TEXT PRIMARY KEY,
+    -- Last global position applied, in decimal: positions are bigint and may exceed 2^53.
+    -- NULL until the first event.
+    position   TEXT,
+    -- Names and versions of the projections that built the tables (projectionSignature).
+    signature  TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  ) STRICT;
+  -- Which tables, indexes, views and triggers belong to which set, so a rebuild replaces exactly those.
+  CREATE TABLE IF NOT EXISTS ${OBJECTS_TABLE} (
+    set_name TEXT NOT NULL,
+    name     TEXT NOT NULL,
+    type     TEXT NOT NULL,
+    PRIMARY KEY (set_name, name)
+  ) STRICT;
+`;
+
+export interface ReadModelDatabaseOptions {
+  readonly?: boolean;
+  /** How long a writer waits for another connection's write lock (default 5000 ms). */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Opens (creating if needed) a read-model file with the settings the runtime relies on: WAL (readers
+ * never block the projector nor see a half-applied batch) and synchronous NORMAL (a power cut may lose
+ * the last batches, but data and checkpoint are lost together, and are simply projected again).
+ */
+export function openReadModelDatabase(
+  file: string,
+  options: ReadModelDatabaseOptions = {},
+): Database.Database {
+  if (!options.readonly) mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file, {
+    readonly: options.readonly ?? false,
+    timeout: options.busyTimeoutMs ?? 5000,
+  });
+  if (!options.readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+  }
+  return db;
+}
+
+export function ensureRuntimeTables(db: Database.Database): void {
+  db.exec(RUNTIME_SCHEMA);
+}
+
+export interface CheckpointRow {
+  position: bigint | undefined;
+  signature: string;
+}
+
+export function readCheckpoint(db: Database.Database, setName: string): CheckpointRow | undefined {
+  const row = db
+    .prepare(`SELECT position, signature FROM ${CHECKPOINT_TABLE} WHERE set_name = ?`)
+    .get(setName) as { position: string | null; signature: string } | undefined;
+  if (row === undefined) return undefined;
+  return { position: row.position === null ? undefined : BigInt(row.position), signature: row.signature };
+}
+
+export function writeCheckpoint(
+  db: Database.Database,
+  setName: string,
+  position: bigint | undefined,
+  signature: string,
+): void {
+  db.prepare(
+    `INSERT INTO ${CHECKPOINT_TABLE} (set_name, position, signature, updated_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (set_name) DO UPDATE SET position = excluded.position, signature = excluded.signature,
+       updated_at = excluded.updated_at`,
+  ).run(setName, position === undefined ? null : position.toString(), signature, new Date().toISOString());
+}
+
+interface SchemaObject {
+  type: 'table' | 'index' | 'view' | 'trigger';
+  name: string;
+  tbl_name: string;
+  sql: string | null;
+}
+
+/** User objects of a schema (`main`, or an attached one), without SQLite's own and the runtime's. */
+export function schemaObjects(db: Database.Database, schema = 'main'): SchemaObject[] {
+  return (
+    db
+      .prepare(`SELECT type, name, tbl_name, sql FROM "${schema}".sqlite_master ORDER BY rowid`)
+      .all() as SchemaObject[]
+  ).filter(
+    (o) => !o.name.startsWith('sqlite_') && o.tbl_name !== CHECKPOINT_TABLE && o.tbl_name !== OBJECTS_TABLE,
+  );
+}
+
+/**
+ * Creates the projections' tables and records which objects they created. Call inside a transaction
+ * on a database where the set has no tables yet.
+ */
+export function installSchema(
+  db: Database.Database,
+  setName: string,
+  projections: readonly Projection[],
+): void {
+  const before = new Set(schemaObjects(db).map((o) => o.name));
+  for (const projection of projections) {
+    try {
+      if (typeof projection.schema === 'function') projection.schema(db);
+      else for (const statement of projection.schema) db.exec(statement);
+    } catch (error) {
+      throw new Error(
+        `Schéma de la projection ${projection.name} : ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
+  }
+  const record = db.prepare(
+    `INSERT OR REPLACE INTO ${OBJECTS_TABLE} (set_name, name, type) VALUES (?, ?, ?)`,
+  );
+  for (const o of schemaObjects(db)) if (!before.has(o.name)) record.run(setName, o.name, o.type);
+}
+
+/** Objects recorded as the set's. */
+export function ownedObjects(db: Database.Database, setName: string): { name: string; type: string }[] {
+  return db.prepare(`SELECT name, type FROM ${OBJECTS_TABLE} WHERE set_name = ?`).all(setName) as {
+    name: string;
+    type: string;
+  }[];
+}
+
+export const quoteIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+
+/** Drops the set's objects (tables last: dropping a table drops its indexes and triggers with it). */
+export function dropOwnedObjects(
+  db: Database.Database,
+  setName: string,
+  alsoNamed: readonly string[] = [],
+): void {
+  const existing = new Map(schemaObjects(db).map((o) => [o.name, o.type]));
+  const names = new Set([...ownedObjects(db, setName).map((o) => o.name), ...alsoNamed]);
+  const order = ['view', 'trigger', 'index', 'table'];
+  for (const type of order) {
+    for (const name of names) {
+      if (existing.get(name) !== type) continue;
+      // Qualified: with another database attached, an unqualified name could resolve to it.
+      db.exec(`DROP ${type.toUpperCase()} IF EXISTS main.${quoteIdentifier(name)}`);
+      existing.delete(name);
+    }
+  }
+  db.prepare(`DELETE FROM ${OBJECTS_TABLE} WHERE set_name = ?`).run(setName);
+}
+
+export { projectionSignature };

@@ -1,0 +1,85 @@
+// A projection is a slice of the read models: its tables, and how one event changes them. It is
+// synchronous (better-sqlite3) so the runtime can apply a batch of events to every projection and
+// move the checkpoint in one SQLite transaction.
+import type { Database } from 'better-sqlite3';
+import type { RecordedEvent } from '../eventstore/port';
+
+export interface Projection {
+  /** Unique within a projection set; also the prefix its tables should carry (convention, not enforced). */
+  name: string;
+  /** Bump when the schema or the meaning of apply() changes: the set is then rebuilt from the first event. */
+  version: number;
+  /**
+   * Its tables, indexes and views, created on an empty database: DDL statements run in order, or a
+   * function doing the same. Runs again only in a rebuild (never as an in-place migration).
+   */
+  schema: readonly string[] | ((db: Database) => void);
+  /** Event types it reads; undefined = every event. Lets the runtime skip calls, and a rebuild filter. */
+  handles?: readonly string[];
+  /** Changes the tables for one event. Must not start or end transactions: the runtime holds one. */
+  apply(db: Database, event: RecordedEvent): void;
+}
+
+/** A projection set's identity in the checkpoint table: its projections' names and versions. */
+export function projectionSignature(projections: readonly Projection[]): string {
+  return projections
+    .map((p) => `${p.name}@${p.version}`)
+    .sort()
+    .join(',');
+}
+
+export function validateProjections(projections: readonly Projection[]): void {
+  const names = new Set<string>();
+  for (const p of projections) {
+    if (names.has(p.name)) throw new Error(`Projection ${p.name} déclarée deux fois.`);
+    names.add(p.name);
+    if (!Number.isInteger(p.version) || p.version < 1) {
+      throw new Error(`Projection ${p.name} : la version doit être un entier ≥ 1.`);
+    }
+  }
+}
+
+/** The event types a subscription may be filtered to, or undefined when one projection reads everything. */
+export function handledTypes(projections: readonly Projection[]): string[] | undefined {
+  if (projections.some((p) => p.handles === undefined)) return undefined;
+  return [...new Set(projections.flatMap((p) => p.handles ?? []))].sort();
+}
+
+export class ProjectionError extends Error {
+  constructor(
+    readonly projection: string,
+    readonly event: { id: string; type: string; stream: string; position: bigint },
+    cause: unknown,
+  ) {
+    super(
+      `La projection ${projection} a échoué sur l’événement ${event.type} (${event.id}, flux ${event.stream}, ` +
+        `position ${event.position}) : ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+    this.name = 'ProjectionError';
+  }
+}
+
+/** Applies one event to every projection that reads it, naming the projection and event on failure. */
+export function applyEvent(
+  db: Database,
+  projections: readonly Projection[],
+  handlers: ReadonlyMap<string, ReadonlySet<string> | undefined>,
+  event: RecordedEvent,
+): void {
+  for (const projection of projections) {
+    const types = handlers.get(projection.name);
+    if (types !== undefined && !types.has(event.type)) continue;
+    try {
+      projection.apply(db, event);
+    } catch (error) {
+      throw new ProjectionError(projection.name, event, error);
+    }
+  }
+}
+
+export function handlerIndex(
+  projections: readonly Projection[],
+): Map<string, ReadonlySet<string> | undefined> {
+  return new Map(projections.map((p) => [p.name, p.handles === undefined ? undefined : new Set(p.handles)]));
+}

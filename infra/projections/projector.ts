@@ -1,0 +1,498 @@
+// The projector: follows the event store from its checkpoint and applies each batch of events to
+// every projection in ONE SQLite transaction that also moves the checkpoint. A crash (even kill -9)
+// loses the batch and its checkpoint together, so on restart the batch is applied again exactly
+// once: no double count, no gap.
+//
+// The checkpoint row is also the projector's lock-free guard against another writer: each batch
+// transaction first checks that the stored checkpoint is still the one this projector wrote. If it
+// is not (a `grants projections rebuild` in another process swapped the tables in), the batch is
+// rolled back and the projector resubscribes from the stored checkpoint.
+import type { Database } from 'better-sqlite3';
+import { EventStoreError } from '../eventstore/errors';
+import type { EventStore, RecordedEvent, Subscription } from '../eventstore/port';
+import type { Logger } from '../logging/logger';
+import {
+  ensureRuntimeTables,
+  installSchema,
+  projectionSignature,
+  readCheckpoint,
+  writeCheckpoint,
+} from './database';
+import { type Projection, applyEvent, handlerIndex, validateProjections } from './projection';
+import { type RebuildProgress, rebuildProjections } from './rebuild';
+
+export interface ProjectorOptions {
+  eventStore: EventStore;
+  /** The read-model database (openReadModelDatabase), a file of its own. */
+  db: Database;
+  projections: readonly Projection[];
+  logger: Logger;
+  /** Name of the projection set in the checkpoint table. Default 'read-models'. */
+  name?: string;
+  /** Events per transaction at most. Default 500. */
+  batchSize?: number;
+  /** A partial batch is committed this long after its first event at the latest. Default 10 ms. */
+  flushIntervalMs?: number;
+  /** How often an idle projector checks whether another process moved its checkpoint. Default 500 ms. */
+  checkpointPollMs?: number;
+  /**
+   * When the stored tables were built by other projection versions: 'rebuild' (default) rebuilds them
+   * at start() — readers keep the old tables until the new ones are swapped in — or 'fail'.
+   */
+  onVersionChange?: 'rebuild' | 'fail';
+  /** Progress of such a rebuild (for logs or a progress bar). */
+  onRebuildProgress?: (progress: RebuildProgress) => void;
+}
+
+export type ProjectorState =
+  'idle' | 'starting' | 'rebuilding' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+export interface ProjectorStatus {
+  name: string;
+  state: ProjectorState;
+  /** Last position committed with the read models; undefined before the first event. */
+  checkpoint: bigint | undefined;
+  caughtUp: boolean;
+  eventsApplied: number;
+  error?: string;
+}
+
+export interface WaitOptions {
+  /** Default 10 000 ms; Infinity waits as long as the projector runs. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface Projector {
+  readonly name: string;
+  /** Prepares the schema (rebuilding when versions changed), then follows in the background. */
+  start(): Promise<void>;
+  /** Commits what is buffered, ends the subscription, resolves once the loop has ended. */
+  stop(): Promise<void>;
+  checkpoint(): bigint | undefined;
+  /** Head of the store minus the checkpoint (0n when caught up). */
+  lag(): Promise<bigint>;
+  /** Resolves once the read models include the event at `position` (read-your-writes after a command). */
+  waitForPosition(position: bigint, options?: WaitOptions): Promise<void>;
+  /** Whether the subscription has reached the head since it (re)started. */
+  isCaughtUp(): boolean;
+  status(): ProjectorStatus;
+  /** For /health: resolves with details while running, rejects when failed or stopped. */
+  healthCheck(): Promise<Record<string, unknown>>;
+}
+
+export class ProjectorStoppedError extends Error {
+  constructor(reason: string) {
+    super(`Le projecteur des vues est arrêté : ${reason}`);
+    this.name = 'ProjectorStoppedError';
+  }
+}
+
+export class ProjectionWaitTimeoutError extends Error {
+  constructor(
+    readonly position: bigint,
+    readonly checkpoint: bigint | undefined,
+    timeoutMs: number,
+  ) {
+    super(
+      `Les vues n’ont pas atteint la position ${position} en ${timeoutMs} ms (position actuelle ${checkpoint ?? 'aucune'}).`,
+    );
+    this.name = 'ProjectionWaitTimeoutError';
+  }
+}
+
+/** Thrown inside the batch transaction when the stored checkpoint is not ours any more: rolls it back. */
+class CheckpointMovedError extends Error {
+  constructor(readonly stored: { position: bigint | undefined; signature: string } | undefined) {
+    super('checkpoint moved by another writer');
+  }
+}
+
+interface Waiter {
+  position: bigint;
+  resolve: () => void;
+  reject: (error: Error) => void;
+  cleanup: () => void;
+}
+
+const isBusy = (error: unknown): boolean =>
+  error instanceof Error && /^SQLITE_BUSY/.test((error as Error & { code?: string }).code ?? '');
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function createProjector(options: ProjectorOptions): Projector {
+  const { eventStore, db, logger: parentLogger } = options;
+  const projections = [...options.projections];
+  validateProjections(projections);
+  const name = options.name ?? 'read-models';
+  const signature = projectionSignature(projections);
+  const batchSize = options.batchSize ?? 500;
+  const flushIntervalMs = options.flushIntervalMs ?? 10;
+  const checkpointPollMs = options.checkpointPollMs ?? 500;
+  const handlers = handlerIndex(projections);
+  const logger = parentLogger.child({ component: 'projector', projectionSet: name });
+
+  let state: ProjectorState = 'idle';
+  let failure: Error | undefined;
+  let committed: bigint | undefined;
+  let caughtUp = false;
+  let eventsApplied = 0;
+  let buffer: RecordedEvent[] = [];
+  let flushTimer: NodeJS.Timeout | undefined;
+  let pollTimer: NodeJS.Timeout | undefined;
+  let subscription: Subscription | undefined;
+  let restartRequested = false;
+  let loop: Promise<void> | undefined;
+  let starting: Promise<void> | undefined;
+  const waiters = new Set<Waiter>();
+
+  const applyBatch = db.transaction((batch: RecordedEvent[], expected: bigint | undefined) => {
+    const stored = readCheckpoint(db, name);
+    if (stored === undefined || stored.position !== expected || stored.signature !== signature) {
+      throw new CheckpointMovedError(stored);
+    }
+    for (const event of batch) applyEvent(db, projections, handlers, event);
+    const last = batch[batch.length - 1];
+    if (last !== undefined) writeCheckpoint(db, name, last.position, signature);
+  });
+
+  const advanceOnly = db.transaction((position: bigint, expected: bigint | undefined) => {
+    const stored = readCheckpoint(db, name);
+    if (stored === undefined || stored.position !== expected || stored.signature !== signature) {
+      throw new CheckpointMovedError(stored);
+    }
+    writeCheckpoint(db, name, position, signature);
+  });
+
+  function settleWaiters(): void {
+    for (const waiter of waiters) {
+      if (committed !== undefined && committed >= waiter.position) {
+        waiter.cleanup();
+        waiter.resolve();
+      }
+    }
+  }
+
+  function rejectWaiters(error: Error): void {
+    for (const waiter of waiters) {
+      waiter.cleanup();
+      waiter.reject(error);
+    }
+  }
+
+  function fail(error: unknown): void {
+    if (state === 'failed') return;
+    failure = error instanceof Error ? error : new Error(String(error));
+    state = 'failed';
+    logger.error(
+      { err: failure },
+      'projections arrêtées sur une erreur : les vues ne sont plus mises à jour',
+    );
+    clearTimers();
+    buffer = [];
+    rejectWaiters(new ProjectorStoppedError(failure.message));
+    void subscription?.close();
+  }
+
+  function clearTimers(): void {
+    if (flushTimer !== undefined) clearTimeout(flushTimer);
+    flushTimer = undefined;
+  }
+
+  /** The stored checkpoint moved under us: drop what is buffered and follow again from there. */
+  function restartFrom(stored: { position: bigint | undefined; signature: string } | undefined): void {
+    if (stored === undefined || stored.signature !== signature) {
+      fail(
+        new Error(
+          stored === undefined
+            ? 'la ligne de point de reprise a disparu de la base des vues'
+            : `les vues ont été reconstruites par d’autres versions des projections (${stored.signature}, ` +
+                `ce programme connaît ${signature}) : redémarrez avec la version à jour`,
+        ),
+      );
+      return;
+    }
+    logger.info(
+      { from: String(committed), to: String(stored.position) },
+      'point de reprise déplacé par un autre processus (reconstruction) : reprise depuis le nouveau point',
+    );
+    committed = stored.position;
+    buffer = [];
+    caughtUp = false;
+    restartRequested = true;
+    clearTimers();
+    void subscription?.close();
+  }
+
+  /** Commits the buffer. Returns false when it must be retried later (database busy). */
+  function flush(): boolean {
+    clearTimers();
+    if (buffer.length === 0 || state === 'failed' || restartRequested) return true;
+    const batch = buffer;
+    buffer = [];
+    try {
+      applyBatch.immediate(batch, committed);
+    } catch (error) {
+      if (error instanceof CheckpointMovedError) {
+        restartFrom(error.stored);
+        return true;
+      }
+      if (isBusy(error)) {
+        buffer = batch.concat(buffer);
+        logger.warn('base des vues occupée : nouvel essai dans un instant');
+        return false;
+      }
+      fail(error);
+      return true;
+    }
+    committed = batch[batch.length - 1]?.position ?? committed;
+    eventsApplied += batch.length;
+    settleWaiters();
+    return true;
+  }
+
+  function scheduleFlush(delay = flushIntervalMs): void {
+    if (flushTimer !== undefined) return;
+    flushTimer = setTimeout(() => {
+      flushTimer = undefined;
+      if (!flush()) scheduleFlush(250);
+    }, delay);
+  }
+
+  /** Positions the subscription vouches for without an event (filtered or empty store). */
+  function advanceTo(position: bigint): void {
+    if (state === 'failed' || restartRequested) return;
+    const ahead = committed === undefined ? position > 0n : position > committed;
+    if (!ahead) return;
+    try {
+      advanceOnly.immediate(position, committed);
+      committed = position;
+      settleWaiters();
+    } catch (error) {
+      if (error instanceof CheckpointMovedError) restartFrom(error.stored);
+      else if (!isBusy(error)) fail(error);
+    }
+  }
+
+  function pollCheckpoint(): void {
+    if (state !== 'running' || buffer.length > 0 || restartRequested) return;
+    try {
+      const stored = readCheckpoint(db, name);
+      if (stored === undefined || stored.position !== committed || stored.signature !== signature)
+        restartFrom(stored);
+    } catch (error) {
+      if (!isBusy(error)) logger.warn({ err: error }, 'lecture du point de reprise impossible');
+    }
+  }
+
+  async function follow(): Promise<void> {
+    let backoffMs = 250;
+    while (state === 'running') {
+      restartRequested = false;
+      caughtUp = false;
+      const sub = eventStore.subscribeToAll({ after: committed ?? 'start' });
+      subscription = sub;
+      try {
+        for await (const item of sub) {
+          if (state !== 'running' || restartRequested) break;
+          if (item.kind === 'event') {
+            buffer.push(item.event);
+            if (buffer.length >= batchSize) {
+              // Backpressure: do not read further while the batch cannot be committed.
+              while (!flush() && state === 'running') await sleep(250);
+            } else {
+              scheduleFlush();
+            }
+          } else {
+            flush();
+            advanceTo(item.position);
+            if (!caughtUp && !restartRequested && state === 'running') {
+              caughtUp = true;
+              logger.info({ checkpoint: String(committed) }, 'projections à jour');
+            }
+          }
+          backoffMs = 250;
+        }
+      } catch (error) {
+        if (state !== 'running') break;
+        // Undecodable events will not decode on the next try either: stop instead of looping.
+        if (
+          error instanceof EventStoreError &&
+          (error.code === 'invalid_event' || error.code === 'unknown_event_type')
+        ) {
+          fail(error);
+          break;
+        }
+        flush();
+        logger.warn(
+          { err: error, retryInMs: backoffMs },
+          'abonnement au magasin d’événements interrompu : reprise',
+        );
+        await sleep(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, 10_000);
+      } finally {
+        await sub.close();
+      }
+    }
+  }
+
+  async function prepare(): Promise<void> {
+    state = 'starting';
+    try {
+      ensureRuntimeTables(db);
+      let stored = readCheckpoint(db, name);
+      if (stored !== undefined && stored.signature !== signature) {
+        if ((options.onVersionChange ?? 'rebuild') === 'fail' || db.memory) {
+          throw new Error(
+            `Les vues ${name} ont été construites par ${stored.signature} ; ce programme attend ${signature} : ` +
+              'reconstruisez-les (grants projections rebuild).',
+          );
+        }
+        state = 'rebuilding';
+        logger.warn(
+          { stored: stored.signature, expected: signature },
+          'versions des projections changées : reconstruction des vues (les anciennes répondent pendant ce temps)',
+        );
+        await rebuildProjections({
+          eventStore,
+          dbFile: db.name,
+          projections,
+          name,
+          logger,
+          ...(options.onRebuildProgress ? { onProgress: options.onRebuildProgress } : {}),
+        });
+        stored = readCheckpoint(db, name);
+      }
+      if (stored === undefined) {
+        db.transaction(() => {
+          installSchema(db, name, projections);
+          writeCheckpoint(db, name, undefined, signature);
+        }).immediate();
+        stored = readCheckpoint(db, name);
+      }
+      committed = stored?.position;
+    } catch (error) {
+      state = 'failed';
+      failure = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    }
+    state = 'running';
+    logger.info({ checkpoint: String(committed) }, 'projections démarrées');
+    pollTimer = setInterval(pollCheckpoint, checkpointPollMs);
+    pollTimer.unref();
+    loop = follow().catch((error: unknown) => fail(error));
+  }
+
+  const projector: Projector = {
+    name,
+
+    start() {
+      if (state !== 'idle') return Promise.reject(new Error(`start() dans l’état ${state}`));
+      starting = prepare();
+      return starting;
+    },
+
+    async stop() {
+      // A stop during start (a rebuild can take minutes) waits for it, then stops what started.
+      await starting?.catch(() => undefined);
+      if (state === 'idle' || state === 'stopped') {
+        state = 'stopped';
+        return;
+      }
+      const wasRunning = state === 'running';
+      if (wasRunning) {
+        state = 'stopping';
+        clearTimers();
+        try {
+          // Not flush(): it refuses to run outside 'running'.
+          if (buffer.length > 0 && !restartRequested) {
+            applyBatch.immediate(buffer, committed);
+            committed = buffer[buffer.length - 1]?.position ?? committed;
+            eventsApplied += buffer.length;
+            settleWaiters();
+          }
+        } catch (error) {
+          // Not committed: these events are simply read again at the next start.
+          logger.warn({ err: error }, 'derniers événements non enregistrés à l’arrêt');
+        }
+        buffer = [];
+      }
+      if (pollTimer !== undefined) clearInterval(pollTimer);
+      await subscription?.close();
+      await loop;
+      if (state !== 'failed') state = 'stopped';
+      rejectWaiters(new ProjectorStoppedError('arrêt demandé'));
+      logger.info({ checkpoint: String(committed) }, 'projections arrêtées');
+    },
+
+    checkpoint: () => committed,
+
+    async lag() {
+      const head = await eventStore.headPosition();
+      const lag = head - (committed ?? 0n);
+      return lag > 0n ? lag : 0n;
+    },
+
+    waitForPosition(position, waitOptions = {}) {
+      if (committed !== undefined && committed >= position) return Promise.resolve();
+      if (state === 'failed' || state === 'stopped' || state === 'stopping') {
+        return Promise.reject(new ProjectorStoppedError(failure?.message ?? 'arrêt demandé'));
+      }
+      const timeoutMs = waitOptions.timeoutMs ?? 10_000;
+      return new Promise<void>((resolve, reject) => {
+        let timer: NodeJS.Timeout | undefined;
+        const onAbort = () => {
+          waiter.cleanup();
+          reject(
+            waitOptions.signal?.reason instanceof Error
+              ? waitOptions.signal.reason
+              : new Error('attente annulée'),
+          );
+        };
+        const waiter: Waiter = {
+          position,
+          resolve,
+          reject,
+          cleanup: () => {
+            if (timer !== undefined) clearTimeout(timer);
+            waitOptions.signal?.removeEventListener('abort', onAbort);
+            waiters.delete(waiter);
+          },
+        };
+        if (Number.isFinite(timeoutMs)) {
+          timer = setTimeout(() => {
+            waiter.cleanup();
+            reject(new ProjectionWaitTimeoutError(position, committed, timeoutMs));
+          }, timeoutMs);
+        }
+        if (waitOptions.signal?.aborted) {
+          onAbort();
+          return;
+        }
+        waitOptions.signal?.addEventListener('abort', onAbort, { once: true });
+        waiters.add(waiter);
+      });
+    },
+
+    isCaughtUp: () => caughtUp,
+
+    status: () => ({
+      name,
+      state,
+      checkpoint: committed,
+      caughtUp,
+      eventsApplied,
+      ...(failure ? { error: failure.message } : {}),
+    }),
+
+    async healthCheck() {
+      if (state === 'failed') throw failure ?? new Error('projections en échec');
+      if (state !== 'running' && state !== 'rebuilding' && state !== 'starting') {
+        throw new Error(`projections ${state === 'idle' ? 'non démarrées' : 'arrêtées'}`);
+      }
+      const lag = await projector.lag();
+      return { state, checkpoint: String(committed ?? 0n), lag: String(lag), caughtUp };
+    },
+  };
+  return projector;
+}

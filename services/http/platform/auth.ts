@@ -1,0 +1,401 @@
+// Who is calling: a bearer JWT, verified with jose. Embedded mode signs development tokens with a
+// shared HS256 secret (minted by `grants token`); scale-out verifies an OpenID Connect provider's
+// tokens against its JWKS. Either way the claims are checked with zod and become a Principal.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmod, link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Request, RequestHandler } from 'express';
+import { SignJWT, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { z } from 'zod';
+import { ConfigError } from '../../../infra/config/config';
+import type { Logger } from '../../../infra/logging/logger';
+import { requestLogger } from './correlation';
+import { ForbiddenError, ServiceUnavailableError, UnauthenticatedError } from './problem';
+
+export const roles = [
+  'porteur',
+  'grant_manager',
+  'funder',
+  'citizen_council',
+  'auditor',
+  'evaluator',
+] as const;
+export type Role = (typeof roles)[number];
+
+/** Role names as the people using the engine say them (messages, CLI). */
+export const roleLabels: Record<Role, string> = {
+  porteur: 'porteur de projet',
+  grant_manager: 'chargé de mission',
+  funder: 'financeur',
+  citizen_council: 'conseil citoyen',
+  auditor: 'auditeur',
+  evaluator: 'évaluateur',
+};
+
+// INSEE commune codes are 5 characters: digits, or 2A/2B followed by 3 digits in Corsica.
+export const institutionSchema = z.union([
+  z.enum(['ETAT', 'REGION', 'DEPARTEMENT', 'CAF', 'EPCI']),
+  z.string().regex(/^COMMUNE-(?:\d{5}|2[AB]\d{3})$/, 'COMMUNE-<code INSEE à 5 caractères> attendu'),
+]);
+export type Institution = z.infer<typeof institutionSchema>;
+
+const subject = z.string().min(1).max(200);
+const name = z.string().min(1).max(200).optional();
+const porteurId = z.string().min(1).max(100);
+
+/**
+ * The claims we read from a token (others, like iat/exp/iss, are checked by jose and ignored here).
+ * A funder acts for exactly one institution and a porteur for exactly one porteur: the claims must say which.
+ */
+export const claimsSchema = z.discriminatedUnion('role', [
+  z.object({ sub: subject, role: z.literal('porteur'), porteurId, name }),
+  z.object({ sub: subject, role: z.literal('funder'), institution: institutionSchema, name }),
+  z.object({
+    sub: subject,
+    role: z.enum(['grant_manager', 'citizen_council', 'auditor', 'evaluator']),
+    institution: institutionSchema.optional(),
+    name,
+  }),
+]);
+export type Claims = z.infer<typeof claimsSchema>;
+
+/** The authenticated caller, as handlers see it. */
+export type Principal =
+  | { subject: string; role: 'porteur'; porteurId: string; institution?: undefined; name?: string }
+  | { subject: string; role: 'funder'; institution: Institution; porteurId?: undefined; name?: string }
+  | {
+      subject: string;
+      role: Exclude<Role, 'porteur' | 'funder'>;
+      institution?: Institution;
+      porteurId?: undefined;
+      name?: string;
+    };
+
+function toPrincipal(claims: Claims): Principal {
+  const base = { subject: claims.sub, ...(claims.name === undefined ? {} : { name: claims.name }) };
+  switch (claims.role) {
+    case 'porteur':
+      return { ...base, role: 'porteur', porteurId: claims.porteurId };
+    case 'funder':
+      return { ...base, role: 'funder', institution: claims.institution };
+    case 'grant_manager':
+    case 'citizen_council':
+    case 'auditor':
+    case 'evaluator':
+      return {
+        ...base,
+        role: claims.role,
+        ...(claims.institution === undefined ? {} : { institution: claims.institution }),
+      };
+    default: {
+      const never: never = claims;
+      throw new Error(`rôle inattendu : ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** Issuer and audience of development tokens: a token minted for something else is refused. */
+const developmentIssuer = 'grants-embedded';
+const developmentAudience = 'grants-api';
+const minimumSecretLength = 32;
+
+export type AuthSettings =
+  | { mode: 'embedded'; secret: string }
+  | {
+      mode: 'jwks';
+      jwksUrl: string;
+      /** Expected `iss`; unchecked when undefined. */
+      issuer?: string;
+      /** Expected `aud`; unchecked when undefined. */
+      audience?: string | string[];
+    };
+
+/**
+ * The settings the configuration implies: a JWKS when GRANTS_JWKS_URL is set (the development secret is
+ * then ignored: accepting both would let anyone holding the secret forge tokens the provider never issued),
+ * else GRANTS_JWT_SECRET, else the development secret kept under the data directory.
+ */
+export async function resolveAuthSettings(config: {
+  dataDir: string;
+  auth: { jwtSecret: string | undefined; jwksUrl: string | undefined };
+}): Promise<AuthSettings> {
+  if (config.auth.jwksUrl !== undefined) return { mode: 'jwks', jwksUrl: config.auth.jwksUrl };
+  if (config.auth.jwtSecret !== undefined) {
+    if (config.auth.jwtSecret.length < minimumSecretLength) {
+      // The value itself is not shown: it is a secret.
+      throw new ConfigError([
+        {
+          variable: 'GRANTS_JWT_SECRET',
+          expected: `au moins ${minimumSecretLength} caractères (un secret court se devine)`,
+          received: undefined,
+        },
+      ]);
+    }
+    return { mode: 'embedded', secret: config.auth.jwtSecret };
+  }
+  return { mode: 'embedded', secret: await loadOrCreateDevSecret(config.dataDir) };
+}
+
+export const devSecretFileName = 'dev-jwt-secret';
+
+/**
+ * The embedded mode's signing secret: created once (32 random bytes, mode 0600) and kept in
+ * `<dataDir>/dev-jwt-secret`, so tokens minted by `grants token` survive restarts. Created under a
+ * temporary name then hard-linked into place, so two processes starting together agree on one secret
+ * and neither ever reads a half-written file.
+ */
+export async function loadOrCreateDevSecret(dataDir: string): Promise<string> {
+  const file = join(dataDir, devSecretFileName);
+  await mkdir(dataDir, { recursive: true });
+  const existing = await readSecretFile(file);
+  if (existing !== undefined) return existing;
+  const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`;
+  await writeFile(temporary, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+  try {
+    await link(temporary, file);
+  } catch (error) {
+    // Another process created it first: theirs is the secret.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    await unlink(temporary);
+  }
+  const created = await readSecretFile(file);
+  if (created === undefined) throw new Error(`Le secret de développement ${file} n’a pas pu être créé.`);
+  return created;
+}
+
+async function readSecretFile(file: string): Promise<string | undefined> {
+  let content: string;
+  try {
+    content = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const secret = content.trim();
+  if (secret.length < minimumSecretLength) {
+    throw new Error(
+      `Le secret de développement ${file} est trop court ou vide : supprimez ce fichier pour en générer un nouveau ` +
+        '(les jetons déjà émis ne seront plus acceptés).',
+    );
+  }
+  // Someone loosened the permissions (copy, backup restore): readable by others means forgeable tokens.
+  if (((await stat(file)).mode & 0o077) !== 0) await chmod(file, 0o600);
+  return secret;
+}
+
+export interface DevelopmentTokenOptions {
+  secret: string;
+  role: Role;
+  institution?: string;
+  porteurId?: string;
+  /** Default: derived from the role and its institution or porteur, e.g. `dev-funder-ETAT`. */
+  subject?: string;
+  name?: string;
+  /** jose's durations: '8h', '30m', '2 days'… Default '8h'. */
+  expiresIn?: string;
+}
+
+/** Signs a development token. The claims go through the same schema as verification, so a bad token is never minted. */
+export async function mintDevelopmentToken(options: DevelopmentTokenOptions): Promise<string> {
+  const claims = claimsSchema.parse(
+    {
+      sub:
+        options.subject ??
+        ['dev', options.role, options.institution, options.porteurId].filter(Boolean).join('-'),
+      role: options.role,
+      ...(options.institution === undefined ? {} : { institution: options.institution }),
+      ...(options.porteurId === undefined ? {} : { porteurId: options.porteurId }),
+      ...(options.name === undefined ? {} : { name: options.name }),
+    },
+    { error: z.locales.fr().localeError },
+  );
+  return await new SignJWT({ ...claims })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuer(developmentIssuer)
+    .setAudience(developmentAudience)
+    .setIssuedAt()
+    .setJti(randomUUID())
+    .setExpirationTime(options.expiresIn ?? '8h')
+    .sign(new TextEncoder().encode(options.secret));
+}
+
+export interface Authenticator {
+  readonly mode: AuthSettings['mode'];
+  /** Verifies a raw token. Throws UnauthenticatedError (or ServiceUnavailableError when the JWKS cannot be fetched). */
+  verify(token: string): Promise<Principal>;
+  /** Middleware: 401 problem unless a valid bearer token is present; every refusal is logged. */
+  authenticate: RequestHandler;
+}
+
+// Asymmetric algorithms only for a provider's keys: an HS256 token must never verify against a public key.
+const providerAlgorithms = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
+
+export function createAuthenticator(settings: AuthSettings, logger: Logger): Authenticator {
+  let verifyJwt: (token: string) => Promise<unknown>;
+  if (settings.mode === 'embedded') {
+    const key = new TextEncoder().encode(settings.secret);
+    verifyJwt = async (token) =>
+      (
+        await jwtVerify(token, key, {
+          algorithms: ['HS256'],
+          issuer: developmentIssuer,
+          audience: developmentAudience,
+          requiredClaims: ['exp'],
+          clockTolerance: 5,
+        })
+      ).payload;
+  } else {
+    const jwks: JWTVerifyGetKey = createRemoteJWKSet(new URL(settings.jwksUrl));
+    verifyJwt = async (token) =>
+      (
+        await jwtVerify(token, jwks, {
+          algorithms: providerAlgorithms,
+          requiredClaims: ['exp'],
+          clockTolerance: 30,
+          ...(settings.issuer === undefined ? {} : { issuer: settings.issuer }),
+          ...(settings.audience === undefined ? {} : { audience: settings.audience }),
+        })
+      ).payload;
+  }
+
+  const verify = async (token: string): Promise<Principal> => {
+    let payload: unknown;
+    try {
+      payload = await verifyJwt(token);
+    } catch (error) {
+      throw translateJoseError(error);
+    }
+    const claims = claimsSchema.safeParse(payload, { error: z.locales.fr().localeError });
+    if (!claims.success) {
+      const first = claims.error.issues[0];
+      throw new UnauthenticatedError(
+        `Le jeton ne porte pas les informations attendues (${first ? `${first.path.join('.') || 'racine'} : ${first.message}` : 'revendications invalides'}).`,
+        'TOKEN_CLAIMS_INVALID',
+      );
+    }
+    return toPrincipal(claims.data);
+  };
+
+  const authenticate: RequestHandler = (req, _res, next) => {
+    const header = req.get('Authorization');
+    const match = header === undefined ? null : /^Bearer[ ]+([A-Za-z0-9\-_.~+/]+=*)[ ]*$/i.exec(header);
+    const token = match?.[1];
+    if (token === undefined) {
+      const error =
+        header === undefined
+          ? new UnauthenticatedError(
+              'Un jeton d’accès est requis (en-tête Authorization: Bearer …).',
+              'TOKEN_MISSING',
+            )
+          : new UnauthenticatedError(
+              'L’en-tête Authorization doit être de la forme « Bearer <jeton> ».',
+              'TOKEN_MALFORMED',
+            );
+      logRefusal(req, logger, error);
+      next(error);
+      return;
+    }
+    verify(token).then(
+      (principal) => {
+        principals.set(req, principal);
+        next();
+      },
+      (error: unknown) => {
+        if (error instanceof UnauthenticatedError || error instanceof ServiceUnavailableError)
+          logRefusal(req, logger, error);
+        next(error);
+      },
+    );
+  };
+
+  return { mode: settings.mode, verify, authenticate };
+}
+
+function logRefusal(
+  req: Request,
+  logger: Logger,
+  error: UnauthenticatedError | ServiceUnavailableError,
+): void {
+  requestLogger(req, logger).warn(
+    { auth: { code: error.code, method: req.method, path: req.path } },
+    `authentification refusée : ${error.message}`,
+  );
+}
+
+function translateJoseError(error: unknown): Error {
+  if (error instanceof joseErrors.JWTExpired) {
+    return new UnauthenticatedError('Le jeton a expiré : demandez-en un nouveau.', 'TOKEN_EXPIRED');
+  }
+  // The JWKS could not be fetched or read (timeout, non-200, not a key set): the provider's fault,
+  // not the caller's. jose raises its generic error only from the JWKS fetch.
+  const providerFailure =
+    error instanceof joseErrors.JWKSTimeout ||
+    error instanceof joseErrors.JWKSInvalid ||
+    (error instanceof joseErrors.JOSEError && error.code === 'ERR_JOSE_GENERIC');
+  if (!providerFailure && error instanceof joseErrors.JOSEError) {
+    return new UnauthenticatedError(
+      'Le jeton est invalide (signature, émetteur ou format).',
+      'TOKEN_INVALID',
+    );
+  }
+  // Fetching the JWKS failed (network, provider down): not the caller's fault.
+  return new ServiceUnavailableError(
+    'Le fournisseur d’identité est injoignable : réessayez dans un instant.',
+    'IDENTITY_PROVIDER_UNAVAILABLE',
+  );
+}
+
+// Per request, without widening Express's Request type for every module.
+const principals = new WeakMap<Request, Principal>();
+
+/** The caller authenticated by `authenticate`. Throws 401 on a route mounted without it (a wiring mistake fails closed). */
+export function principalOf(req: Request): Principal {
+  const principal = principals.get(req);
+  if (principal === undefined) throw new UnauthenticatedError('Authentification requise.');
+  return principal;
+}
+
+/** 403 problem (logged) unless the authenticated caller has one of these roles. Mount after `authenticate`. */
+export function requireRole(...allowed: Role[]): RequestHandler {
+  return (req, _res, next) => {
+    const principal = principals.get(req);
+    if (principal === undefined) {
+      next(new UnauthenticatedError('Authentification requise.'));
+      return;
+    }
+    if (!allowed.includes(principal.role)) {
+      const error = new ForbiddenError(
+        `Votre rôle (${roleLabels[principal.role]}) ne permet pas cette action ; rôles autorisés : ` +
+          `${allowed.map((r) => roleLabels[r]).join(', ')}.`,
+        'ROLE_NOT_ALLOWED',
+      );
+      requestLogger(req).warn(
+        {
+          auth: {
+            code: error.code,
+            subject: principal.subject,
+            role: principal.role,
+            allowed,
+            path: req.path,
+          },
+        },
+        'accès refusé : rôle non autorisé',
+      );
+      next(error);
+      return;
+    }
+    next();
+  };
+}

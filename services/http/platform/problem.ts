@@ -1,0 +1,391 @@
+// RFC 9457 problem details: every refusal the API gives has one shape, produced in one place
+// (the error middleware at the end of the app), so handlers only throw typed errors.
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import { z } from 'zod';
+import { EventStoreError } from '../../../infra/eventstore/errors';
+import { correlationIdOf, requestLogger } from './correlation';
+
+/** The problem types this API answers with; `type` URIs point at their entry in the docs page. */
+export const problemTypes = {
+  validation: { status: 400, title: 'Requête invalide', code: 'VALIDATION_FAILED' },
+  malformedJson: { status: 400, title: 'Corps JSON illisible', code: 'MALFORMED_JSON' },
+  badRequest: { status: 400, title: 'Requête incorrecte', code: 'BAD_REQUEST' },
+  unauthenticated: { status: 401, title: 'Authentification requise', code: 'UNAUTHENTICATED' },
+  forbidden: { status: 403, title: 'Action non autorisée', code: 'FORBIDDEN' },
+  notFound: { status: 404, title: 'Ressource introuvable', code: 'NOT_FOUND' },
+  routeNotFound: { status: 404, title: 'Route inconnue', code: 'ROUTE_NOT_FOUND' },
+  methodNotAllowed: { status: 405, title: 'Méthode non permise', code: 'METHOD_NOT_ALLOWED' },
+  conflict: { status: 409, title: 'Conflit de modification', code: 'CONCURRENCY_CONFLICT' },
+  preconditionFailed: { status: 412, title: 'Version périmée', code: 'PRECONDITION_FAILED' },
+  payloadTooLarge: { status: 413, title: 'Corps de requête trop volumineux', code: 'PAYLOAD_TOO_LARGE' },
+  unsupportedMediaType: {
+    status: 415,
+    title: 'Type de contenu non pris en charge',
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  },
+  domainRefusal: { status: 422, title: 'Action refusée par les règles de gestion', code: 'DOMAIN_REFUSAL' },
+  preconditionRequired: { status: 428, title: 'En-tête If-Match requis', code: 'IF_MATCH_REQUIRED' },
+  internal: { status: 500, title: 'Erreur interne', code: 'INTERNAL_ERROR' },
+  unavailable: { status: 503, title: 'Service momentanément indisponible', code: 'SERVICE_UNAVAILABLE' },
+} as const satisfies Record<string, { status: number; title: string; code: string }>;
+
+export type ProblemKind = keyof typeof problemTypes;
+
+/** Relative URI reference (allowed by RFC 9457 §3.1.1), resolving to the docs page's anchor. */
+export const problemTypeUri = (kind: ProblemKind): string => `/api/docs#problem-${kind}`;
+
+export interface FieldError {
+  /** Where the field was: 'body', 'query', 'params' or 'headers'. */
+  in: 'body' | 'query' | 'params' | 'headers';
+  /** Dotted path for people (`budget.years.0.amountCents`); '' for the root. */
+  path: string;
+  /** JSON Pointer (RFC 6901) into that part of the request, as in RFC 9457's examples. */
+  pointer: string;
+  /** zod's issue code (`invalid_type`, `unrecognized_keys`, ...). */
+  code: string;
+  message: string;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  /** Stable machine code: the domain's code for refusals, the problem type's code otherwise. */
+  code: string;
+  instance: string;
+  correlationId: string;
+  errors?: FieldError[];
+}
+
+/** The zod schema of a problem document (OpenAPI and tests). */
+export const problemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  code: z.string(),
+  instance: z.string(),
+  correlationId: z.string(),
+  errors: z
+    .array(
+      z.object({
+        in: z.enum(['body', 'query', 'params', 'headers']),
+        path: z.string(),
+        pointer: z.string(),
+        code: z.string(),
+        message: z.string(),
+      }),
+    )
+    .optional(),
+});
+
+/** An error the API answers with a known status. Handlers throw these (or domain refusals). */
+export class HttpError extends Error {
+  readonly kind: ProblemKind;
+  readonly status: number;
+  readonly code: string;
+  readonly errors: FieldError[] | undefined;
+  readonly headers: Record<string, string>;
+  constructor(
+    kind: ProblemKind,
+    detail: string,
+    options: { code?: string; errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(detail, { cause: options.cause });
+    this.name = 'HttpError';
+    this.kind = kind;
+    this.status = problemTypes[kind].status;
+    this.code = options.code ?? problemTypes[kind].code;
+    this.errors = options.errors;
+    this.headers = options.headers ?? {};
+  }
+}
+
+export class ValidationError extends HttpError {
+  constructor(errors: FieldError[], detail = describeFieldErrors(errors)) {
+    super('validation', detail, { errors });
+    this.name = 'ValidationError';
+  }
+}
+
+export class BadRequestError extends HttpError {
+  constructor(detail: string, code?: string) {
+    super('badRequest', detail, { code });
+    this.name = 'BadRequestError';
+  }
+}
+
+export class UnauthenticatedError extends HttpError {
+  constructor(detail: string, code = 'UNAUTHENTICATED') {
+    // RFC 6750 §3: a 401 names the scheme the client should use.
+    super('unauthenticated', detail, { code, headers: { 'WWW-Authenticate': 'Bearer realm="grants"' } });
+    this.name = 'UnauthenticatedError';
+  }
+}
+
+export class ForbiddenError extends HttpError {
+  constructor(detail: string, code?: string) {
+    super('forbidden', detail, { code });
+    this.name = 'ForbiddenError';
+  }
+}
+
+export class NotFoundError extends HttpError {
+  constructor(detail: string, code?: string) {
+    super('notFound', detail, { code });
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ConflictError extends HttpError {
+  constructor(detail: string, code?: string) {
+    super('conflict', detail, { code });
+    this.name = 'ConflictError';
+  }
+}
+
+export class PreconditionFailedError extends HttpError {
+  constructor(detail: string, code?: string) {
+    super('preconditionFailed', detail, { code });
+    this.name = 'PreconditionFailedError';
+  }
+}
+
+export class PreconditionRequiredError extends HttpError {
+  constructor(detail: string) {
+    super('preconditionRequired', detail);
+    this.name = 'PreconditionRequiredError';
+  }
+}
+
+export class ServiceUnavailableError extends HttpError {
+  constructor(detail: string, code?: string) {
+    super('unavailable', detail, { code });
+    this.name = 'ServiceUnavailableError';
+  }
+}
+
+/** A refusal by the domain's rules, as domain/ shapes it (no class to import across floors). */
+export interface DomainRefusal {
+  kind: 'domain';
+  code: string;
+  message: string;
+}
+
+export function isDomainRefusal(value: unknown): value is DomainRefusal {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return v.kind === 'domain' && typeof v.code === 'string' && typeof v.message === 'string';
+}
+
+/** body-parser's errors (express.json) carry a `type` and a status; they are the client's fault. */
+function bodyParserError(error: unknown): { type: string; status: number } | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const e = error as Error & { type?: unknown; status?: unknown };
+  return typeof e.type === 'string' && typeof e.status === 'number'
+    ? { type: e.type, status: e.status }
+    : undefined;
+}
+
+const formatPath = (path: readonly PropertyKey[]): string =>
+  path.map((p) => (typeof p === 'symbol' ? p.toString() : String(p))).join('.');
+const formatPointer = (path: readonly PropertyKey[]): string =>
+  '#' +
+  path
+    .map(
+      (p) =>
+        '/' + (typeof p === 'symbol' ? p.toString() : String(p)).replaceAll('~', '~0').replaceAll('/', '~1'),
+    )
+    .join('');
+
+/**
+ * One field error per offending field. An unknown key is reported at its own path (not at its parent's),
+ * so the person sees which field to remove.
+ */
+export function fieldErrorsFromZod(error: z.core.$ZodError, location: FieldError['in']): FieldError[] {
+  return error.issues.flatMap((issue): FieldError[] => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => {
+        const path = [...issue.path, key];
+        return {
+          in: location,
+          path: formatPath(path),
+          pointer: formatPointer(path),
+          code: issue.code,
+          message: 'Champ non reconnu : à retirer de la requête',
+        };
+      });
+    }
+    return [
+      {
+        in: location,
+        path: formatPath(issue.path),
+        pointer: formatPointer(issue.path),
+        code: issue.code,
+        message: issue.message,
+      },
+    ];
+  });
+}
+
+function describeFieldErrors(errors: FieldError[]): string {
+  const first = errors[0];
+  if (first === undefined) return 'La requête ne respecte pas le format attendu.';
+  const where = first.path === '' ? first.in : `${first.in}.${first.path}`;
+  return (
+    `${where} : ${first.message}` + (errors.length > 1 ? ` (et ${errors.length - 1} autre(s) erreur(s))` : '')
+  );
+}
+
+const frenchLocaleError = z.locales.fr().localeError;
+
+/**
+ * A ZodError that did not go through validate.ts was produced with zod's English messages; its issues
+ * no longer hold the input, so "…, X reçu" would be wrong: keep only what was expected.
+ */
+function frenchIssues(error: z.core.$ZodError): z.core.$ZodError {
+  const issues = error.issues.map((issue) => {
+    const localized = frenchLocaleError(issue as z.core.$ZodRawIssue);
+    const message = typeof localized === 'string' ? localized : localized?.message;
+    if (message === undefined) return issue;
+    return {
+      ...issue,
+      message: issue.code === 'invalid_type' ? message.replace(/, [^,]* reçu$/, '') : message,
+    };
+  });
+  return new z.ZodError(issues);
+}
+
+interface MappedError {
+  kind: ProblemKind;
+  detail: string;
+  code?: string;
+  errors?: FieldError[];
+  headers?: Record<string, string>;
+  /** Unexpected: log with the stack at error level. */
+  unexpected?: boolean;
+}
+
+function mapError(error: unknown, req: Request): MappedError {
+  if (error instanceof HttpError) {
+    return {
+      kind: error.kind,
+      detail: error.message,
+      code: error.code,
+      errors: error.errors,
+      headers: error.headers,
+    };
+  }
+  if (isDomainRefusal(error)) return { kind: 'domainRefusal', detail: error.message, code: error.code };
+  if (error instanceof z.core.$ZodError) {
+    const errors = fieldErrorsFromZod(frenchIssues(error), 'body');
+    return { kind: 'validation', detail: describeFieldErrors(errors), errors };
+  }
+  if (error instanceof EventStoreError) {
+    switch (error.code) {
+      case 'wrong_expected_version':
+        // With If-Match the client stated the version it saw: RFC 9110 says 412. Without, a plain conflict.
+        return req.get('If-Match') === undefined
+          ? {
+              kind: 'conflict',
+              detail: 'Le dossier a été modifié entre-temps : rechargez-le puis recommencez.',
+            }
+          : {
+              kind: 'preconditionFailed',
+              detail:
+                'La version indiquée dans If-Match n’est plus la version actuelle : rechargez puis recommencez.',
+            };
+      case 'store_closed':
+      case 'backend_error':
+        return {
+          kind: 'unavailable',
+          detail: 'Le magasin d’événements ne répond pas ; réessayez dans un instant.',
+          unexpected: true,
+        };
+      case 'invalid_event':
+      case 'unknown_event_type':
+      case 'duplicate_event_id':
+        return { kind: 'internal', detail: 'Une erreur interne est survenue.', unexpected: true };
+      default: {
+        const never: never = error.code;
+        return { kind: 'internal', detail: `Erreur inattendue (${String(never)}).`, unexpected: true };
+      }
+    }
+  }
+  const parser = bodyParserError(error);
+  if (parser !== undefined) {
+    if (parser.type === 'entity.parse.failed') {
+      return { kind: 'malformedJson', detail: 'Le corps de la requête n’est pas un JSON valide.' };
+    }
+    if (parser.type === 'entity.too.large') {
+      return { kind: 'payloadTooLarge', detail: 'Le corps de la requête dépasse la taille autorisée.' };
+    }
+    if (parser.type === 'encoding.unsupported' || parser.type === 'charset.unsupported') {
+      return {
+        kind: 'unsupportedMediaType',
+        detail: 'Encodage ou jeu de caractères non pris en charge (UTF-8 attendu).',
+      };
+    }
+    if (parser.status >= 400 && parser.status < 500) {
+      return { kind: 'badRequest', detail: 'La requête n’a pas pu être lue.', code: 'UNREADABLE_REQUEST' };
+    }
+  }
+  return { kind: 'internal', detail: 'Une erreur interne est survenue.', unexpected: true };
+}
+
+export function problemFor(
+  req: Request,
+  kind: ProblemKind,
+  detail: string,
+  extra: { code?: string; errors?: FieldError[] } = {},
+): Problem {
+  const type = problemTypes[kind];
+  return {
+    type: problemTypeUri(kind),
+    title: type.title,
+    status: type.status,
+    detail,
+    code: extra.code ?? type.code,
+    instance: req.originalUrl,
+    correlationId: correlationIdOf(req),
+    ...(extra.errors && extra.errors.length > 0 ? { errors: extra.errors } : {}),
+  };
+}
+
+export function sendProblem(res: Response, problem: Problem, headers: Record<string, string> = {}): void {
+  res.status(problem.status).set(headers).type('application/problem+json').send(JSON.stringify(problem));
+}
+
+/** The last middleware: every error becomes a problem document; only the unexpected ones are 500. */
+export function problemErrorHandler(): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) {
+      // Too late to answer with a problem: let Express close the connection.
+      next(error);
+      return;
+    }
+    const mapped = mapError(error, req);
+    const problem = problemFor(req, mapped.kind, mapped.detail, { code: mapped.code, errors: mapped.errors });
+    const log = requestLogger(req);
+    if (mapped.unexpected) {
+      log.error({ err: error, problem: { status: problem.status, code: problem.code } }, 'erreur inattendue');
+    } else {
+      log.info(
+        { problem: { status: problem.status, code: problem.code, detail: problem.detail } },
+        'requête refusée',
+      );
+    }
+    sendProblem(res, problem, mapped.headers);
+  };
+}
+
+/** After every router: a route nobody serves is a 404 problem, not Express's HTML page. */
+export function routeNotFoundHandler(): RequestHandler {
+  return (req, res) => {
+    sendProblem(
+      res,
+      problemFor(req, 'routeNotFound', `Aucune route ne correspond à ${req.method} ${req.path}.`),
+    );
+  };
+}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { funderIdSchema } from '../shared/funders';
 import { centsSchema } from '../shared/money';
-import { yearAmountSchema } from './events';
+import { reservationYearSchema } from './events';
 
 export const openEnvelopeSchema = z.object({
   type: z.literal('OpenEnvelope'),
@@ -24,7 +24,7 @@ export const reserveFundsSchema = z.object({
   /** Must be the envelope's funder: it guards against routing to the wrong stream. */
   funder: funderIdSchema,
   applicationId: z.string().min(1),
-  amountsByYear: z.array(yearAmountSchema).min(1),
+  amountsByYear: z.array(reservationYearSchema).min(1),
 });
 /** Releases all of an application's reservation; releasing nothing is an accepted no-op. */
 export const releaseFundsSchema = z.object({

@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { funderIdSchema } from '../shared/funders';
 import { centsSchema, positiveCentsSchema } from '../shared/money';
 
-export const yearAmountSchema = z.object({ year: z.number().int().min(1).max(4), amountCents: centsSchema });
+export const reservationYearSchema = z.object({
+  year: z.number().int().min(1).max(4),
+  amountCents: centsSchema,
+});
 
 export const envelopeOpenedSchema = z.object({
   campaignId: z.string().min(1),
@@ -16,7 +19,7 @@ export const envelopeAdjustedSchema = z.object({
 });
 export const fundsReservedSchema = z.object({
   applicationId: z.string().min(1),
-  amountsByYear: z.array(yearAmountSchema).min(1),
+  amountsByYear: z.array(reservationYearSchema).min(1),
   totalCents: positiveCentsSchema,
   /** What this application held before (0 for a first reservation): the new amount replaces it. */
   previousTotalCents: centsSchema,

@@ -5,13 +5,11 @@ export * from './events';
 export * from './commands';
 export * from './state';
 export { decideEnvelope } from './decide';
-export { allowedEnvelopeCommands, allowedEnvelopeCommands as allowedCommands } from './allowed';
-export { envelopeDeadlines, envelopeDeadlines as deadlines } from './deadlines';
-export { envelopeEventDefinitions as eventDefinitions } from './events';
+export { allowedEnvelopeCommands } from './allowed';
+export { envelopeDeadlines } from './deadlines';
 
 export const envelopeDecider = {
   decide: decideEnvelope,
   evolve: evolveEnvelope,
   initialState: initialEnvelopeState,
 };
-export { envelopeDecider as decider };

@@ -1,0 +1,18 @@
+import { allowedFrom, type AllowedCommand } from '../shared/decision';
+import type { ApplicationCommandType } from './commands';
+import { applicationRules } from './rules';
+import type { ApplicationState } from './state';
+
+/**
+ * The commands possible now, by whom (roles; for funders, which institutions), with a French hint.
+ * A command listed here is accepted by decide for a well-formed command from one of these actors
+ * (time-bound checks aside: a deadline command before its time, a signature after its deadline).
+ */
+export const allowedApplicationCommands = (
+  state: ApplicationState,
+): AllowedCommand<ApplicationCommandType>[] => allowedFrom(applicationRules, state);
+
+/** French label of each command ('la déclaration de recevabilité'), for menus and messages. */
+export const applicationCommandLabels = Object.fromEntries(
+  Object.entries(applicationRules).map(([type, rule]) => [type, rule.label]),
+) as Record<ApplicationCommandType, string>;

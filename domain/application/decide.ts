@@ -1,0 +1,119 @@
+import { formatFrenchDate, formatFrenchInstantDate } from '../calendar';
+import { decideWith } from '../shared/decision';
+import { domainError, type DomainError } from '../shared/errors';
+import type { CommandMeta } from '../shared/meta';
+import type { Result } from '../shared/result';
+import { applicationCommandSchema, type ApplicationCommand, type ParsedApplicationCommand } from './commands';
+import type { ApplicationEvent } from './events';
+import { applicationRules } from './rules';
+import type { ApplicationState } from './state';
+
+/** One code per situation; the message says where the application stands. */
+function wrongStatus(state: ApplicationState, command: ParsedApplicationCommand, label: string): DomainError {
+  const details = { status: state.status, command: command.type };
+  if (command.type === 'SubmitApplication' && state.status !== 'not_submitted') {
+    return domainError(
+      'ALREADY_SUBMITTED',
+      `Cette candidature a déjà été déposée : ${label} n'est plus possible.`,
+      details,
+    );
+  }
+  switch (state.status) {
+    case 'not_submitted':
+      return domainError(
+        'NOT_SUBMITTED',
+        `La candidature n'a pas encore été déposée : ${label} n'est pas possible.`,
+        details,
+      );
+    case 'under_review':
+      return domainError(
+        'UNDER_REVIEW',
+        `La candidature est en cours d'instruction (recevabilité) : ${label} n'est pas possible à ce stade.`,
+        details,
+      );
+    case 'awaiting_complements':
+      return domainError(
+        'COMPLEMENTS_PENDING',
+        `La candidature est en attente de compléments jusqu'au ${formatFrenchDate(state.request.dueDate)} : ${label} n'est pas encore possible.`,
+        details,
+      );
+    case 'co_decision':
+      return domainError(
+        'CO_DECISION_IN_PROGRESS',
+        `La candidature est en co-décision des financeurs (jusqu'au ${formatFrenchDate(state.coDecision.dueDate)}) : ${label} n'est pas possible à ce stade.`,
+        details,
+      );
+    case 'approved':
+      return domainError(
+        'CONVENTION_NOT_DRAFTED',
+        `Le comité de pilotage a approuvé le financement le ${formatFrenchDate(state.award.decisionDate)} mais la convention n'est pas encore rédigée : ${label} n'est pas encore possible.`,
+        details,
+      );
+    case 'awaiting_signatures':
+      return domainError(
+        'SIGNATURES_PENDING',
+        `La convention attend des signatures jusqu'au ${formatFrenchDate(state.convention.signatureDueDate)} : ${label} n'est pas possible à ce stade.`,
+        details,
+      );
+    case 'in_force':
+      return domainError(
+        'CONVENTION_IN_FORCE',
+        `La convention est en vigueur depuis le ${formatFrenchInstantDate(state.enteredIntoForceAt)} : ${label} n'est plus possible${command.type === 'WithdrawApplication' ? ' ; pour y mettre fin, demandez sa résiliation au chargé de mission' : ''}.`,
+        details,
+      );
+    case 'withdrawn':
+      return terminal(
+        `retirée par le porteur le ${formatFrenchInstantDate(state.withdrawnAt)}`,
+        label,
+        details,
+      );
+    case 'ineligible':
+      return terminal('déclarée irrecevable', label, details);
+    case 'rejected':
+      return terminal(
+        `rejetée par le comité de pilotage le ${formatFrenchDate(state.rejection.decisionDate)}`,
+        label,
+        details,
+      );
+    case 'lapsed':
+      return terminal(
+        `caduque : la convention n'a pas été signée au ${formatFrenchDate(state.convention.signatureDueDate)}`,
+        label,
+        details,
+      );
+    case 'closed':
+      return terminal(`clôturée le ${formatFrenchInstantDate(state.closedAt)}`, label, details);
+    case 'terminated':
+      return terminal(`résiliée le ${formatFrenchInstantDate(state.terminatedAt)}`, label, details);
+    default: {
+      const never: never = state;
+      return never;
+    }
+  }
+}
+
+const terminal = (what: string, label: string, details: Record<string, unknown>): DomainError =>
+  domainError('TERMINAL_STATE', `La candidature est ${what} : ${label} n'est plus possible.`, details);
+
+/**
+ * Decides what a command records, or why not. Pure: time comes from meta.at, the campaign from the
+ * command. An accepted command may record no event (an idempotent no-op); apply `evolve` to the
+ * events in order to get the next state.
+ */
+export function decideApplication(
+  command: ApplicationCommand,
+  state: ApplicationState,
+  meta: CommandMeta,
+): Result<ApplicationEvent> {
+  return decideWith<ParsedApplicationCommand, ApplicationState, ApplicationEvent>(
+    {
+      commandName: 'La commande',
+      commandSchema: applicationCommandSchema,
+      rules: applicationRules,
+      wrongStatus,
+    },
+    command,
+    state,
+    meta,
+  );
+}

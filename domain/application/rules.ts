@@ -1,0 +1,1103 @@
+// One rule per command: who may send it, in which statuses, under which extra conditions, and
+// what it records. decide and allowedCommands both read this table, so they cannot disagree.
+import {
+  addDays,
+  compareInstants,
+  endOfParisDay,
+  formatFrenchDate,
+  formatFrenchInstantDate,
+  normalizeInstant,
+  parisDateOf,
+  parisInstant,
+  type CivilDate,
+} from '../calendar';
+import { funderName } from '../reference/funders';
+import { ruleFor, type RuleTable } from '../shared/decision';
+import { domainError, type DomainError } from '../shared/errors';
+import type { CommandMeta } from '../shared/meta';
+import { formatEuros } from '../shared/money';
+import { accept, refuse, type Result } from '../shared/result';
+import type { ParsedApplicationCommand } from './commands';
+import {
+  awardedFor,
+  conventionYears,
+  defaultPaymentSchedule,
+  dueInstallments,
+  justifiedFor,
+  orderedFor,
+  payableAmount,
+  paymentsSuspended,
+  planFunders,
+  recoveredFor,
+  REPORT_REMINDER_DAYS,
+  scheduleProblems,
+  withInstallmentIds,
+} from './convention';
+import { requestedFor, solicitedFunders, type Dossier } from './dossier';
+import { evaluateEligibility, type CampaignTermsAtSubmission } from './eligibility';
+import type { ApplicationEvent, ApplicationEventOf, Signatory } from './events';
+import {
+  evolveApplication,
+  signatoryKey,
+  type ApplicationState,
+  type ApplicationStateOf,
+  type InstallmentState,
+  type ReportYearState,
+} from './state';
+import { dossierProblem } from './submission';
+
+const rule = ruleFor<ApplicationState, ApplicationEvent>();
+type Cmd<K extends ParsedApplicationCommand['type']> = Extract<ParsedApplicationCommand, { type: K }>;
+type InForceState = ApplicationStateOf<'in_force'>;
+
+const preConventionStatuses = [
+  'under_review',
+  'awaiting_complements',
+  'co_decision',
+  'approved',
+  'awaiting_signatures',
+] as const;
+
+// ---- time ----
+
+/** True once the whole Paris day `date` is over at `at`. */
+const isPast = (at: string, date: CivilDate): boolean => compareInstants(at, endOfParisDay(date)) >= 0;
+
+function futureDateProblem(meta: CommandMeta, date: CivilDate, what: string): DomainError | undefined {
+  const today = parisDateOf(meta.at);
+  if (date > today) return undefined;
+  return domainError(
+    'DATE_IN_PAST',
+    `${what} (${formatFrenchDate(date)}) doit être postérieure à aujourd'hui (${formatFrenchDate(today)}) : choisissez une date à venir.`,
+  );
+}
+
+function notYet(at: string, dueAt: string, what: string): DomainError | undefined {
+  if (compareInstants(at, dueAt) >= 0) return undefined;
+  return domainError(
+    'DEADLINE_NOT_REACHED',
+    `${what} n'est prévu(e) qu'à l'échéance du ${formatFrenchInstantDate(dueAt)} : rien à faire avant.`,
+    { dueAt },
+  );
+}
+
+const stale = (what: string): DomainError =>
+  domainError('STALE_DEADLINE', `${what} : cette échéance n'a plus d'objet (la situation a changé depuis).`);
+
+// ---- events applied in sequence, so follow-up events see the state they change ----
+
+class Recorder {
+  readonly events: ApplicationEvent[] = [];
+  constructor(public state: ApplicationState) {}
+  record(event: ApplicationEvent): void {
+    this.events.push(event);
+    this.state = evolveApplication(this.state, event);
+  }
+  inForce(): InForceState {
+    if (this.state.status !== 'in_force')
+      throw new Error(`Attendu : convention en vigueur (${this.state.status})`);
+    return this.state;
+  }
+  result(): Result<ApplicationEvent> {
+    return accept(...this.events);
+  }
+}
+
+/** Orders every due installment (capped by justified spending), unless payments are suspended. */
+function orderDuePayments(recorder: Recorder, at: string): void {
+  if (paymentsSuspended(recorder.inForce())) return;
+  const due = [...dueInstallments(recorder.inForce())].sort(
+    (a, b) => a.year - b.year || a.id.localeCompare(b.id),
+  );
+  for (const installment of due) recordPayment(recorder, installment.id, at);
+}
+
+function recordPayment(recorder: Recorder, installmentId: string, at: string): void {
+  const state = recorder.inForce();
+  const installment = state.installments.find((i) => i.id === installmentId);
+  if (!installment) throw new Error(`Échéance inconnue : ${installmentId}`);
+  const amount = payableAmount(state, installment);
+  if (amount > 0) {
+    recorder.record({
+      type: 'PaymentOrdered',
+      data: {
+        installmentId,
+        funder: installment.funder,
+        year: installment.year,
+        amountCents: amount,
+        scheduledCents: installment.scheduledCents,
+        orderedAt: normalizeInstant(at),
+      },
+    });
+  } else {
+    recorder.record({
+      type: 'InstallmentCancelled',
+      data: {
+        installmentId,
+        funder: installment.funder,
+        year: installment.year,
+        scheduledCents: installment.scheduledCents,
+        reason: `Les dépenses justifiées pour l'année ${installment.year} sont déjà couvertes par les versements effectués.`,
+      },
+    });
+  }
+}
+
+// ---- co-decision ----
+
+function silentFunders(s: ApplicationStateOf<'co_decision'>): string[] {
+  return s.coDecision.solicitedFunders.filter((f) => s.coDecision.positions[f] === undefined);
+}
+
+function committedAmount(
+  s: { coDecision: ApplicationStateOf<'co_decision'>['coDecision'] },
+  funder: string,
+  year: number,
+) {
+  const position = s.coDecision.positions[funder];
+  return position?.decision === 'committed'
+    ? (position.amountsByYear.find((a) => a.year === year)?.amountCents ?? 0)
+    : 0;
+}
+
+function committeeNotReady(s: ApplicationStateOf<'co_decision'>): DomainError | undefined {
+  if (s.coDecision.deadlinePassed) return undefined;
+  const silent = silentFunders(s);
+  const until = formatFrenchDate(s.coDecision.dueDate);
+  if (silent.length > 0) {
+    return domainError(
+      'POSITIONS_PENDING',
+      `En attente de la position de : ${silent.map(funderName).join(', ')} (jusqu'au ${until}). Le comité pourra statuer quand tous se seront prononcés, ou après cette date (les financeurs silencieux comptent alors comme ayant décliné).`,
+      { silentFunders: silent, dueDate: s.coDecision.dueDate },
+    );
+  }
+  if (s.coDecision.citizenOpinion === null) {
+    return domainError(
+      'CITIZEN_OPINION_PENDING',
+      `L'avis du conseil citoyen est attendu jusqu'au ${until} : le comité pourra statuer après l'avoir reçu, ou après cette date.`,
+      { dueDate: s.coDecision.dueDate },
+    );
+  }
+  return undefined;
+}
+
+const anyCommitment = (s: ApplicationStateOf<'co_decision'>): boolean =>
+  Object.values(s.coDecision.positions).some((p) => p.decision === 'committed');
+
+// ---- reports ----
+
+const reportOf = (s: InForceState, year: number): ReportYearState | undefined =>
+  s.reports.find((r) => r.year === year);
+const yearOf = (s: InForceState, year: number) => s.convention.years.find((y) => y.year === year);
+
+function reportNotExpected(s: InForceState, r: ReportYearState | undefined, year: number): DomainError {
+  if (r === undefined)
+    return domainError(
+      'YEAR_OUT_OF_RANGE',
+      `La convention compte ${s.convention.years.length} année(s) : il n'y a pas d'année ${year}.`,
+    );
+  switch (r.status) {
+    case 'not_due': {
+      const end = yearOf(s, year)?.endDate ?? s.convention.endDate;
+      return domainError(
+        'REPORT_NOT_EXPECTED',
+        `L'année ${year} de la convention se termine le ${formatFrenchDate(end)} : son compte rendu pourra être déposé à partir du ${formatFrenchDate(addDays(end, 1))}.`,
+      );
+    }
+    case 'submitted':
+      return domainError(
+        'REPORT_NOT_EXPECTED',
+        `Le compte rendu de l'année ${year} a été déposé le ${formatFrenchInstantDate(r.submittedAt)} et est en cours d'examen : attendez la décision du chargé de mission.`,
+      );
+    case 'accepted':
+      return domainError('REPORT_ALREADY_ACCEPTED', `Le compte rendu de l'année ${year} est déjà accepté.`);
+    case 'expected':
+    case 'changes_requested':
+      throw new Error('reportNotExpected appelé pour un compte rendu attendu');
+    default: {
+      const never: never = r;
+      return never;
+    }
+  }
+}
+
+const expectsReport = (r: ReportYearState): boolean =>
+  r.status === 'expected' || r.status === 'changes_requested';
+
+function nextReportHint(s: InForceState): DomainError {
+  const waiting = s.reports.find((r) => r.status === 'not_due');
+  if (waiting) return reportNotExpected(s, waiting, waiting.year);
+  const submitted = s.reports.find((r) => r.status === 'submitted');
+  if (submitted) return reportNotExpected(s, submitted, submitted.year);
+  return domainError(
+    'REPORT_NOT_EXPECTED',
+    'Tous les comptes rendus sont acceptés : aucun compte rendu n’est attendu.',
+  );
+}
+
+function reconciliationProblems(s: InForceState): string[] {
+  const problems: string[] = [];
+  for (const r of s.reports)
+    if (r.status !== 'accepted') problems.push(`compte rendu de l'année ${r.year} non accepté`);
+  for (const i of s.installments)
+    if (i.status === 'scheduled')
+      problems.push(`échéance ${i.id} (${formatEuros(i.scheduledCents)}) non réglée`);
+  return problems;
+}
+
+// ---- signatures ----
+
+const missingSignatories = (s: ApplicationStateOf<'awaiting_signatures'>): Signatory[] =>
+  s.convention.signatories.filter(
+    (sig) => !s.signatures.some((done) => signatoryKey(done.signatory) === signatoryKey(sig)),
+  );
+
+const describeSignatory = (s: Signatory): string =>
+  s.kind === 'porteur' ? 'le porteur' : funderName(s.funder);
+
+// ---- the table ----
+
+function withFindings(dossier: Dossier, terms: CampaignTermsAtSubmission) {
+  return evaluateEligibility(dossier, terms);
+}
+
+export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationState, ApplicationEvent> = {
+  SubmitApplication: rule<Cmd<'SubmitApplication'>, 'not_submitted'>({
+    label: 'le dépôt de la candidature',
+    roles: ['porteur'],
+    statuses: ['not_submitted'],
+    hint: () => 'Déposer le dossier pendant la fenêtre de dépôt de la campagne.',
+    handle: (c, _s, meta) => {
+      const campaign = c.campaign;
+      const { opensAt, closesAt } = campaign.submissionWindow;
+      if (compareInstants(meta.at, opensAt) < 0) {
+        return refuse(
+          domainError(
+            'SUBMISSION_WINDOW_CLOSED',
+            `La fenêtre de dépôt de la campagne ${campaign.year} ouvrira le ${formatFrenchInstantDate(opensAt)} : le dépôt n'est pas encore possible.`,
+            { opensAt, closesAt },
+          ),
+        );
+      }
+      if (compareInstants(meta.at, closesAt) >= 0 || campaign.status === 'closed') {
+        return refuse(
+          domainError(
+            'SUBMISSION_WINDOW_CLOSED',
+            `La fenêtre de dépôt de la campagne ${campaign.year} est fermée depuis le ${formatFrenchInstantDate(closesAt)} : le dépôt n'est plus possible. Les actions pourront être proposées lors du prochain appel à manifestation d'intérêt.`,
+            { opensAt, closesAt },
+          ),
+        );
+      }
+      if (campaign.status !== 'open') {
+        return refuse(
+          domainError(
+            'SUBMISSION_WINDOW_CLOSED',
+            `La campagne ${campaign.year} n'est pas encore ouverte par l'agglomération : le dépôt sera possible dès son ouverture.`,
+          ),
+        );
+      }
+      const porteurId = meta.actor.porteurId;
+      if (porteurId === undefined) {
+        return refuse(
+          domainError(
+            'MISSING_PORTEUR_ID',
+            "Votre compte n'est rattaché à aucune structure porteuse : faites rattacher votre compte avant de déposer.",
+          ),
+        );
+      }
+      const problem = dossierProblem(c.dossier, {
+        knownQpvCodes: campaign.knownQpvCodes ?? campaign.qpvCodes,
+        funders: campaign.funders,
+      });
+      if (problem) return refuse(problem);
+      const terms: CampaignTermsAtSubmission = {
+        campaignYear: campaign.year,
+        maxDurationYears: campaign.maxDurationYears,
+        publicShareCapPercent: campaign.publicShareCapPercent,
+        territoryQpvCodes: campaign.qpvCodes,
+        funders: campaign.funders,
+        themes: campaign.themes,
+      };
+      return accept<ApplicationEvent>({
+        type: 'ApplicationSubmitted',
+        data: {
+          applicationId: c.applicationId,
+          campaignId: campaign.campaignId,
+          porteurId,
+          submittedAt: normalizeInstant(meta.at),
+          dossier: c.dossier,
+          terms,
+          findings: withFindings(c.dossier, terms),
+        },
+      });
+    },
+  }),
+
+  DeclareEligible: rule<Cmd<'DeclareEligible'>, 'under_review'>({
+    label: 'la déclaration de recevabilité',
+    roles: ['grant_manager'],
+    statuses: ['under_review'],
+    hint: (s) => findingsHint(s.findings),
+    handle: (c, s, meta) => {
+      const past = futureDateProblem(meta, c.coDecisionDueDate, 'La date limite de co-décision');
+      if (past) return refuse(past);
+      const failed = s.findings.filter((f) => f.outcome === 'fail');
+      if (failed.length > 0 && c.justification === undefined) {
+        return refuse(
+          domainError(
+            'JUSTIFICATION_REQUIRED',
+            `Des constats automatiques sont en échec (${failed.map((f) => f.label).join(' ; ')}) : justifiez la recevabilité, ou déclarez la candidature irrecevable, ou demandez des compléments.`,
+            { failedFindings: failed.map((f) => f.id) },
+          ),
+        );
+      }
+      const data: ApplicationEventOf<'ApplicationDeclaredEligible'>['data'] = {
+        solicitedFunders: solicitedFunders(s.dossier),
+        coDecisionDueDate: c.coDecisionDueDate,
+      };
+      if (c.justification !== undefined) data.justification = c.justification;
+      return accept<ApplicationEvent>({ type: 'ApplicationDeclaredEligible', data });
+    },
+  }),
+
+  DeclareIneligible: rule<Cmd<'DeclareIneligible'>, 'under_review'>({
+    label: "la déclaration d'irrecevabilité",
+    roles: ['grant_manager'],
+    statuses: ['under_review'],
+    handle: (c) =>
+      accept<ApplicationEvent>({ type: 'ApplicationDeclaredIneligible', data: { reasons: c.reasons } }),
+  }),
+
+  RequestComplements: rule<Cmd<'RequestComplements'>, 'under_review'>({
+    label: 'la demande de compléments',
+    roles: ['grant_manager'],
+    statuses: ['under_review'],
+    handle: (c, s, meta) => {
+      const past = futureDateProblem(meta, c.dueDate, 'La date limite des compléments');
+      if (past) return refuse(past);
+      return accept<ApplicationEvent>({
+        type: 'ComplementsRequested',
+        data: { requestNumber: s.complementsRequests + 1, items: c.items, dueDate: c.dueDate },
+      });
+    },
+  }),
+
+  ProvideComplements: rule<Cmd<'ProvideComplements'>, 'awaiting_complements'>({
+    label: 'la réponse à la demande de compléments',
+    roles: ['porteur'],
+    statuses: ['awaiting_complements'],
+    ownerOf: (s) => s.porteurId,
+    hint: (s) =>
+      `Attendu avant le ${formatFrenchDate(s.request.dueDate)} inclus : ${s.request.items.join(' ; ')}.`,
+    handle: (c, s, meta) => {
+      if (isPast(meta.at, s.request.dueDate)) {
+        return refuse(
+          domainError(
+            'DEADLINE_PASSED',
+            `Le délai pour répondre à la demande de compléments a expiré le ${formatFrenchDate(s.request.dueDate)} : la candidature va être déclarée irrecevable. Contactez le chargé de mission.`,
+          ),
+        );
+      }
+      const dossier = c.amendedDossier ?? s.dossier;
+      if (c.amendedDossier) {
+        // Codes beyond the territory were accepted at submission against a list not kept in the
+        // events; an amended dossier may keep those, or use the territory's.
+        const problem = dossierProblem(c.amendedDossier, {
+          knownQpvCodes: [...new Set([...s.terms.territoryQpvCodes, ...s.dossier.action.qpvCodes])],
+          funders: s.terms.funders,
+        });
+        if (problem) return refuse(problem);
+      }
+      const data: ApplicationEventOf<'ComplementsProvided'>['data'] = {
+        requestNumber: s.request.number,
+        response: c.response,
+        documentRefs: c.documentRefs,
+        findings: withFindings(dossier, s.terms),
+      };
+      if (c.amendedDossier) data.amendedDossier = c.amendedDossier;
+      return accept<ApplicationEvent>({ type: 'ComplementsProvided', data });
+    },
+  }),
+
+  MarkComplementsMissed: rule<Cmd<'MarkComplementsMissed'>, 'awaiting_complements'>({
+    label: "le constat de l'absence de compléments",
+    roles: ['system'],
+    statuses: ['awaiting_complements'],
+    hint: (s) => `Automatique à l'échéance du ${formatFrenchDate(s.request.dueDate)}.`,
+    handle: (c, s, meta) => {
+      if (c.requestNumber !== s.request.number)
+        return refuse(stale(`Demande de compléments n° ${c.requestNumber}`));
+      const early = notYet(meta.at, endOfParisDay(s.request.dueDate), "Le constat d'absence de compléments");
+      if (early) return refuse(early);
+      return accept<ApplicationEvent>({
+        type: 'ComplementsDeadlineMissed',
+        data: { requestNumber: s.request.number, dueDate: s.request.dueDate },
+      });
+    },
+  }),
+
+  RecordFunderPosition: rule<Cmd<'RecordFunderPosition'>, 'co_decision'>({
+    label: "l'enregistrement de la position d'un financeur",
+    roles: ['funder'],
+    statuses: ['co_decision'],
+    institutions: (s) => s.coDecision.solicitedFunders,
+    institutionOf: (c) => c.funder,
+    blocked: (s) => coDecisionClosed(s),
+    hint: (s) => `Positions attendues jusqu'au ${formatFrenchDate(s.coDecision.dueDate)} inclus.`,
+    handle: (c, s, meta) => {
+      if (isPast(meta.at, s.coDecision.dueDate)) return refuse(coDecisionOver(s));
+      if (!s.coDecision.solicitedFunders.includes(c.funder)) {
+        return refuse(
+          domainError(
+            'FUNDER_NOT_SOLICITED',
+            `Le porteur n'a rien demandé à ${funderName(c.funder)} : seuls ${s.coDecision.solicitedFunders.map(funderName).join(', ')} se prononcent sur cette candidature.`,
+          ),
+        );
+      }
+      if (c.position.decision === 'declined') {
+        return accept<ApplicationEvent>({
+          type: 'FunderPositionRecorded',
+          data: { funder: c.funder, position: c.position },
+        });
+      }
+      const years = c.position.amountsByYear.map((a) => a.year);
+      if (new Set(years).size !== years.length)
+        return refuse(
+          domainError('VALIDATION_FAILED', 'Chaque année ne peut figurer qu’une fois dans la position.'),
+        );
+      for (const a of c.position.amountsByYear) {
+        if (a.year > s.dossier.durationYears) {
+          return refuse(
+            domainError(
+              'YEAR_OUT_OF_RANGE',
+              `L'action dure ${s.dossier.durationYears} an(s) : pas d'engagement possible pour l'année ${a.year}.`,
+            ),
+          );
+        }
+        const requested = requestedFor(s.dossier, c.funder, a.year);
+        if (a.amountCents > requested) {
+          return refuse(
+            domainError(
+              'COMMITMENT_EXCEEDS_REQUEST',
+              `Année ${a.year} : ${funderName(c.funder)} ne peut pas s'engager sur ${formatEuros(a.amountCents)}, le porteur a demandé ${formatEuros(requested)}. Engagez-vous au plus sur le montant demandé.`,
+              { year: a.year, requestedCents: requested, committedCents: a.amountCents },
+            ),
+          );
+        }
+      }
+      const amountsByYear = c.position.amountsByYear
+        .filter((a) => a.amountCents > 0)
+        .sort((a, b) => a.year - b.year);
+      if (amountsByYear.length === 0) {
+        return refuse(
+          domainError(
+            'EMPTY_COMMITMENT',
+            'Un engagement de 0 € équivaut à un refus : enregistrez plutôt un refus motivé (decision « declined »).',
+          ),
+        );
+      }
+      const position: ApplicationEventOf<'FunderPositionRecorded'>['data']['position'] = {
+        decision: 'committed',
+        amountsByYear,
+      };
+      if (c.position.conditions !== undefined) position.conditions = c.position.conditions;
+      return accept<ApplicationEvent>({
+        type: 'FunderPositionRecorded',
+        data: { funder: c.funder, position },
+      });
+    },
+  }),
+
+  GiveCitizenOpinion: rule<Cmd<'GiveCitizenOpinion'>, 'co_decision'>({
+    label: "l'avis du conseil citoyen",
+    roles: ['citizen_council'],
+    statuses: ['co_decision'],
+    blocked: (s) => coDecisionClosed(s),
+    hint: (s) => `Avis attendu jusqu'au ${formatFrenchDate(s.coDecision.dueDate)} inclus.`,
+    handle: (c, s, meta) => {
+      if (isPast(meta.at, s.coDecision.dueDate)) return refuse(coDecisionOver(s));
+      return accept<ApplicationEvent>({
+        type: 'CitizenOpinionGiven',
+        data: { opinion: c.opinion, comment: c.comment },
+      });
+    },
+  }),
+
+  LapseSilentFunders: rule<Cmd<'LapseSilentFunders'>, 'co_decision'>({
+    label: 'le constat des financeurs silencieux',
+    roles: ['system'],
+    statuses: ['co_decision'],
+    blocked: (s) =>
+      s.coDecision.deadlinePassed ? stale('Le délai de co-décision est déjà constaté') : undefined,
+    hint: (s) => `Automatique à l'échéance du ${formatFrenchDate(s.coDecision.dueDate)}.`,
+    handle: (_c, s, meta) => {
+      const early = notYet(
+        meta.at,
+        endOfParisDay(s.coDecision.dueDate),
+        'Le constat des financeurs silencieux',
+      );
+      if (early) return refuse(early);
+      return accept<ApplicationEvent>({
+        type: 'SilentFundersLapsed',
+        data: {
+          dueDate: s.coDecision.dueDate,
+          funders: silentFunders(s),
+          citizenOpinionMissing: s.coDecision.citizenOpinion === null,
+        },
+      });
+    },
+  }),
+
+  RecordCommitteeApproval: rule<Cmd<'RecordCommitteeApproval'>, 'co_decision'>({
+    label: "l'approbation du comité de pilotage",
+    roles: ['grant_manager'],
+    statuses: ['co_decision'],
+    blocked: (s) =>
+      committeeNotReady(s) ??
+      (anyCommitment(s)
+        ? undefined
+        : domainError(
+            'NO_COMMITMENT',
+            "Aucun financeur ne s'est engagé : le comité ne peut pas approuver de plan de financement, seul un rejet peut être enregistré.",
+          )),
+    handle: (c, s) => {
+      const keys = c.plan.map((p) => `${p.funder}/${p.year}`);
+      if (new Set(keys).size !== keys.length)
+        return refuse(
+          domainError(
+            'VALIDATION_FAILED',
+            'Le plan de financement contient deux lignes pour le même financeur et la même année.',
+          ),
+        );
+      for (const line of c.plan) {
+        const position = s.coDecision.positions[line.funder];
+        if (position?.decision !== 'committed') {
+          return refuse(
+            domainError(
+              'FUNDER_NOT_COMMITTED',
+              `${funderName(line.funder)} ne s'est pas engagé sur cette candidature : il ne peut pas figurer au plan de financement.`,
+            ),
+          );
+        }
+        const committed = committedAmount(s, line.funder, line.year);
+        if (line.amountCents > committed) {
+          return refuse(
+            domainError(
+              'AWARD_EXCEEDS_COMMITMENT',
+              `Année ${line.year} : ${formatEuros(line.amountCents)} attribués par ${funderName(line.funder)}, qui ne s'est engagé que sur ${formatEuros(committed)}. Le plan ne peut pas dépasser l'engagement du financeur.`,
+              {
+                funder: line.funder,
+                year: line.year,
+                committedCents: committed,
+                awardedCents: line.amountCents,
+              },
+            ),
+          );
+        }
+      }
+      const plan = [...c.plan].sort((a, b) => a.funder.localeCompare(b.funder) || a.year - b.year);
+      return accept<ApplicationEvent>({
+        type: 'CommitteeApprovalRecorded',
+        data: { decisionReference: c.decisionReference, decisionDate: c.decisionDate, plan },
+      });
+    },
+  }),
+
+  RecordCommitteeRejection: rule<Cmd<'RecordCommitteeRejection'>, 'co_decision'>({
+    label: 'le rejet par le comité de pilotage',
+    roles: ['grant_manager'],
+    statuses: ['co_decision'],
+    blocked: (s) => committeeNotReady(s),
+    handle: (c) =>
+      accept<ApplicationEvent>({
+        type: 'CommitteeRejectionRecorded',
+        data: { decisionReference: c.decisionReference, decisionDate: c.decisionDate, reasons: c.reasons },
+      }),
+  }),
+
+  DraftConvention: rule<Cmd<'DraftConvention'>, 'approved'>({
+    label: 'la rédaction de la convention',
+    roles: ['grant_manager'],
+    statuses: ['approved'],
+    handle: (c, s, meta) => {
+      const past = futureDateProblem(meta, c.signatureDueDate, 'La date limite de signature');
+      if (past) return refuse(past);
+      const plan = s.award.plan;
+      const duration = s.dossier.durationYears;
+      const lines = c.paymentSchedule ?? defaultPaymentSchedule(plan);
+      const problems = scheduleProblems(plan, lines, duration);
+      if (problems.length > 0) {
+        return refuse(
+          domainError(
+            'INVALID_PAYMENT_SCHEDULE',
+            `Échéancier de paiement incohérent : ${problems.join(' ')}`,
+            { problems },
+          ),
+        );
+      }
+      const years = conventionYears(c.startDate, duration);
+      const funders = planFunders(plan);
+      return accept<ApplicationEvent>({
+        type: 'ConventionDrafted',
+        data: {
+          kind: duration >= 2 ? 'CPO' : 'annual',
+          startDate: c.startDate,
+          endDate: years[years.length - 1]?.endDate ?? c.startDate,
+          years,
+          signatureDueDate: c.signatureDueDate,
+          signatories: [
+            { kind: 'porteur' },
+            ...funders.map((funder) => ({ kind: 'funder' as const, funder })),
+          ],
+          installments: withInstallmentIds(lines),
+          conditions: funders.flatMap((funder) => {
+            const p = s.coDecision.positions[funder];
+            return p?.decision === 'committed' && p.conditions !== undefined
+              ? [{ funder, conditions: p.conditions }]
+              : [];
+          }),
+        },
+      });
+    },
+  }),
+
+  SignConvention: rule<Cmd<'SignConvention'>, 'awaiting_signatures'>({
+    label: 'la signature de la convention',
+    roles: ['porteur', 'funder'],
+    statuses: ['awaiting_signatures'],
+    ownerOf: (s) => s.porteurId,
+    institutions: (s) => missingSignatories(s).flatMap((m) => (m.kind === 'funder' ? [m.funder] : [])),
+    institutionOf: (c) => (c.signatory.kind === 'funder' ? c.signatory.funder : undefined),
+    hint: (s) =>
+      `Signatures attendues jusqu'au ${formatFrenchDate(s.convention.signatureDueDate)} inclus : ${missingSignatories(s).map(describeSignatory).join(', ')}.`,
+    handle: (c, s, meta) => {
+      const expectedRole = c.signatory.kind === 'porteur' ? 'porteur' : 'funder';
+      if (meta.actor.role !== expectedRole) {
+        return refuse(
+          domainError(
+            'FORBIDDEN_ROLE',
+            c.signatory.kind === 'porteur'
+              ? 'Seul le porteur de projet signe en son nom.'
+              : 'Seul un financeur signe pour son institution.',
+          ),
+        );
+      }
+      if (isPast(meta.at, s.convention.signatureDueDate)) {
+        return refuse(
+          domainError(
+            'DEADLINE_PASSED',
+            `Le délai de signature a expiré le ${formatFrenchDate(s.convention.signatureDueDate)} : la convention devient caduque.`,
+          ),
+        );
+      }
+      const key = signatoryKey(c.signatory);
+      if (!s.convention.signatories.some((sig) => signatoryKey(sig) === key)) {
+        return refuse(
+          domainError(
+            'NOT_A_SIGNATORY',
+            `${describeSignatory(c.signatory)} ne finance pas cette convention et n'a pas à la signer. Signataires : ${s.convention.signatories.map(describeSignatory).join(', ')}.`,
+          ),
+        );
+      }
+      const already = s.signatures.find((d) => signatoryKey(d.signatory) === key);
+      if (already) {
+        return refuse(
+          domainError(
+            'ALREADY_SIGNED',
+            `${describeSignatory(c.signatory)} a déjà signé le ${formatFrenchInstantDate(already.signedAt)}. Signatures attendues : ${missingSignatories(s).map(describeSignatory).join(', ')}.`,
+          ),
+        );
+      }
+      const recorder = new Recorder(s);
+      const at = normalizeInstant(meta.at);
+      recorder.record({ type: 'ConventionSigned', data: { signatory: c.signatory, signedAt: at } });
+      const after = recorder.state;
+      if (after.status === 'awaiting_signatures' && missingSignatories(after).length === 0) {
+        recorder.record({ type: 'ConventionEnteredIntoForce', data: { at } });
+        orderDuePayments(recorder, at);
+      }
+      return recorder.result();
+    },
+  }),
+
+  LapseConvention: rule<Cmd<'LapseConvention'>, 'awaiting_signatures'>({
+    label: 'la caducité de la convention',
+    roles: ['system'],
+    statuses: ['awaiting_signatures'],
+    hint: (s) => `Automatique à l'échéance du ${formatFrenchDate(s.convention.signatureDueDate)}.`,
+    handle: (_c, s, meta) => {
+      const early = notYet(
+        meta.at,
+        endOfParisDay(s.convention.signatureDueDate),
+        'La caducité de la convention',
+      );
+      if (early) return refuse(early);
+      return accept<ApplicationEvent>({
+        type: 'ConventionLapsed',
+        data: { signatureDueDate: s.convention.signatureDueDate, missingSignatories: missingSignatories(s) },
+      });
+    },
+  }),
+
+  RequestYearlyReport: rule<Cmd<'RequestYearlyReport'>, 'in_force'>({
+    label: "l'ouverture du compte rendu annuel",
+    roles: ['system'],
+    statuses: ['in_force'],
+    blocked: (s) =>
+      s.reports.some((r) => r.status === 'not_due')
+        ? undefined
+        : stale('Tous les comptes rendus sont ouverts'),
+    handle: (c, s, meta) => {
+      const year = yearOf(s, c.year);
+      if (!year || reportOf(s, c.year)?.status !== 'not_due')
+        return refuse(stale(`Compte rendu de l'année ${c.year}`));
+      const early = notYet(
+        meta.at,
+        parisInstant(addDays(year.endDate, 1)),
+        `L'ouverture du compte rendu de l'année ${c.year}`,
+      );
+      if (early) return refuse(early);
+      return accept<ApplicationEvent>({
+        type: 'YearlyReportRequested',
+        data: { year: c.year, dueDate: year.reportDueDate },
+      });
+    },
+  }),
+
+  SendReportReminder: rule<Cmd<'SendReportReminder'>, 'in_force'>({
+    label: 'le rappel du compte rendu',
+    roles: ['system'],
+    statuses: ['in_force'],
+    blocked: (s) => (s.reports.some(reminderPending) ? undefined : stale('Aucun rappel à envoyer')),
+    handle: (c, s, meta) => {
+      const r = reportOf(s, c.year);
+      if (!r || !reminderPending(r) || r.status !== 'expected')
+        return refuse(stale(`Rappel du compte rendu de l'année ${c.year}`));
+      const early = notYet(meta.at, reminderAt(r.dueDate), `Le rappel du compte rendu de l'année ${c.year}`);
+      if (early) return refuse(early);
+      return accept<ApplicationEvent>({
+        type: 'YearlyReportReminderSent',
+        data: { year: c.year, dueDate: r.dueDate },
+      });
+    },
+  }),
+
+  MarkReportOverdue: rule<Cmd<'MarkReportOverdue'>, 'in_force'>({
+    label: 'le constat du retard du compte rendu',
+    roles: ['system'],
+    statuses: ['in_force'],
+    blocked: (s) => (s.reports.some(overduePending) ? undefined : stale('Aucun compte rendu attendu')),
+    handle: (c, s, meta) => {
+      const r = reportOf(s, c.year);
+      if (!r || !overduePending(r) || (r.status !== 'expected' && r.status !== 'changes_requested'))
+        return refuse(stale(`Retard du compte rendu de l'année ${c.year}`));
+      const early = notYet(
+        meta.at,
+        endOfParisDay(r.dueDate),
+        `Le constat du retard du compte rendu de l'année ${c.year}`,
+      );
+      if (early) return refuse(early);
+      return accept<ApplicationEvent>({
+        type: 'YearlyReportMarkedOverdue',
+        data: { year: c.year, dueDate: r.dueDate },
+      });
+    },
+  }),
+
+  SubmitYearlyReport: rule<Cmd<'SubmitYearlyReport'>, 'in_force'>({
+    label: 'le dépôt du compte rendu annuel',
+    roles: ['porteur'],
+    statuses: ['in_force'],
+    ownerOf: (s) => s.porteurId,
+    blocked: (s) => (s.reports.some(expectsReport) ? undefined : nextReportHint(s)),
+    hint: (s) =>
+      s.reports
+        .flatMap((r) =>
+          r.status === 'expected' || r.status === 'changes_requested'
+            ? [
+                `année ${r.year} attendue avant le ${formatFrenchDate(r.dueDate)} inclus${r.overdue ? ' (en retard : versements suspendus)' : ''}`,
+              ]
+            : [],
+        )
+        .join(' ; '),
+    handle: (c, s, meta) => {
+      const r = reportOf(s, c.year);
+      if (!r || !expectsReport(r)) return refuse(reportNotExpected(s, r, c.year));
+      const funders = c.spentByFunder.map((x) => x.funder);
+      const duplicate = funders.find((f, i) => funders.indexOf(f) !== i);
+      if (duplicate !== undefined)
+        return refuse(
+          domainError('DUPLICATE_FUNDER', `${funderName(duplicate)} apparaît deux fois dans les dépenses.`),
+        );
+      const inPlan = planFunders(s.award.plan);
+      const foreign = funders.filter((f) => !inPlan.includes(f));
+      if (foreign.length > 0) {
+        return refuse(
+          domainError(
+            'SPENT_FOR_UNFUNDED_FUNDER',
+            `${foreign.map(funderName).join(', ')} ne finance(nt) pas cette convention ; indiquez les dépenses pour : ${inPlan.map(funderName).join(', ')}.`,
+          ),
+        );
+      }
+      const missing = inPlan.filter((f) => awardedFor(s.award.plan, f, c.year) > 0 && !funders.includes(f));
+      if (missing.length > 0) {
+        return refuse(
+          domainError(
+            'VALIDATION_FAILED',
+            `Indiquez les dépenses de l'année ${c.year} pour chaque financeur, même nulles : il manque ${missing.map(funderName).join(', ')}.`,
+          ),
+        );
+      }
+      return accept<ApplicationEvent>({
+        type: 'YearlyReportSubmitted',
+        data: {
+          report: {
+            year: c.year,
+            spentByFunder: c.spentByFunder,
+            beneficiariesReached: c.beneficiariesReached,
+            indicators: c.indicators,
+            narrative: c.narrative,
+            documentRefs: c.documentRefs,
+          },
+          submittedAt: normalizeInstant(meta.at),
+        },
+      });
+    },
+  }),
+
+  AcceptYearlyReport: rule<Cmd<'AcceptYearlyReport'>, 'in_force'>({
+    label: "l'acceptation du compte rendu annuel",
+    roles: ['grant_manager'],
+    statuses: ['in_force'],
+    blocked: (s) => reviewBlocked(s),
+    handle: (c, s, meta) => {
+      const r = reportOf(s, c.year);
+      if (r?.status !== 'submitted') return refuse(reportNotSubmitted(s, r, c.year));
+      const recorder = new Recorder(s);
+      const data: ApplicationEventOf<'YearlyReportAccepted'>['data'] = { year: c.year };
+      if (c.comment !== undefined) data.comment = c.comment;
+      recorder.record({ type: 'YearlyReportAccepted', data });
+      for (const funder of planFunders(s.award.plan)) {
+        const state = recorder.inForce();
+        const justified = justifiedFor(state, funder, c.year) ?? 0;
+        const paid = orderedFor(state.installments, funder, c.year) - recoveredFor(state, funder, c.year);
+        if (paid > justified) {
+          recorder.record({
+            type: 'RecoveryOrdered',
+            data: {
+              funder,
+              year: c.year,
+              amountCents: paid - justified,
+              reason: 'unspent',
+              detail: `Année ${c.year} : ${formatEuros(paid)} versés par ${funderName(funder)}, ${formatEuros(justified)} de dépenses justifiées ; reversement de ${formatEuros(paid - justified)}.`,
+            },
+          });
+        }
+      }
+      orderDuePayments(recorder, meta.at);
+      return recorder.result();
+    },
+  }),
+
+  RequestReportChanges: rule<Cmd<'RequestReportChanges'>, 'in_force'>({
+    label: 'la demande de corrections du compte rendu',
+    roles: ['grant_manager'],
+    statuses: ['in_force'],
+    blocked: (s) => reviewBlocked(s),
+    handle: (c, s, meta) => {
+      const r = reportOf(s, c.year);
+      if (r?.status !== 'submitted') return refuse(reportNotSubmitted(s, r, c.year));
+      const past = futureDateProblem(meta, c.dueDate, 'La date limite des corrections');
+      if (past) return refuse(past);
+      return accept<ApplicationEvent>({
+        type: 'YearlyReportChangesRequested',
+        data: { year: c.year, comments: c.comments, dueDate: c.dueDate },
+      });
+    },
+  }),
+
+  OrderPayment: rule<Cmd<'OrderPayment'>, 'in_force'>({
+    label: "l'ordre de paiement",
+    roles: ['grant_manager'],
+    statuses: ['in_force'],
+    blocked: (s) => paymentBlocked(s),
+    hint: (s) => `Échéances exigibles : ${dueInstallments(s).map(describeInstallment).join(' ; ')}.`,
+    handle: (c, s, meta) => {
+      const installment = s.installments.find((i) => i.id === c.installmentId);
+      if (!installment) {
+        return refuse(
+          domainError(
+            'UNKNOWN_INSTALLMENT',
+            `Aucune échéance « ${c.installmentId} » dans cette convention. Échéances : ${s.installments.map((i) => i.id).join(', ')}.`,
+          ),
+        );
+      }
+      if (!dueInstallments(s).some((i) => i.id === installment.id)) {
+        return refuse(
+          domainError(
+            'PAYMENT_NOT_DUE',
+            installment.status === 'scheduled'
+              ? `L'échéance ${installment.id} n'est pas encore exigible : elle attend l'acceptation du compte rendu de l'année ${installment.trigger.kind === 'report_accepted' ? installment.trigger.reportYear : 1}.`
+              : `L'échéance ${installment.id} est déjà ${installment.status === 'ordered' ? 'mandatée' : 'annulée'}.`,
+          ),
+        );
+      }
+      const recorder = new Recorder(s);
+      recordPayment(recorder, installment.id, meta.at);
+      return recorder.result();
+    },
+  }),
+
+  CloseApplication: rule<Cmd<'CloseApplication'>, 'in_force'>({
+    label: 'la clôture du dossier',
+    roles: ['grant_manager'],
+    statuses: ['in_force'],
+    blocked: (s) => {
+      const problems = reconciliationProblems(s);
+      return problems.length === 0
+        ? undefined
+        : domainError(
+            'NOT_RECONCILED',
+            `La clôture suppose tous les comptes rendus acceptés et les versements soldés ; reste : ${problems.join(' ; ')}.`,
+            { problems },
+          );
+    },
+    handle: (c, _s, meta) => {
+      const data: ApplicationEventOf<'ApplicationClosed'>['data'] = { closedAt: normalizeInstant(meta.at) };
+      if (c.comment !== undefined) data.comment = c.comment;
+      return accept<ApplicationEvent>({ type: 'ApplicationClosed', data });
+    },
+  }),
+
+  TerminateConvention: rule<Cmd<'TerminateConvention'>, 'in_force'>({
+    label: 'la résiliation de la convention',
+    roles: ['grant_manager'],
+    statuses: ['in_force'],
+    handle: (c, s, meta) => {
+      for (const j of c.justified) {
+        if (awardedFor(s.award.plan, j.funder, j.year) === 0) {
+          return refuse(
+            domainError(
+              'VALIDATION_FAILED',
+              `${funderName(j.funder)} n'a rien attribué pour l'année ${j.year} : aucune dépense à justifier pour elle.`,
+            ),
+          );
+        }
+      }
+      const recorder = new Recorder(s);
+      recorder.record({
+        type: 'ConventionTerminated',
+        data: { reason: c.reason, comment: c.comment, terminatedAt: normalizeInstant(meta.at) },
+      });
+      for (const line of s.award.plan) {
+        if (reportOf(s, line.year)?.status === 'accepted') continue; // already reconciled
+        const paid =
+          orderedFor(s.installments, line.funder, line.year) - recoveredFor(s, line.funder, line.year);
+        const given =
+          c.justified.find((j) => j.funder === line.funder && j.year === line.year)?.amountCents ?? 0;
+        const unjustified = paid - Math.min(given, paid);
+        if (unjustified > 0) {
+          recorder.record({
+            type: 'RecoveryOrdered',
+            data: {
+              funder: line.funder,
+              year: line.year,
+              amountCents: unjustified,
+              reason: 'termination',
+              detail: `Résiliation : ${formatEuros(paid)} versés par ${funderName(line.funder)} pour l'année ${line.year}, ${formatEuros(Math.min(given, paid))} justifiés ; reversement de ${formatEuros(unjustified)}.`,
+            },
+          });
+        }
+      }
+      return recorder.result();
+    },
+  }),
+
+  WithdrawApplication: rule<Cmd<'WithdrawApplication'>, (typeof preConventionStatuses)[number]>({
+    label: 'le retrait de la candidature',
+    roles: ['porteur'],
+    statuses: preConventionStatuses,
+    ownerOf: (s) => s.porteurId,
+    hint: () => "Possible jusqu'à l'entrée en vigueur de la convention.",
+    handle: (c, _s, meta) => {
+      const data: ApplicationEventOf<'ApplicationWithdrawn'>['data'] = {
+        withdrawnAt: normalizeInstant(meta.at),
+      };
+      if (c.reason !== undefined) data.reason = c.reason;
+      return accept<ApplicationEvent>({ type: 'ApplicationWithdrawn', data });
+    },
+  }),
+};
+
+// ---- helpers used by several rules ----
+
+function findingsHint(findings: readonly { outcome: string }[]): string {
+  const failed = findings.filter((f) => f.outcome === 'fail').length;
+  const warned = findings.filter((f) => f.outcome === 'warn').length;
+  return `Constats automatiques : ${failed} en échec, ${warned} en alerte.`;
+}
+
+function coDecisionOver(s: ApplicationStateOf<'co_decision'>): DomainError {
+  return domainError(
+    'DEADLINE_PASSED',
+    `Le délai de co-décision a expiré le ${formatFrenchDate(s.coDecision.dueDate)} : les positions et l'avis ne peuvent plus être enregistrés ; le comité de pilotage va statuer.`,
+  );
+}
+
+const coDecisionClosed = (s: ApplicationStateOf<'co_decision'>): DomainError | undefined =>
+  s.coDecision.deadlinePassed ? coDecisionOver(s) : undefined;
+
+const reminderAt = (dueDate: CivilDate): string =>
+  parisInstant(addDays(dueDate, -REPORT_REMINDER_DAYS), '09:00');
+
+function reminderPending(r: ReportYearState): boolean {
+  return r.status === 'expected' && !r.reminderSent && !r.overdue;
+}
+
+function overduePending(r: ReportYearState): boolean {
+  return (r.status === 'expected' || r.status === 'changes_requested') && !r.overdue;
+}
+
+function reportNotSubmitted(s: InForceState, r: ReportYearState | undefined, year: number): DomainError {
+  if (r?.status === 'accepted')
+    return domainError('REPORT_ALREADY_ACCEPTED', `Le compte rendu de l'année ${year} est déjà accepté.`);
+  if (r === undefined)
+    return domainError(
+      'YEAR_OUT_OF_RANGE',
+      `La convention compte ${s.convention.years.length} année(s) : il n'y a pas d'année ${year}.`,
+    );
+  return domainError(
+    'REPORT_NOT_SUBMITTED',
+    `Le compte rendu de l'année ${year} n'a pas été déposé (ou est en cours de correction par le porteur) : il n'y a rien à examiner.`,
+  );
+}
+
+function reviewBlocked(s: InForceState): DomainError | undefined {
+  return s.reports.some((r) => r.status === 'submitted')
+    ? undefined
+    : domainError('REPORT_NOT_SUBMITTED', "Aucun compte rendu déposé n'attend d'examen.");
+}
+
+function paymentBlocked(s: InForceState): DomainError | undefined {
+  if (paymentsSuspended(s)) {
+    const late = s.reports.filter(
+      (r) => (r.status === 'expected' || r.status === 'changes_requested') && r.overdue,
+    );
+    return domainError(
+      'PAYMENTS_SUSPENDED',
+      `Les versements sont suspendus : compte rendu en retard pour l'année ${late.map((r) => r.year).join(', ')}. Ils reprendront dès son dépôt.`,
+    );
+  }
+  if (dueInstallments(s).length === 0) {
+    return domainError(
+      'PAYMENT_NOT_DUE',
+      "Aucune échéance n'est exigible : les prochaines dépendent des comptes rendus.",
+    );
+  }
+  return undefined;
+}
+
+const describeInstallment = (i: InstallmentState): string =>
+  `${i.id} (${funderName(i.funder)}, année ${i.year}, ${formatEuros(i.scheduledCents)})`;
+
+export { isPast, reminderAt };

@@ -1,0 +1,74 @@
+// Checks on entry of a dossier (submission, or a dossier amended while answering complements).
+import { funderName } from '../reference/funders';
+import { domainError, type DomainError } from '../shared/errors';
+import { formatEuros, sumCents } from '../shared/money';
+import type { Dossier } from './dossier';
+
+export interface DossierContext {
+  /** Codes accepted at all; others are refused as unknown. */
+  knownQpvCodes: readonly string[];
+  /** Funders taking part in the campaign. */
+  funders: readonly string[];
+}
+
+export function dossierProblem(dossier: Dossier, context: DossierContext): DomainError | undefined {
+  const years = dossier.budget.map((b) => b.year).sort((a, b) => a - b);
+  const expected = Array.from({ length: dossier.durationYears }, (_, i) => i + 1);
+  if (years.length !== expected.length || years.some((y, i) => y !== expected[i])) {
+    return domainError(
+      'BUDGET_YEARS_MISMATCH',
+      `Le budget doit compter une ligne par année de l'action, de 1 à ${dossier.durationYears} ; il couvre les années ${years.join(', ')}. Ajoutez ou retirez des années, ou corrigez la durée.`,
+      { budgetYears: years, durationYears: dossier.durationYears },
+    );
+  }
+  const unknown = dossier.action.qpvCodes.filter((c) => !context.knownQpvCodes.includes(c));
+  if (unknown.length > 0) {
+    return domainError(
+      'UNKNOWN_QPV',
+      `Quartier(s) prioritaire(s) inconnu(s) : ${unknown.join(', ')}. Choisissez parmi les QPV de la liste de référence (${context.knownQpvCodes.slice(0, 12).join(', ')}${context.knownQpvCodes.length > 12 ? '…' : ''}).`,
+      { unknownQpvCodes: unknown },
+    );
+  }
+  for (const line of dossier.budget) {
+    const funders = line.requested.map((r) => r.funder);
+    const foreign = funders.filter((f) => !context.funders.includes(f));
+    if (foreign.length > 0) {
+      return domainError(
+        'UNKNOWN_FUNDER',
+        `Année ${line.year} : ${foreign.map(funderName).join(', ')} ne participe(nt) pas à cette campagne. Financeurs possibles : ${context.funders.map(funderName).join(', ')}.`,
+        { unknownFunders: foreign },
+      );
+    }
+    const duplicate = funders.find((f, i) => funders.indexOf(f) !== i);
+    if (duplicate !== undefined) {
+      return domainError(
+        'DUPLICATE_FUNDER',
+        `Année ${line.year} : ${funderName(duplicate)} apparaît deux fois ; regroupez la demande sur une seule ligne.`,
+      );
+    }
+    const requested = sumCents(line.requested.map((r) => r.amountCents));
+    if (requested > line.totalCostCents) {
+      return domainError(
+        'REQUESTED_EXCEEDS_COST',
+        `Année ${line.year} : ${formatEuros(requested)} demandés pour un coût total de ${formatEuros(line.totalCostCents)}. La demande ne peut pas dépasser le coût de l'action.`,
+        { year: line.year, requestedCents: requested, totalCostCents: line.totalCostCents },
+      );
+    }
+    const resources = requested + line.otherResourcesCents;
+    if (resources !== line.totalCostCents) {
+      return domainError(
+        'UNBALANCED_BUDGET',
+        `Année ${line.year} : budget non équilibré — coût total ${formatEuros(line.totalCostCents)}, ressources ${formatEuros(resources)} (demandes ${formatEuros(requested)} + autres ressources ${formatEuros(line.otherResourcesCents)}). Ajustez les autres ressources ou le coût pour qu'ils soient égaux.`,
+        { year: line.year, totalCostCents: line.totalCostCents, resourcesCents: resources },
+      );
+    }
+  }
+  const total = sumCents(dossier.budget.flatMap((b) => b.requested.map((r) => r.amountCents)));
+  if (total === 0) {
+    return domainError(
+      'NOTHING_REQUESTED',
+      "Aucun montant n'est demandé aux financeurs : indiquez au moins une demande pour une année.",
+    );
+  }
+  return undefined;
+}

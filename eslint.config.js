@@ -82,8 +82,14 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code runs in Temporal's deterministic sandbox: domain code only.
-    files: ['workflows/**/workflow.ts', 'workflows/**/definitions.ts', 'workflows/index.ts'],
+    // Workflow code runs in Temporal's deterministic sandbox: domain code only. Activities
+    // (workflows/activities/) and the worker/client run in Node and may use infra/.
+    files: [
+      'workflows/application/**/*.ts',
+      'workflows/campaign/**/*.ts',
+      'workflows/shared/**/*.ts',
+      'workflows/index.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -103,7 +109,12 @@ export default tseslint.config(
   },
   {
     files: ['workflows/**/*.ts'],
-    ignores: ['workflows/**/workflow.ts', 'workflows/**/definitions.ts', 'workflows/index.ts'],
+    ignores: [
+      'workflows/application/**/*.ts',
+      'workflows/campaign/**/*.ts',
+      'workflows/shared/**/*.ts',
+      'workflows/index.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',

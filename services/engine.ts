@@ -9,6 +9,8 @@ import { createEventStore } from '../infra/eventstore';
 import type { Logger } from '../infra/logging/logger';
 import { temporalBinaries } from '../infra/temporal/binaries';
 import { startDevServer } from '../infra/temporal/devServer';
+import { createActivities } from '../workflows/activities';
+import { createGrantsEventRegistry } from '../workflows/eventCatalog';
 import { createGrantsWorker } from '../workflows/worker';
 import { healthRouter } from './http/health';
 import { listen } from './http/server';
@@ -52,7 +54,7 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
       temporalUiUrl = devServer.uiUrl;
     }
 
-    const eventStore = await createEventStore(config.eventStore);
+    const eventStore = await createEventStore(config.eventStore, { registry: createGrantsEventRegistry() });
     stoppers.push({ name: 'magasin d’événements', stop: () => eventStore.close() });
 
     const connection = await Connection.connect({ address: temporalAddress });
@@ -68,7 +70,7 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         stickyCacheSize: config.temporal.stickyCacheSize,
-        activities: {},
+        activities: createActivities({ eventStore, logger }),
         logger,
         preferPrebuiltBundle: config.env === 'production',
       });

@@ -1,2 +1,3 @@
 // Every workflow the worker registers. Workflow files import domain code only (lint enforces it).
-export {};
+export { applicationWorkflow } from './application/workflow';
+export { campaignWorkflow } from './campaign/workflow';

@@ -11,3 +11,12 @@ export function deterministicEventId(...parts: (string | number)[]): string {
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/** Every activity here is scheduled by a workflow; its identity is part of the event ids. */
+export function workflowOf(info: { workflowExecution?: { workflowId: string; runId: string } | undefined }): {
+  workflowId: string;
+  runId: string;
+} {
+  if (info.workflowExecution === undefined) throw new Error('activité appelée hors d’un workflow');
+  return info.workflowExecution;
+}

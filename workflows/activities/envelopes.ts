@@ -1,0 +1,83 @@
+// The funders' envelopes: one stream per campaign and funder, shared by every application of
+// the campaign. Read, decide with the domain's envelope decider, append at the exact revision
+// read; another writer in between → read again and decide again. The exact expectation is what
+// makes overspending impossible whatever the concurrency.
+import { Context } from '@temporalio/activity';
+import {
+  decideEnvelope,
+  envelopeStreamName,
+  evolveEnvelope,
+  initialEnvelopeState,
+  type EnvelopeCommand,
+  type EnvelopeEvent,
+  type EnvelopeState,
+} from '../../domain/envelope';
+import type { DomainError } from '../../domain/shared/errors';
+import type { FunderId } from '../../domain/shared/funders';
+import { WrongExpectedVersionError } from '../../infra/eventstore/errors';
+import type { ActivityDeps, AppendEventsInput } from './index';
+import { deterministicEventId, workflowOf } from './eventIds';
+
+export interface EnvelopeStepInput {
+  campaignId: string;
+  funder: FunderId;
+  command: EnvelopeCommand;
+  metadata: AppendEventsInput['metadata'];
+}
+
+export type EnvelopeStepOutput = { ok: true; revision: string } | { ok: false; error: DomainError };
+
+const maxAttempts = 50;
+
+export function createEnvelopeActivities(deps: ActivityDeps) {
+  return {
+    async applyToEnvelope(input: EnvelopeStepInput): Promise<EnvelopeStepOutput> {
+      const stream = envelopeStreamName(input.campaignId, input.funder);
+      const info = Context.current().info;
+      for (let attempt = 0; attempt < maxAttempts; attempt += 1) {
+        const events = await deps.eventStore.readStream(stream);
+        const state = events.reduce<EnvelopeState>(
+          (s, e) => evolveEnvelope(s, { type: e.type, data: e.data } as EnvelopeEvent),
+          initialEnvelopeState,
+        );
+        const decision = decideEnvelope(input.command, state, {
+          actor: input.metadata.actor,
+          at: input.metadata.occurredAt,
+          commandId: input.metadata.causationId,
+        });
+        if (!decision.ok) return { ok: false, error: decision.error };
+        const last = events.at(-1);
+        if (decision.events.length === 0) return { ok: true, revision: String(last?.revision ?? -1n) };
+        try {
+          const { workflowId, runId } = workflowOf(info);
+          const result = await deps.eventStore.append(
+            stream,
+            decision.events.map((event, index) => ({
+              // Attempt and revision are part of the identity: a new decision after a conflict
+              // is a different write, while a retried activity re-reads and finds its own write.
+              id: deterministicEventId(
+                workflowId,
+                runId,
+                info.activityId,
+                String(last?.revision ?? -1n),
+                index,
+              ),
+              type: event.type,
+              data: event.data,
+              metadata: { ...input.metadata, workflowId, runId },
+            })),
+            { expectedRevision: last === undefined ? 'no_stream' : last.revision },
+          );
+          return { ok: true, revision: String(result.nextExpectedRevision) };
+        } catch (error) {
+          if (error instanceof WrongExpectedVersionError) {
+            deps.logger.debug({ stream, attempt }, 'enveloppe modifiée entre-temps : nouvelle lecture');
+            continue;
+          }
+          throw error;
+        }
+      }
+      throw new Error(`Enveloppe ${stream} : trop de conflits d'écriture (${maxAttempts} tentatives).`);
+    },
+  };
+}

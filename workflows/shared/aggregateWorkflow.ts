@@ -1,0 +1,226 @@
+// The loop every aggregate workflow runs: human steps arrive as Workflow Updates, deadlines as
+// timers, and both go through the domain's decide; accepted events are appended through an
+// activity (exact expected revision, deterministic ids) and folded into the state with evolve.
+// Steps run one at a time (SerialLock): a deadline firing and a human step arriving together
+// resolve to one outcome, since the second is decided against the state the first produced.
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  defineQuery,
+  defineUpdate,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { AllowedCommand } from '../../domain/shared/decision';
+import type { Deadline } from '../../domain/shared/deadlines';
+import type { DomainError } from '../../domain/shared/errors';
+import type { Result } from '../../domain/shared/result';
+import type { AppendActivities } from '../activities';
+import { SerialLock } from './serialLock';
+import { domainRefusalType, type AggregateView, type StepActor, type StepInput } from './protocol';
+
+export interface AggregateDefinition<Cmd extends { type: string }, State extends { status: string }, Event> {
+  /** Event store stream of this aggregate. */
+  stream: string;
+  commandTypes: readonly Cmd['type'][];
+  decide(command: unknown, state: State, meta: unknown): Result<Event>;
+  evolve(state: State, event: Event): State;
+  allowedCommands(state: State): AllowedCommand[];
+  deadlines(state: State): Deadline<Cmd>[];
+  /** True when nothing can happen any more: the workflow completes. */
+  isFinished(state: State): boolean;
+  /** Side effects on other aggregates before the events are appended; a refusal stops the step. */
+  beforeAppend?(events: Event[], before: State, step: ResolvedStep): Promise<DomainError | undefined>;
+  /** Side effects on other aggregates once the events are recorded. */
+  afterAppend?(events: Event[], before: State, after: State, step: ResolvedStep): Promise<void>;
+}
+
+export interface ResolvedStep {
+  actor: StepActor;
+  commandId: string;
+  correlationId: string;
+  at: string;
+}
+
+/** What continue-as-new carries to the next run. */
+export interface CarriedAggregate<State> {
+  state: State;
+  revision: string | null;
+  firedDeadlines: string[];
+}
+
+export const viewQuery = defineQuery<AggregateView<unknown>>('view');
+export const allowedForQuery = defineQuery<AllowedCommand[], [{ role: string; institution?: string }]>(
+  'allowedFor',
+);
+
+// Temporal's own limits are 51,200 events / 50 MB; warn well before, move to a new run sooner.
+const historyWarnEvents = 10_240;
+const historyWarnBytes = 10 * 1024 * 1024;
+
+const { appendEvents } = proxyActivities<AppendActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '200 milliseconds',
+    maximumInterval: '10 seconds',
+    nonRetryableErrorTypes: ['InvalidEvent'],
+  },
+});
+
+export function refusal(error: DomainError): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: domainRefusalType,
+    message: error.message,
+    details: [error],
+    nonRetryable: true,
+  });
+}
+
+const toActor = (actor: StepActor) => ({
+  id: actor.id,
+  role: actor.role,
+  ...(actor.institution === undefined ? {} : { institution: actor.institution }),
+  ...(actor.porteurId === undefined ? {} : { porteurId: actor.porteurId }),
+});
+
+export interface AggregateRun<State> {
+  /** Resolves when the aggregate is finished; or continues as new (throws ContinueAsNew). */
+  finished: Promise<State>;
+}
+
+export async function runAggregate<
+  Cmd extends { type: string },
+  State extends { status: string },
+  Event extends { type: string; data: unknown },
+>(
+  definition: AggregateDefinition<Cmd, State, Event>,
+  carried: CarriedAggregate<State>,
+  continueAsNew: (carried: CarriedAggregate<State>) => Promise<never>,
+): Promise<State> {
+  let { state, revision } = carried;
+  const fired = new Set(carried.firedDeadlines);
+  let changes = 0;
+  const lock = new SerialLock();
+  const now = (): string => new Date(Date.now()).toISOString();
+
+  const view = (): AggregateView<State> => ({ state, revision, allowed: definition.allowedCommands(state) });
+
+  const meta = (step: ResolvedStep) => ({
+    actor: toActor(step.actor),
+    at: step.at,
+    commandId: step.commandId,
+  });
+
+  const execute = (command: unknown, step: ResolvedStep): Promise<AggregateView<State>> =>
+    lock.run(async () => {
+      const decision = definition.decide(command, state, meta(step));
+      if (!decision.ok) throw refusal(decision.error);
+      if (decision.events.length === 0) return view();
+      const before = state;
+      const blocked = await definition.beforeAppend?.(decision.events, before, step);
+      if (blocked) throw refusal(blocked);
+      const appended = await appendEvents({
+        stream: definition.stream,
+        expectedRevision: revision ?? 'no_stream',
+        events: decision.events.map((e) => ({ type: e.type, data: e.data })),
+        metadata: {
+          correlationId: step.correlationId,
+          causationId: step.commandId,
+          actor: { id: step.actor.id, role: step.actor.role, institution: step.actor.institution },
+          occurredAt: step.at,
+        },
+      });
+      state = decision.events.reduce((s, e) => definition.evolve(s, e), state);
+      revision = appended.nextExpectedRevision;
+      changes += 1;
+      await definition.afterAppend?.(decision.events, before, state, step);
+      return view();
+    });
+
+  const resolve = (input: StepInput): ResolvedStep => ({
+    actor: input.actor,
+    commandId: input.commandId,
+    correlationId: input.correlationId ?? input.commandId,
+    at: now(),
+  });
+
+  for (const type of definition.commandTypes) {
+    const update = defineUpdate<AggregateView<State>, [StepInput]>(type);
+    setHandler(update, (input) => execute({ ...(input.command as object), type }, resolve(input)), {
+      // Runs before the update is written to history: an impossible or unauthorised step is
+      // refused without touching it.
+      validator: (input: StepInput) => {
+        const decision = definition.decide(
+          { ...(input.command as object), type },
+          state,
+          meta(resolve(input)),
+        );
+        if (!decision.ok) throw refusal(decision.error);
+      },
+    });
+  }
+  setHandler(viewQuery, view);
+  setHandler(allowedForQuery, ({ role, institution }) =>
+    definition
+      .allowedCommands(state)
+      .filter((a) => a.roles.includes(role as never))
+      .filter(
+        (a) =>
+          role !== 'funder' || a.institutions === undefined || a.institutions.includes(institution ?? ''),
+      ),
+  );
+
+  for (;;) {
+    if (definition.isFinished(state)) {
+      await condition(allHandlersFinished);
+      return state;
+    }
+    const info = workflowInfo();
+    if (info.historyLength > historyWarnEvents || info.historySize > historyWarnBytes) {
+      log.warn('historique long : passage à une nouvelle exécution', {
+        historyLength: info.historyLength,
+        historySize: info.historySize,
+      });
+    }
+    if (
+      info.continueAsNewSuggested ||
+      info.historyLength > historyWarnEvents ||
+      info.historySize > historyWarnBytes
+    ) {
+      await condition(allHandlersFinished);
+      return await continueAsNew({ state, revision, firedDeadlines: [...fired] });
+    }
+
+    const pending = definition
+      .deadlines(state)
+      .filter((d) => !fired.has(d.id))
+      .sort((a, b) => Date.parse(a.dueAt) - Date.parse(b.dueAt));
+    const next = pending[0];
+    const seen = changes;
+    if (next === undefined) {
+      await condition(() => changes !== seen);
+      continue;
+    }
+    const waitMs = Date.parse(next.dueAt) - Date.now();
+    if (waitMs > 0 && (await condition(() => changes !== seen, waitMs))) continue;
+    fired.add(next.id);
+    try {
+      await execute(next.command, {
+        actor: { id: 'system', role: 'system' },
+        commandId: `${workflowInfo().workflowId}/${next.id}`,
+        correlationId: `${workflowInfo().workflowId}/${next.id}`,
+        at: now(),
+      });
+    } catch (error) {
+      // A deadline overtaken by a human step (report submitted just in time…) is refused by
+      // decide: that is the expected outcome, recorded nowhere.
+      log.info('échéance sans effet', {
+        deadline: next.id,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+}

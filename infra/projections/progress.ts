@@ -22,7 +22,7 @@ export function formatDuration(seconds: number): string {
 /** `[#####.....]` of `width` cells. */
 export function formatBar(ratio: number, width = 10): string {
   const clamped = Math.min(1, Math.max(0, Number.isFinite(ratio) ? ratio : 0));
-  const filled = Math.floor(clamped * width);
+  const filled = Math.round(clamped * width);
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 }
 

@@ -146,6 +146,10 @@ export function createProjector(options: ProjectorOptions): Projector {
   let starting: Promise<void> | undefined;
   const waiters = new Set<Waiter>();
 
+  // Known before start(), so lag() already tells how far behind a stopped projector's tables are.
+  ensureRuntimeTables(db);
+  committed = readCheckpoint(db, name)?.position;
+
   const applyBatch = db.transaction((batch: RecordedEvent[], expected: bigint | undefined) => {
     const stored = readCheckpoint(db, name);
     if (stored === undefined || stored.position !== expected || stored.signature !== signature) {

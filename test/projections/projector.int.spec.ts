@@ -1,0 +1,226 @@
+// The projection runtime on the real SQLite event store: exactly-once application through the
+// checkpoint-in-the-same-transaction rule (including kill -9 in the middle of a batch), lag,
+// read-your-writes, and fail-stop on a broken projection.
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { EventStore } from '../../infra/eventstore/port';
+import { openReadModelDatabase } from '../../infra/projections/database';
+import type { Projection } from '../../infra/projections/projection';
+import { ProjectorStoppedError, createProjector } from '../../infra/projections/projector';
+import {
+  appendToyEvents,
+  openToyStore,
+  readCounts,
+  streamTypeCounts,
+  toyProjections,
+  total,
+} from './fixtures/toy';
+import { expectedCountsUpTo, runChild, silentLogger, sleep, snapshot, tempDir, waitUntil } from './support';
+
+describe('projector', () => {
+  let dir: string;
+  let cleanup: () => void;
+  let storeFile: string;
+  let readFile: string;
+  let store: EventStore;
+
+  beforeEach(() => {
+    ({ dir, cleanup } = tempDir());
+    storeFile = join(dir, 'events.sqlite');
+    readFile = join(dir, 'read-models.sqlite');
+    store = openToyStore(storeFile);
+  });
+
+  afterEach(async () => {
+    await store.close();
+    cleanup();
+  });
+
+  it('applies every event exactly once, follows live appends, and resumes from its checkpoint', async () => {
+    const first = await appendToyEvents(store, 1000);
+    const db = openReadModelDatabase(readFile);
+    const projector = createProjector({
+      eventStore: store,
+      db,
+      projections: toyProjections(),
+      logger: silentLogger(),
+    });
+    await projector.start();
+    await projector.waitForPosition(await store.headPosition());
+    expect(readCounts(db)).toEqual(first);
+    expect(projector.checkpoint()).toBe(1000n);
+
+    const second = await appendToyEvents(store, 555, 3);
+    const head = await store.headPosition();
+    await projector.waitForPosition(head);
+    const expected = { alpha: 0, beta: 0, gamma: 0 };
+    for (const k of Object.keys(expected) as (keyof typeof expected)[])
+      expected[k] = (first[k] ?? 0) + (second[k] ?? 0);
+    expect(readCounts(db)).toEqual(expected);
+    await waitUntil('caught up', () => (projector.isCaughtUp() ? true : undefined));
+    expect(await projector.lag()).toBe(0n);
+    await projector.stop();
+    expect(projector.status().state).toBe('stopped');
+
+    // A new projector on the same file starts after the checkpoint: nothing is applied twice.
+    const again = createProjector({
+      eventStore: store,
+      db,
+      projections: toyProjections(),
+      logger: silentLogger(),
+    });
+    await again.start();
+    await again.waitForPosition(head);
+    await sleep(50);
+    expect(readCounts(db)).toEqual(expected);
+    await again.stop();
+    db.close();
+  });
+
+  it('reports its lag: head minus checkpoint, also while stopped', async () => {
+    await appendToyEvents(store, 300);
+    const db = openReadModelDatabase(readFile);
+    const projector = createProjector({
+      eventStore: store,
+      db,
+      projections: toyProjections(),
+      logger: silentLogger(),
+    });
+    expect(await projector.lag()).toBe(300n);
+    await projector.start();
+    await projector.waitForPosition(300n);
+    expect(await projector.lag()).toBe(0n);
+    expect(await projector.healthCheck()).toMatchObject({ state: 'running', lag: '0', checkpoint: '300' });
+    await projector.stop();
+    await appendToyEvents(store, 40);
+    expect(await projector.lag()).toBe(40n);
+    await expect(projector.healthCheck()).rejects.toThrow(/arrêtées/);
+    db.close();
+  });
+
+  it('waitForPosition times out with the position it waited for, and rejects when stopped', async () => {
+    const db = openReadModelDatabase(readFile);
+    const projector = createProjector({
+      eventStore: store,
+      db,
+      projections: toyProjections(),
+      logger: silentLogger(),
+    });
+    await projector.start();
+    await expect(projector.waitForPosition(5n, { timeoutMs: 50 })).rejects.toThrow(/position 5/);
+    const pending = projector.waitForPosition(10n, { timeoutMs: 60_000 });
+    await projector.stop();
+    await expect(pending).rejects.toBeInstanceOf(ProjectorStoppedError);
+    db.close();
+  });
+
+  it('stops on a failing projection without committing any of the failing batch', async () => {
+    await appendToyEvents(store, 200);
+    const broken: Projection = {
+      name: 'broken',
+      version: 1,
+      schema: ['CREATE TABLE broken_seen (n INTEGER)'],
+      apply(db, event) {
+        const { n } = event.data as { n: number };
+        if (n === 150) throw new Error('données inattendues');
+        db.prepare('INSERT INTO broken_seen (n) VALUES (?)').run(n);
+      },
+    };
+    const db = openReadModelDatabase(readFile);
+    const projector = createProjector({
+      eventStore: store,
+      db,
+      projections: [streamTypeCounts(), broken],
+      logger: silentLogger(),
+      batchSize: 100,
+    });
+    await projector.start();
+    const waiting = projector.waitForPosition(200n, { timeoutMs: 10_000 });
+    await expect(waiting).rejects.toThrow(/broken.*position 151/);
+    expect(projector.status()).toMatchObject({ state: 'failed', checkpoint: 100n });
+    await expect(projector.healthCheck()).rejects.toThrow(/broken/);
+    // The first batch (positions 1–100) is in; nothing of the second.
+    expect(total(readCounts(db))).toBe(100);
+    expect(db.prepare('SELECT count(*) AS c FROM broken_seen').get()).toEqual({ c: 100 });
+    await projector.stop();
+    db.close();
+  });
+
+  it('loses nothing and counts nothing twice when killed -9 inside a batch', async () => {
+    const perType = await appendToyEvents(store, 3000);
+    // The child kills itself inside apply(), in the middle of an open transaction.
+    const crashed = runChild({
+      MODE: 'project',
+      STORE_FILE: storeFile,
+      READ_FILE: readFile,
+      KILL_AFTER: '1234',
+      BATCH_SIZE: '100',
+    });
+    expect(await crashed.exited).toEqual({ code: null, signal: 'SIGKILL' });
+
+    const afterCrash = snapshot(readFile);
+    expect(afterCrash.checkpoint).toBeDefined();
+    expect(afterCrash.checkpoint).toBeLessThan(1234n);
+    expect(afterCrash.counts).toEqual(await expectedCountsUpTo(store, afterCrash.checkpoint));
+
+    const resumed = runChild({
+      MODE: 'project',
+      STORE_FILE: storeFile,
+      READ_FILE: readFile,
+      STOP_AT: '3000',
+    });
+    const exit = await resumed.exited;
+    expect(exit, resumed.stderr()).toEqual({ code: 0, signal: null });
+    expect(snapshot(readFile)).toEqual({ checkpoint: 3000n, counts: perType });
+  });
+
+  it('stays exact through repeated kill -9 at arbitrary moments while events keep arriving', async () => {
+    const appended = { alpha: 0, beta: 0, gamma: 0 } as Record<string, number>;
+    const add = (counts: Record<string, number>) => {
+      for (const [k, v] of Object.entries(counts)) appended[k] = (appended[k] ?? 0) + v;
+    };
+    add(await appendToyEvents(store, 1500));
+    for (const threshold of [200n, 900n, 1700n]) {
+      const run = runChild({
+        MODE: 'project',
+        STORE_FILE: storeFile,
+        READ_FILE: readFile,
+        SLOW_MICROS: '150',
+        BATCH_SIZE: '37',
+      });
+      // Keep appending while the child projects, then kill it once it passed the threshold.
+      let seed = Number(threshold);
+      await waitUntilAsync(async () => {
+        add(await appendToyEvents(store, 25, seed++));
+        const { checkpoint } = snapshot(readFile);
+        return checkpoint !== undefined && checkpoint >= threshold ? true : undefined;
+      });
+      run.child.kill('SIGKILL');
+      expect((await run.exited).signal).toBe('SIGKILL');
+      const state = snapshot(readFile);
+      expect(state.counts, `après kill au-delà de ${threshold}`).toEqual(
+        await expectedCountsUpTo(store, state.checkpoint),
+      );
+    }
+    const head = await store.headPosition();
+    const last = runChild({
+      MODE: 'project',
+      STORE_FILE: storeFile,
+      READ_FILE: readFile,
+      STOP_AT: String(head),
+    });
+    expect((await last.exited).code, last.stderr()).toBe(0);
+    const final = snapshot(readFile);
+    expect(final.checkpoint).toBe(head);
+    expect(final.counts).toEqual(appended);
+    expect(total(final.counts)).toBe(Number(head));
+  });
+});
+
+async function waitUntilAsync(probe: () => Promise<true | undefined>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await probe()) === undefined) {
+    if (Date.now() > deadline) throw new Error('délai dépassé');
+    await sleep(20);
+  }
+}

@@ -6,12 +6,12 @@ import type { Result } from '../shared/result';
 import { applicationCommandSchema, type ApplicationCommand, type ParsedApplicationCommand } from './commands';
 import type { ApplicationEvent } from './events';
 import { applicationRules } from './rules';
-import type { ApplicationState } from './state';
+import { isTerminal, type ApplicationState } from './state';
 
 /** One code per situation; the message says where the application stands. */
 function wrongStatus(state: ApplicationState, command: ParsedApplicationCommand, label: string): DomainError {
   const details = { status: state.status, command: command.type };
-  if (command.type === 'SubmitApplication' && state.status !== 'not_submitted') {
+  if (command.type === 'SubmitApplication' && state.status !== 'not_submitted' && !isTerminal(state.status)) {
     return domainError(
       'ALREADY_SUBMITTED',
       `Cette candidature a déjà été déposée : ${label} n'est plus possible.`,

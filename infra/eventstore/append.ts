@@ -1,42 +1,25 @@
 // What both adapters do the same way around an append: validate everything before touching the
 // backend (bad data → nothing written), decide what an expectation means, and seal events into the
 // hash chain. Kept here so the two adapters cannot drift apart.
-import { canonicalJson, computeEventHash } from './hash';
+import { canonicalHashedMetadata, canonicalJson, hashedText, sha256Hex } from './hash';
 import { EventValidationError, type ValidationIssue } from './errors';
 import type { EventRegistry } from './registry';
 import { streamNameSchema, toIssues } from './registry';
-import type { EventFilter, EventMetadata, EventMetadataInput, ExpectedRevision, NewEvent } from './port';
+import type { EventFilter, EventMetadataInput, ExpectedRevision, NewEvent } from './port';
 
 export interface PreparedEvent {
   id: string;
   type: string;
-  /** Validated data, as it will be stored. */
+  /** Validated data. */
   data: unknown;
-  /** JSON text stored by the backend. */
+  /** Canonical JSON of data: what is hashed, and (being valid JSON) what is stored. */
   dataJson: string;
-  /** Canonical JSON of data, computed once for the hash. */
-  dataCanonical: string;
   schemaVersion: number;
   metadata: EventMetadataInput;
 }
 
 const invalid = (type: string, id: string | undefined, issues: ValidationIssue[]): EventValidationError =>
   new EventValidationError(type, id, issues, 'append');
-
-/** Only the known metadata fields, in a fixed order, without undefined members. */
-function normaliseMetadata(m: EventMetadataInput): EventMetadataInput {
-  const actor: EventMetadataInput['actor'] = { id: m.actor.id, role: m.actor.role };
-  if (m.actor.institution !== undefined) actor.institution = m.actor.institution;
-  const out: EventMetadataInput = {
-    correlationId: m.correlationId,
-    causationId: m.causationId,
-    actor,
-    occurredAt: m.occurredAt,
-  };
-  if (m.workflowId !== undefined) out.workflowId = m.workflowId;
-  if (m.runId !== undefined) out.runId = m.runId;
-  return out;
-}
 
 /** Validates an append request; throws EventValidationError (nothing is written) or returns the batch. */
 export function prepareAppend(
@@ -60,9 +43,9 @@ export function prepareAppend(
       throw invalid(event.type, event.id, [{ path: `events.${index}.id`, message: 'identifiant répété dans le même ajout' }]);
     }
     seen.add(event.id);
-    let dataCanonical: string;
+    let dataJson: string;
     try {
-      dataCanonical = canonicalJson(data);
+      dataJson = canonicalJson(data);
     } catch (error) {
       throw invalid(event.type, event.id, [{ path: 'data', message: `valeur non JSON (${(error as Error).message})` }]);
     }
@@ -70,28 +53,43 @@ export function prepareAppend(
       id: event.id,
       type: event.type,
       data,
-      dataJson: JSON.stringify(data),
-      dataCanonical,
+      dataJson,
       schemaVersion,
-      metadata: normaliseMetadata(event.metadata),
+      metadata: event.metadata,
     };
   });
 }
 
-/** Metadata of the event once sealed at its place in the stream. */
+export interface SealedEvent {
+  hash: string;
+  /** The full metadata (EventMetadata) as JSON text, only its known fields. */
+  metadataJson: string;
+}
+
+/** Seals an event at its place in the stream: its hash, chained to the previous one, and its metadata. */
 export function sealEvent(
   event: PreparedEvent,
   stream: string,
   revision: bigint,
   previousHash: string | null,
   recordedAt: string,
-): EventMetadata {
-  const metadata = { ...event.metadata, recordedAt, schemaVersion: event.schemaVersion };
-  const hash = computeEventHash(
-    { id: event.id, stream, revision, type: event.type, data: undefined, metadata, previousHash },
-    event.dataCanonical,
-  );
-  return { ...metadata, previousHash, hash };
+): SealedEvent {
+  const m = event.metadata;
+  const metadataCanonical = canonicalHashedMetadata({
+    correlationId: m.correlationId,
+    causationId: m.causationId,
+    actor: m.actor,
+    occurredAt: m.occurredAt,
+    workflowId: m.workflowId,
+    runId: m.runId,
+    recordedAt,
+    schemaVersion: event.schemaVersion,
+  });
+  const hash = sha256Hex(hashedText({ id: event.id, stream, revision, type: event.type, previousHash }, event.dataJson, metadataCanonical));
+  return {
+    hash,
+    metadataJson: metadataCanonical.slice(0, -1) + ',"previousHash":' + JSON.stringify(previousHash) + ',"hash":"' + hash + '"}',
+  };
 }
 
 /** Does the stream's current state satisfy the expectation? */

@@ -205,8 +205,9 @@ export async function openEsdbEventStore(options: EsdbEventStoreOptions): Promis
       const recordedAt = clock().toISOString();
       const data = batch.map((e) => {
         revision += 1n;
-        const metadata = sealEvent(e, stream, revision, previousHash, recordedAt);
-        previousHash = metadata.hash;
+        const sealed = sealEvent(e, stream, revision, previousHash, recordedAt);
+        previousHash = sealed.hash;
+        const metadata = JSON.parse(sealed.metadataJson) as EventMetadata;
         return jsonEvent({
           id: e.id,
           type: e.type,

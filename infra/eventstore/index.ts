@@ -11,7 +11,7 @@ export * from './errors';
 export { createEventRegistry, defineEvent, upcastWith, type EventDataOf, type EventRegistry, type EventRegistryOptions } from './registry';
 export { verifyIntegrity, type IntegrityFailure, type IntegrityFailureReason, type IntegrityReport, type VerifyOptions } from './integrity';
 export { canonicalJson, computeEventHash, HASH_SCHEME_VERSION } from './hash';
-export { openSqliteEventStore, type SqliteEventStoreOptions, type SqliteSynchronous } from './sqlite';
+export { openSqliteEventStore, type SqliteEventStore, type SqliteEventStoreOptions, type SqliteSynchronous } from './sqlite';
 export { openEsdbEventStore, type EsdbEventStoreOptions } from './esdb';
 
 /** config.eventStore, as loadConfig() builds it; OFF is accepted for benchmark set-up only. */

@@ -46,6 +46,14 @@ export interface SqliteEventStoreOptions {
   clock?: () => Date;
 }
 
+/** The SQLite store, with what it runs under (for diagnostics and tests). */
+export interface SqliteEventStore extends EventStore {
+  readonly kind: 'sqlite';
+  settings(): { file: string; journalMode: string; synchronous: SqliteSynchronous; busyTimeoutMs: number };
+}
+
+const SYNCHRONOUS_NAMES: Record<number, SqliteSynchronous> = { 0: 'OFF', 1: 'NORMAL', 2: 'FULL', 3: 'EXTRA' };
+
 /** Layout version of the file, in PRAGMA user_version; bump with a migration when the schema changes. */
 const LAYOUT_VERSION = 1;
 const MAX_INT64 = 9223372036854775807n;
@@ -93,7 +101,7 @@ function toBackendError(error: unknown, what: string): Error {
   );
 }
 
-export function openSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
+export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   const { registry } = options;
   const pageSize = options.pageSize ?? 1000;
   const pollIntervalMs = options.pollIntervalMs ?? 25;
@@ -128,9 +136,10 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): EventSto
     `SELECT revision, metadata ->> '$.hash' FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1`,
   );
   const byIdStmt = prepareRows('SELECT stream, revision, position FROM events WHERE id = ?');
-  const insertStmt = prepare(
-    'INSERT INTO events (position, stream, revision, id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  );
+  // No position given: for an INTEGER PRIMARY KEY, SQLite assigns max(position) + 1 — computed under
+  // the write lock, inside the transaction, so positions grow in commit order (and rows are never
+  // deleted, so none is reused).
+  const insertStmt = prepare('INSERT INTO events (stream, revision, id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)');
   const streamForwardsStmt = prepareRows(
     `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
   );
@@ -186,44 +195,75 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): EventSto
 
   const head = (): bigint => (headStmt.get() as bigint | null) ?? 0n;
 
+
+  /**
+   * Are some of these ids already committed? The same ids at the place the expectation points to are
+   * the same append retried: its original result. Anything else is a conflict. None: undefined.
+   */
+  function committedVerdict(stream: string, batch: PreparedEvent[], expected: ExpectedRevision): AppendResult | Error | undefined {
+    const found = batch.map((e) => byIdStmt.get(e.id) as [string, bigint, bigint] | undefined);
+    if (found.every((f) => f === undefined)) return undefined;
+    for (const [i, f] of found.entries()) {
+      if (f && f[0] !== stream) return new DuplicateEventIdError(batch[i]!.id, f[0]);
+    }
+    const first = found[0];
+    const complete = first !== undefined && found.every((f, i) => f !== undefined && f[1] === first[1] + BigInt(i));
+    if (complete && retryPlaceMatches(expected, first[1])) {
+      const last = found[found.length - 1]!;
+      return { nextExpectedRevision: last[1], position: last[2] };
+    }
+    const last = lastInStreamStmt.get(stream) as [bigint, string] | undefined;
+    return new WrongExpectedVersionError(
+      stream,
+      expected,
+      last ? last[0] : 'no_stream',
+      'ajout déjà partiellement ou autrement enregistré',
+    );
+  }
+  const verdictTx = db.transaction(committedVerdict);
+
   const appendTx = db.transaction(
     (stream: string, batch: PreparedEvent[], expected: ExpectedRevision): AppendResult => {
       const last = lastInStreamStmt.get(stream) as [bigint, string] | undefined;
       const actual = last ? last[0] : 'no_stream';
-
-      // Idempotency: the same ids already committed at the place the expectation points to are the
-      // same append retried; return its original result and write nothing.
-      const found = batch.map((e) => byIdStmt.get(e.id) as [string, bigint, bigint] | undefined);
-      if (found.some((f) => f !== undefined)) {
-        found.forEach((f, i) => {
-          if (f && f[0] !== stream) throw new DuplicateEventIdError(batch[i]!.id, f[0]);
-        });
-        const first = found[0];
-        const complete =
-          first !== undefined && found.every((f, i) => f !== undefined && f[1] === first[1] + BigInt(i));
-        if (complete && retryPlaceMatches(expected, first[1])) {
-          const lastFound = found[found.length - 1]!;
-          return { nextExpectedRevision: lastFound[1], position: lastFound[2] };
-        }
-        throw new WrongExpectedVersionError(stream, expected, actual, 'ajout déjà partiellement ou autrement enregistré');
+      if (!expectationHolds(expected, actual)) {
+        // Maybe a retry of an append that did commit (the stream moved on by exactly these events).
+        const verdict = committedVerdict(stream, batch, expected);
+        if (verdict === undefined) throw new WrongExpectedVersionError(stream, expected, actual);
+        if (verdict instanceof Error) throw verdict;
+        return verdict;
       }
-      if (!expectationHolds(expected, actual)) throw new WrongExpectedVersionError(stream, expected, actual);
-
-      // The global position is taken here, under the write lock: positions grow in commit order.
-      let position = head();
       let revision = last ? last[0] : -1n;
       let previousHash = last ? last[1] : null;
+      let position = 0n;
       const recordedAt = clock().toISOString();
       for (const event of batch) {
-        position += 1n;
         revision += 1n;
-        const metadata = sealEvent(event, stream, revision, previousHash, recordedAt);
-        insertStmt.run(position, stream, revision, event.id, event.type, event.dataJson, JSON.stringify(metadata));
-        previousHash = metadata.hash;
+        const sealed = sealEvent(event, stream, revision, previousHash, recordedAt);
+        position = insertStmt.run(stream, revision, event.id, event.type, event.dataJson, sealed.metadataJson)
+          .lastInsertRowid as bigint;
+        previousHash = sealed.hash;
       }
       return { nextExpectedRevision: revision, position };
     },
   );
+
+  /** The unique index on id refused a row: some event of the append is already committed. */
+  const isIdCollision = (error: unknown): boolean =>
+    sqliteCode(error) === 'SQLITE_CONSTRAINT_UNIQUE' && (error as Error).message.includes('events.id');
+
+  function appendOrRecognise(stream: string, batch: PreparedEvent[], expected: ExpectedRevision): AppendResult {
+    try {
+      return appendTx.immediate(stream, batch, expected);
+    } catch (error) {
+      // Ids are looked up only when an insert collides, keeping the lookups off the common path.
+      if (!isIdCollision(error)) throw error;
+      const verdict = verdictTx(stream, batch, expected);
+      if (verdict === undefined) throw error;
+      if (verdict instanceof Error) throw verdict;
+      return verdict;
+    }
+  }
 
   // Wakes this process's live subscriptions at once; other processes' appends are found by polling.
   const appended = new EventEmitter();
@@ -347,11 +387,22 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): EventSto
   return {
     kind: 'sqlite',
 
+    settings() {
+      ensureOpen();
+      const level = Number(db.pragma('synchronous', { simple: true }));
+      return {
+        file: options.file,
+        journalMode: String(db.pragma('journal_mode', { simple: true })),
+        synchronous: SYNCHRONOUS_NAMES[level] ?? 'FULL',
+        busyTimeoutMs: Number(db.pragma('busy_timeout', { simple: true })),
+      };
+    },
+
     append(stream: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }) {
       try {
         ensureOpen();
         const batch = prepareAppend(registry, stream, events, options.expectedRevision);
-        const result = appendTx.immediate(stream, batch, options.expectedRevision);
+        const result = appendOrRecognise(stream, batch, options.expectedRevision);
         appended.emit('appended');
         return Promise.resolve(result);
       } catch (error) {

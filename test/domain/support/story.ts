@@ -220,4 +220,32 @@ export class Story {
     this.do({ type: 'AcceptYearlyReport', year }, actors.grantManager);
     return this;
   }
+
+  requestReportChanges(year: number, dueDate = this.inDays(30)): this {
+    this.do({ type: 'RequestReportChanges', year, comments: ['Joindre les factures'], dueDate }, actors.grantManager);
+    return this;
+  }
+
+  declareIneligible(): this {
+    this.do({ type: 'DeclareIneligible', reasons: ["Action hors du territoire du contrat de ville"] }, actors.grantManager);
+    return this;
+  }
+
+  withdraw(): this {
+    this.do({ type: 'WithdrawApplication', reason: 'Association en sommeil' }, actors.porteur);
+    return this;
+  }
+
+  terminate(): this {
+    this.do(
+      { type: 'TerminateConvention', reason: 'porteur_dissolved', comment: 'Dissolution votée en assemblée générale' },
+      actors.grantManager,
+    );
+    return this;
+  }
+
+  close(): this {
+    this.do({ type: 'CloseApplication' }, actors.grantManager);
+    return this;
+  }
 }

@@ -27,7 +27,7 @@ export interface Harness {
 
 export async function createHarness(env: TestWorkflowEnvironment): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'grants-wf-'));
-  const eventStore = await openSqliteEventStore({
+  const eventStore = openSqliteEventStore({
     file: join(dir, 'events.sqlite'),
     synchronous: 'NORMAL',
     registry: createGrantsEventRegistry(),

@@ -9,7 +9,11 @@ import {
 } from '../../../domain';
 
 export const QPV = qpvSampleCamvs.entries.map((e) => e.code);
-export const [QPV_SOUS_LE_BOIS = '', QPV_MONTPLAISIR = '', QPV_PONT_DE_PIERRE = ''] = [QPV[0], QPV[1], QPV[5]];
+export const [QPV_SOUS_LE_BOIS = '', QPV_MONTPLAISIR = '', QPV_PONT_DE_PIERRE = ''] = [
+  QPV[0],
+  QPV[1],
+  QPV[5],
+];
 export const MAUBEUGE: FunderId = 'COMMUNE-59392';
 
 export const actors = {
@@ -20,7 +24,11 @@ export const actors = {
   auditor: { id: 'user-audit', role: 'auditor' },
   evaluator: { id: 'user-eval', role: 'evaluator' },
   system: { id: 'system', role: 'system' },
-  funder: (institution: FunderId): Actor => ({ id: `user-${institution.toLowerCase()}`, role: 'funder', institution }),
+  funder: (institution: FunderId): Actor => ({
+    id: `user-${institution.toLowerCase()}`,
+    role: 'funder',
+    institution,
+  }),
 } as const satisfies Record<string, Actor | ((f: FunderId) => Actor)>;
 
 let commandCounter = 0;
@@ -46,10 +54,17 @@ export const APPLICATION_ID = '01JQ7Z8X9Y0A1B2C3D4E5F6G7H';
 /** Per year: what is asked of each funder; the rest of the cost comes from other resources. */
 export function dossier(
   durationYears: number,
-  requestedPerYear: Partial<Record<FunderId, number>> = { ETAT: 1_000_000, REGION: 500_000, [MAUBEUGE]: 500_000 },
+  requestedPerYear: Partial<Record<FunderId, number>> = {
+    ETAT: 1_000_000,
+    REGION: 500_000,
+    [MAUBEUGE]: 500_000,
+  },
   otherResourcesPerYear = 2_000_000,
 ): Dossier {
-  const requested = Object.entries(requestedPerYear).map(([funder, amountCents]) => ({ funder, amountCents: amountCents ?? 0 }));
+  const requested = Object.entries(requestedPerYear).map(([funder, amountCents]) => ({
+    funder,
+    amountCents: amountCents ?? 0,
+  }));
   const total = requested.reduce((sum, r) => sum + r.amountCents, 0) + otherResourcesPerYear;
   return {
     porteur: {

@@ -15,6 +15,8 @@ import {
   type ApplicationDeadline,
   type ApplicationEvent,
   type ApplicationState,
+  type ApplicationStateOf,
+  type ApplicationStatus,
   type Dossier,
   type FunderId,
   type PlanLine,
@@ -31,7 +33,8 @@ export class Story {
   /** Moves business time to a Paris date and wall-clock time. */
   on(date: string, time = '10:00'): this {
     const next = parisInstant(date, time);
-    if (compareInstants(next, this.now) < 0) throw new Error(`Le temps ne recule pas : ${date} < ${this.now}`);
+    if (compareInstants(next, this.now) < 0)
+      throw new Error(`Le temps ne recule pas : ${date} < ${this.now}`);
     this.fireDeadlinesBefore(next);
     this.now = next;
     return this;
@@ -51,7 +54,8 @@ export class Story {
 
   do(command: ApplicationCommand, actor: Actor): ApplicationEvent[] {
     const result = this.try(command, actor);
-    if (!result.ok) throw new Error(`${command.type} refusée : ${result.error.code} — ${result.error.message}`);
+    if (!result.ok)
+      throw new Error(`${command.type} refusée : ${result.error.code} — ${result.error.message}`);
     this.apply(result.events);
     return result.events;
   }
@@ -86,6 +90,13 @@ export class Story {
     }
   }
 
+  /** The state, checked to be in that status (and typed accordingly). */
+  as<S extends ApplicationStatus>(status: S): ApplicationStateOf<S> {
+    const state: ApplicationState = this.state;
+    if (state.status !== status) throw new Error(`Statut attendu ${status}, obtenu ${state.status}`);
+    return state as ApplicationStateOf<S>;
+  }
+
   allowed(): string[] {
     return allowedApplicationCommands(this.state).map((a) => a.type);
   }
@@ -93,17 +104,26 @@ export class Story {
   // ---- business steps with sensible defaults ----
 
   submit(d: Dossier = dossier(4)): this {
-    this.do({ type: 'SubmitApplication', applicationId: APPLICATION_ID, campaign: campaign2027, dossier: d }, actors.porteur);
+    this.do(
+      { type: 'SubmitApplication', applicationId: APPLICATION_ID, campaign: campaign2027, dossier: d },
+      actors.porteur,
+    );
     return this;
   }
 
   requestComplements(dueDate = this.inDays(20)): this {
-    this.do({ type: 'RequestComplements', items: ['Budget prévisionnel signé'], dueDate }, actors.grantManager);
+    this.do(
+      { type: 'RequestComplements', items: ['Budget prévisionnel signé'], dueDate },
+      actors.grantManager,
+    );
     return this;
   }
 
   provideComplements(): this {
-    this.do({ type: 'ProvideComplements', response: 'Budget signé joint.', documentRefs: ['doc-budget-signe'] }, actors.porteur);
+    this.do(
+      { type: 'ProvideComplements', response: 'Budget signé joint.', documentRefs: ['doc-budget-signe'] },
+      actors.porteur,
+    );
     return this;
   }
 
@@ -118,13 +138,18 @@ export class Story {
     const d = this.state.dossier;
     const amountsByYear = d.budget.map((b) => ({
       year: b.year,
-      amountCents: Math.floor(((b.requested.find((r) => r.funder === funder)?.amountCents ?? 0) * percent) / 100),
+      amountCents: Math.floor(
+        ((b.requested.find((r) => r.funder === funder)?.amountCents ?? 0) * percent) / 100,
+      ),
     }));
     this.do(
       {
         type: 'RecordFunderPosition',
         funder,
-        position: conditions === undefined ? { decision: 'committed', amountsByYear } : { decision: 'committed', amountsByYear, conditions },
+        position:
+          conditions === undefined
+            ? { decision: 'committed', amountsByYear }
+            : { decision: 'committed', amountsByYear, conditions },
       },
       actors.funder(funder),
     );
@@ -132,7 +157,10 @@ export class Story {
   }
 
   decline(funder: FunderId, reason = 'Enveloppe épuisée sur cette thématique'): this {
-    this.do({ type: 'RecordFunderPosition', funder, position: { decision: 'declined', reason } }, actors.funder(funder));
+    this.do(
+      { type: 'RecordFunderPosition', funder, position: { decision: 'declined', reason } },
+      actors.funder(funder),
+    );
     return this;
   }
 
@@ -143,7 +171,10 @@ export class Story {
   }
 
   opinion(opinion: 'favourable' | 'reserved' | 'unfavourable' = 'favourable'): this {
-    this.do({ type: 'GiveCitizenOpinion', opinion, comment: 'Action attendue par les habitants.' }, actors.citizenCouncil);
+    this.do(
+      { type: 'GiveCitizenOpinion', opinion, comment: 'Action attendue par les habitants.' },
+      actors.citizenCouncil,
+    );
     return this;
   }
 
@@ -154,10 +185,17 @@ export class Story {
     const fullPlan =
       plan ??
       Object.entries(positions).flatMap(([funder, p]) =>
-        p.decision === 'committed' ? p.amountsByYear.map((a) => ({ funder, year: a.year, amountCents: a.amountCents })) : [],
+        p.decision === 'committed'
+          ? p.amountsByYear.map((a) => ({ funder, year: a.year, amountCents: a.amountCents }))
+          : [],
       );
     this.do(
-      { type: 'RecordCommitteeApproval', decisionReference: 'COPIL-2027-06', decisionDate: this.today, plan: fullPlan },
+      {
+        type: 'RecordCommitteeApproval',
+        decisionReference: 'COPIL-2027-06',
+        decisionDate: this.today,
+        plan: fullPlan,
+      },
       actors.grantManager,
     );
     return this;
@@ -206,7 +244,10 @@ export class Story {
       {
         type: 'SubmitYearlyReport',
         year,
-        spentByFunder: plan.map((p) => ({ funder: p.funder, amountCents: spent?.[p.funder] ?? p.amountCents })),
+        spentByFunder: plan.map((p) => ({
+          funder: p.funder,
+          amountCents: spent?.[p.funder] ?? p.amountCents,
+        })),
         beneficiariesReached: 110,
         indicators: [{ name: 'Familles accompagnées', target: 40, achieved: 37 }],
         narrative: `Bilan de l'année ${year}.`,
@@ -222,12 +263,18 @@ export class Story {
   }
 
   requestReportChanges(year: number, dueDate = this.inDays(30)): this {
-    this.do({ type: 'RequestReportChanges', year, comments: ['Joindre les factures'], dueDate }, actors.grantManager);
+    this.do(
+      { type: 'RequestReportChanges', year, comments: ['Joindre les factures'], dueDate },
+      actors.grantManager,
+    );
     return this;
   }
 
   declareIneligible(): this {
-    this.do({ type: 'DeclareIneligible', reasons: ["Action hors du territoire du contrat de ville"] }, actors.grantManager);
+    this.do(
+      { type: 'DeclareIneligible', reasons: ['Action hors du territoire du contrat de ville'] },
+      actors.grantManager,
+    );
     return this;
   }
 
@@ -238,7 +285,11 @@ export class Story {
 
   terminate(): this {
     this.do(
-      { type: 'TerminateConvention', reason: 'porteur_dissolved', comment: 'Dissolution votée en assemblée générale' },
+      {
+        type: 'TerminateConvention',
+        reason: 'porteur_dissolved',
+        comment: 'Dissolution votée en assemblée générale',
+      },
       actors.grantManager,
     );
     return this;

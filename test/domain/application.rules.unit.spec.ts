@@ -1,0 +1,804 @@
+// Given/when/then specs of the application's rules, with the refusals a person reads.
+import { describe, expect, it } from 'vitest';
+import { applicationDecider, type ApplicationEvent, type Dossier } from '../../domain';
+import {
+  actors,
+  APPLICATION_ID,
+  campaign2027,
+  dossier,
+  MAUBEUGE,
+  QPV_SOUS_LE_BOIS,
+} from './support/fixtures';
+import { plain, specFor } from './support/gwt';
+import { Story } from './support/story';
+
+const given = specFor(applicationDecider);
+const submit = (d: unknown, campaign = campaign2027) =>
+  ({ type: 'SubmitApplication', applicationId: APPLICATION_ID, campaign, dossier: d }) as const;
+const inWindow = '2027-02-10T09:00:00.000Z';
+
+describe('submission (dépôt)', () => {
+  it('records the dossier, the campaign terms and the automatic findings', () => {
+    const [event] = given()
+      .when(submit(dossier(2)), actors.porteur, inWindow)
+      .thenTypes(['ApplicationSubmitted']);
+    expect(event?.type === 'ApplicationSubmitted' && event.data).toMatchObject({
+      applicationId: APPLICATION_ID,
+      campaignId: '2027',
+      porteurId: 'porteur-asso-sambre',
+      submittedAt: inWindow,
+      terms: { campaignYear: 2027, maxDurationYears: 4, publicShareCapPercent: 80 },
+    });
+  });
+
+  it('is refused before the window opens and after it closes, with the date', () => {
+    const early = given()
+      .when(submit(dossier(1)), actors.porteur, '2027-01-10T10:00:00Z')
+      .thenRefused('SUBMISSION_WINDOW_CLOSED');
+    expect(early.message).toContain('ouvrira le 15 janvier 2027');
+    const late = given()
+      .when(submit(dossier(1)), actors.porteur, '2027-04-01T08:00:00+02:00')
+      .thenRefused('SUBMISSION_WINDOW_CLOSED');
+    expect(late.message).toContain('fermée depuis le 1er avril 2027');
+    given()
+      .when(submit(dossier(1), { ...campaign2027, status: 'closed' }), actors.porteur, inWindow)
+      .thenRefused('SUBMISSION_WINDOW_CLOSED');
+    given()
+      .when(submit(dossier(1), { ...campaign2027, status: 'draft' }), actors.porteur, inWindow)
+      .thenRefused('SUBMISSION_WINDOW_CLOSED');
+  });
+
+  it('checks identifiers: SIRET of 14 digits and/or RNA W + 9 digits, at least one', () => {
+    const withPorteur = (porteur: Partial<Dossier['porteur']>) => {
+      const d = dossier(1);
+      return { ...d, porteur: { name: d.porteur.name, contactRef: d.porteur.contactRef, ...porteur } };
+    };
+    given()
+      .when(submit(withPorteur({ rna: 'W593000001' })), actors.porteur, inWindow)
+      .thenTypes(['ApplicationSubmitted']);
+    given()
+      .when(submit(withPorteur({ siret: '81234567800013' })), actors.porteur, inWindow)
+      .thenTypes(['ApplicationSubmitted']);
+    const none = given()
+      .when(submit(withPorteur({})), actors.porteur, inWindow)
+      .thenRefused('VALIDATION_FAILED');
+    expect(none.message).toContain('SIRET et/ou le numéro RNA');
+    given()
+      .when(submit(withPorteur({ siret: '8123456780001' })), actors.porteur, inWindow)
+      .thenRefused('VALIDATION_FAILED');
+    given()
+      .when(submit(withPorteur({ rna: 'X593000001' })), actors.porteur, inWindow)
+      .thenRefused('VALIDATION_FAILED');
+  });
+
+  it('keeps personal data out: an email or a contact name in the dossier is refused', () => {
+    const d = dossier(1);
+    const refused = given()
+      .when(
+        submit({ ...d, porteur: { ...d.porteur, contactEmail: 'marie@example.org' } }),
+        actors.porteur,
+        inWindow,
+      )
+      .thenRefused('VALIDATION_FAILED');
+    expect(refused.message).toContain('contactEmail');
+    given()
+      .when(submit({ ...d, action: { ...d.action, contactName: 'Marie Dupont' } }), actors.porteur, inWindow)
+      .thenRefused('VALIDATION_FAILED');
+  });
+
+  it('refuses unknown QPV codes, naming them', () => {
+    const d = dossier(1);
+    const error = given()
+      .when(
+        submit({ ...d, action: { ...d.action, qpvCodes: [QPV_SOUS_LE_BOIS, 'QN07512M'] } }),
+        actors.porteur,
+        inWindow,
+      )
+      .thenRefused('UNKNOWN_QPV');
+    expect(error.details).toEqual({ unknownQpvCodes: ['QN07512M'] });
+    // Known to the national reference, outside the territory: accepted, flagged by a finding.
+    const events = given()
+      .when(
+        submit(
+          { ...d, action: { ...d.action, qpvCodes: ['QN07512M'] } },
+          { ...campaign2027, knownQpvCodes: [...campaign2027.qpvCodes, 'QN07512M'] },
+        ),
+        actors.porteur,
+        inWindow,
+      )
+      .thenTypes(['ApplicationSubmitted']);
+    const findings = events[0]?.type === 'ApplicationSubmitted' ? events[0].data.findings : [];
+    expect(findings.find((f) => f.id === 'qpv-territory')?.outcome).toBe('fail');
+    expect(findings.find((f) => f.id === 'qpv-outside-territory')?.outcome).toBe('warn');
+  });
+
+  it('wants a balanced budget, requests within the cost, one line per year and known funders', () => {
+    const d = dossier(2);
+    const unbalanced = structuredClone(d);
+    if (unbalanced.budget[1]) unbalanced.budget[1].otherResourcesCents -= 100_000;
+    const e1 = given().when(submit(unbalanced), actors.porteur, inWindow).thenRefused('UNBALANCED_BUDGET');
+    expect(plain(e1.message)).toContain(
+      'Année 2 : budget non équilibré — coût total 40 000,00 €, ressources 39 000,00 €',
+    );
+
+    const overCost = structuredClone(d);
+    if (overCost.budget[0]) overCost.budget[0].totalCostCents = 1_000_000;
+    given().when(submit(overCost), actors.porteur, inWindow).thenRefused('REQUESTED_EXCEEDS_COST');
+
+    given()
+      .when(submit({ ...d, durationYears: 3 }), actors.porteur, inWindow)
+      .thenRefused('BUDGET_YEARS_MISMATCH');
+    given()
+      .when(submit({ ...d, durationYears: 5 }), actors.porteur, inWindow)
+      .thenRefused('VALIDATION_FAILED');
+    given()
+      .when(submit(dossier(1, { CAF: 0, ETAT: 0 }, 100)), actors.porteur, inWindow)
+      .thenRefused('NOTHING_REQUESTED');
+    const foreign = given()
+      .when(submit(dossier(1, { 'COMMUNE-59365': 100_000 })), actors.porteur, inWindow)
+      .thenRefused('UNKNOWN_FUNDER');
+    expect(foreign.message).toContain('Commune de Louvroil');
+  });
+
+  it('needs a porteur account on the actor', () => {
+    given()
+      .when(submit(dossier(1)), { id: 'u', role: 'porteur' }, inWindow)
+      .thenRefused('MISSING_PORTEUR_ID');
+  });
+});
+
+describe('eligibility (recevabilité)', () => {
+  const findingsOf = (d: Dossier) => {
+    const [event] = given().when(submit(d), actors.porteur, inWindow).thenTypes(['ApplicationSubmitted']);
+    return event?.type === 'ApplicationSubmitted'
+      ? Object.fromEntries(event.data.findings.map((f) => [f.id, f]))
+      : {};
+  };
+
+  it('computes small findings with a French label and detail', () => {
+    const all = findingsOf(dossier(2));
+    expect(Object.values(all).map((f) => f.outcome)).toEqual(Object.values(all).map(() => 'pass'));
+    const greedy = findingsOf(dossier(1, { ETAT: 1_800_000 }, 200_000));
+    expect(greedy['public-share-cap']).toMatchObject({ outcome: 'fail' });
+    expect(plain(greedy['public-share-cap']?.detail ?? '')).toContain(
+      '18 000,00 € sur un coût total de 20 000,00 € (90 %)',
+    );
+    const d = dossier(1);
+    expect(
+      findingsOf({ ...d, action: { ...d.action, residentsInvolvement: '' } })['residents-involvement']
+        ?.outcome,
+    ).toBe('fail');
+    expect(
+      findingsOf({ ...d, action: { ...d.action, residentsInvolvement: 'Avec les habitants.' } })[
+        'residents-involvement'
+      ]?.outcome,
+    ).toBe('warn');
+    expect(
+      findingsOf({ ...d, porteur: { ...d.porteur, siret: '81234567800014' } })['porteur-siret']?.outcome,
+    ).toBe('warn');
+    const short = findingsOf(dossier(3));
+    expect(short['duration-max']?.outcome).toBe('pass');
+  });
+
+  it('asks for a justification to declare eligible despite a failed finding', () => {
+    const story = new Story().submit(dossier(1, { ETAT: 1_800_000 }, 200_000));
+    given(story.events)
+      .when(
+        { type: 'DeclareEligible', coDecisionDueDate: '2027-05-31' },
+        actors.grantManager,
+        '2027-04-12T08:00:00Z',
+      )
+      .thenRefused('JUSTIFICATION_REQUIRED');
+    given(story.events)
+      .when(
+        {
+          type: 'DeclareEligible',
+          coDecisionDueDate: '2027-05-31',
+          justification: 'Porteur sans autre ressource mobilisable cette année',
+        },
+        actors.grantManager,
+        '2027-04-12T08:00:00Z',
+      )
+      .thenTypes(['ApplicationDeclaredEligible']);
+  });
+
+  it('solicits the funders asked for something', () => {
+    const story = new Story().submit(dossier(2));
+    given(story.events)
+      .when(
+        { type: 'DeclareEligible', coDecisionDueDate: '2027-05-31' },
+        actors.grantManager,
+        '2027-04-12T08:00:00Z',
+      )
+      .then([
+        {
+          type: 'ApplicationDeclaredEligible',
+          data: { solicitedFunders: ['ETAT', 'REGION', MAUBEUGE], coDecisionDueDate: '2027-05-31' },
+        },
+      ]);
+  });
+
+  it('refuses a due date that is not in the future (Paris calendar)', () => {
+    const story = new Story().submit(dossier(1));
+    const error = given(story.events)
+      .when(
+        { type: 'RequestComplements', items: ['RIB'], dueDate: '2027-04-12' },
+        actors.grantManager,
+        '2027-04-12T21:30:00Z',
+      )
+      .thenRefused('DATE_IN_PAST');
+    expect(error.message).toContain("aujourd'hui (12 avril 2027)");
+  });
+
+  it('while complements are pending, says until when and what is possible instead', () => {
+    const story = new Story().submit(dossier(1)).on('2027-03-01').requestComplements('2027-03-15');
+    const error = given(story.events)
+      .when(
+        { type: 'DeclareEligible', coDecisionDueDate: '2027-05-31' },
+        actors.grantManager,
+        '2027-03-02T09:00:00Z',
+      )
+      .thenRefused('COMPLEMENTS_PENDING');
+    expect(error.message).toBe(
+      "La candidature est en attente de compléments jusqu'au 15 mars 2027 : la déclaration de recevabilité n'est pas encore possible. En attente de : la réponse à la demande de compléments (porteur de projet) ; le constat de l'absence de compléments (système (échéance)) ; le retrait de la candidature (porteur de projet).",
+    );
+  });
+
+  it('makes the application ineligible when the complements deadline passes — not a minute before', () => {
+    const story = new Story().submit(dossier(1)).on('2027-03-01').requestComplements('2027-03-15');
+    const deadline = story.deadlines()[0];
+    expect(deadline).toMatchObject({
+      id: 'complements-1',
+      kind: 'complements-due',
+      dueAt: '2027-03-15T23:00:00.000Z',
+    });
+    given(story.events)
+      .when({ type: 'MarkComplementsMissed', requestNumber: 1 }, actors.system, '2027-03-15T22:59:59.999Z')
+      .thenRefused('DEADLINE_NOT_REACHED');
+    given(story.events)
+      .when({ type: 'MarkComplementsMissed', requestNumber: 2 }, actors.system, '2027-03-16T00:00:00Z')
+      .thenRefused('STALE_DEADLINE');
+    const state = given(story.events)
+      .when({ type: 'MarkComplementsMissed', requestNumber: 1 }, actors.system, '2027-03-15T23:00:00Z')
+      .then([{ type: 'ComplementsDeadlineMissed', data: { requestNumber: 1, dueDate: '2027-03-15' } }]);
+    expect(state).toMatchObject({ status: 'ineligible', automatic: true });
+    // The porteur answering late, before the timer ran, is told so.
+    given(story.events)
+      .when({ type: 'ProvideComplements', response: 'Voici' }, actors.porteur, '2027-03-16T07:00:00Z')
+      .thenRefused('DEADLINE_PASSED');
+  });
+
+  it('re-checks an amended dossier and recomputes the findings', () => {
+    const story = new Story().submit(dossier(1)).on('2027-03-01').requestComplements('2027-03-15');
+    const amended = dossier(1, { ETAT: 1_500_000 }, 1_500_000);
+    const [event] = given(story.events)
+      .when(
+        { type: 'ProvideComplements', response: 'Budget corrigé', amendedDossier: amended },
+        actors.porteur,
+        '2027-03-02T09:00:00Z',
+      )
+      .thenTypes(['ComplementsProvided']);
+    expect(event?.type === 'ComplementsProvided' && event.data.amendedDossier).toEqual(amended);
+    const broken = structuredClone(amended);
+    if (broken.budget[0]) broken.budget[0].otherResourcesCents = 0;
+    given(story.events)
+      .when(
+        { type: 'ProvideComplements', response: 'Budget corrigé', amendedDossier: broken },
+        actors.porteur,
+        '2027-03-02T09:00:00Z',
+      )
+      .thenRefused('UNBALANCED_BUDGET');
+  });
+});
+
+describe('partner co-decision', () => {
+  const coDecision = () =>
+    new Story().submit(dossier(2)).on('2027-04-12').declareEligible('2027-05-31').on('2027-05-05');
+  const at = '2027-05-05T09:00:00Z';
+  const commit = (funder: string, amountsByYear: { year: number; amountCents: number }[]) =>
+    ({ type: 'RecordFunderPosition', funder, position: { decision: 'committed', amountsByYear } }) as const;
+
+  it('records a funder position per year, for its own institution only', () => {
+    const { events } = coDecision();
+    given(events)
+      .when(
+        commit('ETAT', [
+          { year: 2, amountCents: 800_000 },
+          { year: 1, amountCents: 1_000_000 },
+        ]),
+        actors.funder('ETAT'),
+        at,
+      )
+      .then([
+        {
+          type: 'FunderPositionRecorded',
+          data: {
+            funder: 'ETAT',
+            position: {
+              decision: 'committed',
+              amountsByYear: [
+                { year: 1, amountCents: 1_000_000 },
+                { year: 2, amountCents: 800_000 },
+              ],
+            },
+          },
+        },
+      ]);
+    const wrong = given(events)
+      .when(commit('ETAT', [{ year: 1, amountCents: 1 }]), actors.funder('REGION'), at)
+      .thenRefused('WRONG_INSTITUTION');
+    expect(wrong.message).toContain('pour votre propre institution');
+    given(events)
+      .when(commit('CAF', [{ year: 1, amountCents: 1 }]), actors.funder('CAF'), at)
+      .thenRefused('FUNDER_NOT_SOLICITED');
+    given(events)
+      .when(commit('ETAT', [{ year: 3, amountCents: 1 }]), actors.funder('ETAT'), at)
+      .thenRefused('YEAR_OUT_OF_RANGE');
+    given(events)
+      .when(commit('ETAT', [{ year: 1, amountCents: 0 }]), actors.funder('ETAT'), at)
+      .thenRefused('EMPTY_COMMITMENT');
+    const over = given(events)
+      .when(commit('REGION', [{ year: 1, amountCents: 500_001 }]), actors.funder('REGION'), at)
+      .thenRefused('COMMITMENT_EXCEEDS_REQUEST');
+    expect(plain(over.message)).toContain('le porteur a demandé 5 000,00 €');
+    given(events)
+      .when(commit('ETAT', [{ year: 1, amountCents: 1 }]), actors.grantManager, at)
+      .thenRefused('FORBIDDEN_ROLE');
+  });
+
+  it('closes positions and the opinion at the end of the due date, and lapses silent funders then', () => {
+    const story = coDecision().commit('ETAT').decline(MAUBEUGE);
+    given(story.events)
+      .when(commit('REGION', [{ year: 1, amountCents: 1 }]), actors.funder('REGION'), '2027-05-31T22:00:00Z')
+      .thenRefused('DEADLINE_PASSED');
+    const blocked = given(story.events)
+      .when(
+        {
+          type: 'RecordCommitteeRejection',
+          decisionReference: 'C',
+          decisionDate: '2027-05-20',
+          reasons: ['r'],
+        },
+        actors.grantManager,
+        '2027-05-20T09:00:00Z',
+      )
+      .thenRefused('POSITIONS_PENDING');
+    expect(blocked.message).toContain("Région (jusqu'au 31 mai 2027)");
+    given(story.events)
+      .when({ type: 'LapseSilentFunders' }, actors.system, '2027-05-31T22:00:00Z')
+      .then([
+        {
+          type: 'SilentFundersLapsed',
+          data: { dueDate: '2027-05-31', funders: ['REGION'], citizenOpinionMissing: true },
+        },
+      ]);
+  });
+
+  it('waits for the conseil citoyen before the committee, unless the deadline passed', () => {
+    const story = coDecision().commitAll();
+    given(story.events)
+      .when(
+        {
+          type: 'RecordCommitteeApproval',
+          decisionReference: 'C',
+          decisionDate: '2027-05-20',
+          plan: [{ funder: 'ETAT', year: 1, amountCents: 1 }],
+        },
+        actors.grantManager,
+        at,
+      )
+      .thenRefused('CITIZEN_OPINION_PENDING');
+    given(story.events)
+      .when(
+        { type: 'GiveCitizenOpinion', opinion: 'unfavourable', comment: 'Déjà proposé par le centre social' },
+        actors.citizenCouncil,
+        at,
+      )
+      .thenTypes(['CitizenOpinionGiven']);
+  });
+
+  it('approves a plan within each funder commitment, or refuses it', () => {
+    const story = coDecision().commit('ETAT', 50).decline('REGION').commit(MAUBEUGE).opinion();
+    const approve = (plan: { funder: string; year: number; amountCents: number }[]) =>
+      ({
+        type: 'RecordCommitteeApproval',
+        decisionReference: 'COPIL-2027-06',
+        decisionDate: '2027-06-15',
+        plan,
+      }) as const;
+    const over = given(story.events)
+      .when(approve([{ funder: 'ETAT', year: 1, amountCents: 500_001 }]), actors.grantManager, at)
+      .thenRefused('AWARD_EXCEEDS_COMMITMENT');
+    expect(plain(over.message)).toContain("qui ne s'est engagé que sur 5 000,00 €");
+    given(story.events)
+      .when(approve([{ funder: 'REGION', year: 1, amountCents: 1 }]), actors.grantManager, at)
+      .thenRefused('FUNDER_NOT_COMMITTED');
+    given(story.events)
+      .when(
+        approve([
+          { funder: 'ETAT', year: 1, amountCents: 1 },
+          { funder: 'ETAT', year: 1, amountCents: 2 },
+        ]),
+        actors.grantManager,
+        at,
+      )
+      .thenRefused('VALIDATION_FAILED');
+    given(story.events)
+      .when(
+        approve([
+          { funder: MAUBEUGE, year: 2, amountCents: 400_000 },
+          { funder: 'ETAT', year: 1, amountCents: 500_000 },
+        ]),
+        actors.grantManager,
+        at,
+      )
+      .then([
+        {
+          type: 'CommitteeApprovalRecorded',
+          data: {
+            decisionReference: 'COPIL-2027-06',
+            decisionDate: '2027-06-15',
+            plan: [
+              { funder: MAUBEUGE, year: 2, amountCents: 400_000 },
+              { funder: 'ETAT', year: 1, amountCents: 500_000 },
+            ],
+          },
+        },
+      ]);
+  });
+
+  it('can only reject when nobody committed', () => {
+    const story = coDecision().decline('ETAT').decline('REGION').decline(MAUBEUGE).opinion();
+    given(story.events)
+      .when(
+        {
+          type: 'RecordCommitteeApproval',
+          decisionReference: 'C',
+          decisionDate: '2027-06-15',
+          plan: [{ funder: 'ETAT', year: 1, amountCents: 1 }],
+        },
+        actors.grantManager,
+        at,
+      )
+      .thenRefused('NO_COMMITMENT');
+  });
+});
+
+describe('convention', () => {
+  const approved = (years = 2) =>
+    new Story()
+      .submit(dossier(years))
+      .on('2027-04-12')
+      .declareEligible('2027-05-31')
+      .on('2027-05-05')
+      .commitAll()
+      .opinion()
+      .on('2027-06-15')
+      .approve();
+  const at = '2027-06-20T08:00:00Z';
+
+  it('drafts a CPO with the default schedule: half at signature or after the previous report, the balance after its own report', () => {
+    const story = approved(2);
+    const [event] = given(story.events)
+      .when(
+        { type: 'DraftConvention', startDate: '2027-01-01', signatureDueDate: '2027-07-31' },
+        actors.grantManager,
+        at,
+      )
+      .thenTypes(['ConventionDrafted']);
+    if (event?.type !== 'ConventionDrafted') throw new Error('ConventionDrafted attendu');
+    expect(event.data.kind).toBe('CPO');
+    expect(event.data.signatories).toEqual([
+      { kind: 'porteur' },
+      { kind: 'funder', funder: MAUBEUGE },
+      { kind: 'funder', funder: 'ETAT' },
+      { kind: 'funder', funder: 'REGION' },
+    ]);
+    expect(event.data.installments.filter((i) => i.funder === 'ETAT')).toEqual([
+      { id: 'ETAT-y1-1', funder: 'ETAT', year: 1, amountCents: 500_000, trigger: { kind: 'signature' } },
+      {
+        id: 'ETAT-y1-2',
+        funder: 'ETAT',
+        year: 1,
+        amountCents: 500_000,
+        trigger: { kind: 'report_accepted', reportYear: 1 },
+      },
+      {
+        id: 'ETAT-y2-1',
+        funder: 'ETAT',
+        year: 2,
+        amountCents: 500_000,
+        trigger: { kind: 'report_accepted', reportYear: 1 },
+      },
+      {
+        id: 'ETAT-y2-2',
+        funder: 'ETAT',
+        year: 2,
+        amountCents: 500_000,
+        trigger: { kind: 'report_accepted', reportYear: 2 },
+      },
+    ]);
+  });
+
+  it('refuses a schedule that does not add up to the award or pays a later year at signature', () => {
+    const story = approved(1);
+    const error = given(story.events)
+      .when(
+        {
+          type: 'DraftConvention',
+          startDate: '2027-01-01',
+          signatureDueDate: '2027-07-31',
+          paymentSchedule: [
+            { funder: 'ETAT', year: 1, amountCents: 900_000, trigger: { kind: 'signature' } },
+          ],
+        },
+        actors.grantManager,
+        at,
+      )
+      .thenRefused('INVALID_PAYMENT_SCHEDULE');
+    expect(plain(error.message)).toContain(
+      "État, année 1 : l'échéancier prévoit 9 000,00 € pour 10 000,00 € attribués.",
+    );
+  });
+
+  it('accepts a custom schedule: everything at signature for a one-year action', () => {
+    const story = approved(1);
+    const schedule = [
+      { funder: 'ETAT', year: 1, amountCents: 1_000_000, trigger: { kind: 'signature' } },
+      { funder: 'REGION', year: 1, amountCents: 500_000, trigger: { kind: 'signature' } },
+      {
+        funder: MAUBEUGE,
+        year: 1,
+        amountCents: 500_000,
+        trigger: { kind: 'report_accepted', reportYear: 1 },
+      },
+    ] as const;
+    const drafted = story.on('2027-06-20');
+    drafted.do(
+      {
+        type: 'DraftConvention',
+        startDate: '2027-01-01',
+        signatureDueDate: '2027-07-31',
+        paymentSchedule: [...schedule],
+      },
+      actors.grantManager,
+    );
+    drafted.on('2027-07-01').signAll();
+    expect(drafted.events.filter((e) => e.type === 'PaymentOrdered').map((e) => e.data.amountCents)).toEqual([
+      1_000_000, 500_000,
+    ]);
+  });
+
+  it('takes each signature once, from signatories only, before the deadline, then lapses', () => {
+    const story = approved(1)
+      .on('2027-06-20')
+      .draft('2027-01-01', '2027-07-31')
+      .on('2027-07-01')
+      .signByPorteur();
+    const sign = (funder: string) =>
+      ({ type: 'SignConvention', signatory: { kind: 'funder', funder } }) as const;
+    given(story.events)
+      .when(
+        { type: 'SignConvention', signatory: { kind: 'porteur' } },
+        actors.porteur,
+        '2027-07-02T08:00:00Z',
+      )
+      .thenRefused('ALREADY_SIGNED');
+    given(story.events)
+      .when(sign('CAF'), actors.funder('CAF'), '2027-07-02T08:00:00Z')
+      .thenRefused('NOT_A_SIGNATORY');
+    given(story.events)
+      .when(sign('ETAT'), actors.funder('REGION'), '2027-07-02T08:00:00Z')
+      .thenRefused('WRONG_INSTITUTION');
+    given(story.events)
+      .when(sign('ETAT'), actors.porteur, '2027-07-02T08:00:00Z')
+      .thenRefused('FORBIDDEN_ROLE');
+    given(story.events)
+      .when(
+        { type: 'SignConvention', signatory: { kind: 'porteur' } },
+        actors.otherPorteur,
+        '2027-07-02T08:00:00Z',
+      )
+      .thenRefused('NOT_OWNER');
+    given(story.events)
+      .when(sign('ETAT'), actors.funder('ETAT'), '2027-07-31T22:00:00Z')
+      .thenRefused('DEADLINE_PASSED');
+    given(story.events)
+      .when({ type: 'LapseConvention' }, actors.system, '2027-07-31T21:59:59Z')
+      .thenRefused('DEADLINE_NOT_REACHED');
+    const lapsed = given(story.events)
+      .when({ type: 'LapseConvention' }, actors.system, '2027-07-31T22:00:00Z')
+      .thenTypes(['ConventionLapsed']);
+    expect(lapsed[0]?.type === 'ConventionLapsed' && lapsed[0].data.missingSignatories).toEqual([
+      { kind: 'funder', funder: MAUBEUGE },
+      { kind: 'funder', funder: 'ETAT' },
+      { kind: 'funder', funder: 'REGION' },
+    ]);
+  });
+
+  it('cannot be withdrawn from once in force: termination is the way', () => {
+    const story = approved(1).on('2027-06-20').draft().on('2027-07-01').signAll();
+    const error = given(story.events)
+      .when({ type: 'WithdrawApplication' }, actors.porteur, '2027-08-01T08:00:00Z')
+      .thenRefused('CONVENTION_IN_FORCE');
+    expect(error.message).toContain('demandez sa résiliation au chargé de mission');
+  });
+});
+
+describe('yearly reports, payments and recoveries', () => {
+  const inForce = (years = 2) =>
+    new Story()
+      .submit(dossier(years))
+      .on('2027-04-12')
+      .declareEligible('2027-05-31')
+      .on('2027-05-05')
+      .commitAll()
+      .opinion()
+      .on('2027-06-15')
+      .approve()
+      .on('2027-06-20')
+      .draft('2027-01-01', '2027-07-31')
+      .on('2027-07-01')
+      .signAll();
+
+  it('cannot be filed before the convention year ends', () => {
+    const story = inForce();
+    const error = given(story.events)
+      .when(
+        { type: 'SubmitYearlyReport', year: 1, spentByFunder: [], beneficiariesReached: 1, narrative: 'x' },
+        actors.porteur,
+        '2027-12-01T10:00:00Z',
+      )
+      .thenRefused('REPORT_NOT_EXPECTED');
+    expect(error.message).toContain('pourra être déposé à partir du 1er janvier 2028');
+  });
+
+  it('wants the spending of every funder of that year', () => {
+    const story = inForce().on('2028-01-10');
+    const error = given(story.events)
+      .when(
+        {
+          type: 'SubmitYearlyReport',
+          year: 1,
+          spentByFunder: [{ funder: 'ETAT', amountCents: 1 }],
+          beneficiariesReached: 1,
+          narrative: 'x',
+        },
+        actors.porteur,
+        story.now,
+      )
+      .thenRefused('VALIDATION_FAILED');
+    expect(error.message).toContain('il manque Commune de Maubeuge, Région');
+    given(story.events)
+      .when(
+        {
+          type: 'SubmitYearlyReport',
+          year: 1,
+          spentByFunder: [{ funder: 'CAF', amountCents: 1 }],
+          beneficiariesReached: 1,
+          narrative: 'x',
+        },
+        actors.porteur,
+        story.now,
+      )
+      .thenRefused('SPENT_FOR_UNFUNDED_FUNDER');
+  });
+
+  it('on acceptance, orders a recovery of what was paid beyond the justified spending, and cancels the balance', () => {
+    const story = inForce().on('2028-02-01').submitReport(1, { ETAT: 300_000 });
+    given(story.events)
+      .when({ type: 'AcceptYearlyReport', year: 1 }, actors.grantManager, '2028-02-15T09:00:00Z')
+      .then([
+        { type: 'YearlyReportAccepted', data: { year: 1 } },
+        {
+          type: 'RecoveryOrdered',
+          data: {
+            funder: 'ETAT',
+            year: 1,
+            amountCents: 200_000,
+            reason: 'unspent',
+            detail:
+              'Année 1 : 5\u202F000,00\u00A0€ versés par État, 3\u202F000,00\u00A0€ de dépenses justifiées ; reversement de 2\u202F000,00\u00A0€.',
+          },
+        },
+        ...[
+          'COMMUNE-59392-y1-2',
+          'ETAT-y1-2',
+          'REGION-y1-2',
+          'COMMUNE-59392-y2-1',
+          'ETAT-y2-1',
+          'REGION-y2-1',
+        ].map((id): ApplicationEvent =>
+          id === 'ETAT-y1-2'
+            ? {
+                type: 'InstallmentCancelled',
+                data: {
+                  installmentId: id,
+                  funder: 'ETAT',
+                  year: 1,
+                  scheduledCents: 500_000,
+                  reason:
+                    "Les dépenses justifiées pour l'année 1 sont déjà couvertes par les versements effectués.",
+                },
+              }
+            : {
+                type: 'PaymentOrdered',
+                data: {
+                  installmentId: id,
+                  funder: id.startsWith('ETAT') ? 'ETAT' : id.startsWith('REGION') ? 'REGION' : MAUBEUGE,
+                  year: id.includes('-y1-') ? 1 : 2,
+                  amountCents: id.startsWith('ETAT') ? 500_000 : 250_000,
+                  scheduledCents: id.startsWith('ETAT') ? 500_000 : 250_000,
+                  orderedAt: '2028-02-15T09:00:00.000Z',
+                },
+              },
+        ),
+      ]);
+  });
+
+  it('suspends payments while a report is overdue, and sends a report back with a new due date', () => {
+    const story = inForce().on('2028-07-02');
+    expect(story.as('in_force').reports[0]).toMatchObject({
+      status: 'expected',
+      overdue: true,
+      reminderSent: true,
+    });
+    const filed = story.on('2028-07-05').submitReport(1);
+    filed.on('2028-07-10').requestReportChanges(1, '2028-08-15');
+    expect(filed.deadlines().map((d) => d.id)).toEqual(['report-overdue-1-2028-08-15', 'report-due-2']);
+    filed.on('2028-08-20');
+    expect(filed.as('in_force').reports[0]).toMatchObject({ status: 'changes_requested', overdue: true });
+    const error = given(filed.events)
+      .when({ type: 'OrderPayment', installmentId: 'ETAT-y1-2' }, actors.grantManager, filed.now)
+      .thenRefused('PAYMENTS_SUSPENDED');
+    expect(error.message).toContain("compte rendu en retard pour l'année 1");
+  });
+
+  it('terminates early and recovers what was paid and not justified', () => {
+    const story = inForce().on('2028-01-20');
+    given(story.events)
+      .when(
+        {
+          type: 'TerminateConvention',
+          reason: 'breach',
+          comment: 'Action interrompue en novembre',
+          justified: [{ funder: 'ETAT', year: 1, amountCents: 400_000 }],
+        },
+        actors.grantManager,
+        story.now,
+      )
+      .thenTypes(['ConventionTerminated', 'RecoveryOrdered', 'RecoveryOrdered', 'RecoveryOrdered']);
+    const refused = given(story.events)
+      .when(
+        {
+          type: 'TerminateConvention',
+          reason: 'breach',
+          comment: 'x',
+          justified: [{ funder: 'CAF', year: 1, amountCents: 1 }],
+        },
+        actors.grantManager,
+        story.now,
+      )
+      .thenRefused('VALIDATION_FAILED');
+    expect(refused.message).toContain("Caisse d'allocations familiales n'a rien attribué pour l'année 1");
+  });
+
+  it('closes only once every report is accepted and every installment settled', () => {
+    const story = inForce(1).on('2028-02-01').submitReport(1);
+    const error = given(story.events)
+      .when({ type: 'CloseApplication' }, actors.grantManager, story.now)
+      .thenRefused('NOT_RECONCILED');
+    expect(error.message).toContain("compte rendu de l'année 1 non accepté");
+  });
+});
+
+describe('terminal outcomes', () => {
+  it('nothing leaves a terminal state', () => {
+    const story = new Story().submit(dossier(1)).on('2027-03-01').withdraw();
+    const error = given(story.events)
+      .when({ type: 'WithdrawApplication' }, actors.porteur, story.now)
+      .thenRefused('TERMINAL_STATE');
+    expect(error.message).toContain('retirée par le porteur le 1er mars 2027');
+    expect(error.message).toContain('Plus aucune action n’est possible.');
+  });
+});

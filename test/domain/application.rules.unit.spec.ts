@@ -1,6 +1,11 @@
 // Given/when/then specs of the application's rules, with the refusals a person reads.
 import { describe, expect, it } from 'vitest';
-import { applicationDecider, type ApplicationEvent, type Dossier } from '../../domain';
+import {
+  applicationDecider,
+  type ApplicationCommand,
+  type ApplicationEvent,
+  type Dossier,
+} from '../../domain';
 import {
   actors,
   APPLICATION_ID,
@@ -13,8 +18,9 @@ import { plain, specFor } from './support/gwt';
 import { Story } from './support/story';
 
 const given = specFor(applicationDecider);
-const submit = (d: unknown, campaign = campaign2027) =>
-  ({ type: 'SubmitApplication', applicationId: APPLICATION_ID, campaign, dossier: d }) as const;
+// Deliberately malformed dossiers must reach decide's runtime schema, hence `unknown` and the cast.
+const submit = (d: unknown, campaign = campaign2027): ApplicationCommand =>
+  ({ type: 'SubmitApplication', applicationId: APPLICATION_ID, campaign, dossier: d }) as ApplicationCommand;
 const inWindow = '2027-02-10T09:00:00.000Z';
 
 describe('submission (dépôt)', () => {

@@ -2,7 +2,6 @@
 // order, and stops them in reverse. Used by `grants start` and by end-to-end tests.
 import { Connection, Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import express from 'express';
 import type { Config } from '../infra/config/config';
 import type { EventStore } from '../infra/eventstore/port';
 import { createEventStore } from '../infra/eventstore';
@@ -10,9 +9,11 @@ import type { Logger } from '../infra/logging/logger';
 import { temporalBinaries } from '../infra/temporal/binaries';
 import { startDevServer } from '../infra/temporal/devServer';
 import { createActivities } from '../workflows/activities';
+import { createGrantsClient, type GrantsClient } from '../workflows/client';
 import { createGrantsEventRegistry } from '../workflows/eventCatalog';
 import { createGrantsWorker } from '../workflows/worker';
-import { healthRouter } from './http/health';
+import { createApi } from './http/api';
+import { resolveAuthSettings } from './http/platform/auth';
 import { listen } from './http/server';
 
 export interface Engine {
@@ -21,6 +22,7 @@ export interface Engine {
   temporalUiUrl: string | undefined;
   eventStore: EventStore;
   client: Client;
+  grants: GrantsClient;
   stop(): Promise<void>;
 }
 
@@ -84,12 +86,14 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
       });
     }
 
+    const grants = createGrantsClient(client, config.temporal.taskQueue);
     let apiUrl: string | undefined;
     if (config.start.http) {
-      const app = express();
-      app.disable('x-powered-by');
-      app.use(
-        healthRouter([
+      const app = createApi({
+        logger,
+        auth: await resolveAuthSettings(config),
+        grants,
+        probes: [
           {
             name: 'temporal',
             check: async () => {
@@ -114,14 +118,15 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
                   })
                 : Promise.reject(new Error(`worker ${worker.getState()}`)),
           },
-        ]),
-      );
+        ],
+        metrics: {},
+      });
       const http = await listen(app, config.http.host, config.http.port);
       stoppers.push({ name: 'API HTTP', stop: () => http.close() });
       apiUrl = http.url;
     }
 
-    return { apiUrl, temporalAddress, temporalUiUrl, eventStore, client, stop: stopAll };
+    return { apiUrl, temporalAddress, temporalUiUrl, eventStore, client, grants, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -1,0 +1,359 @@
+// The command API: one route per step of the lifecycle, each turned into the workflow update of
+// its domain command and answered with the new state, the actions now possible and an ETag.
+// Thin on purpose: parse with zod, call the workflow, map errors (platform/problem.ts).
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { ulid } from 'ulid';
+import { z } from 'zod';
+import type { ApplicationCommand } from '../../domain/application';
+import { toCampaignSnapshot, type CampaignCommand } from '../../domain/campaign';
+import {
+  AggregateNotFoundError,
+  DomainRefusalError,
+  type AggregateView,
+  type GrantsClient,
+  type StepActor,
+  type StepContext,
+} from '../../workflows/client';
+import { principalOf, type Principal, type Role } from '../http/platform/auth';
+import { correlationIdOf } from '../http/platform/correlation';
+import { assertIfMatch, setETag } from '../http/platform/etag';
+import type { ApiDocumentation } from '../http/platform/openapi';
+import { ForbiddenError, NotFoundError } from '../http/platform/problem';
+import { parseRequest } from '../http/platform/validate';
+import * as body from './schemas';
+
+export interface CommandRoutesDeps {
+  grants: GrantsClient;
+  authenticate: RequestHandler;
+  requireRole: (...roles: Role[]) => RequestHandler;
+  docs?: ApiDocumentation;
+}
+
+type Params = Record<string, string | number>;
+
+interface CommandRoute<B extends z.ZodType, P extends z.ZodType> {
+  path: string;
+  summary: string;
+  roles: Role[];
+  params: P;
+  body: B;
+  /** 201 for creations. */
+  status?: number;
+  kind: 'application' | 'campaign';
+  run(
+    grants: GrantsClient,
+    input: { params: z.output<P>; body: z.output<B>; principal: Principal },
+    context: StepContext,
+  ): Promise<AggregateView<unknown>>;
+}
+
+const route = <B extends z.ZodType, P extends z.ZodType>(r: CommandRoute<B, P>) =>
+  r as unknown as CommandRoute<z.ZodType, z.ZodType>;
+
+const applicationStep =
+  <B>(toCommand: (body: B, principal: Principal, params: { id: string } & Params) => ApplicationCommand) =>
+  (
+    grants: GrantsClient,
+    input: { params: { id: string } & Params; body: B; principal: Principal },
+    context: StepContext,
+  ) =>
+    grants.applicationCommand(input.params.id, toCommand(input.body, input.principal, input.params), context);
+
+const campaignStep =
+  <B>(toCommand: (body: B) => CampaignCommand) =>
+  (grants: GrantsClient, input: { params: { id: string }; body: B }, context: StepContext) =>
+    grants.campaignCommand(input.params.id, toCommand(input.body), context);
+
+/** Strips the `decision` discriminator the HTTP body uses to pick a command. */
+const without = <T extends { decision: string }>(b: T): Omit<T, 'decision'> => {
+  const { decision: _d, ...rest } = b;
+  return rest;
+};
+
+export const commandRoutes = [
+  route({
+    path: '/api/campaigns',
+    summary: 'Créer la campagne annuelle (AMI) : fenêtre de dépôt, thèmes, financeurs et enveloppes',
+    roles: ['grant_manager'],
+    params: z.object({}),
+    body: body.createCampaignBody,
+    status: 201,
+    kind: 'campaign',
+    run: (grants, { body: b }, context) => grants.createCampaign({ type: 'CreateCampaign', ...b }, context),
+  }),
+  route({
+    path: '/api/campaigns/:id/open',
+    summary: 'Ouvrir la fenêtre de dépôt',
+    roles: ['grant_manager'],
+    params: body.campaignIdParams,
+    body: body.openCampaignBody,
+    kind: 'campaign',
+    run: campaignStep(() => ({ type: 'OpenCampaign' })),
+  }),
+  route({
+    path: '/api/campaigns/:id/close',
+    summary: 'Fermer la fenêtre de dépôt',
+    roles: ['grant_manager'],
+    params: body.campaignIdParams,
+    body: body.closeCampaignBody,
+    kind: 'campaign',
+    run: campaignStep((b: z.output<typeof body.closeCampaignBody>) => ({ type: 'CloseCampaign', ...b })),
+  }),
+  route({
+    path: '/api/campaigns/:id/envelopes',
+    summary: "Ajuster l'enveloppe d'un financeur (motif obligatoire)",
+    roles: ['grant_manager'],
+    params: body.campaignIdParams,
+    body: body.adjustEnvelopeBody,
+    kind: 'campaign',
+    run: campaignStep((b: z.output<typeof body.adjustEnvelopeBody>) => ({
+      type: 'AdjustFunderEnvelope',
+      ...b,
+    })),
+  }),
+  route({
+    path: '/api/applications',
+    summary: 'Déposer une candidature (pendant la fenêtre de dépôt)',
+    roles: ['porteur'],
+    params: z.object({}),
+    body: body.submitApplicationBody,
+    status: 201,
+    kind: 'application',
+    run: async (grants, { body: b }, context) => {
+      const campaign = toCampaignSnapshot((await grants.campaignView(b.campaignId)).state);
+      if (campaign === undefined) throw new NotFoundError(`La campagne « ${b.campaignId} » n'existe pas.`);
+      return grants.submitApplication(
+        { type: 'SubmitApplication', applicationId: ulid(), campaign, dossier: b.dossier },
+        context,
+      );
+    },
+  }),
+  route({
+    path: '/api/applications/:id/eligibility',
+    summary: 'Statuer sur la recevabilité : recevable, irrecevable (motifs) ou demande de compléments',
+    roles: ['grant_manager'],
+    params: body.applicationIdParams,
+    body: body.eligibilityBody,
+    kind: 'application',
+    run: applicationStep((b: z.output<typeof body.eligibilityBody>): ApplicationCommand => {
+      switch (b.decision) {
+        case 'eligible':
+          return { type: 'DeclareEligible', ...without(b) };
+        case 'ineligible':
+          return { type: 'DeclareIneligible', ...without(b) };
+        case 'complements':
+          return { type: 'RequestComplements', ...without(b) };
+      }
+    }),
+  }),
+  route({
+    path: '/api/applications/:id/complements',
+    summary: 'Répondre à la demande de compléments',
+    roles: ['porteur'],
+    params: body.applicationIdParams,
+    body: body.complementsBody,
+    kind: 'application',
+    run: applicationStep((b: z.output<typeof body.complementsBody>) => ({
+      type: 'ProvideComplements',
+      ...b,
+    })),
+  }),
+  route({
+    path: '/api/applications/:id/positions',
+    summary: 'Enregistrer la position de son institution (engagement par année, ou refus)',
+    roles: ['funder'],
+    params: body.applicationIdParams,
+    body: body.positionBody,
+    kind: 'application',
+    run: applicationStep((b: z.output<typeof body.positionBody>, principal) => ({
+      type: 'RecordFunderPosition',
+      funder: principal.institution ?? '',
+      position: b.position,
+    })),
+  }),
+  route({
+    path: '/api/applications/:id/citizen-opinion',
+    summary: 'Donner l’avis du conseil citoyen',
+    roles: ['citizen_council'],
+    params: body.applicationIdParams,
+    body: body.citizenOpinionBody,
+    kind: 'application',
+    run: applicationStep((b: z.output<typeof body.citizenOpinionBody>) => ({
+      type: 'GiveCitizenOpinion',
+      ...b,
+    })),
+  }),
+  route({
+    path: '/api/applications/:id/committee-decision',
+    summary: 'Enregistrer la décision du comité de pilotage : plan de financement, ou rejet motivé',
+    roles: ['grant_manager'],
+    params: body.applicationIdParams,
+    body: body.committeeDecisionBody,
+    kind: 'application',
+    run: applicationStep((b: z.output<typeof body.committeeDecisionBody>): ApplicationCommand =>
+      b.decision === 'approved'
+        ? { type: 'RecordCommitteeApproval', ...without(b) }
+        : { type: 'RecordCommitteeRejection', ...without(b) },
+    ),
+  }),
+  route({
+    path: '/api/applications/:id/convention',
+    summary: 'Rédiger la convention (CPO ou annuelle) et son échéancier de versements',
+    roles: ['grant_manager'],
+    params: body.applicationIdParams,
+    body: body.conventionBody,
+    kind: 'application',
+    run: applicationStep((b: z.output<typeof body.conventionBody>) => ({ type: 'DraftConvention', ...b })),
+  }),
+  route({
+    path: '/api/applications/:id/signatures',
+    summary: 'Signer la convention (le porteur, ou le financeur pour son institution)',
+    roles: ['porteur', 'funder'],
+    params: body.applicationIdParams,
+    body: body.signatureBody,
+    kind: 'application',
+    run: applicationStep((_b: unknown, principal) => ({
+      type: 'SignConvention',
+      signatory:
+        principal.role === 'funder' ? { kind: 'funder', funder: principal.institution } : { kind: 'porteur' },
+    })),
+  }),
+  route({
+    path: '/api/applications/:id/reports',
+    summary: 'Déposer le compte rendu financier annuel (CERFA 15059)',
+    roles: ['porteur'],
+    params: body.applicationIdParams,
+    body: body.reportBody,
+    kind: 'application',
+    run: applicationStep((b: z.output<typeof body.reportBody>) => ({ type: 'SubmitYearlyReport', ...b })),
+  }),
+  route({
+    path: '/api/applications/:id/reports/:year/review',
+    summary: 'Examiner un compte rendu : accepté, ou corrections demandées',
+    roles: ['grant_manager'],
+    params: body.reportParams,
+    body: body.reportReviewBody,
+    kind: 'application',
+    run: applicationStep((b: z.output<typeof body.reportReviewBody>, _p, params): ApplicationCommand => {
+      const year = Number(params.year);
+      return b.decision === 'accepted'
+        ? { type: 'AcceptYearlyReport', year, ...without(b) }
+        : { type: 'RequestReportChanges', year, ...without(b) };
+    }),
+  }),
+  route({
+    path: '/api/applications/:id/payments',
+    summary: 'Ordonner un versement de l’échéancier',
+    roles: ['grant_manager'],
+    params: body.applicationIdParams,
+    body: body.paymentBody,
+    kind: 'application',
+    run: applicationStep((b: z.output<typeof body.paymentBody>) => ({ type: 'OrderPayment', ...b })),
+  }),
+  route({
+    path: '/api/applications/:id/close',
+    summary: 'Clôturer le dossier (comptes rendus acceptés, versements soldés)',
+    roles: ['grant_manager'],
+    params: body.applicationIdParams,
+    body: body.closeBody,
+    kind: 'application',
+    run: applicationStep((b: z.output<typeof body.closeBody>) => ({ type: 'CloseApplication', ...b })),
+  }),
+  route({
+    path: '/api/applications/:id/terminate',
+    summary: 'Résilier la convention (manquement, dissolution) avec reversement des sommes non justifiées',
+    roles: ['grant_manager'],
+    params: body.applicationIdParams,
+    body: body.terminateBody,
+    kind: 'application',
+    run: applicationStep((b: z.output<typeof body.terminateBody>) => ({ type: 'TerminateConvention', ...b })),
+  }),
+  route({
+    path: '/api/applications/:id/withdraw',
+    summary: 'Retirer sa candidature (avant l’entrée en vigueur de la convention)',
+    roles: ['porteur'],
+    params: body.applicationIdParams,
+    body: body.withdrawBody,
+    kind: 'application',
+    run: applicationStep((b: z.output<typeof body.withdrawBody>) => ({ type: 'WithdrawApplication', ...b })),
+  }),
+];
+
+/** Refusals about who acts are 403, like the HTTP role check; the rest of the domain's are 422. */
+const forbiddenCodes = new Set(['FORBIDDEN_ROLE', 'WRONG_INSTITUTION', 'NOT_OWNER', 'MISSING_PORTEUR_ID']);
+
+export function actorOf(principal: Principal): StepActor {
+  return {
+    id: principal.subject,
+    role: principal.role,
+    institution: principal.institution,
+    porteurId: principal.porteurId,
+  };
+}
+
+/** Idempotency-Key lets a client resend a command safely: the same key is the same update. */
+const idempotencyKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{8,128}$/)
+  .optional();
+
+export function commandRouter(deps: CommandRoutesDeps): Router {
+  const router = Router();
+  for (const r of commandRoutes) {
+    router.post(
+      r.path,
+      deps.authenticate,
+      deps.requireRole(...r.roles),
+      async (req: Request, res: Response) => {
+        const principal = principalOf(req);
+        const parsed = parseRequest(req, { params: r.params, body: r.body });
+        const key = idempotencyKey.safeParse(req.get('Idempotency-Key'));
+        const context: StepContext = {
+          actor: actorOf(principal),
+          commandId: key.success && key.data !== undefined ? key.data : ulid(),
+          correlationId: correlationIdOf(req),
+        };
+        try {
+          if (req.get('If-Match') !== undefined) {
+            const id = String((parsed.params as { id: string }).id);
+            const current =
+              r.kind === 'application'
+                ? await deps.grants.applicationView(id)
+                : await deps.grants.campaignView(id);
+            assertIfMatch(req, current.revision === null ? undefined : BigInt(current.revision));
+          }
+          const view = await r.run(
+            deps.grants,
+            { params: parsed.params, body: parsed.body, principal },
+            context,
+          );
+          if (view.revision !== null) setETag(res, BigInt(view.revision));
+          res.status(r.status ?? 200).json(view);
+        } catch (error) {
+          if (error instanceof DomainRefusalError && forbiddenCodes.has(error.code)) {
+            throw new ForbiddenError(error.message, error.code);
+          }
+          if (error instanceof AggregateNotFoundError) throw new NotFoundError(error.message);
+          throw error;
+        }
+      },
+    );
+    deps.docs?.registerRoute({
+      method: 'post',
+      path: r.path.replace(/:(\w+)/g, '{$1}'),
+      summary: r.summary,
+      security: deps.docs.bearerSecurity,
+      request: {
+        ...(r.path.includes(':') ? { params: r.params as z.ZodObject } : {}),
+        body: { content: { 'application/json': { schema: r.body } } },
+      },
+      responses: {
+        [r.status ?? 200]: {
+          description: 'Nouvel état, actions possibles maintenant (ETag : révision du flux)',
+        },
+        ...deps.docs.problemResponses(400, 401, 403, 404, 412, 422),
+      },
+    });
+  }
+  return router;
+}

@@ -1,0 +1,46 @@
+// The HTTP services of the engine, assembled on the platform: public health and metrics, then
+// the authenticated command, query and audit APIs, documented in one OpenAPI document.
+import type { Express } from 'express';
+import type { Logger } from '../../infra/logging/logger';
+import type { GrantsClient } from '../../workflows/client';
+import { commandRouter } from '../commands/routes';
+import { healthRouter, type HealthProbe } from './health';
+import { metricsRouter, type MetricsCollector } from './metrics';
+import type { AuthSettings } from './platform/auth';
+import { createHttpPlatform, type HttpPlatform } from './platform/app';
+
+export interface ApiDeps {
+  logger: Logger;
+  auth: AuthSettings;
+  grants: GrantsClient;
+  probes: HealthProbe[];
+  metrics: Record<string, MetricsCollector>;
+  /** Further authenticated routers (queries, audit), mounted after the commands. */
+  extraRouters?: ((platform: HttpPlatform) => void)[];
+}
+
+export function createApi(deps: ApiDeps): Express {
+  const platform = createHttpPlatform({
+    logger: deps.logger,
+    auth: deps.auth,
+    api: {
+      title: 'Moteur de subventions — politique de la ville',
+      version: '0.1.0',
+      description:
+        'Candidatures aux appels à manifestation d’intérêt (AMI) du contrat de ville : dépôt, recevabilité, ' +
+        'co-décision des financeurs, conventions (CPO), comptes rendus annuels ; statistiques et audit.',
+    },
+  });
+  platform.mount(healthRouter(deps.probes));
+  platform.mount(metricsRouter(deps.metrics));
+  platform.mount(
+    commandRouter({
+      grants: deps.grants,
+      authenticate: platform.authenticate,
+      requireRole: (...roles) => platform.requireRole(...roles),
+      docs: platform.openapi,
+    }),
+  );
+  for (const mount of deps.extraRouters ?? []) mount(platform);
+  return platform.finish();
+}

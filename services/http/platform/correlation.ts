@@ -61,13 +61,20 @@ export function correlationMiddleware(options: CorrelationOptions): RequestHandl
       res.setHeader(correlationHeader, id);
       return id;
     },
-    customProps: (req: IncomingMessage) => ({ correlationId: correlationIdOf(req) }),
+    // req.log and every line about the request carry `correlationId` (pino-http's reqId, renamed).
+    customAttributeKeys: { reqId: 'correlationId' },
     quietReqLogger: true,
     customLogLevel: (_req, res, error) =>
       error !== undefined || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
     customSuccessMessage: (req, res, ms) =>
       `${req.method} ${req.url} → ${res.statusCode} (${Math.round(ms)} ms)`,
     customErrorMessage: (req, res) => `${req.method} ${req.url} → ${res.statusCode}`,
+    // The error handler logs the real error with its stack; pino-http's stand-in ("failed with status
+    // code 500") would only add a second, misleading stack.
+    customErrorObject: (_req, _res, _error, value: Record<string, unknown>) => {
+      const { err: _ignored, ...rest } = value;
+      return rest;
+    },
     autoLogging: { ignore: (req) => quiet.has((req.url ?? '').split('?')[0] ?? '') },
     // The request line is enough; full headers would only add noise (authorization is redacted anyway).
     serializers: {

@@ -6,6 +6,7 @@ import {
   OpenAPIRegistry,
   OpenApiGeneratorV31,
   extendZodWithOpenApi,
+  zodToOpenAPIRegistry,
   type ResponseConfig,
   type RouteConfig,
 } from '@asteasolutions/zod-to-openapi';
@@ -56,10 +57,26 @@ const problemDescriptions: Record<number, string> = {
 
 export function createApiDocumentation(options: ApiDocumentationOptions): ApiDocumentation {
   // Adds `.openapi()` to zod's prototypes; idempotent (the library checks), done here rather than at
-  // module load so importing this file has no side effect.
+  // module load so importing this file has no side effect. Zod 4 gives each schema its methods when it
+  // is built, so only schemas built after this call have `.openapi()`: module-level schemas describe
+  // themselves with zod's own `.meta({ description, example })`, which the generator reads too, and
+  // registerSchema below names a schema without calling `.openapi()`.
   extendZodWithOpenApi(z);
   const registry = new OpenAPIRegistry();
-  const problem = registry.register('Problem', problemSchema);
+  const named: z.ZodType[] = [];
+
+  const nameSchema = <T extends z.ZodType>(name: string, schema: T): T => {
+    // The library's own metadata registry, where `.openapi(refId)` would put the name; merged so a
+    // description set earlier survives. Naming the schema itself (not a copy) makes every use of it a $ref.
+    const current = zodToOpenAPIRegistry.get(schema);
+    zodToOpenAPIRegistry.add(schema, { ...current, _internal: { ...current?._internal, refId: name } });
+    if (!named.includes(schema)) named.push(schema);
+    cached = undefined;
+    return schema;
+  };
+
+  let cached: OpenApiDocument | undefined;
+  const problem = nameSchema('Problem', problemSchema);
   registry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
     scheme: 'bearer',
@@ -68,11 +85,9 @@ export function createApiDocumentation(options: ApiDocumentationOptions): ApiDoc
       'Jeton JWT : en mode embarqué, `grants token --role <rôle>` ; sinon le fournisseur OpenID Connect (JWKS).',
   });
 
-  let cached: OpenApiDocument | undefined;
-
   const document = (): OpenApiDocument => {
     if (cached === undefined) {
-      const generated = new OpenApiGeneratorV31(registry.definitions).generateDocument({
+      const generated = new OpenApiGeneratorV31([...registry.definitions, ...named]).generateDocument({
         openapi: '3.1.0',
         info: {
           title: options.title,
@@ -99,10 +114,7 @@ export function createApiDocumentation(options: ApiDocumentationOptions): ApiDoc
       registry.registerPath(route);
       cached = undefined;
     },
-    registerSchema(name, schema) {
-      cached = undefined;
-      return registry.register(name, schema);
-    },
+    registerSchema: nameSchema,
     problemResponses(...statuses) {
       return Object.fromEntries(
         statuses.map((status) => [

@@ -1,0 +1,156 @@
+// `grants token --role <rôle> [--institution X] [--porteur P] [--subject S] [--name N] [--expires 8h]`:
+// prints a development token for the embedded mode, signed with the same secret the API verifies
+// with. The token alone goes to stdout (so `TOKEN=$(grants token …)` works); explanations to stderr.
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import type { Config } from '../../infra/config/config';
+import {
+  type Role,
+  mintDevelopmentToken,
+  resolveAuthSettings,
+  roleLabels,
+  roles,
+} from '../http/platform/auth';
+
+export const tokenUsage = `Usage : grants token --role <rôle> [options]
+
+Émet un jeton de développement (mode embarqué uniquement) pour appeler l’API :
+  curl -H "Authorization: Bearer $(grants token --role grant_manager)" …
+
+Options :
+  --role <rôle>          ${roles.join(' | ')}
+  --institution <code>   financeur (obligatoire pour funder) : ETAT, REGION, DEPARTEMENT, CAF, EPCI,
+                         COMMUNE-<code INSEE>, ex. COMMUNE-59392
+  --porteur <id>         porteur de projet représenté (obligatoire pour porteur)
+  --subject <id>         identifiant de la personne (par défaut dérivé du rôle)
+  --name <nom>           nom affiché (facultatif)
+  --expires <durée>      durée de validité, ex. 30m, 8h, 7d (par défaut 8h)
+`;
+
+export interface TokenIo {
+  out: { write(chunk: string): unknown };
+  err: { write(chunk: string): unknown };
+}
+
+export async function runToken(
+  config: Config,
+  argv: string[],
+  io: TokenIo = { out: process.stdout, err: process.stderr },
+): Promise<number> {
+  let values: {
+    role?: string;
+    institution?: string;
+    porteur?: string;
+    subject?: string;
+    name?: string;
+    expires?: string;
+    help?: boolean;
+  };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        role: { type: 'string' },
+        institution: { type: 'string' },
+        porteur: { type: 'string' },
+        subject: { type: 'string' },
+        name: { type: 'string' },
+        expires: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    io.err.write(`${frenchParseError(error)}\n\n${tokenUsage}`);
+    return 2;
+  }
+  if (values.help) {
+    io.out.write(tokenUsage);
+    return 0;
+  }
+  if (config.auth.jwksUrl !== undefined) {
+    io.err.write(
+      'Jetons de développement indisponibles : l’API vérifie les jetons du fournisseur d’identité ' +
+        `(GRANTS_JWKS_URL=${config.auth.jwksUrl}). Demandez un jeton à ce fournisseur.\n`,
+    );
+    return 2;
+  }
+  if (values.role === undefined) {
+    io.err.write(`L’option --role est obligatoire.\n\n${tokenUsage}`);
+    return 2;
+  }
+  if (!(roles as readonly string[]).includes(values.role)) {
+    io.err.write(`Rôle inconnu : ${values.role}. Rôles possibles : ${roles.join(', ')}.\n`);
+    return 2;
+  }
+  const role = values.role as Role;
+  if (role === 'funder' && values.institution === undefined) {
+    io.err.write(
+      'Un financeur agit pour une institution : précisez --institution (ex. ETAT, COMMUNE-59392).\n',
+    );
+    return 2;
+  }
+  if (role === 'porteur' && values.porteur === undefined) {
+    io.err.write('Un porteur de projet agit pour sa structure : précisez --porteur <identifiant>.\n');
+    return 2;
+  }
+  if (role === 'porteur' && values.institution !== undefined) {
+    io.err.write('--institution ne s’applique pas à un porteur de projet.\n');
+    return 2;
+  }
+  if (role !== 'porteur' && values.porteur !== undefined) {
+    io.err.write('--porteur ne s’applique qu’au rôle porteur.\n');
+    return 2;
+  }
+
+  const settings = await resolveAuthSettings(config);
+  // Cannot be 'jwks' here (checked above); the test narrows the type.
+  if (settings.mode !== 'embedded') return 2;
+  let token: string;
+  try {
+    token = await mintDevelopmentToken({
+      secret: settings.secret,
+      role,
+      ...(values.institution === undefined ? {} : { institution: values.institution }),
+      ...(values.porteur === undefined ? {} : { porteurId: values.porteur }),
+      ...(values.subject === undefined ? {} : { subject: values.subject }),
+      ...(values.name === undefined ? {} : { name: values.name }),
+      expiresIn: values.expires ?? '8h',
+    });
+  } catch (error) {
+    if (error instanceof z.ZodError) {
+      const issue = error.issues[0];
+      io.err.write(
+        `Jeton refusé : ${issue ? `${issue.path.join('.') || 'jeton'} : ${issue.message}` : 'données invalides'}.\n`,
+      );
+      return 2;
+    }
+    if (error instanceof TypeError && /time period/i.test(error.message)) {
+      io.err.write(`Durée invalide pour --expires : ${values.expires ?? ''} (exemples : 30m, 8h, 7d).\n`);
+      return 2;
+    }
+    throw error;
+  }
+  io.out.write(`${token}\n`);
+  io.err.write(
+    `Jeton de développement : ${roleLabels[role]}` +
+      (values.institution ? ` (${values.institution})` : '') +
+      (values.porteur ? ` (porteur ${values.porteur})` : '') +
+      `, valable ${values.expires ?? '8h'}.\n`,
+  );
+  return 0;
+}
+
+function frenchParseError(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  const option = /'(-{1,2}[^' ]+)/.exec(message)?.[1];
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `Option inconnue : ${option ?? message}.`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
+    return `Valeur manquante ou invalide pour ${option ?? 'une option'}.`;
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    return 'Argument inattendu : les valeurs se donnent après une option (ex. --role funder).';
+  }
+  return `Arguments invalides : ${message}`;
+}

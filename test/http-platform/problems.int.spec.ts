@@ -1,0 +1,234 @@
+// Every refusal is an RFC 9457 problem document, through real HTTP; nothing the client sends can
+// produce a 500, and a 500 never shows its stack or message.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintDevelopmentToken } from '../../services/http/platform/auth';
+import { type TestApi, problemOf, startTestApi, testSecret } from './support';
+
+describe('problem details', () => {
+  let api: TestApi;
+  let managerToken: string;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    managerToken = await mintDevelopmentToken({
+      secret: testSecret,
+      role: 'grant_manager',
+      institution: 'EPCI',
+    });
+  });
+  afterAll(() => api.close());
+
+  const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+    fetch(`${api.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${managerToken}`, ...headers },
+      body,
+    });
+
+  it('accepts a valid body', async () => {
+    const response = await post('/things', JSON.stringify({ title: 'Atelier', amountCents: 120000 }));
+    expect(response.status).toBe(201);
+    expect(await response.json()).toEqual({ title: 'Atelier', amountCents: 120000 });
+  });
+
+  it('400 names every bad field, in French, with its path and pointer', async () => {
+    const response = await post(
+      '/things',
+      JSON.stringify({ title: 'A', amountCents: 1.5, porteur: { siret: '123' }, extra: true }),
+      { 'x-correlation-id': 'req-400' },
+    );
+    expect(response.status).toBe(400);
+    const problem = await problemOf(response);
+    expect(problem).toMatchObject({
+      type: '/api/docs#problem-validation',
+      title: 'Requête invalide',
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      instance: '/things',
+      correlationId: 'req-400',
+    });
+    const errors = problem.errors as {
+      in: string;
+      path: string;
+      pointer: string;
+      code: string;
+      message: string;
+    }[];
+    expect(errors.map((e) => e.path).sort()).toEqual(['amountCents', 'extra', 'porteur.siret', 'title']);
+    expect(errors.find((e) => e.path === 'extra')).toMatchObject({
+      in: 'body',
+      pointer: '#/extra',
+      code: 'unrecognized_keys',
+      message: expect.stringMatching(/non reconnu/) as unknown,
+    });
+    expect(errors.find((e) => e.path === 'porteur.siret')).toMatchObject({
+      pointer: '#/porteur/siret',
+      message: 'SIRET à 14 chiffres attendu',
+    });
+    expect(errors.find((e) => e.path === 'title')?.message).toMatch(/Trop petit/);
+    expect(errors.find((e) => e.path === 'amountCents')?.message).toMatch(/entier attendu/);
+    expect(problem.detail).toMatch(/^body\./);
+  });
+
+  it('400 for an unknown field nested in a strict object', async () => {
+    const response = await post(
+      '/things',
+      JSON.stringify({ title: 'Atelier', amountCents: 1, porteur: { siret: '12345678901234', rna: 'W1' } }),
+    );
+    const problem = await problemOf(response);
+    expect(problem.errors).toEqual([
+      expect.objectContaining({ path: 'porteur.rna', pointer: '#/porteur/rna', code: 'unrecognized_keys' }),
+    ]);
+  });
+
+  it('400 for params and query together, each error in its place', async () => {
+    const response = await fetch(`${api.url}/things/abc?verbose=maybe&unknown=1`);
+    expect(response.status).toBe(400);
+    const problem = await problemOf(response);
+    const errors = problem.errors as { in: string; path: string }[];
+    expect(errors.map((e) => `${e.in}:${e.path}`).sort()).toEqual([
+      'params:id',
+      'query:unknown',
+      'query:verbose',
+    ]);
+  });
+
+  it('400 in French for a ZodError a handler let through without validate.ts', async () => {
+    const response = await post('/raw-zod', JSON.stringify({ count: 'three' }));
+    expect(response.status).toBe(400);
+    const problem = await problemOf(response);
+    expect(problem.errors).toEqual([
+      {
+        in: 'body',
+        path: 'count',
+        pointer: '#/count',
+        code: 'invalid_type',
+        message: 'Entrée invalide : nombre attendu',
+      },
+    ]);
+  });
+
+  it('400 for malformed JSON', async () => {
+    const response = await post('/things', '{"title": "Atelier",');
+    expect(response.status).toBe(400);
+    expect(await problemOf(response)).toMatchObject({
+      code: 'MALFORMED_JSON',
+      type: '/api/docs#problem-malformedJson',
+    });
+  });
+
+  it('413 for a body over the limit', async () => {
+    const response = await post('/things', JSON.stringify({ title: 'x'.repeat(300 * 1024), amountCents: 1 }));
+    expect(response.status).toBe(413);
+    expect(await problemOf(response)).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('404 problem for an unknown route, and for a missing resource with its own code', async () => {
+    const route = await fetch(`${api.url}/nowhere?x=1`);
+    expect(route.status).toBe(404);
+    expect(await problemOf(route)).toMatchObject({ code: 'ROUTE_NOT_FOUND', instance: '/nowhere?x=1' });
+    const thing = await fetch(`${api.url}/things/42`);
+    expect(thing.status).toBe(404);
+    expect(await problemOf(thing)).toMatchObject({
+      code: 'THING_NOT_FOUND',
+      detail: 'La chose 42 n’existe pas.',
+      type: '/api/docs#problem-notFound',
+    });
+  });
+
+  it('422 carries the domain code and French message', async () => {
+    const response = await post('/things/1/refuse', '{}');
+    expect(response.status).toBe(422);
+    expect(await problemOf(response)).toMatchObject({
+      status: 422,
+      code: 'ENVELOPE_EXCEEDED',
+      detail: 'L’enveloppe du financeur est dépassée de 1 200 €.',
+      type: '/api/docs#problem-domainRefusal',
+    });
+  });
+
+  it('ETag / If-Match: strong tag, 412 on mismatch, 428 when required and absent, 400 when unreadable', async () => {
+    const get = await fetch(`${api.url}/things/1`);
+    expect(get.headers.get('etag')).toBe('"3"');
+    const put = (ifMatch?: string) =>
+      fetch(`${api.url}/things/1`, {
+        method: 'PUT',
+        headers: ifMatch === undefined ? {} : { 'if-match': ifMatch },
+      });
+    const ok = await put('"3"');
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ ok: true, expected: '3' });
+    const stale = await put('"2"');
+    expect(stale.status).toBe(412);
+    expect(await problemOf(stale)).toMatchObject({
+      code: 'PRECONDITION_FAILED',
+      detail: expect.stringContaining('"3"') as unknown,
+    });
+    expect((await problemOf(await put('W/"3"'))).code).toBe('IF_MATCH_WEAK');
+    expect((await problemOf(await put('"1", "3"'))).code).toBe('IF_MATCH_INVALID');
+    expect((await problemOf(await put('3'))).status).toBe(400);
+    const missing = await put();
+    expect(missing.status).toBe(428);
+    expect(await problemOf(missing)).toMatchObject({ code: 'IF_MATCH_REQUIRED' });
+  });
+
+  it('the store’s concurrency error is 409 without If-Match, 412 with it', async () => {
+    const plain = await post('/things/1/append', '{}');
+    expect(plain.status).toBe(409);
+    expect(await problemOf(plain)).toMatchObject({ code: 'CONCURRENCY_CONFLICT' });
+    const conditional = await post('/things/1/append', '{}', { 'if-match': '"2"' });
+    expect(conditional.status).toBe(412);
+  });
+
+  it('500 without stack or internal message, logged with its stack', async () => {
+    for (const path of ['/boom', '/async-boom']) {
+      const response = await fetch(`${api.url}${path}`, {
+        headers: { 'x-correlation-id': `boom-${path.length}` },
+      });
+      expect(response.status).toBe(500);
+      const text = await response.text();
+      expect(text).not.toMatch(/secret|détail interne|at .*\.ts|stack/);
+      expect(JSON.parse(text)).toMatchObject({
+        status: 500,
+        code: 'INTERNAL_ERROR',
+        detail: 'Une erreur interne est survenue.',
+      });
+      const logged = api.logs
+        .lines()
+        .find((l) => l.msg === 'erreur inattendue' && l.correlationId === `boom-${path.length}`);
+      expect((logged?.err as { stack?: string } | undefined)?.stack).toMatch(/at /);
+    }
+  });
+
+  it('sets the security headers and no x-powered-by', async () => {
+    const response = await fetch(`${api.url}/things/1`);
+    expect(response.headers.get('x-powered-by')).toBeNull();
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('content-security-policy')).toMatch(/default-src 'none'.*script-src 'self'/);
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('echoes a sane correlation id, replaces an unsafe one with a ULID, binds it to the logs', async () => {
+    const sane = await fetch(`${api.url}/things/1`, {
+      headers: { 'x-correlation-id': 'console-01J9Z.abc:1' },
+    });
+    expect(sane.headers.get('x-correlation-id')).toBe('console-01J9Z.abc:1');
+    for (const unsafe of ['../../etc/passwd', 'a'.repeat(200), 'deux mots']) {
+      const response = await fetch(`${api.url}/nowhere`, { headers: { 'x-correlation-id': unsafe } });
+      const id = response.headers.get('x-correlation-id');
+      expect(id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+      expect((await problemOf(response)).correlationId).toBe(id);
+    }
+    const generated = await fetch(`${api.url}/things/1`);
+    const id = generated.headers.get('x-correlation-id');
+    expect(id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(
+      api.logs
+        .lines()
+        .some(
+          (l) => l.correlationId === id && (l.res as { statusCode?: number } | undefined)?.statusCode === 200,
+        ),
+    ).toBe(true);
+  });
+});

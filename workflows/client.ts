@@ -10,9 +10,9 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ApplicationCommand, ApplicationState } from '../domain/application';
-import { applicationStreamName } from '../domain/application';
+import { applicationStreamName, decideApplication } from '../domain/application';
 import type { CampaignCommand, CampaignState } from '../domain/campaign';
-import { campaignStreamName } from '../domain/campaign';
+import { campaignStreamName, decideCampaign } from '../domain/campaign';
 import type { AllowedCommand } from '../domain/shared/decision';
 import type { DomainError } from '../domain/shared/errors';
 import type { applicationWorkflow } from './application/workflow';
@@ -110,13 +110,21 @@ export function createGrantsClient(client: Client, taskQueue: string): GrantsCli
         }),
       ),
     campaignCommand: (campaignId, command, context) =>
-      translate(campaignId, () =>
-        client.workflow
-          .getHandle(campaignStreamName(campaignId))
-          .executeUpdate<AggregateView<CampaignState>, [StepInput]>(command.type, {
-            args: [input(command, context)],
-            updateId: context.commandId,
-          }),
+      translate(
+        campaignId,
+        () =>
+          client.workflow
+            .getHandle(campaignStreamName(campaignId))
+            .executeUpdate<AggregateView<CampaignState>, [StepInput]>(command.type, {
+              args: [input(command, context)],
+              updateId: context.commandId,
+            }),
+        async () => {
+          const view = (await client.workflow
+            .getHandle(campaignStreamName(campaignId))
+            .query(viewQuery)) as AggregateView<CampaignState>;
+          return decideCampaign(command, view.state, metaOf(context));
+        },
       ),
     campaignView: (campaignId) =>
       translate(campaignId, () =>
@@ -143,13 +151,21 @@ export function createGrantsClient(client: Client, taskQueue: string): GrantsCli
         }),
       ),
     applicationCommand: (applicationId, command, context) =>
-      translate(applicationId, () =>
-        client.workflow
-          .getHandle(applicationStreamName(applicationId))
-          .executeUpdate<AggregateView<ApplicationState>, [StepInput]>(command.type, {
-            args: [input(command, context)],
-            updateId: context.commandId,
-          }),
+      translate(
+        applicationId,
+        () =>
+          client.workflow
+            .getHandle(applicationStreamName(applicationId))
+            .executeUpdate<AggregateView<ApplicationState>, [StepInput]>(command.type, {
+              args: [input(command, context)],
+              updateId: context.commandId,
+            }),
+        async () => {
+          const view = (await client.workflow
+            .getHandle(applicationStreamName(applicationId))
+            .query(viewQuery)) as AggregateView<ApplicationState>;
+          return decideApplication(command, view.state, metaOf(context));
+        },
       ),
     applicationView: (applicationId) =>
       translate(applicationId, () =>
@@ -160,14 +176,39 @@ export function createGrantsClient(client: Client, taskQueue: string): GrantsCli
   };
 }
 
-/** Turns Temporal's errors into the two the services answer with: refusal (422) and not found (404). */
-async function translate<T>(id: string, call: () => Promise<T>): Promise<T> {
+const metaOf = (context: StepContext) => ({
+  actor: context.actor,
+  at: new Date().toISOString(),
+  commandId: context.commandId,
+});
+
+/**
+ * Turns Temporal's errors into the two the services answer with: refusal (422) and not found (404).
+ * A workflow that has ended (terminal outcome) takes no more updates, yet its state stays readable:
+ * `decideOnClosed` asks the domain, with that state, why the step is impossible, so the person gets
+ * the same French refusal as for any other impossible step.
+ */
+async function translate<T>(
+  id: string,
+  call: () => Promise<T>,
+  decideOnClosed?: () => Promise<{ ok: true } | { ok: false; error: DomainError }>,
+): Promise<T> {
   try {
     return await call();
   } catch (error) {
     const refusal = domainRefusalIn(error);
     if (refusal) throw new DomainRefusalError(refusal);
-    if (error instanceof WorkflowNotFoundError) throw new AggregateNotFoundError(id);
+    if (error instanceof WorkflowNotFoundError) {
+      const decision = await decideOnClosed?.().catch(() => undefined);
+      if (decision && !decision.ok) throw new DomainRefusalError(decision.error);
+      if (decision?.ok) {
+        throw new DomainRefusalError({
+          code: 'TERMINAL_STATE',
+          message: 'Ce dossier est terminé : plus aucune action n’est possible.',
+        });
+      }
+      throw new AggregateNotFoundError(id);
+    }
     throw error;
   }
 }

@@ -123,6 +123,24 @@ describe('problem details', () => {
     expect(await problemOf(response)).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
   });
 
+  it('415 for a body that is not JSON', async () => {
+    const response = await post('/things', 'title=Atelier', {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    expect(response.status).toBe(415);
+    expect(await problemOf(response)).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+  });
+
+  it('503 with Retry-After when the views lag behind a write', async () => {
+    const response = await post('/things/1/lagging', '{}');
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('1');
+    expect(await problemOf(response)).toMatchObject({
+      code: 'READ_MODEL_LAGGING',
+      type: '/api/docs#problem-unavailable',
+    });
+  });
+
   it('404 problem for an unknown route, and for a missing resource with its own code', async () => {
     const route = await fetch(`${api.url}/nowhere?x=1`);
     expect(route.status).toBe(404);

@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import { z } from 'zod';
 import { WrongExpectedVersionError } from '../../infra/eventstore/errors';
 import type { Logger } from '../../infra/logging/logger';
+import { ProjectionWaitTimeoutError } from '../../infra/projections/projector';
 import { listen, type RunningHttpServer } from '../../services/http/server';
 import { type HttpPlatform, createHttpPlatform } from '../../services/http/platform/app';
 import { type AuthSettings, principalOf } from '../../services/http/platform/auth';
@@ -109,6 +110,9 @@ export async function startTestApi(
   });
   router.post('/raw-zod', (req, res) => {
     res.json(z.object({ count: z.number() }).parse(req.body));
+  });
+  router.post('/things/:id/lagging', () => {
+    throw new ProjectionWaitTimeoutError(12n, 10n, 100);
   });
   router.get('/whoami', platform.authenticate, (req, res) => {
     res.json(principalOf(req));

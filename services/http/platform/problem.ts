@@ -3,6 +3,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { EventStoreError } from '../../../infra/eventstore/errors';
+import { ProjectionWaitTimeoutError, ProjectorStoppedError } from '../../../infra/projections/projector';
 import { correlationIdOf, requestLogger } from './correlation';
 
 /** The problem types this API answers with; `type` URIs point at their entry in the docs page. */
@@ -14,7 +15,6 @@ export const problemTypes = {
   forbidden: { status: 403, title: 'Action non autorisée', code: 'FORBIDDEN' },
   notFound: { status: 404, title: 'Ressource introuvable', code: 'NOT_FOUND' },
   routeNotFound: { status: 404, title: 'Route inconnue', code: 'ROUTE_NOT_FOUND' },
-  methodNotAllowed: { status: 405, title: 'Méthode non permise', code: 'METHOD_NOT_ALLOWED' },
   conflict: { status: 409, title: 'Conflit de modification', code: 'CONCURRENCY_CONFLICT' },
   preconditionFailed: { status: 412, title: 'Version périmée', code: 'PRECONDITION_FAILED' },
   payloadTooLarge: { status: 413, title: 'Corps de requête trop volumineux', code: 'PAYLOAD_TOO_LARGE' },
@@ -312,6 +312,23 @@ function mapError(error: unknown, req: Request): MappedError {
         return { kind: 'internal', detail: `Erreur inattendue (${String(never)}).`, unexpected: true };
       }
     }
+  }
+  // Read-your-writes after a command: the write happened, the views are behind or stopped.
+  if (error instanceof ProjectionWaitTimeoutError) {
+    return {
+      kind: 'unavailable',
+      detail: 'L’action est enregistrée mais les vues ne sont pas encore à jour : rechargez dans un instant.',
+      code: 'READ_MODEL_LAGGING',
+      headers: { 'Retry-After': '1' },
+    };
+  }
+  if (error instanceof ProjectorStoppedError) {
+    return {
+      kind: 'unavailable',
+      detail: 'Les vues ne sont pas mises à jour pour le moment.',
+      code: 'READ_MODEL_UNAVAILABLE',
+      unexpected: true,
+    };
   }
   const parser = bodyParserError(error);
   if (parser !== undefined) {

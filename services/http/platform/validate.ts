@@ -3,7 +3,7 @@
 // person never sees. Top-level objects are made strict here; nested ones should be z.strictObject.
 import type { Request } from 'express';
 import { z } from 'zod';
-import { type FieldError, ValidationError, fieldErrorsFromZod } from './problem';
+import { type FieldError, HttpError, ValidationError, fieldErrorsFromZod } from './problem';
 
 const frenchLocaleError = z.locales.fr().localeError;
 
@@ -44,8 +44,30 @@ export function parseWith<S extends z.ZodType>(
   return result.value;
 }
 
-export const parseBody = <S extends z.ZodType>(schema: S, req: Request): z.output<S> =>
-  parseWith(schema, req.body, 'body');
+/**
+ * express.json leaves req.body undefined for a body of another type: say so (415) rather than
+ * "object expected" about a body the client did send.
+ */
+function assertJsonBody(req: Request): void {
+  const hasBody =
+    req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+  if (
+    req.body === undefined &&
+    hasBody &&
+    req.headers['content-type'] !== undefined &&
+    !req.is('application/json')
+  ) {
+    throw new HttpError(
+      'unsupportedMediaType',
+      `Corps de type ${req.headers['content-type']} non pris en charge : envoyez du JSON (Content-Type: application/json).`,
+    );
+  }
+}
+
+export const parseBody = <S extends z.ZodType>(schema: S, req: Request): z.output<S> => {
+  assertJsonBody(req);
+  return parseWith(schema, req.body, 'body');
+};
 export const parseParams = <S extends z.ZodType>(schema: S, req: Request): z.output<S> =>
   parseWith(schema, req.params, 'params');
 export const parseQuery = <S extends z.ZodType>(schema: S, req: Request): z.output<S> =>
@@ -66,6 +88,7 @@ type Parsed<T extends RequestSchemas> = {
  * everything in one go.
  */
 export function parseRequest<T extends RequestSchemas>(req: Request, schemas: T): Parsed<T> {
+  if (schemas.body !== undefined) assertJsonBody(req);
   const errors: FieldError[] = [];
   const out: Record<string, unknown> = {};
   const parts: [keyof RequestSchemas, FieldError['in'], unknown][] = [

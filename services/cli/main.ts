@@ -1,16 +1,25 @@
-// The `grants` command line. Each sub-command is one module; this file only dispatches and
-// turns failures into clear messages and exit codes (2 = bad configuration or usage).
+// The `grants` command line. Each sub-command is one module, loaded lazily (so `grants --help`
+// and configuration errors answer at once); this file only dispatches and turns failures into
+// clear messages and exit codes (2 = bad configuration or usage, 1 = the work failed).
 import { ConfigError, loadConfig } from '../../infra/config/config';
 import { createLogger } from '../../infra/logging/logger';
 
-const usage = `Usage : grants <commande>
+const usage = `Usage : grants <commande> [options]
 
 Commandes :
-  start                 démarre le moteur (serveur Temporal embarqué, worker, projections, API)
+  start                          démarre le moteur (serveur Temporal embarqué, worker, projections, API)
+  token --role <rôle> [...]      crée un jeton de développement (mode embarqué)
+  seed demo [--count N]          crée une campagne de démonstration sur le moteur démarré
+  projections rebuild            reconstruit les modèles de lecture depuis le premier événement
+  audit verify [--stream S]      vérifie la chaîne d'empreintes du journal d'événements
+  export scdl --year AAAA        exporte les subventions attribuées au format SCDL (CSV)
+  export ledger                  exporte le grand livre des financements (CSV)
+
+Chaque commande accepte --help.
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
+  const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(usage);
     return command === undefined ? 2 : 0;
@@ -18,9 +27,18 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   const logger = createLogger({ level: config.log.level, format: config.log.format });
   switch (command) {
-    // Sub-commands load lazily: `grants --help` and configuration errors answer at once.
     case 'start':
       return await (await import('./start')).runStart(config, logger);
+    case 'token':
+      return await (await import('./token')).runToken(config, rest);
+    case 'seed':
+      return await (await import('./seed')).runSeed(config, logger, rest);
+    case 'projections':
+      return await (await import('./projections')).runProjections(config, logger, rest);
+    case 'audit':
+      return await (await import('./audit')).runAudit(config, logger, rest);
+    case 'export':
+      return await (await import('./export')).runExport(config, logger, rest);
     default:
       process.stderr.write(`Commande inconnue : ${command}\n\n${usage}`);
       return 2;

@@ -1,0 +1,17 @@
+// CLI commands that act on a running engine reach its Temporal server: the configured cluster,
+// or the embedded dev server `grants start` runs.
+import { Client, Connection } from '@temporalio/client';
+import type { Config } from '../../infra/config/config';
+import { createGrantsClient, type GrantsClient } from '../../workflows/client';
+
+export async function connectToEngine(config: Config): Promise<{ grants: GrantsClient; close(): Promise<void> }> {
+  const address = config.temporal.address ?? `127.0.0.1:${config.temporal.devServerPort}`;
+  const connection = await Connection.connect({ address, connectTimeout: 5_000 }).catch((error: unknown) => {
+    throw new Error(
+      `Le serveur Temporal ne répond pas sur ${address} : le moteur est-il démarré (npm start) ? ` +
+        `(${error instanceof Error ? error.message : String(error)})`,
+    );
+  });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  return { grants: createGrantsClient(client, config.temporal.taskQueue), close: () => connection.close() };
+}

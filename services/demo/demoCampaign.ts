@@ -1,0 +1,199 @@
+// A living demo for newcomers: the CAMVS AMI of the current year with its partners, and a few
+// dozen applications at every step of the lifecycle. Every name, SIRET and amount here is
+// fictitious (QPV codes come from the shipped sample, itself marked as placeholder codes).
+import { ulid } from 'ulid';
+import { addDays, fromEpochMs, parisDateOf, parisInstant, type CivilDate } from '../../domain/calendar';
+import { toCampaignSnapshot, type CampaignCommand } from '../../domain/campaign';
+import { qpvCodesOf, qpvSampleCamvs } from '../../domain/reference/qpv';
+import type { ApplicationCommand } from '../../domain/application';
+import type { GrantsClient, StepActor } from '../../workflows/client';
+
+const manager: StepActor = { id: 'demo-cdm', role: 'grant_manager' };
+const council: StepActor = { id: 'demo-conseil-citoyen', role: 'citizen_council' };
+const funder = (institution: string): StepActor => ({ id: `demo-${institution}`, role: 'funder', institution });
+const porteur = (porteurId: string): StepActor => ({ id: `demo-${porteurId}`, role: 'porteur', porteurId });
+
+const associations = [
+  { id: 'asso-sambre-avenir', name: 'Sambre Avenir (fictive)', siret: '99900000100011' },
+  { id: 'asso-lire-ensemble', name: 'Lire Ensemble Maubeuge (fictive)', siret: '99900000200011' },
+  { id: 'asso-sport-quartiers', name: 'Sport dans les quartiers (fictive)', siret: '99900000300011' },
+  { id: 'asso-parents-relais', name: 'Parents Relais Louvroil (fictive)', siret: '99900000400011' },
+  { id: 'asso-emploi-jeunes', name: 'Tremplin Emploi Jeunes (fictive)', siret: '99900000500011' },
+  { id: 'asso-jardins-partages', name: 'Jardins partagés de l’Épinette (fictive)', siret: '99900000600011' },
+];
+const actions: { title: string; theme: '1.1' | '1.2' | '1.3' | '1.4' | '1.5b' | '2.1' | '3.1' }[] = [
+  { title: 'Accompagnement scolaire du soir', theme: '1.1' },
+  { title: 'Ateliers santé et nutrition', theme: '1.2' },
+  { title: 'Café des parents', theme: '1.3' },
+  { title: 'Fresque participative', theme: '1.4' },
+  { title: 'Sport pour toutes au féminin', theme: '1.5b' },
+  { title: 'Chantiers d’insertion jeunes', theme: '2.1' },
+  { title: 'Jardins partagés en pied d’immeuble', theme: '3.1' },
+];
+
+/** The steps an application of the demo is taken to. */
+export const demoStages = [
+  'under_review',
+  'awaiting_complements',
+  'co_decision',
+  'approved',
+  'awaiting_signatures',
+  'in_force',
+  'withdrawn',
+  'ineligible',
+  'rejected',
+] as const;
+export type DemoStage = (typeof demoStages)[number];
+
+export interface SeedProgress {
+  done: number;
+  total: number;
+  label: string;
+}
+
+export async function seedDemo(
+  grants: GrantsClient,
+  options: { count: number; now?: Date; onProgress?: (p: SeedProgress) => void },
+): Promise<{ campaignId: string; applications: { id: string; stage: DemoStage }[] }> {
+  const now = options.now ?? new Date();
+  const today = parisDateOf(fromEpochMs(now.getTime()));
+  const year = Number(today.slice(0, 4)) + 1;
+  const campaignId = `camvs-${year}-demo-${ulid().slice(-6).toLowerCase()}`;
+  const qpvCodes = qpvCodesOf(qpvSampleCamvs);
+  const step = (actor: StepActor) => ({ actor, commandId: ulid() });
+  const create: Extract<CampaignCommand, { type: 'CreateCampaign' }> = {
+    type: 'CreateCampaign',
+    campaignId,
+    year,
+    name: `AMI Contrat de ville CAMVS ${year} (démonstration)`,
+    submissionWindow: { opensAt: parisInstant(today), closesAt: parisInstant(addDays(today, 90)) },
+    themes: ['1.1', '1.2', '1.3', '1.4', '1.5b', '2.1', '3.1'],
+    funders: [
+      { funder: 'ETAT', envelopeCents: 80_000_000 },
+      { funder: 'REGION', envelopeCents: 30_000_000 },
+      { funder: 'DEPARTEMENT', envelopeCents: 25_000_000 },
+      { funder: 'CAF', envelopeCents: 20_000_000 },
+      { funder: 'EPCI', envelopeCents: 40_000_000 },
+      { funder: 'COMMUNE-59392', envelopeCents: 15_000_000 },
+    ],
+    maxDurationYears: 4,
+    publicShareCapPercent: 80,
+    multiYearTargetPercent: 50,
+    territory: { name: 'CA Maubeuge Val de Sambre', qpvCodes, qpvReferenceVersion: qpvSampleCamvs.version },
+  };
+  const total = options.count + 2;
+  let done = 0;
+  const progress = (label: string) => options.onProgress?.({ done: ++done, total, label });
+
+  await grants.createCampaign(create, step(manager));
+  const opened = await grants.campaignView(campaignId);
+  if (opened.state.status === 'draft') await grants.campaignCommand(campaignId, { type: 'OpenCampaign' }, step(manager));
+  progress('campagne créée et ouverte');
+  const snapshot = toCampaignSnapshot((await grants.campaignView(campaignId)).state);
+  if (!snapshot) throw new Error('campagne introuvable après sa création');
+
+  const applications: { id: string; stage: DemoStage }[] = [];
+  const day = (offset: number): CivilDate => addDays(today, offset);
+  for (let i = 0; i < options.count; i += 1) {
+    const stage = demoStages[i % demoStages.length]!;
+    const association = associations[i % associations.length]!;
+    const action = actions[i % actions.length]!;
+    const durationYears = i % 2 === 0 ? 3 : 1;
+    const perYear = { ETAT: 1_000_000 + (i % 5) * 250_000, EPCI: 500_000 + (i % 3) * 100_000, CAF: 300_000 };
+    const requested = Object.values(perYear).reduce((a, b) => a + b, 0);
+    const applicationId = ulid();
+    const as = porteur(association.id);
+    await grants.submitApplication(
+      {
+        type: 'SubmitApplication',
+        applicationId,
+        campaign: snapshot,
+        dossier: {
+          porteur: { name: association.name, siret: association.siret, contactRef: `demo-contact-${i}` },
+          action: {
+            title: `${action.title} — ${qpvSampleCamvs.entries[i % qpvSampleCamvs.entries.length]!.name}`,
+            summary: 'Action de démonstration : objectifs, public et calendrier fictifs.',
+            theme: action.theme,
+            qpvCodes: [qpvCodes[i % qpvCodes.length]!],
+            expectedBeneficiaries: 40 + (i % 7) * 15,
+            residentsInvolvement: 'Co-construite avec des habitants du quartier lors de réunions publiques.',
+          },
+          durationYears,
+          budget: Array.from({ length: durationYears }, (_, y) => ({
+            year: y + 1,
+            totalCostCents: requested * 2,
+            requested: Object.entries(perYear).map(([f, amountCents]) => ({ funder: f, amountCents })),
+            otherResourcesCents: requested,
+          })),
+        },
+      },
+      step(as),
+    );
+    const send = (actor: StepActor, command: ApplicationCommand) =>
+      grants.applicationCommand(applicationId, command, step(actor));
+    await advance(stage);
+    applications.push({ id: applicationId, stage });
+    progress(`${association.name} : ${stage}`);
+
+    async function advance(target: DemoStage): Promise<void> {
+      if (target === 'under_review') return;
+      if (target === 'awaiting_complements') {
+        await send(manager, { type: 'RequestComplements', items: ['Budget détaillé signé'], dueDate: day(20) });
+        return;
+      }
+      if (target === 'ineligible') {
+        await send(manager, { type: 'DeclareIneligible', reasons: ['Action hors des quartiers prioritaires visés'] });
+        return;
+      }
+      await send(manager, { type: 'DeclareEligible', coDecisionDueDate: day(45) });
+      if (target === 'withdrawn') {
+        await send(as, { type: 'WithdrawApplication', reason: 'Projet reporté à l’an prochain' });
+        return;
+      }
+      const years = Array.from({ length: durationYears }, (_, y) => y + 1);
+      await send(funder('ETAT'), {
+        type: 'RecordFunderPosition',
+        funder: 'ETAT',
+        position: { decision: 'committed', amountsByYear: years.map((year) => ({ year, amountCents: perYear.ETAT })) },
+      });
+      if (target === 'co_decision') return;
+      await send(funder('EPCI'), {
+        type: 'RecordFunderPosition',
+        funder: 'EPCI',
+        position: { decision: 'committed', amountsByYear: years.map((year) => ({ year, amountCents: perYear.EPCI })) },
+      });
+      await send(funder('CAF'), {
+        type: 'RecordFunderPosition',
+        funder: 'CAF',
+        position: { decision: 'declined', reason: 'Hors des priorités de la convention territoriale globale' },
+      });
+      await send(council, { type: 'GiveCitizenOpinion', opinion: 'favourable', comment: 'Action utile au quartier.' });
+      if (target === 'rejected') {
+        await send(manager, {
+          type: 'RecordCommitteeRejection',
+          decisionReference: `COPIL-${year}-01`,
+          decisionDate: today,
+          reasons: ['Enveloppe insuffisante au regard des priorités'],
+        });
+        return;
+      }
+      await send(manager, {
+        type: 'RecordCommitteeApproval',
+        decisionReference: `COPIL-${year}-01`,
+        decisionDate: today,
+        plan: years.flatMap((y) => [
+          { funder: 'ETAT', year: y, amountCents: perYear.ETAT },
+          { funder: 'EPCI', year: y, amountCents: perYear.EPCI },
+        ]),
+      });
+      if (target === 'approved') return;
+      await send(manager, { type: 'DraftConvention', startDate: day(15), signatureDueDate: day(30) });
+      if (target === 'awaiting_signatures') return;
+      await send(as, { type: 'SignConvention', signatory: { kind: 'porteur' } });
+      await send(funder('ETAT'), { type: 'SignConvention', signatory: { kind: 'funder', funder: 'ETAT' } });
+      await send(funder('EPCI'), { type: 'SignConvention', signatory: { kind: 'funder', funder: 'EPCI' } });
+    }
+  }
+  progress('terminé');
+  return { campaignId, applications };
+}

@@ -19,7 +19,7 @@ import {
   type ApplicationState,
   type YearAmount,
 } from '../../domain/application';
-import { refusal, runAggregate, type CarriedAggregate } from '../shared/aggregateWorkflow';
+import { refusal, runAggregate, type CarriedAggregate, type ResolvedStep } from '../shared/aggregateWorkflow';
 import { envelopeStep } from '../shared/envelopeStep';
 
 export interface ApplicationWorkflowInput {
@@ -58,9 +58,13 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
         const campaignId = campaignOf(after);
         if (campaignId === undefined) return;
         const kept = reservationsByFunder(after);
+        // The release follows from what was recorded, whoever sent the step (a porteur
+        // withdrawing, a funder turning its commitment into a decline: roles the envelope does
+        // not let release funds): the workflow does it, the causation id still names the step.
+        const consequence: ResolvedStep = { ...step, actor: { id: 'system', role: 'system' } };
         for (const funder of reservationsByFunder(before).keys()) {
           if (kept.has(funder)) continue;
-          const refused = await envelopeStep(step, campaignId, funder, {
+          const refused = await envelopeStep(consequence, campaignId, funder, {
             type: 'ReleaseFunds',
             applicationId: applicationIdOf(after),
             reason: `Candidature ${statusLabel(after)}`,

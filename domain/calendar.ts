@@ -105,19 +105,34 @@ function parisWallClock(ms: number): {
   };
 }
 
+// Paris changes offset only on whole UTC hours (01:00 UTC since 1996), so the offset is constant
+// within a UTC hour: memoising it per hour keeps Intl (the slow part) off the hot path. A cache of
+// a pure function's results cannot change any answer; it is bounded so a long-lived worker does
+// not grow it forever.
+const offsetByUtcHour = new Map<number, number>();
+
 /** Offset of Paris from UTC at that instant, in minutes (60 in winter, 120 in summer). */
 export function parisOffsetMinutes(ms: number): number {
-  const w = parisWallClock(ms);
+  const hour = Math.floor(ms / 3_600_000);
+  const cached = offsetByUtcHour.get(hour);
+  if (cached !== undefined) return cached;
+  const at = hour * 3_600_000;
+  const w = parisWallClock(at);
   const wallMs =
     daysFromCivil(w.year, w.month, w.day) * MS_PER_DAY + w.hour * 3_600_000 + w.minute * MS_PER_MINUTE;
-  const flooredToMinute = Math.floor(ms / MS_PER_MINUTE) * MS_PER_MINUTE;
-  return Math.round((wallMs - flooredToMinute) / MS_PER_MINUTE);
+  const offset = Math.round((wallMs - at) / MS_PER_MINUTE);
+  if (offsetByUtcHour.size > 50_000) offsetByUtcHour.clear();
+  offsetByUtcHour.set(hour, offset);
+  return offset;
 }
 
 /** The Paris civil date of an instant. */
 export function parisDateOf(instant: Instant): CivilDate {
-  const w = parisWallClock(toEpochMs(instant));
-  return `${pad(w.year, 4)}-${pad(w.month)}-${pad(w.day)}`;
+  const ms = toEpochMs(instant);
+  const { year, month, day } = civilFromDays(
+    Math.floor((ms + parisOffsetMinutes(ms) * MS_PER_MINUTE) / MS_PER_DAY),
+  );
+  return `${pad(year, 4)}-${pad(month)}-${pad(day)}`;
 }
 
 /** The instant at which Paris wall clocks show that date and time ('HH:MM'; never in a DST gap here). */

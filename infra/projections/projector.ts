@@ -118,7 +118,18 @@ interface Waiter {
 const isBusy = (error: unknown): boolean =>
   error instanceof Error && /^SQLITE_BUSY/.test((error as Error & { code?: string }).code ?? '');
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or at once when stop() aborts, so a stop never waits out a retry delay. */
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 
 export function createProjector(options: ProjectorOptions): Projector {
   const { eventStore, db, logger: parentLogger } = options;
@@ -145,6 +156,7 @@ export function createProjector(options: ProjectorOptions): Projector {
   let loop: Promise<void> | undefined;
   let starting: Promise<void> | undefined;
   const waiters = new Set<Waiter>();
+  const stopping = new AbortController();
 
   // Known before start(), so lag() already tells how far behind a stopped projector's tables are.
   ensureRuntimeTables(db);
@@ -303,7 +315,7 @@ export function createProjector(options: ProjectorOptions): Projector {
             buffer.push(item.event);
             if (buffer.length >= batchSize) {
               // Backpressure: do not read further while the batch cannot be committed.
-              while (!flush() && state === 'running') await sleep(250);
+              while (!flush() && state === 'running') await sleep(250, stopping.signal);
             } else {
               scheduleFlush();
             }
@@ -332,7 +344,7 @@ export function createProjector(options: ProjectorOptions): Projector {
           { err: error, retryInMs: backoffMs },
           'abonnement au magasin d’événements interrompu : reprise',
         );
-        await sleep(backoffMs);
+        await sleep(backoffMs, stopping.signal);
         backoffMs = Math.min(backoffMs * 2, 10_000);
       } finally {
         await sub.close();
@@ -403,6 +415,7 @@ export function createProjector(options: ProjectorOptions): Projector {
         state = 'stopped';
         return;
       }
+      stopping.abort();
       const wasRunning = state === 'running';
       if (wasRunning) {
         state = 'stopping';

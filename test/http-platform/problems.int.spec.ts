@@ -123,6 +123,28 @@ describe('problem details', () => {
     expect(await problemOf(response)).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
   });
 
+  it('never answers 500 to bad input', async () => {
+    const bodies: [string, Record<string, string>][] = [
+      ['null', {}],
+      ['[]', {}],
+      ['"texte"', {}],
+      ['42', {}],
+      ['{"__proto__": {"admin": true}, "title": "Atelier", "amountCents": 1}', {}],
+      ['{"constructor": {"prototype": {}}}', {}],
+      ['['.repeat(5000) + ']'.repeat(5000), {}],
+      ['{"title": "\ud800", "amountCents": 1e400}', {}],
+      ['{}', { 'content-type': 'application/json; charset=latin1' }],
+      ['\xff\xfe', {}],
+      ['', {}],
+    ];
+    for (const [body, headers] of bodies) {
+      const response = await post('/things', body, headers);
+      expect(response.status, body.slice(0, 40)).toBeGreaterThanOrEqual(400);
+      expect(response.status, body.slice(0, 40)).toBeLessThan(500);
+      await problemOf(response);
+    }
+  });
+
   it('415 for a body that is not JSON', async () => {
     const response = await post('/things', 'title=Atelier', {
       'content-type': 'application/x-www-form-urlencoded',

@@ -23,7 +23,12 @@ export interface BenchModule {
 const round = (x: number, digits: number): number => Number(x.toFixed(digits));
 
 /** A throughput line compared with its baseline. */
-export function throughput(name: string, unit: string, value: number, baseline?: { name: string; value: number }): BenchLine {
+export function throughput(
+  name: string,
+  unit: string,
+  value: number,
+  baseline?: { name: string; value: number },
+): BenchLine {
   return {
     name,
     unit,
@@ -48,7 +53,8 @@ export function envInt(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw.replace(/_/g, ''));
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} doit être un entier positif (reçu « ${raw} »)`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`${name} doit être un entier positif (reçu « ${raw} »)`);
   return value;
 }
 

@@ -17,7 +17,9 @@ function available(): string[] {
 }
 
 function isBenchModule(value: unknown): value is BenchModule {
-  return typeof value === 'object' && value !== null && typeof (value as { run?: unknown }).run === 'function';
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { run?: unknown }).run === 'function'
+  );
 }
 
 async function main(names: string[]): Promise<number> {

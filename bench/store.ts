@@ -86,7 +86,9 @@ async function* appends(perCall: 1 | 10, calls: number): AsyncGenerator<BenchLin
       Array.from({ length: perCall }, (_, k) => event(c * perCall + k)),
     );
     const rawBatches = batches.map((batch, c) =>
-      batch.map((e, k) => rawRow(e, c * perCall + k + 1, `application-${c % streams}`, Math.floor(c / streams) * perCall + k)),
+      batch.map((e, k) =>
+        rawRow(e, c * perCall + k + 1, `application-${c % streams}`, Math.floor(c / streams) * perCall + k),
+      ),
     );
     const revisions = new Map<string, bigint>();
     let storeSeconds = 0;
@@ -153,7 +155,9 @@ function rawScan(file: string): number {
     .safeIntegers(true);
   let count = 0;
   let checksum = 0;
-  for (const row of stmt.iterate() as IterableIterator<[bigint, string, bigint, string, string, string, string]>) {
+  for (const row of stmt.iterate() as IterableIterator<
+    [bigint, string, bigint, string, string, string, string]
+  >) {
     const data = JSON.parse(row[5]) as { amountCents: number };
     const metadata = JSON.parse(row[6]) as { schemaVersion: number };
     checksum += data.amountCents + metadata.schemaVersion;
@@ -202,7 +206,9 @@ async function* reads(events: number): AsyncGenerator<BenchLine> {
       const subscribe = await seconds(async () => {
         if ((await catchUp(store)) !== n) throw new Error('catch-up count differs from the raw scan');
       });
-      note(`tour ${round + 1} : brut ${raw.toFixed(2)} s, readAll ${read.toFixed(2)} s, abonnement ${subscribe.toFixed(2)} s`);
+      note(
+        `tour ${round + 1} : brut ${raw.toFixed(2)} s, readAll ${read.toFixed(2)} s, abonnement ${subscribe.toFixed(2)} s`,
+      );
       best = {
         raw: Math.max(best.raw, n / raw),
         read: Math.max(best.read, n / read),

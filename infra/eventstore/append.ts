@@ -30,8 +30,14 @@ export function prepareAppend(
 ): PreparedEvent[] {
   const streamOk = streamNameSchema.safeParse(stream);
   if (!streamOk.success) throw invalid('(append)', undefined, toIssues('stream', streamOk.error));
-  if (typeof expectedRevision === 'bigint' ? expectedRevision < 0n : !['any', 'no_stream', 'stream_exists'].includes(expectedRevision)) {
-    throw invalid('(append)', undefined, [{ path: 'expectedRevision', message: `attente invalide : ${String(expectedRevision)}` }]);
+  if (
+    typeof expectedRevision === 'bigint'
+      ? expectedRevision < 0n
+      : !['any', 'no_stream', 'stream_exists'].includes(expectedRevision)
+  ) {
+    throw invalid('(append)', undefined, [
+      { path: 'expectedRevision', message: `attente invalide : ${String(expectedRevision)}` },
+    ]);
   }
   if (events.length === 0) {
     throw invalid('(append)', undefined, [{ path: 'events', message: 'au moins un événement est requis' }]);
@@ -40,14 +46,18 @@ export function prepareAppend(
   return events.map((event, index) => {
     const { data, schemaVersion } = registry.prepareForAppend(event);
     if (seen.has(event.id)) {
-      throw invalid(event.type, event.id, [{ path: `events.${index}.id`, message: 'identifiant répété dans le même ajout' }]);
+      throw invalid(event.type, event.id, [
+        { path: `events.${index}.id`, message: 'identifiant répété dans le même ajout' },
+      ]);
     }
     seen.add(event.id);
     let dataJson: string;
     try {
       dataJson = canonicalJson(data);
     } catch (error) {
-      throw invalid(event.type, event.id, [{ path: 'data', message: `valeur non JSON (${(error as Error).message})` }]);
+      throw invalid(event.type, event.id, [
+        { path: 'data', message: `valeur non JSON (${(error as Error).message})` },
+      ]);
     }
     return {
       id: event.id,
@@ -85,10 +95,22 @@ export function sealEvent(
     recordedAt,
     schemaVersion: event.schemaVersion,
   });
-  const hash = sha256Hex(hashedText({ id: event.id, stream, revision, type: event.type, previousHash }, event.dataJson, metadataCanonical));
+  const hash = sha256Hex(
+    hashedText(
+      { id: event.id, stream, revision, type: event.type, previousHash },
+      event.dataJson,
+      metadataCanonical,
+    ),
+  );
   return {
     hash,
-    metadataJson: metadataCanonical.slice(0, -1) + ',"previousHash":' + JSON.stringify(previousHash) + ',"hash":"' + hash + '"}',
+    metadataJson:
+      metadataCanonical.slice(0, -1) +
+      ',"previousHash":' +
+      JSON.stringify(previousHash) +
+      ',"hash":"' +
+      hash +
+      '"}',
   };
 }
 

@@ -15,7 +15,9 @@ export abstract class EventStoreError extends Error {
 }
 
 const describeRevision = (r: ExpectedRevision | bigint): string =>
-  typeof r === 'bigint' ? `révision ${r}` : { any: 'quelconque', no_stream: 'flux inexistant', stream_exists: 'flux existant' }[r];
+  typeof r === 'bigint'
+    ? `révision ${r}`
+    : { any: 'quelconque', no_stream: 'flux inexistant', stream_exists: 'flux existant' }[r];
 
 /** The stream is not where the writer expected it: someone else wrote first, or a retry only partly matches. */
 export class WrongExpectedVersionError extends EventStoreError {

@@ -24,7 +24,14 @@ import {
   type ReadPosition,
   type ReadRevision,
 } from '@eventstore/db-client';
-import { expectationHolds, filterPredicate, prepareAppend, retryPlaceMatches, sealEvent, type PreparedEvent } from './append';
+import {
+  expectationHolds,
+  filterPredicate,
+  prepareAppend,
+  retryPlaceMatches,
+  sealEvent,
+  type PreparedEvent,
+} from './append';
 import {
   EventStoreBackendError,
   EventStoreClosedError,
@@ -129,7 +136,11 @@ export async function openEsdbEventStore(options: EsdbEventStoreOptions): Promis
         `Événement ${e.id} du flux « ${e.streamId} » écrit hors de ce magasin (pas de métadonnées JSON).`,
       );
     }
-    const { $correlationId: _c, $causationId: _k, ...metadata } = e.metadata as EventMetadata & {
+    const {
+      $correlationId: _c,
+      $causationId: _k,
+      ...metadata
+    } = e.metadata as EventMetadata & {
       $correlationId?: string;
       $causationId?: string;
     };
@@ -185,10 +196,19 @@ export async function openEsdbEventStore(options: EsdbEventStoreOptions): Promis
       const last = matching[matching.length - 1]!;
       return { nextExpectedRevision: last.revision, position: last.position?.commit ?? -1n };
     }
-    throw new WrongExpectedVersionError(stream, expected, actual, 'ajout déjà partiellement ou autrement enregistré');
+    throw new WrongExpectedVersionError(
+      stream,
+      expected,
+      actual,
+      'ajout déjà partiellement ou autrement enregistré',
+    );
   }
 
-  async function append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+  async function append(
+    stream: string,
+    events: NewEvent[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult> {
     ensureOpen();
     const batch = prepareAppend(registry, stream, events, expected);
     for (let attempt = 0; ; attempt++) {
@@ -213,7 +233,11 @@ export async function openEsdbEventStore(options: EsdbEventStoreOptions): Promis
           type: e.type,
           data: e.data as JSONType,
           // $correlationId/$causationId: EventStoreDB's own conventions, for its UI and projections.
-          metadata: { ...metadata, $correlationId: metadata.correlationId, $causationId: metadata.causationId },
+          metadata: {
+            ...metadata,
+            $correlationId: metadata.correlationId,
+            $causationId: metadata.causationId,
+          },
         });
       });
       try {
@@ -262,7 +286,11 @@ export async function openEsdbEventStore(options: EsdbEventStoreOptions): Promis
           const e = resolved.event as (EsdbEvent & { position: Position }) | undefined;
           if (!e) continue;
           // Pages overlap by one record (fromPosition is inclusive): skip the one already given.
-          if (lastPosition === undefined && fromPosition !== from && e.position.commit === (fromPosition as Position).commit) {
+          if (
+            lastPosition === undefined &&
+            fromPosition !== from &&
+            e.position.commit === (fromPosition as Position).commit
+          ) {
             continue;
           }
           lastPosition = e.position;
@@ -296,7 +324,8 @@ export async function openEsdbEventStore(options: EsdbEventStoreOptions): Promis
     for await (const e of scanAll(from, direction)) {
       const p = e.position.commit;
       // after/before are exclusive; the server's fromPosition is not.
-      if (direction === 'forwards' ? after !== undefined && p <= after : before !== undefined && p >= before) continue;
+      if (direction === 'forwards' ? after !== undefined && p <= after : before !== undefined && p >= before)
+        continue;
       if (isSystem(e) || !keep(e.streamId, e.type)) continue;
       yield toEvent(e, raw);
       if (++count >= limit) return;
@@ -332,13 +361,17 @@ export async function openEsdbEventStore(options: EsdbEventStoreOptions): Promis
 
     private async *run(): AsyncGenerator<SubscriptionItem> {
       const { filter } = this.options;
-      let checkpoint = this.options.after === undefined || this.options.after === 'start' ? undefined : this.options.after;
+      let checkpoint =
+        this.options.after === undefined || this.options.after === 'start' ? undefined : this.options.after;
       try {
         // Catch up by reading pages of $all ourselves: this knows exactly when it reached the head on
         // every server version, where the server's caughtUp message needs 23.10 or later. The
         // checkpoint follows every record read, filtered or not, so live starts right after it.
         const keepCaughtUp = filterPredicate(filter);
-        for await (const e of scanAll(checkpoint === undefined ? START : toReadPosition(checkpoint), 'forwards')) {
+        for await (const e of scanAll(
+          checkpoint === undefined ? START : toReadPosition(checkpoint),
+          'forwards',
+        )) {
           if (this.closed) return;
           const p = e.position.commit;
           if (checkpoint !== undefined && p <= checkpoint) continue;
@@ -363,7 +396,8 @@ export async function openEsdbEventStore(options: EsdbEventStoreOptions): Promis
         for await (const resolved of this.live) {
           if (this.closed) return;
           const e = resolved.event as (EsdbEvent & { position: Position }) | undefined;
-          if (!e || e.position.commit <= checkpoint || isSystem(e) || !keepCaughtUp(e.streamId, e.type)) continue;
+          if (!e || e.position.commit <= checkpoint || isSystem(e) || !keepCaughtUp(e.streamId, e.type))
+            continue;
           checkpoint = e.position.commit;
           yield { kind: 'event', event: toEvent(e, false) };
         }
@@ -381,7 +415,11 @@ export async function openEsdbEventStore(options: EsdbEventStoreOptions): Promis
   async function headPosition(): Promise<bigint> {
     ensureOpen();
     try {
-      for await (const resolved of client.readAll({ fromPosition: END, direction: BACKWARDS, maxCount: 1n })) {
+      for await (const resolved of client.readAll({
+        fromPosition: END,
+        direction: BACKWARDS,
+        maxCount: 1n,
+      })) {
         const e = resolved.event as (EsdbEvent & { position: Position }) | undefined;
         if (e) return e.position.commit;
       }

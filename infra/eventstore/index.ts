@@ -8,15 +8,35 @@ import { openSqliteEventStore, type SqliteSynchronous } from './sqlite';
 
 export type * from './port';
 export * from './errors';
-export { createEventRegistry, defineEvent, upcastWith, type EventDataOf, type EventRegistry, type EventRegistryOptions } from './registry';
-export { verifyIntegrity, type IntegrityFailure, type IntegrityFailureReason, type IntegrityReport, type VerifyOptions } from './integrity';
+export {
+  createEventRegistry,
+  defineEvent,
+  upcastWith,
+  type EventDataOf,
+  type EventRegistry,
+  type EventRegistryOptions,
+} from './registry';
+export {
+  verifyIntegrity,
+  type IntegrityFailure,
+  type IntegrityFailureReason,
+  type IntegrityReport,
+  type VerifyOptions,
+} from './integrity';
 export { canonicalJson, computeEventHash, HASH_SCHEME_VERSION } from './hash';
-export { openSqliteEventStore, type SqliteEventStore, type SqliteEventStoreOptions, type SqliteSynchronous } from './sqlite';
+export {
+  openSqliteEventStore,
+  type SqliteEventStore,
+  type SqliteEventStoreOptions,
+  type SqliteSynchronous,
+} from './sqlite';
 export { openEsdbEventStore, type EsdbEventStoreOptions } from './esdb';
 
 /** config.eventStore, as loadConfig() builds it; OFF is accepted for benchmark set-up only. */
 export type EventStoreConfig =
-  | (Omit<Extract<Config['eventStore'], { kind: 'sqlite' }>, 'synchronous'> & { synchronous: SqliteSynchronous })
+  | (Omit<Extract<Config['eventStore'], { kind: 'sqlite' }>, 'synchronous'> & {
+      synchronous: SqliteSynchronous;
+    })
   | Extract<Config['eventStore'], { kind: 'eventstoredb' }>;
 
 export interface CreateEventStoreOptions {
@@ -33,7 +53,10 @@ export interface CreateEventStoreOptions {
 }
 
 /** Opens the configured backend: SQLite by default, EventStoreDB when a connection string is set. */
-export async function createEventStore(config: EventStoreConfig, options: CreateEventStoreOptions): Promise<EventStore> {
+export async function createEventStore(
+  config: EventStoreConfig,
+  options: CreateEventStoreOptions,
+): Promise<EventStore> {
   const common = {
     registry: options.registry,
     ...(options.clock ? { clock: options.clock } : {}),

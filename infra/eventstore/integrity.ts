@@ -44,7 +44,10 @@ interface Link {
 }
 
 /** What is wrong with `event`, given the previous link of its stream, or undefined if it holds. */
-function check(event: RecordedEvent, previous: Link | undefined): Omit<IntegrityFailure, 'stream' | 'revision' | 'position' | 'eventId'> | undefined {
+function check(
+  event: RecordedEvent,
+  previous: Link | undefined,
+): Omit<IntegrityFailure, 'stream' | 'revision' | 'position' | 'eventId'> | undefined {
   const m = event.metadata as Partial<RecordedEvent['metadata']> | undefined;
   if (!m || typeof m.hash !== 'string' || m.previousHash === undefined || m.actor === undefined) {
     return { reason: 'malformed', detail: 'métadonnées sans empreinte lisible' };
@@ -89,12 +92,17 @@ function check(event: RecordedEvent, previous: Link | undefined): Omit<Integrity
  * was hashed). Streams are checked in global order with the last link of each stream kept in memory
  * (about a hundred bytes per stream).
  */
-export async function verifyIntegrity(store: EventStore, options: VerifyOptions = {}): Promise<IntegrityReport> {
+export async function verifyIntegrity(
+  store: EventStore,
+  options: VerifyOptions = {},
+): Promise<IntegrityReport> {
   const every = options.progressEvery ?? 1000;
   const links = new Map<string, Link>();
   let checked = 0;
   const events: AsyncIterable<RecordedEvent> | RecordedEvent[] =
-    options.stream === undefined ? store.readAll({ raw: true }) : await store.readStream(options.stream, { raw: true });
+    options.stream === undefined
+      ? store.readAll({ raw: true })
+      : await store.readStream(options.stream, { raw: true });
   for await (const event of events) {
     checked++;
     const failure = check(event, links.get(event.stream));

@@ -95,7 +95,8 @@ export interface ReadAllOptions {
  * `position` of caughtUp is a safe checkpoint: every matching event at or below it has been yielded,
  * even when the filter hid the events just before it.
  */
-export type SubscriptionItem = { kind: 'event'; event: RecordedEvent } | { kind: 'caughtUp'; position: bigint };
+export type SubscriptionItem =
+  { kind: 'event'; event: RecordedEvent } | { kind: 'caughtUp'; position: bigint };
 
 /** Iterate it once. close() ends the iteration cleanly (the pending or next `next()` returns done). */
 export interface Subscription extends AsyncIterable<SubscriptionItem> {
@@ -125,7 +126,11 @@ export interface EventDefinition<T extends string = string, S extends z.ZodType 
 export interface EventStore {
   readonly kind: 'sqlite' | 'eventstoredb';
   /** All events are written or none. Throws WrongExpectedVersionError, EventValidationError, ... (errors.ts). */
-  append(stream: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
+  append(
+    stream: string,
+    events: NewEvent[],
+    options: { expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult>;
   /** Events of one stream; [] when the stream does not exist. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** The global order, streamed page by page (never the whole log in memory). */

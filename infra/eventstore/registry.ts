@@ -29,7 +29,9 @@ export interface EventRegistryOptions {
 }
 
 /** Identity, for inference: `export const AmountRecorded = defineEvent({ type: 'AmountRecorded', ... })`. */
-export function defineEvent<T extends string, S extends z.ZodType>(definition: EventDefinition<T, S>): EventDefinition<T, S> {
+export function defineEvent<T extends string, S extends z.ZodType>(
+  definition: EventDefinition<T, S>,
+): EventDefinition<T, S> {
   return definition;
 }
 
@@ -40,7 +42,10 @@ export type EventDataOf<D extends EventDefinition> = z.output<D['schema']>;
  * An upcaster that first checks the old data against the old version's schema, so the conversion is
  * written against a typed value and a stored event that does not fit is reported with its field path.
  */
-export function upcastWith<S extends z.ZodType>(oldSchema: S, convert: (old: z.output<S>) => unknown): Upcaster {
+export function upcastWith<S extends z.ZodType>(
+  oldSchema: S,
+  convert: (old: z.output<S>) => unknown,
+): Upcaster {
   return (data) => convert(oldSchema.parse(data));
 }
 
@@ -80,7 +85,12 @@ export function validateEnvelope(event: NewEvent): void {
   const metadata = metadataSchema.safeParse(event.metadata);
   if (!metadata.success) issues.push(...toIssues('metadata', metadata.error));
   if (issues.length > 0) {
-    throw new EventValidationError(String(event.type), typeof event.id === 'string' ? event.id : undefined, issues, 'append');
+    throw new EventValidationError(
+      String(event.type),
+      typeof event.id === 'string' ? event.id : undefined,
+      issues,
+      'append',
+    );
   }
 }
 
@@ -104,7 +114,8 @@ export function createEventRegistry(
     for (let v = 1; v < definition.version; v++) {
       const upcaster = definition.upcasters?.[v];
       // Fail at start-up, not on the first old event an auditor replays years later.
-      if (!upcaster) throw new Error(`Event type ${definition.type}: no upcaster from version ${v} to ${v + 1}`);
+      if (!upcaster)
+        throw new Error(`Event type ${definition.type}: no upcaster from version ${v} to ${v + 1}`);
       chain[v] = upcaster;
     }
     entries.set(definition.type, { definition, chain });
@@ -153,7 +164,8 @@ export function createEventRegistry(
         }
       }
       const parsed = definition.schema.safeParse(current);
-      if (!parsed.success) throw new EventValidationError(type, where.id, toIssues('data', parsed.error), 'read', where);
+      if (!parsed.success)
+        throw new EventValidationError(type, where.id, toIssues('data', parsed.error), 'read', where);
       return parsed.data;
     },
   };

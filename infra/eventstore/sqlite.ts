@@ -80,7 +80,15 @@ export const SQLITE_SCHEMA = `
 `;
 
 const COLUMNS = 'position, stream, revision, id, type, data, metadata';
-type Row = [position: bigint, stream: string, revision: bigint, id: string, type: string, data: string, metadata: string];
+type Row = [
+  position: bigint,
+  stream: string,
+  revision: bigint,
+  id: string,
+  type: string,
+  data: string,
+  metadata: string,
+];
 
 function sqliteCode(error: unknown): string | undefined {
   return error instanceof Database.SqliteError ? error.code : undefined;
@@ -139,7 +147,9 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   // No position given: for an INTEGER PRIMARY KEY, SQLite assigns max(position) + 1 — computed under
   // the write lock, inside the transaction, so positions grow in commit order (and rows are never
   // deleted, so none is reused).
-  const insertStmt = prepare('INSERT INTO events (stream, revision, id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)');
+  const insertStmt = prepare(
+    'INSERT INTO events (stream, revision, id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
+  );
   const streamForwardsStmt = prepareRows(
     `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
   );
@@ -158,7 +168,8 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       const where = [direction === 'forwards' ? 'position > ?' : 'position < ?'];
       if (bounded) where.push('position <= ?');
       // substr/length both count characters, so the comparison is an exact prefix test.
-      if (nPrefixes > 0) where.push('(' + Array(nPrefixes).fill('substr(stream, 1, length(?)) = ?').join(' OR ') + ')');
+      if (nPrefixes > 0)
+        where.push('(' + Array(nPrefixes).fill('substr(stream, 1, length(?)) = ?').join(' OR ') + ')');
       if (nTypes > 0) where.push(`type IN (${Array(nTypes).fill('?').join(', ')})`);
       stmt = prepareRows(
         `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position ${direction === 'forwards' ? 'ASC' : 'DESC'} LIMIT ?`,
@@ -195,19 +206,23 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
 
   const head = (): bigint => (headStmt.get() as bigint | null) ?? 0n;
 
-
   /**
    * Are some of these ids already committed? The same ids at the place the expectation points to are
    * the same append retried: its original result. Anything else is a conflict. None: undefined.
    */
-  function committedVerdict(stream: string, batch: PreparedEvent[], expected: ExpectedRevision): AppendResult | Error | undefined {
+  function committedVerdict(
+    stream: string,
+    batch: PreparedEvent[],
+    expected: ExpectedRevision,
+  ): AppendResult | Error | undefined {
     const found = batch.map((e) => byIdStmt.get(e.id) as [string, bigint, bigint] | undefined);
     if (found.every((f) => f === undefined)) return undefined;
     for (const [i, f] of found.entries()) {
       if (f && f[0] !== stream) return new DuplicateEventIdError(batch[i]!.id, f[0]);
     }
     const first = found[0];
-    const complete = first !== undefined && found.every((f, i) => f !== undefined && f[1] === first[1] + BigInt(i));
+    const complete =
+      first !== undefined && found.every((f, i) => f !== undefined && f[1] === first[1] + BigInt(i));
     if (complete && retryPlaceMatches(expected, first[1])) {
       const last = found[found.length - 1]!;
       return { nextExpectedRevision: last[1], position: last[2] };
@@ -252,7 +267,11 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   const isIdCollision = (error: unknown): boolean =>
     sqliteCode(error) === 'SQLITE_CONSTRAINT_UNIQUE' && (error as Error).message.includes('events.id');
 
-  function appendOrRecognise(stream: string, batch: PreparedEvent[], expected: ExpectedRevision): AppendResult {
+  function appendOrRecognise(
+    stream: string,
+    batch: PreparedEvent[],
+    expected: ExpectedRevision,
+  ): AppendResult {
     try {
       return appendTx.immediate(stream, batch, expected);
     } catch (error) {
@@ -345,7 +364,8 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       const { filter } = this.options;
       const stmt = pageStmt('forwards', filter, true);
       const params = filterParams(filter);
-      let checkpoint = this.options.after === undefined || this.options.after === 'start' ? 0n : this.options.after;
+      let checkpoint =
+        this.options.after === undefined || this.options.after === 'start' ? 0n : this.options.after;
       let caughtUp = false;
       try {
         while (!this.closed && !closed) {

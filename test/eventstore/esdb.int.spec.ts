@@ -1,0 +1,64 @@
+// The EventStoreDB adapter held to the same contract, on a real server: the one named by
+// EVENTSTORE_CONNECTION_STRING, else a throwaway container when a Docker engine answers. Without
+// either it is skipped, saying why — never run against a mock.
+import { GenericContainer, Wait, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
+import { openEsdbEventStore } from '../../infra/eventstore/esdb';
+import { eventStoreContract } from './contract';
+import { testRegistry } from './fixtures/events';
+
+/** KurrentDB works as well: EVENTSTORE_TEST_IMAGE=docker.kurrent.io/kurrent-latest/kurrentdb:25.0 */
+const image = process.env.EVENTSTORE_TEST_IMAGE ?? 'docker.eventstore.com/eventstore/eventstore:24.10';
+const connectionString = process.env.EVENTSTORE_CONNECTION_STRING?.trim() || undefined;
+
+async function skipReason(): Promise<string | undefined> {
+  if (connectionString) return undefined;
+  try {
+    await getContainerRuntimeClient();
+    return undefined;
+  } catch (error) {
+    return (
+      'ni EVENTSTORE_CONNECTION_STRING ni moteur Docker joignable par testcontainers ' +
+      `(${error instanceof Error ? error.message : String(error)})`
+    );
+  }
+}
+
+const reason = await skipReason();
+if (reason !== undefined) console.warn(`[event store] contrat EventStoreDB ignoré : ${reason}`);
+
+eventStoreContract(
+  connectionString ? 'EventStoreDB (EVENTSTORE_CONNECTION_STRING)' : `EventStoreDB (conteneur ${image})`,
+  async () => {
+    let container: StartedTestContainer | undefined;
+    let url = connectionString;
+    if (url === undefined) {
+      container = await new GenericContainer(image)
+        .withEnvironment({
+          EVENTSTORE_INSECURE: 'true',
+          EVENTSTORE_MEM_DB: 'true',
+          EVENTSTORE_RUN_PROJECTIONS: 'None',
+          EVENTSTORE_START_STANDARD_PROJECTIONS: 'false',
+        })
+        .withExposedPorts(2113)
+        .withWaitStrategy(Wait.forHttp('/health/live', 2113).forStatusCode(204))
+        .withStartupTimeout(120_000)
+        .start();
+      url = `esdb://${container.getHost()}:${container.getMappedPort(2113)}?tls=false`;
+    }
+    const config = { kind: 'eventstoredb' as const, connectionString: url };
+    return {
+      open: (options = {}) =>
+        openEsdbEventStore({
+          connectionString: url,
+          registry: options.registry ?? testRegistry(),
+          ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+        }),
+      childConfig: config,
+      connectionPerAppender: false,
+      dispose: async () => {
+        await container?.stop();
+      },
+    };
+  },
+  reason,
+);

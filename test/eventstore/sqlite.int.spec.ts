@@ -1,0 +1,198 @@
+// The SQLite adapter: the contract suite on a fresh file, plus what only SQLite has — the file's
+// settings, its append-only triggers, and tampering with a row behind the store's back.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../infra/config/config';
+import { createEventStore } from '../../infra/eventstore/index';
+import { verifyIntegrity } from '../../infra/eventstore/integrity';
+import { openSqliteEventStore, type SqliteEventStore } from '../../infra/eventstore/sqlite';
+import { eventStoreContract } from './contract';
+import { steps, testRegistry } from './fixtures/events';
+
+const tempDir = (label: string): string => mkdtempSync(join(tmpdir(), `grants-eventstore-${label}-`));
+
+eventStoreContract('SQLite', () => {
+  const dir = tempDir('contract');
+  const file = join(dir, 'events.sqlite');
+  return Promise.resolve({
+    open: (options = {}) =>
+      Promise.resolve(
+        openSqliteEventStore({
+          file,
+          registry: options.registry ?? testRegistry(),
+          ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+        }),
+      ),
+    childConfig: { kind: 'sqlite', file, synchronous: 'FULL' },
+    connectionPerAppender: true,
+    checkStorage() {
+      const db = new Database(file, { readonly: true });
+      try {
+        expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      } finally {
+        db.close();
+      }
+      return Promise.resolve();
+    },
+    dispose() {
+      rmSync(dir, { recursive: true, force: true });
+      return Promise.resolve();
+    },
+  });
+});
+
+describe('SQLite event store — file and settings', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = tempDir('settings');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('opens from the configuration: WAL, synchronous FULL by default, EVENTSTORE_SQLITE_SYNCHRONOUS to change it', async () => {
+    const byDefault = loadConfig({ GRANTS_DATA_DIR: join(dir, 'default') });
+    const store = (await createEventStore(byDefault.eventStore, {
+      registry: testRegistry(),
+    })) as SqliteEventStore;
+    expect(store.kind).toBe('sqlite');
+    expect(store.settings()).toMatchObject({
+      file: join(dir, 'default', 'events.sqlite'),
+      journalMode: 'wal',
+      synchronous: 'FULL',
+      busyTimeoutMs: 5000,
+    });
+    await store.close();
+
+    const normal = loadConfig({
+      GRANTS_DATA_DIR: join(dir, 'normal'),
+      EVENTSTORE_SQLITE_SYNCHRONOUS: 'NORMAL',
+    });
+    const relaxed = (await createEventStore(normal.eventStore, {
+      registry: testRegistry(),
+    })) as SqliteEventStore;
+    expect(relaxed.settings().synchronous).toBe('NORMAL');
+    await relaxed.close();
+  });
+
+  it('forbids updating or deleting events through SQL', async () => {
+    const file = join(dir, 'append-only.sqlite');
+    const store = openSqliteEventStore({ file, registry: testRegistry() });
+    await store.append('s', steps(0, 2), { expectedRevision: 'no_stream' });
+    await store.close();
+    const db = new Database(file);
+    try {
+      expect(() => db.prepare("UPDATE events SET data = '{}'").run()).toThrow(/append-only/);
+      expect(() => db.prepare('DELETE FROM events').run()).toThrow(/append-only/);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('SQLite event store — tamper evidence', () => {
+  let dir: string;
+  let file: string;
+  const stream = 'application-01JTAMPER';
+  beforeAll(async () => {
+    dir = tempDir('tamper');
+    file = join(dir, 'events.sqlite');
+    const store = openSqliteEventStore({ file, registry: testRegistry() });
+    await store.append(stream, steps(0, 5), { expectedRevision: 'no_stream' });
+    await store.append('application-01JOTHER', steps(0, 3), { expectedRevision: 'no_stream' });
+    await store.close();
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Edits the file as someone with disk access would: without the store, past its triggers. */
+  function tamper(sql: string, ...params: unknown[]): void {
+    const db = new Database(file);
+    try {
+      db.exec('DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete;');
+      db.prepare(sql).run(...params);
+    } finally {
+      db.close();
+    }
+  }
+
+  it('verifies an untouched log, reporting progress', async () => {
+    const store = openSqliteEventStore({ file, registry: testRegistry() });
+    const progress: number[] = [];
+    expect(await verifyIntegrity(store, { onProgress: (n) => progress.push(n), progressEvery: 3 })).toEqual({
+      ok: true,
+      checked: 8,
+    });
+    expect(progress).toEqual([3, 6, 8]);
+    expect(await verifyIntegrity(store, { stream })).toEqual({ ok: true, checked: 5 });
+    await store.close();
+  });
+
+  it('names the first event whose data was altered in the file', async () => {
+    const store = openSqliteEventStore({ file, registry: testRegistry() });
+    const [target] = await store.readStream(stream, { from: 2n, maxCount: 1 });
+    await store.close();
+    tamper(`UPDATE events SET data = '{"n":200}' WHERE stream = ? AND revision = 2`, stream);
+
+    const reopened = openSqliteEventStore({ file, registry: testRegistry() });
+    try {
+      const report = await verifyIntegrity(reopened);
+      expect(report.ok).toBe(false);
+      expect(report.firstBroken).toMatchObject({
+        stream,
+        revision: 2n,
+        position: target!.position,
+        eventId: target!.id,
+        reason: 'hash_mismatch',
+      });
+      expect(report.checked).toBe(3);
+      expect((await verifyIntegrity(reopened, { stream: 'application-01JOTHER' })).ok).toBe(true);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('notices an event removed from the middle of a stream, and a rewritten record time', async () => {
+    const other = 'application-01JOTHER';
+    tamper('DELETE FROM events WHERE stream = ? AND revision = 1', other);
+    const store = openSqliteEventStore({ file, registry: testRegistry() });
+    const report = await verifyIntegrity(store, { stream: other });
+    expect(report.firstBroken).toMatchObject({ stream: other, revision: 2n, reason: 'revision_gap' });
+    await store.close();
+
+    const third = 'application-01JTIME';
+    const writer = openSqliteEventStore({ file, registry: testRegistry() });
+    const [first] = await writer.readStream(third);
+    expect(first).toBeUndefined();
+    await writer.append(third, steps(0, 2), { expectedRevision: 'no_stream' });
+    await writer.close();
+    tamper(
+      `UPDATE events SET metadata = json_set(metadata, '$.recordedAt', '2020-01-01T00:00:00.000Z') WHERE stream = ? AND revision = 0`,
+      third,
+    );
+    const reader = openSqliteEventStore({ file, registry: testRegistry() });
+    expect((await verifyIntegrity(reader, { stream: third })).firstBroken).toMatchObject({
+      stream: third,
+      revision: 0n,
+      reason: 'hash_mismatch',
+    });
+    await reader.close();
+  });
+
+  it('reports a duplicate event id used in another stream', async () => {
+    const store = openSqliteEventStore({ file: join(dir, 'dup.sqlite'), registry: testRegistry() });
+    const [event] = steps(0, 1);
+    await store.append('a', [event!], { expectedRevision: 'no_stream' });
+    await expect(store.append('b', [event!], { expectedRevision: 'no_stream' })).rejects.toMatchObject({
+      code: 'duplicate_event_id',
+      existingStream: 'a',
+    });
+    await expect(
+      store.append('b', [{ ...event!, id: randomUUID() }], { expectedRevision: 'no_stream' }),
+    ).resolves.toMatchObject({
+      nextExpectedRevision: 0n,
+    });
+    await store.close();
+  });
+});

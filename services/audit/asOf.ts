@@ -1,0 +1,209 @@
+// "What did this application (campaign, envelope) look like on that date?" — replayed from its
+// stream with the domain's own evolve, never re-implemented, on one of two clocks:
+//   business time (metadata.occurredAt): when it happened in the world, as the command said;
+//   record time (metadata.recordedAt): when the store committed it.
+// They differ when something is keyed in after the fact (a paper decision recorded a week later),
+// and an auditor may need either: "what had been decided by then" vs "what the system showed then".
+import {
+  applicationEventDefinitions,
+  applicationStreamName,
+  evolveApplication,
+  initialApplicationState,
+  type ApplicationEvent,
+  type ApplicationState,
+} from '../../domain/application';
+import {
+  civilDateSchema,
+  endOfParisDay,
+  fromEpochMs,
+  instantSchema,
+  normalizeInstant,
+  parisInstant,
+  toEpochMs,
+} from '../../domain/calendar';
+import {
+  campaignEventDefinitions,
+  campaignStreamName,
+  evolveCampaign,
+  initialCampaignState,
+  type CampaignEvent,
+  type CampaignState,
+} from '../../domain/campaign';
+import {
+  envelopeEventDefinitions,
+  envelopeStreamName,
+  evolveEnvelope,
+  initialEnvelopeState,
+  type EnvelopeEvent,
+  type EnvelopeState,
+} from '../../domain/envelope';
+import type { FunderId } from '../../domain/shared/funders';
+import type { EventStore, RecordedEvent } from '../../infra/eventstore/port';
+
+/** Which clock "as of" reads: business time (occurredAt) or record time (recordedAt). */
+export type TimeAxis = 'business' | 'record';
+export const timeAxes = ['business', 'record'] as const;
+
+/** How one aggregate is replayed: the domain's initial state and evolve, and the events it owns. */
+export interface Replayable<S, E extends { type: string; data: unknown }> {
+  /** For messages: « la candidature », « la campagne », « l'enveloppe ». */
+  label: string;
+  initialState: S;
+  evolve: (state: S, event: E) => S;
+  eventTypes: ReadonlySet<string>;
+}
+
+export const applicationReplay: Replayable<ApplicationState, ApplicationEvent> = {
+  label: 'la candidature',
+  initialState: initialApplicationState,
+  evolve: evolveApplication,
+  eventTypes: new Set(applicationEventDefinitions.map((d) => d.type)),
+};
+
+export const campaignReplay: Replayable<CampaignState, CampaignEvent> = {
+  label: 'la campagne',
+  initialState: initialCampaignState,
+  evolve: evolveCampaign,
+  eventTypes: new Set(campaignEventDefinitions.map((d) => d.type)),
+};
+
+export const envelopeReplay: Replayable<EnvelopeState, EnvelopeEvent> = {
+  label: "l'enveloppe",
+  initialState: initialEnvelopeState,
+  evolve: evolveEnvelope,
+  eventTypes: new Set(envelopeEventDefinitions.map((d) => d.type)),
+};
+
+/** Where an event sits, on both clocks. */
+export interface EventStamp {
+  revision: bigint;
+  occurredAt: string;
+  recordedAt: string;
+}
+
+export interface AsOfResult<S> {
+  stream: string;
+  /** The instant asked for, normalised to UTC. */
+  at: string;
+  time: TimeAxis;
+  state: S;
+  eventsApplied: number;
+  /** The last event applied; null when nothing had happened yet at `at`. */
+  lastEvent: EventStamp | null;
+  /** Events in the stream when it was read (applied or not). */
+  streamLength: number;
+  /**
+   * Events after the cut in stream order that nevertheless carry a time at or before `at` (keyed in
+   * late with an earlier business date). Replay stops at the first later event, because evolve only
+   * accepts the stream's own order; these are listed so that the auditor sees them, not hidden.
+   */
+  outOfOrder: EventStamp[];
+}
+
+export class ForeignEventError extends Error {
+  constructor(
+    readonly stream: string,
+    readonly revision: bigint,
+    readonly type: string,
+    label: string,
+  ) {
+    super(`Le flux ${stream} contient à la révision ${revision} un événement ${type} étranger à ${label}.`);
+    this.name = 'ForeignEventError';
+  }
+}
+
+const stampOf = (event: RecordedEvent): EventStamp => ({
+  revision: event.revision,
+  occurredAt: event.metadata.occurredAt,
+  recordedAt: event.metadata.recordedAt,
+});
+
+/** Epoch milliseconds of an event on the chosen clock (occurredAt may carry an offset). */
+export const eventTimeMs = (event: RecordedEvent, time: TimeAxis): number =>
+  toEpochMs(time === 'business' ? event.metadata.occurredAt : event.metadata.recordedAt);
+
+/** Narrows a stored event to the aggregate's union; its data was validated by the store's registry. */
+function asAggregateEvent<S, E extends { type: string; data: unknown }>(
+  replay: Replayable<S, E>,
+  event: RecordedEvent,
+): E {
+  if (!replay.eventTypes.has(event.type)) {
+    throw new ForeignEventError(event.stream, event.revision, event.type, replay.label);
+  }
+  return { type: event.type, data: event.data } as E;
+}
+
+export interface AsOfOptions {
+  /** An ISO instant (see resolveInstant for dates). */
+  at: string;
+  time?: TimeAxis;
+  /** Events read per page (default 500): streams are short, but an envelope's may not be. */
+  pageSize?: number;
+}
+
+/**
+ * The state of one stream as of `at`: its events in revision order, applied while their time on the
+ * chosen clock is at or before `at`. Undefined when the stream has no event at all.
+ */
+export async function stateAsOf<S, E extends { type: string; data: unknown }>(
+  store: EventStore,
+  replay: Replayable<S, E>,
+  stream: string,
+  options: AsOfOptions,
+): Promise<AsOfResult<S> | undefined> {
+  const time = options.time ?? 'business';
+  const atMs = toEpochMs(options.at);
+  const pageSize = options.pageSize ?? 500;
+  let state = replay.initialState;
+  let eventsApplied = 0;
+  let lastEvent: EventStamp | null = null;
+  let streamLength = 0;
+  let cut = false;
+  const outOfOrder: EventStamp[] = [];
+  let from = 0n;
+  for (;;) {
+    const page = await store.readStream(stream, { from, maxCount: pageSize });
+    for (const event of page) {
+      streamLength += 1;
+      const typed = asAggregateEvent(replay, event);
+      const due = eventTimeMs(event, time) <= atMs;
+      if (!cut && due) {
+        state = replay.evolve(state, typed);
+        eventsApplied += 1;
+        lastEvent = stampOf(event);
+      } else {
+        cut = true;
+        if (due) outOfOrder.push(stampOf(event));
+      }
+    }
+    const last = page[page.length - 1];
+    if (last === undefined || page.length < pageSize) break;
+    from = last.revision + 1n;
+  }
+  if (streamLength === 0) return undefined;
+  return { stream, at: fromEpochMs(atMs), time, state, eventsApplied, lastEvent, streamLength, outOfOrder };
+}
+
+export const applicationAsOf = (store: EventStore, applicationId: string, options: AsOfOptions) =>
+  stateAsOf(store, applicationReplay, applicationStreamName(applicationId), options);
+
+export const campaignAsOf = (store: EventStore, campaignId: string, options: AsOfOptions) =>
+  stateAsOf(store, campaignReplay, campaignStreamName(campaignId), options);
+
+export const envelopeAsOf = (store: EventStore, campaignId: string, funder: FunderId, options: AsOfOptions) =>
+  stateAsOf(store, envelopeReplay, envelopeStreamName(campaignId, funder), options);
+
+/**
+ * An instant from what a person types: an ISO instant as is, or a civil date read in Paris — as the
+ * END of that day for an upper bound (« au 31 décembre » includes the 31st), its start for a lower
+ * bound. Undefined when it is neither.
+ */
+export function resolveInstant(input: string, bound: 'end' | 'start' = 'end'): string | undefined {
+  if (instantSchema.safeParse(input).success) return fromEpochMs(toEpochMs(input));
+  if (civilDateSchema.safeParse(input).success) {
+    return bound === 'end'
+      ? fromEpochMs(toEpochMs(endOfParisDay(input)) - 1)
+      : normalizeInstant(parisInstant(input));
+  }
+  return undefined;
+}

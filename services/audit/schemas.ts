@@ -1,0 +1,214 @@
+// What the audit API accepts (parsed with these, documented with these) and what it answers
+// (documented). Positions and revisions travel as decimal strings: they are 64-bit in the store.
+import { z } from 'zod';
+import { funderIdSchema } from '../../domain/shared/funders';
+import { resolveInstant, timeAxes } from './asOf';
+import { movements } from './ledger';
+import { scdlSubventionsColumns } from './scdl';
+
+const decimal = (what: string) =>
+  z
+    .string()
+    .regex(/^\d{1,18}$/, `${what} : nombre entier positif attendu`)
+    .meta({ description: `${what} (entier décimal, en texte)` });
+
+/** An ISO instant, or a civil date read in Paris. */
+const instantOrDate = (description: string) =>
+  z
+    .string()
+    .refine(
+      (s) => resolveInstant(s) !== undefined,
+      'Instant ISO 8601 (2027-06-30T12:00:00+02:00) ou date (2027-06-30) attendu',
+    )
+    .meta({ description, example: '2027-06-30' });
+
+export const timeAxisSchema = z.enum(timeAxes).meta({
+  description:
+    'business : date métier (occurredAt, quand la chose s’est produite) ; record : date d’enregistrement (recordedAt). Défaut : business.',
+});
+
+const pageLimit = z.coerce.number().int().min(1).max(1000);
+
+export const streamNameSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/,
+    'Nom de flux attendu, ex. application-01JQ7Z8X9Y0A1B2C3D4E5F6G7H',
+  )
+  .meta({ description: 'Flux : application-<id>, campaign-<id> ou envelope-<campagne>-<financeur>' });
+
+export const applicationIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,100}$/, 'Identifiant de candidature attendu (ULID)');
+export const campaignIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9-]{1,64}$/, 'Identifiant de campagne : lettres, chiffres et tirets');
+
+// ---- requests ----
+
+export const streamEventsParams = z.object({ stream: streamNameSchema });
+export const streamEventsQuery = z.object({
+  from: decimal('Première révision lue').optional(),
+  limit: pageLimit.optional().meta({ description: 'Événements par page (1 à 1000, défaut 100)' }),
+  data: z.enum(['stored', 'current']).optional().meta({
+    description:
+      'stored (défaut) : données telles qu’enregistrées et empreintées ; current : converties au schéma actuel',
+  }),
+});
+
+const ledgerFilters = {
+  from: instantOrDate('Début inclus (une date seule : dès 0 h, heure de Paris)').optional(),
+  to: instantOrDate('Fin incluse (une date seule : jusqu’à minuit, heure de Paris)').optional(),
+  time: timeAxisSchema.optional(),
+  funder: funderIdSchema
+    .optional()
+    .meta({ description: 'ETAT, REGION, DEPARTEMENT, CAF, EPCI ou COMMUNE-<INSEE>' }),
+  campaign: campaignIdSchema.optional(),
+};
+export const ledgerQuery = z.object({
+  after: decimal('Position globale après laquelle lire (curseur `next` de la page précédente)').optional(),
+  limit: pageLimit.optional().meta({ description: 'Écritures par page (1 à 1000, défaut 200)' }),
+  ...ledgerFilters,
+});
+export const ledgerCsvQuery = z.object(ledgerFilters);
+
+export const asOfQuery = z.object({
+  at: instantOrDate('Instant de l’état voulu (une date seule : fin de ce jour, heure de Paris)'),
+  time: timeAxisSchema.optional(),
+});
+export const applicationAsOfParams = z.object({ id: applicationIdSchema });
+export const campaignAsOfParams = z.object({ id: campaignIdSchema });
+export const envelopeAsOfParams = z.object({ campaignId: campaignIdSchema, funder: funderIdSchema });
+
+export const verifyBody = z.object({
+  stream: streamNameSchema.optional().meta({ description: 'Un seul flux ; tout le journal si absent' }),
+});
+
+export const scdlQuery = z.object({
+  year: z
+    .string()
+    .regex(/^\d{4}$/, 'Année sur 4 chiffres attendue')
+    .meta({ description: 'Année de la convention (dateConvention)', example: '2027' }),
+  aboveThreshold: z
+    .enum(['true', 'false'])
+    .optional()
+    .meta({
+      description: 'true : seulement les subventions dépassant 23 000 € par an (publication obligatoire)',
+    }),
+});
+
+// ---- responses (documentation) ----
+
+export const eventMetadataSchema = z.object({
+  correlationId: z.string(),
+  causationId: z.string(),
+  actor: z.object({ id: z.string(), role: z.string(), institution: z.string().optional() }),
+  occurredAt: z.string().meta({ description: 'Date métier' }),
+  recordedAt: z.string().meta({ description: 'Date d’enregistrement' }),
+  workflowId: z.string().optional(),
+  runId: z.string().optional(),
+  schemaVersion: z.number().int(),
+  previousHash: z.string().nullable(),
+  hash: z.string(),
+});
+
+export const auditEventSchema = z.object({
+  id: z.string(),
+  stream: z.string(),
+  revision: z.string(),
+  position: z.string(),
+  type: z.string(),
+  data: z.unknown(),
+  metadata: eventMetadataSchema,
+});
+
+export const streamEventsResponse = z.object({
+  stream: z.string(),
+  events: z.array(auditEventSchema),
+  next: z
+    .string()
+    .nullable()
+    .meta({ description: 'Révision à passer en `from` pour la suite ; null à la fin' }),
+});
+
+export const ledgerEntrySchema = z.object({
+  eventId: z.string(),
+  position: z.string(),
+  line: z.number().int(),
+  stream: z.string(),
+  revision: z.string(),
+  type: z.string(),
+  movement: z.enum(movements),
+  movementLabel: z.string(),
+  funder: z.string().nullable(),
+  campaign: z.string().nullable(),
+  application: z.string().nullable(),
+  conventionYear: z.number().int().nullable(),
+  year: z.number().int().nullable(),
+  amountCents: z.number().int().nullable(),
+  reference: z.string().nullable(),
+  occurredAt: z.string(),
+  recordedAt: z.string(),
+  actorId: z.string(),
+  actorRole: z.string(),
+  actorInstitution: z.string().nullable(),
+});
+
+export const ledgerPageResponse = z.object({
+  entries: z.array(ledgerEntrySchema),
+  next: z
+    .string()
+    .nullable()
+    .meta({ description: 'À passer en `after` pour la page suivante ; null : tête du journal atteinte' }),
+  lastPosition: z.string().nullable(),
+  scanned: z.number().int(),
+});
+
+const stampSchema = z.object({ revision: z.string(), occurredAt: z.string(), recordedAt: z.string() });
+
+export const asOfResponse = z.object({
+  stream: z.string(),
+  at: z.string(),
+  time: timeAxisSchema,
+  state: z.unknown().meta({ description: 'État rejoué avec les règles du domaine' }),
+  eventsApplied: z.number().int(),
+  lastEvent: stampSchema.nullable(),
+  streamLength: z.number().int(),
+  outOfOrder: z.array(stampSchema).meta({
+    description:
+      'Événements enregistrés plus loin dans le flux mais datés avant l’instant demandé (non appliqués)',
+  }),
+});
+
+export const integrityReportResponse = z.object({
+  ok: z.boolean(),
+  checked: z.number().int(),
+  firstBroken: z
+    .object({
+      stream: z.string(),
+      revision: z.string(),
+      position: z.string(),
+      eventId: z.string(),
+      reason: z.enum(['hash_mismatch', 'chain_broken', 'revision_gap', 'malformed']),
+      detail: z.string(),
+    })
+    .optional(),
+  summary: z.string(),
+});
+
+export const scdlResponse = z.object({
+  year: z.number().int(),
+  schemaVersion: z.string(),
+  columns: z.array(z.enum(scdlSubventionsColumns)),
+  rows: z.array(
+    z.object({
+      record: z.record(z.string(), z.string()),
+      applicationId: z.string(),
+      funder: z.string(),
+      totalCents: z.number().int(),
+      maxYearlyCents: z.number().int(),
+      aboveThreshold: z.boolean(),
+    }),
+  ),
+  warnings: z.array(z.string()),
+});

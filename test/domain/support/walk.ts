@@ -121,12 +121,19 @@ function randomized(sample: Sample, story: Story, step: Step): Sample {
   return sample;
 }
 
+export interface WalkHooks {
+  /** Called before a command is sent; returning false drops it (e.g. the envelope refused). */
+  beforeSend?: (sample: Sample, story: Story) => boolean;
+}
+
 export function runWalk(
   walk: Walk,
   onDecision: (d: Decision, story: Story) => void = () => undefined,
+  hooks: WalkHooks = {},
 ): Story {
   const story = new Story();
   const send = (sample: Sample) => {
+    if (hooks.beforeSend && !hooks.beforeSend(sample, story)) return;
     const before = story.state;
     const result = story.try(sample.command, sample.actor, sample.at);
     if (compareInstants(sample.at, story.now) > 0) story.now = sample.at;

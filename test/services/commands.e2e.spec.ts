@@ -1,0 +1,203 @@
+// The command API end to end, as a grant manager, porteurs, funders and the conseil citoyen use it:
+// real HTTP, real JWTs, the real Temporal dev server, the real workflows and SQLite event store.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parisInstant, addDays, parisDateOf, fromEpochMs } from '../../domain/calendar';
+import { commandRoutes } from '../../services/commands/routes';
+import type { Role } from '../../services/http/platform/auth';
+import { createCampaignCommand, dossier } from '../support/fixtures';
+import { startTestEngine, type RunningEngine } from './support/engine';
+
+let e: RunningEngine;
+const tokens: Record<string, string> = {};
+const campaignId = 'camvs-e2e';
+const today = parisDateOf(fromEpochMs(Date.now()));
+
+beforeAll(async () => {
+  e = await startTestEngine();
+  tokens.manager = await e.token({ role: 'grant_manager' });
+  tokens.porteur = await e.token({ role: 'porteur', porteurId: 'asso-1' });
+  tokens.otherPorteur = await e.token({ role: 'porteur', porteurId: 'asso-2' });
+  tokens.etat = await e.token({ role: 'funder', institution: 'ETAT' });
+  tokens.epci = await e.token({ role: 'funder', institution: 'EPCI' });
+  tokens.region = await e.token({ role: 'funder', institution: 'REGION' });
+  tokens.council = await e.token({ role: 'citizen_council' });
+  tokens.auditor = await e.token({ role: 'auditor' });
+  tokens.evaluator = await e.token({ role: 'evaluator' });
+  const { type: _type, ...campaign } = createCampaignCommand(Date.now(), { campaignId, opensInDays: 0 });
+  const created = await e.call('POST', '/api/campaigns', {
+    token: tokens.manager,
+    body: { ...campaign, submissionWindow: { ...campaign.submissionWindow, opensAt: parisInstant(today) } },
+  });
+  expect(created.status).toBe(201);
+  // The window opened at midnight: the campaign's timer opens it at once.
+  for (let i = 0; i < 50; i += 1) {
+    const open = await e.call('POST', `/api/campaigns/${campaignId}/open`, {
+      token: tokens.manager,
+      body: {},
+    });
+    if (open.status === 200 || (open.body as { code?: string }).code === 'CAMPAIGN_ALREADY_OPEN') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}, 180_000);
+afterAll(async () => {
+  await e?.stop();
+});
+
+async function submit(token = tokens.porteur): Promise<string> {
+  const res = await e.call('POST', '/api/applications', {
+    token,
+    body: { campaignId, dossier: dossier({ durationYears: 1, perYear: { ETAT: 1_000_000, EPCI: 500_000 } }) },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return (res.body as { state: { applicationId: string } }).state.applicationId;
+}
+
+describe('command API', () => {
+  it('takes an application from submission to a convention in force, with ETags', async () => {
+    const id = await submit();
+    const eligible = await e.call('POST', `/api/applications/${id}/eligibility`, {
+      token: tokens.manager,
+      body: { decision: 'eligible', coDecisionDueDate: addDays(today, 20) },
+    });
+    expect(eligible.status).toBe(200);
+    expect(eligible.headers.get('etag')).toBe('"1"');
+    const stale = await e.call('POST', `/api/applications/${id}/positions`, {
+      token: tokens.etat,
+      headers: { 'if-match': '"0"' },
+      body: { position: { decision: 'committed', amountsByYear: [{ year: 1, amountCents: 1_000_000 }] } },
+    });
+    expect(stale.status).toBe(412);
+    for (const [token, amount] of [
+      [tokens.etat, 1_000_000],
+      [tokens.epci, 500_000],
+    ] as const) {
+      const res = await e.call('POST', `/api/applications/${id}/positions`, {
+        token,
+        body: { position: { decision: 'committed', amountsByYear: [{ year: 1, amountCents: amount }] } },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    }
+    expect(
+      (
+        await e.call('POST', `/api/applications/${id}/citizen-opinion`, {
+          token: tokens.council,
+          body: { opinion: 'favourable', comment: 'Attendu par les habitants.' },
+        })
+      ).status,
+    ).toBe(200);
+    const approved = await e.call('POST', `/api/applications/${id}/committee-decision`, {
+      token: tokens.manager,
+      body: {
+        decision: 'approved',
+        decisionReference: 'COPIL-E2E',
+        decisionDate: today,
+        plan: [
+          { funder: 'ETAT', year: 1, amountCents: 1_000_000 },
+          { funder: 'EPCI', year: 1, amountCents: 500_000 },
+        ],
+      },
+    });
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    expect(
+      (
+        await e.call('POST', `/api/applications/${id}/convention`, {
+          token: tokens.manager,
+          body: { startDate: addDays(today, 10), signatureDueDate: addDays(today, 9) },
+        })
+      ).status,
+    ).toBe(200);
+    for (const token of [tokens.porteur, tokens.etat, tokens.epci]) {
+      const signed = await e.call('POST', `/api/applications/${id}/signatures`, { token, body: {} });
+      expect(signed.status, JSON.stringify(signed.body)).toBe(200);
+    }
+    const view = await e.call('POST', `/api/applications/${id}/signatures`, {
+      token: tokens.porteur,
+      body: {},
+    });
+    expect(view.status).toBe(422);
+    expect(view.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it('answers a domain refusal with 422, its code and the French message, and writes nothing', async () => {
+    const id = await submit();
+    const refused = await e.call('POST', `/api/applications/${id}/committee-decision`, {
+      token: tokens.manager,
+      body: { decision: 'rejected', decisionReference: 'X', decisionDate: today, reasons: ['trop tôt'] },
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({ status: 422, code: expect.any(String) as string });
+    expect((refused.body as { detail: string }).detail).toMatch(/candidature|recevabilit/i);
+    const stream = await e.engine.eventStore.readStream(`application-${id}`);
+    expect(stream.map((ev) => ev.type)).toEqual(['ApplicationSubmitted']);
+  });
+
+  it('keeps a funder to its own institution and a porteur to its own applications (403)', async () => {
+    const id = await submit();
+    const mine = await e.call('POST', `/api/applications/${id}/withdraw`, {
+      token: tokens.otherPorteur,
+      body: {},
+    });
+    expect(mine.status).toBe(403);
+    expect(mine.body).toMatchObject({ code: 'NOT_OWNER' });
+  });
+
+  it('walks every command route × every role: only the roles of the route get past authorisation', async () => {
+    const roles: Role[] = ['porteur', 'grant_manager', 'funder', 'citizen_council', 'auditor', 'evaluator'];
+    const tokenOf: Record<Role, string> = {
+      porteur: tokens.porteur!,
+      grant_manager: tokens.manager!,
+      funder: tokens.region!,
+      citizen_council: tokens.council!,
+      auditor: tokens.auditor!,
+      evaluator: tokens.evaluator!,
+    };
+    const unknownId = '01JAAAAAAAAAAAAAAAAAAAAAAA';
+    for (const route of commandRoutes) {
+      const path = route.path
+        .replace(':id', route.kind === 'campaign' ? 'no-such-campaign' : unknownId)
+        .replace(':year', '1');
+      for (const role of roles) {
+        const res = await e.call('POST', path, { token: tokenOf[role], body: {} });
+        if (route.roles.includes(role)) expect(res.status, `${role} ${path}`).not.toBe(403);
+        else expect(res.status, `${role} ${path}`).toBe(403);
+        expect(res.status, `${role} ${path}`).toBeLessThan(500);
+      }
+      expect((await e.call('POST', path, { body: {} })).status).toBe(401);
+      expect((await e.call('POST', path, { token: 'not.a.jwt', body: {} })).status).toBe(401);
+    }
+  });
+
+  it('answers malformed and hostile inputs on every route with a 4xx problem, never a 500', async () => {
+    const id = await submit();
+    const hostile: { body?: unknown; rawBody?: string }[] = [
+      { rawBody: '{"decision": ' },
+      { body: { decision: 'eligible', coDecisionDueDate: "2027-01-01'; DROP TABLE events;--" } },
+      { body: { unknownField: true } },
+      { body: [1, 2, 3] },
+      { body: { position: { decision: 'committed', amountsByYear: [{ year: 1, amountCents: 1.5 }] } } },
+      { body: { dossier: { porteur: { name: '<script>alert(1)</script>' } }, campaignId: campaignId } },
+      { rawBody: JSON.stringify({ comment: 'x'.repeat(300_000) }) },
+    ];
+    const before = await e.engine.eventStore.readStream(`application-${id}`);
+    for (const route of commandRoutes) {
+      const path = route.path
+        .replace(':id', route.kind === 'campaign' ? campaignId : id)
+        .replace(':year', '1');
+      const token = route.roles.includes('grant_manager')
+        ? tokens.manager
+        : route.roles.includes('porteur')
+          ? tokens.porteur
+          : route.roles.includes('funder')
+            ? tokens.etat
+            : tokens.council;
+      for (const input of hostile) {
+        const res = await e.call('POST', path, { token, ...input });
+        expect(res.status, `${path} ${JSON.stringify(input).slice(0, 80)}`).toBeGreaterThanOrEqual(400);
+        expect(res.status, `${path} ${JSON.stringify(input).slice(0, 80)}`).toBeLessThan(500);
+        expect(res.headers.get('content-type')).toContain('application/problem+json');
+        expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts:\d+/);
+      }
+    }
+    expect(await e.engine.eventStore.readStream(`application-${id}`)).toHaveLength(before.length);
+  }, 120_000);
+});

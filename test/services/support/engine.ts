@@ -1,0 +1,83 @@
+// The whole engine in this process, as `grants start` runs it: the real Temporal dev server, the
+// worker, the projector, the HTTP services; a temporary data directory and free ports.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../../infra/config/config';
+import { createLogger } from '../../../infra/logging/logger';
+import { mintDevelopmentToken, resolveAuthSettings, type Role } from '../../../services/http/platform/auth';
+import { startEngine, type Engine } from '../../../services/engine';
+import { freePort } from '../../support/processes';
+
+export interface RunningEngine {
+  engine: Engine;
+  url: string;
+  token(claims: { role: Role; institution?: string; porteurId?: string; subject?: string }): Promise<string>;
+  /** fetch on the API with a bearer token and JSON body. */
+  call(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string },
+  ): Promise<{ status: number; body: unknown; headers: Headers }>;
+  stop(): Promise<void>;
+}
+
+export async function startTestEngine(): Promise<RunningEngine> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'grants-e2e-'));
+  const config = loadConfig({
+    GRANTS_DATA_DIR: dataDir,
+    GRANTS_HTTP_PORT: String(await freePort()),
+    TEMPORAL_DEV_SERVER_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    EVENTSTORE_SQLITE_SYNCHRONOUS: 'NORMAL',
+    GRANTS_LOG_LEVEL: 'error',
+    GRANTS_LOG_FORMAT: 'json',
+  });
+  // Refusals are logged at warn (tested with the platform); here they would only drown the output.
+  const logger = createLogger({ level: 'error', format: 'json' });
+  const engine = await startEngine(config, logger);
+  const auth = await resolveAuthSettings(config);
+  if (auth.mode !== 'embedded') throw new Error('embedded auth expected in tests');
+  const url = engine.apiUrl ?? '';
+  return {
+    engine,
+    url,
+    token: (claims) =>
+      mintDevelopmentToken({
+        secret: auth.secret,
+        role: claims.role,
+        ...(claims.institution ? { institution: claims.institution } : {}),
+        ...(claims.porteurId ? { porteurId: claims.porteurId } : {}),
+        subject: claims.subject ?? `${claims.role}-test`,
+      }),
+    call: async (method, path, options = {}) => {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: {
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          ...(options.body !== undefined || options.rawBody !== undefined
+            ? { 'content-type': 'application/json' }
+            : {}),
+          ...options.headers,
+        },
+        ...(options.rawBody !== undefined
+          ? { body: options.rawBody }
+          : options.body !== undefined
+            ? { body: JSON.stringify(options.body) }
+            : {}),
+      });
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // not JSON (CSV exports, HTML docs): keep the text
+      }
+      return { status: res.status, body, headers: res.headers };
+    },
+    stop: async () => {
+      await engine.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,294 @@
+// `grants export scdl --year 2027 [--output f.csv] [--above-threshold] [--attribuants f.json]` and
+// `grants export ledger [--output f.csv] [--from …] [--to …] [--time …] [--funder …] [--campaign …]`:
+// the open-data file and the funding ledger, written to a file (or stdout, for a pipe). A file is
+// written under a temporary name and renamed at the end, so an interrupted export never leaves a
+// half file that looks complete. Summaries and warnings go to stderr.
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { readFile, rename, rm } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { funderIdSchema } from '../../domain/shared/funders';
+import type { Config } from '../../infra/config/config';
+import { createEventStore } from '../../infra/eventstore';
+import type { EventStore } from '../../infra/eventstore/port';
+import type { Logger } from '../../infra/logging/logger';
+import { formatCount } from '../../infra/projections/progress';
+import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
+import { resolveInstant, timeAxes, type TimeAxis } from '../audit/asOf';
+import { chunked, csvRecord } from '../audit/csv';
+import { ledgerEntries, type LedgerQuery } from '../audit/ledger';
+import { ledgerCsvColumns, ledgerCsvRecord } from '../audit/ledgerCsv';
+import { auditView } from '../audit/readOnly';
+import { missingStoreMessage } from './audit';
+import {
+  camvsAttribuants,
+  PUBLICATION_THRESHOLD_CENTS,
+  scdlCsv,
+  scdlExport,
+  SCDL_SUBVENTIONS_VERSION,
+  type AttribuantDirectory,
+} from '../audit/scdl';
+
+export const exportUsage = `Usage : grants export <scdl | ledger> [options]
+
+  grants export scdl --year <AAAA> [--output <fichier.csv>] [--above-threshold] [--attribuants <fichier.json>]
+      Subventions attribuées (conventions entrées en vigueur cette année-là) au format SCDL
+      « subventions » ${SCDL_SUBVENTIONS_VERSION}, une ligne par bénéficiaire et financeur.
+      --above-threshold   seulement les subventions dépassant ${formatCount(PUBLICATION_THRESHOLD_CENTS / 100)} € par an
+                          (publication obligatoire)
+      --attribuants       noms officiels et SIRET des financeurs, en JSON :
+                          { "ETAT": { "nom": "…", "siret": "12345678900012" }, … }
+
+  grants export ledger [--output <fichier.csv>] [--from <date>] [--to <date>] [--time business|record]
+                       [--funder <code>] [--campaign <id>]
+      Grand livre des financements (enveloppes, réservations, positions, attributions, versements,
+      reversements), dans l’ordre du journal. Dates : 2027-06-30 ou 2027-06-30T12:00:00+02:00 ;
+      --time business (défaut) filtre sur la date métier, record sur la date d’enregistrement.
+
+Sans --output, le CSV est écrit sur la sortie standard.
+`;
+
+export interface ExportIo {
+  /** Where the CSV goes without --output. */
+  out: NodeJS.WritableStream;
+  /** Summaries and warnings. */
+  err: { write(chunk: string): unknown };
+}
+
+const processIo: ExportIo = { out: process.stdout, err: process.stderr };
+
+class UsageError extends Error {}
+
+const attribuantsFileSchema = z.record(
+  funderIdSchema,
+  z.strictObject({
+    nom: z.string().trim().min(1),
+    siret: z
+      .string()
+      .regex(/^\d{14}$/, 'SIRET : 14 chiffres')
+      .optional(),
+  }),
+);
+
+async function loadAttribuants(file: string | undefined): Promise<AttribuantDirectory> {
+  if (file === undefined) return camvsAttribuants;
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`Fichier des attribuants illisible (${file}) : ${(error as Error).message}`);
+  }
+  const parsed = attribuantsFileSchema.safeParse(json, { error: z.locales.fr().localeError });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UsageError(
+      `Fichier des attribuants ${file} invalide : ${issue ? `${issue.path.join('.')} : ${issue.message}` : 'format'}.`,
+    );
+  }
+  return { ...camvsAttribuants, ...parsed.data };
+}
+
+/** Writes the chunks with backpressure, to a temporary file renamed at the end, or to `io.out`. */
+async function writeOut(
+  chunks: Iterable<string> | AsyncIterable<string>,
+  output: string | undefined,
+  io: ExportIo,
+): Promise<void> {
+  if (output === undefined) {
+    for await (const chunk of chunks) {
+      if (!io.out.write(chunk)) await once(io.out, 'drain');
+    }
+    return;
+  }
+  const partial = `${output}.partiel`;
+  const file = createWriteStream(partial, { encoding: 'utf8' });
+  try {
+    for await (const chunk of chunks) {
+      if (!file.write(chunk)) await once(file, 'drain');
+    }
+    file.end();
+    await finished(file);
+    await rename(partial, output);
+  } catch (error) {
+    file.destroy();
+    await rm(partial, { force: true });
+    throw error;
+  }
+}
+
+function instantOption(name: string, value: string | undefined, bound: 'start' | 'end'): string | undefined {
+  if (value === undefined) return undefined;
+  const resolved = resolveInstant(value, bound);
+  if (resolved === undefined) {
+    throw new UsageError(
+      `--${name} : date (2027-06-30) ou instant ISO 8601 (2027-06-30T12:00:00+02:00) attendu.`,
+    );
+  }
+  return resolved;
+}
+
+interface ScdlPlan {
+  kind: 'scdl';
+  year: number;
+  output: string | undefined;
+  aboveThresholdOnly: boolean;
+  attribuants: AttribuantDirectory;
+}
+
+async function scdlPlan(args: string[]): Promise<ScdlPlan> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      year: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      'above-threshold': { type: 'boolean' },
+      attribuants: { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.year === undefined || !/^\d{4}$/.test(values.year)) {
+    throw new UsageError('--year <AAAA> est obligatoire (année de la convention, ex. --year 2027).');
+  }
+  return {
+    kind: 'scdl',
+    year: Number(values.year),
+    output: values.output,
+    aboveThresholdOnly: values['above-threshold'] === true,
+    attribuants: await loadAttribuants(values.attribuants),
+  };
+}
+
+async function exportScdl(store: EventStore, plan: ScdlPlan, io: ExportIo, logger: Logger): Promise<number> {
+  const { year } = plan;
+  const result = await scdlExport(store, {
+    year,
+    aboveThresholdOnly: plan.aboveThresholdOnly,
+    attribuants: plan.attribuants,
+  });
+  await writeOut([scdlCsv(result.rows)], plan.output, io);
+  const mandatory = result.rows.filter((r) => r.aboveThreshold).length;
+  io.err.write(
+    `Export SCDL « subventions » ${result.schemaVersion}, conventions de ${year} : ` +
+      `${formatCount(result.rows.length)} ligne${result.rows.length > 1 ? 's' : ''} ` +
+      `(dont ${formatCount(mandatory)} au-dessus de ${formatCount(PUBLICATION_THRESHOLD_CENTS / 100)} € par an)` +
+      (plan.output === undefined ? '.\n' : ` écrites dans ${plan.output}.\n`),
+  );
+  for (const warning of result.warnings) io.err.write(`Attention : ${warning}\n`);
+  logger.info(
+    { export: { kind: 'scdl', year, rows: result.rows.length, warnings: result.warnings.length } },
+    'export SCDL',
+  );
+  return 0;
+}
+
+interface LedgerPlan {
+  kind: 'ledger';
+  query: LedgerQuery;
+  output: string | undefined;
+}
+
+function ledgerPlan(args: string[]): LedgerPlan {
+  const { values } = parseArgs({
+    args,
+    options: {
+      output: { type: 'string', short: 'o' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      time: { type: 'string' },
+      funder: { type: 'string' },
+      campaign: { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const time: TimeAxis | undefined = timeAxes.find((axis) => axis === (values.time ?? 'business'));
+  if (time === undefined) {
+    throw new UsageError('--time : business (date métier) ou record (date d’enregistrement).');
+  }
+  if (values.funder !== undefined && !funderIdSchema.safeParse(values.funder).success) {
+    throw new UsageError('--funder : ETAT, REGION, DEPARTEMENT, CAF, EPCI ou COMMUNE-<code INSEE>.');
+  }
+  const from = instantOption('from', values.from, 'start');
+  const to = instantOption('to', values.to, 'end');
+  return {
+    kind: 'ledger',
+    output: values.output,
+    query: {
+      time,
+      ...(from === undefined ? {} : { from }),
+      ...(to === undefined ? {} : { to }),
+      ...(values.funder === undefined ? {} : { funder: values.funder }),
+      ...(values.campaign === undefined ? {} : { campaign: values.campaign }),
+    },
+  };
+}
+
+async function exportLedger(
+  store: EventStore,
+  plan: LedgerPlan,
+  io: ExportIo,
+  logger: Logger,
+): Promise<number> {
+  const { query } = plan;
+  let entries = 0;
+  async function* lines(): AsyncGenerator<string> {
+    yield csvRecord(ledgerCsvColumns);
+    for await (const entry of ledgerEntries(store, query)) {
+      entries += 1;
+      yield ledgerCsvRecord(entry);
+    }
+  }
+  await writeOut(chunked(lines()), plan.output, io);
+  io.err.write(
+    `Grand livre des financements : ${formatCount(entries)} écriture${entries > 1 ? 's' : ''}` +
+      (plan.output === undefined ? '.\n' : ` écrites dans ${plan.output}.\n`),
+  );
+  logger.info({ export: { kind: 'ledger', entries } }, 'export du grand livre');
+  return 0;
+}
+
+export async function runExport(
+  config: Config,
+  logger: Logger,
+  argv: string[],
+  io: ExportIo = processIo,
+): Promise<number> {
+  const [kind, ...rest] = argv;
+  if (kind === undefined || kind === '--help' || kind === '-h' || kind === 'help') {
+    io.err.write(exportUsage);
+    return kind === undefined ? 2 : 0;
+  }
+  if (kind !== 'scdl' && kind !== 'ledger') {
+    io.err.write(`Export inconnu : ${kind}.\n\n${exportUsage}`);
+    return 2;
+  }
+  // Arguments first: a typo must not open (or create) the event store.
+  let plan: ScdlPlan | LedgerPlan;
+  try {
+    plan = kind === 'scdl' ? await scdlPlan(rest) : ledgerPlan(rest);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+      io.err.write(`${(error as Error).message}\n\n${exportUsage}`);
+      return 2;
+    }
+    throw error;
+  }
+  const missing = missingStoreMessage(config);
+  if (missing !== undefined) {
+    io.err.write(missing);
+    return 2;
+  }
+  const opened = await createEventStore(config.eventStore, { registry: createGrantsEventRegistry() });
+  try {
+    const store = auditView(opened);
+    return plan.kind === 'scdl'
+      ? await exportScdl(store, plan, io, logger)
+      : await exportLedger(store, plan, io, logger);
+  } finally {
+    await opened.close();
+  }
+}

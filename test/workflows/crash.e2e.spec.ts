@@ -238,6 +238,19 @@ describe('worker killed with -9 on the real dev server', () => {
         0,
       );
     expect(all).toHaveLength(expectedTotal);
+
+    // The kills did land mid-step: some activities ran again on the next worker.
+    let retried = 0;
+    for (const d of driven) {
+      const history = await world.client.workflow
+        .getHandle(applicationStreamName(d.applicationId))
+        .fetchHistory();
+      retried += (history.events ?? []).filter(
+        (e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1,
+      ).length;
+    }
+    expect(retried).toBeGreaterThan(0);
+
     const integrity = await verifyIntegrity(world.eventStore);
     expect(integrity.ok, JSON.stringify(integrity.firstBroken)).toBe(true);
   }, 420_000);

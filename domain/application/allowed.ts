@@ -1,4 +1,5 @@
 import { allowedFrom, type AllowedCommand } from '../shared/decision';
+import type { Role } from '../shared/roles';
 import type { ApplicationCommandType } from './commands';
 import { applicationRules } from './rules';
 import type { ApplicationState } from './state';
@@ -16,3 +17,8 @@ export const allowedApplicationCommands = (
 export const applicationCommandLabels = Object.fromEntries(
   Object.entries(applicationRules).map(([type, rule]) => [type, rule.label]),
 ) as Record<ApplicationCommandType, string>;
+
+/** Who may ever send each command (allowedCommands says who may send it now). */
+export const applicationCommandRoles = Object.fromEntries(
+  Object.entries(applicationRules).map(([type, rule]) => [type, [...rule.roles]]),
+) as Record<ApplicationCommandType, Role[]>;

@@ -3,7 +3,6 @@
 // Association names, SIRET and RNA are public data. Objects are strict so a stray 'email' field
 // is refused rather than silently stored in the history.
 import { z } from 'zod';
-import { civilDateSchema } from '../calendar';
 import { qpvCodeSchema } from '../reference/qpv';
 import { actionThemeCodeSchema } from '../reference/themes';
 import { funderIdSchema } from '../shared/funders';
@@ -65,9 +64,6 @@ export const budgetYearV1Schema = z.strictObject({
   totalCostCents: centsSchema,
   requested: z.array(requestedAmountSchema),
 });
-
-/** Dates of the action, when the porteur states them (the convention fixes the real start). */
-export const desiredStartSchema = civilDateSchema;
 
 export const requestedFor = (dossier: Dossier, funder: string, year: number): number =>
   dossier.budget.find((b) => b.year === year)?.requested.find((r) => r.funder === funder)?.amountCents ?? 0;

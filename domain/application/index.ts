@@ -17,7 +17,7 @@ export {
   type ScheduleLine,
 } from './convention';
 export { decideApplication } from './decide';
-export { allowedApplicationCommands, applicationCommandLabels } from './allowed';
+export { allowedApplicationCommands, applicationCommandLabels, applicationCommandRoles } from './allowed';
 export { applicationDeadlines, type ApplicationDeadline } from './deadlines';
 
 export const applicationDecider = {

@@ -33,7 +33,7 @@ import {
   scheduleProblems,
   withInstallmentIds,
 } from './convention';
-import { requestedFor, solicitedFunders, type Dossier } from './dossier';
+import { requestedFor, solicitedFunders } from './dossier';
 import { evaluateEligibility, type CampaignTermsAtSubmission } from './eligibility';
 import type { ApplicationEvent, ApplicationEventOf, Signatory } from './events';
 import {
@@ -257,10 +257,6 @@ const describeSignatory = (s: Signatory): string =>
 
 // ---- the table ----
 
-function withFindings(dossier: Dossier, terms: CampaignTermsAtSubmission) {
-  return evaluateEligibility(dossier, terms);
-}
-
 export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationState, ApplicationEvent> = {
   SubmitApplication: rule<Cmd<'SubmitApplication'>, 'not_submitted'>({
     label: 'le dépôt de la candidature',
@@ -327,7 +323,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
           submittedAt: normalizeInstant(meta.at),
           dossier: c.dossier,
           terms,
-          findings: withFindings(c.dossier, terms),
+          findings: evaluateEligibility(c.dossier, terms),
         },
       });
     },
@@ -412,7 +408,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         requestNumber: s.request.number,
         response: c.response,
         documentRefs: c.documentRefs,
-        findings: withFindings(dossier, s.terms),
+        findings: evaluateEligibility(dossier, s.terms),
       };
       if (c.amendedDossier) data.amendedDossier = c.amendedDossier;
       return accept<ApplicationEvent>({ type: 'ComplementsProvided', data });
@@ -667,6 +663,13 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     statuses: ['awaiting_signatures'],
     ownerOf: (s) => s.porteurId,
     institutions: (s) => missingSignatories(s).flatMap((m) => (m.kind === 'funder' ? [m.funder] : [])),
+    rolesNow: (s) => {
+      const missing = missingSignatories(s);
+      return [
+        ...(missing.some((m) => m.kind === 'porteur') ? (['porteur'] as const) : []),
+        ...(missing.some((m) => m.kind === 'funder') ? (['funder'] as const) : []),
+      ];
+    },
     institutionOf: (c) => (c.signatory.kind === 'funder' ? c.signatory.funder : undefined),
     hint: (s) =>
       `Signatures attendues jusqu'au ${formatFrenchDate(s.convention.signatureDueDate)} inclus : ${missingSignatories(s).map(describeSignatory).join(', ')}.`,
@@ -1100,4 +1103,4 @@ function paymentBlocked(s: InForceState): DomainError | undefined {
 const describeInstallment = (i: InstallmentState): string =>
   `${i.id} (${funderName(i.funder)}, année ${i.year}, ${formatEuros(i.scheduledCents)})`;
 
-export { isPast, reminderAt };
+export { reminderAt };

@@ -31,6 +31,23 @@ export const applicationStatuses = [
 ] as const;
 export type ApplicationStatus = (typeof applicationStatuses)[number];
 
+/** French labels of the statuses, for people. */
+export const applicationStatusLabels: Record<ApplicationStatus, string> = {
+  not_submitted: 'non déposée',
+  under_review: 'en instruction (recevabilité)',
+  awaiting_complements: 'en attente de compléments',
+  co_decision: 'en co-décision des financeurs',
+  approved: 'approuvée par le comité de pilotage',
+  awaiting_signatures: 'convention en signature',
+  in_force: 'convention en vigueur',
+  withdrawn: 'retirée',
+  ineligible: 'irrecevable',
+  rejected: 'rejetée',
+  lapsed: 'caduque',
+  closed: 'clôturée',
+  terminated: 'résiliée',
+};
+
 export const terminalStatuses = [
   'withdrawn',
   'ineligible',

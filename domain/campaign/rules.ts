@@ -2,7 +2,6 @@ import { compareInstants, formatFrenchInstantDate, normalizeInstant } from '../c
 import { ruleFor, type RuleTable } from '../shared/decision';
 import { domainError } from '../shared/errors';
 import { funderName } from '../reference/funders';
-import { formatEuros } from '../shared/money';
 import { accept, refuse } from '../shared/result';
 import type { ParsedCampaignCommand } from './commands';
 import type { CampaignEvent } from './events';
@@ -126,6 +125,3 @@ export const campaignRules: RuleTable<ParsedCampaignCommand, CampaignState, Camp
     },
   }),
 };
-
-export const describeEnvelopes = (s: Exclude<CampaignState, { status: 'not_created' }>): string =>
-  s.funders.map((f) => `${funderName(f.funder)} : ${formatEuros(f.envelopeCents)}`).join(', ');

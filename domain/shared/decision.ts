@@ -26,6 +26,8 @@ export interface Rule<C, S, E> {
   blocked?: (state: S) => DomainError | undefined;
   /** Funder institutions that may send it now (omit when funders do not send it). */
   institutions?: (state: S) => string[];
+  /** The roles that still have something to do now, when fewer than `roles` (e.g. who has not signed). */
+  rolesNow?: (state: S) => Role[];
   /** The institution a command speaks for; a funder actor must belong to it. */
   institutionOf?: (command: C, state: S) => string | undefined;
   /** The porteur account owning the aggregate; a porteur actor must be it. */
@@ -42,6 +44,7 @@ export interface ErasedRule<C, State, E> {
   appliesTo: (state: State) => boolean;
   blocked: (state: State) => DomainError | undefined;
   institutions: (state: State) => string[] | undefined;
+  rolesNow: (state: State) => Role[];
   institutionOf: (command: C, state: State) => string | undefined;
   ownerOf: (state: State) => string | undefined;
   hint: (state: State) => string | undefined;
@@ -69,6 +72,7 @@ export function ruleFor<State extends { status: string }, E>() {
       appliesTo: isIn,
       blocked: (state) => (isIn(state) ? rule.blocked?.(state) : undefined),
       institutions: (state) => (isIn(state) && rule.institutions ? rule.institutions(state) : undefined),
+      rolesNow: (state) => (isIn(state) && rule.rolesNow ? rule.rolesNow(state) : [...rule.roles]),
       institutionOf: (command, state) => (isIn(state) ? rule.institutionOf?.(command, state) : undefined),
       ownerOf: (state) => (isIn(state) ? rule.ownerOf?.(state) : undefined),
       hint: (state) => (isIn(state) ? rule.hint?.(state) : undefined),
@@ -101,10 +105,13 @@ export function allowedFrom<Cmd extends { type: string }, State extends { status
     const rule = rules[type];
     if (!rule.appliesTo(state) || rule.blocked(state) !== undefined) continue;
     const institutions = rule.institutions(state);
-    if (institutions !== undefined && institutions.length === 0 && rule.roles.every((r) => r === 'funder'))
-      continue;
-    const entry: AllowedCommand<Cmd['type']> = { type, roles: [...rule.roles] };
-    if (institutions !== undefined) entry.institutions = institutions;
+    // A funder role with no institution left to act is no one.
+    const roles = rule
+      .rolesNow(state)
+      .filter((r) => r !== 'funder' || institutions === undefined || institutions.length > 0);
+    if (roles.length === 0) continue;
+    const entry: AllowedCommand<Cmd['type']> = { type, roles };
+    if (institutions !== undefined && roles.includes('funder')) entry.institutions = institutions;
     const reason = rule.hint(state);
     if (reason !== undefined) entry.reason = reason;
     allowed.push(entry);

@@ -40,7 +40,6 @@ export const domainErrorCodes = [
   'UNBALANCED_BUDGET',
   'NOTHING_REQUESTED',
   'DUPLICATE_FUNDER',
-  'WRONG_CAMPAIGN',
   // eligibility and co-decision
   'JUSTIFICATION_REQUIRED',
   'FUNDER_NOT_SOLICITED',
@@ -86,4 +85,48 @@ export function domainError(
   details?: Record<string, unknown>,
 ): DomainError {
   return details === undefined ? { code, message } : { code, message, details };
+}
+
+/**
+ * What kind of refusal a code is, for transports: 'invalid' — the request itself is wrong (HTTP 422);
+ * 'forbidden' — not this actor (403); 'conflict' — not possible in the current state or at this
+ * time (409). A refusal never changes anything, so a client may correct and retry.
+ */
+export type DomainErrorCategory = 'invalid' | 'forbidden' | 'conflict';
+
+const forbidden: readonly DomainErrorCode[] = [
+  'FORBIDDEN_ROLE',
+  'WRONG_INSTITUTION',
+  'NOT_OWNER',
+  'MISSING_PORTEUR_ID',
+];
+const invalid: readonly DomainErrorCode[] = [
+  'VALIDATION_FAILED',
+  'DATE_IN_PAST',
+  'UNKNOWN_QPV',
+  'UNKNOWN_FUNDER',
+  'BUDGET_YEARS_MISMATCH',
+  'REQUESTED_EXCEEDS_COST',
+  'UNBALANCED_BUDGET',
+  'NOTHING_REQUESTED',
+  'DUPLICATE_FUNDER',
+  'JUSTIFICATION_REQUIRED',
+  'FUNDER_NOT_SOLICITED',
+  'COMMITMENT_EXCEEDS_REQUEST',
+  'EMPTY_COMMITMENT',
+  'YEAR_OUT_OF_RANGE',
+  'AWARD_EXCEEDS_COMMITMENT',
+  'FUNDER_NOT_COMMITTED',
+  'INVALID_PAYMENT_SCHEDULE',
+  'NOT_A_SIGNATORY',
+  'UNKNOWN_INSTALLMENT',
+  'SPENT_FOR_UNFUNDED_FUNDER',
+  'WRONG_ENVELOPE',
+  'INVALID_WINDOW',
+];
+
+export function domainErrorCategory(code: DomainErrorCode): DomainErrorCategory {
+  if (forbidden.includes(code)) return 'forbidden';
+  if (invalid.includes(code)) return 'invalid';
+  return 'conflict';
 }

@@ -20,5 +20,5 @@ export const roleLabels: Record<Role, string> = {
   citizen_council: 'conseil citoyen',
   auditor: 'auditeur',
   evaluator: 'évaluateur',
-  system: 'système (échéance)',
+  system: 'système, à échéance',
 };

@@ -1,7 +1,9 @@
 // Given/when/then specs of the application's rules, with the refusals a person reads.
 import { describe, expect, it } from 'vitest';
 import {
+  allowedApplicationCommands,
   applicationDecider,
+  domainErrorCategory,
   type ApplicationCommand,
   type ApplicationEvent,
   type Dossier,
@@ -246,7 +248,7 @@ describe('eligibility (recevabilité)', () => {
       )
       .thenRefused('COMPLEMENTS_PENDING');
     expect(error.message).toBe(
-      "La candidature est en attente de compléments jusqu'au 15 mars 2027 : la déclaration de recevabilité n'est pas encore possible. En attente de : la réponse à la demande de compléments (porteur de projet) ; le constat de l'absence de compléments (système (échéance)) ; le retrait de la candidature (porteur de projet).",
+      "La candidature est en attente de compléments jusqu'au 15 mars 2027 : la déclaration de recevabilité n'est pas encore possible. En attente de : la réponse à la demande de compléments (porteur de projet) ; le constat de l'absence de compléments (système, à échéance) ; le retrait de la candidature (porteur de projet).",
     );
   });
 
@@ -622,6 +624,21 @@ describe('convention', () => {
     ]);
   });
 
+  it('tells who still has to sign, and which institutions', () => {
+    const story = approved(1)
+      .on('2027-06-20')
+      .draft('2027-01-01', '2027-07-31')
+      .on('2027-07-01')
+      .signByPorteur()
+      .signByFunder('ETAT');
+    expect(allowedApplicationCommands(story.state).find((a) => a.type === 'SignConvention')).toEqual({
+      type: 'SignConvention',
+      roles: ['funder'],
+      institutions: [MAUBEUGE, 'REGION'],
+      reason: "Signatures attendues jusqu'au 31 juillet 2027 inclus : Commune de Maubeuge, Région.",
+    });
+  });
+
   it('cannot be withdrawn from once in force: termination is the way', () => {
     const story = approved(1).on('2027-06-20').draft().on('2027-07-01').signAll();
     const error = given(story.events)
@@ -806,5 +823,14 @@ describe('terminal outcomes', () => {
       .thenRefused('TERMINAL_STATE');
     expect(error.message).toContain('retirée par le porteur le 1er mars 2027');
     expect(error.message).toContain('Plus aucune action n’est possible.');
+  });
+});
+
+describe('refusal categories, for transports', () => {
+  it('separates the request being wrong, the actor, and the moment', () => {
+    expect(domainErrorCategory('UNBALANCED_BUDGET')).toBe('invalid');
+    expect(domainErrorCategory('WRONG_INSTITUTION')).toBe('forbidden');
+    expect(domainErrorCategory('COMPLEMENTS_PENDING')).toBe('conflict');
+    expect(domainErrorCategory('ENVELOPE_EXCEEDED')).toBe('conflict');
   });
 });

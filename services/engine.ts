@@ -2,6 +2,7 @@
 // order, and stops them in reverse. Used by `grants start` and by end-to-end tests.
 import { Connection, Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Database } from 'better-sqlite3';
 import type { Config } from '../infra/config/config';
 import type { EventStore } from '../infra/eventstore/port';
 import { createEventStore } from '../infra/eventstore';
@@ -12,7 +13,10 @@ import { createActivities } from '../workflows/activities';
 import { createGrantsClient, type GrantsClient } from '../workflows/client';
 import { createGrantsEventRegistry } from '../workflows/eventCatalog';
 import { createGrantsWorker } from '../workflows/worker';
+import { createProjector, openReadModelDatabase, type Projector } from '../infra/projections';
 import { createApi } from './http/api';
+import { projectorMetrics } from './http/metrics';
+import { grantsProjections } from './readModels';
 import { resolveAuthSettings } from './http/platform/auth';
 import { listen } from './http/server';
 
@@ -23,6 +27,8 @@ export interface Engine {
   eventStore: EventStore;
   client: Client;
   grants: GrantsClient;
+  readModels: Database;
+  projector: Projector | undefined;
   stop(): Promise<void>;
 }
 
@@ -86,6 +92,24 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
       });
     }
 
+    // Read models: their own SQLite file, fed from the event store's subscription. Stopped before
+    // the event store closes (registered after it, so stopped first).
+    const readModels = openReadModelDatabase(config.readModels.file);
+    stoppers.push({
+      name: 'base des vues',
+      stop: () => {
+        readModels.close();
+        return Promise.resolve();
+      },
+    });
+    let projector: Projector | undefined;
+    if (config.start.projector) {
+      const started = createProjector({ eventStore, db: readModels, projections: grantsProjections, logger });
+      await started.start();
+      stoppers.push({ name: 'projections', stop: () => started.stop() });
+      projector = started;
+    }
+
     const grants = createGrantsClient(client, config.temporal.taskQueue);
     let apiUrl: string | undefined;
     if (config.start.http) {
@@ -108,6 +132,7 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
               head: String(await eventStore.headPosition()),
             }),
           },
+          ...(projector ? [{ name: 'projections', check: healthOf(projector) }] : []),
           {
             name: 'worker',
             check: () =>
@@ -119,16 +144,28 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
                 : Promise.reject(new Error(`worker ${worker.getState()}`)),
           },
         ],
-        metrics: {},
+        metrics: projector ? { projections: projectorMetrics(projector) } : {},
       });
       const http = await listen(app, config.http.host, config.http.port);
       stoppers.push({ name: 'API HTTP', stop: () => http.close() });
       apiUrl = http.url;
     }
 
-    return { apiUrl, temporalAddress, temporalUiUrl, eventStore, client, grants, stop: stopAll };
+    return {
+      apiUrl,
+      temporalAddress,
+      temporalUiUrl,
+      eventStore,
+      client,
+      grants,
+      readModels,
+      projector,
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;
   }
 }
+
+const healthOf = (projector: Projector) => () => projector.healthCheck();

@@ -43,7 +43,8 @@ async function start(): Promise<Started> {
       const res = await fetch(`${apiUrl}/health`);
       return res.status === 200 ? true : undefined;
     },
-    120_000,
+    // Cold start bundles the workflows (webpack) on a 2-core machine that may be busy.
+    240_000,
   ).catch((error: unknown) => {
     child.kill('SIGKILL');
     throw new Error(`${String(error)}\n${output}`);
@@ -92,5 +93,5 @@ describe('grants start', () => {
       () => Promise.resolve(secondTree.every((p) => !isAlive(p)) || undefined),
       15_000,
     );
-  }, 300_000);
+  }, 600_000);
 });

@@ -12,6 +12,7 @@ import {
   log,
   proxyActivities,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AllowedCommand } from '../../domain/shared/decision';
@@ -215,12 +216,19 @@ export async function runAggregate<
         at: now(),
       });
     } catch (error) {
-      // A deadline overtaken by a human step (report submitted just in time…) is refused by
-      // decide: that is the expected outcome, recorded nowhere.
-      log.info('échéance sans effet', {
-        deadline: next.id,
-        error: error instanceof Error ? error.message : String(error),
-      });
+      if (error instanceof ApplicationFailure && error.type === domainRefusalType) {
+        // A deadline overtaken by a human step (report submitted just in time…) is refused by
+        // decide: that is the expected outcome, recorded nowhere.
+        log.info('échéance sans effet', { deadline: next.id, reason: error.message });
+      } else {
+        // Anything else (an activity that gave up) must not lose the deadline: try again later.
+        log.error('échéance non traitée, nouvel essai dans une heure', {
+          deadline: next.id,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        fired.delete(next.id);
+        await sleep('1 hour');
+      }
     }
   }
 }

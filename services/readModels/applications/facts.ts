@@ -1,0 +1,314 @@
+// What the read models show of one application, derived from its folded domain state only: who
+// must act now (the domain's allowedApplicationCommands), until when (its applicationDeadlines),
+// and the money (its fundingSummary). A pure function of the state, so the facts of the previous
+// state can always be recomputed to know which rows to change.
+import {
+  allowedApplicationCommands,
+  applicationDeadlines,
+  fundingSummary,
+  isTerminal,
+  signatoryKey,
+  type ApplicationCommandType,
+  type ApplicationState,
+  type ApplicationStatus,
+  type FundingRow,
+  type SubmittedState,
+} from '../../../domain/application';
+import { toEpochMs } from '../../../domain/calendar';
+import { funderName } from '../../../domain/reference/funders';
+import type { AllowedCommand } from '../../../domain/shared';
+
+/** French status labels, as the console and exports show them. */
+export const applicationStatusLabels: Record<ApplicationStatus, string> = {
+  not_submitted: 'Non déposée',
+  under_review: 'En instruction',
+  awaiting_complements: 'En attente de compléments',
+  co_decision: 'En co-décision',
+  approved: 'Approuvée par le comité',
+  awaiting_signatures: 'Convention en signature',
+  in_force: 'Convention en vigueur',
+  withdrawn: 'Retirée',
+  ineligible: 'Irrecevable',
+  rejected: 'Rejetée',
+  lapsed: 'Caduque',
+  closed: 'Clôturée',
+  terminated: 'Résiliée',
+};
+
+/** Who may be waited on: a role, or for funders their institution (ETAT, COMMUNE-59392…). */
+export type WaitingRole = 'porteur' | 'grant_manager' | 'funder' | 'citizen_council';
+
+export interface AwaitedAction {
+  command: ApplicationCommandType;
+  /** French, for a work queue ('Convention à rédiger'). */
+  label: string;
+  roles: WaitingRole[];
+  institutions?: string[];
+}
+
+export interface FundingLine extends FundingRow {
+  /** The calendar year (exercice) this convention year falls in. */
+  calendarYear: number;
+}
+
+export interface Amounts {
+  requestedCents: number;
+  committedCents: number;
+  awardedCents: number;
+  paidCents: number;
+  recoveredCents: number;
+}
+
+export interface ApplicationFacts {
+  applicationId: string;
+  campaignId: string;
+  porteurId: string;
+  porteurName: string;
+  siret: string | null;
+  rna: string | null;
+  title: string;
+  theme: string;
+  qpvCodes: string[];
+  durationYears: number;
+  expectedBeneficiaries: number;
+  /** Beneficiaries reached, from accepted yearly reports. */
+  reachedBeneficiaries: number;
+  conventionKind: 'CPO' | 'annual' | null;
+  status: ApplicationStatus;
+  submittedAt: string;
+  awaited: AwaitedAction[];
+  /** French label of what the application waits on; null once it is over. */
+  waitingFor: string | null;
+  /** Roles and institutions that must act now (never 'system': timers are nobody's work). */
+  waitingOn: string[];
+  nextDeadline: { at: string; kind: string } | null;
+  funding: FundingLine[];
+  totals: Amounts;
+  /**
+   * For the multi-year target: the kind of convention of an action the committee retained (null
+   * otherwise, including a lapsed convention, which never bound anyone).
+   */
+  retainedKind: 'CPO' | 'annual' | null;
+}
+
+/**
+ * Open to someone as long as the file lives, so they never mean that the file waits on them: the
+ * porteur may always withdraw before the convention, the grant manager may always terminate one.
+ */
+const OPTIONAL_COMMANDS: ReadonlySet<ApplicationCommandType> = new Set([
+  'WithdrawApplication',
+  'TerminateConvention',
+]);
+
+/** Queue wording per command; null for the commands only timers send. */
+const queueLabels: Record<
+  ApplicationCommandType,
+  ((a: AllowedCommand<ApplicationCommandType>) => string) | null
+> = {
+  SubmitApplication: () => 'Dossier à déposer',
+  DeclareEligible: () => 'Recevabilité à instruire',
+  DeclareIneligible: () => 'Recevabilité à instruire',
+  RequestComplements: () => 'Recevabilité à instruire',
+  ProvideComplements: () => 'Compléments à fournir par le porteur',
+  MarkComplementsMissed: null,
+  RecordFunderPosition: (a) => `Position attendue : ${names(a.institutions)}`,
+  GiveCitizenOpinion: () => 'Avis du conseil citoyen attendu',
+  LapseSilentFunders: null,
+  RecordCommitteeApproval: () => 'Décision du comité de pilotage à enregistrer',
+  RecordCommitteeRejection: () => 'Décision du comité de pilotage à enregistrer',
+  DraftConvention: () => 'Convention à rédiger',
+  SignConvention: () => 'Signatures attendues',
+  LapseConvention: null,
+  RequestYearlyReport: null,
+  SendReportReminder: null,
+  MarkReportOverdue: null,
+  SubmitYearlyReport: (a) =>
+    a.reason ? `Compte rendu annuel à déposer (${a.reason})` : 'Compte rendu annuel à déposer',
+  AcceptYearlyReport: () => 'Compte rendu à examiner',
+  RequestReportChanges: () => 'Compte rendu à examiner',
+  OrderPayment: () => 'Versement à ordonner',
+  CloseApplication: () => 'Dossier à clôturer',
+  TerminateConvention: null,
+  WithdrawApplication: null,
+};
+
+const names = (institutions: readonly string[] | undefined): string =>
+  (institutions ?? []).map(funderName).join(', ');
+
+const isWaitingRole = (role: string): role is WaitingRole =>
+  role === 'porteur' || role === 'grant_manager' || role === 'funder' || role === 'citizen_council';
+
+function awaitedActions(state: SubmittedState): AwaitedAction[] {
+  const awaited: AwaitedAction[] = [];
+  for (const allowed of allowedApplicationCommands(state)) {
+    if (OPTIONAL_COMMANDS.has(allowed.type)) continue;
+    const label = queueLabels[allowed.type];
+    if (label === null) continue;
+    let roles = allowed.roles.filter(isWaitingRole);
+    const institutions = allowed.institutions ?? [];
+    // The domain lists the porteur among the signatories' roles until the convention is in force;
+    // once its signature is in, only the missing funders are waited on.
+    if (
+      allowed.type === 'SignConvention' &&
+      state.status === 'awaiting_signatures' &&
+      state.signatures.some((s) => signatoryKey(s.signatory) === 'porteur')
+    )
+      roles = roles.filter((r) => r !== 'porteur');
+    if (roles.includes('funder') && institutions.length === 0) roles = roles.filter((r) => r !== 'funder');
+    if (roles.length === 0) continue;
+    let text = label(allowed);
+    if (allowed.type === 'SignConvention') {
+      const who = [...(roles.includes('porteur') ? ['le porteur'] : []), ...institutions.map(funderName)];
+      text = `Signatures attendues : ${who.join(', ')}`;
+    }
+    const action: AwaitedAction = { command: allowed.type, label: text, roles };
+    if (roles.includes('funder')) action.institutions = [...institutions];
+    awaited.push(action);
+  }
+  return awaited;
+}
+
+function waitingLabel(state: SubmittedState, awaited: readonly AwaitedAction[]): string | null {
+  if (isTerminal(state.status)) return null;
+  const labels = [...new Set(awaited.map((a) => a.label))];
+  if (labels.length > 0) return labels.join(' ; ');
+  return state.status === 'in_force'
+    ? "Convention en cours d'exécution : rien à faire avant la prochaine échéance"
+    : 'Aucune action attendue pour le moment';
+}
+
+function waitingParties(awaited: readonly AwaitedAction[]): string[] {
+  const parties = new Set<string>();
+  for (const a of awaited) {
+    for (const role of a.roles) parties.add(role);
+    for (const institution of a.institutions ?? []) parties.add(institution);
+  }
+  return [...parties].sort();
+}
+
+function earliestDeadline(state: SubmittedState): { at: string; kind: string } | null {
+  let best: { at: string; kind: string; ms: number } | undefined;
+  for (const d of applicationDeadlines(state)) {
+    const ms = toEpochMs(d.dueAt);
+    if (best === undefined || ms < best.ms) best = { at: d.dueAt, kind: d.kind, ms };
+  }
+  return best === undefined ? null : { at: best.at, kind: best.kind };
+}
+
+const conventionOf = (state: SubmittedState) => ('convention' in state ? state.convention : undefined);
+
+/**
+ * Convention year k falls in the calendar year its convention year starts in; before a convention
+ * is drafted, year 1 is the campaign's year.
+ */
+function calendarYearOf(state: SubmittedState, year: number): number {
+  const start = conventionOf(state)?.years.find((y) => y.year === year)?.startDate;
+  return start === undefined ? state.terms.campaignYear + year - 1 : Number(start.slice(0, 4));
+}
+
+export function fundingLines(state: SubmittedState): FundingLine[] {
+  return fundingSummary(state).map((row) => ({ ...row, calendarYear: calendarYearOf(state, row.year) }));
+}
+
+export function sumAmounts(rows: readonly Amounts[]): Amounts {
+  const total: Amounts = {
+    requestedCents: 0,
+    committedCents: 0,
+    awardedCents: 0,
+    paidCents: 0,
+    recoveredCents: 0,
+  };
+  for (const r of rows) {
+    total.requestedCents += r.requestedCents;
+    total.committedCents += r.committedCents;
+    total.awardedCents += r.awardedCents;
+    total.paidCents += r.paidCents;
+    total.recoveredCents += r.recoveredCents;
+  }
+  return total;
+}
+
+const RETAINED: ReadonlySet<ApplicationStatus> = new Set([
+  'approved',
+  'awaiting_signatures',
+  'in_force',
+  'closed',
+  'terminated',
+]);
+
+function retainedKind(state: SubmittedState): 'CPO' | 'annual' | null {
+  if (!RETAINED.has(state.status)) return null;
+  // Before drafting, the kind the convention will have: a CPO for a multi-year action (DOMAIN.md,
+  // « Convention signing »), as DraftConvention decides it.
+  return conventionOf(state)?.kind ?? (state.dossier.durationYears >= 2 ? 'CPO' : 'annual');
+}
+
+function reachedBeneficiaries(state: SubmittedState): number {
+  if (!('reports' in state)) return 0;
+  let reached = 0;
+  for (const r of state.reports) if (r.status === 'accepted') reached += r.report.beneficiariesReached;
+  return reached;
+}
+
+/**
+ * `previous` lets the money be reused when nothing it depends on changed (most events: signatures,
+ * reports, opinions…), which keeps replays fast; the result is the same either way.
+ */
+export function applicationFacts(state: SubmittedState, previous?: FactsSource): ApplicationFacts {
+  const d = state.dossier;
+  const awaited = awaitedActions(state);
+  const funding =
+    previous !== undefined && sameMoneyInputs(previous.state, state)
+      ? previous.facts.funding
+      : fundingLines(state);
+  return {
+    applicationId: state.applicationId,
+    campaignId: state.campaignId,
+    porteurId: state.porteurId,
+    porteurName: d.porteur.name,
+    siret: d.porteur.siret ?? null,
+    rna: d.porteur.rna ?? null,
+    title: d.action.title,
+    theme: d.action.theme,
+    qpvCodes: d.action.qpvCodes,
+    durationYears: d.durationYears,
+    expectedBeneficiaries: d.action.expectedBeneficiaries,
+    reachedBeneficiaries: reachedBeneficiaries(state),
+    conventionKind: conventionOf(state)?.kind ?? null,
+    status: state.status,
+    submittedAt: state.submittedAt,
+    awaited,
+    waitingFor: waitingLabel(state, awaited),
+    waitingOn: waitingParties(awaited),
+    nextDeadline: earliestDeadline(state),
+    funding,
+    totals:
+      previous !== undefined && funding === previous.facts.funding
+        ? previous.facts.totals
+        : sumAmounts(funding),
+    retainedKind: retainedKind(state),
+  };
+}
+
+export interface FactsSource {
+  state: SubmittedState;
+  facts: ApplicationFacts;
+}
+
+/** The parts of the state fundingSummary and the calendar years read (evolve keeps untouched parts). */
+const MONEY_KEYS = [
+  'dossier',
+  'terms',
+  'coDecision',
+  'award',
+  'convention',
+  'installments',
+  'recoveries',
+] as const;
+
+function sameMoneyInputs(a: ApplicationState, b: ApplicationState): boolean {
+  const x = a as Partial<Record<(typeof MONEY_KEYS)[number], unknown>>;
+  const y = b as Partial<Record<(typeof MONEY_KEYS)[number], unknown>>;
+  for (const key of MONEY_KEYS) if (x[key] !== y[key]) return false;
+  return true;
+}

@@ -1,0 +1,240 @@
+// The `applications` projection: each event is applied to the application's folded state with the
+// domain's evolveApplication, then the rows derived from that state are brought in line with it.
+import type { Database, Statement } from 'better-sqlite3';
+import { evolveApplication, initialApplicationState } from '../../../domain/application';
+import type { RecordedEvent } from '../../../infra/eventstore/port';
+import type { Projection } from '../../../infra/projections/projection';
+import { publishApplicationChange } from '../shared/applicationChange';
+import { perDatabase, storedInstant } from '../shared/db';
+import { applicationEventTypes, applicationIdOf, asApplicationEvent } from '../shared/events';
+import { applicationFacts, type ApplicationFacts, type FundingLine } from './facts';
+import { applicationsSchema } from './schema';
+import { readState, stateCacheOf, writeState } from './stateStore';
+
+type SqlValue = string | number | null;
+
+/** The columns derived from the facts, in table order; the event columns follow (EVENT_COLUMNS). */
+const DERIVED_COLUMNS: readonly (readonly [string, (f: ApplicationFacts) => SqlValue])[] = [
+  ['application_id', (f) => f.applicationId],
+  ['campaign_id', (f) => f.campaignId],
+  ['porteur_id', (f) => f.porteurId],
+  ['porteur_name', (f) => f.porteurName],
+  ['siret', (f) => f.siret],
+  ['rna', (f) => f.rna],
+  ['title', (f) => f.title],
+  ['theme', (f) => f.theme],
+  ['qpv_codes', (f) => JSON.stringify(f.qpvCodes)],
+  ['duration_years', (f) => f.durationYears],
+  ['convention_kind', (f) => f.conventionKind],
+  ['status', (f) => f.status],
+  ['waiting_for', (f) => f.waitingFor],
+  ['waiting_on', (f) => JSON.stringify(f.waitingOn)],
+  ['awaited', (f) => JSON.stringify(f.awaited)],
+  ['next_deadline_at', (f) => f.nextDeadline?.at ?? null],
+  ['next_deadline_kind', (f) => f.nextDeadline?.kind ?? null],
+  ['requested_cents', (f) => f.totals.requestedCents],
+  ['committed_cents', (f) => f.totals.committedCents],
+  ['awarded_cents', (f) => f.totals.awardedCents],
+  ['paid_cents', (f) => f.totals.paidCents],
+  ['recovered_cents', (f) => f.totals.recoveredCents],
+  ['expected_beneficiaries', (f) => f.expectedBeneficiaries],
+  ['reached_beneficiaries', (f) => f.reachedBeneficiaries],
+  ['submitted_at', (f) => storedInstant(f.submittedAt)],
+];
+/** Change with every event. */
+const EVENT_COLUMNS = ['updated_at', 'recorded_at', 'last_position', 'revision'] as const;
+
+export type RowValues = SqlValue[];
+
+export const rowValues = (facts: ApplicationFacts): RowValues =>
+  DERIVED_COLUMNS.map(([, value]) => value(facts));
+
+const eventValues = (event: RecordedEvent): (string | bigint)[] => [
+  storedInstant(event.metadata.occurredAt),
+  storedInstant(event.metadata.recordedAt),
+  event.position,
+  event.revision,
+];
+
+const statements = perDatabase((db: Database) => ({
+  head: db.prepare<[string], { seq: number; revision: number }>(
+    'SELECT seq, revision FROM applications WHERE application_id = ?',
+  ),
+  insert: db.prepare(
+    `INSERT INTO applications (seq, ${[...DERIVED_COLUMNS.map(([c]) => c), ...EVENT_COLUMNS].join(', ')})
+     VALUES (${Array.from({ length: 1 + DERIVED_COLUMNS.length + EVENT_COLUMNS.length }, () => '?').join(', ')})`,
+  ),
+  /** UPDATE statements by set of changed columns: an event changes a few, and unchanged indexed columns then cost nothing. */
+  updates: new Map<string, Statement>(),
+  insertTag: db.prepare('INSERT INTO application_tags (tag, seq, campaign_id) VALUES (?, ?, ?)'),
+  deleteTag: db.prepare('DELETE FROM application_tags WHERE tag = ? AND seq = ?'),
+  upsertFunder: db.prepare(
+    `INSERT INTO application_funders (seq, funder, year, calendar_year, requested_cents, committed_cents,
+       awarded_cents, paid_cents, recovered_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (seq, funder, year) DO UPDATE SET calendar_year = excluded.calendar_year,
+       requested_cents = excluded.requested_cents, committed_cents = excluded.committed_cents,
+       awarded_cents = excluded.awarded_cents, paid_cents = excluded.paid_cents,
+       recovered_cents = excluded.recovered_cents`,
+  ),
+  deleteFunder: db.prepare('DELETE FROM application_funders WHERE seq = ? AND funder = ? AND year = ?'),
+}));
+
+function writeRow(
+  db: Database,
+  seq: number,
+  before: RowValues | undefined,
+  after: RowValues,
+  event: RecordedEvent,
+): void {
+  const s = statements(db);
+  if (before === undefined) {
+    s.insert.run(seq, ...after, ...eventValues(event));
+    return;
+  }
+  const changed: number[] = [];
+  for (let i = 0; i < after.length; i++) if (after[i] !== before[i]) changed.push(i);
+  const key = changed.join(',');
+  let update = s.updates.get(key);
+  if (update === undefined) {
+    const columns = [...changed.map((i) => DERIVED_COLUMNS[i]?.[0] ?? ''), ...EVENT_COLUMNS];
+    update = db.prepare(`UPDATE applications SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE seq = ?`);
+    s.updates.set(key, update);
+  }
+  update.run(...changed.map((i) => after[i] ?? null), ...eventValues(event), seq);
+}
+
+/** The filter tags of an application (see schema.ts). */
+export function tagsOf(facts: ApplicationFacts): string[] {
+  const tags = new Set<string>();
+  for (const code of facts.qpvCodes) tags.add(`qpv:${code}`);
+  for (const line of facts.funding) tags.add(`funder:${line.funder}`);
+  for (const party of facts.waitingOn) tags.add(`waiting:${party}`);
+  return [...tags];
+}
+
+function writeTags(
+  db: Database,
+  seq: number,
+  before: ApplicationFacts | undefined,
+  after: ApplicationFacts,
+): void {
+  const s = statements(db);
+  const next = tagsOf(after);
+  if (before === undefined) {
+    for (const tag of next) s.insertTag.run(tag, seq, after.campaignId);
+    return;
+  }
+  if (
+    before.qpvCodes === after.qpvCodes &&
+    before.funding === after.funding &&
+    sameList(before.waitingOn, after.waitingOn)
+  )
+    return;
+  const previous = tagsOf(before);
+  const kept = new Set(next);
+  for (const tag of previous) if (!kept.has(tag)) s.deleteTag.run(tag, seq);
+  const had = new Set(previous);
+  for (const tag of next) if (!had.has(tag)) s.insertTag.run(tag, seq, after.campaignId);
+}
+
+const sameList = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+const lineKey = (l: FundingLine): string => `${l.funder}|${l.year}`;
+
+const sameLine = (a: FundingLine, b: FundingLine): boolean =>
+  a.calendarYear === b.calendarYear &&
+  a.requestedCents === b.requestedCents &&
+  a.committedCents === b.committedCents &&
+  a.awardedCents === b.awardedCents &&
+  a.paidCents === b.paidCents &&
+  a.recoveredCents === b.recoveredCents;
+
+function writeFunding(
+  db: Database,
+  seq: number,
+  before: ApplicationFacts | undefined,
+  after: ApplicationFacts,
+): void {
+  if (before !== undefined && before.funding === after.funding) return;
+  const s = statements(db);
+  const previous = new Map((before?.funding ?? []).map((l) => [lineKey(l), l]));
+  for (const line of after.funding) {
+    const old = previous.get(lineKey(line));
+    previous.delete(lineKey(line));
+    if (old !== undefined && sameLine(old, line)) continue;
+    s.upsertFunder.run(
+      seq,
+      line.funder,
+      line.year,
+      line.calendarYear,
+      line.requestedCents,
+      line.committedCents,
+      line.awardedCents,
+      line.paidCents,
+      line.recoveredCents,
+    );
+  }
+  for (const gone of previous.values()) s.deleteFunder.run(seq, gone.funder, gone.year);
+}
+
+function corrupt(event: RecordedEvent, detail: string): Error {
+  return new Error(
+    `Flux ${event.stream} : l'événement ${event.type} (${event.id}, révision ${event.revision}) ${detail}.`,
+  );
+}
+
+export function applyApplicationEvent(db: Database, event: RecordedEvent): void {
+  const domainEvent = asApplicationEvent(event);
+  if (domainEvent === undefined) return;
+  const applicationId = applicationIdOf(event);
+  const cache = stateCacheOf(db);
+  // Events come in stream order exactly once (the runtime's guarantee): a cached state one revision
+  // behind the event is therefore what the table holds. Anything else (nothing cached, a batch rolled
+  // back after the cache moved on, another process rebuilt the tables) is read back from the table.
+  let before = cache.get(applicationId);
+  if (before === undefined || BigInt(before.revision) + 1n !== event.revision) {
+    before = undefined;
+    const head = statements(db).head.get(applicationId);
+    if (head !== undefined) {
+      if (BigInt(head.revision) + 1n !== event.revision)
+        throw corrupt(
+          event,
+          `suit la révision ${head.revision} : un événement manque ou est appliqué deux fois`,
+        );
+      const state = readState(db, head.seq);
+      if (state === undefined) throw corrupt(event, "arrive alors que l'état replié est introuvable");
+      const facts = applicationFacts(state);
+      before = { seq: head.seq, revision: head.revision, state, facts, row: rowValues(facts) };
+    } else if (domainEvent.type !== 'ApplicationSubmitted' || event.revision !== 0n) {
+      throw corrupt(event, 'arrive avant le dépôt de la candidature');
+    }
+  }
+
+  const next = evolveApplication(before?.state ?? initialApplicationState, domainEvent);
+  if (next.status === 'not_submitted') throw corrupt(event, 'laisse la candidature non déposée');
+  const facts = applicationFacts(next, before);
+  const row = rowValues(facts);
+  const seq = before?.seq ?? Number(event.position);
+
+  writeState(db, seq, before?.state, next);
+  writeRow(db, seq, before?.row, row, event);
+  writeTags(db, seq, before?.facts, facts);
+  writeFunding(db, seq, before?.facts, facts);
+
+  cache.set(applicationId, { seq, revision: Number(event.revision), state: next, facts, row });
+  publishApplicationChange(db, {
+    event,
+    seq,
+    before: before === undefined ? undefined : { state: before.state, facts: before.facts },
+    after: { state: next, facts },
+  });
+}
+
+export const applicationsProjection: Projection = {
+  name: 'applications',
+  version: 1,
+  schema: applicationsSchema,
+  handles: applicationEventTypes,
+  apply: applyApplicationEvent,
+};

@@ -1,0 +1,47 @@
+// Helpers every read-model slice uses: statements prepared once per connection, and the few
+// conversions between the event store's envelopes and what the tables hold.
+import type { Database } from 'better-sqlite3';
+import { normalizeInstant, parisDateOf, parisInstant } from '../../../domain/calendar';
+
+/**
+ * Memoises `factory(db)` per connection. Statements are compiled once and reused for every event
+ * (preparing costs more than running most of them); the WeakMap lets a closed database go.
+ */
+export function perDatabase<T>(factory: (db: Database) => T): (db: Database) => T {
+  const cache = new WeakMap<Database, T>();
+  return (db) => {
+    let value = cache.get(db);
+    if (value === undefined) {
+      value = factory(db);
+      cache.set(db, value);
+    }
+    return value;
+  };
+}
+
+/**
+ * Instants are stored in the canonical UTC form so that text order is time order: metadata may
+ * carry an offset ('…+01:00') and two offsets do not compare as strings.
+ */
+export const storedInstant = (instant: string): string => normalizeInstant(instant);
+
+/** A date filter: a civil date means the start of that Paris day; an instant is taken as is. */
+export function instantBound(value: string): string {
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? parisInstant(value) : normalizeInstant(value);
+}
+
+/** A civil date for date filters: an instant is read as its Paris date. */
+export function civilDate(value: string): string {
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : parisDateOf(value);
+}
+
+/** Positions and revisions leave as decimal strings: they are bigint in the store. */
+export const decimal = (value: number | bigint): string => value.toString();
+
+export const clampLimit = (limit: number | undefined, fallback = 50, max = 500): number => {
+  if (limit === undefined || !Number.isFinite(limit)) return fallback;
+  return Math.min(max, Math.max(1, Math.trunc(limit)));
+};
+
+/** Whole-number sum of a column that SQLite returns as null on no rows. */
+export const cents = (value: number | null | undefined): number => value ?? 0;

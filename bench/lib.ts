@@ -74,3 +74,9 @@ export async function seconds(fn: () => Promise<void> | void): Promise<number> {
   await fn();
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

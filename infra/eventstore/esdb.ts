@@ -165,28 +165,33 @@ export async function openEsdbEventStore(options: EsdbEventStoreOptions): Promis
 
   /**
    * Were these events already committed where the expectation points? EventStoreDB's own
-   * de-duplication is a best-effort cache, so the stream is read back and ids compared.
-   * Returns the original result, throws the conflict on a partial match, or null when none is there.
+   * de-duplication is a best-effort cache, so the stream is read back and ids compared: the window
+   * the expectation points to, the tail just read (a retry whose caller re-read the head), or — for
+   * 'any' / 'stream_exists' — the whole stream. Returns the original result, throws the conflict on
+   * a partial or misplaced match, or null when none of the ids is there.
    */
   async function alreadyCommitted(
     stream: string,
     batch: PreparedEvent[],
     expected: ExpectedRevision,
     actual: bigint | 'no_stream',
+    tail: EsdbEvent[],
   ): Promise<AppendResult | null> {
     if (actual === 'no_stream') return null;
     const ids = new Set(batch.map((e) => e.id));
-    let candidates: EsdbEvent[];
+    let matching = tail.filter((e) => ids.has(e.id)).reverse();
     if (typeof expected === 'bigint' || expected === 'no_stream') {
       const first = expected === 'no_stream' ? 0n : expected + 1n;
-      if (actual < first) return null;
-      candidates = await readStreamRaw(stream, first, FORWARDS, batch.length);
+      if (actual >= first) {
+        const window = (await readStreamRaw(stream, first, FORWARDS, batch.length)).filter((e) =>
+          ids.has(e.id),
+        );
+        if (window.length > 0) matching = window;
+      }
     } else {
-      // 'any' / 'stream_exists': the ids may sit anywhere in the stream; this is O(stream length),
-      // paid only by writers that did not give an exact revision.
-      candidates = (await readStreamRaw(stream, START, FORWARDS, undefined)).filter((e) => ids.has(e.id));
+      // O(stream length), paid only by writers that did not give an exact revision.
+      matching = (await readStreamRaw(stream, START, FORWARDS, undefined)).filter((e) => ids.has(e.id));
     }
-    const matching = candidates.filter((e) => ids.has(e.id));
     if (matching.length === 0) return null;
     const firstRevision = matching[0]!.revision;
     const complete =
@@ -212,9 +217,12 @@ export async function openEsdbEventStore(options: EsdbEventStoreOptions): Promis
     ensureOpen();
     const batch = prepareAppend(registry, stream, events, expected);
     for (let attempt = 0; ; attempt++) {
-      const [last] = await readStreamRaw(stream, END, BACKWARDS, 1);
+      // The tail as long as the batch: its head gives the revision and previous hash, and a retry
+      // whose events are already the tail is recognised without another read.
+      const tail = await readStreamRaw(stream, END, BACKWARDS, batch.length);
+      const last = tail[0];
       const actual = last ? last.revision : 'no_stream';
-      const original = await alreadyCommitted(stream, batch, expected, actual);
+      const original = await alreadyCommitted(stream, batch, expected, actual, tail);
       if (original) return original;
       if (!expectationHolds(expected, actual)) throw new WrongExpectedVersionError(stream, expected, actual);
 
@@ -254,7 +262,10 @@ export async function openEsdbEventStore(options: EsdbEventStoreOptions): Promis
         // A race: the next round reads the stream back and compares ids before calling it a
         // conflict (exact / no_stream), or retries on the new head ('any' / 'stream_exists').
         if (error instanceof EsdbWrongExpectedVersionError && attempt < maxAppendRetries) {
-          await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
+          // Only writers that will write again need to spread out; an exact one just reads back.
+          if (expected === 'any' || expected === 'stream_exists') {
+            await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
+          }
           continue;
         }
         throw convertError(error, 'ajout', expected);

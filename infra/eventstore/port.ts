@@ -91,7 +91,8 @@ export interface ReadAllOptions {
 }
 
 /**
- * What a subscription yields: events, and a signal each time it has caught up with the head.
+ * What a subscription yields: events, and one caughtUp signal when it first reaches the head (then
+ * it is live).
  * `position` of caughtUp is a safe checkpoint: every matching event at or below it has been yielded,
  * even when the filter hid the events just before it.
  */

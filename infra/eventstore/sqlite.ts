@@ -410,10 +410,12 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     settings() {
       ensureOpen();
       const level = Number(db.pragma('synchronous', { simple: true }));
+      const synchronous = SYNCHRONOUS_NAMES[level];
+      if (!synchronous) throw new EventStoreBackendError(`PRAGMA synchronous inattendu : ${level}`);
       return {
         file: options.file,
         journalMode: String(db.pragma('journal_mode', { simple: true })),
-        synchronous: SYNCHRONOUS_NAMES[level] ?? 'FULL',
+        synchronous,
         busyTimeoutMs: Number(db.pragma('busy_timeout', { simple: true })),
       };
     },

@@ -6,8 +6,9 @@ import { openEsdbEventStore } from '../../infra/eventstore/esdb';
 import { eventStoreContract } from './contract';
 import { testRegistry } from './fixtures/events';
 
-/** KurrentDB works as well: EVENTSTORE_TEST_IMAGE=docker.kurrent.io/kurrent-latest/kurrentdb:25.0 */
-const image = process.env.EVENTSTORE_TEST_IMAGE ?? 'docker.eventstore.com/eventstore/eventstore:24.10';
+/** KurrentDB as well: EVENTSTORE_TEST_IMAGE=docker.eventstore.com/kurrent-latest/kurrentdb:25.0.0-x64-8.0-bookworm-slim */
+const image =
+  process.env.EVENTSTORE_TEST_IMAGE ?? 'docker.eventstore.com/eventstore/eventstoredb-ee:24.10.0-x64-8.0-bookworm-slim';
 const connectionString = process.env.EVENTSTORE_CONNECTION_STRING?.trim() || undefined;
 
 async function skipReason(): Promise<string | undefined> {
@@ -34,10 +35,13 @@ eventStoreContract(
     if (url === undefined) {
       container = await new GenericContainer(image)
         .withEnvironment({
+          // EVENTSTORE_* for EventStoreDB, KURRENTDB_* for KurrentDB.
           EVENTSTORE_INSECURE: 'true',
           EVENTSTORE_MEM_DB: 'true',
           EVENTSTORE_RUN_PROJECTIONS: 'None',
-          EVENTSTORE_START_STANDARD_PROJECTIONS: 'false',
+          KURRENTDB_INSECURE: 'true',
+          KURRENTDB_MEM_DB: 'true',
+          KURRENTDB_RUN_PROJECTIONS: 'None',
         })
         .withExposedPorts(2113)
         .withWaitStrategy(Wait.forHttp('/health/live', 2113).forStatusCode(204))

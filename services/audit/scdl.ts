@@ -110,7 +110,7 @@ export interface ScdlOptions {
   year: number;
   /** Keep only the rows whose publication is mandatory. */
   aboveThresholdOnly?: boolean;
-  /** Names and SIRETs of the funders; default camvsAttribuants. */
+  /** Names and SIRETs of the funders: the whole directory (extend camvsAttribuants), default camvsAttribuants. */
   attribuants?: AttribuantDirectory;
 }
 

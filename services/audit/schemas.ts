@@ -89,12 +89,9 @@ export const scdlQuery = z.object({
     .string()
     .regex(/^\d{4}$/, 'Année sur 4 chiffres attendue')
     .meta({ description: 'Année de la convention (dateConvention)', example: '2027' }),
-  aboveThreshold: z
-    .enum(['true', 'false'])
-    .optional()
-    .meta({
-      description: 'true : seulement les subventions dépassant 23 000 € par an (publication obligatoire)',
-    }),
+  aboveThreshold: z.enum(['true', 'false']).optional().meta({
+    description: 'true : seulement les subventions dépassant 23 000 € par an (publication obligatoire)',
+  }),
 });
 
 // ---- responses (documentation) ----

@@ -63,6 +63,7 @@ export function testClock(start = '2027-01-01T00:00:00.000Z'): TestClock {
 export interface TestStore {
   dir: string;
   file: string;
+  /** Replaceable: tests that tamper with the file reopen it here. */
   store: SqliteEventStore;
   clock: TestClock;
   close(): Promise<void>;
@@ -78,16 +79,18 @@ export function openTestStore(): TestStore {
     synchronous: 'NORMAL',
     clock: () => clock.now(),
   });
-  return {
+  const test: TestStore = {
     dir,
     file,
     store,
     clock,
+    // The current store: a test may close it, alter the file, and reopen it in its place.
     close: async () => {
-      await store.close();
+      await test.store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return test;
 }
 
 interface Decider<C, S, E> {

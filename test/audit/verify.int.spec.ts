@@ -1,0 +1,201 @@
+// Tampering with the SQLite file itself — as someone with the file could, dropping the append-only
+// triggers first — and the audit naming the first broken event, through the API and the CLI.
+import Database from 'better-sqlite3';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../infra/config/config';
+import { openSqliteEventStore } from '../../infra/eventstore';
+import { verifyIntegrity } from '../../infra/eventstore/integrity';
+import type { EventStore } from '../../infra/eventstore/port';
+import { integrityReportJson } from '../../services/audit/integrity';
+import { auditRouter } from '../../services/audit/routes';
+import { createHttpPlatform } from '../../services/http/platform/app';
+import { mintDevelopmentToken } from '../../services/http/platform/auth';
+import { listen } from '../../services/http/server';
+import { runAudit, verificationProgress } from '../../services/cli/audit';
+import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
+import {
+  APPLICATION_A,
+  APPLICATION_B,
+  FundingWorld,
+  openTestStore,
+  playFundingYear,
+  type TestStore,
+} from './support';
+
+const silent = pino({ level: 'silent' });
+
+function capture() {
+  let out = '';
+  let err = '';
+  return {
+    io: { out: { write: (s: string) => (out += s) }, err: { write: (s: string) => (err += s) } },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+/** Runs SQL on the closed store's file, as an intruder with file access would. */
+function tamper(file: string, sql: string, ...params: unknown[]): number {
+  const db = new Database(file);
+  try {
+    db.exec('DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete;');
+    return db.prepare(sql).run(...params).changes;
+  } finally {
+    db.close();
+  }
+}
+
+/** POST /api/audit/verify as an auditor, on a server built over `store`. */
+async function verifyOverHttp(store: EventStore): Promise<{ status: number; body: unknown }> {
+  const secret = 'secret-de-test-audit-0123456789-abcdef';
+  const platform = createHttpPlatform({ logger: silent, auth: { mode: 'embedded', secret } });
+  platform.mount(auditRouter({ eventStore: store, authenticate: platform.authenticate }));
+  const server = await listen(platform.finish(), '127.0.0.1', 0);
+  try {
+    const response = await fetch(`${server.url}/api/audit/verify`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await mintDevelopmentToken({ secret, role: 'auditor' })}` },
+    });
+    return { status: response.status, body: await response.json() };
+  } finally {
+    await server.close();
+  }
+}
+
+describe('integrity verification of a tampered log', () => {
+  let t: TestStore | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  async function playedAndClosed(): Promise<TestStore> {
+    t = openTestStore();
+    await playFundingYear(new FundingWorld(t));
+    await t.store.close();
+    return t;
+  }
+  const reopen = (test: TestStore) => {
+    const store = openSqliteEventStore({ file: test.file, registry: createGrantsEventRegistry() });
+    test.store = store;
+    return store;
+  };
+  const cli = async (test: TestStore, argv: string[]) => {
+    const c = capture();
+    const code = await runAudit(loadConfig({ GRANTS_DATA_DIR: test.dir }), silent, argv, c.io);
+    return { code, out: c.out(), err: c.err() };
+  };
+
+  it('passes an intact log, with a progress line and a French summary (exit 0)', async () => {
+    const test = await playedAndClosed();
+    const result = await cli(test, ['verify']);
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(
+      /^Intégrité vérifiée sur le journal entier : \d+ événements, aucune altération\.\n$/,
+    );
+    expect(result.err).toMatch(
+      /\[##########\] 100 % \d+ \/ \d+ événements vérifiés · .* év\.\/s · terminé en/,
+    );
+    reopen(test);
+  });
+
+  it('names the event whose amount was changed in place (hash mismatch), through the API report and the CLI', async () => {
+    const test = await playedAndClosed();
+    const changed = tamper(
+      test.file,
+      `UPDATE events SET data = json_set(data, '$.plan[0].amountCents', 9000000)
+        WHERE stream = ? AND type = 'CommitteeApprovalRecorded'`,
+      `application-${APPLICATION_A}`,
+    );
+    expect(changed).toBe(1);
+
+    const store = reopen(test);
+    const report = integrityReportJson(await verifyIntegrity(store));
+    expect(await verifyOverHttp(store)).toEqual({ status: 200, body: report });
+    expect(report.ok).toBe(false);
+    expect(report.firstBroken).toMatchObject({
+      stream: `application-${APPLICATION_A}`,
+      revision: '6',
+      reason: 'hash_mismatch',
+    });
+    expect(report.summary).toContain(`flux application-${APPLICATION_A}, révision 6`);
+    expect(report.summary).toContain('contenu modifié');
+
+    const result = await cli(test, ['verify']);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain(`Altération détectée dans le journal entier`);
+    expect(result.out).toContain(`flux application-${APPLICATION_A}, révision 6`);
+    expect(result.out).toContain(report.firstBroken!.eventId);
+
+    // Other streams still hold.
+    expect((await cli(test, ['verify', '--stream', `application-${APPLICATION_B}`])).code).toBe(0);
+    expect((await cli(test, ['verify', '--stream', `application-${APPLICATION_A}`])).code).toBe(1);
+  });
+
+  it('notices a record time rewritten to hide a late entry', async () => {
+    const test = await playedAndClosed();
+    tamper(
+      test.file,
+      `UPDATE events SET metadata = json_set(metadata, '$.recordedAt', json_extract(metadata, '$.occurredAt'))
+        WHERE stream = ? AND type = 'FunderPositionRecorded' AND json_extract(data, '$.funder') = 'COMMUNE-59392'`,
+      `application-${APPLICATION_A}`,
+    );
+    const report = await verifyIntegrity(reopen(test), { stream: `application-${APPLICATION_A}` });
+    expect(report.firstBroken).toMatchObject({ revision: 5n, reason: 'hash_mismatch' });
+  });
+
+  it('names the event after a deleted one (revision gap)', async () => {
+    const test = await playedAndClosed();
+    tamper(test.file, 'DELETE FROM events WHERE stream = ? AND revision = 2', `application-${APPLICATION_B}`);
+    reopen(test);
+    const result = await cli(test, ['verify', '--stream', `application-${APPLICATION_B}`]);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain(`flux application-${APPLICATION_B}, révision 3`);
+    expect(result.out).toContain('révisions non consécutives');
+  });
+});
+
+describe('grants audit: usage', () => {
+  it('explains itself and refuses what it does not know (exit 2)', async () => {
+    const c = capture();
+    const config = loadConfig({ GRANTS_DATA_DIR: '/nonexistent/grants-audit-test' });
+    expect(await runAudit(config, silent, [], c.io)).toBe(2);
+    expect(c.out()).toContain('Usage : grants audit verify');
+    expect(await runAudit(config, silent, ['repair'], c.io)).toBe(2);
+    expect(await runAudit(config, silent, ['verify', '--strem', 'x'], c.io)).toBe(2);
+    expect(await runAudit(config, silent, ['verify'], c.io)).toBe(2);
+    expect(c.err()).toContain('Aucun journal d’événements à /nonexistent/grants-audit-test/events.sqlite');
+  });
+
+  it('draws the progress bar in place on a terminal, one line at a time in a file', () => {
+    let time = 0;
+    const written: string[] = [];
+    const tty = verificationProgress(
+      { write: (s: string) => written.push(s), isTTY: true, columns: 200 },
+      4000,
+      () => time,
+    );
+    time = 1000;
+    tty(2000, false);
+    time = 2000;
+    tty(4000, true);
+    expect(written).toEqual([
+      '\r[#####.....] 50 % 2 000 / 4 000 événements vérifiés · 2 000 év./s · reste 1 s\x1b[K',
+      '\r[##########] 100 % 4 000 / 4 000 événements vérifiés · 2 000 év./s · terminé en 2 s\x1b[K\n',
+    ]);
+
+    const lines: string[] = [];
+    time = 0;
+    const file = verificationProgress({ write: (s: string) => lines.push(s) }, undefined, () => time);
+    time = 1000;
+    file(1000, false);
+    time = 2000;
+    file(2000, false); // within 5 s of the previous line: not written
+    file(3000, true);
+    expect(lines).toEqual([
+      '1 000 événements vérifiés · 1 000 év./s\n',
+      '3 000 événements vérifiés · 1 500 év./s · terminé en 2 s\n',
+    ]);
+  });
+});

@@ -117,6 +117,8 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
         logger,
         auth: await resolveAuthSettings(config),
         grants,
+        eventStore,
+        readModels,
         probes: [
           {
             name: 'temporal',

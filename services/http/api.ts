@@ -3,20 +3,24 @@
 import type { Express } from 'express';
 import type { Logger } from '../../infra/logging/logger';
 import type { GrantsClient } from '../../workflows/client';
+import type { Database } from 'better-sqlite3';
+import type { EventStore } from '../../infra/eventstore/port';
+import { auditRouter } from '../audit/routes';
 import { commandRouter } from '../commands/routes';
+import { queryRouter } from '../queries/routes';
 import { healthRouter, type HealthProbe } from './health';
 import { metricsRouter, type MetricsCollector } from './metrics';
 import type { AuthSettings } from './platform/auth';
-import { createHttpPlatform, type HttpPlatform } from './platform/app';
+import { createHttpPlatform } from './platform/app';
 
 export interface ApiDeps {
   logger: Logger;
   auth: AuthSettings;
   grants: GrantsClient;
+  eventStore: EventStore;
+  readModels: Database;
   probes: HealthProbe[];
   metrics: Record<string, MetricsCollector>;
-  /** Further authenticated routers (queries, audit), mounted after the commands. */
-  extraRouters?: ((platform: HttpPlatform) => void)[];
 }
 
 export function createApi(deps: ApiDeps): Express {
@@ -41,6 +45,16 @@ export function createApi(deps: ApiDeps): Express {
       docs: platform.openapi,
     }),
   );
-  for (const mount of deps.extraRouters ?? []) mount(platform);
+  platform.mount(
+    queryRouter({
+      db: deps.readModels,
+      authenticate: platform.authenticate,
+      requireRole: (...roles) => platform.requireRole(...roles),
+      docs: platform.openapi,
+    }),
+  );
+  platform.mount(
+    auditRouter({ eventStore: deps.eventStore, authenticate: platform.authenticate, docs: platform.openapi }),
+  );
   return platform.finish();
 }

@@ -1,0 +1,195 @@
+// The query API for evaluators and grant managers (and, scoped to themselves, porteurs, funders
+// and the conseil citoyen): applications with filters and pagination, campaign summaries,
+// statistics per QPV, funder and theme, overdue and upcoming reports. Answers come from the read
+// models, never from the workflows: thin handlers, one query each.
+import { Router, type RequestHandler } from 'express';
+import type { Database } from 'better-sqlite3';
+import { z } from 'zod';
+import { allowedApplicationCommands, applicationStatuses } from '../../domain/application';
+import { principalOf, type Principal, type Role } from '../http/platform/auth';
+import { setETag } from '../http/platform/etag';
+import type { ApiDocumentation } from '../http/platform/openapi';
+import { ForbiddenError, NotFoundError } from '../http/platform/problem';
+import { parseRequest } from '../http/platform/validate';
+import { getApplication, listApplications } from '../readModels/applications/queries';
+import {
+  campaignSummary,
+  campaignsList,
+  statsByFunder,
+  statsByQpv,
+  statsByTheme,
+} from '../readModels/campaignSummary/queries';
+import { overdueReports, upcomingReports } from '../readModels/reports/queries';
+
+export interface QueryRoutesDeps {
+  db: Database;
+  authenticate: RequestHandler;
+  requireRole: (...roles: Role[]) => RequestHandler;
+  docs?: ApiDocumentation;
+}
+
+const everyone: Role[] = ['grant_manager', 'evaluator', 'auditor', 'porteur', 'funder', 'citizen_council'];
+const analysts: Role[] = ['grant_manager', 'evaluator', 'auditor', 'funder'];
+
+const listQuery = z.strictObject({
+  campaignId: z.string().min(1).optional(),
+  status: z.enum(applicationStatuses).optional(),
+  qpv: z.string().min(1).optional(),
+  funder: z.string().min(1).optional(),
+  waitingOn: z.string().min(1).optional(),
+  sort: z.enum(['submitted', 'deadline']).optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+  cursor: z.string().min(1).max(200).optional(),
+});
+const idParams = z.strictObject({ id: z.ulid('Identifiant de candidature invalide (ULID attendu)') });
+const campaignParams = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'Identifiant de campagne invalide'),
+});
+const statsQuery = z.strictObject({
+  campaignId: z.string().min(1).optional(),
+  year: z.coerce.number().int().min(2000).max(2100).optional(),
+});
+const reportsQuery = z.strictObject({
+  campaignId: z.string().min(1).optional(),
+  funder: z.string().min(1).optional(),
+});
+const upcomingQuery = reportsQuery.extend({
+  withinDays: z.coerce.number().int().min(1).max(366).default(60),
+});
+
+/** What a caller may see of the applications list: porteurs their own, funders those they fund. */
+function scopeOf(principal: Principal): { porteurId?: string; funder?: string } {
+  if (principal.role === 'porteur') return { porteurId: principal.porteurId };
+  if (principal.role === 'funder') return { funder: principal.institution };
+  return {};
+}
+
+export function queryRouter(deps: QueryRoutesDeps): Router {
+  const router = Router();
+  const { db } = deps;
+  const guard = (...roles: Role[]) => [deps.authenticate, deps.requireRole(...roles)];
+
+  router.get('/api/applications', ...guard(...everyone), (req, res) => {
+    const { query } = parseRequest(req, { query: listQuery });
+    const scope = scopeOf(principalOf(req));
+    if (scope.funder && query.funder && query.funder !== scope.funder) {
+      throw new ForbiddenError(
+        'Vous ne voyez que les candidatures qui sollicitent votre institution.',
+        'WRONG_INSTITUTION',
+      );
+    }
+    res.json(listApplications(db, { ...query, ...scope }));
+  });
+
+  router.get('/api/applications/:id', ...guard(...everyone), (req, res) => {
+    const { params } = parseRequest(req, { params: idParams });
+    const principal = principalOf(req);
+    const detail = getApplication(db, params.id);
+    if (detail === undefined) throw new NotFoundError(`La candidature ${params.id} est introuvable.`);
+    if (principal.role === 'porteur' && detail.porteurId !== principal.porteurId) {
+      throw new ForbiddenError('Cette candidature appartient à un autre porteur de projet.', 'NOT_OWNER');
+    }
+    if (principal.role === 'funder' && !detail.funders.some((f) => f.funder === principal.institution)) {
+      throw new ForbiddenError('Cette candidature ne sollicite pas votre institution.', 'WRONG_INSTITUTION');
+    }
+    setETag(res, BigInt(detail.revision));
+    const allowed = allowedApplicationCommands(detail.state).filter(
+      (a) =>
+        a.roles.includes(principal.role) &&
+        (principal.role !== 'funder' ||
+          a.institutions === undefined ||
+          a.institutions.includes(principal.institution)),
+    );
+    // Evaluators read projections and statistics: not the dossier as filed.
+    const { state, ...summary } = detail;
+    res.json(principal.role === 'evaluator' ? { ...summary, allowed } : { ...summary, state, allowed });
+  });
+
+  router.get('/api/campaigns', ...guard(...everyone), (_req, res) => {
+    res.json({ items: campaignsList(db) });
+  });
+
+  router.get('/api/campaigns/:id/summary', ...guard(...analysts), (req, res) => {
+    const { params } = parseRequest(req, { params: campaignParams });
+    const summary = campaignSummary(db, params.id);
+    if (summary === undefined) throw new NotFoundError(`La campagne « ${params.id} » est introuvable.`);
+    res.json(summary);
+  });
+
+  router.get('/api/stats/qpv', ...guard(...analysts), (req, res) => {
+    res.json({ items: statsByQpv(db, parseRequest(req, { query: statsQuery }).query) });
+  });
+  router.get('/api/stats/funders', ...guard(...analysts), (req, res) => {
+    res.json({ items: statsByFunder(db, parseRequest(req, { query: statsQuery }).query) });
+  });
+  router.get('/api/stats/themes', ...guard(...analysts), (req, res) => {
+    res.json({ items: statsByTheme(db, parseRequest(req, { query: statsQuery }).query) });
+  });
+
+  router.get(
+    '/api/reports/overdue',
+    ...guard('grant_manager', 'evaluator', 'auditor', 'funder'),
+    (req, res) => {
+      const { query } = parseRequest(req, { query: reportsQuery });
+      res.json({ items: overdueReports(db, { ...query, ...scopeOf(principalOf(req)) }) });
+    },
+  );
+  router.get(
+    '/api/reports/upcoming',
+    ...guard('grant_manager', 'evaluator', 'auditor', 'funder'),
+    (req, res) => {
+      const { query } = parseRequest(req, { query: upcomingQuery });
+      res.json({
+        items: upcomingReports(db, {
+          ...query,
+          ...scopeOf(principalOf(req)),
+          asOf: new Date().toISOString(),
+        }),
+      });
+    },
+  );
+
+  const docs = deps.docs;
+  if (docs) {
+    const get = (path: string, summary: string, request: Record<string, z.ZodObject> = {}) =>
+      docs.registerRoute({
+        method: 'get',
+        path,
+        summary,
+        security: docs.bearerSecurity,
+        request,
+        responses: {
+          200: { description: 'Réponse des modèles de lecture' },
+          ...docs.problemResponses(400, 401, 403, 404),
+        },
+      });
+    get(
+      '/api/applications',
+      'Candidatures : filtres (campagne, statut, QPV, financeur, en attente de qui), pagination',
+      {
+        query: listQuery,
+      },
+    );
+    get(
+      '/api/applications/{id}',
+      'Une candidature : dossier, ce qu’elle attend, de qui, jusqu’à quand ; actions possibles',
+      {
+        params: idParams,
+      },
+    );
+    get('/api/campaigns', 'Campagnes');
+    get(
+      '/api/campaigns/{id}/summary',
+      'Synthèse : demandé / attribué / versé par financeur, QPV, thème, année ; enveloppes ; part des CPO',
+      {
+        params: campaignParams,
+      },
+    );
+    get('/api/stats/qpv', 'Statistiques par QPV', { query: statsQuery });
+    get('/api/stats/funders', 'Statistiques par financeur', { query: statsQuery });
+    get('/api/stats/themes', 'Statistiques par thème', { query: statsQuery });
+    get('/api/reports/overdue', 'Comptes rendus en retard', { query: reportsQuery });
+    get('/api/reports/upcoming', 'Comptes rendus attendus prochainement', { query: upcomingQuery });
+  }
+  return router;
+}

@@ -8,7 +8,8 @@ import { testRegistry } from './fixtures/events';
 
 /** KurrentDB as well: EVENTSTORE_TEST_IMAGE=docker.eventstore.com/kurrent-latest/kurrentdb:25.0.0-x64-8.0-bookworm-slim */
 const image =
-  process.env.EVENTSTORE_TEST_IMAGE ?? 'docker.eventstore.com/eventstore/eventstoredb-ee:24.10.0-x64-8.0-bookworm-slim';
+  process.env.EVENTSTORE_TEST_IMAGE ??
+  'docker.eventstore.com/eventstore/eventstoredb-ee:24.10.0-x64-8.0-bookworm-slim';
 const connectionString = process.env.EVENTSTORE_CONNECTION_STRING?.trim() || undefined;
 
 async function skipReason(): Promise<string | undefined> {

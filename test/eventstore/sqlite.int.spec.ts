@@ -1,7 +1,7 @@
 // The SQLite adapter: the contract suite on a fresh file, plus what only SQLite has — the file's
 // settings, its append-only triggers, and tampering with a row behind the store's back.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,7 +11,7 @@ import { createEventStore } from '../../infra/eventstore/index';
 import { verifyIntegrity } from '../../infra/eventstore/integrity';
 import { openSqliteEventStore, type SqliteEventStore } from '../../infra/eventstore/sqlite';
 import { eventStoreContract } from './contract';
-import { steps, testRegistry } from './fixtures/events';
+import { metadata, steps, testRegistry } from './fixtures/events';
 
 const tempDir = (label: string): string => mkdtempSync(join(tmpdir(), `grants-eventstore-${label}-`));
 
@@ -194,5 +194,50 @@ describe('SQLite event store — tamper evidence', () => {
       nextExpectedRevision: 0n,
     });
     await store.close();
+  });
+});
+
+describe('SQLite event store — torn write', () => {
+  it('drops the whole append whose WAL frames were cut short, and nothing before it', async () => {
+    // A kill -9 almost never lands while SQLite writes WAL frames (it writes them all at commit),
+    // so cut the file by hand: this is what a crash in the middle of that write leaves behind.
+    const dir = tempDir('torn');
+    try {
+      const file = join(dir, 'events.sqlite');
+      const store = openSqliteEventStore({ file, registry: testRegistry() });
+      // A second connection keeps the WAL from being checkpointed away when the store closes.
+      const holder = new Database(file, { readonly: true });
+      holder.prepare('SELECT count(*) FROM events').get();
+      await store.append('application-01JKEPT', steps(0, 3), { expectedRevision: 'no_stream' });
+      const walBefore = statSync(`${file}-wal`).size;
+      const big = Array.from({ length: 10 }, (_, n) => ({
+        ...steps(n, 1)[0]!,
+        data: { n, label: 'x'.repeat(20_000) },
+        metadata: metadata(),
+      }));
+      await store.append('application-01JTORN', big, { expectedRevision: 'no_stream' });
+      const walAfter = statSync(`${file}-wal`).size;
+      expect(walAfter - walBefore).toBeGreaterThan(10 * 20_000);
+      await store.close();
+      const copy = join(dir, 'copy.sqlite');
+      copyFileSync(file, copy);
+      copyFileSync(`${file}-wal`, `${copy}-wal`);
+      holder.close();
+      truncateSync(`${copy}-wal`, walBefore + Math.floor((walAfter - walBefore) / 2));
+
+      const recovered = openSqliteEventStore({ file: copy, registry: testRegistry() });
+      try {
+        expect(await recovered.readStream('application-01JTORN')).toEqual([]);
+        expect(await recovered.readStream('application-01JKEPT')).toHaveLength(3);
+        expect(await verifyIntegrity(recovered)).toEqual({ ok: true, checked: 3 });
+        await expect(
+          recovered.append('application-01JTORN', steps(0, 1), { expectedRevision: 'no_stream' }),
+        ).resolves.toMatchObject({ nextExpectedRevision: 0n });
+      } finally {
+        await recovered.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

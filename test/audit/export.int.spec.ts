@@ -1,0 +1,130 @@
+// `grants export scdl|ledger` on the store a running engine would use (GRANTS_DATA_DIR), writing
+// files or stdout, with its summaries and refusals in French.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type Config } from '../../infra/config/config';
+import { resolveInstant } from '../../services/audit/asOf';
+import { ledgerEntries } from '../../services/audit/ledger';
+import { scdlCsv, scdlExport } from '../../services/audit/scdl';
+import { runExport } from '../../services/cli/export';
+import { parseCsv } from './csvParse';
+import { FundingWorld, openTestStore, playFundingYear, type TestStore } from './support';
+
+const silent = pino({ level: 'silent' });
+
+function capture() {
+  let out = '';
+  let err = '';
+  const stdout = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      out += chunk.toString('utf8');
+      done();
+    },
+  });
+  return { io: { out: stdout, err: { write: (s: string) => (err += s) } }, out: () => out, err: () => err };
+}
+
+describe('grants export', () => {
+  let t: TestStore;
+  let config: Config;
+  beforeAll(async () => {
+    t = openTestStore();
+    await playFundingYear(new FundingWorld(t));
+    config = loadConfig({ GRANTS_DATA_DIR: t.dir });
+  });
+  afterAll(() => t.close());
+
+  const run = async (argv: string[]) => {
+    const c = capture();
+    const code = await runExport(config, silent, argv, c.io);
+    return { code, out: c.out(), err: c.err() };
+  };
+
+  it('writes the SCDL file, says how many rows must be published, and warns of missing SIRETs', async () => {
+    const output = join(t.dir, 'subventions-2027.csv');
+    const result = await run(['scdl', '--year', '2027', '--output', output]);
+    expect(result.code).toBe(0);
+    expect(readFileSync(output, 'utf8')).toBe(scdlCsv((await scdlExport(t.store, { year: 2027 })).rows));
+    expect(existsSync(`${output}.partiel`)).toBe(false);
+    expect(result.err).toContain(
+      'Export SCDL « subventions » 2.1.1, conventions de 2027 : 4 lignes (dont 1 au-dessus de 23 000 € par an) écrites dans',
+    );
+    expect(result.err).toContain('Attention : idAttribuant inconnu pour « État » (ETAT)');
+    expect(result.out).toBe('');
+  });
+
+  it('keeps only the mandatory rows, to stdout, and takes the funders’ SIRETs from a file', async () => {
+    const attribuants = join(t.dir, 'attribuants.json');
+    writeFileSync(
+      attribuants,
+      JSON.stringify({ ETAT: { nom: 'Préfecture du Nord (exemple)', siret: '00000000000000' } }),
+    );
+    const result = await run(['scdl', '--year', '2027', '--above-threshold', '--attribuants', attribuants]);
+    expect(result.code).toBe(0);
+    const [, ...rows] = parseCsv(result.out);
+    expect(rows.map((r) => [r[0], r[1], r[8]])).toEqual([
+      ['Préfecture du Nord (exemple)', '00000000000000', '60000.00'],
+    ]);
+    expect(result.err).not.toContain('Attention');
+
+    writeFileSync(attribuants, JSON.stringify({ ETAT: { nom: 'Préfecture', siret: '123' } }));
+    const refused = await run(['scdl', '--year', '2027', '--attribuants', attribuants]);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain('ETAT.siret : SIRET : 14 chiffres');
+  });
+
+  it('writes the ledger, filtered, streamed to a file or stdout', async () => {
+    const output = join(t.dir, 'grand-livre.csv');
+    const result = await run([
+      'ledger',
+      '--output',
+      output,
+      '--funder',
+      'EPCI',
+      '--from',
+      '2027-03-01',
+      '--to',
+      '2027-03-31',
+    ]);
+    expect(result.code).toBe(0);
+    const [header, ...rows] = parseCsv(readFileSync(output, 'utf8'));
+    let expected = 0;
+    const window = { from: resolveInstant('2027-03-01', 'start')!, to: resolveInstant('2027-03-31')! };
+    for await (const _entry of ledgerEntries(t.store, { funder: 'EPCI', ...window })) expected += 1;
+    expect(rows).toHaveLength(expected);
+    expect(expected).toBeGreaterThan(3);
+    expect(rows.every((r) => r[header!.indexOf('funder')] === 'EPCI')).toBe(true);
+    expect(result.err).toContain(
+      `Grand livre des financements : ${expected} écritures écrites dans ${output}.`,
+    );
+
+    const stdout = await run(['ledger', '--time', 'record']);
+    expect(stdout.code).toBe(0);
+    expect(stdout.out.startsWith('eventId,position,line,stream,')).toBe(true);
+  });
+
+  it('refuses bad usage before opening anything (exit 2)', async () => {
+    for (const argv of [
+      [],
+      ['budget'],
+      ['scdl'],
+      ['scdl', '--year', '27'],
+      ['scdl', '--year', '2027', '--format', 'xlsx'],
+      ['ledger', '--time', 'hier'],
+      ['ledger', '--funder', 'MAIRIE'],
+      ['ledger', '--from', '31/12/2027'],
+    ]) {
+      const result = await run(argv);
+      expect(result.code, argv.join(' ')).toBe(2);
+      expect(result.err, argv.join(' ')).toContain('Usage : grants export');
+    }
+    const c = capture();
+    const nowhere = loadConfig({ GRANTS_DATA_DIR: join(t.dir, 'absent') });
+    expect(await runExport(nowhere, silent, ['ledger'], c.io)).toBe(2);
+    expect(c.err()).toContain('Aucun journal d’événements');
+    expect(existsSync(join(t.dir, 'absent'))).toBe(false);
+  });
+});

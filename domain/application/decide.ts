@@ -63,28 +63,28 @@ function wrongStatus(state: ApplicationState, command: ParsedApplicationCommand,
       );
     case 'withdrawn':
       return terminal(
-        `retirée par le porteur le ${formatFrenchInstantDate(state.withdrawnAt)}`,
+        `a été retirée par le porteur le ${formatFrenchInstantDate(state.withdrawnAt)}`,
         label,
         details,
       );
     case 'ineligible':
-      return terminal('déclarée irrecevable', label, details);
+      return terminal('a été déclarée irrecevable', label, details);
     case 'rejected':
       return terminal(
-        `rejetée par le comité de pilotage le ${formatFrenchDate(state.rejection.decisionDate)}`,
+        `a été rejetée par le comité de pilotage le ${formatFrenchDate(state.rejection.decisionDate)}`,
         label,
         details,
       );
     case 'lapsed':
       return terminal(
-        `caduque : la convention n'a pas été signée au ${formatFrenchDate(state.convention.signatureDueDate)}`,
+        `est caduque : la convention n'a pas été signée au ${formatFrenchDate(state.convention.signatureDueDate)}`,
         label,
         details,
       );
     case 'closed':
-      return terminal(`clôturée le ${formatFrenchInstantDate(state.closedAt)}`, label, details);
+      return terminal(`a été clôturée le ${formatFrenchInstantDate(state.closedAt)}`, label, details);
     case 'terminated':
-      return terminal(`résiliée le ${formatFrenchInstantDate(state.terminatedAt)}`, label, details);
+      return terminal(`a été résiliée le ${formatFrenchInstantDate(state.terminatedAt)}`, label, details);
     default: {
       const never: never = state;
       return never;
@@ -93,7 +93,7 @@ function wrongStatus(state: ApplicationState, command: ParsedApplicationCommand,
 }
 
 const terminal = (what: string, label: string, details: Record<string, unknown>): DomainError =>
-  domainError('TERMINAL_STATE', `La candidature est ${what} : ${label} n'est plus possible.`, details);
+  domainError('TERMINAL_STATE', `La candidature ${what} : ${label} n'est plus possible.`, details);
 
 /**
  * Decides what a command records, or why not. Pure: time comes from meta.at, the campaign from the

@@ -231,7 +231,7 @@ function nextReportHint(s: InForceState): DomainError {
   if (submitted) return reportNotExpected(s, submitted, submitted.year);
   return domainError(
     'REPORT_NOT_EXPECTED',
-    'Tous les comptes rendus sont acceptés : aucun compte rendu n’est attendu.',
+    "Tous les comptes rendus sont acceptés : aucun compte rendu n'est attendu.",
   );
 }
 
@@ -459,7 +459,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
       const years = c.position.amountsByYear.map((a) => a.year);
       if (new Set(years).size !== years.length)
         return refuse(
-          domainError('VALIDATION_FAILED', 'Chaque année ne peut figurer qu’une fois dans la position.'),
+          domainError('VALIDATION_FAILED', "Chaque année ne peut figurer qu'une fois dans la position."),
         );
       for (const a of c.position.amountsByYear) {
         if (a.year > s.dossier.durationYears) {

@@ -85,7 +85,7 @@ export function parseQpvGeoJson(geojson: unknown, source: SourceInfo): ParseOutc
     })
     .safeParse(geojson);
   if (!collection.success)
-    return { ok: false, errors: ['Le fichier n’est pas une FeatureCollection GeoJSON avec des propriétés.'] };
+    return { ok: false, errors: ["Le fichier n'est pas une FeatureCollection GeoJSON avec des propriétés."] };
   const entries: QpvEntry[] = [];
   const warnings: string[] = [];
   const errors: string[] = [];

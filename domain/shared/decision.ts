@@ -131,7 +131,7 @@ export function alternatives<Cmd extends { type: string }, State extends { statu
   if (mine.length > 0) return ` Possible maintenant pour vous : ${mine.map(label).join(' ; ')}.`;
   if (allowed.length > 0)
     return ` En attente de : ${allowed.map((a) => `${label(a)} (${listRoles(a.roles)})`).join(' ; ')}.`;
-  return ' Plus aucune action n’est possible.';
+  return " Plus aucune action n'est possible.";
 }
 
 export function decideWith<Cmd extends { type: string }, State extends { status: string }, E>(
@@ -154,7 +154,7 @@ export function decideWith<Cmd extends { type: string }, State extends { status:
     return refuse(
       domainError(
         'FORBIDDEN_ROLE',
-        `${capitalize(rule.label)} est réservé(e) au rôle : ${listRoles(rule.roles)} ; vous agissez en tant que ${listRoles([m.actor.role])}.`,
+        `${capitalize(rule.label)} : action réservée au rôle ${listRoles(rule.roles)} ; vous agissez en tant que ${listRoles([m.actor.role])}.`,
         { allowedRoles: [...rule.roles], actorRole: m.actor.role },
       ),
     );

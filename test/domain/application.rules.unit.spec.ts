@@ -822,7 +822,7 @@ describe('terminal outcomes', () => {
       .when({ type: 'WithdrawApplication' }, actors.porteur, story.now)
       .thenRefused('TERMINAL_STATE');
     expect(error.message).toContain('retirée par le porteur le 1er mars 2027');
-    expect(error.message).toContain('Plus aucune action n’est possible.');
+    expect(error.message).toContain("Plus aucune action n'est possible.");
   });
 });
 

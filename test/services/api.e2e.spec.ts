@@ -1,4 +1,4 @@
-// The command API end to end, as a grant manager, porteurs, funders and the conseil citoyen use it:
+// The HTTP API end to end (commands, queries, audit), as a grant manager, porteurs, funders and the conseil citoyen use it:
 // real HTTP, real JWTs, the real Temporal dev server, the real workflows and SQLite event store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parisInstant, addDays, parisDateOf, fromEpochMs } from '../../domain/calendar';
@@ -42,6 +42,16 @@ beforeAll(async () => {
 afterAll(async () => {
   await e?.stop();
 });
+
+async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('the read models did not catch up in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 async function submit(token = tokens.porteur): Promise<string> {
   const res = await e.call('POST', '/api/applications', {
@@ -164,6 +174,53 @@ describe('command API', () => {
       }
       expect((await e.call('POST', path, { body: {} })).status).toBe(401);
       expect((await e.call('POST', path, { token: 'not.a.jwt', body: {} })).status).toBe(401);
+    }
+  });
+
+  it('walks every query and audit route × every role: allowed roles read, the others get 403', async () => {
+    const id = await submit();
+    const all: Role[] = ['porteur', 'grant_manager', 'funder', 'citizen_council', 'auditor', 'evaluator'];
+    const analysts: Role[] = ['grant_manager', 'evaluator', 'auditor', 'funder'];
+    const reports: Role[] = ['grant_manager', 'evaluator', 'auditor', 'funder'];
+    const matrix: [method: string, path: string, roles: Role[]][] = [
+      ['GET', '/api/applications', all],
+      ['GET', '/api/campaigns', all],
+      ['GET', `/api/campaigns/${campaignId}/summary`, analysts],
+      ['GET', '/api/stats/qpv', analysts],
+      ['GET', '/api/stats/funders', analysts],
+      ['GET', '/api/stats/themes', analysts],
+      ['GET', '/api/reports/overdue', reports],
+      ['GET', '/api/reports/upcoming', reports],
+      ['GET', `/api/audit/streams/application-${id}/events`, ['auditor', 'grant_manager']],
+      [
+        'GET',
+        `/api/audit/applications/${id}/as-of?at=${new Date().toISOString()}`,
+        ['auditor', 'grant_manager'],
+      ],
+      ['GET', '/api/audit/ledger', ['auditor']],
+      ['GET', '/api/audit/ledger.csv', ['auditor']],
+      ['GET', `/api/audit/campaigns/${campaignId}/as-of?at=${new Date().toISOString()}`, ['auditor']],
+      ['GET', '/api/audit/exports/scdl.csv?year=2027', ['auditor']],
+      ['POST', '/api/audit/verify', ['auditor']],
+    ];
+    const tokenOf: Record<Role, string> = {
+      porteur: tokens.porteur!,
+      grant_manager: tokens.manager!,
+      funder: tokens.etat!,
+      citizen_council: tokens.council!,
+      auditor: tokens.auditor!,
+      evaluator: tokens.evaluator!,
+    };
+    for (const [method, path, roles] of matrix) {
+      for (const role of all) {
+        const res = await e.call(method, path, {
+          token: tokenOf[role],
+          ...(method === 'POST' ? { body: {} } : {}),
+        });
+        if (roles.includes(role)) expect(res.status, `${role} ${method} ${path}`).toBe(200);
+        else expect(res.status, `${role} ${method} ${path}`).toBe(403);
+      }
+      expect((await e.call(method, path)).status, `anonymous ${path}`).toBe(401);
     }
   });
 

@@ -126,6 +126,39 @@ describe('command API', () => {
     });
     expect(view.status).toBe(422);
     expect(view.headers.get('content-type')).toContain('application/problem+json');
+
+    // The read models follow: the query API shows the convention in force and the money.
+    const detail = await eventually(async () => {
+      const res = await e.call('GET', `/api/applications/${id}`, { token: tokens.manager });
+      return res.status === 200 && (res.body as { status: string }).status === 'in_force' ? res : undefined;
+    });
+    expect(detail.headers.get('etag')).toBe(
+      `"${(await e.engine.eventStore.readStream(`application-${id}`)).length - 1}"`,
+    );
+    expect(detail.body).toMatchObject({ campaignId, conventionKind: 'annual' });
+    const summary = await e.call('GET', `/api/campaigns/${campaignId}/summary`, { token: tokens.evaluator });
+    expect(summary.status).toBe(200);
+    expect(JSON.stringify(summary.body)).toContain('ETAT');
+    const list = await e.call('GET', `/api/applications?campaignId=${campaignId}&status=in_force`, {
+      token: tokens.evaluator,
+    });
+    expect((list.body as { items: { id: string }[] }).items.map((a) => a.id)).toContain(id);
+    // A porteur sees only its own applications.
+    const others = await e.call('GET', `/api/applications`, { token: tokens.otherPorteur });
+    expect((others.body as { items: { id: string }[] }).items.map((a) => a.id)).not.toContain(id);
+    expect((await e.call('GET', `/api/applications/${id}`, { token: tokens.otherPorteur })).status).toBe(403);
+
+    // The audit trail: every event in order with who and when; the integrity check holds.
+    const trail = await e.call('GET', `/api/audit/streams/application-${id}/events`, {
+      token: tokens.auditor,
+    });
+    expect(trail.status).toBe(200);
+    const trailText = JSON.stringify(trail.body);
+    expect(trailText).toContain('ConventionEnteredIntoForce');
+    expect(trailText).toContain('"role":"funder"');
+    const verify = await e.call('POST', '/api/audit/verify', { token: tokens.auditor, body: {} });
+    expect(verify.status).toBe(200);
+    expect(verify.body).toMatchObject({ ok: true });
   });
 
   it('answers a domain refusal with 422, its code and the French message, and writes nothing', async () => {

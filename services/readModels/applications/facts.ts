@@ -138,30 +138,52 @@ const names = (institutions: readonly string[] | undefined): string =>
 const isWaitingRole = (role: string): role is WaitingRole =>
   role === 'porteur' || role === 'grant_manager' || role === 'funder' || role === 'citizen_council';
 
+/**
+ * allowedApplicationCommands tells who MAY act now; a queue needs who MUST. The domain lets a funder
+ * revise its position and the conseil citoyen its opinion until the co-decision deadline, and lists
+ * the porteur among the signatories until the convention is in force: those who already did their
+ * part are not waited on.
+ */
+function stillExpected(state: SubmittedState, allowed: AllowedCommand<ApplicationCommandType>) {
+  let roles = allowed.roles.filter(isWaitingRole);
+  let institutions = allowed.institutions ?? [];
+  if (allowed.type === 'RecordFunderPosition' && state.status === 'co_decision') {
+    const positions = state.coDecision.positions;
+    institutions = institutions.filter((f) => positions[f] === undefined);
+  }
+  if (
+    allowed.type === 'GiveCitizenOpinion' &&
+    state.status === 'co_decision' &&
+    state.coDecision.citizenOpinion !== null
+  )
+    roles = [];
+  if (
+    allowed.type === 'SignConvention' &&
+    state.status === 'awaiting_signatures' &&
+    state.signatures.some((s) => signatoryKey(s.signatory) === 'porteur')
+  )
+    roles = roles.filter((r) => r !== 'porteur');
+  if (roles.includes('funder') && institutions.length === 0) roles = roles.filter((r) => r !== 'funder');
+  return { roles, institutions };
+}
+
 function awaitedActions(state: SubmittedState): AwaitedAction[] {
   const awaited: AwaitedAction[] = [];
   for (const allowed of allowedApplicationCommands(state)) {
     if (OPTIONAL_COMMANDS.has(allowed.type)) continue;
     const label = queueLabels[allowed.type];
     if (label === null) continue;
-    let roles = allowed.roles.filter(isWaitingRole);
-    const institutions = allowed.institutions ?? [];
-    // The domain lists the porteur among the signatories' roles until the convention is in force;
-    // once its signature is in, only the missing funders are waited on.
-    if (
-      allowed.type === 'SignConvention' &&
-      state.status === 'awaiting_signatures' &&
-      state.signatures.some((s) => signatoryKey(s.signatory) === 'porteur')
-    )
-      roles = roles.filter((r) => r !== 'porteur');
-    if (roles.includes('funder') && institutions.length === 0) roles = roles.filter((r) => r !== 'funder');
+    const { roles, institutions } = stillExpected(state, allowed);
     if (roles.length === 0) continue;
-    let text = label(allowed);
+    const action: AwaitedAction = {
+      command: allowed.type,
+      label: label({ ...allowed, institutions }),
+      roles,
+    };
     if (allowed.type === 'SignConvention') {
       const who = [...(roles.includes('porteur') ? ['le porteur'] : []), ...institutions.map(funderName)];
-      text = `Signatures attendues : ${who.join(', ')}`;
+      action.label = `Signatures attendues : ${who.join(', ')}`;
     }
-    const action: AwaitedAction = { command: allowed.type, label: text, roles };
     if (roles.includes('funder')) action.institutions = [...institutions];
     awaited.push(action);
   }

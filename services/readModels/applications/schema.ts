@@ -34,7 +34,8 @@ export const applicationsSchema: readonly string[] = [
     last_position          INTEGER NOT NULL,
     revision               INTEGER NOT NULL -- stream revision of the last event: the ETag
   ) STRICT`,
-  'CREATE INDEX applications_by_campaign ON applications (campaign_id, status, seq)',
+  'CREATE INDEX applications_by_campaign ON applications (campaign_id, seq)',
+  'CREATE INDEX applications_by_campaign_status ON applications (campaign_id, status, seq)',
   'CREATE INDEX applications_by_status ON applications (status, seq)',
   'CREATE INDEX applications_by_porteur ON applications (porteur_id, seq)',
   'CREATE INDEX applications_by_deadline ON applications (next_deadline_at) WHERE next_deadline_at IS NOT NULL',

@@ -1,0 +1,262 @@
+// The `campaign-summary` projection: campaigns folded with evolveCampaign, envelopes as their
+// events leave them (evolveEnvelope's arithmetic, without holding every reservation in one
+// document), and running totals moved by the difference each application event makes to the
+// application's facts (from the applications projection's fold).
+import type { Database } from 'better-sqlite3';
+import { evolveCampaign, initialCampaignState, type CampaignState } from '../../../domain/campaign';
+import type { RecordedEvent } from '../../../infra/eventstore/port';
+import type { Projection } from '../../../infra/projections/projection';
+import type { ApplicationFacts } from '../applications/facts';
+import { applicationChangeFor } from '../shared/applicationChange';
+import { perDatabase, storedInstant } from '../shared/db';
+import {
+  applicationEventTypes,
+  asApplicationEvent,
+  asCampaignEvent,
+  asEnvelopeEvent,
+  campaignEventTypes,
+  envelopeEventTypes,
+} from '../shared/events';
+import { campaignSummarySchema } from './schema';
+
+const PROJECTION = 'campaign-summary';
+/** campaignStreamName: `campaign-<id>`. */
+const CAMPAIGN_STREAM_PREFIX = 'campaign-';
+
+const statements = perDatabase((db: Database) => ({
+  campaignState: db.prepare<[string], { state: string; revision: number }>(
+    'SELECT state, revision FROM campaigns WHERE campaign_id = ?',
+  ),
+  upsertCampaign: db.prepare(
+    `INSERT INTO campaigns (campaign_id, name, year, status, multi_year_target_percent, opens_at, closes_at,
+       opened_at, closed_at, state, revision, last_position, updated_at)
+     VALUES (@campaignId, @name, @year, @status, @multiYearTargetPercent, @opensAt, @closesAt, @openedAt,
+       @closedAt, @state, @revision, @lastPosition, @updatedAt)
+     ON CONFLICT (campaign_id) DO UPDATE SET name = excluded.name, year = excluded.year, status = excluded.status,
+       multi_year_target_percent = excluded.multi_year_target_percent, opens_at = excluded.opens_at,
+       closes_at = excluded.closes_at, opened_at = excluded.opened_at, closed_at = excluded.closed_at,
+       state = excluded.state, revision = excluded.revision, last_position = excluded.last_position,
+       updated_at = excluded.updated_at`,
+  ),
+  envelope: db.prepare<[string], { reserved_cents: number; revision: number }>(
+    'SELECT reserved_cents, revision FROM campaign_envelopes WHERE stream = ?',
+  ),
+  openEnvelope: db.prepare(
+    `INSERT INTO campaign_envelopes (stream, campaign_id, funder, amount_cents, reserved_cents, revision, last_position)
+     VALUES (?, ?, ?, ?, 0, ?, ?)`,
+  ),
+  adjustEnvelope: db.prepare(
+    'UPDATE campaign_envelopes SET amount_cents = ?, revision = ?, last_position = ? WHERE stream = ?',
+  ),
+  reserveEnvelope: db.prepare(
+    'UPDATE campaign_envelopes SET reserved_cents = reserved_cents + ?, revision = ?, last_position = ? WHERE stream = ?',
+  ),
+  holding: db.prepare<[string, string], { total_cents: number }>(
+    'SELECT total_cents FROM campaign_envelope_holdings WHERE stream = ? AND application_id = ?',
+  ),
+  upsertHolding: db.prepare(
+    `INSERT INTO campaign_envelope_holdings (stream, application_id, total_cents) VALUES (?, ?, ?)
+     ON CONFLICT (stream, application_id) DO UPDATE SET total_cents = excluded.total_cents`,
+  ),
+  deleteHolding: db.prepare('DELETE FROM campaign_envelope_holdings WHERE stream = ? AND application_id = ?'),
+  addAmounts: db.prepare(
+    `INSERT INTO campaign_amounts (campaign_id, dimension, key, year, requested_cents, committed_cents,
+       awarded_cents, paid_cents, recovered_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (campaign_id, dimension, key, year) DO UPDATE SET
+       requested_cents = requested_cents + excluded.requested_cents,
+       committed_cents = committed_cents + excluded.committed_cents,
+       awarded_cents = awarded_cents + excluded.awarded_cents,
+       paid_cents = paid_cents + excluded.paid_cents,
+       recovered_cents = recovered_cents + excluded.recovered_cents`,
+  ),
+  addCounts: db.prepare(
+    `INSERT INTO campaign_counts (campaign_id, dimension, key, applications, expected_beneficiaries,
+       reached_beneficiaries) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (campaign_id, dimension, key) DO UPDATE SET
+       applications = applications + excluded.applications,
+       expected_beneficiaries = expected_beneficiaries + excluded.expected_beneficiaries,
+       reached_beneficiaries = reached_beneficiaries + excluded.reached_beneficiaries`,
+  ),
+}));
+
+// ---- campaigns ----
+
+function applyCampaignEvent(db: Database, event: RecordedEvent): void {
+  const campaignEvent = asCampaignEvent(event);
+  if (campaignEvent === undefined) return;
+  const s = statements(db);
+  if (!event.stream.startsWith(CAMPAIGN_STREAM_PREFIX))
+    throw new Error(
+      `Événement de campagne ${event.type} (${event.id}) hors d'un flux de campagne : ${event.stream}`,
+    );
+  const campaignId = event.stream.slice(CAMPAIGN_STREAM_PREFIX.length);
+  const row = s.campaignState.get(campaignId);
+  const before = row === undefined ? initialCampaignState : (JSON.parse(row.state) as CampaignState);
+  const state = evolveCampaign(before, campaignEvent);
+  if (state.status === 'not_created')
+    throw new Error(`Campagne ${campaignId} : ${event.type} la laisse non créée (flux ${event.stream}).`);
+  s.upsertCampaign.run({
+    campaignId: state.campaignId,
+    name: state.name,
+    year: state.year,
+    status: state.status,
+    multiYearTargetPercent: state.multiYearTargetPercent,
+    opensAt: storedInstant(state.submissionWindow.opensAt),
+    closesAt: storedInstant(state.submissionWindow.closesAt),
+    openedAt: state.status === 'draft' || state.openedAt === null ? null : storedInstant(state.openedAt),
+    closedAt: state.status === 'closed' ? storedInstant(state.closedAt) : null,
+    state: JSON.stringify(state),
+    revision: event.revision,
+    lastPosition: event.position,
+    updatedAt: storedInstant(event.metadata.occurredAt),
+  });
+}
+
+// ---- envelopes ----
+
+function applyEnvelopeEvent(db: Database, event: RecordedEvent): void {
+  const envelopeEvent = asEnvelopeEvent(event);
+  if (envelopeEvent === undefined) return;
+  const s = statements(db);
+  const stream = event.stream;
+  if (envelopeEvent.type === 'EnvelopeOpened') {
+    const d = envelopeEvent.data;
+    s.openEnvelope.run(stream, d.campaignId, d.funder, d.amountCents, event.revision, event.position);
+    return;
+  }
+  if (s.envelope.get(stream) === undefined)
+    throw new Error(`Enveloppe ${stream} : ${event.type} (${event.id}) avant son ouverture.`);
+  switch (envelopeEvent.type) {
+    case 'EnvelopeAdjusted':
+      s.adjustEnvelope.run(envelopeEvent.data.amountCents, event.revision, event.position, stream);
+      return;
+    case 'FundsReserved': {
+      // A reservation replaces what the application held (evolveEnvelope).
+      const { applicationId, totalCents } = envelopeEvent.data;
+      const previous = s.holding.get(stream, applicationId)?.total_cents ?? 0;
+      s.upsertHolding.run(stream, applicationId, totalCents);
+      s.reserveEnvelope.run(totalCents - previous, event.revision, event.position, stream);
+      return;
+    }
+    case 'FundsReleased': {
+      const { applicationId } = envelopeEvent.data;
+      const previous = s.holding.get(stream, applicationId)?.total_cents ?? 0;
+      s.deleteHolding.run(stream, applicationId);
+      s.reserveEnvelope.run(-previous, event.revision, event.position, stream);
+      return;
+    }
+    default: {
+      const never: never = envelopeEvent;
+      return never;
+    }
+  }
+}
+
+// ---- running totals from application facts ----
+
+type AmountTuple = [number, number, number, number, number];
+type CountTuple = [number, number, number];
+
+/** An application's share of the running totals: `dimension \0 key \0 year` → amounts. */
+export function amountContributions(f: ApplicationFacts): Map<string, AmountTuple> {
+  const out = new Map<string, AmountTuple>();
+  const add = (dimension: string, key: string, year: number, a: AmountTuple) => {
+    const k = `${dimension}\0${key}\0${year}`;
+    const current = out.get(k);
+    if (current === undefined) out.set(k, [...a]);
+    else for (let i = 0; i < 5; i++) current[i] = (current[i] ?? 0) + (a[i] ?? 0);
+  };
+  for (const line of f.funding) {
+    const a: AmountTuple = [
+      line.requestedCents,
+      line.committedCents,
+      line.awardedCents,
+      line.paidCents,
+      line.recoveredCents,
+    ];
+    add('all', '', line.calendarYear, a);
+    add('funder', line.funder, line.calendarYear, a);
+    add('theme', f.theme, line.calendarYear, a);
+    for (const qpv of f.qpvCodes) add('qpv', qpv, line.calendarYear, a);
+  }
+  return out;
+}
+
+/** `dimension \0 key` → applications, expected and reached beneficiaries. */
+export function countContributions(f: ApplicationFacts): Map<string, CountTuple> {
+  const out = new Map<string, CountTuple>();
+  const people: CountTuple = [1, f.expectedBeneficiaries, f.reachedBeneficiaries];
+  out.set('all\0', people);
+  out.set(`status\0${f.status}`, [1, 0, 0]);
+  out.set(`theme\0${f.theme}`, people);
+  for (const qpv of f.qpvCodes) out.set(`qpv\0${qpv}`, people);
+  for (const line of f.funding) out.set(`funder\0${line.funder}`, [1, 0, 0]);
+  if (f.retainedKind !== null) out.set(`retained\0${f.retainedKind}`, [1, 0, 0]);
+  return out;
+}
+
+function deltas<T extends number[]>(
+  before: Map<string, T> | undefined,
+  after: Map<string, T>,
+): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const [k, a] of after) {
+    const b = before?.get(k);
+    const d = a.map((v, i) => v - (b?.[i] ?? 0));
+    if (d.some((v) => v !== 0)) out.set(k, d);
+  }
+  if (before !== undefined)
+    for (const [k, b] of before)
+      if (!after.has(k) && b.some((v) => v !== 0))
+        out.set(
+          k,
+          b.map((v) => -v),
+        );
+  return out;
+}
+
+const amountsMayDiffer = (a: ApplicationFacts, b: ApplicationFacts): boolean =>
+  a.funding !== b.funding || a.qpvCodes !== b.qpvCodes || a.theme !== b.theme;
+
+const countsMayDiffer = (a: ApplicationFacts, b: ApplicationFacts): boolean =>
+  a.status !== b.status ||
+  a.qpvCodes !== b.qpvCodes ||
+  a.theme !== b.theme ||
+  a.funding !== b.funding ||
+  a.expectedBeneficiaries !== b.expectedBeneficiaries ||
+  a.reachedBeneficiaries !== b.reachedBeneficiaries ||
+  a.retainedKind !== b.retainedKind;
+
+function applyApplicationChange(db: Database, event: RecordedEvent): void {
+  if (asApplicationEvent(event) === undefined) return;
+  const { before, after } = applicationChangeFor(db, event, PROJECTION);
+  const s = statements(db);
+  const campaignId = after.facts.campaignId;
+  const b = before?.facts;
+  const a = after.facts;
+  if (b === undefined || amountsMayDiffer(b, a)) {
+    for (const [key, d] of deltas(b && amountContributions(b), amountContributions(a))) {
+      const [dimension = '', k = '', year = '0'] = key.split('\0');
+      s.addAmounts.run(campaignId, dimension, k, Number(year), ...d);
+    }
+  }
+  if (b === undefined || countsMayDiffer(b, a)) {
+    for (const [key, d] of deltas(b && countContributions(b), countContributions(a))) {
+      const [dimension = '', k = ''] = key.split('\0');
+      s.addCounts.run(campaignId, dimension, k, ...d);
+    }
+  }
+}
+
+export const campaignSummaryProjection: Projection = {
+  name: PROJECTION,
+  version: 1,
+  schema: campaignSummarySchema,
+  handles: [...applicationEventTypes, ...campaignEventTypes, ...envelopeEventTypes],
+  apply(db, event) {
+    // Each handler ignores the events of the other aggregates.
+    applyApplicationChange(db, event);
+    applyCampaignEvent(db, event);
+    applyEnvelopeEvent(db, event);
+  },
+};

@@ -1,0 +1,210 @@
+// The `ledger` projection: the funding ledger, one row per money movement. For an application the
+// movements are the differences its event makes to the domain's fundingSummary (per funder and
+// convention year: committed, awarded, ordered payments, ordered recoveries), so that the rows of
+// an application always add up to its fundingSummary — a withdrawal shows as the cancellation of
+// what was committed or awarded. For an envelope: the reservations and releases, per year.
+import type { Database } from 'better-sqlite3';
+import { parisDateOf } from '../../../domain/calendar';
+import type { RecordedEvent } from '../../../infra/eventstore/port';
+import type { Projection } from '../../../infra/projections/projection';
+import type { FundingLine } from '../applications/facts';
+import { applicationChangeFor } from '../shared/applicationChange';
+import { perDatabase, storedInstant } from '../shared/db';
+import {
+  applicationEventTypes,
+  asApplicationEvent,
+  asEnvelopeEvent,
+  envelopeEventTypes,
+} from '../shared/events';
+
+const PROJECTION = 'ledger';
+
+export const ledgerKinds = ['commitment', 'award', 'payment', 'recovery', 'reservation', 'release'] as const;
+export type LedgerKind = (typeof ledgerKinds)[number];
+
+export const ledgerSchema: readonly string[] = [
+  `CREATE TABLE ledger_entries (
+    id               INTEGER PRIMARY KEY, -- in the order of the events (position), then within one event
+    position         INTEGER NOT NULL,
+    event_id         TEXT NOT NULL,
+    event_type       TEXT NOT NULL,
+    stream           TEXT NOT NULL,
+    kind             TEXT NOT NULL,
+    funder           TEXT NOT NULL,
+    campaign_id      TEXT NOT NULL,
+    application_id   TEXT NOT NULL,
+    year             INTEGER NOT NULL, -- convention year, 1 … 4
+    amount_cents     INTEGER NOT NULL, -- signed: a cancellation or a release is negative
+    occurred_at      TEXT NOT NULL,    -- business time (UTC)
+    occurred_year    INTEGER NOT NULL, -- calendar year of the business time, in Paris
+    recorded_at      TEXT NOT NULL,    -- record time
+    actor_role       TEXT NOT NULL,
+    actor_institution TEXT
+  ) STRICT`,
+  'CREATE INDEX ledger_by_position ON ledger_entries (position)',
+  'CREATE INDEX ledger_by_funder ON ledger_entries (funder, id)',
+  'CREATE INDEX ledger_by_campaign ON ledger_entries (campaign_id, id)',
+  'CREATE INDEX ledger_by_application ON ledger_entries (application_id, id)',
+  // Running sums per campaign, funder, kind, calendar year of the movement and convention year.
+  `CREATE TABLE ledger_totals (
+    campaign_id     TEXT NOT NULL,
+    funder          TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    occurred_year   INTEGER NOT NULL,
+    convention_year INTEGER NOT NULL,
+    amount_cents    INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, funder, kind, occurred_year, convention_year)
+  ) STRICT, WITHOUT ROWID`,
+  // Envelope streams: which campaign and funder (from EnvelopeOpened).
+  `CREATE TABLE ledger_envelopes (
+    stream      TEXT PRIMARY KEY,
+    campaign_id TEXT NOT NULL,
+    funder      TEXT NOT NULL
+  ) STRICT, WITHOUT ROWID`,
+];
+
+const statements = perDatabase((db: Database) => ({
+  insert: db.prepare(
+    `INSERT INTO ledger_entries (position, event_id, event_type, stream, kind, funder, campaign_id, application_id,
+       year, amount_cents, occurred_at, occurred_year, recorded_at, actor_role, actor_institution)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ),
+  total: db.prepare(
+    `INSERT INTO ledger_totals (campaign_id, funder, kind, occurred_year, convention_year, amount_cents)
+     VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (campaign_id, funder, kind, occurred_year, convention_year)
+     DO UPDATE SET amount_cents = amount_cents + excluded.amount_cents`,
+  ),
+  openEnvelope: db.prepare('INSERT INTO ledger_envelopes (stream, campaign_id, funder) VALUES (?, ?, ?)'),
+  envelope: db.prepare<[string], { campaign_id: string; funder: string }>(
+    'SELECT campaign_id, funder FROM ledger_envelopes WHERE stream = ?',
+  ),
+  held: db.prepare<[string, string], { year: number; amount: number }>(
+    `SELECT year, SUM(amount_cents) AS amount FROM ledger_entries
+     WHERE application_id = ? AND stream = ? AND kind IN ('reservation', 'release') GROUP BY year`,
+  ),
+}));
+
+interface Movement {
+  kind: LedgerKind;
+  funder: string;
+  campaignId: string;
+  applicationId: string;
+  year: number;
+  amountCents: number;
+}
+
+function record(db: Database, event: RecordedEvent, movements: readonly Movement[]): void {
+  if (movements.length === 0) return;
+  const s = statements(db);
+  const occurredAt = storedInstant(event.metadata.occurredAt);
+  const recordedAt = storedInstant(event.metadata.recordedAt);
+  const occurredYear = Number(parisDateOf(occurredAt).slice(0, 4));
+  const actor = event.metadata.actor;
+  for (const m of movements) {
+    s.insert.run(
+      event.position,
+      event.id,
+      event.type,
+      event.stream,
+      m.kind,
+      m.funder,
+      m.campaignId,
+      m.applicationId,
+      m.year,
+      m.amountCents,
+      occurredAt,
+      occurredYear,
+      recordedAt,
+      actor.role,
+      actor.institution ?? null,
+    );
+    s.total.run(m.campaignId, m.funder, m.kind, occurredYear, m.year, m.amountCents);
+  }
+}
+
+const MEASURES: readonly (readonly [LedgerKind, (l: FundingLine) => number])[] = [
+  ['commitment', (l) => l.committedCents],
+  ['award', (l) => l.awardedCents],
+  ['payment', (l) => l.paidCents],
+  ['recovery', (l) => l.recoveredCents],
+];
+
+function applyApplication(db: Database, event: RecordedEvent): void {
+  if (asApplicationEvent(event) === undefined) return;
+  const { before, after } = applicationChangeFor(db, event, PROJECTION);
+  const previous = before?.facts.funding ?? [];
+  const next = after.facts.funding;
+  if (previous === next) return;
+  const { campaignId, applicationId } = after.facts;
+  const key = (l: FundingLine) => `${l.funder}|${l.year}`;
+  const old = new Map(previous.map((l) => [key(l), l]));
+  const movements: Movement[] = [];
+  const lines = [...next, ...previous.filter((l) => !next.some((n) => key(n) === key(l)))];
+  for (const line of lines) {
+    const was = old.get(key(line));
+    const is = next.find((n) => key(n) === key(line));
+    for (const [kind, amount] of MEASURES) {
+      const delta = (is === undefined ? 0 : amount(is)) - (was === undefined ? 0 : amount(was));
+      if (delta !== 0)
+        movements.push({
+          kind,
+          funder: line.funder,
+          campaignId,
+          applicationId,
+          year: line.year,
+          amountCents: delta,
+        });
+    }
+  }
+  // Commitments before awards before payments before recoveries, funders and years in order.
+  movements.sort(
+    (a, b) =>
+      MEASURES.findIndex(([k]) => k === a.kind) - MEASURES.findIndex(([k]) => k === b.kind) ||
+      a.funder.localeCompare(b.funder) ||
+      a.year - b.year,
+  );
+  record(db, event, movements);
+}
+
+function applyEnvelope(db: Database, event: RecordedEvent): void {
+  const envelopeEvent = asEnvelopeEvent(event);
+  if (envelopeEvent === undefined) return;
+  const s = statements(db);
+  if (envelopeEvent.type === 'EnvelopeOpened') {
+    s.openEnvelope.run(event.stream, envelopeEvent.data.campaignId, envelopeEvent.data.funder);
+    return;
+  }
+  if (envelopeEvent.type === 'EnvelopeAdjusted') return;
+  const envelope = s.envelope.get(event.stream);
+  if (envelope === undefined)
+    throw new Error(`Enveloppe ${event.stream} : ${event.type} (${event.id}) avant son ouverture.`);
+  const applicationId = envelopeEvent.data.applicationId;
+  const held = new Map(s.held.all(applicationId, event.stream).map((h) => [h.year, h.amount]));
+  const base = { funder: envelope.funder, campaignId: envelope.campaign_id, applicationId };
+  const movements: Movement[] = [];
+  if (envelopeEvent.type === 'FundsReserved') {
+    // A reservation replaces what the application held on this envelope, year by year.
+    const wanted = new Map(envelopeEvent.data.amountsByYear.map((y) => [y.year, y.amountCents]));
+    const years = [...new Set([...held.keys(), ...wanted.keys()])].sort((a, b) => a - b);
+    for (const year of years) {
+      const delta = (wanted.get(year) ?? 0) - (held.get(year) ?? 0);
+      if (delta !== 0) movements.push({ ...base, kind: 'reservation', year, amountCents: delta });
+    }
+  } else {
+    for (const [year, amount] of [...held].sort((a, b) => a[0] - b[0]))
+      if (amount !== 0) movements.push({ ...base, kind: 'release', year, amountCents: -amount });
+  }
+  record(db, event, movements);
+}
+
+export const ledgerProjection: Projection = {
+  name: PROJECTION,
+  version: 1,
+  schema: ledgerSchema,
+  handles: [...applicationEventTypes, ...envelopeEventTypes],
+  apply(db, event) {
+    applyApplication(db, event);
+    applyEnvelope(db, event);
+  },
+};

@@ -1,0 +1,146 @@
+// Queries of the `reports` slice: overdue yearly reports (payments of those applications are
+// suspended) and those due soon.
+import type { Database, Statement } from 'better-sqlite3';
+import { addDays } from '../../../domain/calendar';
+import { civilDate, perDatabase } from '../shared/db';
+import type { ReportStatus } from './projection';
+
+export const reportStatusLabels: Record<ReportStatus, string> = {
+  not_due: 'Année en cours',
+  expected: 'Attendu',
+  reminder_sent: 'Attendu (rappel envoyé)',
+  overdue: 'En retard',
+  submitted: 'Déposé, en examen',
+  changes_requested: 'Corrections demandées',
+  accepted: 'Accepté',
+};
+
+export interface ReportItem {
+  applicationId: string;
+  campaignId: string;
+  porteurId: string;
+  porteurName: string;
+  title: string;
+  /** Convention year (1 … 4) and its dates. */
+  year: number;
+  yearStart: string;
+  yearEnd: string;
+  /** Civil date (Paris) by which the report is due. */
+  dueDate: string;
+  status: ReportStatus;
+  statusLabel: string;
+  overdue: boolean;
+  reminderSent: boolean;
+  submittedAt: string | null;
+  beneficiariesReached: number | null;
+  /** Funders of the convention. */
+  funders: string[];
+}
+
+export interface OverdueFilters {
+  campaignId?: string;
+  funder?: string;
+}
+
+export interface UpcomingFilters {
+  /** Reports due between asOf and asOf + withinDays (inclusive). */
+  withinDays: number;
+  /** A civil date or an instant (read as its Paris date). */
+  asOf: string;
+  campaignId?: string;
+  funder?: string;
+}
+
+interface ReportRow {
+  application_id: string;
+  campaign_id: string;
+  porteur_id: string;
+  porteur_name: string;
+  title: string;
+  year: number;
+  year_start: string;
+  year_end: string;
+  due_date: string;
+  status: ReportStatus;
+  overdue: number;
+  reminder_sent: number;
+  submitted_at: string | null;
+  beneficiaries_reached: number | null;
+  funders: string;
+}
+
+const toItem = (r: ReportRow): ReportItem => ({
+  applicationId: r.application_id,
+  campaignId: r.campaign_id,
+  porteurId: r.porteur_id,
+  porteurName: r.porteur_name,
+  title: r.title,
+  year: r.year,
+  yearStart: r.year_start,
+  yearEnd: r.year_end,
+  dueDate: r.due_date,
+  status: r.status,
+  statusLabel: reportStatusLabels[r.status],
+  overdue: r.overdue === 1,
+  reminderSent: r.reminder_sent === 1,
+  submittedAt: r.submitted_at,
+  beneficiariesReached: r.beneficiaries_reached,
+  funders: r.funders.split(',').filter((f) => f !== ''),
+});
+
+const statements = perDatabase((db: Database) => ({
+  byApplication: db.prepare<[string], ReportRow>(
+    'SELECT * FROM application_reports WHERE application_id = ? ORDER BY year',
+  ),
+  queries: new Map<string, Statement<unknown[], ReportRow>>(),
+}));
+
+function run(db: Database, where: string[], params: unknown[]): ReportItem[] {
+  const s = statements(db);
+  const sql = `SELECT * FROM application_reports WHERE application_status = 'in_force' AND ${where.join(' AND ')}
+    ORDER BY due_date, campaign_id, porteur_name, year`;
+  let statement = s.queries.get(sql);
+  if (statement === undefined) {
+    statement = db.prepare<unknown[], ReportRow>(sql);
+    s.queries.set(sql, statement);
+  }
+  return statement.all(...params).map(toItem);
+}
+
+function common(filters: { campaignId?: string; funder?: string }, where: string[], params: unknown[]): void {
+  if (filters.campaignId !== undefined) {
+    where.push('campaign_id = ?');
+    params.push(filters.campaignId);
+  }
+  if (filters.funder !== undefined) {
+    where.push('instr(funders, ?) > 0');
+    params.push(`,${filters.funder},`);
+  }
+}
+
+/** Reports marked overdue (the domain's timer), of conventions still in force, oldest due first. */
+export function overdueReports(db: Database, filters: OverdueFilters = {}): ReportItem[] {
+  const where = ["status = 'overdue'"];
+  const params: unknown[] = [];
+  common(filters, where, params);
+  return run(db, where, params);
+}
+
+/** Reports still to file or to correct whose due date falls within the next `withinDays` days. */
+export function upcomingReports(db: Database, filters: UpcomingFilters): ReportItem[] {
+  const from = civilDate(filters.asOf);
+  const to = addDays(from, Math.max(0, Math.trunc(filters.withinDays)));
+  const where = [
+    "status IN ('not_due', 'expected', 'reminder_sent', 'changes_requested')",
+    'due_date >= ?',
+    'due_date <= ?',
+  ];
+  const params: unknown[] = [from, to];
+  common(filters, where, params);
+  return run(db, where, params);
+}
+
+/** Every yearly report of one application, year by year. */
+export function applicationReports(db: Database, applicationId: string): ReportItem[] {
+  return statements(db).byApplication.all(applicationId).map(toItem);
+}

@@ -1,0 +1,73 @@
+// A read-model database fed the way the projector feeds it: the runtime's own schema installation,
+// its per-event dispatch (applyEvent) and checkpoint, one transaction per batch.
+import Database from 'better-sqlite3';
+import {
+  ensureRuntimeTables,
+  installSchema,
+  readCheckpoint,
+  writeCheckpoint,
+} from '../../../infra/projections/database';
+import { applyEvent, handlerIndex, projectionSignature } from '../../../infra/projections/projection';
+import type { RecordedEvent } from '../../../infra/eventstore/port';
+import { grantsProjections } from '../../../services/readModels';
+
+export const SET = 'read-models';
+
+export interface ReadModels {
+  db: Database.Database;
+  /** Applies events in batches (one transaction each), like the projector. */
+  project(events: readonly RecordedEvent[], batchSize?: number): void;
+  /** Events after the checkpoint, taken from a full history. */
+  catchUp(history: readonly RecordedEvent[]): void;
+  close(): void;
+}
+
+export function openReadModels(file = ':memory:'): ReadModels {
+  const db = new Database(file);
+  const projections = grantsProjections;
+  const signature = projectionSignature(projections);
+  const handlers = handlerIndex(projections);
+  ensureRuntimeTables(db);
+  db.transaction(() => {
+    installSchema(db, SET, projections);
+    writeCheckpoint(db, SET, undefined, signature);
+  })();
+  const batch = db.transaction((events: readonly RecordedEvent[]) => {
+    for (const event of events) applyEvent(db, projections, handlers, event);
+    const last = events[events.length - 1];
+    if (last !== undefined) writeCheckpoint(db, SET, last.position, signature);
+  });
+  const project = (events: readonly RecordedEvent[], batchSize = 500) => {
+    for (let i = 0; i < events.length; i += batchSize) batch(events.slice(i, i + batchSize));
+  };
+  return {
+    db,
+    project,
+    catchUp(history) {
+      const checkpoint = readCheckpoint(db, SET)?.position ?? 0n;
+      project(history.filter((e) => e.position > checkpoint));
+    },
+    close: () => db.close(),
+  };
+}
+
+/** Every row of every read-model table, for comparing two databases. */
+export function dumpTables(db: Database.Database): Record<string, unknown[]> {
+  const tables = db
+    .prepare<[], { name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'projection_%' ORDER BY name",
+    )
+    .all();
+  const dump: Record<string, unknown[]> = {};
+  for (const { name } of tables) {
+    const columns = db
+      .prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${name}')`)
+      .all()
+      .map((c) => c.name)
+      .filter((c) => c !== 'id');
+    dump[name] = db
+      .prepare(`SELECT ${columns.join(', ')} FROM "${name}" ORDER BY ${columns.join(', ')}`)
+      .all();
+  }
+  return dump;
+}

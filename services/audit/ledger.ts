@@ -155,7 +155,9 @@ export class LedgerContext {
     const known = this.applications.get(applicationId);
     if (known) return known;
     const context: ApplicationContext = { campaign: null, years: null };
-    for (const event of await this.store.readStream(APPLICATION_PREFIX + applicationId)) {
+    // Raw: the two fields read here are the same in every schema version, and an old event that no
+    // longer decodes elsewhere in the stream must not stop the ledger.
+    for (const event of await this.store.readStream(APPLICATION_PREFIX + applicationId, { raw: true })) {
       if (event.type === 'ApplicationSubmitted') {
         const parsed = submittedPart.safeParse(event.data);
         if (parsed.success) context.campaign = parsed.data.campaignId;
@@ -169,7 +171,7 @@ export class LedgerContext {
 
   async campaignYear(campaignId: string): Promise<number | null> {
     if (this.campaignYears.has(campaignId)) return this.campaignYears.get(campaignId) ?? null;
-    const [first] = await this.store.readStream(CAMPAIGN_PREFIX + campaignId, { maxCount: 1 });
+    const [first] = await this.store.readStream(CAMPAIGN_PREFIX + campaignId, { maxCount: 1, raw: true });
     const parsed = first?.type === 'CampaignCreated' ? createdPart.safeParse(first.data) : undefined;
     return this.remember(this.campaignYears, campaignId, parsed?.success ? parsed.data.year : null);
   }

@@ -82,11 +82,13 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
         logger,
         preferPrebuiltBundle: config.env === 'production',
       });
-      const running = worker.run();
+      const started = worker;
+      const running = started.run();
       stoppers.push({
         name: 'worker Temporal',
         stop: async () => {
-          worker?.shutdown();
+          // On SIGINT/SIGTERM the SDK's runtime already began draining the worker by itself.
+          if (started.getState() === 'RUNNING') started.shutdown();
           await running;
         },
       });

@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadOrCreateDevSecret, mintDevelopmentToken } from '../../services/http/platform/auth';
+import { createCampaignCommand } from '../support/fixtures';
 import { descendants, freePort, isAlive, waitFor } from '../support/processes';
 
 const cli = new URL('../../scripts/grants.mjs', import.meta.url).pathname;
@@ -52,6 +54,11 @@ async function start(): Promise<Started> {
   return { child, apiUrl, output: () => output };
 }
 
+/** The embedded mode keeps its development secret under the data directory. */
+async function managerToken(): Promise<string> {
+  return mintDevelopmentToken({ secret: await loadOrCreateDevSecret(dataDir), role: 'grant_manager' });
+}
+
 async function interrupt(started: Started): Promise<number[]> {
   const tree = descendants(started.child.pid ?? -1);
   const exited = new Promise<number | null>((resolve) => started.child.once('exit', resolve));
@@ -74,7 +81,18 @@ describe('grants start', () => {
     expect(first.output()).toContain(first.apiUrl);
     expect(first.output()).toContain('Temporal Web');
 
+    // Something to find again: a campaign, in Temporal (its workflow) and in the event store.
+    const token = await managerToken();
+    const { type: _type, ...campaign } = createCampaignCommand(Date.now(), { campaignId: 'persisted' });
+    const created = await fetch(`${first.apiUrl}/api/campaigns`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(campaign),
+    });
+    expect(created.status).toBe(201);
+
     const tree = await interrupt(first);
+    expect(first.output()).not.toContain('en erreur');
     expect(tree.length).toBeGreaterThan(0); // the dev server was a child of ours
     await waitFor(
       'children to exit',
@@ -84,9 +102,16 @@ describe('grants start', () => {
     expect(existsSync(join(dataDir, 'temporal.sqlite'))).toBe(true);
     expect(existsSync(join(dataDir, 'events.sqlite'))).toBe(true);
 
-    // A second start finds its data again (same files, same Temporal namespace).
+    // A second start finds its data again: the campaign's workflow still answers, its events are there.
     const second = await start();
     expect(((await (await fetch(`${second.apiUrl}/health`)).json()) as { status: string }).status).toBe('up');
+    const opened = await fetch(`${second.apiUrl}/api/campaigns/persisted/open`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(opened.status).toBe(200);
+    expect(((await opened.json()) as { revision: string }).revision).toBe('1');
     const secondTree = await interrupt(second);
     await waitFor(
       'children to exit',

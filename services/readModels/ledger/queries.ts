@@ -213,15 +213,17 @@ export function ledgerTotals(db: Database, filters: LedgerTotalsFilters = {}): L
   const where: string[] = [];
   const params: unknown[] = [];
   let sql: string;
+  common(filters, where, params);
+  const filter = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
+  // Grouped by the column itself: ledger_entries has a column named `year` (the convention year).
   if (filters.applicationId !== undefined || filters.from !== undefined || filters.to !== undefined) {
-    common(filters, where, params);
-    sql = `SELECT funder, ${byConvention ? 'year' : 'occurred_year'} AS year, kind, SUM(amount_cents) AS amount FROM ledger_entries
-      ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} GROUP BY funder, year, kind`;
+    const year = byConvention ? 'year' : 'occurred_year';
+    sql = `SELECT funder, ${year} AS year, kind, SUM(amount_cents) AS amount FROM ledger_entries ${filter}
+      GROUP BY funder, ${year}, kind`;
   } else {
-    common(filters, where, params);
-    sql = `SELECT funder, ${byConvention ? 'convention_year' : 'occurred_year'} AS year, kind,
-        SUM(amount_cents) AS amount FROM ledger_totals
-      ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} GROUP BY funder, year, kind`;
+    const year = byConvention ? 'convention_year' : 'occurred_year';
+    sql = `SELECT funder, ${year} AS year, kind, SUM(amount_cents) AS amount FROM ledger_totals ${filter}
+      GROUP BY funder, ${year}, kind`;
   }
   const totals = new Map<string, LedgerTotal>();
   for (const r of cached(statements(db).totals, db, sql).all(...params)) {

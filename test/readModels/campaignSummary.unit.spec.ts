@@ -1,0 +1,210 @@
+// The campaign summary, events in, rows out: a campaign played by the real deciders, its totals
+// compared with the domain's own view of each application (fundingSummary) and of each envelope
+// (evolveEnvelope, as the world folded it).
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fundingSummary, type FundingRow, type SubmittedState } from '../../domain';
+import {
+  campaignsList,
+  campaignSummary,
+  statsByFunder,
+  statsByQpv,
+  statsByTheme,
+  type Amounts,
+} from '../../services/readModels';
+import { actors, dossier } from '../domain/support/fixtures';
+import { openReadModels, type ReadModels } from './support/readModels';
+import { playCampaign } from './support/scenarios';
+import { CAMPAIGN_ID, FUNDERS, GrantsWorld } from './support/world';
+
+let world: GrantsWorld;
+let rm: ReadModels;
+
+beforeEach(() => {
+  world = new GrantsWorld().openCampaign();
+  rm = openReadModels();
+});
+afterEach(() => rm.close());
+
+const zero = (): Amounts => ({
+  requestedCents: 0,
+  committedCents: 0,
+  awardedCents: 0,
+  paidCents: 0,
+  recoveredCents: 0,
+});
+
+function total(rows: readonly FundingRow[]): Amounts {
+  const t = zero();
+  for (const r of rows) {
+    t.requestedCents += r.requestedCents;
+    t.committedCents += r.committedCents;
+    t.awardedCents += r.awardedCents;
+    t.paidCents += r.paidCents;
+    t.recoveredCents += r.recoveredCents;
+  }
+  return t;
+}
+
+const submitted = (w: GrantsWorld): SubmittedState[] =>
+  w.stories.map((s) => s.state).filter((s): s is SubmittedState => s.status !== 'not_submitted');
+
+// Conventions of the scenarios start on 1 January 2027, the campaign's year: year k is 2026 + k.
+const calendarYear = (year: number) => 2026 + year;
+
+describe('campaign summary read model', () => {
+  it("adds up every application's funding, per funder, quartier, theme and year, with envelope use", () => {
+    playCampaign(world, 30);
+    rm.catchUp(world.events);
+    const states = submitted(world);
+    const summary = campaignSummary(rm.db, CAMPAIGN_ID);
+    if (summary === undefined) throw new Error('campagne absente');
+
+    expect(summary).toMatchObject({
+      campaignId: CAMPAIGN_ID,
+      name: 'AMI Contrat de ville CAMVS 2027',
+      year: 2027,
+      status: 'open',
+      applications: 30,
+      expectedBeneficiaries: states.reduce((n, s) => n + s.dossier.action.expectedBeneficiaries, 0),
+    });
+    expect(summary.amounts).toEqual(total(states.flatMap(fundingSummary)));
+
+    const years = [...new Set(states.flatMap(fundingSummary).map((r) => r.year))].sort();
+    expect(summary.byYear).toEqual(
+      years.map((y) => ({
+        year: calendarYear(y),
+        ...total(states.flatMap(fundingSummary).filter((r) => r.year === y)),
+      })),
+    );
+
+    for (const f of summary.byFunder) {
+      const rows = states.flatMap(fundingSummary).filter((r) => r.funder === f.funder);
+      expect(f.amounts, f.funder).toEqual(total(rows));
+      expect(f.applications, f.funder).toBe(
+        states.filter((s) => fundingSummary(s).some((r) => r.funder === f.funder)).length,
+      );
+      const envelope = world.envelope(CAMPAIGN_ID, f.funder);
+      expect(f.envelope, f.funder).toEqual({
+        amountCents: envelope.amountCents,
+        reservedCents: envelope.reservedCents,
+        remainingCents: envelope.amountCents - envelope.reservedCents,
+      });
+    }
+    expect(summary.byFunder.map((f) => f.funder).sort()).toEqual([...FUNDERS].sort());
+
+    for (const q of summary.byQpv) {
+      const targeting = states.filter((s) => s.dossier.action.qpvCodes.includes(q.qpv));
+      expect(q.applications, q.qpv).toBe(targeting.length);
+      expect(q.amounts, q.qpv).toEqual(total(targeting.flatMap(fundingSummary)));
+    }
+    for (const t of summary.byTheme) {
+      const of = states.filter((s) => s.dossier.action.theme === t.theme);
+      expect(t.applications, t.theme).toBe(of.length);
+      expect(t.amounts, t.theme).toEqual(total(of.flatMap(fundingSummary)));
+    }
+    const statuses = new Map<string, number>();
+    for (const s of states) statuses.set(s.status, (statuses.get(s.status) ?? 0) + 1);
+    expect(summary.byStatus.map((s) => [s.status, s.applications])).toEqual([...statuses].sort());
+    expect(summary.byStatus.find((s) => s.status === 'withdrawn')?.statusLabel).toBe('Retirée');
+
+    const retained = states.filter((s) => 'award' in s && s.status !== 'lapsed');
+    const cpo = retained.filter((s) => s.dossier.durationYears >= 2).length;
+    expect(summary.multiYear).toEqual({
+      retainedActions: retained.length,
+      multiYearActions: cpo,
+      annualActions: retained.length - cpo,
+      sharePercent: Math.round((cpo * 1000) / retained.length) / 10,
+      targetPercent: 50,
+      targetReached: cpo * 2 >= retained.length,
+    });
+
+    // Statistics for one calendar year, across campaigns (here, one).
+    const year2 = statsByQpv(rm.db, { year: 2028 });
+    for (const q of year2) {
+      const rows = states
+        .filter((s) => s.dossier.action.qpvCodes.includes(q.qpv))
+        .flatMap(fundingSummary)
+        .filter((r) => r.year === 2);
+      expect(q.amounts, q.qpv).toEqual(total(rows));
+    }
+    const funders = statsByFunder(rm.db, { campaignId: CAMPAIGN_ID });
+    expect(funders.map((f) => [f.funder, f.amounts, f.envelope])).toEqual(
+      summary.byFunder.map((f) => [f.funder, f.amounts, f.envelope]),
+    );
+    expect(statsByTheme(rm.db).map((t) => [t.theme, t.applications])).toEqual(
+      summary.byTheme.map((t) => [t.theme, t.applications]),
+    );
+
+    expect(campaignsList(rm.db)).toEqual([
+      expect.objectContaining({
+        campaignId: CAMPAIGN_ID,
+        status: 'open',
+        applications: 30,
+        amounts: summary.amounts,
+        multiYear: summary.multiYear,
+      }),
+    ]);
+  });
+
+  it('follows the campaign and its envelopes: closing, adjusting, reservations released on withdrawal', () => {
+    const story = world.application();
+    story.submit(dossier(2)).on('2027-02-20').declareEligible('2027-04-10').on('2027-03-01').commit('ETAT');
+    world.campaignCommand(
+      CAMPAIGN_ID,
+      {
+        type: 'AdjustFunderEnvelope',
+        funder: 'ETAT',
+        amountCents: 7_000_000_000,
+        reason: 'Crédits complémentaires',
+      },
+      actors.grantManager,
+      '2027-03-02T09:00:00.000Z',
+    );
+    rm.catchUp(world.events);
+    let etat = campaignSummary(rm.db, CAMPAIGN_ID)?.byFunder.find((f) => f.funder === 'ETAT');
+    expect(etat?.envelope).toEqual({
+      amountCents: 7_000_000_000,
+      reservedCents: 2_000_000,
+      remainingCents: 6_998_000_000,
+    });
+
+    story.on('2027-03-05').withdraw();
+    world.campaignCommand(
+      CAMPAIGN_ID,
+      { type: 'CloseCampaign', reason: 'Fin de l’appel' },
+      actors.grantManager,
+      '2027-03-06T09:00:00.000Z',
+    );
+    rm.catchUp(world.events);
+    const summary = campaignSummary(rm.db, CAMPAIGN_ID);
+    etat = summary?.byFunder.find((f) => f.funder === 'ETAT');
+    expect(etat?.envelope?.reservedCents).toBe(0);
+    expect(etat?.amounts.committedCents).toBe(0);
+    expect(summary?.status).toBe('closed');
+    expect(summary?.closedAt).toBe('2027-03-06T09:00:00.000Z');
+    expect(summary?.byStatus).toEqual([{ status: 'withdrawn', statusLabel: 'Retirée', applications: 1 }]);
+    expect(summary?.multiYear).toMatchObject({ retainedActions: 0, sharePercent: null, targetReached: null });
+  });
+
+  it('measures the share of multi-year conventions against the target', () => {
+    const retain = (years: number) => {
+      const s = world.application();
+      s.submit(dossier(years)).on('2027-02-20').declareEligible('2027-04-10');
+      s.on('2027-03-01').commitAll().opinion().on('2027-03-20').approve();
+      return s;
+    };
+    retain(3).draft('2027-01-01', '2027-04-30');
+    retain(1);
+    retain(1);
+    rm.catchUp(world.events);
+    expect(campaignSummary(rm.db, CAMPAIGN_ID)?.multiYear).toEqual({
+      retainedActions: 3,
+      multiYearActions: 1,
+      annualActions: 2,
+      sharePercent: 33.3,
+      targetPercent: 50,
+      targetReached: false,
+    });
+    expect(campaignSummary(rm.db, 'inconnue')).toBeUndefined();
+  });
+});

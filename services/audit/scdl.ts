@@ -24,7 +24,7 @@ import { parisDateOf, type CivilDate } from '../../domain/calendar';
 import { funderName } from '../../domain/reference/funders';
 import { funderIdSchema } from '../../domain/shared/funders';
 import type { EventStore } from '../../infra/eventstore/port';
-import { applicationReplay } from './asOf';
+import { applicationReplay, ForeignEventError } from './asOf';
 import { csvRecord, eurosDecimal } from './csv';
 
 export const SCDL_SUBVENTIONS_VERSION = '2.1.1';
@@ -142,7 +142,9 @@ async function replay(
   let state = applicationReplay.initialState;
   const orderedOn = new Map<string, CivilDate>();
   for (const recorded of await store.readStream(applicationStreamName(applicationId))) {
-    if (!applicationReplay.eventTypes.has(recorded.type)) continue;
+    if (!applicationReplay.eventTypes.has(recorded.type)) {
+      throw new ForeignEventError(recorded.stream, recorded.revision, recorded.type, applicationReplay.label);
+    }
     const event = { type: recorded.type, data: recorded.data } as Parameters<
       typeof applicationReplay.evolve
     >[1];

@@ -80,3 +80,15 @@ export function median(values: number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
+
+/** Wall-clock and CPU seconds (this process, all threads) taken by fn. On a shared machine the CPU
+ * figure of a CPU-bound task is the steadier one: time spent waiting for another tenant's work is
+ * not counted. */
+export async function timed(fn: () => Promise<void> | void): Promise<{ wall: number; cpu: number }> {
+  const cpuStart = process.cpuUsage();
+  const start = process.hrtime.bigint();
+  await fn();
+  const wall = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = process.cpuUsage(cpuStart);
+  return { wall, cpu: (cpu.user + cpu.system) / 1e6 };
+}

@@ -56,7 +56,7 @@ export class EventValidationError extends EventStoreError {
     readonly issues: ValidationIssue[],
     /** 'append': refused, nothing written. 'read': a stored event no longer fits its schema. */
     readonly stage: 'append' | 'read',
-    readonly where?: { stream: string; revision: bigint; position: bigint },
+    where?: { stream: string; revision: bigint; position: bigint },
   ) {
     const first = issues[0] ?? { path: '', message: 'invalide' };
     super(
@@ -66,7 +66,10 @@ export class EventValidationError extends EventStoreError {
     );
     this.name = 'EventValidationError';
     this.path = first.path;
+    if (where) this.where = { stream: where.stream, revision: where.revision, position: where.position };
   }
+  /** Where the stored event is, when it failed on read. */
+  readonly where?: { stream: string; revision: bigint; position: bigint };
 }
 
 /** The registry has no definition for this type (or cannot upcast the stored version). */

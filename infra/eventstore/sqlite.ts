@@ -185,23 +185,18 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
 
   const toEvent = (row: Row, raw: boolean): RecordedEvent => {
     const metadata = JSON.parse(row[6]) as EventMetadata;
-    const stored: unknown = JSON.parse(row[5]);
-    return {
+    const event: RecordedEvent = {
       id: row[3],
       stream: row[1],
       type: row[4],
-      data: raw
-        ? stored
-        : registry.decode(row[4], metadata.schemaVersion, stored, {
-            stream: row[1],
-            revision: row[2],
-            position: row[0],
-            id: row[3],
-          }),
+      data: JSON.parse(row[5]),
       metadata,
       revision: row[2],
       position: row[0],
     };
+    // The event itself tells decode where it is (for its errors): no extra object per event.
+    if (!raw) event.data = registry.decode(event.type, metadata.schemaVersion, event.data, event);
+    return event;
   };
 
   const head = (): bigint => (headStmt.get() as bigint | null) ?? 0n;
@@ -293,38 +288,68 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     if (closed) throw new EventStoreClosedError();
   };
 
-  // No await inside: the driver is synchronous, but the port is async for EventStoreDB's sake.
-  // eslint-disable-next-line @typescript-eslint/require-await
-  async function* readAllPages(options: ReadAllOptions): AsyncGenerator<RecordedEvent> {
+  /**
+   * readAll as a plain async iterator over synchronous pages: an async generator would cost a
+   * promise round trip per event for nothing, the driver being synchronous.
+   * Page by page, each page a short read: an iterator held open across yields would keep the
+   * connection busy (no appends from this process meanwhile) and pin a WAL snapshot, stopping
+   * checkpoints for as long as a slow consumer takes over a million events.
+   */
+  function readAllPages(options: ReadAllOptions): AsyncIterable<RecordedEvent> {
     const direction = options.direction ?? 'forwards';
     const raw = options.raw ?? false;
     const limit = options.maxCount ?? Number.POSITIVE_INFINITY;
     const stmt = pageStmt(direction, options.filter, false);
     const params = filterParams(options.filter);
-    let cursor =
+    const start =
       direction === 'forwards'
         ? options.after === undefined || options.after === 'start'
           ? 0n
           : options.after
         : (options.before ?? MAX_INT64);
-    let count = 0;
-    // Page by page, each page a short read: an iterator held open across yields would keep the
-    // connection busy (no appends from this process meanwhile) and pin a WAL snapshot, stopping
-    // checkpoints for as long as a slow consumer takes over a million events.
-    while (count < limit) {
-      ensureOpen();
-      const want = Math.min(pageSize, limit - count);
-      let rows: Row[];
-      try {
-        rows = stmt.all(cursor, ...params, want) as Row[];
-      } catch (error) {
-        throw toBackendError(error, 'lecture');
-      }
-      for (const row of rows) yield toEvent(row, raw);
-      count += rows.length;
-      if (rows.length < want) return;
-      cursor = rows[rows.length - 1]![0];
-    }
+    const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
+    return {
+      [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+        let cursor = start;
+        let rows: Row[] = [];
+        let index = 0;
+        let count = 0;
+        let exhausted = limit <= 0;
+        return {
+          next() {
+            try {
+              if (index === rows.length) {
+                if (exhausted) return Promise.resolve(done);
+                ensureOpen();
+                const want = Math.min(pageSize, limit - count);
+                try {
+                  rows = stmt.all(cursor, ...params, want) as Row[];
+                } catch (error) {
+                  throw toBackendError(error, 'lecture');
+                }
+                index = 0;
+                count += rows.length;
+                exhausted = rows.length < want || count >= limit;
+                if (rows.length === 0) return Promise.resolve(done);
+                cursor = rows[rows.length - 1]![0];
+              }
+              return Promise.resolve({ done: false, value: toEvent(rows[index++]!, raw) });
+            } catch (error) {
+              exhausted = true;
+              rows = [];
+              index = 0;
+              return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+            }
+          },
+          return() {
+            exhausted = true;
+            rows = [];
+            index = 0;
+            return Promise.resolve(done);
+          },
+        };
+      },
+    };
   }
 
   class SqliteSubscription implements Subscription {

@@ -42,7 +42,11 @@ describe('upcasting FundingRequested v1 (euros as a decimal string) to v2 (integ
     try {
       read();
     } catch (error) {
-      expect(error).toMatchObject({ stage: 'read', path: 'data@v1.amount', where });
+      expect(error).toMatchObject({
+        stage: 'read',
+        path: 'data@v1.amount',
+        where: { stream: where.stream, revision: where.revision, position: where.position },
+      });
       expect((error as Error).message).toContain('montant en euros');
     }
   });

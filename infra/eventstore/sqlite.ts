@@ -352,14 +352,40 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     };
   }
 
-  class SqliteSubscription implements Subscription {
+  /**
+   * Catch-up and live in one iterator. Why reading `position > checkpoint` never skips an event:
+   * positions are assigned inside the write transaction, under SQLite's single write lock, so they
+   * grow in commit order; a reader only ever sees committed transactions (WAL snapshot). Once
+   * max(position) = H is visible, every position ≤ H is committed and visible too — there is no
+   * "hole" that a slower transaction could fill later. So draining (checkpoint, H] page by page and
+   * then moving the checkpoint to H is gap-free and in order, whatever other processes append.
+   * A hand-written iterator rather than an async generator: events come from synchronous pages, so
+   * only the wait for new appends needs a real promise.
+   */
+  class SqliteSubscription implements Subscription, AsyncIterator<SubscriptionItem> {
     private closed = false;
-    private wake: (() => void) | undefined;
     private started = false;
-    constructor(private readonly options: SubscribeOptions) {}
+    private wake: (() => void) | undefined;
+    private waiting: Promise<void> | undefined;
+    private readonly stmt: Database.Statement;
+    private readonly params: string[];
+    private checkpoint: bigint;
+    /** Head being drained to, or undefined when not draining. */
+    private target: bigint | undefined;
+    private rows: Row[] = [];
+    private index = 0;
+    private caughtUpSent = false;
+
+    constructor(options: SubscribeOptions) {
+      this.stmt = pageStmt('forwards', options.filter, true);
+      this.params = filterParams(options.filter);
+      this.checkpoint = options.after === undefined || options.after === 'start' ? 0n : options.after;
+    }
 
     close(): Promise<void> {
       this.closed = true;
+      this.rows = [];
+      this.index = 0;
       this.wake?.();
       subscriptions.delete(this);
       return Promise.resolve();
@@ -368,7 +394,68 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     [Symbol.asyncIterator](): AsyncIterator<SubscriptionItem> {
       if (this.started) throw new Error('A subscription is iterated once; subscribe again to restart.');
       this.started = true;
-      return this.run();
+      return this;
+    }
+
+    async return(): Promise<IteratorResult<SubscriptionItem>> {
+      await this.close();
+      return { done: true, value: undefined };
+    }
+
+    next(): Promise<IteratorResult<SubscriptionItem>> {
+      if (this.waiting) return this.waiting.then(() => this.next());
+      try {
+        const item = this.step();
+        if (item === 'wait') {
+          this.waiting = this.waitForAppend();
+          return this.waiting.then(() => this.next());
+        }
+        return Promise.resolve(
+          item === undefined ? { done: true, value: undefined } : { done: false, value: item },
+        );
+      } catch (error) {
+        void this.close();
+        return Promise.reject(toBackendError(error, 'abonnement'));
+      }
+    }
+
+    /** The next item, undefined when closed, or 'wait' when live and nothing new has come. */
+    private step(): SubscriptionItem | undefined | 'wait' {
+      for (;;) {
+        if (this.closed || closed) return undefined;
+        if (this.index < this.rows.length) {
+          const row = this.rows[this.index++]!;
+          this.checkpoint = row[0];
+          return { kind: 'event', event: toEvent(row, false) };
+        }
+        if (this.target !== undefined) {
+          const pageWasFull = this.rows.length === pageSize;
+          if (pageWasFull) {
+            this.fetch(this.target);
+            if (this.rows.length > 0) continue;
+          }
+          // Events between the last match and H were filtered out: H itself is a safe checkpoint.
+          if (this.checkpoint < this.target) this.checkpoint = this.target;
+          this.target = undefined;
+          this.rows = [];
+        }
+        const target = head();
+        if (target > this.checkpoint) {
+          this.target = target;
+          this.fetch(target);
+          continue;
+        }
+        if (!this.caughtUpSent) {
+          this.caughtUpSent = true;
+          return { kind: 'caughtUp', position: this.checkpoint };
+        }
+        return 'wait';
+      }
+    }
+
+    private fetch(target: bigint): void {
+      this.rows = this.stmt.all(this.checkpoint, target, ...this.params, pageSize) as Row[];
+      this.index = 0;
     }
 
     private waitForAppend(): Promise<void> {
@@ -377,55 +464,13 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
           clearTimeout(timer);
           appended.off('appended', done);
           this.wake = undefined;
+          this.waiting = undefined;
           resolve();
         };
         const timer = setTimeout(done, pollIntervalMs);
         appended.on('appended', done);
         this.wake = done;
       });
-    }
-
-    private async *run(): AsyncGenerator<SubscriptionItem> {
-      const { filter } = this.options;
-      const stmt = pageStmt('forwards', filter, true);
-      const params = filterParams(filter);
-      let checkpoint =
-        this.options.after === undefined || this.options.after === 'start' ? 0n : this.options.after;
-      let caughtUp = false;
-      try {
-        while (!this.closed && !closed) {
-          // Why reading `position > checkpoint` never skips an event: positions are assigned inside
-          // the write transaction, under SQLite's single write lock, so they grow in commit order; a
-          // reader only ever sees committed transactions (WAL snapshot). Once max(position) = H is
-          // visible, every position ≤ H is committed and visible too — there is no "hole" that a
-          // slower transaction could fill later. So draining (checkpoint, H] and then moving the
-          // checkpoint to H is gap-free and in order, whatever other processes are appending.
-          const target = head();
-          if (target > checkpoint) {
-            while (!this.closed && !closed) {
-              const rows = stmt.all(checkpoint, target, ...params, pageSize) as Row[];
-              for (const row of rows) {
-                if (this.closed) return;
-                checkpoint = row[0];
-                yield { kind: 'event', event: toEvent(row, false) };
-              }
-              if (rows.length < pageSize) break;
-            }
-            // Events between the last match and H were filtered out: H itself is a safe checkpoint.
-            if (checkpoint < target) checkpoint = target;
-            continue;
-          }
-          if (!caughtUp) {
-            caughtUp = true;
-            yield { kind: 'caughtUp', position: checkpoint };
-            continue;
-          }
-          await this.waitForAppend();
-        }
-      } finally {
-        this.closed = true;
-        subscriptions.delete(this);
-      }
     }
   }
 

@@ -5,7 +5,12 @@ import { parseArgs } from 'node:util';
 import type { Config } from '../../infra/config/config';
 import { createEventStore } from '../../infra/eventstore';
 import type { Logger } from '../../infra/logging/logger';
-import { createProgressReporter, formatCount, formatDuration, rebuildProjections } from '../../infra/projections';
+import {
+  createProgressReporter,
+  formatCount,
+  formatDuration,
+  rebuildProjections,
+} from '../../infra/projections';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { grantsProjections } from '../readModels';
 

@@ -4,7 +4,9 @@ import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../../infra/config/config';
 import { createGrantsClient, type GrantsClient } from '../../workflows/client';
 
-export async function connectToEngine(config: Config): Promise<{ grants: GrantsClient; close(): Promise<void> }> {
+export async function connectToEngine(
+  config: Config,
+): Promise<{ grants: GrantsClient; close(): Promise<void> }> {
   const address = config.temporal.address ?? `127.0.0.1:${config.temporal.devServerPort}`;
   const connection = await Connection.connect({ address, connectTimeout: 5_000 }).catch((error: unknown) => {
     throw new Error(

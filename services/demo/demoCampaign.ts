@@ -10,7 +10,11 @@ import type { GrantsClient, StepActor } from '../../workflows/client';
 
 const manager: StepActor = { id: 'demo-cdm', role: 'grant_manager' };
 const council: StepActor = { id: 'demo-conseil-citoyen', role: 'citizen_council' };
-const funder = (institution: string): StepActor => ({ id: `demo-${institution}`, role: 'funder', institution });
+const funder = (institution: string): StepActor => ({
+  id: `demo-${institution}`,
+  role: 'funder',
+  institution,
+});
 const porteur = (porteurId: string): StepActor => ({ id: `demo-${porteurId}`, role: 'porteur', porteurId });
 
 const associations = [
@@ -87,7 +91,8 @@ export async function seedDemo(
 
   await grants.createCampaign(create, step(manager));
   const opened = await grants.campaignView(campaignId);
-  if (opened.state.status === 'draft') await grants.campaignCommand(campaignId, { type: 'OpenCampaign' }, step(manager));
+  if (opened.state.status === 'draft')
+    await grants.campaignCommand(campaignId, { type: 'OpenCampaign' }, step(manager));
   progress('campagne créée et ouverte');
   const snapshot = toCampaignSnapshot((await grants.campaignView(campaignId)).state);
   if (!snapshot) throw new Error('campagne introuvable après sa création');
@@ -138,11 +143,18 @@ export async function seedDemo(
     async function advance(target: DemoStage): Promise<void> {
       if (target === 'under_review') return;
       if (target === 'awaiting_complements') {
-        await send(manager, { type: 'RequestComplements', items: ['Budget détaillé signé'], dueDate: day(20) });
+        await send(manager, {
+          type: 'RequestComplements',
+          items: ['Budget détaillé signé'],
+          dueDate: day(20),
+        });
         return;
       }
       if (target === 'ineligible') {
-        await send(manager, { type: 'DeclareIneligible', reasons: ['Action hors des quartiers prioritaires visés'] });
+        await send(manager, {
+          type: 'DeclareIneligible',
+          reasons: ['Action hors des quartiers prioritaires visés'],
+        });
         return;
       }
       await send(manager, { type: 'DeclareEligible', coDecisionDueDate: day(45) });
@@ -154,20 +166,33 @@ export async function seedDemo(
       await send(funder('ETAT'), {
         type: 'RecordFunderPosition',
         funder: 'ETAT',
-        position: { decision: 'committed', amountsByYear: years.map((year) => ({ year, amountCents: perYear.ETAT })) },
+        position: {
+          decision: 'committed',
+          amountsByYear: years.map((year) => ({ year, amountCents: perYear.ETAT })),
+        },
       });
       if (target === 'co_decision') return;
       await send(funder('EPCI'), {
         type: 'RecordFunderPosition',
         funder: 'EPCI',
-        position: { decision: 'committed', amountsByYear: years.map((year) => ({ year, amountCents: perYear.EPCI })) },
+        position: {
+          decision: 'committed',
+          amountsByYear: years.map((year) => ({ year, amountCents: perYear.EPCI })),
+        },
       });
       await send(funder('CAF'), {
         type: 'RecordFunderPosition',
         funder: 'CAF',
-        position: { decision: 'declined', reason: 'Hors des priorités de la convention territoriale globale' },
+        position: {
+          decision: 'declined',
+          reason: 'Hors des priorités de la convention territoriale globale',
+        },
       });
-      await send(council, { type: 'GiveCitizenOpinion', opinion: 'favourable', comment: 'Action utile au quartier.' });
+      await send(council, {
+        type: 'GiveCitizenOpinion',
+        opinion: 'favourable',
+        comment: 'Action utile au quartier.',
+      });
       if (target === 'rejected') {
         await send(manager, {
           type: 'RecordCommitteeRejection',

@@ -1,0 +1,80 @@
+// The web console: static ES modules served as they are (no build step), the browser copies of
+// preact, its hooks and htm from node_modules, and, in the embedded mode only, a sign-in that
+// mints a development token for a demo user. The console only talks to the public HTTP API.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { institutionSchema, type Role } from '../http/platform/auth';
+
+export interface DevTokens {
+  mint(role: Role, institution?: string, porteurId?: string): Promise<string>;
+}
+
+export interface ConsoleRouterOptions {
+  /** Embedded mode only: lets the sign-in page mint a token for a demo user. */
+  devTokens?: DevTokens | undefined;
+}
+
+const staticDir = join(dirname(fileURLToPath(import.meta.url)), 'static');
+const require = createRequire(import.meta.url);
+
+/**
+ * The browser resolves no bare specifier without an import map, and an inline import map is an inline
+ * script the CSP forbids: the vendor files are served with `from "preact"` pointed at our copy.
+ */
+function vendorFile(specifier: string, rewrite = false): string {
+  const text = readFileSync(require.resolve(specifier), 'utf8');
+  return rewrite ? text.replace(/from\s*"preact"/g, 'from"./preact.mjs"') : text;
+}
+
+const vendor: Record<string, () => string> = {
+  'preact.mjs': () => vendorFile('preact'),
+  'hooks.mjs': () => vendorFile('preact/hooks', true),
+  'htm.mjs': () => vendorFile('htm'),
+};
+
+/** The demo users the embedded sign-in offers (the same claims `grants token` would give). */
+const devLoginBody = z.strictObject({
+  role: z.enum(['porteur', 'grant_manager', 'funder', 'citizen_council', 'auditor', 'evaluator']),
+  institution: institutionSchema.optional(),
+  porteurId: z.string().min(1).max(100).optional(),
+});
+
+export function consoleRouter(options: ConsoleRouterOptions = {}): Router {
+  const router = Router();
+  const cache = new Map<string, string>();
+
+  router.get('/console', (_req: Request, res: Response) => res.redirect(302, '/console/'));
+
+  router.get('/console/vendor/:file', (req: Request, res: Response, next) => {
+    const file = String(req.params.file);
+    const load = vendor[file];
+    if (load === undefined) return next();
+    let text = cache.get(file);
+    if (text === undefined) {
+      text = load();
+      cache.set(file, text);
+    }
+    res.type('text/javascript; charset=utf-8').send(text);
+  });
+
+  router.get('/console/config.json', (_req: Request, res: Response) => {
+    res.json({ devLogin: options.devTokens !== undefined });
+  });
+
+  if (options.devTokens !== undefined) {
+    const devTokens = options.devTokens;
+    router.post('/console/dev-login', express.json({ limit: '4kb' }), async (req: Request, res: Response) => {
+      // A zod error becomes the platform's 400 problem, each field named.
+      const { role, institution, porteurId } = devLoginBody.parse(req.body);
+      const token = await devTokens.mint(role, institution, porteurId);
+      res.json({ token });
+    });
+  }
+
+  router.use('/console', express.static(staticDir, { index: 'index.html', fallthrough: true }));
+  return router;
+}

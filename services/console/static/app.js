@@ -1,0 +1,208 @@
+// The console's shell: sign-in (embedded mode), a home per role, hash routes, and the pages of each
+// role. Everything it shows comes from the public HTTP API with the signed-in person's token.
+import { render } from './vendor/preact.mjs';
+import { useEffect, useState } from './vendor/hooks.mjs';
+import { html, api, storedToken, storeToken, claimsOf, roleLabels } from './lib.js';
+import { QueuePage, ApplicationPage, SubmitPage, CampaignsPanel } from './pages.js';
+import { DashboardPage } from './dashboard.js';
+import { AuditPage } from './audit.js';
+
+const demoUsers = [
+  { key: 'grant_manager', label: 'Chargé de mission (agglomération)', body: { role: 'grant_manager' } },
+  { key: 'porteur', label: 'Porteur de projet — asso-1', body: { role: 'porteur', porteurId: 'asso-1' } },
+  { key: 'funder-ETAT', label: 'Financeur — État', body: { role: 'funder', institution: 'ETAT' } },
+  { key: 'funder-REGION', label: 'Financeur — Région', body: { role: 'funder', institution: 'REGION' } },
+  {
+    key: 'funder-EPCI',
+    label: 'Financeur — Intercommunalité (EPCI)',
+    body: { role: 'funder', institution: 'EPCI' },
+  },
+  { key: 'funder-CAF', label: 'Financeur — CAF', body: { role: 'funder', institution: 'CAF' } },
+  { key: 'citizen_council', label: 'Conseil citoyen', body: { role: 'citizen_council' } },
+  { key: 'evaluator', label: 'Évaluateur', body: { role: 'evaluator' } },
+  { key: 'auditor', label: 'Auditeur', body: { role: 'auditor' } },
+];
+
+function useHashRoute() {
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const onChange = () => setHash(location.hash);
+    addEventListener('hashchange', onChange);
+    return () => removeEventListener('hashchange', onChange);
+  }, []);
+  return hash.replace(/^#/, '') || '/';
+}
+
+function SignIn({ onSignedIn }) {
+  const [config, setConfig] = useState(/** @type {{ devLogin: boolean } | null} */ (null));
+  const [error, setError] = useState(/** @type {string | null} */ (null));
+  const [pasted, setPasted] = useState('');
+  useEffect(() => {
+    fetch('./config.json')
+      .then((r) => r.json())
+      .then(setConfig, () => setConfig({ devLogin: false }));
+  }, []);
+  const pick = async (event) => {
+    event.preventDefault();
+    const key = new FormData(event.currentTarget).get('user');
+    const user = demoUsers.find((u) => u.key === key);
+    if (!user) return;
+    try {
+      const res = await fetch('./dev-login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(user.body),
+      });
+      const data = await res.json();
+      if (!res.ok) throw new Error(data.detail ?? 'Connexion refusée.');
+      onSignedIn(data.token);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  };
+  const usePasted = (event) => {
+    event.preventDefault();
+    if (claimsOf(pasted.trim())) onSignedIn(pasted.trim());
+    else setError('Ce jeton n’est pas un JWT lisible.');
+  };
+  return html`<main id="main" class="signin">
+    <h1>Console des subventions — politique de la ville</h1>
+    ${
+      config?.devLogin
+        ? html`<form onSubmit=${pick} aria-labelledby="signin-title">
+            <h2 id="signin-title">Se connecter comme utilisateur de démonstration</h2>
+            <fieldset>
+              <legend>Qui êtes-vous ?</legend>
+              ${demoUsers.map(
+                (u, i) =>
+                  html`<div class="radio">
+                    <input type="radio" id=${`user-${u.key}`} name="user" value=${u.key} checked=${i === 0} />
+                    <label for=${`user-${u.key}`}>${u.label}</label>
+                  </div>`,
+              )}
+            </fieldset>
+            <button type="submit" class="primary">Se connecter</button>
+          </form>`
+        : null
+    }
+    <form onSubmit=${usePasted} class="paste">
+      <h2>Ou coller un jeton</h2>
+      <div class="field">
+        <label for="pasted-token">Jeton d’accès (JWT)</label>
+        <textarea
+          id="pasted-token"
+          rows="3"
+          value=${pasted}
+          onInput=${(e) => setPasted(e.currentTarget.value)}
+        ></textarea>
+      </div>
+      <button type="submit">Utiliser ce jeton</button>
+    </form>
+    ${error ? html`<p class="refusal" role="alert">${error}</p>` : null}
+  </main>`;
+}
+
+const navOf = (role) => {
+  switch (role) {
+    case 'grant_manager':
+      return [
+        ['#/', 'File d’attente'],
+        ['#/campagnes', 'Campagnes'],
+        ['#/audit', 'Historique'],
+      ];
+    case 'porteur':
+      return [
+        ['#/', 'Mes candidatures'],
+        ['#/depot', 'Déposer une candidature'],
+      ];
+    case 'funder':
+    case 'citizen_council':
+      return [['#/', 'À traiter']];
+    case 'evaluator':
+      return [['#/', 'Tableau de bord']];
+    case 'auditor':
+      return [['#/', 'Audit']];
+    default:
+      return [];
+  }
+};
+
+function Shell({ token, onSignOut }) {
+  const route = useHashRoute();
+  const principal = claimsOf(token);
+  const [campaigns, setCampaigns] = useState(/** @type {any[] | null} */ (null));
+  useEffect(() => {
+    api('GET', '/api/campaigns').then(
+      (r) => setCampaigns(r.items),
+      () => setCampaigns([]),
+    );
+  }, [token]);
+  if (!principal) return html`<p>Jeton illisible.</p>`;
+  const who = [roleLabels[principal.role] ?? principal.role, principal.institution, principal.porteurId]
+    .filter(Boolean)
+    .join(' — ');
+  const nav = navOf(principal.role);
+  let page;
+  const appMatch = route.match(/^\/candidatures\/([0-9A-Za-z]+)$/);
+  const auditMatch = route.match(/^\/audit(?:\/([0-9A-Za-z]+))?$/);
+  if (appMatch) page = html`<${ApplicationPage} id=${appMatch[1]} principal=${principal} />`;
+  else if (route === '/depot' && principal.role === 'porteur')
+    page = html`<${SubmitPage} principal=${principal} campaigns=${campaigns} />`;
+  else if (route === '/campagnes' && principal.role === 'grant_manager')
+    page = html`<${CampaignsPanel}
+      campaigns=${campaigns}
+      onChanged=${() => api('GET', '/api/campaigns').then((r) => setCampaigns(r.items))}
+    />`;
+  else if (auditMatch && (principal.role === 'auditor' || principal.role === 'grant_manager'))
+    page = html`<${AuditPage} principal=${principal} id=${auditMatch[1]} />`;
+  else if (principal.role === 'evaluator') page = html`<${DashboardPage} campaigns=${campaigns} />`;
+  else if (principal.role === 'auditor') page = html`<${AuditPage} principal=${principal} />`;
+  else page = html`<${QueuePage} principal=${principal} />`;
+  return html`
+    <a
+      class="skip"
+      href="#main"
+      onClick=${(e) => {
+        e.preventDefault();
+        document.getElementById('main')?.focus();
+      }}
+      >Aller au contenu</a
+    >
+    <header class="top">
+      <p class="brand">Subventions — politique de la ville</p>
+      <nav aria-label="Navigation principale">
+        <ul>
+          ${nav.map(([href, label]) => html`<li><a href=${href} aria-current=${location.hash === href || (href === '#/' && !location.hash) ? 'page' : undefined}>${label}</a></li>`)}
+        </ul>
+      </nav>
+      <p class="who">Connecté : <strong data-testid="who">${who}</strong></p>
+      <button type="button" onClick=${onSignOut}>Se déconnecter</button>
+    </header>
+    <main id="main" tabindex="-1">${page}</main>
+  `;
+}
+
+function App() {
+  const [token, setToken] = useState(storedToken());
+  if (!token)
+    return html`<${SignIn}
+      onSignedIn=${(t) => {
+        storeToken(t);
+        location.hash = '#/';
+        setToken(t);
+      }}
+    />`;
+  return html`<${Shell}
+    token=${token}
+    onSignOut=${() => {
+      storeToken(null);
+      setToken(null);
+    }}
+  />`;
+}
+
+const root = document.getElementById('app');
+if (root) {
+  root.textContent = '';
+  render(html`<${App} />`, root);
+}

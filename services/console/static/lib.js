@@ -1,0 +1,212 @@
+// Shared helpers of the console: the HTTP client (bearer token from sessionStorage, problem+json
+// refusals kept whole), French formatting, CSV generation and blob downloads.
+import { h } from './vendor/preact.mjs';
+import htm from './vendor/htm.mjs';
+
+export const html = htm.bind(h);
+
+const tokenKey = 'grants-console-token';
+
+/** @returns {string | null} */
+export const storedToken = () => sessionStorage.getItem(tokenKey);
+/** @param {string | null} token */
+export function storeToken(token) {
+  if (token === null) sessionStorage.removeItem(tokenKey);
+  else sessionStorage.setItem(tokenKey, token);
+}
+
+/**
+ * The claims of the token (display and routing only: the API checks the signature).
+ * @returns {{ sub: string, role: string, institution?: string, porteurId?: string, name?: string, exp?: number } | null}
+ */
+export function claimsOf(token) {
+  if (!token) return null;
+  try {
+    const part = token.split('.')[1] ?? '';
+    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
+    const bytes = Uint8Array.from(json, (c) => c.charCodeAt(0));
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return null;
+  }
+}
+
+/** A refusal of the API, with the problem document's French `detail`. */
+export class ApiError extends Error {
+  /** @param {number} status @param {any} problem */
+  constructor(status, problem) {
+    super(problem?.detail ?? problem?.title ?? `Erreur ${status}`);
+    this.status = status;
+    this.problem = problem;
+    this.code = problem?.code;
+  }
+}
+
+/**
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<any>}
+ */
+export async function api(method, path, body) {
+  const token = storedToken();
+  /** @type {Record<string, string>} */
+  const headers = { accept: 'application/json, application/problem+json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(path, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = { detail: text };
+  }
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+/** Fetches a file with the token and hands it to the browser as a download. */
+export async function download(path, filename) {
+  const token = storedToken();
+  const res = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  if (!res.ok) {
+    let problem = null;
+    try {
+      problem = await res.json();
+    } catch {
+      problem = null;
+    }
+    throw new ApiError(res.status, problem);
+  }
+  saveBlob(await res.blob(), filename);
+}
+
+/** @param {Blob} blob @param {string} filename */
+export function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/**
+ * CSV (RFC 4180, `;` as French spreadsheets expect, BOM for accents).
+ * @param {string[]} header @param {(string | number | null | undefined)[][]} rows
+ */
+export function toCsv(header, rows) {
+  const cell = (v) => {
+    const s = v === null || v === undefined ? '' : String(v);
+    return /[";\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return '\uFEFF' + [header, ...rows].map((r) => r.map(cell).join(';')).join('\r\n') + '\r\n';
+}
+
+const euro = new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' });
+/** @param {number | null | undefined} cents */
+export const money = (cents) => (cents === null || cents === undefined ? '—' : euro.format(cents / 100));
+/** Euros typed by a person ("1 500,50") → integer cents. */
+export function centsOf(text) {
+  const clean = String(text ?? '')
+    .replace(/\s|\u202f|€/g, '')
+    .replace(',', '.');
+  if (clean === '') return 0;
+  const value = Number(clean);
+  return Number.isFinite(value) ? Math.round(value * 100) : NaN;
+}
+
+const dateFormat = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'Europe/Paris' });
+const dateTimeFormat = new Intl.DateTimeFormat('fr-FR', {
+  dateStyle: 'short',
+  timeStyle: 'medium',
+  timeZone: 'Europe/Paris',
+});
+/** A civil date (2027-01-31) or an instant, as a French date. */
+export function date(value) {
+  if (!value) return '—';
+  const d = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T12:00:00Z`) : new Date(value);
+  return Number.isNaN(d.getTime()) ? String(value) : dateFormat.format(d);
+}
+export function dateTime(value) {
+  if (!value) return '—';
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? String(value) : dateTimeFormat.format(d);
+}
+/** Today in Paris, as a civil date. */
+export function today() {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
+}
+/** @param {string} civil @param {number} days */
+export function addDays(civil, days) {
+  const d = new Date(`${civil}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+export const roleLabels = {
+  porteur: 'Porteur de projet',
+  grant_manager: 'Chargé de mission',
+  funder: 'Financeur',
+  citizen_council: 'Conseil citoyen',
+  auditor: 'Auditeur',
+  evaluator: 'Évaluateur',
+};
+
+export const funderLabels = {
+  ETAT: 'État',
+  REGION: 'Région',
+  DEPARTEMENT: 'Département',
+  CAF: 'CAF',
+  EPCI: 'Intercommunalité (EPCI)',
+};
+export const funderLabel = (f) =>
+  funderLabels[f] ?? (String(f).startsWith('COMMUNE-') ? `Commune ${String(f).slice(8)}` : String(f));
+
+/** The national programming nomenclature of themes (ANCT). */
+export const themes = [
+  ['1.1', 'Éducation'],
+  ['1.2', 'Santé'],
+  ['1.3', 'Parentalité et droits sociaux'],
+  ['1.4', 'Culture et expression artistique'],
+  ['1.5', 'Lien social, citoyenneté et participation des habitants'],
+  ['1.5a', 'Jeunesse'],
+  ['1.5b', 'Sport et loisir'],
+  ['1.6', 'Prévention et lutte contre les discriminations'],
+  ['2.1', 'Emploi'],
+  ['2.2', 'Développement économique'],
+  ['3.1', 'Cadre de vie et renouvellement urbain'],
+  ['3.2', 'Tranquillité et sûreté publique'],
+  ['4.1', 'Pilotage, ingénierie, ressources et évaluations'],
+  ['4.2', 'Structures mutualisatrices'],
+];
+
+export const statusLabels = {
+  not_submitted: 'Non déposée',
+  under_review: 'En instruction',
+  awaiting_complements: 'Compléments demandés',
+  co_decision: 'En co-décision',
+  approved: 'Approuvée par le comité',
+  awaiting_signatures: 'En signature',
+  in_force: 'Convention en vigueur',
+  withdrawn: 'Retirée',
+  ineligible: 'Irrecevable',
+  rejected: 'Rejetée',
+  lapsed: 'Caduque',
+  closed: 'Clôturée',
+  terminated: 'Résiliée',
+};
+
+/** Splits a textarea into non-empty lines. @param {string} text */
+export const lines = (text) =>
+  String(text ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);

@@ -1,0 +1,850 @@
+// Pages of the people who act on applications: the queue (grant managers, funders, conseil citoyen,
+// porteurs), one application's full picture with the actions possible now, the porteur's
+// submission form, and the grant manager's campaigns.
+import { useEffect, useState, useCallback } from './vendor/hooks.mjs';
+import { ActionForm, CommandForm, FieldInput, parisMidnight } from './actions.js';
+import {
+  html,
+  api,
+  money,
+  date,
+  dateTime,
+  funderLabel,
+  funderLabels,
+  themes,
+  statusLabels,
+  centsOf,
+  lines,
+  today,
+  addDays,
+  roleLabels,
+} from './lib.js';
+
+/** Loads `path` and reloads it on demand. */
+export function useApi(path) {
+  const [state, setState] = useState(
+    /** @type {{ data?: any, error?: string, loading: boolean }} */ ({ loading: true }),
+  );
+  const load = useCallback(() => {
+    if (!path) return;
+    setState((s) => ({ ...s, loading: true }));
+    api('GET', path).then(
+      (data) => setState({ data, loading: false }),
+      (e) => setState({ error: e.message, loading: false }),
+    );
+  }, [path]);
+  useEffect(load, [load]);
+  return { ...state, reload: load };
+}
+
+const deadlineKinds = {
+  'co-decision-due': 'co-décision',
+  'complements-due': 'compléments',
+  'signature-due': 'signature',
+  'report-due': 'compte rendu',
+};
+
+function QueueTable({ items, caption }) {
+  const now = Date.now();
+  if (!items?.length) return html`<p class="empty">Rien en attente.</p>`;
+  return html`<table class="queue">
+    <caption>
+      ${caption}
+    </caption>
+    <thead>
+      <tr>
+        <th scope="col">Action</th>
+        <th scope="col">Porteur</th>
+        <th scope="col">Statut</th>
+        <th scope="col">En attente de</th>
+        <th scope="col">Échéance</th>
+        <th scope="col" class="num">Demandé</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${items.map((a) => {
+        const overdue = a.nextDeadline && new Date(a.nextDeadline.at).getTime() < now;
+        return html`<tr class=${overdue ? 'overdue' : ''}>
+          <td><a href=${`#/candidatures/${a.id}`}>${a.title}</a></td>
+          <td>${a.porteur?.name}</td>
+          <td>${a.statusLabel ?? statusLabels[a.status] ?? a.status}</td>
+          <td>${a.waitingFor ?? '—'}</td>
+          <td>
+            ${
+              a.nextDeadline
+                ? html`${overdue ? html`<strong class="badge-late">En retard</strong> ` : null}${date(a.nextDeadline.at)}
+                    <small>(${deadlineKinds[a.nextDeadline.kind] ?? a.nextDeadline.kind})</small>`
+                : '—'
+            }
+          </td>
+          <td class="num">${money(a.amounts?.requestedCents)}</td>
+        </tr>`;
+      })}
+    </tbody>
+  </table>`;
+}
+
+/** Overdue first, then by deadline (the API sorts by deadline; lapsed deadlines come first here). */
+const overdueFirst = (items) => {
+  const now = Date.now();
+  const late = (a) => (a.nextDeadline && new Date(a.nextDeadline.at).getTime() < now ? 0 : 1);
+  return [...items].sort((a, b) => late(a) - late(b));
+};
+
+export function QueuePage({ principal }) {
+  const waitingOn =
+    principal.role === 'funder'
+      ? principal.institution
+      : principal.role === 'citizen_council'
+        ? 'citizen_council'
+        : null;
+  const mine = useApi(
+    waitingOn ? `/api/applications?sort=deadline&waitingOn=${encodeURIComponent(waitingOn)}` : null,
+  );
+  const all = useApi('/api/applications?sort=deadline&limit=200');
+  const title =
+    principal.role === 'grant_manager'
+      ? 'File d’attente'
+      : principal.role === 'porteur'
+        ? 'Mes candidatures'
+        : principal.role === 'funder'
+          ? `À traiter — ${funderLabel(principal.institution)}`
+          : 'Avis attendus du conseil citoyen';
+  return html`<section>
+    <h1>${title}</h1>
+    ${
+      waitingOn
+        ? html`<h2>En attente de votre ${principal.role === 'funder' ? 'position' : 'avis'}</h2>
+            ${mine.error ? html`<p class="refusal" role="alert">${mine.error}</p>` : null}
+            ${mine.loading && !mine.data ? html`<p>Chargement…</p>` : html`<${QueueTable} items=${overdueFirst(mine.data?.items ?? [])} caption="Candidatures qui attendent votre réponse" />`}
+            <h2>Toutes les candidatures visibles</h2>`
+        : null
+    }
+    ${all.error ? html`<p class="refusal" role="alert">${all.error}</p>` : null}
+    ${
+      all.loading && !all.data
+        ? html`<p>Chargement…</p>`
+        : html`<${QueueTable}
+            items=${principal.role === 'grant_manager' ? overdueFirst(all.data?.items ?? []) : (all.data?.items ?? [])}
+            caption=${principal.role === 'grant_manager' ? 'Ce qui attend, de qui, jusqu’à quand (retards en tête)' : 'Candidatures'}
+          />`
+    }
+    <button
+      type="button"
+      onClick=${() => {
+        all.reload();
+        mine.reload();
+      }}
+    >
+      Actualiser
+    </button>
+  </section>`;
+}
+
+const outcomeLabels = { pass: 'Conforme', warn: 'Alerte', fail: 'Échec' };
+const opinionLabels = { favourable: 'Favorable', reserved: 'Réservé', unfavourable: 'Défavorable' };
+export const eventLabels = {
+  ApplicationSubmitted: 'Dépôt de la candidature',
+  ApplicationDeclaredEligible: 'Déclarée recevable',
+  ApplicationDeclaredIneligible: 'Déclarée irrecevable',
+  ComplementsRequested: 'Compléments demandés',
+  ComplementsProvided: 'Compléments fournis',
+  ComplementsDeadlineMissed: 'Compléments non fournis à temps',
+  FunderPositionRecorded: 'Position d’un financeur',
+  CitizenOpinionGiven: 'Avis du conseil citoyen',
+  SilentFundersLapsed: 'Financeurs silencieux',
+  CommitteeApprovalRecorded: 'Approbation du comité de pilotage',
+  CommitteeRejectionRecorded: 'Rejet du comité de pilotage',
+  ConventionDrafted: 'Convention rédigée',
+  ConventionSigned: 'Convention signée',
+  ConventionEnteredIntoForce: 'Convention en vigueur',
+  ConventionLapsed: 'Convention caduque',
+  YearlyReportRequested: 'Compte rendu attendu',
+  YearlyReportReminderSent: 'Rappel du compte rendu',
+  YearlyReportMarkedOverdue: 'Compte rendu en retard',
+  YearlyReportSubmitted: 'Compte rendu déposé',
+  YearlyReportChangesRequested: 'Corrections du compte rendu demandées',
+  YearlyReportAccepted: 'Compte rendu accepté',
+  PaymentOrdered: 'Versement ordonné',
+  InstallmentCancelled: 'Échéance annulée',
+  RecoveryOrdered: 'Reversement ordonné',
+  ApplicationClosed: 'Dossier clôturé',
+  ConventionTerminated: 'Convention résiliée',
+  ApplicationWithdrawn: 'Candidature retirée',
+};
+
+const actorOf = (m) => {
+  const a = m?.actor;
+  if (!a) return '—';
+  return [roleLabels[a.role] ?? a.role, a.institution ? funderLabel(a.institution) : null, a.porteurId]
+    .filter(Boolean)
+    .join(' — ');
+};
+
+/** The events of one stream, in order: what, who, business time and record time. */
+export function Timeline({ stream }) {
+  const { data, error, loading } = useApi(
+    `/api/audit/streams/${encodeURIComponent(stream)}/events?limit=500`,
+  );
+  if (error) return html`<p class="refusal" role="alert">${error}</p>`;
+  if (loading && !data) return html`<p>Chargement de l’historique…</p>`;
+  return html`<table class="timeline" data-testid="timeline">
+    <caption>
+      Historique (${data.events.length} événements, dans l’ordre du journal)
+    </caption>
+    <thead>
+      <tr>
+        <th scope="col">Rév.</th>
+        <th scope="col">Événement</th>
+        <th scope="col">Qui</th>
+        <th scope="col">Date métier</th>
+        <th scope="col">Enregistré le</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${data.events.map(
+        (e) =>
+          html`<tr>
+            <td>${e.revision}</td>
+            <td>${eventLabels[e.type] ?? e.type} <small class="code">${e.type}</small></td>
+            <td>${actorOf(e.metadata)}</td>
+            <td>${dateTime(e.metadata?.occurredAt)}</td>
+            <td>${dateTime(e.metadata?.recordedAt)}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
+
+function Dossier({ state }) {
+  const d = state.dossier;
+  if (!d) return null;
+  return html`<section aria-labelledby="dossier-title">
+    <h2 id="dossier-title">Dossier</h2>
+    <dl class="facts">
+      <dt>Porteur</dt>
+      <dd>
+        ${d.porteur.name} ${d.porteur.siret ? `(SIRET ${d.porteur.siret})` : ''}
+        ${d.porteur.rna ? `(RNA ${d.porteur.rna})` : ''}
+      </dd>
+      <dt>Action</dt>
+      <dd>${d.action.title}</dd>
+      <dt>Résumé</dt>
+      <dd>${d.action.summary}</dd>
+      <dt>Thème</dt>
+      <dd>${d.action.theme} ${themes.find(([c]) => c === d.action.theme)?.[1] ?? ''}</dd>
+      <dt>Quartiers (QPV)</dt>
+      <dd>${d.action.qpvCodes.join(', ')}</dd>
+      <dt>Bénéficiaires attendus</dt>
+      <dd>${d.action.expectedBeneficiaries}</dd>
+      <dt>Implication des habitants</dt>
+      <dd>${d.action.residentsInvolvement || '—'}</dd>
+      <dt>Durée</dt>
+      <dd>${d.durationYears} an${d.durationYears > 1 ? 's' : ''}</dd>
+    </dl>
+    <table>
+      <caption>
+        Budget prévisionnel
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Année</th>
+          <th scope="col" class="num">Coût total</th>
+          <th scope="col">Demandé</th>
+          <th scope="col" class="num">Autres ressources</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${d.budget.map(
+          (b) =>
+            html`<tr>
+              <td>${b.year}</td>
+              <td class="num">${money(b.totalCostCents)}</td>
+              <td>
+                ${b.requested.map((r) => `${funderLabel(r.funder)} : ${money(r.amountCents)}`).join(' ; ')}
+              </td>
+              <td class="num">${money(b.otherResourcesCents)}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </section>`;
+}
+
+function CoDecision({ state }) {
+  const c = state.coDecision;
+  if (!c) return null;
+  return html`<section aria-labelledby="codecision-title">
+    <h2 id="codecision-title">Co-décision des financeurs (jusqu’au ${date(c.dueDate)})</h2>
+    <table>
+      <caption>
+        Positions des financeurs sollicités
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Financeur</th>
+          <th scope="col">Position</th>
+          <th scope="col">Détail</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${c.solicitedFunders.map((f) => {
+          const p = c.positions[f];
+          return html`<tr>
+            <td>${funderLabel(f)}</td>
+            <td>
+              ${!p ? 'En attente' : p.decision === 'committed' ? 'Engagement' : p.decision === 'declined' ? 'Refus' : 'Silence (vaut refus)'}
+            </td>
+            <td>
+              ${
+                p?.decision === 'committed'
+                  ? p.amountsByYear.map((a) => `année ${a.year} : ${money(a.amountCents)}`).join(' ; ') +
+                    (p.conditions ? ` — conditions : ${p.conditions}` : '')
+                  : p?.decision === 'declined'
+                    ? p.reason
+                    : ''
+              }
+            </td>
+          </tr>`;
+        })}
+      </tbody>
+    </table>
+    <p>
+      <strong>Avis du conseil citoyen :</strong>
+      ${c.citizenOpinion ? `${opinionLabels[c.citizenOpinion.opinion]} — ${c.citizenOpinion.comment}` : 'en attente'}
+    </p>
+  </section>`;
+}
+
+function Convention({ state }) {
+  const conv = state.convention;
+  const award = state.award;
+  return html`
+    ${
+      award
+        ? html`<section aria-labelledby="award-title">
+            <h2 id="award-title">
+              Décision du comité (${award.decisionReference}, ${date(award.decisionDate)})
+            </h2>
+            <ul>
+              ${award.plan.map((l) => html`<li>${funderLabel(l.funder)}, année ${l.year} : ${money(l.amountCents)}</li>`)}
+            </ul>
+          </section>`
+        : null
+    }
+    ${
+      state.rejection
+        ? html`<section>
+            <h2>Rejet du comité</h2>
+            <ul>
+              ${state.rejection.reasons.map((r) => html`<li>${r}</li>`)}
+            </ul>
+          </section>`
+        : null
+    }
+    ${
+      state.reasons
+        ? html`<section>
+            <h2>Motifs d’irrecevabilité</h2>
+            <ul>
+              ${state.reasons.map((r) => html`<li>${r}</li>`)}
+            </ul>
+          </section>`
+        : null
+    }
+    ${
+      conv
+        ? html`<section aria-labelledby="convention-title">
+            <h2 id="convention-title">
+              Convention ${conv.kind === 'CPO' ? 'pluriannuelle d’objectifs (CPO)' : 'annuelle'}
+            </h2>
+            <p>
+              Du ${date(conv.startDate)} au ${date(conv.endDate)} ; signature avant le
+              ${date(conv.signatureDueDate)}.
+            </p>
+            <p>
+              Signataires :
+              ${(conv.signatories ?? [])
+                .map((s) => {
+                  const signed = (state.signatures ?? []).some(
+                    (x) =>
+                      (x.signatory.kind === 'porteur' ? 'porteur' : x.signatory.funder) ===
+                      (s.kind === 'porteur' ? 'porteur' : s.funder),
+                  );
+                  return `${s.kind === 'porteur' ? 'le porteur' : funderLabel(s.funder)} (${signed || state.status === 'in_force' || state.enteredIntoForceAt ? 'signé' : 'à signer'})`;
+                })
+                .join(' ; ')}
+            </p>
+          </section>`
+        : null
+    }
+    ${
+      state.installments
+        ? html`<section aria-labelledby="payments-title">
+            <h2 id="payments-title">Versements</h2>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Échéance</th>
+                  <th scope="col">Financeur</th>
+                  <th scope="col">Année</th>
+                  <th scope="col" class="num">Montant</th>
+                  <th scope="col">État</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${state.installments.map(
+                  (i) =>
+                    html`<tr>
+                      <td>${i.id}</td>
+                      <td>${funderLabel(i.funder)}</td>
+                      <td>${i.year}</td>
+                      <td class="num">${money(i.scheduledCents)}</td>
+                      <td>
+                        ${i.status === 'ordered' ? `ordonné (${money(i.orderedCents)})` : i.status === 'cancelled' ? 'annulé' : 'prévu'}
+                      </td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>
+          </section>`
+        : null
+    }
+    ${
+      state.reports
+        ? html`<section aria-labelledby="reports-title">
+            <h2 id="reports-title">Comptes rendus annuels</h2>
+            <ul>
+              ${state.reports.map(
+                (r) =>
+                  html`<li>
+                    Année ${r.year} :
+                    ${
+                      {
+                        not_due: 'pas encore dû',
+                        expected: r.overdue
+                          ? `en retard (dû le ${date(r.dueDate)})`
+                          : `attendu avant le ${date(r.dueDate)}`,
+                        submitted: 'déposé, à examiner',
+                        changes_requested: `corrections demandées avant le ${date(r.dueDate)}`,
+                        accepted: 'accepté',
+                      }[r.status]
+                    }
+                  </li>`,
+              )}
+            </ul>
+          </section>`
+        : null
+    }
+    ${
+      state.recoveries?.length
+        ? html`<section>
+            <h2>Reversements</h2>
+            <ul>
+              ${state.recoveries.map((r) => html`<li>${funderLabel(r.funder)}, année ${r.year} : ${money(r.amountCents)}</li>`)}
+            </ul>
+          </section>`
+        : null
+    }
+  `;
+}
+
+export function ApplicationPage({ id, principal }) {
+  const detail = useApi(`/api/applications/${id}`);
+  const [notice, setNotice] = useState(/** @type {string | null} */ (null));
+  const [timelineKey, setTimelineKey] = useState(0);
+  const d = detail.data;
+  const onDone = (view) => {
+    setNotice(
+      `Action enregistrée. Statut : ${statusLabels[view?.state?.status] ?? view?.state?.status ?? '—'}.`,
+    );
+    // The read models follow the events within moments: reload until they show the new revision.
+    const wanted = Number(view?.revision ?? -1);
+    let tries = 0;
+    const poll = () =>
+      api('GET', `/api/applications/${id}`).then((fresh) => {
+        if (Number(fresh.revision) >= wanted || tries++ > 30) {
+          detail.reload();
+          setTimelineKey((k) => k + 1);
+        } else setTimeout(poll, 200);
+      }, detail.reload);
+    poll();
+  };
+  if (detail.error) return html`<p class="refusal" role="alert">${detail.error}</p>`;
+  if (!d) return html`<p>Chargement…</p>`;
+  const state = d.state ?? {};
+  const canReadHistory = principal.role === 'grant_manager' || principal.role === 'auditor';
+  return html`<article>
+    <p><a href="#/">← Retour</a></p>
+    <h1>${d.title}</h1>
+    <p class="status">
+      <span class="badge" data-testid="status">${d.statusLabel ?? statusLabels[d.status]}</span>
+      ${d.waitingFor ? html` — ${d.waitingFor}` : null}
+      ${d.nextDeadline ? html` — échéance : ${date(d.nextDeadline.at)}` : null}
+    </p>
+    <p>
+      Porteur : ${d.porteur?.name} — campagne ${d.campaignId} — demandé ${money(d.amounts?.requestedCents)},
+      attribué ${money(d.amounts?.awardedCents)}, versé ${money(d.amounts?.paidCents)}
+    </p>
+    ${notice ? html`<p class="notice" role="status">${notice}</p>` : null}
+    <section aria-labelledby="actions-title" class="actions">
+      <h2 id="actions-title">Actions possibles maintenant</h2>
+      ${
+        d.allowed.length === 0
+          ? html`<p class="hint">
+              Aucune action ne vous revient à cette étape.${d.waitingFor ? ` ${d.waitingFor}.` : ''}
+            </p>`
+          : d.allowed.map(
+              (a) =>
+                html`<${CommandForm}
+                  key=${`${a.type}-${d.revision}`}
+                  allowed=${a}
+                  detail=${d}
+                  principal=${principal}
+                  onDone=${onDone}
+                />`,
+            )
+      }
+    </section>
+    ${
+      state.findings
+        ? html`<section aria-labelledby="findings-title">
+            <h2 id="findings-title">Constats automatiques de recevabilité</h2>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Critère</th>
+                  <th scope="col">Résultat</th>
+                  <th scope="col">Détail</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${state.findings.map(
+                  (f) =>
+                    html`<tr class=${`finding-${f.outcome}`}>
+                      <td>${f.label}</td>
+                      <td>${outcomeLabels[f.outcome] ?? f.outcome}</td>
+                      <td>${f.detail}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>
+          </section>`
+        : null
+    }
+    <${CoDecision} state=${state} />
+    <${Convention} state=${state} />
+    <${Dossier} state=${state} />
+    ${
+      canReadHistory
+        ? html`<section aria-labelledby="history-title">
+            <h2 id="history-title">Historique</h2>
+            <${Timeline} key=${timelineKey} stream=${`application-${id}`} />
+          </section>`
+        : null
+    }
+  </article>`;
+}
+
+const funderChoices = ['ETAT', 'REGION', 'DEPARTEMENT', 'CAF', 'EPCI'];
+
+export function SubmitPage({ principal, campaigns }) {
+  const open = (campaigns ?? []).filter((c) => c.status === 'open');
+  const [campaignId, setCampaignId] = useState('');
+  const [duration, setDuration] = useState(1);
+  const [error, setError] = useState(/** @type {string | null} */ (null));
+  const [done, setDone] = useState(/** @type {string | null} */ (null));
+  const campaign = open.find((c) => c.campaignId === campaignId) ?? open[0];
+  const territory = campaign?.territory?.qpvCodes ?? null;
+  const submit = async (event) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const v = (k) => String(form.get(k) ?? '').trim();
+    const qpvCodes = territory
+      ? form.getAll('qpv').map(String)
+      : lines(v('qpvText').replace(/[,;\s]+/g, '\n'));
+    const budget = Array.from({ length: duration }, (_, i) => {
+      const y = i + 1;
+      return {
+        year: y,
+        totalCostCents: centsOf(v(`cost-${y}`)),
+        requested: funderChoices
+          .map((f) => ({ funder: f, amountCents: centsOf(v(`req-${y}-${f}`)) }))
+          .filter((r) => r.amountCents !== 0),
+        otherResourcesCents: centsOf(v(`other-${y}`)),
+      };
+    });
+    const body = {
+      campaignId: v('campaignId'),
+      dossier: {
+        porteur: {
+          name: v('orgName'),
+          ...(v('siret') ? { siret: v('siret') } : {}),
+          ...(v('rna') ? { rna: v('rna') } : {}),
+          contactRef: v('contactRef'),
+        },
+        action: {
+          title: v('title'),
+          summary: v('summary'),
+          theme: v('theme'),
+          qpvCodes,
+          expectedBeneficiaries: Number(v('beneficiaries') || 0),
+          residentsInvolvement: v('residents'),
+        },
+        durationYears: duration,
+        budget,
+      },
+    };
+    setError(null);
+    try {
+      const view = await api('POST', '/api/applications', body);
+      setDone(view.state.applicationId);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  };
+  if (done)
+    return html`<section>
+      <h1>Candidature déposée</h1>
+      <p role="status">Votre candidature est enregistrée sous le numéro <strong>${done}</strong>.</p>
+      <p><a href=${`#/candidatures/${done}`}>Voir la candidature</a></p>
+    </section>`;
+  if (campaigns && open.length === 0)
+    return html`<section>
+      <h1>Déposer une candidature</h1>
+      <p>Aucune campagne n’est ouverte au dépôt.</p>
+    </section>`;
+  const field = (f) => FieldInput('depot', f);
+  return html`<section>
+    <h1>Déposer une candidature</h1>
+    <p class="hint">
+      Formulaire inspiré du CERFA 12156. Les montants sont en euros. Les champs marqués * sont obligatoires.
+    </p>
+    <form onSubmit=${submit} class="cerfa" aria-label="Dépôt de candidature">
+      <fieldset>
+        <legend>Campagne</legend>
+        <div class="field">
+          <label for="depot-campaignId">Appel à manifestation d’intérêt *</label>
+          <select
+            id="depot-campaignId"
+            name="campaignId"
+            required
+            onChange=${(e) => setCampaignId(e.currentTarget.value)}
+          >
+            ${open.map((c) => html`<option value=${c.campaignId}>${c.name} (dépôt jusqu’au ${date(c.submissionWindow?.closesAt)})</option>`)}
+          </select>
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>Organisme porteur</legend>
+        ${field({ name: 'orgName', label: 'Nom de l’organisme', required: true })}
+        ${field({ name: 'siret', label: 'SIRET (14 chiffres)', help: 'SIRET et/ou RNA.' })}
+        ${field({ name: 'rna', label: 'Numéro RNA (W + 9 chiffres)' })}
+        ${field({
+          name: 'contactRef',
+          label: 'Référence du contact',
+          required: true,
+          value: `contact-${principal.porteurId}`,
+          help: 'Référence de l’annuaire des contacts : jamais un nom ni un courriel (données personnelles effaçables).',
+        })}
+      </fieldset>
+      <fieldset>
+        <legend>Action</legend>
+        ${field({ name: 'title', label: 'Intitulé de l’action', required: true })}
+        ${field({ name: 'summary', label: 'Résumé', type: 'textarea', required: true })}
+        ${field({ name: 'theme', label: 'Thème (nomenclature nationale)', type: 'select', options: themes.map(([c, l]) => [c, `${c} ${l}`]) })}
+        ${
+          territory
+            ? html`<fieldset class="qpv">
+                <legend>Quartiers prioritaires visés (territoire de la campagne) *</legend>
+                ${territory.map(
+                  (q) =>
+                    html`<div class="checkbox">
+                      <input type="checkbox" id=${`qpv-${q}`} name="qpv" value=${q} /><label for=${`qpv-${q}`}
+                        >${q}</label
+                      >
+                    </div>`,
+                )}
+              </fieldset>`
+            : field({
+                name: 'qpvText',
+                label: 'Codes des quartiers prioritaires visés',
+                required: true,
+                help: 'Codes QPV (QN…) séparés par des virgules, tels que publiés par l’ANCT.',
+              })
+        }
+        ${field({ name: 'beneficiaries', label: 'Bénéficiaires attendus', type: 'number', value: '0' })}
+        ${field({ name: 'residents', label: 'Comment les habitants co-construisent l’action', type: 'textarea' })}
+        <div class="field">
+          <label for="depot-duration">Durée (années)</label>
+          <select
+            id="depot-duration"
+            name="duration"
+            onChange=${(e) => setDuration(Number(e.currentTarget.value))}
+          >
+            ${[1, 2, 3, 4].map((n) => html`<option value=${n} selected=${n === duration}>${n} an${n > 1 ? 's' : ''}${n > 1 ? ' (CPO)' : ''}</option>`)}
+          </select>
+        </div>
+      </fieldset>
+      ${Array.from({ length: duration }, (_, i) => i + 1).map(
+        (y) =>
+          html`<fieldset class="budget">
+            <legend>Budget de l’année ${y}</legend>
+            ${field({ name: `cost-${y}`, label: `Coût total, année ${y}`, type: 'money', required: true })}
+            ${funderChoices.map((f) => field({ name: `req-${y}-${f}`, label: `Demandé à ${funderLabels[f]}, année ${y}`, type: 'money' }))}
+            ${field({ name: `other-${y}`, label: `Autres ressources, année ${y}`, type: 'money' })}
+          </fieldset>`,
+      )}
+      ${error ? html`<p class="refusal" role="alert" id="depot-error"><strong>Refusé :</strong> ${error}</p>` : null}
+      <button type="submit" class="primary">Déposer la candidature</button>
+    </form>
+  </section>`;
+}
+
+/** The grant manager's campaigns: create one, open, close, adjust an envelope. */
+export function CampaignsPanel({ campaigns, onChanged }) {
+  const year = new Date().getFullYear() + 1;
+  return html`<section>
+    <h1>Campagnes (AMI)</h1>
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">Campagne</th>
+          <th scope="col">Statut</th>
+          <th scope="col">Fenêtre de dépôt</th>
+          <th scope="col" class="num">Candidatures</th>
+          <th scope="col" class="num">Demandé</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${(campaigns ?? []).map(
+          (c) =>
+            html`<tr>
+              <td>${c.name} <small class="code">${c.campaignId}</small></td>
+              <td>
+                ${{ draft: 'en préparation', scheduled: 'programmée', open: 'ouverte', closed: 'fermée' }[c.status] ?? c.status}
+              </td>
+              <td>${date(c.submissionWindow?.opensAt)} → ${date(c.submissionWindow?.closesAt)}</td>
+              <td class="num">${c.applications}</td>
+              <td class="num">${money(c.amounts?.requestedCents)}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+    <div class="grid">
+      ${(campaigns ?? []).map(
+        (c) =>
+          html`<div class="card">
+            <h2>${c.name}</h2>
+            <${ActionForm}
+              id=${`open-${c.campaignId}`}
+              title="Ouvrir la fenêtre de dépôt"
+              submitLabel="Ouvrir"
+              path=${`/api/campaigns/${c.campaignId}/open`}
+              fields=${[]}
+              build=${() => ({})}
+              onDone=${onChanged}
+            />
+            <${ActionForm}
+              id=${`close-${c.campaignId}`}
+              title="Fermer la fenêtre de dépôt"
+              submitLabel="Fermer"
+              danger
+              path=${`/api/campaigns/${c.campaignId}/close`}
+              fields=${[{ name: 'reason', label: 'Motif (facultatif)' }]}
+              build=${(v) => (v.reason?.trim() ? { reason: v.reason } : {})}
+              onDone=${onChanged}
+            />
+            <${ActionForm}
+              id=${`envelope-${c.campaignId}`}
+              title="Ajuster une enveloppe"
+              submitLabel="Ajuster"
+              path=${`/api/campaigns/${c.campaignId}/envelopes`}
+              fields=${[
+                {
+                  name: 'funder',
+                  label: 'Financeur',
+                  type: 'select',
+                  options: funderChoices.map((f) => [f, funderLabels[f]]),
+                },
+                { name: 'amount', label: 'Nouveau montant de l’enveloppe', type: 'money', required: true },
+                { name: 'reason', label: 'Motif', required: true },
+              ]}
+              build=${(v) => ({ funder: v.funder, amountCents: centsOf(v.amount), reason: v.reason })}
+              onDone=${onChanged}
+            />
+          </div>`,
+      )}
+    </div>
+    <${ActionForm}
+      id="create-campaign"
+      title="Créer une campagne"
+      submitLabel="Créer la campagne"
+      path="/api/campaigns"
+      onDone=${onChanged}
+      fields=${[
+        {
+          name: 'campaignId',
+          label: 'Identifiant (lettres, chiffres, tirets)',
+          required: true,
+          value: `camvs-${year}`,
+        },
+        { name: 'year', label: 'Année', type: 'number', value: String(year), required: true },
+        { name: 'name', label: 'Nom', required: true, value: `AMI Contrat de ville ${year}` },
+        { name: 'opensAt', label: 'Ouverture du dépôt', type: 'date', value: today(), required: true },
+        {
+          name: 'closesAt',
+          label: 'Clôture du dépôt',
+          type: 'date',
+          value: addDays(today(), 60),
+          required: true,
+        },
+        {
+          name: 'themes',
+          label: 'Thèmes retenus (codes séparés par des virgules)',
+          value: '1.1, 1.5a, 2.1, 3.1',
+          required: true,
+        },
+        ...funderChoices.map((f) => ({
+          name: `env-${f}`,
+          label: `Enveloppe ${funderLabels[f]} (vide : non partenaire)`,
+          type: /** @type {const} */ ('money'),
+        })),
+        { name: 'maxDurationYears', label: 'Durée maximale (années)', type: 'number', value: '4' },
+        {
+          name: 'publicShareCapPercent',
+          label: 'Plafond de financement public (%)',
+          type: 'number',
+          value: '80',
+        },
+        { name: 'multiYearTargetPercent', label: 'Cible d’actions en CPO (%)', type: 'number', value: '50' },
+        { name: 'territoryName', label: 'Territoire', value: 'CA Maubeuge Val de Sambre', required: true },
+        {
+          name: 'qpvCodes',
+          label: 'Codes QPV du territoire (un par ligne)',
+          type: 'textarea',
+          required: true,
+        },
+        { name: 'qpvReferenceVersion', label: 'Version du référentiel QPV', required: true },
+      ]}
+      build=${(v) => ({
+        campaignId: v.campaignId,
+        year: Number(v.year),
+        name: v.name,
+        submissionWindow: { opensAt: parisMidnight(v.opensAt), closesAt: parisMidnight(v.closesAt) },
+        themes: v.themes.split(/[,;\s]+/).filter(Boolean),
+        funders: funderChoices
+          .filter((f) => v[`env-${f}`]?.trim())
+          .map((f) => ({ funder: f, envelopeCents: centsOf(v[`env-${f}`]) })),
+        maxDurationYears: Number(v.maxDurationYears),
+        publicShareCapPercent: Number(v.publicShareCapPercent),
+        multiYearTargetPercent: Number(v.multiYearTargetPercent),
+        territory: {
+          name: v.territoryName,
+          qpvCodes: lines(v.qpvCodes),
+          qpvReferenceVersion: v.qpvReferenceVersion,
+        },
+      })}
+    />
+  </section>`;
+}

@@ -1,5 +1,6 @@
 // The applications read model, events in, rows out: events produced by the real deciders (a
 // one-year story, a withdrawal, a small campaign) and projected through the runtime's dispatch.
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   applicationDeadlines,
@@ -10,7 +11,8 @@ import {
 } from '../../domain';
 import { getApplication, listApplications, type ApplicationListItem } from '../../services/readModels';
 import { dossier, MAUBEUGE, QPV_MONTPLAISIR, QPV_SOUS_LE_BOIS } from '../domain/support/fixtures';
-import { openReadModels, type ReadModels } from './support/readModels';
+import { tempDir } from '../projections/support';
+import { dumpTables, openReadModels, type ReadModels } from './support/readModels';
 import { playCampaign } from './support/scenarios';
 import { CAMPAIGN_ID, GrantsWorld, type ApplicationStory } from './support/world';
 
@@ -332,6 +334,31 @@ describe('applications read model', () => {
       expect(getApplication(rm.db, id)).toEqual(getApplication(straight.db, id));
     expect(listApplications(rm.db, { limit: 500 })).toEqual(listApplications(straight.db, { limit: 500 }));
     straight.close();
+  });
+
+  it('resumes on a new connection, its states read back from the tables (snapshot and events since)', () => {
+    playCampaign(world, 10);
+    const straight = openReadModels();
+    straight.project(world.events, 100_000);
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = join(dir, 'read-models.sqlite');
+      const events = world.events;
+      // Stops at several places so that states are read back with and without events after their snapshot.
+      for (const cut of [0.2, 0.45, 0.7, 1]) {
+        const resumed = openReadModels(file);
+        resumed.catchUp(events.slice(0, Math.floor(events.length * cut)));
+        resumed.close();
+      }
+      const reopened = openReadModels(file);
+      for (const id of world.stories.map((s) => s.applicationId))
+        expect(getApplication(reopened.db, id)).toEqual(getApplication(straight.db, id));
+      expect(dumpTables(reopened.db)).toEqual(dumpTables(straight.db));
+      reopened.close();
+    } finally {
+      cleanup();
+      straight.close();
+    }
   });
 
   it('refuses an event that does not follow the stored revision (a gap in the stream)', () => {

@@ -202,10 +202,10 @@ export function applyApplicationEvent(db: Database, event: RecordedEvent): void 
           event,
           `suit la révision ${head.revision} : un événement manque ou est appliqué deux fois`,
         );
-      const state = readState(db, head.seq);
-      if (state === undefined) throw corrupt(event, "arrive alors que l'état replié est introuvable");
-      const facts = applicationFacts(state);
-      before = { seq: head.seq, revision: head.revision, state, facts, row: rowValues(facts) };
+      const stored = readState(db, head.seq);
+      if (stored === undefined) throw corrupt(event, "arrive alors que l'état replié est introuvable");
+      const facts = applicationFacts(stored.state);
+      before = { seq: head.seq, revision: head.revision, ...stored, facts, row: rowValues(facts) };
     } else if (domainEvent.type !== 'ApplicationSubmitted' || event.revision !== 0n) {
       throw corrupt(event, 'arrive avant le dépôt de la candidature');
     }
@@ -217,12 +217,12 @@ export function applyApplicationEvent(db: Database, event: RecordedEvent): void 
   const row = rowValues(facts);
   const seq = before?.seq ?? Number(event.position);
 
-  writeState(db, seq, before?.state, next);
+  const stored = writeState(db, seq, before, next, event);
   writeRow(db, seq, before?.row, row, event);
   writeTags(db, seq, before?.facts, facts);
   writeFunding(db, seq, before?.facts, facts);
 
-  cache.set(applicationId, { seq, revision: Number(event.revision), state: next, facts, row });
+  cache.set(applicationId, { seq, revision: Number(event.revision), state: next, ...stored, facts, row });
   publishApplicationChange(db, {
     event,
     seq,

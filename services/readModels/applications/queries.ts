@@ -323,7 +323,7 @@ export function getApplication(db: Database, applicationId: string): Application
   const s = statements(db);
   const row = s.byId.get(applicationId);
   if (row === undefined) return undefined;
-  const state = readState(db, row.seq);
+  const state = readState(db, row.seq)?.state;
   if (state === undefined)
     throw new Error(`Candidature ${applicationId} : la ligne existe mais pas son état replié.`);
   const byFunder = new Map<string, FunderYearDetail[]>();

@@ -1,9 +1,15 @@
-// The folded state of each application, kept as JSON parts (see schema.ts) and, for speed, in a
-// bounded in-memory cache per connection (see applyApplicationEvent for when it is trusted).
+// The folded state of each application: a snapshot kept as JSON parts, plus the events applied
+// since (see schema.ts), and for speed a bounded in-memory cache per connection (see
+// applyApplicationEvent for when it is trusted). Writing an event's small data is much cheaper than
+// rewriting the parts it changes; a snapshot every SNAPSHOT_EVERY events keeps the tail short.
 import type { Database } from 'better-sqlite3';
-import type { SubmittedState } from '../../../domain/application';
+import { evolveApplication, type ApplicationEvent, type SubmittedState } from '../../../domain/application';
+import type { RecordedEvent } from '../../../infra/eventstore/port';
 import { perDatabase } from '../shared/db';
 import type { ApplicationFacts } from './facts';
+
+/** Events kept after a snapshot before the next one. */
+export const SNAPSHOT_EVERY = 12;
 
 const SCALARS = '';
 
@@ -16,27 +22,52 @@ const statements = perDatabase((db: Database) => ({
      ON CONFLICT (seq, part) DO UPDATE SET json = excluded.json`,
   ),
   remove: db.prepare('DELETE FROM application_state_parts WHERE seq = ? AND part = ?'),
+  tail: db.prepare<[number], { type: string; data: string }>(
+    'SELECT type, data FROM application_state_tail WHERE seq = ? ORDER BY revision',
+  ),
+  append: db.prepare('INSERT INTO application_state_tail (seq, revision, type, data) VALUES (?, ?, ?, ?)'),
+  truncate: db.prepare('DELETE FROM application_state_tail WHERE seq = ?'),
 }));
 
 const isPart = (value: unknown): boolean => typeof value === 'object' && value !== null;
 
-/** The state as stored, or undefined when the application has no state yet. */
-export function readState(db: Database, seq: number): SubmittedState | undefined {
-  const rows = statements(db).parts.all(seq);
+export interface StoredState {
+  state: SubmittedState;
+  /** The state of the snapshot `state` was folded from. */
+  snapshot: SubmittedState;
+  /** Events applied since the snapshot. */
+  tail: number;
+}
+
+/** The state as stored (snapshot and events since), or undefined when the application has none yet. */
+export function readState(db: Database, seq: number): StoredState | undefined {
+  const s = statements(db);
+  const rows = s.parts.all(seq);
   if (rows.length === 0) return undefined;
-  const state: Record<string, unknown> = {};
+  const parts: Record<string, unknown> = {};
   for (const row of rows) {
-    if (row.part === SCALARS) Object.assign(state, JSON.parse(row.json) as Record<string, unknown>);
-    else state[row.part] = JSON.parse(row.json);
+    if (row.part === SCALARS) Object.assign(parts, JSON.parse(row.json) as Record<string, unknown>);
+    else parts[row.part] = JSON.parse(row.json);
   }
-  return state as unknown as SubmittedState;
+  const snapshot = parts as unknown as SubmittedState;
+  let state: SubmittedState = snapshot;
+  const tail = s.tail.all(seq);
+  for (const e of tail) {
+    const next = evolveApplication(state, {
+      type: e.type,
+      data: JSON.parse(e.data) as unknown,
+    } as ApplicationEvent);
+    if (next.status === 'not_submitted') throw new Error(`Candidature ${seq} : état replié incohérent.`);
+    state = next;
+  }
+  return { state, snapshot, tail: tail.length };
 }
 
 /**
  * Writes what changed between two states. evolveApplication keeps the parts an event does not
  * touch (same object), so a changed reference is a changed part.
  */
-export function writeState(
+function writeParts(
   db: Database,
   seq: number,
   before: SubmittedState | undefined,
@@ -64,10 +95,26 @@ export function writeState(
   if (scalarsChanged) s.upsert.run(seq, SCALARS, JSON.stringify(scalars));
 }
 
-export interface CachedApplication {
+/** Records `event`, which took the application from `before` (undefined: its submission) to `after`. */
+export function writeState(
+  db: Database,
+  seq: number,
+  before: StoredState | undefined,
+  after: SubmittedState,
+  event: RecordedEvent,
+): Omit<StoredState, 'state'> {
+  if (before === undefined || before.tail + 1 >= SNAPSHOT_EVERY) {
+    writeParts(db, seq, before?.snapshot, after);
+    if (before !== undefined && before.tail > 0) statements(db).truncate.run(seq);
+    return { snapshot: after, tail: 0 };
+  }
+  statements(db).append.run(seq, event.revision, event.type, JSON.stringify(event.data));
+  return { snapshot: before.snapshot, tail: before.tail + 1 };
+}
+
+export interface CachedApplication extends StoredState {
   seq: number;
   revision: number;
-  state: SubmittedState;
   facts: ApplicationFacts;
   /** The derived columns as last written. */
   row: (string | number | null)[];

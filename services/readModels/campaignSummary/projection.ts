@@ -6,7 +6,7 @@ import type { Database } from 'better-sqlite3';
 import { evolveCampaign, initialCampaignState, type CampaignState } from '../../../domain/campaign';
 import type { RecordedEvent } from '../../../infra/eventstore/port';
 import type { Projection } from '../../../infra/projections/projection';
-import type { ApplicationFacts } from '../applications/facts';
+import type { ApplicationFacts, FundingLine } from '../applications/facts';
 import { applicationChangeFor } from '../shared/applicationChange';
 import { perDatabase, storedInstant } from '../shared/db';
 import {
@@ -157,8 +157,14 @@ function applyEnvelopeEvent(db: Database, event: RecordedEvent): void {
 type AmountTuple = [number, number, number, number, number];
 type CountTuple = [number, number, number];
 
-/** An application's share of the running totals: `dimension \0 key \0 year` → amounts. */
-export function amountContributions(f: ApplicationFacts): Map<string, AmountTuple> {
+/**
+ * An application's share of the running totals: `dimension \0 key \0 year` → amounts. No 'all'
+ * dimension: a campaign's totals are the sum over its funders (each line has one funder).
+ */
+export function amountContributions(
+  f: ApplicationFacts,
+  lines: readonly FundingLine[] = f.funding,
+): Map<string, AmountTuple> {
   const out = new Map<string, AmountTuple>();
   const add = (dimension: string, key: string, year: number, a: AmountTuple) => {
     const k = `${dimension}\0${key}\0${year}`;
@@ -166,7 +172,7 @@ export function amountContributions(f: ApplicationFacts): Map<string, AmountTupl
     if (current === undefined) out.set(k, [...a]);
     else for (let i = 0; i < 5; i++) current[i] = (current[i] ?? 0) + (a[i] ?? 0);
   };
-  for (const line of f.funding) {
+  for (const line of lines) {
     const a: AmountTuple = [
       line.requestedCents,
       line.committedCents,
@@ -174,7 +180,6 @@ export function amountContributions(f: ApplicationFacts): Map<string, AmountTupl
       line.paidCents,
       line.recoveredCents,
     ];
-    add('all', '', line.calendarYear, a);
     add('funder', line.funder, line.calendarYear, a);
     add('theme', f.theme, line.calendarYear, a);
     for (const qpv of f.qpvCodes) add('qpv', qpv, line.calendarYear, a);
@@ -182,14 +187,15 @@ export function amountContributions(f: ApplicationFacts): Map<string, AmountTupl
   return out;
 }
 
-/** `dimension \0 key` → applications, expected and reached beneficiaries. */
+/**
+ * `dimension \0 key` → applications, expected and reached beneficiaries. No 'all' dimension: an
+ * application has one status and one theme, so the campaign's counts are sums over either.
+ */
 export function countContributions(f: ApplicationFacts): Map<string, CountTuple> {
   const out = new Map<string, CountTuple>();
-  const people: CountTuple = [1, f.expectedBeneficiaries, f.reachedBeneficiaries];
-  out.set('all\0', people);
   out.set(`status\0${f.status}`, [1, 0, 0]);
-  out.set(`theme\0${f.theme}`, people);
-  for (const qpv of f.qpvCodes) out.set(`qpv\0${qpv}`, people);
+  out.set(`theme\0${f.theme}`, [1, f.expectedBeneficiaries, f.reachedBeneficiaries]);
+  for (const qpv of f.qpvCodes) out.set(`qpv\0${qpv}`, [1, f.expectedBeneficiaries, f.reachedBeneficiaries]);
   for (const line of f.funding) out.set(`funder\0${line.funder}`, [1, 0, 0]);
   if (f.retainedKind !== null) out.set(`retained\0${f.retainedKind}`, [1, 0, 0]);
   return out;
@@ -215,6 +221,31 @@ function deltas<T extends number[]>(
   return out;
 }
 
+/** The lines that changed, as signed differences (the common case: one payment, one position). */
+function lineDeltas(before: readonly FundingLine[], after: readonly FundingLine[]): FundingLine[] {
+  const key = (l: FundingLine) => `${l.funder}|${l.year}|${l.calendarYear}`;
+  const old = new Map(before.map((l) => [key(l), l]));
+  const out: FundingLine[] = [];
+  const diff = (l: FundingLine, sign: number, base?: FundingLine): FundingLine => ({
+    ...l,
+    requestedCents: sign * l.requestedCents - (base?.requestedCents ?? 0),
+    committedCents: sign * l.committedCents - (base?.committedCents ?? 0),
+    awardedCents: sign * l.awardedCents - (base?.awardedCents ?? 0),
+    paidCents: sign * l.paidCents - (base?.paidCents ?? 0),
+    recoveredCents: sign * l.recoveredCents - (base?.recoveredCents ?? 0),
+  });
+  for (const line of after) {
+    const k = key(line);
+    const was = old.get(k);
+    old.delete(k);
+    const d = diff(line, 1, was);
+    if (d.requestedCents || d.committedCents || d.awardedCents || d.paidCents || d.recoveredCents)
+      out.push(d);
+  }
+  for (const gone of old.values()) out.push(diff(gone, -1));
+  return out;
+}
+
 const amountsMayDiffer = (a: ApplicationFacts, b: ApplicationFacts): boolean =>
   a.funding !== b.funding || a.qpvCodes !== b.qpvCodes || a.theme !== b.theme;
 
@@ -235,7 +266,12 @@ function applyApplicationChange(db: Database, event: RecordedEvent): void {
   const b = before?.facts;
   const a = after.facts;
   if (b === undefined || amountsMayDiffer(b, a)) {
-    for (const [key, d] of deltas(b && amountContributions(b), amountContributions(a))) {
+    // Same quartiers and theme: only the lines that changed move the totals.
+    const changes =
+      b !== undefined && b.qpvCodes === a.qpvCodes && b.theme === a.theme
+        ? amountContributions(a, lineDeltas(b.funding, a.funding))
+        : deltas(b && amountContributions(b), amountContributions(a));
+    for (const [key, d] of changes) {
       const [dimension = '', k = '', year = '0'] = key.split('\0');
       s.addAmounts.run(campaignId, dimension, k, Number(year), ...d);
     }

@@ -228,6 +228,37 @@ function byKey(
   return out;
 }
 
+/** A campaign's amounts: the sum of its funders' (each funding line has one funder). */
+function totalOf(funders: Map<string, { amounts: Amounts; byYear: YearAmounts[] }>): {
+  amounts: Amounts;
+  byYear: YearAmounts[];
+} {
+  const amounts = zero();
+  const years = new Map<number, YearAmounts>();
+  for (const f of funders.values()) {
+    add(amounts, f.amounts);
+    for (const y of f.byYear) {
+      const year = years.get(y.year) ?? { year: y.year, ...zero() };
+      add(year, y);
+      years.set(y.year, year);
+    }
+  }
+  return { amounts, byYear: [...years.values()].sort((a, b) => a.year - b.year) };
+}
+
+/** Applications by status, beneficiaries by theme: each application has exactly one of each. */
+function campaignPeople(counts: readonly CountRow[]): PeopleCounts {
+  const people: PeopleCounts = { applications: 0, expectedBeneficiaries: 0, reachedBeneficiaries: 0 };
+  for (const c of counts) {
+    if (c.dimension === 'status') people.applications += c.applications;
+    if (c.dimension === 'theme') {
+      people.expectedBeneficiaries += c.expected_beneficiaries;
+      people.reachedBeneficiaries += c.reached_beneficiaries;
+    }
+  }
+  return people;
+}
+
 const statements = perDatabase((db: Database) => ({
   campaign: db.prepare<[string], CampaignRow>('SELECT * FROM campaigns WHERE campaign_id = ?'),
   campaigns: db.prepare<[], CampaignRow>('SELECT * FROM campaigns'),
@@ -237,13 +268,13 @@ const statements = perDatabase((db: Database) => ({
     'SELECT funder, amount_cents, reserved_cents FROM campaign_envelopes WHERE campaign_id = ?',
   ),
   allTotals: db.prepare<[], AmountRow & { campaign_id: string }>(
-    `SELECT campaign_id, dimension, key, 0 AS year, SUM(requested_cents) AS requested_cents,
+    `SELECT campaign_id, dimension, '' AS key, 0 AS year, SUM(requested_cents) AS requested_cents,
        SUM(committed_cents) AS committed_cents, SUM(awarded_cents) AS awarded_cents, SUM(paid_cents) AS paid_cents,
        SUM(recovered_cents) AS recovered_cents
-     FROM campaign_amounts WHERE dimension = 'all' GROUP BY campaign_id`,
+     FROM campaign_amounts WHERE dimension = 'funder' GROUP BY campaign_id`,
   ),
   allCounts: db.prepare<[], CountRow & { campaign_id: string }>(
-    `SELECT * FROM campaign_counts WHERE dimension IN ('all', 'retained')`,
+    `SELECT * FROM campaign_counts WHERE dimension IN ('status', 'theme', 'retained')`,
   ),
   stats: new Map<string, Statement<unknown[], AmountRow>>(),
   statCounts: new Map<string, Statement<unknown[], CountRow>>(),
@@ -261,8 +292,8 @@ export function campaignSummary(db: Database, campaignId: string): CampaignSumma
   const count = (dimension: string, key: string) =>
     counts.find((c) => c.dimension === dimension && c.key === key);
 
-  const all = byKey(amounts, 'all').get('');
   const funders = byKey(amounts, 'funder');
+  const all = totalOf(funders);
   for (const funder of envelopes.keys())
     if (!funders.has(funder)) funders.set(funder, { amounts: zero(), byYear: [] });
   const qpvs = byKey(amounts, 'qpv');
@@ -280,9 +311,9 @@ export function campaignSummary(db: Database, campaignId: string): CampaignSumma
       campaign === undefined ? null : { opensAt: campaign.opens_at, closesAt: campaign.closes_at },
     openedAt: campaign?.opened_at ?? null,
     closedAt: campaign?.closed_at ?? null,
-    ...peopleOf(count('all', '')),
-    amounts: all?.amounts ?? zero(),
-    byYear: all?.byYear ?? [],
+    ...campaignPeople(counts),
+    amounts: all.amounts,
+    byYear: all.byYear,
     byFunder: [...funders]
       .map(([funder, v]) => ({
         funder,
@@ -333,7 +364,7 @@ export function campaignsList(db: Database): CampaignListItem[] {
         year: c?.year ?? null,
         status: c?.status ?? null,
         submissionWindow: c === undefined ? null : { opensAt: c.opens_at, closesAt: c.closes_at },
-        ...peopleOf(own.find((x) => x.dimension === 'all')),
+        ...campaignPeople(own),
         amounts: totals.get(campaignId) ?? zero(),
         multiYear: multiYear(own, c?.multi_year_target_percent ?? null),
         lastPosition: c === undefined ? null : decimal(c.last_position),

@@ -35,8 +35,8 @@ export const campaignSummarySchema: readonly string[] = [
     total_cents    INTEGER NOT NULL,
     PRIMARY KEY (stream, application_id)
   ) STRICT, WITHOUT ROWID`,
-  // Money per campaign, dimension ('all' with key '', 'funder', 'qpv', 'theme') and calendar year.
-  // An action targeting two quartiers counts fully for each of them.
+  // Money per campaign, dimension ('funder', 'qpv', 'theme') and calendar year. An action targeting
+  // two quartiers counts fully for each of them; the campaign's totals are the sums over funders.
   `CREATE TABLE campaign_amounts (
     campaign_id     TEXT NOT NULL,
     dimension       TEXT NOT NULL,
@@ -50,8 +50,9 @@ export const campaignSummarySchema: readonly string[] = [
     PRIMARY KEY (campaign_id, dimension, key, year)
   ) STRICT, WITHOUT ROWID`,
   'CREATE INDEX campaign_amounts_by_dimension ON campaign_amounts (dimension, year)',
-  // Applications and beneficiaries per campaign, dimension ('all', 'status', 'qpv', 'theme',
-  // 'funder', 'retained' with key CPO / annual) and key.
+  // Applications and beneficiaries per campaign, dimension ('status', 'qpv', 'theme', 'funder',
+  // 'retained' with key CPO / annual) and key. Campaign-wide counts are sums over statuses (how many)
+  // and themes (beneficiaries): each application has exactly one of each.
   `CREATE TABLE campaign_counts (
     campaign_id            TEXT NOT NULL,
     dimension              TEXT NOT NULL,

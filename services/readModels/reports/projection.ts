@@ -70,9 +70,8 @@ export function reportStatusOf(r: ReportYearState): ReportStatus {
 }
 
 const statements = perDatabase((db: Database) => ({
-  remove: db.prepare('DELETE FROM application_reports WHERE seq = ?'),
   insert: db.prepare(
-    `INSERT INTO application_reports (seq, year, application_id, campaign_id, porteur_id, porteur_name, title,
+    `INSERT OR REPLACE INTO application_reports (seq, year, application_id, campaign_id, porteur_id, porteur_name, title,
        application_status, funders, year_start, year_end, due_date, status, overdue, reminder_sent, submitted_at,
        beneficiaries_reached)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -84,11 +83,17 @@ type WithReports = Extract<SubmittedState, { reports: ReportYearState[] }>;
 const hasReports = (state: SubmittedState | undefined): state is WithReports =>
   state !== undefined && 'reports' in state;
 
-function writeReports(db: Database, seq: number, state: WithReports): void {
+/** Writes the rows of the reports not in `unchanged` (the years of a convention never change). */
+function writeReports(
+  db: Database,
+  seq: number,
+  state: WithReports,
+  unchanged: ReadonlySet<ReportYearState>,
+): void {
   const s = statements(db);
-  s.remove.run(seq);
   const funders = `,${[...new Set(state.award.plan.map((p) => p.funder))].join(',')},`;
   for (const r of state.reports) {
+    if (unchanged.has(r)) continue;
     const year = state.convention.years.find((y) => y.year === r.year);
     if (year === undefined)
       throw new Error(
@@ -128,16 +133,12 @@ function applyReports(db: Database, event: RecordedEvent): void {
   const next = after.state;
   if (!hasReports(next)) return;
   const previous = before?.state;
-  // evolve keeps the reports array when an event does not touch it; the status and the dossier
-  // are copied into the rows too.
-  if (
-    hasReports(previous) &&
-    previous.reports === next.reports &&
-    previous.status === next.status &&
-    previous.dossier === next.dossier
-  )
-    return;
-  writeReports(db, seq, next);
+  // evolve keeps the report objects an event does not touch; the status and the dossier are
+  // copied into every row.
+  const sameApplication =
+    hasReports(previous) && previous.status === next.status && previous.dossier === next.dossier;
+  if (sameApplication && previous.reports === next.reports) return;
+  writeReports(db, seq, next, new Set(sameApplication ? previous.reports : []));
 }
 
 export const reportsProjection: Projection = {

@@ -28,10 +28,12 @@ export function openReadModels(file = ':memory:'): ReadModels {
   const signature = projectionSignature(projections);
   const handlers = handlerIndex(projections);
   ensureRuntimeTables(db);
-  db.transaction(() => {
-    installSchema(db, SET, projections);
-    writeCheckpoint(db, SET, undefined, signature);
-  })();
+  // A file already holding the set is resumed from its checkpoint.
+  if (readCheckpoint(db, SET) === undefined)
+    db.transaction(() => {
+      installSchema(db, SET, projections);
+      writeCheckpoint(db, SET, undefined, signature);
+    })();
   const batch = db.transaction((events: readonly RecordedEvent[]) => {
     for (const event of events) applyEvent(db, projections, handlers, event);
     const last = events[events.length - 1];

@@ -129,6 +129,10 @@ export interface WorkerProcess {
   stop(): Promise<void>;
   /** Resident set size of the worker process, in bytes (from /proc). */
   rssBytes(): number;
+  /** Highest resident set size so far (VmHWM), in bytes. */
+  peakRssBytes(): number;
+  /** Resolves when the process has exited, whatever the reason. */
+  exited: Promise<void>;
   stderr(): string;
 }
 
@@ -179,14 +183,18 @@ export async function spawnWorkerProcess(
       await exited;
       clearTimeout(timer);
     },
-    rssBytes: () => {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
-      if (kb === undefined) throw new Error(`no VmRSS for ${pid}`);
-      return Number(kb) * 1024;
-    },
+    rssBytes: () => procStatusBytes(pid, 'VmRSS'),
+    peakRssBytes: () => procStatusBytes(pid, 'VmHWM'),
+    exited,
     stderr: () => stderr,
   };
+}
+
+function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1];
+  if (kb === undefined) throw new Error(`no ${field} for ${pid}`);
+  return Number(kb) * 1024;
 }
 
 /** A grants worker process for this world (real workflows and activities, the world's event store file). */

@@ -1,0 +1,284 @@
+// Workflow benchmark on the real Temporal dev server (the CLI's `server start-dev`, workers in
+// child processes, the SQLite event store):
+//  - full lifecycles per minute: a one-year action from submission to closure (13 updates, one
+//    deadline step, 16 activities), against a bare workflow taking the same updates and running
+//    the same activities with empty bodies (bench/fixtures/bareLifecycle.ts), driven by the same
+//    client code, in alternating rounds of the same run. The dev server runs on real time, so the
+//    convention starts a year and a week ago: year 1 is over, the workflow's own deadline asks for
+//    the report at once, and the report can be filed, accepted and the file closed without waiting.
+//  - the grants worker's resident memory: what each cached application workflow adds (against the
+//    bare workflow), and the total with N application workflows open, each waiting on a timer
+//    (co-decision deadline 20 days ahead), with the configured sticky cache.
+// Sizes: BENCH_LIFECYCLE_COUNT lifecycles per flavour and round (default 20), BENCH_LIFECYCLE_ROUNDS
+// (default 3), BENCH_LIFECYCLE_CONCURRENCY lifecycles in flight (default 10), BENCH_LIFECYCLE_SLOPE
+// workflows for the per-workflow memory (default 300), BENCH_LIFECYCLE_OPEN open workflows for the
+// memory figure (default 10000) with BENCH_LIFECYCLE_CACHE workflows in the sticky cache (default
+// 2000, the configuration's default). BENCH_LIFECYCLE_ON_DISK=1 keeps the dev server's SQLite file
+// on disk instead of /dev/shm (its fsyncs then set the pace).
+import { join, resolve } from 'node:path';
+import { ulid } from 'ulid';
+import { toCampaignSnapshot, type CampaignSnapshot } from '../domain/campaign';
+import { createGrantsClient, type GrantsClient } from '../workflows/client';
+import { actors, createCampaignCommand, day, dossier } from '../test/support/fixtures';
+import {
+  bundleTo,
+  plannedSteps,
+  sendStep,
+  sleep,
+  spawnGrantsWorker,
+  spawnWorkerProcess,
+  startDevServerWorld,
+  type DevServerWorld,
+  type WorkerProcess,
+} from '../test/workflows/support/devServer';
+import { envInt, note, seconds, throughput, type BenchLine } from './lib';
+
+const fixtures = resolve(import.meta.dirname, 'fixtures');
+const mb = (bytes: number): number => Number((bytes / 1024 / 1024).toFixed(0));
+
+async function openCampaign(world: DevServerWorld, campaignId: string): Promise<CampaignSnapshot> {
+  await world.grants.createCampaign(
+    createCampaignCommand(Date.now(), {
+      campaignId,
+      opensInDays: -1,
+      closesInDays: 60,
+      // Large enough never to refuse: this bench measures the steps, not the envelope's limits.
+      envelopes: { ETAT: 100_000_000_000, EPCI: 100_000_000_000 },
+    }),
+    { actor: actors.manager, commandId: ulid() },
+  );
+  for (;;) {
+    const view = await world.grants.campaignView(campaignId);
+    const snapshot = view.state.status === 'open' ? toCampaignSnapshot(view.state) : undefined;
+    if (snapshot) return snapshot;
+    await sleep(20);
+  }
+}
+
+/** Runs `count` closed lifecycles through `grants`, `concurrency` at a time. */
+async function lifecycles(
+  grants: GrantsClient,
+  campaign: CampaignSnapshot,
+  count: number,
+  concurrency: number,
+): Promise<void> {
+  let started = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (started < count) {
+        started += 1;
+        const applicationId = ulid();
+        const steps = plannedSteps('closed', {
+          applicationId,
+          campaign,
+          porteurId: `asso-${applicationId}`,
+          nowMs: Date.now(),
+          etatCents: 1_000_000,
+          epciCents: 500_000,
+        });
+        for (const step of steps) await sendStep(grants, applicationId, step, { attempts: 3 });
+      }
+    }),
+  );
+}
+
+/** The throughput line, and the campaign it opened (still open: the memory figures submit to it too). */
+async function throughputPhase(
+  world: DevServerWorld,
+): Promise<{ line: BenchLine; campaign: CampaignSnapshot }> {
+  const count = envInt('BENCH_LIFECYCLE_COUNT', 20);
+  const rounds = envInt('BENCH_LIFECYCLE_ROUNDS', 3);
+  const concurrency = envInt('BENCH_LIFECYCLE_CONCURRENCY', 10);
+  const bareQueue = `bare-${ulid()}`;
+  const bareBundle = await bundleTo(join(world.dir, 'bare-bundle.js'), join(fixtures, 'bareLifecycle.ts'));
+  const workers: WorkerProcess[] = [
+    await spawnGrantsWorker(world),
+    await spawnWorkerProcess(
+      { address: world.server.address, taskQueue: bareQueue, workflowBundle: bareBundle },
+      join(fixtures, 'bareWorker.ts'),
+    ),
+  ];
+  try {
+    const campaign = await openCampaign(world, 'bench-lifecycle');
+    const flavours = {
+      grants: world.grants,
+      bare: createGrantsClient(world.client, bareQueue),
+    };
+    note(`échauffement (${concurrency} cycles de chaque)`);
+    for (const grants of Object.values(flavours))
+      await lifecycles(grants, campaign, concurrency, concurrency);
+    const elapsed = { grants: 0, bare: 0 };
+    for (let round = 0; round < rounds; round += 1) {
+      // Alternate which goes first, so drift on a shared machine hits both alike.
+      const order = round % 2 === 0 ? (['grants', 'bare'] as const) : (['bare', 'grants'] as const);
+      for (const flavour of order) {
+        const s = await seconds(() => lifecycles(flavours[flavour], campaign, count, concurrency));
+        elapsed[flavour] += s;
+        note(`tour ${round + 1}/${rounds} ${flavour} : ${count} cycles en ${s.toFixed(1)} s`);
+      }
+    }
+    // Every real lifecycle did reach closure (the bare ones answer with a counter, not a view).
+    let closed = 0;
+    for await (const _ of world.eventStore.readAll({ filter: { eventTypes: ['ApplicationClosed'] } }))
+      closed += 1;
+    if (closed !== concurrency + count * rounds) {
+      throw new Error(`${closed} dossiers clôturés sur ${concurrency + count * rounds} cycles`);
+    }
+    const perMinute = (s: number): number => (count * rounds * 60) / s;
+    const line = throughput('lifecycle.closed_one_year', 'lifecycles/min', perMinute(elapsed.grants), {
+      name: `bare workflow, same updates and activities (concurrency ${concurrency})`,
+      value: perMinute(elapsed.bare),
+    });
+    return { line, campaign };
+  } finally {
+    for (const worker of workers) await worker.stop();
+  }
+}
+
+/**
+ * Submits and declares eligible `count` applications through `grants`: each workflow then waits on
+ * its co-decision timer. Fails at once if the worker dies (its updates would wait forever).
+ */
+async function openWorkflows(
+  grants: GrantsClient,
+  worker: WorkerProcess,
+  campaign: CampaignSnapshot,
+  count: number,
+): Promise<void> {
+  let started = 0;
+  let done = 0;
+  const progress = setInterval(
+    () => note(`${done}/${count} workflows ouverts, worker ${mb(worker.rssBytes())} Mo`),
+    30_000,
+  );
+  const died = worker.exited.then(() => {
+    throw new Error(`le worker s'est arrêté après ${done} workflows :\n${worker.stderr().slice(-2000)}`);
+  });
+  try {
+    const opening = Promise.all(
+      Array.from({ length: Math.min(100, count) }, async () => {
+        while (started < count) {
+          started += 1;
+          const applicationId = ulid();
+          await grants.submitApplication(
+            {
+              type: 'SubmitApplication',
+              applicationId,
+              campaign,
+              dossier: dossier({ durationYears: 1, perYear: { ETAT: 1_000_000, EPCI: 500_000 } }),
+            },
+            { actor: actors.porteur(`asso-${applicationId}`), commandId: ulid() },
+          );
+          await grants.applicationCommand(
+            applicationId,
+            { type: 'DeclareEligible', coDecisionDueDate: day(Date.now(), 20) },
+            { actor: actors.manager, commandId: ulid() },
+          );
+          done += 1;
+        }
+      }),
+    );
+    await Promise.race([opening, died]);
+  } finally {
+    clearInterval(progress);
+  }
+}
+
+/** RSS once the worker has settled for a few seconds (what a probe would read). */
+async function settledRss(worker: WorkerProcess): Promise<number> {
+  await sleep(5_000);
+  return worker.rssBytes();
+}
+
+/** Resident memory added per open workflow, every one of them held in the sticky cache. */
+async function perWorkflowBytes(
+  start: (cache: number) => Promise<WorkerProcess>,
+  grants: GrantsClient,
+  campaign: CampaignSnapshot,
+  count: number,
+): Promise<number> {
+  const worker = await start(count + 100);
+  try {
+    const idle = await settledRss(worker);
+    await openWorkflows(grants, worker, campaign, count);
+    return ((await settledRss(worker)) - idle) / count;
+  } finally {
+    await worker.stop();
+  }
+}
+
+async function* memoryLines(world: DevServerWorld, campaign: CampaignSnapshot): AsyncIterable<BenchLine> {
+  const slopeCount = envInt('BENCH_LIFECYCLE_SLOPE', 300);
+  const open = envInt('BENCH_LIFECYCLE_OPEN', 10_000);
+  const cache = envInt('BENCH_LIFECYCLE_CACHE', 2000);
+
+  // What one cached workflow weighs, against the bare workflow waiting on its timer likewise.
+  const bareQueue = `bare-${ulid()}`;
+  const bareBundle = await bundleTo(join(world.dir, 'bare-bundle.js'), join(fixtures, 'bareLifecycle.ts'));
+  const grantsEach = await perWorkflowBytes(
+    (stickyCacheSize) => spawnGrantsWorker(world, { stickyCacheSize }),
+    world.grants,
+    campaign,
+    slopeCount,
+  );
+  const bareEach = await perWorkflowBytes(
+    (stickyCacheSize) =>
+      spawnWorkerProcess(
+        { address: world.server.address, taskQueue: bareQueue, workflowBundle: bareBundle, stickyCacheSize },
+        join(fixtures, 'bareWorker.ts'),
+      ),
+    createGrantsClient(world.client, bareQueue),
+    campaign,
+    slopeCount,
+  );
+  const kb = (bytes: number): number => Math.round(bytes / 1024);
+  yield {
+    name: 'lifecycle.worker_rss_per_cached_workflow',
+    unit: 'KB',
+    value: kb(grantsEach),
+    baseline: `bare workflow waiting on a timer (${slopeCount} open, all cached)`,
+    baselineValue: kb(bareEach),
+    ratio: null,
+  };
+
+  // `open` application workflows on one worker with the configured sticky cache (the default of
+  // GRANTS_WORKER_STICKY_CACHE_SIZE unless BENCH_LIFECYCLE_CACHE says otherwise).
+  const worker = await spawnGrantsWorker(world, { stickyCacheSize: cache });
+  try {
+    const idle = await settledRss(worker);
+    const s = await seconds(() => openWorkflows(world.grants, worker, campaign, open));
+    note(`${open} workflows ouverts en ${s.toFixed(0)} s (${((2 * open) / s).toFixed(0)} updates/s)`);
+    const resident = await settledRss(worker);
+    note(`pic de mémoire du worker : ${mb(worker.peakRssBytes())} Mo`);
+    yield {
+      name: `lifecycle.worker_rss_${open}_open_cache_${cache}`,
+      unit: 'MB',
+      value: mb(resident),
+      baseline: 'same worker before any workflow',
+      baselineValue: mb(idle),
+      ratio: null,
+    };
+  } finally {
+    await worker.stop();
+  }
+}
+
+export async function* run(): AsyncIterable<BenchLine> {
+  const world = await startDevServerWorld('bench-lifecycle-', {
+    onDisk: process.env.BENCH_LIFECYCLE_ON_DISK === '1',
+  });
+  try {
+    note(`serveur Temporal de dev : ${world.server.address}, fichiers dans ${world.dir}`);
+    const { line, campaign } = await throughputPhase(world);
+    yield line;
+    yield* memoryLines(world, campaign);
+  } finally {
+    await world.close();
+  }
+}
+
+// `npx tsx bench/lifecycle.ts` runs it alone; `npm run bench -- lifecycle` goes through bench/run.ts.
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(import.meta.filename)) {
+  const { printLine } = await import('./lib');
+  for await (const line of run()) printLine(line);
+}

@@ -1,7 +1,7 @@
 // The web console: static ES modules served as they are (no build step), the browser copies of
 // preact, its hooks and htm from node_modules, and, in the embedded mode only, a sign-in that
 // mints a development token for a demo user. The console only talks to the public HTTP API.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,19 +21,34 @@ export interface ConsoleRouterOptions {
 const staticDir = join(dirname(fileURLToPath(import.meta.url)), 'static');
 const require = createRequire(import.meta.url);
 
+/** The package's folder (htm exports no `./package.json`: walk up from its entry point). */
+function packageRoot(pkg: string): string {
+  let dir = dirname(require.resolve(pkg));
+  while (dirname(dir) !== dir) {
+    const manifest = join(dir, 'package.json');
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === pkg
+    )
+      return dir;
+    dir = dirname(dir);
+  }
+  throw new Error(`paquet ${pkg} introuvable`);
+}
+
 /**
  * The browser resolves no bare specifier without an import map, and an inline import map is an inline
  * script the CSP forbids: the vendor files are served with `from "preact"` pointed at our copy.
  */
-function vendorFile(specifier: string, rewrite = false): string {
-  const text = readFileSync(require.resolve(specifier), 'utf8');
+function vendorFile(pkg: string, file: string, rewrite = false): string {
+  const text = readFileSync(join(packageRoot(pkg), file), 'utf8');
   return rewrite ? text.replace(/from\s*"preact"/g, 'from"./preact.mjs"') : text;
 }
 
 const vendor: Record<string, () => string> = {
-  'preact.mjs': () => vendorFile('preact'),
-  'hooks.mjs': () => vendorFile('preact/hooks', true),
-  'htm.mjs': () => vendorFile('htm'),
+  'preact.mjs': () => vendorFile('preact', 'dist/preact.mjs'),
+  'hooks.mjs': () => vendorFile('preact', 'hooks/dist/hooks.mjs', true),
+  'htm.mjs': () => vendorFile('htm', 'dist/htm.mjs'),
 };
 
 /** The demo users the embedded sign-in offers (the same claims `grants token` would give). */
@@ -46,8 +61,6 @@ const devLoginBody = z.strictObject({
 export function consoleRouter(options: ConsoleRouterOptions = {}): Router {
   const router = Router();
   const cache = new Map<string, string>();
-
-  router.get('/console', (_req: Request, res: Response) => res.redirect(302, '/console/'));
 
   router.get('/console/vendor/:file', (req: Request, res: Response, next) => {
     const file = String(req.params.file);
@@ -75,6 +88,7 @@ export function consoleRouter(options: ConsoleRouterOptions = {}): Router {
     });
   }
 
+  // `/console` is redirected to `/console/` by express.static itself (relative module URLs need the slash).
   router.use('/console', express.static(staticDir, { index: 'index.html', fallthrough: true }));
   return router;
 }

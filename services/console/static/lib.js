@@ -54,9 +54,11 @@ export async function api(method, path, body) {
   const headers = { accept: 'application/json, application/problem+json' };
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
+  // Answers depend on who asks: never reuse one cached for another token.
   const res = await fetch(path, {
     method,
     headers,
+    cache: 'no-store',
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
@@ -73,7 +75,10 @@ export async function api(method, path, body) {
 /** Fetches a file with the token and hands it to the browser as a download. */
 export async function download(path, filename) {
   const token = storedToken();
-  const res = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const res = await fetch(path, {
+    cache: 'no-store',
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
   if (!res.ok) {
     let problem = null;
     try {

@@ -481,6 +481,25 @@ export function eventStoreContract(
         expectIncreasing(eventsOf(items).map((e) => e.position));
       });
 
+      it('resumes from a caughtUp checkpoint without repeating or missing an event', async () => {
+        const prefix = unique('resume');
+        await store.append(`${prefix}s`, steps(0, 3), { expectedRevision: 'no_stream' });
+        const first = await consume(
+          store.subscribeToAll({ filter: { streamPrefixes: [prefix] } }),
+          (all) => all.at(-1)?.kind === 'caughtUp',
+        );
+        const checkpoint = (first.at(-1) as Extract<SubscriptionItem, { kind: 'caughtUp' }>).position;
+        // Other streams move the head past the last matching event: the checkpoint must cover them.
+        await store.append(unique('other') + 's', steps(0, 2), { expectedRevision: 'any' });
+        await store.append(`${prefix}s`, steps(3, 2), { expectedRevision: 2n });
+        const second = await consume(
+          store.subscribeToAll({ after: checkpoint, filter: { streamPrefixes: [prefix] } }),
+          (all) => all.at(-1)?.kind === 'caughtUp',
+        );
+        expect(eventsOf(first).map((e) => (e.data as { n: number }).n)).toEqual([0, 1, 2]);
+        expect(eventsOf(second).map((e) => (e.data as { n: number }).n)).toEqual([3, 4]);
+      });
+
       it('signals caught up even when nothing matches, and close() ends a waiting iteration', async () => {
         const subscription = store.subscribeToAll({ filter: { streamPrefixes: [unique('nothing')] } });
         const iterator = subscription[Symbol.asyncIterator]();

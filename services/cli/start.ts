@@ -8,7 +8,10 @@ export async function runStart(config: Config, logger: Logger): Promise<number> 
   const lines = [
     '',
     'Moteur des subventions démarré.',
-    engine.apiUrl ? `  API            ${engine.apiUrl}   (santé : ${engine.apiUrl}/health)` : undefined,
+    engine.apiUrl ? `  Console        ${engine.apiUrl}/console/` : undefined,
+    engine.apiUrl
+      ? `  API            ${engine.apiUrl}/api/docs   (santé : ${engine.apiUrl}/health)`
+      : undefined,
     `  Temporal       ${engine.temporalAddress}`,
     engine.temporalUiUrl ? `  Temporal Web   ${engine.temporalUiUrl}` : undefined,
     `  Données        ${config.dataDir}`,

@@ -7,10 +7,11 @@ import type { Database } from 'better-sqlite3';
 import type { EventStore } from '../../infra/eventstore/port';
 import { auditRouter } from '../audit/routes';
 import { commandRouter } from '../commands/routes';
+import { consoleRouter } from '../console/router';
 import { queryRouter } from '../queries/routes';
 import { healthRouter, type HealthProbe } from './health';
 import { metricsRouter, type MetricsCollector } from './metrics';
-import type { AuthSettings } from './platform/auth';
+import { mintDevelopmentToken, type AuthSettings } from './platform/auth';
 import { createHttpPlatform } from './platform/app';
 
 export interface ApiDeps {
@@ -55,6 +56,24 @@ export function createApi(deps: ApiDeps): Express {
   );
   platform.mount(
     auditRouter({ eventStore: deps.eventStore, authenticate: platform.authenticate, docs: platform.openapi }),
+  );
+  // The console in French, at /console/; in the embedded mode it can sign in demo users.
+  const devSecret = deps.auth.mode === 'embedded' ? deps.auth.secret : undefined;
+  platform.mount(
+    consoleRouter({
+      devTokens:
+        devSecret === undefined
+          ? undefined
+          : {
+              mint: (role, institution, porteurId) =>
+                mintDevelopmentToken({
+                  secret: devSecret,
+                  role,
+                  ...(institution ? { institution } : {}),
+                  ...(porteurId ? { porteurId } : {}),
+                }),
+            },
+    }),
   );
   return platform.finish();
 }

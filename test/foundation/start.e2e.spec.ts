@@ -80,6 +80,9 @@ describe('grants start', () => {
     expect(health.components.eventStore?.status).toBe('up');
     expect(first.output()).toContain(first.apiUrl);
     expect(first.output()).toContain('Temporal Web');
+    const consolePage = await fetch(`${first.apiUrl}/console/`);
+    expect(consolePage.status).toBe(200);
+    expect(await consolePage.text()).toContain('lang="fr"');
 
     // Something to find again: a campaign, in Temporal (its workflow) and in the event store.
     const token = await managerToken();

@@ -256,6 +256,24 @@ describe('applications read model', () => {
     );
     expect(caf.total).toBe(caf.items.length);
 
+    // Totals (from running counts, or counted rows when several filters combine) match the rows.
+    const combinations = [
+      {},
+      { status: 'in_force' as const },
+      { funder: 'ETAT', qpv: QPV_SOUS_LE_BOIS },
+      { funder: 'CAF', qpv: QPV_SOUS_LE_BOIS, status: ['closed', 'in_force'] as const },
+      { waitingOn: 'grant_manager', campaignId: CAMPAIGN_ID },
+      { porteurId: 'porteur-2', funder: 'ETAT' },
+      { campaignId: 'autre' },
+    ];
+    for (const filters of combinations) {
+      const page = listApplications(rm.db, { ...filters, limit: 500 });
+      expect(page.total, JSON.stringify(filters)).toBe(page.items.length);
+      expect(listApplications(rm.db, { ...filters, sort: 'deadline', limit: 500 }).items.length).toBe(
+        page.total,
+      );
+    }
+
     const mine = listApplications(rm.db, { porteurId: 'porteur-3', limit: 500 });
     expect(ids(mine)).toEqual(
       planned

@@ -13,6 +13,9 @@ import { readState, stateCacheOf, writeState } from './stateStore';
 
 type SqlValue = string | number | null;
 
+/** Sorts after every instant: applications without a deadline come last in deadline order. */
+export const NO_DEADLINE = '9999-12-31T23:59:59.999Z';
+
 /** The columns derived from the facts, in table order; the event columns follow (EVENT_COLUMNS). */
 const DERIVED_COLUMNS: readonly (readonly [string, (f: ApplicationFacts) => SqlValue])[] = [
   ['application_id', (f) => f.applicationId],
@@ -32,6 +35,7 @@ const DERIVED_COLUMNS: readonly (readonly [string, (f: ApplicationFacts) => SqlV
   ['awaited', (f) => JSON.stringify(f.awaited)],
   ['next_deadline_at', (f) => f.nextDeadline?.at ?? null],
   ['next_deadline_kind', (f) => f.nextDeadline?.kind ?? null],
+  ['deadline_key', (f) => f.nextDeadline?.at ?? NO_DEADLINE],
   ['requested_cents', (f) => f.totals.requestedCents],
   ['committed_cents', (f) => f.totals.committedCents],
   ['awarded_cents', (f) => f.totals.awardedCents],
@@ -68,6 +72,10 @@ const statements = perDatabase((db: Database) => ({
   updates: new Map<string, Statement>(),
   insertTag: db.prepare('INSERT INTO application_tags (tag, seq, campaign_id) VALUES (?, ?, ?)'),
   deleteTag: db.prepare('DELETE FROM application_tags WHERE tag = ? AND seq = ?'),
+  count: db.prepare(
+    `INSERT INTO application_counts (tag, campaign_id, status, applications) VALUES (?, ?, ?, ?)
+     ON CONFLICT (tag, campaign_id, status) DO UPDATE SET applications = applications + excluded.applications`,
+  ),
   upsertFunder: db.prepare(
     `INSERT INTO application_funders (seq, funder, year, calendar_year, requested_cents, committed_cents,
        awarded_cents, paid_cents, recovered_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -112,29 +120,57 @@ export function tagsOf(facts: ApplicationFacts): string[] {
   return [...tags];
 }
 
+/** Brings the filter tags in line; returns whether they may have changed. */
 function writeTags(
   db: Database,
   seq: number,
   before: ApplicationFacts | undefined,
   after: ApplicationFacts,
-): void {
+): boolean {
   const s = statements(db);
   const next = tagsOf(after);
   if (before === undefined) {
     for (const tag of next) s.insertTag.run(tag, seq, after.campaignId);
-    return;
+    return true;
   }
   if (
     before.qpvCodes === after.qpvCodes &&
     before.funding === after.funding &&
     sameList(before.waitingOn, after.waitingOn)
   )
-    return;
+    return false;
   const previous = tagsOf(before);
   const kept = new Set(next);
   for (const tag of previous) if (!kept.has(tag)) s.deleteTag.run(tag, seq);
   const had = new Set(previous);
   for (const tag of next) if (!had.has(tag)) s.insertTag.run(tag, seq, after.campaignId);
+  return true;
+}
+
+/** Moves the counts by tag, campaign and status when the application's status or tags changed. */
+function writeCounts(
+  db: Database,
+  before: ApplicationFacts | undefined,
+  after: ApplicationFacts,
+  tagsChanged: boolean,
+): void {
+  if (before !== undefined && before.status === after.status && !tagsChanged) return;
+  const s = statements(db);
+  const next = ['', ...tagsOf(after)];
+  if (before === undefined) {
+    for (const tag of next) s.count.run(tag, after.campaignId, after.status, 1);
+    return;
+  }
+  const previous = ['', ...tagsOf(before)];
+  if (before.status !== after.status) {
+    for (const tag of previous) s.count.run(tag, before.campaignId, before.status, -1);
+    for (const tag of next) s.count.run(tag, after.campaignId, after.status, 1);
+    return;
+  }
+  const kept = new Set(next);
+  const had = new Set(previous);
+  for (const tag of previous) if (!kept.has(tag)) s.count.run(tag, before.campaignId, before.status, -1);
+  for (const tag of next) if (!had.has(tag)) s.count.run(tag, after.campaignId, after.status, 1);
 }
 
 const sameList = (a: readonly string[], b: readonly string[]): boolean =>
@@ -219,7 +255,8 @@ export function applyApplicationEvent(db: Database, event: RecordedEvent): void 
 
   const stored = writeState(db, seq, before, next, event);
   writeRow(db, seq, before?.row, row, event);
-  writeTags(db, seq, before?.facts, facts);
+  const tagsChanged = writeTags(db, seq, before?.facts, facts);
+  writeCounts(db, before?.facts, facts, tagsChanged);
   writeFunding(db, seq, before?.facts, facts);
 
   cache.set(applicationId, { seq, revision: Number(event.revision), state: next, ...stored, facts, row });

@@ -107,6 +107,7 @@ interface ApplicationRow {
   awaited: string;
   next_deadline_at: string | null;
   next_deadline_kind: string | null;
+  deadline_key: string;
   requested_cents: number;
   committed_cents: number;
   awarded_cents: number;
@@ -176,13 +177,13 @@ const statements = perDatabase((db: Database) => ({
 }));
 
 interface DeadlineCursor {
-  at: string | null;
+  key: string;
   seq: number;
 }
 
 function encodeCursor(sort: ApplicationSort, row: ApplicationRow): string {
   if (sort === 'submitted') return String(row.seq);
-  const cursor: DeadlineCursor = { at: row.next_deadline_at, seq: row.seq };
+  const cursor: DeadlineCursor = { key: row.deadline_key, seq: row.seq };
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 
@@ -196,118 +197,177 @@ export class InvalidCursorError extends Error {
 function decodeDeadlineCursor(cursor: string): DeadlineCursor {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<DeadlineCursor>;
-    if (typeof value.seq === 'number' && (value.at === null || typeof value.at === 'string'))
-      return { at: value.at, seq: value.seq };
+    if (typeof value.seq === 'number' && typeof value.key === 'string')
+      return { key: value.key, seq: value.seq };
   } catch {
     // Not base64 JSON: reported below as an invalid cursor.
   }
   throw new InvalidCursorError(cursor);
 }
 
-interface Built {
+function cached<R>(
+  cache: Map<string, Statement<unknown[], R>>,
+  db: Database,
+  sql: string,
+): Statement<unknown[], R> {
+  let statement = cache.get(sql);
+  if (statement === undefined) {
+    statement = db.prepare<unknown[], R>(sql);
+    cache.set(sql, statement);
+  }
+  return statement;
+}
+
+const tagsOfFilters = (filters: ApplicationListFilters): string[] => [
+  ...(filters.waitingOn === undefined ? [] : [`waiting:${filters.waitingOn}`]),
+  ...(filters.funder === undefined ? [] : [`funder:${filters.funder}`]),
+  ...(filters.qpv === undefined ? [] : [`qpv:${filters.qpv}`]),
+];
+
+const statusesOf = (filters: ApplicationListFilters): readonly string[] | undefined =>
+  filters.status === undefined
+    ? undefined
+    : typeof filters.status === 'string'
+      ? [filters.status]
+      : filters.status;
+
+/** Applications per tag ('' for all), within the campaign and statuses, from the running counts. */
+function countedFor(db: Database, tag: string, filters: ApplicationListFilters): number {
+  const where = ['tag = ?'];
+  const params: unknown[] = [tag];
+  if (filters.campaignId !== undefined) {
+    where.push('campaign_id = ?');
+    params.push(filters.campaignId);
+  }
+  const statuses = statusesOf(filters);
+  if (statuses !== undefined) {
+    where.push(`status IN (${statuses.map(() => '?').join(', ')})`);
+    params.push(...statuses);
+  }
+  const sql = `SELECT COALESCE(SUM(applications), 0) AS total FROM application_counts WHERE ${where.join(' AND ')}`;
+  return cached(statements(db).counts, db, sql).get(...params)?.total ?? 0;
+}
+
+interface Query {
   from: string;
   where: string[];
   params: unknown[];
   order: string;
-  /** The column the cursor of 'submitted' pages compares. */
-  seqColumn: string;
 }
 
-function build(filters: ApplicationListFilters): Built {
-  const tags: string[] = [];
-  if (filters.waitingOn !== undefined) tags.push(`waiting:${filters.waitingOn}`);
-  if (filters.funder !== undefined) tags.push(`funder:${filters.funder}`);
-  if (filters.qpv !== undefined) tags.push(`qpv:${filters.qpv}`);
-  const where: string[] = [];
-  const params: unknown[] = [];
-  let from = 'applications a';
-  let seqColumn = 'a.seq';
-  const [driver, ...others] = tags;
-  if (driver !== undefined) {
-    // The first tag drives the scan in seq order; the campaign is in its index.
-    from = 'application_tags t JOIN applications a ON a.seq = t.seq';
-    seqColumn = 't.seq';
-    where.push('t.tag = ?');
-    params.push(driver);
-    if (filters.campaignId !== undefined) {
-      where.push('t.campaign_id = ?');
-      params.push(filters.campaignId);
-    }
-  } else if (filters.campaignId !== undefined) {
-    where.push('a.campaign_id = ?');
-    params.push(filters.campaignId);
-  }
-  for (const tag of others) {
-    where.push('EXISTS (SELECT 1 FROM application_tags o WHERE o.tag = ? AND o.seq = a.seq)');
-    params.push(tag);
-  }
-  if (filters.status !== undefined) {
-    const statuses: readonly string[] =
-      typeof filters.status === 'string' ? [filters.status] : filters.status;
-    if (statuses.length === 1) where.push('a.status = ?');
-    else where.push(`a.status IN (${statuses.map(() => '?').join(', ')})`);
-    params.push(...statuses);
-  }
-  if (filters.porteurId !== undefined) {
-    where.push('a.porteur_id = ?');
-    params.push(filters.porteurId);
-  }
-  const order =
-    filters.sort === 'deadline'
-      ? `a.next_deadline_at IS NULL, a.next_deadline_at, ${seqColumn}`
-      : `${seqColumn} DESC`;
-  return { from, where, params, order, seqColumn };
+function condition(query: Query, sql: string, ...params: unknown[]): void {
+  query.where.push(sql);
+  query.params.push(...params);
+}
+
+/** Filters on the applications row and the tags other than the one driving the scan. */
+function rowFilters(query: Query, filters: ApplicationListFilters, tags: readonly string[]): void {
+  const statuses = statusesOf(filters);
+  if (statuses !== undefined)
+    condition(
+      query,
+      statuses.length === 1 ? 'a.status = ?' : `a.status IN (${statuses.map(() => '?').join(', ')})`,
+      ...statuses,
+    );
+  if (filters.porteurId !== undefined) condition(query, 'a.porteur_id = ?', filters.porteurId);
+  for (const tag of tags)
+    condition(query, 'EXISTS (SELECT 1 FROM application_tags o WHERE o.tag = ? AND o.seq = a.seq)', tag);
 }
 
 const whereClause = (where: readonly string[]): string =>
   where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
+
+/** In submission order (newest first): the scan is driven by the rarest tag, or the best index. */
+function submittedOrder(
+  db: Database,
+  filters: ApplicationListFilters,
+  tags: string[],
+  cursor?: number,
+): Query {
+  const query: Query = { from: 'applications a', where: [], params: [], order: '' };
+  let seq = 'a.seq';
+  if (tags.length > 0) {
+    const counts = tags.map((tag) => [tag, tags.length > 1 ? countedFor(db, tag, filters) : 0] as const);
+    const [driver = ''] = [...counts].sort((x, y) => x[1] - y[1]).map(([tag]) => tag);
+    query.from = 'application_tags t JOIN applications a ON a.seq = t.seq';
+    seq = 't.seq';
+    condition(query, 't.tag = ?', driver);
+    if (filters.campaignId !== undefined) condition(query, 't.campaign_id = ?', filters.campaignId);
+    rowFilters(
+      query,
+      filters,
+      tags.filter((t) => t !== driver),
+    );
+  } else {
+    if (filters.campaignId !== undefined) condition(query, 'a.campaign_id = ?', filters.campaignId);
+    rowFilters(query, filters, []);
+  }
+  if (cursor !== undefined) condition(query, `${seq} < ?`, cursor);
+  query.order = `${seq} DESC`;
+  return query;
+}
+
+/** Soonest deadline first (none last), walking the deadline index unless a porteur narrows it. */
+function deadlineOrder(filters: ApplicationListFilters, tags: string[], cursor?: DeadlineCursor): Query {
+  const index =
+    filters.porteurId !== undefined
+      ? ''
+      : filters.campaignId !== undefined
+        ? ' INDEXED BY applications_by_campaign_deadline'
+        : ' INDEXED BY applications_by_deadline';
+  const query: Query = {
+    from: `applications a${index}`,
+    where: [],
+    params: [],
+    order: 'a.deadline_key, a.seq',
+  };
+  if (filters.campaignId !== undefined) condition(query, 'a.campaign_id = ?', filters.campaignId);
+  rowFilters(query, filters, tags);
+  if (cursor !== undefined) condition(query, '(a.deadline_key, a.seq) > (?, ?)', cursor.key, cursor.seq);
+  return query;
+}
 
 /** The applications matching the filters, a page at a time, with the total count. */
 export function listApplications(db: Database, filters: ApplicationListFilters = {}): ApplicationPage {
   const s = statements(db);
   const sort: ApplicationSort = filters.sort ?? 'submitted';
   const limit = clampLimit(filters.limit);
-  const built = build(filters);
-  if (filters.status !== undefined && typeof filters.status !== 'string' && filters.status.length === 0)
+  const statuses = statusesOf(filters);
+  if (statuses !== undefined && statuses.length === 0)
     return { items: [], total: 0, limit, nextCursor: null };
+  const tags = tagsOfFilters(filters);
 
-  const countSql = `SELECT COUNT(*) AS total FROM ${built.from} ${whereClause(built.where)}`;
-  let count = s.counts.get(countSql);
-  if (count === undefined) {
-    count = db.prepare<unknown[], { total: number }>(countSql);
-    s.counts.set(countSql, count);
+  let total: number;
+  if (filters.porteurId === undefined && tags.length <= 1) total = countedFor(db, tags[0] ?? '', filters);
+  else {
+    const query = submittedOrder(db, filters, tags);
+    const sql = `SELECT COUNT(*) AS total FROM ${query.from} ${whereClause(query.where)}`;
+    total = cached(s.counts, db, sql).get(...query.params)?.total ?? 0;
   }
-  const total = count.get(...built.params)?.total ?? 0;
+  if (total === 0) return { items: [], total, limit, nextCursor: null };
 
-  const where = [...built.where];
-  const params = [...built.params];
-  if (filters.cursor !== undefined) {
-    if (sort === 'submitted') {
-      const seq = Number(filters.cursor);
-      if (!Number.isSafeInteger(seq)) throw new InvalidCursorError(filters.cursor);
-      where.push(`${built.seqColumn} < ?`);
-      params.push(seq);
-    } else {
-      const c = decodeDeadlineCursor(filters.cursor);
-      if (c.at === null) {
-        where.push(`(a.next_deadline_at IS NULL AND ${built.seqColumn} > ?)`);
-        params.push(c.seq);
-      } else {
-        where.push(
-          `(a.next_deadline_at IS NULL OR a.next_deadline_at > ? OR (a.next_deadline_at = ? AND ${built.seqColumn} > ?))`,
-        );
-        params.push(c.at, c.at, c.seq);
-      }
+  let query: Query;
+  if (sort === 'submitted') {
+    let cursor: number | undefined;
+    if (filters.cursor !== undefined) {
+      cursor = Number(filters.cursor);
+      if (!Number.isSafeInteger(cursor)) throw new InvalidCursorError(filters.cursor);
     }
+    query = submittedOrder(db, filters, tags, cursor);
+  } else {
+    query = deadlineOrder(
+      filters,
+      tags,
+      filters.cursor === undefined ? undefined : decodeDeadlineCursor(filters.cursor),
+    );
   }
-  const listSql = `SELECT a.* FROM ${built.from} ${whereClause(where)} ORDER BY ${built.order} LIMIT ? OFFSET ?`;
-  let list = s.lists.get(listSql);
-  if (list === undefined) {
-    list = db.prepare<unknown[], ApplicationRow>(listSql);
-    s.lists.set(listSql, list);
-  }
+  const sql = `SELECT a.* FROM ${query.from} ${whereClause(query.where)} ORDER BY ${query.order} LIMIT ? OFFSET ?`;
   // One more than asked tells whether a next page exists.
-  const rows = list.all(...params, limit + 1, Math.max(0, Math.trunc(filters.offset ?? 0)));
+  const rows = cached(s.lists, db, sql).all(
+    ...query.params,
+    limit + 1,
+    Math.max(0, Math.trunc(filters.offset ?? 0)),
+  );
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {

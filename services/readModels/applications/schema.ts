@@ -21,6 +21,7 @@ export const applicationsSchema: readonly string[] = [
     awaited                TEXT NOT NULL, -- JSON: the actions awaited, by whom
     next_deadline_at       TEXT,
     next_deadline_kind     TEXT,
+    deadline_key           TEXT NOT NULL, -- next_deadline_at, or NO_DEADLINE: the deadline order
     requested_cents        INTEGER NOT NULL,
     committed_cents        INTEGER NOT NULL,
     awarded_cents          INTEGER NOT NULL,
@@ -38,7 +39,8 @@ export const applicationsSchema: readonly string[] = [
   'CREATE INDEX applications_by_campaign_status ON applications (campaign_id, status, seq)',
   'CREATE INDEX applications_by_status ON applications (status, seq)',
   'CREATE INDEX applications_by_porteur ON applications (porteur_id, seq)',
-  'CREATE INDEX applications_by_deadline ON applications (next_deadline_at) WHERE next_deadline_at IS NOT NULL',
+  'CREATE INDEX applications_by_deadline ON applications (deadline_key, seq)',
+  'CREATE INDEX applications_by_campaign_deadline ON applications (campaign_id, deadline_key, seq)',
   // The folded domain state: a snapshot, one JSON document per top-level part ('' holds the scalar
   // fields) so that a snapshot rewrites only the parts that changed (the dossier is written once),
   // and the events applied since, folded again when the state is read. A rowid table: documents of a
@@ -66,6 +68,14 @@ export const applicationsSchema: readonly string[] = [
     PRIMARY KEY (tag, seq)
   ) STRICT, WITHOUT ROWID`,
   'CREATE INDEX application_tags_by_campaign ON application_tags (tag, campaign_id, seq)',
+  // How many applications per tag ('' for all), campaign and status: list totals without counting rows.
+  `CREATE TABLE application_counts (
+    tag          TEXT NOT NULL,
+    campaign_id  TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    applications INTEGER NOT NULL,
+    PRIMARY KEY (tag, campaign_id, status)
+  ) STRICT, WITHOUT ROWID`,
   // fundingSummary per funder and convention year.
   `CREATE TABLE application_funders (
     seq             INTEGER NOT NULL,

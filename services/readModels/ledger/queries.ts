@@ -189,8 +189,15 @@ export function ledger(db: Database, filters: LedgerFilters = {}): LedgerPage {
     where.push('id > ?');
     params.push(BigInt(filters.cursor));
   }
-  const sql = `SELECT * FROM ledger_entries ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
-    ORDER BY id LIMIT ?`;
+  // Rows are written in event order, so position order is id order; from a position on, walking the
+  // position index beats walking a funder's or a campaign's rows from their first one.
+  const index =
+    filters.afterPosition !== undefined && filters.applicationId === undefined
+      ? ' INDEXED BY ledger_by_position'
+      : '';
+  const order = index === '' ? 'id' : 'position, id';
+  const sql = `SELECT * FROM ledger_entries${index} ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
+    ORDER BY ${order} LIMIT ?`;
   const rows = cached(statements(db).entries, db, sql).all(...params, limit + 1);
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];

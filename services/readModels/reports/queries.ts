@@ -2,7 +2,7 @@
 // suspended) and those due soon.
 import type { Database, Statement } from 'better-sqlite3';
 import { addDays } from '../../../domain/calendar';
-import { civilDate, perDatabase } from '../shared/db';
+import { civilDate, clampLimit, perDatabase } from '../shared/db';
 import type { ReportStatus } from './projection';
 
 export const reportStatusLabels: Record<ReportStatus, string> = {
@@ -40,6 +40,8 @@ export interface ReportItem {
 export interface OverdueFilters {
   campaignId?: string;
   funder?: string;
+  /** Default 500, at most 5000 (the oldest due first). */
+  limit?: number;
 }
 
 export interface UpcomingFilters {
@@ -49,6 +51,8 @@ export interface UpcomingFilters {
   asOf: string;
   campaignId?: string;
   funder?: string;
+  /** Default 500, at most 5000 (the soonest due first). */
+  limit?: number;
 }
 
 interface ReportRow {
@@ -95,16 +99,16 @@ const statements = perDatabase((db: Database) => ({
   queries: new Map<string, Statement<unknown[], ReportRow>>(),
 }));
 
-function run(db: Database, where: string[], params: unknown[]): ReportItem[] {
+function run(db: Database, where: string[], params: unknown[], limit: number | undefined): ReportItem[] {
   const s = statements(db);
   const sql = `SELECT * FROM application_reports WHERE application_status = 'in_force' AND ${where.join(' AND ')}
-    ORDER BY due_date, campaign_id, porteur_name, year`;
+    ORDER BY due_date, campaign_id, porteur_name, year LIMIT ?`;
   let statement = s.queries.get(sql);
   if (statement === undefined) {
     statement = db.prepare<unknown[], ReportRow>(sql);
     s.queries.set(sql, statement);
   }
-  return statement.all(...params).map(toItem);
+  return statement.all(...params, clampLimit(limit, 500, 5000)).map(toItem);
 }
 
 function common(filters: { campaignId?: string; funder?: string }, where: string[], params: unknown[]): void {
@@ -123,7 +127,7 @@ export function overdueReports(db: Database, filters: OverdueFilters = {}): Repo
   const where = ["status = 'overdue'"];
   const params: unknown[] = [];
   common(filters, where, params);
-  return run(db, where, params);
+  return run(db, where, params, filters.limit);
 }
 
 /** Reports still to file or to correct whose due date falls within the next `withinDays` days. */
@@ -137,7 +141,7 @@ export function upcomingReports(db: Database, filters: UpcomingFilters): ReportI
   ];
   const params: unknown[] = [from, to];
   common(filters, where, params);
-  return run(db, where, params);
+  return run(db, where, params, filters.limit);
 }
 
 /** Every yearly report of one application, year by year. */

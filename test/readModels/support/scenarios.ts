@@ -37,11 +37,14 @@ function requestedFor(i: number): Partial<Record<FunderId, number>> {
   return i % 3 === 0 ? { ETAT: base, REGION: base / 2 } : { ETAT: base, [MAUBEUGE]: base / 2, CAF: 100_000 };
 }
 
-export function playCampaign(
-  world: GrantsWorld,
-  count: number,
-  options: { porteurs?: number } = {},
-): Planned[] {
+export interface PlayOptions {
+  /** Porteurs the applications are spread over (default: one for three applications). */
+  porteurs?: number;
+  /** How many phases application i goes through (default: all, to its end): a campaign in progress. */
+  phases?: (i: number) => number;
+}
+
+export function playCampaign(world: GrantsWorld, count: number, options: PlayOptions = {}): Planned[] {
   const porteurs = options.porteurs ?? Math.max(1, Math.floor(count / 3));
   const planned: Planned[] = Array.from({ length: count }, (_, i) => {
     const outcome = OUTCOMES[i % OUTCOMES.length] ?? 'cpo';
@@ -136,9 +139,10 @@ export function playCampaign(
     { on: '2029-02-20', step: (p) => (p.story.acceptReport(2).close(), false) },
   ];
 
-  for (const phase of phases) {
-    for (const p of planned) {
-      if (!p.alive) continue;
+  const reach = planned.map((_, i) => options.phases?.(i) ?? phases.length);
+  for (const [index, phase] of phases.entries()) {
+    for (const [i, p] of planned.entries()) {
+      if (!p.alive || index >= (reach[i] ?? 0)) continue;
       p.story.on(phase.on, phase.time);
       p.alive = phase.step(p);
     }

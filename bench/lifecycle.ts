@@ -14,12 +14,13 @@
 // workflows for the per-workflow memory (default 300), BENCH_LIFECYCLE_OPEN open workflows for the
 // memory figure (default 10000) with BENCH_LIFECYCLE_CACHE workflows in the sticky cache (default
 // 2000, the configuration's default). BENCH_LIFECYCLE_ON_DISK=1 keeps the dev server's SQLite file
-// on disk instead of /dev/shm (its fsyncs then set the pace).
+// on disk instead of /dev/shm (its fsyncs then set the pace). BENCH_LIFECYCLE_PARTS picks parts
+// (comma-separated among throughput, slope, open; all by default).
 import { join, resolve } from 'node:path';
 import { ulid } from 'ulid';
 import { toCampaignSnapshot, type CampaignSnapshot } from '../domain/campaign';
 import { createGrantsClient, type GrantsClient } from '../workflows/client';
-import { actors, createCampaignCommand, day, dossier } from '../test/support/fixtures';
+import { actors, createCampaignCommand } from '../test/support/fixtures';
 import {
   bundleTo,
   plannedSteps,
@@ -82,10 +83,10 @@ async function lifecycles(
   );
 }
 
-/** The throughput line, and the campaign it opened (still open: the memory figures submit to it too). */
-async function throughputPhase(
+async function throughputLine(
   world: DevServerWorld,
-): Promise<{ line: BenchLine; campaign: CampaignSnapshot }> {
+  getCampaign: () => Promise<CampaignSnapshot>,
+): Promise<BenchLine> {
   const count = envInt('BENCH_LIFECYCLE_COUNT', 20);
   const rounds = envInt('BENCH_LIFECYCLE_ROUNDS', 3);
   const concurrency = envInt('BENCH_LIFECYCLE_CONCURRENCY', 10);
@@ -99,7 +100,7 @@ async function throughputPhase(
     ),
   ];
   try {
-    const campaign = await openCampaign(world, 'bench-lifecycle');
+    const campaign = await getCampaign();
     const flavours = {
       grants: world.grants,
       bare: createGrantsClient(world.client, bareQueue),
@@ -125,61 +126,71 @@ async function throughputPhase(
       throw new Error(`${closed} dossiers clôturés sur ${concurrency + count * rounds} cycles`);
     }
     const perMinute = (s: number): number => (count * rounds * 60) / s;
-    const line = throughput('lifecycle.closed_one_year', 'lifecycles/min', perMinute(elapsed.grants), {
+    return throughput('lifecycle.closed_one_year', 'lifecycles/min', perMinute(elapsed.grants), {
       name: `bare workflow, same updates and activities (concurrency ${concurrency})`,
       value: perMinute(elapsed.bare),
     });
-    return { line, campaign };
   } finally {
     for (const worker of workers) await worker.stop();
   }
 }
 
 /**
- * Submits and declares eligible `count` applications through `grants`: each workflow then waits on
- * its co-decision timer. Fails at once if the worker dies (its updates would wait forever).
+ * Submits and declares eligible `count` applications through `grants`, up to 100 at a time: each
+ * workflow then waits on its co-decision timer. Steps whose call timed out are resent with the same
+ * command id (recorded once). Fails at once if the worker dies (its updates would wait forever),
+ * saying how far it got and how much memory it held.
  */
 async function openWorkflows(
   grants: GrantsClient,
   worker: WorkerProcess,
   campaign: CampaignSnapshot,
   count: number,
+  cache: number,
 ): Promise<void> {
+  // Fewer in flight than the cache holds: a workflow evicted between its two steps would be
+  // replayed, which measures the cache's thrashing rather than the workflows' weight.
+  const inFlight = Math.min(100, count, Math.max(10, Math.floor(cache / 2)));
   let started = 0;
   let done = 0;
+  let lastRss = 0;
+  const sampling = setInterval(() => {
+    lastRss = worker.rssBytes();
+  }, 2_000);
   const progress = setInterval(
-    () => note(`${done}/${count} workflows ouverts, worker ${mb(worker.rssBytes())} Mo`),
+    () => note(`${done}/${count} workflows ouverts, worker ${mb(lastRss)} Mo`),
     30_000,
   );
   const died = worker.exited.then(() => {
-    throw new Error(`le worker s'est arrêté après ${done} workflows :\n${worker.stderr().slice(-2000)}`);
+    throw new Error(
+      `le worker s'est arrêté après ${done} workflows ouverts (dernière mesure : ${mb(lastRss)} Mo) :\n` +
+        worker.stderr().slice(-2000),
+    );
   });
   try {
     const opening = Promise.all(
-      Array.from({ length: Math.min(100, count) }, async () => {
+      Array.from({ length: inFlight }, async () => {
         while (started < count) {
           started += 1;
           const applicationId = ulid();
-          await grants.submitApplication(
-            {
-              type: 'SubmitApplication',
-              applicationId,
-              campaign,
-              dossier: dossier({ durationYears: 1, perYear: { ETAT: 1_000_000, EPCI: 500_000 } }),
-            },
-            { actor: actors.porteur(`asso-${applicationId}`), commandId: ulid() },
-          );
-          await grants.applicationCommand(
+          const [submit, eligible] = plannedSteps('in_force', {
             applicationId,
-            { type: 'DeclareEligible', coDecisionDueDate: day(Date.now(), 20) },
-            { actor: actors.manager, commandId: ulid() },
-          );
+            campaign,
+            porteurId: `asso-${applicationId}`,
+            nowMs: Date.now(),
+            etatCents: 1_000_000,
+            epciCents: 500_000,
+          });
+          for (const step of [submit, eligible]) {
+            if (step) await sendStep(grants, applicationId, step);
+          }
           done += 1;
         }
       }),
     );
     await Promise.race([opening, died]);
   } finally {
+    clearInterval(sampling);
     clearInterval(progress);
   }
 }
@@ -194,23 +205,24 @@ async function settledRss(worker: WorkerProcess): Promise<number> {
 async function perWorkflowBytes(
   start: (cache: number) => Promise<WorkerProcess>,
   grants: GrantsClient,
-  campaign: CampaignSnapshot,
+  campaign: () => Promise<CampaignSnapshot>,
   count: number,
 ): Promise<number> {
   const worker = await start(count + 100);
   try {
     const idle = await settledRss(worker);
-    await openWorkflows(grants, worker, campaign, count);
+    await openWorkflows(grants, worker, await campaign(), count, count + 100);
     return ((await settledRss(worker)) - idle) / count;
   } finally {
     await worker.stop();
   }
 }
 
-async function* memoryLines(world: DevServerWorld, campaign: CampaignSnapshot): AsyncIterable<BenchLine> {
+async function* slopeLines(
+  world: DevServerWorld,
+  campaign: () => Promise<CampaignSnapshot>,
+): AsyncIterable<BenchLine> {
   const slopeCount = envInt('BENCH_LIFECYCLE_SLOPE', 300);
-  const open = envInt('BENCH_LIFECYCLE_OPEN', 10_000);
-  const cache = envInt('BENCH_LIFECYCLE_CACHE', 2000);
 
   // What one cached workflow weighs, against the bare workflow waiting on its timer likewise.
   const bareQueue = `bare-${ulid()}`;
@@ -240,13 +252,23 @@ async function* memoryLines(world: DevServerWorld, campaign: CampaignSnapshot): 
     baselineValue: kb(bareEach),
     ratio: null,
   };
+}
 
-  // `open` application workflows on one worker with the configured sticky cache (the default of
-  // GRANTS_WORKER_STICKY_CACHE_SIZE unless BENCH_LIFECYCLE_CACHE says otherwise).
+/**
+ * `open` application workflows on one worker with the configured sticky cache (the default of
+ * GRANTS_WORKER_STICKY_CACHE_SIZE unless BENCH_LIFECYCLE_CACHE says otherwise).
+ */
+async function* openLines(
+  world: DevServerWorld,
+  campaign: () => Promise<CampaignSnapshot>,
+): AsyncIterable<BenchLine> {
+  const open = envInt('BENCH_LIFECYCLE_OPEN', 10_000);
+  const cache = envInt('BENCH_LIFECYCLE_CACHE', 2000);
   const worker = await spawnGrantsWorker(world, { stickyCacheSize: cache });
   try {
     const idle = await settledRss(worker);
-    const s = await seconds(() => openWorkflows(world.grants, worker, campaign, open));
+    const open_ = await campaign();
+    const s = await seconds(() => openWorkflows(world.grants, worker, open_, open, cache));
     note(`${open} workflows ouverts en ${s.toFixed(0)} s (${((2 * open) / s).toFixed(0)} updates/s)`);
     const resident = await settledRss(worker);
     note(`pic de mémoire du worker : ${mb(worker.peakRssBytes())} Mo`);
@@ -269,9 +291,15 @@ export async function* run(): AsyncIterable<BenchLine> {
   });
   try {
     note(`serveur Temporal de dev : ${world.server.address}, fichiers dans ${world.dir}`);
-    const { line, campaign } = await throughputPhase(world);
-    yield line;
-    yield* memoryLines(world, campaign);
+    // One campaign for every part, opened by whichever grants worker runs first (the campaign
+    // workflow needs one).
+    let campaign: CampaignSnapshot | undefined;
+    const getCampaign = async (): Promise<CampaignSnapshot> =>
+      (campaign ??= await openCampaign(world, 'bench-lifecycle'));
+    const parts = (process.env.BENCH_LIFECYCLE_PARTS ?? 'throughput,slope,open').split(',');
+    if (parts.includes('throughput')) yield await throughputLine(world, getCampaign);
+    if (parts.includes('slope')) yield* slopeLines(world, getCampaign);
+    if (parts.includes('open')) yield* openLines(world, getCampaign);
   } finally {
     await world.close();
   }

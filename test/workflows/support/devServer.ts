@@ -77,32 +77,39 @@ export async function startDevServerWorld(
     namespace: 'default',
     logger,
   });
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: 'default' });
-  const taskQueue = `grants-${ulid()}`;
-  const eventsFile = join(dir, 'events.sqlite');
-  const eventStore = openSqliteEventStore({
-    file: eventsFile,
-    synchronous: 'NORMAL',
-    registry: createGrantsEventRegistry(),
-  });
-  const workflowBundle = await bundleTo(join(dir, 'workflow-bundle.js'), workflowsPath);
-  return {
-    dir,
-    server,
-    client,
-    grants: createGrantsClient(client, taskQueue),
-    taskQueue,
-    eventsFile,
-    eventStore,
-    workflowBundle,
-    close: async () => {
-      await connection.close();
-      await eventStore.close();
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  // Anything failing from here on must not leave the server running.
+  try {
+    const connection = await Connection.connect({ address: server.address });
+    const client = new Client({ connection, namespace: 'default' });
+    const taskQueue = `grants-${ulid()}`;
+    const eventsFile = join(dir, 'events.sqlite');
+    const eventStore = openSqliteEventStore({
+      file: eventsFile,
+      synchronous: 'NORMAL',
+      registry: createGrantsEventRegistry(),
+    });
+    const workflowBundle = await bundleTo(join(dir, 'workflow-bundle.js'), workflowsPath);
+    return {
+      dir,
+      server,
+      client,
+      grants: createGrantsClient(client, taskQueue),
+      taskQueue,
+      eventsFile,
+      eventStore,
+      workflowBundle,
+      close: async () => {
+        await connection.close();
+        await eventStore.close();
+        await server.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 export async function bundleTo(file: string, path: string): Promise<string> {
@@ -145,7 +152,8 @@ export async function spawnWorkerProcess(
 ): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry, JSON.stringify(options)], {
     cwd: projectRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // stdin stays open as a lifeline: the worker stops when it closes (this process gone).
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr.setEncoding('utf8');

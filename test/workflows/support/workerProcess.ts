@@ -1,7 +1,7 @@
 // A grants worker in a process of its own (started with `node --import tsx`), so a test or a bench
 // can kill -9 it mid-step and start another: the real workflows and activities on the SQLite event
 // store file the parent names. Prints one line `ready` on stdout once it polls its task queue.
-// Argument: the JSON of WorkerProcessOptions.
+// Argument: the JSON of WorkerProcessOptions. Stops on SIGTERM, or when its stdin closes.
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { z } from 'zod';
 import { openSqliteEventStore } from '../../../infra/eventstore';
@@ -53,7 +53,14 @@ const worker = await createGrantsWorker({
   },
 });
 
-process.once('SIGTERM', () => worker.shutdown());
+const stop = (): void => {
+  if (worker.getState() === 'RUNNING') worker.shutdown();
+};
+process.once('SIGTERM', stop);
+// The parent holds our stdin open: if it dies without stopping us (a test run killed), stdin ends
+// and this worker goes too, instead of polling the task queue forever.
+process.stdin.once('end', stop);
+process.stdin.resume();
 const running = worker.run();
 process.stdout.write('ready\n');
 try {
@@ -61,4 +68,6 @@ try {
 } finally {
   await eventStore.close();
   await connection.close();
+  // The lifeline would keep the event loop alive.
+  process.stdin.destroy();
 }

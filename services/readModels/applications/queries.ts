@@ -261,7 +261,12 @@ function condition(query: Query, sql: string, ...params: unknown[]): void {
 }
 
 /** Filters on the applications row and the tags other than the one driving the scan. */
-function rowFilters(query: Query, filters: ApplicationListFilters, tags: readonly string[]): void {
+function rowFilters(
+  query: Query,
+  filters: ApplicationListFilters,
+  tags: readonly string[],
+  seq = 'a.seq',
+): void {
   const statuses = statusesOf(filters);
   if (statuses !== undefined)
     condition(
@@ -271,50 +276,61 @@ function rowFilters(query: Query, filters: ApplicationListFilters, tags: readonl
     );
   if (filters.porteurId !== undefined) condition(query, 'a.porteur_id = ?', filters.porteurId);
   for (const tag of tags)
-    condition(query, 'EXISTS (SELECT 1 FROM application_tags o WHERE o.tag = ? AND o.seq = a.seq)', tag);
+    condition(query, `EXISTS (SELECT 1 FROM application_tags o WHERE o.tag = ? AND o.seq = ${seq})`, tag);
 }
 
 const whereClause = (where: readonly string[]): string =>
   where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
 
-/** In submission order (newest first): the scan is driven by the rarest tag, or the best index. */
+/**
+ * In submission order (newest first). A porteur's applications are few: they drive the scan. Else
+ * the rarest tag does (its count is known), and the applications row is read only when its status
+ * is filtered or the rows are wanted (`forCount` false).
+ */
 function submittedOrder(
   db: Database,
   filters: ApplicationListFilters,
   tags: string[],
-  cursor?: number,
+  options: { cursor?: number; forCount?: boolean } = {},
 ): Query {
   const query: Query = { from: 'applications a', where: [], params: [], order: '' };
   let seq = 'a.seq';
-  if (tags.length > 0) {
+  if (tags.length > 0 && filters.porteurId === undefined) {
     const counts = tags.map((tag) => [tag, tags.length > 1 ? countedFor(db, tag, filters) : 0] as const);
     const [driver = ''] = [...counts].sort((x, y) => x[1] - y[1]).map(([tag]) => tag);
-    query.from = 'application_tags t JOIN applications a ON a.seq = t.seq';
     seq = 't.seq';
+    query.from =
+      options.forCount === true && filters.status === undefined
+        ? 'application_tags t'
+        : 'application_tags t JOIN applications a ON a.seq = t.seq';
     condition(query, 't.tag = ?', driver);
     if (filters.campaignId !== undefined) condition(query, 't.campaign_id = ?', filters.campaignId);
     rowFilters(
       query,
       filters,
       tags.filter((t) => t !== driver),
+      seq,
     );
   } else {
     if (filters.campaignId !== undefined) condition(query, 'a.campaign_id = ?', filters.campaignId);
-    rowFilters(query, filters, []);
+    rowFilters(query, filters, tags);
   }
-  if (cursor !== undefined) condition(query, `${seq} < ?`, cursor);
+  if (options.cursor !== undefined) condition(query, `${seq} < ?`, options.cursor);
   query.order = `${seq} DESC`;
   return query;
 }
 
-/** Soonest deadline first (none last), walking the deadline index unless a porteur narrows it. */
+/**
+ * Soonest deadline first (none last), walking a deadline index that matches the campaign and single
+ * status filters; a porteur's few applications, or several statuses, are sorted instead.
+ */
 function deadlineOrder(filters: ApplicationListFilters, tags: string[], cursor?: DeadlineCursor): Query {
+  const statuses = statusesOf(filters);
+  const campaign = filters.campaignId !== undefined ? 'campaign_' : '';
   const index =
-    filters.porteurId !== undefined
+    filters.porteurId !== undefined || (statuses !== undefined && statuses.length > 1)
       ? ''
-      : filters.campaignId !== undefined
-        ? ' INDEXED BY applications_by_campaign_deadline'
-        : ' INDEXED BY applications_by_deadline';
+      : ` INDEXED BY applications_by_${campaign}${statuses === undefined ? '' : 'status_'}deadline`;
   const query: Query = {
     from: `applications a${index}`,
     where: [],
@@ -340,7 +356,7 @@ export function listApplications(db: Database, filters: ApplicationListFilters =
   let total: number;
   if (filters.porteurId === undefined && tags.length <= 1) total = countedFor(db, tags[0] ?? '', filters);
   else {
-    const query = submittedOrder(db, filters, tags);
+    const query = submittedOrder(db, filters, tags, { forCount: true });
     const sql = `SELECT COUNT(*) AS total FROM ${query.from} ${whereClause(query.where)}`;
     total = cached(s.counts, db, sql).get(...query.params)?.total ?? 0;
   }
@@ -353,7 +369,7 @@ export function listApplications(db: Database, filters: ApplicationListFilters =
       cursor = Number(filters.cursor);
       if (!Number.isSafeInteger(cursor)) throw new InvalidCursorError(filters.cursor);
     }
-    query = submittedOrder(db, filters, tags, cursor);
+    query = submittedOrder(db, filters, tags, { cursor });
   } else {
     query = deadlineOrder(
       filters,

@@ -39,8 +39,11 @@ export const applicationsSchema: readonly string[] = [
   'CREATE INDEX applications_by_campaign_status ON applications (campaign_id, status, seq)',
   'CREATE INDEX applications_by_status ON applications (status, seq)',
   'CREATE INDEX applications_by_porteur ON applications (porteur_id, seq)',
+  // Queues in deadline order, within a campaign and / or a status.
   'CREATE INDEX applications_by_deadline ON applications (deadline_key, seq)',
   'CREATE INDEX applications_by_campaign_deadline ON applications (campaign_id, deadline_key, seq)',
+  'CREATE INDEX applications_by_status_deadline ON applications (status, deadline_key, seq)',
+  'CREATE INDEX applications_by_campaign_status_deadline ON applications (campaign_id, status, deadline_key, seq)',
   // The folded domain state: a snapshot, one JSON document per top-level part ('' holds the scalar
   // fields) so that a snapshot rewrites only the parts that changed (the dossier is written once),
   // and the events applied since, folded again when the state is read. A rowid table: documents of a

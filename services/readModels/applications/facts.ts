@@ -100,11 +100,15 @@ const OPTIONAL_COMMANDS: ReadonlySet<ApplicationCommandType> = new Set([
   'TerminateConvention',
 ]);
 
+/** Who is still expected for one allowed command, and the domain's hint. */
+interface Expected {
+  roles: WaitingRole[];
+  institutions: string[];
+  reason: string | undefined;
+}
+
 /** Queue wording per command; null for the commands only timers send. */
-const queueLabels: Record<
-  ApplicationCommandType,
-  ((a: AllowedCommand<ApplicationCommandType>) => string) | null
-> = {
+const queueLabels: Record<ApplicationCommandType, ((a: Expected) => string) | null> = {
   SubmitApplication: () => 'Dossier à déposer',
   DeclareEligible: () => 'Recevabilité à instruire',
   DeclareIneligible: () => 'Recevabilité à instruire',
@@ -117,7 +121,8 @@ const queueLabels: Record<
   RecordCommitteeApproval: () => 'Décision du comité de pilotage à enregistrer',
   RecordCommitteeRejection: () => 'Décision du comité de pilotage à enregistrer',
   DraftConvention: () => 'Convention à rédiger',
-  SignConvention: () => 'Signatures attendues',
+  SignConvention: (a) =>
+    `Signatures attendues : ${[...(a.roles.includes('porteur') ? ['le porteur'] : []), ...a.institutions.map(funderName)].join(', ')}`,
   LapseConvention: null,
   RequestYearlyReport: null,
   SendReportReminder: null,
@@ -132,8 +137,7 @@ const queueLabels: Record<
   WithdrawApplication: null,
 };
 
-const names = (institutions: readonly string[] | undefined): string =>
-  (institutions ?? []).map(funderName).join(', ');
+const names = (institutions: readonly string[]): string => institutions.map(funderName).join(', ');
 
 const isWaitingRole = (role: string): role is WaitingRole =>
   role === 'porteur' || role === 'grant_manager' || role === 'funder' || role === 'citizen_council';
@@ -144,7 +148,7 @@ const isWaitingRole = (role: string): role is WaitingRole =>
  * the porteur among the signatories until the convention is in force: those who already did their
  * part are not waited on.
  */
-function stillExpected(state: SubmittedState, allowed: AllowedCommand<ApplicationCommandType>) {
+function stillExpected(state: SubmittedState, allowed: AllowedCommand<ApplicationCommandType>): Expected {
   let roles = allowed.roles.filter(isWaitingRole);
   let institutions = allowed.institutions ?? [];
   if (allowed.type === 'RecordFunderPosition' && state.status === 'co_decision') {
@@ -164,7 +168,7 @@ function stillExpected(state: SubmittedState, allowed: AllowedCommand<Applicatio
   )
     roles = roles.filter((r) => r !== 'porteur');
   if (roles.includes('funder') && institutions.length === 0) roles = roles.filter((r) => r !== 'funder');
-  return { roles, institutions };
+  return { roles, institutions, reason: allowed.reason };
 }
 
 function awaitedActions(state: SubmittedState): AwaitedAction[] {
@@ -173,18 +177,10 @@ function awaitedActions(state: SubmittedState): AwaitedAction[] {
     if (OPTIONAL_COMMANDS.has(allowed.type)) continue;
     const label = queueLabels[allowed.type];
     if (label === null) continue;
-    const { roles, institutions } = stillExpected(state, allowed);
-    if (roles.length === 0) continue;
-    const action: AwaitedAction = {
-      command: allowed.type,
-      label: label({ ...allowed, institutions }),
-      roles,
-    };
-    if (allowed.type === 'SignConvention') {
-      const who = [...(roles.includes('porteur') ? ['le porteur'] : []), ...institutions.map(funderName)];
-      action.label = `Signatures attendues : ${who.join(', ')}`;
-    }
-    if (roles.includes('funder')) action.institutions = [...institutions];
+    const expected = stillExpected(state, allowed);
+    if (expected.roles.length === 0) continue;
+    const action: AwaitedAction = { command: allowed.type, label: label(expected), roles: expected.roles };
+    if (expected.roles.includes('funder')) action.institutions = [...expected.institutions];
     awaited.push(action);
   }
   return awaited;

@@ -49,6 +49,7 @@ export function createApi(deps: ApiDeps): Express {
   platform.mount(
     queryRouter({
       db: deps.readModels,
+      grants: deps.grants,
       authenticate: platform.authenticate,
       requireRole: (...roles) => platform.requireRole(...roles),
       docs: platform.openapi,

@@ -6,6 +6,7 @@ import { Router, type RequestHandler } from 'express';
 import type { Database } from 'better-sqlite3';
 import { z } from 'zod';
 import { allowedApplicationCommands, applicationStatuses } from '../../domain/application';
+import { AggregateNotFoundError, type GrantsClient } from '../../workflows/client';
 import { principalOf, type Principal, type Role } from '../http/platform/auth';
 import { setETag } from '../http/platform/etag';
 import type { ApiDocumentation } from '../http/platform/openapi';
@@ -23,6 +24,8 @@ import { overdueReports, upcomingReports } from '../readModels/reports/queries';
 
 export interface QueryRoutesDeps {
   db: Database;
+  /** The campaign's own terms (territory, themes, funders) are its workflow's state. */
+  grants: GrantsClient;
   authenticate: RequestHandler;
   requireRole: (...roles: Role[]) => RequestHandler;
   docs?: ApiDocumentation;
@@ -107,6 +110,20 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
 
   router.get('/api/campaigns', ...guard(...everyone), (_req, res) => {
     res.json({ items: campaignsList(db) });
+  });
+
+  router.get('/api/campaigns/:id', ...guard(...everyone), async (req, res) => {
+    const { params } = parseRequest(req, { params: campaignParams });
+    const principal = principalOf(req);
+    try {
+      const view = await deps.grants.campaignView(params.id);
+      if (view.revision !== null) setETag(res, BigInt(view.revision));
+      res.json({ ...view, allowed: view.allowed.filter((a) => a.roles.includes(principal.role)) });
+    } catch (error) {
+      if (error instanceof AggregateNotFoundError)
+        throw new NotFoundError(`La campagne « ${params.id} » est introuvable.`);
+      throw error;
+    }
   });
 
   router.get('/api/campaigns/:id/summary', ...guard(...analysts), (req, res) => {

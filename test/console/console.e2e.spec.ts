@@ -185,7 +185,8 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     await f.getByLabel('Intitulé de l’action *').fill('Ateliers numériques à Sous-le-Bois');
     await f.getByLabel('Résumé *').fill('Initiation au numérique pour les familles, deux soirs par semaine.');
     await f.getByLabel('Thème (nomenclature nationale)').selectOption('1.1');
-    await f.getByLabel('Codes des quartiers prioritaires visés *').fill('QN05990X');
+    // The QPV picker lists the campaign's territory (GET /api/campaigns/:id).
+    await f.getByLabel('QN05990X').check();
     await f.getByLabel('Bénéficiaires attendus').fill('80');
     await f
       .getByLabel('Comment les habitants co-construisent l’action')

@@ -218,6 +218,7 @@ describe('command API', () => {
     const matrix: [method: string, path: string, roles: Role[]][] = [
       ['GET', '/api/applications', all],
       ['GET', '/api/campaigns', all],
+      ['GET', `/api/campaigns/${campaignId}`, all],
       ['GET', `/api/campaigns/${campaignId}/summary`, analysts],
       ['GET', '/api/stats/qpv', analysts],
       ['GET', '/api/stats/funders', analysts],

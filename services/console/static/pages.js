@@ -546,7 +546,8 @@ export function ApplicationPage({ id, principal }) {
   </article>`;
 }
 
-const funderChoices = ['ETAT', 'REGION', 'DEPARTEMENT', 'CAF', 'EPCI'];
+const defaultFunderChoices = ['ETAT', 'REGION', 'DEPARTEMENT', 'CAF', 'EPCI'];
+const funderChoices = defaultFunderChoices;
 
 export function SubmitPage({ principal, campaigns }) {
   const open = (campaigns ?? []).filter((c) => c.status === 'open');
@@ -555,7 +556,26 @@ export function SubmitPage({ principal, campaigns }) {
   const [error, setError] = useState(/** @type {string | null} */ (null));
   const [done, setDone] = useState(/** @type {string | null} */ (null));
   const campaign = open.find((c) => c.campaignId === campaignId) ?? open[0];
-  const territory = campaign?.territory?.qpvCodes ?? null;
+  // The campaign's own terms (territory, funders) come from GET /api/campaigns/:id.
+  // Loaded before the form shows, so nothing typed is lost when the QPV picker replaces the text field.
+  const [terms, setTerms] = useState(/** @type {any} */ (null));
+  const [termsFor, setTermsFor] = useState(/** @type {string | null} */ (null));
+  useEffect(() => {
+    if (!campaign) return;
+    const id = campaign.campaignId;
+    api('GET', `/api/campaigns/${encodeURIComponent(id)}`).then(
+      (r) => {
+        setTerms(r.state);
+        setTermsFor(id);
+      },
+      () => {
+        setTerms(null);
+        setTermsFor(id);
+      },
+    );
+  }, [campaign?.campaignId]);
+  const territory = terms?.territory?.qpvCodes ?? null;
+  const funderChoices = terms?.funders?.map((f) => f.funder) ?? defaultFunderChoices;
   const submit = async (event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
@@ -613,6 +633,11 @@ export function SubmitPage({ principal, campaigns }) {
     return html`<section>
       <h1>Déposer une candidature</h1>
       <p>Aucune campagne n’est ouverte au dépôt.</p>
+    </section>`;
+  if (campaign && termsFor !== campaign.campaignId)
+    return html`<section>
+      <h1>Déposer une candidature</h1>
+      <p role="status">Chargement des conditions de la campagne…</p>
     </section>`;
   const field = (f) => FieldInput('depot', f);
   return html`<section>
@@ -691,7 +716,7 @@ export function SubmitPage({ principal, campaigns }) {
           html`<fieldset class="budget">
             <legend>Budget de l’année ${y}</legend>
             ${field({ name: `cost-${y}`, label: `Coût total, année ${y}`, type: 'money', required: true })}
-            ${funderChoices.map((f) => field({ name: `req-${y}-${f}`, label: `Demandé à ${funderLabels[f]}, année ${y}`, type: 'money' }))}
+            ${funderChoices.map((f) => field({ name: `req-${y}-${f}`, label: `Demandé à ${funderLabels[f] ?? f}, année ${y}`, type: 'money' }))}
             ${field({ name: `other-${y}`, label: `Autres ressources, année ${y}`, type: 'money' })}
           </fieldset>`,
       )}

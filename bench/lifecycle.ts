@@ -154,6 +154,13 @@ async function openWorkflows(
   let started = 0;
   let done = 0;
   let lastRss = 0;
+  // Errors that a resend got past (an update refused while a workflow task had failed, an RPC
+  // deadline): counted and shown, since a healthy worker has none.
+  const retried = new Map<string, number>();
+  const countRetry = (error: unknown): void => {
+    const key = error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 160) : String(error);
+    retried.set(key, (retried.get(key) ?? 0) + 1);
+  };
   const sampling = setInterval(() => {
     lastRss = worker.rssBytes();
   }, 2_000);
@@ -182,14 +189,20 @@ async function openWorkflows(
             epciCents: 500_000,
           });
           for (const step of [submit, eligible]) {
-            if (step) await sendStep(grants, applicationId, step);
+            if (step) await sendStep(grants, applicationId, step, { attempts: 120, onRetry: countRetry });
           }
           done += 1;
         }
       }),
     );
-    await Promise.race([opening, died]);
+    await Promise.race([opening, died]).catch((error: unknown) => {
+      throw new Error(
+        `ouverture des workflows arrêtée après ${done} : ${String(error)}\nworker :\n${worker.stderr().slice(-4000)}`,
+      );
+    });
   } finally {
+    for (const [error, times] of retried) note(`renvoyé ${times} fois après : ${error}`);
+    if (retried.size > 0) note(`worker :\n${worker.stderr().slice(-4000)}`);
     clearInterval(sampling);
     clearInterval(progress);
   }

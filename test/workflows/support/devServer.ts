@@ -469,7 +469,13 @@ export async function sendStep(
   grants: GrantsClient,
   applicationId: string,
   step: PlannedStep,
-  options: { attempts?: number; notYetPauseMs?: number; notYetTimeoutMs?: number } = {},
+  options: {
+    attempts?: number;
+    notYetPauseMs?: number;
+    notYetTimeoutMs?: number;
+    /** Told of each transport or server error before the step is resent. */
+    onRetry?: (error: unknown) => void;
+  } = {},
 ): Promise<AggregateView<ApplicationState>> {
   const attempts = options.attempts ?? 20;
   const notYetUntil = Date.now() + (options.notYetTimeoutMs ?? 60_000);
@@ -488,6 +494,7 @@ export async function sendStep(
         continue;
       }
       if (attempt >= attempts) throw error;
+      options.onRetry?.(error);
       await sleep(250);
     }
   }

@@ -1,0 +1,334 @@
+// Read side at scale: a grants history of 100,000 applications over four yearly campaigns, played
+// by the real deciders into a real SQLite event store (bench/support/grantsHistory.ts; cached in
+// .data/bench between runs), then, each figure beside a baseline measured in the same run:
+//  - projection rebuild of the whole store into a new read-model file (rebuildProjections with the
+//    grants projections), in events/s, against a raw readAll scan of the same store (readAll with
+//    raw: true, no validation: the least any reader of the log does);
+//  - audit verification of the whole store (verifyIntegrity: every hash recomputed, every chain link
+//    checked), in events/s, against the same raw scan;
+//  - requests/s and p99 latency of GET /api/campaigns/:id/summary and of a filtered GET
+//    /api/applications (campaign, status co_decision, funder ETAT, 50 per page) through the real API
+//    (authentication, validation, logging) served by a child process on 127.0.0.1, against a bare
+//    Express endpoint answering a constant JSON in the same child, driven by the same load loop
+//    (bench/support/load.ts) at 50 keep-alive connections, in alternating rounds; GET /health (every
+//    platform middleware, no token, no query) is measured too, to split platform from query cost.
+// The scan runs before, between and after rebuild and verification; its median is the baseline.
+// The machine is shared and noisy: every throughput is also given per CPU-second (`.cpu` lines: of
+// this process for the log reads, of the server process for HTTP), the steadier measure of the code.
+// For latency lines, ratio = value / baseline (how many times slower than the bare endpoint).
+// Sizes: BENCH_APPLICATIONS (default 100000), BENCH_CAMPAIGNS (4), BENCH_API_SECONDS per endpoint
+// and round (5), BENCH_API_ROUNDS (3), BENCH_API_CONNECTIONS (50); BENCH_API_FRESH=1 regenerates the
+// store instead of taking it from the cache.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { openSqliteEventStore } from '../infra/eventstore/sqlite';
+import { verifyIntegrity } from '../infra/eventstore/integrity';
+import type { EventStore } from '../infra/eventstore/port';
+import { rebuildProjections } from '../infra/projections/rebuild';
+import { grantsProjections } from '../services/readModels';
+import { mintDevelopmentToken } from '../services/http/platform/auth';
+import { createGrantsEventRegistry } from '../workflows/eventCatalog';
+import { envInt, median, note, seconds, throughput, type BenchLine } from './lib';
+import { spawnChild } from './support/child';
+import { grantsStoreFile } from './support/grantsStore';
+import { runLoad, type LoadResult } from './support/load';
+
+/** The bench's "today": the history stops there (the current campaign is mid-way). */
+const TODAY = '2026-11-25';
+const cacheDir = resolve(import.meta.dirname, '..', '.data', 'bench');
+
+interface Timed {
+  seconds: number;
+  /** CPU time of this process (user + system) over the same span. */
+  cpuSeconds: number;
+}
+
+async function timed(fn: () => Promise<void>): Promise<Timed> {
+  const cpu = process.cpuUsage();
+  const wall = await seconds(fn);
+  const used = process.cpuUsage(cpu);
+  return { seconds: wall, cpuSeconds: (used.user + used.system) / 1e6 };
+}
+
+/** Every event as stored, metadata and data parsed, nothing validated: the baseline reader. */
+async function rawScan(store: EventStore): Promise<number> {
+  let count = 0;
+  for await (const event of store.readAll({ raw: true })) {
+    if (event.metadata.schemaVersion > 0) count++;
+  }
+  return count;
+}
+
+const latency = (name: string, value: number, baseline: { name: string; value: number }): BenchLine => ({
+  name,
+  unit: 'ms',
+  value: Number(value.toFixed(2)),
+  baseline: baseline.name,
+  baselineValue: Number(baseline.value.toFixed(2)),
+  ratio: Number((value / baseline.value).toFixed(3)),
+});
+
+async function* logReads(
+  storeFile: string,
+  events: number,
+  readModelsFile: string,
+): AsyncGenerator<BenchLine> {
+  const store = openSqliteEventStore({ file: storeFile, registry: createGrantsEventRegistry() });
+  try {
+    const scans: Timed[] = [];
+    const scan = async (when: string) => {
+      let n = 0;
+      const t = await timed(async () => {
+        n = await rawScan(store);
+      });
+      if (n !== events) throw new Error(`le parcours brut lit ${n} événements, ${events} attendus`);
+      scans.push(t);
+      note(
+        `parcours brut (${when}) : ${t.seconds.toFixed(1)} s, ${Math.round(events / t.seconds)} événements/s, ` +
+          `${Math.round(events / t.cpuSeconds)} par seconde CPU`,
+      );
+    };
+    await scan('avant');
+
+    note(`reconstruction des vues depuis ${events} événements…`);
+    let lastNote = performance.now();
+    let applied = 0;
+    const rebuild = await timed(async () => {
+      const result = await rebuildProjections({
+        eventStore: store,
+        dbFile: readModelsFile,
+        projections: grantsProjections,
+        onProgress: (p) => {
+          if (performance.now() - lastNote < 30_000) return;
+          lastNote = performance.now();
+          note(`  ${p.phase} : ${p.events} événements, ${Math.round(p.eventsPerSecond)}/s`);
+        },
+      });
+      applied = result.events;
+    });
+    note(
+      `reconstruction : ${rebuild.seconds.toFixed(1)} s, ${rebuild.cpuSeconds.toFixed(1)} s CPU ` +
+        `(${applied} événements traités par les projections)`,
+    );
+    await scan('entre reconstruction et vérification');
+
+    let verified = 0;
+    const verify = await timed(async () => {
+      const report = await verifyIntegrity(store);
+      if (!report.ok) throw new Error(`chaîne rompue : ${JSON.stringify(report.firstBroken)}`);
+      verified = report.checked;
+    });
+    if (verified !== events) throw new Error(`vérification de ${verified} événements, ${events} attendus`);
+    note(`vérification : ${verify.seconds.toFixed(1)} s, ${verify.cpuSeconds.toFixed(1)} s CPU`);
+    await scan('après');
+
+    const name = 'raw readAll scan (readAll raw: true), median of 3';
+    const baseline = { name, value: median(scans.map((t) => events / t.seconds)) };
+    const cpuBaseline = { name, value: median(scans.map((t) => events / t.cpuSeconds)) };
+    yield throughput('api.rebuild.wholeStore', 'events/s', events / rebuild.seconds, baseline);
+    yield throughput('api.rebuild.wholeStore.cpu', 'events/CPU-s', events / rebuild.cpuSeconds, cpuBaseline);
+    yield throughput('api.verifyIntegrity.wholeStore', 'events/s', events / verify.seconds, baseline);
+    yield throughput(
+      'api.verifyIntegrity.wholeStore.cpu',
+      'events/CPU-s',
+      events / verify.cpuSeconds,
+      cpuBaseline,
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+const serverMessageSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('ready'), api: z.url(), bare: z.url() }),
+  z.object({ kind: z.literal('cpu'), micros: z.number() }),
+]);
+type ServerMessage = z.infer<typeof serverMessageSchema>;
+
+interface Target {
+  key: 'bare' | 'health' | 'summary' | 'list';
+  url: string;
+}
+
+interface Sample extends LoadResult {
+  /** Requests per CPU-second of the server process. */
+  perServerCpuSecond: number;
+  /** CPU time of the load loop (this process) per request, in µs: is the client the limit? */
+  clientCpuMicrosPerRequest: number;
+}
+
+const logTail = (file: string): string => {
+  const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+  return lines.slice(-5).join('\n');
+};
+
+async function* http(
+  storeFile: string,
+  readModelsFile: string,
+  campaignId: string,
+  logFile: string,
+): AsyncGenerator<BenchLine> {
+  const connections = envInt('BENCH_API_CONNECTIONS', 50);
+  const rounds = envInt('BENCH_API_ROUNDS', 3);
+  const durationMs = envInt('BENCH_API_SECONDS', 5) * 1000;
+  const secret = randomBytes(32).toString('hex');
+  // The child answers one message at a time, in order: a queue of waiting readers is enough.
+  const waiting: ((message: ServerMessage) => void)[] = [];
+  const nextMessage = () => new Promise<ServerMessage>((done) => waiting.push(done));
+  const server = spawnChild(
+    'apiServer.ts',
+    { readModels: readModelsFile, eventStore: storeFile, secret },
+    { stdoutFile: logFile, onMessage: (message) => waiting.shift()?.(serverMessageSchema.parse(message)) },
+  );
+  const serverCpuSeconds = async (): Promise<number> => {
+    const reply = nextMessage();
+    server.send('cpu');
+    const message = await reply;
+    if (message.kind !== 'cpu') throw new Error(`réponse inattendue du serveur : ${message.kind}`);
+    return message.micros / 1e6;
+  };
+  try {
+    const ready = await Promise.race([
+      nextMessage(),
+      server.exited.then((code): never => {
+        throw new Error(`le serveur d'API s'est arrêté avant d'écouter (sortie ${code})`);
+      }),
+    ]);
+    if (ready.kind !== 'ready') throw new Error(`réponse inattendue du serveur : ${ready.kind}`);
+    note(
+      `serveur d'API dans un processus enfant (pid ${server.pid}) : ${ready.api}, Express nu : ${ready.bare}`,
+    );
+    const token = await mintDevelopmentToken({ secret, role: 'grant_manager', subject: 'bench-api' });
+    const headers = { authorization: `Bearer ${token}` };
+    const id = encodeURIComponent(campaignId);
+    const targets: Target[] = [
+      { key: 'bare', url: `${ready.bare}/constant` },
+      // The platform's floor: every middleware (logging, correlation id, headers), no token, no query.
+      { key: 'health', url: `${ready.api}/health` },
+      { key: 'summary', url: `${ready.api}/api/campaigns/${id}/summary` },
+      {
+        key: 'list',
+        url: `${ready.api}/api/applications?campaignId=${id}&status=co_decision&funder=ETAT&limit=50`,
+      },
+    ];
+
+    // Each answer checked once, so the loop measures real answers and not problem documents.
+    for (const target of targets) {
+      const response = await fetch(target.url, { headers });
+      const body: unknown = await response.json();
+      if (response.status !== 200) {
+        throw new Error(
+          `${target.url} → ${response.status} ${JSON.stringify(body)}\njournal du serveur :\n${logTail(logFile)}`,
+        );
+      }
+      if (target.key === 'summary') {
+        const summary = z.object({ campaignId: z.literal(campaignId), applications: z.number() }).parse(body);
+        note(`synthèse de ${campaignId} : ${summary.applications} candidatures`);
+      }
+      if (target.key === 'list') {
+        const page = z.object({ items: z.array(z.unknown()).min(1), total: z.number() }).parse(body);
+        note(`liste filtrée : ${page.items.length} lignes sur ${page.total}`);
+      }
+    }
+
+    const load = async (target: Target, ms: number): Promise<Sample> => {
+      const serverBefore = await serverCpuSeconds();
+      const clientBefore = process.cpuUsage();
+      const result = await runLoad({ url: target.url, headers, connections, durationMs: ms });
+      const client = process.cpuUsage(clientBefore);
+      const serverCpu = (await serverCpuSeconds()) - serverBefore;
+      return {
+        ...result,
+        perServerCpuSecond: result.requests / serverCpu,
+        clientCpuMicrosPerRequest: (client.user + client.system) / result.requests,
+      };
+    };
+    for (const target of targets) await load(target, 1000);
+    const samples = new Map<Target['key'], Sample[]>(targets.map((t) => [t.key, []]));
+    for (let round = 0; round < rounds; round++) {
+      // Each round starts with the next target, so none always meets a quieter machine.
+      const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
+      for (const target of order) {
+        const sample = await load(target, durationMs);
+        samples.get(target.key)?.push(sample);
+        note(
+          `tour ${round + 1} ${target.key} : ${Math.round(sample.requestsPerSecond)} req/s ` +
+            `(${Math.round(sample.perServerCpuSecond)} par seconde CPU du serveur), ` +
+            `p50 ${sample.p50Ms.toFixed(2)} ms, p99 ${sample.p99Ms.toFixed(2)} ms, max ${sample.maxMs.toFixed(1)} ms, ` +
+            `${sample.bodyBytes} octets, client ${Math.round(sample.clientCpuMicrosPerRequest)} µs CPU/requête`,
+        );
+      }
+    }
+    const med = (key: Target['key'], pick: (s: Sample) => number) =>
+      median((samples.get(key) ?? []).map(pick));
+    const bareName = `bare Express 5 GET returning a constant JSON, same client, ${connections} connections`;
+    const bare = {
+      rps: { name: bareName, value: med('bare', (s) => s.requestsPerSecond) },
+      cpu: { name: `${bareName}, per server CPU-second`, value: med('bare', (s) => s.perServerCpuSecond) },
+      p99: { name: bareName, value: med('bare', (s) => s.p99Ms) },
+    };
+    yield throughput('api.http.bare', 'req/s', bare.rps.value);
+    yield throughput('api.http.bare.cpu', 'req/CPU-s', bare.cpu.value);
+    yield latency('api.http.bare.p99', bare.p99.value, bare.p99);
+    for (const [key, name] of [
+      ['health', 'api.http.platformHealth'],
+      ['summary', 'api.http.campaignSummary'],
+      ['list', 'api.http.applicationsFiltered'],
+    ] as const) {
+      yield throughput(
+        name,
+        'req/s',
+        med(key, (s) => s.requestsPerSecond),
+        bare.rps,
+      );
+      yield throughput(
+        `${name}.cpu`,
+        'req/CPU-s',
+        med(key, (s) => s.perServerCpuSecond),
+        bare.cpu,
+      );
+      yield latency(
+        `${name}.p99`,
+        med(key, (s) => s.p99Ms),
+        bare.p99,
+      );
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+export async function* run(): AsyncGenerator<BenchLine> {
+  const applications = envInt('BENCH_APPLICATIONS', 100_000);
+  const campaigns = envInt('BENCH_CAMPAIGNS', 4);
+  const generated = await grantsStoreFile({
+    cacheDir,
+    applications,
+    campaigns,
+    today: TODAY,
+    fresh: process.env.BENCH_API_FRESH === '1',
+    note,
+  });
+  const { history } = generated;
+  if (generated.generatedSeconds !== undefined) {
+    note(
+      `généré en ${generated.generatedSeconds.toFixed(0)} s : ${Math.round(history.events / generated.generatedSeconds)} événements/s ` +
+        `(${history.appendCalls} ajouts)`,
+    );
+  }
+  note(
+    `${history.events} événements, ${applications} candidatures, statuts : ${JSON.stringify(history.statuses)}`,
+  );
+  // Not lib's withTempDir: lines are yielded as they are measured, from inside the directory's life.
+  const dir = mkdtempSync(join(tmpdir(), 'bench-api-'));
+  try {
+    const readModelsFile = join(dir, 'read-models.sqlite');
+    yield* logReads(generated.file, history.events, readModelsFile);
+    yield* http(generated.file, readModelsFile, history.currentCampaignId, join(dir, 'api-server.log'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

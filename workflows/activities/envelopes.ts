@@ -29,25 +29,48 @@ export type EnvelopeStepOutput = { ok: true; revision: string } | { ok: false; e
 
 const maxAttempts = 50;
 
+/** An envelope's state as of a revision: what this worker last folded of that stream. */
+interface FoldedEnvelope {
+  state: EnvelopeState;
+  revision: bigint | undefined;
+}
+
 export function createEnvelopeActivities(deps: ActivityDeps) {
+  // Every application of a campaign writes to the same envelope streams: folding each stream from
+  // its first event at every step would cost the square of its length. Keep the fold and read only
+  // what was appended since (by this worker or any other: the store is the truth, this is a cache).
+  const folded = new Map<string, FoldedEnvelope>();
+
+  async function current(stream: string): Promise<FoldedEnvelope> {
+    const known = folded.get(stream) ?? { state: initialEnvelopeState, revision: undefined };
+    const newer = await deps.eventStore.readStream(stream, {
+      from: known.revision === undefined ? 'start' : known.revision + 1n,
+    });
+    if (newer.length === 0) return known;
+    const next = {
+      state: newer.reduce<EnvelopeState>(
+        (s, e) => evolveEnvelope(s, { type: e.type, data: e.data } as EnvelopeEvent),
+        known.state,
+      ),
+      revision: newer.at(-1)?.revision,
+    };
+    folded.set(stream, next);
+    return next;
+  }
+
   return {
     async applyToEnvelope(input: EnvelopeStepInput): Promise<EnvelopeStepOutput> {
       const stream = envelopeStreamName(input.campaignId, input.funder);
       const info = Context.current().info;
       for (let attempt = 0; attempt < maxAttempts; attempt += 1) {
-        const events = await deps.eventStore.readStream(stream);
-        const state = events.reduce<EnvelopeState>(
-          (s, e) => evolveEnvelope(s, { type: e.type, data: e.data } as EnvelopeEvent),
-          initialEnvelopeState,
-        );
+        const { state, revision } = await current(stream);
         const decision = decideEnvelope(input.command, state, {
           actor: input.metadata.actor,
           at: input.metadata.occurredAt,
           commandId: input.metadata.causationId,
         });
         if (!decision.ok) return { ok: false, error: decision.error };
-        const last = events.at(-1);
-        if (decision.events.length === 0) return { ok: true, revision: String(last?.revision ?? -1n) };
+        if (decision.events.length === 0) return { ok: true, revision: String(revision ?? -1n) };
         try {
           const { workflowId, runId } = workflowOf(info);
           const result = await deps.eventStore.append(
@@ -55,18 +78,12 @@ export function createEnvelopeActivities(deps: ActivityDeps) {
             decision.events.map((event, index) => ({
               // Attempt and revision are part of the identity: a new decision after a conflict
               // is a different write, while a retried activity re-reads and finds its own write.
-              id: deterministicEventId(
-                workflowId,
-                runId,
-                info.activityId,
-                String(last?.revision ?? -1n),
-                index,
-              ),
+              id: deterministicEventId(workflowId, runId, info.activityId, String(revision ?? -1n), index),
               type: event.type,
               data: event.data,
               metadata: { ...input.metadata, workflowId, runId },
             })),
-            { expectedRevision: last === undefined ? 'no_stream' : last.revision },
+            { expectedRevision: revision === undefined ? 'no_stream' : revision },
           );
           return { ok: true, revision: String(result.nextExpectedRevision) };
         } catch (error) {

@@ -15,7 +15,8 @@
 // memory figure (default 10000) with BENCH_LIFECYCLE_CACHE workflows in the sticky cache (default
 // 2000, the configuration's default). BENCH_LIFECYCLE_ON_DISK=1 keeps the dev server's SQLite file
 // on disk instead of /dev/shm (its fsyncs then set the pace). BENCH_LIFECYCLE_PARTS picks parts
-// (comma-separated among throughput, slope, open; all by default).
+// (comma-separated among throughput, slope, open; all by default). BENCH_LIFECYCLE_WORKER_NODE_ARGS
+// gives node flags to the worker of the `open` part (e.g. "--max-old-space-size=384").
 import { join, resolve } from 'node:path';
 import { ulid } from 'ulid';
 import { toCampaignSnapshot, type CampaignSnapshot } from '../domain/campaign';
@@ -277,7 +278,10 @@ async function* openLines(
 ): AsyncIterable<BenchLine> {
   const open = envInt('BENCH_LIFECYCLE_OPEN', 10_000);
   const cache = envInt('BENCH_LIFECYCLE_CACHE', 2000);
-  const worker = await spawnGrantsWorker(world, { stickyCacheSize: cache });
+  // V8 keeps the heap it has grown to long after the workflows in it are evicted: a heap cap
+  // (e.g. --max-old-space-size=384) is how an operator bounds the worker's RSS.
+  const nodeArgs = (process.env.BENCH_LIFECYCLE_WORKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const worker = await spawnGrantsWorker(world, { stickyCacheSize: cache }, nodeArgs);
   try {
     const idle = await settledRss(worker);
     const open_ = await campaign();
@@ -286,7 +290,7 @@ async function* openLines(
     const resident = await settledRss(worker);
     note(`pic de mémoire du worker : ${mb(worker.peakRssBytes())} Mo`);
     yield {
-      name: `lifecycle.worker_rss_${open}_open_cache_${cache}`,
+      name: `lifecycle.worker_rss_${open}_open_cache_${cache}${nodeArgs.length > 0 ? `_${nodeArgs.join('_')}` : ''}`,
       unit: 'MB',
       value: mb(resident),
       baseline: 'same worker before any workflow',

@@ -24,7 +24,25 @@ export interface RunningDevServer {
   stop(): Promise<void>;
 }
 
+/**
+ * The CLI picks its HTTP API and metrics ports itself (a free port at that instant): another
+ * process may take one before the server binds it. That start is retried; a conflict on the
+ * configured ports is the operator's to fix and is reported at once.
+ */
 export async function startDevServer(options: DevServerOptions): Promise<RunningDevServer> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const ours = [options.port, options.uiPort].some((p) => message.includes(`:${p}: bind`));
+      if (attempt >= 3 || ours || !message.includes('address already in use')) throw error;
+      options.logger.warn({ attempt }, 'port pris entre-temps par un autre processus : nouvel essai');
+    }
+  }
+}
+
+async function startOnce(options: DevServerOptions): Promise<RunningDevServer> {
   const host = options.host ?? '127.0.0.1';
   mkdirSync(dirname(options.dbFile), { recursive: true });
   const args = [

@@ -38,16 +38,21 @@ async function start(): Promise<Started> {
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const apiUrl = `http://127.0.0.1:${http}`;
-  await waitFor(
+  // Fail at once, with its output, if `grants start` gives up instead of waiting out the timeout.
+  const exitedEarly = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`grants start exited early (code ${code}):\n${output}`))),
+  );
+  exitedEarly.catch(() => undefined);
+  const healthy = waitFor(
     `GET /health on ${apiUrl}`,
     async () => {
-      if (child.exitCode !== null) throw new Error(`grants start exited early:\n${output}`);
       const res = await fetch(`${apiUrl}/health`);
       return res.status === 200 ? true : undefined;
     },
     // Cold start bundles the workflows (webpack) on a 2-core machine that may be busy.
     240_000,
-  ).catch((error: unknown) => {
+  );
+  await Promise.race([healthy, exitedEarly]).catch((error: unknown) => {
     child.kill('SIGKILL');
     throw new Error(`${String(error)}\n${output}`);
   });

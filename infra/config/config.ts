@@ -33,7 +33,8 @@ export const configSchema = z.object({
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_CLI: optionalString,
   TEMPORAL_TEST_SERVER: optionalString,
-  // Each cached workflow holds ~2.3 MB in the worker (bench/RESULTS.md, Lifecycle): 250 keeps it near 600 MB.
+  // Each cached workflow holds ~2.3 MB in the worker (bench/RESULTS.md, Lifecycle): 250 keeps the cache
+  // itself under 600 MB; evicted workflows are replayed from history when they wake.
   GRANTS_WORKER_STICKY_CACHE_SIZE: z.coerce.number().int().min(0).default(250),
   GRANTS_START_WORKER: bool.default(true),
   GRANTS_START_PROJECTOR: bool.default(true),

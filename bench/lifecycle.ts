@@ -13,7 +13,7 @@
 // (default 3), BENCH_LIFECYCLE_CONCURRENCY lifecycles in flight (default 10), BENCH_LIFECYCLE_SLOPE
 // workflows for the per-workflow memory (default 300), BENCH_LIFECYCLE_OPEN open workflows for the
 // memory figure (default 10000) with BENCH_LIFECYCLE_CACHE workflows in the sticky cache (default
-// 2000, the configuration's default). BENCH_LIFECYCLE_ON_DISK=1 keeps the dev server's SQLite file
+// 250, the configuration's default). BENCH_LIFECYCLE_ON_DISK=1 keeps the dev server's SQLite file
 // on disk instead of /dev/shm (its fsyncs then set the pace). BENCH_LIFECYCLE_PARTS picks parts
 // (comma-separated among throughput, slope, open; all by default). BENCH_LIFECYCLE_WORKER_NODE_ARGS
 // gives node flags to the worker of the `open` part (e.g. "--max-old-space-size=384").
@@ -277,7 +277,7 @@ async function* openLines(
   campaign: () => Promise<CampaignSnapshot>,
 ): AsyncIterable<BenchLine> {
   const open = envInt('BENCH_LIFECYCLE_OPEN', 10_000);
-  const cache = envInt('BENCH_LIFECYCLE_CACHE', 2000);
+  const cache = envInt('BENCH_LIFECYCLE_CACHE', 250);
   // V8 keeps the heap it has grown to long after the workflows in it are evicted: a heap cap
   // (e.g. --max-old-space-size=384) is how an operator bounds the worker's RSS.
   const nodeArgs = (process.env.BENCH_LIFECYCLE_WORKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');

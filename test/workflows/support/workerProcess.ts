@@ -17,7 +17,8 @@ const optionsSchema = z.object({
   eventsFile: z.string().min(1),
   /** A bundle built once by the parent: a restarted worker is up in a second, not after webpack. */
   workflowBundle: z.string().min(1).optional(),
-  stickyCacheSize: z.number().int().min(0).default(2000),
+  // The configuration's default (GRANTS_WORKER_STICKY_CACHE_SIZE).
+  stickyCacheSize: z.number().int().min(0).default(250),
   /**
    * How long the server keeps a workflow task on the dead worker's sticky queue before handing it
    * to another worker (Temporal's default is 10 s; tests that kill workers shorten it).

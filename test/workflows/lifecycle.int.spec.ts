@@ -11,7 +11,6 @@ import {
 } from '../../domain/application';
 import { addDays, addYears } from '../../domain/calendar';
 import { DomainRefusalError } from '../../workflows/client';
-import { createTimeSkippingEnv } from '../support/temporal';
 import {
   actors,
   approval,
@@ -19,30 +18,22 @@ import {
   opinion,
   signByFunder,
   signByPorteur,
-  workflowStory,
   yearlyReport,
   type WorkflowStory,
 } from '../support/fixtures';
-import { as, createHarness, type Harness } from './support/harness';
+import { as, type Harness } from './support/harness';
+import { startStoryWorld, type StoryWorld } from './support/storyWorld';
 
 let env: TestWorkflowEnvironment;
 let h: Harness;
 let story: WorkflowStory;
-let running: Promise<void>;
-// One worker for the whole file: a Temporal worker runs once, so every story shares it.
+let world: StoryWorld | undefined;
 beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  h = await createHarness(env);
-  story = workflowStory(h);
-  running = h.worker.run();
+  world = await startStoryWorld();
+  ({ env, h, story } = world);
 });
 afterAll(async () => {
-  if (h) {
-    h.worker.shutdown();
-    await running;
-    await h.close();
-  }
-  await env?.teardown();
+  await world?.stop();
 });
 
 /** The command types a role (and institution) may send now, as the workflow answers. */

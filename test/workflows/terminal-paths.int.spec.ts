@@ -2,11 +2,9 @@
 // the final status, the workflow completed, and the funders' envelopes given back what the
 // application no longer needs (the domain's expectedReservations says how much it keeps).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ulid } from 'ulid';
 import { expectedReservations, type ApplicationState } from '../../domain/application';
 import { addDays, addYears } from '../../domain/calendar';
-import { createTimeSkippingEnv } from '../support/temporal';
 import {
   actors,
   approval,
@@ -15,31 +13,22 @@ import {
   opinion,
   signByFunder,
   signByPorteur,
-  workflowStory,
   yearlyReport,
   type Step,
   type WorkflowStory,
 } from '../support/fixtures';
-import { createHarness, type Harness } from './support/harness';
+import type { Harness } from './support/harness';
+import { startStoryWorld, type StoryWorld } from './support/storyWorld';
 
-let env: TestWorkflowEnvironment;
 let h: Harness;
 let story: WorkflowStory;
-let running: Promise<void>;
-// One worker for the whole file: a Temporal worker runs once, so every path shares it.
+let world: StoryWorld | undefined;
 beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  h = await createHarness(env);
-  story = workflowStory(h);
-  running = h.worker.run();
+  world = await startStoryWorld();
+  ({ h, story } = world);
 });
 afterAll(async () => {
-  if (h) {
-    h.worker.shutdown();
-    await running;
-    await h.close();
-  }
-  await env?.teardown();
+  await world?.stop();
 });
 
 const funders = ['ETAT', 'REGION', 'EPCI'] as const;

@@ -1,4 +1,4 @@
-import { allowedFrom, type AllowedCommand } from '../shared/decision';
+import { allowedFrom, openFrom, type AllowedCommand, type OpenCommand } from '../shared/decision';
 import type { Role } from '../shared/roles';
 import type { ApplicationCommandType } from './commands';
 import { applicationRules } from './rules';
@@ -12,6 +12,20 @@ import type { ApplicationState } from './state';
 export const allowedApplicationCommands = (
   state: ApplicationState,
 ): AllowedCommand<ApplicationCommandType>[] => allowedFrom(applicationRules, state);
+
+/**
+ * The same commands as allowedApplicationCommands (it is this list plus each rule's hint), without
+ * any French text: who may act now and on what, cheap enough for every application a projection
+ * touches.
+ */
+export const openApplicationCommands = (state: ApplicationState): OpenCommand<ApplicationCommandType>[] =>
+  openFrom(applicationRules, state);
+
+/** The French hint allowedApplicationCommands gives for one open command, alone. */
+export const applicationCommandHint = (
+  type: ApplicationCommandType,
+  state: ApplicationState,
+): string | undefined => applicationRules[type].hint(state);
 
 /** French label of each command ('la déclaration de recevabilité'), for menus and messages. */
 export const applicationCommandLabels = Object.fromEntries(

@@ -17,7 +17,13 @@ export {
   type ScheduleLine,
 } from './convention';
 export { decideApplication } from './decide';
-export { allowedApplicationCommands, applicationCommandLabels, applicationCommandRoles } from './allowed';
+export {
+  allowedApplicationCommands,
+  applicationCommandHint,
+  applicationCommandLabels,
+  applicationCommandRoles,
+  openApplicationCommands,
+} from './allowed';
 export { applicationDeadlines, type ApplicationDeadline } from './deadlines';
 
 export const applicationDecider = {

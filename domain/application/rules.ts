@@ -160,8 +160,14 @@ function committedAmount(
     : 0;
 }
 
-function committeeNotReady(s: ApplicationStateOf<'co_decision'>): DomainError | undefined {
-  if (s.coDecision.deadlinePassed) return undefined;
+/** Whether the committee must still wait: for positions or the opinion, until the deadline. */
+const committeeWaiting = (s: ApplicationStateOf<'co_decision'>): boolean =>
+  !s.coDecision.deadlinePassed &&
+  (s.coDecision.solicitedFunders.some((f) => s.coDecision.positions[f] === undefined) ||
+    s.coDecision.citizenOpinion === null);
+
+/** Why the committee must wait (only when committeeWaiting). */
+function committeeNotReady(s: ApplicationStateOf<'co_decision'>): DomainError {
   const silent = silentFunders(s);
   const until = formatFrenchDate(s.coDecision.dueDate);
   if (silent.length > 0) {
@@ -171,14 +177,11 @@ function committeeNotReady(s: ApplicationStateOf<'co_decision'>): DomainError | 
       { silentFunders: silent, dueDate: s.coDecision.dueDate },
     );
   }
-  if (s.coDecision.citizenOpinion === null) {
-    return domainError(
-      'CITIZEN_OPINION_PENDING',
-      `L'avis du conseil citoyen est attendu jusqu'au ${until} : le comité pourra statuer après l'avoir reçu, ou après cette date.`,
-      { dueDate: s.coDecision.dueDate },
-    );
-  }
-  return undefined;
+  return domainError(
+    'CITIZEN_OPINION_PENDING',
+    `L'avis du conseil citoyen est attendu jusqu'au ${until} : le comité pourra statuer après l'avoir reçu, ou après cette date.`,
+    { dueDate: s.coDecision.dueDate },
+  );
 }
 
 const anyCommitment = (s: ApplicationStateOf<'co_decision'>): boolean =>
@@ -235,6 +238,11 @@ function nextReportHint(s: InForceState): DomainError {
   );
 }
 
+/** Every report accepted and no instalment left scheduled: what closing requires. */
+const reconciled = (s: InForceState): boolean =>
+  s.reports.every((r) => r.status === 'accepted') && !s.installments.some((i) => i.status === 'scheduled');
+
+/** What stands in the way of reconciled(), in French. */
 function reconciliationProblems(s: InForceState): string[] {
   const problems: string[] = [];
   for (const r of s.reports)
@@ -438,7 +446,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     statuses: ['co_decision'],
     institutions: (s) => s.coDecision.solicitedFunders,
     institutionOf: (c) => c.funder,
-    blocked: (s) => coDecisionClosed(s),
+    blocked: { when: (s) => s.coDecision.deadlinePassed, because: coDecisionOver },
     hint: (s) => `Positions attendues jusqu'au ${formatFrenchDate(s.coDecision.dueDate)} inclus.`,
     handle: (c, s, meta) => {
       if (isPast(meta.at, s.coDecision.dueDate)) return refuse(coDecisionOver(s));
@@ -508,7 +516,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     label: "l'avis du conseil citoyen",
     roles: ['citizen_council'],
     statuses: ['co_decision'],
-    blocked: (s) => coDecisionClosed(s),
+    blocked: { when: (s) => s.coDecision.deadlinePassed, because: coDecisionOver },
     hint: (s) => `Avis attendu jusqu'au ${formatFrenchDate(s.coDecision.dueDate)} inclus.`,
     handle: (c, s, meta) => {
       if (isPast(meta.at, s.coDecision.dueDate)) return refuse(coDecisionOver(s));
@@ -523,8 +531,10 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     label: 'le constat des financeurs silencieux',
     roles: ['system'],
     statuses: ['co_decision'],
-    blocked: (s) =>
-      s.coDecision.deadlinePassed ? stale('Le délai de co-décision est déjà constaté') : undefined,
+    blocked: {
+      when: (s) => s.coDecision.deadlinePassed,
+      because: () => stale('Le délai de co-décision est déjà constaté'),
+    },
     hint: (s) => `Automatique à l'échéance du ${formatFrenchDate(s.coDecision.dueDate)}.`,
     handle: (_c, s, meta) => {
       const early = notYet(
@@ -548,14 +558,16 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     label: "l'approbation du comité de pilotage",
     roles: ['grant_manager'],
     statuses: ['co_decision'],
-    blocked: (s) =>
-      committeeNotReady(s) ??
-      (anyCommitment(s)
-        ? undefined
-        : domainError(
-            'NO_COMMITMENT',
-            "Aucun financeur ne s'est engagé : le comité ne peut pas approuver de plan de financement, seul un rejet peut être enregistré.",
-          )),
+    blocked: {
+      when: (s) => committeeWaiting(s) || !anyCommitment(s),
+      because: (s) =>
+        committeeWaiting(s)
+          ? committeeNotReady(s)
+          : domainError(
+              'NO_COMMITMENT',
+              "Aucun financeur ne s'est engagé : le comité ne peut pas approuver de plan de financement, seul un rejet peut être enregistré.",
+            ),
+    },
     handle: (c, s) => {
       const keys = c.plan.map((p) => `${p.funder}/${p.year}`);
       if (new Set(keys).size !== keys.length)
@@ -603,7 +615,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     label: 'le rejet par le comité de pilotage',
     roles: ['grant_manager'],
     statuses: ['co_decision'],
-    blocked: (s) => committeeNotReady(s),
+    blocked: { when: committeeWaiting, because: committeeNotReady },
     handle: (c) =>
       accept<ApplicationEvent>({
         type: 'CommitteeRejectionRecorded',
@@ -746,10 +758,10 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     label: "l'ouverture du compte rendu annuel",
     roles: ['system'],
     statuses: ['in_force'],
-    blocked: (s) =>
-      s.reports.some((r) => r.status === 'not_due')
-        ? undefined
-        : stale('Tous les comptes rendus sont ouverts'),
+    blocked: {
+      when: (s) => !s.reports.some((r) => r.status === 'not_due'),
+      because: () => stale('Tous les comptes rendus sont ouverts'),
+    },
     handle: (c, s, meta) => {
       const year = yearOf(s, c.year);
       if (!year || reportOf(s, c.year)?.status !== 'not_due')
@@ -771,7 +783,10 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     label: 'le rappel du compte rendu',
     roles: ['system'],
     statuses: ['in_force'],
-    blocked: (s) => (s.reports.some(reminderPending) ? undefined : stale('Aucun rappel à envoyer')),
+    blocked: {
+      when: (s) => !s.reports.some(reminderPending),
+      because: () => stale('Aucun rappel à envoyer'),
+    },
     handle: (c, s, meta) => {
       const r = reportOf(s, c.year);
       if (!r || !reminderPending(r) || r.status !== 'expected')
@@ -789,7 +804,10 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     label: 'le constat du retard du compte rendu',
     roles: ['system'],
     statuses: ['in_force'],
-    blocked: (s) => (s.reports.some(overduePending) ? undefined : stale('Aucun compte rendu attendu')),
+    blocked: {
+      when: (s) => !s.reports.some(overduePending),
+      because: () => stale('Aucun compte rendu attendu'),
+    },
     handle: (c, s, meta) => {
       const r = reportOf(s, c.year);
       if (!r || !overduePending(r) || (r.status !== 'expected' && r.status !== 'changes_requested'))
@@ -812,7 +830,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     roles: ['porteur'],
     statuses: ['in_force'],
     ownerOf: (s) => s.porteurId,
-    blocked: (s) => (s.reports.some(expectsReport) ? undefined : nextReportHint(s)),
+    blocked: { when: (s) => !s.reports.some(expectsReport), because: nextReportHint },
     hint: (s) =>
       s.reports
         .flatMap((r) =>
@@ -872,7 +890,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     label: "l'acceptation du compte rendu annuel",
     roles: ['grant_manager'],
     statuses: ['in_force'],
-    blocked: (s) => reviewBlocked(s),
+    blocked: { when: (s) => !reviewPending(s), because: noReviewPending },
     handle: (c, s, meta) => {
       const r = reportOf(s, c.year);
       if (r?.status !== 'submitted') return refuse(reportNotSubmitted(s, r, c.year));
@@ -906,7 +924,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     label: 'la demande de corrections du compte rendu',
     roles: ['grant_manager'],
     statuses: ['in_force'],
-    blocked: (s) => reviewBlocked(s),
+    blocked: { when: (s) => !reviewPending(s), because: noReviewPending },
     handle: (c, s, meta) => {
       const r = reportOf(s, c.year);
       if (r?.status !== 'submitted') return refuse(reportNotSubmitted(s, r, c.year));
@@ -923,7 +941,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     label: "l'ordre de paiement",
     roles: ['grant_manager'],
     statuses: ['in_force'],
-    blocked: (s) => paymentBlocked(s),
+    blocked: { when: (s) => !paymentPossible(s), because: paymentRefusal },
     hint: (s) => `Échéances exigibles : ${dueInstallments(s).map(describeInstallment).join(' ; ')}.`,
     handle: (c, s, meta) => {
       const installment = s.installments.find((i) => i.id === c.installmentId);
@@ -955,15 +973,16 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     label: 'la clôture du dossier',
     roles: ['grant_manager'],
     statuses: ['in_force'],
-    blocked: (s) => {
-      const problems = reconciliationProblems(s);
-      return problems.length === 0
-        ? undefined
-        : domainError(
-            'NOT_RECONCILED',
-            `La clôture suppose tous les comptes rendus acceptés et les versements soldés ; reste : ${problems.join(' ; ')}.`,
-            { problems },
-          );
+    blocked: {
+      when: (s) => !reconciled(s),
+      because: (s) => {
+        const problems = reconciliationProblems(s);
+        return domainError(
+          'NOT_RECONCILED',
+          `La clôture suppose tous les comptes rendus acceptés et les versements soldés ; reste : ${problems.join(' ; ')}.`,
+          { problems },
+        );
+      },
     },
     handle: (c, _s, meta) => {
       const data: ApplicationEventOf<'ApplicationClosed'>['data'] = { closedAt: normalizeInstant(meta.at) };
@@ -1047,9 +1066,6 @@ function coDecisionOver(s: ApplicationStateOf<'co_decision'>): DomainError {
   );
 }
 
-const coDecisionClosed = (s: ApplicationStateOf<'co_decision'>): DomainError | undefined =>
-  s.coDecision.deadlinePassed ? coDecisionOver(s) : undefined;
-
 const reminderAt = (dueDate: CivilDate): string =>
   parisInstant(addDays(dueDate, -REPORT_REMINDER_DAYS), '09:00');
 
@@ -1075,13 +1091,20 @@ function reportNotSubmitted(s: InForceState, r: ReportYearState | undefined, yea
   );
 }
 
-function reviewBlocked(s: InForceState): DomainError | undefined {
-  return s.reports.some((r) => r.status === 'submitted')
-    ? undefined
-    : domainError('REPORT_NOT_SUBMITTED', "Aucun compte rendu déposé n'attend d'examen.");
+function reviewPending(s: InForceState): boolean {
+  return s.reports.some((r) => r.status === 'submitted');
 }
 
-function paymentBlocked(s: InForceState): DomainError | undefined {
+function noReviewPending(): DomainError {
+  return domainError('REPORT_NOT_SUBMITTED', "Aucun compte rendu déposé n'attend d'examen.");
+}
+
+function paymentPossible(s: InForceState): boolean {
+  return !paymentsSuspended(s) && dueInstallments(s).length > 0;
+}
+
+/** Why no payment can be ordered now (only when paymentPossible does not hold). */
+function paymentRefusal(s: InForceState): DomainError {
   if (paymentsSuspended(s)) {
     const late = s.reports.filter(
       (r) => (r.status === 'expected' || r.status === 'changes_requested') && r.overdue,
@@ -1091,13 +1114,10 @@ function paymentBlocked(s: InForceState): DomainError | undefined {
       `Les versements sont suspendus : compte rendu en retard pour l'année ${late.map((r) => r.year).join(', ')}. Ils reprendront dès son dépôt.`,
     );
   }
-  if (dueInstallments(s).length === 0) {
-    return domainError(
-      'PAYMENT_NOT_DUE',
-      "Aucune échéance n'est exigible : les prochaines dépendent des comptes rendus.",
-    );
-  }
-  return undefined;
+  return domainError(
+    'PAYMENT_NOT_DUE',
+    "Aucune échéance n'est exigible : les prochaines dépendent des comptes rendus.",
+  );
 }
 
 const describeInstallment = (i: InstallmentState): string =>

@@ -16,14 +16,24 @@ export interface AllowedCommand<T extends string = string> {
   reason?: string;
 }
 
+/** A condition beyond the status as a cheap test and the refusal it means. */
+export interface BlockedWhen<S> {
+  when: (state: S) => boolean;
+  because: (state: S) => DomainError;
+}
+
 /** One command's rule, its state already narrowed to the statuses where it may run. */
 export interface Rule<C, S, E> {
   /** French noun phrase, lower case: 'la décision d'éligibilité'. */
   label: string;
   roles: readonly Role[];
   statuses: readonly string[];
-  /** Condition beyond the status: a refusal when it does not hold (then the command is not allowed). */
-  blocked?: (state: S) => DomainError | undefined;
+  /**
+   * Condition beyond the status: a refusal when it does not hold (then the command is not allowed).
+   * The `{ when, because }` form keeps the test apart from the French refusal, so asking only whether
+   * a command is open (openFrom: queues, projections) never builds the message.
+   */
+  blocked?: ((state: S) => DomainError | undefined) | BlockedWhen<S>;
   /** Funder institutions that may send it now (omit when funders do not send it). */
   institutions?: (state: S) => string[];
   /** The roles that still have something to do now, when fewer than `roles` (e.g. who has not signed). */
@@ -43,6 +53,8 @@ export interface ErasedRule<C, State, E> {
   roles: readonly Role[];
   appliesTo: (state: State) => boolean;
   blocked: (state: State) => DomainError | undefined;
+  /** Whether blocked() refuses, without building its message. */
+  isBlocked: (state: State) => boolean;
   institutions: (state: State) => string[] | undefined;
   rolesNow: (state: State) => Role[];
   institutionOf: (command: C, state: State) => string | undefined;
@@ -66,11 +78,23 @@ export function ruleFor<State extends { status: string }, E>() {
       if (!isIn(state)) throw new Error(`Règle « ${rule.label} » appliquée au statut ${state.status}`);
       return state;
     };
+    const condition = rule.blocked;
+    const blocked = (state: Narrow): DomainError | undefined => {
+      if (condition === undefined) return undefined;
+      if (typeof condition === 'function') return condition(state);
+      return condition.when(state) ? condition.because(state) : undefined;
+    };
+    const isBlocked = (state: Narrow): boolean => {
+      if (condition === undefined) return false;
+      if (typeof condition === 'function') return condition(state) !== undefined;
+      return condition.when(state);
+    };
     return {
       label: rule.label,
       roles: rule.roles,
       appliesTo: isIn,
-      blocked: (state) => (isIn(state) ? rule.blocked?.(state) : undefined),
+      blocked: (state) => (isIn(state) ? blocked(state) : undefined),
+      isBlocked: (state) => isIn(state) && isBlocked(state),
       institutions: (state) => (isIn(state) && rule.institutions ? rule.institutions(state) : undefined),
       rolesNow: (state) => (isIn(state) && rule.rolesNow ? rule.rolesNow(state) : [...rule.roles]),
       institutionOf: (command, state) => (isIn(state) ? rule.institutionOf?.(command, state) : undefined),
@@ -96,27 +120,48 @@ export interface DecisionSpec<Cmd extends { type: string }, State extends { stat
 
 export const listRoles = (roles: readonly Role[]): string => roles.map((r) => roleLabels[r]).join(', ');
 
-export function allowedFrom<Cmd extends { type: string }, State extends { status: string }, E>(
+/** A command open now and to whom, without its French hint: what queues and projections need. */
+export interface OpenCommand<T extends string = string> {
+  type: T;
+  roles: Role[];
+  /** For commands funders send: the institutions that may send it now. */
+  institutions?: string[];
+}
+
+/**
+ * The commands open now, by whom. allowedFrom is this plus each rule's hint, so the two can never
+ * disagree; this one builds no French text (no refusal, no hint), which makes it cheap enough to
+ * run for every application a projection touches.
+ */
+export function openFrom<Cmd extends { type: string }, State extends { status: string }, E>(
   rules: RuleTable<Cmd, State, E>,
   state: State,
-): AllowedCommand<Cmd['type']>[] {
-  const allowed: AllowedCommand<Cmd['type']>[] = [];
+): OpenCommand<Cmd['type']>[] {
+  const open: OpenCommand<Cmd['type']>[] = [];
   for (const type of Object.keys(rules) as Cmd['type'][]) {
     const rule = rules[type];
-    if (!rule.appliesTo(state) || rule.blocked(state) !== undefined) continue;
+    if (!rule.appliesTo(state) || rule.isBlocked(state)) continue;
     const institutions = rule.institutions(state);
     // A funder role with no institution left to act is no one.
     const roles = rule
       .rolesNow(state)
       .filter((r) => r !== 'funder' || institutions === undefined || institutions.length > 0);
     if (roles.length === 0) continue;
-    const entry: AllowedCommand<Cmd['type']> = { type, roles };
+    const entry: OpenCommand<Cmd['type']> = { type, roles };
     if (institutions !== undefined && roles.includes('funder')) entry.institutions = institutions;
-    const reason = rule.hint(state);
-    if (reason !== undefined) entry.reason = reason;
-    allowed.push(entry);
+    open.push(entry);
   }
-  return allowed;
+  return open;
+}
+
+export function allowedFrom<Cmd extends { type: string }, State extends { status: string }, E>(
+  rules: RuleTable<Cmd, State, E>,
+  state: State,
+): AllowedCommand<Cmd['type']>[] {
+  return openFrom(rules, state).map((entry): AllowedCommand<Cmd['type']> => {
+    const reason = rules[entry.type].hint(state);
+    return reason === undefined ? entry : { ...entry, reason };
+  });
 }
 
 /** 'Vous pouvez en revanche : …' or 'En attente de : …' — what is possible instead. */

@@ -5,5 +5,5 @@ export * from './meta';
 export * from './money';
 export * from './funders';
 export * from './deadlines';
-export type { AllowedCommand } from './decision';
+export type { AllowedCommand, OpenCommand } from './decision';
 export { parseWith, type Parsed } from './validation';

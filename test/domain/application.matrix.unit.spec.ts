@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   allowedApplicationCommands,
   applicationCommandRoles,
+  openApplicationCommands,
   applicationCommandTypes,
   applicationStatuses,
   decideApplication,
@@ -94,6 +95,10 @@ describe.each(situations.map((s) => [s.name, s] as const))('in situation Â« %s Â
 
   it('lists only commands that apply to its status', () => {
     for (const a of allowed) expect(appliesIn[a.type]).toContain(state.status);
+  });
+
+  it('opens the same commands to the same people without the hints (openApplicationCommands)', () => {
+    expect(openApplicationCommands(state)).toEqual(allowed.map(({ reason: _reason, ...open }) => open));
   });
 
   it.each(applicationCommandTypes.map((t) => [t]))('%s is accepted if and only if allowed', (type) => {

@@ -1,12 +1,13 @@
 // What the read models show of one application, derived from its folded domain state only: who
-// must act now (the domain's allowedApplicationCommands), until when (its applicationDeadlines),
-// and the money (its fundingSummary). A pure function of the state, so the facts of the previous
-// state can always be recomputed to know which rows to change.
+// must act now (the domain's openApplicationCommands: allowedApplicationCommands without its hints),
+// until when (its applicationDeadlines) and the money (its fundingSummary). A pure function of the
+// state, so the facts of the previous state can always be recomputed to know which rows to change.
 import {
-  allowedApplicationCommands,
+  applicationCommandHint,
   applicationDeadlines,
   fundingSummary,
   isTerminal,
+  openApplicationCommands,
   signatoryKey,
   type ApplicationCommandType,
   type ApplicationState,
@@ -16,7 +17,7 @@ import {
 } from '../../../domain/application';
 import { toEpochMs } from '../../../domain/calendar';
 import { funderName } from '../../../domain/reference/funders';
-import type { AllowedCommand } from '../../../domain/shared';
+import type { OpenCommand } from '../../../domain/shared';
 
 /** French status labels, as the console and exports show them. */
 export const applicationStatusLabels: Record<ApplicationStatus, string> = {
@@ -100,11 +101,11 @@ const OPTIONAL_COMMANDS: ReadonlySet<ApplicationCommandType> = new Set([
   'TerminateConvention',
 ]);
 
-/** Who is still expected for one allowed command, and the domain's hint. */
+/** Who is still expected for one open command; `reason` is the domain's hint, asked for lazily. */
 interface Expected {
   roles: WaitingRole[];
   institutions: string[];
-  reason: string | undefined;
+  reason: () => string | undefined;
 }
 
 /** Queue wording per command; null for the commands only timers send. */
@@ -127,8 +128,10 @@ const queueLabels: Record<ApplicationCommandType, ((a: Expected) => string) | nu
   RequestYearlyReport: null,
   SendReportReminder: null,
   MarkReportOverdue: null,
-  SubmitYearlyReport: (a) =>
-    a.reason ? `Compte rendu annuel à déposer (${a.reason})` : 'Compte rendu annuel à déposer',
+  SubmitYearlyReport: (a) => {
+    const reason = a.reason();
+    return reason ? `Compte rendu annuel à déposer (${reason})` : 'Compte rendu annuel à déposer';
+  },
   AcceptYearlyReport: () => 'Compte rendu à examiner',
   RequestReportChanges: () => 'Compte rendu à examiner',
   OrderPayment: () => 'Versement à ordonner',
@@ -143,12 +146,13 @@ const isWaitingRole = (role: string): role is WaitingRole =>
   role === 'porteur' || role === 'grant_manager' || role === 'funder' || role === 'citizen_council';
 
 /**
- * allowedApplicationCommands tells who MAY act now; a queue needs who MUST. The domain lets a funder
+ * openApplicationCommands (allowedApplicationCommands without the French hints) tells who MAY act
+ * now; a queue needs who MUST. The domain lets a funder
  * revise its position and the conseil citoyen its opinion until the co-decision deadline, and lists
  * the porteur among the signatories until the convention is in force: those who already did their
  * part are not waited on.
  */
-function stillExpected(state: SubmittedState, allowed: AllowedCommand<ApplicationCommandType>): Expected {
+function stillExpected(state: SubmittedState, allowed: OpenCommand<ApplicationCommandType>): Expected {
   let roles = allowed.roles.filter(isWaitingRole);
   let institutions = allowed.institutions ?? [];
   if (allowed.type === 'RecordFunderPosition' && state.status === 'co_decision') {
@@ -168,12 +172,12 @@ function stillExpected(state: SubmittedState, allowed: AllowedCommand<Applicatio
   )
     roles = roles.filter((r) => r !== 'porteur');
   if (roles.includes('funder') && institutions.length === 0) roles = roles.filter((r) => r !== 'funder');
-  return { roles, institutions, reason: allowed.reason };
+  return { roles, institutions, reason: () => applicationCommandHint(allowed.type, state) };
 }
 
 function awaitedActions(state: SubmittedState): AwaitedAction[] {
   const awaited: AwaitedAction[] = [];
-  for (const allowed of allowedApplicationCommands(state)) {
+  for (const allowed of openApplicationCommands(state)) {
     if (OPTIONAL_COMMANDS.has(allowed.type)) continue;
     const label = queueLabels[allowed.type];
     if (label === null) continue;

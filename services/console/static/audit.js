@@ -1,8 +1,60 @@
-// The auditor's page (and the grant manager's history): an application's event timeline, its state
-// as of a past date (business or record time), the integrity check, SCDL and ledger exports.
+// The auditor's page (and the grant manager's history): the integrity check and the exports, then
+// three views — an application's event timeline and its state as of a past date; a campaign and a
+// funder's envelope as of a past date; the funding ledger, page by page with filters, and its CSV.
+// Business time (when it happened) and record time (when it was written) are always both shown.
 import { useState } from './vendor/hooks.mjs';
-import { html, api, download, dateTime, statusLabels, today } from './lib.js';
+import { html, api, download, dateTime, funderLabel, money, statusLabels, today, themes } from './lib.js';
 import { Timeline, useApi } from './pages.js';
+import { loadStylesheet } from './charts.js';
+import { qpvNaming } from './reference.js';
+
+loadStylesheet('./dashboard.css');
+
+const campaignStatusLabels = {
+  not_created: 'Pas encore créée à cette date',
+  draft: 'En préparation',
+  open: 'Ouverte aux dépôts',
+  closed: 'Fermée',
+};
+const envelopeStatusLabels = { not_opened: 'Pas encore ouverte à cette date', open: 'Ouverte' };
+const roleNames = {
+  porteur: 'Porteur',
+  grant_manager: 'Chargé de mission',
+  funder: 'Financeur',
+  citizen_council: 'Conseil citoyen',
+  auditor: 'Auditeur',
+  evaluator: 'Évaluateur',
+  system: 'Système (échéance)',
+};
+const themeName = (code) => themes.find(([c]) => c === code)?.[1] ?? '';
+const errorText = (e) => (e instanceof Error ? e.message : String(e));
+
+/** The date and clock fields of an as-of form (ids prefixed, the labels the same everywhere). */
+function InstantFields({ prefix }) {
+  return html`<div class="field">
+      <label for=${`${prefix}-at`}>Au (date, fin de journée à Paris)</label
+      ><input id=${`${prefix}-at`} name="at" type="date" value=${today()} required />
+    </div>
+    <div class="field">
+      <label for=${`${prefix}-time`}>Horloge</label>
+      <select id=${`${prefix}-time`} name="time">
+        <option value="business">Date métier</option>
+        <option value="record">Date d’enregistrement</option>
+      </select>
+    </div>`;
+}
+
+/** What every replay says: how many events, the last one applied, those written late. */
+function ReplayFacts({ result }) {
+  return html`<dt>Événements appliqués</dt>
+    <dd data-field="eventsApplied">${result.eventsApplied} / ${result.streamLength}</dd>
+    <dt>Dernier événement appliqué</dt>
+    <dd data-field="lastEvent">
+      ${result.lastEvent ? `révision ${result.lastEvent.revision} — métier ${dateTime(result.lastEvent.occurredAt)}, enregistré ${dateTime(result.lastEvent.recordedAt)}` : '—'}
+    </dd>
+    <dt>Saisis en retard (non appliqués)</dt>
+    <dd data-field="outOfOrder">${result.outOfOrder?.length ?? 0}</dd>`;
+}
 
 function AsOf({ id }) {
   const [result, setResult] = useState(/** @type {any} */ (null));
@@ -18,40 +70,23 @@ function AsOf({ id }) {
         await api('GET', `/api/audit/applications/${id}/as-of?at=${encodeURIComponent(at)}&time=${time}`),
       );
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setError(errorText(e));
     }
   };
   return html`<section aria-labelledby="asof-title">
     <h2 id="asof-title">État à une date passée</h2>
     <form onSubmit=${submit} class="inline">
-      <div class="field">
-        <label for="asof-at">Au (date, fin de journée à Paris)</label
-        ><input id="asof-at" name="at" type="date" value=${today()} required />
-      </div>
-      <div class="field">
-        <label for="asof-time">Horloge</label>
-        <select id="asof-time" name="time">
-          <option value="business">Date métier</option>
-          <option value="record">Date d’enregistrement</option>
-        </select>
-      </div>
+      <${InstantFields} prefix="asof" />
       <button type="submit" class="primary">Rejouer</button>
     </form>
     ${error ? html`<p class="refusal" role="alert">${error}</p>` : null}
     ${
       result
-        ? html`<div data-testid="asof-result">
+        ? html`<div data-testid="asof-result" aria-live="polite">
             <dl class="facts">
               <dt>Statut</dt>
               <dd data-field="status">${statusLabels[result.state?.status] ?? result.state?.status}</dd>
-              <dt>Événements appliqués</dt>
-              <dd data-field="eventsApplied">${result.eventsApplied} / ${result.streamLength}</dd>
-              <dt>Dernier événement</dt>
-              <dd>
-                ${result.lastEvent ? `révision ${result.lastEvent.revision} — métier ${dateTime(result.lastEvent.occurredAt)}, enregistré ${dateTime(result.lastEvent.recordedAt)}` : '—'}
-              </dd>
-              <dt>Saisis en retard (non appliqués)</dt>
-              <dd data-field="outOfOrder">${result.outOfOrder?.length ?? 0}</dd>
+              <${ReplayFacts} result=${result} />
             </dl>
             <details>
               <summary>État complet (JSON)</summary>
@@ -63,77 +98,14 @@ function AsOf({ id }) {
   </section>`;
 }
 
-export function AuditPage({ principal, id }) {
-  const list = useApi('/api/applications?limit=200');
-  const [verify, setVerify] = useState(/** @type {any} */ (null));
-  const [error, setError] = useState(/** @type {string | null} */ (null));
-  const [scdlYear, setScdlYear] = useState(String(new Date().getFullYear()));
-  const auditor = principal.role === 'auditor';
-  const run = async (fn) => {
-    setError(null);
-    try {
-      await fn();
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-    }
-  };
-  return html`<section>
-    <h1>${auditor ? 'Audit' : 'Historique des candidatures'}</h1>
-    <div class="field">
+function ApplicationView({ id, list }) {
+  return html`<div class="field">
       <label for="audit-app">Candidature</label>
       <select id="audit-app" onChange=${(e) => (location.hash = `#/audit/${e.currentTarget.value}`)}>
         <option value="">— choisir —</option>
         ${(list.data?.items ?? []).map((a) => html`<option value=${a.id} selected=${a.id === id}>${a.title} — ${a.porteur?.name} (${a.id})</option>`)}
       </select>
     </div>
-    ${
-      auditor
-        ? html`<section aria-labelledby="integrity-title">
-            <h2 id="integrity-title">Intégrité et exports</h2>
-            <p class="buttons">
-              <button
-                type="button"
-                class="primary"
-                onClick=${() => run(async () => setVerify(await api('POST', '/api/audit/verify', {})))}
-              >
-                Vérifier l’intégrité du journal
-              </button>
-              ${id ? html`<button type="button" onClick=${() => run(async () => setVerify(await api('POST', '/api/audit/verify', { stream: `application-${id}` })))}>Vérifier cette candidature</button>` : null}
-              <button
-                type="button"
-                onClick=${() => run(() => download('/api/audit/ledger.csv', 'grand-livre.csv'))}
-              >
-                Grand livre (CSV)
-              </button>
-            </p>
-            <form
-              class="inline"
-              onSubmit=${(e) => {
-                e.preventDefault();
-                return run(() =>
-                  download(
-                    `/api/audit/exports/scdl.csv?year=${encodeURIComponent(scdlYear)}`,
-                    `scdl-subventions-${scdlYear}.csv`,
-                  ),
-                );
-              }}
-            >
-              <div class="field">
-                <label for="scdl-year">Exercice de l’export SCDL</label
-                ><input
-                  id="scdl-year"
-                  type="number"
-                  value=${scdlYear}
-                  onInput=${(e) => setScdlYear(e.currentTarget.value)}
-                />
-              </div>
-              <button type="submit">Export SCDL « subventions » (CSV)</button>
-            </form>
-            ${verify ? html`<p class=${verify.ok ? 'notice' : 'refusal'} role="status" data-testid="verify">${verify.summary}</p>` : null}
-          </section>`
-        : null
-    }
-    ${error ? html`<p class="refusal" role="alert">${error}</p>` : null}
     ${
       id
         ? html`<${AsOf} id=${id} />
@@ -142,7 +114,559 @@ export function AuditPage({ principal, id }) {
               <${Timeline} key=${id} stream=${`application-${id}`} />
             </section>
             <p><a href=${`#/candidatures/${id}`}>Voir la candidature</a></p>`
+        : html`<p class="empty">Choisissez une candidature pour voir son historique.</p>`
+    }`;
+}
+
+function EnvelopeAsOf({ campaignId, funders, at, time, titles }) {
+  const [funder, setFunder] = useState(funders[0] ?? '');
+  const [result, setResult] = useState(/** @type {any} */ (null));
+  const [error, setError] = useState(/** @type {string | null} */ (null));
+  const submit = async (event) => {
+    event.preventDefault();
+    setError(null);
+    setResult(null);
+    try {
+      setResult(
+        await api(
+          'GET',
+          `/api/audit/envelopes/${encodeURIComponent(campaignId)}/${encodeURIComponent(funder)}/as-of?at=${encodeURIComponent(at)}&time=${time}`,
+        ),
+      );
+    } catch (e) {
+      setError(errorText(e));
+    }
+  };
+  const st = result?.state;
+  const reservations = st?.status === 'open' ? Object.entries(st.reservations ?? {}) : [];
+  return html`<section class="envelope-asof" aria-labelledby="envelope-asof-title">
+    <h3 id="envelope-asof-title">Enveloppe d’un financeur au même instant</h3>
+    <form class="inline" onSubmit=${submit}>
+      <div class="field">
+        <label for="envelope-funder">Financeur</label>
+        <select id="envelope-funder" onChange=${(e) => setFunder(e.currentTarget.value)}>
+          ${funders.map((f) => html`<option value=${f} selected=${f === funder}>${funderLabel(f)}</option>`)}
+        </select>
+      </div>
+      <button type="submit">Rejouer l’enveloppe</button>
+    </form>
+    ${error ? html`<p class="refusal" role="alert">${error}</p>` : null}
+    ${
+      result
+        ? html`<div data-testid="envelope-asof" aria-live="polite">
+            <dl class="facts">
+              <dt>Statut</dt>
+              <dd data-field="status">${envelopeStatusLabels[st?.status] ?? st?.status}</dd>
+              ${
+                st?.status === 'open'
+                  ? html`<dt>Enveloppe</dt>
+                      <dd data-field="amount" data-value=${st.amountCents}>${money(st.amountCents)}</dd>
+                      <dt>Réservé</dt>
+                      <dd data-field="reserved" data-value=${st.reservedCents}>${money(st.reservedCents)}</dd>
+                      <dt>Disponible</dt>
+                      <dd data-field="remaining" data-value=${st.amountCents - st.reservedCents}>
+                        ${money(st.amountCents - st.reservedCents)}
+                      </dd>`
+                  : null
+              }
+              <${ReplayFacts} result=${result} />
+            </dl>
+            ${
+              reservations.length
+                ? html`<table data-testid="reservations">
+                    <caption>
+                      Réservations par candidature
+                    </caption>
+                    <thead>
+                      <tr>
+                        <th scope="col">Candidature</th>
+                        <th scope="col">Par année de convention</th>
+                        <th scope="col" class="num">Total</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      ${reservations.map(
+                        ([applicationId, r]) =>
+                          html`<tr data-row=${applicationId}>
+                            <td>
+                              <a href=${`#/audit/${applicationId}`}
+                                >${titles[applicationId] ?? applicationId}</a
+                              >
+                            </td>
+                            <td>
+                              ${(r.amountsByYear ?? []).map((y) => `année ${y.year} : ${money(y.amountCents)}`).join(' ; ')}
+                            </td>
+                            <td class="num" data-value=${r.totalCents}>${money(r.totalCents)}</td>
+                          </tr>`,
+                      )}
+                    </tbody>
+                  </table>`
+                : null
+            }
+          </div>`
         : null
     }
+  </section>`;
+}
+
+function CampaignView({ campaigns, titles }) {
+  const [campaignId, setCampaignId] = useState('');
+  const [result, setResult] = useState(/** @type {any} */ (null));
+  const [asked, setAsked] = useState(/** @type {{ id: string, at: string, time: string } | null} */ (null));
+  const [error, setError] = useState(/** @type {string | null} */ (null));
+  const id = campaignId || campaigns[0]?.campaignId || '';
+  const submit = async (event) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const at = String(form.get('at') ?? '');
+    const time = String(form.get('time') ?? 'business');
+    setError(null);
+    setResult(null);
+    try {
+      setResult(
+        await api(
+          'GET',
+          `/api/audit/campaigns/${encodeURIComponent(id)}/as-of?at=${encodeURIComponent(at)}&time=${time}`,
+        ),
+      );
+      setAsked({ id, at, time });
+    } catch (e) {
+      setError(errorText(e));
+    }
+  };
+  const st = result?.state;
+  const created = st && st.status !== 'not_created';
+  const naming = qpvNaming(st?.territory?.qpvReferenceVersion);
+  return html`<section aria-labelledby="campaign-asof-title">
+    <h2 id="campaign-asof-title">Une campagne à une date passée</h2>
+    ${
+      campaigns.length === 0
+        ? html`<p class="empty">Aucune campagne.</p>`
+        : html`<form class="inline" onSubmit=${submit}>
+            <div class="field">
+              <label for="campaign-asof-id">Campagne</label>
+              <select id="campaign-asof-id" onChange=${(e) => setCampaignId(e.currentTarget.value)}>
+                ${campaigns.map((c) => html`<option value=${c.campaignId} selected=${c.campaignId === id}>${c.name ?? c.campaignId}</option>`)}
+              </select>
+            </div>
+            <${InstantFields} prefix="campaign-asof" />
+            <button type="submit" class="primary">Rejouer la campagne</button>
+          </form>`
+    }
+    ${error ? html`<p class="refusal" role="alert">${error}</p>` : null}
+    ${
+      result
+        ? html`<div data-testid="campaign-asof" aria-live="polite">
+            <dl class="facts">
+              <dt>Statut</dt>
+              <dd data-field="status">${campaignStatusLabels[st?.status] ?? st?.status}</dd>
+              ${
+                created
+                  ? html`<dt>Nom</dt>
+                      <dd data-field="name">${st.name}</dd>
+                      <dt>Exercice</dt>
+                      <dd data-field="year">${st.year}</dd>
+                      <dt>Fenêtre de dépôt</dt>
+                      <dd>
+                        ${`du ${dateTime(st.submissionWindow?.opensAt)} au ${dateTime(st.submissionWindow?.closesAt)}`}
+                      </dd>
+                      <dt>Ouverte le</dt>
+                      <dd>${st.openedAt ? dateTime(st.openedAt) : '—'}</dd>
+                      <dt>Fermée le</dt>
+                      <dd>${st.closedAt ? dateTime(st.closedAt) : '—'}</dd>
+                      <dt>Territoire</dt>
+                      <dd>${st.territory?.name}</dd>
+                      <dt>Quartiers prioritaires (référentiel ${st.territory?.qpvReferenceVersion})</dt>
+                      <dd data-field="qpv">
+                        ${(st.territory?.qpvCodes ?? []).map(naming.label).join(' ; ')}
+                      </dd>
+                      <dt>Thèmes</dt>
+                      <dd>${(st.themes ?? []).map((t) => `${t} ${themeName(t)}`.trim()).join(' ; ')}</dd>
+                      <dt>Durée maximale</dt>
+                      <dd>${st.maxDurationYears} ans</dd>
+                      <dt>Part publique maximale</dt>
+                      <dd>${st.publicShareCapPercent} %</dd>
+                      <dt>Cible de CPO</dt>
+                      <dd>${st.multiYearTargetPercent} %</dd>`
+                  : null
+              }
+              <${ReplayFacts} result=${result} />
+            </dl>
+            ${
+              created
+                ? html`<table data-testid="campaign-envelopes">
+                    <caption>
+                      Enveloppes votées à cette date
+                    </caption>
+                    <thead>
+                      <tr>
+                        <th scope="col">Financeur</th>
+                        <th scope="col" class="num">Enveloppe</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      ${st.funders.map(
+                        (f) =>
+                          html`<tr data-row=${f.funder}>
+                            <th scope="row">${funderLabel(f.funder)}</th>
+                            <td class="num" data-value=${f.envelopeCents}>${money(f.envelopeCents)}</td>
+                          </tr>`,
+                      )}
+                    </tbody>
+                  </table>`
+                : null
+            }
+            <details>
+              <summary>État complet (JSON)</summary>
+              <pre>${JSON.stringify(st, null, 2)}</pre>
+            </details>
+            ${
+              created && asked
+                ? html`<${EnvelopeAsOf}
+                    key=${`${asked.id}-${asked.at}-${asked.time}`}
+                    campaignId=${asked.id}
+                    funders=${st.funders.map((f) => f.funder)}
+                    titles=${titles}
+                    at=${asked.at}
+                    time=${asked.time}
+                  />`
+                : null
+            }
+          </div>`
+        : null
+    }
+  </section>`;
+}
+
+const ledgerFilterNames = ['from', 'to', 'time', 'funder', 'campaign'];
+const funderSuggestions = ['ETAT', 'REGION', 'DEPARTEMENT', 'CAF', 'EPCI'];
+
+function LedgerView({ campaigns, titles, onOpenApplication }) {
+  const [filters, setFilters] = useState(/** @type {Record<string, string> | null} */ (null));
+  const [limit, setLimit] = useState('50');
+  // Cursors of the pages seen: [undefined (first page), next of page 1, …].
+  const [cursors, setCursors] = useState(/** @type {(string | undefined)[]} */ ([undefined]));
+  const [page, setPage] = useState(/** @type {any} */ (null));
+  const [error, setError] = useState(/** @type {string | null} */ (null));
+  const [busy, setBusy] = useState(false);
+
+  const query = (f, extra = {}) => {
+    const params = new URLSearchParams();
+    for (const name of ledgerFilterNames) if (f[name]) params.set(name, f[name]);
+    for (const [k, v] of Object.entries(extra)) if (v !== undefined && v !== '') params.set(k, String(v));
+    return params.toString();
+  };
+  const load = async (f, pageCursors) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const after = pageCursors[pageCursors.length - 1];
+      const data = await api('GET', `/api/audit/ledger?${query(f, { after, limit })}`);
+      setFilters(f);
+      setCursors(pageCursors);
+      setPage(data);
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const submit = (event) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    /** @type {Record<string, string>} */
+    const f = {};
+    for (const name of ledgerFilterNames) f[name] = String(form.get(name) ?? '').trim();
+    return load(f, [undefined]);
+  };
+  const pageNumber = cursors.length;
+  const entries = page?.entries ?? [];
+
+  return html`<section aria-labelledby="ledger-title">
+    <h2 id="ledger-title">Grand livre des financements</h2>
+    <p class="reference-note">
+      Chaque mouvement d’argent ou d’engagement (enveloppes, réservations, positions, attributions,
+      versements, reversements), dans l’ordre du journal, lu dans le journal lui-même.
+    </p>
+    <form class="inline" onSubmit=${submit} aria-label="Filtres du grand livre">
+      <div class="field">
+        <label for="ledger-from">Du (inclus)</label><input id="ledger-from" name="from" type="date" />
+      </div>
+      <div class="field">
+        <label for="ledger-to">Au (inclus)</label><input id="ledger-to" name="to" type="date" />
+      </div>
+      <div class="field">
+        <label for="ledger-time">Dates selon</label>
+        <select id="ledger-time" name="time">
+          <option value="business">la date métier</option>
+          <option value="record">la date d’enregistrement</option>
+        </select>
+      </div>
+      <div class="field">
+        <label for="ledger-funder">Financeur (code)</label>
+        <input
+          id="ledger-funder"
+          name="funder"
+          list="ledger-funders"
+          placeholder="tous"
+          aria-describedby="ledger-funder-hint"
+          autocomplete="off"
+        />
+        <datalist id="ledger-funders">
+          ${funderSuggestions.map((f) => html`<option value=${f}>${funderLabel(f)}</option>`)}
+        </datalist>
+        <small id="ledger-funder-hint">ETAT, REGION, DEPARTEMENT, CAF, EPCI ou COMMUNE-code INSEE</small>
+      </div>
+      <div class="field">
+        <label for="ledger-campaign">Campagne</label>
+        <select id="ledger-campaign" name="campaign">
+          <option value="">Toutes</option>
+          ${campaigns.map((c) => html`<option value=${c.campaignId}>${c.name ?? c.campaignId}</option>`)}
+        </select>
+      </div>
+      <div class="field">
+        <label for="ledger-limit">Écritures par page</label>
+        <select id="ledger-limit" onChange=${(e) => setLimit(e.currentTarget.value)}>
+          ${['10', '25', '50', '100', '200'].map((n) => html`<option value=${n} selected=${n === limit}>${n}</option>`)}
+        </select>
+      </div>
+      <button type="submit" class="primary" disabled=${busy}>Afficher</button>
+    </form>
+    ${error ? html`<p class="refusal" role="alert">${error}</p>` : null}
+    ${
+      page
+        ? html`<div class="pager">
+              <button
+                type="button"
+                disabled=${busy || pageNumber <= 1}
+                onClick=${() => load(filters, cursors.slice(0, -1))}
+              >
+                Page précédente
+              </button>
+              <span role="status" data-testid="ledger-status"
+                >Page ${pageNumber} : ${entries.length} écriture${entries.length > 1 ? 's' : ''}
+                ${entries.length ? ` (positions ${entries[0].position} à ${entries[entries.length - 1].position})` : ''}
+                ${page.next === null ? ' — fin du journal' : ''}</span
+              >
+              <button
+                type="button"
+                disabled=${busy || page.next === null}
+                onClick=${() => load(filters, [...cursors, page.next])}
+              >
+                Page suivante
+              </button>
+              <button
+                type="button"
+                onClick=${() =>
+                  download(
+                    `/api/audit/ledger.csv?${query(filters ?? {})}`,
+                    'grand-livre-financements.csv',
+                  ).catch((e) => setError(errorText(e)))}
+              >
+                Télécharger le grand livre filtré (CSV)
+              </button>
+            </div>
+            ${
+              entries.length === 0
+                ? html`<p class="empty">
+                    ${page.next === null ? 'Aucune écriture pour ces filtres.' : 'Aucune écriture dans cette tranche du journal : voir la page suivante.'}
+                  </p>`
+                : html`<div class="table-scroll" tabindex="0" role="region" aria-labelledby="ledger-caption">
+                    <table class="ledger" data-testid="ledger">
+                      <caption id="ledger-caption">
+                        Écritures du grand livre, page ${pageNumber}
+                      </caption>
+                      <thead>
+                        <tr>
+                          <th scope="col" class="num">Position</th>
+                          <th scope="col">Mouvement</th>
+                          <th scope="col">Financeur</th>
+                          ${filters?.campaign ? null : html`<th scope="col">Campagne</th>`}
+                          <th scope="col">Candidature</th>
+                          <th scope="col" class="num">Montant (exercice)</th>
+                          <th scope="col">Référence</th>
+                          <th scope="col">Qui</th>
+                          <th scope="col">Date métier / enregistré le</th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        ${entries.map(
+                          (e) =>
+                            html`<tr data-row=${`${e.position}-${e.line}`}>
+                              <td class="num">${e.position}${e.line > 0 ? `.${e.line}` : ''}</td>
+                              <td class="wrap">${e.movementLabel}</td>
+                              <td>${e.funder ? funderLabel(e.funder) : '—'}</td>
+                              ${filters?.campaign ? null : html`<td>${e.campaign ?? '—'}</td>`}
+                              <td class="wrap">
+                                ${
+                                  e.application
+                                    ? html`<a href=${`#/audit/${e.application}`} onClick=${onOpenApplication}
+                                        >${titles[e.application] ?? e.application}</a
+                                      >`
+                                    : '—'
+                                }
+                              </td>
+                              <td class="num" data-value=${e.amountCents ?? ''}>
+                                ${e.amountCents === null ? '—' : money(e.amountCents)}
+                                <br /><small
+                                  >${`${e.year ?? '—'}${e.conventionYear ? ` (année ${e.conventionYear})` : ''}`}</small
+                                >
+                              </td>
+                              <td>${e.reference ?? '—'}</td>
+                              <td>
+                                ${`${roleNames[e.actorRole] ?? e.actorRole}${e.actorInstitution ? ` — ${funderLabel(e.actorInstitution)}` : ''}`}
+                                <br /><small class="code">${e.actorId}</small>
+                              </td>
+                              <td>
+                                ${dateTime(e.occurredAt)}<br /><small
+                                  >${`enregistré ${dateTime(e.recordedAt)}`}</small
+                                >
+                              </td>
+                            </tr>`,
+                        )}
+                      </tbody>
+                    </table>
+                  </div>`
+            }`
+        : html`<p class="empty">Choisissez des filtres (ou aucun) puis « Afficher ».</p>`
+    }
+  </section>`;
+}
+
+const views = [
+  ['application', 'Candidature'],
+  ['campaign', 'Campagne et enveloppes'],
+  ['ledger', 'Grand livre'],
+];
+
+/** Tabs (WAI-ARIA pattern): arrows, Home and End move between them; only the open panel is drawn. */
+function Tabs({ current, onChange }) {
+  const focusTab = (key) => {
+    onChange(key);
+    requestAnimationFrame(() => document.getElementById(`tab-${key}`)?.focus());
+  };
+  const onKeyDown = (event) => {
+    const focused = views.findIndex(([k]) => `tab-${k}` === event.target?.id);
+    const i = focused >= 0 ? focused : views.findIndex(([k]) => k === current);
+    const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: views.length - 1 }[event.key];
+    if (to === undefined) return;
+    event.preventDefault();
+    focusTab(views[(to + views.length) % views.length][0]);
+  };
+  return html`<div class="tabs" role="tablist" aria-label="Vues de l’audit" onKeyDown=${onKeyDown}>
+    ${views.map(
+      ([key, label]) =>
+        html`<button
+          type="button"
+          role="tab"
+          id=${`tab-${key}`}
+          aria-selected=${key === current ? 'true' : 'false'}
+          aria-controls=${`panel-${key}`}
+          tabindex=${key === current ? 0 : -1}
+          onClick=${() => onChange(key)}
+        >
+          ${label}
+        </button>`,
+    )}
+  </div>`;
+}
+
+export function AuditPage({ principal, id }) {
+  const list = useApi('/api/applications?limit=200');
+  const campaignsApi = useApi(principal.role === 'auditor' ? '/api/campaigns' : null);
+  const [view, setView] = useState('application');
+  const [verify, setVerify] = useState(/** @type {any} */ (null));
+  const [error, setError] = useState(/** @type {string | null} */ (null));
+  const [scdlYear, setScdlYear] = useState(String(new Date().getFullYear()));
+  const [aboveThreshold, setAboveThreshold] = useState(false);
+  const auditor = principal.role === 'auditor';
+  const campaigns = campaignsApi.data?.items ?? [];
+  /** Application titles by id, for the campaign and ledger views' links. */
+  const titles = Object.fromEntries((list.data?.items ?? []).map((a) => [a.id, a.title]));
+  const run = async (fn) => {
+    setError(null);
+    try {
+      await fn();
+    } catch (e) {
+      setError(errorText(e));
+    }
+  };
+  if (!auditor)
+    return html`<section>
+      <h1>Historique des candidatures</h1>
+      <${ApplicationView} id=${id} list=${list} />
+    </section>`;
+  return html`<section>
+    <h1>Audit</h1>
+    <section aria-labelledby="integrity-title">
+      <h2 id="integrity-title">Intégrité et exports</h2>
+      <p class="buttons">
+        <button
+          type="button"
+          class="primary"
+          onClick=${() => run(async () => setVerify(await api('POST', '/api/audit/verify', {})))}
+        >
+          Vérifier l’intégrité du journal
+        </button>
+        ${id ? html`<button type="button" onClick=${() => run(async () => setVerify(await api('POST', '/api/audit/verify', { stream: `application-${id}` })))}>Vérifier cette candidature</button>` : null}
+        <button
+          type="button"
+          onClick=${() => run(() => download('/api/audit/ledger.csv', 'grand-livre-financements.csv'))}
+        >
+          Grand livre complet (CSV)
+        </button>
+      </p>
+      ${verify ? html`<p class=${verify.ok ? 'notice' : 'refusal'} role="status" data-testid="verify">${verify.summary}</p>` : null}
+      <form
+        class="inline"
+        onSubmit=${(e) => {
+          e.preventDefault();
+          return run(() =>
+            download(
+              `/api/audit/exports/scdl.csv?year=${encodeURIComponent(scdlYear)}${aboveThreshold ? '&aboveThreshold=true' : ''}`,
+              `scdl-subventions-${scdlYear}.csv`,
+            ),
+          );
+        }}
+      >
+        <div class="field">
+          <label for="scdl-year">Exercice de l’export SCDL</label
+          ><input
+            id="scdl-year"
+            type="number"
+            min="2000"
+            max="2100"
+            value=${scdlYear}
+            onInput=${(e) => setScdlYear(e.currentTarget.value)}
+          />
+        </div>
+        <div class="radio">
+          <input
+            type="checkbox"
+            id="scdl-threshold"
+            checked=${aboveThreshold}
+            onChange=${(e) => setAboveThreshold(e.currentTarget.checked)}
+          /><label for="scdl-threshold"
+            >Seulement au-dessus de 23 000 € par an (publication obligatoire)</label
+          >
+        </div>
+        <button type="submit">Export SCDL « subventions » (CSV)</button>
+      </form>
+    </section>
+    ${error ? html`<p class="refusal" role="alert">${error}</p>` : null}
+    <${Tabs} current=${view} onChange=${setView} />
+    <div role="tabpanel" id=${`panel-${view}`} aria-labelledby=${`tab-${view}`} tabindex="0">
+      ${
+        view === 'application'
+          ? html`<${ApplicationView} id=${id} list=${list} />`
+          : view === 'campaign'
+            ? html`<${CampaignView} campaigns=${campaigns} titles=${titles} />`
+            : html`<${LedgerView}
+                campaigns=${campaigns}
+                titles=${titles}
+                onOpenApplication=${() => setView('application')}
+              />`
+      }
+    </div>
   </section>`;
 }

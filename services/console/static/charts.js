@@ -1,23 +1,63 @@
-// Hand-written SVG bar charts: grouped horizontal bars (one group per row, one bar per series),
-// with a legend, a text alternative and a data table for screen readers and for checking numbers.
+// Hand-written SVG charts (no chart library): grouped horizontal bars (one group per row, one bar per
+// series) and a share gauge against a target. Each SVG is role="img" with its own <title> and <desc>
+// (the numbers in words), and each chart has a data table as its text alternative, which is also
+// what one reads to check a figure.
 import { html, money } from './lib.js';
 
+/** Loads one of the console's own stylesheets once (CSP `style-src 'self'`: a link, never inline). */
+export function loadStylesheet(href) {
+  if (typeof document === 'undefined') return;
+  const url = new URL(href, import.meta.url).href;
+  if ([...document.querySelectorAll('link[rel="stylesheet"]')].some((l) => l.href === url)) return;
+  const link = document.createElement('link');
+  link.rel = 'stylesheet';
+  link.href = url;
+  document.head.append(link);
+}
+loadStylesheet('./dashboard.css');
+
+const shorten = (text, max) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
 /**
- * @param {{ title: string, rows: { label: string, values: number[] }[], series: { name: string, className: string }[], format?: (n: number) => string, id: string }} props
+ * @param {{
+ *   id: string,
+ *   title: string,
+ *   rows: { key?: string, label: string, values: number[], extras?: (string | number)[] }[],
+ *   series: { name: string, className: string }[],
+ *   format?: (n: number) => string,
+ *   rowHeader?: string,
+ *   extraColumns?: string[],
+ *   open?: boolean,
+ *   compact?: boolean,
+ * }} props
  */
-export function BarChart({ title, rows, series, format = money, id }) {
+export function BarChart({
+  title,
+  rows,
+  series,
+  format = money,
+  id,
+  rowHeader = '',
+  extraColumns = [],
+  open,
+  compact = false,
+}) {
   const max = Math.max(1, ...rows.flatMap((r) => r.values));
   const barHeight = 14;
   const gap = 4;
   const groupHeight = series.length * (barHeight + gap) + 12;
-  const labelWidth = 210;
-  const chartWidth = 520;
-  const valueWidth = 130;
+  // A compact chart fits half the width of a laptop screen at the same text size.
+  const labelWidth = compact ? 170 : 280;
+  const chartWidth = compact ? 290 : 480;
+  const valueWidth = compact ? 110 : 130;
   const width = labelWidth + chartWidth + valueWidth;
   const height = Math.max(groupHeight * rows.length, 20);
+  const desc = rows
+    .map((r) => `${r.label} : ${r.values.map((v, j) => `${series[j]?.name ?? ''} ${format(v)}`).join(', ')}`)
+    .join(' ; ');
   return html`
-    <figure class="chart" aria-labelledby=${`${id}-title`}>
-      <figcaption id=${`${id}-title`}>${title}</figcaption>
+    <figure class=${compact ? 'chart compact' : 'chart'} aria-labelledby=${`${id}-caption`} data-figure=${id}>
+      <figcaption id=${`${id}-caption`}>${title}</figcaption>
       <ul class="legend" aria-hidden="true">
         ${series.map((s) => html`<li><span class=${`swatch ${s.className}`}></span>${s.name}</li>`)}
       </ul>
@@ -26,15 +66,21 @@ export function BarChart({ title, rows, series, format = money, id }) {
           ? html`<p class="empty">Aucune donnée.</p>`
           : html`<svg
               role="img"
-              aria-labelledby=${`${id}-title`}
+              aria-labelledby=${`${id}-svg-title`}
+              aria-describedby=${`${id}-svg-desc`}
               viewBox=${`0 0 ${width} ${height}`}
               width="100%"
               data-chart=${id}
             >
+              <title id=${`${id}-svg-title`}>${title}</title>
+              <desc id=${`${id}-svg-desc`}>${desc}</desc>
               ${rows.map((row, i) => {
                 const y0 = i * groupHeight;
                 return html`<g>
-                  <text x="0" y=${y0 + barHeight} class="axis-label">${row.label}</text>
+                  <text x="0" y=${y0 + barHeight} class="axis-label">
+                    ${shorten(row.label, compact ? 26 : 42)}
+                    <title>${row.label}</title>
+                  </text>
                   ${row.values.map((v, j) => {
                     const y = y0 + j * (barHeight + gap);
                     const w = Math.max(v > 0 ? 2 : 0, (v / max) * chartWidth);
@@ -56,26 +102,93 @@ export function BarChart({ title, rows, series, format = money, id }) {
               })}
             </svg>`
       }
-      <details>
-        <summary>Voir les données (tableau)</summary>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col"></th>
-              ${series.map((s) => html`<th scope="col">${s.name}</th>`)}
-            </tr>
-          </thead>
-          <tbody>
-            ${rows.map(
-              (r) =>
-                html`<tr>
-                  <th scope="row">${r.label}</th>
-                  ${r.values.map((v) => html`<td class="num">${format(v)}</td>`)}
-                </tr>`,
-            )}
-          </tbody>
-        </table>
-      </details>
+      ${
+        rows.length === 0
+          ? null
+          : html`<details open=${open}>
+              <summary>Voir les données (tableau)</summary>
+              <div class="table-scroll">
+                <table data-table=${id}>
+                  <caption class="visually-hidden">
+                    ${title}
+                  </caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">${rowHeader}</th>
+                      ${extraColumns.map((c) => html`<th scope="col" class="num">${c}</th>`)}
+                      ${series.map((s) => html`<th scope="col" class="num">${s.name}</th>`)}
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${rows.map(
+                      (r) =>
+                        html`<tr data-row=${r.key ?? r.label}>
+                          <th scope="row">${r.label}</th>
+                          ${(r.extras ?? []).map((x, k) => html`<td class="num" data-col=${`x${k}`}>${x}</td>`)}
+                          ${r.values.map(
+                            (v, j) =>
+                              html`<td class="num" data-col=${`s${j}`} data-value=${v}>${format(v)}</td>`,
+                          )}
+                        </tr>`,
+                    )}
+                  </tbody>
+                </table>
+              </div>
+            </details>`
+      }
     </figure>
   `;
+}
+
+/**
+ * One share (0–100 %) as a bar on a 0–100 scale, with the target drawn as a marked line.
+ * @param {{ id: string, title: string, label: string, percent: number | null, target: number | null, detail?: string }} props
+ */
+export function ShareGauge({ id, title, label, percent, target, detail }) {
+  const width = 760;
+  const left = 10;
+  const scale = 700;
+  const x = (p) => left + (Math.max(0, Math.min(100, p)) / 100) * scale;
+  const pct = (p) =>
+    p === null || p === undefined ? '—' : `${String(Math.round(p * 10) / 10).replace('.', ',')} %`;
+  const reached = percent !== null && target !== null ? percent >= target : null;
+  const desc =
+    percent === null
+      ? `Aucune action retenue : la part n’est pas encore calculable. Cible : ${pct(target)}.`
+      : `${label} : ${pct(percent)} ; cible : ${pct(target)} ; ${reached ? 'cible atteinte' : 'cible non atteinte'}.`;
+  return html`<figure class="chart gauge" aria-labelledby=${`${id}-caption`} data-figure=${id}>
+    <figcaption id=${`${id}-caption`}>${title}</figcaption>
+    <svg
+      role="img"
+      aria-labelledby=${`${id}-svg-title`}
+      aria-describedby=${`${id}-svg-desc`}
+      viewBox=${`0 0 ${width} 64`}
+      width="100%"
+      data-chart=${id}
+    >
+      <title id=${`${id}-svg-title`}>${title}</title>
+      <desc id=${`${id}-svg-desc`}>${desc}</desc>
+      <rect x=${left} y="8" width=${scale} height="22" class="gauge-track" />
+      ${percent === null ? null : html`<rect x=${left} y="8" width=${x(percent) - left} height="22" class="bar s-paid" data-value=${percent} />`}
+      ${
+        target === null
+          ? null
+          : html`<line
+                x1=${x(target)}
+                x2=${x(target)}
+                y1="2"
+                y2="36"
+                class="gauge-target"
+                data-value=${target}
+              />
+              <text x=${x(target)} y="52" text-anchor="middle" class="axis-label">cible ${pct(target)}</text>`
+      }
+      <text x=${left} y="52" class="axis-label">0 %</text>
+      <text x=${left + scale} y="52" text-anchor="end" class="axis-label">100 %</text>
+    </svg>
+    <p class="gauge-legend">
+      <strong data-value="share">${pct(percent)}</strong> ${label}${detail ? html` — ${detail}` : null}
+      ${reached === null ? null : html` — <span class=${reached ? 'ok' : 'ko'}>${reached ? 'cible atteinte' : 'cible non atteinte'}</span>`}
+    </p>
+  </figure>`;
 }

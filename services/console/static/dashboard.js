@@ -1,201 +1,404 @@
-// The evaluator's dashboard: per campaign (and year), requested / awarded / paid per funder and per
-// QPV, envelope use, the share of multi-year conventions (CPO) against the target, overdue reports;
-// every table downloadable as CSV, generated here from the API's JSON.
+// The evaluator's dashboard: per campaign (and year), requested / awarded / paid per funder, per
+// quartier (QPV, named from the campaign's reference version) and per theme; envelope use; the share
+// of multi-year conventions (CPO) against the target; overdue and upcoming yearly reports. Every
+// table is downloadable as CSV, written here from the API's JSON (what the page shows, nothing else).
 import { useState } from './vendor/hooks.mjs';
-import { BarChart } from './charts.js';
+import { BarChart, ShareGauge } from './charts.js';
 import { html, money, date, funderLabel, saveBlob, toCsv } from './lib.js';
 import { useApi } from './pages.js';
+import { qpvNaming } from './reference.js';
 
 const amountSeries = [
   { name: 'Demandé', className: 's-requested' },
   { name: 'Attribué', className: 's-awarded' },
   { name: 'Versé', className: 's-paid' },
 ];
-const eurosCell = (cents) => (cents / 100).toFixed(2);
-const csvButton = (label, filename, header, rows) =>
-  html`<button
+/** Euros with a decimal comma: the CSV is `;`-separated for French spreadsheets. */
+const eurosCell = (cents) =>
+  cents === null || cents === undefined ? '' : (cents / 100).toFixed(2).replace('.', ',');
+const percentOf = (part, whole) => (whole > 0 ? Math.round((part * 1000) / whole) / 10 : null);
+const percentText = (p) => (p === null ? '—' : `${String(p).replace('.', ',')} %`);
+const horizons = [30, 60, 90, 180, 365];
+
+function CsvButton({ label, filename, header, rows, testId }) {
+  return html`<button
     type="button"
+    class="csv"
+    data-csv=${testId}
     onClick=${() => saveBlob(new Blob([toCsv(header, rows)], { type: 'text/csv;charset=utf-8' }), filename)}
   >
     ${label}
   </button>`;
+}
+
+function Problem({ error }) {
+  return error ? html`<p class="refusal" role="alert">${error}</p>` : null;
+}
+
+function ReportsTable({ items, testId, caption }) {
+  if (!items?.length) return null;
+  return html`<div class="table-scroll" tabindex="0" role="region" aria-label=${caption}>
+    <table data-testid=${testId}>
+      <caption class="visually-hidden">
+        ${caption}
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Action</th>
+          <th scope="col">Porteur</th>
+          <th scope="col" class="num">Année de convention</th>
+          <th scope="col">Dû le</th>
+          <th scope="col">Statut</th>
+          <th scope="col">Financeurs</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${items.map(
+          (r) =>
+            html`<tr data-row=${`${r.applicationId}-${r.year}`}>
+              <td><a href=${`#/candidatures/${r.applicationId}`}>${r.title || r.applicationId}</a></td>
+              <td>${r.porteurName}</td>
+              <td class="num" data-field="year">${r.year}</td>
+              <td data-field="dueDate" data-value=${r.dueDate}>${date(r.dueDate)}</td>
+              <td>${r.statusLabel}</td>
+              <td>${(r.funders ?? []).map(funderLabel).join(', ')}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>`;
+}
+
+const reportsCsvHeader = [
+  'candidature',
+  'action',
+  'porteur',
+  'annee_convention',
+  'debut_annee',
+  'fin_annee',
+  'du_le',
+  'statut',
+  'financeurs',
+];
+const reportsCsvRows = (items) =>
+  (items ?? []).map((r) => [
+    r.applicationId,
+    r.title,
+    r.porteurName,
+    r.year,
+    r.yearStart,
+    r.yearEnd,
+    r.dueDate,
+    r.statusLabel,
+    (r.funders ?? []).join(' '),
+  ]);
 
 export function DashboardPage({ campaigns }) {
   const [campaignId, setCampaignId] = useState('');
   const [year, setYear] = useState('');
+  const [withinDays, setWithinDays] = useState('60');
   const id = campaignId || campaigns?.[0]?.campaignId || '';
+  const enc = encodeURIComponent(id);
   const q = new URLSearchParams({ ...(id ? { campaignId: id } : {}), ...(year ? { year } : {}) }).toString();
-  const summary = useApi(id ? `/api/campaigns/${encodeURIComponent(id)}/summary` : null);
-  const funders = useApi(`/api/stats/funders?${q}`);
-  const qpv = useApi(`/api/stats/qpv?${q}`);
-  const overdue = useApi(`/api/reports/overdue?${id ? `campaignId=${encodeURIComponent(id)}` : ''}`);
+  const summary = useApi(id ? `/api/campaigns/${enc}/summary` : null);
+  const campaign = useApi(id ? `/api/campaigns/${enc}` : null);
+  const funders = useApi(id ? `/api/stats/funders?${q}` : null);
+  const qpv = useApi(id ? `/api/stats/qpv?${q}` : null);
+  const themes = useApi(id ? `/api/stats/themes?${q}` : null);
+  const overdue = useApi(id ? `/api/reports/overdue?campaignId=${enc}` : null);
+  const upcoming = useApi(id ? `/api/reports/upcoming?campaignId=${enc}&withinDays=${withinDays}` : null);
   const s = summary.data;
   const years = s?.byYear?.map((y) => y.year) ?? [];
   const fItems = funders.data?.items ?? [];
   const qItems = qpv.data?.items ?? [];
+  const tItems = themes.data?.items ?? [];
+  const envelopes = (s?.byFunder ?? []).filter((f) => f.envelope);
   const mY = s?.multiYear;
-  return html`<section>
+  const naming = qpvNaming(campaign.data?.state?.territory?.qpvReferenceVersion);
+  const suffix = `${id}${year ? `-${year}` : ''}`;
+  const scope = year ? `, exercice ${year}` : ', tous exercices';
+
+  if (campaigns && campaigns.length === 0)
+    return html`<section>
+      <h1>Tableau de bord</h1>
+      <p class="empty">Aucune campagne pour l’instant.</p>
+    </section>`;
+
+  return html`<section class="dashboard">
     <h1>Tableau de bord</h1>
-    <form class="filters" onSubmit=${(e) => e.preventDefault()} aria-label="Filtres">
+    <form class="filters" onSubmit=${(e) => e.preventDefault()} aria-label="Filtres du tableau de bord">
       <div class="field">
         <label for="f-campaign">Campagne</label>
-        <select id="f-campaign" onChange=${(e) => setCampaignId(e.currentTarget.value)}>
-          ${(campaigns ?? []).map((c) => html`<option value=${c.campaignId} selected=${c.campaignId === id}>${c.name}</option>`)}
+        <select id="f-campaign" onChange=${(e) => (setCampaignId(e.currentTarget.value), setYear(''))}>
+          ${(campaigns ?? []).map((c) => html`<option value=${c.campaignId} selected=${c.campaignId === id}>${c.name ?? c.campaignId}</option>`)}
         </select>
       </div>
       <div class="field">
-        <label for="f-year">Exercice</label>
+        <label for="f-year">Exercice (montants)</label>
         <select id="f-year" onChange=${(e) => setYear(e.currentTarget.value)}>
-          <option value="">Tous</option>
+          <option value="" selected=${year === ''}>Tous</option>
           ${years.map((y) => html`<option value=${y} selected=${String(y) === year}>${y}</option>`)}
         </select>
       </div>
+      <div class="field">
+        <label for="f-horizon">Comptes rendus à venir dans les</label>
+        <select id="f-horizon" onChange=${(e) => setWithinDays(e.currentTarget.value)}>
+          ${horizons.map((d) => html`<option value=${d} selected=${String(d) === withinDays}>${d} jours</option>`)}
+        </select>
+      </div>
     </form>
-    ${summary.error ? html`<p class="refusal" role="alert">${summary.error}</p>` : null}
+    <${Problem} error=${summary.error} />
     ${
       s
         ? html`<dl class="kpis" data-testid="kpis">
-            <div>
-              <dt>Candidatures</dt>
-              <dd data-kpi="applications">${s.applications}</dd>
-            </div>
-            <div>
-              <dt>Demandé</dt>
-              <dd data-kpi="requested">${money(s.amounts.requestedCents)}</dd>
-            </div>
-            <div>
-              <dt>Attribué</dt>
-              <dd data-kpi="awarded">${money(s.amounts.awardedCents)}</dd>
-            </div>
-            <div>
-              <dt>Versé</dt>
-              <dd data-kpi="paid">${money(s.amounts.paidCents)}</dd>
-            </div>
-            <div>
-              <dt>Bénéficiaires (attendus / touchés)</dt>
-              <dd>${s.expectedBeneficiaries} / ${s.reachedBeneficiaries}</dd>
-            </div>
-            <div>
-              <dt>Part des actions en CPO (cible ${mY?.targetPercent ?? 50} %)</dt>
-              <dd data-kpi="cpo">
-                ${mY?.sharePercent === null || mY?.sharePercent === undefined ? '— (aucune action retenue)' : `${Math.round(mY.sharePercent)} %`}
-              </dd>
-            </div>
-          </dl>`
+              <div>
+                <dt>Candidatures</dt>
+                <dd data-kpi="applications">${s.applications}</dd>
+              </div>
+              <div>
+                <dt>Demandé</dt>
+                <dd data-kpi="requested">${money(s.amounts.requestedCents)}</dd>
+              </div>
+              <div>
+                <dt>Attribué</dt>
+                <dd data-kpi="awarded">${money(s.amounts.awardedCents)}</dd>
+              </div>
+              <div>
+                <dt>Versé</dt>
+                <dd data-kpi="paid">${money(s.amounts.paidCents)}</dd>
+              </div>
+              <div>
+                <dt>Bénéficiaires (attendus / touchés)</dt>
+                <dd>${s.expectedBeneficiaries} / ${s.reachedBeneficiaries}</dd>
+              </div>
+              <div>
+                <dt>Part des actions en CPO (cible ${mY?.targetPercent ?? 50} %)</dt>
+                <dd data-kpi="cpo">
+                  ${mY?.sharePercent === null || mY?.sharePercent === undefined ? '— (aucune action retenue)' : percentText(mY.sharePercent)}
+                </dd>
+              </div>
+            </dl>
+            <p class="reference-note">
+              Indicateurs de la campagne, tous exercices. Les graphiques et tableaux suivent le filtre
+              d’exercice pour les montants ; les candidatures et bénéficiaires comptent toute la campagne.
+            </p>`
         : null
     }
-    <div class="charts">
-      <${BarChart}
-        id="chart-funders"
-        title=${`Par financeur${year ? `, exercice ${year}` : ''} : demandé, attribué, versé`}
-        series=${amountSeries}
-        rows=${fItems.map((f) => ({ label: f.funderName ?? funderLabel(f.funder), values: [f.amounts.requestedCents, f.amounts.awardedCents, f.amounts.paidCents] }))}
-      />
-      ${csvButton(
-        'Télécharger (CSV) — financeurs',
-        `financeurs-${id}${year ? `-${year}` : ''}.csv`,
-        [
-          'financeur',
-          'candidatures',
-          'demande_eur',
-          'attribue_eur',
-          'verse_eur',
-          'enveloppe_eur',
-          'reserve_eur',
-          'disponible_eur',
-        ],
-        fItems.map((f) => [
-          f.funder,
-          f.applications,
-          eurosCell(f.amounts.requestedCents),
-          eurosCell(f.amounts.awardedCents),
-          eurosCell(f.amounts.paidCents),
-          f.envelope ? eurosCell(f.envelope.amountCents) : '',
-          f.envelope ? eurosCell(f.envelope.reservedCents) : '',
-          f.envelope ? eurosCell(f.envelope.remainingCents) : '',
-        ]),
-      )}
+
+    <div class="dash-grid">
+      <section class="dash-section" aria-labelledby="funders-title">
+        <h2 id="funders-title">Financeurs</h2>
+        <${Problem} error=${funders.error} />
+        <${BarChart}
+          id="chart-funders"
+          compact
+          title=${`Par financeur${scope} : demandé, attribué, versé`}
+          rowHeader="Financeur"
+          extraColumns=${['Candidatures']}
+          series=${amountSeries}
+          rows=${fItems.map((f) => ({
+            key: f.funder,
+            label: f.funderName ?? funderLabel(f.funder),
+            extras: [f.applications],
+            values: [f.amounts.requestedCents, f.amounts.awardedCents, f.amounts.paidCents],
+          }))}
+        />
+        <${CsvButton}
+          testId="funders"
+          label="Télécharger les financeurs (CSV)"
+          filename=${`financeurs-${suffix}.csv`}
+          header=${['financeur', 'nom', 'candidatures', 'demande_eur', 'attribue_eur', 'verse_eur', 'enveloppe_eur', 'reserve_eur', 'disponible_eur']}
+          rows=${fItems.map((f) => [
+            f.funder,
+            f.funderName ?? funderLabel(f.funder),
+            f.applications,
+            eurosCell(f.amounts.requestedCents),
+            eurosCell(f.amounts.awardedCents),
+            eurosCell(f.amounts.paidCents),
+            eurosCell(f.envelope?.amountCents),
+            eurosCell(f.envelope?.reservedCents),
+            eurosCell(f.envelope?.remainingCents),
+          ])}
+        />
+      </section>
+
+      <section class="dash-section" aria-labelledby="envelopes-title">
+        <h2 id="envelopes-title">Enveloppes de la campagne</h2>
+        <${BarChart}
+          id="chart-envelopes"
+          compact
+          title="Utilisation des enveloppes : enveloppe votée et réservé"
+          rowHeader="Financeur"
+          extraColumns=${['Disponible', 'Utilisation']}
+          series=${[
+            { name: 'Enveloppe', className: 's-envelope' },
+            { name: 'Réservé', className: 's-reserved' },
+          ]}
+          rows=${envelopes.map((f) => ({
+            key: f.funder,
+            label: f.funderName ?? funderLabel(f.funder),
+            extras: [
+              money(f.envelope.remainingCents),
+              percentText(percentOf(f.envelope.reservedCents, f.envelope.amountCents)),
+            ],
+            values: [f.envelope.amountCents, f.envelope.reservedCents],
+          }))}
+        />
+        <${CsvButton}
+          testId="envelopes"
+          label="Télécharger les enveloppes (CSV)"
+          filename=${`enveloppes-${id}.csv`}
+          header=${['financeur', 'nom', 'enveloppe_eur', 'reserve_eur', 'disponible_eur', 'utilisation_pct']}
+          rows=${envelopes.map((f) => [
+            f.funder,
+            f.funderName ?? funderLabel(f.funder),
+            eurosCell(f.envelope.amountCents),
+            eurosCell(f.envelope.reservedCents),
+            eurosCell(f.envelope.remainingCents),
+            String(percentOf(f.envelope.reservedCents, f.envelope.amountCents) ?? '').replace('.', ','),
+          ])}
+        />
+        ${
+          s
+            ? html`<${ShareGauge}
+                id="chart-cpo"
+                title="Part des actions retenues en convention pluriannuelle (CPO), face à la cible"
+                label="des actions retenues sont en CPO"
+                percent=${mY?.sharePercent ?? null}
+                target=${mY?.targetPercent ?? null}
+                detail=${`${mY?.multiYearActions ?? 0} CPO sur ${mY?.retainedActions ?? 0} actions retenues`}
+              />`
+            : null
+        }
+      </section>
+    </div>
+
+    <section class="dash-section" aria-labelledby="qpv-title">
+      <h2 id="qpv-title">Quartiers prioritaires</h2>
+      ${
+        naming.reference
+          ? html`<p class="reference-note" data-testid="qpv-reference">
+              ${`Noms des quartiers : référentiel « ${naming.version} » (${naming.reference.source}, ${date(naming.reference.date)}).`}
+            </p>`
+          : campaign.data
+            ? html`<p class="reference-note">
+                Noms des quartiers indisponibles pour le référentiel « ${naming.version ?? '—'} » : codes
+                seuls.
+              </p>`
+            : null
+      }
+      <${Problem} error=${qpv.error} />
       <${BarChart}
         id="chart-qpv"
-        title=${`Par quartier prioritaire${year ? `, exercice ${year}` : ''} : demandé, attribué, versé`}
+        title=${`Par quartier prioritaire${scope} : demandé, attribué, versé`}
+        rowHeader="Quartier"
+        extraColumns=${['Candidatures', 'Bénéficiaires attendus', 'Bénéficiaires touchés']}
         series=${amountSeries}
-        rows=${qItems.map((x) => ({ label: x.qpv, values: [x.amounts.requestedCents, x.amounts.awardedCents, x.amounts.paidCents] }))}
+        rows=${qItems.map((x) => ({
+          key: x.qpv,
+          label: naming.label(x.qpv),
+          extras: [x.applications, x.expectedBeneficiaries, x.reachedBeneficiaries],
+          values: [x.amounts.requestedCents, x.amounts.awardedCents, x.amounts.paidCents],
+        }))}
       />
-      ${csvButton(
-        'Télécharger (CSV) — quartiers',
-        `qpv-${id}${year ? `-${year}` : ''}.csv`,
-        [
-          'qpv',
-          'candidatures',
-          'beneficiaires_attendus',
-          'beneficiaires_touches',
-          'demande_eur',
-          'attribue_eur',
-          'verse_eur',
-        ],
-        qItems.map((x) => [
+      <${CsvButton}
+        testId="qpv"
+        label="Télécharger les quartiers (CSV)"
+        filename=${`quartiers-${suffix}.csv`}
+        header=${['qpv', 'nom', 'candidatures', 'beneficiaires_attendus', 'beneficiaires_touches', 'demande_eur', 'attribue_eur', 'verse_eur']}
+        rows=${qItems.map((x) => [
           x.qpv,
+          naming.name(x.qpv) ?? '',
           x.applications,
           x.expectedBeneficiaries,
           x.reachedBeneficiaries,
           eurosCell(x.amounts.requestedCents),
           eurosCell(x.amounts.awardedCents),
           eurosCell(x.amounts.paidCents),
-        ]),
-      )}
-      ${
-        s
-          ? html`<${BarChart}
-                id="chart-envelopes"
-                title="Utilisation des enveloppes (campagne) : enveloppe, réservé"
-                series=${[
-                  { name: 'Enveloppe', className: 's-envelope' },
-                  { name: 'Réservé', className: 's-awarded' },
-                ]}
-                rows=${s.byFunder.filter((f) => f.envelope).map((f) => ({ label: f.funderName ?? funderLabel(f.funder), values: [f.envelope.amountCents, f.envelope.reservedCents] }))}
-              />
-              <${BarChart}
-                id="chart-cpo"
-                title="Part des actions retenues en CPO, face à la cible"
-                format=${(n) => `${Math.round(n)} %`}
-                series=${[{ name: 'Part', className: 's-paid' }]}
-                rows=${[
-                  { label: 'Part des CPO', values: [mY?.sharePercent ?? 0] },
-                  { label: 'Cible du contrat', values: [mY?.targetPercent ?? 50] },
-                ]}
+        ])}
+      />
+    </section>
+
+    <section class="dash-section" aria-labelledby="themes-title">
+      <h2 id="themes-title">Thèmes</h2>
+      <${Problem} error=${themes.error} />
+      <${BarChart}
+        id="chart-themes"
+        title=${`Par thème de la nomenclature nationale${scope} : demandé, attribué, versé`}
+        rowHeader="Thème"
+        extraColumns=${['Candidatures', 'Bénéficiaires attendus', 'Bénéficiaires touchés']}
+        series=${amountSeries}
+        rows=${tItems.map((t) => ({
+          key: t.theme,
+          label: `${t.theme} ${t.themeLabel}`,
+          extras: [t.applications, t.expectedBeneficiaries, t.reachedBeneficiaries],
+          values: [t.amounts.requestedCents, t.amounts.awardedCents, t.amounts.paidCents],
+        }))}
+      />
+      <${CsvButton}
+        testId="themes"
+        label="Télécharger les thèmes (CSV)"
+        filename=${`themes-${suffix}.csv`}
+        header=${['theme', 'libelle', 'candidatures', 'beneficiaires_attendus', 'beneficiaires_touches', 'demande_eur', 'attribue_eur', 'verse_eur']}
+        rows=${tItems.map((t) => [
+          t.theme,
+          t.themeLabel,
+          t.applications,
+          t.expectedBeneficiaries,
+          t.reachedBeneficiaries,
+          eurosCell(t.amounts.requestedCents),
+          eurosCell(t.amounts.awardedCents),
+          eurosCell(t.amounts.paidCents),
+        ])}
+      />
+    </section>
+
+    <div>
+      <section class="dash-section" aria-labelledby="overdue-title">
+        <h2 id="overdue-title">Comptes rendus en retard</h2>
+        <p class="reference-note">Les versements de ces conventions sont suspendus jusqu’au dépôt.</p>
+        <${Problem} error=${overdue.error} />
+        ${
+          overdue.data?.items?.length
+            ? html`<${ReportsTable}
+                items=${overdue.data.items}
+                testId="overdue"
+                caption="Comptes rendus en retard"
               />`
-          : null
-      }
+            : overdue.data
+              ? html`<p class="empty">Aucun compte rendu en retard.</p>`
+              : null
+        }
+        <${CsvButton}
+          testId="overdue"
+          label="Télécharger les retards (CSV)"
+          filename=${`comptes-rendus-en-retard-${id}.csv`}
+          header=${reportsCsvHeader}
+          rows=${reportsCsvRows(overdue.data?.items)}
+        />
+      </section>
+      <section class="dash-section" aria-labelledby="upcoming-title">
+        <h2 id="upcoming-title">Comptes rendus attendus dans les ${withinDays} jours</h2>
+        <${Problem} error=${upcoming.error} />
+        ${
+          upcoming.data?.items?.length
+            ? html`<${ReportsTable}
+                items=${upcoming.data.items}
+                testId="upcoming"
+                caption=${`Comptes rendus attendus dans les ${withinDays} jours`}
+              />`
+            : upcoming.data
+              ? html`<p class="empty">Aucun compte rendu attendu dans les ${withinDays} jours.</p>`
+              : null
+        }
+        <${CsvButton}
+          testId="upcoming"
+          label="Télécharger les échéances (CSV)"
+          filename=${`comptes-rendus-a-venir-${id}-${withinDays}j.csv`}
+          header=${reportsCsvHeader}
+          rows=${reportsCsvRows(upcoming.data?.items)}
+        />
+      </section>
     </div>
-    <h2>Comptes rendus en retard</h2>
-    ${
-      overdue.data?.items?.length
-        ? html`<table data-testid="overdue">
-              <thead>
-                <tr>
-                  <th scope="col">Candidature</th>
-                  <th scope="col">Année</th>
-                  <th scope="col">Dû le</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${overdue.data.items.map(
-                  (r) =>
-                    html`<tr>
-                      <td>${r.title ?? r.applicationId}</td>
-                      <td>${r.year}</td>
-                      <td>${date(r.dueDate)}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>
-            ${csvButton(
-              'Télécharger (CSV) — retards',
-              `retards-${id}.csv`,
-              ['candidature', 'annee', 'du_le'],
-              overdue.data.items.map((r) => [r.applicationId, r.year, r.dueDate]),
-            )}`
-        : html`<p class="empty">Aucun compte rendu en retard.</p>`
-    }
   </section>`;
 }

@@ -1,50 +1,17 @@
 // The auditor's check: walk one stream or the whole log, recompute every hash from the stored data
 // and metadata, and name the first event whose hash, chain link or revision does not hold.
 import { computeEventHash } from './hash';
-import type { EventStore, RecordedEvent } from './port';
+import type { EventStore, IntegrityFailure, IntegrityReport, RecordedEvent, VerifyOptions } from './port';
 
-export type IntegrityFailureReason =
-  /** The stored hash is not the hash of the stored content: the event was altered. */
-  | 'hash_mismatch'
-  /** previousHash is not the hash of the event before it: an event was removed, inserted or replaced. */
-  | 'chain_broken'
-  /** Revisions do not follow 0, 1, 2, ...: an event was removed or renumbered. */
-  | 'revision_gap'
-  /** The stored metadata cannot even be read as the store wrote it. */
-  | 'malformed';
+export type { IntegrityFailure, IntegrityFailureReason, IntegrityReport, VerifyOptions } from './port';
 
-export interface IntegrityFailure {
-  stream: string;
-  revision: bigint;
-  position: bigint;
-  eventId: string;
-  reason: IntegrityFailureReason;
-  /** For people: what did not hold, in French. */
-  detail: string;
-}
-
-export interface IntegrityReport {
-  ok: boolean;
-  /** Events checked (up to and including the first broken one). */
-  checked: number;
-  firstBroken?: IntegrityFailure;
-}
-
-export interface VerifyOptions {
-  /** One stream; all streams in global order when absent. */
-  stream?: string;
-  /** Called every `progressEvery` events (default 1000) and once at the end, e.g. for a progress bar. */
-  onProgress?: (checked: number) => void;
-  progressEvery?: number;
-}
-
-interface Link {
+export interface Link {
   revision: bigint;
   hash: string;
 }
 
 /** What is wrong with `event`, given the previous link of its stream, or undefined if it holds. */
-function check(
+export function checkEvent(
   event: RecordedEvent,
   previous: Link | undefined,
 ): Omit<IntegrityFailure, 'stream' | 'revision' | 'position' | 'eventId'> | undefined {
@@ -88,11 +55,20 @@ function check(
 }
 
 /**
- * Verifies the hash chain over the data as stored (raw reads: no upcasting, which would change what
- * was hashed). Streams are checked in global order with the last link of each stream kept in memory
+ * Verifies the hash chain: the adapter's own check when it has one (EventStore.verifyIntegrity; the
+ * SQLite one reads the stored text, see sqliteIntegrity.ts), the generic one otherwise.
+ */
+export function verifyIntegrity(store: EventStore, options: VerifyOptions = {}): Promise<IntegrityReport> {
+  return store.verifyIntegrity ? store.verifyIntegrity(options) : verifyIntegrityGeneric(store, options);
+}
+
+/**
+ * The generic check, for any adapter: over the data as stored (raw reads: no upcasting, which would
+ * change what was hashed), each hash recomputed from the parsed data and metadata re-encoded
+ * canonically. Streams are checked in global order with the last link of each stream kept in memory
  * (about a hundred bytes per stream).
  */
-export async function verifyIntegrity(
+export async function verifyIntegrityGeneric(
   store: EventStore,
   options: VerifyOptions = {},
 ): Promise<IntegrityReport> {
@@ -105,7 +81,7 @@ export async function verifyIntegrity(
       : await store.readStream(options.stream, { raw: true });
   for await (const event of events) {
     checked++;
-    const failure = check(event, links.get(event.stream));
+    const failure = checkEvent(event, links.get(event.stream));
     if (failure) {
       options.onProgress?.(checked);
       return {

@@ -124,6 +124,45 @@ export interface EventDefinition<T extends string = string, S extends z.ZodType 
   upcasters?: Record<number, Upcaster>;
 }
 
+/** Why an event fails the integrity check (see integrity.ts). */
+export type IntegrityFailureReason =
+  /** The stored hash is not the hash of the stored content: the event was altered. */
+  | 'hash_mismatch'
+  /** previousHash is not the hash of the event before it: an event was removed, inserted or replaced. */
+  | 'chain_broken'
+  /** Revisions do not follow 0, 1, 2, ...: an event was removed or renumbered. */
+  | 'revision_gap'
+  /** The stored metadata cannot even be read as the store wrote it. */
+  | 'malformed';
+
+export interface IntegrityFailure {
+  stream: string;
+  revision: bigint;
+  position: bigint;
+  eventId: string;
+  reason: IntegrityFailureReason;
+  /** For people: what did not hold, in French. */
+  detail: string;
+}
+
+export interface IntegrityReport {
+  ok: boolean;
+  /** Events checked (up to and including the first broken one). */
+  checked: number;
+  firstBroken?: IntegrityFailure;
+}
+
+export interface VerifyOptions {
+  /** One stream; all streams in global order when absent. */
+  stream?: string;
+  /**
+   * Called about every `progressEvery` events (default 1000) and once at the end with the final
+   * count, e.g. for a progress bar.
+   */
+  onProgress?: (checked: number) => void;
+  progressEvery?: number;
+}
+
 export interface EventStore {
   readonly kind: 'sqlite' | 'eventstoredb';
   /** All events are written or none. Throws WrongExpectedVersionError, EventValidationError, ... (errors.ts). */
@@ -139,5 +178,13 @@ export interface EventStore {
   subscribeToAll(options?: SubscribeOptions): Subscription;
   /** Position of the last event in the store (0n when the SQLite store is empty), for lag. */
   headPosition(): Promise<bigint>;
+  /**
+   * Optional: the adapter's own integrity check, which verifyIntegrity (integrity.ts) calls when it
+   * is there; adapters without one get the generic check over raw reads. It must name the same first
+   * broken event, for the same reason, after the same count, as the generic check — and may be
+   * stricter, never laxer (the SQLite one also refuses stored text that differs from the text hashed
+   * even where the parsed values agree).
+   */
+  verifyIntegrity?(options?: VerifyOptions): Promise<IntegrityReport>;
   close(): Promise<void>;
 }

@@ -19,6 +19,7 @@ import type {
   EventMetadata,
   EventStore,
   ExpectedRevision,
+  IntegrityReport,
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
@@ -26,8 +27,11 @@ import type {
   SubscribeOptions,
   Subscription,
   SubscriptionItem,
+  VerifyOptions,
 } from './port';
 import type { EventRegistry } from './registry';
+import { verifyIntegrityGeneric } from './integrity';
+import { storedTextVerifier } from './sqliteIntegrity';
 
 export type SqliteSynchronous = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
 
@@ -44,12 +48,21 @@ export interface SqliteEventStoreOptions {
   pageSize?: number;
   /** Record time; injectable for tests. */
   clock?: () => Date;
+  /**
+   * Worker threads for an integrity check of the whole log (default: the cores, at most 4); 1: all
+   * in the calling thread. See sqliteIntegrity.ts.
+   */
+  integrityWorkers?: number;
+  /** Logs with fewer events are checked in the calling thread (default 20,000). */
+  integrityWorkersFrom?: number;
 }
 
 /** The SQLite store, with what it runs under (for diagnostics and tests). */
 export interface SqliteEventStore extends EventStore {
   readonly kind: 'sqlite';
   settings(): { file: string; journalMode: string; synchronous: SqliteSynchronous; busyTimeoutMs: number };
+  /** Over the stored text, split across worker threads for a whole log (sqliteIntegrity.ts). */
+  verifyIntegrity(options?: VerifyOptions): Promise<IntegrityReport>;
 }
 
 const SYNCHRONOUS_NAMES: Record<number, SqliteSynchronous> = { 0: 'OFF', 1: 'NORMAL', 2: 'FULL', 3: 'EXTRA' };
@@ -474,7 +487,16 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     }
   }
 
-  return {
+  const verifyStoredText = storedTextVerifier({
+    db,
+    file: options.file,
+    ...(options.integrityWorkers === undefined ? {} : { workers: options.integrityWorkers }),
+    ...(options.integrityWorkersFrom === undefined ? {} : { workersFrom: options.integrityWorkersFrom }),
+    ensureOpen,
+    generic: (verify) => verifyIntegrityGeneric(store, verify),
+  });
+
+  const store: SqliteEventStore = {
     kind: 'sqlite',
 
     settings() {
@@ -547,6 +569,14 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       }
     },
 
+    async verifyIntegrity(verify = {}) {
+      try {
+        return await verifyStoredText(verify);
+      } catch (error) {
+        throw toBackendError(error, 'vérification');
+      }
+    },
+
     async close() {
       if (closed) return;
       await Promise.all([...subscriptions].map((s) => s.close()));
@@ -554,4 +584,5 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
       db.close();
     },
   };
+  return store;
 }

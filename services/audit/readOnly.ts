@@ -24,7 +24,7 @@ export async function* paced<T>(items: AsyncIterable<T>, every = 500): AsyncGene
   }
 }
 
-/** The store as the audit side sees it: every read, paced; append refused. */
+/** The store as the audit side sees it: every read paced, append refused, integrity check passed through. */
 export function auditView(store: EventStore, every = 500): EventStore {
   return {
     kind: store.kind,
@@ -33,6 +33,10 @@ export function auditView(store: EventStore, every = 500): EventStore {
     readAll: (options) => paced(store.readAll(options), every),
     subscribeToAll: (options) => store.subscribeToAll(options),
     headPosition: () => store.headPosition(),
+    // The adapter's own integrity check reads nothing through the view (it paces itself: worker
+    // threads, or a turn of the event loop between pages); without one, the generic check reads
+    // through readAll above, paced.
+    ...(store.verifyIntegrity ? { verifyIntegrity: store.verifyIntegrity.bind(store) } : {}),
     // The view does not own the store: whoever opened it closes it.
     close: () => Promise.resolve(),
   };

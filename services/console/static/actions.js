@@ -1,6 +1,6 @@
 // The forms of the commands: one per action the API lists as possible now (`allowed`), and the
 // grant manager's campaign forms. A refusal shows the problem's French `detail` in the form itself.
-import { useState } from './vendor/hooks.mjs';
+import { useEffect, useRef, useState } from './vendor/hooks.mjs';
 import { api, centsOf, funderLabel, html, lines, money, today, addDays } from './lib.js';
 
 /**
@@ -14,6 +14,11 @@ import { api, centsOf, funderLabel, html, lines, money, today, addDays } from '.
 export function ActionForm({ id, title, hint, fields, submitLabel, path, build, onDone, danger }) {
   const [error, setError] = useState(/** @type {string | null} */ (null));
   const [busy, setBusy] = useState(false);
+  const refusal = useRef(/** @type {HTMLParagraphElement | null} */ (null));
+  // A refusal takes the focus: a keyboard or screen-reader user lands on the reason, in the form.
+  useEffect(() => {
+    if (error) refusal.current?.focus();
+  }, [error]);
   const submit = async (event) => {
     event.preventDefault();
     const values = Object.fromEntries(new FormData(event.currentTarget).entries());
@@ -35,7 +40,9 @@ export function ActionForm({ id, title, hint, fields, submitLabel, path, build, 
       ${hint ? html`<p class="hint">${hint}</p>` : null} ${fields.map((f) => FieldInput(id, f))}
       ${
         error
-          ? html`<p class="refusal" role="alert" id=${`${id}-error`}><strong>Refusé :</strong> ${error}</p>`
+          ? html`<p class="refusal" role="alert" tabindex="-1" ref=${refusal} id=${`${id}-error`}>
+              <strong>Refusé :</strong> ${error}
+            </p>`
           : null
       }
       <button type="submit" class=${danger ? 'danger' : 'primary'} disabled=${busy}>
@@ -67,17 +74,19 @@ export function FieldInput(formId, f) {
         )}
       </select>`;
       break;
+    // defaultValue, not value: the inputs are the person's, not the component's — a re-render (the
+    // refusal appearing, the page reloading its data) must not put back the initial values.
     case 'date':
-      control = html`<input type="date" ...${common} value=${f.value ?? ''} />`;
+      control = html`<input type="date" ...${common} defaultValue=${f.value ?? ''} />`;
       break;
     case 'number':
-      control = html`<input type="number" min="0" step="1" ...${common} value=${f.value ?? ''} />`;
+      control = html`<input type="number" min="0" step="1" ...${common} defaultValue=${f.value ?? ''} />`;
       break;
     case 'money':
-      control = html`<input type="text" inputmode="decimal" ...${common} value=${f.value ?? ''} />`;
+      control = html`<input type="text" inputmode="decimal" ...${common} defaultValue=${f.value ?? ''} />`;
       break;
     default:
-      control = html`<input type="text" ...${common} value=${f.value ?? ''} />`;
+      control = html`<input type="text" ...${common} defaultValue=${f.value ?? ''} />`;
   }
   return html`<div class="field">
     <label for=${inputId}>${f.label}${f.type === 'money' ? ' (€)' : ''}${f.required ? ' *' : ''}</label>
@@ -387,6 +396,7 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
             required: true,
           },
           { name: 'narrative', label: 'Bilan qualitatif', type: 'textarea', required: true },
+          { name: 'documentRefs', label: 'Références des pièces jointes (une par ligne)', type: 'textarea' },
         ]}
         build=${(v) => ({
           year: Number(v.year),
@@ -395,6 +405,7 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
             .map(([k, value]) => ({ funder: k.slice(6), amountCents: centsOf(value) })),
           beneficiariesReached: Number(v.beneficiariesReached),
           narrative: v.narrative,
+          documentRefs: lines(v.documentRefs),
         })}
       />`;
     }
@@ -443,7 +454,15 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
           />`;
     }
     case 'OrderPayment': {
-      const open = (state.installments ?? []).filter((i) => i.status === 'scheduled');
+      // Due now: scheduled, and its trigger met (signature, or its report accepted) — as the rules say.
+      const accepted = new Set(
+        (state.reports ?? []).filter((r) => r.status === 'accepted').map((r) => r.year),
+      );
+      const scheduled = (state.installments ?? []).filter((i) => i.status === 'scheduled');
+      const due = scheduled.filter(
+        (i) => i.trigger?.kind !== 'report_accepted' || accepted.has(i.trigger.reportYear),
+      );
+      const open = due.length ? due : scheduled;
       return html`<${ActionForm}
         ...${p}
         id="payment"
@@ -474,11 +493,27 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
         fields=${[{ name: 'comment', label: 'Commentaire', type: 'textarea' }]}
         build=${(v) => (v.comment?.trim() ? { comment: v.comment } : {})}
       />`;
-    case 'TerminateConvention':
+    case 'TerminateConvention': {
+      // Years without an accepted report: what the porteur justified; the rest of what was paid is
+      // recovered (reversement).
+      const accepted = new Set(
+        (state.reports ?? []).filter((r) => r.status === 'accepted').map((r) => r.year),
+      );
+      const unreconciled = (state.award?.plan ?? [])
+        .filter((l) => !accepted.has(l.year))
+        .map((l) => ({
+          funder: l.funder,
+          year: l.year,
+          paid: (state.installments ?? [])
+            .filter((i) => i.funder === l.funder && i.year === l.year)
+            .reduce((sum, i) => sum + (i.orderedCents ?? 0), 0),
+        }))
+        .filter((l) => l.paid > 0);
       return html`<${ActionForm}
         ...${p}
         id="terminate"
         title="Résilier la convention"
+        hint="Pour chaque année sans compte rendu accepté, ce qui a été versé au-delà des dépenses justifiées est à reverser."
         submitLabel="Résilier"
         danger
         path=${`${base}/terminate`}
@@ -494,9 +529,24 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
             ],
           },
           { name: 'comment', label: 'Commentaire', type: 'textarea', required: true },
+          ...unreconciled.map((l) => ({
+            name: `justified|${l.funder}|${l.year}`,
+            label: `Dépenses justifiées, ${funderLabel(l.funder)}, année ${l.year} (versé : ${money(l.paid)})`,
+            type: /** @type {const} */ ('money'),
+          })),
         ]}
-        build=${(v) => ({ reason: v.reason, comment: v.comment })}
+        build=${(v) => ({
+          reason: v.reason,
+          comment: v.comment,
+          justified: Object.entries(v)
+            .filter(([k, value]) => k.startsWith('justified|') && String(value).trim() !== '')
+            .map(([k, value]) => {
+              const [, funder, year] = k.split('|');
+              return { funder, year: Number(year), amountCents: centsOf(value) };
+            }),
+        })}
       />`;
+    }
     case 'WithdrawApplication':
       return html`<${ActionForm}
         ...${p}

@@ -131,11 +131,14 @@ function Shell({ token, onSignOut }) {
   const route = useHashRoute();
   const principal = claimsOf(token);
   const [campaigns, setCampaigns] = useState(/** @type {any[] | null} */ (null));
+  /** Reloads the campaigns list and gives its items. */
+  const reloadCampaigns = () =>
+    api('GET', '/api/campaigns').then((r) => {
+      setCampaigns(r.items);
+      return r.items;
+    });
   useEffect(() => {
-    api('GET', '/api/campaigns').then(
-      (r) => setCampaigns(r.items),
-      () => setCampaigns([]),
-    );
+    reloadCampaigns().catch(() => setCampaigns([]));
   }, [token]);
   if (!principal) return html`<p>Jeton illisible.</p>`;
   const who = [roleLabels[principal.role] ?? principal.role, principal.institution, principal.porteurId]
@@ -149,10 +152,7 @@ function Shell({ token, onSignOut }) {
   else if (route === '/depot' && principal.role === 'porteur')
     page = html`<${SubmitPage} principal=${principal} campaigns=${campaigns} />`;
   else if (route === '/campagnes' && principal.role === 'grant_manager')
-    page = html`<${CampaignsPanel}
-      campaigns=${campaigns}
-      onChanged=${() => api('GET', '/api/campaigns').then((r) => setCampaigns(r.items))}
-    />`;
+    page = html`<${CampaignsPanel} campaigns=${campaigns} reload=${reloadCampaigns} />`;
   else if (auditMatch && (principal.role === 'auditor' || principal.role === 'grant_manager'))
     page = html`<${AuditPage} principal=${principal} id=${auditMatch[1]} />`;
   else if (principal.role === 'evaluator') page = html`<${DashboardPage} campaigns=${campaigns} />`;

@@ -310,7 +310,7 @@ function CoDecision({ state }) {
       </tbody>
     </table>
     <p>
-      <strong>Avis du conseil citoyen :</strong>
+      <strong>Avis du conseil citoyen :</strong>${' '}
       ${c.citizenOpinion ? `${opinionLabels[c.citizenOpinion.opinion]} — ${c.citizenOpinion.comment}` : 'en attente'}
     </p>
   </section>`;
@@ -335,7 +335,9 @@ function Convention({ state }) {
     ${
       state.rejection
         ? html`<section>
-            <h2>Rejet du comité</h2>
+            <h2>
+              Rejet du comité (${state.rejection.decisionReference}, ${date(state.rejection.decisionDate)})
+            </h2>
             <ul>
               ${state.rejection.reasons.map((r) => html`<li>${r}</li>`)}
             </ul>
@@ -359,11 +361,10 @@ function Convention({ state }) {
               Convention ${conv.kind === 'CPO' ? 'pluriannuelle d’objectifs (CPO)' : 'annuelle'}
             </h2>
             <p>
-              Du ${date(conv.startDate)} au ${date(conv.endDate)} ; signature avant le
-              ${date(conv.signatureDueDate)}.
+              ${`Du ${date(conv.startDate)} au ${date(conv.endDate)} ; signature avant le ${date(conv.signatureDueDate)}.`}
             </p>
             <p>
-              Signataires :
+              Signataires :${' '}
               ${(conv.signatories ?? [])
                 .map((s) => {
                   const signed = (state.signatures ?? []).some(
@@ -414,22 +415,33 @@ function Convention({ state }) {
       state.reports
         ? html`<section aria-labelledby="reports-title">
             <h2 id="reports-title">Comptes rendus annuels</h2>
-            <ul>
+            <ul class="reports">
               ${state.reports.map(
                 (r) =>
-                  html`<li>
-                    Année ${r.year} :
+                  html`<li data-report=${r.year}>
+                    <strong>Année ${r.year} :</strong>${' '}
+                    <span data-field="report-status"
+                      >${
+                        {
+                          not_due: 'pas encore dû',
+                          expected: r.overdue
+                            ? `en retard (dû le ${date(r.dueDate)})`
+                            : `attendu avant le ${date(r.dueDate)}`,
+                          submitted: 'déposé, à examiner',
+                          changes_requested: `corrections demandées avant le ${date(r.dueDate)}${r.overdue ? ' (en retard)' : ''}`,
+                          accepted: 'accepté',
+                        }[r.status]
+                      }</span
+                    >
                     ${
-                      {
-                        not_due: 'pas encore dû',
-                        expected: r.overdue
-                          ? `en retard (dû le ${date(r.dueDate)})`
-                          : `attendu avant le ${date(r.dueDate)}`,
-                        submitted: 'déposé, à examiner',
-                        changes_requested: `corrections demandées avant le ${date(r.dueDate)}`,
-                        accepted: 'accepté',
-                      }[r.status]
+                      r.status === 'changes_requested'
+                        ? html`<p>Corrections demandées :</p>
+                            <ul>
+                              ${r.comments.map((c) => html`<li>${c}</li>`)}
+                            </ul>`
+                        : null
                     }
+                    ${r.report ? html`<${ReportContent} report=${r.report} />` : null}
                   </li>`,
               )}
             </ul>
@@ -447,6 +459,72 @@ function Convention({ state }) {
         : null
     }
   `;
+}
+
+/** What a yearly report says (CERFA 15059): spending per funder, people reached, narrative. */
+function ReportContent({ report }) {
+  return html`<dl class="facts">
+    <dt>Dépenses</dt>
+    <dd>
+      ${report.spentByFunder.map((x) => `${funderLabel(x.funder)} : ${money(x.amountCents)}`).join(' ; ') || '—'}
+    </dd>
+    <dt>Bénéficiaires touchés</dt>
+    <dd>${report.beneficiariesReached}</dd>
+    ${
+      report.indicators?.length
+        ? html`<dt>Indicateurs</dt>
+            <dd>
+              ${report.indicators.map((i) => `${i.name} : ${i.achieved}${i.unit ? ` ${i.unit}` : ''}${i.target !== undefined ? ` (cible ${i.target})` : ''}`).join(' ; ')}
+            </dd>`
+        : null
+    }
+    <dt>Bilan</dt>
+    <dd>${report.narrative}</dd>
+    ${
+      report.documentRefs?.length
+        ? html`<dt>Pièces</dt>
+            <dd>${report.documentRefs.join(', ')}</dd>`
+        : null
+    }
+  </dl>`;
+}
+
+const terminationLabels = {
+  breach: 'manquement du porteur',
+  porteur_dissolved: 'dissolution du porteur',
+  mutual_agreement: 'accord des parties',
+};
+
+/** Where the application stands when it waits on complements or has ended: what, when, why. */
+function Outcome({ state }) {
+  switch (state.status) {
+    case 'awaiting_complements':
+      return html`<section aria-labelledby="request-title" data-testid="outcome">
+        <h2 id="request-title">Compléments demandés (réponse avant le ${date(state.request.dueDate)})</h2>
+        <ul>
+          ${state.request.items.map((i) => html`<li>${i}</li>`)}
+        </ul>
+      </section>`;
+    case 'withdrawn':
+      return html`<section aria-labelledby="outcome-title" data-testid="outcome">
+        <h2 id="outcome-title">Candidature retirée le ${date(state.withdrawnAt)}</h2>
+        <p>Motif : ${state.reason ?? 'non précisé'}.</p>
+      </section>`;
+    case 'closed':
+      return html`<section aria-labelledby="outcome-title" data-testid="outcome">
+        <h2 id="outcome-title">Dossier clôturé le ${date(state.closedAt)}</h2>
+        ${state.comment ? html`<p>${state.comment}</p>` : null}
+      </section>`;
+    case 'terminated':
+      return html`<section aria-labelledby="outcome-title" data-testid="outcome">
+        <h2 id="outcome-title">Convention résiliée le ${date(state.terminatedAt)}</h2>
+        <p>
+          Motif : ${terminationLabels[state.terminationReason] ?? state.terminationReason}. ${state.comment}
+        </p>
+      </section>`;
+    default:
+      return null;
+  }
 }
 
 export function ApplicationPage({ id, principal }) {
@@ -487,6 +565,7 @@ export function ApplicationPage({ id, principal }) {
       attribué ${money(d.amounts?.awardedCents)}, versé ${money(d.amounts?.paidCents)}
     </p>
     ${notice ? html`<p class="notice" role="status">${notice}</p>` : null}
+    <${Outcome} state=${state} />
     <section aria-labelledby="actions-title" class="actions">
       <h2 id="actions-title">Actions possibles maintenant</h2>
       ${
@@ -645,7 +724,7 @@ export function SubmitPage({ principal, campaigns }) {
     <p class="hint">
       Formulaire inspiré du CERFA 12156. Les montants sont en euros. Les champs marqués * sont obligatoires.
     </p>
-    <form onSubmit=${submit} class="cerfa" aria-label="Dépôt de candidature">
+    <form onSubmit=${submit} class="cerfa" aria-label="Dépôt de candidature" data-action="depot">
       <fieldset>
         <legend>Campagne</legend>
         <div class="field">
@@ -726,12 +805,157 @@ export function SubmitPage({ principal, campaigns }) {
   </section>`;
 }
 
-/** The grant manager's campaigns: create one, open, close, adjust an envelope. */
-export function CampaignsPanel({ campaigns, onChanged }) {
+const campaignStatusLabels = { draft: 'en préparation', open: 'ouverte', closed: 'fermée' };
+
+/**
+ * One campaign as its own workflow sees it now (GET /api/campaigns/:id): terms, envelopes, and the
+ * forms of the actions possible now (open, close, adjust an envelope), nothing else.
+ */
+function CampaignCard({ campaignId, onDone }) {
+  const view = useApi(`/api/campaigns/${encodeURIComponent(campaignId)}`);
+  if (view.error) return html`<p class="refusal" role="alert">${view.error}</p>`;
+  if (!view.data) return html`<p>Chargement de la campagne ${campaignId}…</p>`;
+  const c = view.data.state;
+  const allowed = view.data.allowed ?? [];
+  const done = (what) => (v) => {
+    view.reload();
+    onDone(v, what);
+  };
+  const base = `/api/campaigns/${encodeURIComponent(campaignId)}`;
+  const id = (kind) => `${kind}-${campaignId}`;
+  return html`<section class="card" aria-labelledby=${id('title')} data-campaign=${campaignId}>
+    <h2 id=${id('title')}>${c.name}</h2>
+    <dl class="facts">
+      <dt>Statut</dt>
+      <dd data-field="campaign-status">${campaignStatusLabels[c.status] ?? c.status}</dd>
+      <dt>Fenêtre de dépôt</dt>
+      <dd>${date(c.submissionWindow?.opensAt)} → ${date(c.submissionWindow?.closesAt)}</dd>
+      <dt>Thèmes</dt>
+      <dd>${(c.themes ?? []).join(', ')}</dd>
+      <dt>Territoire</dt>
+      <dd>${c.territory?.name} (${c.territory?.qpvCodes?.length ?? 0} QPV)</dd>
+    </dl>
+    <table data-testid=${id('envelopes')}>
+      <caption>
+        Enveloppes des financeurs
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Financeur</th>
+          <th scope="col" class="num">Enveloppe</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${(c.funders ?? []).map(
+          (f) =>
+            html`<tr data-funder=${f.funder}>
+              <td>${funderLabel(f.funder)}</td>
+              <td class="num">${money(f.envelopeCents)}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+    ${
+      allowed.length === 0
+        ? html`<p class="hint">Aucune action possible sur cette campagne.</p>`
+        : allowed.map((a) => {
+            switch (a.type) {
+              case 'OpenCampaign':
+                return html`<${ActionForm}
+                  key=${`open-${view.data.revision}`}
+                  id=${id('open')}
+                  title="Ouvrir la fenêtre de dépôt"
+                  hint=${a.reason}
+                  submitLabel="Ouvrir"
+                  path=${`${base}/open`}
+                  fields=${[]}
+                  build=${() => ({})}
+                  onDone=${done('ouverte')}
+                />`;
+              case 'CloseCampaign':
+                return html`<${ActionForm}
+                  key=${`close-${view.data.revision}`}
+                  id=${id('close')}
+                  title="Fermer la fenêtre de dépôt"
+                  hint=${a.reason}
+                  submitLabel="Fermer"
+                  danger
+                  path=${`${base}/close`}
+                  fields=${[{ name: 'reason', label: 'Motif (facultatif)' }]}
+                  build=${(v) => (v.reason?.trim() ? { reason: v.reason } : {})}
+                  onDone=${done('fermée')}
+                />`;
+              case 'AdjustFunderEnvelope':
+                return html`<${ActionForm}
+                  key=${`envelope-${view.data.revision}`}
+                  id=${id('envelope')}
+                  title="Ajuster une enveloppe"
+                  submitLabel="Ajuster"
+                  path=${`${base}/envelopes`}
+                  fields=${[
+                    {
+                      name: 'funder',
+                      label: 'Financeur',
+                      type: 'select',
+                      options: (c.funders ?? []).map((f) => [
+                        f.funder,
+                        `${funderLabel(f.funder)} (actuellement ${money(f.envelopeCents)})`,
+                      ]),
+                    },
+                    {
+                      name: 'amount',
+                      label: 'Nouveau montant de l’enveloppe',
+                      type: 'money',
+                      required: true,
+                    },
+                    { name: 'reason', label: 'Motif', required: true },
+                  ]}
+                  build=${(v) => ({ funder: v.funder, amountCents: centsOf(v.amount), reason: v.reason })}
+                  onDone=${done('enveloppe ajustée')}
+                />`;
+              default:
+                return html`<p class="hint">
+                  ${a.type} : ${a.reason ?? 'action sans formulaire dans la console.'}
+                </p>`;
+            }
+          })
+    }
+  </section>`;
+}
+
+/**
+ * The grant manager's campaigns: the list (read models), each campaign's card with the actions
+ * possible now, and the creation form. `reload` refreshes the list and gives its items.
+ */
+export function CampaignsPanel({ campaigns, reload }) {
   const year = new Date().getFullYear() + 1;
+  const [notice, setNotice] = useState(/** @type {string | null} */ (null));
+  const [created, setCreated] = useState(/** @type {string[]} */ ([]));
+  /** The list follows the events within moments: reload until `ready` holds (or give up quietly). */
+  const refreshUntil = (ready) => {
+    let tries = 0;
+    const poll = () =>
+      reload().then(
+        (items) => {
+          if (!ready(items ?? []) && tries++ < 30) setTimeout(poll, 200);
+        },
+        () => undefined,
+      );
+    poll();
+  };
+  const onDone = (view, what) => {
+    const c = view?.state ?? {};
+    setNotice(`Action enregistrée. Campagne « ${c.name ?? c.campaignId} » : ${what}.`);
+    refreshUntil((items) => items.some((i) => i.campaignId === c.campaignId && i.status === c.status));
+  };
+  const ids = [...new Set([...(campaigns ?? []).map((c) => c.campaignId), ...created])];
   return html`<section>
     <h1>Campagnes (AMI)</h1>
+    ${notice ? html`<p class="notice" role="status">${notice}</p>` : null}
     <table>
+      <caption>
+        Campagnes et candidatures reçues
+      </caption>
       <thead>
         <tr>
           <th scope="col">Campagne</th>
@@ -744,11 +968,9 @@ export function CampaignsPanel({ campaigns, onChanged }) {
       <tbody>
         ${(campaigns ?? []).map(
           (c) =>
-            html`<tr>
+            html`<tr data-campaign-row=${c.campaignId}>
               <td>${c.name} <small class="code">${c.campaignId}</small></td>
-              <td>
-                ${{ draft: 'en préparation', scheduled: 'programmée', open: 'ouverte', closed: 'fermée' }[c.status] ?? c.status}
-              </td>
+              <td>${campaignStatusLabels[c.status] ?? c.status}</td>
               <td>${date(c.submissionWindow?.opensAt)} → ${date(c.submissionWindow?.closesAt)}</td>
               <td class="num">${c.applications}</td>
               <td class="num">${money(c.amounts?.requestedCents)}</td>
@@ -757,56 +979,19 @@ export function CampaignsPanel({ campaigns, onChanged }) {
       </tbody>
     </table>
     <div class="grid">
-      ${(campaigns ?? []).map(
-        (c) =>
-          html`<div class="card">
-            <h2>${c.name}</h2>
-            <${ActionForm}
-              id=${`open-${c.campaignId}`}
-              title="Ouvrir la fenêtre de dépôt"
-              submitLabel="Ouvrir"
-              path=${`/api/campaigns/${c.campaignId}/open`}
-              fields=${[]}
-              build=${() => ({})}
-              onDone=${onChanged}
-            />
-            <${ActionForm}
-              id=${`close-${c.campaignId}`}
-              title="Fermer la fenêtre de dépôt"
-              submitLabel="Fermer"
-              danger
-              path=${`/api/campaigns/${c.campaignId}/close`}
-              fields=${[{ name: 'reason', label: 'Motif (facultatif)' }]}
-              build=${(v) => (v.reason?.trim() ? { reason: v.reason } : {})}
-              onDone=${onChanged}
-            />
-            <${ActionForm}
-              id=${`envelope-${c.campaignId}`}
-              title="Ajuster une enveloppe"
-              submitLabel="Ajuster"
-              path=${`/api/campaigns/${c.campaignId}/envelopes`}
-              fields=${[
-                {
-                  name: 'funder',
-                  label: 'Financeur',
-                  type: 'select',
-                  options: funderChoices.map((f) => [f, funderLabels[f]]),
-                },
-                { name: 'amount', label: 'Nouveau montant de l’enveloppe', type: 'money', required: true },
-                { name: 'reason', label: 'Motif', required: true },
-              ]}
-              build=${(v) => ({ funder: v.funder, amountCents: centsOf(v.amount), reason: v.reason })}
-              onDone=${onChanged}
-            />
-          </div>`,
-      )}
+      ${ids.map((id) => html`<${CampaignCard} key=${id} campaignId=${id} onDone=${onDone} />`)}
     </div>
     <${ActionForm}
       id="create-campaign"
       title="Créer une campagne"
+      hint="La campagne est créée en préparation ; elle s’ouvre d’elle-même à la date d’ouverture, ou plus tôt avec « Ouvrir »."
       submitLabel="Créer la campagne"
       path="/api/campaigns"
-      onDone=${onChanged}
+      onDone=${(view) => {
+        const id = view?.state?.campaignId;
+        if (id) setCreated((c) => (c.includes(id) ? c : [...c, id]));
+        onDone(view, 'créée, en préparation');
+      }}
       fields=${[
         {
           name: 'campaignId',
@@ -829,6 +1014,7 @@ export function CampaignsPanel({ campaigns, onChanged }) {
           label: 'Thèmes retenus (codes séparés par des virgules)',
           value: '1.1, 1.5a, 2.1, 3.1',
           required: true,
+          help: 'Nomenclature nationale : 1.1 Éducation, 1.5a Jeunesse, 2.1 Emploi, 3.1 Cadre de vie…',
         },
         ...funderChoices.map((f) => ({
           name: `env-${f}`,

@@ -1,6 +1,9 @@
 // A projection is a slice of the read models: its tables, and how one event changes them. It is
 // synchronous (better-sqlite3) so the runtime can apply a batch of events to every projection and
-// move the checkpoint in one SQLite transaction.
+// move the checkpoint in one SQLite transaction. A projection may fold the batch's events in memory
+// and write the outcome once at the end of the batch (flush), inside that same transaction: a row
+// touched by twenty events of a batch is then written once, and a crash still loses the whole batch
+// with its checkpoint or nothing.
 import type { Database } from 'better-sqlite3';
 import type { RecordedEvent } from '../eventstore/port';
 
@@ -18,6 +21,23 @@ export interface Projection {
   handles?: readonly string[];
   /** Changes the tables for one event. Must not start or end transactions: the runtime holds one. */
   apply(db: Database, event: RecordedEvent): void;
+  /**
+   * Writes what apply() folded in memory since the last flush. The runtime calls it once at the end
+   * of every batch, inside the batch's transaction, before the checkpoint moves, in the order of the
+   * set (a slice may read what the slices before it flushed). Without it, apply() writes everything.
+   */
+  flush?(db: Database): void;
+  /**
+   * The batch's transaction failed and was rolled back (or the database is being given up): forget
+   * whatever apply() kept in memory since the last flush, and any cache that may now be ahead of the
+   * tables.
+   */
+  discard?(db: Database): void;
+  /**
+   * How much apply() holds in memory until the next flush (e.g. applications touched), so a runtime
+   * running large batches (the rebuild) can end a batch early and keep memory bounded.
+   */
+  pending?(db: Database): number;
 }
 
 /** A projection set's identity in the checkpoint table: its projections' names and versions. */
@@ -75,6 +95,49 @@ export function applyEvent(
     } catch (error) {
       throw new ProjectionError(projection.name, event, error);
     }
+  }
+}
+
+/** Ends a batch: every projection's flush, in the order of the set. */
+export function flushProjections(db: Database, projections: readonly Projection[]): void {
+  for (const projection of projections) {
+    if (projection.flush === undefined) continue;
+    try {
+      projection.flush(db);
+    } catch (error) {
+      throw new ProjectionFlushError(projection.name, error);
+    }
+  }
+}
+
+/** After a rolled-back batch: every projection forgets what it held for it (never throws). */
+export function discardProjections(db: Database, projections: readonly Projection[]): void {
+  for (const projection of projections) {
+    try {
+      projection.discard?.(db);
+    } catch {
+      // Discarding only drops memory; a failure here must not hide the batch's own error.
+    }
+  }
+}
+
+/** The most any projection holds in memory until its next flush. */
+export function pendingInProjections(db: Database, projections: readonly Projection[]): number {
+  let most = 0;
+  for (const projection of projections) most = Math.max(most, projection.pending?.(db) ?? 0);
+  return most;
+}
+
+export class ProjectionFlushError extends Error {
+  constructor(
+    readonly projection: string,
+    cause: unknown,
+  ) {
+    super(
+      `La projection ${projection} a échoué en écrivant la fin de son lot : ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+    this.name = 'ProjectionFlushError';
   }
 }
 

@@ -18,7 +18,14 @@ import {
   readCheckpoint,
   writeCheckpoint,
 } from './database';
-import { type Projection, applyEvent, handlerIndex, validateProjections } from './projection';
+import {
+  type Projection,
+  applyEvent,
+  discardProjections,
+  flushProjections,
+  handlerIndex,
+  validateProjections,
+} from './projection';
 import { type RebuildProgress, rebuildProjections } from './rebuild';
 
 export interface ProjectorOptions {
@@ -168,6 +175,7 @@ export function createProjector(options: ProjectorOptions): Projector {
       throw new CheckpointMovedError(stored);
     }
     for (const event of batch) applyEvent(db, projections, handlers, event);
+    flushProjections(db, projections);
     const last = batch[batch.length - 1];
     if (last !== undefined) writeCheckpoint(db, name, last.position, signature);
   });
@@ -236,6 +244,8 @@ export function createProjector(options: ProjectorOptions): Projector {
     buffer = [];
     caughtUp = false;
     restartRequested = true;
+    // The tables are another process's now: nothing the projections cached of ours may be trusted.
+    discardProjections(db, projections);
     clearTimers();
     void subscription?.close();
   }
@@ -249,6 +259,8 @@ export function createProjector(options: ProjectorOptions): Projector {
     try {
       applyBatch.immediate(batch, committed);
     } catch (error) {
+      // Rolled back: what the projections folded in memory for this batch is not in the tables.
+      discardProjections(db, projections);
       if (error instanceof CheckpointMovedError) {
         restartFrom(error.stored);
         return true;

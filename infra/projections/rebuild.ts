@@ -16,7 +16,7 @@
 // poll interval) that the checkpoint row is not the one it wrote, and resubscribes from the new one.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import type { EventStore, RecordedEvent } from '../eventstore/port';
+import type { EventStore } from '../eventstore/port';
 import type { Logger } from '../logging/logger';
 import {
   OBJECTS_TABLE,
@@ -29,7 +29,16 @@ import {
   schemaObjects,
   writeCheckpoint,
 } from './database';
-import { type Projection, applyEvent, handledTypes, handlerIndex, validateProjections } from './projection';
+import {
+  type Projection,
+  applyEvent,
+  discardProjections,
+  flushProjections,
+  handledTypes,
+  handlerIndex,
+  pendingInProjections,
+  validateProjections,
+} from './projection';
 
 export interface RebuildProgress {
   phase: 'replay' | 'swap' | 'done';
@@ -58,8 +67,18 @@ export interface RebuildOptions {
   name?: string;
   onProgress?: (progress: RebuildProgress) => void;
   logger?: Logger;
-  /** Events per shadow transaction. Default 2000. */
+  /**
+   * Events per shadow transaction at most. Default 100,000: projections that fold a batch in memory
+   * (flush) write each touched row once per batch, so the larger the batch the fewer writes; the
+   * events themselves are not held, only what the projections fold.
+   */
   batchSize?: number;
+  /**
+   * A batch also ends once a projection holds this much in memory (its pending(): e.g. applications
+   * touched since its last flush). Default 25,000: this bounds the rebuild's memory whatever the
+   * store's size (about 10 KB per application held).
+   */
+  maxPending?: number;
   /** onProgress is called at most this often during the replay. Default 200 ms. */
   progressIntervalMs?: number;
 }
@@ -115,7 +134,8 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
   validateProjections(projections);
   const name = options.name ?? 'read-models';
   const signature = projectionSignature(projections);
-  const batchSize = options.batchSize ?? 2000;
+  const batchSize = options.batchSize ?? 100_000;
+  const maxPending = options.maxPending ?? 25_000;
   const progressIntervalMs = options.progressIntervalMs ?? 200;
   const handlers = handlerIndex(projections);
   const types = handledTypes(projections);
@@ -141,16 +161,12 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
       writeCheckpoint(target, name, undefined, signature);
     })();
 
-    const applyBatch = target.transaction((batch: RecordedEvent[]) => {
-      for (const event of batch) applyEvent(target, projections, handlers, event);
-      const last = batch[batch.length - 1];
-      if (last !== undefined) writeCheckpoint(target, name, last.position, signature);
-    });
-
     let head = await eventStore.headPosition();
     let events = 0;
     let position: bigint | undefined;
     let lastReport = 0;
+    let open = false;
+    let inBatch = 0;
     const progress = (phase: RebuildProgress['phase']): RebuildProgress => {
       const elapsedMs = performance.now() - startedAt;
       const reached = position ?? 0n;
@@ -158,14 +174,15 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
       const ratio = phase === 'done' || head === 0n ? 1 : Number(reached) / Number(head);
       const seconds = elapsedMs / 1000;
       const positionRate = seconds > 0 ? Number(reached) / seconds : 0;
+      const done = events + inBatch;
       return {
         phase,
-        events,
+        events: done,
         position: reached,
         head,
-        estimatedTotal: phase === 'done' ? events : ratio > 0 ? Math.round(events / ratio) : 0,
+        estimatedTotal: phase === 'done' ? done : ratio > 0 ? Math.round(done / ratio) : 0,
         ratio,
-        eventsPerSecond: seconds > 0 ? events / seconds : 0,
+        eventsPerSecond: seconds > 0 ? done / seconds : 0,
         etaSeconds:
           phase === 'done' ? 0 : positionRate > 0 ? Number(head - reached) / positionRate : undefined,
         elapsedMs,
@@ -173,13 +190,25 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
     };
     options.onProgress?.(progress('replay'));
 
-    let batch: RecordedEvent[] = [];
+    // One transaction per batch, opened by hand: events are applied as the subscription yields them
+    // (across awaits, which a better-sqlite3 transaction function cannot span), so a batch of a
+    // hundred thousand events is never held in memory, only what the projections fold from it. The
+    // shadow has no journal: a failure throws the whole file away, never one batch.
+    const begin = (): void => {
+      target.exec('BEGIN');
+      open = true;
+      inBatch = 0;
+    };
     const commit = (): void => {
-      if (batch.length === 0) return;
-      applyBatch(batch);
-      events += batch.length;
-      position = batch[batch.length - 1]?.position ?? position;
-      batch = [];
+      if (!open) return;
+      if (inBatch > 0) {
+        flushProjections(target, projections);
+        if (position !== undefined) writeCheckpoint(target, name, position, signature);
+      }
+      target.exec('COMMIT');
+      open = false;
+      events += inBatch;
+      inBatch = 0;
     };
 
     const subscription = eventStore.subscribeToAll({
@@ -189,14 +218,19 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
     try {
       for await (const item of subscription) {
         if (item.kind === 'event') {
-          batch.push(item.event);
-          if (batch.length >= batchSize) {
-            commit();
-            if (performance.now() - lastReport >= progressIntervalMs) {
-              lastReport = performance.now();
-              head = await eventStore.headPosition();
-              options.onProgress?.(progress('replay'));
-            }
+          if (!open) begin();
+          applyEvent(target, projections, handlers, item.event);
+          position = item.event.position;
+          inBatch += 1;
+          // Asking the projections what they hold, and the clock, every 1024 events is enough.
+          const sample = (inBatch & 1023) === 0;
+          const full =
+            inBatch >= batchSize || (sample && pendingInProjections(target, projections) >= maxPending);
+          if (full) commit();
+          if ((full || sample) && performance.now() - lastReport >= progressIntervalMs) {
+            lastReport = performance.now();
+            head = await eventStore.headPosition();
+            options.onProgress?.(progress('replay'));
           }
           continue;
         }
@@ -205,6 +239,9 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
         if (position === undefined ? item.position > 0n : item.position > position) position = item.position;
         break;
       }
+    } catch (error) {
+      discardProjections(target, projections);
+      throw error;
     } finally {
       await subscription.close();
     }

@@ -1,7 +1,9 @@
 // The projection runtime on the real SQLite event store: exactly-once application through the
-// checkpoint-in-the-same-transaction rule (including kill -9 in the middle of a batch), lag,
+// checkpoint-in-the-same-transaction rule (including kill -9 in the middle of a batch or of a
+// projection's end-of-batch flush), lag,
 // read-your-writes, and fail-stop on a broken projection.
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventStore } from '../../infra/eventstore/port';
 import { openReadModelDatabase } from '../../infra/projections/database';
@@ -11,6 +13,7 @@ import {
   appendToyEvents,
   openToyStore,
   readCounts,
+  readDeferredCounts,
   streamTypeCounts,
   toyProjections,
   total,
@@ -172,6 +175,44 @@ describe('projector', () => {
     const exit = await resumed.exited;
     expect(exit, resumed.stderr()).toEqual({ code: 0, signal: null });
     expect(snapshot(readFile)).toEqual({ checkpoint: 3000n, counts: perType });
+  });
+
+  it('loses the whole batch, never part of it, when killed -9 in the middle of a flush', async () => {
+    const perType = await appendToyEvents(store, 3000);
+    // The deferred projection writes its rows at the end of each batch; the child kills itself in
+    // the 7th flush, after one of its three rows is written.
+    const crashed = runChild({
+      MODE: 'project',
+      STORE_FILE: storeFile,
+      READ_FILE: readFile,
+      DEFERRED: '1',
+      KILL_IN_FLUSH: '7',
+      BATCH_SIZE: '100',
+    });
+    expect(await crashed.exited).toEqual({ code: null, signal: 'SIGKILL' });
+
+    const afterCrash = snapshot(readFile);
+    expect(afterCrash.checkpoint).toBeDefined();
+    expect(afterCrash.checkpoint).toBeLessThan(3000n);
+    const expected = await expectedCountsUpTo(store, afterCrash.checkpoint);
+    expect(afterCrash.counts).toEqual(expected);
+    const db = new Database(readFile, { readonly: true });
+    expect(readDeferredCounts(db)).toEqual(expected);
+    db.close();
+
+    const resumed = runChild({
+      MODE: 'project',
+      STORE_FILE: storeFile,
+      READ_FILE: readFile,
+      DEFERRED: '1',
+      STOP_AT: '3000',
+    });
+    const exit = await resumed.exited;
+    expect(exit, resumed.stderr()).toEqual({ code: 0, signal: null });
+    expect(snapshot(readFile)).toEqual({ checkpoint: 3000n, counts: perType });
+    const final = new Database(readFile, { readonly: true });
+    expect(readDeferredCounts(final)).toEqual(perType);
+    final.close();
   });
 
   it('stays exact through repeated kill -9 at arbitrary moments while events keep arriving', async () => {

@@ -202,6 +202,9 @@ describe('rebuildProjections', () => {
       READ_FILE: readFile,
       SLOW_MICROS: '150',
       BATCH_SIZE: '200',
+      // Appends land between the rebuild's catching up and its swap, so the swap moves the live
+      // projector's checkpoint back (events are applied as they come: no last batch to wait for).
+      SWAP_DELAY_MS: '150',
     });
     let running = true;
     void rebuild.exited.then(() => {

@@ -129,4 +129,46 @@ describe('grants read models on the SQLite store', () => {
     rebuilt.close();
     direct.close();
   });
+
+  it('a rebuild in large deferred batches writes, row by row, the tables of a live projector applying events one by one', async () => {
+    // A whole campaign: every status, complements, positions, signatures, payments, reports,
+    // recoveries, withdrawals, terminations, envelope reservations and releases.
+    const world = new GrantsWorld().openCampaign();
+    playCampaign(world, 40);
+    await write(store, world.events);
+
+    const liveFile = join(dir, 'live.sqlite');
+    const live = openReadModelDatabase(liveFile);
+    const projector = createProjector({
+      eventStore: store,
+      db: live,
+      projections: grantsProjections,
+      logger: pino({ level: 'silent' }),
+      batchSize: 1,
+    });
+    await projector.start();
+    await projector.waitForPosition(await store.headPosition(), { timeoutMs: 60_000 });
+    await projector.stop();
+    const expected = dumpTables(live);
+    live.close();
+    expect(expected.applications).toHaveLength(40);
+
+    // One batch for the whole history, then batches cut at arbitrary events.
+    for (const options of [{ batchSize: 1_000_000 }, { batchSize: 97 }]) {
+      const file = join(dir, `rebuilt-${options.batchSize}.sqlite`);
+      const result = await rebuildProjections({
+        eventStore: store,
+        dbFile: file,
+        projections: grantsProjections,
+        ...options,
+      });
+      expect(result.events).toBe(world.events.length);
+      const rebuilt = openReadModelDatabase(file, { readonly: true });
+      const tables = dumpTables(rebuilt);
+      for (const [table, rows] of Object.entries(expected))
+        expect(tables[table], `${table} (${JSON.stringify(options)})`).toEqual(rows);
+      expect(Object.keys(tables).sort()).toEqual(Object.keys(expected).sort());
+      rebuilt.close();
+    }
+  });
 });

@@ -258,14 +258,14 @@ const RETAINED: ReadonlySet<ApplicationStatus> = new Set([
   'terminated',
 ]);
 
-function retainedKind(state: SubmittedState): 'CPO' | 'annual' | null {
+export function retainedKind(state: SubmittedState): 'CPO' | 'annual' | null {
   if (!RETAINED.has(state.status)) return null;
   // Before drafting, the kind the convention will have: a CPO for a multi-year action (DOMAIN.md,
   // « Convention signing »), as DraftConvention decides it.
   return conventionOf(state)?.kind ?? (state.dossier.durationYears >= 2 ? 'CPO' : 'annual');
 }
 
-function reachedBeneficiaries(state: SubmittedState): number {
+export function reachedBeneficiaries(state: SubmittedState): number {
   if (!('reports' in state)) return 0;
   let reached = 0;
   for (const r of state.reports) if (r.status === 'accepted') reached += r.report.beneficiariesReached;
@@ -273,16 +273,30 @@ function reachedBeneficiaries(state: SubmittedState): number {
 }
 
 /**
- * `previous` lets the money be reused when nothing it depends on changed (most events: signatures,
- * reports, opinions…), which keeps replays fast; the result is the same either way.
+ * The funding lines of `state`, reusing `previous` (the lines of `previousState`) when nothing they
+ * depend on changed (most events: signatures, reports, opinions…); the result is the same either way.
  */
-export function applicationFacts(state: SubmittedState, previous?: FactsSource): ApplicationFacts {
+export function fundingLinesSince(
+  state: SubmittedState,
+  previousState: SubmittedState | undefined,
+  previous: FundingLine[] | undefined,
+): FundingLine[] {
+  return previousState !== undefined && previous !== undefined && sameMoneyInputs(previousState, state)
+    ? previous
+    : fundingLines(state);
+}
+
+/**
+ * `previous` lets the money be reused when nothing it depends on changed, and `funding` gives it
+ * when the caller already knows it (fundingLinesSince); the result is the same either way.
+ */
+export function applicationFacts(
+  state: SubmittedState,
+  previous?: FactsSource,
+  funding: FundingLine[] = fundingLinesSince(state, previous?.state, previous?.facts.funding),
+): ApplicationFacts {
   const d = state.dossier;
   const awaited = awaitedActions(state);
-  const funding =
-    previous !== undefined && sameMoneyInputs(previous.state, state)
-      ? previous.facts.funding
-      : fundingLines(state);
   return {
     applicationId: state.applicationId,
     campaignId: state.campaignId,

@@ -1,15 +1,28 @@
-// The `applications` projection: each event is applied to the application's folded state with the
-// domain's evolveApplication, then the rows derived from that state are brought in line with it.
+// The `applications` projection: each event is folded into the application's state with the
+// domain's evolveApplication, in memory; at the end of the batch (flush) the facts of every
+// application touched are derived once and its rows, tags, counts and funding lines brought in line
+// with them: an application touched by several events of a batch is written once.
 import type { Database, Statement } from 'better-sqlite3';
-import { evolveApplication, initialApplicationState } from '../../../domain/application';
+import { evolveApplication, initialApplicationState, type SubmittedState } from '../../../domain/application';
 import type { RecordedEvent } from '../../../infra/eventstore/port';
 import type { Projection } from '../../../infra/projections/projection';
-import { publishApplicationChange } from '../shared/applicationChange';
+import {
+  forgetApplicationChanges,
+  publishApplicationChange,
+  publishFlushedApplications,
+  type FlushedApplication,
+} from '../shared/applicationChange';
 import { perDatabase, storedInstant } from '../shared/db';
 import { applicationEventTypes, applicationIdOf, asApplicationEvent } from '../shared/events';
-import { applicationFacts, type ApplicationFacts, type FundingLine } from './facts';
+import { applicationFacts, fundingLinesSince, type ApplicationFacts, type FundingLine } from './facts';
 import { applicationsSchema } from './schema';
-import { readState, stateCacheOf, writeState } from './stateStore';
+import {
+  applicationFoldsOf,
+  noteSnapshot,
+  readState,
+  writeFoldedState,
+  type ApplicationFold,
+} from './stateStore';
 
 type SqlValue = string | number | null;
 
@@ -53,11 +66,11 @@ export type RowValues = SqlValue[];
 export const rowValues = (facts: ApplicationFacts): RowValues =>
   DERIVED_COLUMNS.map(([, value]) => value(facts));
 
-const eventValues = (event: RecordedEvent): (string | bigint)[] => [
-  storedInstant(event.metadata.occurredAt),
-  storedInstant(event.metadata.recordedAt),
-  event.position,
-  event.revision,
+const eventValues = (fold: ApplicationFold): (string | bigint)[] => [
+  fold.last.occurredAt,
+  fold.last.recordedAt,
+  fold.last.position,
+  fold.revision,
 ];
 
 const statements = perDatabase((db: Database) => ({
@@ -76,6 +89,11 @@ const statements = perDatabase((db: Database) => ({
     `INSERT INTO application_counts (tag, campaign_id, status, applications) VALUES (?, ?, ?, ?)
      ON CONFLICT (tag, campaign_id, status) DO UPDATE SET applications = applications + excluded.applications`,
   ),
+  // A count back to zero goes: the table then depends on the applications as they are, not on how
+  // their events were batched (queries only sum it).
+  dropEmptyCount: db.prepare(
+    'DELETE FROM application_counts WHERE tag = ? AND campaign_id = ? AND status = ? AND applications = 0',
+  ),
   upsertFunder: db.prepare(
     `INSERT INTO application_funders (seq, funder, year, calendar_year, requested_cents, committed_cents,
        awarded_cents, paid_cents, recovered_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -92,11 +110,11 @@ function writeRow(
   seq: number,
   before: RowValues | undefined,
   after: RowValues,
-  event: RecordedEvent,
+  fold: ApplicationFold,
 ): void {
   const s = statements(db);
   if (before === undefined) {
-    s.insert.run(seq, ...after, ...eventValues(event));
+    s.insert.run(seq, ...after, ...eventValues(fold));
     return;
   }
   const changed: number[] = [];
@@ -108,7 +126,7 @@ function writeRow(
     update = db.prepare(`UPDATE applications SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE seq = ?`);
     s.updates.set(key, update);
   }
-  update.run(...changed.map((i) => after[i] ?? null), ...eventValues(event), seq);
+  update.run(...changed.map((i) => after[i] ?? null), ...eventValues(fold), seq);
 }
 
 /** The filter tags of an application (see schema.ts). */
@@ -147,30 +165,50 @@ function writeTags(
   return true;
 }
 
-/** Moves the counts by tag, campaign and status when the application's status or tags changed. */
-function writeCounts(
-  db: Database,
+/** Count moves of a flush, by tag, campaign and status: each row is written once per batch. */
+type CountMoves = Map<string, number>;
+
+const countKey = (tag: string, campaignId: string, status: string): string =>
+  `${tag}\0${campaignId}\0${status}`;
+
+function move(moves: CountMoves, tag: string, campaignId: string, status: string, by: number): void {
+  const key = countKey(tag, campaignId, status);
+  moves.set(key, (moves.get(key) ?? 0) + by);
+}
+
+/** The counts by tag, campaign and status that the application moves between two flushes. */
+function countMoves(
+  moves: CountMoves,
   before: ApplicationFacts | undefined,
   after: ApplicationFacts,
   tagsChanged: boolean,
 ): void {
   if (before !== undefined && before.status === after.status && !tagsChanged) return;
-  const s = statements(db);
   const next = ['', ...tagsOf(after)];
   if (before === undefined) {
-    for (const tag of next) s.count.run(tag, after.campaignId, after.status, 1);
+    for (const tag of next) move(moves, tag, after.campaignId, after.status, 1);
     return;
   }
   const previous = ['', ...tagsOf(before)];
   if (before.status !== after.status) {
-    for (const tag of previous) s.count.run(tag, before.campaignId, before.status, -1);
-    for (const tag of next) s.count.run(tag, after.campaignId, after.status, 1);
+    for (const tag of previous) move(moves, tag, before.campaignId, before.status, -1);
+    for (const tag of next) move(moves, tag, after.campaignId, after.status, 1);
     return;
   }
   const kept = new Set(next);
   const had = new Set(previous);
-  for (const tag of previous) if (!kept.has(tag)) s.count.run(tag, before.campaignId, before.status, -1);
-  for (const tag of next) if (!had.has(tag)) s.count.run(tag, after.campaignId, after.status, 1);
+  for (const tag of previous) if (!kept.has(tag)) move(moves, tag, before.campaignId, before.status, -1);
+  for (const tag of next) if (!had.has(tag)) move(moves, tag, after.campaignId, after.status, 1);
+}
+
+function writeCounts(db: Database, moves: CountMoves): void {
+  const s = statements(db);
+  for (const [key, by] of moves) {
+    if (by === 0) continue;
+    const [tag = '', campaignId = '', status = ''] = key.split('\0');
+    s.count.run(tag, campaignId, status, by);
+    if (by < 0) s.dropEmptyCount.run(tag, campaignId, status);
+  }
 }
 
 const sameList = (a: readonly string[], b: readonly string[]): boolean =>
@@ -220,52 +258,110 @@ function corrupt(event: RecordedEvent, detail: string): Error {
   );
 }
 
+/** The fold of an application as the tables hold it (cache miss: another connection, or evicted). */
+function loadFold(db: Database, applicationId: string, event: RecordedEvent): ApplicationFold | undefined {
+  const head = statements(db).head.get(applicationId);
+  if (head === undefined) return undefined;
+  if (BigInt(head.revision) + 1n !== event.revision)
+    throw corrupt(event, `suit la révision ${head.revision} : un événement manque ou est appliqué deux fois`);
+  const stored = readState(db, head.seq);
+  if (stored === undefined) throw corrupt(event, "arrive alors que l'état replié est introuvable");
+  const facts = applicationFacts(stored.state);
+  return {
+    applicationId,
+    seq: head.seq,
+    revision: BigInt(head.revision),
+    state: stored.state,
+    funding: facts.funding,
+    snapshot: stored.snapshot,
+    pendingTail: [],
+    // Rewritten by the event about to be folded.
+    last: { occurredAt: '', recordedAt: '', position: 0n },
+    flushed: {
+      state: stored.state,
+      facts,
+      row: rowValues(facts),
+      snapshot: stored.snapshot,
+      tail: stored.tail,
+    },
+  };
+}
+
 export function applyApplicationEvent(db: Database, event: RecordedEvent): void {
   const domainEvent = asApplicationEvent(event);
   if (domainEvent === undefined) return;
   const applicationId = applicationIdOf(event);
-  const cache = stateCacheOf(db);
-  // Events come in stream order exactly once (the runtime's guarantee): a cached state one revision
-  // behind the event is therefore what the table holds. Anything else (nothing cached, a batch rolled
-  // back after the cache moved on, another process rebuilt the tables) is read back from the table.
-  let before = cache.get(applicationId);
-  if (before === undefined || BigInt(before.revision) + 1n !== event.revision) {
-    before = undefined;
-    const head = statements(db).head.get(applicationId);
-    if (head !== undefined) {
-      if (BigInt(head.revision) + 1n !== event.revision)
-        throw corrupt(
-          event,
-          `suit la révision ${head.revision} : un événement manque ou est appliqué deux fois`,
-        );
-      const stored = readState(db, head.seq);
-      if (stored === undefined) throw corrupt(event, "arrive alors que l'état replié est introuvable");
-      const facts = applicationFacts(stored.state);
-      before = { seq: head.seq, revision: head.revision, ...stored, facts, row: rowValues(facts) };
-    } else if (domainEvent.type !== 'ApplicationSubmitted' || event.revision !== 0n) {
-      throw corrupt(event, 'arrive avant le dépôt de la candidature');
-    }
+  const folds = applicationFoldsOf(db);
+  // Events come in stream order exactly once (the runtime's guarantee): a fold one revision behind
+  // the event is therefore what the tables hold, or will hold at the flush. A clean fold anything
+  // else (a batch rolled back after it moved on, another process rebuilt the tables) is read back
+  // from the tables; a dirty one cannot be, so the event is out of order.
+  let fold = folds.get(applicationId);
+  if (fold !== undefined && fold.revision + 1n !== event.revision) {
+    if (folds.dirty.has(applicationId))
+      throw corrupt(
+        event,
+        `suit la révision ${fold.revision} : un événement manque ou est appliqué deux fois`,
+      );
+    fold = undefined;
   }
+  fold ??= loadFold(db, applicationId, event);
+  if (fold === undefined && (domainEvent.type !== 'ApplicationSubmitted' || event.revision !== 0n))
+    throw corrupt(event, 'arrive avant le dépôt de la candidature');
 
-  const next = evolveApplication(before?.state ?? initialApplicationState, domainEvent);
+  const previous: SubmittedState | undefined = fold?.state;
+  const next = evolveApplication(previous ?? initialApplicationState, domainEvent);
   if (next.status === 'not_submitted') throw corrupt(event, 'laisse la candidature non déposée');
-  const facts = applicationFacts(next, before);
-  const row = rowValues(facts);
-  const seq = before?.seq ?? Number(event.position);
+  const funding = fundingLinesSince(next, previous, fold?.funding);
+  const before = fold === undefined ? undefined : { state: fold.state, funding: fold.funding };
+  const last = {
+    occurredAt: storedInstant(event.metadata.occurredAt),
+    recordedAt: storedInstant(event.metadata.recordedAt),
+    position: event.position,
+  };
+  if (fold === undefined) {
+    fold = {
+      applicationId,
+      seq: Number(event.position),
+      revision: event.revision,
+      state: next,
+      funding,
+      snapshot: next,
+      pendingTail: [],
+      last,
+      flushed: undefined,
+    };
+  } else {
+    fold.revision = event.revision;
+    fold.state = next;
+    fold.funding = funding;
+    fold.last = last;
+  }
+  noteSnapshot(fold, event.revision, event.type, event.data);
+  folds.touch(fold);
+  publishApplicationChange(db, { event, seq: fold.seq, before, after: { state: next, funding } });
+}
 
-  const stored = writeState(db, seq, before, next, event);
-  writeRow(db, seq, before?.row, row, event);
-  const tagsChanged = writeTags(db, seq, before?.facts, facts);
-  writeCounts(db, before?.facts, facts, tagsChanged);
-  writeFunding(db, seq, before?.facts, facts);
-
-  cache.set(applicationId, { seq, revision: Number(event.revision), state: next, ...stored, facts, row });
-  publishApplicationChange(db, {
-    event,
-    seq,
-    before: before === undefined ? undefined : { state: before.state, facts: before.facts },
-    after: { state: next, facts },
-  });
+/** Writes every application touched since the last flush, once, from its facts derived now. */
+export function flushApplications(db: Database): void {
+  const folds = applicationFoldsOf(db);
+  const written: FlushedApplication[] = [];
+  const moves: CountMoves = new Map();
+  for (const fold of [...folds.dirty.values()]) {
+    const flushed = fold.flushed;
+    const facts = applicationFacts(fold.state, flushed, fold.funding);
+    const row = rowValues(facts);
+    const stored = writeFoldedState(db, fold);
+    writeRow(db, fold.seq, flushed?.row, row, fold);
+    const tagsChanged = writeTags(db, fold.seq, flushed?.facts, facts);
+    countMoves(moves, flushed?.facts, facts, tagsChanged);
+    writeFunding(db, fold.seq, flushed?.facts, facts);
+    written.push({ seq: fold.seq, before: flushed?.state, after: fold.state, facts });
+    fold.flushed = { state: fold.state, facts, row, ...stored };
+    folds.settle(fold);
+  }
+  writeCounts(db, moves);
+  publishFlushedApplications(db, written);
 }
 
 export const applicationsProjection: Projection = {
@@ -274,4 +370,10 @@ export const applicationsProjection: Projection = {
   schema: applicationsSchema,
   handles: applicationEventTypes,
   apply: applyApplicationEvent,
+  flush: flushApplications,
+  discard(db) {
+    applicationFoldsOf(db).clear();
+    forgetApplicationChanges(db);
+  },
+  pending: (db) => applicationFoldsOf(db).dirty.size,
 };

@@ -1,14 +1,18 @@
 // The folded state of each application: a snapshot kept as JSON parts, plus the events applied
-// since (see schema.ts), and for speed a bounded in-memory cache per connection (see
-// applyApplicationEvent for when it is trusted). Writing an event's small data is much cheaper than
-// rewriting the parts it changes; a snapshot every SNAPSHOT_EVERY events keeps the tail short.
+// since (see schema.ts). Writing an event's small data is much cheaper than rewriting the parts it
+// changes; a snapshot at every SNAPSHOT_EVERY-th revision keeps the tail short. Where the snapshots
+// fall depends on the revision only, never on how events were batched, so a rebuild in large
+// batches and a projector applying events one by one store exactly the same rows.
+//
+// In memory (ApplicationFolds): the applications touched since the last flush (dirty, never
+// evicted: the tables do not hold them yet) and a bounded LRU of clean ones, so that an application
+// seen again soon is not read back from the tables.
 import type { Database } from 'better-sqlite3';
 import { evolveApplication, type ApplicationEvent, type SubmittedState } from '../../../domain/application';
-import type { RecordedEvent } from '../../../infra/eventstore/port';
 import { perDatabase } from '../shared/db';
-import type { ApplicationFacts } from './facts';
+import type { ApplicationFacts, FundingLine } from './facts';
 
-/** Events kept after a snapshot before the next one. */
+/** A snapshot at every revision that is a multiple of this (0: the submission), the events since in the tail. */
 export const SNAPSHOT_EVERY = 12;
 
 const SCALARS = '';
@@ -64,7 +68,7 @@ export function readState(db: Database, seq: number): StoredState | undefined {
 }
 
 /**
- * Writes what changed between two states. evolveApplication keeps the parts an event does not
+ * Writes what changed between two snapshots. evolveApplication keeps the parts an event does not
  * touch (same object), so a changed reference is a changed part.
  */
 function writeParts(
@@ -95,54 +99,110 @@ function writeParts(
   if (scalarsChanged) s.upsert.run(seq, SCALARS, JSON.stringify(scalars));
 }
 
-/** Records `event`, which took the application from `before` (undefined: its submission) to `after`. */
-export function writeState(
-  db: Database,
-  seq: number,
-  before: StoredState | undefined,
-  after: SubmittedState,
-  event: RecordedEvent,
-): Omit<StoredState, 'state'> {
-  if (before === undefined || before.tail + 1 >= SNAPSHOT_EVERY) {
-    writeParts(db, seq, before?.snapshot, after);
-    if (before !== undefined && before.tail > 0) statements(db).truncate.run(seq);
-    return { snapshot: after, tail: 0 };
-  }
-  statements(db).append.run(seq, event.revision, event.type, JSON.stringify(event.data));
-  return { snapshot: before.snapshot, tail: before.tail + 1 };
+/** An event folded since the snapshot and not yet written to the tail. */
+interface TailEvent {
+  revision: bigint;
+  type: string;
+  data: unknown;
 }
 
-export interface CachedApplication extends StoredState {
-  seq: number;
-  revision: number;
+/** What the tables hold of an application (as of the last flush). */
+export interface Flushed {
+  state: SubmittedState;
   facts: ApplicationFacts;
   /** The derived columns as last written. */
   row: (string | number | null)[];
+  snapshot: SubmittedState;
+  /** Tail rows after that snapshot. */
+  tail: number;
+}
+
+/** One application as folded in memory. */
+export interface ApplicationFold {
+  applicationId: string;
+  seq: number;
+  /** Revision of the last event folded. */
+  revision: bigint;
+  state: SubmittedState;
+  funding: FundingLine[];
+  /** The state at the last snapshot revision, and the events since that the tables lack. */
+  snapshot: SubmittedState;
+  pendingTail: TailEvent[];
+  /** The last event's columns (business time, record time, position, revision). */
+  last: { occurredAt: string; recordedAt: string; position: bigint };
+  /** Undefined until it is first written. */
+  flushed: Flushed | undefined;
+}
+
+/** Folds `event` (revision `revision`) into the fold's snapshot bookkeeping, after its state moved on. */
+export function noteSnapshot(fold: ApplicationFold, revision: bigint, type: string, data: unknown): void {
+  if (revision % BigInt(SNAPSHOT_EVERY) === 0n) {
+    fold.snapshot = fold.state;
+    fold.pendingTail = [];
+  } else {
+    fold.pendingTail.push({ revision, type, data });
+  }
+}
+
+/** Brings the stored state in line with the fold: a new snapshot if one fell due, then the tail. */
+export function writeFoldedState(
+  db: Database,
+  fold: ApplicationFold,
+): { snapshot: SubmittedState; tail: number } {
+  const s = statements(db);
+  const stored = fold.flushed;
+  let tail = stored?.tail ?? 0;
+  if (stored === undefined || stored.snapshot !== fold.snapshot) {
+    writeParts(db, fold.seq, stored?.snapshot, fold.snapshot);
+    if (tail > 0) s.truncate.run(fold.seq);
+    tail = 0;
+  }
+  for (const e of fold.pendingTail) s.append.run(fold.seq, e.revision, e.type, JSON.stringify(e.data));
+  tail += fold.pendingTail.length;
+  fold.pendingTail = [];
+  return { snapshot: fold.snapshot, tail };
 }
 
 /**
- * A few thousand states cover the applications active in any stretch of the history; beyond, the
- * least recently used are read back from the table (a replay stays correct, only slower).
+ * A few tens of thousands of states cover the applications active in any stretch of the history;
+ * beyond, the least recently used clean ones are read back from the tables (still correct, slower).
  */
-export const STATE_CACHE_SIZE = 20_000;
+export const STATE_CACHE_SIZE = 30_000;
 
-export class StateCache {
-  private readonly entries = new Map<string, CachedApplication>();
+export class ApplicationFolds {
+  /** Touched since the last flush: what the tables lack. Never evicted. */
+  readonly dirty = new Map<string, ApplicationFold>();
+  /** As the tables hold them; Map order is insertion order, so the first is the least recent. */
+  private readonly clean = new Map<string, ApplicationFold>();
   constructor(private readonly capacity = STATE_CACHE_SIZE) {}
 
-  get(applicationId: string): CachedApplication | undefined {
-    return this.entries.get(applicationId);
+  get(applicationId: string): ApplicationFold | undefined {
+    return this.dirty.get(applicationId) ?? this.clean.get(applicationId);
   }
 
-  set(applicationId: string, entry: CachedApplication): void {
-    // Map order is insertion order: re-inserting moves the entry to the young end.
-    this.entries.delete(applicationId);
-    this.entries.set(applicationId, entry);
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done !== true) this.entries.delete(oldest.value);
+  /** The fold is about to change: it leaves the clean ones until the flush. */
+  touch(fold: ApplicationFold): void {
+    if (this.dirty.has(fold.applicationId)) return;
+    this.clean.delete(fold.applicationId);
+    this.dirty.set(fold.applicationId, fold);
+  }
+
+  /** Written: back among the clean ones, at the young end. */
+  settle(fold: ApplicationFold): void {
+    this.dirty.delete(fold.applicationId);
+    this.clean.set(fold.applicationId, fold);
+    while (this.clean.size > this.capacity) {
+      const oldest = this.clean.keys().next();
+      if (oldest.done === true) break;
+      this.clean.delete(oldest.value);
     }
+  }
+
+  /** The tables may not hold what is here (rolled back, or replaced by another process). */
+  clear(): void {
+    this.dirty.clear();
+    this.clean.clear();
   }
 }
 
-export const stateCacheOf = perDatabase(() => new StateCache());
+export const applicationFoldsOf = perDatabase(() => new ApplicationFolds());

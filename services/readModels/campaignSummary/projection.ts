@@ -1,13 +1,20 @@
 // The `campaign-summary` projection: campaigns folded with evolveCampaign, envelopes as their
 // events leave them (evolveEnvelope's arithmetic, without holding every reservation in one
 // document), and running totals moved by the difference each application event makes to the
-// application's facts (from the applications projection's fold).
+// application's figures (from the applications projection's fold). The totals' moves are summed in
+// memory and each row written once per batch (flush).
 import type { Database } from 'better-sqlite3';
 import { evolveCampaign, initialCampaignState, type CampaignState } from '../../../domain/campaign';
 import type { RecordedEvent } from '../../../infra/eventstore/port';
 import type { Projection } from '../../../infra/projections/projection';
-import type { ApplicationFacts, FundingLine } from '../applications/facts';
-import { applicationChangeFor } from '../shared/applicationChange';
+import type { SubmittedState } from '../../../domain/application';
+import {
+  reachedBeneficiaries,
+  retainedKind,
+  type ApplicationFacts,
+  type FundingLine,
+} from '../applications/facts';
+import { applicationChangeFor, type FoldedApplication } from '../shared/applicationChange';
 import { perDatabase, storedInstant } from '../shared/db';
 import {
   applicationEventTypes,
@@ -157,12 +164,47 @@ function applyEnvelopeEvent(db: Database, event: RecordedEvent): void {
 type AmountTuple = [number, number, number, number, number];
 type CountTuple = [number, number, number];
 
+/** What the running totals read of an application's facts. */
+type SummaryFacts = Pick<
+  ApplicationFacts,
+  | 'campaignId'
+  | 'status'
+  | 'theme'
+  | 'qpvCodes'
+  | 'expectedBeneficiaries'
+  | 'reachedBeneficiaries'
+  | 'funding'
+  | 'retainedKind'
+>;
+
+/** The same figures as applicationFacts gives, from the fold alone (no queue, no deadline). */
+function summaryFactsOf({ state, funding }: FoldedApplication): SummaryFacts {
+  const action = state.dossier.action;
+  return {
+    campaignId: state.campaignId,
+    status: state.status,
+    theme: action.theme,
+    qpvCodes: action.qpvCodes,
+    expectedBeneficiaries: action.expectedBeneficiaries,
+    reachedBeneficiaries: reachedBeneficiaries(state),
+    funding,
+    retainedKind: retainedKind(state),
+  };
+}
+
+/** The parts of the state the counts read besides the funding lines (evolve keeps untouched parts). */
+const countsMayDiffer = (a: SubmittedState, b: SubmittedState): boolean =>
+  a.status !== b.status ||
+  a.dossier !== b.dossier ||
+  ('reports' in a ? a.reports : undefined) !== ('reports' in b ? b.reports : undefined) ||
+  ('convention' in a ? a.convention : undefined) !== ('convention' in b ? b.convention : undefined);
+
 /**
  * An application's share of the running totals: `dimension \0 key \0 year` → amounts. No 'all'
  * dimension: a campaign's totals are the sum over its funders (each line has one funder).
  */
 export function amountContributions(
-  f: ApplicationFacts,
+  f: SummaryFacts,
   lines: readonly FundingLine[] = f.funding,
 ): Map<string, AmountTuple> {
   const out = new Map<string, AmountTuple>();
@@ -191,7 +233,7 @@ export function amountContributions(
  * `dimension \0 key` → applications, expected and reached beneficiaries. No 'all' dimension: an
  * application has one status and one theme, so the campaign's counts are sums over either.
  */
-export function countContributions(f: ApplicationFacts): Map<string, CountTuple> {
+export function countContributions(f: SummaryFacts): Map<string, CountTuple> {
   const out = new Map<string, CountTuple>();
   out.set(`status\0${f.status}`, [1, 0, 0]);
   out.set(`theme\0${f.theme}`, [1, f.expectedBeneficiaries, f.reachedBeneficiaries]);
@@ -223,6 +265,8 @@ function deltas<T extends number[]>(
 
 /** The lines that changed, as signed differences (the common case: one payment, one position). */
 function lineDeltas(before: readonly FundingLine[], after: readonly FundingLine[]): FundingLine[] {
+  const aligned = alignedLineDeltas(before, after);
+  if (aligned !== undefined) return aligned;
   const key = (l: FundingLine) => `${l.funder}|${l.year}|${l.calendarYear}`;
   const old = new Map(before.map((l) => [key(l), l]));
   const out: FundingLine[] = [];
@@ -246,42 +290,89 @@ function lineDeltas(before: readonly FundingLine[], after: readonly FundingLine[
   return out;
 }
 
-const amountsMayDiffer = (a: ApplicationFacts, b: ApplicationFacts): boolean =>
-  a.funding !== b.funding || a.qpvCodes !== b.qpvCodes || a.theme !== b.theme;
+/**
+ * lineDeltas when both lists have the same lines in the same order (fundingSummary's order: almost
+ * every event), without keys or maps; undefined otherwise.
+ */
+function alignedLineDeltas(
+  before: readonly FundingLine[],
+  after: readonly FundingLine[],
+): FundingLine[] | undefined {
+  if (before.length !== after.length) return undefined;
+  const out: FundingLine[] = [];
+  for (let i = 0; i < after.length; i++) {
+    const a = after[i]!;
+    const b = before[i]!;
+    if (a.funder !== b.funder || a.year !== b.year || a.calendarYear !== b.calendarYear) return undefined;
+    if (a === b) continue;
+    const d: FundingLine = {
+      ...a,
+      requestedCents: a.requestedCents - b.requestedCents,
+      committedCents: a.committedCents - b.committedCents,
+      awardedCents: a.awardedCents - b.awardedCents,
+      paidCents: a.paidCents - b.paidCents,
+      recoveredCents: a.recoveredCents - b.recoveredCents,
+    };
+    if (d.requestedCents || d.committedCents || d.awardedCents || d.paidCents || d.recoveredCents)
+      out.push(d);
+  }
+  return out;
+}
 
-const countsMayDiffer = (a: ApplicationFacts, b: ApplicationFacts): boolean =>
-  a.status !== b.status ||
-  a.qpvCodes !== b.qpvCodes ||
-  a.theme !== b.theme ||
-  a.funding !== b.funding ||
-  a.expectedBeneficiaries !== b.expectedBeneficiaries ||
-  a.reachedBeneficiaries !== b.reachedBeneficiaries ||
-  a.retainedKind !== b.retainedKind;
+/**
+ * The totals' moves since the last flush, per `campaign \0 dimension \0 key [\0 year]`. Every key an
+ * event moved is written at the flush, even when the batch's moves cancel out: a row exists once
+ * some event moved it, as when each event wrote its own move, whatever the batches.
+ */
+interface Moves {
+  amounts: Map<string, number[]>;
+  counts: Map<string, number[]>;
+}
+
+const movesOf = perDatabase((): Moves => ({ amounts: new Map(), counts: new Map() }));
+
+function add(into: Map<string, number[]>, key: string, d: readonly number[]): void {
+  const current = into.get(key);
+  if (current === undefined) into.set(key, [...d]);
+  else for (let i = 0; i < d.length; i++) current[i] = (current[i] ?? 0) + (d[i] ?? 0);
+}
 
 function applyApplicationChange(db: Database, event: RecordedEvent): void {
   if (asApplicationEvent(event) === undefined) return;
   const { before, after } = applicationChangeFor(db, event, PROJECTION);
-  const s = statements(db);
-  const campaignId = after.facts.campaignId;
-  const b = before?.facts;
-  const a = after.facts;
-  if (b === undefined || amountsMayDiffer(b, a)) {
+  const moves = movesOf(db);
+  const campaignId = after.state.campaignId;
+  const amountsChanged =
+    before === undefined || before.funding !== after.funding || before.state.dossier !== after.state.dossier;
+  const countsChanged = amountsChanged || before === undefined || countsMayDiffer(before.state, after.state);
+  if (!countsChanged) return;
+  const b = before && summaryFactsOf(before);
+  const a = summaryFactsOf(after);
+  if (amountsChanged) {
     // Same quartiers and theme: only the lines that changed move the totals.
     const changes =
       b !== undefined && b.qpvCodes === a.qpvCodes && b.theme === a.theme
         ? amountContributions(a, lineDeltas(b.funding, a.funding))
         : deltas(b && amountContributions(b), amountContributions(a));
-    for (const [key, d] of changes) {
-      const [dimension = '', k = '', year = '0'] = key.split('\0');
-      s.addAmounts.run(campaignId, dimension, k, Number(year), ...d);
-    }
+    for (const [key, d] of changes) add(moves.amounts, `${campaignId}\0${key}`, d);
   }
-  if (b === undefined || countsMayDiffer(b, a)) {
-    for (const [key, d] of deltas(b && countContributions(b), countContributions(a))) {
-      const [dimension = '', k = ''] = key.split('\0');
-      s.addCounts.run(campaignId, dimension, k, ...d);
-    }
+  for (const [key, d] of deltas(b && countContributions(b), countContributions(a)))
+    add(moves.counts, `${campaignId}\0${key}`, d);
+}
+
+function flushMoves(db: Database): void {
+  const moves = movesOf(db);
+  const s = statements(db);
+  for (const [key, d] of moves.amounts) {
+    const [campaignId = '', dimension = '', k = '', year = '0'] = key.split('\0');
+    s.addAmounts.run(campaignId, dimension, k, Number(year), ...d);
   }
+  for (const [key, d] of moves.counts) {
+    const [campaignId = '', dimension = '', k = ''] = key.split('\0');
+    s.addCounts.run(campaignId, dimension, k, ...d);
+  }
+  moves.amounts.clear();
+  moves.counts.clear();
 }
 
 export const campaignSummaryProjection: Projection = {
@@ -294,5 +385,11 @@ export const campaignSummaryProjection: Projection = {
     applyApplicationChange(db, event);
     applyCampaignEvent(db, event);
     applyEnvelopeEvent(db, event);
+  },
+  flush: flushMoves,
+  discard(db) {
+    const moves = movesOf(db);
+    moves.amounts.clear();
+    moves.counts.clear();
   },
 };

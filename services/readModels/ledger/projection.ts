@@ -94,9 +94,28 @@ interface Movement {
   amountCents: number;
 }
 
+/**
+ * The running sums' moves since the last flush, by `campaign \0 funder \0 kind \0 occurred year \0
+ * convention year`: each row is written once per batch. Every key a movement touched is written,
+ * even when the batch's moves cancel out, so the rows are the same whatever the batches.
+ */
+const totalsOf = perDatabase((): Map<string, number> => new Map());
+
+function flushTotals(db: Database): void {
+  const totals = totalsOf(db);
+  const s = statements(db);
+  for (const [key, amount] of totals) {
+    const [campaignId = '', funder = '', kind = '', occurredYear = '0', conventionYear = '0'] =
+      key.split('\0');
+    s.total.run(campaignId, funder, kind, Number(occurredYear), Number(conventionYear), amount);
+  }
+  totals.clear();
+}
+
 function record(db: Database, event: RecordedEvent, movements: readonly Movement[]): void {
   if (movements.length === 0) return;
   const s = statements(db);
+  const totals = totalsOf(db);
   const occurredAt = storedInstant(event.metadata.occurredAt);
   const recordedAt = storedInstant(event.metadata.recordedAt);
   const occurredYear = Number(parisDateOf(occurredAt).slice(0, 4));
@@ -119,7 +138,8 @@ function record(db: Database, event: RecordedEvent, movements: readonly Movement
       actor.role,
       actor.institution ?? null,
     );
-    s.total.run(m.campaignId, m.funder, m.kind, occurredYear, m.year, m.amountCents);
+    const key = `${m.campaignId}\0${m.funder}\0${m.kind}\0${occurredYear}\0${m.year}`;
+    totals.set(key, (totals.get(key) ?? 0) + m.amountCents);
   }
 }
 
@@ -133,17 +153,23 @@ const MEASURES: readonly (readonly [LedgerKind, (l: FundingLine) => number])[] =
 function applyApplication(db: Database, event: RecordedEvent): void {
   if (asApplicationEvent(event) === undefined) return;
   const { before, after } = applicationChangeFor(db, event, PROJECTION);
-  const previous = before?.facts.funding ?? [];
-  const next = after.facts.funding;
+  const previous = before?.funding ?? [];
+  const next = after.funding;
   if (previous === next) return;
-  const { campaignId, applicationId } = after.facts;
-  const key = (l: FundingLine) => `${l.funder}|${l.year}`;
-  const old = new Map(previous.map((l) => [key(l), l]));
+  const { campaignId, applicationId } = after.state;
   const movements: Movement[] = [];
-  const lines = [...next, ...previous.filter((l) => !next.some((n) => key(n) === key(l)))];
-  for (const line of lines) {
-    const was = old.get(key(line));
-    const is = next.find((n) => key(n) === key(line));
+  const aligned =
+    previous.length === next.length &&
+    next.every((n, i) => n.funder === previous[i]?.funder && n.year === previous[i]?.year);
+  const key = (l: FundingLine) => `${l.funder}|${l.year}`;
+  // The same lines in the same order (almost every event): pair them by index, not by key.
+  const old = aligned ? undefined : new Map(previous.map((l) => [key(l), l]));
+  const lines = aligned ? next : [...next, ...previous.filter((l) => !next.some((n) => key(n) === key(l)))];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const was = old === undefined ? previous[i] : old.get(key(line));
+    if (was === line) continue;
+    const is = old === undefined ? line : next.find((n) => key(n) === key(line));
     for (const [kind, amount] of MEASURES) {
       const delta = (is === undefined ? 0 : amount(is)) - (was === undefined ? 0 : amount(was));
       if (delta !== 0)
@@ -207,4 +233,6 @@ export const ledgerProjection: Projection = {
     applyApplication(db, event);
     applyEnvelope(db, event);
   },
+  flush: flushTotals,
+  discard: (db) => totalsOf(db).clear(),
 };

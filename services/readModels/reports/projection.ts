@@ -1,10 +1,11 @@
 // The `reports` projection: one row per application and convention year once the convention is in
-// force, read from the folded state's yearly reports (the applications projection's fold).
+// force, read from the folded state's yearly reports (the applications projection's fold), written
+// at the end of each batch for the applications it touched.
 import type { Database } from 'better-sqlite3';
 import type { ReportYearState, SubmittedState } from '../../../domain/application';
 import type { RecordedEvent } from '../../../infra/eventstore/port';
 import type { Projection } from '../../../infra/projections/projection';
-import { applicationChangeFor } from '../shared/applicationChange';
+import { applicationChangeFor, takeFlushedApplications } from '../shared/applicationChange';
 import { perDatabase, storedInstant } from '../shared/db';
 import { applicationEventTypes, asApplicationEvent } from '../shared/events';
 
@@ -128,17 +129,21 @@ function writeReports(
 }
 
 function applyReports(db: Database, event: RecordedEvent): void {
-  if (asApplicationEvent(event) === undefined) return;
-  const { seq, before, after } = applicationChangeFor(db, event, PROJECTION);
-  const next = after.state;
-  if (!hasReports(next)) return;
-  const previous = before?.state;
-  // evolve keeps the report objects an event does not touch; the status and the dossier are
-  // copied into every row.
-  const sameApplication =
-    hasReports(previous) && previous.status === next.status && previous.dossier === next.dossier;
-  if (sameApplication && previous.reports === next.reports) return;
-  writeReports(db, seq, next, new Set(sameApplication ? previous.reports : []));
+  // Nothing to write per event; this only checks that the applications projection runs before.
+  if (asApplicationEvent(event) !== undefined) applicationChangeFor(db, event, PROJECTION);
+}
+
+/** The applications written at this batch's flush: their reports as the state has them now. */
+function flushReports(db: Database): void {
+  for (const { seq, before: previous, after: next } of takeFlushedApplications(db)) {
+    if (!hasReports(next)) continue;
+    // evolve keeps the report objects an event does not touch; the status and the dossier are
+    // copied into every row.
+    const sameApplication =
+      hasReports(previous) && previous.status === next.status && previous.dossier === next.dossier;
+    if (sameApplication && previous.reports === next.reports) continue;
+    writeReports(db, seq, next, new Set(sameApplication ? previous.reports : []));
+  }
 }
 
 export const reportsProjection: Projection = {
@@ -147,4 +152,5 @@ export const reportsProjection: Projection = {
   schema: reportsSchema,
   handles: applicationEventTypes,
   apply: applyReports,
+  flush: flushReports,
 };

@@ -1,5 +1,5 @@
 // A read-model database fed the way the projector feeds it: the runtime's own schema installation,
-// its per-event dispatch (applyEvent) and checkpoint, one transaction per batch.
+// its per-event dispatch (applyEvent), the end-of-batch flush and checkpoint, one transaction per batch.
 import Database from 'better-sqlite3';
 import {
   ensureRuntimeTables,
@@ -7,7 +7,13 @@ import {
   readCheckpoint,
   writeCheckpoint,
 } from '../../../infra/projections/database';
-import { applyEvent, handlerIndex, projectionSignature } from '../../../infra/projections/projection';
+import {
+  applyEvent,
+  discardProjections,
+  flushProjections,
+  handlerIndex,
+  projectionSignature,
+} from '../../../infra/projections/projection';
 import type { RecordedEvent } from '../../../infra/eventstore/port';
 import { grantsProjections } from '../../../services/readModels';
 
@@ -36,11 +42,19 @@ export function openReadModels(file = ':memory:'): ReadModels {
     })();
   const batch = db.transaction((events: readonly RecordedEvent[]) => {
     for (const event of events) applyEvent(db, projections, handlers, event);
+    flushProjections(db, projections);
     const last = events[events.length - 1];
     if (last !== undefined) writeCheckpoint(db, SET, last.position, signature);
   });
   const project = (events: readonly RecordedEvent[], batchSize = 500) => {
-    for (let i = 0; i < events.length; i += batchSize) batch(events.slice(i, i + batchSize));
+    for (let i = 0; i < events.length; i += batchSize) {
+      try {
+        batch(events.slice(i, i + batchSize));
+      } catch (error) {
+        discardProjections(db, projections);
+        throw error;
+      }
+    }
   };
   return {
     db,

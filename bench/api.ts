@@ -111,9 +111,24 @@ async function* logReads(
     });
     note(
       `reconstruction : ${rebuild.seconds.toFixed(1)} s, ${rebuild.cpuSeconds.toFixed(1)} s CPU ` +
-        `(${applied} événements traités par les projections)`,
+        `(${applied} événements traités par les projections), pic de mémoire du processus ` +
+        `${Math.round(process.resourceUsage().maxRSS / 1024)} Mo`,
     );
     await scan('entre reconstruction et vérification');
+    // BENCH_API_ONLY=rebuild: the rebuild between two scans, nothing else.
+    if (process.env.BENCH_API_ONLY === 'rebuild') {
+      const name = 'raw readAll scan (readAll raw: true), median of 2';
+      const baseline = { name, value: median(scans.map((t) => events / t.seconds)) };
+      const cpuBaseline = { name, value: median(scans.map((t) => events / t.cpuSeconds)) };
+      yield throughput('api.rebuild.wholeStore', 'events/s', events / rebuild.seconds, baseline);
+      yield throughput(
+        'api.rebuild.wholeStore.cpu',
+        'events/CPU-s',
+        events / rebuild.cpuSeconds,
+        cpuBaseline,
+      );
+      return;
+    }
 
     let verified = 0;
     const verify = await timed(async () => {
@@ -327,7 +342,8 @@ export async function* run(): AsyncGenerator<BenchLine> {
   try {
     const readModelsFile = join(dir, 'read-models.sqlite');
     yield* logReads(generated.file, history.events, readModelsFile);
-    yield* http(generated.file, readModelsFile, history.currentCampaignId, join(dir, 'api-server.log'));
+    if (process.env.BENCH_API_ONLY !== 'rebuild')
+      yield* http(generated.file, readModelsFile, history.currentCampaignId, join(dir, 'api-server.log'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

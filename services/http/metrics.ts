@@ -2,6 +2,7 @@
 // gauges does not justify a client library. Collectors are functions called at each scrape, so the
 // values are read fresh and nothing is kept in module state.
 import { Router } from 'express';
+import { requestLogger } from './platform/correlation';
 
 export interface MetricSample {
   labels?: Record<string, string>;
@@ -60,7 +61,7 @@ export function formatPrometheus(families: MetricFamily[]): string {
  */
 export function metricsRouter(collectors: Record<string, MetricsCollector>): Router {
   const router = Router();
-  router.get('/metrics', async (_req, res) => {
+  router.get('/metrics', async (req, res) => {
     const families: MetricFamily[] = [];
     const up: MetricSample[] = [];
     for (const [name, collect] of Object.entries(collectors)) {
@@ -68,7 +69,7 @@ export function metricsRouter(collectors: Record<string, MetricsCollector>): Rou
         families.push(...(await collect()));
         up.push({ labels: { collector: name }, value: 1 });
       } catch (error) {
-        res.log.warn({ err: error, collector: name }, 'collecte de métriques en erreur');
+        requestLogger(req).warn({ err: error, collector: name }, 'collecte de métriques en erreur');
         up.push({ labels: { collector: name }, value: 0 });
       }
     }

@@ -3,7 +3,14 @@
 // and the one error middleware that turns every error into a problem document.
 import express, { type Express, type RequestHandler, type Router } from 'express';
 import type { Logger } from '../../../infra/logging/logger';
-import { type AuthSettings, type Authenticator, type Role, createAuthenticator, requireRole } from './auth';
+import {
+  type AuthSettings,
+  type Authenticator,
+  type Role,
+  type VerifiedTokenCacheOptions,
+  createAuthenticator,
+  requireRole,
+} from './auth';
 import { correlationMiddleware } from './correlation';
 import { type ApiDocumentation, type ApiDocumentationOptions, createApiDocumentation } from './openapi';
 import { problemErrorHandler, routeNotFoundHandler } from './problem';
@@ -11,6 +18,8 @@ import { problemErrorHandler, routeNotFoundHandler } from './problem';
 export interface HttpPlatformOptions {
   logger: Logger;
   auth: AuthSettings;
+  /** Tokens verified once and trusted until their `exp` (auth.ts); default 5,000 tokens, 5 minutes at most. */
+  verifiedTokens?: VerifiedTokenCacheOptions;
   /** Title and version of the OpenAPI document. */
   api?: ApiDocumentationOptions;
   /** Default '256kb': applications are small JSON documents; anything larger is a mistake or an attack. */
@@ -78,7 +87,9 @@ export function createHttpPlatform(options: HttpPlatformOptions): HttpPlatform {
   app.use(securityHeaders);
   app.use(express.json({ limit: options.jsonLimit ?? '256kb' }));
 
-  const auth = createAuthenticator(options.auth, options.logger);
+  const auth = createAuthenticator(options.auth, options.logger, {
+    ...(options.verifiedTokens === undefined ? {} : { verifiedTokens: options.verifiedTokens }),
+  });
   const openapi = createApiDocumentation(options.api ?? { title: 'API des subventions', version: '0.1.0' });
   let finished = false;
 

@@ -242,7 +242,70 @@ const providerAlgorithms = [
   'EdDSA',
 ];
 
-export function createAuthenticator(settings: AuthSettings, logger: Logger): Authenticator {
+const bearerPattern = /^Bearer[ ]+([A-Za-z0-9\-_.~+/]+=*)[ ]*$/i;
+const bearerToken = (header: string | undefined): string | undefined =>
+  header === undefined ? undefined : bearerPattern.exec(header)?.[1];
+
+export interface VerifiedTokenCacheOptions {
+  /** Tokens kept at most (least recently used dropped first). Default 5,000; 0 disables the cache. */
+  maxEntries?: number;
+  /**
+   * How long a verified token is trusted without checking its signature again, at most (it is never
+   * trusted past its `exp`). Default 5 minutes: a key withdrawn from the provider's JWKS stops
+   * working within that time.
+   */
+  maxAgeMs?: number;
+  /** The clock (tests). */
+  now?: () => number;
+}
+
+interface VerifiedToken {
+  principal: Principal;
+  /** Epoch ms after which the token is verified again (its exp, or the max age if sooner). */
+  until: number;
+}
+
+/**
+ * Verified tokens, keyed by the token's exact text: checking an HS256 signature through WebCrypto
+ * and the claims through zod cost 70–120 µs per request, more than answering most queries. Only a
+ * token that passed every check is kept, and only until its `exp` (without jose's clock tolerance:
+ * past `exp` the token goes through jose again, which decides). Authorisation is not cached: roles
+ * and ownership are checked on every request against the principal.
+ */
+function createVerifiedTokenCache(options: VerifiedTokenCacheOptions = {}) {
+  const maxEntries = options.maxEntries ?? 5000;
+  const maxAgeMs = options.maxAgeMs ?? 5 * 60_000;
+  const now = options.now ?? Date.now;
+  // A Map iterates in insertion order: re-inserting on use makes its first key the least recently used.
+  const entries = new Map<string, VerifiedToken>();
+  return {
+    get(token: string): Principal | undefined {
+      const entry = entries.get(token);
+      if (entry === undefined) return undefined;
+      entries.delete(token);
+      if (now() >= entry.until) return undefined;
+      entries.set(token, entry);
+      return entry.principal;
+    },
+    set(token: string, principal: Principal, exp: number): void {
+      if (maxEntries <= 0) return;
+      const until = Math.min(exp * 1000, now() + maxAgeMs);
+      if (!(until > now())) return;
+      entries.set(token, { principal, until });
+      while (entries.size > maxEntries) {
+        const oldest = entries.keys().next();
+        if (oldest.done === true) break;
+        entries.delete(oldest.value);
+      }
+    },
+  };
+}
+
+export function createAuthenticator(
+  settings: AuthSettings,
+  logger: Logger,
+  options: { verifiedTokens?: VerifiedTokenCacheOptions } = {},
+): Authenticator {
   let verifyJwt: (token: string) => Promise<unknown>;
   if (settings.mode === 'embedded') {
     const key = new TextEncoder().encode(settings.secret);
@@ -270,7 +333,11 @@ export function createAuthenticator(settings: AuthSettings, logger: Logger): Aut
       ).payload;
   }
 
+  const verified = createVerifiedTokenCache(options.verifiedTokens);
+
   const verify = async (token: string): Promise<Principal> => {
+    const known = verified.get(token);
+    if (known !== undefined) return known;
     let payload: unknown;
     try {
       payload = await verifyJwt(token);
@@ -285,13 +352,21 @@ export function createAuthenticator(settings: AuthSettings, logger: Logger): Aut
         'TOKEN_CLAIMS_INVALID',
       );
     }
-    return toPrincipal(claims.data);
+    const principal = Object.freeze(toPrincipal(claims.data));
+    verified.set(token, principal, (payload as { exp: number }).exp);
+    return principal;
   };
 
   const authenticate: RequestHandler = (req, _res, next) => {
+    // Most requests carry a token verified moments ago: answer from the cache without a promise.
+    const cached = verified.get(bearerToken(req.get('Authorization')) ?? '');
+    if (cached !== undefined) {
+      principals.set(req, cached);
+      next();
+      return;
+    }
     const header = req.get('Authorization');
-    const match = header === undefined ? null : /^Bearer[ ]+([A-Za-z0-9\-_.~+/]+=*)[ ]*$/i.exec(header);
-    const token = match?.[1];
+    const token = bearerToken(header);
     if (token === undefined) {
       const error =
         header === undefined

@@ -1,11 +1,15 @@
 // One correlation id per request: taken from X-Correlation-Id when a caller (the console, another
 // service) already has one, otherwise a new ULID. It is echoed in the response, bound to the request's
-// logger (req.log, via pino-http) and put in every problem document, so a person reporting an error
-// gives the id that finds every log line of that request.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// logger (req.log, requestLogger(req)) and put in every problem document, so a person reporting an
+// error gives the id that finds every log line of that request.
+//
+// Not pino-http: its per-request work (a child logger, serializers, listeners) cost about as much as
+// a whole answer served from the read-model cache. Here the child logger is made only when a line is
+// written, and the completion line is written only at a level the logger has enabled.
+import { randomFillSync } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler } from 'express';
 import { pino } from 'pino';
-import { pinoHttp } from 'pino-http';
 import { ulid } from 'ulid';
 import type { Logger } from '../../../infra/logging/logger';
 
@@ -14,10 +18,24 @@ export const correlationHeader = 'X-Correlation-Id';
 /** Letters, digits and `._:-`, at most 128: safe in a header and in a log line (no injection). */
 const saneCorrelationId = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
+// ulid's own generator draws one byte from WebCrypto per character (about 30 µs per id); the same
+// cryptographic bytes drawn 4 KiB at a time cost well under a microsecond.
+const randomPool = Buffer.alloc(4096);
+let randomOffset = randomPool.length;
+const pooledRandom = (): number => {
+  if (randomOffset >= randomPool.length) {
+    randomFillSync(randomPool);
+    randomOffset = 0;
+  }
+  return (randomPool[randomOffset++] ?? 0) / 256;
+};
+
 /** The caller's id when it is a sane token, else a fresh ULID. */
 export function resolveCorrelationId(header: string | string[] | undefined): string {
   const candidate = Array.isArray(header) ? header[0] : header;
-  return candidate !== undefined && saneCorrelationId.test(candidate) ? candidate : ulid();
+  return candidate !== undefined && saneCorrelationId.test(candidate)
+    ? candidate
+    : ulid(undefined, pooledRandom);
 }
 
 const correlationIds = new WeakMap<IncomingMessage, string>();
@@ -32,55 +50,68 @@ export function correlationIdOf(req: Request | IncomingMessage): string {
   return id;
 }
 
+const lazyLoggers = new WeakMap<IncomingMessage, () => Logger>();
+const disabledLogger: Logger = pino({ enabled: false });
+
 /**
- * The request's logger: pino-http's child bound to the correlation id. Without the middleware (a
- * wiring mistake), the fallback, or a disabled logger rather than a crash in the error path.
+ * The request's logger: a child of the platform's logger bound to the correlation id, made on first
+ * use. Without the middleware (a wiring mistake), the fallback, or a disabled logger rather than a
+ * crash in the error path.
  */
 export function requestLogger(req: Request | IncomingMessage, fallback?: Logger): Logger {
-  // pino-http's typings declare req.log always present; it is not when the middleware did not run.
-  const log = (req as { log?: Logger }).log;
-  return log ?? fallback ?? pino({ enabled: false });
+  return lazyLoggers.get(req)?.() ?? fallback ?? disabledLogger;
 }
 
 export interface CorrelationOptions {
   logger: Logger;
-  /** Request paths whose completion is not logged (health checks, metrics scrapes). */
+  /** Request paths whose successful (< 400) completion is not logged (health checks, metrics scrapes). */
   quietPaths?: string[];
 }
 
+type Level = 'error' | 'info' | 'debug';
+
+/** As the request log always had it: 5xx (or an aborted answer) error, 4xx info, the rest debug. */
+const levelOf = (status: number, aborted: boolean): Level =>
+  aborted || status >= 500 ? 'error' : status >= 400 ? 'info' : 'debug';
+
 /**
- * pino-http configured to use the correlation id as the request id: it echoes the header, binds
- * `correlationId` on req.log and writes one line per completed request (level by status).
+ * Sets the correlation id (header, req.log, requestLogger) and writes one line per completed request:
+ * `correlationId`, `req` (method, url), `res` (statusCode), `responseTime` in ms.
  */
 export function correlationMiddleware(options: CorrelationOptions): RequestHandler {
   const quiet = new Set(options.quietPaths ?? []);
-  const middleware = pinoHttp({
-    logger: options.logger,
-    genReqId: (req: IncomingMessage, res: ServerResponse) => {
-      const id = correlationIdOf(req);
-      res.setHeader(correlationHeader, id);
-      return id;
-    },
-    // req.log and every line about the request carry `correlationId` (pino-http's reqId, renamed).
-    customAttributeKeys: { reqId: 'correlationId' },
-    quietReqLogger: true,
-    customLogLevel: (_req, res, error) =>
-      error !== undefined || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
-    customSuccessMessage: (req, res, ms) =>
-      `${req.method} ${req.url} → ${res.statusCode} (${Math.round(ms)} ms)`,
-    customErrorMessage: (req, res) => `${req.method} ${req.url} → ${res.statusCode}`,
-    // The error handler logs the real error with its stack; pino-http's stand-in ("failed with status
-    // code 500") would only add a second, misleading stack.
-    customErrorObject: (_req, _res, _error, value: Record<string, unknown>) => {
-      const { err: _ignored, ...rest } = value;
-      return rest;
-    },
-    autoLogging: { ignore: (req) => quiet.has((req.url ?? '').split('?')[0] ?? '') },
-    // The request line is enough; full headers would only add noise (authorization is redacted anyway).
-    serializers: {
-      req: (req: { method?: string; url?: string }) => ({ method: req.method, url: req.url }),
-      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-    },
-  });
-  return (req, res, next) => middleware(req, res, next);
+  const base = options.logger;
+  return (req, res, next) => {
+    const startedAt = performance.now();
+    const id = correlationIdOf(req);
+    res.setHeader(correlationHeader, id);
+    let child: Logger | undefined;
+    const log = (): Logger => (child ??= base.child({ correlationId: id }));
+    lazyLoggers.set(req, log);
+    // req.log as pino-http gave it, for code written against it; made only when read.
+    Object.defineProperty(req, 'log', { configurable: true, enumerable: false, get: log });
+    const method = req.method;
+    const url = req.originalUrl;
+    const done = (aborted: boolean) => {
+      const status = res.statusCode;
+      const level = levelOf(status, aborted);
+      if (!base.isLevelEnabled(level)) return;
+      if (status < 400 && !aborted && quiet.has(url.split('?')[0] ?? '')) return;
+      const ms = performance.now() - startedAt;
+      log()[level](
+        { req: { method, url }, res: { statusCode: status }, responseTime: Math.round(ms) },
+        aborted
+          ? `${method} ${url} → interrompue (${Math.round(ms)} ms)`
+          : status >= 400
+            ? `${method} ${url} → ${status}`
+            : `${method} ${url} → ${status} (${Math.round(ms)} ms)`,
+      );
+    };
+    res.once('finish', () => done(false));
+    // The client went away before the answer was complete.
+    res.once('close', () => {
+      if (!res.writableFinished) done(true);
+    });
+    next();
+  };
 }

@@ -8,6 +8,7 @@ import type { EventStore } from '../../infra/eventstore/port';
 import { auditRouter } from '../audit/routes';
 import { commandRouter } from '../commands/routes';
 import { consoleRouter } from '../console/router';
+import type { AnswerCacheOptions } from '../queries/answerCache';
 import { queryRouter } from '../queries/routes';
 import { healthRouter, type HealthProbe } from './health';
 import { metricsRouter, type MetricsCollector } from './metrics';
@@ -22,6 +23,8 @@ export interface ApiDeps {
   readModels: Database;
   probes: HealthProbe[];
   metrics: Record<string, MetricsCollector>;
+  /** The query API's answers kept until the read models change (services/queries/answerCache.ts); `false` keeps none. */
+  answerCache?: AnswerCacheOptions | false;
 }
 
 export function createApi(deps: ApiDeps): Express {
@@ -53,6 +56,7 @@ export function createApi(deps: ApiDeps): Express {
       authenticate: platform.authenticate,
       requireRole: (...roles) => platform.requireRole(...roles),
       docs: platform.openapi,
+      ...(deps.answerCache === undefined ? {} : { answerCache: deps.answerCache }),
     }),
   );
   platform.mount(

@@ -12,7 +12,7 @@ import { setETag } from '../http/platform/etag';
 import type { ApiDocumentation } from '../http/platform/openapi';
 import { ForbiddenError, NotFoundError } from '../http/platform/problem';
 import { parseRequest } from '../http/platform/validate';
-import { getApplication, listApplications } from '../readModels/applications/queries';
+import { getApplication, listApplicationsJson } from '../readModels/applications/queries';
 import {
   campaignSummary,
   campaignsList,
@@ -21,6 +21,12 @@ import {
   statsByTheme,
 } from '../readModels/campaignSummary/queries';
 import { overdueReports, upcomingReports } from '../readModels/reports/queries';
+import {
+  JsonText,
+  createReadModelAnswers,
+  type AnswerCacheOptions,
+  type ReadModelAnswers,
+} from './answerCache';
 
 export interface QueryRoutesDeps {
   db: Database;
@@ -29,6 +35,13 @@ export interface QueryRoutesDeps {
   authenticate: RequestHandler;
   requireRole: (...roles: Role[]) => RequestHandler;
   docs?: ApiDocumentation;
+  /**
+   * Answers of the lists, summaries and statistics kept until the read models change (default: on,
+   * 32 MiB); `false` computes every answer (bench's cold figures). See answerCache.ts.
+   */
+  answerCache?: AnswerCacheOptions | false;
+  /** Shares one cache between routers on the same connection (tests); made from `answerCache` otherwise. */
+  answers?: ReadModelAnswers;
 }
 
 const everyone: Role[] = ['grant_manager', 'evaluator', 'auditor', 'porteur', 'funder', 'citizen_council'];
@@ -70,18 +83,25 @@ function scopeOf(principal: Principal): { porteurId?: string; funder?: string } 
 export function queryRouter(deps: QueryRoutesDeps): Router {
   const router = Router();
   const { db } = deps;
+  const answers = deps.answers ?? createReadModelAnswers(db, deps.answerCache ?? {});
   const guard = (...roles: Role[]) => [deps.authenticate, deps.requireRole(...roles)];
 
   router.get('/api/applications', ...guard(...everyone), (req, res) => {
     const { query } = parseRequest(req, { query: listQuery });
-    const scope = scopeOf(principalOf(req));
+    const principal = principalOf(req);
+    const scope = scopeOf(principal);
     if (scope.funder && query.funder && query.funder !== scope.funder) {
       throw new ForbiddenError(
         'Vous ne voyez que les candidatures qui sollicitent votre institution.',
         'WRONG_INSTITUTION',
       );
     }
-    res.json(listApplications(db, { ...query, ...scope }));
+    answers.send(
+      req,
+      res,
+      { route: '/api/applications', input: query, principal },
+      () => new JsonText(listApplicationsJson(db, { ...query, ...scope })),
+    );
   });
 
   router.get('/api/applications/:id', ...guard(...everyone), (req, res) => {
@@ -108,8 +128,10 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
     res.json(principal.role === 'evaluator' ? { ...summary, allowed } : { ...summary, state, allowed });
   });
 
-  router.get('/api/campaigns', ...guard(...everyone), (_req, res) => {
-    res.json({ items: campaignsList(db) });
+  router.get('/api/campaigns', ...guard(...everyone), (req, res) => {
+    answers.send(req, res, { route: '/api/campaigns', input: null, principal: principalOf(req) }, () => ({
+      items: campaignsList(db),
+    }));
   });
 
   router.get('/api/campaigns/:id', ...guard(...everyone), async (req, res) => {
@@ -128,20 +150,26 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
 
   router.get('/api/campaigns/:id/summary', ...guard(...analysts), (req, res) => {
     const { params } = parseRequest(req, { params: campaignParams });
-    const summary = campaignSummary(db, params.id);
-    if (summary === undefined) throw new NotFoundError(`La campagne « ${params.id} » est introuvable.`);
-    res.json(summary);
+    const principal = principalOf(req);
+    answers.send(req, res, { route: '/api/campaigns/:id/summary', input: params, principal }, () => {
+      const summary = campaignSummary(db, params.id);
+      if (summary === undefined) throw new NotFoundError(`La campagne « ${params.id} » est introuvable.`);
+      return summary;
+    });
   });
 
-  router.get('/api/stats/qpv', ...guard(...analysts), (req, res) => {
-    res.json({ items: statsByQpv(db, parseRequest(req, { query: statsQuery }).query) });
-  });
-  router.get('/api/stats/funders', ...guard(...analysts), (req, res) => {
-    res.json({ items: statsByFunder(db, parseRequest(req, { query: statsQuery }).query) });
-  });
-  router.get('/api/stats/themes', ...guard(...analysts), (req, res) => {
-    res.json({ items: statsByTheme(db, parseRequest(req, { query: statsQuery }).query) });
-  });
+  for (const [path, stats] of [
+    ['/api/stats/qpv', statsByQpv],
+    ['/api/stats/funders', statsByFunder],
+    ['/api/stats/themes', statsByTheme],
+  ] as const) {
+    router.get(path, ...guard(...analysts), (req, res) => {
+      const { query } = parseRequest(req, { query: statsQuery });
+      answers.send(req, res, { route: path, input: query, principal: principalOf(req) }, () => ({
+        items: stats(db, query),
+      }));
+    });
+  }
 
   router.get(
     '/api/reports/overdue',

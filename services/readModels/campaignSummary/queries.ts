@@ -156,6 +156,12 @@ interface EnvelopeRow {
   reserved_cents: number;
 }
 
+// The orders localeCompare gave (its default locale; French with numeric parts), with the
+// collators made once: localeCompare with options builds one per comparison, a tenth of the
+// summary's time.
+const byText = new Intl.Collator().compare;
+const byFrenchNumeric = new Intl.Collator('fr', { numeric: true }).compare;
+
 const zero = (): Amounts => ({
   requestedCents: 0,
   committedCents: 0,
@@ -322,10 +328,10 @@ export function campaignSummary(db: Database, campaignId: string): CampaignSumma
         ...v,
         envelope: envelopes.get(funder) ?? null,
       }))
-      .sort((a, b) => a.funder.localeCompare(b.funder)),
+      .sort((a, b) => byText(a.funder, b.funder)),
     byQpv: [...qpvs]
       .map(([qpv, v]) => ({ qpv, ...peopleOf(count('qpv', qpv)), ...v }))
-      .sort((a, b) => a.qpv.localeCompare(b.qpv)),
+      .sort((a, b) => byText(a.qpv, b.qpv)),
     byTheme: [...themes]
       .map(([theme, v]) => ({
         theme,
@@ -333,7 +339,7 @@ export function campaignSummary(db: Database, campaignId: string): CampaignSumma
         ...peopleOf(count('theme', theme)),
         ...v,
       }))
-      .sort((a, b) => a.theme.localeCompare(b.theme, 'fr', { numeric: true })),
+      .sort((a, b) => byFrenchNumeric(a.theme, b.theme)),
     byStatus: counts
       .filter((c) => c.dimension === 'status' && c.applications > 0)
       .map((c) => ({
@@ -341,7 +347,7 @@ export function campaignSummary(db: Database, campaignId: string): CampaignSumma
         statusLabel: applicationStatusLabels[c.key as ApplicationStatus],
         applications: c.applications,
       }))
-      .sort((a, b) => a.status.localeCompare(b.status)),
+      .sort((a, b) => byText(a.status, b.status)),
     multiYear: multiYear(counts, campaign?.multi_year_target_percent ?? null),
   };
 }
@@ -370,7 +376,7 @@ export function campaignsList(db: Database): CampaignListItem[] {
         lastPosition: c === undefined ? null : decimal(c.last_position),
       };
     })
-    .sort((a, b) => (b.year ?? 0) - (a.year ?? 0) || a.campaignId.localeCompare(b.campaignId));
+    .sort((a, b) => (b.year ?? 0) - (a.year ?? 0) || byText(a.campaignId, b.campaignId));
 }
 
 function cached<R>(
@@ -425,9 +431,7 @@ function statsOf(
 }
 
 const keysOf = (x: { amounts: Map<string, Amounts>; counts: Map<string, CountRow> }): string[] =>
-  [...new Set([...x.amounts.keys(), ...x.counts.keys()])].sort((a, b) =>
-    a.localeCompare(b, 'fr', { numeric: true }),
-  );
+  [...new Set([...x.amounts.keys(), ...x.counts.keys()])].sort((a, b) => byFrenchNumeric(a, b));
 
 /** Requested / committed / awarded / paid per quartier; an action counts for each quartier it targets. */
 export function statsByQpv(db: Database, filters: StatsFilters = {}): QpvStats[] {

@@ -1,0 +1,157 @@
+// Answers of the query API kept as the bytes sent, until the read models change. The read models
+// only change when a projector commits, and between two commits the same question from the same
+// caller gets the same answer: serialising a campaign summary or a page of 50 applications again
+// costs 10 to 50 times what sending the kept bytes does.
+//
+// Correctness rests on three things:
+//  - the key holds the caller's whole visibility (role, porteur, institution), so an answer computed
+//    for one porteur or funder is never served to another, whatever the route does with the scope;
+//  - the read models' version is read BEFORE the answer is computed: an answer computed from data
+//    newer than the version it is filed under is dropped at the next request, never served stale;
+//  - the version moves on every commit: `PRAGMA data_version` changes when another connection (a
+//    projector in another process, a rebuild's swap) commits, `total_changes()` counts the rows the
+//    API's own connection changed (the in-process projector shares it, services/engine.ts).
+// Every answer, cached or not, carries a strong ETag (a hash of its bytes) and If-None-Match gets a
+// 304: the bytes are the representation, so equal bytes, equal tag, across versions and restarts.
+import { hash } from 'node:crypto';
+import type { Database } from 'better-sqlite3';
+import type { Request, Response } from 'express';
+import type { Principal } from '../http/platform/auth';
+
+export interface AnswerCacheOptions {
+  /** Bytes of answers kept at most (least recently used dropped first). Default 32 MiB. */
+  maxBytes?: number;
+}
+
+export interface ReadModelAnswers {
+  /**
+   * Sends the JSON of `compute()` for this request (200 with ETag, or 304 when If-None-Match
+   * matches), from the cache when the read models have not changed since it was computed for the
+   * same route, query and caller's visibility. `compute` returns the value to serialise, or a
+   * JsonText. Errors thrown by `compute` are not cached.
+   */
+  send(req: Request, res: Response, key: AnswerKey, compute: () => unknown): void;
+  /** Answers kept, their bytes and the lookups that found one (for tests and metrics). */
+  stats(): { entries: number; bytes: number; hits: number; misses: number };
+}
+
+export interface AnswerKey {
+  /** The route, as mounted ('/api/campaigns/:id/summary'). */
+  route: string;
+  /** The validated params and query (zod's output: defaults applied, keys in the schema's order). */
+  input: unknown;
+  principal: Principal;
+}
+
+/** An answer already serialised (a query that writes its JSON itself): sent as is. */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
+interface Answer {
+  body: Buffer;
+  etag: string;
+}
+
+/** Changes whenever the read models may have changed (see above); about 3 µs. */
+export function readModelVersion(db: Database): () => string {
+  // Two statements rather than one SELECT of both: the pragma alone takes a read snapshot, the
+  // table-valued pragma_data_version inside a SELECT costs half as much again.
+  const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck(true);
+  const totalChanges = db.prepare<[], number>('SELECT total_changes()').pluck(true);
+  return () => `${dataVersion.get() ?? ''}:${totalChanges.get() ?? ''}`;
+}
+
+/** Who the caller is, as far as what it may see goes. */
+const visibilityOf = (p: Principal): string =>
+  `${p.role}\u0000${p.porteurId ?? ''}\u0000${p.institution ?? ''}`;
+
+const keyOf = (key: AnswerKey): string =>
+  `${key.route}\u0000${JSON.stringify(key.input)}\u0000${visibilityOf(key.principal)}`;
+
+function answerOf(value: unknown): Answer {
+  const body = Buffer.from(value instanceof JsonText ? value.text : JSON.stringify(value), 'utf8');
+  return { body, etag: `"${hash('sha1', body, 'base64url')}"` };
+}
+
+/** If-None-Match uses the weak comparison (RFC 9110 §13.1.2): W/"x" matches "x". */
+function notModified(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => {
+    const t = tag.trim();
+    return (t.startsWith('W/') ? t.slice(2) : t) === etag;
+  });
+}
+
+function reply(req: Request, res: Response, answer: Answer): void {
+  res.setHeader('ETag', answer.etag);
+  if (notModified(req.get('If-None-Match'), answer.etag)) {
+    res.status(304).end();
+    return;
+  }
+  res.status(200);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', answer.body.length);
+  res.end(answer.body);
+}
+
+/**
+ * The answers of one read-model connection. `false` keeps nothing (every answer computed again,
+ * still with its ETag and 304): the cold figures of the bench, and a switch should a doubt arise.
+ */
+export function createReadModelAnswers(db: Database, options: AnswerCacheOptions | false): ReadModelAnswers {
+  const counters = { hits: 0, misses: 0 };
+  if (options === false) {
+    return {
+      send(req, res, _key, compute) {
+        counters.misses++;
+        reply(req, res, answerOf(compute()));
+      },
+      stats: () => ({ entries: 0, bytes: 0, hits: 0, misses: counters.misses }),
+    };
+  }
+  const maxBytes = options.maxBytes ?? 32 * 1024 * 1024;
+  const version = readModelVersion(db);
+  // Insertion order is recency: a hit is deleted and set again, so the first key is the coldest.
+  const answers = new Map<string, Answer>();
+  let bytes = 0;
+  let filedUnder = '';
+
+  const file = (key: string, answer: Answer): void => {
+    const size = answer.body.length + key.length * 2;
+    // One answer that would push out an eighth of the cache is not worth keeping.
+    if (size > maxBytes / 8) return;
+    answers.set(key, answer);
+    bytes += size;
+    for (const [coldest, old] of answers) {
+      if (bytes <= maxBytes) break;
+      answers.delete(coldest);
+      bytes -= old.body.length + coldest.length * 2;
+    }
+  };
+
+  return {
+    send(req, res, key, compute) {
+      const current = version();
+      if (current !== filedUnder) {
+        answers.clear();
+        bytes = 0;
+        filedUnder = current;
+      }
+      const k = keyOf(key);
+      let answer = answers.get(k);
+      if (answer === undefined) {
+        counters.misses++;
+        answer = answerOf(compute());
+        file(k, answer);
+      } else {
+        counters.hits++;
+        answers.delete(k);
+        answers.set(k, answer);
+      }
+      reply(req, res, answer);
+    },
+    stats: () => ({ entries: answers.size, bytes, hits: counters.hits, misses: counters.misses }),
+  };
+}

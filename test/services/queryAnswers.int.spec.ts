@@ -1,0 +1,252 @@
+// The query API's answer cache (services/queries/answerCache.ts) over real SQLite and real HTTP:
+// answers follow the projector's commits, whether it writes through another connection (another
+// process) or through the API's own (the in-process projector), never cross from one porteur or
+// funder to another, and carry a strong ETag honoured by If-None-Match.
+import { join } from 'node:path';
+import type { Database } from 'better-sqlite3';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openReadModelDatabase } from '../../infra/projections/database';
+import { createHttpPlatform } from '../../services/http/platform/app';
+import { mintDevelopmentToken, type Role } from '../../services/http/platform/auth';
+import { listen, type RunningHttpServer } from '../../services/http/server';
+import { createReadModelAnswers, type ReadModelAnswers } from '../../services/queries/answerCache';
+import { queryRouter } from '../../services/queries/routes';
+import { getApplication, listApplications, type ApplicationListItem } from '../../services/readModels';
+import type { GrantsClient } from '../../workflows/client';
+import { tempDir } from '../projections/support';
+import { openReadModels, type ReadModels } from '../readModels/support/readModels';
+import { playCampaign } from '../readModels/support/scenarios';
+import { CAMPAIGN_ID, GrantsWorld } from '../readModels/support/world';
+
+const secret = 'secret-de-test-secret-de-test-0123456789';
+const notUsed = (): never => {
+  throw new Error('pas de workflow dans ce test');
+};
+const grants: GrantsClient = {
+  createCampaign: notUsed,
+  campaignCommand: notUsed,
+  campaignView: notUsed,
+  submitApplication: notUsed,
+  applicationCommand: notUsed,
+  applicationView: notUsed,
+  allowedFor: notUsed,
+};
+
+interface Api {
+  url: string;
+  answers: ReadModelAnswers;
+  close(): Promise<void>;
+}
+
+async function startApi(db: Database): Promise<Api> {
+  const platform = createHttpPlatform({
+    logger: pino({ level: 'silent' }),
+    auth: { mode: 'embedded', secret },
+  });
+  const answers = createReadModelAnswers(db, {});
+  platform.mount(
+    queryRouter({
+      db,
+      grants,
+      authenticate: platform.authenticate,
+      requireRole: (...roles) => platform.requireRole(...roles),
+      answers,
+    }),
+  );
+  const server: RunningHttpServer = await listen(platform.finish(), '127.0.0.1', 0);
+  return { url: server.url, answers, close: () => server.close() };
+}
+
+const token = (role: Role, extra: { porteurId?: string; institution?: string } = {}) =>
+  mintDevelopmentToken({ secret, role, ...extra });
+
+async function get(api: Api, path: string, bearer: string, headers: Record<string, string> = {}) {
+  const response = await fetch(`${api.url}${path}`, {
+    headers: { authorization: `Bearer ${bearer}`, ...headers },
+  });
+  const text = await response.text();
+  return { status: response.status, etag: response.headers.get('etag'), text, response };
+}
+
+const listPath = `/api/applications?campaignId=${CAMPAIGN_ID}&limit=500`;
+
+let temp: ReturnType<typeof tempDir>;
+let world: GrantsWorld;
+let projector: ReadModels;
+let apiDb: Database | undefined;
+let api: Api | undefined;
+
+beforeEach(() => {
+  temp = tempDir();
+  world = new GrantsWorld().openCampaign();
+  playCampaign(world, 12, { porteurs: 3 });
+  projector = openReadModels(join(temp.dir, 'read-models.sqlite'));
+});
+afterEach(async () => {
+  await api?.close();
+  api = undefined;
+  apiDb?.close();
+  apiDb = undefined;
+  projector.close();
+  temp.cleanup();
+});
+
+/** The API on a connection of its own, as when the projector runs in another process. */
+async function apiOnOwnConnection(): Promise<Api> {
+  apiDb = openReadModelDatabase(join(temp.dir, 'read-models.sqlite'));
+  api = await startApi(apiDb);
+  return api;
+}
+
+const half = () => Math.floor(world.events.length / 2);
+
+describe('answers kept until the read models change', () => {
+  it('serves the kept answer, then the new one once another connection commits', async () => {
+    projector.project(world.events.slice(0, half()));
+    const a = await apiOnOwnConnection();
+    const manager = await token('grant_manager');
+
+    const first = await get(a, listPath, manager);
+    const again = await get(a, listPath, manager);
+    expect(first.status).toBe(200);
+    expect(again.text).toBe(first.text);
+    expect(again.etag).toBe(first.etag);
+    expect(a.answers.stats()).toMatchObject({ hits: 1, misses: 1 });
+
+    projector.project(world.events.slice(half()));
+    const after = await get(a, listPath, manager);
+    expect(after.text).not.toBe(first.text);
+    expect(after.etag).not.toBe(first.etag);
+    // Exactly what the query gives now, not a mix of old and new.
+    expect(JSON.parse(after.text)).toEqual(
+      listApplications(projector.db, { campaignId: CAMPAIGN_ID, limit: 500 }),
+    );
+    expect(a.answers.stats().misses).toBe(2);
+  });
+
+  it('follows commits made on its own connection (the in-process projector)', async () => {
+    projector.project(world.events.slice(0, half()));
+    api = await startApi(projector.db);
+    const manager = await token('grant_manager');
+    const summaryPath = `/api/campaigns/${CAMPAIGN_ID}/summary`;
+    const before = await get(api, summaryPath, manager);
+    expect((await get(api, summaryPath, manager)).text).toBe(before.text);
+
+    projector.project(world.events.slice(half()));
+    const after = await get(api, summaryPath, manager);
+    expect(after.status).toBe(200);
+    expect(after.text).not.toBe(before.text);
+    expect(after.text).toBe((await get(api, summaryPath, manager)).text);
+  });
+
+  it('never gives one porteur or funder the answer computed for another', async () => {
+    projector.project(world.events);
+    const a = await apiOnOwnConnection();
+    const callers = await Promise.all([
+      token('porteur', { porteurId: 'porteur-0' }),
+      token('porteur', { porteurId: 'porteur-1' }),
+      token('porteur', { porteurId: 'porteur-2' }),
+    ]);
+    // Twice each, interleaved: the second round comes from the cache.
+    for (let round = 0; round < 2; round++) {
+      const seen = new Set<string>();
+      for (const [i, bearer] of callers.entries()) {
+        const answer = await get(a, listPath, bearer);
+        expect(answer.status).toBe(200);
+        const items = (JSON.parse(answer.text) as { items: ApplicationListItem[] }).items;
+        expect(items.length).toBeGreaterThan(0);
+        expect(new Set(items.map((item) => item.porteurId))).toEqual(new Set([`porteur-${i}`]));
+        seen.add(answer.text);
+      }
+      expect(seen.size).toBe(callers.length);
+    }
+    expect(a.answers.stats().hits).toBe(callers.length);
+
+    for (const institution of ['ETAT', 'REGION']) {
+      const bearer = await token('funder', { institution });
+      for (let round = 0; round < 2; round++) {
+        const items = (JSON.parse((await get(a, listPath, bearer)).text) as { items: ApplicationListItem[] })
+          .items;
+        expect(items.length).toBeGreaterThan(0);
+        for (const item of items)
+          expect(getApplication(projector.db, item.id)?.funders.map((f) => f.funder)).toContain(institution);
+      }
+    }
+    // A role the route refuses is refused on every request, cached answers or not.
+    const council = await token('citizen_council');
+    expect((await get(a, `/api/campaigns/${CAMPAIGN_ID}/summary`, council)).status).toBe(403);
+  });
+
+  it('answers 304 to If-None-Match with the current ETag, 200 once the answer changed', async () => {
+    projector.project(world.events.slice(0, half()));
+    const a = await apiOnOwnConnection();
+    const manager = await token('grant_manager');
+    const first = await get(a, listPath, manager);
+    expect(first.etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+
+    for (const tag of [first.etag ?? '', `W/${first.etag ?? ''}`, `"autre", ${first.etag ?? ''}`, '*']) {
+      const cached = await get(a, listPath, manager, { 'if-none-match': tag });
+      expect(cached.status).toBe(304);
+      expect(cached.text).toBe('');
+      expect(cached.etag).toBe(first.etag);
+    }
+    expect((await get(a, listPath, manager, { 'if-none-match': '"autre"' })).status).toBe(200);
+
+    projector.project(world.events.slice(half()));
+    const changed = await get(a, listPath, manager, { 'if-none-match': first.etag ?? '' });
+    expect(changed.status).toBe(200);
+    expect(changed.etag).not.toBe(first.etag);
+  });
+
+  it('keeps nothing when disabled, with the same answers, ETags and 304', async () => {
+    projector.project(world.events);
+    const db = openReadModelDatabase(join(temp.dir, 'read-models.sqlite'));
+    apiDb = db;
+    const platform = createHttpPlatform({
+      logger: pino({ level: 'silent' }),
+      auth: { mode: 'embedded', secret },
+    });
+    const cold = createReadModelAnswers(db, false);
+    platform.mount(
+      queryRouter({
+        db,
+        grants,
+        authenticate: platform.authenticate,
+        requireRole: (...roles) => platform.requireRole(...roles),
+        answers: cold,
+      }),
+    );
+    const server = await listen(platform.finish(), '127.0.0.1', 0);
+    api = { url: server.url, answers: cold, close: () => server.close() };
+    const warm = await startApi(db);
+    try {
+      const manager = await token('grant_manager');
+      const a = await get(api, listPath, manager);
+      const b = await get(warm, listPath, manager);
+      expect(a.text).toBe(b.text);
+      expect(a.etag).toBe(b.etag);
+      expect((await get(api, listPath, manager, { 'if-none-match': a.etag ?? '' })).status).toBe(304);
+      expect(cold.stats()).toMatchObject({ entries: 0, hits: 0 });
+    } finally {
+      await warm.close();
+    }
+  });
+});
+
+describe('list items written by SQLite', () => {
+  it('are the items of the detail, key for key and in the same order', () => {
+    projector.project(world.events);
+    const page = listApplications(projector.db, { limit: 500 });
+    expect(page.items.length).toBe(12);
+    for (const item of page.items) {
+      const detail = getApplication(projector.db, item.id);
+      if (detail === undefined) throw new Error(`candidature ${item.id} absente`);
+      const fromDetail = Object.fromEntries(
+        Object.keys(item).map((k) => [k, detail[k as keyof typeof detail]]),
+      );
+      expect(Object.keys(item)).toEqual(Object.keys(detail).slice(0, Object.keys(item).length));
+      expect(JSON.stringify(item)).toBe(JSON.stringify(fromDetail));
+    }
+  });
+});

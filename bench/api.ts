@@ -12,13 +12,16 @@
 //    Express endpoint answering a constant JSON in the same child, driven by the same load loop
 //    (bench/support/load.ts) at 50 keep-alive connections, in alternating rounds; GET /health (every
 //    platform middleware, no token, no query) is measured too, to split platform from query cost.
+//    Both queries twice: steady state (no writes, answers from the API's read-model answer cache)
+//    and `.cold` (the same API with that cache off: every answer computed, as after each commit).
 // The scan runs before, between and after rebuild and verification; its median is the baseline.
 // The machine is shared and noisy: every throughput is also given per CPU-second (`.cpu` lines: of
 // this process for the log reads, of the server process for HTTP), the steadier measure of the code.
 // For latency lines, ratio = value / baseline (how many times slower than the bare endpoint).
 // Sizes: BENCH_APPLICATIONS (default 100000), BENCH_CAMPAIGNS (4), BENCH_API_SECONDS per endpoint
 // and round (5), BENCH_API_ROUNDS (3), BENCH_API_CONNECTIONS (50); BENCH_API_FRESH=1 regenerates the
-// store instead of taking it from the cache.
+// store instead of taking it from the cache; BENCH_API_ONLY=http measures HTTP alone, on read models
+// rebuilt once per store and projection sources and cached (bench/support/readModelsCache.ts).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +37,7 @@ import { createGrantsEventRegistry } from '../workflows/eventCatalog';
 import { envInt, median, note, seconds, throughput, type BenchLine } from './lib';
 import { spawnChild } from './support/child';
 import { grantsStoreFile } from './support/grantsStore';
+import { cachedReadModels } from './support/readModelsCache';
 import { runLoad, type LoadResult } from './support/load';
 
 /** The bench's "today": the history stops there (the current campaign is mid-way). */
@@ -158,13 +162,13 @@ async function* logReads(
 }
 
 const serverMessageSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('ready'), api: z.url(), bare: z.url() }),
+  z.object({ kind: z.literal('ready'), api: z.url(), cold: z.url(), bare: z.url() }),
   z.object({ kind: z.literal('cpu'), micros: z.number() }),
 ]);
 type ServerMessage = z.infer<typeof serverMessageSchema>;
 
 interface Target {
-  key: 'bare' | 'health' | 'summary' | 'list';
+  key: 'bare' | 'health' | 'summary' | 'list' | 'summaryCold' | 'listCold';
   url: string;
 }
 
@@ -214,20 +218,24 @@ async function* http(
     ]);
     if (ready.kind !== 'ready') throw new Error(`réponse inattendue du serveur : ${ready.kind}`);
     note(
-      `serveur d'API dans un processus enfant (pid ${server.pid}) : ${ready.api}, Express nu : ${ready.bare}`,
+      `serveur d'API dans un processus enfant (pid ${server.pid}) : ${ready.api}, sans cache des réponses : ` +
+        `${ready.cold}, Express nu : ${ready.bare}`,
     );
     const token = await mintDevelopmentToken({ secret, role: 'grant_manager', subject: 'bench-api' });
     const headers = { authorization: `Bearer ${token}` };
     const id = encodeURIComponent(campaignId);
+    const summaryPath = `/api/campaigns/${id}/summary`;
+    const listPath = `/api/applications?campaignId=${id}&status=co_decision&funder=ETAT&limit=50`;
     const targets: Target[] = [
       { key: 'bare', url: `${ready.bare}/constant` },
       // The platform's floor: every middleware (logging, correlation id, headers), no token, no query.
       { key: 'health', url: `${ready.api}/health` },
-      { key: 'summary', url: `${ready.api}/api/campaigns/${id}/summary` },
-      {
-        key: 'list',
-        url: `${ready.api}/api/applications?campaignId=${id}&status=co_decision&funder=ETAT&limit=50`,
-      },
+      // Steady state: the read models do not change, the answers come from the cache.
+      { key: 'summary', url: `${ready.api}${summaryPath}` },
+      { key: 'list', url: `${ready.api}${listPath}` },
+      // Every answer computed: the first request after a projector commit.
+      { key: 'summaryCold', url: `${ready.cold}${summaryPath}` },
+      { key: 'listCold', url: `${ready.cold}${listPath}` },
     ];
 
     // Each answer checked once, so the loop measures real answers and not problem documents.
@@ -239,11 +247,11 @@ async function* http(
           `${target.url} → ${response.status} ${JSON.stringify(body)}\njournal du serveur :\n${logTail(logFile)}`,
         );
       }
-      if (target.key === 'summary') {
+      if (target.key === 'summary' || target.key === 'summaryCold') {
         const summary = z.object({ campaignId: z.literal(campaignId), applications: z.number() }).parse(body);
         note(`synthèse de ${campaignId} : ${summary.applications} candidatures`);
       }
-      if (target.key === 'list') {
+      if (target.key === 'list' || target.key === 'listCold') {
         const page = z.object({ items: z.array(z.unknown()).min(1), total: z.number() }).parse(body);
         note(`liste filtrée : ${page.items.length} lignes sur ${page.total}`);
       }
@@ -292,6 +300,8 @@ async function* http(
       ['health', 'api.http.platformHealth'],
       ['summary', 'api.http.campaignSummary'],
       ['list', 'api.http.applicationsFiltered'],
+      ['summaryCold', 'api.http.campaignSummary.cold'],
+      ['listCold', 'api.http.applicationsFiltered.cold'],
     ] as const) {
       yield throughput(
         name,
@@ -341,7 +351,10 @@ export async function* run(): AsyncGenerator<BenchLine> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-api-'));
   try {
     const readModelsFile = join(dir, 'read-models.sqlite');
-    yield* logReads(generated.file, history.events, readModelsFile);
+    // BENCH_API_ONLY=http: the HTTP figures alone, on read models rebuilt once and cached.
+    if (process.env.BENCH_API_ONLY === 'http') {
+      await cachedReadModels({ cacheDir, storeFile: generated.file, target: readModelsFile, note });
+    } else yield* logReads(generated.file, history.events, readModelsFile);
     if (process.env.BENCH_API_ONLY !== 'rebuild')
       yield* http(generated.file, readModelsFile, history.currentCampaignId, join(dir, 'api-server.log'));
   } finally {

@@ -1,8 +1,9 @@
 // Child process of bench/api.ts: the real HTTP API (createApi: platform, authentication, query
-// routes) on a read-model file, and beside it a bare Express app answering a constant JSON, both on
-// 127.0.0.1. Logs go to stdout at the engine's default level (info), which the parent writes to a
-// file, so their cost is paid as in production. Sends the two URLs to the parent; answers 'cpu'
-// with its CPU time so far (so the parent can count requests per server CPU-second); stops on 'stop'.
+// routes) on a read-model file, twice (with its answer cache, and without it: `cold`), and beside
+// them a bare Express app answering a constant JSON, all on 127.0.0.1. Logs go to stdout at the
+// engine's default level (info), which the parent writes to a file, so their cost is paid as in
+// production. Sends the three URLs to the parent; answers 'cpu' with its CPU time so far (so the
+// parent can count requests per server CPU-second); stops on 'stop'.
 import express from 'express';
 import { z } from 'zod';
 import { openSqliteEventStore } from '../../infra/eventstore/sqlite';
@@ -39,19 +40,19 @@ const logger = createLogger({ level: 'info', format: 'json', name: 'bench-api' }
 // As the engine opens it (services/engine.ts): read-write, WAL, the projector's connection shape.
 const readModels = openReadModelDatabase(args.readModels);
 const eventStore = openSqliteEventStore({ file: args.eventStore, registry: createGrantsEventRegistry() });
-const api = await listen(
-  createApi({
-    logger,
-    auth: { mode: 'embedded', secret: args.secret },
-    grants,
-    eventStore,
-    readModels,
-    probes: [],
-    metrics: {},
-  }),
-  '127.0.0.1',
-  0,
-);
+const apiDeps = {
+  logger,
+  auth: { mode: 'embedded', secret: args.secret } as const,
+  grants,
+  eventStore,
+  readModels,
+  probes: [],
+  metrics: {},
+};
+// The API as the engine runs it (answers kept until the read models change), and the same API
+// computing every answer (the cold figures: a first request, or one after every commit).
+const api = await listen(createApi(apiDeps), '127.0.0.1', 0);
+const cold = await listen(createApi({ ...apiDeps, answerCache: false }), '127.0.0.1', 0);
 
 const constant = { status: 'ok', service: 'bench', items: [1, 2, 3] };
 const bareApp = express();
@@ -68,10 +69,10 @@ process.on('message', (message) => {
   }
   if (message !== 'stop') return;
   void (async () => {
-    await Promise.all([api.close(), bare.close()]);
+    await Promise.all([api.close(), cold.close(), bare.close()]);
     await eventStore.close();
     readModels.close();
     process.disconnect();
   })();
 });
-await sendToParent({ kind: 'ready', api: api.url, bare: bare.url });
+await sendToParent({ kind: 'ready', api: api.url, cold: cold.url, bare: bare.url });

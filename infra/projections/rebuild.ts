@@ -76,7 +76,9 @@ export interface RebuildOptions {
   /**
    * A batch also ends once a projection holds this much in memory (its pending(): e.g. applications
    * touched since its last flush). Default 25,000: this bounds the rebuild's memory whatever the
-   * store's size (about 10 KB per application held).
+   * store's size. Measured on 1.8M events / 100,000 applications (with the applications' LRU of
+   * 30,000): 2.5 GB peak RSS at 9,100 events per CPU-second; 10,000 held (LRU 20,000): 1.7 GB at
+   * 7,400 (fewer rows coalesced, more states read back from the tables).
    */
   maxPending?: number;
   /** onProgress is called at most this often during the replay. Default 200 ms. */

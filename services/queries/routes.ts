@@ -10,9 +10,9 @@ import { AggregateNotFoundError, type GrantsClient } from '../../workflows/clien
 import { principalOf, type Principal, type Role } from '../http/platform/auth';
 import { setETag } from '../http/platform/etag';
 import type { ApiDocumentation } from '../http/platform/openapi';
-import { ForbiddenError, NotFoundError } from '../http/platform/problem';
+import { BadRequestError, ForbiddenError, NotFoundError } from '../http/platform/problem';
 import { parseRequest } from '../http/platform/validate';
-import { getApplication, listApplicationsJson } from '../readModels/applications/queries';
+import { getApplication, InvalidCursorError, listApplicationsJson } from '../readModels/applications/queries';
 import {
   campaignSummary,
   campaignsList,
@@ -80,6 +80,16 @@ function scopeOf(principal: Principal): { porteurId?: string; funder?: string } 
   return {};
 }
 
+/** A cursor the caller altered or kept from another filter is their mistake: a 400 naming it, not a 500. */
+function listPage(db: Database, filters: Parameters<typeof listApplicationsJson>[1]): string {
+  try {
+    return listApplicationsJson(db, filters);
+  } catch (error) {
+    if (error instanceof InvalidCursorError) throw new BadRequestError(error.message, 'INVALID_CURSOR');
+    throw error;
+  }
+}
+
 export function queryRouter(deps: QueryRoutesDeps): Router {
   const router = Router();
   const { db } = deps;
@@ -100,7 +110,7 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
       req,
       res,
       { route: '/api/applications', input: query, principal },
-      () => new JsonText(listApplicationsJson(db, { ...query, ...scope })),
+      () => new JsonText(listPage(db, { ...query, ...scope })),
     );
   });
 

@@ -250,3 +250,19 @@ describe('list items written by SQLite', () => {
     }
   });
 });
+
+describe('a pagination cursor the caller altered', () => {
+  it('is a 400 problem naming the cursor, in both orders, and never a 500', async () => {
+    projector.project(world.events);
+    const a = await apiOnOwnConnection();
+    const manager = await token('grant_manager');
+    for (const query of ['cursor=pas-un-curseur', 'cursor=abc&sort=deadline', 'cursor=12x&sort=submitted']) {
+      const answer = await get(a, `/api/applications?campaignId=${CAMPAIGN_ID}&${query}`, manager);
+      expect(answer.status, query).toBe(400);
+      expect(answer.response.headers.get('content-type')).toContain('application/problem+json');
+      const problem = JSON.parse(answer.text) as { code?: string; detail?: string };
+      expect(problem.code).toBe('INVALID_CURSOR');
+      expect(problem.detail).toContain('Curseur de pagination invalide');
+    }
+  });
+});

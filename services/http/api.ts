@@ -9,6 +9,7 @@ import { auditRouter } from '../audit/routes';
 import { commandRouter } from '../commands/routes';
 import { consoleRouter } from '../console/router';
 import type { AnswerCacheOptions } from '../queries/answerCache';
+import { referenceRouter } from '../queries/referenceRoutes';
 import { queryRouter } from '../queries/routes';
 import { healthRouter, type HealthProbe } from './health';
 import { metricsRouter, type MetricsCollector } from './metrics';
@@ -57,6 +58,13 @@ export function createApi(deps: ApiDeps): Express {
       requireRole: (...roles) => platform.requireRole(...roles),
       docs: platform.openapi,
       ...(deps.answerCache === undefined ? {} : { answerCache: deps.answerCache }),
+    }),
+  );
+  platform.mount(
+    referenceRouter({
+      authenticate: platform.authenticate,
+      requireRole: (...roles) => platform.requireRole(...roles),
+      docs: platform.openapi,
     }),
   );
   platform.mount(

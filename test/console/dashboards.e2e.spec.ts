@@ -3,11 +3,10 @@
 // answers, quartiers are named from the campaign's reference version, and each CSV download works.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../domain/calendar';
-import { qpvSampleCamvs } from '../../domain/reference/qpv';
+import { qpvSampleCamvs, type QpvReference } from '../../domain/reference/qpv';
 import { ledgerCsvColumns } from '../../services/audit/ledgerCsv';
 import {
   artifacts,
@@ -127,15 +126,12 @@ describe.skipIf(chromiumPath === undefined)('dashboards and audit views (Chromiu
     await world?.stop();
   });
 
-  it('keeps the console’s copy of the QPV names equal to the domain’s sample', async () => {
-    const url = pathToFileURL(join(process.cwd(), 'services/console/static/reference.js')).href;
-    const mod = (await import(url)) as {
-      qpvReferences: Record<string, { date: string; placeholder: boolean; names: Record<string, string> }>;
-    };
-    const copy = mod.qpvReferences[qpvSampleCamvs.version];
-    expect(copy?.date).toBe(qpvSampleCamvs.date);
-    expect(copy?.placeholder).toBe(qpvSampleCamvs.placeholder);
-    expect(copy?.names).toEqual(Object.fromEntries(qpvSampleCamvs.entries.map((e) => [e.code, e.name])));
+  it('serves the QPV reference the console names quartiers from: the domain’s sample, whole', async () => {
+    const reference = await world.get<QpvReference>(
+      'evaluator',
+      `/api/reference/qpv/${qpvSampleCamvs.version}`,
+    );
+    expect(reference).toEqual(qpvSampleCamvs);
   });
 
   it('shows the evaluator per-theme, per-QPV (named) and report figures equal to the query API’s, and downloads each table', async () => {
@@ -158,8 +154,23 @@ describe.skipIf(chromiumPath === undefined)('dashboards and audit views (Chromiu
 
     for (const t of themes.items) expect(await tableRow(page, 'chart-themes', t.theme)).toEqual(figures(t));
     for (const x of qpv.items) expect(await tableRow(page, 'chart-qpv', x.qpv)).toEqual(figures(x));
-    // Quartiers by name, from the campaign's reference version (the sample: names real, codes not).
+    // Quartiers by name, from the campaign's reference version as the API answers it (the sample:
+    // names real, codes not); the names arrive with the reference note.
+    const reference = await world.get<QpvReference>(
+      'evaluator',
+      `/api/reference/qpv/${qpvSampleCamvs.version}`,
+    );
+    expect(reference.entries).toEqual(qpvSampleCamvs.entries);
+    await page.getByTestId('qpv-reference').waitFor();
     const qpvTable = page.locator('table[data-table="chart-qpv"]');
+    const shownNames = await qpvTable.locator('tbody tr[data-row] th').allTextContents();
+    expect(shownNames).toEqual(
+      qpv.items.map((x) => {
+        const entry = reference.entries.find((e) => e.code === x.qpv);
+        expect(entry, `${x.qpv} dans le référentiel`).toBeDefined();
+        return `${entry?.name} (${x.qpv})`;
+      }),
+    );
     await expect(qpvTable.locator('tr[data-row="QN05994X"] th').textContent()).resolves.toBe(
       'Provinces Françaises – De Joyeuse (QN05994X)',
     );
@@ -276,9 +287,8 @@ describe.skipIf(chromiumPath === undefined)('dashboards and audit views (Chromiu
       'Ouverte aux dépôts',
     );
     await expect(result.locator('[data-field="name"]').textContent()).resolves.toBe(now.state.name);
-    await expect(result.locator('[data-field="qpv"]').textContent()).resolves.toContain(
-      'Sous-le-Bois (QN05990X)',
-    );
+    // The names come from GET /api/reference/qpv/:version, fetched once the state names its version.
+    await result.locator('[data-field="qpv"]', { hasText: 'Sous-le-Bois (QN05990X)' }).waitFor();
     const envelopes = await result
       .locator('[data-testid="campaign-envelopes"] td[data-value]')
       .evaluateAll(attributes, 'data-value');

@@ -2,6 +2,7 @@
 // real HTTP, real JWTs, the real Temporal dev server, the real workflows and SQLite event store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parisInstant, addDays, parisDateOf, fromEpochMs } from '../../domain/calendar';
+import { qpvSampleCamvs } from '../../domain/reference/qpv';
 import { commandRoutes } from '../../services/commands/routes';
 import type { Role } from '../../services/http/platform/auth';
 import { createCampaignCommand, dossier } from '../support/fixtures';
@@ -225,6 +226,7 @@ describe('command API', () => {
       ['GET', '/api/stats/themes', analysts],
       ['GET', '/api/reports/overdue', reports],
       ['GET', '/api/reports/upcoming', reports],
+      ['GET', `/api/reference/qpv/${qpvSampleCamvs.version}`, all],
       ['GET', `/api/audit/streams/application-${id}/events`, ['auditor', 'grant_manager']],
       [
         'GET',

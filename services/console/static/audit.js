@@ -4,9 +4,8 @@
 // Business time (when it happened) and record time (when it was written) are always both shown.
 import { useState } from './vendor/hooks.mjs';
 import { html, api, download, dateTime, funderLabel, money, statusLabels, today, themes } from './lib.js';
-import { Timeline, useApi } from './pages.js';
+import { Timeline, useApi, useQpvNaming } from './pages.js';
 import { loadStylesheet } from './charts.js';
-import { qpvNaming } from './reference.js';
 
 loadStylesheet('./dashboard.css');
 
@@ -236,7 +235,7 @@ function CampaignView({ campaigns, titles }) {
   };
   const st = result?.state;
   const created = st && st.status !== 'not_created';
-  const naming = qpvNaming(st?.territory?.qpvReferenceVersion);
+  const naming = useQpvNaming(st?.territory?.qpvReferenceVersion);
   return html`<section aria-labelledby="campaign-asof-title">
     <h2 id="campaign-asof-title">Une campagne à une date passée</h2>
     ${

@@ -5,8 +5,7 @@
 import { useState } from './vendor/hooks.mjs';
 import { BarChart, ShareGauge } from './charts.js';
 import { html, money, date, funderLabel, saveBlob, toCsv } from './lib.js';
-import { useApi } from './pages.js';
-import { qpvNaming } from './reference.js';
+import { useApi, useQpvNaming } from './pages.js';
 
 const amountSeries = [
   { name: 'Demandé', className: 's-requested' },
@@ -114,7 +113,7 @@ export function DashboardPage({ campaigns }) {
   const tItems = themes.data?.items ?? [];
   const envelopes = (s?.byFunder ?? []).filter((f) => f.envelope);
   const mY = s?.multiYear;
-  const naming = qpvNaming(campaign.data?.state?.territory?.qpvReferenceVersion);
+  const naming = useQpvNaming(campaign.data?.state?.territory?.qpvReferenceVersion);
   const suffix = `${id}${year ? `-${year}` : ''}`;
   const scope = year ? `, exercice ${year}` : ', tous exercices';
 
@@ -280,7 +279,7 @@ export function DashboardPage({ campaigns }) {
           ? html`<p class="reference-note" data-testid="qpv-reference">
               ${`Noms des quartiers : référentiel « ${naming.version} » (${naming.reference.source}, ${date(naming.reference.date)}).`}
             </p>`
-          : campaign.data
+          : campaign.data && !naming.loading
             ? html`<p class="reference-note">
                 Noms des quartiers indisponibles pour le référentiel « ${naming.version ?? '—'} » : codes
                 seuls.

@@ -6,6 +6,7 @@ import { ActionForm, CommandForm, FieldInput, parisMidnight } from './actions.js
 import {
   html,
   api,
+  ApiError,
   money,
   date,
   dateTime,
@@ -35,6 +36,85 @@ export function useApi(path) {
   }, [path]);
   useEffect(load, [load]);
   return { ...state, reload: load };
+}
+
+// The quartiers' names come from the API (GET /api/reference/qpv/:version), per version of the QPV
+// reference a campaign was built on (its territory.qpvReferenceVersion), fetched once per version and
+// kept in the page's memory. A version the engine does not know (404) shows codes only: the console
+// never guesses a name.
+
+/** @type {Map<string, Promise<any>>} */
+const qpvReferenceRequests = new Map();
+/** Answers received: the reference, or null when the engine does not know the version. */
+const qpvReferencesKnown = new Map();
+
+/** @param {string} version */
+function loadQpvReference(version) {
+  let request = qpvReferenceRequests.get(version);
+  if (request === undefined) {
+    request = api('GET', `/api/reference/qpv/${encodeURIComponent(version)}`)
+      .catch((e) => {
+        if (e instanceof ApiError && e.status === 404) return null;
+        throw e;
+      })
+      .then(
+        (reference) => {
+          qpvReferencesKnown.set(version, reference);
+          return reference;
+        },
+        (e) => {
+          // A network failure or an expired session: asked again next time, not kept.
+          qpvReferenceRequests.delete(version);
+          throw e;
+        },
+      );
+    qpvReferenceRequests.set(version, request);
+  }
+  return request;
+}
+
+/**
+ * The quartiers' names for a reference version: `name(code)` is undefined when unknown, `label(code)`
+ * is « Nom (CODE) » or the code alone; `reference` ({ version, source, date, placeholder, entries })
+ * is undefined when there are no names, `loading` true while they are being fetched.
+ * @param {string | null | undefined} version
+ * @param {any} [reference] the API's answer for that version (null or undefined: none)
+ */
+export function qpvNaming(version, reference, loading = false) {
+  /** @type {Map<string, string>} */
+  const names = new Map((reference?.entries ?? []).map((e) => [e.code, e.name]));
+  /** @param {string} code */
+  const name = (code) => names.get(code);
+  return {
+    version: version ?? null,
+    reference: reference ?? undefined,
+    loading,
+    name,
+    /** @param {string} code */
+    label: (code) => (name(code) ? `${name(code)} (${code})` : code),
+  };
+}
+
+/** qpvNaming for a version, its reference fetched from the API (once per version and page). */
+export function useQpvNaming(version) {
+  const [answer, setAnswer] = useState(
+    /** @type {{ version: string | null, reference: any }} */ ({ version: null, reference: null }),
+  );
+  useEffect(() => {
+    if (!version || qpvReferencesKnown.has(version)) return undefined;
+    let live = true;
+    const settle = (reference) => {
+      if (live) setAnswer({ version, reference });
+    };
+    loadQpvReference(version).then(settle, () => settle(null));
+    return () => {
+      live = false;
+    };
+  }, [version]);
+  if (!version) return qpvNaming(version, null);
+  if (qpvReferencesKnown.has(version)) return qpvNaming(version, qpvReferencesKnown.get(version));
+  if (answer.version === version) return qpvNaming(version, answer.reference);
+  return qpvNaming(version, null, true);
 }
 
 const deadlineKinds = {

@@ -137,7 +137,11 @@ export async function startConsoleWorld(): Promise<ConsoleWorld> {
     browser,
     cspViolations,
     async newPage() {
-      const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, locale: 'fr-FR' });
+      const context = await browser.newContext({
+        viewport: { width: 1366, height: 900 },
+        locale: 'fr-FR',
+        acceptDownloads: true,
+      });
       const page = await context.newPage();
       page.on('console', (m) => {
         if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());

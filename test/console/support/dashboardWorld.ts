@@ -1,15 +1,9 @@
-// The world of the dashboards' browser tests: Debian's Chromium (skipped with its reason when
-// absent, a failure under CI), the real engine behind a second server that serves the console with
-// the platform's strict CSP and forwards /api to the engine (same origin for the browser), and a
-// campaign seeded through the public HTTP API with applications at the steps the evaluator's and
-// the auditor's pages show: a convention whose yearly report is overdue, one whose report is due
-// within the month, a multi-year action approved, a dossier under review.
-import { execSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { join } from 'node:path';
-import express from 'express';
-import { chromium, type Browser, type Page } from 'playwright-core';
+// The world of the dashboards' browser tests: the console world of support/console.ts (Debian's
+// Chromium, the real engine behind a console server with the platform's strict CSP) with the API read
+// back as the evaluator or the auditor, and a campaign seeded through the public HTTP API with
+// applications at the steps the evaluator's and the auditor's pages show: a convention whose yearly
+// report is overdue, one whose report is due within the month, a multi-year action approved, a
+// dossier under review.
 import {
   addDays,
   addMonths,
@@ -19,151 +13,33 @@ import {
   parisInstant,
   type CivilDate,
 } from '../../../domain/calendar';
-import { consoleRouter } from '../../../services/console/router';
-import type { Role } from '../../../services/http/platform/auth';
-import { startTestEngine, type RunningEngine } from '../../services/support/engine';
 import { createCampaignCommand, dossier } from '../../support/fixtures';
+import type { RunningEngine } from '../../services/support/engine';
+import { artifacts, chromiumPath, startConsoleWorld, type ConsoleWorld } from './console';
 
-function findChromium(): string | undefined {
-  try {
-    return execSync('command -v chromium', { encoding: 'utf8', shell: '/bin/sh' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-export const chromiumPath = findChromium();
-if (chromiumPath === undefined) {
-  if (process.env.CI === 'true')
-    throw new Error(
-      'Chromium est introuvable (apt-get install -y chromium) : les tests de la console ne peuvent pas tourner en CI.',
-    );
-  console.warn('test/console : Chromium absent (apt-get install -y chromium) — tests du navigateur ignorés.');
-}
+export { artifacts, chromiumPath };
 
-/** Screenshots and downloaded files (git-ignored). */
-export const artifacts = join(process.cwd(), 'test', 'artifacts');
-
-/** The platform's policy (services/http/platform/app.ts): the console must work under it. */
-const csp =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
-  "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
-export interface DashboardWorld {
-  engine: RunningEngine;
-  base: string;
-  browser: Browser;
-  /** CSP violations and uncaught page errors seen by any page. */
+/** The console world (support/console.ts) with the API read back as the evaluator or the auditor. */
+export interface DashboardWorld extends ConsoleWorld {
+  /** CSP violations and uncaught page errors seen by any page (the console world's list). */
   problems: string[];
-  newPage(): Promise<Page>;
-  /** Signs in as a demo user of the embedded mode, by its French label. */
-  signInAs(page: Page, label: string): Promise<void>;
   /** GET on the API with the token of `role`; the JSON body, or throws with the answer. */
   get<T>(role: 'evaluator' | 'auditor', path: string): Promise<T>;
-  stop(): Promise<void>;
-}
-
-async function startConsoleServer(e: RunningEngine): Promise<{ base: string; server: Server }> {
-  const app = express();
-  app.use((_req, res, next) => {
-    res.setHeader('Content-Security-Policy', csp);
-    next();
-  });
-  app.use(
-    consoleRouter({
-      devTokens: {
-        mint: (role: Role, institution?: string, porteurId?: string) =>
-          e.token({
-            role,
-            ...(institution ? { institution } : {}),
-            ...(porteurId ? { porteurId } : {}),
-            subject: `demo-${role}`,
-          }),
-      },
-    }),
-  );
-  app.use('/api', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
-    const headers: Record<string, string> = {};
-    for (const name of ['authorization', 'content-type', 'if-match', 'idempotency-key', 'accept'])
-      if (req.headers[name]) headers[name] = String(req.headers[name]);
-    const body = Buffer.isBuffer(req.body) && req.body.length > 0 ? req.body : undefined;
-    const answer = await fetch(`${e.url}${req.originalUrl}`, {
-      method: req.method,
-      headers,
-      ...(body ? { body } : {}),
-    });
-    res.status(answer.status);
-    for (const name of ['content-type', 'etag', 'content-disposition', 'cache-control'])
-      if (answer.headers.get(name)) res.setHeader(name, answer.headers.get(name) ?? '');
-    res.send(Buffer.from(await answer.arrayBuffer()));
-  });
-  return await new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      resolve({
-        base: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
-        server,
-      });
-    });
-  });
 }
 
 export async function startDashboardWorld(): Promise<DashboardWorld> {
-  mkdirSync(artifacts, { recursive: true });
-  const engine = await startTestEngine();
-  const { base, server } = await startConsoleServer(engine);
-  const browser = await chromium.launch({
-    ...(chromiumPath ? { executablePath: chromiumPath } : {}),
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  const problems: string[] = [];
+  const world = await startConsoleWorld();
   const tokens = {
-    evaluator: await engine.token({ role: 'evaluator' }),
-    auditor: await engine.token({ role: 'auditor' }),
+    evaluator: await world.engine.token({ role: 'evaluator' }),
+    auditor: await world.engine.token({ role: 'auditor' }),
   };
   return {
-    engine,
-    base,
-    browser,
-    problems,
-    async newPage() {
-      const context = await browser.newContext({
-        viewport: { width: 1366, height: 900 },
-        locale: 'fr-FR',
-        acceptDownloads: true,
-      });
-      const page = await context.newPage();
-      page.on('console', (m) => {
-        if (/Content Security Policy/i.test(m.text())) problems.push(m.text());
-      });
-      page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-      return page;
-    },
-    async signInAs(page, label) {
-      await page.goto(`${base}/console/`);
-      await page.evaluate("sessionStorage.clear(); location.hash = '#/';");
-      await page.reload();
-      await page.getByLabel(label, { exact: true }).check();
-      await page.getByRole('button', { name: 'Se connecter' }).click();
-      await page.getByTestId('who').waitFor();
-    },
+    ...world,
+    problems: world.cspViolations,
     async get<T>(role: 'evaluator' | 'auditor', path: string): Promise<T> {
-      const res = await engine.call('GET', path, { token: tokens[role] });
+      const res = await world.engine.call('GET', path, { token: tokens[role] });
       if (res.status !== 200) throw new Error(`GET ${path} : ${res.status} ${JSON.stringify(res.body)}`);
       return res.body as T;
-    },
-    async stop() {
-      await browser.close();
-      await new Promise((r) => server.close(r));
-      await engine.stop();
     },
   };
 }

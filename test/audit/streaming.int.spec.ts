@@ -102,5 +102,7 @@ describe('streaming the ledger', () => {
     expect(text.split('\r\n')).toHaveLength(1 + ENTRIES + 1);
     expect(pulled).toBe(EVENTS);
     expect(logs.some((l) => /"level":50/.test(l))).toBe(false);
+    // The departure is still on record, as information: nothing failed on the server's side.
+    expect(logs.some((l) => /"level":30/.test(l) && l.includes('interrompue'))).toBe(true);
   });
 });

@@ -70,9 +70,12 @@ export interface CorrelationOptions {
 
 type Level = 'error' | 'info' | 'debug';
 
-/** As the request log always had it: 5xx (or an aborted answer) error, 4xx info, the rest debug. */
+/**
+ * 5xx error, 4xx info, the rest debug. A client that leaves before the end (a closed tab, a
+ * cancelled download) is worth an info line, not an error: nothing failed on our side.
+ */
 const levelOf = (status: number, aborted: boolean): Level =>
-  aborted || status >= 500 ? 'error' : status >= 400 ? 'info' : 'debug';
+  status >= 500 ? 'error' : aborted || status >= 400 ? 'info' : 'debug';
 
 /**
  * Sets the correlation id (header, req.log, requestLogger) and writes one line per completed request:

@@ -93,7 +93,8 @@ export const SQLITE_SCHEMA = `
 `;
 
 const COLUMNS = 'position, stream, revision, id, type, data, metadata';
-type Row = [
+/** One row of the events table as the statements select it (COLUMNS), with safe integers. */
+export type Row = [
   position: bigint,
   stream: string,
   revision: bigint,

@@ -19,6 +19,7 @@ import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { EventStoreBackendError } from './errors';
 import { checkEvent, type Link } from './integrity';
+import type { Row } from './sqlite';
 import type { EventMetadata, IntegrityFailure, IntegrityReport, RecordedEvent, VerifyOptions } from './port';
 import {
   createStoredTextChecker,
@@ -44,16 +45,6 @@ export interface StoredTextVerifierOptions {
 const PAGE_SIZE = 4096;
 const DEFAULT_WORKERS_FROM = 20_000;
 const WORKER_URL = new URL('./storedText.worker.mjs', import.meta.url);
-
-type FullRow = [
-  position: bigint,
-  stream: string,
-  revision: bigint,
-  id: string,
-  type: string,
-  data: string,
-  metadata: string,
-];
 
 interface WorkerResult {
   checked: number;
@@ -93,7 +84,7 @@ export function storedTextVerifier(
     checked: number,
     verify: VerifyOptions,
   ): IntegrityReport {
-    const row = rowStmt.get(BigInt(position)) as FullRow | undefined;
+    const row = rowStmt.get(BigInt(position)) as Row | undefined;
     if (row === undefined)
       throw new EventStoreBackendError(
         `Événement en position ${position} introuvable pendant la vérification.`,
@@ -234,7 +225,7 @@ export function storedTextVerifier(
         }
         if (result.failure) {
           const { position, ordinal, link } = result.failure;
-          const stream = (rowStmt.get(BigInt(position)) as FullRow | undefined)?.[1];
+          const stream = (rowStmt.get(BigInt(position)) as Row | undefined)?.[1];
           const previous = link ?? (stream === undefined ? undefined : links.get(stream));
           return broken(position, toLink(previous), before + ordinal, verify);
         }

@@ -17,6 +17,7 @@ import { createProjector, openReadModelDatabase, type Projector } from '../infra
 import { createApi } from './http/api';
 import { projectorMetrics } from './http/metrics';
 import { grantsProjections } from './readModels';
+import { grantsRebuildParallel } from './readModels/rebuildSource';
 import { resolveAuthSettings } from './http/platform/auth';
 import { listen } from './http/server';
 
@@ -106,7 +107,14 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
     });
     let projector: Projector | undefined;
     if (config.start.projector) {
-      const started = createProjector({ eventStore, db: readModels, projections: grantsProjections, logger });
+      const rebuildParallel = grantsRebuildParallel(config);
+      const started = createProjector({
+        eventStore,
+        db: readModels,
+        projections: grantsProjections,
+        logger,
+        ...(rebuildParallel === undefined ? {} : { rebuildParallel }),
+      });
       await started.start();
       stoppers.push({ name: 'projections', stop: () => started.stop() });
       projector = started;

@@ -1,6 +1,7 @@
 // One configuration object, read from environment variables and validated with zod.
 // Defaults are the embedded mode: SQLite files under the data directory, a Temporal dev server
 // started for us. Setting EVENTSTORE_CONNECTION_STRING / TEMPORAL_ADDRESS switches to scale-out.
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -37,6 +38,14 @@ export const configSchema = z.object({
   // measured 1,482 MB at 250, 4.7 GB at 2,000); a smaller cache only costs
   // replays from history when an evicted workflow wakes.
   GRANTS_WORKER_STICKY_CACHE_SIZE: z.coerce.number().int().min(0).default(250),
+  // Worker threads of a read-model rebuild on the SQLite store (each replays ranges of streams);
+  // by default one per core, at most 4.
+  GRANTS_REBUILD_WORKERS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(16)
+    .default(() => Math.min(availableParallelism(), 4)),
   GRANTS_START_WORKER: bool.default(true),
   GRANTS_START_PROJECTOR: bool.default(true),
   GRANTS_START_HTTP: bool.default(true),
@@ -53,7 +62,7 @@ export interface Config {
   eventStore:
     | { kind: 'sqlite'; file: string; synchronous: RawConfig['EVENTSTORE_SQLITE_SYNCHRONOUS'] }
     | { kind: 'eventstoredb'; connectionString: string };
-  readModels: { file: string };
+  readModels: { file: string; rebuildWorkers: number };
   temporal: {
     /** Undefined → the embedded dev server is started on devServerPort. */
     address: string | undefined;
@@ -111,7 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           file: resolve(dataDir, 'events.sqlite'),
           synchronous: c.EVENTSTORE_SQLITE_SYNCHRONOUS,
         },
-    readModels: { file: resolve(dataDir, 'read-models.sqlite') },
+    readModels: { file: resolve(dataDir, 'read-models.sqlite'), rebuildWorkers: c.GRANTS_REBUILD_WORKERS },
     temporal: {
       address: c.TEMPORAL_ADDRESS,
       namespace: c.TEMPORAL_NAMESPACE,

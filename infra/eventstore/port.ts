@@ -104,6 +104,15 @@ export interface Subscription extends AsyncIterable<SubscriptionItem> {
   close(): Promise<void>;
 }
 
+export interface ReadByStreamOptions {
+  /** Only events at or below this global position (a head read beforehand: a consistent cut of the log). */
+  upTo: bigint;
+  filter?: EventFilter;
+  /** Only streams whose name is at or after this one, and before `before` (a share of the streams). */
+  fromStream?: string;
+  before?: string;
+}
+
 export interface SubscribeOptions {
   /** Deliver events strictly after this checkpoint; 'start' or undefined = from the beginning. */
   after?: 'start' | bigint;
@@ -176,6 +185,20 @@ export interface EventStore {
   /** The global order, streamed page by page (never the whole log in memory). */
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
   subscribeToAll(options?: SubscribeOptions): Subscription;
+  /**
+   * Optional, for rebuilds: the events up to a position, stream after stream (streams in name order,
+   * each in revision order), validated like readAll. A projection that only depends on the order
+   * within each stream can be rebuilt from it holding one stream's fold at a time instead of every
+   * open aggregate. EventStoreDB has no such read ($all is in commit order only): its rebuilds read
+   * the global order.
+   */
+  readAllByStream?(options: ReadByStreamOptions): AsyncIterable<RecordedEvent>;
+  /**
+   * Optional, with readAllByStream: stream names (ascending) that split the streams having events at
+   * or below `upTo` into `parts` ranges of about as many events each, for readers working in
+   * parallel (fewer names when there are few streams; a stream is never split).
+   */
+  splitStreams?(parts: number, upTo: bigint): Promise<string[]>;
   /** Position of the last event in the store (0n when the SQLite store is empty), for lag. */
   headPosition(): Promise<bigint>;
   /**

@@ -22,6 +22,7 @@ import type {
   IntegrityReport,
   NewEvent,
   ReadAllOptions,
+  ReadByStreamOptions,
   ReadStreamOptions,
   RecordedEvent,
   SubscribeOptions,
@@ -60,6 +61,8 @@ export interface SqliteEventStoreOptions {
 /** The SQLite store, with what it runs under (for diagnostics and tests). */
 export interface SqliteEventStore extends EventStore {
   readonly kind: 'sqlite';
+  readAllByStream(options: ReadByStreamOptions): AsyncIterable<RecordedEvent>;
+  splitStreams(parts: number, upTo: bigint): Promise<string[]>;
   settings(): { file: string; journalMode: string; synchronous: SqliteSynchronous; busyTimeoutMs: number };
   /** Over the stored text, split across worker threads for a whole log (sqliteIntegrity.ts). */
   verifyIntegrity(options?: VerifyOptions): Promise<IntegrityReport>;
@@ -302,17 +305,8 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     if (closed) throw new EventStoreClosedError();
   };
 
-  /**
-   * readAll as a plain async iterator over synchronous pages: an async generator would cost a
-   * promise round trip per event for nothing, the driver being synchronous.
-   * Page by page, each page a short read: an iterator held open across yields would keep the
-   * connection busy (no appends from this process meanwhile) and pin a WAL snapshot, stopping
-   * checkpoints for as long as a slow consumer takes over a million events.
-   */
   function readAllPages(options: ReadAllOptions): AsyncIterable<RecordedEvent> {
     const direction = options.direction ?? 'forwards';
-    const raw = options.raw ?? false;
-    const limit = options.maxCount ?? Number.POSITIVE_INFINITY;
     const stmt = pageStmt(direction, options.filter, false);
     const params = filterParams(options.filter);
     const start =
@@ -321,10 +315,67 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
           ? 0n
           : options.after
         : (options.before ?? MAX_INT64);
+    return pagedEvents(
+      () => {
+        let cursor = start;
+        return (want) => {
+          const rows = stmt.all(cursor, ...params, want) as Row[];
+          if (rows.length > 0) cursor = rows[rows.length - 1]![0];
+          return rows;
+        };
+      },
+      options.raw ?? false,
+      options.maxCount ?? Number.POSITIVE_INFINITY,
+    );
+  }
+
+  /** readAllByStream: keyset pages over the (stream, revision) index, the same cost per event as readAll. */
+  function readByStreamPages(options: ReadByStreamOptions): AsyncIterable<RecordedEvent> {
+    const nPrefixes = options.filter?.streamPrefixes?.length ?? 0;
+    const nTypes = options.filter?.eventTypes?.length ?? 0;
+    const where = ['(stream, revision) > (?, ?)', 'position <= ?'];
+    if (options.before !== undefined) where.push('stream < ?');
+    if (nPrefixes > 0)
+      where.push('(' + Array(nPrefixes).fill('substr(stream, 1, length(?)) = ?').join(' OR ') + ')');
+    if (nTypes > 0) where.push(`type IN (${Array(nTypes).fill('?').join(', ')})`);
+    const stmt = prepareRows(
+      `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY stream, revision LIMIT ?`,
+    );
+    const bounds = options.before === undefined ? [] : [options.before];
+    const params = filterParams(options.filter);
+    return pagedEvents(
+      () => {
+        // Revision -1 sorts before the first event of `fromStream` itself.
+        let stream = options.fromStream ?? '';
+        let revision = -1n;
+        return (want) => {
+          const rows = stmt.all(stream, revision, options.upTo, ...bounds, ...params, want) as Row[];
+          const last = rows[rows.length - 1];
+          if (last !== undefined) [stream, revision] = [last[1], last[2]];
+          return rows;
+        };
+      },
+      false,
+      Number.POSITIVE_INFINITY,
+    );
+  }
+
+  /**
+   * Pages of rows as a plain async iterator: an async generator would cost a promise round trip per
+   * event for nothing, the driver being synchronous. Page by page, each page a short read: an
+   * iterator held open across yields would keep the connection busy (no appends from this process
+   * meanwhile) and pin a WAL snapshot, stopping checkpoints for as long as a slow consumer takes over
+   * a million events. `pages()` starts a reading: each call of what it returns gives the next rows.
+   */
+  function pagedEvents(
+    pages: () => (want: number) => Row[],
+    raw: boolean,
+    limit: number,
+  ): AsyncIterable<RecordedEvent> {
     const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
     return {
       [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
-        let cursor = start;
+        const nextPage = pages();
         let rows: Row[] = [];
         let index = 0;
         let count = 0;
@@ -337,7 +388,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
                 ensureOpen();
                 const want = Math.min(pageSize, limit - count);
                 try {
-                  rows = stmt.all(cursor, ...params, want) as Row[];
+                  rows = nextPage(want);
                 } catch (error) {
                   throw toBackendError(error, 'lecture');
                 }
@@ -345,7 +396,6 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
                 count += rows.length;
                 exhausted = rows.length < want || count >= limit;
                 if (rows.length === 0) return Promise.resolve(done);
-                cursor = rows[rows.length - 1]![0];
               }
               return Promise.resolve({ done: false, value: toEvent(rows[index++]!, raw) });
             } catch (error) {
@@ -552,6 +602,37 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
 
     readAll(options: ReadAllOptions = {}) {
       return readAllPages(options);
+    },
+
+    readAllByStream(options: ReadByStreamOptions) {
+      return readByStreamPages(options);
+    },
+
+    splitStreams(parts: number, upTo: bigint) {
+      try {
+        ensureOpen();
+        // One pass over the (stream, revision) index: a row per stream with its count.
+        const perStream = db
+          .prepare('SELECT stream, count(*) FROM events WHERE position <= ? GROUP BY stream ORDER BY stream')
+          .raw(true)
+          .all(upTo) as [string, number][];
+        const total = perStream.reduce((sum, [, count]) => sum + count, 0);
+        const boundaries: string[] = [];
+        let seen = 0;
+        for (const [stream, count] of perStream) {
+          // A range ends before the stream that would take it past its share.
+          if (
+            boundaries.length + 1 < parts &&
+            seen > 0 &&
+            seen + count / 2 > (total * (boundaries.length + 1)) / parts
+          )
+            boundaries.push(stream);
+          seen += count;
+        }
+        return Promise.resolve(boundaries);
+      } catch (error) {
+        return Promise.reject(toBackendError(error, 'lecture'));
+      }
     },
 
     subscribeToAll(options: SubscribeOptions = {}) {

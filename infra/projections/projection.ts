@@ -19,6 +19,19 @@ export interface Projection {
   schema: readonly string[] | ((db: Database) => void);
   /** Event types it reads; undefined = every event. Lets the runtime skip calls, and a rebuild filter. */
   handles?: readonly string[];
+  /**
+   * 'per-stream': its tables depend on the order of the events within each stream only, never on
+   * the order between streams (rows per stream, sums over streams), so a rebuild may feed it stream
+   * after stream and hold one aggregate's fold at a time. Default 'global' (the order of $all).
+   */
+  ordering?: 'global' | 'per-stream';
+  /**
+   * Its tables whose rows are sums over streams (running totals), each with its summed columns (the
+   * other columns are the key). A parallel rebuild adds such rows up across its shadow files; any
+   * other table must hold the rows of one stream in one shadow only (a clash fails the swap, never
+   * merges silently).
+   */
+  sums?: Readonly<Record<string, readonly string[]>>;
   /** Changes the tables for one event. Must not start or end transactions: the runtime holds one. */
   apply(db: Database, event: RecordedEvent): void;
   /**

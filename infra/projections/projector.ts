@@ -26,7 +26,7 @@ import {
   handlerIndex,
   validateProjections,
 } from './projection';
-import { type RebuildProgress, rebuildProjections } from './rebuild';
+import { type RebuildOptions, type RebuildProgress, rebuildProjections } from './rebuild';
 
 export interface ProjectorOptions {
   eventStore: EventStore;
@@ -49,6 +49,8 @@ export interface ProjectorOptions {
   onVersionChange?: 'rebuild' | 'fail';
   /** Progress of such a rebuild (for logs or a progress bar). */
   onRebuildProgress?: (progress: RebuildProgress) => void;
+  /** Worker threads for such a rebuild (RebuildOptions.parallel). */
+  rebuildParallel?: RebuildOptions['parallel'];
 }
 
 export type ProjectorState =
@@ -388,6 +390,7 @@ export function createProjector(options: ProjectorOptions): Projector {
           name,
           logger,
           ...(options.onRebuildProgress ? { onProgress: options.onRebuildProgress } : {}),
+          ...(options.rebuildParallel ? { parallel: options.rebuildParallel } : {}),
         });
         stored = readCheckpoint(db, name);
       }

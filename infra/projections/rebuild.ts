@@ -15,30 +15,22 @@
 // A projector following the live file in another process notices at its next batch (or within its
 // poll interval) that the checkpoint row is not the one it wrote, and resubscribes from the new one.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import Database from 'better-sqlite3';
-import type { EventStore } from '../eventstore/port';
+import type Database from 'better-sqlite3';
+import type { EventStore, RecordedEvent } from '../eventstore/port';
 import type { Logger } from '../logging/logger';
 import {
   OBJECTS_TABLE,
   dropOwnedObjects,
   ensureRuntimeTables,
-  installSchema,
   openReadModelDatabase,
   projectionSignature,
   quoteIdentifier,
   schemaObjects,
   writeCheckpoint,
 } from './database';
-import {
-  type Projection,
-  applyEvent,
-  discardProjections,
-  flushProjections,
-  handledTypes,
-  handlerIndex,
-  pendingInProjections,
-  validateProjections,
-} from './projection';
+import { type RebuildSourceModule, replayInWorkers } from './parallelRebuild';
+import { type Projection, handledTypes, validateProjections } from './projection';
+import { ShadowReplay, createShadowDatabase, removeDatabaseFiles } from './shadow';
 
 export interface RebuildProgress {
   phase: 'replay' | 'swap' | 'done';
@@ -60,7 +52,10 @@ export interface RebuildProgress {
 
 export interface RebuildOptions {
   eventStore: EventStore;
-  /** The live read-model file; `<dbFile>.rebuild` and `<dbFile>.rebuild.lock` are used beside it. */
+  /**
+   * The live read-model file; `<dbFile>.rebuild` (or `<dbFile>.rebuild.<k>` per worker) and
+   * `<dbFile>.rebuild.lock` are used beside it.
+   */
   dbFile: string;
   projections: readonly Projection[];
   /** Projection set name. Default 'read-models'. */
@@ -76,13 +71,19 @@ export interface RebuildOptions {
   /**
    * A batch also ends once a projection holds this much in memory (its pending(): e.g. applications
    * touched since its last flush). Default 25,000: this bounds the rebuild's memory whatever the
-   * store's size. Measured on 1.8M events / 100,000 applications (with the applications' LRU of
-   * 30,000): 2.5 GB peak RSS at 9,100 events per CPU-second; 10,000 held (LRU 20,000): 1.7 GB at
-   * 7,400 (fewer rows coalesced, more states read back from the tables).
+   * store's size when it replays the global order (read stream by stream, a batch holds a few
+   * thousand: each aggregate is complete before the next starts).
    */
   maxPending?: number;
   /** onProgress is called at most this often during the replay. Default 200 ms. */
   progressIntervalMs?: number;
+  /**
+   * Replay in this many worker threads when the store reads stream by stream and every projection
+   * is 'per-stream' (parallelRebuild.ts), each opening the store and projections through `source`.
+   * The new tables then start at the head as it was when the rebuild began (whoever follows the live
+   * file goes on from there); otherwise the replay runs here and catches up with the head.
+   */
+  parallel?: { workers: number; source: RebuildSourceModule };
 }
 
 export interface RebuildResult {
@@ -126,57 +127,45 @@ function acquireLock(lockFile: string, dbFile: string): () => void {
   throw new Error(`Verrou de reconstruction ${lockFile} impossible à prendre.`);
 }
 
-const removeDatabaseFiles = (file: string): void => {
-  for (const suffix of ['', '-journal', '-wal', '-shm']) rmSync(file + suffix, { force: true });
-};
-
 export async function rebuildProjections(options: RebuildOptions): Promise<RebuildResult> {
   const { eventStore, dbFile } = options;
   const projections = [...options.projections];
   validateProjections(projections);
   const name = options.name ?? 'read-models';
   const signature = projectionSignature(projections);
-  const batchSize = options.batchSize ?? 100_000;
-  const maxPending = options.maxPending ?? 25_000;
+  const limits = { batchSize: options.batchSize ?? 100_000, maxPending: options.maxPending ?? 25_000 };
   const progressIntervalMs = options.progressIntervalMs ?? 200;
-  const handlers = handlerIndex(projections);
   const types = handledTypes(projections);
+  const filter = types === undefined ? undefined : { eventTypes: types };
   const log = options.logger?.child({ component: 'rebuild', projectionSet: name });
+  // Stream after stream up to a cut of the log, when the store can read so and every projection
+  // allows it; in worker threads when the caller says how to open the store and projections there.
+  const byStream =
+    eventStore.readAllByStream !== undefined && projections.every((p) => p.ordering === 'per-stream');
+  const parallel =
+    byStream && eventStore.splitStreams !== undefined && (options.parallel?.workers ?? 1) >= 2
+      ? options.parallel
+      : undefined;
 
-  const shadowFile = `${dbFile}.rebuild`;
   const release = acquireLock(`${dbFile}.rebuild.lock`, dbFile);
   const startedAt = performance.now();
-  let shadow: Database.Database | undefined;
+  const shadowFiles = new Set<string>();
   try {
-    // A shadow left by a crashed rebuild is worthless: start it over.
-    removeDatabaseFiles(shadowFile);
-    shadow = new Database(shadowFile);
-    // Nobody reads the shadow and a crash throws it away: no journal, no fsync, one connection.
-    shadow.pragma('journal_mode = OFF');
-    shadow.pragma('synchronous = OFF');
-    shadow.pragma('locking_mode = EXCLUSIVE');
-    shadow.pragma('cache_size = -65536');
-    const target = shadow;
-    ensureRuntimeTables(target);
-    target.transaction(() => {
-      installSchema(target, name, projections);
-      writeCheckpoint(target, name, undefined, signature);
-    })();
-
     let head = await eventStore.headPosition();
-    let events = 0;
+    // Until the cut is reached, positions jump about (stream after stream): the count of events says
+    // how far (exact on the SQLite store, whose positions are 1…n).
+    let streamCut: bigint | undefined = byStream ? head : undefined;
     let position: bigint | undefined;
+    let done = 0;
     let lastReport = 0;
-    let open = false;
-    let inBatch = 0;
     const progress = (phase: RebuildProgress['phase']): RebuildProgress => {
       const elapsedMs = performance.now() - startedAt;
-      const reached = position ?? 0n;
+      const reached =
+        streamCut !== undefined ? (BigInt(done) < streamCut ? BigInt(done) : streamCut) : (position ?? 0n);
       if (reached > head) head = reached;
       const ratio = phase === 'done' || head === 0n ? 1 : Number(reached) / Number(head);
       const seconds = elapsedMs / 1000;
       const positionRate = seconds > 0 ? Number(reached) / seconds : 0;
-      const done = events + inBatch;
       return {
         phase,
         events: done,
@@ -192,101 +181,143 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
     };
     options.onProgress?.(progress('replay'));
 
-    // One transaction per batch, opened by hand: events are applied as the subscription yields them
-    // (across awaits, which a better-sqlite3 transaction function cannot span), so a batch of a
-    // hundred thousand events is never held in memory, only what the projections fold from it. The
-    // shadow has no journal: a failure throws the whole file away, never one batch.
-    const begin = (): void => {
-      target.exec('BEGIN');
-      open = true;
-      inBatch = 0;
-    };
-    const commit = (): void => {
-      if (!open) return;
-      if (inBatch > 0) {
-        flushProjections(target, projections);
-        if (position !== undefined) writeCheckpoint(target, name, position, signature);
-      }
-      target.exec('COMMIT');
-      open = false;
-      events += inBatch;
-      inBatch = 0;
-    };
-
-    const subscription = eventStore.subscribeToAll({
-      after: 'start',
-      ...(types === undefined ? {} : { filter: { eventTypes: types } }),
-    });
-    try {
-      for await (const item of subscription) {
-        if (item.kind === 'event') {
-          if (!open) begin();
-          applyEvent(target, projections, handlers, item.event);
-          position = item.event.position;
-          inBatch += 1;
-          // Asking the projections what they hold, and the clock, every 1024 events is enough.
-          const sample = (inBatch & 1023) === 0;
-          const full =
-            inBatch >= batchSize || (sample && pendingInProjections(target, projections) >= maxPending);
-          if (full) commit();
-          if ((full || sample) && performance.now() - lastReport >= progressIntervalMs) {
-            lastReport = performance.now();
-            head = await eventStore.headPosition();
-            options.onProgress?.(progress('replay'));
-          }
-          continue;
+    let swapFrom: string[];
+    if (parallel !== undefined && streamCut !== undefined && eventStore.splitStreams !== undefined) {
+      // Several ranges per worker: one done early takes the next, so none waits on the slowest.
+      const boundaries = await eventStore.splitStreams(parallel.workers * 4, streamCut);
+      const workers = Math.min(parallel.workers, boundaries.length + 1);
+      swapFrom = Array.from({ length: workers }, (_, k) => `${dbFile}.rebuild.${k + 1}`);
+      for (const file of swapFrom) shadowFiles.add(file);
+      done = await replayInWorkers({
+        ...limits,
+        source: parallel.source,
+        name,
+        shadowFiles: swapFrom,
+        upTo: streamCut,
+        boundaries,
+        eventTypes: types,
+        progressIntervalMs,
+        onEvents: (events) => {
+          done = events;
+          if (performance.now() - lastReport < progressIntervalMs) return;
+          lastReport = performance.now();
+          options.onProgress?.(progress('replay'));
+        },
+      });
+      // Every event at or below the cut is in. Events appended since are left to whoever follows the
+      // live file (its projector resubscribes from the swapped checkpoint), as after any rebuild.
+      if (streamCut > 0n) position = streamCut;
+      streamCut = undefined;
+    } else {
+      const shadowFile = `${dbFile}.rebuild`;
+      shadowFiles.add(shadowFile);
+      swapFrom = [shadowFile];
+      const target = createShadowDatabase(shadowFile, name, projections);
+      const replay = new ShadowReplay(target, name, projections, limits);
+      const fed = async (event: RecordedEvent): Promise<void> => {
+        const due = replay.feed(event, position);
+        done = replay.events;
+        if (due && performance.now() - lastReport >= progressIntervalMs) {
+          lastReport = performance.now();
+          head = await eventStore.headPosition();
+          options.onProgress?.(progress('replay'));
         }
-        commit();
-        // Filtered-out events up to here are covered too: the subscription vouches for this position.
-        if (position === undefined ? item.position > 0n : item.position > position) position = item.position;
-        break;
+      };
+      try {
+        if (streamCut !== undefined && eventStore.readAllByStream !== undefined) {
+          // Each aggregate's events one after the other: its fold is complete when the next stream
+          // starts, so a batch holds a few thousand folds (not every open one) and writes each once.
+          for await (const event of eventStore.readAllByStream({
+            upTo: streamCut,
+            ...(filter === undefined ? {} : { filter }),
+          }))
+            await fed(event);
+          // Every event at or below the cut is in (filtered-out ones too): the cut is the checkpoint.
+          if (streamCut > 0n) position = streamCut;
+          replay.commit(position);
+          streamCut = undefined;
+        }
+        // Then the global order: from the cut on, or the whole log.
+        const subscription = eventStore.subscribeToAll({
+          ...(position === undefined ? { after: 'start' as const } : { after: position }),
+          ...(filter === undefined ? {} : { filter }),
+        });
+        try {
+          for await (const item of subscription) {
+            if (item.kind === 'event') {
+              position = item.event.position;
+              await fed(item.event);
+              continue;
+            }
+            replay.commit(position);
+            // Filtered-out events up to here are covered too: the subscription vouches for this position.
+            if (position === undefined ? item.position > 0n : item.position > position)
+              position = item.position;
+            break;
+          }
+        } finally {
+          await subscription.close();
+        }
+        if (position !== undefined) writeCheckpoint(target, name, position, signature);
+        done = replay.committed;
+      } catch (error) {
+        replay.discard();
+        throw error;
+      } finally {
+        target.close();
       }
-    } catch (error) {
-      discardProjections(target, projections);
-      throw error;
-    } finally {
-      await subscription.close();
     }
-    if (position !== undefined) writeCheckpoint(target, name, position, signature);
-    target.close();
-    shadow = undefined;
 
     options.onProgress?.(progress('swap'));
-    log?.info({ events, position: String(position) }, 'vues reconstruites à part : bascule');
-    swapIn(dbFile, shadowFile, name, signature, position);
+    log?.info(
+      { events: done, position: String(position), workers: parallel === undefined ? 1 : swapFrom.length },
+      'vues reconstruites à part : bascule',
+    );
+    swapIn(dbFile, swapFrom, name, signature, position, sumsOf(projections));
 
-    const result: RebuildResult = { events, position, durationMs: performance.now() - startedAt };
+    const result: RebuildResult = { events: done, position, durationMs: performance.now() - startedAt };
     options.onProgress?.(progress('done'));
     log?.info(
-      { events, position: String(position), durationMs: Math.round(result.durationMs) },
+      { events: done, position: String(position), durationMs: Math.round(result.durationMs) },
       'vues basculées',
     );
     return result;
   } finally {
-    shadow?.close();
-    removeDatabaseFiles(shadowFile);
+    for (const file of shadowFiles) removeDatabaseFiles(file);
     release();
   }
 }
 
-/** The atomic swap: one write transaction on the live file (WAL readers keep the old snapshot until it commits). */
+/** Every projection's summed tables: table → summed columns. */
+function sumsOf(projections: readonly Projection[]): Map<string, readonly string[]> {
+  return new Map(projections.flatMap((p) => Object.entries(p.sums ?? {})));
+}
+
+/**
+ * The atomic swap: one write transaction on the live file (WAL readers keep the old snapshot until
+ * it commits). From several shadows (a parallel rebuild): the rows of each table put together, the
+ * summed tables' rows added up by key.
+ */
 function swapIn(
   dbFile: string,
-  shadowFile: string,
+  shadowFiles: readonly string[],
   name: string,
   signature: string,
   position: bigint | undefined,
+  sums: ReadonlyMap<string, readonly string[]>,
 ): void {
   // A long busy timeout: the live projector may hold the write lock for one batch.
   const main = openReadModelDatabase(dbFile, { busyTimeoutMs: 60_000 });
+  const schemas = shadowFiles.map((_, k) => `rebuild${k + 1}`);
   try {
     ensureRuntimeTables(main);
     // ATTACH cannot run inside a transaction.
-    main.prepare('ATTACH DATABASE ? AS rebuild').run(shadowFile);
+    shadowFiles.forEach((file, k) => main.prepare(`ATTACH DATABASE ? AS ${schemas[k]}`).run(file));
     try {
       main
         .transaction(() => {
-          const incoming = schemaObjects(main, 'rebuild');
+          // Every shadow has the same schema (the same projections built it).
+          const incoming = schemaObjects(main, schemas[0]);
           dropOwnedObjects(
             main,
             name,
@@ -302,14 +333,12 @@ function swapIn(
               if (created.has(object.name)) continue;
               main.exec(object.sql);
               for (const o of schemaObjects(main)) created.add(o.name);
-              if (type === 'table') {
-                const table = quoteIdentifier(object.name);
-                main.exec(`INSERT INTO main.${table} SELECT * FROM rebuild.${table}`);
-              }
+              if (type === 'table') main.exec(copyRows(main, object.name, schemas, sums.get(object.name)));
             }
           }
           copyAutoincrementCounters(
             main,
+            schemas,
             incoming.filter((o) => o.type === 'table').map((o) => o.name),
           );
           const record = main.prepare(
@@ -320,26 +349,56 @@ function swapIn(
         })
         .immediate();
     } finally {
-      main.exec('DETACH DATABASE rebuild');
+      for (const schema of schemas) main.exec(`DETACH DATABASE ${schema}`);
     }
   } finally {
     main.close();
   }
 }
 
+/** The statement copying a table's rows from the shadows into the live file. */
+function copyRows(
+  main: Database.Database,
+  tableName: string,
+  schemas: readonly string[],
+  summed: readonly string[] | undefined,
+): string {
+  const table = quoteIdentifier(tableName);
+  const rows = schemas.map((schema) => `SELECT * FROM ${schema}.${table}`).join(' UNION ALL ');
+  if (schemas.length === 1 || summed === undefined) return `INSERT INTO main.${table} ${rows}`;
+  const columns = (main.prepare(`PRAGMA ${schemas[0]}.table_info(${table})`).all() as { name: string }[]).map(
+    (c) => c.name,
+  );
+  for (const column of summed)
+    if (!columns.includes(column))
+      throw new Error(`Table ${tableName} : la colonne additionnée ${column} n'existe pas.`);
+  const key = columns.filter((c) => !summed.includes(c)).map(quoteIdentifier);
+  const select = columns.map((c) => (summed.includes(c) ? `sum(${quoteIdentifier(c)})` : quoteIdentifier(c)));
+  return `INSERT INTO main.${table} (${columns.map(quoteIdentifier).join(', ')})
+    SELECT ${select.join(', ')} FROM (${rows}) GROUP BY ${key.join(', ')}`;
+}
+
 /** AUTOINCREMENT counters live in sqlite_sequence, which INSERT … SELECT does not carry over exactly. */
-function copyAutoincrementCounters(main: Database.Database, tables: string[]): void {
+function copyAutoincrementCounters(
+  main: Database.Database,
+  schemas: readonly string[],
+  tables: string[],
+): void {
   const has = (schema: string) =>
     main.prepare(`SELECT 1 FROM "${schema}".sqlite_master WHERE name = 'sqlite_sequence'`).get() !==
     undefined;
-  if (tables.length === 0 || !has('rebuild') || !has('main')) return;
+  const withCounters = schemas.filter(has);
+  if (tables.length === 0 || withCounters.length === 0 || !has('main')) return;
   const placeholders = tables.map(() => '?').join(', ');
   main.prepare(`DELETE FROM main.sqlite_sequence WHERE name IN (${placeholders})`).run(...tables);
+  const counters = withCounters
+    .map((schema) => `SELECT name, seq FROM ${schema}.sqlite_sequence WHERE name IN (${placeholders})`)
+    .join(' UNION ALL ');
   main
     .prepare(
-      `INSERT INTO main.sqlite_sequence (name, seq) SELECT name, seq FROM rebuild.sqlite_sequence WHERE name IN (${placeholders})`,
+      `INSERT INTO main.sqlite_sequence (name, seq) SELECT name, max(seq) FROM (${counters}) GROUP BY name`,
     )
-    .run(...tables);
+    .run(...withCounters.flatMap(() => tables));
 }
 
 /** Whether a leftover shadow file exists (a rebuild crashed, or is running). */

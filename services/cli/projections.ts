@@ -13,11 +13,13 @@ import {
 } from '../../infra/projections';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { grantsProjections } from '../readModels';
+import { grantsRebuildParallel } from '../readModels/rebuildSource';
 
 export const projectionsUsage = `Usage : grants projections rebuild
 
 Reconstruit les modèles de lecture depuis le premier événement (fichier ${'${GRANTS_DATA_DIR}'}/read-models.sqlite).
 Les services démarrés continuent de répondre avec les anciennes tables jusqu'à la bascule.
+Sur le magasin SQLite, le rejeu se répartit entre GRANTS_REBUILD_WORKERS fils (par défaut un par cœur, 4 au plus).
 `;
 
 export async function runProjections(config: Config, logger: Logger, argv: string[]): Promise<number> {
@@ -36,12 +38,14 @@ export async function runProjections(config: Config, logger: Logger, argv: strin
   }
   const eventStore = await createEventStore(config.eventStore, { registry: createGrantsEventRegistry() });
   try {
+    const parallel = grantsRebuildParallel(config);
     const result = await rebuildProjections({
       eventStore,
       dbFile: config.readModels.file,
       projections: grantsProjections,
       logger,
       onProgress: createProgressReporter(),
+      ...(parallel === undefined ? {} : { parallel }),
     });
     process.stdout.write(
       `Modèles de lecture reconstruits : ${formatCount(result.events)} événements en ` +

@@ -11,7 +11,7 @@ import { createEventStore } from '../../infra/eventstore/index';
 import { verifyIntegrity } from '../../infra/eventstore/integrity';
 import { openSqliteEventStore, type SqliteEventStore } from '../../infra/eventstore/sqlite';
 import { eventStoreContract } from './contract';
-import { metadata, steps, testRegistry } from './fixtures/events';
+import { metadata, step, steps, testRegistry } from './fixtures/events';
 
 const tempDir = (label: string): string => mkdtempSync(join(tmpdir(), `grants-eventstore-${label}-`));
 
@@ -239,5 +239,101 @@ describe('SQLite event store — torn write', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('SQLite event store — stream after stream (for rebuilds)', () => {
+  let dir: string;
+  let store: SqliteEventStore;
+  /** Per stream, the n of its events in append order. */
+  const appended = new Map<string, number[]>();
+
+  beforeAll(async () => {
+    dir = tempDir('by-stream');
+    // Small pages: every read crosses several page boundaries, some of them inside a stream.
+    store = openSqliteEventStore({ file: join(dir, 'events.sqlite'), registry: testRegistry(), pageSize: 7 });
+    // 12 streams appended in an interleaved order, unequal lengths (3 to 36 events).
+    let n = 0;
+    for (let round = 0; round < 12; round++) {
+      for (let s = 0; s < 12; s++) {
+        if (round >= 3 * (1 + (s % 4))) continue;
+        const stream = `stream-${String.fromCharCode(97 + ((s * 5) % 12))}`;
+        await store.append(stream, [step(n)], { expectedRevision: 'any' });
+        appended.set(stream, [...(appended.get(stream) ?? []), n]);
+        n++;
+      }
+    }
+    await store.append('other-x', [step(n++)], { expectedRevision: 'any' });
+  });
+
+  afterAll(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const read = async (options: Parameters<SqliteEventStore['readAllByStream']>[0]) => {
+    const out: { stream: string; revision: bigint; position: bigint; n: number }[] = [];
+    for await (const e of store.readAllByStream(options))
+      out.push({
+        stream: e.stream,
+        revision: e.revision,
+        position: e.position,
+        n: (e.data as { n: number }).n,
+      });
+    return out;
+  };
+
+  it('reads every event once, streams in name order and each in revision order, validated', async () => {
+    const head = await store.headPosition();
+    const events = await read({ upTo: head });
+    expect(events).toHaveLength(Number(head));
+    const streams = [...new Set(events.map((e) => e.stream))];
+    expect(streams).toEqual([...streams].sort());
+    expect(streams).toHaveLength(13);
+    for (const [stream, ns] of appended) {
+      const own = events.filter((e) => e.stream === stream);
+      expect(own.map((e) => e.n)).toEqual(ns);
+      expect(own.map((e) => e.revision)).toEqual(ns.map((_, i) => BigInt(i)));
+    }
+  });
+
+  it('stops at the cut: nothing appended after it, whatever the stream', async () => {
+    const cut = 40n;
+    const events = await read({ upTo: cut });
+    expect(events).toHaveLength(40);
+    expect(events.every((e) => e.position <= cut)).toBe(true);
+  });
+
+  it('splits the streams into ranges that together read each event exactly once', async () => {
+    const head = await store.headPosition();
+    const boundaries = await store.splitStreams(4, head);
+    expect(boundaries.length).toBeGreaterThan(0);
+    expect(boundaries.length).toBeLessThanOrEqual(3);
+    expect(boundaries).toEqual([...boundaries].sort());
+    const ranges = [undefined, ...boundaries].map((from, i) => ({
+      upTo: head,
+      ...(from === undefined ? {} : { fromStream: from }),
+      ...(boundaries[i] === undefined ? {} : { before: boundaries[i] }),
+    }));
+    const parts = await Promise.all(ranges.map(read));
+    const positions = parts.flat().map((e) => e.position);
+    expect(new Set(positions).size).toBe(Number(head));
+    expect(positions).toHaveLength(Number(head));
+    // A stream is never split between two ranges.
+    const owner = new Map<string, number>();
+    parts.forEach((part, k) => {
+      for (const e of part) {
+        expect(owner.get(e.stream) ?? k).toBe(k);
+        owner.set(e.stream, k);
+      }
+    });
+    // About equal shares: none above half of the events for four parts of 13 streams.
+    for (const part of parts) expect(part.length).toBeLessThan(Number(head) / 2);
+  });
+
+  it('filters by event type and stream prefix as readAll does', async () => {
+    const head = await store.headPosition();
+    expect(await read({ upTo: head, filter: { streamPrefixes: ['other-'] } })).toHaveLength(1);
+    expect(await read({ upTo: head, filter: { eventTypes: ['FundingRequested'] } })).toHaveLength(0);
   });
 });

@@ -367,6 +367,8 @@ export function flushApplications(db: Database): void {
 export const applicationsProjection: Projection = {
   name: 'applications',
   version: 1,
+  ordering: 'per-stream',
+  sums: { application_counts: ['applications'] },
   schema: applicationsSchema,
   handles: applicationEventTypes,
   apply: applyApplicationEvent,

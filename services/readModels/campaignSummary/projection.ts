@@ -378,6 +378,17 @@ function flushMoves(db: Database): void {
 export const campaignSummaryProjection: Projection = {
   name: PROJECTION,
   version: 1,
+  ordering: 'per-stream',
+  sums: {
+    campaign_amounts: [
+      'requested_cents',
+      'committed_cents',
+      'awarded_cents',
+      'paid_cents',
+      'recovered_cents',
+    ],
+    campaign_counts: ['applications', 'expected_beneficiaries', 'reached_beneficiaries'],
+  },
   schema: campaignSummarySchema,
   handles: [...applicationEventTypes, ...campaignEventTypes, ...envelopeEventTypes],
   apply(db, event) {

@@ -24,7 +24,7 @@ export type LedgerKind = (typeof ledgerKinds)[number];
 
 export const ledgerSchema: readonly string[] = [
   `CREATE TABLE ledger_entries (
-    id               INTEGER PRIMARY KEY, -- in the order of the events (position), then within one event
+    id               INTEGER PRIMARY KEY, -- position × 1024 + rank within the event (MOVEMENTS_PER_EVENT)
     position         INTEGER NOT NULL,
     event_id         TEXT NOT NULL,
     event_type       TEXT NOT NULL,
@@ -65,9 +65,9 @@ export const ledgerSchema: readonly string[] = [
 
 const statements = perDatabase((db: Database) => ({
   insert: db.prepare(
-    `INSERT INTO ledger_entries (position, event_id, event_type, stream, kind, funder, campaign_id, application_id,
+    `INSERT INTO ledger_entries (id, position, event_id, event_type, stream, kind, funder, campaign_id, application_id,
        year, amount_cents, occurred_at, occurred_year, recorded_at, actor_role, actor_institution)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ),
   total: db.prepare(
     `INSERT INTO ledger_totals (campaign_id, funder, kind, occurred_year, convention_year, amount_cents)
@@ -112,16 +112,30 @@ function flushTotals(db: Database): void {
   totals.clear();
 }
 
+/**
+ * Ids come from the event's position, not from the order rows are inserted in: the same rows
+ * whatever order the streams were fed in (a rebuild reads stream after stream), and ids in the
+ * order of the events. An event moves at most funders × years × 4 measures: far fewer.
+ */
+const MOVEMENTS_PER_EVENT = 1024n;
+
 function record(db: Database, event: RecordedEvent, movements: readonly Movement[]): void {
   if (movements.length === 0) return;
+  if (BigInt(movements.length) > MOVEMENTS_PER_EVENT)
+    throw new Error(
+      `L'événement ${event.id} fait ${movements.length} mouvements : au plus ${MOVEMENTS_PER_EVENT}.`,
+    );
+  const firstId = event.position * MOVEMENTS_PER_EVENT;
   const s = statements(db);
   const totals = totalsOf(db);
   const occurredAt = storedInstant(event.metadata.occurredAt);
   const recordedAt = storedInstant(event.metadata.recordedAt);
   const occurredYear = Number(parisDateOf(occurredAt).slice(0, 4));
   const actor = event.metadata.actor;
-  for (const m of movements) {
+  for (let i = 0; i < movements.length; i++) {
+    const m = movements[i]!;
     s.insert.run(
+      firstId + BigInt(i),
       event.position,
       event.id,
       event.type,
@@ -226,7 +240,9 @@ function applyEnvelope(db: Database, event: RecordedEvent): void {
 
 export const ledgerProjection: Projection = {
   name: PROJECTION,
-  version: 1,
+  version: 2,
+  ordering: 'per-stream',
+  sums: { ledger_totals: ['amount_cents'] },
   schema: ledgerSchema,
   handles: [...applicationEventTypes, ...envelopeEventTypes],
   apply(db, event) {

@@ -149,6 +149,7 @@ function flushReports(db: Database): void {
 export const reportsProjection: Projection = {
   name: PROJECTION,
   version: 1,
+  ordering: 'per-stream',
   schema: reportsSchema,
   handles: applicationEventTypes,
   apply: applyReports,

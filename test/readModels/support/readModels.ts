@@ -14,7 +14,7 @@ import {
   handlerIndex,
   projectionSignature,
 } from '../../../infra/projections/projection';
-import type { RecordedEvent } from '../../../infra/eventstore/port';
+import type { EventStore, RecordedEvent } from '../../../infra/eventstore/port';
 import { grantsProjections } from '../../../services/readModels';
 
 export const SET = 'read-models';
@@ -85,5 +85,43 @@ export function dumpTables(db: Database.Database): Record<string, unknown[]> {
       .prepare(`SELECT ${columns.join(', ')} FROM "${name}" ORDER BY ${columns.join(', ')}`)
       .all();
   }
+  return dump;
+}
+
+/** Appends the history stream by stream, in its global order (consecutive events of a stream together). */
+export async function appendHistory(store: EventStore, events: readonly RecordedEvent[]): Promise<void> {
+  let run: RecordedEvent[] = [];
+  const flush = async () => {
+    const first = run[0];
+    if (first === undefined) return;
+    await store.append(
+      first.stream,
+      run.map((e) => ({
+        id: e.id,
+        type: e.type,
+        data: e.data,
+        metadata: {
+          correlationId: e.metadata.correlationId,
+          causationId: e.metadata.causationId,
+          actor: e.metadata.actor,
+          occurredAt: e.metadata.occurredAt,
+        },
+      })),
+      { expectedRevision: first.revision === 0n ? 'no_stream' : first.revision - 1n },
+    );
+    run = [];
+  };
+  for (const event of events) {
+    if (run.length > 0 && run[0]?.stream !== event.stream) await flush();
+    run.push(event);
+  }
+  await flush();
+}
+
+/** Tables without record times (the store stamps its own). */
+export function comparableTables(db: Database.Database): Record<string, unknown[]> {
+  const dump = dumpTables(db);
+  for (const rows of Object.values(dump))
+    for (const row of rows as Record<string, unknown>[]) delete row.recorded_at;
   return dump;
 }

@@ -1,0 +1,131 @@
+// A rebuild read stream after stream, in this thread or spread over worker threads, on real SQLite
+// files: the same tables as the global order gives, running totals added up across the workers'
+// shadows, and a failure in one worker leaving the live tables as they were.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { EventStore } from '../../infra/eventstore/port';
+import { readCheckpoint } from '../../infra/projections/database';
+import { rebuildProjections } from '../../infra/projections/rebuild';
+import { perStreamProjections, perStreamSource } from './fixtures/perStreamSource';
+import { appendToyEvents, openToyStore } from './fixtures/toy';
+import { tempDir } from './support';
+
+type Dump = Record<string, unknown[]>;
+
+function dump(file: string): Dump {
+  const db = new Database(file, { readonly: true });
+  try {
+    return {
+      streams: db.prepare('SELECT * FROM toy_stream_counts ORDER BY stream').all(),
+      totals: db.prepare('SELECT * FROM toy_type_totals ORDER BY stream_type').all(),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+describe('rebuildProjections stream after stream', () => {
+  let dir: string;
+  let cleanup: () => void;
+  let storeFile: string;
+  let store: EventStore;
+
+  beforeEach(async () => {
+    ({ dir, cleanup } = tempDir());
+    storeFile = join(dir, 'events.sqlite');
+    store = openToyStore(storeFile);
+    // 51 streams over three stream types, appends interleaved: each type's total comes from many
+    // streams, which the workers split between them.
+    await appendToyEvents(store, 4000);
+  });
+
+  afterEach(async () => {
+    await store.close();
+    cleanup();
+  });
+
+  /** The same projections with ordering 'global': the rebuild replays $all in commit order. */
+  const inGlobalOrder = () => perStreamProjections().map((p) => ({ ...p, ordering: 'global' as const }));
+
+  it('gives the tables of the global order, in one thread and in two or three workers', async () => {
+    const globalFile = join(dir, 'global.sqlite');
+    const global = await rebuildProjections({
+      eventStore: store,
+      dbFile: globalFile,
+      projections: inGlobalOrder(),
+    });
+    const expected = dump(globalFile);
+    expect(expected.streams).toHaveLength(51);
+    expect((expected.totals as { events: number }[]).reduce((a, t) => a + t.events, 0)).toBe(3600);
+
+    for (const workers of [1, 2, 3]) {
+      const file = join(dir, `by-stream-${workers}.sqlite`);
+      const phases: string[] = [];
+      const shadows = new Set<string>();
+      const result = await rebuildProjections({
+        eventStore: store,
+        dbFile: file,
+        projections: perStreamProjections(),
+        batchSize: 250,
+        parallel: { workers, source: perStreamSource({ storeFile }) },
+        progressIntervalMs: 0,
+        onProgress: (p) => {
+          phases.push(p.phase);
+          if (p.phase === 'replay')
+            for (const f of readdirSync(dir))
+              if (f.startsWith(`by-stream-${workers}.sqlite.rebuild`)) shadows.add(f);
+        },
+      });
+      expect(result.events, `${workers} worker(s)`).toBe(global.events);
+      expect(result.position).toBe(await store.headPosition());
+      expect(dump(file), `${workers} worker(s)`).toEqual(expected);
+      expect(phases.at(-1)).toBe('done');
+      // One shadow per worker: the work was indeed spread.
+      const expectedShadows =
+        workers === 1
+          ? [`by-stream-1.sqlite.rebuild`]
+          : Array.from({ length: workers }, (_, k) => `by-stream-${workers}.sqlite.rebuild.${k + 1}`);
+      expect([...shadows].filter((f) => /\.rebuild(\.\d+)?$/.test(f)).sort()).toEqual(expectedShadows);
+      const db = new Database(file, { readonly: true });
+      expect(readCheckpoint(db, 'read-models')?.position).toBe(await store.headPosition());
+      db.close();
+    }
+    // No shadow left behind.
+    expect(readdirSync(dir).filter((f) => f.includes('.rebuild'))).toEqual([]);
+  });
+
+  it('a projection failing in one worker fails the rebuild and leaves the live tables as they were', async () => {
+    const liveFile = join(dir, 'live.sqlite');
+    await rebuildProjections({ eventStore: store, dbFile: liveFile, projections: perStreamProjections() });
+    const before = dump(liveFile);
+
+    await expect(
+      rebuildProjections({
+        eventStore: store,
+        dbFile: liveFile,
+        projections: perStreamProjections({ poisonN: 1234 }),
+        parallel: { workers: 2, source: perStreamSource({ storeFile, poisonN: 1234 }) },
+      }),
+    ).rejects.toThrow(/per-stream-toy.*ToyHappened.*événement empoisonné n=1234/s);
+    expect(dump(liveFile)).toEqual(before);
+    expect(readdirSync(dir).filter((f) => f.includes('.rebuild'))).toEqual([]);
+    // The lock went with it: the next rebuild runs.
+    await rebuildProjections({ eventStore: store, dbFile: liveFile, projections: perStreamProjections() });
+    expect(dump(liveFile)).toEqual(before);
+  });
+
+  it('refuses to merge the workers’ rows of a table not declared as a sum, rather than keep one of them', async () => {
+    const liveFile = join(dir, 'live.sqlite');
+    await expect(
+      rebuildProjections({
+        eventStore: store,
+        dbFile: liveFile,
+        projections: perStreamProjections({ undeclaredSums: true }),
+        parallel: { workers: 2, source: perStreamSource({ storeFile, undeclaredSums: true }) },
+      }),
+    ).rejects.toThrow(/UNIQUE constraint failed: toy_type_totals\.stream_type/);
+    expect(existsSync(liveFile) ? readdirSync(dir).filter((f) => f.includes('.rebuild')) : []).toEqual([]);
+  });
+});

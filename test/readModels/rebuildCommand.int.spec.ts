@@ -1,0 +1,98 @@
+// `grants projections rebuild` on an embedded data directory: the replay spread over worker threads
+// (GRANTS_REBUILD_WORKERS), a progress line and a French summary, the same tables as events applied
+// directly, and a clear refusal of an unknown sub-command.
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../infra/config/config';
+import { openSqliteEventStore } from '../../infra/eventstore';
+import { openReadModelDatabase } from '../../infra/projections/database';
+import { runProjections } from '../../services/cli/projections';
+import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
+import { tempDir } from '../projections/support';
+import { appendHistory, comparableTables, openReadModels } from './support/readModels';
+import { playCampaign } from './support/scenarios';
+import { GrantsWorld } from './support/world';
+
+describe('grants projections rebuild', () => {
+  let dir: string;
+  let cleanup: () => void;
+  /** The command's log lines (JSON), to see how the rebuild ran. */
+  let logs: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: 'info' },
+    { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+  );
+
+  beforeEach(() => {
+    ({ dir, cleanup } = tempDir());
+    logs = [];
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+    cleanup();
+  });
+
+  /** Runs the command with stdout and stderr captured. */
+  async function run(env: Record<string, string>, argv: string[]) {
+    let out = '';
+    let err = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out += String(chunk);
+      return true;
+    });
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      err += String(chunk);
+      return true;
+    });
+    try {
+      const code = await runProjections(loadConfig({ GRANTS_DATA_DIR: dir, ...env }), logger, argv);
+      return { code, out, err };
+    } finally {
+      vi.restoreAllMocks();
+    }
+  }
+
+  it('rebuilds the read models in worker threads, with progress and a summary in French', async () => {
+    const world = new GrantsWorld().openCampaign();
+    playCampaign(world, 30);
+    const store = openSqliteEventStore({
+      file: join(dir, 'events.sqlite'),
+      registry: createGrantsEventRegistry(),
+    });
+    await appendHistory(store, world.events);
+    await store.close();
+
+    const { code, out, err } = await run({ GRANTS_REBUILD_WORKERS: '2' }, ['rebuild']);
+    expect(code, err).toBe(0);
+    expect(out).toMatch(
+      new RegExp(`Modèles de lecture reconstruits : ${world.events.length} événements en .+\\.\\n$`),
+    );
+    // Not a terminal: one progress line per phase at least, the last one complete.
+    expect(err).toMatch(/100 %/);
+    expect(logs.find((l) => l.msg === 'vues reconstruites à part : bascule')).toMatchObject({
+      events: world.events.length,
+      workers: 2,
+    });
+
+    const direct = openReadModels();
+    direct.project(world.events);
+    const rebuilt = openReadModelDatabase(join(dir, 'read-models.sqlite'), { readonly: true });
+    const tables = comparableTables(rebuilt);
+    for (const [table, rows] of Object.entries(comparableTables(direct.db))) {
+      if (table === 'projection_checkpoints') continue;
+      expect(tables[table], table).toEqual(rows);
+    }
+    rebuilt.close();
+    direct.close();
+  });
+
+  it('refuses an unknown sub-command with its usage (exit 2) and refuses a worker count out of range', async () => {
+    const { code, err } = await run({}, ['rebiuld']);
+    expect(code).toBe(2);
+    expect(err).toContain('Usage : grants projections rebuild');
+    expect(() => loadConfig({ GRANTS_DATA_DIR: dir, GRANTS_REBUILD_WORKERS: '0' })).toThrow(
+      /GRANTS_REBUILD_WORKERS/,
+    );
+  });
+});

@@ -186,6 +186,9 @@ describe('ledger read model', () => {
     expect(everything({ afterPosition: middle.position })).toEqual(
       all.filter((e) => BigInt(e.position) > BigInt(middle.position)),
     );
+    expect(everything({ afterPosition: middle.position, funder: 'CAF' })).toEqual(
+      all.filter((e) => BigInt(e.position) > BigInt(middle.position) && e.funder === 'CAF'),
+    );
     expect(
       everything({ kind: 'recovery' }).every(
         (e) => e.kind === 'recovery' && e.label === 'Ordre de reversement',

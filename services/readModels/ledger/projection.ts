@@ -41,7 +41,6 @@ export const ledgerSchema: readonly string[] = [
     actor_role       TEXT NOT NULL,
     actor_institution TEXT
   ) STRICT`,
-  'CREATE INDEX ledger_by_position ON ledger_entries (position)',
   'CREATE INDEX ledger_by_funder ON ledger_entries (funder, id)',
   'CREATE INDEX ledger_by_campaign ON ledger_entries (campaign_id, id)',
   'CREATE INDEX ledger_by_application ON ledger_entries (application_id, id)',
@@ -117,7 +116,7 @@ function flushTotals(db: Database): void {
  * whatever order the streams were fed in (a rebuild reads stream after stream), and ids in the
  * order of the events. An event moves at most funders × years × 4 measures: far fewer.
  */
-const MOVEMENTS_PER_EVENT = 1024n;
+export const MOVEMENTS_PER_EVENT = 1024n;
 
 function record(db: Database, event: RecordedEvent, movements: readonly Movement[]): void {
   if (movements.length === 0) return;

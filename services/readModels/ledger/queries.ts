@@ -3,7 +3,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { funderName } from '../../../domain/reference/funders';
 import { clampLimit, decimal, instantBound, perDatabase } from '../shared/db';
-import type { LedgerKind } from './projection';
+import { MOVEMENTS_PER_EVENT, type LedgerKind } from './projection';
 
 export const ledgerKindLabels: Record<LedgerKind, string> = {
   commitment: 'Engagement du financeur',
@@ -181,23 +181,18 @@ export function ledger(db: Database, filters: LedgerFilters = {}): LedgerPage {
     params.push(filters.kind);
   }
   if (filters.afterPosition !== undefined) {
-    where.push('position > ?');
-    params.push(BigInt(filters.afterPosition));
+    // Ids are position × 1024 + rank (projection.ts): the events after a position are an id range,
+    // which the primary key and every (column, id) index serve directly.
+    where.push('id >= ?');
+    params.push((BigInt(filters.afterPosition) + 1n) * MOVEMENTS_PER_EVENT);
   }
   if (filters.cursor !== undefined) {
     if (!/^\d+$/.test(filters.cursor)) throw new InvalidLedgerCursorError(filters.cursor);
     where.push('id > ?');
     params.push(BigInt(filters.cursor));
   }
-  // Rows are written in event order, so position order is id order; from a position on, walking the
-  // position index beats walking a funder's or a campaign's rows from their first one.
-  const index =
-    filters.afterPosition !== undefined && filters.applicationId === undefined
-      ? ' INDEXED BY ledger_by_position'
-      : '';
-  const order = index === '' ? 'id' : 'position, id';
-  const sql = `SELECT * FROM ledger_entries${index} ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
-    ORDER BY ${order} LIMIT ?`;
+  const sql = `SELECT * FROM ledger_entries ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
+    ORDER BY id LIMIT ?`;
   const rows = cached(statements(db).entries, db, sql).all(...params, limit + 1);
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];

@@ -47,6 +47,11 @@ export interface Projection {
    */
   discard?(db: Database): void;
   /**
+   * Only in a rebuild read stream after stream: every event of `stream` has been applied. What the
+   * projection keeps in memory for that stream (a cache of its fold) will not be needed again.
+   */
+  streamEnded?(db: Database, stream: string): void;
+  /**
    * How much apply() holds in memory until the next flush (e.g. applications touched), so a runtime
    * running large batches (the rebuild) can end a batch early and keep memory bounded.
    */
@@ -132,6 +137,11 @@ export function discardProjections(db: Database, projections: readonly Projectio
       // Discarding only drops memory; a failure here must not hide the batch's own error.
     }
   }
+}
+
+/** Tells every projection that a stream's events are all in (a rebuild read stream after stream). */
+export function endStream(db: Database, projections: readonly Projection[], stream: string): void {
+  for (const projection of projections) projection.streamEnded?.(db, stream);
 }
 
 /** The most any projection holds in memory until its next flush. */

@@ -227,6 +227,7 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
         if (streamCut !== undefined && eventStore.readAllByStream !== undefined) {
           // Each aggregate's events one after the other: its fold is complete when the next stream
           // starts, so a batch holds a few thousand folds (not every open one) and writes each once.
+          replay.streamAfterStream = true;
           for await (const event of eventStore.readAllByStream({
             upTo: streamCut,
             ...(filter === undefined ? {} : { filter }),
@@ -235,6 +236,7 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
           // Every event at or below the cut is in (filtered-out ones too): the cut is the checkpoint.
           if (streamCut > 0n) position = streamCut;
           replay.commit(position);
+          replay.streamAfterStream = false;
           streamCut = undefined;
         }
         // Then the global order: from the cut on, or the whole log.

@@ -44,6 +44,7 @@ try {
     throw new Error(`Le magasin ${eventStore.kind} ne sait pas lire flux par flux.`);
   const db = createShadowDatabase(data.shadowFile, data.name, projections);
   const replay = new ShadowReplay(db, data.name, projections, data);
+  replay.streamAfterStream = true;
   const filter: EventFilter | undefined =
     data.eventTypes === undefined ? undefined : { eventTypes: data.eventTypes };
   let lastReport = performance.now();

@@ -9,6 +9,7 @@ import {
   type Projection,
   applyEvent,
   discardProjections,
+  endStream,
   flushProjections,
   handlerIndex,
   pendingInProjections,
@@ -66,6 +67,12 @@ export class ShadowReplay {
   committed = 0;
   /** Events in the open batch. */
   inBatch = 0;
+  /**
+   * Set while the events come stream after stream: the end of each stream is then announced to the
+   * projections (Projection.streamEnded), which may drop what they cached for it.
+   */
+  streamAfterStream = false;
+  private currentStream: string | undefined;
   private open = false;
   private readonly handlers: ReturnType<typeof handlerIndex>;
   private readonly signature: string;
@@ -86,6 +93,10 @@ export class ShadowReplay {
       this.db.exec('BEGIN');
       this.open = true;
       this.inBatch = 0;
+    }
+    if (this.streamAfterStream && event.stream !== this.currentStream) {
+      if (this.currentStream !== undefined) endStream(this.db, this.projections, this.currentStream);
+      this.currentStream = event.stream;
     }
     applyEvent(this.db, this.projections, this.handlers, event);
     this.inBatch += 1;

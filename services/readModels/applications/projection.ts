@@ -13,7 +13,12 @@ import {
   type FlushedApplication,
 } from '../shared/applicationChange';
 import { perDatabase, storedInstant } from '../shared/db';
-import { applicationEventTypes, applicationIdOf, asApplicationEvent } from '../shared/events';
+import {
+  APPLICATION_STREAM_PREFIX,
+  applicationEventTypes,
+  applicationIdOf,
+  asApplicationEvent,
+} from '../shared/events';
 import { applicationFacts, fundingLinesSince, type ApplicationFacts, type FundingLine } from './facts';
 import { applicationsSchema } from './schema';
 import {
@@ -378,4 +383,8 @@ export const applicationsProjection: Projection = {
     forgetApplicationChanges(db);
   },
   pending: (db) => applicationFoldsOf(db).dirty.size,
+  streamEnded(db, stream) {
+    if (stream.startsWith(APPLICATION_STREAM_PREFIX))
+      applicationFoldsOf(db).forget(stream.slice(APPLICATION_STREAM_PREFIX.length));
+  },
 };

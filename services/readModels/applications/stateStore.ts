@@ -174,6 +174,8 @@ export class ApplicationFolds {
   readonly dirty = new Map<string, ApplicationFold>();
   /** As the tables hold them; Map order is insertion order, so the first is the least recent. */
   private readonly clean = new Map<string, ApplicationFold>();
+  /** Dirty ones whose stream has ended (forget): dropped when written. */
+  private readonly ended = new Set<string>();
   constructor(private readonly capacity = STATE_CACHE_SIZE) {}
 
   get(applicationId: string): ApplicationFold | undefined {
@@ -187,9 +189,10 @@ export class ApplicationFolds {
     this.dirty.set(fold.applicationId, fold);
   }
 
-  /** Written: back among the clean ones, at the young end. */
+  /** Written: back among the clean ones, at the young end (unless its stream has ended). */
   settle(fold: ApplicationFold): void {
     this.dirty.delete(fold.applicationId);
+    if (this.ended.delete(fold.applicationId)) return;
     this.clean.set(fold.applicationId, fold);
     while (this.clean.size > this.capacity) {
       const oldest = this.clean.keys().next();
@@ -198,10 +201,20 @@ export class ApplicationFolds {
     }
   }
 
+  /**
+   * A rebuild read the application's last event: no event of it will come again, so its fold need
+   * not be kept once written (a rebuild stream after stream would otherwise fill the cache for nothing).
+   */
+  forget(applicationId: string): void {
+    if (this.dirty.has(applicationId)) this.ended.add(applicationId);
+    else this.clean.delete(applicationId);
+  }
+
   /** The tables may not hold what is here (rolled back, or replaced by another process). */
   clear(): void {
     this.dirty.clear();
     this.clean.clear();
+    this.ended.clear();
   }
 }
 

@@ -14,7 +14,7 @@ const applicationTypes = new Set(applicationEventTypes);
 const campaignTypes = new Set(campaignEventTypes);
 const envelopeTypes = new Set(envelopeEventTypes);
 
-const APPLICATION_STREAM_PREFIX = 'application-';
+export const APPLICATION_STREAM_PREFIX = 'application-';
 
 export function asApplicationEvent(event: RecordedEvent): ApplicationEvent | undefined {
   if (!applicationTypes.has(event.type)) return undefined;

@@ -2,8 +2,10 @@
 // by the real deciders into a real SQLite event store (bench/support/grantsHistory.ts; cached in
 // .data/bench between runs), then, each figure beside a baseline measured in the same run:
 //  - projection rebuild of the whole store into a new read-model file (rebuildProjections with the
-//    grants projections), in events/s, against a raw readAll scan of the same store (readAll with
-//    raw: true, no validation: the least any reader of the log does);
+//    grants projections), in events/s, as the engine runs it (GRANTS_REBUILD_WORKERS worker threads,
+//    by default one per core up to 4) and in this thread alone (`.oneThread`), against a raw readAll
+//    scan of the same store (readAll with raw: true, no validation: the least any reader of the log
+//    does);
 //  - audit verification of the whole store (verifyIntegrity: every hash recomputed, every chain link
 //    checked), in events/s, against the same raw scan;
 //  - requests/s and p99 latency of GET /api/campaigns/:id/summary and of a filtered GET
@@ -31,7 +33,9 @@ import { openSqliteEventStore } from '../infra/eventstore/sqlite';
 import { verifyIntegrity } from '../infra/eventstore/integrity';
 import type { EventStore } from '../infra/eventstore/port';
 import { rebuildProjections } from '../infra/projections/rebuild';
+import { loadConfig } from '../infra/config/config';
 import { grantsProjections } from '../services/readModels';
+import { grantsRebuildSource } from '../services/readModels/rebuildSource';
 import { mintDevelopmentToken } from '../services/http/platform/auth';
 import { createGrantsEventRegistry } from '../workflows/eventCatalog';
 import { envInt, median, note, seconds, throughput, type BenchLine } from './lib';
@@ -97,27 +101,43 @@ async function* logReads(
     };
     await scan('avant');
 
-    note(`reconstruction des vues depuis ${events} événements…`);
-    let lastNote = performance.now();
-    let applied = 0;
-    const rebuild = await timed(async () => {
-      const result = await rebuildProjections({
-        eventStore: store,
-        dbFile: readModelsFile,
-        projections: grantsProjections,
-        onProgress: (p) => {
-          if (performance.now() - lastNote < 30_000) return;
-          lastNote = performance.now();
-          note(`  ${p.phase} : ${p.events} événements, ${Math.round(p.eventsPerSecond)}/s`);
-        },
+    /** A whole rebuild into `file`, in this thread or in worker threads; the swap timed apart. */
+    const rebuild = async (file: string, workers: number): Promise<Timed> => {
+      const how = workers === 1 ? 'dans ce fil' : `en ${workers} fils`;
+      note(`reconstruction des vues ${how} depuis ${events} événements…`);
+      let lastNote = performance.now();
+      let applied = 0;
+      let swapStartedAt = 0;
+      const t = await timed(async () => {
+        const result = await rebuildProjections({
+          eventStore: store,
+          dbFile: file,
+          projections: grantsProjections,
+          ...(workers === 1 ? {} : { parallel: { workers, source: grantsRebuildSource(storeFile) } }),
+          onProgress: (p) => {
+            if (p.phase === 'swap') swapStartedAt = performance.now();
+            if (performance.now() - lastNote < 30_000) return;
+            lastNote = performance.now();
+            note(`  ${p.phase} : ${p.events} événements, ${Math.round(p.eventsPerSecond)}/s`);
+          },
+        });
+        applied = result.events;
       });
-      applied = result.events;
-    });
-    note(
-      `reconstruction : ${rebuild.seconds.toFixed(1)} s, ${rebuild.cpuSeconds.toFixed(1)} s CPU ` +
-        `(${applied} événements traités par les projections), pic de mémoire du processus ` +
-        `${Math.round(process.resourceUsage().maxRSS / 1024)} Mo`,
-    );
+      if (applied !== events) throw new Error(`reconstruction de ${applied} événements, ${events} attendus`);
+      note(
+        `reconstruction ${how} : ${t.seconds.toFixed(1)} s dont bascule ${((performance.now() - swapStartedAt) / 1000).toFixed(1)} s, ` +
+          `${t.cpuSeconds.toFixed(1)} s CPU (tous fils), pic de mémoire du processus ` +
+          `${Math.round(process.resourceUsage().maxRSS / 1024)} Mo`,
+      );
+      return t;
+    };
+    // As the engine runs it (GRANTS_REBUILD_WORKERS: one per core, at most 4), then in one thread.
+    const workers = loadConfig().readModels.rebuildWorkers;
+    const inWorkers = await rebuild(readModelsFile, workers);
+    await scan('entre les deux reconstructions');
+    const oneThreadFile = `${readModelsFile}.one-thread`;
+    const inOneThread = await rebuild(oneThreadFile, 1);
+    for (const suffix of ['', '-wal', '-shm']) rmSync(oneThreadFile + suffix, { force: true });
     await scan('entre reconstruction et vérification');
     // The scans so far are the baseline; each figure is given per wall and per CPU second.
     const figures = function* (label: string, value: { seconds: number; cpuSeconds: number }) {
@@ -128,8 +148,12 @@ async function* logReads(
       yield throughput(`${label}.cpu`, 'events/CPU-s', events / value.cpuSeconds, cpuBaseline);
     };
     // BENCH_API_ONLY=rebuild: the rebuild between two scans, nothing else.
+    const rebuildFigures = function* () {
+      yield* figures('api.rebuild.wholeStore', inWorkers);
+      yield* figures('api.rebuild.wholeStore.oneThread', inOneThread);
+    };
     if (process.env.BENCH_API_ONLY === 'rebuild') {
-      yield* figures('api.rebuild.wholeStore', rebuild);
+      yield* rebuildFigures();
       return;
     }
 
@@ -143,7 +167,7 @@ async function* logReads(
     note(`vérification : ${verify.seconds.toFixed(1)} s, ${verify.cpuSeconds.toFixed(1)} s CPU`);
     await scan('après');
 
-    yield* figures('api.rebuild.wholeStore', rebuild);
+    yield* rebuildFigures();
     yield* figures('api.verifyIntegrity.wholeStore', verify);
   } finally {
     await store.close();

@@ -19,11 +19,16 @@ export function perDatabase<T>(factory: (db: Database) => T): (db: Database) => 
   };
 }
 
+/** The canonical form (Date#toISOString's): UTC, milliseconds, 'Z'. */
+const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /**
  * Instants are stored in the canonical UTC form so that text order is time order: metadata may
  * carry an offset ('…+01:00') and two offsets do not compare as strings.
  */
-export const storedInstant = (instant: string): string => normalizeInstant(instant);
+export const storedInstant = (instant: string): string =>
+  // Most instants already are (record times, times the workflows write): no need to parse them.
+  CANONICAL_INSTANT.test(instant) ? instant : normalizeInstant(instant);
 
 /** A date filter: a civil date means the start of that Paris day; an instant is taken as is. */
 export function instantBound(value: string): string {

@@ -14,7 +14,8 @@
 //
 // A projector following the live file in another process notices at its next batch (or within its
 // poll interval) that the checkpoint row is not the one it wrote, and resubscribes from the new one.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
 import type { Logger } from '../logging/logger';
@@ -151,6 +152,8 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
   const startedAt = performance.now();
   const shadowFiles = new Set<string>();
   try {
+    // Shadows a crashed rebuild left behind (with as many workers as it had) are worthless.
+    removeLeftoverShadows(dbFile);
     let head = await eventStore.headPosition();
     // Until the cut is reached, positions jump about (stream after stream): the count of events says
     // how far (exact on the SQLite store, whose positions are 1…n).
@@ -289,6 +292,14 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
     release();
   }
 }
+
+function removeLeftoverShadows(dbFile: string): void {
+  const shadow = new RegExp(`^${escapeRegExp(basename(dbFile))}\\.rebuild(\\.\\d+)?(-journal|-wal|-shm)?$`);
+  for (const name of readdirSync(dirname(dbFile)))
+    if (shadow.test(name)) rmSync(join(dirname(dbFile), name), { force: true });
+}
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Every projection's summed tables: table → summed columns. */
 function sumsOf(projections: readonly Projection[]): Map<string, readonly string[]> {

@@ -6,11 +6,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventStore } from '../../infra/eventstore/port';
-import { readCheckpoint } from '../../infra/projections/database';
+import { openReadModelDatabase, readCheckpoint } from '../../infra/projections/database';
+import { projectionSignature } from '../../infra/projections/projection';
+import { createProjector } from '../../infra/projections/projector';
 import { rebuildProjections } from '../../infra/projections/rebuild';
 import { perStreamProjections, perStreamSource } from './fixtures/perStreamSource';
 import { appendToyEvents, openToyStore } from './fixtures/toy';
-import { tempDir } from './support';
+import { silentLogger, tempDir } from './support';
 
 type Dump = Record<string, unknown[]>;
 
@@ -117,6 +119,45 @@ describe('rebuildProjections stream after stream', () => {
     // The lock went with it: the next rebuild runs.
     await rebuildProjections({ eventStore: store, dbFile: liveFile, projections: perStreamProjections() });
     expect(dump(liveFile)).toEqual(before);
+  });
+
+  it('a projector whose projections changed version rebuilds in workers at start, then follows live', async () => {
+    const readFile = join(dir, 'live.sqlite');
+    const db = openReadModelDatabase(readFile);
+    const v1 = createProjector({
+      eventStore: store,
+      db,
+      projections: perStreamProjections(),
+      logger: silentLogger(),
+    });
+    await v1.start();
+    await v1.waitForPosition(await store.headPosition());
+    await v1.stop();
+
+    const bumped = () => perStreamProjections().map((p) => ({ ...p, version: 2 }));
+    const phases: string[] = [];
+    const v2 = createProjector({
+      eventStore: store,
+      db,
+      projections: bumped(),
+      logger: silentLogger(),
+      rebuildParallel: { workers: 2, source: perStreamSource({ storeFile }) },
+      onRebuildProgress: (p) => phases.push(p.phase),
+    });
+    await v2.start();
+    expect(phases).toContain('swap');
+    expect(readCheckpoint(db, 'read-models')).toEqual({
+      position: await store.headPosition(),
+      signature: projectionSignature(bumped()),
+    });
+    const rebuilt = dump(readFile);
+    await appendToyEvents(store, 90, 7);
+    await v2.waitForPosition(await store.headPosition());
+    const after = dump(readFile);
+    const events = (d: Dump) => (d.totals as { events: number }[]).reduce((a, t) => a + t.events, 0);
+    expect(events(after) - events(rebuilt)).toBe(81);
+    await v2.stop();
+    db.close();
   });
 
   it('refuses to merge the workers’ rows of a table not declared as a sum, rather than keep one of them', async () => {

@@ -270,5 +270,11 @@ describe('problem details', () => {
           (l) => l.correlationId === id && (l.res as { statusCode?: number } | undefined)?.statusCode === 200,
         ),
     ).toBe(true);
+    await fetch(`${api.url}/logged`, { headers: { 'x-correlation-id': 'par-req-log' } });
+    const lines = api.logs.lines().filter((l) => l.correlationId === 'par-req-log');
+    expect(lines.map((l) => l.msg)).toEqual([
+      'ligne écrite par req.log',
+      expect.stringMatching(/^GET \/logged → 200 \(\d+ ms\)$/),
+    ]);
   });
 });

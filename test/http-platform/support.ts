@@ -114,6 +114,11 @@ export async function startTestApi(
   router.post('/things/:id/lagging', () => {
     throw new ProjectionWaitTimeoutError(12n, 10n, 100);
   });
+  router.get('/logged', (req, res) => {
+    // req.log, as pino-http gave it (a getter on the app's request prototype).
+    (req as unknown as { log: Logger }).log.info({ route: 'logged' }, 'ligne écrite par req.log');
+    res.json({ ok: true });
+  });
   router.get('/whoami', platform.authenticate, (req, res) => {
     res.json(principalOf(req));
   });

@@ -11,7 +11,7 @@ import {
   createAuthenticator,
   requireRole,
 } from './auth';
-import { correlationMiddleware } from './correlation';
+import { correlationMiddleware, defineRequestLog } from './correlation';
 import { type ApiDocumentation, type ApiDocumentationOptions, createApiDocumentation } from './openapi';
 import { problemErrorHandler, routeNotFoundHandler } from './problem';
 
@@ -78,6 +78,7 @@ export function createHttpPlatform(options: HttpPlatformOptions): HttpPlatform {
   // `?a[b]=1` stays a plain key: nested query objects are a surprise zod schemas do not expect.
   app.set('query parser', 'simple');
 
+  defineRequestLog(app.request);
   app.use(
     correlationMiddleware({
       logger: options.logger,

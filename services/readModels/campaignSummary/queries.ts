@@ -265,11 +265,27 @@ function campaignPeople(counts: readonly CountRow[]): PeopleCounts {
   return people;
 }
 
+type AmountTuple = [string, string, number, number, number, number, number, number];
+type CountTuple = [string, string, number, number, number];
+
 const statements = perDatabase((db: Database) => ({
   campaign: db.prepare<[string], CampaignRow>('SELECT * FROM campaigns WHERE campaign_id = ?'),
   campaigns: db.prepare<[], CampaignRow>('SELECT * FROM campaigns'),
-  amounts: db.prepare<[string], AmountRow>('SELECT * FROM campaign_amounts WHERE campaign_id = ?'),
-  counts: db.prepare<[string], CountRow>('SELECT * FROM campaign_counts WHERE campaign_id = ?'),
+  // A campaign's rows as one JSON text of arrays, not one object per row: better-sqlite3 builds a
+  // row object property by property (about 2 µs per amounts row), three times what it costs SQLite
+  // to write the rows as JSON and V8 to parse them. Half the time of a summary computed afresh.
+  amounts: db
+    .prepare<[string], string>(
+      `SELECT json_group_array(json_array(dimension, key, year, requested_cents, committed_cents,
+         awarded_cents, paid_cents, recovered_cents)) FROM campaign_amounts WHERE campaign_id = ?`,
+    )
+    .pluck(true),
+  counts: db
+    .prepare<[string], string>(
+      `SELECT json_group_array(json_array(dimension, key, applications, expected_beneficiaries,
+         reached_beneficiaries)) FROM campaign_counts WHERE campaign_id = ?`,
+    )
+    .pluck(true),
   envelopes: db.prepare<[string], EnvelopeRow>(
     'SELECT funder, amount_cents, reserved_cents FROM campaign_envelopes WHERE campaign_id = ?',
   ),
@@ -291,8 +307,27 @@ const statements = perDatabase((db: Database) => ({
 export function campaignSummary(db: Database, campaignId: string): CampaignSummary | undefined {
   const s = statements(db);
   const campaign = s.campaign.get(campaignId);
-  const amounts = s.amounts.all(campaignId);
-  const counts = s.counts.all(campaignId);
+  const amounts = (JSON.parse(s.amounts.get(campaignId) ?? '[]') as AmountTuple[]).map(
+    ([dimension, key, year, requested, committed, awarded, paid, recovered]): AmountRow => ({
+      dimension,
+      key,
+      year,
+      requested_cents: requested,
+      committed_cents: committed,
+      awarded_cents: awarded,
+      paid_cents: paid,
+      recovered_cents: recovered,
+    }),
+  );
+  const counts = (JSON.parse(s.counts.get(campaignId) ?? '[]') as CountTuple[]).map(
+    ([dimension, key, applications, expected, reached]): CountRow => ({
+      dimension,
+      key,
+      applications,
+      expected_beneficiaries: expected,
+      reached_beneficiaries: reached,
+    }),
+  );
   if (campaign === undefined && counts.length === 0) return undefined;
   const envelopes = new Map(s.envelopes.all(campaignId).map((e) => [e.funder, envelopeOf(e)]));
   const count = (dimension: string, key: string) =>

@@ -5,7 +5,7 @@
 // run works on a copy: the API opens its file read-write (WAL), as the engine does.
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { openSqliteEventStore } from '../../infra/eventstore/sqlite';
 import { projectionSignature } from '../../infra/projections/projection';
 import { rebuildProjections } from '../../infra/projections/rebuild';
@@ -21,7 +21,8 @@ function projectionSources(): string {
     .filter((e) => e.isFile() && e.name.endsWith('.ts') && e.name !== 'queries.ts')
     .map((e) => join(e.parentPath, e.name))
     .sort()) {
-    hash.update(entry).update(readFileSync(entry));
+    // Paths relative to the slices: two clones of the repository share the cache.
+    hash.update(relative(readModelsDir, entry)).update(readFileSync(entry));
   }
   return hash.digest('hex');
 }

@@ -31,6 +31,8 @@ export interface LoadResult {
 }
 
 const HEADER_END = Buffer.from('\r\n\r\n');
+/** A connection silent this long is stuck: the run fails rather than wait for ever. */
+const IDLE_LIMIT_MS = 10_000;
 
 /** The p-th percentile (0 < p ≤ 1) of ascending values, nearest-rank. */
 export function percentile(sorted: Float64Array | number[], p: number): number {
@@ -110,6 +112,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       };
       socket.once('connect', send);
       socket.on('error', (error) => stop(error));
+      // A response that never comes whole fails the run instead of hanging it.
+      socket.setTimeout(IDLE_LIMIT_MS, () =>
+        stop(
+          new Error(
+            `aucun octet depuis ${IDLE_LIMIT_MS / 1000} s sur une connexion (${received} reçus de la réponse en cours) : ${options.url}`,
+          ),
+        ),
+      );
       onRead = (bytes, buffer) => {
         if (stopped) return;
         received += bytes;

@@ -73,12 +73,26 @@ describe('bench load loop', () => {
     const url = await serve(
       createNetServer((socket: Socket) => {
         socket.setNoDelay(true);
-        socket.on('data', () => {
-          // Head cut in the middle of a header name, then of the blank line, then the body.
-          const cuts = [20, head.length - 2, head.length];
-          const pieces = [head.slice(0, cuts[0]), head.slice(cuts[0], cuts[1]), head.slice(cuts[1]), body];
-          pieces.forEach((piece, i) => setTimeout(() => socket.write(piece), i * 2));
+        let pending = '';
+        socket.on('data', (chunk) => {
+          // One answer per whole request (a request may itself come in pieces).
+          pending += chunk.toString('latin1');
+          for (let end = pending.indexOf('\r\n\r\n'); end >= 0; end = pending.indexOf('\r\n\r\n')) {
+            pending = pending.slice(end + 4);
+            // Head cut in the middle of a header name, then of the blank line, then the body: each
+            // piece written once the one before has left, a moment apart.
+            const cuts = [20, head.length - 2, head.length];
+            const pieces = [head.slice(0, cuts[0]), head.slice(cuts[0], cuts[1]), head.slice(cuts[1]), body];
+            const writeFrom = (i: number): void => {
+              const piece = pieces[i];
+              if (piece === undefined || socket.destroyed) return;
+              socket.write(piece, () => setTimeout(() => writeFrom(i + 1), 2));
+            };
+            writeFrom(0);
+          }
         });
+        // The client hangs up at the end of the run, maybe while pieces are on their way.
+        socket.on('error', () => undefined);
       }),
     );
     const result = await runLoad({ url, connections: 2, durationMs: 200 });

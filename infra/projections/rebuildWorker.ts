@@ -37,7 +37,9 @@ const nextMessage = async (): Promise<ParentMessage> => {
   return inbox.shift()!;
 };
 
-const { openRebuildSource } = (await import(data.source.module)) as { openRebuildSource: OpenRebuildSource };
+const { openRebuildSource } = (await import(data.source.module)) as { openRebuildSource?: OpenRebuildSource };
+if (typeof openRebuildSource !== 'function')
+  throw new Error(`Le module ${data.source.module} n'exporte pas de fonction openRebuildSource.`);
 const { eventStore, projections } = await openRebuildSource(data.source.data);
 try {
   if (eventStore.readAllByStream === undefined)

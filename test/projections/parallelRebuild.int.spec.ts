@@ -160,6 +160,19 @@ describe('rebuildProjections stream after stream', () => {
     db.close();
   });
 
+  it('names a source module that cannot open the store and projections in a worker', async () => {
+    const notASource = new URL('./fixtures/toy.ts', import.meta.url).href;
+    await expect(
+      rebuildProjections({
+        eventStore: store,
+        dbFile: join(dir, 'live.sqlite'),
+        projections: perStreamProjections(),
+        parallel: { workers: 2, source: { module: notASource, data: {} } },
+      }),
+    ).rejects.toThrow(/toy\.ts n'exporte pas de fonction openRebuildSource/);
+    expect(readdirSync(dir).filter((f) => f.includes('.rebuild'))).toEqual([]);
+  });
+
   it('refuses to merge the workers’ rows of a table not declared as a sum, rather than keep one of them', async () => {
     const liveFile = join(dir, 'live.sqlite');
     await expect(

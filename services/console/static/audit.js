@@ -4,7 +4,7 @@
 // Business time (when it happened) and record time (when it was written) are always both shown.
 import { useState } from './vendor/hooks.mjs';
 import { html, api, download, dateTime, funderLabel, money, statusLabels, today, themes } from './lib.js';
-import { Timeline, useApi, useQpvNaming } from './pages.js';
+import { EnvelopeTable, Timeline, useApi, useQpvNaming } from './pages.js';
 import { loadStylesheet } from './charts.js';
 
 loadStylesheet('./dashboard.css');
@@ -293,26 +293,11 @@ function CampaignView({ campaigns, titles }) {
             </dl>
             ${
               created
-                ? html`<table data-testid="campaign-envelopes">
-                    <caption>
-                      Enveloppes votées à cette date
-                    </caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">Financeur</th>
-                        <th scope="col" class="num">Enveloppe</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      ${st.funders.map(
-                        (f) =>
-                          html`<tr data-row=${f.funder}>
-                            <th scope="row">${funderLabel(f.funder)}</th>
-                            <td class="num" data-value=${f.envelopeCents}>${money(f.envelopeCents)}</td>
-                          </tr>`,
-                      )}
-                    </tbody>
-                  </table>`
+                ? html`<${EnvelopeTable}
+                    funders=${st.funders}
+                    caption="Enveloppes votées à cette date"
+                    testId="campaign-envelopes"
+                  />`
                 : null
             }
             <details>

@@ -262,6 +262,30 @@ const actorOf = (m) => {
 };
 
 /** The events of one stream, in order: what, who, business time and record time. */
+/** A campaign's envelopes, one row per funder (the campaign page, and the auditor's as-of view). */
+export function EnvelopeTable({ funders, caption, testId }) {
+  return html`<table data-testid=${testId}>
+    <caption>
+      ${caption}
+    </caption>
+    <thead>
+      <tr>
+        <th scope="col">Financeur</th>
+        <th scope="col" class="num">Enveloppe</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${funders.map(
+        (f) =>
+          html`<tr data-row=${f.funder} data-funder=${f.funder}>
+            <th scope="row">${funderLabel(f.funder)}</th>
+            <td class="num" data-value=${f.envelopeCents}>${money(f.envelopeCents)}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
+
 export function Timeline({ stream }) {
   const { data, error, loading } = useApi(
     `/api/audit/streams/${encodeURIComponent(stream)}/events?limit=500`,
@@ -915,26 +939,11 @@ function CampaignCard({ campaignId, onDone }) {
       <dt>Territoire</dt>
       <dd>${c.territory?.name} (${c.territory?.qpvCodes?.length ?? 0} QPV)</dd>
     </dl>
-    <table data-testid=${id('envelopes')}>
-      <caption>
-        Enveloppes des financeurs
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">Financeur</th>
-          <th scope="col" class="num">Enveloppe</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${(c.funders ?? []).map(
-          (f) =>
-            html`<tr data-funder=${f.funder}>
-              <td>${funderLabel(f.funder)}</td>
-              <td class="num">${money(f.envelopeCents)}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>
+    <${EnvelopeTable}
+      funders=${c.funders ?? []}
+      caption="Enveloppes des financeurs"
+      testId=${id('envelopes')}
+    />
     ${
       allowed.length === 0
         ? html`<p class="hint">Aucune action possible sur cette campagne.</p>`

@@ -15,6 +15,13 @@ const amountSeries = [
 /** Euros with a decimal comma: the CSV is `;`-separated for French spreadsheets. */
 const eurosCell = (cents) =>
   cents === null || cents === undefined ? '' : (cents / 100).toFixed(2).replace('.', ',');
+/** The money of a statistic's row, in the order of amountSeries. */
+const seriesValues = (x) => [x.amounts.requestedCents, x.amounts.awardedCents, x.amounts.paidCents];
+/** Per quartier and per theme: the counts shown beside the money, their column titles and CSV names. */
+const countColumns = ['Candidatures', 'Bénéficiaires attendus', 'Bénéficiaires touchés'];
+const countCsvHeader = ['candidatures', 'beneficiaires_attendus', 'beneficiaires_touches'];
+const counts = (x) => [x.applications, x.expectedBeneficiaries, x.reachedBeneficiaries];
+const amountCsvHeader = ['demande_eur', 'attribue_eur', 'verse_eur'];
 const percentOf = (part, whole) => (whole > 0 ? Math.round((part * 1000) / whole) / 10 : null);
 const percentText = (p) => (p === null ? '—' : `${String(p).replace('.', ',')} %`);
 const horizons = [30, 60, 90, 180, 365];
@@ -199,21 +206,19 @@ export function DashboardPage({ campaigns }) {
             key: f.funder,
             label: f.funderName ?? funderLabel(f.funder),
             extras: [f.applications],
-            values: [f.amounts.requestedCents, f.amounts.awardedCents, f.amounts.paidCents],
+            values: seriesValues(f),
           }))}
         />
         <${CsvButton}
           testId="funders"
           label="Télécharger les financeurs (CSV)"
           filename=${`financeurs-${suffix}.csv`}
-          header=${['financeur', 'nom', 'candidatures', 'demande_eur', 'attribue_eur', 'verse_eur', 'enveloppe_eur', 'reserve_eur', 'disponible_eur']}
+          header=${['financeur', 'nom', 'candidatures', ...amountCsvHeader, 'enveloppe_eur', 'reserve_eur', 'disponible_eur']}
           rows=${fItems.map((f) => [
             f.funder,
             f.funderName ?? funderLabel(f.funder),
             f.applications,
-            eurosCell(f.amounts.requestedCents),
-            eurosCell(f.amounts.awardedCents),
-            eurosCell(f.amounts.paidCents),
+            ...seriesValues(f).map(eurosCell),
             eurosCell(f.envelope?.amountCents),
             eurosCell(f.envelope?.reservedCents),
             eurosCell(f.envelope?.remainingCents),
@@ -291,30 +296,21 @@ export function DashboardPage({ campaigns }) {
         id="chart-qpv"
         title=${`Par quartier prioritaire${scope} : demandé, attribué, versé`}
         rowHeader="Quartier"
-        extraColumns=${['Candidatures', 'Bénéficiaires attendus', 'Bénéficiaires touchés']}
+        extraColumns=${countColumns}
         series=${amountSeries}
         rows=${qItems.map((x) => ({
           key: x.qpv,
           label: naming.label(x.qpv),
-          extras: [x.applications, x.expectedBeneficiaries, x.reachedBeneficiaries],
-          values: [x.amounts.requestedCents, x.amounts.awardedCents, x.amounts.paidCents],
+          extras: counts(x),
+          values: seriesValues(x),
         }))}
       />
       <${CsvButton}
         testId="qpv"
         label="Télécharger les quartiers (CSV)"
         filename=${`quartiers-${suffix}.csv`}
-        header=${['qpv', 'nom', 'candidatures', 'beneficiaires_attendus', 'beneficiaires_touches', 'demande_eur', 'attribue_eur', 'verse_eur']}
-        rows=${qItems.map((x) => [
-          x.qpv,
-          naming.name(x.qpv) ?? '',
-          x.applications,
-          x.expectedBeneficiaries,
-          x.reachedBeneficiaries,
-          eurosCell(x.amounts.requestedCents),
-          eurosCell(x.amounts.awardedCents),
-          eurosCell(x.amounts.paidCents),
-        ])}
+        header=${['qpv', 'nom', ...countCsvHeader, ...amountCsvHeader]}
+        rows=${qItems.map((x) => [x.qpv, naming.name(x.qpv) ?? '', ...counts(x), ...seriesValues(x).map(eurosCell)])}
       />
     </section>
 
@@ -325,30 +321,21 @@ export function DashboardPage({ campaigns }) {
         id="chart-themes"
         title=${`Par thème de la nomenclature nationale${scope} : demandé, attribué, versé`}
         rowHeader="Thème"
-        extraColumns=${['Candidatures', 'Bénéficiaires attendus', 'Bénéficiaires touchés']}
+        extraColumns=${countColumns}
         series=${amountSeries}
         rows=${tItems.map((t) => ({
           key: t.theme,
           label: `${t.theme} ${t.themeLabel}`,
-          extras: [t.applications, t.expectedBeneficiaries, t.reachedBeneficiaries],
-          values: [t.amounts.requestedCents, t.amounts.awardedCents, t.amounts.paidCents],
+          extras: counts(t),
+          values: seriesValues(t),
         }))}
       />
       <${CsvButton}
         testId="themes"
         label="Télécharger les thèmes (CSV)"
         filename=${`themes-${suffix}.csv`}
-        header=${['theme', 'libelle', 'candidatures', 'beneficiaires_attendus', 'beneficiaires_touches', 'demande_eur', 'attribue_eur', 'verse_eur']}
-        rows=${tItems.map((t) => [
-          t.theme,
-          t.themeLabel,
-          t.applications,
-          t.expectedBeneficiaries,
-          t.reachedBeneficiaries,
-          eurosCell(t.amounts.requestedCents),
-          eurosCell(t.amounts.awardedCents),
-          eurosCell(t.amounts.paidCents),
-        ])}
+        header=${['theme', 'libelle', ...countCsvHeader, ...amountCsvHeader]}
+        rows=${tItems.map((t) => [t.theme, t.themeLabel, ...counts(t), ...seriesValues(t).map(eurosCell)])}
       />
     </section>
 

@@ -8,6 +8,11 @@ import { type Projection, projectionSignature } from './projection';
 /** Names the runtime reserves in every read-model database. */
 export const CHECKPOINT_TABLE = 'projection_checkpoints';
 export const OBJECTS_TABLE = 'projection_objects';
+/**
+ * In a rebuild's shadow file only: the secondary indexes left out while the rows are replayed
+ * (deferIndexes), built once in the live file at the swap.
+ */
+export const DEFERRED_INDEXES_TABLE = 'projection_deferred_indexes';
 
 const RUNTIME_SCHEMA = `
   CREATE TABLE IF NOT EXISTS ${CHECKPOINT_TABLE} (
@@ -99,8 +104,47 @@ export function schemaObjects(db: Database.Database, schema = 'main'): SchemaObj
       .prepare(`SELECT type, name, tbl_name, sql FROM "${schema}".sqlite_master ORDER BY rowid`)
       .all() as SchemaObject[]
   ).filter(
-    (o) => !o.name.startsWith('sqlite_') && o.tbl_name !== CHECKPOINT_TABLE && o.tbl_name !== OBJECTS_TABLE,
+    (o) =>
+      !o.name.startsWith('sqlite_') &&
+      o.tbl_name !== CHECKPOINT_TABLE &&
+      o.tbl_name !== OBJECTS_TABLE &&
+      o.tbl_name !== DEFERRED_INDEXES_TABLE,
   );
+}
+
+/**
+ * Drops the secondary indexes (neither primary key nor UNIQUE) of a freshly installed schema and
+ * keeps their DDL in DEFERRED_INDEXES_TABLE: while a rebuild replays events into a shadow file,
+ * maintaining them row by row is wasted work, since the swap builds every index again, once, over
+ * the finished rows. Projections read through primary keys and unique constraints only (see
+ * Projection.apply), so their lookups keep their index.
+ */
+export function deferIndexes(db: Database.Database): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS ${DEFERRED_INDEXES_TABLE} (
+    name     TEXT PRIMARY KEY,
+    tbl_name TEXT NOT NULL,
+    sql      TEXT NOT NULL
+  ) STRICT`);
+  const record = db.prepare(`INSERT INTO ${DEFERRED_INDEXES_TABLE} (name, tbl_name, sql) VALUES (?, ?, ?)`);
+  for (const o of schemaObjects(db)) {
+    // Autoindexes (sql NULL) carry primary keys and UNIQUE constraints; a UNIQUE index is a constraint too.
+    if (o.type !== 'index' || o.sql === null || /^\s*CREATE\s+UNIQUE\b/i.test(o.sql)) continue;
+    record.run(o.name, o.tbl_name, o.sql);
+    db.exec(`DROP INDEX main.${quoteIdentifier(o.name)}`);
+  }
+}
+
+/** A shadow file's objects as the live file must have them: its own, and the indexes it deferred. */
+export function shadowObjects(db: Database.Database, schema: string): SchemaObject[] {
+  const objects = schemaObjects(db, schema);
+  const hasDeferred =
+    db.prepare(`SELECT 1 FROM "${schema}".sqlite_master WHERE name = ?`).get(DEFERRED_INDEXES_TABLE) !==
+    undefined;
+  if (!hasDeferred) return objects;
+  const deferred = db
+    .prepare(`SELECT 'index' AS type, name, tbl_name, sql FROM "${schema}".${DEFERRED_INDEXES_TABLE}`)
+    .all() as SchemaObject[];
+  return [...objects, ...deferred];
 }
 
 /**

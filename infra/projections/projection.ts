@@ -32,7 +32,11 @@ export interface Projection {
    * merges silently).
    */
   sums?: Readonly<Record<string, readonly string[]>>;
-  /** Changes the tables for one event. Must not start or end transactions: the runtime holds one. */
+  /**
+   * Changes the tables for one event. Must not start or end transactions: the runtime holds one.
+   * Reads its tables through primary keys and UNIQUE constraints only: a rebuild replays into tables
+   * whose other indexes are built after the rows (deferIndexes), where such a read would scan.
+   */
   apply(db: Database, event: RecordedEvent): void;
   /**
    * Writes what apply() folded in memory since the last flush. The runtime calls it once at the end

@@ -27,6 +27,7 @@ import {
   projectionSignature,
   quoteIdentifier,
   schemaObjects,
+  shadowObjects,
   writeCheckpoint,
 } from './database';
 import { type RebuildSourceModule, replayInWorkers } from './parallelRebuild';
@@ -330,7 +331,7 @@ function swapIn(
       main
         .transaction(() => {
           // Every shadow has the same schema (the same projections built it).
-          const incoming = schemaObjects(main, schemas[0]);
+          const incoming = shadowObjects(main, schemas[0]);
           dropOwnedObjects(
             main,
             name,

@@ -1,10 +1,11 @@
 // A shadow read-model file: a projection set's tables built apart from the live file by replaying
 // events into them, one transaction per batch. Nobody reads it and a crash throws it away, so it
-// runs without journal or fsync. Used by the rebuild, in this thread or in worker threads.
+// runs without journal or fsync, and without its secondary indexes (the swap builds them). Used by the
+// rebuild, in this thread or in worker threads.
 import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { RecordedEvent } from '../eventstore/port';
-import { ensureRuntimeTables, installSchema, writeCheckpoint } from './database';
+import { deferIndexes, ensureRuntimeTables, installSchema, writeCheckpoint } from './database';
 import {
   type Projection,
   applyEvent,
@@ -37,6 +38,8 @@ export function createShadowDatabase(
     ensureRuntimeTables(db);
     db.transaction(() => {
       installSchema(db, name, projections);
+      // Secondary indexes are built once, at the swap, over the finished rows.
+      deferIndexes(db);
       writeCheckpoint(db, name, undefined, projectionSignature(projections));
     })();
     return db;

@@ -66,6 +66,11 @@ describe('rebuildProjections', () => {
     await buildIncrementally(6);
     const db = new Database(readFile);
     const incremental = dumpToyTables(db);
+    const schema = () =>
+      db.prepare('SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name').all();
+    const owned = () => db.prepare('SELECT * FROM projection_objects ORDER BY name').all();
+    const incrementalSchema = schema();
+    const incrementalOwned = owned();
     const head = await store.headPosition();
 
     const progress: RebuildProgress[] = [];
@@ -82,6 +87,12 @@ describe('rebuildProjections', () => {
     // toy_happened reads ToyHappened only, toy_stream_types every event: the subscription is unfiltered.
     expect(result.events).toBe(Number(head));
     expect(dumpToyTables(db)).toEqual(incremental);
+    // The shadow left its secondary index out during the replay: the swap built it in the live file.
+    expect(schema()).toEqual(incrementalSchema);
+    expect(schema()).toContainEqual(
+      expect.objectContaining({ type: 'index', name: 'toy_stream_types_count' }),
+    );
+    expect(owned()).toEqual(incrementalOwned);
     expect(readCheckpoint(db, 'read-models')).toEqual({
       position: head,
       signature: projectionSignature(toyProjections()),

@@ -54,6 +54,15 @@ export const ledgerSchema: readonly string[] = [
     amount_cents    INTEGER NOT NULL,
     PRIMARY KEY (campaign_id, funder, kind, occurred_year, convention_year)
   ) STRICT, WITHOUT ROWID`,
+  // What each application holds on each envelope, per convention year (the sum of its reservation
+  // and release movements, rows at zero removed): a reservation is written as the difference.
+  `CREATE TABLE ledger_holdings (
+    stream         TEXT NOT NULL,
+    application_id TEXT NOT NULL,
+    year           INTEGER NOT NULL,
+    amount_cents   INTEGER NOT NULL,
+    PRIMARY KEY (stream, application_id, year)
+  ) STRICT, WITHOUT ROWID`,
   // Envelope streams: which campaign and funder (from EnvelopeOpened).
   `CREATE TABLE ledger_envelopes (
     stream      TEXT PRIMARY KEY,
@@ -79,9 +88,13 @@ const statements = perDatabase((db: Database) => ({
     'SELECT campaign_id, funder FROM ledger_envelopes WHERE stream = ?',
   ),
   held: db.prepare<[string, string], { year: number; amount: number }>(
-    `SELECT year, SUM(amount_cents) AS amount FROM ledger_entries
-     WHERE application_id = ? AND stream = ? AND kind IN ('reservation', 'release') GROUP BY year`,
+    'SELECT year, amount_cents AS amount FROM ledger_holdings WHERE stream = ? AND application_id = ?',
   ),
+  hold: db.prepare(
+    `INSERT INTO ledger_holdings (stream, application_id, year, amount_cents) VALUES (?, ?, ?, ?)
+     ON CONFLICT (stream, application_id, year) DO UPDATE SET amount_cents = excluded.amount_cents`,
+  ),
+  unhold: db.prepare('DELETE FROM ledger_holdings WHERE stream = ? AND application_id = ? AND year = ?'),
 }));
 
 interface Movement {
@@ -219,7 +232,7 @@ function applyEnvelope(db: Database, event: RecordedEvent): void {
   if (envelope === undefined)
     throw new Error(`Enveloppe ${event.stream} : ${event.type} (${event.id}) avant son ouverture.`);
   const applicationId = envelopeEvent.data.applicationId;
-  const held = new Map(s.held.all(applicationId, event.stream).map((h) => [h.year, h.amount]));
+  const held = new Map(s.held.all(event.stream, applicationId).map((h) => [h.year, h.amount]));
   const base = { funder: envelope.funder, campaignId: envelope.campaign_id, applicationId };
   const movements: Movement[] = [];
   if (envelopeEvent.type === 'FundsReserved') {
@@ -234,12 +247,18 @@ function applyEnvelope(db: Database, event: RecordedEvent): void {
     for (const [year, amount] of [...held].sort((a, b) => a[0] - b[0]))
       if (amount !== 0) movements.push({ ...base, kind: 'release', year, amountCents: -amount });
   }
+  for (const m of movements) {
+    const now = (held.get(m.year) ?? 0) + m.amountCents;
+    if (now === 0) s.unhold.run(event.stream, applicationId, m.year);
+    else s.hold.run(event.stream, applicationId, m.year, now);
+  }
   record(db, event, movements);
 }
 
 export const ledgerProjection: Projection = {
   name: PROJECTION,
-  version: 2,
+  // 3: envelope holdings kept in ledger_holdings (read by key) instead of summed from the entries.
+  version: 3,
   ordering: 'per-stream',
   sums: { ledger_totals: ['amount_cents'] },
   schema: ledgerSchema,

@@ -331,7 +331,7 @@ function swapIn(
       main
         .transaction(() => {
           // Every shadow has the same schema (the same projections built it).
-          const incoming = shadowObjects(main, schemas[0]);
+          const incoming = shadowObjects(main, schemas[0] ?? 'rebuild1');
           dropOwnedObjects(
             main,
             name,

@@ -34,7 +34,12 @@ export function formatProgressLine(p: RebuildProgress, barWidth = 10): string {
     `${formatBar(p.ratio, barWidth)} ${percent} % ${formatCount(p.events)} / ${formatCount(total)} événements`,
     `${formatCount(Math.round(p.eventsPerSecond))} év./s`,
   ];
-  if (p.phase === 'swap') parts.push('bascule des tables…');
+  if (p.phase === 'swap')
+    parts.push(
+      p.swap === undefined
+        ? 'bascule des tables…'
+        : `bascule ${p.swap.done}/${p.swap.total} : ${p.swap.current}…`,
+    );
   else if (p.phase === 'done') parts.push(`terminé en ${formatDuration(p.elapsedMs / 1000)}`);
   else if (p.etaSeconds !== undefined) parts.push(`reste ${formatDuration(p.etaSeconds)}`);
   return parts.join(' · ');
@@ -70,7 +75,9 @@ export function createProgressReporter(
   return (progress) => {
     const t = now();
     const phaseChanged = progress.phase !== lastPhase;
-    if (!phaseChanged && t - last < interval) return;
+    // Each step of the swap is shown on a terminal (there are a few dozen, some of them long).
+    const swapStep = tty && progress.phase === 'swap' && progress.swap !== undefined;
+    if (!phaseChanged && !swapStep && t - last < interval) return;
     last = t;
     lastPhase = progress.phase;
     const line = formatProgressLine(progress);

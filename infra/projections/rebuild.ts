@@ -50,6 +50,12 @@ export interface RebuildProgress {
   /** Undefined until a rate is known. */
   etaSeconds: number | undefined;
   elapsedMs: number;
+  /**
+   * During the swap: objects created in the live file so far (each table with its rows, then each
+   * index built over them), of how many, and the one being created now. The swap is one transaction
+   * that blocks this thread; it reports between objects.
+   */
+  swap?: { done: number; total: number; current: string };
 }
 
 export interface RebuildOptions {
@@ -279,7 +285,9 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
       { events: done, position: String(position), workers: parallel === undefined ? 1 : swapFrom.length },
       'vues reconstruites à part : bascule',
     );
-    swapIn(dbFile, swapFrom, name, signature, position, sumsOf(projections));
+    swapIn(dbFile, swapFrom, name, signature, position, sumsOf(projections), (swap) =>
+      options.onProgress?.({ ...progress('swap'), swap }),
+    );
 
     const result: RebuildResult = { events: done, position, durationMs: performance.now() - startedAt };
     options.onProgress?.(progress('done'));
@@ -319,6 +327,7 @@ function swapIn(
   signature: string,
   position: bigint | undefined,
   sums: ReadonlyMap<string, readonly string[]>,
+  onStep: (step: NonNullable<RebuildProgress['swap']>) => void,
 ): void {
   // A long busy timeout: the live projector may hold the write lock for one batch.
   const main = openReadModelDatabase(dbFile, { busyTimeoutMs: 60_000 });
@@ -338,11 +347,15 @@ function swapIn(
             incoming.map((o) => o.name),
           );
           const created = new Set(schemaObjects(main).map((o) => o.name));
+          const total = incoming.filter((o) => o.sql !== null).length;
+          let done = 0;
           // Tables and their rows first, then indexes (built once over the data), then triggers (so the
           // copy does not fire them) and views.
           for (const type of ['table', 'index', 'trigger', 'view'] as const) {
             for (const object of incoming) {
               if (object.type !== type || object.sql === null) continue;
+              onStep({ done, total, current: `${frenchObjectType[type]} ${object.name}` });
+              done += 1;
               // A virtual table creates its own shadow tables: they already exist and are filled through it.
               if (created.has(object.name)) continue;
               main.exec(object.sql);
@@ -350,6 +363,7 @@ function swapIn(
               if (type === 'table') main.exec(copyRows(main, object.name, schemas, sums.get(object.name)));
             }
           }
+          onStep({ done, total, current: 'enregistrement' });
           copyAutoincrementCounters(
             main,
             schemas,
@@ -369,6 +383,8 @@ function swapIn(
     main.close();
   }
 }
+
+const frenchObjectType = { table: 'table', index: 'index', trigger: 'déclencheur', view: 'vue' } as const;
 
 /** The statement copying a table's rows from the shadows into the live file. */
 function copyRows(

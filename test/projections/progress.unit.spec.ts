@@ -33,6 +33,18 @@ describe('progress display', () => {
         progress({ events: 0, ratio: 0, estimatedTotal: 0, eventsPerSecond: 0, etaSeconds: undefined }),
       ),
     ).toBe('[..........] 0 % 0 / 0 événements · 0 év./s');
+    expect(
+      formatProgressLine(
+        progress({
+          phase: 'swap',
+          ratio: 1,
+          events: 270_000,
+          swap: { done: 12, total: 33, current: 'index ledger_by_funder' },
+        }),
+      ),
+    ).toBe(
+      '[##########] 100 % 270 000 / 270 000 événements · 98 000 év./s · bascule 12/33 : index ledger_by_funder…',
+    );
   });
 
   it('formats counts and durations the French way', () => {

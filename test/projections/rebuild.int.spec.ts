@@ -102,6 +102,17 @@ describe('rebuildProjections', () => {
 
     expect(progress[0]).toMatchObject({ phase: 'replay', events: 0 });
     expect(progress.map((p) => p.phase)).toContain('swap');
+    // The swap says what it is creating, table then index, up to the commit.
+    const steps = progress.flatMap((p) => (p.swap === undefined ? [] : [p.swap]));
+    expect(steps.map((s) => s.current)).toEqual(
+      expect.arrayContaining(['table toy_stream_types', 'index toy_stream_types_count', 'enregistrement']),
+    );
+    expect(steps.map((s) => s.done)).toEqual([...steps.keys()]);
+    expect(steps.at(-1)).toEqual({
+      done: steps.at(-1)?.total,
+      total: steps.length - 1,
+      current: 'enregistrement',
+    });
     const done = progress[progress.length - 1];
     expect(done).toMatchObject({
       phase: 'done',

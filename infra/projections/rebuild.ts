@@ -376,6 +376,9 @@ function swapIn(
           writeCheckpoint(main, name, position, signature);
         })
         .immediate();
+      // The new tables into the file itself now (without waiting for readers): the WAL then starts
+      // over at the next write, cut back to its size limit (openReadModelDatabase).
+      main.pragma('wal_checkpoint(PASSIVE)');
     } finally {
       for (const schema of schemas) main.exec(`DETACH DATABASE ${schema}`);
     }

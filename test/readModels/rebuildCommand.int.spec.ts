@@ -1,12 +1,18 @@
 // `grants projections rebuild` on an embedded data directory: the replay spread over worker threads
 // (GRANTS_REBUILD_WORKERS), a progress line and a French summary, the same tables as events applied
 // directly, and a clear refusal of an unknown sub-command.
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../infra/config/config';
 import { openSqliteEventStore } from '../../infra/eventstore';
-import { openReadModelDatabase } from '../../infra/projections/database';
+import {
+  WAL_SIZE_LIMIT_BYTES,
+  openReadModelDatabase,
+  readCheckpoint,
+  writeCheckpoint,
+} from '../../infra/projections/database';
 import { runProjections } from '../../services/cli/projections';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { tempDir } from '../projections/support';
@@ -85,6 +91,40 @@ describe('grants projections rebuild', () => {
     }
     rebuilt.close();
     direct.close();
+  });
+
+  it('does not leave the swap’s WAL on disk while the engine keeps the file open', async () => {
+    const world = new GrantsWorld().openCampaign();
+    playCampaign(world, 30);
+    const store = openSqliteEventStore({
+      file: join(dir, 'events.sqlite'),
+      registry: createGrantsEventRegistry(),
+    });
+    await appendHistory(store, world.events);
+    await store.close();
+    const file = join(dir, 'read-models.sqlite');
+    // The engine's connection, open before and after the rebuild (a small limit, to see it at this size).
+    const engine = openReadModelDatabase(file, { walSizeLimitBytes: 64 * 1024 });
+    const byDefault = openReadModelDatabase(file);
+    expect(byDefault.pragma('journal_size_limit', { simple: true })).toBe(WAL_SIZE_LIMIT_BYTES);
+    byDefault.close();
+    try {
+      // A connection in use (as the engine's always is): the WAL stays while it is open.
+      engine.prepare('SELECT count(*) FROM sqlite_master').get();
+      const { code, err } = await run({ GRANTS_REBUILD_WORKERS: '1' }, ['rebuild']);
+      expect(code, err).toBe(0);
+      const wal = () => statSync(`${file}-wal`).size;
+      // The swap wrote every table through the WAL.
+      const afterSwap = wal();
+      expect(afterSwap).toBeGreaterThan(256 * 1024);
+      // The projector's next batch (here its checkpoint alone) starts the WAL over, cut back to the limit.
+      const checkpoint = readCheckpoint(engine, 'read-models');
+      if (checkpoint === undefined) throw new Error('pas de point de reprise après la reconstruction');
+      writeCheckpoint(engine, 'read-models', checkpoint.position, checkpoint.signature);
+      expect(wal()).toBeLessThanOrEqual(128 * 1024);
+    } finally {
+      engine.close();
+    }
   });
 
   it('refuses an unknown sub-command with its usage (exit 2) and refuses a worker count out of range', async () => {

@@ -59,7 +59,8 @@ describe('grants projections rebuild', () => {
     }
   }
 
-  it('rebuilds the read models in worker threads, with progress and a summary in French', async () => {
+  /** The data directory's event store, holding a campaign of 30 applications at every step. */
+  async function storeWithCampaign(): Promise<GrantsWorld> {
     const world = new GrantsWorld().openCampaign();
     playCampaign(world, 30);
     const store = openSqliteEventStore({
@@ -68,6 +69,11 @@ describe('grants projections rebuild', () => {
     });
     await appendHistory(store, world.events);
     await store.close();
+    return world;
+  }
+
+  it('rebuilds the read models in worker threads, with progress and a summary in French', async () => {
+    const world = await storeWithCampaign();
 
     const { code, out, err } = await run({ GRANTS_REBUILD_WORKERS: '2' }, ['rebuild']);
     expect(code, err).toBe(0);
@@ -94,14 +100,7 @@ describe('grants projections rebuild', () => {
   });
 
   it('does not leave the swap’s WAL on disk while the engine keeps the file open', async () => {
-    const world = new GrantsWorld().openCampaign();
-    playCampaign(world, 30);
-    const store = openSqliteEventStore({
-      file: join(dir, 'events.sqlite'),
-      registry: createGrantsEventRegistry(),
-    });
-    await appendHistory(store, world.events);
-    await store.close();
+    await storeWithCampaign();
     const file = join(dir, 'read-models.sqlite');
     // The engine's connection, open before and after the rebuild (a small limit, to see it at this size).
     const engine = openReadModelDatabase(file, { walSizeLimitBytes: 64 * 1024 });

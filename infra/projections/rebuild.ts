@@ -332,6 +332,8 @@ function swapIn(
   // A long busy timeout: the live projector may hold the write lock for one batch.
   const main = openReadModelDatabase(dbFile, { busyTimeoutMs: 60_000 });
   const schemas = shadowFiles.map((_, k) => `rebuild${k + 1}`);
+  const [first] = schemas;
+  if (first === undefined) throw new Error('Bascule sans aucune vue reconstruite.');
   try {
     ensureRuntimeTables(main);
     // ATTACH cannot run inside a transaction.
@@ -340,7 +342,7 @@ function swapIn(
       main
         .transaction(() => {
           // Every shadow has the same schema (the same projections built it).
-          const incoming = shadowObjects(main, schemas[0] ?? 'rebuild1');
+          const incoming = shadowObjects(main, first);
           dropOwnedObjects(
             main,
             name,

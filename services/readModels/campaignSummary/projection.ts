@@ -359,8 +359,29 @@ function applyApplicationChange(db: Database, event: RecordedEvent): void {
         : deltas(b && amountContributions(b), amountContributions(a));
     for (const [key, d] of changes) add(moves.amounts, `${campaignId}\0${key}`, d);
   }
+  if (b !== undefined && sameCountFacts(b, a)) return;
   for (const [key, d] of deltas(b && countContributions(b), countContributions(a)))
     add(moves.counts, `${campaignId}\0${key}`, d);
+}
+
+/**
+ * Whether two facts give the same countContributions, by cheap comparisons (a payment, a report
+ * filed: most events), before building and comparing both maps. False when unsure.
+ */
+function sameCountFacts(b: SummaryFacts, a: SummaryFacts): boolean {
+  if (
+    b.status !== a.status ||
+    b.theme !== a.theme ||
+    b.qpvCodes !== a.qpvCodes ||
+    b.expectedBeneficiaries !== a.expectedBeneficiaries ||
+    b.reachedBeneficiaries !== a.reachedBeneficiaries ||
+    b.retainedKind !== a.retainedKind
+  )
+    return false;
+  if (b.funding === a.funding) return true;
+  if (b.funding.length !== a.funding.length) return false;
+  for (let i = 0; i < a.funding.length; i++) if (b.funding[i]?.funder !== a.funding[i]?.funder) return false;
+  return true;
 }
 
 function flushMoves(db: Database): void {

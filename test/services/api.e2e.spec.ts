@@ -162,6 +162,58 @@ describe('command API', () => {
     expect(verify.body).toMatchObject({ ok: true });
   });
 
+  it('shows what was asked for complements and what the porteur answered, to those who may read the file', async () => {
+    const id = await submit();
+    const items = ['Budget détaillé de l’année 1', 'Attestation d’assurance'];
+    const asked = await e.call('POST', `/api/applications/${id}/eligibility`, {
+      token: tokens.manager,
+      body: { decision: 'complements', items, dueDate: addDays(today, 15) },
+    });
+    expect(asked.status, JSON.stringify(asked.body)).toBe(200);
+    const response = 'Budget détaillé et attestation joints ; le local est assuré depuis mars.';
+    const answered = await e.call('POST', `/api/applications/${id}/complements`, {
+      token: tokens.porteur,
+      body: { response, documentRefs: ['budget-annee-1.pdf', 'assurance.pdf'] },
+    });
+    expect(answered.status, JSON.stringify(answered.body)).toBe(200);
+    const exchanges = [
+      {
+        number: 1,
+        items,
+        dueDate: addDays(today, 15),
+        answer: { response, documentRefs: ['budget-annee-1.pdf', 'assurance.pdf'], dossierAmended: false },
+      },
+    ];
+    // The command's answer (the workflow's state) already carries it…
+    expect((answered.body as { state: { complements: unknown } }).state.complements).toEqual(exchanges);
+    // …and the detail of the query API once the read models follow, after the ruling too.
+    expect(
+      (
+        await e.call('POST', `/api/applications/${id}/eligibility`, {
+          token: tokens.manager,
+          body: { decision: 'eligible', coDecisionDueDate: addDays(today, 20) },
+        })
+      ).status,
+    ).toBe(200);
+    type Detail = { status: string; state?: { complements?: unknown } };
+    const detail = await eventually(async () => {
+      const res = await e.call('GET', `/api/applications/${id}`, { token: tokens.manager });
+      return (res.body as Detail).status === 'co_decision' ? (res.body as Detail) : undefined;
+    });
+    expect(detail.state?.complements).toEqual(exchanges);
+    for (const token of [tokens.porteur, tokens.etat, tokens.auditor]) {
+      const res = await e.call('GET', `/api/applications/${id}`, { token });
+      expect(res.status).toBe(200);
+      expect((res.body as Detail).state?.complements).toEqual(exchanges);
+    }
+    // Evaluators read projections and statistics, not the file: neither the dossier nor the answer.
+    const evaluated = await e.call('GET', `/api/applications/${id}`, { token: tokens.evaluator });
+    expect(evaluated.status).toBe(200);
+    expect(evaluated.body).not.toHaveProperty('state');
+    expect(JSON.stringify(evaluated.body)).not.toContain('assurance.pdf');
+    expect((await e.call('GET', `/api/applications/${id}`, { token: tokens.otherPorteur })).status).toBe(403);
+  });
+
   it('answers a domain refusal with 422, its code and the French message, and writes nothing', async () => {
     const id = await submit();
     const refused = await e.call('POST', `/api/applications/${id}/committee-decision`, {

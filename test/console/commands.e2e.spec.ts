@@ -167,6 +167,11 @@ const qpvCodes = qpvCodesOf(qpvSampleCamvs);
 const plan: Plan = { title: '', perYear: { ETAT: 1_000_000, EPCI: 500_000 } };
 const euros = (cents: number) =>
   new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' }).format(cents / 100);
+/** A civil date as the console writes it (lib.js `date`): « 12 mars 2031 ». */
+const date = (civil: string) =>
+  new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'Europe/Paris' }).format(
+    new Date(`${civil}T12:00:00Z`),
+  );
 
 let world: ConsoleWorld;
 /** The forms this file sent (data-action), checked against the table at the end. */
@@ -363,10 +368,40 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     });
     detail = await sameStatus(page, id, 'under_review');
     expect(detail.state.complementsRequests).toBe(1);
+    expect(detail.state.complements).toEqual([
+      {
+        number: 1,
+        items: ['Budget détaillé de l’année 1', 'Attestation d’assurance'],
+        dueDate: addDays(today, 15),
+        answer: {
+          response: 'Budget détaillé et attestation joints.',
+          documentRefs: ['budget-2031.pdf', 'assurance-2031.pdf'],
+          dossierAmended: false,
+        },
+      },
+    ]);
 
+    // The grant manager who rules on it reads what was asked and what the porteur answered.
     await world.signInAs(page, demo.manager);
     await world.openApplication(page, id, 'form[data-action="ineligible"]');
     await page.getByTestId('timeline').getByText('Compléments fournis').first().waitFor();
+    const exchanges = page.getByTestId('complements');
+    const expectExchangeShown = async () => {
+      await expect(
+        exchanges.getByRole('heading', { name: 'Compléments demandés et réponses' }).count(),
+      ).resolves.toBe(1);
+      const first = exchanges.locator('li[data-complements="1"]');
+      await expect(first.textContent()).resolves.toContain('Attestation d’assurance');
+      await expect(first.textContent()).resolves.toContain(date(addDays(today, 15)));
+      await expect(first.locator('[data-field="complements-response"]').textContent()).resolves.toContain(
+        'Budget détaillé et attestation joints.',
+      );
+      await expect(first.locator('[data-field="complements-documents"]').textContent()).resolves.toBe(
+        'budget-2031.pdf, assurance-2031.pdf',
+      );
+    };
+    await expectExchangeShown();
+    await page.screenshot({ path: join(artifacts, 'console-complements-reponse.png'), fullPage: true });
     await act(page, 'ineligible', {
       'Motifs (un par ligne) *':
         'Aucun habitant du quartier associé à l’action\nPart de financement public au-delà du plafond',
@@ -377,6 +412,8 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
       'Part de financement public au-delà du plafond',
     ]);
     await page.getByRole('heading', { name: 'Motifs d’irrecevabilité' }).waitFor();
+    // Ruled on, the file still shows the exchange the ruling was based on.
+    await expectExchangeShown();
     expect(await formsOn(page)).toEqual([]);
     expect(detail.allowed).toEqual([]);
     expect(world.cspViolations).toEqual([]);

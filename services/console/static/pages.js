@@ -593,6 +593,51 @@ function ReportContent({ report }) {
   </dl>`;
 }
 
+/**
+ * Every demande de compléments with what the porteur answered, oldest first: the grant manager who
+ * rules on eligibility, and whoever reads the file later, see the exchange, not only the findings.
+ */
+function ComplementsExchanges({ state }) {
+  const exchanges = state.complements ?? [];
+  if (exchanges.length === 0) return null;
+  const pending = (c) => state.status === 'awaiting_complements' && state.request?.number === c.number;
+  return html`<section aria-labelledby="complements-title" data-testid="complements">
+    <h2 id="complements-title">Compléments demandés et réponses</h2>
+    <ol class="complements">
+      ${exchanges.map(
+        (c) =>
+          html`<li data-complements=${c.number}>
+            <h3>Demande n° ${c.number} — réponse attendue avant le ${date(c.dueDate)} inclus</h3>
+            <dl class="facts">
+              <dt>Demandé</dt>
+              <dd>
+                <ul>
+                  ${c.items.map((i) => html`<li>${i}</li>`)}
+                </ul>
+              </dd>
+              <dt>Réponse du porteur</dt>
+              <dd data-field="complements-response">
+                ${c.answer ? c.answer.response : pending(c) ? 'en attente' : 'aucune réponse'}
+              </dd>
+              ${
+                c.answer
+                  ? html`<dt>Pièces jointes</dt>
+                      <dd data-field="complements-documents">${c.answer.documentRefs.join(', ') || '—'}</dd>`
+                  : null
+              }
+              ${
+                c.answer?.dossierAmended
+                  ? html`<dt>Dossier</dt>
+                      <dd>corrigé par cette réponse (le dossier ci-dessous est la version corrigée)</dd>`
+                  : null
+              }
+            </dl>
+          </li>`,
+      )}
+    </ol>
+  </section>`;
+}
+
 const terminationLabels = {
   breach: 'manquement du porteur',
   porteur_dissolved: 'dissolution du porteur',
@@ -689,6 +734,7 @@ export function ApplicationPage({ id, principal }) {
             )
       }
     </section>
+    <${ComplementsExchanges} state=${state} />
     ${
       state.findings
         ? html`<section aria-labelledby="findings-title">

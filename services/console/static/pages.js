@@ -3,6 +3,7 @@
 // submission form, and the grant manager's campaigns.
 import { useEffect, useState, useCallback } from './vendor/hooks.mjs';
 import { ActionForm, CommandForm, FieldInput, parisMidnight } from './actions.js';
+import { communeFunders } from './communes.js';
 import {
   html,
   api,
@@ -945,7 +946,7 @@ export function SubmitPage({ principal, campaigns }) {
           html`<fieldset class="budget">
             <legend>Budget de l’année ${y}</legend>
             ${field({ name: `cost-${y}`, label: `Coût total, année ${y}`, type: 'money', required: true })}
-            ${funderChoices.map((f) => field({ name: `req-${y}-${f}`, label: `Demandé à ${funderLabels[f] ?? f}, année ${y}`, type: 'money' }))}
+            ${funderChoices.map((f) => field({ name: `req-${y}-${f}`, label: `Demandé à ${funderLabel(f)}, année ${y}`, type: 'money' }))}
             ${field({ name: `other-${y}`, label: `Autres ressources, année ${y}`, type: 'money' })}
           </fieldset>`,
       )}
@@ -1156,6 +1157,12 @@ export function CampaignsPanel({ campaigns, reload }) {
           label: `Enveloppe ${funderLabels[f]} (vide : non partenaire)`,
           type: /** @type {const} */ ('money'),
         })),
+        {
+          name: 'communes',
+          label: 'Communes financeuses (une par ligne : code INSEE : enveloppe en €)',
+          type: 'textarea',
+          help: 'Par exemple « 59392 : 50 000 » pour Maubeuge. Code INSEE de 5 caractères (2A ou 2B puis 3 chiffres en Corse). Vide : aucune commune.',
+        },
         { name: 'maxDurationYears', label: 'Durée maximale (années)', type: 'number', value: '4' },
         {
           name: 'publicShareCapPercent',
@@ -1179,9 +1186,12 @@ export function CampaignsPanel({ campaigns, reload }) {
         name: v.name,
         submissionWindow: { opensAt: parisMidnight(v.opensAt), closesAt: parisMidnight(v.closesAt) },
         themes: v.themes.split(/[,;\s]+/).filter(Boolean),
-        funders: funderChoices
-          .filter((f) => v[`env-${f}`]?.trim())
-          .map((f) => ({ funder: f, envelopeCents: centsOf(v[`env-${f}`]) })),
+        funders: [
+          ...funderChoices
+            .filter((f) => v[`env-${f}`]?.trim())
+            .map((f) => ({ funder: f, envelopeCents: centsOf(v[`env-${f}`]) })),
+          ...communeFunders(v.communes),
+        ],
         maxDurationYears: Number(v.maxDurationYears),
         publicShareCapPercent: Number(v.publicShareCapPercent),
         multiYearTargetPercent: Number(v.multiYearTargetPercent),

@@ -376,7 +376,13 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     await page.locator(`form[data-action="open-${id}"]`).getByRole('button', { name: 'Ouvrir' }).click();
     await page.getByRole('status').filter({ hasText: ': ouverte.' }).waitFor();
     await world.signInAs(page, demo.porteur);
-    await page.goto(`${world.base}/console/#/depot`);
+    // The form offers the campaigns the read models show open: reload until this one is among them.
+    const choice = page.locator(`#depot-campaignId option[value="${id}"]`);
+    for (let i = 0; i < 30 && (await choice.count()) === 0; i += 1) {
+      await page.goto(`${world.base}/console/#/depot`);
+      await page.reload();
+      await choice.waitFor({ state: 'attached', timeout: 1_000 }).catch(() => undefined);
+    }
     await page.getByLabel('Appel à manifestation d’intérêt *').selectOption(id);
     const budget = page.locator('form.cerfa fieldset.budget');
     await budget.getByLabel('Demandé à Commune 59365, année 1 (€)').waitFor();

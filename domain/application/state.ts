@@ -71,6 +71,28 @@ export interface Submitted {
   findings: Finding[];
   /** How many complements requests were made so far. */
   complementsRequests: number;
+  /**
+   * Every demande de compléments and the porteur's answer, oldest first: kept for the whole life of
+   * the application, so that whoever rules on it later sees what was asked and what was answered.
+   */
+  complements: ComplementsExchange[];
+}
+
+/** One demande de compléments and, once given, the porteur's answer. */
+export interface ComplementsExchange {
+  number: number;
+  items: string[];
+  /** Civil date (Paris) by which the answer was expected. */
+  dueDate: string;
+  /** Null while awaited, and for good when the due date passed or the application was withdrawn first. */
+  answer: ComplementsAnswer | null;
+}
+
+export interface ComplementsAnswer {
+  response: string;
+  documentRefs: string[];
+  /** The answer replaced the dossier (the state's dossier is the amended one). */
+  dossierAmended: boolean;
 }
 
 export type RecordedPosition = FunderPosition | { decision: 'lapsed' };
@@ -216,6 +238,7 @@ function submittedPart(state: SubmittedState): Submitted {
     terms: state.terms,
     findings: state.findings,
     complementsRequests: state.complementsRequests,
+    complements: state.complements,
   };
 }
 
@@ -265,6 +288,7 @@ export function evolveApplication(state: ApplicationState, event: ApplicationEve
         terms: d.terms,
         findings: d.findings,
         complementsRequests: 0,
+        complements: [],
       };
     }
     case 'ApplicationDeclaredEligible':
@@ -290,16 +314,36 @@ export function evolveApplication(state: ApplicationState, event: ApplicationEve
         ...submittedPart(state),
         status: 'awaiting_complements',
         complementsRequests: event.data.requestNumber,
+        complements: [
+          ...state.complements,
+          {
+            number: event.data.requestNumber,
+            items: event.data.items,
+            dueDate: event.data.dueDate,
+            answer: null,
+          },
+        ],
         request: { number: event.data.requestNumber, items: event.data.items, dueDate: event.data.dueDate },
       };
-    case 'ComplementsProvided':
+    case 'ComplementsProvided': {
       if (state.status !== 'awaiting_complements') return unexpected(state, event);
+      // An answer to another request than the pending one cannot come from decide.
+      if (event.data.requestNumber !== state.request.number) return unexpected(state, event);
+      const answer: ComplementsAnswer = {
+        response: event.data.response,
+        documentRefs: event.data.documentRefs,
+        dossierAmended: event.data.amendedDossier !== undefined,
+      };
       return {
         ...submittedPart(state),
         status: 'under_review',
         dossier: event.data.amendedDossier ?? state.dossier,
         findings: event.data.findings,
+        complements: state.complements.map((c) =>
+          c.number === event.data.requestNumber ? { ...c, answer } : c,
+        ),
       };
+    }
     case 'ComplementsDeadlineMissed':
       if (state.status !== 'awaiting_complements') return unexpected(state, event);
       return {

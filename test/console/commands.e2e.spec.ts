@@ -1,9 +1,9 @@
 // Every command route of the API, sent from the console by the role the API lets through, in
 // Debian's Chromium on the real engine (test/console/support/console.ts). The submission →
 // convention in force path is console.e2e.spec.ts; this file drives the other forms: campaigns
-// (creation, envelopes, opening, closing), complements, ineligibility, committee rejection,
-// withdrawal, yearly reports (filed, corrections asked, accepted), payment order, closure,
-// termination. Each application is brought to its step through the API first (support/steps.ts),
+// (creation, with communes among the funders, envelopes, opening, closing), complements and the
+// porteur's answer shown, ineligibility, committee rejection, withdrawal, yearly reports (filed,
+// corrections asked, accepted), payment order, closure, termination. Each application is brought to its step through the API first (support/steps.ts),
 // then the step under test is done in the browser, and what the page shows is checked against
 // the query API. Deadlines are real Temporal timers: tests never wait for one — conventions that
 // need reports start in the past, so their report timers are due at once.
@@ -167,6 +167,11 @@ const qpvCodes = qpvCodesOf(qpvSampleCamvs);
 const plan: Plan = { title: '', perYear: { ETAT: 1_000_000, EPCI: 500_000 } };
 const euros = (cents: number) =>
   new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' }).format(cents / 100);
+/** A civil date as the console writes it (lib.js `date`): « 12 mars 2031 ». */
+const date = (civil: string) =>
+  new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'Europe/Paris' }).format(
+    new Date(`${civil}T12:00:00Z`),
+  );
 
 let world: ConsoleWorld;
 /** The forms this file sent (data-action), checked against the table at the end. */
@@ -310,6 +315,87 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     expect(world.cspViolations).toEqual([]);
   });
 
+  it('the grant manager adds communes to a new campaign’s funders, a wrong INSEE code refused in the form', async () => {
+    const page = await world.newPage();
+    await world.signInAs(page, demo.manager);
+    await page.getByRole('link', { name: 'Campagnes' }).click();
+    const id = 'camvs-communes-2032';
+    const create = page.locator('form[data-action="create-campaign"]');
+    await create.getByLabel('Identifiant (lettres, chiffres, tirets) *').fill(id);
+    await create.getByLabel('Année *').fill('2032');
+    await create.getByLabel('Nom *').fill('AMI Contrat de ville 2032');
+    await create.getByLabel('Ouverture du dépôt *').fill(addDays(today, 30));
+    await create.getByLabel('Clôture du dépôt *').fill(addDays(today, 90));
+    await create.getByLabel('Enveloppe État (vide : non partenaire) (€)').fill('400 000');
+    const communes = create.getByLabel('Communes financeuses (une par ligne : code INSEE : enveloppe en €)');
+    // A code of four digits: the form names it and sends nothing.
+    await communes.fill('59392 : 80 000\n5936 : 30 000');
+    await create.getByLabel('Codes QPV du territoire (un par ligne) *').fill(qpvCodes.slice(0, 2).join('\n'));
+    await create.getByLabel('Version du référentiel QPV *').fill(qpvSampleCamvs.version);
+    await create.getByRole('button', { name: 'Créer la campagne' }).click();
+    const refusal = create.getByRole('alert');
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toMatch(/Refusé :.*Code INSEE de commune invalide : « 5936 »/s);
+    expect(
+      (
+        await world.engine.call('GET', `/api/campaigns/${id}`, {
+          token: await tokenOf(world.engine, 'manager'),
+        })
+      ).status,
+    ).toBe(404);
+
+    await communes.fill('59392 : 80 000\n59365 : 30 000');
+    await create.getByRole('button', { name: 'Créer la campagne' }).click();
+    await page.getByRole('status').filter({ hasText: 'créée, en préparation' }).waitFor();
+    sent.add('create-campaign');
+    const view = await campaignView(world.engine, id);
+    expect(view.state.funders).toEqual([
+      { funder: 'ETAT', envelopeCents: 40_000_000 },
+      { funder: 'COMMUNE-59392', envelopeCents: 8_000_000 },
+      { funder: 'COMMUNE-59365', envelopeCents: 3_000_000 },
+    ]);
+    // The campaign's card lists each commune with its envelope, named as everywhere in the console.
+    const envelopes = page.locator(`[data-campaign="${id}"] [data-testid="envelopes-${id}"]`);
+    await expect
+      .poll(() => envelopes.locator('tbody th').allTextContents())
+      .toEqual(['État', 'Commune 59392', 'Commune 59365']);
+    await expect(envelopes.locator('tr[data-funder="COMMUNE-59365"] td.num').textContent()).resolves.toBe(
+      euros(3_000_000),
+    );
+    await expect
+      .poll(() => page.locator(`tr[data-campaign-row="${id}"]`).count(), { timeout: 10_000 })
+      .toBe(1);
+    // Its envelope can be adjusted like any funder's.
+    const adjust = page.locator(`form[data-action="envelope-${id}"]`);
+    await expect(adjust.getByLabel('Financeur').locator('option').allTextContents()).resolves.toContain(
+      `Commune 59392 (actuellement ${euros(8_000_000)})`,
+    );
+    await page.screenshot({ path: join(artifacts, 'console-campagne-communes.png'), fullPage: true });
+
+    // Once open, a porteur may ask each commune for money, by the same name.
+    await page.locator(`form[data-action="open-${id}"]`).getByRole('button', { name: 'Ouvrir' }).click();
+    await page.getByRole('status').filter({ hasText: ': ouverte.' }).waitFor();
+    await world.signInAs(page, demo.porteur);
+    // The form offers the campaigns the read models show open: reload until this one is among them.
+    const choice = page.locator(`#depot-campaignId option[value="${id}"]`);
+    for (let i = 0; i < 30 && (await choice.count()) === 0; i += 1) {
+      await page.goto(`${world.base}/console/#/depot`);
+      await page.reload();
+      await choice.waitFor({ state: 'attached', timeout: 1_000 }).catch(() => undefined);
+    }
+    await page.getByLabel('Appel à manifestation d’intérêt *').selectOption(id);
+    const budget = page.locator('form.cerfa fieldset.budget');
+    await budget.getByLabel('Demandé à Commune 59365, année 1 (€)').waitFor();
+    await expect(budget.locator('label').allTextContents()).resolves.toEqual([
+      'Coût total, année 1 (€) *',
+      'Demandé à État, année 1 (€)',
+      'Demandé à Commune 59392, année 1 (€)',
+      'Demandé à Commune 59365, année 1 (€)',
+      'Autres ressources, année 1 (€)',
+    ]);
+    expect(world.cspViolations).toEqual([]);
+  });
+
   it(T.complements, async () => {
     const id = await submitApplication(world.engine, campaignId, {
       ...plan,
@@ -363,10 +449,40 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     });
     detail = await sameStatus(page, id, 'under_review');
     expect(detail.state.complementsRequests).toBe(1);
+    expect(detail.state.complements).toEqual([
+      {
+        number: 1,
+        items: ['Budget détaillé de l’année 1', 'Attestation d’assurance'],
+        dueDate: addDays(today, 15),
+        answer: {
+          response: 'Budget détaillé et attestation joints.',
+          documentRefs: ['budget-2031.pdf', 'assurance-2031.pdf'],
+          dossierAmended: false,
+        },
+      },
+    ]);
 
+    // The grant manager who rules on it reads what was asked and what the porteur answered.
     await world.signInAs(page, demo.manager);
     await world.openApplication(page, id, 'form[data-action="ineligible"]');
     await page.getByTestId('timeline').getByText('Compléments fournis').first().waitFor();
+    const exchanges = page.getByTestId('complements');
+    const expectExchangeShown = async () => {
+      await expect(
+        exchanges.getByRole('heading', { name: 'Compléments demandés et réponses' }).count(),
+      ).resolves.toBe(1);
+      const first = exchanges.locator('li[data-complements="1"]');
+      await expect(first.textContent()).resolves.toContain('Attestation d’assurance');
+      await expect(first.textContent()).resolves.toContain(date(addDays(today, 15)));
+      await expect(first.locator('[data-field="complements-response"]').textContent()).resolves.toContain(
+        'Budget détaillé et attestation joints.',
+      );
+      await expect(first.locator('[data-field="complements-documents"]').textContent()).resolves.toBe(
+        'budget-2031.pdf, assurance-2031.pdf',
+      );
+    };
+    await expectExchangeShown();
+    await page.screenshot({ path: join(artifacts, 'console-complements-reponse.png'), fullPage: true });
     await act(page, 'ineligible', {
       'Motifs (un par ligne) *':
         'Aucun habitant du quartier associé à l’action\nPart de financement public au-delà du plafond',
@@ -377,6 +493,8 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
       'Part de financement public au-delà du plafond',
     ]);
     await page.getByRole('heading', { name: 'Motifs d’irrecevabilité' }).waitFor();
+    // Ruled on, the file still shows the exchange the ruling was based on.
+    await expectExchangeShown();
     expect(await formsOn(page)).toEqual([]);
     expect(detail.allowed).toEqual([]);
     expect(world.cspViolations).toEqual([]);

@@ -217,6 +217,40 @@ describe('applications read model', () => {
     expect(r).toMatchObject({ status: 'ineligible', waitingFor: null, waitingOn: [] });
   });
 
+  it('keeps what was asked and what the porteur answered in the stored state, read back on a new connection', () => {
+    const story = world.application();
+    story.submit().on('2027-02-20').requestComplements('2027-03-10').on('2027-03-01').provideComplements();
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = join(dir, 'read-models.sqlite');
+      const first = openReadModels(file);
+      first.catchUp(world.events);
+      first.close();
+      // Folded on from the stored parts: the exchange must have been written and read back.
+      story.on('2027-03-05').declareEligible('2027-04-10');
+      const reopened = openReadModels(file);
+      reopened.catchUp(world.events);
+      const detail = getApplication(reopened.db, story.applicationId);
+      expect(detail?.status).toBe('co_decision');
+      expect(detail?.state.complements).toEqual([
+        {
+          number: 1,
+          items: ['Budget prévisionnel signé'],
+          dueDate: '2027-03-10',
+          answer: {
+            response: 'Budget signé joint.',
+            documentRefs: ['doc-budget-signe'],
+            dossierAmended: false,
+          },
+        },
+      ]);
+      expectConsistentWithDomain(detail!, story.state);
+      reopened.close();
+    } finally {
+      cleanup();
+    }
+  });
+
   it('filters, counts and pages the list; a porteur sees only its own', () => {
     const planned = playCampaign(world, 40, { porteurs: 8 });
     rm.catchUp(world.events);

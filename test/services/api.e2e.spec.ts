@@ -162,6 +162,98 @@ describe('command API', () => {
     expect(verify.body).toMatchObject({ ok: true });
   });
 
+  it('shows what was asked for complements and what the porteur answered, to those who may read the file', async () => {
+    const id = await submit();
+    const items = ['Budget détaillé de l’année 1', 'Attestation d’assurance'];
+    const asked = await e.call('POST', `/api/applications/${id}/eligibility`, {
+      token: tokens.manager,
+      body: { decision: 'complements', items, dueDate: addDays(today, 15) },
+    });
+    expect(asked.status, JSON.stringify(asked.body)).toBe(200);
+    const response = 'Budget détaillé et attestation joints ; le local est assuré depuis mars.';
+    const answered = await e.call('POST', `/api/applications/${id}/complements`, {
+      token: tokens.porteur,
+      body: { response, documentRefs: ['budget-annee-1.pdf', 'assurance.pdf'] },
+    });
+    expect(answered.status, JSON.stringify(answered.body)).toBe(200);
+    const exchanges = [
+      {
+        number: 1,
+        items,
+        dueDate: addDays(today, 15),
+        answer: { response, documentRefs: ['budget-annee-1.pdf', 'assurance.pdf'], dossierAmended: false },
+      },
+    ];
+    // The command's answer (the workflow's state) already carries it…
+    expect((answered.body as { state: { complements: unknown } }).state.complements).toEqual(exchanges);
+    // …and the detail of the query API once the read models follow, after the ruling too.
+    expect(
+      (
+        await e.call('POST', `/api/applications/${id}/eligibility`, {
+          token: tokens.manager,
+          body: { decision: 'eligible', coDecisionDueDate: addDays(today, 20) },
+        })
+      ).status,
+    ).toBe(200);
+    type Detail = { status: string; state?: { complements?: unknown } };
+    const detail = await eventually(async () => {
+      const res = await e.call('GET', `/api/applications/${id}`, { token: tokens.manager });
+      return (res.body as Detail).status === 'co_decision' ? (res.body as Detail) : undefined;
+    });
+    expect(detail.state?.complements).toEqual(exchanges);
+    for (const token of [tokens.porteur, tokens.etat, tokens.auditor]) {
+      const res = await e.call('GET', `/api/applications/${id}`, { token });
+      expect(res.status).toBe(200);
+      expect((res.body as Detail).state?.complements).toEqual(exchanges);
+    }
+    // Evaluators read projections and statistics, not the file: neither the dossier nor the answer.
+    const evaluated = await e.call('GET', `/api/applications/${id}`, { token: tokens.evaluator });
+    expect(evaluated.status).toBe(200);
+    expect(evaluated.body).not.toHaveProperty('state');
+    expect(JSON.stringify(evaluated.body)).not.toContain('assurance.pdf');
+    expect((await e.call('GET', `/api/applications/${id}`, { token: tokens.otherPorteur })).status).toBe(403);
+  });
+
+  it('creates a campaign with communes among its funders, each with its envelope', async () => {
+    const id = 'camvs-communes-e2e';
+    const { type: _type, ...campaign } = createCampaignCommand(Date.now(), {
+      campaignId: id,
+      envelopes: { ETAT: 50_000_000, 'COMMUNE-59392': 8_000_000, 'COMMUNE-59365': 3_000_000 },
+    });
+    const created = await e.call('POST', '/api/campaigns', { token: tokens.manager, body: campaign });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const funders = [
+      { funder: 'ETAT', envelopeCents: 50_000_000 },
+      { funder: 'COMMUNE-59392', envelopeCents: 8_000_000 },
+      { funder: 'COMMUNE-59365', envelopeCents: 3_000_000 },
+    ];
+    expect((created.body as { state: { funders: unknown } }).state.funders).toEqual(funders);
+    // Each commune's envelope stream is opened like any funder's: the summary lists it, named.
+    type Summary = {
+      byFunder: { funder: string; funderName: string; envelope: { amountCents: number } | null }[];
+    };
+    const summary = await eventually(async () => {
+      const res = await e.call('GET', `/api/campaigns/${id}/summary`, { token: tokens.manager });
+      const body = res.body as Summary;
+      return res.status === 200 && body.byFunder.filter((f) => f.envelope !== null).length === 3
+        ? body
+        : undefined;
+    });
+    expect(summary.byFunder.map((f) => [f.funder, f.funderName, f.envelope?.amountCents]).sort()).toEqual([
+      ['COMMUNE-59365', 'Commune de Louvroil', 3_000_000],
+      ['COMMUNE-59392', 'Commune de Maubeuge', 8_000_000],
+      ['ETAT', 'État', 50_000_000],
+    ]);
+    // A commune is named by its INSEE code (5 characters): anything else is a 400 naming the field.
+    const { type: _t, ...bad } = createCampaignCommand(Date.now(), {
+      campaignId: 'camvs-communes-mal-formees',
+      envelopes: { ETAT: 50_000_000, 'COMMUNE-5939': 1_000_000 },
+    });
+    const refused = await e.call('POST', '/api/campaigns', { token: tokens.manager, body: bad });
+    expect(refused.status).toBe(400);
+    expect((refused.body as { detail: string }).detail).toMatch(/funders\.1\.funder.*COMMUNE-<code INSEE>/s);
+  });
+
   it('answers a domain refusal with 422, its code and the French message, and writes nothing', async () => {
     const id = await submit();
     const refused = await e.call('POST', `/api/applications/${id}/committee-decision`, {

@@ -3,6 +3,7 @@
 // submission form, and the grant manager's campaigns.
 import { useEffect, useState, useCallback } from './vendor/hooks.mjs';
 import { ActionForm, CommandForm, FieldInput, parisMidnight } from './actions.js';
+import { communeFunders } from './communes.js';
 import {
   html,
   api,
@@ -593,6 +594,51 @@ function ReportContent({ report }) {
   </dl>`;
 }
 
+/**
+ * Every demande de compléments with what the porteur answered, oldest first: the grant manager who
+ * rules on eligibility, and whoever reads the file later, see the exchange, not only the findings.
+ */
+function ComplementsExchanges({ state }) {
+  const exchanges = state.complements ?? [];
+  if (exchanges.length === 0) return null;
+  const pending = (c) => state.status === 'awaiting_complements' && state.request?.number === c.number;
+  return html`<section aria-labelledby="complements-title" data-testid="complements">
+    <h2 id="complements-title">Compléments demandés et réponses</h2>
+    <ol class="complements">
+      ${exchanges.map(
+        (c) =>
+          html`<li data-complements=${c.number}>
+            <h3>Demande n° ${c.number} — réponse attendue avant le ${date(c.dueDate)} inclus</h3>
+            <dl class="facts">
+              <dt>Demandé</dt>
+              <dd>
+                <ul>
+                  ${c.items.map((i) => html`<li>${i}</li>`)}
+                </ul>
+              </dd>
+              <dt>Réponse du porteur</dt>
+              <dd data-field="complements-response">
+                ${c.answer ? c.answer.response : pending(c) ? 'en attente' : 'aucune réponse'}
+              </dd>
+              ${
+                c.answer
+                  ? html`<dt>Pièces jointes</dt>
+                      <dd data-field="complements-documents">${c.answer.documentRefs.join(', ') || '—'}</dd>`
+                  : null
+              }
+              ${
+                c.answer?.dossierAmended
+                  ? html`<dt>Dossier</dt>
+                      <dd>corrigé par cette réponse (le dossier ci-dessous est la version corrigée)</dd>`
+                  : null
+              }
+            </dl>
+          </li>`,
+      )}
+    </ol>
+  </section>`;
+}
+
 const terminationLabels = {
   breach: 'manquement du porteur',
   porteur_dissolved: 'dissolution du porteur',
@@ -689,6 +735,7 @@ export function ApplicationPage({ id, principal }) {
             )
       }
     </section>
+    <${ComplementsExchanges} state=${state} />
     ${
       state.findings
         ? html`<section aria-labelledby="findings-title">
@@ -899,7 +946,7 @@ export function SubmitPage({ principal, campaigns }) {
           html`<fieldset class="budget">
             <legend>Budget de l’année ${y}</legend>
             ${field({ name: `cost-${y}`, label: `Coût total, année ${y}`, type: 'money', required: true })}
-            ${funderChoices.map((f) => field({ name: `req-${y}-${f}`, label: `Demandé à ${funderLabels[f] ?? f}, année ${y}`, type: 'money' }))}
+            ${funderChoices.map((f) => field({ name: `req-${y}-${f}`, label: `Demandé à ${funderLabel(f)}, année ${y}`, type: 'money' }))}
             ${field({ name: `other-${y}`, label: `Autres ressources, année ${y}`, type: 'money' })}
           </fieldset>`,
       )}
@@ -1110,6 +1157,12 @@ export function CampaignsPanel({ campaigns, reload }) {
           label: `Enveloppe ${funderLabels[f]} (vide : non partenaire)`,
           type: /** @type {const} */ ('money'),
         })),
+        {
+          name: 'communes',
+          label: 'Communes financeuses (une par ligne : code INSEE : enveloppe en €)',
+          type: 'textarea',
+          help: 'Par exemple « 59392 : 50 000 » pour Maubeuge. Code INSEE de 5 caractères (2A ou 2B puis 3 chiffres en Corse). Vide : aucune commune.',
+        },
         { name: 'maxDurationYears', label: 'Durée maximale (années)', type: 'number', value: '4' },
         {
           name: 'publicShareCapPercent',
@@ -1133,9 +1186,12 @@ export function CampaignsPanel({ campaigns, reload }) {
         name: v.name,
         submissionWindow: { opensAt: parisMidnight(v.opensAt), closesAt: parisMidnight(v.closesAt) },
         themes: v.themes.split(/[,;\s]+/).filter(Boolean),
-        funders: funderChoices
-          .filter((f) => v[`env-${f}`]?.trim())
-          .map((f) => ({ funder: f, envelopeCents: centsOf(v[`env-${f}`]) })),
+        funders: [
+          ...funderChoices
+            .filter((f) => v[`env-${f}`]?.trim())
+            .map((f) => ({ funder: f, envelopeCents: centsOf(v[`env-${f}`]) })),
+          ...communeFunders(v.communes),
+        ],
         maxDurationYears: Number(v.maxDurationYears),
         publicShareCapPercent: Number(v.publicShareCapPercent),
         multiYearTargetPercent: Number(v.multiYearTargetPercent),

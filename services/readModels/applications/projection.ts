@@ -371,7 +371,8 @@ export function flushApplications(db: Database): void {
 
 export const applicationsProjection: Projection = {
   name: 'applications',
-  version: 1,
+  // 2: the folded state keeps the complements exchanges (stored states of version 1 lack them).
+  version: 2,
   ordering: 'per-stream',
   sums: { application_counts: ['applications'] },
   schema: applicationsSchema,

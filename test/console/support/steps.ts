@@ -1,6 +1,7 @@
 // The API side of the console's browser tests: bring a campaign or an application to the step a
 // test needs quickly (each command through the public HTTP API, with the token of the role the
 // API asks for), then read the same state the page shows through the query API.
+import type { ComplementsExchange } from '../../../domain/application';
 import { addYears, type CivilDate } from '../../../domain/calendar';
 import { fromEpochMs, parisDateOf, parisInstant } from '../../../domain/calendar';
 import type { RunningEngine } from '../../services/support/engine';
@@ -43,6 +44,7 @@ export interface ApplicationStateView {
   status: string;
   applicationId: string;
   complementsRequests: number;
+  complements: ComplementsExchange[];
   request?: { items: string[]; dueDate: string };
   reasons?: string[];
   rejection?: { decisionReference: string; decisionDate: string; reasons: string[] };

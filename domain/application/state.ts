@@ -217,6 +217,17 @@ export type SubmittedState = Exclude<ApplicationState, { status: 'not_submitted'
 
 export const initialApplicationState: ApplicationState = { status: 'not_submitted' };
 
+/**
+ * A state folded by an earlier version of this code, as a workflow's continue-as-new carries it
+ * over: the fields added since get their empty value (`complements`: the requests made before are
+ * in the earlier run's history and the event store, not in the carried state).
+ */
+export function withCurrentShape(state: ApplicationState): ApplicationState {
+  if (state.status === 'not_submitted') return state;
+  const stored = state as Omit<SubmittedState, 'complements'> & { complements?: ComplementsExchange[] };
+  return stored.complements === undefined ? ({ ...stored, complements: [] } as SubmittedState) : state;
+}
+
 /** The application's stream (and workflow id). */
 export const applicationStreamName = (applicationId: string): string => `application-${applicationId}`;
 

@@ -2,7 +2,14 @@
 // to what was asked, whatever the application becomes afterwards: the grant manager who rules on
 // eligibility, and everyone reading the file later, see the exchange (not only the audit trail).
 import { describe, expect, it } from 'vitest';
-import { evolveApplication, type ApplicationEvent, type ComplementsExchange } from '../../domain';
+import {
+  evolveApplication,
+  initialApplicationState,
+  withCurrentShape,
+  type ApplicationEvent,
+  type ApplicationState,
+  type ComplementsExchange,
+} from '../../domain';
 import { actors, dossier } from './support/fixtures';
 import { Story } from './support/story';
 
@@ -133,5 +140,24 @@ describe('the complements exchanges (demandes de compléments et réponses)', ()
       data: { requestNumber: 2, response: 'Réponse égarée', documentRefs: [], findings: [] },
     };
     expect(() => evolveApplication(story.state, stray)).toThrow(/ComplementsProvided/);
+  });
+});
+
+describe('a state carried over from an earlier version (continue-as-new)', () => {
+  it('gets an empty list of exchanges, and a later request is then folded into it', () => {
+    const story = new Story().submit(dossier(1));
+    const { complements: _dropped, ...older } = story.as('under_review');
+    const upgraded = withCurrentShape(older as unknown as ApplicationState);
+    expect(upgraded).toEqual({ ...older, complements: [] });
+    // The same object when nothing is missing (a state of this version, or not yet submitted).
+    const current = story.as('under_review');
+    expect(withCurrentShape(current)).toBe(current);
+    expect(withCurrentShape(initialApplicationState)).toBe(initialApplicationState);
+    const requested = story.on('2027-04-02').requestComplements('2027-04-20').events.at(-1);
+    if (requested?.type !== 'ComplementsRequested') throw new Error('pas de demande de compléments');
+    const next = evolveApplication(upgraded, requested);
+    expect(next.status === 'awaiting_complements' && next.complements).toEqual([
+      { number: 1, items: [budget], dueDate: '2027-04-20', answer: null },
+    ]);
   });
 });

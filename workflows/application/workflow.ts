@@ -14,6 +14,7 @@ import {
   expectedReservations,
   initialApplicationState,
   isTerminal,
+  withCurrentShape,
   type ApplicationCommand,
   type ApplicationEvent,
   type ApplicationState,
@@ -73,7 +74,9 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
         }
       },
     },
-    input.carried ?? { state: initialApplicationState, revision: null, firedDeadlines: [] },
+    input.carried === undefined
+      ? { state: initialApplicationState, revision: null, firedDeadlines: [] }
+      : { ...input.carried, state: withCurrentShape(input.carried.state) },
     (carried) => continueAsNew<typeof applicationWorkflow>({ applicationId: input.applicationId, carried }),
   );
 }

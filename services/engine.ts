@@ -13,7 +13,12 @@ import { createActivities } from '../workflows/activities';
 import { createGrantsClient, type GrantsClient } from '../workflows/client';
 import { createGrantsEventRegistry } from '../workflows/eventCatalog';
 import { createGrantsWorker } from '../workflows/worker';
-import { createProjector, openReadModelDatabase, type Projector } from '../infra/projections';
+import {
+  createProjector,
+  logRebuildProgress,
+  openReadModelDatabase,
+  type Projector,
+} from '../infra/projections';
 import { createApi } from './http/api';
 import { projectorMetrics } from './http/metrics';
 import { grantsProjections } from './readModels';
@@ -113,6 +118,8 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
         db: readModels,
         projections: grantsProjections,
         logger,
+        // New projection versions are rebuilt before anything serves: say how far, every few seconds.
+        onRebuildProgress: logRebuildProgress(logger.child({ component: 'projector' })),
         ...(rebuildParallel === undefined ? {} : { rebuildParallel }),
       });
       await started.start();

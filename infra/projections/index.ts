@@ -26,6 +26,7 @@ export {
 } from './rebuild';
 export {
   createProgressReporter,
+  logRebuildProgress,
   formatProgressLine,
   formatCount,
   formatDuration,

@@ -91,3 +91,31 @@ export function createProgressReporter(
     }
   };
 }
+
+/**
+ * The onProgress callback for a rebuild the engine runs at start (projection versions changed):
+ * the same line, as an info log every `lineEveryMs` (default 5 s) and at each phase, so whoever
+ * watches the engine's output sees how far it is and how long remains before it serves.
+ */
+export function logRebuildProgress(
+  logger: { info(fields: Record<string, unknown>, message: string): void },
+  options: Pick<ProgressReporterOptions, 'lineEveryMs' | 'now'> = {},
+): (progress: RebuildProgress) => void {
+  let current: RebuildProgress | undefined;
+  const report = createProgressReporter({
+    ...options,
+    output: {
+      write: (line: string) => {
+        if (current === undefined) return;
+        logger.info(
+          { phase: current.phase, events: current.events, etaSeconds: current.etaSeconds },
+          `reconstruction des vues : ${line.trimEnd()}`,
+        );
+      },
+    },
+  });
+  return (progress) => {
+    current = progress;
+    report(progress);
+  };
+}

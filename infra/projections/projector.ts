@@ -381,7 +381,7 @@ export function createProjector(options: ProjectorOptions): Projector {
         state = 'rebuilding';
         logger.warn(
           { stored: stored.signature, expected: signature },
-          'versions des projections changées : reconstruction des vues (les anciennes répondent pendant ce temps)',
+          'versions des projections changées : reconstruction des vues depuis le premier événement',
         );
         await rebuildProjections({
           eventStore,

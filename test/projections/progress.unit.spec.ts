@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   createProgressReporter,
+  logRebuildProgress,
   formatCount,
   formatDuration,
   formatProgressLine,
@@ -91,5 +92,26 @@ describe('progress display', () => {
     report(progress({ phase: 'done' }));
     expect(chunks.length).toBe(4);
     expect(chunks.every((c) => c.endsWith('\n') && !c.includes('\r') && !c.includes('\x1b'))).toBe(true);
+  });
+
+  it('logs the line of a rebuild the engine runs at start, at each phase and every few seconds', () => {
+    const logged: { fields: Record<string, unknown>; message: string }[] = [];
+    let clock = 0;
+    const report = logRebuildProgress(
+      { info: (fields: Record<string, unknown>, message: string) => logged.push({ fields, message }) },
+      { now: () => clock, lineEveryMs: 5000 },
+    );
+    for (let second = 0; second < 12; second++) {
+      report(progress({ events: second * 10_000 }));
+      clock += 1000;
+    }
+    report(progress({ phase: 'swap', ratio: 1, events: 270_000 }));
+    report(progress({ phase: 'done', ratio: 1, events: 270_000, elapsedMs: 13_000 }));
+    expect(logged.map((l) => l.fields.phase)).toEqual(['replay', 'replay', 'replay', 'swap', 'done']);
+    expect(logged[0]?.message).toBe(
+      'reconstruction des vues : [#####.....] 45 % 0 / 270 000 événements · 98 000 év./s · reste 2 s',
+    );
+    expect(logged[1]?.fields).toEqual({ phase: 'replay', events: 50_000, etaSeconds: 1.6 });
+    expect(logged.at(-1)?.message).toContain('terminé en 13 s');
   });
 });

@@ -14,8 +14,9 @@
 //
 // A projector following the live file in another process notices at its next batch (or within its
 // poll interval) that the checkpoint row is not the one it wrote, and resubscribes from the new one.
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
 import type { Logger } from '../logging/logger';
@@ -117,15 +118,33 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** One rebuild per file at a time: the shadow file has a fixed name. A dead owner's lock is taken over. */
+/**
+ * One rebuild per file at a time: the shadow file has a fixed name. A dead owner's lock is taken over.
+ * The lock appears with its owner's pid already in it (written aside, then hard-linked into place,
+ * which fails if it exists): another process never reads an empty lock and takes it for a dead one.
+ */
 function acquireLock(lockFile: string, dbFile: string): () => void {
+  const draft = `${lockFile}.${process.pid}.${threadId}`;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      writeFileSync(draft, String(process.pid));
+      try {
+        linkSync(draft, lockFile);
+      } finally {
+        rmSync(draft, { force: true });
+      }
       return () => rmSync(lockFile, { force: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number.parseInt(readFileSync(lockFile, 'utf8'), 10);
+      let text: string;
+      try {
+        text = readFileSync(lockFile, 'utf8');
+      } catch (readError) {
+        // Released between the two calls: try again.
+        if ((readError as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw readError;
+      }
+      const owner = Number.parseInt(text, 10);
       if (Number.isInteger(owner) && owner !== process.pid && processAlive(owner)) {
         throw new RebuildInProgressError(dbFile, owner);
       }

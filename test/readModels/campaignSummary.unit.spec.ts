@@ -183,6 +183,20 @@ describe('campaign summary read model', () => {
     expect(summary?.status).toBe('closed');
     expect(summary?.closedAt).toBe('2027-03-06T09:00:00.000Z');
     expect(summary?.byStatus).toEqual([{ status: 'withdrawn', statusLabel: 'Retirée', applications: 1 }]);
+    // The statuses it went through, and its committed money, left no row at zero behind.
+    expect(
+      rm.db
+        .prepare(
+          `SELECT dimension, key FROM campaign_counts
+           WHERE applications = 0 AND expected_beneficiaries = 0 AND reached_beneficiaries = 0
+           UNION ALL SELECT dimension, key FROM campaign_amounts WHERE requested_cents = 0
+             AND committed_cents = 0 AND awarded_cents = 0 AND paid_cents = 0 AND recovered_cents = 0`,
+        )
+        .all(),
+    ).toEqual([]);
+    expect(
+      rm.db.prepare("SELECT key, applications FROM campaign_counts WHERE dimension = 'status'").all(),
+    ).toEqual([{ key: 'withdrawn', applications: 1 }]);
     expect(summary?.multiYear).toMatchObject({ retainedActions: 0, sharePercent: null, targetReached: null });
   });
 

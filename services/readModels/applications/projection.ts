@@ -361,7 +361,13 @@ export function flushApplications(db: Database): void {
     const tagsChanged = writeTags(db, fold.seq, flushed?.facts, facts);
     countMoves(moves, flushed?.facts, facts, tagsChanged);
     writeFunding(db, fold.seq, flushed?.facts, facts);
-    written.push({ seq: fold.seq, before: flushed?.state, after: fold.state, facts });
+    written.push({
+      seq: fold.seq,
+      before: flushed?.state,
+      beforeFacts: flushed?.facts,
+      after: fold.state,
+      facts,
+    });
     fold.flushed = { state: fold.state, facts, row, ...stored };
     folds.settle(fold);
   }

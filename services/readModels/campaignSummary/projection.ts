@@ -1,29 +1,18 @@
 // The `campaign-summary` projection: campaigns folded with evolveCampaign, envelopes as their
 // events leave them (evolveEnvelope's arithmetic, without holding every reservation in one
-// document), and running totals moved by the difference each application event makes to the
-// application's figures (from the applications projection's fold). The totals' moves are summed in
-// memory and each row written once per batch (flush).
+// document), and running totals: the sum over the campaign's applications of what each one's facts
+// contribute. At each flush, every application the applications projection wrote moves the totals
+// by the difference between its facts then and as the tables held them; each row is written once
+// per batch, and a row back to zero goes, so the tables are the sums over the applications as they
+// are, whatever the batches (a rebuild writes each application once, with nothing before).
 import type { Database } from 'better-sqlite3';
 import { evolveCampaign, initialCampaignState, type CampaignState } from '../../../domain/campaign';
 import type { RecordedEvent } from '../../../infra/eventstore/port';
 import type { Projection } from '../../../infra/projections/projection';
-import type { SubmittedState } from '../../../domain/application';
-import {
-  reachedBeneficiaries,
-  retainedKind,
-  type ApplicationFacts,
-  type FundingLine,
-} from '../applications/facts';
-import { applicationChangeFor, type FoldedApplication } from '../shared/applicationChange';
+import type { ApplicationFacts } from '../applications/facts';
+import { takeFlushedApplications } from '../shared/applicationChange';
 import { perDatabase, storedInstant } from '../shared/db';
-import {
-  applicationEventTypes,
-  asApplicationEvent,
-  asCampaignEvent,
-  asEnvelopeEvent,
-  campaignEventTypes,
-  envelopeEventTypes,
-} from '../shared/events';
+import { asCampaignEvent, asEnvelopeEvent, campaignEventTypes, envelopeEventTypes } from '../shared/events';
 import { campaignSummarySchema } from './schema';
 
 const PROJECTION = 'campaign-summary';
@@ -83,6 +72,17 @@ const statements = perDatabase((db: Database) => ({
        applications = applications + excluded.applications,
        expected_beneficiaries = expected_beneficiaries + excluded.expected_beneficiaries,
        reached_beneficiaries = reached_beneficiaries + excluded.reached_beneficiaries`,
+  ),
+  // A row back to zero goes: the tables then depend on the applications as they are, not on how
+  // their events were batched (the queries only sum them).
+  dropEmptyAmounts: db.prepare(
+    `DELETE FROM campaign_amounts WHERE campaign_id = ? AND dimension = ? AND key = ? AND year = ?
+       AND requested_cents = 0 AND committed_cents = 0 AND awarded_cents = 0 AND paid_cents = 0
+       AND recovered_cents = 0`,
+  ),
+  dropEmptyCounts: db.prepare(
+    `DELETE FROM campaign_counts WHERE campaign_id = ? AND dimension = ? AND key = ?
+       AND applications = 0 AND expected_beneficiaries = 0 AND reached_beneficiaries = 0`,
   ),
 }));
 
@@ -177,36 +177,11 @@ type SummaryFacts = Pick<
   | 'retainedKind'
 >;
 
-/** The same figures as applicationFacts gives, from the fold alone (no queue, no deadline). */
-function summaryFactsOf({ state, funding }: FoldedApplication): SummaryFacts {
-  const action = state.dossier.action;
-  return {
-    campaignId: state.campaignId,
-    status: state.status,
-    theme: action.theme,
-    qpvCodes: action.qpvCodes,
-    expectedBeneficiaries: action.expectedBeneficiaries,
-    reachedBeneficiaries: reachedBeneficiaries(state),
-    funding,
-    retainedKind: retainedKind(state),
-  };
-}
-
-/** The parts of the state the counts read besides the funding lines (evolve keeps untouched parts). */
-const countsMayDiffer = (a: SubmittedState, b: SubmittedState): boolean =>
-  a.status !== b.status ||
-  a.dossier !== b.dossier ||
-  ('reports' in a ? a.reports : undefined) !== ('reports' in b ? b.reports : undefined) ||
-  ('convention' in a ? a.convention : undefined) !== ('convention' in b ? b.convention : undefined);
-
 /**
  * An application's share of the running totals: `dimension \0 key \0 year` → amounts. No 'all'
  * dimension: a campaign's totals are the sum over its funders (each line has one funder).
  */
-export function amountContributions(
-  f: SummaryFacts,
-  lines: readonly FundingLine[] = f.funding,
-): Map<string, AmountTuple> {
+export function amountContributions(f: SummaryFacts): Map<string, AmountTuple> {
   const out = new Map<string, AmountTuple>();
   const add = (dimension: string, key: string, year: number, a: AmountTuple) => {
     const k = `${dimension}\0${key}\0${year}`;
@@ -214,7 +189,7 @@ export function amountContributions(
     if (current === undefined) out.set(k, [...a]);
     else for (let i = 0; i < 5; i++) current[i] = (current[i] ?? 0) + (a[i] ?? 0);
   };
-  for (const line of lines) {
+  for (const line of f.funding) {
     const a: AmountTuple = [
       line.requestedCents,
       line.committedCents,
@@ -243,6 +218,7 @@ export function countContributions(f: SummaryFacts): Map<string, CountTuple> {
   return out;
 }
 
+/** What moves from `before` to `after`, key by key (keys that do not move are left out). */
 function deltas<T extends number[]>(
   before: Map<string, T> | undefined,
   after: Map<string, T>,
@@ -263,145 +239,44 @@ function deltas<T extends number[]>(
   return out;
 }
 
-/** The lines that changed, as signed differences (the common case: one payment, one position). */
-function lineDeltas(before: readonly FundingLine[], after: readonly FundingLine[]): FundingLine[] {
-  const aligned = alignedLineDeltas(before, after);
-  if (aligned !== undefined) return aligned;
-  const key = (l: FundingLine) => `${l.funder}|${l.year}|${l.calendarYear}`;
-  const old = new Map(before.map((l) => [key(l), l]));
-  const out: FundingLine[] = [];
-  const diff = (l: FundingLine, sign: number, base?: FundingLine): FundingLine => ({
-    ...l,
-    requestedCents: sign * l.requestedCents - (base?.requestedCents ?? 0),
-    committedCents: sign * l.committedCents - (base?.committedCents ?? 0),
-    awardedCents: sign * l.awardedCents - (base?.awardedCents ?? 0),
-    paidCents: sign * l.paidCents - (base?.paidCents ?? 0),
-    recoveredCents: sign * l.recoveredCents - (base?.recoveredCents ?? 0),
-  });
-  for (const line of after) {
-    const k = key(line);
-    const was = old.get(k);
-    old.delete(k);
-    const d = diff(line, 1, was);
-    if (d.requestedCents || d.committedCents || d.awardedCents || d.paidCents || d.recoveredCents)
-      out.push(d);
-  }
-  for (const gone of old.values()) out.push(diff(gone, -1));
-  return out;
-}
-
-/**
- * lineDeltas when both lists have the same lines in the same order (fundingSummary's order: almost
- * every event), without keys or maps; undefined otherwise.
- */
-function alignedLineDeltas(
-  before: readonly FundingLine[],
-  after: readonly FundingLine[],
-): FundingLine[] | undefined {
-  if (before.length !== after.length) return undefined;
-  const out: FundingLine[] = [];
-  for (let i = 0; i < after.length; i++) {
-    const a = after[i]!;
-    const b = before[i]!;
-    if (a.funder !== b.funder || a.year !== b.year || a.calendarYear !== b.calendarYear) return undefined;
-    if (a === b) continue;
-    // Every field spelled out: a spread here cost more than the rest of the loop.
-    const d: FundingLine = {
-      funder: a.funder,
-      year: a.year,
-      calendarYear: a.calendarYear,
-      requestedCents: a.requestedCents - b.requestedCents,
-      committedCents: a.committedCents - b.committedCents,
-      awardedCents: a.awardedCents - b.awardedCents,
-      paidCents: a.paidCents - b.paidCents,
-      recoveredCents: a.recoveredCents - b.recoveredCents,
-    };
-    if (d.requestedCents || d.committedCents || d.awardedCents || d.paidCents || d.recoveredCents)
-      out.push(d);
-  }
-  return out;
-}
-
-/**
- * The totals' moves since the last flush, per `campaign \0 dimension \0 key [\0 year]`. Every key an
- * event moved is written at the flush, even when the batch's moves cancel out: a row exists once
- * some event moved it, as when each event wrote its own move, whatever the batches.
- */
-interface Moves {
-  amounts: Map<string, number[]>;
-  counts: Map<string, number[]>;
-}
-
-const movesOf = perDatabase((): Moves => ({ amounts: new Map(), counts: new Map() }));
-
 function add(into: Map<string, number[]>, key: string, d: readonly number[]): void {
   const current = into.get(key);
   if (current === undefined) into.set(key, [...d]);
   else for (let i = 0; i < d.length; i++) current[i] = (current[i] ?? 0) + (d[i] ?? 0);
 }
 
-function applyApplicationChange(db: Database, event: RecordedEvent): void {
-  if (asApplicationEvent(event) === undefined) return;
-  const { before, after } = applicationChangeFor(db, event, PROJECTION);
-  const moves = movesOf(db);
-  const campaignId = after.state.campaignId;
-  const amountsChanged =
-    before === undefined || before.funding !== after.funding || before.state.dossier !== after.state.dossier;
-  const countsChanged = amountsChanged || before === undefined || countsMayDiffer(before.state, after.state);
-  if (!countsChanged) return;
-  const b = before && summaryFactsOf(before);
-  const a = summaryFactsOf(after);
-  if (amountsChanged) {
-    // Same quartiers and theme: only the lines that changed move the totals.
-    const changes =
-      b !== undefined && b.qpvCodes === a.qpvCodes && b.theme === a.theme
-        ? amountContributions(a, lineDeltas(b.funding, a.funding))
-        : deltas(b && amountContributions(b), amountContributions(a));
-    for (const [key, d] of changes) add(moves.amounts, `${campaignId}\0${key}`, d);
+/** The applications written at this batch's flush move the totals by what changed in their facts. */
+function flushTotals(db: Database): void {
+  const amounts = new Map<string, number[]>();
+  const counts = new Map<string, number[]>();
+  for (const { beforeFacts: b, facts: a } of takeFlushedApplications(db, PROJECTION)) {
+    // The campaign is fixed for life.
+    const campaignId = a.campaignId;
+    if (b === undefined || b.funding !== a.funding || b.theme !== a.theme || b.qpvCodes !== a.qpvCodes)
+      for (const [key, d] of deltas(b && amountContributions(b), amountContributions(a)))
+        add(amounts, `${campaignId}\0${key}`, d);
+    for (const [key, d] of deltas(b && countContributions(b), countContributions(a)))
+      add(counts, `${campaignId}\0${key}`, d);
   }
-  if (b !== undefined && sameCountFacts(b, a)) return;
-  for (const [key, d] of deltas(b && countContributions(b), countContributions(a)))
-    add(moves.counts, `${campaignId}\0${key}`, d);
-}
-
-/**
- * Whether two facts give the same countContributions, by cheap comparisons (a payment, a report
- * filed: most events), before building and comparing both maps. False when unsure.
- */
-function sameCountFacts(b: SummaryFacts, a: SummaryFacts): boolean {
-  if (
-    b.status !== a.status ||
-    b.theme !== a.theme ||
-    b.qpvCodes !== a.qpvCodes ||
-    b.expectedBeneficiaries !== a.expectedBeneficiaries ||
-    b.reachedBeneficiaries !== a.reachedBeneficiaries ||
-    b.retainedKind !== a.retainedKind
-  )
-    return false;
-  if (b.funding === a.funding) return true;
-  if (b.funding.length !== a.funding.length) return false;
-  for (let i = 0; i < a.funding.length; i++) if (b.funding[i]?.funder !== a.funding[i]?.funder) return false;
-  return true;
-}
-
-function flushMoves(db: Database): void {
-  const moves = movesOf(db);
   const s = statements(db);
-  for (const [key, d] of moves.amounts) {
+  for (const [key, d] of amounts) {
+    if (d.every((v) => v === 0)) continue;
     const [campaignId = '', dimension = '', k = '', year = '0'] = key.split('\0');
     s.addAmounts.run(campaignId, dimension, k, Number(year), ...d);
+    s.dropEmptyAmounts.run(campaignId, dimension, k, Number(year));
   }
-  for (const [key, d] of moves.counts) {
+  for (const [key, d] of counts) {
+    if (d.every((v) => v === 0)) continue;
     const [campaignId = '', dimension = '', k = ''] = key.split('\0');
     s.addCounts.run(campaignId, dimension, k, ...d);
+    s.dropEmptyCounts.run(campaignId, dimension, k);
   }
-  moves.amounts.clear();
-  moves.counts.clear();
 }
 
 export const campaignSummaryProjection: Projection = {
   name: PROJECTION,
-  version: 1,
+  // 2: totals moved once per batch from the flushed facts, rows back to zero removed.
+  version: 2,
   ordering: 'per-stream',
   sums: {
     campaign_amounts: [
@@ -414,17 +289,12 @@ export const campaignSummaryProjection: Projection = {
     campaign_counts: ['applications', 'expected_beneficiaries', 'reached_beneficiaries'],
   },
   schema: campaignSummarySchema,
-  handles: [...applicationEventTypes, ...campaignEventTypes, ...envelopeEventTypes],
+  // Application events reach the totals through the applications projection's flush.
+  handles: [...campaignEventTypes, ...envelopeEventTypes],
   apply(db, event) {
-    // Each handler ignores the events of the other aggregates.
-    applyApplicationChange(db, event);
+    // Each handler ignores the events of the other aggregate.
     applyCampaignEvent(db, event);
     applyEnvelopeEvent(db, event);
   },
-  flush: flushMoves,
-  discard(db) {
-    const moves = movesOf(db);
-    moves.amounts.clear();
-    moves.counts.clear();
-  },
+  flush: flushTotals,
 };

@@ -135,7 +135,7 @@ function applyReports(db: Database, event: RecordedEvent): void {
 
 /** The applications written at this batch's flush: their reports as the state has them now. */
 function flushReports(db: Database): void {
-  for (const { seq, before: previous, after: next } of takeFlushedApplications(db)) {
+  for (const { seq, before: previous, after: next } of takeFlushedApplications(db, PROJECTION)) {
     if (!hasReports(next)) continue;
     // evolve keeps the report objects an event does not touch; the status and the dossier are
     // copied into every row.

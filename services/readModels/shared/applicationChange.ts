@@ -3,8 +3,9 @@
 // folding again. Two hand-overs, both per connection:
 //  - per event: the state and funding lines before and after it (the ledger's movements and the
 //    campaign totals are differences event by event);
-//  - per batch: at its flush, every application it wrote, with the state the tables held before
-//    and the facts derived now (the reports are rewritten once per batch from them).
+//  - per batch: at its flush, every application it wrote, with the state and facts the tables held
+//    before and those derived now (the reports and the campaign totals are brought in line once per
+//    batch from them).
 import type { Database } from 'better-sqlite3';
 import type { SubmittedState } from '../../../domain/application';
 import type { RecordedEvent } from '../../../infra/eventstore/port';
@@ -47,24 +48,34 @@ export interface FlushedApplication {
   seq: number;
   /** The state the tables held before this flush; undefined when it was new. */
   before: SubmittedState | undefined;
+  /** The facts the tables held before this flush; undefined when it was new. */
+  beforeFacts: ApplicationFacts | undefined;
   after: SubmittedState;
   facts: ApplicationFacts;
 }
 
-const lastFlush = new WeakMap<Database, FlushedApplication[]>();
+interface Flush {
+  written: FlushedApplication[];
+  /** The projections that took it already. */
+  takenBy: Set<string>;
+}
 
-export function publishFlushedApplications(db: Database, flushed: FlushedApplication[]): void {
-  lastFlush.set(db, flushed);
+const lastFlush = new WeakMap<Database, Flush>();
+
+export function publishFlushedApplications(db: Database, written: FlushedApplication[]): void {
+  lastFlush.set(db, { written, takenBy: new Set() });
 }
 
 /**
- * What the applications projection wrote at this batch's flush, handed over once: the reader takes
- * it (a second reader, or a batch without an applications flush, gets nothing).
+ * What the applications projection wrote at this batch's flush, handed over once to each reader:
+ * taking it again (a batch without an applications flush) gives nothing, so a batch is never
+ * counted twice.
  */
-export function takeFlushedApplications(db: Database): FlushedApplication[] {
-  const flushed = lastFlush.get(db) ?? [];
-  lastFlush.delete(db);
-  return flushed;
+export function takeFlushedApplications(db: Database, reader: string): FlushedApplication[] {
+  const flush = lastFlush.get(db);
+  if (flush === undefined || flush.takenBy.has(reader)) return [];
+  flush.takenBy.add(reader);
+  return flush.written;
 }
 
 /** Drops both hand-overs (a rolled-back batch). */

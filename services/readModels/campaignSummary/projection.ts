@@ -10,12 +10,13 @@ import { evolveCampaign, initialCampaignState, type CampaignState } from '../../
 import type { RecordedEvent } from '../../../infra/eventstore/port';
 import type { Projection } from '../../../infra/projections/projection';
 import type { ApplicationFacts } from '../applications/facts';
-import { takeFlushedApplications } from '../shared/applicationChange';
+import { readsFlushedApplications, takeFlushedApplications } from '../shared/applicationChange';
 import { perDatabase, storedInstant } from '../shared/db';
 import { asCampaignEvent, asEnvelopeEvent, campaignEventTypes, envelopeEventTypes } from '../shared/events';
 import { campaignSummarySchema } from './schema';
 
 const PROJECTION = 'campaign-summary';
+readsFlushedApplications(PROJECTION);
 /** campaignStreamName: `campaign-<id>`. */
 const CAMPAIGN_STREAM_PREFIX = 'campaign-';
 

@@ -5,11 +5,16 @@ import type { Database } from 'better-sqlite3';
 import type { ReportYearState, SubmittedState } from '../../../domain/application';
 import type { RecordedEvent } from '../../../infra/eventstore/port';
 import type { Projection } from '../../../infra/projections/projection';
-import { applicationChangeFor, takeFlushedApplications } from '../shared/applicationChange';
+import {
+  applicationChangeFor,
+  readsFlushedApplications,
+  takeFlushedApplications,
+} from '../shared/applicationChange';
 import { perDatabase, storedInstant } from '../shared/db';
 import { applicationEventTypes, asApplicationEvent } from '../shared/events';
 
 const PROJECTION = 'reports';
+readsFlushedApplications(PROJECTION);
 
 export const reportStatuses = [
   'not_due',

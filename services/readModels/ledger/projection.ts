@@ -176,6 +176,32 @@ const MEASURES: readonly (readonly [LedgerKind, (l: FundingLine) => number])[] =
   ['recovery', (l) => l.recoveredCents],
 ];
 
+/** The order of the kinds within an event: commitments before awards before payments before recoveries. */
+const KIND_RANK: Readonly<Record<LedgerKind, number>> = {
+  commitment: 0,
+  award: 1,
+  payment: 2,
+  recovery: 3,
+  reservation: 4,
+  release: 5,
+};
+
+const byKindFunderYear = (a: Movement, b: Movement): number =>
+  KIND_RANK[a.kind] - KIND_RANK[b.kind] || a.funder.localeCompare(b.funder) || a.year - b.year;
+
+const lineKey = (l: FundingLine): string => `${l.funder}|${l.year}`;
+
+/** Both lists have the same lines (funder and year) in the same order: almost every event. */
+function sameLines(previous: readonly FundingLine[], next: readonly FundingLine[]): boolean {
+  if (previous.length !== next.length) return false;
+  for (let i = 0; i < next.length; i++) {
+    const n = next[i]!;
+    const p = previous[i]!;
+    if (n.funder !== p.funder || n.year !== p.year) return false;
+  }
+  return true;
+}
+
 function applyApplication(db: Database, event: RecordedEvent): void {
   if (asApplicationEvent(event) === undefined) return;
   const { before, after } = applicationChangeFor(db, event, PROJECTION);
@@ -184,18 +210,19 @@ function applyApplication(db: Database, event: RecordedEvent): void {
   if (previous === next) return;
   const { campaignId, applicationId } = after.state;
   const movements: Movement[] = [];
-  const aligned =
-    previous.length === next.length &&
-    next.every((n, i) => n.funder === previous[i]?.funder && n.year === previous[i]?.year);
-  const key = (l: FundingLine) => `${l.funder}|${l.year}`;
-  // The same lines in the same order (almost every event): pair them by index, not by key.
-  const old = aligned ? undefined : new Map(previous.map((l) => [key(l), l]));
-  const lines = aligned ? next : [...next, ...previous.filter((l) => !next.some((n) => key(n) === key(l)))];
+  const aligned = sameLines(previous, next);
+  // The same lines in the same order: pair them by index, not by key.
+  const old = aligned ? undefined : new Map(previous.map((l) => [lineKey(l), l]));
+  const now = aligned ? undefined : new Map(next.map((l) => [lineKey(l), l]));
+  const lines =
+    old === undefined || now === undefined
+      ? next
+      : [...next, ...previous.filter((l) => !now.has(lineKey(l)))];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    const was = old === undefined ? previous[i] : old.get(key(line));
+    const was = old === undefined ? previous[i] : old.get(lineKey(line));
     if (was === line) continue;
-    const is = old === undefined ? line : next.find((n) => key(n) === key(line));
+    const is = now === undefined ? line : now.get(lineKey(line));
     for (const [kind, amount] of MEASURES) {
       const delta = (is === undefined ? 0 : amount(is)) - (was === undefined ? 0 : amount(was));
       if (delta !== 0)
@@ -210,12 +237,7 @@ function applyApplication(db: Database, event: RecordedEvent): void {
     }
   }
   // Commitments before awards before payments before recoveries, funders and years in order.
-  movements.sort(
-    (a, b) =>
-      MEASURES.findIndex(([k]) => k === a.kind) - MEASURES.findIndex(([k]) => k === b.kind) ||
-      a.funder.localeCompare(b.funder) ||
-      a.year - b.year,
-  );
+  if (movements.length > 1) movements.sort(byKindFunderYear);
   record(db, event, movements);
 }
 

@@ -164,7 +164,13 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
   const progressIntervalMs = options.progressIntervalMs ?? 200;
   const types = handledTypes(projections);
   const filter = types === undefined ? undefined : { eventTypes: types };
-  const log = options.logger?.child({ component: 'rebuild', projectionSet: name });
+  // Under a logger that already names its component and set (the projector's), the rebuild is a task
+  // of it: a key bound twice would appear twice in each JSON line.
+  const bound = options.logger?.bindings() ?? {};
+  const log = options.logger?.child({
+    ...(bound.component === undefined ? { component: 'rebuild' } : { task: 'rebuild' }),
+    ...(bound.projectionSet === undefined ? { projectionSet: name } : {}),
+  });
   // Stream after stream up to a cut of the log, when the store can read so and every projection
   // allows it; in worker threads when the caller says how to open the store and projections there.
   const byStream =

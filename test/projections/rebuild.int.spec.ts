@@ -259,15 +259,24 @@ describe('rebuildProjections', () => {
     await buildIncrementally(2);
     const db = openReadModelDatabase(readFile);
     const phases: string[] = [];
+    const lines: string[] = [];
     const projector = createProjector({
       eventStore: store,
       db,
       projections: toyProjections({ version: 3 }),
-      logger: silentLogger(),
+      logger: pino({ level: 'info' }, { write: (line: string) => lines.push(line) }),
       onRebuildProgress: (p) => phases.push(p.phase),
     });
     await projector.start();
     expect(phases).toContain('done');
+    // The rebuild logs as a task of the projector: each key once per JSON line.
+    const swapLine = lines.find((l) => l.includes('vues basculées'));
+    expect(swapLine).toBeDefined();
+    expect(JSON.parse(swapLine ?? '{}')).toMatchObject({ component: 'projector', task: 'rebuild' });
+    for (const line of lines) {
+      expect(line.match(/"component":/g)?.length ?? 0, line).toBeLessThanOrEqual(1);
+      expect(line.match(/"projectionSet":/g)?.length ?? 0, line).toBeLessThanOrEqual(1);
+    }
     expect(readCheckpoint(db, 'read-models')).toEqual({
       position: 666n,
       signature: projectionSignature(toyProjections({ version: 3 })),

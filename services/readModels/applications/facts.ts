@@ -258,14 +258,14 @@ const RETAINED: ReadonlySet<ApplicationStatus> = new Set([
   'terminated',
 ]);
 
-export function retainedKind(state: SubmittedState): 'CPO' | 'annual' | null {
+function retainedKind(state: SubmittedState): 'CPO' | 'annual' | null {
   if (!RETAINED.has(state.status)) return null;
   // Before drafting, the kind the convention will have: a CPO for a multi-year action (DOMAIN.md,
   // « Convention signing »), as DraftConvention decides it.
   return conventionOf(state)?.kind ?? (state.dossier.durationYears >= 2 ? 'CPO' : 'annual');
 }
 
-export function reachedBeneficiaries(state: SubmittedState): number {
+function reachedBeneficiaries(state: SubmittedState): number {
   if (!('reports' in state)) return 0;
   let reached = 0;
   for (const r of state.reports) if (r.status === 'accepted') reached += r.report.beneficiariesReached;

@@ -115,7 +115,8 @@ async function* logReads(
           projections: grantsProjections,
           ...(workers === 1 ? {} : { parallel: { workers, source: grantsRebuildSource(storeFile) } }),
           onProgress: (p) => {
-            if (p.phase === 'swap') swapStartedAt = performance.now();
+            // The swap reports each object it creates: its start is the first report.
+            if (p.phase === 'swap' && swapStartedAt === 0) swapStartedAt = performance.now();
             if (performance.now() - lastNote < 30_000) return;
             lastNote = performance.now();
             note(`  ${p.phase} : ${p.events} événements, ${Math.round(p.eventsPerSecond)}/s`);

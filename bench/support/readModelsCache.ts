@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { openSqliteEventStore } from '../../infra/eventstore/sqlite';
+import { READ_MODEL_PAGE_SIZE } from '../../infra/projections/database';
 import { projectionSignature } from '../../infra/projections/projection';
 import { rebuildProjections } from '../../infra/projections/rebuild';
 import { grantsProjections } from '../../services/readModels';
@@ -39,7 +40,14 @@ export async function cachedReadModels(options: {
   note: (message: string) => void;
 }): Promise<void> {
   const key = createHash('sha256')
-    .update(JSON.stringify([basename(options.storeFile), projectionSignature(grantsProjections)]))
+    // The page size too: a file laid out with other pages answers at other speeds.
+    .update(
+      JSON.stringify([
+        basename(options.storeFile),
+        projectionSignature(grantsProjections),
+        READ_MODEL_PAGE_SIZE,
+      ]),
+    )
     .update(projectionSources())
     .digest('hex')
     .slice(0, 16);

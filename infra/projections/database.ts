@@ -48,6 +48,17 @@ export interface ReadModelDatabaseOptions {
 export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /**
+ * The page size of a new read-model file: 16 KiB rather than SQLite's 4 KiB. A rebuild's swap writes
+ * every table through the WAL and into the file (1.25 GB for 100,000 applications): with four times
+ * fewer pages it spends far less time per page (WAL frames, syscalls, b-tree splits), while the
+ * queries' point reads stay as fast (both measured side by side, bench/RESULTS.md). 64 KiB pages
+ * made the swap a little faster still but the cold queries slower. A file created with other pages
+ * keeps them (SQLite cannot change the page size of a WAL file); to move it to these, stop the
+ * engine, delete it and run `grants projections rebuild` (README, Operations).
+ */
+export const READ_MODEL_PAGE_SIZE = 16_384;
+
+/**
  * Opens (creating if needed) a read-model file with the settings the runtime relies on: WAL (readers
  * never block the projector nor see a half-applied batch) and synchronous NORMAL (a power cut may lose
  * the last batches, but data and checkpoint are lost together, and are simply projected again), and
@@ -63,6 +74,8 @@ export function openReadModelDatabase(
     timeout: options.busyTimeoutMs ?? 5000,
   });
   if (!options.readonly) {
+    // Takes effect only on a new, empty file (before WAL is set); an existing file keeps its pages.
+    db.pragma(`page_size = ${READ_MODEL_PAGE_SIZE}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma(`journal_size_limit = ${Math.trunc(options.walSizeLimitBytes ?? WAL_SIZE_LIMIT_BYTES)}`);

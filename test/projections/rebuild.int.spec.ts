@@ -7,7 +7,11 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventStore } from '../../infra/eventstore/port';
-import { openReadModelDatabase, readCheckpoint } from '../../infra/projections/database';
+import {
+  READ_MODEL_PAGE_SIZE,
+  openReadModelDatabase,
+  readCheckpoint,
+} from '../../infra/projections/database';
 import { projectionSignature } from '../../infra/projections/projection';
 import { createProjector } from '../../infra/projections/projector';
 import {
@@ -129,6 +133,40 @@ describe('rebuildProjections', () => {
       expect(p.eventsPerSecond).toBeGreaterThan(0);
     }
     db.close();
+  });
+
+  it('lays a new read-model file out in 16 KiB pages; a file made with 4 KiB pages keeps them through a rebuild', async () => {
+    const pageSize = (file: string) => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.pragma('page_size', { simple: true });
+      } finally {
+        db.close();
+      }
+    };
+    await appendToyEvents(store, 333, 0);
+    // A new file: the swap creates it with the read models' page size.
+    await rebuildProjections({ eventStore: store, dbFile: readFile, projections: toyProjections() });
+    expect(pageSize(readFile)).toBe(READ_MODEL_PAGE_SIZE);
+    expect(READ_MODEL_PAGE_SIZE).toBeGreaterThan(4096);
+
+    // A file from before (SQLite's default pages, WAL): it keeps them and still rebuilds the same rows.
+    const older = join(dir, 'older.sqlite');
+    const legacy = new Database(older);
+    legacy.pragma('page_size = 4096');
+    legacy.pragma('journal_mode = WAL');
+    legacy.close();
+    await rebuildProjections({ eventStore: store, dbFile: older, projections: toyProjections() });
+    expect(pageSize(older)).toBe(4096);
+    const [fresh, old] = [readFile, older].map((file) => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return dumpToyTables(db);
+      } finally {
+        db.close();
+      }
+    });
+    expect(old).toEqual(fresh);
   });
 
   it('filters the subscription when every projection names its event types', async () => {

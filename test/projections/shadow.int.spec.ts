@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFERRED_INDEXES_TABLE, shadowObjects } from '../../infra/projections/database';
 import type { Projection } from '../../infra/projections/projection';
-import { createShadowDatabase } from '../../infra/projections/shadow';
+import { SHADOW_PAGE_SIZE, createShadowDatabase } from '../../infra/projections/shadow';
 import { tempDir } from './support';
 
 const withIndexes: Projection = {
@@ -56,6 +56,18 @@ describe('createShadowDatabase', () => {
           'table pairs',
         ].sort(),
       );
+    } finally {
+      db.close();
+    }
+  });
+
+  it('lays the shadow out in large pages (fewer pages to write and to read back at the swap)', () => {
+    const db = createShadowDatabase(join(dir, 'shadow.sqlite'), 'read-models', [withIndexes]);
+    try {
+      expect(db.pragma('page_size', { simple: true })).toBe(SHADOW_PAGE_SIZE);
+      // Rows written after the schema are in the same file, with the same layout.
+      db.prepare("INSERT INTO indexed (code, kind, amount) VALUES ('A', 'x', 1)").run();
+      expect(db.prepare('SELECT count(*) FROM indexed').pluck().get()).toBe(1);
     } finally {
       db.close();
     }

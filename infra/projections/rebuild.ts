@@ -416,7 +416,13 @@ function swapIn(
 
 const frenchObjectType = { table: 'table', index: 'index', trigger: 'déclencheur', view: 'vue' } as const;
 
-/** The statement copying a table's rows from the shadows into the live file. */
+/**
+ * The statements copying a table's rows from the shadows into the live file. One plain
+ * `INSERT … SELECT *` per shadow rather than one over their UNION ALL: SQLite then copies the
+ * records as they are stored, without decoding them (its transfer optimisation; for a table with
+ * other indexes than an INTEGER PRIMARY KEY, only while the table is still empty, i.e. from the
+ * first shadow). About a quarter less time on the largest tables, measured.
+ */
 function copyRows(
   main: Database.Database,
   tableName: string,
@@ -424,8 +430,9 @@ function copyRows(
   summed: readonly string[] | undefined,
 ): string {
   const table = quoteIdentifier(tableName);
+  if (schemas.length === 1 || summed === undefined)
+    return schemas.map((schema) => `INSERT INTO main.${table} SELECT * FROM ${schema}.${table};`).join('\n');
   const rows = schemas.map((schema) => `SELECT * FROM ${schema}.${table}`).join(' UNION ALL ');
-  if (schemas.length === 1 || summed === undefined) return `INSERT INTO main.${table} ${rows}`;
   const columns = (main.prepare(`PRAGMA ${schemas[0]}.table_info(${table})`).all() as { name: string }[]).map(
     (c) => c.name,
   );

@@ -3,13 +3,13 @@
 // of thousands of applications that nothing else keeps).
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { grantsProjections } from '../../services/readModels';
 import {
   type FlushedApplication,
+  flushedApplicationsReaders,
   publishFlushedApplications,
   takeFlushedApplications,
 } from '../../services/readModels/shared/applicationChange';
-// Importing the slices declares them as readers, as the projection set does.
-import '../../services/readModels';
 
 const written = [{ seq: 1 } as FlushedApplication, { seq: 2 } as FlushedApplication];
 
@@ -34,5 +34,13 @@ describe('flushed applications hand-over', () => {
     const next = [{ seq: 3 } as FlushedApplication];
     publishFlushedApplications(db, next);
     expect(takeFlushedApplications(db, 'reports')).toBe(next);
+  });
+
+  it('runs every reader after the applications projection in the grants set (else it would take the flush of the batch before)', () => {
+    const order = grantsProjections.map((p) => p.name);
+    const readers = flushedApplicationsReaders();
+    expect([...readers].sort()).toEqual(['campaign-summary', 'reports']);
+    for (const reader of readers)
+      expect(order.indexOf(reader)).toBeGreaterThan(order.indexOf('applications'));
   });
 });

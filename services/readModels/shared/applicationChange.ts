@@ -73,6 +73,9 @@ export function readsFlushedApplications(reader: string): void {
   flushReaders.add(reader);
 }
 
+/** The projections declared as readers of the flushes (the set must run each after `applications`). */
+export const flushedApplicationsReaders = (): readonly string[] => [...flushReaders];
+
 export function publishFlushedApplications(db: Database, written: FlushedApplication[]): void {
   lastFlush.set(db, { written, takenBy: new Set() });
 }

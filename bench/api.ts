@@ -182,7 +182,10 @@ const serverMessageSchema = z.discriminatedUnion('kind', [
 type ServerMessage = z.infer<typeof serverMessageSchema>;
 
 interface Target {
-  key: 'bare' | 'health' | 'summary' | 'list' | 'summaryCold' | 'listCold';
+  key:
+    'bare' | 'health' | 'summary' | 'list' | 'summaryIdentity' | 'listIdentity' | 'summaryCold' | 'listCold';
+  /** Sent without `accept-encoding: gzip`, as a client that cannot decompress would. */
+  identity?: boolean;
   url: string;
 }
 
@@ -236,7 +239,9 @@ async function* http(
         `${ready.cold}, Express nu : ${ready.bare}`,
     );
     const token = await mintDevelopmentToken({ secret, role: 'grant_manager', subject: 'bench-api' });
-    const headers = { authorization: `Bearer ${token}` };
+    // As browsers, the console and `curl --compressed` ask: answers of 1 KiB or more come gzipped.
+    const headers = { authorization: `Bearer ${token}`, 'accept-encoding': 'gzip' };
+    const identityHeaders = { authorization: `Bearer ${token}`, 'accept-encoding': 'identity' };
     const id = encodeURIComponent(campaignId);
     const summaryPath = `/api/campaigns/${id}/summary`;
     const listPath = `/api/applications?campaignId=${id}&status=co_decision&funder=ETAT&limit=50`;
@@ -247,6 +252,9 @@ async function* http(
       // Steady state: the read models do not change, the answers come from the cache.
       { key: 'summary', url: `${ready.api}${summaryPath}` },
       { key: 'list', url: `${ready.api}${listPath}` },
+      // The same answers uncompressed (a client that does not ask for gzip).
+      { key: 'summaryIdentity', url: `${ready.api}${summaryPath}`, identity: true },
+      { key: 'listIdentity', url: `${ready.api}${listPath}`, identity: true },
       // Every answer computed: the first request after a projector commit.
       { key: 'summaryCold', url: `${ready.cold}${summaryPath}` },
       { key: 'listCold', url: `${ready.cold}${listPath}` },
@@ -254,13 +262,16 @@ async function* http(
 
     // Each answer checked once, so the loop measures real answers and not problem documents.
     for (const target of targets) {
-      const response = await fetch(target.url, { headers });
+      const response = await fetch(target.url, { headers: target.identity ? identityHeaders : headers });
       const body: unknown = await response.json();
       if (response.status !== 200) {
         throw new Error(
           `${target.url} → ${response.status} ${JSON.stringify(body)}\njournal du serveur :\n${logTail(logFile)}`,
         );
       }
+      const encoding = response.headers.get('content-encoding');
+      if (encoding !== (target.identity || target.key === 'bare' || target.key === 'health' ? null : 'gzip'))
+        throw new Error(`${target.url} : content-encoding ${encoding} inattendu`);
       if (target.key === 'summary' || target.key === 'summaryCold') {
         const summary = z.object({ campaignId: z.literal(campaignId), applications: z.number() }).parse(body);
         note(`synthèse de ${campaignId} : ${summary.applications} candidatures`);
@@ -274,7 +285,12 @@ async function* http(
     const load = async (target: Target, ms: number): Promise<Sample> => {
       const serverBefore = await serverCpuSeconds();
       const clientBefore = process.cpuUsage();
-      const result = await runLoad({ url: target.url, headers, connections, durationMs: ms });
+      const result = await runLoad({
+        url: target.url,
+        headers: target.identity ? identityHeaders : headers,
+        connections,
+        durationMs: ms,
+      });
       const client = process.cpuUsage(clientBefore);
       const serverCpu = (await serverCpuSeconds()) - serverBefore;
       return {
@@ -314,6 +330,8 @@ async function* http(
       ['health', 'api.http.platformHealth'],
       ['summary', 'api.http.campaignSummary'],
       ['list', 'api.http.applicationsFiltered'],
+      ['summaryIdentity', 'api.http.campaignSummary.identity'],
+      ['listIdentity', 'api.http.applicationsFiltered.identity'],
       ['summaryCold', 'api.http.campaignSummary.cold'],
       ['listCold', 'api.http.applicationsFiltered.cold'],
     ] as const) {

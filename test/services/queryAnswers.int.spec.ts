@@ -1,8 +1,11 @@
 // The query API's answer cache (services/queries/answerCache.ts) over real SQLite and real HTTP:
 // answers follow the projector's commits, whether it writes through another connection (another
 // process) or through the API's own (the in-process projector), never cross from one porteur or
-// funder to another, and carry a strong ETag honoured by If-None-Match.
+// funder to another, and carry a strong ETag honoured by If-None-Match; a caller that accepts gzip
+// gets them compressed (made once per kept answer).
+import { request } from 'node:http';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import type { Database } from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,7 +13,11 @@ import { openReadModelDatabase } from '../../infra/projections/database';
 import { createHttpPlatform } from '../../services/http/platform/app';
 import { mintDevelopmentToken, type Role } from '../../services/http/platform/auth';
 import { listen, type RunningHttpServer } from '../../services/http/server';
-import { createReadModelAnswers, type ReadModelAnswers } from '../../services/queries/answerCache';
+import {
+  COMPRESS_FROM_BYTES,
+  createReadModelAnswers,
+  type ReadModelAnswers,
+} from '../../services/queries/answerCache';
 import { queryRouter } from '../../services/queries/routes';
 import { getApplication, listApplications, type ApplicationListItem } from '../../services/readModels';
 import type { GrantsClient } from '../../workflows/client';
@@ -231,6 +238,84 @@ describe('answers kept until the read models change', () => {
     } finally {
       await warm.close();
     }
+  });
+});
+
+/** The bytes as sent (fetch would decompress them), with the headers that describe them. */
+function rawGet(api: Api, path: string, headers: Record<string, string>) {
+  return new Promise<{
+    status: number;
+    headers: Record<string, string | string[] | undefined>;
+    body: Buffer;
+  }>((resolve, reject) => {
+    const req = request(`${api.url}${path}`, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('compressed answers', () => {
+  it('gzips an answer for a caller that accepts it: same JSON, its own ETag, made once and kept', async () => {
+    projector.project(world.events);
+    const a = await apiOnOwnConnection();
+    const authorization = `Bearer ${await token('grant_manager')}`;
+
+    const plain = await rawGet(a, listPath, { authorization });
+    expect(plain.status).toBe(200);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.length).toBeGreaterThan(COMPRESS_FROM_BYTES);
+    expect(plain.headers.vary).toBe('Accept-Encoding');
+
+    const gzipped = await rawGet(a, listPath, { authorization, 'accept-encoding': 'gzip, deflate, br' });
+    expect(gzipped.status).toBe(200);
+    expect(gzipped.headers['content-encoding']).toBe('gzip');
+    expect(gzipped.headers.vary).toBe('Accept-Encoding');
+    expect(Number(gzipped.headers['content-length'])).toBe(gzipped.body.length);
+    expect(gzipped.body.length).toBeLessThan(plain.body.length / 3);
+    expect(gunzipSync(gzipped.body).equals(plain.body)).toBe(true);
+    // Another representation, another strong tag; each is honoured by If-None-Match for its own.
+    expect(gzipped.headers.etag).toBe(`${String(plain.headers.etag).slice(0, -1)}-gzip"`);
+    const revalidated = await rawGet(a, listPath, {
+      authorization,
+      'accept-encoding': 'gzip',
+      'if-none-match': String(gzipped.headers.etag),
+    });
+    expect(revalidated.status).toBe(304);
+    const mismatched = await rawGet(a, listPath, {
+      authorization,
+      'if-none-match': String(gzipped.headers.etag),
+    });
+    expect(mismatched.status).toBe(200);
+
+    // The gzip bytes are kept with the answer: the next gzip request is a hit with the same bytes.
+    const statsBefore = a.answers.stats();
+    const again = await rawGet(a, listPath, { authorization, 'accept-encoding': 'gzip' });
+    expect(again.body.equals(gzipped.body)).toBe(true);
+    expect(a.answers.stats()).toMatchObject({ hits: statsBefore.hits + 1, misses: statsBefore.misses });
+    expect(statsBefore.bytes).toBeGreaterThan(plain.body.length + gzipped.body.length);
+  });
+
+  it('sends plain bytes when gzip is refused (q=0) and for small answers', async () => {
+    projector.project(world.events);
+    const a = await apiOnOwnConnection();
+    const authorization = `Bearer ${await token('grant_manager')}`;
+    const refused = await rawGet(a, listPath, { authorization, 'accept-encoding': 'gzip;q=0, identity' });
+    expect(refused.headers['content-encoding']).toBeUndefined();
+    expect(JSON.parse(refused.body.toString('utf8'))).toHaveProperty('items');
+
+    const missing = `/api/applications?campaignId=AUCUNE-CAMPAGNE`;
+    const small = await rawGet(a, missing, { authorization, 'accept-encoding': 'gzip' });
+    expect(small.status).toBe(200);
+    expect(small.body.length).toBeLessThan(COMPRESS_FROM_BYTES);
+    expect(small.headers['content-encoding']).toBeUndefined();
+    expect(small.headers.vary).toBeUndefined();
   });
 });
 

@@ -15,9 +15,9 @@
 // 304: the bytes are the representation, so equal bytes, equal tag, across versions and restarts.
 //
 // A caller that accepts gzip (browsers, the console, `curl --compressed`) gets answers of 1 KiB or
-// more compressed: a page of 50 applications is 47 KB as JSON, 7 times less gzipped. The gzip bytes
-// are made once per kept answer, on the first request that wants them, and kept beside the JSON,
-// so a kept answer costs no compression; their ETag is the JSON's with `-gzip` (another
+// more compressed: a page of 50 applications is 47,606 bytes as JSON, 2,932 gzipped (bench). The
+// gzip bytes are made once per kept answer, on the first request that wants them, and kept beside
+// the JSON, so a kept answer costs no compression; their ETag is the JSON's with `-gzip` (another
 // representation, another strong tag), and every such answer says `Vary: Accept-Encoding`.
 import { hash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';

@@ -12,12 +12,14 @@
 //   never raw events.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { z } from 'zod';
 import { verifyIntegrity } from '../../infra/eventstore/integrity';
 import type { EventStore, RecordedEvent } from '../../infra/eventstore/port';
 import { principalOf, requireRole } from '../http/platform/auth';
 import { requestLogger } from '../http/platform/correlation';
+import { acceptsGzip } from '../http/platform/encoding';
 import type { ApiDocumentation, RouteConfig } from '../http/platform/openapi';
 import { ForbiddenError, NotFoundError } from '../http/platform/problem';
 import { parseRequest, parseWith } from '../http/platform/validate';
@@ -85,7 +87,8 @@ const isClientGone = (error: unknown): boolean =>
 
 /**
  * Streams CSV chunks with backpressure. The first chunk is produced before any header is sent, so a
- * failure to start (store unavailable) is still answered with a problem document.
+ * failure to start (store unavailable) is still answered with a problem document. Gzipped as it
+ * streams for a client that accepts it: a whole ledger is hundreds of megabytes of CSV.
  */
 async function sendCsv(
   req: Request,
@@ -97,6 +100,9 @@ async function sendCsv(
   res.status(200);
   res.setHeader('Content-Type', 'text/csv; charset=utf-8');
   res.setHeader('Content-Disposition', `attachment; filename="${filename}"`);
+  res.setHeader('Vary', 'Accept-Encoding');
+  const gzip = acceptsGzip(req);
+  if (gzip) res.setHeader('Content-Encoding', 'gzip');
   async function* all(): AsyncGenerator<string> {
     try {
       if (first.done !== true) yield first.value;
@@ -107,7 +113,8 @@ async function sendCsv(
     }
   }
   try {
-    await pipeline(Readable.from(all()), res);
+    if (gzip) await pipeline(Readable.from(all()), createGzip(), res);
+    else await pipeline(Readable.from(all()), res);
   } catch (error) {
     if (!isClientGone(error)) throw error;
     requestLogger(req).info({ export: filename }, 'export interrompu : le client a fermé la connexion');

@@ -24,6 +24,7 @@ import { gzipSync } from 'node:zlib';
 import type { Database } from 'better-sqlite3';
 import type { Request, Response } from 'express';
 import type { Principal } from '../http/platform/auth';
+import { acceptsGzip } from '../http/platform/encoding';
 
 export interface AnswerCacheOptions {
   /** Bytes of answers kept at most (least recently used dropped first). Default 32 MiB. */
@@ -94,13 +95,6 @@ function notModified(header: string | undefined, etag: string): boolean {
     const t = tag.trim();
     return (t.startsWith('W/') ? t.slice(2) : t) === etag;
   });
-}
-
-/** Whether the request takes gzip (Accept-Encoding, with its q-values: `gzip;q=0` refuses it). */
-function acceptsGzip(req: Request): boolean {
-  const header = req.headers['accept-encoding'];
-  if (header === undefined || !header.includes('gzip')) return false;
-  return req.acceptsEncodings('gzip', 'identity') === 'gzip';
 }
 
 /** Sends the answer; returns the bytes it added to the cache (a gzipped body made for it). */

@@ -1,6 +1,9 @@
 // A ledger large enough to leave in many chunks: a client that hangs up mid-download stops the
-// store's read, the server logs it calmly and goes on answering.
+// store's read, the server logs it calmly and goes on answering; a client that accepts gzip gets it
+// gzipped as it streams.
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventStore } from '../../infra/eventstore/port';
@@ -104,5 +107,36 @@ describe('streaming the ledger', () => {
     expect(logs.some((l) => /"level":50/.test(l))).toBe(false);
     // The departure is still on record, as information: nothing failed on the server's side.
     expect(logs.some((l) => /"level":30/.test(l) && l.includes('interrompue'))).toBe(true);
+  });
+
+  it('gzips the CSV as it streams for a client that accepts it: the same bytes once gunzipped', async () => {
+    const authorization = `Bearer ${await mintDevelopmentToken({ secret, role: 'auditor' })}`;
+    // Raw HTTP: fetch would decompress and hide the encoding.
+    const download = (headers: Record<string, string>) =>
+      new Promise<{ headers: Record<string, string | string[] | undefined>; body: Buffer }>(
+        (resolve, reject) => {
+          const req = request(
+            `${server.url}/api/audit/ledger.csv`,
+            { headers: { authorization, ...headers } },
+            (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (c: Buffer) => chunks.push(c));
+              res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+              res.on('error', reject);
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        },
+      );
+    const plain = await download({});
+    const gzipped = await download({ 'accept-encoding': 'gzip, deflate, br' });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(gzipped.headers['content-encoding']).toBe('gzip');
+    expect(gzipped.headers.vary).toBe('Accept-Encoding');
+    expect(gzipped.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(plain.body.toString('utf8').split('\r\n')).toHaveLength(1 + ENTRIES + 1);
+    expect(gunzipSync(gzipped.body).equals(plain.body)).toBe(true);
+    expect(gzipped.body.length).toBeLessThan(plain.body.length / 5);
   });
 });

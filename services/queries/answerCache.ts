@@ -101,17 +101,18 @@ function notModified(header: string | undefined, etag: string): boolean {
 function reply(req: Request, res: Response, answer: Answer): number {
   const compressible = answer.body.length >= COMPRESS_FROM_BYTES;
   const gzip = compressible && acceptsGzip(req);
-  let made = 0;
-  if (gzip && answer.gzipped === undefined) {
-    answer.gzipped = gzipSync(answer.body);
-    made = answer.gzipped.length;
-  }
+  // The gzip tag derives from the JSON's: a 304 needs no compression.
   const etag = gzip ? `${answer.etag.slice(0, -1)}-gzip"` : answer.etag;
   if (compressible) res.setHeader('Vary', 'Accept-Encoding');
   res.setHeader('ETag', etag);
   if (notModified(req.get('If-None-Match'), etag)) {
     res.status(304).end();
-    return made;
+    return 0;
+  }
+  let made = 0;
+  if (gzip && answer.gzipped === undefined) {
+    answer.gzipped = gzipSync(answer.body);
+    made = answer.gzipped.length;
   }
   const body = gzip && answer.gzipped !== undefined ? answer.gzipped : answer.body;
   res.status(200);

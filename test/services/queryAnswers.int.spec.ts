@@ -300,6 +300,20 @@ describe('compressed answers', () => {
     expect(again.body.equals(gzipped.body)).toBe(true);
     expect(a.answers.stats()).toMatchObject({ hits: statsBefore.hits + 1, misses: statsBefore.misses });
     expect(statsBefore.bytes).toBeGreaterThan(plain.body.length + gzipped.body.length);
+
+    // A fresh API (a restart) revalidates the gzip tag without compressing anything.
+    const restarted = await startApi(apiDb!);
+    try {
+      const fresh = await rawGet(restarted, listPath, {
+        authorization,
+        'accept-encoding': 'gzip',
+        'if-none-match': String(gzipped.headers.etag),
+      });
+      expect(fresh.status).toBe(304);
+      expect(restarted.answers.stats().bytes).toBeLessThan(plain.body.length + gzipped.body.length);
+    } finally {
+      await restarted.close();
+    }
   });
 
   it('sends plain bytes when gzip is refused (q=0) and for small answers', async () => {

@@ -2,7 +2,6 @@
 // store's read, the server logs it calmly and goes on answering; a client that accepts gzip gets it
 // gzipped as it streams.
 import { randomUUID } from 'node:crypto';
-import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { auditRouter } from '../../services/audit/routes';
 import { createHttpPlatform } from '../../services/http/platform/app';
 import { mintDevelopmentToken } from '../../services/http/platform/auth';
 import { listen, type RunningHttpServer } from '../../services/http/server';
+import { rawGet } from '../support/rawHttp';
 import { openTestStore, type TestStore } from './support';
 
 /** Events in the log: one envelope opened, then reservations (four ledger entries each). */
@@ -111,24 +111,8 @@ describe('streaming the ledger', () => {
 
   it('gzips the CSV as it streams for a client that accepts it: the same bytes once gunzipped', async () => {
     const authorization = `Bearer ${await mintDevelopmentToken({ secret, role: 'auditor' })}`;
-    // Raw HTTP: fetch would decompress and hide the encoding.
     const download = (headers: Record<string, string>) =>
-      new Promise<{ headers: Record<string, string | string[] | undefined>; body: Buffer }>(
-        (resolve, reject) => {
-          const req = request(
-            `${server.url}/api/audit/ledger.csv`,
-            { headers: { authorization, ...headers } },
-            (res) => {
-              const chunks: Buffer[] = [];
-              res.on('data', (c: Buffer) => chunks.push(c));
-              res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
-              res.on('error', reject);
-            },
-          );
-          req.on('error', reject);
-          req.end();
-        },
-      );
+      rawGet(`${server.url}/api/audit/ledger.csv`, { authorization, ...headers });
     const plain = await download({});
     const gzipped = await download({ 'accept-encoding': 'gzip, deflate, br' });
     expect(plain.headers['content-encoding']).toBeUndefined();

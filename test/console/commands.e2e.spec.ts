@@ -236,18 +236,24 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     return detail;
   }
 
+  /** The campaign form, its common fields filled: submission window in 30 to 90 days, the State's envelope. */
+  async function fillCampaignBasics(page: Page, id: string, year: number): Promise<Locator> {
+    const create = page.locator('form[data-action="create-campaign"]');
+    await create.getByLabel('Identifiant (lettres, chiffres, tirets) *').fill(id);
+    await create.getByLabel('Année *').fill(String(year));
+    await create.getByLabel('Nom *').fill(`AMI Contrat de ville ${year}`);
+    await create.getByLabel('Ouverture du dépôt *').fill(addDays(today, 30));
+    await create.getByLabel('Clôture du dépôt *').fill(addDays(today, 90));
+    await create.getByLabel('Enveloppe État (vide : non partenaire) (€)').fill('400 000');
+    return create;
+  }
+
   it(T.campaign, async () => {
     const page = await world.newPage();
     await world.signInAs(page, demo.manager);
     await page.getByRole('link', { name: 'Campagnes' }).click();
     const id = 'camvs-console-2031';
-    const create = page.locator('form[data-action="create-campaign"]');
-    await create.getByLabel('Identifiant (lettres, chiffres, tirets) *').fill(id);
-    await create.getByLabel('Année *').fill('2031');
-    await create.getByLabel('Nom *').fill('AMI Contrat de ville 2031');
-    await create.getByLabel('Ouverture du dépôt *').fill(addDays(today, 30));
-    await create.getByLabel('Clôture du dépôt *').fill(addDays(today, 90));
-    await create.getByLabel('Enveloppe État (vide : non partenaire) (€)').fill('400 000');
+    const create = await fillCampaignBasics(page, id, 2031);
     await create.getByLabel('Enveloppe Intercommunalité (EPCI) (vide : non partenaire) (€)').fill('250 000');
     await create.getByLabel('Codes QPV du territoire (un par ligne) *').fill(qpvCodes.slice(0, 2).join('\n'));
     await create.getByLabel('Version du référentiel QPV *').fill(qpvSampleCamvs.version);
@@ -320,13 +326,7 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     await world.signInAs(page, demo.manager);
     await page.getByRole('link', { name: 'Campagnes' }).click();
     const id = 'camvs-communes-2032';
-    const create = page.locator('form[data-action="create-campaign"]');
-    await create.getByLabel('Identifiant (lettres, chiffres, tirets) *').fill(id);
-    await create.getByLabel('Année *').fill('2032');
-    await create.getByLabel('Nom *').fill('AMI Contrat de ville 2032');
-    await create.getByLabel('Ouverture du dépôt *').fill(addDays(today, 30));
-    await create.getByLabel('Clôture du dépôt *').fill(addDays(today, 90));
-    await create.getByLabel('Enveloppe État (vide : non partenaire) (€)').fill('400 000');
+    const create = await fillCampaignBasics(page, id, 2032);
     const communes = create.getByLabel('Communes financeuses (une par ligne : code INSEE : enveloppe en €)');
     // A code of four digits: the form names it and sends nothing.
     await communes.fill('59392 : 80 000\n5936 : 30 000');

@@ -3,7 +3,6 @@
 // process) or through the API's own (the in-process projector), never cross from one porteur or
 // funder to another, and carry a strong ETag honoured by If-None-Match; a caller that accepts gzip
 // gets them compressed (made once per kept answer).
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Database } from 'better-sqlite3';
@@ -22,6 +21,7 @@ import { queryRouter } from '../../services/queries/routes';
 import { getApplication, listApplications, type ApplicationListItem } from '../../services/readModels';
 import type { GrantsClient } from '../../workflows/client';
 import { tempDir } from '../projections/support';
+import { rawGet as rawGetUrl } from '../support/rawHttp';
 import { openReadModels, type ReadModels } from '../readModels/support/readModels';
 import { playCampaign } from '../readModels/support/scenarios';
 import { CAMPAIGN_ID, GrantsWorld } from '../readModels/support/world';
@@ -241,25 +241,8 @@ describe('answers kept until the read models change', () => {
   });
 });
 
-/** The bytes as sent (fetch would decompress them), with the headers that describe them. */
-function rawGet(api: Api, path: string, headers: Record<string, string>) {
-  return new Promise<{
-    status: number;
-    headers: Record<string, string | string[] | undefined>;
-    body: Buffer;
-  }>((resolve, reject) => {
-    const req = request(`${api.url}${path}`, { headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const rawGet = (api: Api, path: string, headers: Record<string, string>) =>
+  rawGetUrl(`${api.url}${path}`, headers);
 
 describe('compressed answers', () => {
   it('gzips an answer for a caller that accepts it: same JSON, its own ETag, made once and kept', async () => {

@@ -15,6 +15,7 @@ import { listen, type RunningHttpServer } from '../../services/http/server';
 import {
   COMPRESS_FROM_BYTES,
   createReadModelAnswers,
+  readModelVersion,
   type ReadModelAnswers,
 } from '../../services/queries/answerCache';
 import { queryRouter } from '../../services/queries/routes';
@@ -238,6 +239,30 @@ describe('answers kept until the read models change', () => {
     } finally {
       await warm.close();
     }
+  });
+});
+
+describe('the read models version the answers are filed under', () => {
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  it("moves at once on its own connection's commits, from the next turn of the event loop on for another's", async () => {
+    projector.project(world.events.slice(0, half()));
+    apiDb = openReadModelDatabase(join(temp.dir, 'read-models.sqlite'));
+    const version = readModelVersion(apiDb);
+    const start = version();
+
+    // Another connection (a projector in another process): read once per turn, so seen next turn.
+    projector.project(world.events.slice(half()));
+    expect(version()).toBe(start);
+    await nextTurn();
+    const afterOther = version();
+    expect(afterOther).not.toBe(start);
+
+    // Its own connection (the in-process projector): seen by the very next call, same turn.
+    apiDb.exec('CREATE TEMP TABLE touched (x); INSERT INTO touched VALUES (1)');
+    expect(version()).not.toBe(afterOther);
+    await nextTurn();
+    expect(version()).toBe(version());
   });
 });
 

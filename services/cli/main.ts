@@ -14,6 +14,7 @@ Commandes :
   audit verify [--stream S]      vérifie la chaîne d'empreintes du journal d'événements
   export scdl --year AAAA        exporte les subventions attribuées au format SCDL (CSV)
   export ledger                  exporte le grand livre des financements (CSV)
+  backup [--to <dossier>]        sauvegarde contrôlée du journal et de la base Temporal embarquée
 
 Chaque commande accepte --help.
 `;
@@ -39,6 +40,8 @@ async function main(argv: string[]): Promise<number> {
       return await (await import('./audit')).runAudit(config, logger, rest);
     case 'export':
       return await (await import('./export')).runExport(config, logger, rest);
+    case 'backup':
+      return await (await import('./backup')).runBackup(config, logger, rest);
     default:
       process.stderr.write(`Commande inconnue : ${command}\n\n${usage}`);
       return 2;

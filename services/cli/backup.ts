@@ -1,0 +1,252 @@
+// `grants backup [--to <dossier>]`: a checked copy of what cannot be rebuilt, engine running or
+// not — the embedded Temporal server's database (the workflows and their deadlines), then the
+// SQLite event log (the system of record). The read models are left out: they are rebuilt from the
+// log. Each file is copied as of one instant (infra/backup/sqliteSnapshot.ts), the log's copy has
+// its hash chain verified, and a manifest (`sauvegarde.json`) records each file's SHA-256, the
+// number of events and the last event's hash: whoever restores can check the files, and an auditor
+// can later check that the live log still has that event with that hash at that position.
+//
+// Why Temporal first: the log's copy is then at least as new as the workflows'. A deadline that
+// fired between the two copies fires again after a restore, and its append, with the same
+// deterministic event ids, finds its events already there (workflows/activities). The other way
+// round, a restored workflow would believe in events the log lacks. A step that a person recorded
+// between the two copies is in the log but not in its workflow: the streams written from the start
+// of the Temporal copy on are listed, to be looked at after a restore.
+//
+// The copy is written under `<dossier>.partiel` and renamed at the end: a directory with the final
+// name is always a complete backup.
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Config } from '../../infra/config/config';
+import {
+  SnapshotError,
+  sha256OfFile,
+  snapshotSqliteFile,
+  type SqliteSnapshot,
+} from '../../infra/backup/sqliteSnapshot';
+import { openSqliteEventStore } from '../../infra/eventstore';
+import type { IntegrityReport } from '../../infra/eventstore/port';
+import type { Logger } from '../../infra/logging/logger';
+import { formatCount, formatDuration } from '../../infra/projections/progress';
+import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
+import { integrityReportJson, integritySummary } from '../audit/integrity';
+import { type CliIo, missingStoreMessage, verificationProgress } from './audit';
+
+export const backupUsage = `Usage : grants backup [--to <dossier>]
+
+Sauvegarde ce qui ne se reconstruit pas, moteur démarré ou non :
+  1. la base du serveur Temporal embarqué (temporal.sqlite : les workflows et leurs échéances) ;
+  2. puis le journal des événements (events.sqlite : le système de référence).
+Chaque fichier est copié tel qu’il était à un instant (sauvegarde SQLite en ligne), contrôlé (integrity_check) ;
+la chaîne d’empreintes du journal copié est vérifiée. sauvegarde.json donne l’empreinte SHA-256 de
+chaque fichier, le nombre d’événements et l’empreinte du dernier. Les modèles de lecture ne sont pas
+copiés : ils se reconstruisent depuis le journal.
+
+Options :
+  --to <dossier>   dossier à créer (par défaut : <GRANTS_DATA_DIR>/backups/<date et heure UTC>)
+
+Restaurer : arrêtez le moteur, copiez temporal.sqlite et events.sqlite dans GRANTS_DATA_DIR (à la
+place des fichiers et de leurs -wal et -shm), supprimez read-models.sqlite (et ses -wal, -shm) :
+au démarrage suivant, les vues sont reconstruites depuis le journal.
+
+Code de sortie : 0 sauvegarde contrôlée, 1 échec ou journal altéré (la copie est gardée et le dit),
+2 usage incorrect.
+`;
+
+/** Streams whose events were recorded this long before the Temporal copy began are listed too (clock, transaction). */
+const WINDOW_MARGIN_MS = 5_000;
+
+export const MANIFEST_FILE = 'sauvegarde.json';
+
+export interface BackupManifest {
+  format: 1;
+  createdAt: string;
+  files: { role: 'temporal' | 'events'; file: string; bytes: number; sha256: string; takenAt: string }[];
+  journal: {
+    events: number;
+    lastPosition: string | null;
+    lastEventId: string | null;
+    lastHash: string | null;
+    integrity: ReturnType<typeof integrityReportJson>;
+  };
+  /** Streams written from the Temporal copy's start on (see the file's comment); [] without Temporal. */
+  recordedDuringBackup: string[];
+}
+
+const processIo: CliIo = { out: process.stdout, err: process.stderr };
+
+/** `2026-11-26T09-05-00Z`: sortable, and valid as a file name everywhere. */
+const stamp = (date: Date): string =>
+  date
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/:/g, '-');
+
+const megabytes = (bytes: number): string =>
+  `${(bytes / 1_000_000).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} Mo`;
+
+export async function runBackup(
+  config: Config,
+  logger: Logger,
+  argv: string[],
+  io: CliIo = processIo,
+  clock: () => Date = () => new Date(),
+): Promise<number> {
+  let to: string | undefined;
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: { to: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help) {
+      io.out.write(backupUsage);
+      return 0;
+    }
+    to = values.to;
+  } catch (error) {
+    io.err.write(`${error instanceof Error ? error.message : String(error)}\n\n${backupUsage}`);
+    return 2;
+  }
+  if (config.eventStore.kind !== 'sqlite') {
+    io.err.write(
+      'Le journal est sur EventStoreDB : sauvegardez-le avec ses propres outils (copie de ses fichiers ' +
+        'ou instantané de ses disques). grants backup copie le journal SQLite embarqué.\n',
+    );
+    return 2;
+  }
+  const missing = missingStoreMessage(config);
+  if (missing !== undefined) {
+    io.err.write(missing);
+    return 2;
+  }
+  const target = resolve(to ?? join(config.dataDir, 'backups', stamp(clock())));
+  if (existsSync(target) && readdirSync(target).length > 0) {
+    io.err.write(`${target} existe déjà et n’est pas vide : une sauvegarde n’en écrase jamais une autre.\n`);
+    return 2;
+  }
+  const partial = `${target}.partiel`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { recursive: true });
+
+  const notes: string[] = [];
+  const started = performance.now();
+  try {
+    const copies: { role: 'temporal' | 'events'; snapshot: SqliteSnapshot }[] = [];
+    const copy = async (role: 'temporal' | 'events', source: string): Promise<SqliteSnapshot> => {
+      io.err.write(`copie de ${source}…\n`);
+      const snapshot = await snapshotSqliteFile(source, join(partial, basename(source)), clock);
+      copies.push({ role, snapshot });
+      return snapshot;
+    };
+
+    let temporalFrom: string | undefined;
+    if (config.temporal.address !== undefined) {
+      notes.push(
+        `Le serveur Temporal est externe (${config.temporal.address}) : sa base se sauvegarde de son côté.`,
+      );
+    } else if (!existsSync(config.temporal.devServerDbFile)) {
+      notes.push(`Pas de base Temporal à ${config.temporal.devServerDbFile} (moteur jamais démarré ici).`);
+    } else {
+      temporalFrom = (await copy('temporal', config.temporal.devServerDbFile)).takenAt;
+    }
+    const events = await copy('events', config.eventStore.file);
+
+    const journal = await checkJournal(events.file, io, temporalFrom);
+    // Hashed last: the files as they will stay (checking the log opened its copy).
+    const files: BackupManifest['files'] = [];
+    for (const { role, snapshot } of copies)
+      files.push({
+        role,
+        file: basename(snapshot.file),
+        bytes: statSync(snapshot.file).size,
+        sha256: await sha256OfFile(snapshot.file),
+        takenAt: snapshot.takenAt,
+      });
+    const manifest: BackupManifest = {
+      format: 1,
+      createdAt: clock().toISOString(),
+      files,
+      journal: journal.summary,
+      recordedDuringBackup: journal.recordedDuringBackup,
+    };
+    writeFileSync(join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    renameSync(partial, target);
+
+    const lines = [`Sauvegarde dans ${target} :`];
+    for (const f of files)
+      lines.push(
+        `  ${f.file.padEnd(16)} ${megabytes(f.bytes).padStart(9)}  ${f.role === 'temporal' ? 'workflows et échéances' : `journal : ${formatCount(journal.summary.events)} événements`}`,
+      );
+    lines.push(`  ${integritySummary(journal.report)}`);
+    if (journal.summary.lastHash !== null)
+      lines.push(
+        `  Dernier événement : position ${journal.summary.lastPosition}, empreinte ${journal.summary.lastHash}.`,
+      );
+    if (journal.recordedDuringBackup.length > 0)
+      lines.push(
+        `  ${journal.recordedDuringBackup.length} flux écrits pendant la sauvegarde (à revoir après une restauration, ` +
+          `voir ${MANIFEST_FILE}) : ${journal.recordedDuringBackup.slice(0, 5).join(', ')}` +
+          `${journal.recordedDuringBackup.length > 5 ? ', …' : ''}.`,
+      );
+    for (const note of notes) lines.push(`  ${note}`);
+    lines.push(`  Durée : ${formatDuration((performance.now() - started) / 1000)}.`);
+    io.out.write(`${lines.join('\n')}\n`);
+    const log = { backup: { target, events: journal.summary.events, files: files.map((f) => f.file) } };
+    if (!journal.report.ok) {
+      logger.error(log, 'sauvegarde faite, mais le journal copié est altéré');
+      return 1;
+    }
+    logger.info(log, 'sauvegarde contrôlée');
+    return 0;
+  } catch (error) {
+    rmSync(partial, { recursive: true, force: true });
+    if (error instanceof SnapshotError) {
+      io.err.write(`${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+/** The copied log: its hash chain verified, its last event, the streams written during the backup. */
+async function checkJournal(
+  file: string,
+  io: CliIo,
+  temporalFrom: string | undefined,
+): Promise<{ report: IntegrityReport; summary: BackupManifest['journal']; recordedDuringBackup: string[] }> {
+  const store = openSqliteEventStore({ file, registry: createGrantsEventRegistry() });
+  try {
+    const total = Number(await store.headPosition());
+    const progress = verificationProgress(io.err, total);
+    const report = await store.verifyIntegrity({
+      onProgress: (checked) => progress(checked, false),
+      progressEvery: 1000,
+    });
+    progress(report.checked, true);
+    let last: { position: bigint; id: string; hash: string } | undefined;
+    const written = new Set<string>();
+    const from = temporalFrom === undefined ? undefined : Date.parse(temporalFrom) - WINDOW_MARGIN_MS;
+    // From the head backwards: the last event, then those recorded since the Temporal copy began.
+    for await (const event of store.readAll({ direction: 'backwards', raw: true })) {
+      last ??= { position: event.position, id: event.id, hash: event.metadata.hash };
+      if (from === undefined || Date.parse(event.metadata.recordedAt) < from) break;
+      written.add(event.stream);
+    }
+    return {
+      report,
+      summary: {
+        events: total,
+        lastPosition: last === undefined ? null : String(last.position),
+        lastEventId: last?.id ?? null,
+        lastHash: last?.hash ?? null,
+        integrity: integrityReportJson(report),
+      },
+      recordedDuringBackup: [...written].sort(),
+    };
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,242 @@
+// `grants backup` (services/cli/backup.ts) on real files: the embedded Temporal server's database
+// copied while the server runs, then the event log while its store is open; both restored into a
+// new data directory, where the server finds its workflow again and the log verifies intact. The
+// manifest's hashes and last event hold, an altered log is copied and reported (exit 1), and a
+// refusal writes nothing.
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import Database from 'better-sqlite3';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { sha256OfFile } from '../../infra/backup/sqliteSnapshot';
+import { loadConfig } from '../../infra/config/config';
+import { openSqliteEventStore } from '../../infra/eventstore';
+import { createLogger } from '../../infra/logging/logger';
+import { temporalBinaries } from '../../infra/temporal/binaries';
+import { startDevServer, type RunningDevServer } from '../../infra/temporal/devServer';
+import { MANIFEST_FILE, runBackup, type BackupManifest } from '../../services/cli/backup';
+import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
+import { freePort } from '../support/processes';
+import { APPLICATION_A, FundingWorld, openTestStore, playFundingYear, type TestStore } from './support';
+
+const silent = pino({ level: 'silent' });
+
+function capture() {
+  let out = '';
+  let err = '';
+  return {
+    io: { out: { write: (s: string) => (out += s) }, err: { write: (s: string) => (err += s) } },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of iterable) items.push(item);
+  return items;
+}
+
+const manifestOf = (dir: string): BackupManifest =>
+  JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as BackupManifest;
+
+async function devServerOn(
+  dbFile: string,
+): Promise<{ server: RunningDevServer; client: Client; close(): Promise<void> }> {
+  const server = await startDevServer({
+    cliPath: temporalBinaries().cli,
+    dbFile,
+    port: await freePort(),
+    uiPort: await freePort(),
+    namespace: 'default',
+    logger: createLogger({ level: 'warn', format: 'json', name: 'test-backup' }),
+  });
+  const connection = await Connection.connect({ address: server.address });
+  return {
+    server,
+    client: new Client({ connection, namespace: 'default' }),
+    close: async () => {
+      await connection.close();
+      await server.stop();
+    },
+  };
+}
+
+let t: TestStore | undefined;
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await t?.close();
+  t = undefined;
+});
+
+async function playedStore(): Promise<TestStore> {
+  t = openTestStore();
+  await playFundingYear(new FundingWorld(t));
+  return t;
+}
+
+describe('grants backup', () => {
+  it('copies the running Temporal server and the open log, and both restore', async () => {
+    const test = await playedStore();
+    const temporal = await devServerOn(join(test.dir, 'temporal.sqlite'));
+    cleanups.push(() => temporal.close());
+    // A workflow the server holds (no worker needed to start one): it must survive the round trip.
+    await temporal.client.workflow.start('applicationWorkflow', {
+      taskQueue: 'backup-test',
+      workflowId: 'application-backup-test',
+    });
+
+    const target = join(test.dir, 'sauvegarde-1');
+    const c = capture();
+    const code = await runBackup(loadConfig({ GRANTS_DATA_DIR: test.dir }), silent, ['--to', target], c.io);
+    expect(c.err()).toContain('copie de');
+    expect(code, c.err()).toBe(0);
+    expect(c.out()).toContain(`Sauvegarde dans ${target} :`);
+    expect(c.out()).toMatch(/Intégrité vérifiée sur le journal entier : \d+ événements, aucune altération\./);
+    expect(readdirSync(target).sort()).toEqual(['events.sqlite', MANIFEST_FILE, 'temporal.sqlite']);
+    expect(existsSync(`${target}.partiel`)).toBe(false);
+
+    // The manifest: each file's hash, the log's size and last event as the live store has them.
+    const manifest = manifestOf(target);
+    expect(manifest.files.map((f) => f.role)).toEqual(['temporal', 'events']);
+    for (const f of manifest.files) expect(await sha256OfFile(join(target, f.file))).toBe(f.sha256);
+    const head = await test.store.headPosition();
+    const [last] = await collect(test.store.readAll({ direction: 'backwards', maxCount: 1, raw: true }));
+    expect(manifest.journal).toMatchObject({
+      events: Number(head),
+      lastPosition: String(head),
+      lastEventId: last!.id,
+      lastHash: last!.metadata.hash,
+      integrity: { ok: true, checked: Number(head) },
+    });
+    expect(c.out()).toContain(last!.metadata.hash);
+
+    // Restore into a new data directory: the server finds its workflow, the log verifies intact.
+    await temporal.close();
+    cleanups.pop();
+    const restored = mkdtempSync(join(tmpdir(), 'grants-restored-'));
+    cleanups.push(() => rmSync(restored, { recursive: true, force: true }));
+    for (const file of ['events.sqlite', 'temporal.sqlite'])
+      copyFileSync(join(target, file), join(restored, file));
+    const again = await devServerOn(join(restored, 'temporal.sqlite'));
+    cleanups.push(() => again.close());
+    const described = await again.client.workflow.getHandle('application-backup-test').describe();
+    expect(described.status.name).toBe('RUNNING');
+    const store = openSqliteEventStore({
+      file: join(restored, 'events.sqlite'),
+      registry: createGrantsEventRegistry(),
+    });
+    cleanups.push(() => store.close());
+    expect(await store.headPosition()).toBe(head);
+    expect(await store.verifyIntegrity()).toMatchObject({ ok: true, checked: Number(head) });
+  });
+
+  it('lists the streams written since the Temporal copy began, to be looked at after a restore', async () => {
+    const test = await playedStore();
+    // A SQLite file where the Temporal server keeps its own (the copy only needs a database).
+    new Database(join(test.dir, 'temporal.sqlite')).exec('CREATE TABLE executions (id TEXT)').close();
+    const events = await collect(test.store.readAll({ raw: true }));
+    // The backup's clock stands just after the middle event was recorded (the store's test clock).
+    const middle = events[Math.floor(events.length / 2)]!;
+    const backupStart = new Date(Date.parse(middle.metadata.recordedAt) + 5_000);
+    const expected = [
+      ...new Set(
+        events
+          .filter((e) => Date.parse(e.metadata.recordedAt) >= backupStart.getTime() - 5_000)
+          .map((e) => e.stream),
+      ),
+    ].sort();
+    expect(expected.length).toBeGreaterThan(0);
+    expect(expected.length).toBeLessThan(new Set(events.map((e) => e.stream)).size);
+
+    const target = join(test.dir, 'sauvegarde-2');
+    const c = capture();
+    const code = await runBackup(
+      loadConfig({ GRANTS_DATA_DIR: test.dir }),
+      silent,
+      ['--to', target],
+      c.io,
+      () => backupStart,
+    );
+    expect(code).toBe(0);
+    expect(manifestOf(target).recordedDuringBackup).toEqual(expected);
+    expect(c.out()).toContain(`${expected.length} flux écrits pendant la sauvegarde`);
+  });
+
+  it('keeps the copy of an altered log and says so (exit 1)', async () => {
+    const test = await playedStore();
+    await test.store.close();
+    const db = new Database(test.file);
+    db.exec('DROP TRIGGER IF EXISTS events_no_update');
+    db.prepare(
+      `UPDATE events SET data = json_set(data, '$.plan[0].amountCents', 9000000)
+        WHERE stream = ? AND type = 'CommitteeApprovalRecorded'`,
+    ).run(`application-${APPLICATION_A}`);
+    db.close();
+    test.store = openSqliteEventStore({ file: test.file, registry: createGrantsEventRegistry() });
+
+    const target = join(test.dir, 'sauvegarde-3');
+    const c = capture();
+    expect(await runBackup(loadConfig({ GRANTS_DATA_DIR: test.dir }), silent, ['--to', target], c.io)).toBe(
+      1,
+    );
+    expect(c.out()).toContain(`Altération détectée dans le journal entier`);
+    expect(c.out()).toContain(`flux application-${APPLICATION_A}, révision 6`);
+    expect(c.out()).toContain('Pas de base Temporal');
+    expect(manifestOf(target).journal.integrity).toMatchObject({
+      ok: false,
+      firstBroken: { stream: `application-${APPLICATION_A}`, revision: '6', reason: 'hash_mismatch' },
+    });
+  });
+
+  it('refuses, writing nothing, a target in use, a log elsewhere or missing, and bad options (exit 2)', async () => {
+    const test = await playedStore();
+    const config = loadConfig({ GRANTS_DATA_DIR: test.dir });
+    const taken = join(test.dir, 'deja-la');
+    const run = async (argv: string[], cfg = config) => {
+      const c = capture();
+      return { code: await runBackup(cfg, silent, argv, c.io), out: c.out(), err: c.err() };
+    };
+
+    // A target with something in it: never written into.
+    mkdirSync(taken);
+    writeFileSync(join(taken, 'autre.txt'), 'à garder');
+    const before = readdirSync(test.dir).sort();
+    const occupied = await run(['--to', taken]);
+    expect(occupied.code).toBe(2);
+    expect(occupied.err).toContain('existe déjà et n’est pas vide');
+    expect(readdirSync(taken)).toEqual(['autre.txt']);
+
+    const esdb = await run(
+      [],
+      loadConfig({
+        GRANTS_DATA_DIR: test.dir,
+        EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false',
+      }),
+    );
+    expect(esdb.code).toBe(2);
+    expect(esdb.err).toContain('EventStoreDB');
+
+    const nowhere = await run([], loadConfig({ GRANTS_DATA_DIR: join(test.dir, 'vide') }));
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.err).toContain('Aucun journal d’événements');
+
+    expect((await run(['--vers', 'x'])).code).toBe(2);
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('Usage : grants backup');
+    expect(readdirSync(test.dir).sort()).toEqual(before);
+  });
+});

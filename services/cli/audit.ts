@@ -1,10 +1,14 @@
-// `grants audit verify [--stream <flux>]`: recomputes the hash chain of the whole log (or of one
-// stream) with a progress bar on stderr, then says in French on stdout what was checked and, if
-// anything was altered, the first broken event. Exit 0: intact; 1: altered; 2: bad usage.
+// `grants audit verify [--stream <flux> | --against <sauvegarde>]`: recomputes the hash chain of the
+// whole log (or of one stream) with a progress bar on stderr, then says in French on stdout what was
+// checked and, if anything was altered, the first broken event; with --against, also compares the
+// log with a backup of it (againstBackup.ts). `grants audit digest [--upto <position>]`: the log's
+// digest up to a position (infra/eventstore/anchor.ts), to keep apart from the data.
+// Exit 0: intact; 1: altered; 2: bad usage.
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Config } from '../../infra/config/config';
 import { createEventStore } from '../../infra/eventstore';
+import { logDigest } from '../../infra/eventstore/anchor';
 import { verifyIntegrity } from '../../infra/eventstore/integrity';
 import type { Logger } from '../../infra/logging/logger';
 import {
@@ -16,14 +20,25 @@ import {
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { integrityReasonLabels, integritySummary } from '../audit/integrity';
 import { auditView } from '../audit/readOnly';
+import { verifyAgainstBackup } from './againstBackup';
+import { ManifestError } from './backupManifest';
 
-export const auditUsage = `Usage : grants audit verify [--stream <flux>]
+export const auditUsage = `Usage : grants audit verify [--stream <flux> | --against <dossier de sauvegarde>]
+        grants audit digest [--upto <position>]
 
 Vérifie que le journal des événements n’a pas été altéré : chaque empreinte SHA-256 est recalculée
 et son chaînage contrôlé, du premier au dernier événement (ou d’un seul flux).
 
 Options :
-  --stream <flux>   un seul flux, ex. application-01JQ7Z8X9Y0A1B2C3D4E5F6G7H ou campaign-2027
+  --stream <flux>      un seul flux, ex. application-01JQ7Z8X9Y0A1B2C3D4E5F6G7H ou campaign-2027
+  --against <dossier>  compare aussi le journal à une sauvegarde (grants backup) : jusqu’à son dernier
+                       événement, il doit être celui qui a été sauvegardé. Décèle ce que les chaînes
+                       seules ne montrent pas : la fin d’un flux réécrite avec ses empreintes
+                       recalculées, ou coupée.
+
+digest : l’empreinte du journal jusqu’à une position (par défaut, son dernier événement), la même
+que celle qu’une sauvegarde note dans sauvegarde.json. Conservée ailleurs (un registre, une
+délibération), elle ancre le journal : la recalculer plus tard montre s’il a été réécrit avant.
 
 Code de sortie : 0 journal intact, 1 altération détectée (nommée), 2 usage incorrect.
 `;
@@ -48,15 +63,21 @@ export async function runAudit(
     io.out.write(auditUsage);
     return subcommand === undefined ? 2 : 0;
   }
+  if (subcommand === 'digest') return runDigest(config, rest, io);
   if (subcommand !== 'verify') {
     io.err.write(`Sous-commande inconnue : ${subcommand}.\n\n${auditUsage}`);
     return 2;
   }
   let stream: string | undefined;
+  let against: string | undefined;
   try {
     const { values } = parseArgs({
       args: rest,
-      options: { stream: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        stream: { type: 'string' },
+        against: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: false,
     });
@@ -65,6 +86,15 @@ export async function runAudit(
       return 0;
     }
     stream = values.stream;
+    against = values.against;
+    if (stream !== undefined && against !== undefined)
+      throw new Error(
+        '--stream et --against ne vont pas ensemble : une sauvegarde se compare au journal entier.',
+      );
+    if (against !== undefined && config.eventStore.kind !== 'sqlite')
+      throw new Error(
+        '--against compare une sauvegarde du journal SQLite (grants backup) au journal SQLite.',
+      );
   } catch (error) {
     io.err.write(`${error instanceof Error ? error.message : String(error)}\n\n${auditUsage}`);
     return 2;
@@ -98,8 +128,32 @@ export async function runAudit(
     });
     progress(result.checked, true);
     io.out.write(`${integritySummary(result, stream)}\n`);
+    let matchesBackup = true;
+    if (against !== undefined) {
+      let progressOf: ((checked: number, done: boolean) => void) | undefined;
+      let compared = 0;
+      let verdict;
+      try {
+        verdict = await verifyAgainstBackup(store, against, io, (n, total) => {
+          progressOf ??= verificationProgress(io.err, total);
+          compared = n;
+          progressOf(n, false);
+        });
+      } catch (error) {
+        if (!(error instanceof ManifestError)) throw error;
+        io.err.write(`${error.message}\n`);
+        return 2;
+      }
+      progressOf?.(compared, true);
+      io.out.write(`${verdict.summary}\n`);
+      matchesBackup = verdict.ok;
+      const log = { audit: { against, summary: verdict.summary } };
+      if (verdict.ok) logger.info(log, 'journal conforme à la sauvegarde');
+      else logger.error(log, 'journal différent de la sauvegarde');
+    }
     const broken = result.firstBroken;
     if (broken === undefined) {
+      if (!matchesBackup) return 1;
       logger.info({ audit: { checked: result.checked, stream } }, 'intégrité du journal vérifiée');
       return 0;
     }
@@ -175,4 +229,53 @@ export function missingStoreMessage(config: Config): string | undefined {
     `Aucun journal d’événements à ${config.eventStore.file} : vérifiez GRANTS_DATA_DIR ` +
     '(ou EVENTSTORE_CONNECTION_STRING pour EventStoreDB).\n'
   );
+}
+
+/** `grants audit digest [--upto <position>]`: exit 0, or 2 on bad usage or a position past the head. */
+async function runDigest(config: Config, argv: string[], io: CliIo): Promise<number> {
+  let upTo: bigint | undefined;
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: { upto: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help) {
+      io.out.write(auditUsage);
+      return 0;
+    }
+    if (values.upto !== undefined) {
+      if (!/^\d+$/.test(values.upto))
+        throw new Error(`--upto attend une position (un entier), pas « ${values.upto} ».`);
+      upTo = BigInt(values.upto);
+    }
+  } catch (error) {
+    io.err.write(`${error instanceof Error ? error.message : String(error)}\n\n${auditUsage}`);
+    return 2;
+  }
+  const missing = missingStoreMessage(config);
+  if (missing !== undefined) {
+    io.err.write(missing);
+    return 2;
+  }
+  const opened = await createEventStore(config.eventStore, { registry: createGrantsEventRegistry() });
+  try {
+    const store = auditView(opened);
+    const head = await store.headPosition();
+    if (upTo !== undefined && upTo > head) {
+      io.err.write(`Le journal s’arrête à la position ${head} : pas d’empreinte jusqu’à ${upTo}.\n`);
+      return 2;
+    }
+    const total = opened.kind === 'sqlite' ? Number(upTo ?? head) : undefined;
+    const progress = verificationProgress(io.err, total);
+    const result = await logDigest(store, upTo ?? head, (n) => progress(n, false));
+    progress(result.events, true);
+    io.out.write(
+      `Empreinte du journal jusqu’à la position ${result.upTo} (${formatCount(result.events)} événements) : ${result.digest}\n`,
+    );
+    return 0;
+  } finally {
+    await opened.close();
+  }
 }

@@ -26,11 +26,13 @@ import {
   type SqliteSnapshot,
 } from '../../infra/backup/sqliteSnapshot';
 import { openSqliteEventStore } from '../../infra/eventstore';
+import { logDigest } from '../../infra/eventstore/anchor';
 import type { IntegrityReport } from '../../infra/eventstore/port';
 import type { Logger } from '../../infra/logging/logger';
 import { formatCount, formatDuration } from '../../infra/projections/progress';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { integrityReportJson, integritySummary } from '../audit/integrity';
+import { MANIFEST_FILE, type BackupManifest } from './backupManifest';
 import { type CliIo, missingStoreMessage, verificationProgress } from './audit';
 
 export const backupUsage = `Usage : grants backup [--to <dossier>]
@@ -56,23 +58,6 @@ Code de sortie : 0 sauvegarde contrôlée, 1 échec ou journal altéré (la copi
 
 /** Streams whose events were recorded this long before the Temporal copy began are listed too (clock, transaction). */
 const WINDOW_MARGIN_MS = 5_000;
-
-export const MANIFEST_FILE = 'sauvegarde.json';
-
-export interface BackupManifest {
-  format: 1;
-  createdAt: string;
-  files: { role: 'temporal' | 'events'; file: string; bytes: number; sha256: string; takenAt: string }[];
-  journal: {
-    events: number;
-    lastPosition: string | null;
-    lastEventId: string | null;
-    lastHash: string | null;
-    integrity: ReturnType<typeof integrityReportJson>;
-  };
-  /** Streams written from the Temporal copy's start on (see the file's comment); [] without Temporal. */
-  recordedDuringBackup: string[];
-}
 
 const processIo: CliIo = { out: process.stdout, err: process.stderr };
 
@@ -185,6 +170,11 @@ export async function runBackup(
       lines.push(
         `  Dernier événement : position ${journal.summary.lastPosition}, empreinte ${journal.summary.lastHash}.`,
       );
+    lines.push(
+      `  Empreinte du journal jusqu’à cette position, à conserver ailleurs : ${journal.summary.digest}`,
+      `  (grants audit digest --upto ${journal.summary.lastPosition ?? 0} la recalcule ; grants audit verify ` +
+        `--against ${target} montre si le journal a été réécrit depuis).`,
+    );
     if (journal.recordedDuringBackup.length > 0)
       lines.push(
         `  ${journal.recordedDuringBackup.length} flux écrits pendant la sauvegarde (à revoir après une restauration, ` +
@@ -226,6 +216,7 @@ async function checkJournal(
       progressEvery: 1000,
     });
     progress(report.checked, true);
+    const { digest } = await logDigest(store, BigInt(total));
     let last: { position: bigint; id: string; hash: string } | undefined;
     const written = new Set<string>();
     const from = temporalFrom === undefined ? undefined : Date.parse(temporalFrom) - WINDOW_MARGIN_MS;
@@ -242,6 +233,7 @@ async function checkJournal(
         lastPosition: last === undefined ? null : String(last.position),
         lastEventId: last?.id ?? null,
         lastHash: last?.hash ?? null,
+        digest,
         integrity: integrityReportJson(report),
       },
       recordedDuringBackup: [...written].sort(),

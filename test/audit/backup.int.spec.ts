@@ -25,9 +25,14 @@ import { openSqliteEventStore } from '../../infra/eventstore';
 import { createLogger } from '../../infra/logging/logger';
 import { temporalBinaries } from '../../infra/temporal/binaries';
 import { startDevServer, type RunningDevServer } from '../../infra/temporal/devServer';
-import { MANIFEST_FILE, runBackup, type BackupManifest } from '../../services/cli/backup';
+import { sealEvent } from '../../infra/eventstore/append';
+import { canonicalJson } from '../../infra/eventstore/hash';
+import { runAudit } from '../../services/cli/audit';
+import { runBackup } from '../../services/cli/backup';
+import { MANIFEST_FILE, type BackupManifest } from '../../services/cli/backupManifest';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { freePort } from '../support/processes';
+import { dossier } from '../domain/support/fixtures';
 import { APPLICATION_A, FundingWorld, openTestStore, playFundingYear, type TestStore } from './support';
 
 const silent = pino({ level: 'silent' });
@@ -238,5 +243,175 @@ describe('grants backup', () => {
     expect(help.code).toBe(0);
     expect(help.out).toContain('Usage : grants backup');
     expect(readdirSync(test.dir).sort()).toEqual(before);
+  });
+});
+
+/**
+ * What the hash chains alone cannot show, as a forger with the file and the code would do it: the
+ * last event of a stream rewritten with its hash recomputed and resealed, or dropped.
+ */
+function forgeLastEventOf(
+  file: string,
+  stream: string,
+  change: (data: Record<string, unknown>) => void,
+): bigint {
+  const db = new Database(file);
+  try {
+    db.exec('DROP TRIGGER IF EXISTS events_no_update');
+    const row = db
+      .prepare(
+        'SELECT position, id, type, revision, data, metadata FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
+      )
+      .safeIntegers()
+      .get(stream) as {
+      position: bigint;
+      id: string;
+      type: string;
+      revision: bigint;
+      data: string;
+      metadata: string;
+    };
+    const metadata = JSON.parse(row.metadata) as Record<string, unknown> & {
+      recordedAt: string;
+      schemaVersion: number;
+      previousHash: string | null;
+    };
+    const data = JSON.parse(row.data) as Record<string, unknown>;
+    change(data);
+    const sealed = sealEvent(
+      {
+        id: row.id,
+        type: row.type,
+        data,
+        dataJson: canonicalJson(data),
+        schemaVersion: metadata.schemaVersion,
+        metadata: metadata as never,
+      },
+      stream,
+      row.revision,
+      metadata.previousHash,
+      metadata.recordedAt,
+    );
+    db.prepare('UPDATE events SET data = ?, metadata = ? WHERE position = ?').run(
+      canonicalJson(data),
+      sealed.metadataJson,
+      row.position,
+    );
+    return row.position;
+  } finally {
+    db.close();
+  }
+}
+
+describe('grants audit verify --against a backup', () => {
+  const audit = async (test: TestStore, argv: string[]) => {
+    const c = capture();
+    const code = await runAudit(loadConfig({ GRANTS_DATA_DIR: test.dir }), silent, argv, c.io);
+    return { code, out: c.out(), err: c.err() };
+  };
+  async function backedUp(
+    name: string,
+  ): Promise<{ test: TestStore; world: FundingWorld; target: string; manifest: BackupManifest }> {
+    t = openTestStore();
+    const test = t;
+    const world = new FundingWorld(test);
+    await playFundingYear(world);
+    const target = join(test.dir, name);
+    expect(
+      await runBackup(loadConfig({ GRANTS_DATA_DIR: test.dir }), silent, ['--to', target], capture().io),
+    ).toBe(0);
+    return { test, world, target, manifest: manifestOf(target) };
+  }
+
+  it('finds the log as it was backed up, with what was recorded since (exit 0)', async () => {
+    const { test, world, target, manifest } = await backedUp('s-ok');
+    // Recorded after the backup: new, not a divergence.
+    await world
+      .application('01JQ7Z8X9Y0A1B2C3D4E5F6G9Z', 'porteur-e')
+      .submit('2027-03-20', dossier(1, { ETAT: 1_000_000 }));
+    const head = await test.store.headPosition();
+    const result = await audit(test, ['verify', '--against', target]);
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('aucune altération');
+    const when = new Intl.DateTimeFormat('fr-FR', {
+      dateStyle: 'long',
+      timeStyle: 'short',
+      timeZone: 'Europe/Paris',
+    }).format(new Date(manifest.createdAt));
+    expect(result.out).toContain(`Identique à la sauvegarde du ${when} (heure de Paris) sur ses`);
+    expect(result.out).toContain(manifest.journal.digest);
+    expect(result.out).toContain(`${Number(head) - manifest.journal.events} enregistrés depuis`);
+
+    // The digest kept apart: recomputed up to the backup's last event, the same despite the new ones.
+    const digest = await audit(test, ['audit-digest']);
+    expect(digest.code).toBe(2);
+    const upTo = await audit(test, ['digest', '--upto', manifest.journal.lastPosition!]);
+    expect(upTo.code).toBe(0);
+    expect(upTo.out).toBe(
+      `Empreinte du journal jusqu’à la position ${manifest.journal.lastPosition} (${manifest.journal.events} événements) : ${manifest.journal.digest}\n`,
+    );
+    const whole = await audit(test, ['digest']);
+    expect(whole.out).toContain(`jusqu’à la position ${head}`);
+    expect(whole.out).not.toContain(manifest.journal.digest);
+    expect((await audit(test, ['digest', '--upto', String(head + 1n)])).code).toBe(2);
+    expect((await audit(test, ['digest', '--upto', 'fin'])).code).toBe(2);
+  });
+
+  it('names a stream end rewritten with its hashes recomputed, which the chains let through (exit 1)', async () => {
+    const { test, target, manifest } = await backedUp('s-forged');
+    await test.store.close();
+    const stream = `application-${APPLICATION_A}`;
+    const position = forgeLastEventOf(test.file, stream, (data) => {
+      data.forged = true;
+    });
+    test.store = openSqliteEventStore({ file: test.file, registry: createGrantsEventRegistry() });
+
+    const chainsOnly = await audit(test, ['verify']);
+    expect(chainsOnly.code).toBe(0);
+    const digest = await audit(test, ['digest', '--upto', manifest.journal.lastPosition!]);
+    expect(digest.out).not.toContain(manifest.journal.digest);
+    const result = await audit(test, ['verify', '--against', target]);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('aucune altération');
+    expect(result.out).toContain(`Le journal a été réécrit depuis la sauvegarde du`);
+    expect(result.out).toContain(`il diffère à la position ${position}`);
+    expect(result.out).toContain(`attendu flux ${stream}`);
+  });
+
+  it('names the end of a stream cut off (exit 1)', async () => {
+    const { test, target } = await backedUp('s-cut');
+    await test.store.close();
+    const stream = `application-${APPLICATION_A}`;
+    const db = new Database(test.file);
+    db.exec('DROP TRIGGER IF EXISTS events_no_delete');
+    const { position } = db
+      .prepare('SELECT max(position) AS position FROM events WHERE stream = ?')
+      .get(stream) as { position: number };
+    db.prepare('DELETE FROM events WHERE position = ?').run(position);
+    db.close();
+    test.store = openSqliteEventStore({ file: test.file, registry: createGrantsEventRegistry() });
+
+    expect((await audit(test, ['verify'])).code).toBe(0);
+    const result = await audit(test, ['verify', '--against', target]);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain(`il diffère à la position ${position} — attendu flux ${stream}`);
+  });
+
+  it('refuses a reference altered since, and what is not a backup', async () => {
+    const { test, target } = await backedUp('s-altered');
+    const copy = new Database(join(target, 'events.sqlite'));
+    copy.exec(
+      "DROP TRIGGER IF EXISTS events_no_update; UPDATE events SET type = type || '' WHERE position = 1",
+    );
+    copy.exec('CREATE TABLE ajout (x)');
+    copy.close();
+    const altered = await audit(test, ['verify', '--against', target]);
+    expect(altered.code).toBe(1);
+    expect(altered.out).toContain('n’a plus l’empreinte SHA-256 que son manifeste a notée');
+
+    const notABackup = await audit(test, ['verify', '--against', test.dir]);
+    expect(notABackup.code).toBe(2);
+    expect(notABackup.err).toContain('sauvegarde.json illisible');
+    expect((await audit(test, ['verify', '--against', target, '--stream', 'x'])).code).toBe(2);
   });
 });

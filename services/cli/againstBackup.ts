@@ -1,0 +1,89 @@
+// `grants audit verify --against <dossier>`: is the live log, up to where a backup stopped, the one
+// that was backed up? The hash chains cannot tell a stream whose end was rewritten with every hash
+// recomputed, nor one cut short (infra/eventstore/anchor.ts); a copy taken earlier can. The copy is
+// first checked against its manifest (its SHA-256: a reference altered since proves nothing), then
+// both logs are walked side by side and the first event where they part ways is named.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { sha256OfFile } from '../../infra/backup/sqliteSnapshot';
+import { openSqliteEventStore } from '../../infra/eventstore';
+import { compareLogs, type Divergence } from '../../infra/eventstore/anchor';
+import type { EventStore } from '../../infra/eventstore/port';
+import { formatCount } from '../../infra/projections/progress';
+import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
+import type { CliIo } from './audit';
+import { readBackupManifest } from './backupManifest';
+
+export interface AgainstBackupResult {
+  /** true: identical up to the backup's last event. */
+  ok: boolean;
+  /** For people, in French (one paragraph). */
+  summary: string;
+}
+
+const parisDateTime = new Intl.DateTimeFormat('fr-FR', {
+  dateStyle: 'long',
+  timeStyle: 'short',
+  timeZone: 'Europe/Paris',
+});
+
+const describe = (e: Divergence['expected']): string =>
+  e === undefined
+    ? 'rien (l’événement manque)'
+    : `flux ${e.stream}, révision ${e.revision}, événement ${e.id}, empreinte ${e.hash}`;
+
+/** Throws ManifestError (not a backup) or returns the verdict. */
+export async function verifyAgainstBackup(
+  live: EventStore,
+  dir: string,
+  io: CliIo,
+  onProgress?: (compared: number, total: number) => void,
+): Promise<AgainstBackupResult> {
+  const manifest = readBackupManifest(dir);
+  const entry = manifest.files.find((f) => f.role === 'events');
+  const file = entry === undefined ? undefined : join(dir, entry.file);
+  const when = `la sauvegarde du ${parisDateTime.format(new Date(manifest.createdAt))} (heure de Paris)`;
+  if (entry === undefined || file === undefined || !existsSync(file))
+    return { ok: false, summary: `Pas de copie du journal dans ${dir} : rien à quoi comparer.` };
+  io.err.write(`contrôle de la copie ${file}…\n`);
+  if ((await sha256OfFile(file)) !== entry.sha256)
+    return {
+      ok: false,
+      summary:
+        `La copie du journal de ${when} (${file}) n’a plus l’empreinte SHA-256 que son manifeste ` +
+        'a notée : elle a été modifiée depuis et ne peut servir de référence.',
+    };
+  const reference = openSqliteEventStore({ file, registry: createGrantsEventRegistry() });
+  try {
+    const total = manifest.journal.events;
+    const { compared, divergence, digest } = await compareLogs(reference, live, (n) =>
+      onProgress?.(n, total),
+    );
+    if (divergence !== undefined)
+      return {
+        ok: false,
+        summary:
+          `Le journal a été réécrit depuis ${when} : identique sur ${formatCount(compared)} événements, ` +
+          `il diffère à la position ${divergence.position} — attendu ${describe(divergence.expected)} ; ` +
+          `trouvé ${describe(divergence.found)}.`,
+      };
+    if (digest?.digest !== manifest.journal.digest)
+      return {
+        ok: false,
+        summary:
+          `Le journal et la copie de ${when} concordent, mais pas avec l’empreinte que son manifeste a ` +
+          'notée : le manifeste ou la copie ont été remplacés ensemble.',
+      };
+    const head = await live.headPosition();
+    const since =
+      manifest.journal.lastPosition === null ? head : head - BigInt(manifest.journal.lastPosition);
+    return {
+      ok: true,
+      summary:
+        `Identique à ${when} sur ses ${formatCount(compared)} événements (empreinte ${digest.digest}) ; ` +
+        `${formatCount(since)} enregistrés depuis.`,
+    };
+  } finally {
+    await reference.close();
+  }
+}

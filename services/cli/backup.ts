@@ -46,7 +46,8 @@ chaque fichier, le nombre d’événements et l’empreinte du dernier. Les mod�
 copiés : ils se reconstruisent depuis le journal.
 
 Options :
-  --to <dossier>   dossier à créer (par défaut : <GRANTS_DATA_DIR>/backups/<date et heure UTC>)
+  --to <dossier>   dossier à créer (par défaut : <GRANTS_DATA_DIR>/backups/<date et heure UTC>,
+                   sur le même disque que les données : copiez-le ensuite ailleurs)
 
 Restaurer : arrêtez le moteur, copiez temporal.sqlite et events.sqlite dans GRANTS_DATA_DIR (à la
 place des fichiers et de leurs -wal et -shm), supprimez read-models.sqlite (et ses -wal, -shm) :

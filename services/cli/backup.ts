@@ -49,9 +49,8 @@ Options :
   --to <dossier>   dossier à créer (par défaut : <GRANTS_DATA_DIR>/backups/<date et heure UTC>,
                    sur le même disque que les données : copiez-le ensuite ailleurs)
 
-Restaurer : arrêtez le moteur, copiez temporal.sqlite et events.sqlite dans GRANTS_DATA_DIR (à la
-place des fichiers et de leurs -wal et -shm), supprimez read-models.sqlite (et ses -wal, -shm) :
-au démarrage suivant, les vues sont reconstruites depuis le journal.
+Restaurer : grants restore <dossier>, moteur arrêté (il vérifie les fichiers, met de côté ceux
+qu’il remplace avec leurs -wal et -shm ; les vues se reconstruisent au démarrage suivant).
 
 Code de sortie : 0 sauvegarde contrôlée, 1 échec ou journal altéré (la copie est gardée et le dit),
 2 usage incorrect.

@@ -17,6 +17,7 @@ Commandes :
   export scdl --year AAAA        exporte les subventions attribuées au format SCDL (CSV)
   export ledger                  exporte le grand livre des financements (CSV)
   backup [--to <dossier>]        sauvegarde contrôlée du journal et de la base Temporal embarquée
+  restore <dossier>              remet une sauvegarde en place (moteur arrêté)
 
 Chaque commande accepte --help.
 `;
@@ -44,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
       return await (await import('./export')).runExport(config, logger, rest);
     case 'backup':
       return await (await import('./backup')).runBackup(config, logger, rest);
+    case 'restore':
+      return await (await import('./restore')).runRestore(config, logger, rest);
     default:
       process.stderr.write(`Commande inconnue : ${command}\n\n${usage}`);
       return 2;

@@ -1,10 +1,13 @@
-// `grants backup` (services/cli/backup.ts) on real files: the embedded Temporal server's database
-// copied while the server runs, then the event log while its store is open; both restored into a
-// new data directory, where the server finds its workflow again and the log verifies intact. The
-// manifest's hashes and last event hold, an altered log is copied and reported (exit 1), and a
-// refusal writes nothing.
+// `grants backup` and `grants restore` (services/cli/backup.ts, restore.ts) on real files: the
+// embedded Temporal server's database copied while the server runs, then the event log while its
+// store is open; both restored over another data directory (whose files, stray WAL included, go
+// aside), where the server finds its workflow again and the log verifies intact. The manifest's
+// hashes and last event hold; an altered log is copied and reported (exit 1); the log compared with
+// a backup names a rewritten or cut stream end that the hash chains let through; a refusal (engine
+// running, backup altered or half, target in use) touches nothing.
+import { createServer, type AddressInfo } from 'node:net';
 import {
-  copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -29,6 +32,7 @@ import { sealEvent } from '../../infra/eventstore/append';
 import { canonicalJson } from '../../infra/eventstore/hash';
 import { runAudit } from '../../services/cli/audit';
 import { runBackup } from '../../services/cli/backup';
+import { runRestore } from '../../services/cli/restore';
 import { MANIFEST_FILE, type BackupManifest } from '../../services/cli/backupManifest';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { freePort } from '../support/processes';
@@ -77,6 +81,14 @@ async function devServerOn(
     },
   };
 }
+
+/** A data directory's configuration on ports nothing listens on (a stopped engine). */
+const quietConfig = async (dir: string) =>
+  loadConfig({
+    GRANTS_DATA_DIR: dir,
+    GRANTS_HTTP_PORT: String(await freePort()),
+    TEMPORAL_DEV_SERVER_PORT: String(await freePort()),
+  });
 
 let t: TestStore | undefined;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -128,13 +140,27 @@ describe('grants backup', () => {
     });
     expect(c.out()).toContain(last!.metadata.hash);
 
-    // Restore into a new data directory: the server finds its workflow, the log verifies intact.
+    // Restore over another data directory, whose files (and a stray WAL) go aside: the server
+    // finds its workflow again, the log verifies intact.
     await temporal.close();
     cleanups.pop();
     const restored = mkdtempSync(join(tmpdir(), 'grants-restored-'));
     cleanups.push(() => rmSync(restored, { recursive: true, force: true }));
-    for (const file of ['events.sqlite', 'temporal.sqlite'])
-      copyFileSync(join(target, file), join(restored, file));
+    writeFileSync(join(restored, 'events.sqlite'), 'un autre journal');
+    writeFileSync(join(restored, 'events.sqlite-wal'), 'un WAL qui ne doit pas rencontrer la copie');
+    writeFileSync(join(restored, 'read-models.sqlite'), 'des vues');
+    const restoring = capture();
+    const restoredConfig = await quietConfig(restored);
+    expect(await runRestore(restoredConfig, silent, [target], restoring.io), restoring.err()).toBe(0);
+    const [aside] = readdirSync(restored).filter((f) => f.startsWith('avant-restauration-'));
+    expect(readdirSync(join(restored, aside!)).sort()).toEqual([
+      'events.sqlite',
+      'events.sqlite-wal',
+      'read-models.sqlite',
+    ]);
+    expect(readdirSync(restored).sort()).toEqual([aside, 'events.sqlite', 'temporal.sqlite'].sort());
+    for (const f of manifest.files) expect(await sha256OfFile(join(restored, f.file))).toBe(f.sha256);
+    expect(restoring.out()).toContain('Au prochain démarrage, les vues sont reconstruites');
     const again = await devServerOn(join(restored, 'temporal.sqlite'));
     cleanups.push(() => again.close());
     const described = await again.client.workflow.getHandle('application-backup-test').describe();
@@ -413,5 +439,72 @@ describe('grants audit verify --against a backup', () => {
     expect(notABackup.code).toBe(2);
     expect(notABackup.err).toContain('sauvegarde.json illisible');
     expect((await audit(test, ['verify', '--against', target, '--stream', 'x'])).code).toBe(2);
+  });
+});
+
+describe('grants restore: refusals, nothing touched', () => {
+  it('refuses while the engine answers, a backup altered or without its Temporal base, and bad usage', async () => {
+    const test = await playedStore();
+    new Database(join(test.dir, 'temporal.sqlite')).exec('CREATE TABLE executions (id TEXT)').close();
+    const target = join(test.dir, 'sauvegarde-r');
+    expect(
+      await runBackup(loadConfig({ GRANTS_DATA_DIR: test.dir }), silent, ['--to', target], capture().io),
+    ).toBe(0);
+    const data = mkdtempSync(join(tmpdir(), 'grants-restore-refus-'));
+    cleanups.push(() => rmSync(data, { recursive: true, force: true }));
+    writeFileSync(join(data, 'events.sqlite'), 'en place');
+    const untouched = () => expect(readdirSync(data)).toEqual(['events.sqlite']);
+    const restore = async (argv: string[], config?: Awaited<ReturnType<typeof quietConfig>>) => {
+      const c = capture();
+      return {
+        code: await runRestore(config ?? (await quietConfig(data)), silent, argv, c.io),
+        err: c.err(),
+      };
+    };
+
+    // The engine answers on its HTTP port.
+    const busy = createServer();
+    await new Promise<void>((ready) => busy.listen(0, '127.0.0.1', ready));
+    cleanups.push(() => new Promise<void>((closed) => busy.close(() => closed())));
+    const port = (busy.address() as AddressInfo).port;
+    const running = await restore(
+      [target],
+      loadConfig({
+        GRANTS_DATA_DIR: data,
+        GRANTS_HTTP_PORT: String(port),
+        TEMPORAL_DEV_SERVER_PORT: String(await freePort()),
+      }),
+    );
+    expect(running.code).toBe(2);
+    expect(running.err).toContain(`Le moteur semble démarré (l’API répond sur 127.0.0.1:${port})`);
+    untouched();
+
+    // A backup file changed since.
+    const altered = join(test.dir, 'sauvegarde-alteree');
+    cpSync(target, altered, { recursive: true });
+    const db = new Database(join(altered, 'temporal.sqlite'));
+    db.exec('INSERT INTO executions VALUES (1)');
+    db.close();
+    const changed = await restore([altered]);
+    expect(changed.code).toBe(1);
+    expect(changed.err).toContain('n’a plus l’empreinte SHA-256 que le manifeste a notée');
+    untouched();
+
+    // A backup without its Temporal base.
+    const logOnly = join(test.dir, 'sauvegarde-journal-seul');
+    cpSync(target, logOnly, { recursive: true });
+    const manifest = manifestOf(logOnly);
+    writeFileSync(
+      join(logOnly, MANIFEST_FILE),
+      JSON.stringify({ ...manifest, files: manifest.files.filter((f) => f.role === 'events') }),
+    );
+    const half = await restore([logOnly]);
+    expect(half.code).toBe(1);
+    expect(half.err).toContain('n’a pas de base Temporal');
+    untouched();
+
+    expect((await restore([])).code).toBe(2);
+    expect((await restore([test.dir])).err).toContain('sauvegarde.json illisible');
+    untouched();
   });
 });

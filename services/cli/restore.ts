@@ -1,0 +1,167 @@
+// `grants restore <dossier>`: puts a backup (`grants backup`) back in place of the data, engine
+// stopped. By hand it is easy to get wrong: a restored events.sqlite beside the old events.sqlite-wal
+// takes the old WAL's pages for its own, and a log restored without its Temporal base (or the other
+// way round) leaves workflows and log disagreeing. So: the backup's files are checked against its
+// manifest (SHA-256) first; the engine must not answer on its ports; the files replaced (with their
+// -wal and -shm, and the read models, which are rebuilt from the restored log at the next start)
+// are moved aside into `avant-restauration-<date>/`, never deleted; the copies are written under a
+// temporary name and renamed into place.
+import { connect } from 'node:net';
+import { copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Config } from '../../infra/config/config';
+import { sha256OfFile } from '../../infra/backup/sqliteSnapshot';
+import type { Logger } from '../../infra/logging/logger';
+import { formatCount } from '../../infra/projections/progress';
+import type { CliIo } from './audit';
+import { ManifestError, readBackupManifest, type BackupManifest } from './backupManifest';
+
+export const restoreUsage = `Usage : grants restore <dossier de sauvegarde>
+
+Remet en place une sauvegarde faite par grants backup, moteur arrêté :
+  - vérifie chaque fichier de la sauvegarde contre son manifeste (SHA-256) ;
+  - refuse si le moteur répond sur ses ports (arrêtez-le d’abord) ;
+  - déplace les fichiers actuels (journal, base Temporal, modèles de lecture, avec leurs -wal et
+    -shm) dans <GRANTS_DATA_DIR>/avant-restauration-<date et heure UTC>/, sans rien effacer ;
+  - copie la sauvegarde à leur place. Au démarrage suivant, les vues sont reconstruites depuis le
+    journal restauré.
+
+Code de sortie : 0 restauré, 1 échec (rien n’a été déplacé), 2 usage incorrect ou moteur démarré.
+`;
+
+const processIo: CliIo = { out: process.stdout, err: process.stderr };
+
+const SQLITE_COMPANIONS = ['', '-wal', '-shm', '-journal'];
+
+/** Whether something accepts connections on host:port (the engine's HTTP or Temporal port). */
+function answers(host: string, port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ host, port });
+    const finish = (result: boolean) => {
+      socket.destroy();
+      done(result);
+    };
+    socket.setTimeout(1000, () => finish(false));
+    socket.once('connect', () => finish(true));
+    socket.once('error', () => finish(false));
+  });
+}
+
+const stamp = (date: Date): string =>
+  date
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/:/g, '-');
+
+export async function runRestore(
+  config: Config,
+  logger: Logger,
+  argv: string[],
+  io: CliIo = processIo,
+  clock: () => Date = () => new Date(),
+): Promise<number> {
+  let dir: string;
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: true,
+    });
+    if (values.help) {
+      io.out.write(restoreUsage);
+      return 0;
+    }
+    if (positionals.length !== 1) throw new Error('Indiquez un dossier de sauvegarde, et un seul.');
+    dir = resolve(positionals[0]!);
+  } catch (error) {
+    io.err.write(`${error instanceof Error ? error.message : String(error)}\n\n${restoreUsage}`);
+    return 2;
+  }
+  if (config.eventStore.kind !== 'sqlite' || config.temporal.address !== undefined) {
+    io.err.write(
+      'grants restore remet en place le journal SQLite et la base du serveur Temporal embarqué ; ' +
+        'avec EventStoreDB ou un serveur Temporal externe, restaurez-les avec leurs propres outils, ensemble.\n',
+    );
+    return 2;
+  }
+
+  let manifest: BackupManifest;
+  try {
+    manifest = readBackupManifest(dir);
+  } catch (error) {
+    if (!(error instanceof ManifestError)) throw error;
+    io.err.write(`${error.message}\n`);
+    return 2;
+  }
+  const targets = { events: config.eventStore.file, temporal: config.temporal.devServerDbFile };
+  for (const f of manifest.files) {
+    const file = join(dir, f.file);
+    if (!existsSync(file)) {
+      io.err.write(`${file} manque : cette sauvegarde est incomplète, rien n’a été touché.\n`);
+      return 1;
+    }
+    if ((await sha256OfFile(file)) !== f.sha256) {
+      io.err.write(
+        `${file} n’a plus l’empreinte SHA-256 que le manifeste a notée : il a été modifié depuis la ` +
+          'sauvegarde, rien n’a été touché.\n',
+      );
+      return 1;
+    }
+  }
+  for (const role of ['events', 'temporal'] as const)
+    if (!manifest.files.some((f) => f.role === role)) {
+      io.err.write(
+        `La sauvegarde ${dir} n’a pas de ${role === 'events' ? 'journal' : 'base Temporal'} : restaurer l’un ` +
+          'sans l’autre laisserait les workflows et le journal en désaccord ; rien n’a été touché.\n',
+      );
+      return 1;
+    }
+
+  const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
+  for (const [what, port] of [
+    ['l’API', config.http.port],
+    ['le serveur Temporal', config.temporal.devServerPort],
+  ] as const) {
+    if (await answers(host, port)) {
+      io.err.write(
+        `Le moteur semble démarré (${what} répond sur ${host}:${port}) : arrêtez-le avant de restaurer.\n`,
+      );
+      return 2;
+    }
+  }
+
+  // The files replaced, moved aside whole: the restored ones must not meet their -wal or -shm.
+  const aside = join(config.dataDir, `avant-restauration-${stamp(clock())}`);
+  mkdirSync(aside, { recursive: true });
+  const moved: string[] = [];
+  for (const file of [targets.events, targets.temporal, config.readModels.file])
+    for (const suffix of SQLITE_COMPANIONS)
+      if (existsSync(file + suffix)) {
+        renameSync(file + suffix, join(aside, basename(file) + suffix));
+        moved.push(file + suffix);
+      }
+  for (const f of manifest.files) {
+    const target = targets[f.role];
+    copyFileSync(join(dir, f.file), `${target}.restauration`);
+    renameSync(`${target}.restauration`, target);
+  }
+
+  const lines = [
+    `Restauré depuis ${dir} (sauvegarde du ${manifest.createdAt}, journal de ${formatCount(manifest.journal.events)} événements) :`,
+    ...manifest.files.map((f) => `  ${targets[f.role]}`),
+    moved.length > 0
+      ? `Les fichiers remplacés sont dans ${aside}.`
+      : `Aucun fichier n’était en place (${aside} reste vide).`,
+    'Au prochain démarrage, les vues sont reconstruites depuis le journal restauré.',
+  ];
+  if (manifest.recordedDuringBackup.length > 0)
+    lines.push(
+      `Flux écrits pendant la sauvegarde, à revoir (le journal peut y avoir un pas que leur workflow ignore) : ` +
+        `${manifest.recordedDuringBackup.join(', ')}.`,
+    );
+  io.out.write(`${lines.join('\n')}\n`);
+  logger.info({ restore: { from: dir, aside, moved: moved.length } }, 'sauvegarde restaurée');
+  return 0;
+}

@@ -12,7 +12,7 @@ import type { EventStore } from '../../infra/eventstore/port';
 import { formatCount } from '../../infra/projections/progress';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import type { CliIo } from './audit';
-import { readBackupManifest } from './backupManifest';
+import { backupLabel, readBackupManifest } from './backupManifest';
 
 export interface AgainstBackupResult {
   /** true: identical up to the backup's last event. */
@@ -20,12 +20,6 @@ export interface AgainstBackupResult {
   /** For people, in French (one paragraph). */
   summary: string;
 }
-
-const parisDateTime = new Intl.DateTimeFormat('fr-FR', {
-  dateStyle: 'long',
-  timeStyle: 'short',
-  timeZone: 'Europe/Paris',
-});
 
 const describe = (e: Divergence['expected']): string =>
   e === undefined
@@ -42,7 +36,7 @@ export async function verifyAgainstBackup(
   const manifest = readBackupManifest(dir);
   const entry = manifest.files.find((f) => f.role === 'events');
   const file = entry === undefined ? undefined : join(dir, entry.file);
-  const when = `la sauvegarde du ${parisDateTime.format(new Date(manifest.createdAt))} (heure de Paris)`;
+  const when = backupLabel(manifest);
   if (entry === undefined || file === undefined || !existsSync(file))
     return { ok: false, summary: `Pas de copie du journal dans ${dir} : rien à quoi comparer.` };
   io.err.write(`contrôle de la copie ${file}…\n`);
@@ -81,7 +75,7 @@ export async function verifyAgainstBackup(
       ok: true,
       summary:
         `Identique à ${when} sur ses ${formatCount(compared)} événements (empreinte ${digest.digest}) ; ` +
-        `${formatCount(since)} enregistrés depuis.`,
+        `${formatCount(since)} enregistré${since > 1n ? 's' : ''} depuis.`,
     };
   } finally {
     await reference.close();

@@ -10,8 +10,10 @@
 // fired between the two copies fires again after a restore, and its append, with the same
 // deterministic event ids, finds its events already there (workflows/activities). The other way
 // round, a restored workflow would believe in events the log lacks. A step that a person recorded
-// between the two copies is in the log but not in its workflow: the streams written from the start
-// of the Temporal copy on are listed, to be looked at after a restore.
+// between the two copies is in the log but not in its workflow: the streams with events appended
+// after the log's head as it was just before the Temporal copy are listed, to be looked at after a
+// restore. (An event appended before it had its step, and the activity appending it, recorded by
+// Temporal first: a restored workflow at most retries that activity, which finds its events.)
 //
 // The copy is written under `<dossier>.partiel` and renamed at the end: a directory with the final
 // name is always a complete backup.
@@ -56,8 +58,11 @@ Code de sortie : 0 sauvegarde contrôlée, 1 échec ou journal altéré (la copi
 2 usage incorrect.
 `;
 
-/** Streams whose events were recorded this long before the Temporal copy began are listed too (clock, transaction). */
-const WINDOW_MARGIN_MS = 5_000;
+export interface BackupOptions {
+  clock?: () => Date;
+  /** Called between the two copies (tests: a step recorded meanwhile). */
+  betweenCopies?: () => Promise<void>;
+}
 
 const processIo: CliIo = { out: process.stdout, err: process.stderr };
 
@@ -76,8 +81,9 @@ export async function runBackup(
   logger: Logger,
   argv: string[],
   io: CliIo = processIo,
-  clock: () => Date = () => new Date(),
+  options: BackupOptions = {},
 ): Promise<number> {
+  const clock = options.clock ?? (() => new Date());
   let to: string | undefined;
   try {
     const { values } = parseArgs({
@@ -127,7 +133,8 @@ export async function runBackup(
       return snapshot;
     };
 
-    let temporalFrom: string | undefined;
+    // The log's head just before the Temporal copy: whatever is appended after may be unknown to it.
+    let headBeforeTemporal: bigint | undefined;
     if (config.temporal.address !== undefined) {
       notes.push(
         `Le serveur Temporal est externe (${config.temporal.address}) : sa base se sauvegarde de son côté.`,
@@ -135,11 +142,13 @@ export async function runBackup(
     } else if (!existsSync(config.temporal.devServerDbFile)) {
       notes.push(`Pas de base Temporal à ${config.temporal.devServerDbFile} (moteur jamais démarré ici).`);
     } else {
-      temporalFrom = (await copy('temporal', config.temporal.devServerDbFile)).takenAt;
+      headBeforeTemporal = await headOf(config.eventStore.file);
+      await copy('temporal', config.temporal.devServerDbFile);
+      await options.betweenCopies?.();
     }
     const events = await copy('events', config.eventStore.file);
 
-    const journal = await checkJournal(events.file, io, temporalFrom);
+    const journal = await checkJournal(events.file, io, headBeforeTemporal);
     // Hashed last: the files as they will stay (checking the log opened its copy).
     const files: BackupManifest['files'] = [];
     for (const { role, snapshot } of copies)
@@ -177,7 +186,7 @@ export async function runBackup(
     );
     if (journal.recordedDuringBackup.length > 0)
       lines.push(
-        `  ${journal.recordedDuringBackup.length} flux écrits pendant la sauvegarde (à revoir après une restauration, ` +
+        `  ${journal.recordedDuringBackup.length} flux écrit${journal.recordedDuringBackup.length > 1 ? 's' : ''} pendant la sauvegarde (à revoir après une restauration, ` +
           `voir ${MANIFEST_FILE}) : ${journal.recordedDuringBackup.slice(0, 5).join(', ')}` +
           `${journal.recordedDuringBackup.length > 5 ? ', …' : ''}.`,
       );
@@ -201,11 +210,21 @@ export async function runBackup(
   }
 }
 
+/** The live log's head position, read through its own connection. */
+async function headOf(file: string): Promise<bigint> {
+  const store = openSqliteEventStore({ file, registry: createGrantsEventRegistry() });
+  try {
+    return await store.headPosition();
+  } finally {
+    await store.close();
+  }
+}
+
 /** The copied log: its hash chain verified, its last event, the streams written during the backup. */
 async function checkJournal(
   file: string,
   io: CliIo,
-  temporalFrom: string | undefined,
+  headBeforeTemporal: bigint | undefined,
 ): Promise<{ report: IntegrityReport; summary: BackupManifest['journal']; recordedDuringBackup: string[] }> {
   const store = openSqliteEventStore({ file, registry: createGrantsEventRegistry() });
   try {
@@ -218,14 +237,13 @@ async function checkJournal(
     progress(report.checked, true);
     const { digest } = await logDigest(store, BigInt(total));
     let last: { position: bigint; id: string; hash: string } | undefined;
+    for await (const event of store.readAll({ direction: 'backwards', maxCount: 1, raw: true }))
+      last = { position: event.position, id: event.id, hash: event.metadata.hash };
+    // Appended after the Temporal copy began: their workflows may not know them (see above).
     const written = new Set<string>();
-    const from = temporalFrom === undefined ? undefined : Date.parse(temporalFrom) - WINDOW_MARGIN_MS;
-    // From the head backwards: the last event, then those recorded since the Temporal copy began.
-    for await (const event of store.readAll({ direction: 'backwards', raw: true })) {
-      last ??= { position: event.position, id: event.id, hash: event.metadata.hash };
-      if (from === undefined || Date.parse(event.metadata.recordedAt) < from) break;
-      written.add(event.stream);
-    }
+    if (headBeforeTemporal !== undefined)
+      for await (const event of store.readAll({ after: headBeforeTemporal, raw: true }))
+        written.add(event.stream);
     return {
       report,
       summary: {

@@ -52,6 +52,16 @@ export const backupManifestSchema = z.object({
 
 export type BackupManifest = z.infer<typeof backupManifestSchema>;
 
+const parisDateTime = new Intl.DateTimeFormat('fr-FR', {
+  dateStyle: 'long',
+  timeStyle: 'short',
+  timeZone: 'Europe/Paris',
+});
+
+/** `la sauvegarde du 26 novembre 2026 à 10:08 (heure de Paris)`. */
+export const backupLabel = (manifest: BackupManifest): string =>
+  `la sauvegarde du ${parisDateTime.format(new Date(manifest.createdAt))} (heure de Paris)`;
+
 export class ManifestError extends Error {
   constructor(message: string) {
     super(message);

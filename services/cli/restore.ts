@@ -15,7 +15,7 @@ import { sha256OfFile } from '../../infra/backup/sqliteSnapshot';
 import type { Logger } from '../../infra/logging/logger';
 import { formatCount } from '../../infra/projections/progress';
 import type { CliIo } from './audit';
-import { ManifestError, readBackupManifest, type BackupManifest } from './backupManifest';
+import { ManifestError, backupLabel, readBackupManifest, type BackupManifest } from './backupManifest';
 
 export const restoreUsage = `Usage : grants restore <dossier de sauvegarde>
 
@@ -149,7 +149,7 @@ export async function runRestore(
   }
 
   const lines = [
-    `Restauré depuis ${dir} (sauvegarde du ${manifest.createdAt}, journal de ${formatCount(manifest.journal.events)} événements) :`,
+    `Restauré depuis ${dir} (${backupLabel(manifest)}, journal de ${formatCount(manifest.journal.events)} événements) :`,
     ...manifest.files.map((f) => `  ${targets[f.role]}`),
     moved.length > 0
       ? `Les fichiers remplacés sont dans ${aside}.`

@@ -174,36 +174,33 @@ describe('grants backup', () => {
     expect(await store.verifyIntegrity()).toMatchObject({ ok: true, checked: Number(head) });
   });
 
-  it('lists the streams written since the Temporal copy began, to be looked at after a restore', async () => {
-    const test = await playedStore();
+  it('lists the streams written between the two copies, to be looked at after a restore', async () => {
+    t = openTestStore();
+    const test = t;
+    const world = new FundingWorld(test);
+    await playFundingYear(world);
     // A SQLite file where the Temporal server keeps its own (the copy only needs a database).
     new Database(join(test.dir, 'temporal.sqlite')).exec('CREATE TABLE executions (id TEXT)').close();
-    const events = await collect(test.store.readAll({ raw: true }));
-    // The backup's clock stands just after the middle event was recorded (the store's test clock).
-    const middle = events[Math.floor(events.length / 2)]!;
-    const backupStart = new Date(Date.parse(middle.metadata.recordedAt) + 5_000);
-    const expected = [
-      ...new Set(
-        events
-          .filter((e) => Date.parse(e.metadata.recordedAt) >= backupStart.getTime() - 5_000)
-          .map((e) => e.stream),
-      ),
-    ].sort();
-    expect(expected.length).toBeGreaterThan(0);
-    expect(expected.length).toBeLessThan(new Set(events.map((e) => e.stream)).size);
+    const late = '01JQ7Z8X9Y0A1B2C3D4E5F6G8Y';
 
     const target = join(test.dir, 'sauvegarde-2');
     const c = capture();
-    const code = await runBackup(
-      loadConfig({ GRANTS_DATA_DIR: test.dir }),
-      silent,
-      ['--to', target],
-      c.io,
-      () => backupStart,
-    );
+    const code = await runBackup(loadConfig({ GRANTS_DATA_DIR: test.dir }), silent, ['--to', target], c.io, {
+      // A porteur submits while the Temporal base is already copied.
+      betweenCopies: async () => {
+        await world.application(late, 'porteur-e').submit('2027-03-20', dossier(1, { ETAT: 1_000_000 }));
+      },
+    });
     expect(code).toBe(0);
-    expect(manifestOf(target).recordedDuringBackup).toEqual(expected);
-    expect(c.out()).toContain(`${expected.length} flux écrits pendant la sauvegarde`);
+    expect(manifestOf(target).recordedDuringBackup).toEqual([`application-${late}`]);
+    expect(c.out()).toContain(`1 flux écrit pendant la sauvegarde`);
+
+    // Without a write between the copies, nothing to look at.
+    const quiet = join(test.dir, 'sauvegarde-3');
+    expect(
+      await runBackup(loadConfig({ GRANTS_DATA_DIR: test.dir }), silent, ['--to', quiet], capture().io),
+    ).toBe(0);
+    expect(manifestOf(quiet).recordedDuringBackup).toEqual([]);
   });
 
   it('keeps the copy of an altered log and says so (exit 1)', async () => {
@@ -366,7 +363,8 @@ describe('grants audit verify --against a backup', () => {
     }).format(new Date(manifest.createdAt));
     expect(result.out).toContain(`Identique à la sauvegarde du ${when} (heure de Paris) sur ses`);
     expect(result.out).toContain(manifest.journal.digest);
-    expect(result.out).toContain(`${Number(head) - manifest.journal.events} enregistrés depuis`);
+    expect(Number(head) - manifest.journal.events).toBe(1);
+    expect(result.out).toContain('(empreinte ' + manifest.journal.digest + ') ; 1 enregistré depuis.');
 
     // The digest kept apart: recomputed up to the backup's last event, the same despite the new ones.
     const digest = await audit(test, ['audit-digest']);

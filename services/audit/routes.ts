@@ -15,13 +15,15 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { z } from 'zod';
+import { logDigest } from '../../infra/eventstore/anchor';
 import { verifyIntegrity } from '../../infra/eventstore/integrity';
+import { formatCount } from '../../infra/projections/progress';
 import type { EventStore, RecordedEvent } from '../../infra/eventstore/port';
 import { principalOf, requireRole } from '../http/platform/auth';
 import { requestLogger } from '../http/platform/correlation';
 import { acceptsGzip } from '../http/platform/encoding';
 import type { ApiDocumentation, RouteConfig } from '../http/platform/openapi';
-import { ForbiddenError, NotFoundError } from '../http/platform/problem';
+import { BadRequestError, ForbiddenError, NotFoundError } from '../http/platform/problem';
 import { parseRequest, parseWith } from '../http/platform/validate';
 import {
   applicationAsOf,
@@ -321,6 +323,35 @@ export function auditRouter(deps: AuditRouterDeps): Router {
     }
     const report = await verifyIntegrity(store, body.stream === undefined ? {} : { stream: body.stream });
     res.json(integrityReportJson(report, body.stream));
+  });
+
+  document({
+    method: 'get',
+    path: '/api/audit/digest',
+    summary: 'L’empreinte du journal jusqu’à une position : la comparer à celle notée ailleurs (ancrage)',
+    description:
+      'SHA-256 sur la position, l’identifiant et l’empreinte de chaque événement, dans l’ordre du journal : ' +
+      'celle que grants backup note dans sauvegarde.json et que grants audit digest recalcule. Identique tant ' +
+      'que rien n’a été réécrit ni retiré avant cette position, même avec des empreintes recalculées.',
+    request: { query: s.digestQuery },
+    ok: json('L’empreinte', s.digestResponse),
+  });
+  router.get('/api/audit/digest', ...auditorsOnly, async (req, res) => {
+    const { query } = parseRequest(req, { query: s.digestQuery });
+    const head = await store.headPosition();
+    const upTo = query.upTo === undefined ? head : BigInt(query.upTo);
+    if (upTo > head)
+      throw new BadRequestError(
+        `Le journal s’arrête à la position ${head} : pas d’empreinte jusqu’à ${upTo}.`,
+        'POSITION_BEYOND_HEAD',
+      );
+    const result = await logDigest(store, upTo);
+    res.json({
+      upTo: String(result.upTo),
+      events: result.events,
+      digest: result.digest,
+      summary: `Empreinte du journal jusqu’à la position ${result.upTo} (${formatCount(result.events)} événements) : ${result.digest}`,
+    });
   });
 
   // ---- open data ----

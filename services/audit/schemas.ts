@@ -193,6 +193,26 @@ export const integrityReportResponse = z.object({
   summary: z.string(),
 });
 
+export const digestQuery = z.object({
+  upTo: z
+    .string()
+    .regex(/^\d{1,19}$/, 'Position attendue (un entier)')
+    .optional()
+    .meta({
+      description: 'Jusqu’à cette position incluse ; jusqu’au dernier événement si absente',
+      example: '72656',
+    }),
+});
+
+export const digestResponse = z.object({
+  upTo: z.string().meta({ description: 'Dernière position comprise' }),
+  events: z.number().int(),
+  digest: z
+    .string()
+    .meta({ description: 'SHA-256 (hex) sur la position, l’identifiant et l’empreinte de chaque événement' }),
+  summary: z.string(),
+});
+
 export const scdlResponse = z.object({
   year: z.number().int(),
   schemaVersion: z.string(),

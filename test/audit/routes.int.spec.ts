@@ -2,6 +2,7 @@
 // managers get, the nothing evaluators get, and that none of it writes.
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logDigest } from '../../infra/eventstore/anchor';
 import { auditRouter } from '../../services/audit/routes';
 import { scdlCsv, scdlExport } from '../../services/audit/scdl';
 import { createHttpPlatform } from '../../services/http/platform/app';
@@ -79,6 +80,7 @@ describe('audit API', () => {
     [`/api/audit/campaigns/${CAMPAIGN_ID}/as-of?at=2027-04-15`],
     [`/api/audit/envelopes/${CAMPAIGN_ID}/ETAT/as-of?at=2027-04-15`],
     ['/api/audit/verify', { method: 'POST', body: '{}' }],
+    ['/api/audit/digest'],
     ['/api/audit/exports/scdl.csv?year=2027'],
     ['/api/audit/exports/scdl?year=2027'],
   ];
@@ -242,6 +244,28 @@ describe('audit API', () => {
     expect(rows.every((r) => r[funder] === 'EPCI')).toBe(true);
   });
 
+  it('gives the log digest up to a position, the one the CLI and a backup compute', async () => {
+    const head = await t.store.headPosition();
+    const whole = await call('auditor', '/api/audit/digest');
+    expect(whole.status).toBe(200);
+    const expected = await logDigest(t.store, head);
+    expect(await whole.json()).toEqual({
+      upTo: String(head),
+      events: Number(head),
+      digest: expected.digest,
+      summary: `Empreinte du journal jusqu’à la position ${head} (${expected.events} événements) : ${expected.digest}`,
+    });
+    const part = (await (await call('auditor', '/api/audit/digest?upTo=10')).json()) as Json;
+    expect(part).toMatchObject({ upTo: '10', events: 10, digest: (await logDigest(t.store, 10n)).digest });
+    expect(part.digest).not.toBe(expected.digest);
+
+    const beyond = await call('auditor', `/api/audit/digest?upTo=${head + 1n}`);
+    expect(beyond.status).toBe(400);
+    expect(await beyond.json()).toMatchObject({ code: 'POSITION_BEYOND_HEAD' });
+    expect((await call('auditor', '/api/audit/digest?upTo=fin')).status).toBe(400);
+    expect((await call('auditor', '/api/audit/digest?jusqua=3')).status).toBe(400);
+  });
+
   it('verifies integrity without changing anything', async () => {
     const head = await t.store.headPosition();
     const whole = await call('auditor', '/api/audit/verify', { method: 'POST' });
@@ -300,6 +324,7 @@ describe('audit API', () => {
     ).toEqual([
       '/api/audit/applications/{id}/as-of',
       '/api/audit/campaigns/{id}/as-of',
+      '/api/audit/digest',
       '/api/audit/envelopes/{campaignId}/{funder}/as-of',
       '/api/audit/exports/scdl',
       '/api/audit/exports/scdl.csv',

@@ -175,6 +175,15 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     expect(await page.locator('[data-field="status"]').textContent()).toBe('Convention en vigueur');
     await page.getByRole('button', { name: 'Vérifier l’intégrité du journal' }).click();
     await expect(page.getByTestId('verify').textContent()).resolves.toMatch(/aucune altération/);
+    // The log's digest up to a position, as the audit API computes it.
+    const digest = (await engine.call('GET', '/api/audit/digest?upTo=3', { token: auditor })).body as {
+      digest: string;
+    };
+    await page.getByLabel('Empreinte du journal jusqu’à la position').fill('3');
+    await page.getByRole('button', { name: 'Calculer l’empreinte' }).click();
+    await expect(page.getByTestId('digest').textContent()).resolves.toContain(
+      `jusqu’à la position 3 (3 événements) : ${digest.digest}`,
+    );
     await page.getByTestId('timeline').waitFor();
     await page.screenshot({ path: join(artifacts, 'console-audit.png'), fullPage: true });
     expect(cspViolations).toEqual([]);

@@ -330,6 +330,7 @@ describe('command API', () => {
       ['GET', `/api/audit/campaigns/${campaignId}/as-of?at=${new Date().toISOString()}`, ['auditor']],
       ['GET', '/api/audit/exports/scdl.csv?year=2027', ['auditor']],
       ['POST', '/api/audit/verify', ['auditor']],
+      ['GET', '/api/audit/digest', ['auditor']],
     ];
     const tokenOf: Record<Role, string> = {
       porteur: tokens.porteur!,

@@ -560,6 +560,8 @@ export function AuditPage({ principal, id }) {
   const campaignsApi = useApi(principal.role === 'auditor' ? '/api/campaigns' : null);
   const [view, setView] = useState('application');
   const [verify, setVerify] = useState(/** @type {any} */ (null));
+  const [digest, setDigest] = useState(/** @type {any} */ (null));
+  const [digestUpTo, setDigestUpTo] = useState('');
   const [error, setError] = useState(/** @type {string | null} */ (null));
   const [scdlYear, setScdlYear] = useState(String(new Date().getFullYear()));
   const [aboveThreshold, setAboveThreshold] = useState(false);
@@ -601,6 +603,40 @@ export function AuditPage({ principal, id }) {
         </button>
       </p>
       ${verify ? html`<p class=${verify.ok ? 'notice' : 'refusal'} role="status" data-testid="verify">${verify.summary}</p>` : null}
+      <form
+        class="inline"
+        onSubmit=${(e) => {
+          e.preventDefault();
+          const upTo = digestUpTo.trim();
+          return run(async () =>
+            setDigest(
+              await api('GET', `/api/audit/digest${upTo ? `?upTo=${encodeURIComponent(upTo)}` : ''}`),
+            ),
+          );
+        }}
+      >
+        <div class="field">
+          <label for="digest-up-to">Empreinte du journal jusqu’à la position</label
+          ><input
+            id="digest-up-to"
+            inputmode="numeric"
+            placeholder="dernier événement"
+            value=${digestUpTo}
+            onInput=${(e) => setDigestUpTo(e.currentTarget.value)}
+          />
+        </div>
+        <button type="submit">Calculer l’empreinte</button>
+      </form>
+      ${
+        digest
+          ? html`<p class="notice" role="status" data-testid="digest">
+              ${digest.summary}<br /><small
+                >À comparer à l’empreinte notée ailleurs (sauvegarde.json d’une sauvegarde, registre) :
+                identique tant que rien n’a été réécrit ni retiré avant cette position.</small
+              >
+            </p>`
+          : null
+      }
       <form
         class="inline"
         onSubmit=${(e) => {

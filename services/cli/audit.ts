@@ -10,6 +10,7 @@ import type { Config } from '../../infra/config/config';
 import { createEventStore } from '../../infra/eventstore';
 import { logDigest } from '../../infra/eventstore/anchor';
 import { verifyIntegrity } from '../../infra/eventstore/integrity';
+import type { EventStore } from '../../infra/eventstore/port';
 import type { Logger } from '../../infra/logging/logger';
 import {
   formatBar,
@@ -100,20 +101,16 @@ export async function runAudit(
     return 2;
   }
 
-  const missing = missingStoreMessage(config);
-  if (missing !== undefined) {
-    io.err.write(missing);
-    return 2;
-  }
-  const opened = await createEventStore(config.eventStore, { registry: createGrantsEventRegistry() });
-  const store = auditView(opened);
+  const log = await openLogForAudit(config, io);
+  if (log === undefined) return 2;
+  const { store } = log;
   try {
     // SQLite numbers positions 1…n, so its head is the count; EventStoreDB's positions are byte
     // offsets, which say nothing of how many events there are.
     const total =
       stream !== undefined
         ? (await store.readStream(stream, { raw: true })).length
-        : opened.kind === 'sqlite'
+        : log.kind === 'sqlite'
           ? Number(await store.headPosition())
           : undefined;
     if (stream !== undefined && total === 0) {
@@ -172,7 +169,7 @@ export async function runAudit(
     );
     return 1;
   } finally {
-    await opened.close();
+    await log.close();
   }
 }
 
@@ -219,6 +216,27 @@ export function verificationProgress(
   };
 }
 
+export interface AuditedLog {
+  /** Read-only (services/audit/readOnly.ts). */
+  store: EventStore;
+  kind: EventStore['kind'];
+  close(): Promise<void>;
+}
+
+/** The configured log, opened read-only for the audit; undefined once the reason is written to stderr. */
+export async function openLogForAudit(
+  config: Config,
+  io: { err: { write(chunk: string): unknown } },
+): Promise<AuditedLog | undefined> {
+  const missing = missingStoreMessage(config);
+  if (missing !== undefined) {
+    io.err.write(missing);
+    return undefined;
+  }
+  const opened = await createEventStore(config.eventStore, { registry: createGrantsEventRegistry() });
+  return { store: auditView(opened), kind: opened.kind, close: () => opened.close() };
+}
+
 /**
  * Opening a SQLite file that is not there would create an empty log and report it intact: say
  * instead that there is nothing at that path. Undefined when the store can be opened.
@@ -254,20 +272,16 @@ async function runDigest(config: Config, argv: string[], io: CliIo): Promise<num
     io.err.write(`${error instanceof Error ? error.message : String(error)}\n\n${auditUsage}`);
     return 2;
   }
-  const missing = missingStoreMessage(config);
-  if (missing !== undefined) {
-    io.err.write(missing);
-    return 2;
-  }
-  const opened = await createEventStore(config.eventStore, { registry: createGrantsEventRegistry() });
+  const log = await openLogForAudit(config, io);
+  if (log === undefined) return 2;
+  const { store } = log;
   try {
-    const store = auditView(opened);
     const head = await store.headPosition();
     if (upTo !== undefined && upTo > head) {
       io.err.write(`Le journal s’arrête à la position ${head} : pas d’empreinte jusqu’à ${upTo}.\n`);
       return 2;
     }
-    const total = opened.kind === 'sqlite' ? Number(upTo ?? head) : undefined;
+    const total = log.kind === 'sqlite' ? Number(upTo ?? head) : undefined;
     const progress = verificationProgress(io.err, total);
     const result = await logDigest(store, upTo ?? head, (n) => progress(n, false));
     progress(result.events, true);
@@ -276,6 +290,6 @@ async function runDigest(config: Config, argv: string[], io: CliIo): Promise<num
     );
     return 0;
   } finally {
-    await opened.close();
+    await log.close();
   }
 }

@@ -11,17 +11,14 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { funderIdSchema } from '../../domain/shared/funders';
 import type { Config } from '../../infra/config/config';
-import { createEventStore } from '../../infra/eventstore';
 import type { EventStore } from '../../infra/eventstore/port';
 import type { Logger } from '../../infra/logging/logger';
 import { formatCount } from '../../infra/projections/progress';
-import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { resolveInstant, timeAxes, type TimeAxis } from '../audit/asOf';
 import { chunked, csvRecord } from '../audit/csv';
 import { ledgerEntries, type LedgerQuery } from '../audit/ledger';
 import { ledgerCsvColumns, ledgerCsvRecord } from '../audit/ledgerCsv';
-import { auditView } from '../audit/readOnly';
-import { missingStoreMessage } from './audit';
+import { openLogForAudit } from './audit';
 import {
   camvsAttribuants,
   PUBLICATION_THRESHOLD_CENTS,
@@ -277,18 +274,14 @@ export async function runExport(
     }
     throw error;
   }
-  const missing = missingStoreMessage(config);
-  if (missing !== undefined) {
-    io.err.write(missing);
-    return 2;
-  }
-  const opened = await createEventStore(config.eventStore, { registry: createGrantsEventRegistry() });
+  const log = await openLogForAudit(config, io);
+  if (log === undefined) return 2;
   try {
-    const store = auditView(opened);
+    const { store } = log;
     return plan.kind === 'scdl'
       ? await exportScdl(store, plan, io, logger)
       : await exportLedger(store, plan, io, logger);
   } finally {
-    await opened.close();
+    await log.close();
   }
 }

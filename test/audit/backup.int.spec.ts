@@ -38,18 +38,9 @@ import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { freePort } from '../support/processes';
 import { dossier } from '../domain/support/fixtures';
 import { APPLICATION_A, FundingWorld, openTestStore, playFundingYear, type TestStore } from './support';
+import { captureCliOutput } from '../support/cliOutput';
 
 const silent = pino({ level: 'silent' });
-
-function capture() {
-  let out = '';
-  let err = '';
-  return {
-    io: { out: { write: (s: string) => (out += s) }, err: { write: (s: string) => (err += s) } },
-    out: () => out,
-    err: () => err,
-  };
-}
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const items: T[] = [];
@@ -116,7 +107,7 @@ describe('grants backup', () => {
     });
 
     const target = join(test.dir, 'sauvegarde-1');
-    const c = capture();
+    const c = captureCliOutput();
     const code = await runBackup(loadConfig({ GRANTS_DATA_DIR: test.dir }), silent, ['--to', target], c.io);
     expect(c.err()).toContain('copie de');
     expect(code, c.err()).toBe(0);
@@ -149,7 +140,7 @@ describe('grants backup', () => {
     writeFileSync(join(restored, 'events.sqlite'), 'un autre journal');
     writeFileSync(join(restored, 'events.sqlite-wal'), 'un WAL qui ne doit pas rencontrer la copie');
     writeFileSync(join(restored, 'read-models.sqlite'), 'des vues');
-    const restoring = capture();
+    const restoring = captureCliOutput();
     const restoredConfig = await quietConfig(restored);
     expect(await runRestore(restoredConfig, silent, [target], restoring.io), restoring.err()).toBe(0);
     const [aside] = readdirSync(restored).filter((f) => f.startsWith('avant-restauration-'));
@@ -184,7 +175,7 @@ describe('grants backup', () => {
     const late = '01JQ7Z8X9Y0A1B2C3D4E5F6G8Y';
 
     const target = join(test.dir, 'sauvegarde-2');
-    const c = capture();
+    const c = captureCliOutput();
     const code = await runBackup(loadConfig({ GRANTS_DATA_DIR: test.dir }), silent, ['--to', target], c.io, {
       // A porteur submits while the Temporal base is already copied.
       betweenCopies: async () => {
@@ -198,7 +189,12 @@ describe('grants backup', () => {
     // Without a write between the copies, nothing to look at.
     const quiet = join(test.dir, 'sauvegarde-3');
     expect(
-      await runBackup(loadConfig({ GRANTS_DATA_DIR: test.dir }), silent, ['--to', quiet], capture().io),
+      await runBackup(
+        loadConfig({ GRANTS_DATA_DIR: test.dir }),
+        silent,
+        ['--to', quiet],
+        captureCliOutput().io,
+      ),
     ).toBe(0);
     expect(manifestOf(quiet).recordedDuringBackup).toEqual([]);
   });
@@ -216,7 +212,7 @@ describe('grants backup', () => {
     test.store = openSqliteEventStore({ file: test.file, registry: createGrantsEventRegistry() });
 
     const target = join(test.dir, 'sauvegarde-3');
-    const c = capture();
+    const c = captureCliOutput();
     expect(await runBackup(loadConfig({ GRANTS_DATA_DIR: test.dir }), silent, ['--to', target], c.io)).toBe(
       1,
     );
@@ -234,7 +230,7 @@ describe('grants backup', () => {
     const config = loadConfig({ GRANTS_DATA_DIR: test.dir });
     const taken = join(test.dir, 'deja-la');
     const run = async (argv: string[], cfg = config) => {
-      const c = capture();
+      const c = captureCliOutput();
       return { code: await runBackup(cfg, silent, argv, c.io), out: c.out(), err: c.err() };
     };
 
@@ -328,7 +324,7 @@ function forgeLastEventOf(
 
 describe('grants audit verify --against a backup', () => {
   const audit = async (test: TestStore, argv: string[]) => {
-    const c = capture();
+    const c = captureCliOutput();
     const code = await runAudit(loadConfig({ GRANTS_DATA_DIR: test.dir }), silent, argv, c.io);
     return { code, out: c.out(), err: c.err() };
   };
@@ -341,7 +337,12 @@ describe('grants audit verify --against a backup', () => {
     await playFundingYear(world);
     const target = join(test.dir, name);
     expect(
-      await runBackup(loadConfig({ GRANTS_DATA_DIR: test.dir }), silent, ['--to', target], capture().io),
+      await runBackup(
+        loadConfig({ GRANTS_DATA_DIR: test.dir }),
+        silent,
+        ['--to', target],
+        captureCliOutput().io,
+      ),
     ).toBe(0);
     return { test, world, target, manifest: manifestOf(target) };
   }
@@ -446,14 +447,19 @@ describe('grants restore: refusals, nothing touched', () => {
     new Database(join(test.dir, 'temporal.sqlite')).exec('CREATE TABLE executions (id TEXT)').close();
     const target = join(test.dir, 'sauvegarde-r');
     expect(
-      await runBackup(loadConfig({ GRANTS_DATA_DIR: test.dir }), silent, ['--to', target], capture().io),
+      await runBackup(
+        loadConfig({ GRANTS_DATA_DIR: test.dir }),
+        silent,
+        ['--to', target],
+        captureCliOutput().io,
+      ),
     ).toBe(0);
     const data = mkdtempSync(join(tmpdir(), 'grants-restore-refus-'));
     cleanups.push(() => rmSync(data, { recursive: true, force: true }));
     writeFileSync(join(data, 'events.sqlite'), 'en place');
     const untouched = () => expect(readdirSync(data)).toEqual(['events.sqlite']);
     const restore = async (argv: string[], config?: Awaited<ReturnType<typeof quietConfig>>) => {
-      const c = capture();
+      const c = captureCliOutput();
       return {
         code: await runRestore(config ?? (await quietConfig(data)), silent, argv, c.io),
         err: c.err(),

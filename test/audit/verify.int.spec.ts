@@ -22,18 +22,9 @@ import {
   playFundingYear,
   type TestStore,
 } from './support';
+import { captureCliOutput } from '../support/cliOutput';
 
 const silent = pino({ level: 'silent' });
-
-function capture() {
-  let out = '';
-  let err = '';
-  return {
-    io: { out: { write: (s: string) => (out += s) }, err: { write: (s: string) => (err += s) } },
-    out: () => out,
-    err: () => err,
-  };
-}
 
 /** Runs SQL on the closed store's file, as an intruder with file access would. */
 function tamper(file: string, sql: string, ...params: unknown[]): number {
@@ -82,7 +73,7 @@ describe('integrity verification of a tampered log', () => {
     return store;
   };
   const cli = async (test: TestStore, argv: string[]) => {
-    const c = capture();
+    const c = captureCliOutput();
     const code = await runAudit(loadConfig({ GRANTS_DATA_DIR: test.dir }), silent, argv, c.io);
     return { code, out: c.out(), err: c.err() };
   };
@@ -158,7 +149,7 @@ describe('integrity verification of a tampered log', () => {
 
 describe('grants audit: usage', () => {
   it('explains itself and refuses what it does not know (exit 2)', async () => {
-    const c = capture();
+    const c = captureCliOutput();
     const config = loadConfig({ GRANTS_DATA_DIR: '/nonexistent/grants-audit-test' });
     expect(await runAudit(config, silent, [], c.io)).toBe(2);
     expect(c.out()).toContain('Usage : grants audit verify');

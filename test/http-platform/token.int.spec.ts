@@ -7,16 +7,7 @@ import { loadConfig } from '../../infra/config/config';
 import { runToken } from '../../services/cli/token';
 import { resolveAuthSettings } from '../../services/http/platform/auth';
 import { type TestApi, startTestApi } from './support';
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: { out: { write: (c: string) => out.push(c) }, err: { write: (c: string) => err.push(c) } },
-    out: () => out.join(''),
-    err: () => err.join(''),
-  };
-}
+import { captureCliOutput } from '../support/cliOutput';
 
 describe('grants token', () => {
   let dir: string;
@@ -34,7 +25,7 @@ describe('grants token', () => {
   });
 
   it('prints a token the API accepts, and only the token on stdout', async () => {
-    const io = capture();
+    const io = captureCliOutput();
     const code = await runToken(
       config(),
       ['--role', 'funder', '--institution', 'REGION', '--name', 'Région test', '--expires', '30m'],
@@ -65,21 +56,21 @@ describe('grants token', () => {
     [['--role'], /Valeur manquante ou invalide pour --role/],
     [['auditor'], /Argument inattendu/],
   ])('exits 2 with a French message for %j', async (argv, message) => {
-    const io = capture();
+    const io = captureCliOutput();
     expect(await runToken(config(), argv, io.io)).toBe(2);
     expect(io.err()).toMatch(message);
     expect(io.out()).toBe('');
   });
 
   it('refuses in JWKS mode', async () => {
-    const io = capture();
+    const io = captureCliOutput();
     const jwksConfig = loadConfig({ GRANTS_DATA_DIR: dir, GRANTS_JWKS_URL: 'https://idp.example/jwks.json' });
     expect(await runToken(jwksConfig, ['--role', 'auditor'], io.io)).toBe(2);
     expect(io.err()).toMatch(/fournisseur d’identité.*GRANTS_JWKS_URL/);
   });
 
   it('prints its usage with --help', async () => {
-    const io = capture();
+    const io = captureCliOutput();
     expect(await runToken(config(), ['--help'], io.io)).toBe(0);
     expect(io.out()).toMatch(/^Usage : grants token/);
   });

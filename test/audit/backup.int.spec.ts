@@ -81,6 +81,10 @@ const quietConfig = async (dir: string) =>
     TEMPORAL_DEV_SERVER_PORT: String(await freePort()),
   });
 
+/** `grants backup --to <target>` on the data in `dir`, its output dropped: the exit code. */
+const backUpQuietly = (dir: string, target: string) =>
+  runBackup(loadConfig({ GRANTS_DATA_DIR: dir }), silent, ['--to', target], captureCliOutput().io);
+
 let t: TestStore | undefined;
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -188,14 +192,7 @@ describe('grants backup', () => {
 
     // Without a write between the copies, nothing to look at.
     const quiet = join(test.dir, 'sauvegarde-3');
-    expect(
-      await runBackup(
-        loadConfig({ GRANTS_DATA_DIR: test.dir }),
-        silent,
-        ['--to', quiet],
-        captureCliOutput().io,
-      ),
-    ).toBe(0);
+    expect(await backUpQuietly(test.dir, quiet)).toBe(0);
     expect(manifestOf(quiet).recordedDuringBackup).toEqual([]);
   });
 
@@ -336,14 +333,7 @@ describe('grants audit verify --against a backup', () => {
     const world = new FundingWorld(test);
     await playFundingYear(world);
     const target = join(test.dir, name);
-    expect(
-      await runBackup(
-        loadConfig({ GRANTS_DATA_DIR: test.dir }),
-        silent,
-        ['--to', target],
-        captureCliOutput().io,
-      ),
-    ).toBe(0);
+    expect(await backUpQuietly(test.dir, target)).toBe(0);
     return { test, world, target, manifest: manifestOf(target) };
   }
 
@@ -446,14 +436,7 @@ describe('grants restore: refusals, nothing touched', () => {
     const test = await playedStore();
     new Database(join(test.dir, 'temporal.sqlite')).exec('CREATE TABLE executions (id TEXT)').close();
     const target = join(test.dir, 'sauvegarde-r');
-    expect(
-      await runBackup(
-        loadConfig({ GRANTS_DATA_DIR: test.dir }),
-        silent,
-        ['--to', target],
-        captureCliOutput().io,
-      ),
-    ).toBe(0);
+    expect(await backUpQuietly(test.dir, target)).toBe(0);
     const data = mkdtempSync(join(tmpdir(), 'grants-restore-refus-'));
     cleanups.push(() => rmSync(data, { recursive: true, force: true }));
     writeFileSync(join(data, 'events.sqlite'), 'en place');

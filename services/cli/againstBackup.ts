@@ -12,7 +12,7 @@ import type { EventStore } from '../../infra/eventstore/port';
 import { formatCount } from '../../infra/projections/progress';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import type { CliIo } from './audit';
-import { backupLabel, readBackupManifest } from './backupManifest';
+import { backupLabel, type BackupManifest } from './backupManifest';
 
 export interface AgainstBackupResult {
   /** true: identical up to the backup's last event. */
@@ -26,14 +26,14 @@ const describe = (e: Divergence['expected']): string =>
     ? 'rien (l’événement manque)'
     : `flux ${e.stream}, révision ${e.revision}, événement ${e.id}, empreinte ${e.hash}`;
 
-/** Throws ManifestError (not a backup) or returns the verdict. */
+/** The verdict on `live` against the backup in `reference.dir` (its manifest already read). */
 export async function verifyAgainstBackup(
   live: EventStore,
-  dir: string,
+  reference: { dir: string; manifest: BackupManifest },
   io: CliIo,
   onProgress?: (compared: number, total: number) => void,
 ): Promise<AgainstBackupResult> {
-  const manifest = readBackupManifest(dir);
+  const { dir, manifest } = reference;
   const entry = manifest.files.find((f) => f.role === 'events');
   const file = entry === undefined ? undefined : join(dir, entry.file);
   const when = backupLabel(manifest);
@@ -47,12 +47,10 @@ export async function verifyAgainstBackup(
         `La copie du journal de ${when} (${file}) n’a plus l’empreinte SHA-256 que son manifeste ` +
         'a notée : elle a été modifiée depuis et ne peut servir de référence.',
     };
-  const reference = openSqliteEventStore({ file, registry: createGrantsEventRegistry() });
+  const copy = openSqliteEventStore({ file, registry: createGrantsEventRegistry() });
   try {
     const total = manifest.journal.events;
-    const { compared, divergence, digest } = await compareLogs(reference, live, (n) =>
-      onProgress?.(n, total),
-    );
+    const { compared, divergence, digest } = await compareLogs(copy, live, (n) => onProgress?.(n, total));
     if (divergence !== undefined)
       return {
         ok: false,
@@ -78,6 +76,6 @@ export async function verifyAgainstBackup(
         `${formatCount(since)} enregistré${since > 1n ? 's' : ''} depuis.`,
     };
   } finally {
-    await reference.close();
+    await copy.close();
   }
 }

@@ -22,7 +22,7 @@ import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { integrityReasonLabels, integritySummary } from '../audit/integrity';
 import { auditView } from '../audit/readOnly';
 import { verifyAgainstBackup } from './againstBackup';
-import { ManifestError } from './backupManifest';
+import { ManifestError, readBackupManifest, type BackupManifest } from './backupManifest';
 
 export const auditUsage = `Usage : grants audit verify [--stream <flux> | --against <dossier de sauvegarde>]
         grants audit digest [--upto <position>]
@@ -101,6 +101,17 @@ export async function runAudit(
     return 2;
   }
 
+  // A backup to compare with is read first: a wrong folder is said before a long verification.
+  let reference: { dir: string; manifest: BackupManifest } | undefined;
+  if (against !== undefined) {
+    try {
+      reference = { dir: against, manifest: readBackupManifest(against) };
+    } catch (error) {
+      if (!(error instanceof ManifestError)) throw error;
+      io.err.write(`${error.message}\n`);
+      return 2;
+    }
+  }
   const log = await openLogForAudit(config, io);
   if (log === undefined) return 2;
   const { store } = log;
@@ -126,27 +137,20 @@ export async function runAudit(
     progress(result.checked, true);
     io.out.write(`${integritySummary(result, stream)}\n`);
     let matchesBackup = true;
-    if (against !== undefined) {
+    if (reference !== undefined) {
       let progressOf: ((checked: number, done: boolean) => void) | undefined;
       let compared = 0;
-      let verdict;
-      try {
-        verdict = await verifyAgainstBackup(store, against, io, (n, total) => {
-          progressOf ??= verificationProgress(io.err, total);
-          compared = n;
-          progressOf(n, false);
-        });
-      } catch (error) {
-        if (!(error instanceof ManifestError)) throw error;
-        io.err.write(`${error.message}\n`);
-        return 2;
-      }
+      const verdict = await verifyAgainstBackup(store, reference, io, (n, total) => {
+        progressOf ??= verificationProgress(io.err, total);
+        compared = n;
+        progressOf(n, false);
+      });
       progressOf?.(compared, true);
       io.out.write(`${verdict.summary}\n`);
       matchesBackup = verdict.ok;
-      const log = { audit: { against, summary: verdict.summary } };
-      if (verdict.ok) logger.info(log, 'journal conforme à la sauvegarde');
-      else logger.error(log, 'journal différent de la sauvegarde');
+      const fields = { audit: { against: reference.dir, summary: verdict.summary } };
+      if (verdict.ok) logger.info(fields, 'journal conforme à la sauvegarde');
+      else logger.error(fields, 'journal différent de la sauvegarde');
     }
     const broken = result.firstBroken;
     if (broken === undefined) {

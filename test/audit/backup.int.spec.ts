@@ -427,6 +427,9 @@ describe('grants audit verify --against a backup', () => {
     const notABackup = await audit(test, ['verify', '--against', test.dir]);
     expect(notABackup.code).toBe(2);
     expect(notABackup.err).toContain('sauvegarde.json illisible');
+    // Said at once, before a verification of the whole log.
+    expect(notABackup.err).not.toContain('événements vérifiés');
+    expect(notABackup.out).toBe('');
     expect((await audit(test, ['verify', '--against', target, '--stream', 'x'])).code).toBe(2);
   });
 });

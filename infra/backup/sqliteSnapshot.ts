@@ -16,7 +16,7 @@ export interface SqliteSnapshot {
   /** The copy. */
   file: string;
   bytes: number;
-  /** When its read transaction began: the copy holds what was committed before (ISO 8601). */
+  /** Just before the copy began: it holds at least what was committed by then (ISO 8601). */
   takenAt: string;
   durationMs: number;
 }

@@ -34,7 +34,7 @@ import type { Logger } from '../../infra/logging/logger';
 import { formatCount, formatDuration } from '../../infra/projections/progress';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { integrityReportJson, integritySummary } from '../audit/integrity';
-import { MANIFEST_FILE, type BackupManifest } from './backupManifest';
+import { MANIFEST_FILE, fileStamp, type BackupManifest } from './backupManifest';
 import { type CliIo, missingStoreMessage, verificationProgress } from './audit';
 
 export const backupUsage = `Usage : grants backup [--to <dossier>]
@@ -65,13 +65,6 @@ export interface BackupOptions {
 }
 
 const processIo: CliIo = { out: process.stdout, err: process.stderr };
-
-/** `2026-11-26T09-05-00Z`: sortable, and valid as a file name everywhere. */
-const stamp = (date: Date): string =>
-  date
-    .toISOString()
-    .replace(/\.\d{3}Z$/, 'Z')
-    .replace(/:/g, '-');
 
 const megabytes = (bytes: number): string =>
   `${(bytes / 1_000_000).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} Mo`;
@@ -113,7 +106,7 @@ export async function runBackup(
     io.err.write(missing);
     return 2;
   }
-  const target = resolve(to ?? join(config.dataDir, 'backups', stamp(clock())));
+  const target = resolve(to ?? join(config.dataDir, 'backups', fileStamp(clock())));
   if (existsSync(target) && readdirSync(target).length > 0) {
     io.err.write(`${target} existe déjà et n’est pas vide : une sauvegarde n’en écrase jamais une autre.\n`);
     return 2;

@@ -52,6 +52,13 @@ export const backupManifestSchema = z.object({
 
 export type BackupManifest = z.infer<typeof backupManifestSchema>;
 
+/** `2026-11-26T09-05-00Z`: an instant in a folder name, sortable and valid everywhere. */
+export const fileStamp = (date: Date): string =>
+  date
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/:/g, '-');
+
 const parisDateTime = new Intl.DateTimeFormat('fr-FR', {
   dateStyle: 'long',
   timeStyle: 'short',

@@ -7,7 +7,7 @@
 // are moved aside into `avant-restauration-<date>/`, never deleted; the copies are written under a
 // temporary name and renamed into place.
 import { connect } from 'node:net';
-import { copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Config } from '../../infra/config/config';
@@ -15,7 +15,13 @@ import { sha256OfFile } from '../../infra/backup/sqliteSnapshot';
 import type { Logger } from '../../infra/logging/logger';
 import { formatCount } from '../../infra/projections/progress';
 import type { CliIo } from './audit';
-import { ManifestError, backupLabel, readBackupManifest, type BackupManifest } from './backupManifest';
+import {
+  ManifestError,
+  backupLabel,
+  fileStamp,
+  readBackupManifest,
+  type BackupManifest,
+} from './backupManifest';
 
 export const restoreUsage = `Usage : grants restore <dossier de sauvegarde>
 
@@ -47,12 +53,6 @@ function answers(host: string, port: number): Promise<boolean> {
     socket.once('error', () => finish(false));
   });
 }
-
-const stamp = (date: Date): string =>
-  date
-    .toISOString()
-    .replace(/\.\d{3}Z$/, 'Z')
-    .replace(/:/g, '-');
 
 export async function runRestore(
   config: Config,
@@ -95,6 +95,15 @@ export async function runRestore(
     io.err.write(`${error.message}\n`);
     return 2;
   }
+  for (const role of ['events', 'temporal'] as const)
+    if (!manifest.files.some((f) => f.role === role)) {
+      io.err.write(
+        `La sauvegarde ${dir} n’a pas de ${role === 'events' ? 'journal' : 'base Temporal'} : restaurer l’un ` +
+          'sans l’autre laisserait les workflows et le journal en désaccord ; rien n’a été touché.\n',
+      );
+      return 1;
+    }
+
   const targets = { events: config.eventStore.file, temporal: config.temporal.devServerDbFile };
   for (const f of manifest.files) {
     const file = join(dir, f.file);
@@ -110,15 +119,6 @@ export async function runRestore(
       return 1;
     }
   }
-  for (const role of ['events', 'temporal'] as const)
-    if (!manifest.files.some((f) => f.role === role)) {
-      io.err.write(
-        `La sauvegarde ${dir} n’a pas de ${role === 'events' ? 'journal' : 'base Temporal'} : restaurer l’un ` +
-          'sans l’autre laisserait les workflows et le journal en désaccord ; rien n’a été touché.\n',
-      );
-      return 1;
-    }
-
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
   for (const [what, port] of [
     ['l’API', config.http.port],
@@ -133,19 +133,37 @@ export async function runRestore(
   }
 
   // The files replaced, moved aside whole: the restored ones must not meet their -wal or -shm.
-  const aside = join(config.dataDir, `avant-restauration-${stamp(clock())}`);
+  const aside = join(config.dataDir, `avant-restauration-${fileStamp(clock())}`);
   mkdirSync(aside, { recursive: true });
   const moved: string[] = [];
-  for (const file of [targets.events, targets.temporal, config.readModels.file])
-    for (const suffix of SQLITE_COMPANIONS)
-      if (existsSync(file + suffix)) {
-        renameSync(file + suffix, join(aside, basename(file) + suffix));
-        moved.push(file + suffix);
-      }
-  for (const f of manifest.files) {
-    const target = targets[f.role];
-    copyFileSync(join(dir, f.file), `${target}.restauration`);
-    renameSync(`${target}.restauration`, target);
+  const placed: string[] = [];
+  try {
+    for (const file of [targets.events, targets.temporal, config.readModels.file])
+      for (const suffix of SQLITE_COMPANIONS)
+        if (existsSync(file + suffix)) {
+          renameSync(file + suffix, join(aside, basename(file) + suffix));
+          moved.push(file + suffix);
+        }
+    for (const f of manifest.files) {
+      const target = targets[f.role];
+      copyFileSync(join(dir, f.file), `${target}.restauration`);
+      renameSync(`${target}.restauration`, target);
+      placed.push(target);
+    }
+  } catch (error) {
+    // Half a restore is worse than none: the copies go, the files moved aside come back.
+    for (const target of Object.values(targets)) {
+      const partial = `${target}.restauration`;
+      if (existsSync(partial) && statSync(partial).isFile()) rmSync(partial);
+    }
+    for (const target of placed) rmSync(target, { force: true });
+    for (const file of moved) renameSync(join(aside, basename(file)), file);
+    if (readdirSync(aside).length === 0) rmSync(aside, { recursive: true });
+    io.err.write(
+      `Restauration interrompue (${error instanceof Error ? error.message : String(error)}) : ` +
+        'les fichiers en place avant ont été remis.\n',
+    );
+    return 1;
   }
 
   const lines = [

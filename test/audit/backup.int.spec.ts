@@ -493,6 +493,19 @@ describe('grants restore: refusals, nothing touched', () => {
     expect(half.err).toContain('n’a pas de base Temporal');
     untouched();
 
+    // A failure half-way (here the log's copy cannot be written): what was in place comes back.
+    writeFileSync(join(data, 'read-models.sqlite'), 'des vues');
+    mkdirSync(join(data, 'events.sqlite.restauration'));
+    const interrupted = await restore([target]);
+    expect(interrupted.code).toBe(1);
+    expect(interrupted.err).toContain('les fichiers en place avant ont été remis');
+    expect(readFileSync(join(data, 'events.sqlite'), 'utf8')).toBe('en place');
+    expect(readFileSync(join(data, 'read-models.sqlite'), 'utf8')).toBe('des vues');
+    expect(existsSync(join(data, 'temporal.sqlite'))).toBe(false);
+    rmSync(join(data, 'events.sqlite.restauration'), { recursive: true });
+    rmSync(join(data, 'read-models.sqlite'));
+    untouched();
+
     expect((await restore([])).code).toBe(2);
     expect((await restore([test.dir])).err).toContain('sauvegarde.json illisible');
     untouched();

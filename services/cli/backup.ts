@@ -120,7 +120,7 @@ export async function runBackup(
   try {
     const copies: { role: 'temporal' | 'events'; snapshot: SqliteSnapshot }[] = [];
     const copy = async (role: 'temporal' | 'events', source: string): Promise<SqliteSnapshot> => {
-      io.err.write(`copie de ${source}…\n`);
+      io.err.write(`copie de ${source}, puis contrôle de la copie (integrity_check)…\n`);
       const snapshot = await snapshotSqliteFile(source, join(partial, basename(source)), clock);
       copies.push({ role, snapshot });
       return snapshot;
@@ -143,6 +143,7 @@ export async function runBackup(
 
     const journal = await checkJournal(events.file, io, headBeforeTemporal);
     // Hashed last: the files as they will stay (checking the log opened its copy).
+    io.err.write('empreintes SHA-256 des fichiers copiés…\n');
     const files: BackupManifest['files'] = [];
     for (const { role, snapshot } of copies)
       files.push({
@@ -228,6 +229,7 @@ async function checkJournal(
       progressEvery: 1000,
     });
     progress(report.checked, true);
+    io.err.write('empreinte du journal copié…\n');
     const { digest } = await logDigest(store, BigInt(total));
     let last: { position: bigint; id: string; hash: string } | undefined;
     for await (const event of store.readAll({ direction: 'backwards', maxCount: 1, raw: true }))

@@ -6,8 +6,9 @@
 // milliseconds at these sizes. In steps, SQLite would start over whenever another process wrote
 // between two of them: on a busy log, possibly without end. Not `VACUUM INTO`: it re-runs every
 // CREATE statement, and the Temporal server's schema uses double-quoted strings, which this SQLite
-// build refuses. The copy is then checked page by page (`integrity_check`); sha256OfFile lets the
-// caller record what was written, once it is done with the file.
+// build refuses. The copy is then made one self-contained file (rollback-journal mode) and checked
+// page by page (`integrity_check`); sha256OfFile lets the caller record what was written, once it is
+// done with the file.
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
@@ -55,8 +56,12 @@ export async function snapshotSqliteFile(
   } finally {
     db?.close();
   }
-  const copy = new Database(destination, { readonly: true, fileMustExist: true });
+  const copy = new Database(destination, { fileMustExist: true });
   try {
+    // One self-contained file: a copy of a WAL-mode log would otherwise need a -shm beside it to
+    // be read, which a read-only opening (an auditor's) cannot create. Opened for writing again,
+    // the engine puts it back in WAL mode.
+    copy.pragma('journal_mode = DELETE');
     const verdict = copy.pragma('integrity_check', { simple: true });
     if (verdict !== 'ok')
       throw new SnapshotError(

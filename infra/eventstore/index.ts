@@ -50,6 +50,8 @@ export interface CreateEventStoreOptions {
   pollIntervalMs?: number;
   /** Page size of readAll and subscription catch-up (default 1000). */
   pageSize?: number;
+  /** SQLite: only read (see SqliteEventStoreOptions.readOnly); EventStoreDB is read through the same client. */
+  readOnly?: boolean;
 }
 
 /** Opens the configured backend: SQLite by default, EventStoreDB when a connection string is set. */
@@ -70,6 +72,7 @@ export async function createEventStore(
         synchronous: config.synchronous,
         ...(options.busyTimeoutMs ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
         ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
+        ...(options.readOnly ? { readOnly: true } : {}),
       });
     case 'eventstoredb':
       return openEsdbEventStore({ ...common, connectionString: config.connectionString });

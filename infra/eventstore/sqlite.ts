@@ -56,6 +56,12 @@ export interface SqliteEventStoreOptions {
   integrityWorkers?: number;
   /** Logs with fewer events are checked in the calling thread (default 20,000). */
   integrityWorkersFrom?: number;
+  /**
+   * Only read: the file must already be a log of this layout; nothing is written to it (no journal
+   * mode set, no migration) and append is refused. For an account that may only read the data (an
+   * auditor's) and for checking a backup's copy.
+   */
+  readOnly?: boolean;
 }
 
 /** The SQLite store, with what it runs under (for diagnostics and tests). */
@@ -132,22 +138,38 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   const pollIntervalMs = options.pollIntervalMs ?? 25;
   const clock = options.clock ?? (() => new Date());
 
-  mkdirSync(dirname(options.file), { recursive: true });
-  const db = new Database(options.file, { timeout: options.busyTimeoutMs ?? 5000 });
+  const readOnly = options.readOnly ?? false;
+  const storeFile = options.file;
+  if (!readOnly) mkdirSync(dirname(storeFile), { recursive: true });
+  const db = new Database(storeFile, {
+    timeout: options.busyTimeoutMs ?? 5000,
+    ...(readOnly ? { readonly: true, fileMustExist: true } : {}),
+  });
   try {
-    // busy_timeout (the `timeout` option) is already set, so a concurrent opener waits here too.
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
-    db.transaction(() => {
+    if (readOnly) {
+      // Nothing written, so nothing migrated: the file must already be a log of this layout.
       const version = db.pragma('user_version', { simple: true }) as number;
-      if (version > LAYOUT_VERSION) {
+      if (version !== LAYOUT_VERSION)
         throw new EventStoreBackendError(
-          `Fichier d'événements ${options.file} écrit par une version plus récente (format ${version}).`,
+          version === 0
+            ? `${storeFile} n'est pas un journal d'événements.`
+            : `Fichier d'événements ${storeFile} au format ${version}, ${version > LAYOUT_VERSION ? 'plus récent' : 'antérieur'} que celui de ce moteur (${LAYOUT_VERSION}) : il ne peut être lu qu'en l'ouvrant en écriture, avec la bonne version du moteur.`,
         );
-      }
-      db.exec(SQLITE_SCHEMA);
-      if (version < LAYOUT_VERSION) db.pragma(`user_version = ${LAYOUT_VERSION}`);
-    }).immediate();
+    } else {
+      // busy_timeout (the `timeout` option) is already set, so a concurrent opener waits here too.
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+      db.transaction(() => {
+        const version = db.pragma('user_version', { simple: true }) as number;
+        if (version > LAYOUT_VERSION) {
+          throw new EventStoreBackendError(
+            `Fichier d'événements ${storeFile} écrit par une version plus récente (format ${version}).`,
+          );
+        }
+        db.exec(SQLITE_SCHEMA);
+        if (version < LAYOUT_VERSION) db.pragma(`user_version = ${LAYOUT_VERSION}`);
+      }).immediate();
+    }
   } catch (error) {
     db.close();
     throw toBackendError(error, 'ouverture');
@@ -566,6 +588,10 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     append(stream: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }) {
       try {
         ensureOpen();
+        if (readOnly)
+          throw new EventStoreBackendError(
+            `Journal ${storeFile} ouvert en lecture seule : rien ne peut y être ajouté.`,
+          );
         const batch = prepareAppend(registry, stream, events, options.expectedRevision);
         const result = appendOrRecognise(stream, batch, options.expectedRevision);
         appended.emit('appended');

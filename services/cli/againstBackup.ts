@@ -47,7 +47,7 @@ export async function verifyAgainstBackup(
         `La copie du journal de ${when} (${file}) n’a plus l’empreinte SHA-256 que son manifeste ` +
         'a notée : elle a été modifiée depuis et ne peut servir de référence.',
     };
-  const copy = openSqliteEventStore({ file, registry: createGrantsEventRegistry() });
+  const copy = openSqliteEventStore({ file, registry: createGrantsEventRegistry(), readOnly: true });
   try {
     const total = manifest.journal.events;
     const { compared, divergence, digest } = await compareLogs(copy, live, (n) => onProgress?.(n, total));

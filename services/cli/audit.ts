@@ -237,7 +237,11 @@ export async function openLogForAudit(
     io.err.write(missing);
     return undefined;
   }
-  const opened = await createEventStore(config.eventStore, { registry: createGrantsEventRegistry() });
+  // Read-only down to the file: an auditor's account may have no right to write the data.
+  const opened = await createEventStore(config.eventStore, {
+    registry: createGrantsEventRegistry(),
+    readOnly: true,
+  });
   return { store: auditView(opened), kind: opened.kind, close: () => opened.close() };
 }
 

@@ -206,7 +206,7 @@ export async function runBackup(
 
 /** The live log's head position, read through its own connection. */
 async function headOf(file: string): Promise<bigint> {
-  const store = openSqliteEventStore({ file, registry: createGrantsEventRegistry() });
+  const store = openSqliteEventStore({ file, registry: createGrantsEventRegistry(), readOnly: true });
   try {
     return await store.headPosition();
   } finally {
@@ -220,7 +220,7 @@ async function checkJournal(
   io: CliIo,
   headBeforeTemporal: bigint | undefined,
 ): Promise<{ report: IntegrityReport; summary: BackupManifest['journal']; recordedDuringBackup: string[] }> {
-  const store = openSqliteEventStore({ file, registry: createGrantsEventRegistry() });
+  const store = openSqliteEventStore({ file, registry: createGrantsEventRegistry(), readOnly: true });
   try {
     const total = Number(await store.headPosition());
     const progress = verificationProgress(io.err, total);

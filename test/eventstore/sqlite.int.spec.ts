@@ -1,7 +1,7 @@
 // The SQLite adapter: the contract suite on a fresh file, plus what only SQLite has — the file's
 // settings, its append-only triggers, and tampering with a row behind the store's back.
-import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -236,6 +236,67 @@ describe('SQLite event store — torn write', () => {
       } finally {
         await recovered.close();
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("SQLite event store — read-only (an auditor's account, a backup's copy)", () => {
+  const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+  it('reads and verifies a log without writing a byte of it, and refuses appends', async () => {
+    const dir = tempDir('readonly');
+    try {
+      const file = join(dir, 'events.sqlite');
+      const writer = openSqliteEventStore({ file, registry: testRegistry() });
+      await writer.append('s-1', steps(0, 3), { expectedRevision: 'no_stream' });
+      await writer.close();
+      const before = sha256(file);
+
+      const reader = openSqliteEventStore({ file, registry: testRegistry(), readOnly: true });
+      expect(await reader.headPosition()).toBe(3n);
+      expect((await reader.readStream('s-1')).map((e) => e.data)).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }]);
+      expect(await reader.verifyIntegrity()).toMatchObject({ ok: true, checked: 3 });
+      await expect(reader.append('s-2', [step(9)], { expectedRevision: 'no_stream' })).rejects.toThrow(
+        'ouvert en lecture seule : rien ne peut y être ajouté',
+      );
+      await reader.close();
+      expect(sha256(file)).toBe(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('follows what a writer appends meanwhile', async () => {
+    const dir = tempDir('readonly-live');
+    try {
+      const file = join(dir, 'events.sqlite');
+      const writer = openSqliteEventStore({ file, registry: testRegistry() });
+      await writer.append('s-1', steps(0, 2), { expectedRevision: 'no_stream' });
+      const reader = openSqliteEventStore({ file, registry: testRegistry(), readOnly: true });
+      expect(await reader.headPosition()).toBe(2n);
+      await writer.append('s-1', steps(2, 1), { expectedRevision: 1n });
+      expect(await reader.headPosition()).toBe(3n);
+      await reader.close();
+      await writer.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('opens only a log: another SQLite file, or none, is refused by name', () => {
+    const dir = tempDir('readonly-other');
+    try {
+      const other = join(dir, 'autre.sqlite');
+      new Database(other).exec('CREATE TABLE t (x)').close();
+      expect(() => openSqliteEventStore({ file: other, registry: testRegistry(), readOnly: true })).toThrow(
+        `${other} n'est pas un journal d'événements`,
+      );
+      expect(() =>
+        openSqliteEventStore({ file: join(dir, 'absent.sqlite'), registry: testRegistry(), readOnly: true }),
+      ).toThrow();
+      expect(existsSync(join(dir, 'absent.sqlite'))).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -5,7 +5,6 @@
 // digest up to a position (infra/eventstore/anchor.ts), to keep apart from the data.
 // Exit 0: intact; 1: altered; 2: bad usage.
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { Config } from '../../infra/config/config';
 import { createEventStore } from '../../infra/eventstore';
 import { logDigest } from '../../infra/eventstore/anchor';
@@ -22,6 +21,7 @@ import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { integrityReasonLabels, integritySummary } from '../audit/integrity';
 import { auditView } from '../audit/readOnly';
 import { verifyAgainstBackup } from './againstBackup';
+import { readArguments } from './arguments';
 import { ManifestError, readBackupManifest, type BackupManifest } from './backupManifest';
 
 export const auditUsage = `Usage : grants audit verify [--stream <flux> | --against <dossier de sauvegarde>]
@@ -69,37 +69,23 @@ export async function runAudit(
     io.err.write(`Sous-commande inconnue : ${subcommand}.\n\n${auditUsage}`);
     return 2;
   }
-  let stream: string | undefined;
-  let against: string | undefined;
-  try {
-    const { values } = parseArgs({
-      args: rest,
-      options: {
-        stream: { type: 'string' },
-        against: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-    if (values.help) {
-      io.out.write(auditUsage);
-      return 0;
-    }
-    stream = values.stream;
-    against = values.against;
-    if (stream !== undefined && against !== undefined)
-      throw new Error(
-        '--stream et --against ne vont pas ensemble : une sauvegarde se compare au journal entier.',
-      );
-    if (against !== undefined && config.eventStore.kind !== 'sqlite')
-      throw new Error(
-        '--against compare une sauvegarde du journal SQLite (grants backup) au journal SQLite.',
-      );
-  } catch (error) {
-    io.err.write(`${error instanceof Error ? error.message : String(error)}\n\n${auditUsage}`);
-    return 2;
-  }
+  const line = readArguments(rest, io, {
+    options: { stream: { type: 'string' }, against: { type: 'string' } },
+    usage: auditUsage,
+    check: ({ stream, against }) => {
+      if (stream !== undefined && against !== undefined)
+        throw new Error(
+          '--stream et --against ne vont pas ensemble : une sauvegarde se compare au journal entier.',
+        );
+      if (against !== undefined && config.eventStore.kind !== 'sqlite')
+        throw new Error(
+          '--against compare une sauvegarde du journal SQLite (grants backup) au journal SQLite.',
+        );
+      return { stream, against };
+    },
+  });
+  if ('exitCode' in line) return line.exitCode;
+  const { stream, against } = line.args;
 
   // A backup to compare with is read first: a wrong folder is said before a long verification.
   let reference: { dir: string; manifest: BackupManifest } | undefined;
@@ -259,27 +245,18 @@ export function missingStoreMessage(config: Config): string | undefined {
 
 /** `grants audit digest [--upto <position>]`: exit 0, or 2 on bad usage or a position past the head. */
 async function runDigest(config: Config, argv: string[], io: CliIo): Promise<number> {
-  let upTo: bigint | undefined;
-  try {
-    const { values } = parseArgs({
-      args: argv,
-      options: { upto: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-      allowPositionals: false,
-    });
-    if (values.help) {
-      io.out.write(auditUsage);
-      return 0;
-    }
-    if (values.upto !== undefined) {
+  const line = readArguments(argv, io, {
+    options: { upto: { type: 'string' } },
+    usage: auditUsage,
+    check: (values) => {
+      if (values.upto === undefined) return { upTo: undefined };
       if (!/^\d+$/.test(values.upto))
         throw new Error(`--upto attend une position (un entier), pas « ${values.upto} ».`);
-      upTo = BigInt(values.upto);
-    }
-  } catch (error) {
-    io.err.write(`${error instanceof Error ? error.message : String(error)}\n\n${auditUsage}`);
-    return 2;
-  }
+      return { upTo: BigInt(values.upto) };
+    },
+  });
+  if ('exitCode' in line) return line.exitCode;
+  const { upTo } = line.args;
   const log = await openLogForAudit(config, io);
   if (log === undefined) return 2;
   const { store } = log;

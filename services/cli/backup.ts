@@ -19,7 +19,6 @@
 // name is always a complete backup.
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Config } from '../../infra/config/config';
 import {
   SnapshotError,
@@ -35,6 +34,7 @@ import { formatCount, formatDuration } from '../../infra/projections/progress';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { integrityReportJson, integritySummary } from '../audit/integrity';
 import { MANIFEST_FILE, fileStamp, type BackupManifest } from './backupManifest';
+import { readArguments } from './arguments';
 import { type CliIo, missingStoreMessage, verificationProgress } from './audit';
 
 export const backupUsage = `Usage : grants backup [--to <dossier>]
@@ -77,23 +77,13 @@ export async function runBackup(
   options: BackupOptions = {},
 ): Promise<number> {
   const clock = options.clock ?? (() => new Date());
-  let to: string | undefined;
-  try {
-    const { values } = parseArgs({
-      args: argv,
-      options: { to: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-      allowPositionals: false,
-    });
-    if (values.help) {
-      io.out.write(backupUsage);
-      return 0;
-    }
-    to = values.to;
-  } catch (error) {
-    io.err.write(`${error instanceof Error ? error.message : String(error)}\n\n${backupUsage}`);
-    return 2;
-  }
+  const line = readArguments(argv, io, {
+    options: { to: { type: 'string' } },
+    usage: backupUsage,
+    check: (values) => ({ to: values.to }),
+  });
+  if ('exitCode' in line) return line.exitCode;
+  const { to } = line.args;
   if (config.eventStore.kind !== 'sqlite') {
     io.err.write(
       'Le journal est sur EventStoreDB : sauvegardez-le avec ses propres outils (copie de ses fichiers ' +

@@ -9,11 +9,11 @@
 import { connect } from 'node:net';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Config } from '../../infra/config/config';
 import { sha256OfFile } from '../../infra/backup/sqliteSnapshot';
 import type { Logger } from '../../infra/logging/logger';
 import { formatCount } from '../../infra/projections/progress';
+import { readArguments } from './arguments';
 import type { CliIo } from './audit';
 import {
   ManifestError,
@@ -61,24 +61,17 @@ export async function runRestore(
   io: CliIo = processIo,
   clock: () => Date = () => new Date(),
 ): Promise<number> {
-  let dir: string;
-  try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      options: { help: { type: 'boolean', short: 'h' } },
-      strict: true,
-      allowPositionals: true,
-    });
-    if (values.help) {
-      io.out.write(restoreUsage);
-      return 0;
-    }
-    if (positionals.length !== 1) throw new Error('Indiquez un dossier de sauvegarde, et un seul.');
-    dir = resolve(positionals[0]!);
-  } catch (error) {
-    io.err.write(`${error instanceof Error ? error.message : String(error)}\n\n${restoreUsage}`);
-    return 2;
-  }
+  const line = readArguments(argv, io, {
+    options: {},
+    positionals: true,
+    usage: restoreUsage,
+    check: (_values, positionals) => {
+      if (positionals.length !== 1) throw new Error('Indiquez un dossier de sauvegarde, et un seul.');
+      return { dir: resolve(positionals[0]!) };
+    },
+  });
+  if ('exitCode' in line) return line.exitCode;
+  const { dir } = line.args;
   if (config.eventStore.kind !== 'sqlite' || config.temporal.address !== undefined) {
     io.err.write(
       'grants restore remet en place le journal SQLite et la base du serveur Temporal embarqué ; ' +

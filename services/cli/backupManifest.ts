@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { PARIS_TIME_ZONE } from '../../domain/calendar';
 
 export const MANIFEST_FILE = 'sauvegarde.json';
 
@@ -62,7 +63,7 @@ export const fileStamp = (date: Date): string =>
 const parisDateTime = new Intl.DateTimeFormat('fr-FR', {
   dateStyle: 'long',
   timeStyle: 'short',
-  timeZone: 'Europe/Paris',
+  timeZone: PARIS_TIME_ZONE,
 });
 
 /** `la sauvegarde du 26 novembre 2026 à 10:08 (heure de Paris)`. */

@@ -2,8 +2,8 @@
 // several processes may share the file: BEGIN IMMEDIATE takes the write lock up front and
 // busy_timeout makes a competing writer wait for it instead of failing.
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { expectationHolds, prepareAppend, retryPlaceMatches, sealEvent, type PreparedEvent } from './append';
 import {
@@ -132,6 +132,28 @@ function toBackendError(error: unknown, what: string): Error {
   );
 }
 
+/**
+ * Why a read-only opening failed, said for the person who tried (an auditor's account, mostly):
+ * SQLite's own words name neither the file nor what to do.
+ */
+function readOnlyOpeningError(error: unknown, file: string): Error | undefined {
+  const code = sqliteCode(error);
+  if (code === 'SQLITE_READONLY_DIRECTORY' || code === 'SQLITE_READONLY_CANTINIT')
+    return new EventStoreBackendError(
+      `Le journal ${file} est en mode WAL : pour le lire, SQLite doit créer ${basename(file)}-shm à côté de lui, ` +
+        `et ce compte ne peut pas écrire dans ${dirname(file)}. Lisez-le pendant que le moteur tourne (ce fichier ` +
+        `existe alors), donnez à ce compte le droit d'écrire dans le dossier (pas dans le journal), ou vérifiez ` +
+        `une sauvegarde (grants backup) : sa copie est un seul fichier, lisible avec le seul droit de lecture.`,
+      { cause: error },
+    );
+  if (code === 'SQLITE_CANTOPEN' && existsSync(file))
+    return new EventStoreBackendError(
+      `Le journal ${file} ne peut pas être ouvert : ce compte n'a pas le droit de le lire (ou de traverser son dossier).`,
+      { cause: error },
+    );
+  return undefined;
+}
+
 export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   const { registry } = options;
   const pageSize = options.pageSize ?? 1000;
@@ -141,10 +163,17 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   const readOnly = options.readOnly ?? false;
   const storeFile = options.file;
   if (!readOnly) mkdirSync(dirname(storeFile), { recursive: true });
-  const db = new Database(storeFile, {
-    timeout: options.busyTimeoutMs ?? 5000,
-    ...(readOnly ? { readonly: true, fileMustExist: true } : {}),
-  });
+  let db: Database.Database;
+  try {
+    db = new Database(storeFile, {
+      timeout: options.busyTimeoutMs ?? 5000,
+      ...(readOnly ? { readonly: true, fileMustExist: true } : {}),
+    });
+  } catch (error) {
+    throw (
+      (readOnly ? readOnlyOpeningError(error, storeFile) : undefined) ?? toBackendError(error, 'ouverture')
+    );
+  }
   try {
     if (readOnly) {
       // Nothing written, so nothing migrated: the file must already be a log of this layout.
@@ -172,7 +201,9 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
     }
   } catch (error) {
     db.close();
-    throw toBackendError(error, 'ouverture');
+    throw (
+      (readOnly ? readOnlyOpeningError(error, storeFile) : undefined) ?? toBackendError(error, 'ouverture')
+    );
   }
 
   // safeIntegers: positions and revisions come back as bigint, never as lossy numbers.

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import type { Config } from '../../infra/config/config';
 import { createEventStore } from '../../infra/eventstore';
+import { EventStoreBackendError } from '../../infra/eventstore/errors';
 import { logDigest } from '../../infra/eventstore/anchor';
 import { verifyIntegrity } from '../../infra/eventstore/integrity';
 import type { EventStore } from '../../infra/eventstore/port';
@@ -213,7 +214,10 @@ export interface AuditedLog {
   close(): Promise<void>;
 }
 
-/** The configured log, opened read-only for the audit; undefined once the reason is written to stderr. */
+/**
+ * The configured log, opened read-only for the audit; undefined once the reason is written to
+ * stderr (the caller exits 2: a log that cannot be read is not a log found altered, which is 1).
+ */
 export async function openLogForAudit(
   config: Config,
   io: { err: { write(chunk: string): unknown } },
@@ -224,10 +228,17 @@ export async function openLogForAudit(
     return undefined;
   }
   // Read-only down to the file: an auditor's account may have no right to write the data.
-  const opened = await createEventStore(config.eventStore, {
-    registry: createGrantsEventRegistry(),
-    readOnly: true,
-  });
+  let opened: EventStore;
+  try {
+    opened = await createEventStore(config.eventStore, {
+      registry: createGrantsEventRegistry(),
+      readOnly: true,
+    });
+  } catch (error) {
+    if (!(error instanceof EventStoreBackendError)) throw error;
+    io.err.write(`${error.message}\n`);
+    return undefined;
+  }
   return { store: auditView(opened), kind: opened.kind, close: () => opened.close() };
 }
 

@@ -1,5 +1,8 @@
 // Tampering with the SQLite file itself — as someone with the file could, dropping the append-only
 // triggers first — and the audit naming the first broken event, through the API and the CLI.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -157,6 +160,20 @@ describe('grants audit: usage', () => {
     expect(await runAudit(config, silent, ['verify', '--strem', 'x'], c.io)).toBe(2);
     expect(await runAudit(config, silent, ['verify'], c.io)).toBe(2);
     expect(c.err()).toContain('Aucun journal d’événements à /nonexistent/grants-audit-test/events.sqlite');
+  });
+
+  it('tells a log it cannot read from a log found altered: exit 2 with the reason, never 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'grants-audit-unreadable-'));
+    try {
+      // Where the log should be, another SQLite file: opening it read-only fails, nothing is checked.
+      new Database(join(dir, 'events.sqlite')).exec('CREATE TABLE notes (x)').close();
+      const c = captureCliOutput();
+      expect(await runAudit(loadConfig({ GRANTS_DATA_DIR: dir }), silent, ['verify'], c.io)).toBe(2);
+      expect(c.err()).toContain(`${join(dir, 'events.sqlite')} n'est pas un journal d'événements`);
+      expect(c.out()).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('draws the progress bar in place on a terminal, one line at a time in a file', () => {

@@ -1,19 +1,42 @@
 // The SQLite adapter: the contract suite on a fresh file, plus what only SQLite has — the file's
 // settings, its append-only triggers, and tampering with a row behind the store's back.
 import { createHash, randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../infra/config/config';
 import { createEventStore } from '../../infra/eventstore/index';
 import { verifyIntegrity } from '../../infra/eventstore/integrity';
 import { openSqliteEventStore, type SqliteEventStore } from '../../infra/eventstore/sqlite';
+import { snapshotSqliteFile } from '../../infra/backup/sqliteSnapshot';
 import { eventStoreContract } from './contract';
+import type { ReadOnlyAccountReport } from './fixtures/readOnlyAccount';
 import { metadata, step, steps, testRegistry } from './fixtures/events';
 
 const tempDir = (label: string): string => mkdtempSync(join(tmpdir(), `grants-eventstore-${label}-`));
+
+/** fixtures/readOnlyAccount.ts on `file`, in its own process: what an account that may only read finds. */
+async function readAsAccount(file: string): Promise<ReadOnlyAccountReport> {
+  const probe = resolve(import.meta.dirname, 'fixtures', 'readOnlyAccount.ts');
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', probe, file], {
+    cwd: resolve(import.meta.dirname, '..', '..'),
+  });
+  return JSON.parse(stdout) as ReadOnlyAccountReport;
+}
 
 eventStoreContract('SQLite', () => {
   const dir = tempDir('contract');
@@ -283,6 +306,88 @@ describe("SQLite event store — read-only (an auditor's account, a backup's cop
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('by an account that may only read the files (another process; `nobody` when the suite runs as root)', () => {
+    /** A log of `events` events written by the engine's account, left open (the engine running) or closed. */
+    async function engineLog(
+      dir: string,
+      events: number,
+    ): Promise<{ file: string; writer: SqliteEventStore }> {
+      const file = join(dir, 'events.sqlite');
+      const writer = openSqliteEventStore({ file, registry: testRegistry() });
+      await writer.append('s-1', steps(0, events), { expectedRevision: 'no_stream' });
+      return { file, writer };
+    }
+    /** What the engine's account grants the others: read the files, enter the folder, nothing more. */
+    const readOnlyForOthers = (dir: string, files: string[]) => {
+      for (const file of files) chmodSync(file, 0o444);
+      chmodSync(dir, 0o555);
+    };
+    const writable = (dir: string) => chmodSync(dir, 0o755);
+
+    it('reads and verifies the live log while the engine keeps writing', async () => {
+      const dir = tempDir('account-live');
+      chmodSync(dir, 0o755);
+      const { file, writer } = await engineLog(dir, 3);
+      try {
+        readOnlyForOthers(dir, [file]);
+        const first = await readAsAccount(file);
+        expect(first).toMatchObject({ opened: true, head: '3', intact: true, checked: 3 });
+        if (process.getuid?.() === 0) expect(first.uid).toBe(65534);
+        await writer.append('s-1', steps(3, 1), { expectedRevision: 2n });
+        expect(await readAsAccount(file)).toMatchObject({
+          opened: true,
+          head: '4',
+          intact: true,
+          checked: 4,
+        });
+      } finally {
+        await writer.close();
+        writable(dir);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("says why a stopped engine's log cannot be read from a folder it may not write, and what to do, leaving nothing behind", async () => {
+      const dir = tempDir('account-stopped');
+      chmodSync(dir, 0o755);
+      const { file, writer } = await engineLog(dir, 2);
+      await writer.close();
+      try {
+        readOnlyForOthers(dir, [file]);
+        const before = { names: readdirSync(dir), hash: sha256(file) };
+        const report = await readAsAccount(file);
+        const message = report.opened ? '(ouvert)' : report.message;
+        expect(message).toContain(`Le journal ${file} est en mode WAL`);
+        expect(message).toContain('grants backup');
+        expect({ names: readdirSync(dir), hash: sha256(file) }).toEqual(before);
+      } finally {
+        writable(dir);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("reads and verifies a backup's copy (one self-contained file) with the right to read only", async () => {
+      const dir = tempDir('account-backup');
+      chmodSync(dir, 0o755);
+      const { file, writer } = await engineLog(dir, 5);
+      const copy = join(dir, 'copie.sqlite');
+      try {
+        await snapshotSqliteFile(file, copy);
+        await writer.close();
+        readOnlyForOthers(dir, [file, copy]);
+        expect(await readAsAccount(copy)).toMatchObject({
+          opened: true,
+          head: '5',
+          intact: true,
+          checked: 5,
+        });
+      } finally {
+        writable(dir);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 
   it('opens only a log: another SQLite file, or none, is refused by name', () => {

@@ -11,7 +11,7 @@ import { createLogger } from '../../infra/logging/logger';
 import { openReadModelDatabase } from '../../infra/projections/database';
 import { createApi } from '../../services/http/api';
 import { listen } from '../../services/http/server';
-import type { GrantsClient } from '../../workflows/client';
+import { noWorkflowsClient } from '../../test/support/noWorkflows';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { childArgs, sendToParent } from './child';
 
@@ -22,19 +22,8 @@ const argsSchema = z.object({
 });
 const args = argsSchema.parse(childArgs());
 
-const notUsed = (): never => {
-  throw new Error('not used in this benchmark');
-};
-/** The GET routes never reach the workflows: a client that would only ever fail loudly. */
-const grants: GrantsClient = {
-  createCampaign: notUsed,
-  campaignCommand: notUsed,
-  campaignView: notUsed,
-  submitApplication: notUsed,
-  applicationCommand: notUsed,
-  applicationView: notUsed,
-  allowedFor: notUsed,
-};
+/** The GET routes never reach the workflows. */
+const grants = noWorkflowsClient('bench api');
 
 const logger = createLogger({ level: 'info', format: 'json', name: 'bench-api' });
 // As the engine opens it (services/engine.ts): read-write, WAL, the projector's connection shape.

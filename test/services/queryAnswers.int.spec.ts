@@ -20,26 +20,15 @@ import {
 } from '../../services/queries/answerCache';
 import { queryRouter } from '../../services/queries/routes';
 import { getApplication, listApplications, type ApplicationListItem } from '../../services/readModels';
-import type { GrantsClient } from '../../workflows/client';
 import { tempDir } from '../projections/support';
+import { noWorkflowsClient } from '../support/noWorkflows';
 import { rawGet as rawGetUrl } from '../support/rawHttp';
 import { openReadModels, type ReadModels } from '../readModels/support/readModels';
 import { playCampaign } from '../readModels/support/scenarios';
 import { CAMPAIGN_ID, GrantsWorld } from '../readModels/support/world';
 
 const secret = 'secret-de-test-secret-de-test-0123456789';
-const notUsed = (): never => {
-  throw new Error('pas de workflow dans ce test');
-};
-const grants: GrantsClient = {
-  createCampaign: notUsed,
-  campaignCommand: notUsed,
-  campaignView: notUsed,
-  submitApplication: notUsed,
-  applicationCommand: notUsed,
-  applicationView: notUsed,
-  allowedFor: notUsed,
-};
+const grants = noWorkflowsClient('queryAnswers.int.spec.ts');
 
 interface Api {
   url: string;

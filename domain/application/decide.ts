@@ -7,6 +7,7 @@ import { applicationCommandSchema, type ApplicationCommand, type ParsedApplicati
 import type { ApplicationEvent } from './events';
 import { applicationRules } from './rules';
 import { isTerminal, type ApplicationState } from './state';
+import { concernedFunders } from './queries';
 
 /** One code per situation; the message says where the application stands. */
 function wrongStatus(state: ApplicationState, command: ParsedApplicationCommand, label: string): DomainError {
@@ -111,6 +112,8 @@ export function decideApplication(
       commandSchema: applicationCommandSchema,
       rules: applicationRules,
       wrongStatus,
+      parties: (s) =>
+        s.status === 'not_submitted' ? undefined : { owner: s.porteurId, institutions: concernedFunders(s) },
     },
     command,
     state,

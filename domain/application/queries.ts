@@ -1,7 +1,7 @@
 // Read-only views of one application's state that the workflow and projections need.
 import { awardedFor, orderedFor, recoveredFor } from './convention';
 import { requestedFor, solicitedFunders } from './dossier';
-import type { ApplicationState, CoDecision, InstallmentState, Recovery } from './state';
+import type { ApplicationState, CoDecision, InstallmentState, Recovery, SubmittedState } from './state';
 
 export interface YearAmount {
   year: number;
@@ -76,6 +76,12 @@ export interface FundingRow {
   recoveredCents: number;
 }
 
+/** The funders an application concerns: those its dossier solicits, and those its award funds. */
+export function concernedFunders(state: SubmittedState): string[] {
+  const plan = 'award' in state ? state.award.plan : [];
+  return [...new Set([...solicitedFunders(state.dossier), ...plan.map((p) => p.funder)])];
+}
+
 /** Requested / committed / awarded / paid / recovered, per funder and year. */
 export function fundingSummary(state: ApplicationState): FundingRow[] {
   if (state.status === 'not_submitted') return [];
@@ -84,9 +90,8 @@ export function fundingSummary(state: ApplicationState): FundingRow[] {
   const plan = 'award' in state ? state.award.plan : [];
   const installments: InstallmentState[] = 'installments' in state ? state.installments : [];
   const recoveries: Recovery[] = 'recoveries' in state ? state.recoveries : [];
-  const funders = [...new Set([...solicitedFunders(dossier), ...plan.map((p) => p.funder)])];
   const rows: FundingRow[] = [];
-  for (const funder of funders) {
+  for (const funder of concernedFunders(state)) {
     for (let year = 1; year <= dossier.durationYears; year++) {
       const position = coDecision?.positions[funder];
       rows.push({

@@ -116,6 +116,43 @@ export interface DecisionSpec<Cmd extends { type: string }, State extends { stat
   rules: RuleTable<Cmd, State, E>;
   /** Why this command cannot run in this status: one code per situation, a French message. */
   wrongStatus: (state: State, command: Cmd, label: string) => DomainError;
+  /**
+   * Whose the aggregate is: its porteur, the institutions it concerns. A porteur or a funder outside
+   * them is refused before anything is said of the state, which a refusal for the status would
+   * reveal (that a convention is in force, since when…). Undefined: anyone of the right role.
+   */
+  parties?: (state: State) => Parties | undefined;
+}
+
+export interface Parties {
+  /** The porteur account it belongs to. */
+  owner?: string;
+  /** The institutions (funders) it concerns. */
+  institutions?: readonly string[];
+}
+
+const notOwner = (): DomainError =>
+  domainError(
+    'NOT_OWNER',
+    'Cette candidature appartient à un autre porteur de projet : vous ne pouvez agir que sur vos propres candidatures.',
+  );
+
+/** A porteur or a funder acting on an aggregate that is not theirs, or undefined. */
+function outsider(parties: Parties | undefined, actor: CommandMeta['actor']): DomainError | undefined {
+  if (parties === undefined) return undefined;
+  if (actor.role === 'porteur' && parties.owner !== undefined && actor.porteurId !== parties.owner)
+    return notOwner();
+  if (
+    actor.role === 'funder' &&
+    parties.institutions !== undefined &&
+    (actor.institution === undefined || !parties.institutions.includes(actor.institution))
+  )
+    return domainError(
+      'WRONG_INSTITUTION',
+      'Cette candidature ne sollicite pas votre institution : vous ne pouvez pas agir dessus.',
+      { actorInstitution: actor.institution },
+    );
+  return undefined;
 }
 
 export const listRoles = (roles: readonly Role[]): string => roles.map((r) => roleLabels[r]).join(', ');
@@ -204,10 +241,9 @@ export function decideWith<Cmd extends { type: string }, State extends { status:
       ),
     );
   }
-  if (!rule.appliesTo(state)) {
-    const error = spec.wrongStatus(state, cmd, rule.label);
-    return refuse({ ...error, message: error.message + alternatives(spec.rules, state, m.actor.role) });
-  }
+  // Who may act on this aggregate at all, then for whom, before anything about its state.
+  const stranger = outsider(spec.parties?.(state), m.actor);
+  if (stranger !== undefined) return refuse(stranger);
   if (m.actor.role === 'funder') {
     const institution = rule.institutionOf(cmd, state);
     if (institution !== undefined && m.actor.institution !== institution) {
@@ -222,14 +258,11 @@ export function decideWith<Cmd extends { type: string }, State extends { status:
   }
   if (m.actor.role === 'porteur') {
     const owner = rule.ownerOf(state);
-    if (owner !== undefined && m.actor.porteurId !== owner) {
-      return refuse(
-        domainError(
-          'NOT_OWNER',
-          'Cette candidature appartient à un autre porteur de projet : vous ne pouvez agir que sur vos propres candidatures.',
-        ),
-      );
-    }
+    if (owner !== undefined && m.actor.porteurId !== owner) return refuse(notOwner());
+  }
+  if (!rule.appliesTo(state)) {
+    const error = spec.wrongStatus(state, cmd, rule.label);
+    return refuse({ ...error, message: error.message + alternatives(spec.rules, state, m.actor.role) });
   }
   const blocked = rule.blocked(state);
   if (blocked !== undefined) return refuse(blocked);

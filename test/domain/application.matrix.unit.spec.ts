@@ -155,6 +155,23 @@ describe.each(situations.map((s) => [s.name, s] as const))('in situation « %s �
     const result = decideApplication(sample.command, state, meta(actors.otherPorteur, sample.at));
     expect(result.ok ? 'accepted' : result.error.code).toBe('NOT_OWNER');
   });
+
+  // Whatever the status, and whether the command applies to it or not: a refusal for the status
+  // would tell a stranger that a convention is in force, since when, who signed…
+  it.each(applicationCommandTypes.map((t) => [t]))(
+    '%s by a porteur or funder the application is not theirs learns nothing of its state',
+    (type) => {
+      if (state.status === 'not_submitted') return;
+      for (const stranger of [actors.otherPorteur, actors.funder('CAF')]) {
+        if (!applicationCommandRoles[type].includes(stranger.role)) continue;
+        const sample = sampleCommand(type, story);
+        const result = decideApplication(sample.command, state, meta(stranger, sample.at));
+        expect(result.ok ? 'accepted' : result.error.code).toBe(
+          stranger.role === 'porteur' ? 'NOT_OWNER' : 'WRONG_INSTITUTION',
+        );
+      }
+    },
+  );
 });
 
 describe('the matrix itself', () => {

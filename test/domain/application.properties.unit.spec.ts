@@ -12,6 +12,7 @@ import {
   evolveApplication,
   fundingSummary,
   initialApplicationState,
+  concernedFunders,
   isTerminal,
   roles,
   type ApplicationEvent,
@@ -89,8 +90,15 @@ describe('application invariants over random command sequences', () => {
             const actor = role === sample.actor.role ? sample.actor : actorOfRole(role);
             const result = decideApplication(sample.command, story.state, meta(actor, sample.at));
             const code = result.ok ? 'accepted' : result.error.code;
+            // A funder the application does not concern is turned away before its state is said.
+            const stranger =
+              story.state.status !== 'not_submitted' &&
+              actor.role === 'funder' &&
+              !concernedFunders(story.state).includes(actor.institution ?? '');
             check(
-              code === 'TERMINAL_STATE' || code === 'FORBIDDEN_ROLE',
+              code === 'TERMINAL_STATE' ||
+                code === 'FORBIDDEN_ROLE' ||
+                (stranger && code === 'WRONG_INSTITUTION'),
               () => `${type} by ${role}: ${code}`,
             );
           }

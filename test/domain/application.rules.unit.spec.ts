@@ -336,9 +336,13 @@ describe('partner co-decision', () => {
       .when(commit('ETAT', [{ year: 1, amountCents: 1 }]), actors.funder('REGION'), at)
       .thenRefused('WRONG_INSTITUTION');
     expect(wrong.message).toContain('pour votre propre institution');
-    given(events)
+    // A funder the application does not concern learns nothing of it (not even who was solicited).
+    const stranger = given(events)
       .when(commit('CAF', [{ year: 1, amountCents: 1 }]), actors.funder('CAF'), at)
-      .thenRefused('FUNDER_NOT_SOLICITED');
+      .thenRefused('WRONG_INSTITUTION');
+    expect(stranger.message).toBe(
+      'Cette candidature ne sollicite pas votre institution : vous ne pouvez pas agir dessus.',
+    );
     given(events)
       .when(commit('ETAT', [{ year: 3, amountCents: 1 }]), actors.funder('ETAT'), at)
       .thenRefused('YEAR_OUT_OF_RANGE');
@@ -592,9 +596,12 @@ describe('convention', () => {
         '2027-07-02T08:00:00Z',
       )
       .thenRefused('ALREADY_SIGNED');
-    given(story.events)
-      .when(sign('CAF'), actors.funder('CAF'), '2027-07-02T08:00:00Z')
-      .thenRefused('NOT_A_SIGNATORY');
+    // CAF is not a party: refused as a stranger, without the list of signatories.
+    expect(
+      given(story.events)
+        .when(sign('CAF'), actors.funder('CAF'), '2027-07-02T08:00:00Z')
+        .thenRefused('WRONG_INSTITUTION').message,
+    ).not.toContain('Signataires');
     given(story.events)
       .when(sign('ETAT'), actors.funder('REGION'), '2027-07-02T08:00:00Z')
       .thenRefused('WRONG_INSTITUTION');

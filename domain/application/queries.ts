@@ -82,9 +82,19 @@ export function concernedFunders(state: SubmittedState): string[] {
   return [...new Set([...solicitedFunders(state.dossier), ...plan.map((p) => p.funder)])];
 }
 
-/** Requested / committed / awarded / paid / recovered, per funder and year. */
+/** A rejected or lapsed application: its commitments and award are void (see fundingSummary). */
+export const fundsVoided = (state: ApplicationState): boolean =>
+  state.status === 'rejected' || state.status === 'lapsed';
+
+/**
+ * Requested / committed / awarded / paid / recovered, per funder and year: the money as it stands.
+ * A rejected or lapsed application funds nothing: its funders' commitments and its award are void,
+ * as after a withdrawal, and its envelopes' reservations are released (expectedReservations). What
+ * was committed before stays in the history (the ledger shows the commitment, then its cancellation).
+ */
 export function fundingSummary(state: ApplicationState): FundingRow[] {
   if (state.status === 'not_submitted') return [];
+  const voided = fundsVoided(state);
   const dossier = state.dossier;
   const coDecision: CoDecision | undefined = 'coDecision' in state ? state.coDecision : undefined;
   const plan = 'award' in state ? state.award.plan : [];
@@ -99,10 +109,10 @@ export function fundingSummary(state: ApplicationState): FundingRow[] {
         year,
         requestedCents: requestedFor(dossier, funder, year),
         committedCents:
-          position?.decision === 'committed'
+          !voided && position?.decision === 'committed'
             ? (position.amountsByYear.find((a) => a.year === year)?.amountCents ?? 0)
             : 0,
-        awardedCents: awardedFor(plan, funder, year),
+        awardedCents: voided ? 0 : awardedFor(plan, funder, year),
         paidCents: orderedFor(installments, funder, year),
         recoveredCents: recoveredFor({ recoveries }, funder, year),
       });

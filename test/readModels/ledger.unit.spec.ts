@@ -111,6 +111,36 @@ describe('ledger read model', () => {
       );
   });
 
+  it("records the committee's rejection as the cancellation of the commitments, which the figures then leave out", () => {
+    const story = world.application();
+    story.submit(dossier(2)).on('2027-02-20').declareEligible('2027-04-10');
+    story.on('2027-03-01').commit('ETAT').commit(MAUBEUGE, 50);
+    story.on('2027-04-20').reject();
+    rm.catchUp(world.events);
+
+    const commitments = everything({ applicationId: story.applicationId, kind: 'commitment' }).map((e) => [
+      e.eventType,
+      e.funder,
+      e.year,
+      e.amountCents,
+    ]);
+    expect(commitments).toEqual([
+      ['FunderPositionRecorded', 'ETAT', 1, 1_000_000],
+      ['FunderPositionRecorded', 'ETAT', 2, 1_000_000],
+      ['FunderPositionRecorded', MAUBEUGE, 1, 250_000],
+      ['FunderPositionRecorded', MAUBEUGE, 2, 250_000],
+      ['CommitteeRejectionRecorded', MAUBEUGE, 1, -250_000],
+      ['CommitteeRejectionRecorded', MAUBEUGE, 2, -250_000],
+      ['CommitteeRejectionRecorded', 'ETAT', 1, -1_000_000],
+      ['CommitteeRejectionRecorded', 'ETAT', 2, -1_000_000],
+    ]);
+    // Nothing stays committed on a rejected application: what a funder has committed is what its
+    // envelope holds for the applications still alive.
+    expect(fundingSummary(story.state).every((r) => r.committedCents === 0 && r.awardedCents === 0)).toBe(
+      true,
+    );
+  });
+
   it('records a withdrawal as the cancellation of the commitments and the release of the reservations', () => {
     const story = world.application();
     story.submit(dossier(2)).on('2027-02-20').declareEligible('2027-04-10');

@@ -6,6 +6,7 @@ import {
   applicationCommandHint,
   applicationDeadlines,
   fundingSummary,
+  fundsVoided,
   isTerminal,
   openApplicationCommands,
   signatoryKey,
@@ -331,7 +332,10 @@ export interface FactsSource {
   facts: ApplicationFacts;
 }
 
-/** The parts of the state fundingSummary and the calendar years read (evolve keeps untouched parts). */
+/**
+ * The parts of the state fundingSummary and the calendar years read (evolve keeps untouched parts),
+ * besides whether the status voids the funding (fundsVoided).
+ */
 const MONEY_KEYS = [
   'dossier',
   'terms',
@@ -346,5 +350,5 @@ function sameMoneyInputs(a: ApplicationState, b: ApplicationState): boolean {
   const x = a as Partial<Record<(typeof MONEY_KEYS)[number], unknown>>;
   const y = b as Partial<Record<(typeof MONEY_KEYS)[number], unknown>>;
   for (const key of MONEY_KEYS) if (x[key] !== y[key]) return false;
-  return true;
+  return fundsVoided(a) === fundsVoided(b);
 }

@@ -378,7 +378,8 @@ export function flushApplications(db: Database): void {
 export const applicationsProjection: Projection = {
   name: 'applications',
   // 2: the folded state keeps the complements exchanges (stored states of version 1 lack them).
-  version: 2,
+  // 3: a rejected or lapsed application's commitments and award are void (fundsVoided).
+  version: 3,
   ordering: 'per-stream',
   sums: { application_counts: ['applications'] },
   schema: applicationsSchema,

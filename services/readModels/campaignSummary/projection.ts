@@ -277,7 +277,8 @@ function flushTotals(db: Database): void {
 export const campaignSummaryProjection: Projection = {
   name: PROJECTION,
   // 2: totals moved once per batch from the flushed facts, rows back to zero removed.
-  version: 2,
+  // 3: a rejected or lapsed application's commitments and award are void (fundsVoided).
+  version: 3,
   ordering: 'per-stream',
   sums: {
     campaign_amounts: [

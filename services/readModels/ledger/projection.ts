@@ -1,8 +1,8 @@
 // The `ledger` projection: the funding ledger, one row per money movement. For an application the
 // movements are the differences its event makes to the domain's fundingSummary (per funder and
 // convention year: committed, awarded, ordered payments, ordered recoveries), so that the rows of
-// an application always add up to its fundingSummary — a withdrawal shows as the cancellation of
-// what was committed or awarded. For an envelope: the reservations and releases, per year.
+// an application always add up to its fundingSummary — a withdrawal, a rejection or a lapse shows
+// as the cancellation of what was committed or awarded. For an envelope: the reservations and releases, per year.
 import type { Database } from 'better-sqlite3';
 import { parisDateOf } from '../../../domain/calendar';
 import type { RecordedEvent } from '../../../infra/eventstore/port';
@@ -280,7 +280,8 @@ function applyEnvelope(db: Database, event: RecordedEvent): void {
 export const ledgerProjection: Projection = {
   name: PROJECTION,
   // 3: envelope holdings kept in ledger_holdings (read by key) instead of summed from the entries.
-  version: 3,
+  // 4: a rejected or lapsed application's commitments and award cancelled (fundsVoided).
+  version: 4,
   ordering: 'per-stream',
   sums: { ledger_totals: ['amount_cents'] },
   schema: ledgerSchema,

@@ -16,7 +16,7 @@ import { ruleFor, type RuleTable } from '../shared/decision';
 import { domainError, type DomainError } from '../shared/errors';
 import type { CommandMeta } from '../shared/meta';
 import { formatEuros } from '../shared/money';
-import { accept, refuse, type Result } from '../shared/result';
+import { accept, acceptWithFollowUps, refuse, type Result } from '../shared/result';
 import type { ParsedApplicationCommand } from './commands';
 import {
   awardedFor,
@@ -87,10 +87,18 @@ const stale = (what: string): DomainError =>
 // ---- events applied in sequence, so follow-up events see the state they change ----
 
 class Recorder {
-  readonly events: ApplicationEvent[] = [];
+  private readonly acts: ApplicationEvent[] = [];
+  private readonly followUps: ApplicationEvent[] = [];
   constructor(public state: ApplicationState) {}
+  /** The actor's own act. */
   record(event: ApplicationEvent): void {
-    this.events.push(event);
+    if (this.followUps.length > 0) throw new Error('Un acte enregistré après ses suites.');
+    this.acts.push(event);
+    this.state = evolveApplication(this.state, event);
+  }
+  /** What the rules make follow from the acts (recorded as the system's: Result.followUpsFrom). */
+  follow(event: ApplicationEvent): void {
+    this.followUps.push(event);
     this.state = evolveApplication(this.state, event);
   }
   inForce(): InForceState {
@@ -99,7 +107,7 @@ class Recorder {
     return this.state;
   }
   result(): Result<ApplicationEvent> {
-    return accept(...this.events);
+    return acceptWithFollowUps(this.acts, this.followUps);
   }
 }
 
@@ -109,16 +117,19 @@ function orderDuePayments(recorder: Recorder, at: string): void {
   const due = [...dueInstallments(recorder.inForce())].sort(
     (a, b) => a.year - b.year || a.id.localeCompare(b.id),
   );
-  for (const installment of due) recordPayment(recorder, installment.id, at);
+  for (const installment of due) recordPayment(recorder, installment.id, at, 'follow-up');
 }
 
-function recordPayment(recorder: Recorder, installmentId: string, at: string): void {
+/** Orders an installment: a grant manager's act, or a follow-up of the schedule (orderDuePayments). */
+function recordPayment(recorder: Recorder, installmentId: string, at: string, as: 'act' | 'follow-up'): void {
+  const record = (event: ApplicationEvent) =>
+    as === 'act' ? recorder.record(event) : recorder.follow(event);
   const state = recorder.inForce();
   const installment = state.installments.find((i) => i.id === installmentId);
   if (!installment) throw new Error(`Échéance inconnue : ${installmentId}`);
   const amount = payableAmount(state, installment);
   if (amount > 0) {
-    recorder.record({
+    record({
       type: 'PaymentOrdered',
       data: {
         installmentId,
@@ -130,7 +141,7 @@ function recordPayment(recorder: Recorder, installmentId: string, at: string): v
       },
     });
   } else {
-    recorder.record({
+    record({
       type: 'InstallmentCancelled',
       data: {
         installmentId,
@@ -728,7 +739,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
       recorder.record({ type: 'ConventionSigned', data: { signatory: c.signatory, signedAt: at } });
       const after = recorder.state;
       if (after.status === 'awaiting_signatures' && missingSignatories(after).length === 0) {
-        recorder.record({ type: 'ConventionEnteredIntoForce', data: { at } });
+        recorder.follow({ type: 'ConventionEnteredIntoForce', data: { at } });
         orderDuePayments(recorder, at);
       }
       return recorder.result();
@@ -903,7 +914,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         const justified = justifiedFor(state, funder, c.year) ?? 0;
         const paid = orderedFor(state.installments, funder, c.year) - recoveredFor(state, funder, c.year);
         if (paid > justified) {
-          recorder.record({
+          recorder.follow({
             type: 'RecoveryOrdered',
             data: {
               funder,
@@ -964,7 +975,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         );
       }
       const recorder = new Recorder(s);
-      recordPayment(recorder, installment.id, meta.at);
+      recordPayment(recorder, installment.id, meta.at, 'act');
       return recorder.result();
     },
   }),

@@ -631,6 +631,40 @@ describe('convention', () => {
     ]);
   });
 
+  it("records the last signature as the signatory's act, and what follows from it as the system's", () => {
+    const story = approved(1)
+      .on('2027-06-20')
+      .draft('2027-01-01', '2027-07-31')
+      .on('2027-07-01')
+      .signByPorteur()
+      .signByFunder('ETAT')
+      .signByFunder('REGION');
+    const last = given(story.events).when(
+      { type: 'SignConvention', signatory: { kind: 'funder', funder: MAUBEUGE } },
+      actors.funder(MAUBEUGE),
+      '2027-07-02T08:00:00Z',
+    );
+    const types = last.thenTypes([
+      'ConventionSigned',
+      'ConventionEnteredIntoForce',
+      ...Array.from({ length: last.result.ok ? last.result.events.length - 2 : 0 }, () => 'PaymentOrdered'),
+    ]);
+    expect(types.length).toBeGreaterThan(2);
+    // The commune signed; the convention's entry into force and the payments of its schedule (for
+    // the État's money too) are not the commune's doing.
+    expect(last.result.ok && last.result.followUpsFrom).toBe(1);
+    // A signature that is not the last one is the signatory's act alone.
+    const notLast = given(story.events.slice(0, -1)).when(
+      { type: 'SignConvention', signatory: { kind: 'funder', funder: 'REGION' } },
+      actors.funder('REGION'),
+      '2027-07-02T08:00:00Z',
+    );
+    expect(notLast.result).toEqual({
+      ok: true,
+      events: [expect.objectContaining({ type: 'ConventionSigned' })],
+    });
+  });
+
   it('tells who still has to sign, and which institutions', () => {
     const story = approved(1)
       .on('2027-06-20')
@@ -716,54 +750,59 @@ describe('yearly reports, payments and recoveries', () => {
 
   it('on acceptance, orders a recovery of what was paid beyond the justified spending, and cancels the balance', () => {
     const story = inForce().on('2028-02-01').submitReport(1, { ETAT: 300_000 });
-    given(story.events)
-      .when({ type: 'AcceptYearlyReport', year: 1 }, actors.grantManager, '2028-02-15T09:00:00Z')
-      .then([
-        { type: 'YearlyReportAccepted', data: { year: 1 } },
-        {
-          type: 'RecoveryOrdered',
-          data: {
-            funder: 'ETAT',
-            year: 1,
-            amountCents: 200_000,
-            reason: 'unspent',
-            detail:
-              'Année 1 : 5\u202F000,00\u00A0€ versés par État, 3\u202F000,00\u00A0€ de dépenses justifiées ; reversement de 2\u202F000,00\u00A0€.',
-          },
+    const acceptance = given(story.events).when(
+      { type: 'AcceptYearlyReport', year: 1 },
+      actors.grantManager,
+      '2028-02-15T09:00:00Z',
+    );
+    // The grant manager accepted the report; the recovery and the balance follow by the rules.
+    expect(acceptance.result.ok && acceptance.result.followUpsFrom).toBe(1);
+    acceptance.then([
+      { type: 'YearlyReportAccepted', data: { year: 1 } },
+      {
+        type: 'RecoveryOrdered',
+        data: {
+          funder: 'ETAT',
+          year: 1,
+          amountCents: 200_000,
+          reason: 'unspent',
+          detail:
+            'Année 1 : 5\u202F000,00\u00A0€ versés par État, 3\u202F000,00\u00A0€ de dépenses justifiées ; reversement de 2\u202F000,00\u00A0€.',
         },
-        ...[
-          'COMMUNE-59392-y1-2',
-          'ETAT-y1-2',
-          'REGION-y1-2',
-          'COMMUNE-59392-y2-1',
-          'ETAT-y2-1',
-          'REGION-y2-1',
-        ].map((id): ApplicationEvent =>
-          id === 'ETAT-y1-2'
-            ? {
-                type: 'InstallmentCancelled',
-                data: {
-                  installmentId: id,
-                  funder: 'ETAT',
-                  year: 1,
-                  scheduledCents: 500_000,
-                  reason:
-                    "Les dépenses justifiées pour l'année 1 sont déjà couvertes par les versements effectués.",
-                },
-              }
-            : {
-                type: 'PaymentOrdered',
-                data: {
-                  installmentId: id,
-                  funder: id.startsWith('ETAT') ? 'ETAT' : id.startsWith('REGION') ? 'REGION' : MAUBEUGE,
-                  year: id.includes('-y1-') ? 1 : 2,
-                  amountCents: id.startsWith('ETAT') ? 500_000 : 250_000,
-                  scheduledCents: id.startsWith('ETAT') ? 500_000 : 250_000,
-                  orderedAt: '2028-02-15T09:00:00.000Z',
-                },
+      },
+      ...[
+        'COMMUNE-59392-y1-2',
+        'ETAT-y1-2',
+        'REGION-y1-2',
+        'COMMUNE-59392-y2-1',
+        'ETAT-y2-1',
+        'REGION-y2-1',
+      ].map((id): ApplicationEvent =>
+        id === 'ETAT-y1-2'
+          ? {
+              type: 'InstallmentCancelled',
+              data: {
+                installmentId: id,
+                funder: 'ETAT',
+                year: 1,
+                scheduledCents: 500_000,
+                reason:
+                  "Les dépenses justifiées pour l'année 1 sont déjà couvertes par les versements effectués.",
               },
-        ),
-      ]);
+            }
+          : {
+              type: 'PaymentOrdered',
+              data: {
+                installmentId: id,
+                funder: id.startsWith('ETAT') ? 'ETAT' : id.startsWith('REGION') ? 'REGION' : MAUBEUGE,
+                year: id.includes('-y1-') ? 1 : 2,
+                amountCents: id.startsWith('ETAT') ? 500_000 : 250_000,
+                scheduledCents: id.startsWith('ETAT') ? 500_000 : 250_000,
+                orderedAt: '2028-02-15T09:00:00.000Z',
+              },
+            },
+      ),
+    ]);
   });
 
   it('suspends payments while a report is overdue, and sends a report back with a new due date', () => {

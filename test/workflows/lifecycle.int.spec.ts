@@ -105,6 +105,29 @@ describe('application workflow on the time-skipping server', () => {
       'PaymentOrdered',
       'ApplicationClosed',
     ]);
+    // Who did what, as the audit trail tells it: the EPCI signed; the entry into force and the
+    // payments its schedule orders (the État's too) follow by the rules, as the system's, caused
+    // by that signature; the acceptance is the grant manager's, the payments after it the system's.
+    const recorded = await h.eventStore.readStream(`application-${applicationId}`);
+    const who = recorded
+      .filter(
+        (e) => e.revision >= 9n && e.type !== 'YearlyReportRequested' && e.type !== 'YearlyReportSubmitted',
+      )
+      .map((e) => [e.type, e.metadata.actor.role, e.metadata.actor.institution ?? null]);
+    expect(who).toEqual([
+      ['ConventionSigned', 'funder', 'EPCI'],
+      ['ConventionEnteredIntoForce', 'system', null],
+      ['PaymentOrdered', 'system', null],
+      ['PaymentOrdered', 'system', null],
+      ['YearlyReportAccepted', 'grant_manager', null],
+      ['PaymentOrdered', 'system', null],
+      ['PaymentOrdered', 'system', null],
+      ['ApplicationClosed', 'grant_manager', null],
+    ]);
+    const lastSignature = recorded.find((e) => e.revision === 9n);
+    expect(
+      recorded.filter((e) => e.revision > 9n && e.revision <= 12n).map((e) => e.metadata.causationId),
+    ).toEqual(Array.from({ length: 3 }, () => lastSignature?.metadata.causationId));
     // The envelope holds what was paid for this application: nothing was returned to it.
     expect(await story.envelopeEventTypes('camvs-annual', 'ETAT')).toEqual([
       'EnvelopeOpened',

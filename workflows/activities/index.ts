@@ -2,6 +2,7 @@
 // dependencies (event store, clock, logger) and imported type-only by workflow code.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { systemActor } from '../../domain/shared/deadlines';
 import type { Role } from '../../domain/shared/roles';
 import type { EventStore } from '../../infra/eventstore/port';
 import { EventValidationError } from '../../infra/eventstore/errors';
@@ -20,6 +21,11 @@ export interface AppendEventsInput {
   /** 'no_stream' or an exact revision as a decimal string. */
   expectedRevision: string;
   events: { type: string; data: unknown }[];
+  /**
+   * From this index on, the events follow from the step by the domain's rules (Result.followUpsFrom):
+   * recorded with the system as actor, the step's command still their cause (causationId).
+   */
+  followUpsFrom?: number;
   metadata: {
     correlationId: string;
     causationId: string;
@@ -50,7 +56,14 @@ export function createActivities(deps: ActivityDeps) {
             id: deterministicEventId(workflowId, runId, info.activityId, index),
             type: event.type,
             data: event.data,
-            metadata: { ...input.metadata, workflowId, runId },
+            metadata: {
+              ...input.metadata,
+              ...(input.followUpsFrom !== undefined && index >= input.followUpsFrom
+                ? { actor: systemActor }
+                : {}),
+              workflowId,
+              runId,
+            },
           })),
           {
             expectedRevision:

@@ -127,6 +127,7 @@ export async function runAggregate<
         stream: definition.stream,
         expectedRevision: revision ?? 'no_stream',
         events: decision.events.map((e) => ({ type: e.type, data: e.data })),
+        ...(decision.followUpsFrom === undefined ? {} : { followUpsFrom: decision.followUpsFrom }),
         metadata: {
           correlationId: step.correlationId,
           causationId: step.commandId,

@@ -18,8 +18,9 @@ export function specFor<C, S, E>(decider: Decider<C, S, E>) {
         const result = decider.decide(command, state, meta(actor, at));
         return {
           result,
+          /** The events recorded, acts and follow-ups alike (Result.followUpsFrom is checked apart). */
           then(expected: E[]): S {
-            expect(result).toEqual({ ok: true, events: expected });
+            expect(result.ok ? result.events : result.error).toEqual(expected);
             return expected.reduce(decider.evolve, state);
           },
           thenTypes(types: string[]): E[] {

@@ -2,12 +2,12 @@
 // `grants export ledger [--output f.csv] [--from …] [--to …] [--time …] [--funder …] [--campaign …]`:
 // the open-data file and the funding ledger, written to a file (or stdout, for a pipe). A file is
 // written under a temporary name and renamed at the end, so an interrupted export never leaves a
-// half file that looks complete. Summaries and warnings go to stderr.
+// half file that looks complete. Summaries and warnings go to stderr; the usage, asked with --help,
+// to stdout.
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { funderIdSchema } from '../../domain/shared/funders';
 import type { Config } from '../../infra/config/config';
@@ -18,6 +18,7 @@ import { resolveInstant, timeAxes, type TimeAxis } from '../audit/asOf';
 import { chunked, csvRecord } from '../audit/csv';
 import { ledgerEntries, type LedgerQuery } from '../audit/ledger';
 import { ledgerCsvColumns, ledgerCsvRecord } from '../audit/ledgerCsv';
+import { readArguments } from './arguments';
 import { openLogForAudit } from './audit';
 import {
   camvsAttribuants,
@@ -134,28 +135,45 @@ interface ScdlPlan {
   attribuants: AttribuantDirectory;
 }
 
-async function scdlPlan(args: string[]): Promise<ScdlPlan> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      year: { type: 'string' },
-      output: { type: 'string', short: 'o' },
-      'above-threshold': { type: 'boolean' },
-      attribuants: { type: 'string' },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.year === undefined || !/^\d{4}$/.test(values.year)) {
-    throw new UsageError('--year <AAAA> est obligatoire (année de la convention, ex. --year 2027).');
+const scdlLine = {
+  options: {
+    year: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    'above-threshold': { type: 'boolean' },
+    attribuants: { type: 'string' },
+  },
+  usage: exportUsage,
+  check: (values: { year?: string; output?: string; 'above-threshold'?: boolean; attribuants?: string }) => {
+    if (values.year === undefined) {
+      throw new UsageError('--year <AAAA> est obligatoire (année de la convention, ex. --year 2027).');
+    }
+    if (!/^\d{4}$/.test(values.year)) {
+      throw new UsageError(`--year attend une année sur quatre chiffres (reçu : ${values.year}).`);
+    }
+    return {
+      year: Number(values.year),
+      output: values.output,
+      aboveThresholdOnly: values['above-threshold'] === true,
+      attribuantsFile: values.attribuants,
+    };
+  },
+} as const;
+
+/** The SCDL export's arguments, then its file of funders (a file that cannot be used is a usage mistake). */
+async function readScdlPlan(
+  argv: string[],
+  io: ExportIo,
+): Promise<{ args: ScdlPlan } | { exitCode: number }> {
+  const line = readArguments(argv, io, scdlLine);
+  if ('exitCode' in line) return line;
+  const { attribuantsFile, ...args } = line.args;
+  try {
+    return { args: { kind: 'scdl', ...args, attribuants: await loadAttribuants(attribuantsFile) } };
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.err.write(`${error.message}\n\n${exportUsage}`);
+    return { exitCode: 2 };
   }
-  return {
-    kind: 'scdl',
-    year: Number(values.year),
-    output: values.output,
-    aboveThresholdOnly: values['above-threshold'] === true,
-    attribuants: await loadAttribuants(values.attribuants),
-  };
 }
 
 async function exportScdl(store: EventStore, plan: ScdlPlan, io: ExportIo, logger: Logger): Promise<number> {
@@ -187,41 +205,46 @@ interface LedgerPlan {
   output: string | undefined;
 }
 
-function ledgerPlan(args: string[]): LedgerPlan {
-  const { values } = parseArgs({
-    args,
-    options: {
-      output: { type: 'string', short: 'o' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      time: { type: 'string' },
-      funder: { type: 'string' },
-      campaign: { type: 'string' },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  const time: TimeAxis | undefined = timeAxes.find((axis) => axis === (values.time ?? 'business'));
-  if (time === undefined) {
-    throw new UsageError('--time : business (date métier) ou record (date d’enregistrement).');
-  }
-  if (values.funder !== undefined && !funderIdSchema.safeParse(values.funder).success) {
-    throw new UsageError('--funder : ETAT, REGION, DEPARTEMENT, CAF, EPCI ou COMMUNE-<code INSEE>.');
-  }
-  const from = instantOption('from', values.from, 'start');
-  const to = instantOption('to', values.to, 'end');
-  return {
-    kind: 'ledger',
-    output: values.output,
-    query: {
-      time,
-      ...(from === undefined ? {} : { from }),
-      ...(to === undefined ? {} : { to }),
-      ...(values.funder === undefined ? {} : { funder: values.funder }),
-      ...(values.campaign === undefined ? {} : { campaign: values.campaign }),
-    },
-  };
-}
+const ledgerLine = {
+  options: {
+    output: { type: 'string', short: 'o' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    time: { type: 'string' },
+    funder: { type: 'string' },
+    campaign: { type: 'string' },
+  },
+  usage: exportUsage,
+  check: (values: {
+    output?: string;
+    from?: string;
+    to?: string;
+    time?: string;
+    funder?: string;
+    campaign?: string;
+  }): LedgerPlan => {
+    const time: TimeAxis | undefined = timeAxes.find((axis) => axis === (values.time ?? 'business'));
+    if (time === undefined) {
+      throw new UsageError('--time : business (date métier) ou record (date d’enregistrement).');
+    }
+    if (values.funder !== undefined && !funderIdSchema.safeParse(values.funder).success) {
+      throw new UsageError('--funder : ETAT, REGION, DEPARTEMENT, CAF, EPCI ou COMMUNE-<code INSEE>.');
+    }
+    const from = instantOption('from', values.from, 'start');
+    const to = instantOption('to', values.to, 'end');
+    return {
+      kind: 'ledger',
+      output: values.output,
+      query: {
+        time,
+        ...(from === undefined ? {} : { from }),
+        ...(to === undefined ? {} : { to }),
+        ...(values.funder === undefined ? {} : { funder: values.funder }),
+        ...(values.campaign === undefined ? {} : { campaign: values.campaign }),
+      },
+    };
+  },
+} as const;
 
 async function exportLedger(
   store: EventStore,
@@ -254,33 +277,28 @@ export async function runExport(
   io: ExportIo = processIo,
 ): Promise<number> {
   const [kind, ...rest] = argv;
-  if (kind === undefined || kind === '--help' || kind === '-h' || kind === 'help') {
-    io.err.write(exportUsage);
-    return kind === undefined ? 2 : 0;
+  if (kind === '--help' || kind === '-h' || kind === 'help') {
+    io.out.write(exportUsage);
+    return 0;
+  }
+  if (kind === undefined) {
+    io.err.write(`Indiquez l’export : scdl ou ledger.\n\n${exportUsage}`);
+    return 2;
   }
   if (kind !== 'scdl' && kind !== 'ledger') {
     io.err.write(`Export inconnu : ${kind}.\n\n${exportUsage}`);
     return 2;
   }
   // Arguments first: a typo must not open (or create) the event store.
-  let plan: ScdlPlan | LedgerPlan;
-  try {
-    plan = kind === 'scdl' ? await scdlPlan(rest) : ledgerPlan(rest);
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
-      io.err.write(`${(error as Error).message}\n\n${exportUsage}`);
-      return 2;
-    }
-    throw error;
-  }
+  const plan = kind === 'scdl' ? await readScdlPlan(rest, io) : readArguments(rest, io, ledgerLine);
+  if ('exitCode' in plan) return plan.exitCode;
   const log = await openLogForAudit(config, io);
   if (log === undefined) return 2;
   try {
     const { store } = log;
-    return plan.kind === 'scdl'
-      ? await exportScdl(store, plan, io, logger)
-      : await exportLedger(store, plan, io, logger);
+    return plan.args.kind === 'scdl'
+      ? await exportScdl(store, plan.args, io, logger)
+      : await exportLedger(store, plan.args, io, logger);
   } finally {
     await log.close();
   }

@@ -32,7 +32,7 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger({ level: config.log.level, format: config.log.format });
   switch (command) {
     case 'start':
-      return await (await import('./start')).runStart(config, logger);
+      return await (await import('./start')).runStart(config, logger, rest);
     case 'token':
       return await (await import('./token')).runToken(config, rest);
     case 'seed':

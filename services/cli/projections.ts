@@ -1,7 +1,6 @@
 // `grants projections rebuild`: replays the whole event log into fresh read models while the
 // running services keep answering from the old tables, then swaps them in; a progress bar shows
 // events/s and the time left.
-import { parseArgs } from 'node:util';
 import type { Config } from '../../infra/config/config';
 import { createEventStore } from '../../infra/eventstore';
 import type { Logger } from '../../infra/logging/logger';
@@ -14,6 +13,8 @@ import {
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { grantsProjections } from '../readModels';
 import { grantsRebuildParallel } from '../readModels/rebuildSource';
+import { readArguments } from './arguments';
+import type { CliIo } from './audit';
 
 export const projectionsUsage = `Usage : grants projections rebuild
 
@@ -22,20 +23,28 @@ Les services démarrés continuent de répondre avec les anciennes tables jusqu'
 Sur le magasin SQLite, le rejeu se répartit entre GRANTS_REBUILD_WORKERS fils (par défaut un par cœur, 4 au plus).
 `;
 
-export async function runProjections(config: Config, logger: Logger, argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { help: { type: 'boolean', short: 'h' } },
+const processIo: CliIo = { out: process.stdout, err: process.stderr };
+
+export async function runProjections(
+  config: Config,
+  logger: Logger,
+  argv: string[],
+  io: CliIo = processIo,
+): Promise<number> {
+  const line = readArguments(argv, io, {
+    options: {},
+    positionals: true,
+    usage: projectionsUsage,
+    check: (_values, positionals) => {
+      const [subcommand, ...extra] = positionals;
+      if (subcommand === undefined)
+        throw new Error('Indiquez la sous-commande : grants projections rebuild.');
+      if (subcommand !== 'rebuild') throw new Error(`Sous-commande inconnue : ${subcommand}.`);
+      if (extra.length > 0) throw new Error(`Argument inattendu : ${extra[0]}.`);
+      return {};
+    },
   });
-  if (values.help) {
-    process.stdout.write(projectionsUsage);
-    return 0;
-  }
-  if (positionals[0] !== 'rebuild' || positionals.length !== 1) {
-    process.stderr.write(projectionsUsage);
-    return 2;
-  }
+  if ('exitCode' in line) return line.exitCode;
   const eventStore = await createEventStore(config.eventStore, { registry: createGrantsEventRegistry() });
   try {
     const parallel = grantsRebuildParallel(config);
@@ -47,7 +56,7 @@ export async function runProjections(config: Config, logger: Logger, argv: strin
       onProgress: createProgressReporter(),
       ...(parallel === undefined ? {} : { parallel }),
     });
-    process.stdout.write(
+    io.out.write(
       `Modèles de lecture reconstruits : ${formatCount(result.events)} événements en ` +
         `${formatDuration(result.durationMs / 1000)}.\n`,
     );

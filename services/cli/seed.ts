@@ -1,55 +1,136 @@
 // `grants seed demo [--count N]`: a realistic demo campaign on the running engine, so a newcomer
 // sees a living system (applications at every step, in the API, the audit trail and the console).
-import { parseArgs } from 'node:util';
+// What was created goes to stdout; the progress to stderr, redrawn in place on a terminal, one line
+// every few seconds in a file or a pipe.
+import { applicationStatusLabels } from '../../domain/application';
 import type { Config } from '../../infra/config/config';
 import type { Logger } from '../../infra/logging/logger';
-import { seedDemo } from '../demo/demoCampaign';
+import { formatBar, formatCount, type ProgressOutput } from '../../infra/projections/progress';
+import { seedDemo, type SeedProgress } from '../demo/demoCampaign';
+import { readArguments } from './arguments';
+import type { CliIo } from './audit';
 import { connectToEngine } from './temporalClient';
+
+const DEFAULT_COUNT = 27;
+const MAX_COUNT = 1000;
 
 export const seedUsage = `Usage : grants seed demo [--count N]
 
 Crée une campagne AMI de démonstration (CAMVS, financeurs et enveloppes fictifs) et N candidatures
-(27 par défaut) réparties sur toutes les étapes. Le moteur doit être démarré (npm start).
+(${DEFAULT_COUNT} par défaut, ${formatCount(MAX_COUNT)} au plus) réparties sur toutes les étapes.
+Le moteur doit être démarré (npm start).
 `;
 
-export async function runSeed(config: Config, _logger: Logger, argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { count: { type: 'string', default: '27' }, help: { type: 'boolean', short: 'h' } },
-  });
-  if (values.help) {
-    process.stdout.write(seedUsage);
-    return 0;
-  }
-  const count = Number(values.count);
-  if (positionals[0] !== 'demo' || !Number.isInteger(count) || count < 1 || count > 1000) {
-    process.stderr.write(seedUsage);
-    return 2;
-  }
+type DemoResult = Awaited<ReturnType<typeof seedDemo>>;
+
+/** Creates the demo; by default on the running engine, reached through its Temporal server. */
+export type DemoSeeder = (
+  config: Config,
+  options: { count: number; onProgress: (progress: SeedProgress) => void },
+) => Promise<DemoResult>;
+
+const seedOnRunningEngine: DemoSeeder = async (config, options) => {
   const engine = await connectToEngine(config);
   try {
-    const result = await seedDemo(engine.grants, {
-      count,
-      onProgress: ({ done, total, label }) => {
-        const width = 20;
-        const filled = Math.round((done / total) * width);
-        process.stdout.write(
-          `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${label.slice(0, 60).padEnd(60)}`,
-        );
-      },
-    });
-    process.stdout.write(
-      `\n\nCampagne de démonstration : ${result.campaignId}\n` +
-        `${result.applications.length} candidatures créées, par exemple :\n` +
-        result.applications
-          .slice(0, 9)
-          .map((a) => `  ${a.id}  ${a.stage}`)
-          .join('\n') +
-        '\n',
-    );
-    return 0;
+    return await seedDemo(engine.grants, options);
   } finally {
     await engine.close();
   }
+};
+
+const processIo: CliIo = { out: process.stdout, err: process.stderr };
+
+export async function runSeed(
+  config: Config,
+  _logger: Logger,
+  argv: string[],
+  io: CliIo = processIo,
+  seed: DemoSeeder = seedOnRunningEngine,
+): Promise<number> {
+  const line = readArguments(argv, io, {
+    options: { count: { type: 'string' } },
+    positionals: true,
+    usage: seedUsage,
+    check: ({ count }, positionals) => {
+      const [what, ...extra] = positionals;
+      if (what === undefined) throw new Error('Indiquez ce qu’il faut créer : grants seed demo.');
+      if (what !== 'demo') throw new Error(`Jeu de démonstration inconnu : ${what} (seul demo existe).`);
+      if (extra.length > 0) throw new Error(`Argument inattendu : ${extra[0]}.`);
+      return { count: demoCount(count) };
+    },
+  });
+  if ('exitCode' in line) return line.exitCode;
+  const progress = seedProgress(io.err);
+  let shown = false;
+  let result: DemoResult;
+  try {
+    result = await seed(config, {
+      count: line.args.count,
+      onProgress: (p) => {
+        shown = true;
+        progress(p);
+      },
+    });
+  } catch (error) {
+    // The progress line left open on a terminal: the error goes on the next one.
+    if (shown && io.err.isTTY === true) io.err.write('\n');
+    throw error;
+  }
+  io.out.write(seedSummary(result));
+  return 0;
 }
+
+function demoCount(count: string | undefined): number {
+  if (count === undefined) return DEFAULT_COUNT;
+  const n = /^\d+$/.test(count) ? Number(count) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_COUNT)) {
+    throw new Error(
+      `--count attend un nombre de candidatures entre 1 et ${formatCount(MAX_COUNT)} (reçu : ${count}).`,
+    );
+  }
+  return n;
+}
+
+/** What was created, with the step each application was taken to, in French. */
+export function seedSummary(result: DemoResult): string {
+  const n = result.applications.length;
+  return (
+    `Campagne de démonstration : ${result.campaignId}\n` +
+    `${formatCount(n)} candidature${n > 1 ? 's créées' : ' créée'}, par exemple :\n` +
+    result.applications
+      .slice(0, 9)
+      .map((a) => `  ${a.id}  ${applicationStatusLabels[a.stage]}\n`)
+      .join('')
+  );
+}
+
+/** Without a terminal, one progress line this often (and the last one). */
+const LINE_EVERY_MS = 5000;
+
+/**
+ * `[########............] 12/29 Sambre Avenir (fictive) : en co-décision des financeurs`: redrawn
+ * in place at each step on a terminal; in a file or a pipe, whole lines, one every few seconds and
+ * the last (as `grants audit verify` does).
+ */
+export function seedProgress(
+  output: ProgressOutput,
+  now: () => number = () => Date.now(),
+): (progress: SeedProgress) => void {
+  const tty = output.isTTY === true;
+  let last = Number.NEGATIVE_INFINITY;
+  return ({ done, total, label }) => {
+    const finished = done >= total;
+    const t = now();
+    if (!tty && !finished && t - last < LINE_EVERY_MS) return;
+    last = t;
+    const line = `${formatBar(total === 0 ? 1 : done / total, 20)} ${done}/${total} ${label}`;
+    if (tty) {
+      const width = output.columns ?? 0;
+      const shown = width > 0 && line.length >= width ? line.slice(0, width - 1) : line;
+      output.write(`\r${shown}\x1b[K${finished ? '\n' : ''}`);
+    } else {
+      output.write(`${line}\n`);
+    }
+  };
+}
+

@@ -1,7 +1,6 @@
 // `grants token --role <rôle> [--institution X] [--porteur P] [--subject S] [--name N] [--expires 8h]`:
 // prints a development token for the embedded mode, signed with the same secret the API verifies
 // with. The token alone goes to stdout (so `TOKEN=$(grants token …)` works); explanations to stderr.
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { Config } from '../../infra/config/config';
 import {
@@ -11,6 +10,7 @@ import {
   roleLabels,
   roles,
 } from '../http/platform/auth';
+import { readArguments } from './arguments';
 
 export const tokenUsage = `Usage : grants token --role <rôle> [options]
 
@@ -37,38 +37,21 @@ export async function runToken(
   argv: string[],
   io: TokenIo = { out: process.stdout, err: process.stderr },
 ): Promise<number> {
-  let values: {
-    role?: string;
-    institution?: string;
-    porteur?: string;
-    subject?: string;
-    name?: string;
-    expires?: string;
-    help?: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        role: { type: 'string' },
-        institution: { type: 'string' },
-        porteur: { type: 'string' },
-        subject: { type: 'string' },
-        name: { type: 'string' },
-        expires: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    io.err.write(`${frenchParseError(error)}\n\n${tokenUsage}`);
-    return 2;
-  }
-  if (values.help) {
-    io.out.write(tokenUsage);
-    return 0;
-  }
+  const line = readArguments(argv, io, {
+    options: {
+      role: { type: 'string' },
+      institution: { type: 'string' },
+      porteur: { type: 'string' },
+      subject: { type: 'string' },
+      name: { type: 'string' },
+      expires: { type: 'string' },
+    },
+    usage: tokenUsage,
+    check: (values) => values,
+  });
+  if ('exitCode' in line) return line.exitCode;
+  const values = line.args;
+
   if (config.auth.jwksUrl !== undefined) {
     io.err.write(
       'Jetons de développement indisponibles : l’API vérifie les jetons du fournisseur d’identité ' +
@@ -140,17 +123,4 @@ export async function runToken(
       `, valable ${values.expires ?? '8h'}.\n`,
   );
   return 0;
-}
-
-function frenchParseError(error: unknown): string {
-  const code = (error as { code?: string }).code;
-  const message = error instanceof Error ? error.message : String(error);
-  const option = /'(-{1,2}[^' ]+)/.exec(message)?.[1];
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `Option inconnue : ${option ?? message}.`;
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
-    return `Valeur manquante ou invalide pour ${option ?? 'une option'}.`;
-  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
-    return 'Argument inattendu : les valeurs se donnent après une option (ex. --role funder).';
-  }
-  return `Arguments invalides : ${message}`;
 }

@@ -5,7 +5,7 @@ import { ulid } from 'ulid';
 import { addDays, fromEpochMs, parisDateOf, parisInstant, type CivilDate } from '../../domain/calendar';
 import { toCampaignSnapshot, type CampaignCommand } from '../../domain/campaign';
 import { qpvCodesOf, qpvSampleCamvs } from '../../domain/reference/qpv';
-import type { ApplicationCommand } from '../../domain/application';
+import { applicationStatusLabels, type ApplicationCommand } from '../../domain/application';
 import type { GrantsClient, StepActor } from '../../workflows/client';
 
 const manager: StepActor = { id: 'demo-cdm', role: 'grant_manager' };
@@ -138,7 +138,7 @@ export async function seedDemo(
       grants.applicationCommand(applicationId, command, step(actor));
     await advance(stage);
     applications.push({ id: applicationId, stage });
-    progress(`${association.name} : ${stage}`);
+    progress(`${association.name} : ${applicationStatusLabels[stage]}`);
 
     async function advance(target: DemoStage): Promise<void> {
       if (target === 'under_review') return;

@@ -106,6 +106,43 @@ describe('grants export', () => {
     expect(stdout.out.startsWith('eventId,position,line,stream,')).toBe(true);
   });
 
+  it('prints its usage for --help, for each export, on stdout (exit 0)', async () => {
+    for (const argv of [
+      ['--help'],
+      ['scdl', '--help'],
+      ['ledger', '--help'],
+      ['scdl', '--year', '2027', '-h'],
+    ]) {
+      const result = await run(argv);
+      expect(result.code, argv.join(' ')).toBe(0);
+      expect(result.out, argv.join(' ')).toMatch(/^Usage : grants export/);
+      expect(result.err, argv.join(' ')).toBe('');
+    }
+  });
+
+  it('names the mistake in French before the usage (exit 2)', async () => {
+    for (const [argv, message] of [
+      [[], 'Indiquez l’export : scdl ou ledger.'],
+      [['budget'], 'Export inconnu : budget.'],
+      [['scdl'], '--year <AAAA> est obligatoire (année de la convention, ex. --year 2027).'],
+      [['scdl', '--year', '27'], '--year attend une année sur quatre chiffres (reçu : 27).'],
+      [['scdl', '--year', 'abcd'], '--year attend une année sur quatre chiffres (reçu : abcd).'],
+      [['scdl', '--year'], 'Valeur manquante pour --year.'],
+      [['scdl', '--year', '2027', '--bogus'], 'Option inconnue : --bogus.'],
+      [['scdl', '2027'], 'Argument inattendu : 2027'],
+      [['ledger', '--from', '-1'], 'Valeur manquante pour --from : « -1 » ressemble à une option.'],
+      [['ledger', '--campaign'], 'Valeur manquante pour --campaign.'],
+      [['ledger', '--time', 'hier'], '--time : business (date métier) ou record (date d’enregistrement).'],
+    ] as const) {
+      const result = await run([...argv]);
+      expect(result.code, argv.join(' ')).toBe(2);
+      expect(result.err.slice(0, message.length), argv.join(' ')).toBe(message);
+      expect(result.err, argv.join(' ')).toContain('\n\nUsage : grants export');
+      expect(result.err, argv.join(' ')).not.toMatch(/Unknown|Option '/);
+      expect(result.out).toBe('');
+    }
+  });
+
   it('refuses bad usage before opening anything (exit 2)', async () => {
     for (const argv of [
       [],

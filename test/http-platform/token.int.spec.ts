@@ -53,8 +53,9 @@ describe('grants token', () => {
     [['--role', 'auditor', '--porteur', 'x'], /ne s’applique qu’au rôle porteur/],
     [['--role', 'auditor', '--expires', 'bientôt'], /Durée invalide/],
     [['--role', 'auditor', '--colour', 'blue'], /Option inconnue : --colour/],
-    [['--role'], /Valeur manquante ou invalide pour --role/],
-    [['auditor'], /Argument inattendu/],
+    [['--role'], /Valeur manquante pour --role\./],
+    [['--role', '--name', 'x'], /Valeur manquante pour --role : « --name » ressemble à une option/],
+    [['auditor'], /Argument inattendu : auditor/],
   ])('exits 2 with a French message for %j', async (argv, message) => {
     const io = captureCliOutput();
     expect(await runToken(config(), argv, io.io)).toBe(2);

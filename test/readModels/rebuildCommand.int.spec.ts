@@ -129,7 +129,13 @@ describe('grants projections rebuild', () => {
   it('refuses an unknown sub-command with its usage (exit 2) and refuses a worker count out of range', async () => {
     const { code, err } = await run({}, ['rebiuld']);
     expect(code).toBe(2);
-    expect(err).toContain('Usage : grants projections rebuild');
+    expect(err).toMatch(/^Sous-commande inconnue : rebiuld\.\n\nUsage : grants projections rebuild/);
+    const unknown = await run({}, ['rebuild', '--bogus']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/^Option inconnue : --bogus\.\n\nUsage : grants projections rebuild/);
+    const help = await run({}, ['rebuild', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^Usage : grants projections rebuild/);
     expect(() => loadConfig({ GRANTS_DATA_DIR: dir, GRANTS_REBUILD_WORKERS: '0' })).toThrow(
       /GRANTS_REBUILD_WORKERS/,
     );

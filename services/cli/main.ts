@@ -29,7 +29,12 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   const config = loadConfig();
-  const logger = createLogger({ level: config.log.level, format: config.log.format });
+  // The engine logs to stdout like any service; a command's stdout is its output (a CSV, a digest).
+  const logger = createLogger({
+    level: config.log.level,
+    format: config.log.format,
+    to: command === 'start' ? 'stdout' : 'stderr',
+  });
   switch (command) {
     case 'start':
       return await (await import('./start')).runStart(config, logger, rest);

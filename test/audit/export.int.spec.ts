@@ -1,7 +1,8 @@
 // `grants export scdl|ledger` on the store a running engine would use (GRANTS_DATA_DIR), writing
 // files or stdout, with its summaries and refusals in French.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +105,23 @@ describe('grants export', () => {
     const stdout = await run(['ledger', '--time', 'record']);
     expect(stdout.code).toBe(0);
     expect(stdout.out.startsWith('eventId,position,line,stream,')).toBe(true);
+  });
+
+  it('through the grants command, keeps stdout to the CSV: its log goes to stderr', () => {
+    const root = resolve(import.meta.dirname, '..', '..');
+    const run = spawnSync(process.execPath, [join(root, 'scripts', 'grants.mjs'), 'export', 'ledger'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, GRANTS_DATA_DIR: t.dir, GRANTS_LOG_FORMAT: 'json', GRANTS_LOG_LEVEL: 'info' },
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const rows = parseCsv(run.stdout);
+    expect(rows.length).toBeGreaterThan(1);
+    // Every line of stdout is a row of the CSV's width: no log line slipped in.
+    expect(rows.every((row) => row.length === rows[0]?.length)).toBe(true);
+    expect(run.stdout).not.toContain('"level"');
+    expect(run.stderr).toContain('"msg":"export du grand livre"');
   });
 
   it('prints its usage for --help, for each export, on stdout (exit 0)', async () => {

@@ -1,12 +1,13 @@
-// A living demo for newcomers: the CAMVS AMI of the current year with its partners, and a few
-// dozen applications at every step of the lifecycle. Every name, SIRET and amount here is
-// fictitious (QPV codes come from the shipped sample, itself marked as placeholder codes).
+// A living demo for newcomers: the CAMVS AMI for next year (launched, as AMIs are, in the autumn
+// before), its partners, and a few dozen applications at every step of the lifecycle. Every name,
+// SIRET (valid key, SIREN 999…) and amount here is fictitious (QPV codes come from the shipped
+// sample, itself marked as placeholder codes).
 import { ulid } from 'ulid';
 import { addDays, fromEpochMs, parisDateOf, parisInstant, type CivilDate } from '../../domain/calendar';
 import { toCampaignSnapshot, type CampaignCommand } from '../../domain/campaign';
 import { qpvCodesOf, qpvSampleCamvs } from '../../domain/reference/qpv';
 import { applicationStatusLabels, type ApplicationCommand } from '../../domain/application';
-import type { GrantsClient, StepActor } from '../../workflows/client';
+import { DomainRefusalError, type GrantsClient, type StepActor } from '../../workflows/client';
 
 const manager: StepActor = { id: 'demo-cdm', role: 'grant_manager' };
 const council: StepActor = { id: 'demo-conseil-citoyen', role: 'citizen_council' };
@@ -18,12 +19,12 @@ const funder = (institution: string): StepActor => ({
 const porteur = (porteurId: string): StepActor => ({ id: `demo-${porteurId}`, role: 'porteur', porteurId });
 
 const associations = [
-  { id: 'asso-sambre-avenir', name: 'Sambre Avenir (fictive)', siret: '99900000100011' },
-  { id: 'asso-lire-ensemble', name: 'Lire Ensemble Maubeuge (fictive)', siret: '99900000200011' },
-  { id: 'asso-sport-quartiers', name: 'Sport dans les quartiers (fictive)', siret: '99900000300011' },
-  { id: 'asso-parents-relais', name: 'Parents Relais Louvroil (fictive)', siret: '99900000400011' },
-  { id: 'asso-emploi-jeunes', name: 'Tremplin Emploi Jeunes (fictive)', siret: '99900000500011' },
-  { id: 'asso-jardins-partages', name: 'Jardins partagés de l’Épinette (fictive)', siret: '99900000600011' },
+  { id: 'asso-sambre-avenir', name: 'Sambre Avenir (fictive)', siret: '99900000100001' },
+  { id: 'asso-lire-ensemble', name: 'Lire Ensemble Maubeuge (fictive)', siret: '99900000200009' },
+  { id: 'asso-sport-quartiers', name: 'Sport dans les quartiers (fictive)', siret: '99900000300007' },
+  { id: 'asso-parents-relais', name: 'Parents Relais Louvroil (fictive)', siret: '99900000400005' },
+  { id: 'asso-emploi-jeunes', name: 'Tremplin Emploi Jeunes (fictive)', siret: '99900000500002' },
+  { id: 'asso-jardins-partages', name: 'Jardins partagés de l’Épinette (fictive)', siret: '99900000600000' },
 ];
 const actions: { title: string; theme: '1.1' | '1.2' | '1.3' | '1.4' | '1.5b' | '2.1' | '3.1' }[] = [
   { title: 'Accompagnement scolaire du soir', theme: '1.1' },
@@ -90,9 +91,15 @@ export async function seedDemo(
   const progress = (label: string) => options.onProgress?.({ done: ++done, total, label });
 
   await grants.createCampaign(create, step(manager));
+  // Its window opens today, so the campaign's own workflow opens it at once; the manager opens it
+  // too unless the workflow was first (either way the campaign is open: not a failure of the seed).
   const opened = await grants.campaignView(campaignId);
   if (opened.state.status === 'draft')
-    await grants.campaignCommand(campaignId, { type: 'OpenCampaign' }, step(manager));
+    await grants
+      .campaignCommand(campaignId, { type: 'OpenCampaign' }, step(manager))
+      .catch((error: unknown) => {
+        if (!(error instanceof DomainRefusalError && error.code === 'CAMPAIGN_ALREADY_OPEN')) throw error;
+      });
   progress('campagne créée et ouverte');
   const snapshot = toCampaignSnapshot((await grants.campaignView(campaignId)).state);
   if (!snapshot) throw new Error('campagne introuvable après sa création');
@@ -212,7 +219,13 @@ export async function seedDemo(
         ]),
       });
       if (target === 'approved') return;
-      await send(manager, { type: 'DraftConvention', startDate: day(15), signatureDueDate: day(30) });
+      // The campaign's year is the conventions' first year: money awarded for ${year} counts in
+      // ${year} (dashboards, SCDL export), whatever the day the demo is seeded.
+      await send(manager, {
+        type: 'DraftConvention',
+        startDate: `${year}-01-01`,
+        signatureDueDate: day(30),
+      });
       if (target === 'awaiting_signatures') return;
       await send(as, { type: 'SignConvention', signatory: { kind: 'porteur' } });
       await send(funder('ETAT'), { type: 'SignConvention', signatory: { kind: 'funder', funder: 'ETAT' } });

@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays, addMonths, addYears } from '../../domain/calendar';
+import { addDays, addMonths, addYears, formatFrenchDate } from '../../domain/calendar';
 import { qpvCodesOf, qpvSampleCamvs } from '../../domain/reference/qpv';
 import { commandRoutes } from '../../services/commands/routes';
 import type { Role } from '../../services/http/platform/auth';
@@ -167,11 +167,8 @@ const qpvCodes = qpvCodesOf(qpvSampleCamvs);
 const plan: Plan = { title: '', perYear: { ETAT: 1_000_000, EPCI: 500_000 } };
 const euros = (cents: number) =>
   new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' }).format(cents / 100);
-/** A civil date as the console writes it (lib.js `date`): « 12 mars 2031 ». */
-const date = (civil: string) =>
-  new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'Europe/Paris' }).format(
-    new Date(`${civil}T12:00:00Z`),
-  );
+/** A civil date as the console writes it (lib.js `date`, as the engine): « 12 mars 2031 », « 1er avril 2031 ». */
+const date = formatFrenchDate;
 
 let world: ConsoleWorld;
 /** The forms this file sent (data-action), checked against the table at the end. */
@@ -244,7 +241,7 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     await create.getByLabel('Nom *').fill(`AMI Contrat de ville ${year}`);
     await create.getByLabel('Ouverture du dépôt *').fill(addDays(today, 30));
     await create.getByLabel('Clôture du dépôt *').fill(addDays(today, 90));
-    await create.getByLabel('Enveloppe État (vide : non partenaire) (€)').fill('400 000');
+    await create.getByLabel('Enveloppe de l’État (vide : non partenaire) (€)').fill('400 000');
     return create;
   }
 
@@ -254,7 +251,9 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     await page.getByRole('link', { name: 'Campagnes' }).click();
     const id = 'camvs-console-2031';
     const create = await fillCampaignBasics(page, id, 2031);
-    await create.getByLabel('Enveloppe Intercommunalité (EPCI) (vide : non partenaire) (€)').fill('250 000');
+    await create
+      .getByLabel('Enveloppe de l’intercommunalité (EPCI) (vide : non partenaire) (€)')
+      .fill('250 000');
     await create.getByLabel('Codes QPV du territoire (un par ligne) *').fill(qpvCodes.slice(0, 2).join('\n'));
     await create.getByLabel('Version du référentiel QPV *').fill(qpvSampleCamvs.version);
     await create.getByRole('button', { name: 'Créer la campagne' }).click();
@@ -265,6 +264,10 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     const status = card.locator('[data-field="campaign-status"]');
     const cardForms = () => attributes(card.locator('form[data-action]'), 'data-action');
     await expect(status.textContent()).resolves.toBe('en préparation');
+    // « Clôture du dépôt » is the day the window closes at midnight: the last day is the day before.
+    await expect(card.locator('[data-field="submission-window"]').textContent()).resolves.toBe(
+      `du ${date(addDays(today, 30))} au ${date(addDays(today, 89))} inclus`,
+    );
     expect(await cardForms()).toEqual([`open-${id}`, `close-${id}`, `envelope-${id}`]);
     let view = await campaignView(world.engine, id);
     expect(view.state).toMatchObject({
@@ -385,12 +388,12 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     }
     await page.getByLabel('Appel à manifestation d’intérêt *').selectOption(id);
     const budget = page.locator('form.cerfa fieldset.budget');
-    await budget.getByLabel('Demandé à Commune 59365, année 1 (€)').waitFor();
+    await budget.getByLabel('Demandé à la commune 59365, année 1 (€)').waitFor();
     await expect(budget.locator('label').allTextContents()).resolves.toEqual([
       'Coût total, année 1 (€) *',
-      'Demandé à État, année 1 (€)',
-      'Demandé à Commune 59392, année 1 (€)',
-      'Demandé à Commune 59365, année 1 (€)',
+      'Demandé à l’État, année 1 (€)',
+      'Demandé à la commune 59392, année 1 (€)',
+      'Demandé à la commune 59365, année 1 (€)',
       'Autres ressources, année 1 (€)',
     ]);
     expect(world.cspViolations).toEqual([]);
@@ -434,8 +437,17 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
       dueDate: addDays(today, 15),
     });
     await expect(page.getByTestId('outcome').textContent()).resolves.toContain('Attestation d’assurance');
+    // The deadline shown is the due date given, the last day the answer is awaited (not the day after).
+    await expect(page.getByTestId('deadline').getAttribute('data-value')).resolves.toBe(addDays(today, 15));
+    await expect(page.getByTestId('deadline').textContent()).resolves.toBe(
+      `échéance : ${date(addDays(today, 15))} (compléments)`,
+    );
 
     await world.signInAs(page, demo.porteur);
+    // The porteur's own list says the same.
+    const mine = page.locator(`tr[data-application="${id}"] [data-field="deadline"]`);
+    await mine.waitFor({ timeout: 15_000 });
+    await expect(mine.textContent()).resolves.toBe(date(addDays(today, 15)));
     await world.openApplication(page, id, 'form[data-action="complements"]');
     expect(await formsOn(page)).toEqual(await formsAllowed(id, 'porteur'));
     expect(await formsOn(page)).toEqual(['complements', 'withdraw']);
@@ -571,8 +583,8 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     const fillReport = async (narrative: string) => {
       const form = page.locator('form[data-action="report"]');
       await form.getByLabel('Année de convention').selectOption('1');
-      await form.getByLabel('Dépensé sur la subvention de État (€)').fill('10 000');
-      await form.getByLabel('Dépensé sur la subvention de Intercommunalité (EPCI) (€)').fill('5 000');
+      await form.getByLabel('Dépensé sur la subvention de l’État (€)').fill('10 000');
+      await form.getByLabel('Dépensé sur la subvention de l’intercommunalité (EPCI) (€)').fill('5 000');
       await form.getByLabel('Bénéficiaires touchés *').fill('95');
       await form.getByLabel('Bilan qualitatif *').fill(narrative);
     };

@@ -5,13 +5,22 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromEpochMs, parisDateOf } from '../../domain/calendar';
+import { addDays, addMonths, formatFrenchDate, fromEpochMs, parisDateOf } from '../../domain/calendar';
+import { seedDemo } from '../../services/demo/demoCampaign';
 import type { RunningEngine } from '../services/support/engine';
-import { artifacts, chromiumPath, startConsoleWorld, type ConsoleWorld } from './support/console';
-import { createOpenCampaign } from './support/steps';
+import { artifacts, chromiumPath, demo, startConsoleWorld, type ConsoleWorld } from './support/console';
+import {
+  command,
+  createOpenCampaign,
+  declareEligible,
+  submitApplication,
+  waitForApplication,
+} from './support/steps';
 
 const campaignId = 'console-e2e';
 const today = parisDateOf(fromEpochMs(Date.now()));
+/** The last day of the month after next: a due date whose day after is in another month (and a 1er). */
+const coDecisionDue = addDays(`${addMonths(today, 2).slice(0, 7)}-01`, -1);
 
 let world: ConsoleWorld;
 let engine: RunningEngine;
@@ -39,7 +48,9 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
 
   it('takes an application from the porteur’s submission to a convention in force, every actor through the console', async () => {
     const page = await newPage();
-    await signInAs(page, 'Porteur de projet — asso-1');
+    await signInAs(page, demo.porteur);
+    // Nothing filed yet: the porteur's own list says so in its own words.
+    await page.locator('.empty').filter({ hasText: 'Aucune candidature.' }).waitFor();
     await page.goto(`${base}/console/#/depot`);
     const f = page.locator('form.cerfa');
     await f.getByLabel('Nom de l’organisme *').fill('Association Sambre Avenir');
@@ -54,8 +65,8 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
       .getByLabel('Comment les habitants co-construisent l’action')
       .fill('Un comité d’habitants choisit les thèmes des ateliers chaque trimestre.');
     await f.getByLabel('Coût total, année 1 (€) *').fill('30 000');
-    await f.getByLabel('Demandé à État, année 1 (€)').fill('10 000');
-    await f.getByLabel('Demandé à Intercommunalité (EPCI), année 1 (€)').fill('5 000');
+    await f.getByLabel('Demandé à l’État, année 1 (€)').fill('10 000');
+    await f.getByLabel('Demandé à l’intercommunalité (EPCI), année 1 (€)').fill('5 000');
     await f.getByLabel('Autres ressources, année 1 (€)').fill('15 000');
     await page.screenshot({ path: join(artifacts, 'console-depot.png'), fullPage: true });
     await f.getByRole('button', { name: 'Déposer la candidature' }).click();
@@ -71,12 +82,34 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
       .catch(() => undefined);
     await page.screenshot({ path: join(artifacts, 'console-file-attente.png'), fullPage: true });
     await openApplication(page, applicationId, 'form[data-action="eligible"]');
-    await act(page, 'eligible');
+    await act(page, 'eligible', { 'Date limite de la co-décision (positions et avis) *': coDecisionDue });
+    // The deadline shown is the due date given at the eligibility step (its last day), everywhere.
+    const dueText = formatFrenchDate(coDecisionDue);
+    await openApplication(page, applicationId, '[data-testid="deadline"]');
+    await expect(page.getByTestId('deadline').getAttribute('data-value')).resolves.toBe(coDecisionDue);
+    await expect(page.getByTestId('deadline').textContent()).resolves.toBe(
+      `échéance : ${dueText} (co-décision)`,
+    );
+    await page
+      .getByRole('heading', { name: `Co-décision des financeurs (jusqu’au ${dueText} inclus)` })
+      .waitFor();
 
     for (const funder of ['Financeur — État', 'Financeur — Intercommunalité (EPCI)']) {
       await signInAs(page, funder);
       await page.locator(`a[href="#/candidatures/${applicationId}"]`).first().waitFor({ timeout: 15_000 });
+      // Its queue: the same last day.
+      await expect(
+        page.locator(`tr[data-application="${applicationId}"] [data-field="deadline"]`).first().textContent(),
+      ).resolves.toBe(dueText);
       await openApplication(page, applicationId, 'form[data-action="position"]');
+      await expect(page.locator('form[data-action="position"] h3').textContent()).resolves.toMatch(
+        /^Position de l’(État|intercommunalité \(EPCI\))$/,
+      );
+      // The API's hint (« Positions attendues jusqu'au … inclus ») and the header agree.
+      await expect(page.locator('form[data-action="position"] .hint').textContent()).resolves.toContain(
+        `jusqu’au ${dueText} inclus`,
+      );
+      await expect(page.getByTestId('deadline').textContent()).resolves.toContain(dueText);
       await act(page, 'position');
     }
     await signInAs(page, 'Conseil citoyen');
@@ -90,11 +123,7 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     await openApplication(page, applicationId, 'form[data-action="convention"]');
     await act(page, 'convention');
 
-    for (const signer of [
-      'Porteur de projet — asso-1',
-      'Financeur — État',
-      'Financeur — Intercommunalité (EPCI)',
-    ]) {
+    for (const signer of [demo.porteur, 'Financeur — État', 'Financeur — Intercommunalité (EPCI)']) {
       await signInAs(page, signer);
       await openApplication(page, applicationId, 'form[data-action="signature"]');
       await act(page, 'signature');
@@ -116,13 +145,14 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     expect(await page.locator(`form[data-action="open-${campaignId}"]`).count()).toBe(0);
     const create = page.locator('form[data-action="create-campaign"]');
     await create.getByLabel('Identifiant (lettres, chiffres, tirets) *').fill(campaignId);
-    await create.getByLabel('Enveloppe État (vide : non partenaire) (€)').fill('100 000');
+    await create.getByLabel('Enveloppe de l’État (vide : non partenaire) (€)').fill('100 000');
     await create.getByLabel('Codes QPV du territoire (un par ligne) *').fill('QN05990X');
     await create.getByLabel('Version du référentiel QPV *').fill('echantillon-camvs-1');
     await create.getByRole('button', { name: 'Créer la campagne' }).click();
     const alert = create.getByRole('alert');
     await alert.waitFor();
-    expect(await alert.textContent()).toMatch(/Refusé :.*n'est pas possible/s);
+    // The engine's French, with the console's typographic apostrophe.
+    expect(await alert.textContent()).toMatch(/Refusé :.*n’est pas possible/s);
   });
 
   it('shows the evaluator the numbers the query API gives', async () => {
@@ -140,7 +170,9 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     await page.locator('[data-kpi="applications"]').waitFor();
     const euros = (cents: number) =>
       new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' }).format(cents / 100);
-    expect(await page.locator('[data-kpi="applications"]').textContent()).toBe(String(summary.applications));
+    expect(await page.locator('[data-kpi="applications"]').textContent()).toBe(
+      new Intl.NumberFormat('fr-FR').format(summary.applications),
+    );
     expect(await page.locator('[data-kpi="requested"]').textContent()).toBe(
       euros(summary.amounts.requestedCents),
     );
@@ -186,6 +218,53 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     );
     await page.getByTestId('timeline').waitFor();
     await page.screenshot({ path: join(artifacts, 'console-audit.png'), fullPage: true });
+    expect(cspViolations).toEqual([]);
+  });
+
+  it('names its icon, a console file allowed by the CSP (browsers ask for /favicon.ico otherwise)', async () => {
+    const page = await newPage();
+    await page.goto(`${base}/console/`);
+    const href = await page.locator('link[rel="icon"]').getAttribute('href');
+    const icon = await page.request.get(new URL(href ?? '', page.url()).href);
+    expect(icon.status()).toBe(200);
+    expect(icon.headers()['content-type']).toMatch(/^image\/svg\+xml/);
+    expect(await icon.text()).not.toMatch(/<script|style=/);
+    expect(cspViolations).toEqual([]);
+  });
+
+  it('keeps finished files out of the grant manager’s queue, in a folded section of their own', async () => {
+    const live = await submitApplication(engine, campaignId, { title: 'Atelier vélo solidaire' });
+    const gone = await submitApplication(engine, campaignId, { title: 'Brocante du quartier' });
+    await declareEligible(engine, live);
+    await command(engine, 'porteur', `/api/applications/${gone}/withdraw`, { reason: 'Projet reporté.' });
+    await waitForApplication(engine, gone, 'withdrawn', (d) => d.status === 'withdrawn');
+    await waitForApplication(engine, live, 'co-decision', (d) => d.status === 'co_decision');
+    const page = await newPage();
+    await signInAs(page, demo.manager);
+    const queue = page.locator('table.queue').first();
+    await queue.locator(`tr[data-application="${live}"]`).waitFor({ timeout: 15_000 });
+    // The convention in force of the first test is still followed (its reports): it stays.
+    await queue.locator(`tr[data-application="${applicationId}"]`).waitFor();
+    expect(await page.locator(`tr[data-application="${gone}"]`).count()).toBe(0);
+    const finished = page.getByTestId('finished');
+    await finished.getByText('Dossiers terminés', { exact: false }).first().click();
+    await finished.locator(`tr[data-application="${gone}"]`).waitFor();
+    await expect(finished.locator(`tr[data-application="${gone}"]`).textContent()).resolves.toContain(
+      'Retirée',
+    );
+    expect(await finished.locator(`tr[data-application="${live}"]`).count()).toBe(0);
+    await page.screenshot({ path: join(artifacts, 'console-file-attente-terminees.png'), fullPage: true });
+    expect(cspViolations).toEqual([]);
+  });
+
+  it('signs in the demo porteur as one the demo seed creates: its seeded application is listed', async () => {
+    const seeded = await seedDemo(engine.engine.grants, { count: 1 });
+    const id = seeded.applications[0]?.id ?? '';
+    await waitForApplication(engine, id, 'seeded', (d) => d.status === 'under_review');
+    const page = await newPage();
+    await signInAs(page, demo.porteur);
+    await page.locator(`tr[data-application="${id}"]`).waitFor({ timeout: 15_000 });
+    expect(await page.getByText('Aucune candidature.').count()).toBe(0);
     expect(cspViolations).toEqual([]);
   });
 });

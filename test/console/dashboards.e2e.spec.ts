@@ -76,8 +76,10 @@ async function tableRow(
   const cents = (await row.locator('td[data-col^="s"]').evaluateAll(attributes, 'data-value')) as string[];
   return { extras, cents: cents.map(Number) };
 }
+/** A count as the console writes it (lib.js `count`): « 2 250 ». */
+const count = (n: number) => new Intl.NumberFormat('fr-FR').format(n);
 const figures = (x: PeopleStats) => ({
-  extras: [String(x.applications), String(x.expectedBeneficiaries), String(x.reachedBeneficiaries)],
+  extras: [count(x.applications), count(x.expectedBeneficiaries), count(x.reachedBeneficiaries)],
   cents: [x.amounts.requestedCents, x.amounts.awardedCents, x.amounts.paidCents],
 });
 const rowKeys = (page: Page, selector: string) =>

@@ -1,7 +1,20 @@
 // The forms of the commands: one per action the API lists as possible now (`allowed`), and the
 // grant manager's campaign forms. A refusal shows the problem's French `detail` in the form itself.
 import { useEffect, useRef, useState } from './vendor/hooks.mjs';
-import { api, centsOf, funderLabel, html, lines, money, today, addDays } from './lib.js';
+import {
+  api,
+  centsOf,
+  date,
+  frenchText,
+  funderLabel,
+  html,
+  lines,
+  money,
+  ofFunder,
+  theFunder,
+  today,
+  addDays,
+} from './lib.js';
 
 /**
  * @typedef {{ name: string, label: string, type?: 'text'|'textarea'|'date'|'select'|'money'|'number', value?: string|number, options?: [string, string][], required?: boolean, help?: string }} Field
@@ -37,7 +50,7 @@ export function ActionForm({ id, title, hint, fields, submitLabel, path, build, 
   return html`
     <form class="action" onSubmit=${submit} aria-labelledby=${`${id}-title`} data-action=${id}>
       <h3 id=${`${id}-title`}>${title}</h3>
-      ${hint ? html`<p class="hint">${hint}</p>` : null} ${fields.map((f) => FieldInput(id, f))}
+      ${hint ? html`<p class="hint">${frenchText(hint)}</p>` : null} ${fields.map((f) => FieldInput(id, f))}
       ${
         error
           ? html`<p class="refusal" role="alert" tabindex="-1" ref=${refusal} id=${`${id}-error`}>
@@ -123,6 +136,7 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
             type: 'date',
             value: addDays(today(), 21),
             required: true,
+            help: 'Dernier jour inclus.',
           },
           {
             name: 'justification',
@@ -168,6 +182,7 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
             type: 'date',
             value: addDays(today(), 15),
             required: true,
+            help: 'Dernier jour inclus.',
           },
         ]}
         build=${(v) => ({ decision: 'complements', items: lines(v.items), dueDate: v.dueDate })}
@@ -177,7 +192,7 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
         ...${p}
         id="complements"
         title="Répondre à la demande de compléments"
-        hint=${state.request ? `Demandé : ${state.request.items.join(' ; ')} (avant le ${state.request.dueDate})` : hint}
+        hint=${state.request ? `Demandé : ${state.request.items.join(' ; ')} (réponse attendue jusqu’au ${date(state.request.dueDate)} inclus).` : hint}
         submitLabel="Envoyer la réponse"
         path=${`${base}/complements`}
         fields=${[
@@ -194,7 +209,7 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
       return html`<${ActionForm}
         ...${p}
         id="position"
-        title=${`Position de ${funderLabel(funder)}`}
+        title=${`Position ${ofFunder(funder)}`}
         submitLabel="Enregistrer la position"
         path=${`${base}/positions`}
         fields=${[
@@ -347,6 +362,7 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
             type: 'date',
             value: addDays(today(), 9),
             required: true,
+            help: 'Dernier jour inclus.',
           },
         ]}
         build=${(v) => ({ startDate: v.startDate, signatureDueDate: v.signatureDueDate })}
@@ -355,7 +371,7 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
       return html`<${ActionForm}
         ...${p}
         id="signature"
-        title=${principal.role === 'funder' ? `Signer la convention pour ${funderLabel(principal.institution)}` : 'Signer la convention'}
+        title=${principal.role === 'funder' ? `Signer la convention pour ${theFunder(principal.institution)}` : 'Signer la convention'}
         submitLabel="Signer"
         path=${`${base}/signatures`}
         fields=${[]}
@@ -384,7 +400,7 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
           },
           ...funders.map((f) => ({
             name: `spent|${f}`,
-            label: `Dépensé sur la subvention de ${funderLabel(f)}`,
+            label: `Dépensé sur la subvention ${ofFunder(f)}`,
             type: 'money',
             value: '0',
           })),
@@ -448,6 +464,7 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
                 type: 'date',
                 value: addDays(today(), 30),
                 required: true,
+                help: 'Dernier jour inclus.',
               },
             ]}
             build=${(v) => ({ decision: 'changes_requested', comments: lines(v.comments), dueDate: v.dueDate })}

@@ -2,14 +2,21 @@
 // role. Everything it shows comes from the public HTTP API with the signed-in person's token.
 import { render } from './vendor/preact.mjs';
 import { useEffect, useState } from './vendor/hooks.mjs';
-import { html, api, storedToken, storeToken, claimsOf, roleLabels } from './lib.js';
+import { html, api, storedToken, storeToken, claimsOf, roleLabels, funderLabel } from './lib.js';
 import { QueuePage, ApplicationPage, SubmitPage, CampaignsPanel } from './pages.js';
 import { DashboardPage } from './dashboard.js';
 import { AuditPage } from './audit.js';
 
+// The demo users' claims match what `grants seed demo` creates (services/demo/demoCampaign.ts): the
+// porteur is its first association, `asso-sambre-avenir`, which gets an application at each run;
+// the funders are among the demo campaign's. Keep them in step with that file.
 const demoUsers = [
   { key: 'grant_manager', label: 'Chargé de mission (agglomération)', body: { role: 'grant_manager' } },
-  { key: 'porteur', label: 'Porteur de projet — asso-1', body: { role: 'porteur', porteurId: 'asso-1' } },
+  {
+    key: 'porteur',
+    label: 'Porteur de projet — Sambre Avenir (asso-sambre-avenir)',
+    body: { role: 'porteur', porteurId: 'asso-sambre-avenir' },
+  },
   { key: 'funder-ETAT', label: 'Financeur — État', body: { role: 'funder', institution: 'ETAT' } },
   { key: 'funder-REGION', label: 'Financeur — Région', body: { role: 'funder', institution: 'REGION' } },
   {
@@ -141,7 +148,11 @@ function Shell({ token, onSignOut }) {
     reloadCampaigns().catch(() => setCampaigns([]));
   }, [token]);
   if (!principal) return html`<p>Jeton illisible.</p>`;
-  const who = [roleLabels[principal.role] ?? principal.role, principal.institution, principal.porteurId]
+  const who = [
+    roleLabels[principal.role] ?? principal.role,
+    principal.institution ? funderLabel(principal.institution) : null,
+    principal.porteurId,
+  ]
     .filter(Boolean)
     .join(' — ');
   const nav = navOf(principal.role);

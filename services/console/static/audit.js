@@ -3,7 +3,20 @@
 // funder's envelope as of a past date; the funding ledger, page by page with filters, and its CSV.
 // Business time (when it happened) and record time (when it was written) are always both shown.
 import { useState } from './vendor/hooks.mjs';
-import { html, api, download, dateTime, funderLabel, money, statusLabels, today, themes } from './lib.js';
+import {
+  html,
+  api,
+  count,
+  plural,
+  frenchText,
+  download,
+  dateTime,
+  funderLabel,
+  money,
+  statusLabels,
+  today,
+  themes,
+} from './lib.js';
 import { EnvelopeTable, Timeline, useApi, useQpvNaming } from './pages.js';
 import { loadStylesheet } from './charts.js';
 
@@ -46,13 +59,13 @@ function InstantFields({ prefix }) {
 /** What every replay says: how many events, the last one applied, those written late. */
 function ReplayFacts({ result }) {
   return html`<dt>Événements appliqués</dt>
-    <dd data-field="eventsApplied">${result.eventsApplied} / ${result.streamLength}</dd>
+    <dd data-field="eventsApplied">${count(result.eventsApplied)} / ${count(result.streamLength)}</dd>
     <dt>Dernier événement appliqué</dt>
     <dd data-field="lastEvent">
       ${result.lastEvent ? `révision ${result.lastEvent.revision} — métier ${dateTime(result.lastEvent.occurredAt)}, enregistré ${dateTime(result.lastEvent.recordedAt)}` : '—'}
     </dd>
     <dt>Saisis en retard (non appliqués)</dt>
-    <dd data-field="outOfOrder">${result.outOfOrder?.length ?? 0}</dd>`;
+    <dd data-field="outOfOrder">${count(result.outOfOrder?.length ?? 0)}</dd>`;
 }
 
 function AsOf({ id }) {
@@ -282,7 +295,7 @@ function CampaignView({ campaigns, titles }) {
                       <dt>Thèmes</dt>
                       <dd>${(st.themes ?? []).map((t) => `${t} ${themeName(t)}`.trim()).join(' ; ')}</dd>
                       <dt>Durée maximale</dt>
-                      <dd>${st.maxDurationYears} ans</dd>
+                      <dd>${plural(st.maxDurationYears, 'an')}</dd>
                       <dt>Part publique maximale</dt>
                       <dd>${st.publicShareCapPercent} %</dd>
                       <dt>Cible de CPO</dt>
@@ -428,7 +441,7 @@ function LedgerView({ campaigns, titles, onOpenApplication }) {
                 Page précédente
               </button>
               <span role="status" data-testid="ledger-status"
-                >Page ${pageNumber} : ${entries.length} écriture${entries.length > 1 ? 's' : ''}
+                >Page ${pageNumber} : ${plural(entries.length, 'écriture')}
                 ${entries.length ? ` (positions ${entries[0].position} à ${entries[entries.length - 1].position})` : ''}
                 ${page.next === null ? ' — fin du journal' : ''}</span
               >
@@ -602,7 +615,7 @@ export function AuditPage({ principal, id }) {
           Grand livre complet (CSV)
         </button>
       </p>
-      ${verify ? html`<p class=${verify.ok ? 'notice' : 'refusal'} role="status" data-testid="verify">${verify.summary}</p>` : null}
+      ${verify ? html`<p class=${verify.ok ? 'notice' : 'refusal'} role="status" data-testid="verify">${frenchText(verify.summary)}</p>` : null}
       <form
         class="inline"
         onSubmit=${(e) => {
@@ -630,7 +643,7 @@ export function AuditPage({ principal, id }) {
       ${
         digest
           ? html`<p class="notice" role="status" data-testid="digest">
-              ${digest.summary}<br /><small
+              ${frenchText(digest.summary)}<br /><small
                 >À comparer à l’empreinte notée ailleurs (sauvegarde.json d’une sauvegarde, registre) :
                 identique tant que rien n’a été réécrit ni retiré avant cette position.</small
               >

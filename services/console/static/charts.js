@@ -2,7 +2,7 @@
 // series) and a share gauge against a target. Each SVG is role="img" with its own <title> and <desc>
 // (the numbers in words), and each chart has a data table as its text alternative, which is also
 // what one reads to check a figure.
-import { html, money } from './lib.js';
+import { html, money, count } from './lib.js';
 
 /** Loads one of the console's own stylesheets once (CSP `style-src 'self'`: a link, never inline). */
 export function loadStylesheet(href) {
@@ -124,7 +124,7 @@ export function BarChart({
                       (r) =>
                         html`<tr data-row=${r.key ?? r.label}>
                           <th scope="row">${r.label}</th>
-                          ${(r.extras ?? []).map((x, k) => html`<td class="num" data-col=${`x${k}`}>${x}</td>`)}
+                          ${(r.extras ?? []).map((x, k) => html`<td class="num" data-col=${`x${k}`}>${typeof x === 'number' ? count(x) : x}</td>`)}
                           ${r.values.map(
                             (v, j) =>
                               html`<td class="num" data-col=${`s${j}`} data-value=${v}>${format(v)}</td>`,

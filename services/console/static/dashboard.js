@@ -4,7 +4,7 @@
 // table is downloadable as CSV, written here from the API's JSON (what the page shows, nothing else).
 import { useState } from './vendor/hooks.mjs';
 import { BarChart, ShareGauge } from './charts.js';
-import { html, money, date, funderLabel, saveBlob, toCsv } from './lib.js';
+import { html, money, count, date, funderLabel, saveBlob, toCsv } from './lib.js';
 import { useApi, useQpvNaming } from './pages.js';
 
 const amountSeries = [
@@ -159,7 +159,7 @@ export function DashboardPage({ campaigns }) {
         ? html`<dl class="kpis" data-testid="kpis">
               <div>
                 <dt>Candidatures</dt>
-                <dd data-kpi="applications">${s.applications}</dd>
+                <dd data-kpi="applications">${count(s.applications)}</dd>
               </div>
               <div>
                 <dt>Demandé</dt>
@@ -175,7 +175,9 @@ export function DashboardPage({ campaigns }) {
               </div>
               <div>
                 <dt>Bénéficiaires (attendus / touchés)</dt>
-                <dd>${s.expectedBeneficiaries} / ${s.reachedBeneficiaries}</dd>
+                <dd data-kpi="beneficiaries">
+                  ${count(s.expectedBeneficiaries)} / ${count(s.reachedBeneficiaries)}
+                </dd>
               </div>
               <div>
                 <dt>Part des actions en CPO (cible ${mY?.targetPercent ?? 50} %)</dt>

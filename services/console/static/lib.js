@@ -35,7 +35,7 @@ export function claimsOf(token) {
 export class ApiError extends Error {
   /** @param {number} status @param {any} problem */
   constructor(status, problem) {
-    super(problem?.detail ?? problem?.title ?? `Erreur ${status}`);
+    super(frenchText(problem?.detail ?? problem?.title ?? `Erreur ${status}`));
     this.status = status;
     this.problem = problem;
     this.code = problem?.code;
@@ -118,6 +118,16 @@ export function toCsv(header, rows) {
 const euro = new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' });
 /** @param {number | null | undefined} cents */
 export const money = (cents) => (cents === null || cents === undefined ? '—' : euro.format(cents / 100));
+const integer = new Intl.NumberFormat('fr-FR');
+/** A count as French writes it (« 2 250 », a narrow no-break space between thousands). */
+export const count = (n) =>
+  n === null || n === undefined || n === '' || !Number.isFinite(Number(n)) ? '—' : integer.format(Number(n));
+/**
+ * « 1 événement », « 2 événements », « 0 écriture » (French puts 0 and 1 in the singular).
+ * @param {number} n @param {string} singular @param {string} [plural] default: singular + s
+ */
+export const plural = (n, singular, plural = `${singular}s`) =>
+  `${count(n)} ${Math.abs(Number(n)) >= 2 ? plural : singular}`;
 /** Euros typed by a person ("1 500,50") → integer cents. */
 export function centsOf(text) {
   const clean = String(text ?? '')
@@ -128,26 +138,74 @@ export function centsOf(text) {
   return Number.isFinite(value) ? Math.round(value * 100) : NaN;
 }
 
-const dateFormat = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'Europe/Paris' });
+/**
+ * French text from the API (hints, refusals, findings) written the console's way: the typographic
+ * apostrophe (’) the console uses everywhere, and « 1 an » / « 3 ans » where the engine writes
+ * « an(s) » or « année(s) ».
+ * @param {unknown} text
+ */
+export function frenchText(text) {
+  if (typeof text !== 'string') return text;
+  return text
+    .replace(/\b(\d+) (an|année)\(s\)/g, (_, n, word) => `${n} ${word}${Number(n) >= 2 ? 's' : ''}`)
+    .replace(/(\p{L})'(?=\p{L})/gu, '$1’');
+}
+
+const parisDay = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Europe/Paris',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
+const longDate = new Intl.DateTimeFormat('fr-FR', {
+  timeZone: 'UTC',
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+});
 const dateTimeFormat = new Intl.DateTimeFormat('fr-FR', {
   dateStyle: 'short',
   timeStyle: 'medium',
   timeZone: 'Europe/Paris',
 });
-/** A civil date (2027-01-31) or an instant, as a French date. */
+const isCivil = (value) => /^\d{4}-\d{2}-\d{2}$/.test(String(value));
+/** The Paris civil date (2027-01-31) of an instant; null when it is not one. */
+export function parisDateOf(instant) {
+  const d = new Date(instant);
+  return Number.isNaN(d.getTime()) ? null : parisDay.format(d);
+}
+/**
+ * A civil date (2027-01-31) or an instant (its Paris date), as a French date written as the engine
+ * writes it (domain/calendar.ts formatFrenchDate): « 31 janvier 2027 », « 1er février 2027 ».
+ */
 export function date(value) {
   if (!value) return '—';
-  const d = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T12:00:00Z`) : new Date(value);
-  return Number.isNaN(d.getTime()) ? String(value) : dateFormat.format(d);
+  const civil = isCivil(value) ? value : parisDateOf(value);
+  if (civil === null) return String(value);
+  const text = longDate.format(new Date(`${civil}T12:00:00Z`));
+  return civil.endsWith('-01') ? text.replace(/^1 /, '1er ') : text;
 }
 export function dateTime(value) {
   if (!value) return '—';
   const d = new Date(value);
   return Number.isNaN(d.getTime()) ? String(value) : dateTimeFormat.format(d);
 }
+
+/**
+ * The last day a deadline still allows, as a civil date. The API's `nextDeadline.at` is the instant
+ * the deadline passes — midnight in Paris at the start of the day AFTER the due date (the engine's
+ * endOfParisDay: a co-decision due on 2027-01-31 has `at` 2027-01-31T23:00:00Z) — so the due date is
+ * the Paris date of the millisecond before. Formatting `at` itself shows every deadline a day late.
+ * @param {string | null | undefined} at
+ */
+export function lastDayBefore(at) {
+  const ms = new Date(at ?? '').getTime();
+  return Number.isNaN(ms) ? null : parisDay.format(new Date(ms - 1));
+}
+
 /** Today in Paris, as a civil date. */
 export function today() {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
+  return parisDay.format(new Date());
 }
 /** @param {string} civil @param {number} days */
 export function addDays(civil, days) {
@@ -155,7 +213,6 @@ export function addDays(civil, days) {
   d.setUTCDate(d.getUTCDate() + days);
   return d.toISOString().slice(0, 10);
 }
-
 export const roleLabels = {
   porteur: 'Porteur de projet',
   grant_manager: 'Chargé de mission',
@@ -174,6 +231,28 @@ export const funderLabels = {
 };
 export const funderLabel = (f) =>
   funderLabels[f] ?? (String(f).startsWith('COMMUNE-') ? `Commune ${String(f).slice(8)}` : String(f));
+
+/** The institutional funders with their article, as a sentence needs them. */
+const funderWithArticle = {
+  ETAT: 'l’État',
+  REGION: 'la Région',
+  DEPARTEMENT: 'le Département',
+  CAF: 'la CAF',
+  EPCI: 'l’intercommunalité (EPCI)',
+};
+/** « l’État », « la Région », « le Département », « la commune 59392 ». */
+export const theFunder = (f) =>
+  funderWithArticle[f] ?? (String(f).startsWith('COMMUNE-') ? `la commune ${String(f).slice(8)}` : String(f));
+/** « de l’État », « du Département » (Position de l’État). */
+export const ofFunder = (f) => {
+  const the = theFunder(f);
+  return the.startsWith('le ') ? `du ${the.slice(3)}` : `de ${the}`;
+};
+/** « à l’État », « au Département » (Demandé à l’État). */
+export const toFunder = (f) => {
+  const the = theFunder(f);
+  return the.startsWith('le ') ? `au ${the.slice(3)}` : `à ${the}`;
+};
 
 /** The national programming nomenclature of themes (ANCT). */
 export const themes = [

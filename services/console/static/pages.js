@@ -9,10 +9,16 @@ import {
   api,
   ApiError,
   money,
+  count,
+  plural,
   date,
   dateTime,
+  lastDayBefore,
+  frenchText,
   funderLabel,
-  funderLabels,
+  theFunder,
+  toFunder,
+  ofFunder,
   themes,
   statusLabels,
   centsOf,
@@ -122,12 +128,39 @@ const deadlineKinds = {
   'co-decision-due': 'co-décision',
   'complements-due': 'compléments',
   'signature-due': 'signature',
-  'report-due': 'compte rendu',
+  'report-due': 'fin de l’année de convention',
+  'report-reminder': 'rappel du compte rendu',
+  'report-overdue': 'compte rendu',
 };
 
-function QueueTable({ items, caption }) {
+/**
+ * An application's next deadline (the API's `nextDeadline`: `at`, the instant it passes, and its
+ * kind) as people read it: `day`, the last day still allowed (civil date: `at` is midnight at the
+ * start of the day after), `kind` in French, `overdue` once `at` is reached. With the application's
+ * state (its page), the reminder timer of a yearly report gives way to the report's own due date:
+ * that is the deadline the porteur has.
+ * @param {{ at: string, kind: string } | null | undefined} deadline
+ * @param {any} [state]
+ */
+export function deadlineOf(deadline, now = Date.now(), state = undefined) {
+  if (!deadline) return null;
+  if (deadline.kind === 'report-reminder') {
+    const due = (state?.reports ?? [])
+      .filter((r) => (r.status === 'expected' || r.status === 'changes_requested') && !r.overdue && r.dueDate)
+      .map((r) => r.dueDate)
+      .sort()[0];
+    if (due) return { day: due, kind: deadlineKinds['report-overdue'], overdue: false };
+  }
+  return {
+    day: lastDayBefore(deadline.at),
+    kind: deadlineKinds[deadline.kind] ?? deadline.kind,
+    overdue: new Date(deadline.at).getTime() <= now,
+  };
+}
+
+function QueueTable({ items, caption, empty = 'Rien en attente.' }) {
   const now = Date.now();
-  if (!items?.length) return html`<p class="empty">Rien en attente.</p>`;
+  if (!items?.length) return html`<p class="empty">${empty}</p>`;
   return html`<table class="queue">
     <caption>
       ${caption}
@@ -144,17 +177,20 @@ function QueueTable({ items, caption }) {
     </thead>
     <tbody>
       ${items.map((a) => {
-        const overdue = a.nextDeadline && new Date(a.nextDeadline.at).getTime() < now;
-        return html`<tr class=${overdue ? 'overdue' : ''}>
+        const deadline = deadlineOf(a.nextDeadline, now);
+        return html`<tr class=${deadline?.overdue ? 'overdue' : ''} data-application=${a.id}>
           <td><a href=${`#/candidatures/${a.id}`}>${a.title}</a></td>
           <td>${a.porteur?.name}</td>
           <td>${a.statusLabel ?? statusLabels[a.status] ?? a.status}</td>
-          <td>${a.waitingFor ?? '—'}</td>
+          <td>${frenchText(a.waitingFor) ?? '—'}</td>
           <td>
             ${
-              a.nextDeadline
-                ? html`${overdue ? html`<strong class="badge-late">En retard</strong> ` : null}${date(a.nextDeadline.at)}
-                    <small>(${deadlineKinds[a.nextDeadline.kind] ?? a.nextDeadline.kind})</small>`
+              deadline
+                ? html`${deadline.overdue ? html`<strong class="badge-late">En retard</strong> ` : null}<span
+                      data-field="deadline"
+                      data-value=${deadline.day}
+                      >${date(deadline.day)}</span
+                    >${' '}<small>(${deadline.kind})</small>`
                 : '—'
             }
           </td>
@@ -165,14 +201,111 @@ function QueueTable({ items, caption }) {
   </table>`;
 }
 
-/** Overdue first, then by deadline (the API sorts by deadline; lapsed deadlines come first here). */
+/**
+ * Soonest deadline first, none last, then overdue first (as the API's sort=deadline, for lists
+ * merged in the page).
+ */
 const overdueFirst = (items) => {
   const now = Date.now();
-  const late = (a) => (a.nextDeadline && new Date(a.nextDeadline.at).getTime() < now ? 0 : 1);
-  return [...items].sort((a, b) => late(a) - late(b));
+  const at = (a) => (a.nextDeadline ? new Date(a.nextDeadline.at).getTime() : Infinity);
+  const late = (a) => (at(a) <= now ? 0 : 1);
+  return [...items].sort((a, b) => late(a) - late(b) || at(a) - at(b));
 };
 
+/** The domain's terminal statuses: nothing waits on anyone any more. */
+const finishedStatuses = ['withdrawn', 'ineligible', 'rejected', 'lapsed', 'closed', 'terminated'];
+/** Where an application still waits on someone. */
+const liveStatuses = Object.keys(statusLabels).filter(
+  (s) => s !== 'not_submitted' && !finishedStatuses.includes(s),
+);
+const queueLimit = 200;
+
+/**
+ * Several lists of the API at once (GET /api/applications takes one status at a time): the pages
+ * in the order of `paths`, reloaded on demand; nothing is asked while `paths` is empty.
+ * @param {string[]} paths
+ */
+function useLists(paths) {
+  const key = paths.join('\n');
+  const [state, setState] = useState(
+    /** @type {{ pages?: any[], error?: string, loading: boolean }} */ ({ loading: paths.length > 0 }),
+  );
+  const load = useCallback(() => {
+    if (paths.length === 0) return;
+    setState((s) => ({ ...s, loading: true }));
+    Promise.all(paths.map((p) => api('GET', p))).then(
+      (pages) => setState({ pages, loading: false }),
+      (e) => setState({ error: e.message, loading: false }),
+    );
+  }, [key]);
+  useEffect(load, [load]);
+  return { ...state, reload: load };
+}
+
+const byStatus = (statuses, sort) =>
+  statuses.map(
+    (status) => `/api/applications?sort=${sort}&status=${encodeURIComponent(status)}&limit=${queueLimit}`,
+  );
+
+/** The lists truncated at the limit: which status, how many shown out of how many. */
+function Truncated({ pages, statuses }) {
+  const cut = (pages ?? [])
+    .map((p, i) => ({ status: statuses[i], shown: p.items.length, total: p.total }))
+    .filter((c) => c.total > c.shown);
+  if (cut.length === 0) return null;
+  return html`<p class="hint">
+    ${cut.map((c) => `« ${statusLabels[c.status] ?? c.status} » : ${count(c.shown)} affichées sur ${count(c.total)} (les échéances les plus proches).`).join(' ')}
+  </p>`;
+}
+
+/**
+ * The grant manager's queue: every application that still waits on someone (one request per live
+ * status, merged, soonest deadline first, overdue first). Finished files (withdrawn, ineligible,
+ * rejected, lapsed, closed, terminated) are not work: they are in a folded section, asked for the
+ * API only when it is opened.
+ */
+function ManagerQueue() {
+  const live = useLists(byStatus(liveStatuses, 'deadline'));
+  const [showFinished, setShowFinished] = useState(false);
+  const finished = useLists(showFinished ? byStatus(finishedStatuses, 'submitted') : []);
+  const items = (pages) => (pages ?? []).flatMap((p) => p.items);
+  return html`${live.error ? html`<p class="refusal" role="alert">${live.error}</p>` : null}
+    ${
+      live.loading && !live.pages
+        ? html`<p>Chargement…</p>`
+        : html`<${QueueTable}
+              items=${overdueFirst(items(live.pages))}
+              caption="Ce qui attend, de qui, jusqu’à quand (retards en tête)"
+            />
+            <${Truncated} pages=${live.pages} statuses=${liveStatuses} />`
+    }
+    <details class="finished" data-testid="finished" onToggle=${(e) => setShowFinished(e.currentTarget.open)}>
+      <summary>Dossiers terminés (retirés, irrecevables, rejetés, caducs, clôturés, résiliés)</summary>
+      ${finished.error ? html`<p class="refusal" role="alert">${finished.error}</p>` : null}
+      ${
+        !showFinished || (finished.loading && !finished.pages)
+          ? html`<p>Chargement…</p>`
+          : html`<${QueueTable}
+                items=${items(finished.pages).sort((a, b) => String(b.submittedAt).localeCompare(String(a.submittedAt)))}
+                caption="Dossiers terminés (les plus récents en tête)"
+                empty="Aucun dossier terminé."
+              />
+              <${Truncated} pages=${finished.pages} statuses=${finishedStatuses} />`
+      }
+    </details>
+    <button
+      type="button"
+      onClick=${() => {
+        live.reload();
+        finished.reload();
+      }}
+    >
+      Actualiser
+    </button>`;
+}
+
 export function QueuePage({ principal }) {
+  const manager = principal.role === 'grant_manager';
   const waitingOn =
     principal.role === 'funder'
       ? principal.institution
@@ -182,15 +315,19 @@ export function QueuePage({ principal }) {
   const mine = useApi(
     waitingOn ? `/api/applications?sort=deadline&waitingOn=${encodeURIComponent(waitingOn)}` : null,
   );
-  const all = useApi('/api/applications?sort=deadline&limit=200');
-  const title =
-    principal.role === 'grant_manager'
-      ? 'File d’attente'
-      : principal.role === 'porteur'
-        ? 'Mes candidatures'
-        : principal.role === 'funder'
-          ? `À traiter — ${funderLabel(principal.institution)}`
-          : 'Avis attendus du conseil citoyen';
+  const all = useApi(manager ? null : `/api/applications?sort=deadline&limit=${queueLimit}`);
+  const title = manager
+    ? 'File d’attente'
+    : principal.role === 'porteur'
+      ? 'Mes candidatures'
+      : principal.role === 'funder'
+        ? `À traiter — ${funderLabel(principal.institution)}`
+        : 'Avis attendus du conseil citoyen';
+  if (manager)
+    return html`<section>
+      <h1>${title}</h1>
+      <${ManagerQueue} />
+    </section>`;
   return html`<section>
     <h1>${title}</h1>
     ${
@@ -206,8 +343,9 @@ export function QueuePage({ principal }) {
       all.loading && !all.data
         ? html`<p>Chargement…</p>`
         : html`<${QueueTable}
-            items=${principal.role === 'grant_manager' ? overdueFirst(all.data?.items ?? []) : (all.data?.items ?? [])}
-            caption=${principal.role === 'grant_manager' ? 'Ce qui attend, de qui, jusqu’à quand (retards en tête)' : 'Candidatures'}
+            items=${all.data?.items ?? []}
+            caption=${principal.role === 'porteur' ? 'Mes candidatures (échéances les plus proches en tête)' : 'Candidatures'}
+            empty=${principal.role === 'porteur' ? 'Aucune candidature.' : 'Aucune candidature visible.'}
           />`
     }
     <button
@@ -295,7 +433,7 @@ export function Timeline({ stream }) {
   if (loading && !data) return html`<p>Chargement de l’historique…</p>`;
   return html`<table class="timeline" data-testid="timeline">
     <caption>
-      Historique (${data.events.length} événements, dans l’ordre du journal)
+      Historique (${plural(data.events.length, 'événement')}, dans l’ordre du journal)
     </caption>
     <thead>
       <tr>
@@ -341,7 +479,7 @@ function Dossier({ state }) {
       <dt>Quartiers (QPV)</dt>
       <dd>${d.action.qpvCodes.join(', ')}</dd>
       <dt>Bénéficiaires attendus</dt>
-      <dd>${d.action.expectedBeneficiaries}</dd>
+      <dd>${count(d.action.expectedBeneficiaries)}</dd>
       <dt>Implication des habitants</dt>
       <dd>${d.action.residentsInvolvement || '—'}</dd>
       <dt>Durée</dt>
@@ -380,7 +518,7 @@ function CoDecision({ state }) {
   const c = state.coDecision;
   if (!c) return null;
   return html`<section aria-labelledby="codecision-title">
-    <h2 id="codecision-title">Co-décision des financeurs (jusqu’au ${date(c.dueDate)})</h2>
+    <h2 id="codecision-title">Co-décision des financeurs (jusqu’au ${date(c.dueDate)} inclus)</h2>
     <table>
       <caption>
         Positions des financeurs sollicités
@@ -466,7 +604,7 @@ function Convention({ state }) {
               Convention ${conv.kind === 'CPO' ? 'pluriannuelle d’objectifs (CPO)' : 'annuelle'}
             </h2>
             <p>
-              ${`Du ${date(conv.startDate)} au ${date(conv.endDate)} ; signature avant le ${date(conv.signatureDueDate)}.`}
+              ${`Du ${date(conv.startDate)} au ${date(conv.endDate)} ; signatures jusqu’au ${date(conv.signatureDueDate)} inclus.`}
             </p>
             <p>
               Signataires :${' '}
@@ -477,7 +615,7 @@ function Convention({ state }) {
                       (x.signatory.kind === 'porteur' ? 'porteur' : x.signatory.funder) ===
                       (s.kind === 'porteur' ? 'porteur' : s.funder),
                   );
-                  return `${s.kind === 'porteur' ? 'le porteur' : funderLabel(s.funder)} (${signed || state.status === 'in_force' || state.enteredIntoForceAt ? 'signé' : 'à signer'})`;
+                  return `${s.kind === 'porteur' ? 'le porteur' : theFunder(s.funder)} (${signed || state.status === 'in_force' || state.enteredIntoForceAt ? 'signé' : 'à signer'})`;
                 })
                 .join(' ; ')}
             </p>
@@ -530,10 +668,10 @@ function Convention({ state }) {
                         {
                           not_due: 'pas encore dû',
                           expected: r.overdue
-                            ? `en retard (dû le ${date(r.dueDate)})`
-                            : `attendu avant le ${date(r.dueDate)}`,
+                            ? `en retard (attendu jusqu’au ${date(r.dueDate)} inclus)`
+                            : `attendu jusqu’au ${date(r.dueDate)} inclus`,
                           submitted: 'déposé, à examiner',
-                          changes_requested: `corrections demandées avant le ${date(r.dueDate)}${r.overdue ? ' (en retard)' : ''}`,
+                          changes_requested: `corrections demandées jusqu’au ${date(r.dueDate)} inclus${r.overdue ? ' (en retard)' : ''}`,
                           accepted: 'accepté',
                         }[r.status]
                       }</span
@@ -574,7 +712,7 @@ function ReportContent({ report }) {
       ${report.spentByFunder.map((x) => `${funderLabel(x.funder)} : ${money(x.amountCents)}`).join(' ; ') || '—'}
     </dd>
     <dt>Bénéficiaires touchés</dt>
-    <dd>${report.beneficiariesReached}</dd>
+    <dd>${count(report.beneficiariesReached)}</dd>
     ${
       report.indicators?.length
         ? html`<dt>Indicateurs</dt>
@@ -608,7 +746,7 @@ function ComplementsExchanges({ state }) {
       ${exchanges.map(
         (c) =>
           html`<li data-complements=${c.number}>
-            <h3>Demande n° ${c.number} — réponse attendue avant le ${date(c.dueDate)} inclus</h3>
+            <h3>Demande n° ${c.number} — réponse attendue jusqu’au ${date(c.dueDate)} inclus</h3>
             <dl class="facts">
               <dt>Demandé</dt>
               <dd>
@@ -650,7 +788,9 @@ function Outcome({ state }) {
   switch (state.status) {
     case 'awaiting_complements':
       return html`<section aria-labelledby="request-title" data-testid="outcome">
-        <h2 id="request-title">Compléments demandés (réponse avant le ${date(state.request.dueDate)})</h2>
+        <h2 id="request-title">
+          Compléments demandés (réponse attendue jusqu’au ${date(state.request.dueDate)} inclus)
+        </h2>
         <ul>
           ${state.request.items.map((i) => html`<li>${i}</li>`)}
         </ul>
@@ -701,14 +841,22 @@ export function ApplicationPage({ id, principal }) {
   if (detail.error) return html`<p class="refusal" role="alert">${detail.error}</p>`;
   if (!d) return html`<p>Chargement…</p>`;
   const state = d.state ?? {};
+  const deadline = deadlineOf(d.nextDeadline, Date.now(), state);
   const canReadHistory = principal.role === 'grant_manager' || principal.role === 'auditor';
   return html`<article>
     <p><a href="#/">← Retour</a></p>
     <h1>${d.title}</h1>
     <p class="status">
       <span class="badge" data-testid="status">${d.statusLabel ?? statusLabels[d.status]}</span>
-      ${d.waitingFor ? html` — ${d.waitingFor}` : null}
-      ${d.nextDeadline ? html` — échéance : ${date(d.nextDeadline.at)}` : null}
+      ${d.waitingFor ? html` — ${frenchText(d.waitingFor)}` : null}
+      ${
+        deadline
+          ? html`<span> — </span
+              ><span data-testid="deadline" data-value=${deadline.day}
+                >échéance : ${date(deadline.day)} (${deadline.kind})</span
+              >`
+          : null
+      }
     </p>
     <p>
       Porteur : ${d.porteur?.name} — campagne ${d.campaignId} — demandé ${money(d.amounts?.requestedCents)},
@@ -721,7 +869,8 @@ export function ApplicationPage({ id, principal }) {
       ${
         d.allowed.length === 0
           ? html`<p class="hint">
-              Aucune action ne vous revient à cette étape.${d.waitingFor ? ` ${d.waitingFor}.` : ''}
+              Aucune action ne vous revient à cette
+              étape.${d.waitingFor ? ` ${frenchText(d.waitingFor)}.` : ''}
             </p>`
           : d.allowed.map(
               (a) =>
@@ -752,9 +901,9 @@ export function ApplicationPage({ id, principal }) {
                 ${state.findings.map(
                   (f) =>
                     html`<tr class=${`finding-${f.outcome}`}>
-                      <td>${f.label}</td>
+                      <td>${frenchText(f.label)}</td>
                       <td>${outcomeLabels[f.outcome] ?? f.outcome}</td>
-                      <td>${f.detail}</td>
+                      <td>${frenchText(f.detail)}</td>
                     </tr>`,
                 )}
               </tbody>
@@ -886,7 +1035,7 @@ export function SubmitPage({ principal, campaigns }) {
             required
             onChange=${(e) => setCampaignId(e.currentTarget.value)}
           >
-            ${open.map((c) => html`<option value=${c.campaignId}>${c.name} (dépôt jusqu’au ${date(c.submissionWindow?.closesAt)})</option>`)}
+            ${open.map((c) => html`<option value=${c.campaignId}>${c.name} (dépôt jusqu’au ${date(lastDayBefore(c.submissionWindow?.closesAt))} inclus)</option>`)}
           </select>
         </div>
       </fieldset>
@@ -946,7 +1095,7 @@ export function SubmitPage({ principal, campaigns }) {
           html`<fieldset class="budget">
             <legend>Budget de l’année ${y}</legend>
             ${field({ name: `cost-${y}`, label: `Coût total, année ${y}`, type: 'money', required: true })}
-            ${funderChoices.map((f) => field({ name: `req-${y}-${f}`, label: `Demandé à ${funderLabel(f)}, année ${y}`, type: 'money' }))}
+            ${funderChoices.map((f) => field({ name: `req-${y}-${f}`, label: `Demandé ${toFunder(f)}, année ${y}`, type: 'money' }))}
             ${field({ name: `other-${y}`, label: `Autres ressources, année ${y}`, type: 'money' })}
           </fieldset>`,
       )}
@@ -957,6 +1106,14 @@ export function SubmitPage({ principal, campaigns }) {
 }
 
 const campaignStatusLabels = { draft: 'en préparation', open: 'ouverte', closed: 'fermée' };
+
+/**
+ * « du 1er mars 2027 au 29 mai 2027 inclus »: `closesAt` is the instant the window closes (midnight
+ * at the start of the day the grant manager gave as « Clôture du dépôt »), so the last day of
+ * submission is the day before.
+ */
+const submissionWindowText = (w) =>
+  w ? `du ${date(w.opensAt)} au ${date(lastDayBefore(w.closesAt))} inclus` : '—';
 
 /**
  * One campaign as its own workflow sees it now (GET /api/campaigns/:id): terms, envelopes, and the
@@ -980,7 +1137,7 @@ function CampaignCard({ campaignId, onDone }) {
       <dt>Statut</dt>
       <dd data-field="campaign-status">${campaignStatusLabels[c.status] ?? c.status}</dd>
       <dt>Fenêtre de dépôt</dt>
-      <dd>${date(c.submissionWindow?.opensAt)} → ${date(c.submissionWindow?.closesAt)}</dd>
+      <dd data-field="submission-window">${submissionWindowText(c.submissionWindow)}</dd>
       <dt>Thèmes</dt>
       <dd>${(c.themes ?? []).join(', ')}</dd>
       <dt>Territoire</dt>
@@ -1107,8 +1264,8 @@ export function CampaignsPanel({ campaigns, reload }) {
             html`<tr data-campaign-row=${c.campaignId}>
               <td>${c.name} <small class="code">${c.campaignId}</small></td>
               <td>${campaignStatusLabels[c.status] ?? c.status}</td>
-              <td>${date(c.submissionWindow?.opensAt)} → ${date(c.submissionWindow?.closesAt)}</td>
-              <td class="num">${c.applications}</td>
+              <td>${submissionWindowText(c.submissionWindow)}</td>
+              <td class="num">${count(c.applications)}</td>
               <td class="num">${money(c.amounts?.requestedCents)}</td>
             </tr>`,
         )}
@@ -1144,6 +1301,7 @@ export function CampaignsPanel({ campaigns, reload }) {
           type: 'date',
           value: addDays(today(), 60),
           required: true,
+          help: 'Le dépôt ferme à 0 h ce jour-là : le dernier jour de dépôt est la veille.',
         },
         {
           name: 'themes',
@@ -1154,7 +1312,7 @@ export function CampaignsPanel({ campaigns, reload }) {
         },
         ...funderChoices.map((f) => ({
           name: `env-${f}`,
-          label: `Enveloppe ${funderLabels[f]} (vide : non partenaire)`,
+          label: `Enveloppe ${ofFunder(f)} (vide : non partenaire)`,
           type: /** @type {const} */ ('money'),
         })),
         {

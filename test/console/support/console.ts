@@ -38,10 +38,13 @@ export const csp =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
   "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-/** The demo users of the sign-in page (services/console/static/app.js), by their French label. */
+/**
+ * The demo users of the sign-in page (services/console/static/app.js), by their French label; the
+ * porteur is one `grants seed demo` creates (services/demo/demoCampaign.ts).
+ */
 export const demo = {
   manager: 'Chargé de mission (agglomération)',
-  porteur: 'Porteur de projet — asso-1',
+  porteur: 'Porteur de projet — Sambre Avenir (asso-sambre-avenir)',
   etat: 'Financeur — État',
   epci: 'Financeur — Intercommunalité (EPCI)',
   council: 'Conseil citoyen',
@@ -54,7 +57,7 @@ export interface ConsoleWorld {
   /** The console server's origin (http://127.0.0.1:port). */
   base: string;
   browser: Browser;
-  /** CSP violations and uncaught page errors seen by any page. */
+  /** CSP violations, uncaught page errors and console files not found (404) seen by any page. */
   cspViolations: string[];
   newPage(): Promise<Page>;
   signInAs(page: Page, label: string): Promise<void>;
@@ -147,6 +150,11 @@ export async function startConsoleWorld(): Promise<ConsoleWorld> {
         if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
       });
       page.on('pageerror', (err) => cspViolations.push(`page error: ${err.message}`));
+      // A file the console asks for and the server lacks (the API's own 404s are answers, not faults).
+      page.on('response', (r) => {
+        if (r.status() === 404 && !new URL(r.url()).pathname.startsWith('/api/'))
+          cspViolations.push(`404: ${r.url()}`);
+      });
       return page;
     },
     async signInAs(page, label) {

@@ -16,6 +16,7 @@ import {
 import { createCampaignCommand, dossier } from '../../support/fixtures';
 import type { RunningEngine } from '../../services/support/engine';
 import { artifacts, chromiumPath, startConsoleWorld, type ConsoleWorld } from './console';
+import { demoPorteurId } from './steps';
 
 export { artifacts, chromiumPath };
 
@@ -66,7 +67,7 @@ export async function seedCampaign(engine: RunningEngine, campaignId: string): P
   const today = parisDateOf(fromEpochMs(Date.now()));
   const token: Record<Caller, string> = {
     manager: await engine.token({ role: 'grant_manager' }),
-    porteur: await engine.token({ role: 'porteur', porteurId: 'asso-1' }),
+    porteur: await engine.token({ role: 'porteur', porteurId: demoPorteurId }),
     council: await engine.token({ role: 'citizen_council' }),
     ETAT: await engine.token({ role: 'funder', institution: 'ETAT' }),
     REGION: await engine.token({ role: 'funder', institution: 'REGION' }),

@@ -7,8 +7,11 @@ import { fromEpochMs, parisDateOf, parisInstant } from '../../../domain/calendar
 import type { RunningEngine } from '../../services/support/engine';
 import { createCampaignCommand, dossier } from '../../support/fixtures';
 
-/** The porteur of the demo sign-in (services/console/static/app.js). */
-export const demoPorteurId = 'asso-1';
+/**
+ * The porteur of the demo sign-in (services/console/static/app.js): the first association of the
+ * demo seed (services/demo/demoCampaign.ts).
+ */
+export const demoPorteurId = 'asso-sambre-avenir';
 
 export const todayInParis = (): CivilDate => parisDateOf(fromEpochMs(Date.now()));
 

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { themeLabel } from '../reference/themes';
 import { formatEuros, sumCents } from '../shared/money';
 import type { Dossier } from './dossier';
+import { countOf } from '../shared/french';
 
 export const findingSchema = z.object({
   id: z.string(),
@@ -108,7 +109,10 @@ export const eligibilityRules: readonly EligibilityRule[] = [
     label: 'Durée dans le maximum de la campagne',
     evaluate: (d, t) =>
       d.durationYears <= t.maxDurationYears
-        ? { outcome: 'pass', detail: `${d.durationYears} an(s), maximum ${t.maxDurationYears}.` }
+        ? {
+            outcome: 'pass',
+            detail: `${countOf(d.durationYears, 'an', 'ans')}, maximum ${t.maxDurationYears}.`,
+          }
         : {
             outcome: 'fail',
             detail: `${d.durationYears} ans demandés, la campagne en permet au plus ${t.maxDurationYears}.`,

@@ -45,6 +45,7 @@ import {
   type ReportYearState,
 } from './state';
 import { dossierProblem } from './submission';
+import { countOf } from '../shared/french';
 
 const rule = ruleFor<ApplicationState, ApplicationEvent>();
 type Cmd<K extends ParsedApplicationCommand['type']> = Extract<ParsedApplicationCommand, { type: K }>;
@@ -208,7 +209,7 @@ function reportNotExpected(s: InForceState, r: ReportYearState | undefined, year
   if (r === undefined)
     return domainError(
       'YEAR_OUT_OF_RANGE',
-      `La convention compte ${s.convention.years.length} année(s) : il n'y a pas d'année ${year}.`,
+      `La convention compte ${countOf(s.convention.years.length, 'année', 'années')} : il n'y a pas d'année ${year}.`,
     );
   switch (r.status) {
     case 'not_due': {
@@ -485,7 +486,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
           return refuse(
             domainError(
               'YEAR_OUT_OF_RANGE',
-              `L'action dure ${s.dossier.durationYears} an(s) : pas d'engagement possible pour l'année ${a.year}.`,
+              `L'action dure ${countOf(s.dossier.durationYears, 'an', 'ans')} : pas d'engagement possible pour l'année ${a.year}.`,
             ),
           );
         }
@@ -1094,7 +1095,7 @@ function reportNotSubmitted(s: InForceState, r: ReportYearState | undefined, yea
   if (r === undefined)
     return domainError(
       'YEAR_OUT_OF_RANGE',
-      `La convention compte ${s.convention.years.length} année(s) : il n'y a pas d'année ${year}.`,
+      `La convention compte ${countOf(s.convention.years.length, 'année', 'années')} : il n'y a pas d'année ${year}.`,
     );
   return domainError(
     'REPORT_NOT_SUBMITTED',

@@ -25,7 +25,7 @@ export function dossierProblem(dossier: Dossier, context: DossierContext): Domai
   if (unknown.length > 0) {
     return domainError(
       'UNKNOWN_QPV',
-      `Quartier(s) prioritaire(s) inconnu(s) : ${unknown.join(', ')}. Choisissez parmi les QPV de la liste de référence (${context.knownQpvCodes.slice(0, 12).join(', ')}${context.knownQpvCodes.length > 12 ? '…' : ''}).`,
+      `${unknown.length === 1 ? 'Quartier prioritaire inconnu' : 'Quartiers prioritaires inconnus'} : ${unknown.join(', ')}. Choisissez parmi les QPV de la liste de référence (${context.knownQpvCodes.slice(0, 12).join(', ')}${context.knownQpvCodes.length > 12 ? '…' : ''}).`,
       { unknownQpvCodes: unknown },
     );
   }

@@ -166,6 +166,8 @@ describe('eligibility (recevabilité)', () => {
   it('computes small findings with a French label and detail', () => {
     const all = findingsOf(dossier(2));
     expect(Object.values(all).map((f) => f.outcome)).toEqual(Object.values(all).map(() => 'pass'));
+    expect(all['duration-max']?.detail).toBe('2 ans, maximum 4.');
+    expect(findingsOf(dossier(1))['duration-max']?.detail).toBe('1 an, maximum 4.');
     const greedy = findingsOf(dossier(1, { ETAT: 1_800_000 }, 200_000));
     expect(greedy['public-share-cap']).toMatchObject({ outcome: 'fail' });
     expect(plain(greedy['public-share-cap']?.detail ?? '')).toContain(

@@ -36,7 +36,7 @@ const roleNames = {
   citizen_council: 'Conseil citoyen',
   auditor: 'Auditeur',
   evaluator: 'Évaluateur',
-  system: 'Système (échéance)',
+  system: 'Système (automatique)',
 };
 const themeName = (code) => themes.find(([c]) => c === code)?.[1] ?? '';
 const errorText = (e) => (e instanceof Error ? e.message : String(e));

@@ -220,6 +220,9 @@ export const roleLabels = {
   citizen_council: 'Conseil citoyen',
   auditor: 'Auditeur',
   evaluator: 'Évaluateur',
+  // The workflow itself: a deadline passed, or what the rules make follow from a step (its cause
+  // is the step's command: the event's causationId).
+  system: 'Système (automatique)',
 };
 
 export const funderLabels = {

@@ -5,7 +5,10 @@
 // touched by twenty events of a batch is then written once, and a crash still loses the whole batch
 // with its checkpoint or nothing.
 import type { Database } from 'better-sqlite3';
-import type { RecordedEvent } from '../eventstore/port';
+import type { EventStore, RecordedEvent } from '../eventstore/port';
+
+/** What a projection may read of the event store to prepare a batch: a stream's events. */
+export type StreamReader = Pick<EventStore, 'readStream'>;
 
 export interface Projection {
   /** Unique within a projection set; also the prefix its tables should carry (convention, not enforced). */
@@ -32,6 +35,13 @@ export interface Projection {
    * merges silently).
    */
   sums?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Before a batch is applied, and again before a batch is retried: fetches from the event store
+   * what apply() will need that neither its tables nor its memory hold (the applications slice: the
+   * earlier events of an application whose fold is not in memory, after a restart or an eviction).
+   * Reads only, outside the batch's transaction; apply() then runs without waiting on anything.
+   */
+  prepare?(db: Database, events: readonly RecordedEvent[], log: StreamReader): Promise<void>;
   /**
    * Changes the tables for one event. Must not start or end transactions: the runtime holds one.
    * Reads its tables through primary keys and UNIQUE constraints only: a rebuild replays into tables
@@ -117,6 +127,22 @@ export function applyEvent(
     } catch (error) {
       throw new ProjectionError(projection.name, event, error);
     }
+  }
+}
+
+/** Before a batch: every projection's prepare, given the events it reads. */
+export async function prepareProjections(
+  db: Database,
+  projections: readonly Projection[],
+  handlers: ReadonlyMap<string, ReadonlySet<string> | undefined>,
+  events: readonly RecordedEvent[],
+  log: StreamReader,
+): Promise<void> {
+  for (const projection of projections) {
+    if (projection.prepare === undefined) continue;
+    const types = handlers.get(projection.name);
+    const read = types === undefined ? events : events.filter((e) => types.has(e.type));
+    if (read.length > 0) await projection.prepare(db, read, log);
   }
 }
 

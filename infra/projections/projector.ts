@@ -24,6 +24,7 @@ import {
   discardProjections,
   flushProjections,
   handlerIndex,
+  prepareProjections,
   validateProjections,
 } from './projection';
 import { type RebuildOptions, type RebuildProgress, rebuildProjections } from './rebuild';
@@ -163,6 +164,8 @@ export function createProjector(options: ProjectorOptions): Projector {
   let subscription: Subscription | undefined;
   let restartRequested = false;
   let loop: Promise<void> | undefined;
+  /** The flush in progress (flush()); resolved when none is. */
+  let flushing: Promise<boolean> = Promise.resolve(true);
   let starting: Promise<void> | undefined;
   const waiters = new Set<Waiter>();
   const stopping = new AbortController();
@@ -252,12 +255,44 @@ export function createProjector(options: ProjectorOptions): Projector {
     void subscription?.close();
   }
 
-  /** Commits the buffer. Returns false when it must be retried later (database busy). */
-  function flush(): boolean {
+  /**
+   * Commits the buffer: the projections prepare the batch (reads from the event store), then one
+   * transaction applies it. Flushes run one at a time, in call order, since a prepare awaits.
+   * Resolves false when it must be retried later (database busy, event store unreachable).
+   */
+  function flush(): Promise<boolean> {
+    const run = flushing.then(flushNow, flushNow);
+    flushing = run;
+    return run;
+  }
+
+  async function flushNow(): Promise<boolean> {
     clearTimers();
     if (buffer.length === 0 || state === 'failed' || restartRequested) return true;
     const batch = buffer;
     buffer = [];
+    try {
+      await prepareProjections(db, projections, handlers, batch, eventStore);
+    } catch (error) {
+      // Nothing written: the batch waits for the store (a read failed) unless the log itself is wrong.
+      if (
+        error instanceof EventStoreError &&
+        error.code !== 'invalid_event' &&
+        error.code !== 'unknown_event_type'
+      ) {
+        buffer = batch.concat(buffer);
+        logger.warn(
+          { err: error },
+          'lecture du magasin d’événements impossible pour préparer un lot : nouvel essai',
+        );
+        return false;
+      }
+      discardProjections(db, projections);
+      fail(error);
+      return true;
+    }
+    // Failed or moved while the batch was being prepared (the await lets timers run): not ours any more.
+    if ((state as ProjectorState) === 'failed' || restartRequested) return true;
     try {
       applyBatch.immediate(batch, committed);
     } catch (error) {
@@ -285,7 +320,9 @@ export function createProjector(options: ProjectorOptions): Projector {
     if (flushTimer !== undefined) return;
     flushTimer = setTimeout(() => {
       flushTimer = undefined;
-      if (!flush()) scheduleFlush(250);
+      void flush().then((done) => {
+        if (!done && state === 'running') scheduleFlush(250);
+      });
     }, delay);
   }
 
@@ -329,12 +366,13 @@ export function createProjector(options: ProjectorOptions): Projector {
             buffer.push(item.event);
             if (buffer.length >= batchSize) {
               // Backpressure: do not read further while the batch cannot be committed.
-              while (!flush() && state === 'running') await sleep(250, stopping.signal);
+              while (!(await flush()) && state === 'running') await sleep(250, stopping.signal);
             } else {
               scheduleFlush();
             }
           } else {
-            flush();
+            // The batch before the position is committed before the checkpoint moves past it.
+            if (!(await flush())) continue;
             advanceTo(item.position);
             if (!caughtUp && !restartRequested && state === 'running') {
               caughtUp = true;
@@ -353,7 +391,7 @@ export function createProjector(options: ProjectorOptions): Projector {
           fail(error);
           break;
         }
-        flush();
+        await flush();
         logger.warn(
           { err: error, retryInMs: backoffMs },
           'abonnement au magasin d’événements interrompu : reprise',
@@ -435,16 +473,21 @@ export function createProjector(options: ProjectorOptions): Projector {
       if (wasRunning) {
         state = 'stopping';
         clearTimers();
+        // A flush under way ends first; then what is left is committed here (flush() would refuse
+        // nothing, but its retries belong to a running projector).
+        await flushing;
         try {
-          // Not flush(): it refuses to run outside 'running'.
           if (buffer.length > 0 && !restartRequested) {
-            applyBatch.immediate(buffer, committed);
-            committed = buffer[buffer.length - 1]?.position ?? committed;
-            eventsApplied += buffer.length;
+            const batch = buffer;
+            await prepareProjections(db, projections, handlers, batch, eventStore);
+            applyBatch.immediate(batch, committed);
+            committed = batch[batch.length - 1]?.position ?? committed;
+            eventsApplied += batch.length;
             settleWaiters();
           }
         } catch (error) {
           // Not committed: these events are simply read again at the next start.
+          discardProjections(db, projections);
           logger.warn({ err: error }, 'derniers événements non enregistrés à l’arrêt');
         }
         buffer = [];

@@ -32,7 +32,13 @@ import {
   writeCheckpoint,
 } from './database';
 import { type RebuildSourceModule, replayInWorkers } from './parallelRebuild';
-import { type Projection, handledTypes, validateProjections } from './projection';
+import {
+  type Projection,
+  handledTypes,
+  handlerIndex,
+  prepareProjections,
+  validateProjections,
+} from './projection';
 import { ShadowReplay, createShadowDatabase, removeDatabaseFiles } from './shadow';
 
 export interface RebuildProgress {
@@ -163,6 +169,7 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
   const limits = { batchSize: options.batchSize ?? 100_000, maxPending: options.maxPending ?? 25_000 };
   const progressIntervalMs = options.progressIntervalMs ?? 200;
   const types = handledTypes(projections);
+  const handlers = handlerIndex(projections);
   const filter = types === undefined ? undefined : { eventTypes: types };
   // Under a logger that already names its component and set (the projector's), the rebuild is a task
   // of it: a key bound twice would appear twice in each JSON line.
@@ -283,6 +290,9 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
           for await (const item of subscription) {
             if (item.kind === 'event') {
               position = item.event.position;
+              // In the global order a stream's events come among others: what a projection folded
+              // of it may have been let go (Projection.prepare fetches it again).
+              await prepareProjections(target, projections, handlers, [item.event], eventStore);
               await fed(item.event);
               continue;
             }

@@ -53,6 +53,7 @@ export function createApi(deps: ApiDeps): Express {
   platform.mount(
     queryRouter({
       db: deps.readModels,
+      log: deps.eventStore,
       grants: deps.grants,
       authenticate: platform.authenticate,
       requireRole: (...roles) => platform.requireRole(...roles),

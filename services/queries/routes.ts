@@ -12,6 +12,7 @@ import { setETag } from '../http/platform/etag';
 import type { ApiDocumentation } from '../http/platform/openapi';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../http/platform/problem';
 import { parseRequest } from '../http/platform/validate';
+import type { StreamReader } from '../../infra/projections/projection';
 import { getApplication, InvalidCursorError, listApplicationsJson } from '../readModels/applications/queries';
 import {
   campaignSummary,
@@ -30,6 +31,8 @@ import {
 
 export interface QueryRoutesDeps {
   db: Database;
+  /** The event log: an application's detail folds its stream (the read models keep no copy of the state). */
+  log: StreamReader;
   /** The campaign's own terms (territory, themes, funders) are its workflow's state. */
   grants: GrantsClient;
   authenticate: RequestHandler;
@@ -114,10 +117,10 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
     );
   });
 
-  router.get('/api/applications/:id', ...guard(...everyone), (req, res) => {
+  router.get('/api/applications/:id', ...guard(...everyone), async (req, res) => {
     const { params } = parseRequest(req, { params: idParams });
     const principal = principalOf(req);
-    const detail = getApplication(db, params.id);
+    const detail = await getApplication(db, deps.log, params.id);
     if (detail === undefined) throw new NotFoundError(`La candidature ${params.id} est introuvable.`);
     if (principal.role === 'porteur' && detail.porteurId !== principal.porteurId) {
       throw new ForbiddenError('Cette candidature appartient à un autre porteur de projet.', 'NOT_OWNER');

@@ -52,9 +52,9 @@ const submitted = (w: GrantsWorld): SubmittedState[] =>
 const calendarYear = (year: number) => 2026 + year;
 
 describe('campaign summary read model', () => {
-  it("adds up every application's funding, per funder, quartier, theme and year, with envelope use", () => {
+  it("adds up every application's funding, per funder, quartier, theme and year, with envelope use", async () => {
     playCampaign(world, 30);
-    rm.catchUp(world.events);
+    await rm.catchUp(world.events);
     const states = submitted(world);
     const summary = campaignSummary(rm.db, CAMPAIGN_ID);
     if (summary === undefined) throw new Error('campagne absente');
@@ -146,7 +146,7 @@ describe('campaign summary read model', () => {
     ]);
   });
 
-  it('follows the campaign and its envelopes: closing, adjusting, reservations released on withdrawal', () => {
+  it('follows the campaign and its envelopes: closing, adjusting, reservations released on withdrawal', async () => {
     const story = world.application();
     story.submit(dossier(2)).on('2027-02-20').declareEligible('2027-04-10').on('2027-03-01').commit('ETAT');
     world.campaignCommand(
@@ -160,7 +160,7 @@ describe('campaign summary read model', () => {
       actors.grantManager,
       '2027-03-02T09:00:00.000Z',
     );
-    rm.catchUp(world.events);
+    await rm.catchUp(world.events);
     let etat = campaignSummary(rm.db, CAMPAIGN_ID)?.byFunder.find((f) => f.funder === 'ETAT');
     expect(etat?.envelope).toEqual({
       amountCents: 7_000_000_000,
@@ -175,7 +175,7 @@ describe('campaign summary read model', () => {
       actors.grantManager,
       '2027-03-06T09:00:00.000Z',
     );
-    rm.catchUp(world.events);
+    await rm.catchUp(world.events);
     const summary = campaignSummary(rm.db, CAMPAIGN_ID);
     etat = summary?.byFunder.find((f) => f.funder === 'ETAT');
     expect(etat?.envelope?.reservedCents).toBe(0);
@@ -200,7 +200,7 @@ describe('campaign summary read model', () => {
     expect(summary?.multiYear).toMatchObject({ retainedActions: 0, sharePercent: null, targetReached: null });
   });
 
-  it('measures the share of multi-year conventions against the target', () => {
+  it('measures the share of multi-year conventions against the target', async () => {
     const retain = (years: number) => {
       const s = world.application();
       s.submit(dossier(years)).on('2027-02-20').declareEligible('2027-04-10');
@@ -210,7 +210,7 @@ describe('campaign summary read model', () => {
     retain(3).draft('2027-01-01', '2027-04-30');
     retain(1);
     retain(1);
-    rm.catchUp(world.events);
+    await rm.catchUp(world.events);
     expect(campaignSummary(rm.db, CAMPAIGN_ID)?.multiYear).toEqual({
       retainedActions: 3,
       multiYearActions: 1,

@@ -36,9 +36,9 @@ const measures = {
 } as const satisfies Record<string, keyof FundingRow>;
 
 describe('ledger read model', () => {
-  it("adds up, application by application, to the domain's fundingSummary; reservations to the envelopes", () => {
+  it("adds up, application by application, to the domain's fundingSummary; reservations to the envelopes", async () => {
     playCampaign(world, 30);
-    rm.catchUp(world.events);
+    await rm.catchUp(world.events);
     const entries = everything();
     expect(entries.map((e) => Number(e.id))).toEqual(
       [...entries.map((e) => Number(e.id))].sort((a, b) => a - b),
@@ -111,12 +111,12 @@ describe('ledger read model', () => {
       );
   });
 
-  it("records the committee's rejection as the cancellation of the commitments, which the figures then leave out", () => {
+  it("records the committee's rejection as the cancellation of the commitments, which the figures then leave out", async () => {
     const story = world.application();
     story.submit(dossier(2)).on('2027-02-20').declareEligible('2027-04-10');
     story.on('2027-03-01').commit('ETAT').commit(MAUBEUGE, 50);
     story.on('2027-04-20').reject();
-    rm.catchUp(world.events);
+    await rm.catchUp(world.events);
 
     const commitments = everything({ applicationId: story.applicationId, kind: 'commitment' }).map((e) => [
       e.eventType,
@@ -141,12 +141,12 @@ describe('ledger read model', () => {
     );
   });
 
-  it('records a withdrawal as the cancellation of the commitments and the release of the reservations', () => {
+  it('records a withdrawal as the cancellation of the commitments and the release of the reservations', async () => {
     const story = world.application();
     story.submit(dossier(2)).on('2027-02-20').declareEligible('2027-04-10');
     story.on('2027-03-01').commit('ETAT').commit(MAUBEUGE, 50);
     story.on('2027-03-05').withdraw();
-    rm.catchUp(world.events);
+    await rm.catchUp(world.events);
 
     const moves = everything({ applicationId: story.applicationId }).map((e) => [
       e.eventType,
@@ -187,9 +187,9 @@ describe('ledger read model', () => {
     ]);
   });
 
-  it('pages in event order and filters by funder, campaign, business dates and position', () => {
+  it('pages in event order and filters by funder, campaign, business dates and position', async () => {
     playCampaign(world, 12);
-    rm.catchUp(world.events);
+    await rm.catchUp(world.events);
     const all = everything();
     const pages: LedgerEntry[] = [];
     let cursor: string | undefined;

@@ -88,7 +88,7 @@ describe('grants projections rebuild', () => {
     });
 
     const direct = openReadModels();
-    direct.project(world.events);
+    await direct.project(world.events);
     const rebuilt = openReadModelDatabase(join(dir, 'read-models.sqlite'), { readonly: true });
     const tables = comparableTables(rebuilt);
     for (const [table, rows] of Object.entries(comparableTables(direct.db))) {

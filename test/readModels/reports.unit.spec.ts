@@ -24,24 +24,24 @@ function inForce(requested?: Parameters<typeof dossier>[1], porteurId?: string):
   return s;
 }
 
-const statuses = (s: ApplicationStory) => {
-  rm.catchUp(world.events);
+const statuses = async (s: ApplicationStory) => {
+  await rm.catchUp(world.events);
   return applicationReports(rm.db, s.applicationId).map((r) => [r.year, r.status, r.dueDate]);
 };
 
 describe('reports read model', () => {
-  it('moves a report through expected, reminder, overdue, submitted, changes requested and accepted', () => {
+  it('moves a report through expected, reminder, overdue, submitted, changes requested and accepted', async () => {
     const s = inForce();
-    expect(statuses(s)).toEqual([
+    expect(await statuses(s)).toEqual([
       [1, 'not_due', '2028-06-30'],
       [2, 'not_due', '2029-06-30'],
     ]);
     s.on('2028-01-02');
-    expect(statuses(s)[0]).toEqual([1, 'expected', '2028-06-30']);
+    expect((await statuses(s))[0]).toEqual([1, 'expected', '2028-06-30']);
     s.on('2028-06-01');
-    expect(statuses(s)[0]).toEqual([1, 'reminder_sent', '2028-06-30']);
+    expect((await statuses(s))[0]).toEqual([1, 'reminder_sent', '2028-06-30']);
     s.on('2028-07-02');
-    expect(statuses(s)[0]).toEqual([1, 'overdue', '2028-06-30']);
+    expect((await statuses(s))[0]).toEqual([1, 'overdue', '2028-06-30']);
     const [overdue] = overdueReports(rm.db);
     expect(overdue).toMatchObject({
       applicationId: s.applicationId,
@@ -59,23 +59,23 @@ describe('reports read model', () => {
     });
 
     s.on('2028-07-10').submitReport(1);
-    expect(statuses(s)[0]).toEqual([1, 'submitted', '2028-06-30']);
+    expect((await statuses(s))[0]).toEqual([1, 'submitted', '2028-06-30']);
     expect(overdueReports(rm.db)).toEqual([]);
     s.on('2028-07-15').requestReportChanges(1, '2028-08-31');
-    expect(statuses(s)[0]).toEqual([1, 'changes_requested', '2028-08-31']);
+    expect((await statuses(s))[0]).toEqual([1, 'changes_requested', '2028-08-31']);
     s.on('2028-08-20').submitReport(1).on('2028-08-25').acceptReport(1);
-    expect(statuses(s)[0]).toEqual([1, 'accepted', '2028-06-30']);
+    expect((await statuses(s))[0]).toEqual([1, 'accepted', '2028-06-30']);
     expect(applicationReports(rm.db, s.applicationId)[0]?.beneficiariesReached).toBe(110);
   });
 
-  it('lists overdue reports by campaign and funder, and those due within a window', () => {
+  it('lists overdue reports by campaign and funder, and those due within a window', async () => {
     const withEtat = inForce({ ETAT: 1_000_000 }, 'asso-a');
     const withCaf = inForce({ CAF: 800_000 }, 'asso-b');
     const onTime = inForce({ ETAT: 500_000 }, 'asso-c');
     for (const s of [withEtat, withCaf, onTime]) s.on('2028-01-02');
     onTime.on('2028-02-01').submitReport(1);
     for (const s of [withEtat, withCaf]) s.on('2028-07-02');
-    rm.catchUp(world.events);
+    await rm.catchUp(world.events);
 
     const ids = (items: { applicationId: string }[]) => items.map((i) => i.applicationId).sort();
     expect(ids(overdueReports(rm.db))).toEqual([withEtat.applicationId, withCaf.applicationId].sort());
@@ -96,13 +96,13 @@ describe('reports read model', () => {
     expect(ids(upcomingReports(rm.db, { asOf: '2028-06-01', withinDays: 30, funder: 'ETAT' }))).toEqual([]);
   });
 
-  it('drops the reports of a terminated convention from the overdue and upcoming lists', () => {
+  it('drops the reports of a terminated convention from the overdue and upcoming lists', async () => {
     const s = inForce();
     s.on('2028-07-02');
-    rm.catchUp(world.events);
+    await rm.catchUp(world.events);
     expect(overdueReports(rm.db)).toHaveLength(1);
     s.terminate();
-    rm.catchUp(world.events);
+    await rm.catchUp(world.events);
     expect(overdueReports(rm.db)).toEqual([]);
     expect(upcomingReports(rm.db, { asOf: '2029-01-01', withinDays: 365 })).toEqual([]);
     expect(applicationReports(rm.db, s.applicationId).map((r) => r.status)).toEqual(['overdue', 'not_due']);

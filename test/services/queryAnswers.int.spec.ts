@@ -23,7 +23,8 @@ import { getApplication, listApplications, type ApplicationListItem } from '../.
 import { tempDir } from '../projections/support';
 import { noWorkflowsClient } from '../support/noWorkflows';
 import { rawGet as rawGetUrl } from '../support/rawHttp';
-import { openReadModels, type ReadModels } from '../readModels/support/readModels';
+import { historyLog, openReadModels, type ReadModels } from '../readModels/support/readModels';
+import type { StreamReader } from '../../infra/projections/projection';
 import { playCampaign } from '../readModels/support/scenarios';
 import { CAMPAIGN_ID, GrantsWorld } from '../readModels/support/world';
 
@@ -45,6 +46,7 @@ async function startApi(db: Database): Promise<Api> {
   platform.mount(
     queryRouter({
       db,
+      log: worldLog,
       grants,
       authenticate: platform.authenticate,
       requireRole: (...roles) => platform.requireRole(...roles),
@@ -54,6 +56,11 @@ async function startApi(db: Database): Promise<Api> {
   const server: RunningHttpServer = await listen(platform.finish(), '127.0.0.1', 0);
   return { url: server.url, answers, close: () => server.close() };
 }
+
+/** The log of the world of the test under way (its events, as a store would serve them). */
+const worldLog: StreamReader = {
+  readStream: (stream, options) => historyLog(world.events).readStream(stream, options),
+};
 
 const token = (role: Role, extra: { porteurId?: string; institution?: string } = {}) =>
   mintDevelopmentToken({ secret, role, ...extra });
@@ -100,7 +107,7 @@ const half = () => Math.floor(world.events.length / 2);
 
 describe('answers kept until the read models change', () => {
   it('serves the kept answer, then the new one once another connection commits', async () => {
-    projector.project(world.events.slice(0, half()));
+    await projector.project(world.events.slice(0, half()));
     const a = await apiOnOwnConnection();
     const manager = await token('grant_manager');
 
@@ -111,7 +118,7 @@ describe('answers kept until the read models change', () => {
     expect(again.etag).toBe(first.etag);
     expect(a.answers.stats()).toMatchObject({ hits: 1, misses: 1 });
 
-    projector.project(world.events.slice(half()));
+    await projector.project(world.events.slice(half()));
     const after = await get(a, listPath, manager);
     expect(after.text).not.toBe(first.text);
     expect(after.etag).not.toBe(first.etag);
@@ -123,14 +130,14 @@ describe('answers kept until the read models change', () => {
   });
 
   it('follows commits made on its own connection (the in-process projector)', async () => {
-    projector.project(world.events.slice(0, half()));
+    await projector.project(world.events.slice(0, half()));
     api = await startApi(projector.db);
     const manager = await token('grant_manager');
     const summaryPath = `/api/campaigns/${CAMPAIGN_ID}/summary`;
     const before = await get(api, summaryPath, manager);
     expect((await get(api, summaryPath, manager)).text).toBe(before.text);
 
-    projector.project(world.events.slice(half()));
+    await projector.project(world.events.slice(half()));
     const after = await get(api, summaryPath, manager);
     expect(after.status).toBe(200);
     expect(after.text).not.toBe(before.text);
@@ -138,7 +145,7 @@ describe('answers kept until the read models change', () => {
   });
 
   it('never gives one porteur or funder the answer computed for another', async () => {
-    projector.project(world.events);
+    await projector.project(world.events);
     const a = await apiOnOwnConnection();
     const callers = await Promise.all([
       token('porteur', { porteurId: 'porteur-0' }),
@@ -167,7 +174,9 @@ describe('answers kept until the read models change', () => {
           .items;
         expect(items.length).toBeGreaterThan(0);
         for (const item of items)
-          expect(getApplication(projector.db, item.id)?.funders.map((f) => f.funder)).toContain(institution);
+          expect(
+            (await getApplication(projector.db, worldLog, item.id))?.funders.map((f) => f.funder),
+          ).toContain(institution);
       }
     }
     // A role the route refuses is refused on every request, cached answers or not.
@@ -176,7 +185,7 @@ describe('answers kept until the read models change', () => {
   });
 
   it('answers 304 to If-None-Match with the current ETag, 200 once the answer changed', async () => {
-    projector.project(world.events.slice(0, half()));
+    await projector.project(world.events.slice(0, half()));
     const a = await apiOnOwnConnection();
     const manager = await token('grant_manager');
     const first = await get(a, listPath, manager);
@@ -190,14 +199,14 @@ describe('answers kept until the read models change', () => {
     }
     expect((await get(a, listPath, manager, { 'if-none-match': '"autre"' })).status).toBe(200);
 
-    projector.project(world.events.slice(half()));
+    await projector.project(world.events.slice(half()));
     const changed = await get(a, listPath, manager, { 'if-none-match': first.etag ?? '' });
     expect(changed.status).toBe(200);
     expect(changed.etag).not.toBe(first.etag);
   });
 
   it('keeps nothing when disabled, with the same answers, ETags and 304', async () => {
-    projector.project(world.events);
+    await projector.project(world.events);
     const db = openReadModelDatabase(join(temp.dir, 'read-models.sqlite'));
     apiDb = db;
     const platform = createHttpPlatform({
@@ -208,6 +217,7 @@ describe('answers kept until the read models change', () => {
     platform.mount(
       queryRouter({
         db,
+        log: worldLog,
         grants,
         authenticate: platform.authenticate,
         requireRole: (...roles) => platform.requireRole(...roles),
@@ -235,13 +245,13 @@ describe('the read models version the answers are filed under', () => {
   const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
   it("moves at once on its own connection's commits, from the next turn of the event loop on for another's", async () => {
-    projector.project(world.events.slice(0, half()));
+    await projector.project(world.events.slice(0, half()));
     apiDb = openReadModelDatabase(join(temp.dir, 'read-models.sqlite'));
     const version = readModelVersion(apiDb);
     const start = version();
 
     // Another connection (a projector in another process): read once per turn, so seen next turn.
-    projector.project(world.events.slice(half()));
+    await projector.project(world.events.slice(half()));
     expect(version()).toBe(start);
     await nextTurn();
     const afterOther = version();
@@ -260,7 +270,7 @@ const rawGet = (api: Api, path: string, headers: Record<string, string>) =>
 
 describe('compressed answers', () => {
   it('gzips an answer for a caller that accepts it: same JSON, its own ETag, made once and kept', async () => {
-    projector.project(world.events);
+    await projector.project(world.events);
     const a = await apiOnOwnConnection();
     const authorization = `Bearer ${await token('grant_manager')}`;
 
@@ -314,7 +324,7 @@ describe('compressed answers', () => {
   });
 
   it('sends plain bytes when gzip is refused (q=0) and for small answers', async () => {
-    projector.project(world.events);
+    await projector.project(world.events);
     const a = await apiOnOwnConnection();
     const authorization = `Bearer ${await token('grant_manager')}`;
     const refused = await rawGet(a, listPath, { authorization, 'accept-encoding': 'gzip;q=0, identity' });
@@ -331,12 +341,12 @@ describe('compressed answers', () => {
 });
 
 describe('list items written by SQLite', () => {
-  it('are the items of the detail, key for key and in the same order', () => {
-    projector.project(world.events);
+  it('are the items of the detail, key for key and in the same order', async () => {
+    await projector.project(world.events);
     const page = listApplications(projector.db, { limit: 500 });
     expect(page.items.length).toBe(12);
     for (const item of page.items) {
-      const detail = getApplication(projector.db, item.id);
+      const detail = await getApplication(projector.db, worldLog, item.id);
       if (detail === undefined) throw new Error(`candidature ${item.id} absente`);
       const fromDetail = Object.fromEntries(
         Object.keys(item).map((k) => [k, detail[k as keyof typeof detail]]),
@@ -349,7 +359,7 @@ describe('list items written by SQLite', () => {
 
 describe('a pagination cursor the caller altered', () => {
   it('is a 400 problem naming the cursor, in both orders, and never a 500', async () => {
-    projector.project(world.events);
+    await projector.project(world.events);
     const a = await apiOnOwnConnection();
     const manager = await token('grant_manager');
     for (const query of ['cursor=pas-un-curseur', 'cursor=abc&sort=deadline', 'cursor=12x&sort=submitted']) {

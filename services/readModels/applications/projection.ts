@@ -5,7 +5,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { evolveApplication, initialApplicationState, type SubmittedState } from '../../../domain/application';
 import type { RecordedEvent } from '../../../infra/eventstore/port';
-import type { Projection } from '../../../infra/projections/projection';
+import type { Projection, StreamReader } from '../../../infra/projections/projection';
 import {
   forgetApplicationChanges,
   publishApplicationChange,
@@ -21,13 +21,7 @@ import {
 } from '../shared/events';
 import { applicationFacts, fundingLinesSince, type ApplicationFacts, type FundingLine } from './facts';
 import { applicationsSchema } from './schema';
-import {
-  applicationFoldsOf,
-  noteSnapshot,
-  readState,
-  writeFoldedState,
-  type ApplicationFold,
-} from './stateStore';
+import { applicationFoldsOf, foldFromLog, type ApplicationFold } from './folds';
 
 type SqlValue = string | number | null;
 
@@ -263,33 +257,49 @@ function corrupt(event: RecordedEvent, detail: string): Error {
   );
 }
 
-/** The fold of an application as the tables hold it (cache miss: another connection, or evicted). */
-function loadFold(db: Database, applicationId: string, event: RecordedEvent): ApplicationFold | undefined {
-  const head = statements(db).head.get(applicationId);
-  if (head === undefined) return undefined;
-  if (BigInt(head.revision) + 1n !== event.revision)
-    throw corrupt(event, `suit la révision ${head.revision} : un événement manque ou est appliqué deux fois`);
-  const stored = readState(db, head.seq);
-  if (stored === undefined) throw corrupt(event, "arrive alors que l'état replié est introuvable");
-  const facts = applicationFacts(stored.state);
-  return {
-    applicationId,
-    seq: head.seq,
-    revision: BigInt(head.revision),
-    state: stored.state,
-    funding: facts.funding,
-    snapshot: stored.snapshot,
-    pendingTail: [],
-    // Rewritten by the event about to be folded.
-    last: { occurredAt: '', recordedAt: '', position: 0n },
-    flushed: {
-      state: stored.state,
-      facts,
-      row: rowValues(facts),
-      snapshot: stored.snapshot,
-      tail: stored.tail,
-    },
-  };
+/**
+ * Before a batch: the fold of every application whose first event in the batch follows one the
+ * tables hold but memory does not (a restart, an eviction, another process's writes), folded again
+ * from its stream up to the revision its row shows.
+ */
+async function prepareApplications(
+  db: Database,
+  events: readonly RecordedEvent[],
+  log: StreamReader,
+): Promise<void> {
+  const folds = applicationFoldsOf(db);
+  const first = new Map<string, RecordedEvent>();
+  for (const event of events) {
+    if (event.revision === 0n || asApplicationEvent(event) === undefined) continue;
+    const applicationId = applicationIdOf(event);
+    if (!first.has(applicationId)) first.set(applicationId, event);
+  }
+  for (const [applicationId, event] of first) {
+    const held = folds.get(applicationId);
+    // In memory and in step, or dirty (a gap apply() reports): nothing to fetch.
+    if (held !== undefined && (held.revision + 1n === event.revision || folds.dirty.has(applicationId)))
+      continue;
+    const head = statements(db).head.get(applicationId);
+    // No row: apply() says the event comes before the submission.
+    if (head === undefined) continue;
+    if (BigInt(head.revision) + 1n !== event.revision)
+      throw corrupt(
+        event,
+        `suit la révision ${head.revision} : un événement manque ou est appliqué deux fois`,
+      );
+    const state = await foldFromLog(log, applicationId, BigInt(head.revision));
+    const facts = applicationFacts(state);
+    folds.loaded({
+      applicationId,
+      seq: head.seq,
+      revision: BigInt(head.revision),
+      state,
+      funding: facts.funding,
+      // Rewritten by the event about to be folded.
+      last: { occurredAt: '', recordedAt: '', position: 0n },
+      flushed: { state, facts, row: rowValues(facts) },
+    });
+  }
 }
 
 export function applyApplicationEvent(db: Database, event: RecordedEvent): void {
@@ -310,9 +320,13 @@ export function applyApplicationEvent(db: Database, event: RecordedEvent): void 
       );
     fold = undefined;
   }
-  fold ??= loadFold(db, applicationId, event);
   if (fold === undefined && (domainEvent.type !== 'ApplicationSubmitted' || event.revision !== 0n))
-    throw corrupt(event, 'arrive avant le dépôt de la candidature');
+    throw corrupt(
+      event,
+      statements(db).head.get(applicationId) === undefined
+        ? 'arrive avant le dépôt de la candidature'
+        : "arrive sans l'état replié de la candidature (le lot n'a pas été préparé : Projection.prepare)",
+    );
 
   const previous: SubmittedState | undefined = fold?.state;
   const next = evolveApplication(previous ?? initialApplicationState, domainEvent);
@@ -331,8 +345,6 @@ export function applyApplicationEvent(db: Database, event: RecordedEvent): void 
       revision: event.revision,
       state: next,
       funding,
-      snapshot: next,
-      pendingTail: [],
       last,
       flushed: undefined,
     };
@@ -342,7 +354,6 @@ export function applyApplicationEvent(db: Database, event: RecordedEvent): void 
     fold.funding = funding;
     fold.last = last;
   }
-  noteSnapshot(fold, event.revision, event.type, event.data);
   folds.touch(fold);
   publishApplicationChange(db, { event, seq: fold.seq, before, after: { state: next, funding } });
 }
@@ -356,7 +367,6 @@ export function flushApplications(db: Database): void {
     const flushed = fold.flushed;
     const facts = applicationFacts(fold.state, flushed, fold.funding);
     const row = rowValues(facts);
-    const stored = writeFoldedState(db, fold);
     writeRow(db, fold.seq, flushed?.row, row, fold);
     const tagsChanged = writeTags(db, fold.seq, flushed?.facts, facts);
     countMoves(moves, flushed?.facts, facts, tagsChanged);
@@ -368,7 +378,7 @@ export function flushApplications(db: Database): void {
       after: fold.state,
       facts,
     });
-    fold.flushed = { state: fold.state, facts, row, ...stored };
+    fold.flushed = { state: fold.state, facts, row };
     folds.settle(fold);
   }
   writeCounts(db, moves);
@@ -379,11 +389,13 @@ export const applicationsProjection: Projection = {
   name: 'applications',
   // 2: the folded state keeps the complements exchanges (stored states of version 1 lack them).
   // 3: a rejected or lapsed application's commitments and award are void (fundsVoided).
-  version: 3,
+  // 4: the folded state is no longer stored (folded again from the log when needed).
+  version: 4,
   ordering: 'per-stream',
   sums: { application_counts: ['applications'] },
   schema: applicationsSchema,
   handles: applicationEventTypes,
+  prepare: prepareApplications,
   apply: applyApplicationEvent,
   flush: flushApplications,
   discard(db) {

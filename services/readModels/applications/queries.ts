@@ -6,7 +6,8 @@ import { funderName } from '../../../domain/reference/funders';
 import { themeLabel, themes, type ThemeCode } from '../../../domain/reference/themes';
 import { clampLimit, decimal, perDatabase } from '../shared/db';
 import { applicationStatusLabels, sumAmounts, type Amounts, type AwaitedAction } from './facts';
-import { readState } from './stateStore';
+import type { StreamReader } from '../../../infra/projections/projection';
+import { foldFromLog } from './folds';
 
 export type ApplicationSort = 'submitted' | 'deadline';
 
@@ -447,16 +448,23 @@ export function listApplicationsJson(db: Database, filters: ApplicationListFilte
   return `{"items":[${page.map((row) => row[2]).join(',')}],"total":${total},"limit":${limit},"nextCursor":${JSON.stringify(nextCursor)}}`;
 }
 
-/** One application: its row, what is awaited, the money per funder and year, and its folded state. */
-export function getApplication(db: Database, applicationId: string): ApplicationDetail | undefined {
+/**
+ * One application: its row, what is awaited, the money per funder and year, and its state folded
+ * from its stream up to the revision of the row (so that state and row agree).
+ */
+export async function getApplication(
+  db: Database,
+  log: StreamReader,
+  applicationId: string,
+): Promise<ApplicationDetail | undefined> {
   const s = statements(db);
   const row = s.byId.get(applicationId);
   if (row === undefined) return undefined;
-  const state = readState(db, row.seq)?.state;
-  if (state === undefined)
-    throw new Error(`Candidature ${applicationId} : la ligne existe mais pas son état replié.`);
+  // Read before the await: the row and the funding lines of one snapshot of the read models.
+  const funders = s.funders.all(row.seq);
+  const state = await foldFromLog(log, applicationId, BigInt(row.revision));
   const byFunder = new Map<string, FunderYearDetail[]>();
-  for (const f of s.funders.all(row.seq)) {
+  for (const f of funders) {
     const years = byFunder.get(f.funder) ?? [];
     years.push({
       year: f.year,

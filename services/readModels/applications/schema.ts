@@ -44,23 +44,6 @@ export const applicationsSchema: readonly string[] = [
   'CREATE INDEX applications_by_campaign_deadline ON applications (campaign_id, deadline_key, seq)',
   'CREATE INDEX applications_by_status_deadline ON applications (status, deadline_key, seq)',
   'CREATE INDEX applications_by_campaign_status_deadline ON applications (campaign_id, status, deadline_key, seq)',
-  // The folded domain state: a snapshot, one JSON document per top-level part ('' holds the scalar
-  // fields) so that a snapshot rewrites only the parts that changed (the dossier is written once),
-  // and the events applied since, folded again when the state is read. A rowid table: documents of a
-  // few kilobytes are slow to rewrite inside a WITHOUT ROWID b-tree.
-  `CREATE TABLE application_state_parts (
-    seq  INTEGER NOT NULL,
-    part TEXT NOT NULL,
-    json TEXT NOT NULL,
-    UNIQUE (seq, part)
-  ) STRICT`,
-  `CREATE TABLE application_state_tail (
-    seq      INTEGER NOT NULL,
-    revision INTEGER NOT NULL,
-    type     TEXT NOT NULL,
-    data     TEXT NOT NULL, -- the event's data (JSON)
-    PRIMARY KEY (seq, revision)
-  ) STRICT, WITHOUT ROWID`,
   // Filters that take several values per application: 'qpv:<code>', 'funder:<id>',
   // 'waiting:<role or institution>'. The campaign (fixed for life) is repeated so that a filter
   // within a campaign, and its count, are answered from the index alone.

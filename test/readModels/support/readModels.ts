@@ -12,7 +12,9 @@ import {
   discardProjections,
   flushProjections,
   handlerIndex,
+  prepareProjections,
   projectionSignature,
+  type StreamReader,
 } from '../../../infra/projections/projection';
 import type { EventStore, RecordedEvent } from '../../../infra/eventstore/port';
 import { grantsProjections } from '../../../services/readModels';
@@ -21,11 +23,27 @@ export const SET = 'read-models';
 
 export interface ReadModels {
   db: Database.Database;
-  /** Applies events in batches (one transaction each), like the projector. */
-  project(events: readonly RecordedEvent[], batchSize?: number): void;
-  /** Events after the checkpoint, taken from a full history. */
-  catchUp(history: readonly RecordedEvent[]): void;
+  /**
+   * Applies events in batches (one transaction each), like the projector: each batch prepared from
+   * `log` first (the folds not in memory, read back from the history), then applied.
+   */
+  project(events: readonly RecordedEvent[], batchSize?: number): Promise<void>;
+  /** Events after the checkpoint, taken from a full history (which serves as the log). */
+  catchUp(history: readonly RecordedEvent[]): Promise<void>;
   close(): void;
+}
+
+/**
+ * The event log as a projection reads it, over a history in memory (these specs build histories
+ * with the domain's stories; the projector's own specs use the real SQLite store).
+ */
+export function historyLog(history: readonly RecordedEvent[]): StreamReader {
+  return {
+    readStream: (stream, options) => {
+      const events = history.filter((e) => e.stream === stream);
+      return Promise.resolve(options?.maxCount === undefined ? events : events.slice(0, options.maxCount));
+    },
+  };
 }
 
 export function openReadModels(file = ':memory:'): ReadModels {
@@ -46,10 +64,20 @@ export function openReadModels(file = ':memory:'): ReadModels {
     const last = events[events.length - 1];
     if (last !== undefined) writeCheckpoint(db, SET, last.position, signature);
   });
-  const project = (events: readonly RecordedEvent[], batchSize = 500) => {
+  // The log: every event projected so far (a history given to catchUp counts whole).
+  const seen: RecordedEvent[] = [];
+  const seenIds = new Set<string>();
+  const project = async (events: readonly RecordedEvent[], batchSize = 500, log = historyLog(seen)) => {
+    for (const e of events) {
+      if (seenIds.has(e.id)) continue;
+      seenIds.add(e.id);
+      seen.push(e);
+    }
     for (let i = 0; i < events.length; i += batchSize) {
+      const slice = events.slice(i, i + batchSize);
       try {
-        batch(events.slice(i, i + batchSize));
+        await prepareProjections(db, projections, handlers, slice, log);
+        batch(slice);
       } catch (error) {
         discardProjections(db, projections);
         throw error;
@@ -58,10 +86,14 @@ export function openReadModels(file = ':memory:'): ReadModels {
   };
   return {
     db,
-    project,
-    catchUp(history) {
+    project: (events, batchSize) => project(events, batchSize),
+    async catchUp(history) {
       const checkpoint = readCheckpoint(db, SET)?.position ?? 0n;
-      project(history.filter((e) => e.position > checkpoint));
+      await project(
+        history.filter((e) => e.position > checkpoint),
+        undefined,
+        historyLog(history),
+      );
     },
     close: () => db.close(),
   };

@@ -70,6 +70,25 @@ describe('problem details', () => {
     expect(problem.detail).toMatch(/^body\./);
   });
 
+  it('says a missing field, a number out of bounds or not whole as a person would', async () => {
+    const messages = async (body: unknown) => {
+      const problem = await problemOf(await post('/things', JSON.stringify(body)));
+      return Object.fromEntries(
+        (problem.errors as { path: string; message: string }[]).map((e) => [e.path, e.message]),
+      );
+    };
+    expect(await messages({ amountCents: 1 })).toEqual({ title: 'Champ obligatoire.' });
+    expect(await messages({ title: 'Atelier', amountCents: -5 })).toEqual({
+      amountCents: 'Doit être au moins 0.',
+    });
+    expect(await messages({ title: 'Atelier', amountCents: 1.5 })).toEqual({
+      amountCents: 'Nombre entier attendu.',
+    });
+    expect(await messages({ title: 'Atelier', amountCents: 'cent' })).toEqual({
+      amountCents: 'Nombre attendu.',
+    });
+  });
+
   it('400 for an unknown field nested in a strict object', async () => {
     const response = await post(
       '/things',

@@ -4,8 +4,7 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { type FieldError, HttpError, ValidationError, fieldErrorsFromZod } from './problem';
-
-const frenchLocaleError = z.locales.fr().localeError;
+import { frenchZodErrors } from './zodFrench';
 
 const strictened = new WeakMap<z.ZodType, z.ZodType>();
 
@@ -27,7 +26,7 @@ function run<S extends z.ZodType>(
   value: unknown,
   location: FieldError['in'],
 ): Outcome<z.output<S>> {
-  const parsed = strict(schema).safeParse(value, { error: frenchLocaleError });
+  const parsed = strict(schema).safeParse(value, { error: frenchZodErrors });
   return parsed.success
     ? { ok: true, value: parsed.data }
     : { ok: false, errors: fieldErrorsFromZod(parsed.error, location) };

@@ -131,6 +131,15 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     await signInAs(page, 'Chargé de mission (agglomération)');
     await openApplication(page, applicationId, '[data-testid="status"]:has-text("vigueur")');
     await page.getByTestId('timeline').getByText('Convention en vigueur').first().waitFor();
+    // Who did what: the last signature is its signatory's (role, institution, account), the entry
+    // into force that follows from it the system's.
+    const row = (what: string) => page.getByTestId('timeline').locator('tr', { hasText: what });
+    await expect(row('Convention en vigueur').first().textContent()).resolves.toContain(
+      'Système (automatique)',
+    );
+    await expect(row('Convention signée').last().textContent()).resolves.toMatch(
+      /Financeur — Intercommunalité \(EPCI\) · \S+/,
+    );
     await page.screenshot({ path: join(artifacts, 'console-en-vigueur.png'), fullPage: true });
     expect(cspViolations).toEqual([]);
   }, 120_000);

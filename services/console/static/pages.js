@@ -392,12 +392,14 @@ export const eventLabels = {
   ApplicationWithdrawn: 'Candidature retirée',
 };
 
+/** Who: the role, for whom, and the account itself (an auditor's « qui », not only « quel rôle »). */
 const actorOf = (m) => {
   const a = m?.actor;
   if (!a) return '—';
-  return [roleLabels[a.role] ?? a.role, a.institution ? funderLabel(a.institution) : null, a.porteurId]
+  const who = [roleLabels[a.role] ?? a.role, a.institution ? funderLabel(a.institution) : null, a.porteurId]
     .filter(Boolean)
     .join(' — ');
+  return a.role === 'system' ? who : `${who} · ${a.id}`;
 };
 
 /** The events of one stream, in order: what, who, business time and record time. */

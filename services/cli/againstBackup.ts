@@ -11,7 +11,7 @@ import { compareLogs, type Divergence } from '../../infra/eventstore/anchor';
 import type { EventStore } from '../../infra/eventstore/port';
 import { formatCount } from '../../infra/projections/progress';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
-import type { CliIo } from './audit';
+import type { CliIo } from './io';
 import { backupLabel, type BackupManifest } from './backupManifest';
 
 export interface AgainstBackupResult {

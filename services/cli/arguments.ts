@@ -3,7 +3,7 @@
 // and a mistake — parseArgs's, said in French and naming the option, or one the command's own
 // check throws — is said on stderr with the usage (exit 2).
 import { parseArgs } from 'node:util';
-import type { CliIo } from './audit';
+import type { CliIo } from './io';
 
 type Options = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 type Values<O extends Options> = ReturnType<

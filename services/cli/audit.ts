@@ -23,6 +23,7 @@ import { integrityReasonLabels, integritySummary } from '../audit/integrity';
 import { auditView } from '../audit/readOnly';
 import { verifyAgainstBackup } from './againstBackup';
 import { readArguments } from './arguments';
+import { processIo, type CliIo } from './io';
 import { ManifestError, readBackupManifest, type BackupManifest } from './backupManifest';
 
 export const auditUsage = `Usage : grants audit verify [--stream <flux> | --against <dossier de sauvegarde>]
@@ -44,15 +45,6 @@ délibération), elle ancre le journal : la recalculer plus tard montre s’il a
 
 Code de sortie : 0 journal intact, 1 altération détectée (nommée), 2 usage incorrect.
 `;
-
-export interface CliIo {
-  /** The result, for people or a pipe. */
-  out: { write(chunk: string): unknown };
-  /** Progress and explanations. */
-  err: ProgressOutput;
-}
-
-const processIo: CliIo = { out: process.stdout, err: process.stderr };
 
 export async function runAudit(
   config: Config,

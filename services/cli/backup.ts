@@ -35,7 +35,8 @@ import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { integrityReportJson, integritySummary } from '../audit/integrity';
 import { MANIFEST_FILE, fileStamp, type BackupManifest } from './backupManifest';
 import { readArguments } from './arguments';
-import { type CliIo, missingStoreMessage, verificationProgress } from './audit';
+import { missingStoreMessage, verificationProgress } from './audit';
+import { processIo, type CliIo } from './io';
 
 export const backupUsage = `Usage : grants backup [--to <dossier>]
 
@@ -63,8 +64,6 @@ export interface BackupOptions {
   /** Called between the two copies (tests: a step recorded meanwhile). */
   betweenCopies?: () => Promise<void>;
 }
-
-const processIo: CliIo = { out: process.stdout, err: process.stderr };
 
 const megabytes = (bytes: number): string =>
   `${(bytes / 1_000_000).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} Mo`;

@@ -14,7 +14,7 @@ import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { grantsProjections } from '../readModels';
 import { grantsRebuildParallel } from '../readModels/rebuildSource';
 import { readArguments } from './arguments';
-import type { CliIo } from './audit';
+import { processIo, type CliIo } from './io';
 
 export const projectionsUsage = `Usage : grants projections rebuild
 
@@ -22,8 +22,6 @@ Reconstruit les modèles de lecture depuis le premier événement (fichier ${'${
 Les services démarrés continuent de répondre avec les anciennes tables jusqu'à la bascule.
 Sur le magasin SQLite, le rejeu se répartit entre GRANTS_REBUILD_WORKERS fils (par défaut un par cœur, 4 au plus).
 `;
-
-const processIo: CliIo = { out: process.stdout, err: process.stderr };
 
 export async function runProjections(
   config: Config,

@@ -14,7 +14,7 @@ import { sha256OfFile } from '../../infra/backup/sqliteSnapshot';
 import type { Logger } from '../../infra/logging/logger';
 import { formatCount } from '../../infra/projections/progress';
 import { readArguments } from './arguments';
-import type { CliIo } from './audit';
+import { processIo, type CliIo } from './io';
 import {
   ManifestError,
   backupLabel,
@@ -35,8 +35,6 @@ Remet en place une sauvegarde faite par grants backup, moteur arrêté :
 
 Code de sortie : 0 restauré, 1 échec (rien n’a été déplacé), 2 usage incorrect ou moteur démarré.
 `;
-
-const processIo: CliIo = { out: process.stdout, err: process.stderr };
 
 const SQLITE_COMPANIONS = ['', '-wal', '-shm', '-journal'];
 

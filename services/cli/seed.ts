@@ -8,7 +8,7 @@ import type { Logger } from '../../infra/logging/logger';
 import { formatBar, formatCount, type ProgressOutput } from '../../infra/projections/progress';
 import { seedDemo, type SeedProgress } from '../demo/demoCampaign';
 import { readArguments } from './arguments';
-import type { CliIo } from './audit';
+import { processIo, type CliIo } from './io';
 import { connectToEngine } from './temporalClient';
 
 const DEFAULT_COUNT = 27;
@@ -37,8 +37,6 @@ const seedOnRunningEngine: DemoSeeder = async (config, options) => {
     await engine.close();
   }
 };
-
-const processIo: CliIo = { out: process.stdout, err: process.stderr };
 
 export async function runSeed(
   config: Config,

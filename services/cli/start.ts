@@ -2,7 +2,7 @@
 import type { Config } from '../../infra/config/config';
 import type { Logger } from '../../infra/logging/logger';
 import { readArguments } from './arguments';
-import type { CliIo } from './audit';
+import { processIo, type CliIo } from './io';
 
 export const startUsage = `Usage : grants start
 
@@ -14,8 +14,6 @@ Sans option : tout se règle par variables d’environnement (GRANTS_DATA_DIR, G
 EVENTSTORE_CONNECTION_STRING, TEMPORAL_ADDRESS, GRANTS_START_HTTP…), décrites dans la section
 « Configuration » du README.
 `;
-
-const processIo: CliIo = { out: process.stdout, err: process.stderr };
 
 export async function runStart(
   config: Config,

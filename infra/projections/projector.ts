@@ -371,8 +371,10 @@ export function createProjector(options: ProjectorOptions): Projector {
               scheduleFlush();
             }
           } else {
-            // The batch before the position is committed before the checkpoint moves past it.
-            if (!(await flush())) continue;
+            // The batch before the position is committed before the checkpoint moves past it
+            // (retried while the database is busy, as for a full batch).
+            while (!(await flush()) && state === 'running') await sleep(250, stopping.signal);
+            if (buffer.length > 0) continue;
             advanceTo(item.position);
             if (!caughtUp && !restartRequested && state === 'running') {
               caughtUp = true;

@@ -2,16 +2,32 @@
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A port free now, for a server a test is about to start (a Temporal dev server, the engine).
+ * Taken below the kernel's ephemeral range (32768 and up on Linux), where listen(0) and outgoing
+ * connections never land, and from a block of its own per vitest worker, so that another test
+ * file running in parallel cannot be handed the same port between this check and its use (with
+ * listen(0) it happened: « Le port … est déjà utilisé »).
+ */
+const BLOCK = 1000;
+const worker = Number(process.env.VITEST_POOL_ID ?? process.env.VITEST_WORKER_ID ?? '1');
+const firstPort = 20_000 + (((Number.isInteger(worker) ? worker : 1) - 1) % 12) * BLOCK;
+let nextPort = firstPort;
+
+const isFree = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < BLOCK; tries++) {
+    const port = nextPort;
+    nextPort = nextPort + 1 >= firstPort + BLOCK ? firstPort : nextPort + 1;
+    if (await isFree(port)) return port;
+  }
+  throw new Error(`Aucun port libre entre ${firstPort} et ${firstPort + BLOCK - 1}.`);
 }
 
 /** Every descendant of a process (children, grandchildren…), from /proc via ps. */

@@ -332,7 +332,9 @@ export function QueuePage({ principal }) {
     <h1>${title}</h1>
     ${
       waitingOn
-        ? html`<h2>En attente de votre ${principal.role === 'funder' ? 'position' : 'avis'}</h2>
+        ? html`<h2>
+              ${principal.role === 'funder' ? 'En attente de vous (position ou signature)' : 'En attente de votre avis'}
+            </h2>
             ${mine.error ? html`<p class="refusal" role="alert">${mine.error}</p>` : null}
             ${mine.loading && !mine.data ? html`<p>Chargement…</p>` : html`<${QueueTable} items=${overdueFirst(mine.data?.items ?? [])} caption="Candidatures qui attendent votre réponse" />`}
             <h2>Toutes les candidatures visibles</h2>`

@@ -53,9 +53,15 @@ export async function runAudit(
   io: CliIo = processIo,
 ): Promise<number> {
   const [subcommand, ...rest] = argv;
-  if (subcommand === undefined || subcommand === '--help' || subcommand === '-h' || subcommand === 'help') {
+  if (subcommand === undefined) {
+    io.err.write(
+      `Indiquez ce qu’il faut faire : grants audit verify ou grants audit digest.\n\n${auditUsage}`,
+    );
+    return 2;
+  }
+  if (subcommand === '--help' || subcommand === '-h' || subcommand === 'help') {
     io.out.write(auditUsage);
-    return subcommand === undefined ? 2 : 0;
+    return 0;
   }
   if (subcommand === 'digest') return runDigest(config, rest, io);
   if (subcommand !== 'verify') {

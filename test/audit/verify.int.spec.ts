@@ -155,7 +155,8 @@ describe('grants audit: usage', () => {
     const c = captureCliOutput();
     const config = loadConfig({ GRANTS_DATA_DIR: '/nonexistent/grants-audit-test' });
     expect(await runAudit(config, silent, [], c.io)).toBe(2);
-    expect(c.out()).toContain('Usage : grants audit verify');
+    expect(c.err()).toContain('Indiquez ce qu’il faut faire : grants audit verify ou grants audit digest.');
+    expect(c.err()).toContain('Usage : grants audit verify');
     expect(await runAudit(config, silent, ['repair'], c.io)).toBe(2);
     expect(await runAudit(config, silent, ['verify', '--strem', 'x'], c.io)).toBe(2);
     expect(await runAudit(config, silent, ['verify'], c.io)).toBe(2);

@@ -136,6 +136,14 @@ describe('problem details', () => {
     });
   });
 
+  it('400 for JSON that is not an object, saying so (null is JSON, just not a body)', async () => {
+    for (const body of ['null', '42', '"texte"']) {
+      const problem = await problemOf(await post('/things', body));
+      expect(problem).toMatchObject({ code: 'MALFORMED_JSON' });
+      expect(problem.detail).toBe(`Le corps de la requête doit être un objet JSON ({ … }), pas ${body}.`);
+    }
+  });
+
   it('413 for a body over the limit', async () => {
     const response = await post('/things', JSON.stringify({ title: 'x'.repeat(300 * 1024), amountCents: 1 }));
     expect(response.status).toBe(413);

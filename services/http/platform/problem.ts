@@ -180,12 +180,22 @@ export function isDomainRefusal(value: unknown): value is DomainRefusal {
 }
 
 /** body-parser's errors (express.json) carry a `type` and a status; they are the client's fault. */
-function bodyParserError(error: unknown): { type: string; status: number } | undefined {
+function bodyParserError(error: unknown): { type: string; status: number; body?: string } | undefined {
   if (!(error instanceof Error)) return undefined;
-  const e = error as Error & { type?: unknown; status?: unknown };
-  return typeof e.type === 'string' && typeof e.status === 'number'
-    ? { type: e.type, status: e.status }
-    : undefined;
+  const e = error as Error & { type?: unknown; status?: unknown; body?: unknown };
+  if (typeof e.type !== 'string' || typeof e.status !== 'number') return undefined;
+  return { type: e.type, status: e.status, ...(typeof e.body === 'string' ? { body: e.body } : {}) };
+}
+
+/** JSON, but not an object or an array (`null`, `42`, `"texte"`): refused by the strict parser. */
+function isJsonScalar(text: string | undefined): boolean {
+  if (text === undefined) return false;
+  try {
+    const value: unknown = JSON.parse(text);
+    return value === null || typeof value !== 'object';
+  } catch {
+    return false;
+  }
 }
 
 const formatPath = (path: readonly PropertyKey[]): string =>
@@ -333,7 +343,12 @@ function mapError(error: unknown, req: Request): MappedError {
   const parser = bodyParserError(error);
   if (parser !== undefined) {
     if (parser.type === 'entity.parse.failed') {
-      return { kind: 'malformedJson', detail: 'Le corps de la requête n’est pas un JSON valide.' };
+      return {
+        kind: 'malformedJson',
+        detail: isJsonScalar(parser.body)
+          ? `Le corps de la requête doit être un objet JSON ({ … }), pas ${(parser.body ?? '').trim().slice(0, 40)}.`
+          : 'Le corps de la requête n’est pas un JSON valide.',
+      };
     }
     if (parser.type === 'entity.too.large') {
       return { kind: 'payloadTooLarge', detail: 'Le corps de la requête dépasse la taille autorisée.' };

@@ -146,7 +146,8 @@ describe('applications read model', () => {
     expect(r.waitingFor).toBe(
       'Compte rendu annuel à déposer (année 1 attendue avant le 30 juin 2028 inclus)',
     );
-    expect(r.nextDeadline?.kind).toBe('report-reminder');
+    // The porteur's date is the report's due date, not the reminder the workflow sends before it.
+    expect(r.nextDeadline).toEqual({ at: '2028-06-30T22:00:00.000Z', kind: 'report-overdue' });
 
     story.on('2028-02-01').submitReport(1);
     r = await row(story);

@@ -129,28 +129,17 @@ const deadlineKinds = {
   'complements-due': 'compléments',
   'signature-due': 'signature',
   'report-due': 'fin de l’année de convention',
-  'report-reminder': 'rappel du compte rendu',
   'report-overdue': 'compte rendu',
 };
 
 /**
  * An application's next deadline (the API's `nextDeadline`: `at`, the instant it passes, and its
  * kind) as people read it: `day`, the last day still allowed (civil date: `at` is midnight at the
- * start of the day after), `kind` in French, `overdue` once `at` is reached. With the application's
- * state (its page), the reminder timer of a yearly report gives way to the report's own due date:
- * that is the deadline the porteur has.
+ * start of the day after), `kind` in French, `overdue` once `at` is reached.
  * @param {{ at: string, kind: string } | null | undefined} deadline
- * @param {any} [state]
  */
-export function deadlineOf(deadline, now = Date.now(), state = undefined) {
+export function deadlineOf(deadline, now = Date.now()) {
   if (!deadline) return null;
-  if (deadline.kind === 'report-reminder') {
-    const due = (state?.reports ?? [])
-      .filter((r) => (r.status === 'expected' || r.status === 'changes_requested') && !r.overdue && r.dueDate)
-      .map((r) => r.dueDate)
-      .sort()[0];
-    if (due) return { day: due, kind: deadlineKinds['report-overdue'], overdue: false };
-  }
   return {
     day: lastDayBefore(deadline.at),
     kind: deadlineKinds[deadline.kind] ?? deadline.kind,
@@ -845,7 +834,7 @@ export function ApplicationPage({ id, principal }) {
   if (detail.error) return html`<p class="refusal" role="alert">${detail.error}</p>`;
   if (!d) return html`<p>Chargement…</p>`;
   const state = d.state ?? {};
-  const deadline = deadlineOf(d.nextDeadline, Date.now(), state);
+  const deadline = deadlineOf(d.nextDeadline, Date.now());
   const canReadHistory = principal.role === 'grant_manager' || principal.role === 'auditor';
   return html`<article>
     <p><a href="#/">← Retour</a></p>

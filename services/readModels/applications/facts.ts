@@ -209,9 +209,14 @@ function waitingParties(awaited: readonly AwaitedAction[]): string[] {
   return [...parties].sort();
 }
 
+/**
+ * The next date someone is held to (the queues' order and the « échéance » shown). A yearly report's
+ * reminder is the workflow's own timer, not a date anyone has: the report's due date is.
+ */
 function earliestDeadline(state: SubmittedState): { at: string; kind: string } | null {
   let best: { at: string; kind: string; ms: number } | undefined;
   for (const d of applicationDeadlines(state)) {
+    if (d.kind === 'report-reminder') continue;
     const ms = toEpochMs(d.dueAt);
     if (best === undefined || ms < best.ms) best = { at: d.dueAt, kind: d.kind, ms };
   }

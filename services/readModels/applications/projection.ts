@@ -390,7 +390,8 @@ export const applicationsProjection: Projection = {
   // 2: the folded state keeps the complements exchanges (stored states of version 1 lack them).
   // 3: a rejected or lapsed application's commitments and award are void (fundsVoided).
   // 4: the folded state is no longer stored (folded again from the log when needed).
-  version: 4,
+  // 5: a report's reminder timer is no longer the next deadline (the report's due date is).
+  version: 5,
   ordering: 'per-stream',
   sums: { application_counts: ['applications'] },
   schema: applicationsSchema,

@@ -361,7 +361,7 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     const envelopes = page.locator(`[data-campaign="${id}"] [data-testid="envelopes-${id}"]`);
     await expect
       .poll(() => envelopes.locator('tbody th').allTextContents())
-      .toEqual(['État', 'Commune 59392', 'Commune 59365']);
+      .toEqual(['État', 'Commune de Maubeuge', 'Commune de Louvroil']);
     await expect(envelopes.locator('tr[data-funder="COMMUNE-59365"] td.num').textContent()).resolves.toBe(
       euros(3_000_000),
     );
@@ -371,7 +371,7 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     // Its envelope can be adjusted like any funder's.
     const adjust = page.locator(`form[data-action="envelope-${id}"]`);
     await expect(adjust.getByLabel('Financeur').locator('option').allTextContents()).resolves.toContain(
-      `Commune 59392 (actuellement ${euros(8_000_000)})`,
+      `Commune de Maubeuge (actuellement ${euros(8_000_000)})`,
     );
     await page.screenshot({ path: join(artifacts, 'console-campagne-communes.png'), fullPage: true });
 

@@ -232,8 +232,14 @@ export const funderLabels = {
   CAF: 'CAF',
   EPCI: 'Intercommunalité (EPCI)',
 };
-export const funderLabel = (f) =>
-  funderLabels[f] ?? (String(f).startsWith('COMMUNE-') ? `Commune ${String(f).slice(8)}` : String(f));
+/** The communes the domain knows by name (domain/reference/funders.ts, knownCommunes): same words as the API. */
+const communeNames = { 59392: 'Maubeuge', 59365: 'Louvroil' };
+export const funderLabel = (f) => {
+  if (funderLabels[f]) return funderLabels[f];
+  if (!String(f).startsWith('COMMUNE-')) return String(f);
+  const insee = String(f).slice('COMMUNE-'.length);
+  return communeNames[insee] ? `Commune de ${communeNames[insee]}` : `Commune (INSEE ${insee})`;
+};
 
 /** The institutional funders with their article, as a sentence needs them. */
 const funderWithArticle = {

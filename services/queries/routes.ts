@@ -52,7 +52,13 @@ const analysts: Role[] = ['grant_manager', 'evaluator', 'auditor', 'funder'];
 
 const listQuery = z.strictObject({
   campaignId: z.string().min(1).optional(),
-  status: z.enum(applicationStatuses).optional(),
+  // One status, or several (`status=co_decision&status=approved`): a queue of the files still open.
+  status: z
+    .union([
+      z.enum(applicationStatuses),
+      z.array(z.enum(applicationStatuses)).min(1).max(applicationStatuses.length),
+    ])
+    .optional(),
   qpv: z.string().min(1).optional(),
   funder: z.string().min(1).optional(),
   waitingOn: z.string().min(1).optional(),

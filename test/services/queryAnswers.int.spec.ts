@@ -372,3 +372,24 @@ describe('a pagination cursor the caller altered', () => {
     }
   });
 });
+
+describe('several statuses at once', () => {
+  it('lists the applications in any of the statuses given (status repeated), counted together', async () => {
+    await projector.project(world.events);
+    const a = await apiOnOwnConnection();
+    const manager = await token('grant_manager');
+    const all = listApplications(projector.db, { campaignId: CAMPAIGN_ID, limit: 500 }).items;
+    const [first, second] = [...new Set(all.map((i) => i.status))];
+    if (first === undefined || second === undefined)
+      throw new Error('la campagne de test a moins de deux statuts');
+    const path = `/api/applications?campaignId=${CAMPAIGN_ID}&status=${first}&status=${second}&limit=500`;
+    const answer = await get(a, path, manager);
+    expect(answer.status).toBe(200);
+    const page = JSON.parse(answer.text) as { items: ApplicationListItem[]; total: number };
+    const expected = all.filter((i) => i.status === first || i.status === second).map((i) => i.id);
+    expect(page.items.map((i) => i.id).sort()).toEqual(expected.sort());
+    expect(page.total).toBe(expected.length);
+    // An unknown status among them is a 400 naming the field, as for one.
+    expect((await get(a, `/api/applications?status=${first}&status=perdu`, manager)).status).toBe(400);
+  });
+});

@@ -231,32 +231,30 @@ function useLists(paths) {
   return { ...state, reload: load };
 }
 
-const byStatus = (statuses, sort) =>
-  statuses.map(
-    (status) => `/api/applications?sort=${sort}&status=${encodeURIComponent(status)}&limit=${queueLimit}`,
-  );
+/** One request for every application in one of `statuses` (the API takes `status` repeated). */
+const inStatuses = (statuses, sort) => [
+  `/api/applications?sort=${sort}&${statuses.map((s) => `status=${encodeURIComponent(s)}`).join('&')}&limit=${queueLimit}`,
+];
 
-/** The lists truncated at the limit: which status, how many shown out of how many. */
-function Truncated({ pages, statuses }) {
-  const cut = (pages ?? [])
-    .map((p, i) => ({ status: statuses[i], shown: p.items.length, total: p.total }))
-    .filter((c) => c.total > c.shown);
-  if (cut.length === 0) return null;
+/** A list cut at the limit: how many shown out of how many. */
+function Truncated({ pages }) {
+  const page = pages?.[0];
+  if (!page || page.total <= page.items.length) return null;
   return html`<p class="hint">
-    ${cut.map((c) => `« ${statusLabels[c.status] ?? c.status} » : ${count(c.shown)} affichées sur ${count(c.total)} (les échéances les plus proches).`).join(' ')}
+    ${`${count(page.items.length)} affichées sur ${count(page.total)} (les échéances les plus proches).`}
   </p>`;
 }
 
 /**
- * The grant manager's queue: every application that still waits on someone (one request per live
- * status, merged, soonest deadline first, overdue first). Finished files (withdrawn, ineligible,
+ * The grant manager's queue: every application that still waits on someone (one request for the
+ * live statuses, soonest deadline first, overdue first). Finished files (withdrawn, ineligible,
  * rejected, lapsed, closed, terminated) are not work: they are in a folded section, asked for the
  * API only when it is opened.
  */
 function ManagerQueue() {
-  const live = useLists(byStatus(liveStatuses, 'deadline'));
+  const live = useLists(inStatuses(liveStatuses, 'deadline'));
   const [showFinished, setShowFinished] = useState(false);
-  const finished = useLists(showFinished ? byStatus(finishedStatuses, 'submitted') : []);
+  const finished = useLists(showFinished ? inStatuses(finishedStatuses, 'submitted') : []);
   const items = (pages) => (pages ?? []).flatMap((p) => p.items);
   return html`${live.error ? html`<p class="refusal" role="alert">${live.error}</p>` : null}
     ${
@@ -266,7 +264,7 @@ function ManagerQueue() {
               items=${overdueFirst(items(live.pages))}
               caption="Ce qui attend, de qui, jusqu’à quand (retards en tête)"
             />
-            <${Truncated} pages=${live.pages} statuses=${liveStatuses} />`
+            <${Truncated} pages=${live.pages} />`
     }
     <details class="finished" data-testid="finished" onToggle=${(e) => setShowFinished(e.currentTarget.open)}>
       <summary>Dossiers terminés (retirés, irrecevables, rejetés, caducs, clôturés, résiliés)</summary>
@@ -279,7 +277,7 @@ function ManagerQueue() {
                 caption="Dossiers terminés (les plus récents en tête)"
                 empty="Aucun dossier terminé."
               />
-              <${Truncated} pages=${finished.pages} statuses=${finishedStatuses} />`
+              <${Truncated} pages=${finished.pages} />`
       }
     </details>
     <button

@@ -51,6 +51,20 @@ export interface ProgressOutput {
   columns?: number;
 }
 
+/**
+ * Writes one progress line: redrawn in place on a terminal (\r back to the start, \x1b[K clears
+ * what a longer previous line left, a newline only after the last), a whole line otherwise.
+ */
+export function writeProgressLine(output: ProgressOutput, line: string, last: boolean): void {
+  if (output.isTTY !== true) {
+    output.write(`${line}\n`);
+    return;
+  }
+  const width = output.columns ?? 0;
+  const shown = width > 0 && line.length >= width ? line.slice(0, width - 1) : line;
+  output.write(`\r${shown}\x1b[K${last ? '\n' : ''}`);
+}
+
 export interface ProgressReporterOptions {
   /** Default process.stderr: the progress is not the command's result. */
   output?: ProgressOutput;
@@ -80,15 +94,7 @@ export function createProgressReporter(
     if (!phaseChanged && !swapStep && t - last < interval) return;
     last = t;
     lastPhase = progress.phase;
-    const line = formatProgressLine(progress);
-    if (tty) {
-      // \r back to the start, \x1b[K clears what a longer previous line left; newline only at the end.
-      const width = output.columns ?? 0;
-      const shown = width > 0 && line.length >= width ? line.slice(0, width - 1) : line;
-      output.write(`\r${shown}\x1b[K${progress.phase === 'done' ? '\n' : ''}`);
-    } else {
-      output.write(`${line}\n`);
-    }
+    writeProgressLine(output, formatProgressLine(progress), progress.phase === 'done');
   };
 }
 

@@ -17,6 +17,7 @@ import {
   formatCount,
   formatDuration,
   type ProgressOutput,
+  writeProgressLine,
 } from '../../infra/projections/progress';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { integrityReasonLabels, integritySummary } from '../audit/integrity';
@@ -194,14 +195,7 @@ export function verificationProgress(
     parts.push(`${formatCount(Math.round(rate))} év./s`);
     if (done) parts.push(`terminé en ${formatDuration(elapsedMs / 1000)}`);
     else if (total !== undefined && rate > 0) parts.push(`reste ${formatDuration((total - checked) / rate)}`);
-    const line = parts.join(' · ');
-    if (tty) {
-      const width = output.columns ?? 0;
-      const shown = width > 0 && line.length >= width ? line.slice(0, width - 1) : line;
-      output.write(`\r${shown}\x1b[K${done ? '\n' : ''}`);
-    } else {
-      output.write(`${line}\n`);
-    }
+    writeProgressLine(output, parts.join(' · '), done);
   };
 }
 

@@ -5,7 +5,12 @@
 import { applicationStatusLabels } from '../../domain/application';
 import type { Config } from '../../infra/config/config';
 import type { Logger } from '../../infra/logging/logger';
-import { formatBar, formatCount, type ProgressOutput } from '../../infra/projections/progress';
+import {
+  formatBar,
+  formatCount,
+  writeProgressLine,
+  type ProgressOutput,
+} from '../../infra/projections/progress';
 import { seedDemo, type SeedProgress } from '../demo/demoCampaign';
 import { readArguments } from './arguments';
 import { processIo, type CliIo } from './io';
@@ -121,13 +126,10 @@ export function seedProgress(
     const t = now();
     if (!tty && !finished && t - last < LINE_EVERY_MS) return;
     last = t;
-    const line = `${formatBar(total === 0 ? 1 : done / total, 20)} ${done}/${total} ${label}`;
-    if (tty) {
-      const width = output.columns ?? 0;
-      const shown = width > 0 && line.length >= width ? line.slice(0, width - 1) : line;
-      output.write(`\r${shown}\x1b[K${finished ? '\n' : ''}`);
-    } else {
-      output.write(`${line}\n`);
-    }
+    writeProgressLine(
+      output,
+      `${formatBar(total === 0 ? 1 : done / total, 20)} ${done}/${total} ${label}`,
+      finished,
+    );
   };
 }

@@ -241,19 +241,26 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     expect(cspViolations).toEqual([]);
   });
 
-  it('keeps finished files out of the grant manager’s queue, in a folded section of their own', async () => {
+  it('puts the grant manager’s own work first, the files waiting on others next, and finished ones apart', async () => {
     const live = await submitApplication(engine, campaignId, { title: 'Atelier vélo solidaire' });
     const gone = await submitApplication(engine, campaignId, { title: 'Brocante du quartier' });
+    const toRule = await submitApplication(engine, campaignId, { title: 'Jardin de la Tour' });
     await declareEligible(engine, live);
     await command(engine, 'porteur', `/api/applications/${gone}/withdraw`, { reason: 'Projet reporté.' });
     await waitForApplication(engine, gone, 'withdrawn', (d) => d.status === 'withdrawn');
     await waitForApplication(engine, live, 'co-decision', (d) => d.status === 'co_decision');
+    await waitForApplication(engine, toRule, 'under review', (d) => d.status === 'under_review');
     const page = await newPage();
     await signInAs(page, demo.manager);
-    const queue = page.locator('table.queue').first();
-    await queue.locator(`tr[data-application="${live}"]`).waitFor({ timeout: 15_000 });
+    // Its eligibility to rule on (no deadline) comes first, in its own list.
+    const mine = page.getByTestId('queue-mine');
+    await mine.locator(`tr[data-application="${toRule}"]`).waitFor({ timeout: 15_000 });
+    expect(await mine.locator(`tr[data-application="${live}"]`).count()).toBe(0);
+    const others = page.getByTestId('queue-others');
+    await others.locator(`tr[data-application="${live}"]`).waitFor();
     // The convention in force of the first test is still followed (its reports): it stays.
-    await queue.locator(`tr[data-application="${applicationId}"]`).waitFor();
+    await others.locator(`tr[data-application="${applicationId}"]`).waitFor();
+    expect(await others.locator(`tr[data-application="${toRule}"]`).count()).toBe(0);
     expect(await page.locator(`tr[data-application="${gone}"]`).count()).toBe(0);
     const finished = page.getByTestId('finished');
     await finished.getByText('Dossiers terminés', { exact: false }).first().click();

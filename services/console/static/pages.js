@@ -256,14 +256,30 @@ function ManagerQueue() {
   const [showFinished, setShowFinished] = useState(false);
   const finished = useLists(showFinished ? inStatuses(finishedStatuses, 'submitted') : []);
   const items = (pages) => (pages ?? []).flatMap((p) => p.items);
+  // The manager's own work first: an eligibility to rule on has no deadline, and sorted among the
+  // files waiting on others by date it came last.
+  const waitsOnManager = (a) => (a.waitingOn ?? []).includes('grant_manager');
+  const open = items(live.pages);
   return html`${live.error ? html`<p class="refusal" role="alert">${live.error}</p>` : null}
     ${
       live.loading && !live.pages
         ? html`<p>Chargement…</p>`
-        : html`<${QueueTable}
-              items=${overdueFirst(items(live.pages))}
-              caption="Ce qui attend, de qui, jusqu’à quand (retards en tête)"
-            />
+        : html`<h2>À traiter par vous</h2>
+            <div data-testid="queue-mine">
+              <${QueueTable}
+                items=${overdueFirst(open.filter(waitsOnManager))}
+                caption="Ce que vous avez à faire (retards en tête)"
+                empty="Rien à traiter pour le moment."
+              />
+            </div>
+            <h2>En attente des autres</h2>
+            <div data-testid="queue-others">
+              <${QueueTable}
+                items=${overdueFirst(open.filter((a) => !waitsOnManager(a)))}
+                caption="Ce qui attend les financeurs, les porteurs ou le conseil citoyen, jusqu’à quand"
+                empty="Rien en attente des autres."
+              />
+            </div>
             <${Truncated} pages=${live.pages} />`
     }
     <details class="finished" data-testid="finished" onToggle=${(e) => setShowFinished(e.currentTarget.open)}>

@@ -1,7 +1,7 @@
 // The `grants` command line. Each sub-command is one module, loaded lazily (so `grants --help`
 // and configuration errors answer at once); this file only dispatches and turns failures into
 // clear messages and exit codes (2 = bad configuration or usage, 1 = the work failed).
-import { ConfigError, loadConfig } from '../../infra/config/config';
+import { ConfigError, loadConfig, type Config } from '../../infra/config/config';
 import { createLogger } from '../../infra/logging/logger';
 
 const usage = `Usage : grants <commande> [options]
@@ -22,13 +22,27 @@ Commandes :
 Chaque commande accepte --help.
 `;
 
+/**
+ * The configuration from the environment. Asking a command for its usage needs none: with a bad
+ * variable, `--help` still answers (the defaults stand in; the command prints its usage and stops).
+ */
+function configFor(args: readonly string[]): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError && (args.includes('--help') || args.includes('-h')))
+      return loadConfig({});
+    throw error;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(usage);
     return command === undefined ? 2 : 0;
   }
-  const config = loadConfig();
+  const config = configFor(rest);
   // The engine logs to stdout like any service; a command's stdout is its output (a CSV, a digest).
   const logger = createLogger({
     level: config.log.level,

@@ -24,13 +24,14 @@ describe('grants start', () => {
   // A Temporal CLI that is not there: were the engine started by mistake, it would fail at once.
   const env = () => ({ GRANTS_DATA_DIR: dir, TEMPORAL_CLI: join(dir, 'pas-de-temporal') });
   const config = () => loadConfig(env());
-  const grants = (...argv: string[]) =>
+  const grantsWith = (extraEnv: Record<string, string>, ...argv: string[]) =>
     spawnSync(process.execPath, [join(root, 'scripts', 'grants.mjs'), ...argv], {
       cwd: root,
       encoding: 'utf8',
       timeout: 30_000,
-      env: { ...process.env, ...env() },
+      env: { ...process.env, ...env(), ...extraEnv },
     });
+  const grants = (...argv: string[]) => grantsWith({}, ...argv);
 
   it('prints its usage for --help (exit 0), naming what it runs and the README’s settings', async () => {
     const c = captureCliOutput();
@@ -73,5 +74,14 @@ describe('grants start', () => {
     expect(started.status).toBe(1);
     expect(started.stderr).toContain('Temporal CLI introuvable');
     expect(started.stderr).not.toContain('Usage');
+  });
+
+  it('answers --help even when a variable of the environment is wrong, and only then', () => {
+    const help = grantsWith({ GRANTS_HTTP_PORT: 'abc' }, 'export', '--help');
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/^Usage : grants export/);
+    const work = grantsWith({ GRANTS_HTTP_PORT: 'abc' }, 'export', 'ledger');
+    expect(work.status).toBe(2);
+    expect(work.stderr).toContain('GRANTS_HTTP_PORT=abc');
   });
 });

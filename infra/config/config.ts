@@ -4,6 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { frenchZodErrors } from '../validation/frenchZodErrors';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const optionalString = z
@@ -92,7 +93,7 @@ export class ConfigError extends Error {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Messages in French: the person reading them runs the engine for a French agglomeration.
-  const parsed = configSchema.safeParse(env, { error: z.locales.fr().localeError });
+  const parsed = configSchema.safeParse(env, { error: frenchZodErrors });
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { PARIS_TIME_ZONE } from '../../domain/calendar';
+import { frenchZodErrors } from '../../infra/validation/frenchZodErrors';
 
 export const MANIFEST_FILE = 'sauvegarde.json';
 
@@ -88,7 +89,7 @@ export function readBackupManifest(dir: string): BackupManifest {
       `${file} illisible : ${error instanceof Error ? error.message : String(error)} (est-ce un dossier de sauvegarde ?).`,
     );
   }
-  const parsed = backupManifestSchema.safeParse(json, { error: z.locales.fr().localeError });
+  const parsed = backupManifestSchema.safeParse(json, { error: frenchZodErrors });
   if (!parsed.success)
     throw new ManifestError(
       `${file} n’est pas un manifeste de sauvegarde : ${parsed.error.issues

@@ -28,6 +28,7 @@ import {
   SCDL_SUBVENTIONS_VERSION,
   type AttribuantDirectory,
 } from '../audit/scdl';
+import { frenchZodErrors } from '../../infra/validation/frenchZodErrors';
 
 export const exportUsage = `Usage : grants export <scdl | ledger> [options]
 
@@ -78,7 +79,7 @@ async function loadAttribuants(file: string | undefined): Promise<AttribuantDire
   } catch (error) {
     throw new UsageError(`Fichier des attribuants illisible (${file}) : ${(error as Error).message}`);
   }
-  const parsed = attribuantsFileSchema.safeParse(json, { error: z.locales.fr().localeError });
+  const parsed = attribuantsFileSchema.safeParse(json, { error: frenchZodErrors });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new UsageError(

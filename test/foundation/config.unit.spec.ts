@@ -38,6 +38,10 @@ describe('configuration', () => {
     } catch (error) {
       const problems = (error as ConfigError).problems.map((p) => p.variable).sort();
       expect(problems).toEqual(['EVENTSTORE_SQLITE_SYNCHRONOUS', 'GRANTS_HTTP_PORT']);
+      // Said as a person would: not « Entrée invalide : nombre attendu, NaN reçu ».
+      expect((error as ConfigError).problems.find((p) => p.variable === 'GRANTS_HTTP_PORT')?.expected).toBe(
+        'Nombre attendu.',
+      );
     }
   });
 

@@ -4,7 +4,7 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { type FieldError, HttpError, ValidationError, fieldErrorsFromZod } from './problem';
-import { frenchZodErrors } from './zodFrench';
+import { frenchZodErrors } from '../../../infra/validation/frenchZodErrors';
 
 const strictened = new WeakMap<z.ZodType, z.ZodType>();
 

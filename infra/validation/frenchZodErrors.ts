@@ -1,4 +1,5 @@
-// zod's French messages, with the commonest cases said as a person would say them: « Champ
+// zod's French messages, with the commonest cases said as a person would say them (the HTTP API's
+// 400s, the configuration, the CLI's files): « Champ
 // obligatoire. » rather than « Entrée invalide : chaîne de caractères attendu, indéfini reçu », and
 // number bounds in words rather than « Trop petit : nombre doit être >=1 ».
 import { z } from 'zod';

@@ -402,7 +402,6 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     label: 'la réponse à la demande de compléments',
     roles: ['porteur'],
     statuses: ['awaiting_complements'],
-    ownerOf: (s) => s.porteurId,
     hint: (s) =>
       `Attendu avant le ${formatFrenchDate(s.request.dueDate)} inclus : ${s.request.items.join(' ; ')}.`,
     handle: (c, s, meta) => {
@@ -685,7 +684,6 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     label: 'la signature de la convention',
     roles: ['porteur', 'funder'],
     statuses: ['awaiting_signatures'],
-    ownerOf: (s) => s.porteurId,
     institutions: (s) => missingSignatories(s).flatMap((m) => (m.kind === 'funder' ? [m.funder] : [])),
     rolesNow: (s) => {
       const missing = missingSignatories(s);
@@ -841,7 +839,6 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     label: 'le dépôt du compte rendu annuel',
     roles: ['porteur'],
     statuses: ['in_force'],
-    ownerOf: (s) => s.porteurId,
     blocked: { when: (s) => !s.reports.some(expectsReport), because: nextReportHint },
     hint: (s) =>
       s.reports
@@ -1051,7 +1048,6 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     label: 'le retrait de la candidature',
     roles: ['porteur'],
     statuses: preConventionStatuses,
-    ownerOf: (s) => s.porteurId,
     hint: () => "Possible jusqu'à l'entrée en vigueur de la convention.",
     handle: (c, _s, meta) => {
       const data: ApplicationEventOf<'ApplicationWithdrawn'>['data'] = {

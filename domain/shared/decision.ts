@@ -40,8 +40,6 @@ export interface Rule<C, S, E> {
   rolesNow?: (state: S) => Role[];
   /** The institution a command speaks for; a funder actor must belong to it. */
   institutionOf?: (command: C, state: S) => string | undefined;
-  /** The porteur account owning the aggregate; a porteur actor must be it. */
-  ownerOf?: (state: S) => string | undefined;
   /** Shown by allowedCommands. */
   hint?: (state: S) => string | undefined;
   handle: (command: C, state: S, meta: CommandMeta) => Result<E>;
@@ -58,7 +56,6 @@ export interface ErasedRule<C, State, E> {
   institutions: (state: State) => string[] | undefined;
   rolesNow: (state: State) => Role[];
   institutionOf: (command: C, state: State) => string | undefined;
-  ownerOf: (state: State) => string | undefined;
   hint: (state: State) => string | undefined;
   handle: (command: C, state: State, meta: CommandMeta) => Result<E>;
 }
@@ -98,7 +95,6 @@ export function ruleFor<State extends { status: string }, E>() {
       institutions: (state) => (isIn(state) && rule.institutions ? rule.institutions(state) : undefined),
       rolesNow: (state) => (isIn(state) && rule.rolesNow ? rule.rolesNow(state) : [...rule.roles]),
       institutionOf: (command, state) => (isIn(state) ? rule.institutionOf?.(command, state) : undefined),
-      ownerOf: (state) => (isIn(state) ? rule.ownerOf?.(state) : undefined),
       hint: (state) => (isIn(state) ? rule.hint?.(state) : undefined),
       handle: (command, state, meta) => rule.handle(command, narrow(state), meta),
     };
@@ -131,17 +127,14 @@ export interface Parties {
   institutions?: readonly string[];
 }
 
-const notOwner = (): DomainError =>
-  domainError(
-    'NOT_OWNER',
-    'Cette candidature appartient à un autre porteur de projet : vous ne pouvez agir que sur vos propres candidatures.',
-  );
-
 /** A porteur or a funder acting on an aggregate that is not theirs, or undefined. */
 function outsider(parties: Parties | undefined, actor: CommandMeta['actor']): DomainError | undefined {
   if (parties === undefined) return undefined;
   if (actor.role === 'porteur' && parties.owner !== undefined && actor.porteurId !== parties.owner)
-    return notOwner();
+    return domainError(
+      'NOT_OWNER',
+      'Cette candidature appartient à un autre porteur de projet : vous ne pouvez agir que sur vos propres candidatures.',
+    );
   if (
     actor.role === 'funder' &&
     parties.institutions !== undefined &&
@@ -255,10 +248,6 @@ export function decideWith<Cmd extends { type: string }, State extends { status:
         ),
       );
     }
-  }
-  if (m.actor.role === 'porteur') {
-    const owner = rule.ownerOf(state);
-    if (owner !== undefined && m.actor.porteurId !== owner) return refuse(notOwner());
   }
   if (!rule.appliesTo(state)) {
     const error = spec.wrongStatus(state, cmd, rule.label);

@@ -41,13 +41,6 @@ export interface ApplicationFold {
   flushed: Flushed | undefined;
 }
 
-export class LogFoldError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LogFoldError';
-  }
-}
-
 /**
  * The application's state after its events 0…`revision`, folded from its stream. Throws when the
  * stream has fewer events, or they do not fold (a log that disagrees with the read models).
@@ -61,14 +54,14 @@ export async function foldFromLog(
   const count = Number(revision) + 1;
   const events = await log.readStream(stream, { maxCount: count });
   if (events.length < count)
-    throw new LogFoldError(
+    throw new Error(
       `Flux ${stream} : ${events.length} événement(s) dans le journal, les vues en attendent ${count}.`,
     );
   let state: ApplicationState = initialApplicationState;
   for (const e of events)
     state = evolveApplication(state, { type: e.type, data: e.data } as ApplicationEvent);
   if (state.status === 'not_submitted')
-    throw new LogFoldError(`Flux ${stream} : les événements ne déposent pas de candidature.`);
+    throw new Error(`Flux ${stream} : les événements ne déposent pas de candidature.`);
   return state;
 }
 

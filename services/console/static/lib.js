@@ -140,8 +140,9 @@ export function centsOf(text) {
 
 /**
  * French text from the API (hints, refusals, findings) written the console's way: the typographic
- * apostrophe (’) the console uses everywhere, and « 1 an » / « 3 ans » where the engine writes
- * « an(s) » or « année(s) ».
+ * apostrophe (’) the console uses everywhere (the domain's messages use '), and « 1 an » / « 3 ans »
+ * for the « an(s) » of findings recorded before the domain wrote the number out itself (the findings
+ * are kept in the submission's event, as written then).
  * @param {unknown} text
  */
 export function frenchText(text) {

@@ -126,14 +126,18 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
   router.get('/api/applications/:id', ...guard(...everyone), async (req, res) => {
     const { params } = parseRequest(req, { params: idParams });
     const principal = principalOf(req);
-    const detail = await getApplication(db, deps.log, params.id);
+    const detail = await getApplication(db, deps.log, params.id, (found) => {
+      if (principal.role === 'porteur' && found.porteurId !== principal.porteurId) {
+        throw new ForbiddenError('Cette candidature appartient à un autre porteur de projet.', 'NOT_OWNER');
+      }
+      if (principal.role === 'funder' && !found.funders.some((f) => f.funder === principal.institution)) {
+        throw new ForbiddenError(
+          'Cette candidature ne sollicite pas votre institution.',
+          'WRONG_INSTITUTION',
+        );
+      }
+    });
     if (detail === undefined) throw new NotFoundError(`La candidature ${params.id} est introuvable.`);
-    if (principal.role === 'porteur' && detail.porteurId !== principal.porteurId) {
-      throw new ForbiddenError('Cette candidature appartient à un autre porteur de projet.', 'NOT_OWNER');
-    }
-    if (principal.role === 'funder' && !detail.funders.some((f) => f.funder === principal.institution)) {
-      throw new ForbiddenError('Cette candidature ne sollicite pas votre institution.', 'WRONG_INSTITUTION');
-    }
     setETag(res, BigInt(detail.revision));
     const allowed = allowedApplicationCommands(detail.state).filter(
       (a) =>

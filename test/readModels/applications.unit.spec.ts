@@ -218,6 +218,39 @@ describe('applications read model', () => {
     expect(r).toMatchObject({ status: 'ineligible', waitingFor: null, waitingOn: [] });
   });
 
+  it('lets the caller refuse on the row before the stream is read (a stranger costs no fold)', async () => {
+    const story = world.application();
+    story.submit();
+    await rm.catchUp(world.events);
+    const streamsRead: string[] = [];
+    const watched = historyLog(world.events);
+    const log = {
+      readStream: (...args: Parameters<typeof watched.readStream>) => (
+        streamsRead.push(args[0]),
+        watched.readStream(...args)
+      ),
+    };
+    const refusal = new Error('refusé');
+    let seen: unknown;
+    await expect(
+      getApplication(rm.db, log, story.applicationId, (found) => {
+        seen = found;
+        throw refusal;
+      }),
+    ).rejects.toBe(refusal);
+    expect(seen).toMatchObject({
+      id: story.applicationId,
+      porteurId: story.porteur.porteurId,
+      status: 'under_review',
+    });
+    expect(seen).not.toHaveProperty('state');
+    expect(streamsRead).toEqual([]);
+    // Allowed: the same call folds the stream.
+    const detail = await getApplication(rm.db, log, story.applicationId, () => undefined);
+    expect(detail?.state.status).toBe('under_review');
+    expect(streamsRead).toHaveLength(1);
+  });
+
   it('keeps what was asked and what the porteur answered in the stored state, read back on a new connection', async () => {
     const story = world.application();
     story.submit().on('2027-02-20').requestComplements('2027-03-10').on('2027-03-01').provideComplements();

@@ -450,21 +450,21 @@ export function listApplicationsJson(db: Database, filters: ApplicationListFilte
 
 /**
  * One application: its row, what is awaited, the money per funder and year, and its state folded
- * from its stream up to the revision of the row (so that state and row agree).
+ * from its stream up to the revision of the row (so that state and row agree). `authorise` sees the
+ * rest first and may throw: a caller refused never costs a read of the stream.
  */
 export async function getApplication(
   db: Database,
   log: StreamReader,
   applicationId: string,
+  authorise?: (found: Omit<ApplicationDetail, 'state'>) => void,
 ): Promise<ApplicationDetail | undefined> {
   const s = statements(db);
   const row = s.byId.get(applicationId);
   if (row === undefined) return undefined;
   // Read before the await: the row and the funding lines of one snapshot of the read models.
-  const funders = s.funders.all(row.seq);
-  const state = await foldFromLog(log, applicationId, BigInt(row.revision));
   const byFunder = new Map<string, FunderYearDetail[]>();
-  for (const f of funders) {
+  for (const f of s.funders.all(row.seq)) {
     const years = byFunder.get(f.funder) ?? [];
     years.push({
       year: f.year,
@@ -477,7 +477,7 @@ export async function getApplication(
     });
     byFunder.set(f.funder, years);
   }
-  return {
+  const found = {
     ...toItem(row),
     awaited: JSON.parse(row.awaited) as AwaitedAction[],
     funders: [...byFunder].map(([funder, years]) => ({
@@ -486,6 +486,7 @@ export async function getApplication(
       totals: sumAmounts(years),
       years,
     })),
-    state,
   };
+  authorise?.(found);
+  return { ...found, state: await foldFromLog(log, applicationId, BigInt(row.revision)) };
 }

@@ -190,6 +190,23 @@ describe('problem details', () => {
     });
   });
 
+  it('405 with Allow for a documented path asked with another method, naming the methods it takes', async () => {
+    const list = await fetch(`${api.url}/things`, { headers: { 'x-correlation-id': 'req-405' } });
+    expect(list.status).toBe(405);
+    expect(list.headers.get('allow')).toBe('POST');
+    expect(await problemOf(list)).toMatchObject({
+      code: 'METHOD_NOT_ALLOWED',
+      type: '/api/docs#problem-methodNotAllowed',
+      detail: '/things ne répond pas à GET : seulement à POST.',
+      correlationId: 'req-405',
+    });
+    const one = await fetch(`${api.url}/things/42/`, { method: 'DELETE' });
+    expect(one.status).toBe(405);
+    expect(one.headers.get('allow')).toBe('GET, HEAD');
+    // Below a documented path, or undocumented: still an unknown route.
+    expect((await fetch(`${api.url}/things/42/43`, { method: 'DELETE' })).status).toBe(404);
+  });
+
   it('404 problem for an unknown route, and for a missing resource with its own code', async () => {
     const route = await fetch(`${api.url}/nowhere?x=1`);
     expect(route.status).toBe(404);

@@ -353,6 +353,25 @@ describe('command API', () => {
     }
   });
 
+  it('serves every route of its OpenAPI document, and answers another method there with 405 and Allow', async () => {
+    const doc = (await e.call('GET', '/api/openapi.json')).body as { paths: Record<string, object> };
+    const documented = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => [method.toUpperCase(), path.replace(/\{[^}]+\}/g, 'x')] as const),
+    );
+    expect(documented.length).toBeGreaterThan(25);
+    for (const [method, path] of documented) {
+      // Anonymous: a served route refuses at authentication (or answers, when public), never 404/405.
+      const res = await e.call(method, path, method === 'POST' ? { body: {} } : {});
+      expect([404, 405], `${method} ${path}: ${JSON.stringify(res.body)}`).not.toContain(res.status);
+    }
+    const wrong = await e.call('GET', '/api/applications/x/eligibility', { token: tokens.manager });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('POST');
+    expect(wrong.body).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
+    const list = await e.call('DELETE', '/api/applications', { token: tokens.manager });
+    expect(list.headers.get('allow')).toBe('GET, POST, HEAD');
+  });
+
   it('answers malformed and hostile inputs on every route with a 4xx problem, never a 500', async () => {
     const id = await submit();
     const hostile: { body?: unknown; rawBody?: string }[] = [

@@ -1,5 +1,5 @@
 // The Express app every service mounts its routers on: JSON bodies with a size limit, correlation
-// ids and request logs, security headers, authentication, the OpenAPI document, and, last, the 404
+// ids and request logs, security headers, authentication, the OpenAPI document, and, last, the 404/405
 // and the one error middleware that turns every error into a problem document.
 import express, { type Express, type RequestHandler, type Router } from 'express';
 import type { Logger } from '../../../infra/logging/logger';
@@ -110,7 +110,7 @@ export function createHttpPlatform(options: HttpPlatformOptions): HttpPlatform {
       if (finished) return app;
       finished = true;
       app.use(openapi.router());
-      app.use(routeNotFoundHandler());
+      app.use(routeNotFoundHandler(openapi.methodsOfPath));
       app.use(problemErrorHandler());
       return app;
     },

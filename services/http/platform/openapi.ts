@@ -16,6 +16,8 @@ import { docsPageHtml, docsPageScript, docsPageStyle } from './docsPage';
 import { type ProblemKind, problemSchema, problemTypeUri, problemTypes } from './problem';
 
 export type { ResponseConfig, RouteConfig };
+
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
 export interface ApiDocumentationOptions {
@@ -37,6 +39,8 @@ export interface ApiDocumentation {
   readonly bearerSecurity: { bearerAuth: string[] }[];
   /** The current document (regenerated after each registration). */
   document(): OpenApiDocument;
+  /** The methods (GET, POST… and HEAD with GET) the document serves at a concrete path; [] when none. */
+  methodsOfPath(path: string): string[];
   /** GET /api/openapi.json, /api/docs and the docs page's script and style. */
   router(): Router;
 }
@@ -108,8 +112,29 @@ export function createApiDocumentation(options: ApiDocumentationOptions): ApiDoc
     return cached;
   };
 
+  // Each documented path as a pattern ({id} matches one segment), built once per document.
+  let patterns: { of: OpenApiDocument; paths: { pattern: RegExp; methods: string[] }[] } | undefined;
+  const methodsOfPath = (path: string): string[] => {
+    const current = document();
+    if (patterns?.of !== current) {
+      const escape = (text: string) => text.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+      const paths = Object.entries(current.paths ?? {}).map(([template, item]) => {
+        const methods = HTTP_METHODS.filter((m) => item?.[m] !== undefined).map((m) => m.toUpperCase());
+        if (methods.includes('GET')) methods.push('HEAD');
+        const source = template
+          .split(/(\{[^}]+\})/)
+          .map((part) => (part.startsWith('{') ? '[^/]+' : escape(part)))
+          .join('');
+        return { pattern: new RegExp(`^${source}/?$`), methods };
+      });
+      patterns = { of: current, paths };
+    }
+    return patterns.paths.find((p) => p.pattern.test(path))?.methods ?? [];
+  };
+
   const documentation: ApiDocumentation = {
     registry,
+    methodsOfPath,
     registerRoute(route) {
       registry.registerPath(route);
       cached = undefined;

@@ -15,6 +15,7 @@ export const problemTypes = {
   forbidden: { status: 403, title: 'Action non autorisée', code: 'FORBIDDEN' },
   notFound: { status: 404, title: 'Ressource introuvable', code: 'NOT_FOUND' },
   routeNotFound: { status: 404, title: 'Route inconnue', code: 'ROUTE_NOT_FOUND' },
+  methodNotAllowed: { status: 405, title: 'Méthode non prise en charge', code: 'METHOD_NOT_ALLOWED' },
   conflict: { status: 409, title: 'Conflit de modification', code: 'CONCURRENCY_CONFLICT' },
   preconditionFailed: { status: 412, title: 'Version périmée', code: 'PRECONDITION_FAILED' },
   payloadTooLarge: { status: 413, title: 'Corps de requête trop volumineux', code: 'PAYLOAD_TOO_LARGE' },
@@ -412,9 +413,27 @@ export function problemErrorHandler(): ErrorRequestHandler {
   };
 }
 
-/** After every router: a route nobody serves is a 404 problem, not Express's HTML page. */
-export function routeNotFoundHandler(): RequestHandler {
+/**
+ * After every router: a route nobody serves is a problem, not Express's HTML page — 405 with an
+ * `Allow` header (RFC 9110 §15.5.6) when the path is served under other methods, 404 otherwise.
+ * `methodsFor` says which methods serve a path (the OpenAPI document's, see methodsOfPath).
+ */
+export function routeNotFoundHandler(methodsFor: (path: string) => string[] = () => []): RequestHandler {
   return (req, res) => {
+    const methods = methodsFor(req.path);
+    if (methods.length > 0) {
+      const allow = methods.join(', ');
+      sendProblem(
+        res,
+        problemFor(
+          req,
+          'methodNotAllowed',
+          `${req.path} ne répond pas à ${req.method} : seulement à ${allow}.`,
+        ),
+        { Allow: allow },
+      );
+      return;
+    }
     sendProblem(
       res,
       problemFor(req, 'routeNotFound', `Aucune route ne correspond à ${req.method} ${req.path}.`),

@@ -110,7 +110,7 @@ export function createHttpPlatform(options: HttpPlatformOptions): HttpPlatform {
       if (finished) return app;
       finished = true;
       app.use(openapi.router());
-      app.use(routeNotFoundHandler(openapi.methodsOfPath));
+      app.use(routeNotFoundHandler((path) => openapi.methodsOfPath(path)));
       app.use(problemErrorHandler());
       return app;
     },

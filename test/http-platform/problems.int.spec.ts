@@ -190,6 +190,17 @@ describe('problem details', () => {
     });
   });
 
+  it('400, not 500, for a path parameter whose %-encoding is broken', async () => {
+    for (const path of ['/things/%ZZ', '/things/%E0', '/things/%ZZ/append']) {
+      const response = await fetch(`${api.url}${path}`, { method: path.endsWith('append') ? 'POST' : 'GET' });
+      expect(response.status, path).toBe(400);
+      expect(await problemOf(response)).toMatchObject({
+        code: 'MALFORMED_PATH',
+        detail: expect.stringContaining('mal encodé') as unknown,
+      });
+    }
+  });
+
   it('405 with Allow for a documented path asked with another method, naming the methods it takes', async () => {
     const list = await fetch(`${api.url}/things`, { headers: { 'x-correlation-id': 'req-405' } });
     expect(list.status).toBe(405);

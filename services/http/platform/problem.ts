@@ -364,6 +364,15 @@ function mapError(error: unknown, req: Request): MappedError {
       return { kind: 'badRequest', detail: 'La requête n’a pas pu être lue.', code: 'UNREADABLE_REQUEST' };
     }
   }
+  // The router could not decode a path parameter (`/api/applications/%ZZ`): it says 400 itself.
+  if (error instanceof URIError && (error as URIError & { status?: unknown }).status === 400) {
+    return {
+      kind: 'badRequest',
+      detail:
+        'Le chemin contient un caractère mal encodé (un « % » doit être suivi de deux chiffres hexadécimaux).',
+      code: 'MALFORMED_PATH',
+    };
+  }
   return { kind: 'internal', detail: 'Une erreur interne est survenue.', unexpected: true };
 }
 

@@ -4,9 +4,19 @@
 
 const needsQuoting = /[",\r\n]/;
 
-/** One field, quoted only when it has to be. */
+/**
+ * A spreadsheet opening the file takes a cell starting with = + - @ (or a tab or CR) for a formula:
+ * a porteur naming its association `=HYPERLINK(…)` would run code on the auditor's machine. Such text
+ * is written after an apostrophe, as OWASP's « CSV injection » advice says; numbers (`-150.00`) are
+ * left alone, they are what the cell should hold.
+ */
+const formulaStart = /^[=+\-@\t\r]/;
+const plainNumber = /^[+-]?\d+(?:\.\d+)?$/;
+
+/** One field, defused if a spreadsheet would run it, quoted only when it has to be. */
 export function csvField(value: string): string {
-  return needsQuoting.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+  const text = formulaStart.test(value) && !plainNumber.test(value) ? `'${value}` : value;
+  return needsQuoting.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 /** One record, with its CRLF. */

@@ -130,9 +130,17 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
     const grants = createGrantsClient(client, config.temporal.taskQueue);
     let apiUrl: string | undefined;
     if (config.start.http) {
+      const auth = await resolveAuthSettings(config);
+      if (auth.mode === 'embedded' && !['127.0.0.1', '::1', 'localhost'].includes(config.http.host))
+        logger.warn(
+          { host: config.http.host },
+          'Mode embarqué ouvert au réseau : les jetons sont signés par un secret local et la console ' +
+            'ne propose sa connexion de démonstration qu’aux navigateurs de cette machine. ' +
+            'Pour un vrai service, configurez GRANTS_JWKS_URL.',
+        );
       const app = createApi({
         logger,
-        auth: await resolveAuthSettings(config),
+        auth,
         grants,
         eventStore,
         readModels,

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { institutionSchema, type Role } from '../http/platform/auth';
+import { ForbiddenError } from '../http/platform/problem';
+import { parseRequest } from '../http/platform/validate';
 
 export interface DevTokens {
   mint(role: Role, institution?: string, porteurId?: string): Promise<string>;
@@ -52,11 +54,36 @@ const vendor: Record<string, () => string> = {
 };
 
 /** The demo users the embedded sign-in offers (the same claims `grants token` would give). */
-const devLoginBody = z.strictObject({
-  role: z.enum(['porteur', 'grant_manager', 'funder', 'citizen_council', 'auditor', 'evaluator']),
-  institution: institutionSchema.optional(),
-  porteurId: z.string().min(1).max(100).optional(),
-});
+const devLoginBody = z
+  .strictObject({
+    role: z.enum(['porteur', 'grant_manager', 'funder', 'citizen_council', 'auditor', 'evaluator']),
+    institution: institutionSchema.optional(),
+    porteurId: z.string().min(1).max(100).optional(),
+  })
+  .superRefine((body, ctx) => {
+    if (body.role === 'porteur' && body.porteurId === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['porteurId'],
+        message: "Un porteur se connecte avec l'identifiant de son association (porteurId).",
+      });
+    if (body.role === 'funder' && body.institution === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['institution'],
+        message: 'Un financeur se connecte au nom de son institution (ETAT, REGION, COMMUNE-59392…).',
+      });
+  });
+
+/**
+ * The demo sign-in hands out any role to whoever asks: only to a browser on this machine. Started
+ * with GRANTS_HTTP_HOST=0.0.0.0 to show the console around, the engine still keeps it local.
+ */
+export function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4 === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
 
 export function consoleRouter(options: ConsoleRouterOptions = {}): Router {
   const router = Router();
@@ -74,15 +101,21 @@ export function consoleRouter(options: ConsoleRouterOptions = {}): Router {
     res.type('text/javascript; charset=utf-8').send(text);
   });
 
-  router.get('/console/config.json', (_req: Request, res: Response) => {
-    res.json({ devLogin: options.devTokens !== undefined });
+  router.get('/console/config.json', (req: Request, res: Response) => {
+    res.json({ devLogin: options.devTokens !== undefined && isLoopback(req.socket.remoteAddress) });
   });
 
   if (options.devTokens !== undefined) {
     const devTokens = options.devTokens;
     router.post('/console/dev-login', express.json({ limit: '4kb' }), async (req: Request, res: Response) => {
-      // A zod error becomes the platform's 400 problem, each field named.
-      const { role, institution, porteurId } = devLoginBody.parse(req.body);
+      if (!isLoopback(req.socket.remoteAddress))
+        throw new ForbiddenError(
+          'La connexion de démonstration n’est ouverte qu’aux navigateurs de la machine du moteur : ' +
+            'ailleurs, collez un jeton (grants token) ou passez par le fournisseur d’identité.',
+          'DEV_LOGIN_LOCAL_ONLY',
+        );
+      // Refused fields become the platform's 400 problem, each named, in French.
+      const { role, institution, porteurId } = parseRequest(req, { body: devLoginBody }).body;
       const token = await devTokens.mint(role, institution, porteurId);
       res.json({ token });
     });

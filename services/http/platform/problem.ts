@@ -257,6 +257,8 @@ const frenchLocaleError = z.locales.fr().localeError;
  */
 function frenchIssues(error: z.core.$ZodError): z.core.$ZodError {
   const issues = error.issues.map((issue) => {
+    // A refinement's own message is already ours; zod's default for one without is not.
+    if (issue.code === 'custom' && issue.message !== 'Invalid input') return issue;
     const localized = frenchLocaleError(issue as z.core.$ZodRawIssue);
     const message = typeof localized === 'string' ? localized : localized?.message;
     if (message === undefined) return issue;

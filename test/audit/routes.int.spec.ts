@@ -287,12 +287,13 @@ describe('audit API', () => {
     });
     expect(missing.status).toBe(404);
 
-    // Auditors change nothing: no other verb is served, and the log did not move.
+    // Auditors change nothing: no other verb is served (405, reads only), and the log did not move.
     for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
-      expect(
-        (await call('auditor', `/api/audit/streams/${stream}/events`, { method, body: '{}' })).status,
-      ).toBe(404);
-      expect((await call('auditor', '/api/audit/ledger', { method, body: '{}' })).status).toBe(404);
+      for (const path of [`/api/audit/streams/${stream}/events`, '/api/audit/ledger']) {
+        const refused = await call('auditor', path, { method, body: '{}' });
+        expect(refused.status, `${method} ${path}`).toBe(405);
+        expect(refused.headers.get('allow')).toBe('GET, HEAD');
+      }
     }
     expect(await t.store.headPosition()).toBe(head);
   });

@@ -1,19 +1,42 @@
 // The funding ledger: every event that moves or commits money — envelopes voted and adjusted, funds
-// reserved and released, funders' positions, the committee's awards, payments, cancelled
-// installments, recoveries — as flat entries in the global order of the log, with who did it and
-// when on both clocks. Read straight from the event store (not from a projection), so it is exactly
-// what the hash chain protects.
+// reserved and released, funders' commitments, the committee's awards, payments, recoveries, and
+// their cancellations — as flat entries in the global order of the log, with who did it and when on
+// both clocks. Read straight from the event store (not from a projection), so it is exactly what the
+// hash chain protects.
+//
+// An entry is a movement: its amount is what its event changed, so the entries add up.
+// - For an application, the movements are the differences its event makes to the domain's
+//   fundingSummary (per funder and convention year: committed, awarded, ordered payments, ordered
+//   recoveries), as in the read-model ledger. The entries of one kind for an application and a funder
+//   therefore always sum to its fundingSummary: a withdrawal, a rejection or a lapsed convention
+//   shows as the cancellation (a negative amount) of what was committed or awarded.
+// - For an envelope, a FundsReserved event carries the application's NEW reservation (it replaces
+//   the previous one): the entry is the difference from what the application held there, year by
+//   year; a release gives back what was held, year by year (negative). Their sum for an envelope is
+//   its reservedCents.
+// Each entry depends only on the events recorded before it (and its own): every stream is folded with
+// the domain's evolve up to that event, so an exported period reads the same whenever it is exported.
 import {
-  applicationEventDefinitions,
-  conventionYearSchema,
+  applicationStreamName,
+  fundingSummary,
   type ApplicationEvent,
+  type ApplicationState,
   type ConventionYear,
+  type FundingRow,
 } from '../../domain/application';
-import { campaignEventDefinitions, type CampaignEvent } from '../../domain/campaign';
-import { envelopeEventDefinitions, type EnvelopeEvent } from '../../domain/envelope';
+import type { CampaignEvent } from '../../domain/campaign';
+import type { EnvelopeEvent, EnvelopeState } from '../../domain/envelope';
 import { z } from 'zod';
 import type { EventStore, RecordedEvent } from '../../infra/eventstore/port';
-import { eventTimeMs, type TimeAxis } from './asOf';
+import {
+  applicationReplay,
+  campaignReplay,
+  envelopeReplay,
+  eventTimeMs,
+  ForeignEventError,
+  type Replayable,
+  type TimeAxis,
+} from './asOf';
 import { toEpochMs } from '../../domain/calendar';
 
 /** What an entry records; `movementLabels` says it in French. */
@@ -37,14 +60,14 @@ export const movementLabels: Record<Movement, string> = {
   envelope_voted: 'enveloppe votée (campagne)',
   envelope_adjusted: 'enveloppe ajustée',
   envelope_opened: 'enveloppe ouverte (suivi des réservations)',
-  funds_reserved: 'réservation sur l’enveloppe',
+  funds_reserved: 'réservation sur l’enveloppe (variation)',
   funds_released: 'libération de la réservation',
   position_committed: 'engagement du financeur',
   position_declined: 'refus du financeur',
   position_lapsed: 'silence du financeur (vaut refus)',
   award: 'attribution (comité de pilotage)',
   payment_ordered: 'versement ordonné',
-  installment_cancelled: 'échéance annulée',
+  installment_cancelled: 'échéance annulée (non versée)',
   recovery_ordered: 'reversement ordonné (titre de recette)',
 };
 
@@ -64,10 +87,17 @@ export interface LedgerEntry {
   conventionYear: number | null;
   /**
    * Budget year: the campaign's year for envelope amounts; for a convention year, the calendar year
-   * in which it starts, once the convention is drafted (null before).
+   * in which it starts, once the convention is drafted (null before) — as the log stood at this event.
    */
   year: number | null;
-  /** Euro cents; null for a position without an amount (refusal, silence). */
+  /**
+   * Euro cents; null for a position without an amount (refusal, silence). For reservations,
+   * releases, commitments, awards, payments and recoveries, the signed change the event made
+   * (negative: a reservation reduced or released, a commitment or an award cancelled), so that their
+   * sums are what is held, committed, awarded, paid and recovered. The envelope amounts are the
+   * amounts voted, opened or set by the adjustment; a cancelled installment's is what had been
+   * scheduled (never paid: it moves nothing).
+   */
   amountCents: number | null;
   /** Decision reference, installment id, recovery or release reason: what identifies the movement. */
   reference: string | null;
@@ -78,29 +108,17 @@ export interface LedgerEntry {
   actorInstitution: string | null;
 }
 
-type DomainEvent = ApplicationEvent | CampaignEvent | EnvelopeEvent;
-
-const domainEventTypes: ReadonlySet<string> = new Set(
-  [...applicationEventDefinitions, ...campaignEventDefinitions, ...envelopeEventDefinitions].map(
-    (d) => d.type,
-  ),
-);
-
-/** The event types that can yield entries: the store filters on them, so the rest is never read. */
+/**
+ * The event types the ledger reads (the store filters on them, so the rest is never read): every
+ * application and envelope event, since their streams are folded to know what each one changed, and
+ * the campaign events that carry envelope amounts.
+ */
 export const ledgerEventTypes = [
+  ...applicationReplay.eventTypes,
+  ...envelopeReplay.eventTypes,
   'CampaignCreated',
   'FunderEnvelopeAdjusted',
-  'EnvelopeOpened',
-  'EnvelopeAdjusted',
-  'FundsReserved',
-  'FundsReleased',
-  'FunderPositionRecorded',
-  'SilentFundersLapsed',
-  'CommitteeApprovalRecorded',
-  'PaymentOrdered',
-  'InstallmentCancelled',
-  'RecoveryOrdered',
-] as const satisfies readonly DomainEvent['type'][];
+] as readonly string[];
 
 const APPLICATION_PREFIX = 'application-';
 const CAMPAIGN_PREFIX = 'campaign-';
@@ -118,23 +136,48 @@ export function envelopeOf(stream: string): { campaign: string; funder: string }
   return match?.[1] !== undefined && match[2] !== undefined ? { campaign: match[1], funder: match[2] } : null;
 }
 
-interface ApplicationContext {
-  campaign: string | null;
-  years: ConventionYear[] | null;
+/** One stream folded up to an event: its state, the revision expected next, the last position applied. */
+interface Fold {
+  state: unknown;
+  next: bigint;
+  position: bigint;
 }
 
-const submittedPart = z.object({ campaignId: z.string() });
-const draftedPart = z.object({ years: z.array(conventionYearSchema) });
 const createdPart = z.object({ year: z.number().int() });
 
+/** Events read per request when a fold catches up with its stream (an envelope's may be long). */
+const CATCH_UP_PAGE = 1000;
+
+/** Narrows a stored event to the aggregate's union; its data was validated by the store's registry. */
+function typed<S, E extends { type: string; data: unknown }>(
+  replay: Replayable<S, E>,
+  event: RecordedEvent,
+): E {
+  if (!replay.eventTypes.has(event.type))
+    throw new ForeignEventError(event.stream, event.revision, event.type, replay.label);
+  return { type: event.type, data: event.data } as E;
+}
+
+/** The replay of a stream the ledger folds, by its name. */
+function replayOf(stream: string): Replayable<unknown, { type: string; data: unknown }> | undefined {
+  if (applicationIdOf(stream) !== null)
+    return applicationReplay as Replayable<unknown, { type: string; data: unknown }>;
+  if (envelopeOf(stream) !== null)
+    return envelopeReplay as Replayable<unknown, { type: string; data: unknown }>;
+  return undefined;
+}
+
 /**
- * What entries need beyond their own event: an application's campaign and convention years, a
- * campaign's year. Looked up in the stream the first time (so a page read from the middle of the log
- * is as complete as a full scan) and kept, up to `limit` streams — memory grows with the number of
- * applications, never with the number of events.
+ * The application and envelope streams folded with the domain's evolve as the log is read, so that
+ * each event's entries are computed from the state just before it — never from a later state. Meant
+ * to be given every event of `ledgerEventTypes` in global order (entriesOf for those whose entries
+ * are wanted, `pass` for the others): a stream met for the first time in the middle of the log (a
+ * page read after a position) is read from its start once, then followed. Keeps up to `limit`
+ * streams (the least recently used is dropped, and read again if needed): memory grows with the
+ * number of applications, never with the number of events.
  */
 export class LedgerContext {
-  private readonly applications = new Map<string, ApplicationContext>();
+  private readonly folds = new Map<string, Fold>();
   private readonly campaignYears = new Map<string, number | null>();
 
   constructor(
@@ -143,6 +186,7 @@ export class LedgerContext {
   ) {}
 
   private remember<V>(map: Map<string, V>, key: string, value: V): V {
+    map.delete(key);
     if (map.size >= this.limit) {
       const oldest = map.keys().next();
       if (oldest.done !== true) map.delete(oldest.value);
@@ -151,22 +195,80 @@ export class LedgerContext {
     return value;
   }
 
-  async application(applicationId: string): Promise<ApplicationContext> {
-    const known = this.applications.get(applicationId);
-    if (known) return known;
-    const context: ApplicationContext = { campaign: null, years: null };
-    // Raw: the two fields read here are the same in every schema version, and an old event that no
-    // longer decodes elsewhere in the stream must not stop the ledger.
-    for (const event of await this.store.readStream(APPLICATION_PREFIX + applicationId, { raw: true })) {
-      if (event.type === 'ApplicationSubmitted') {
-        const parsed = submittedPart.safeParse(event.data);
-        if (parsed.success) context.campaign = parsed.data.campaignId;
-      } else if (event.type === 'ConventionDrafted') {
-        const parsed = draftedPart.safeParse(event.data);
-        if (parsed.success) context.years = parsed.data.years;
-      }
+  /** The fold of `event`'s stream just before it. */
+  async before<S, E extends { type: string; data: unknown }>(
+    replay: Replayable<S, E>,
+    event: RecordedEvent,
+  ): Promise<S> {
+    const known = this.folds.get(event.stream);
+    if (known?.next === event.revision) return known.state as S;
+    // Not followed yet (or out of step): read what is missing, from the fold or from the start.
+    const resume = known !== undefined && known.next < event.revision;
+    let state = resume ? (known.state as S) : replay.initialState;
+    let from = resume ? known.next : 0n;
+    while (from < event.revision) {
+      const page = await this.store.readStream(event.stream, {
+        from,
+        maxCount: Number(event.revision - from < CATCH_UP_PAGE ? event.revision - from : CATCH_UP_PAGE),
+      });
+      const last = page[page.length - 1];
+      if (last === undefined) break;
+      for (const e of page) if (e.revision < event.revision) state = replay.evolve(state, typed(replay, e));
+      from = last.revision + 1n;
     }
-    return this.remember(this.applications, applicationId, context);
+    return state;
+  }
+
+  /** Follows `event`'s stream from the state after it. */
+  keep(event: RecordedEvent, state: unknown): void {
+    this.remember(this.folds, event.stream, { state, next: event.revision + 1n, position: event.position });
+  }
+
+  /**
+   * An event whose entries are not wanted (out of the window, another funder's envelope): folded
+   * when its stream is followed or starts there, which costs no read; otherwise left to a later
+   * catch-up.
+   */
+  pass(event: RecordedEvent): void {
+    const replay = replayOf(event.stream);
+    if (replay === undefined) return;
+    const known = this.folds.get(event.stream);
+    if (known?.next === event.revision) {
+      this.keep(event, replay.evolve(known.state, typed(replay, event)));
+    } else if (known === undefined && event.revision === 0n) {
+      this.keep(event, replay.evolve(replay.initialState, typed(replay, event)));
+    } else if (known !== undefined) {
+      this.folds.delete(event.stream);
+    }
+  }
+
+  /**
+   * An application as the log stood just before `position` (an event of another stream, its
+   * envelope's): the fold when the stream is followed, since every earlier event of the log was
+   * given to the context; otherwise its events before that position, read from the store.
+   */
+  async applicationBefore(applicationId: string, position: bigint): Promise<ApplicationState> {
+    const stream = applicationStreamName(applicationId);
+    const known = this.folds.get(stream);
+    if (known !== undefined && known.position < position) return known.state as ApplicationState;
+    let state = applicationReplay.initialState;
+    let next = 0n;
+    let last = -1n;
+    read: for (let from = 0n; ;) {
+      const page = await this.store.readStream(stream, { from, maxCount: CATCH_UP_PAGE });
+      for (const e of page) {
+        if (e.position >= position) break read;
+        state = applicationReplay.evolve(state, typed(applicationReplay, e));
+        next = e.revision + 1n;
+        last = e.position;
+      }
+      const end = page[page.length - 1];
+      if (end === undefined || page.length < CATCH_UP_PAGE) break;
+      from = end.revision + 1n;
+    }
+    // Kept only when nothing newer was folded already (a caller going back in the log).
+    if (known === undefined) this.remember(this.folds, stream, { state, next, position: last });
+    return state;
   }
 
   async campaignYear(campaignId: string): Promise<number | null> {
@@ -176,6 +278,9 @@ export class LedgerContext {
     return this.remember(this.campaignYears, campaignId, parsed?.success ? parsed.data.year : null);
   }
 }
+
+const conventionYearsOf = (state: ApplicationState): ConventionYear[] | null =>
+  'convention' in state ? state.convention.years : null;
 
 const calendarYearOf = (years: ConventionYear[] | null, conventionYear: number): number | null => {
   const start = years?.find((y) => y.year === conventionYear)?.startDate;
@@ -188,26 +293,239 @@ type Draft = Pick<
 > &
   Partial<Pick<LedgerEntry, 'campaign' | 'application'>>;
 
-/** The entries of one event (none for events that move no money). */
-export async function entriesOf(recorded: RecordedEvent, context: LedgerContext): Promise<LedgerEntry[]> {
-  if (!domainEventTypes.has(recorded.type)) return [];
-  // The store's registry validated the data against this type's schema on read.
-  const event = { type: recorded.type, data: recorded.data } as DomainEvent;
-  const applicationId = applicationIdOf(recorded.stream);
-  const envelope = envelopeOf(recorded.stream);
-  const application = applicationId === null ? null : await context.application(applicationId);
-  const campaign = application?.campaign ?? envelope?.campaign ?? campaignIdOf(recorded.stream);
-  const years = application?.years ?? null;
-  const perYear = (conventionYear: number) => ({
-    conventionYear,
-    year: calendarYearOf(years, conventionYear),
-  });
-  const campaignYear = async (id: string | null) => (id === null ? null : context.campaignYear(id));
+/** The money measures of fundingSummary and the movement each one's changes are written as, in this order. */
+const measures: readonly (readonly [Movement, (row: FundingRow) => number])[] = [
+  ['position_committed', (r) => r.committedCents],
+  ['award', (r) => r.awardedCents],
+  ['payment_ordered', (r) => r.paidCents],
+  ['recovery_ordered', (r) => r.recoveredCents],
+];
 
-  let drafts: Draft[];
+const rowKey = (r: FundingRow): string => `${r.funder}|${r.year}`;
+
+/** The changes an event made to the domain's fundingSummary: kind by kind, funders and years in its order. */
+function fundingMovements(
+  before: ApplicationState,
+  after: ApplicationState,
+): { movement: Movement; funder: string; conventionYear: number; amountCents: number }[] {
+  const was = new Map(fundingSummary(before).map((r) => [rowKey(r), r]));
+  const rows = fundingSummary(after);
+  const is = new Map(rows.map((r) => [rowKey(r), r]));
+  // Rows the event removed (a funder no longer concerned) count as zero after it.
+  const lines = [...rows, ...[...was.values()].filter((r) => !is.has(rowKey(r)))];
+  const moves = [];
+  for (const [movement, amount] of measures) {
+    for (const line of lines) {
+      const now = is.get(rowKey(line));
+      const then = was.get(rowKey(line));
+      const delta = (now === undefined ? 0 : amount(now)) - (then === undefined ? 0 : amount(then));
+      if (delta !== 0)
+        moves.push({ movement, funder: line.funder, conventionYear: line.year, amountCents: delta });
+    }
+  }
+  return moves;
+}
+
+/**
+ * What an application event says besides the money it moves: the entries without a movement
+ * (a refusal, a silence, a cancelled installment) and the reference its movements carry.
+ */
+function applicationNotes(event: ApplicationEvent): {
+  notes: Omit<Draft, 'year'>[];
+  reference: string | null;
+} {
+  switch (event.type) {
+    case 'FunderPositionRecorded': {
+      const { funder, position } = event.data;
+      return position.decision === 'committed'
+        ? { notes: [], reference: null }
+        : {
+            notes: [
+              {
+                movement: 'position_declined',
+                funder,
+                conventionYear: null,
+                amountCents: null,
+                reference: position.reason,
+              },
+            ],
+            reference: position.reason,
+          };
+    }
+    case 'SilentFundersLapsed': {
+      const reference = `échéance du ${event.data.dueDate}`;
+      return {
+        notes: event.data.funders.map((funder) => ({
+          movement: 'position_lapsed',
+          funder,
+          conventionYear: null,
+          amountCents: null,
+          reference,
+        })),
+        reference,
+      };
+    }
+    case 'CommitteeApprovalRecorded':
+    case 'CommitteeRejectionRecorded':
+      return { notes: [], reference: event.data.decisionReference };
+    case 'PaymentOrdered':
+      return { notes: [], reference: event.data.installmentId };
+    case 'InstallmentCancelled':
+      return {
+        notes: [
+          {
+            movement: 'installment_cancelled',
+            funder: event.data.funder,
+            conventionYear: event.data.year,
+            amountCents: event.data.scheduledCents,
+            reference: event.data.installmentId,
+          },
+        ],
+        reference: event.data.installmentId,
+      };
+    case 'RecoveryOrdered':
+      return { notes: [], reference: event.data.reason };
+    case 'ConventionLapsed':
+      return {
+        notes: [],
+        reference: `convention caduque : signatures attendues jusqu’au ${event.data.signatureDueDate}`,
+      };
+    case 'ApplicationWithdrawn':
+      return {
+        notes: [],
+        reference:
+          event.data.reason === undefined
+            ? 'candidature retirée'
+            : `candidature retirée : ${event.data.reason}`,
+      };
+    case 'ConventionTerminated':
+      return { notes: [], reference: `convention résiliée : ${event.data.comment}` };
+    // Listed one by one rather than under a default, so that a new event type is a decision here.
+    case 'ApplicationSubmitted':
+    case 'ApplicationDeclaredEligible':
+    case 'ApplicationDeclaredIneligible':
+    case 'ComplementsRequested':
+    case 'ComplementsProvided':
+    case 'ComplementsDeadlineMissed':
+    case 'CitizenOpinionGiven':
+    case 'ConventionDrafted':
+    case 'ConventionSigned':
+    case 'ConventionEnteredIntoForce':
+    case 'YearlyReportRequested':
+    case 'YearlyReportReminderSent':
+    case 'YearlyReportMarkedOverdue':
+    case 'YearlyReportSubmitted':
+    case 'YearlyReportChangesRequested':
+    case 'YearlyReportAccepted':
+    case 'ApplicationClosed':
+      return { notes: [], reference: null };
+    default: {
+      const never: never = event;
+      return never;
+    }
+  }
+}
+
+async function applicationDrafts(
+  recorded: RecordedEvent,
+  context: LedgerContext,
+): Promise<{ campaign: string | null; drafts: Draft[] }> {
+  const event = typed(applicationReplay, recorded);
+  const before = await context.before(applicationReplay, recorded);
+  const after = applicationReplay.evolve(before, event);
+  context.keep(recorded, after);
+  // A cancellation's years are those of the convention it cancels (a withdrawal drops it).
+  const years = conventionYearsOf(after) ?? conventionYearsOf(before);
+  const { notes, reference } = applicationNotes(event);
+  const drafts: Draft[] = [
+    ...notes.map((n) => ({
+      ...n,
+      year: n.conventionYear === null ? null : calendarYearOf(years, n.conventionYear),
+    })),
+    ...fundingMovements(before, after).map((m) => ({
+      ...m,
+      year: calendarYearOf(years, m.conventionYear),
+      reference,
+    })),
+  ];
+  return { campaign: after.status === 'not_submitted' ? null : after.campaignId, drafts };
+}
+
+async function envelopeDrafts(
+  recorded: RecordedEvent,
+  context: LedgerContext,
+  envelope: { campaign: string; funder: string },
+): Promise<Draft[]> {
+  const event: EnvelopeEvent = typed(envelopeReplay, recorded);
+  const before: EnvelopeState = await context.before(envelopeReplay, recorded);
+  context.keep(recorded, envelopeReplay.evolve(before, event));
+  const { funder } = envelope;
+  switch (event.type) {
+    case 'EnvelopeOpened':
+      return [
+        {
+          movement: 'envelope_opened',
+          funder: event.data.funder,
+          campaign: event.data.campaignId,
+          conventionYear: null,
+          year: await context.campaignYear(event.data.campaignId),
+          amountCents: event.data.amountCents,
+          reference: null,
+        },
+      ];
+    case 'EnvelopeAdjusted':
+      return [
+        {
+          movement: 'envelope_adjusted',
+          funder,
+          conventionYear: null,
+          year: await context.campaignYear(envelope.campaign),
+          amountCents: event.data.amountCents,
+          reference: event.data.reason,
+        },
+      ];
+    case 'FundsReserved':
+    case 'FundsReleased': {
+      const { applicationId } = event.data;
+      const held = new Map(
+        (before.status === 'open' ? (before.reservations[applicationId]?.amountsByYear ?? []) : []).map(
+          (a) => [a.year, a.amountCents],
+        ),
+      );
+      // A reservation replaces what the application held, year by year; a release gives it all back.
+      const wanted = new Map(
+        event.type === 'FundsReserved' ? event.data.amountsByYear.map((a) => [a.year, a.amountCents]) : [],
+      );
+      const movement: Movement = event.type === 'FundsReserved' ? 'funds_reserved' : 'funds_released';
+      const reference = event.type === 'FundsReleased' ? event.data.reason : null;
+      const conventionYears = [...new Set([...held.keys(), ...wanted.keys()])].sort((a, b) => a - b);
+      const changes = conventionYears
+        .map((year) => ({ year, delta: (wanted.get(year) ?? 0) - (held.get(year) ?? 0) }))
+        .filter((c) => c.delta !== 0);
+      if (changes.length === 0) return [];
+      const years = conventionYearsOf(await context.applicationBefore(applicationId, recorded.position));
+      return changes.map((c) => ({
+        movement,
+        funder,
+        application: applicationId,
+        conventionYear: c.year,
+        year: calendarYearOf(years, c.year),
+        amountCents: c.delta,
+        reference,
+      }));
+    }
+    default: {
+      const never: never = event;
+      return never;
+    }
+  }
+}
+
+async function campaignDrafts(recorded: RecordedEvent, context: LedgerContext): Promise<Draft[]> {
+  const event: CampaignEvent = typed(campaignReplay, recorded);
   switch (event.type) {
     case 'CampaignCreated':
-      drafts = event.data.funders.map((f) => ({
+      return event.data.funders.map((f) => ({
         movement: 'envelope_voted',
         funder: f.funder,
         campaign: event.data.campaignId,
@@ -216,175 +534,50 @@ export async function entriesOf(recorded: RecordedEvent, context: LedgerContext)
         amountCents: f.envelopeCents,
         reference: null,
       }));
-      break;
-    case 'FunderEnvelopeAdjusted':
-      drafts = [
+    case 'FunderEnvelopeAdjusted': {
+      const campaign = campaignIdOf(recorded.stream);
+      return [
         {
           movement: 'envelope_adjusted',
           funder: event.data.funder,
           conventionYear: null,
-          year: await campaignYear(campaign),
+          year: campaign === null ? null : await context.campaignYear(campaign),
           amountCents: event.data.amountCents,
           reference: event.data.reason,
         },
       ];
-      break;
-    case 'EnvelopeOpened':
-      drafts = [
-        {
-          movement: 'envelope_opened',
-          funder: event.data.funder,
-          campaign: event.data.campaignId,
-          conventionYear: null,
-          year: await campaignYear(event.data.campaignId),
-          amountCents: event.data.amountCents,
-          reference: null,
-        },
-      ];
-      break;
-    case 'EnvelopeAdjusted':
-      drafts = [
-        {
-          movement: 'envelope_adjusted',
-          funder: envelope?.funder ?? null,
-          conventionYear: null,
-          year: await campaignYear(campaign),
-          amountCents: event.data.amountCents,
-          reference: event.data.reason,
-        },
-      ];
-      break;
-    case 'FundsReserved': {
-      const reserved = await context.application(event.data.applicationId);
-      drafts = event.data.amountsByYear.map((a) => ({
-        movement: 'funds_reserved',
-        funder: envelope?.funder ?? null,
-        application: event.data.applicationId,
-        conventionYear: a.year,
-        year: calendarYearOf(reserved.years, a.year),
-        amountCents: a.amountCents,
-        reference: null,
-      }));
-      break;
     }
-    case 'FundsReleased':
-      drafts = [
-        {
-          movement: 'funds_released',
-          funder: envelope?.funder ?? null,
-          application: event.data.applicationId,
-          conventionYear: null,
-          year: null,
-          amountCents: event.data.amountCents,
-          reference: event.data.reason,
-        },
-      ];
-      break;
-    case 'FunderPositionRecorded': {
-      const { funder, position } = event.data;
-      drafts =
-        position.decision === 'committed'
-          ? position.amountsByYear.map((a) => ({
-              movement: 'position_committed',
-              funder,
-              ...perYear(a.year),
-              amountCents: a.amountCents,
-              reference: null,
-            }))
-          : [
-              {
-                movement: 'position_declined',
-                funder,
-                conventionYear: null,
-                year: null,
-                amountCents: null,
-                reference: position.reason,
-              },
-            ];
-      break;
-    }
-    case 'SilentFundersLapsed':
-      drafts = event.data.funders.map((funder) => ({
-        movement: 'position_lapsed',
-        funder,
-        conventionYear: null,
-        year: null,
-        amountCents: null,
-        reference: `échéance du ${event.data.dueDate}`,
-      }));
-      break;
-    case 'CommitteeApprovalRecorded':
-      drafts = event.data.plan.map((line) => ({
-        movement: 'award',
-        funder: line.funder,
-        ...perYear(line.year),
-        amountCents: line.amountCents,
-        reference: event.data.decisionReference,
-      }));
-      break;
-    case 'PaymentOrdered':
-      drafts = [
-        {
-          movement: 'payment_ordered',
-          funder: event.data.funder,
-          ...perYear(event.data.year),
-          amountCents: event.data.amountCents,
-          reference: event.data.installmentId,
-        },
-      ];
-      break;
-    case 'InstallmentCancelled':
-      drafts = [
-        {
-          movement: 'installment_cancelled',
-          funder: event.data.funder,
-          ...perYear(event.data.year),
-          amountCents: event.data.scheduledCents,
-          reference: event.data.installmentId,
-        },
-      ];
-      break;
-    case 'RecoveryOrdered':
-      drafts = [
-        {
-          movement: 'recovery_ordered',
-          funder: event.data.funder,
-          ...perYear(event.data.year),
-          amountCents: event.data.amountCents,
-          reference: event.data.reason,
-        },
-      ];
-      break;
-    // Listed one by one rather than under a default, so that a new event type is a decision here.
+    // The window's opening and closing move no money.
     case 'CampaignOpened':
     case 'CampaignClosed':
-    case 'ApplicationSubmitted':
-    case 'ApplicationDeclaredEligible':
-    case 'ApplicationDeclaredIneligible':
-    case 'ComplementsRequested':
-    case 'ComplementsProvided':
-    case 'ComplementsDeadlineMissed':
-    case 'CitizenOpinionGiven':
-    case 'CommitteeRejectionRecorded':
-    case 'ConventionDrafted':
-    case 'ConventionSigned':
-    case 'ConventionEnteredIntoForce':
-    case 'ConventionLapsed':
-    case 'YearlyReportRequested':
-    case 'YearlyReportReminderSent':
-    case 'YearlyReportMarkedOverdue':
-    case 'YearlyReportSubmitted':
-    case 'YearlyReportChangesRequested':
-    case 'YearlyReportAccepted':
-    case 'ApplicationClosed':
-    case 'ConventionTerminated':
-    case 'ApplicationWithdrawn':
-      drafts = [];
-      break;
+      return [];
     default: {
       const never: never = event;
       return never;
     }
+  }
+}
+
+/**
+ * The entries of one event (none for events that move no money). The context must have been given
+ * the log's earlier events (see LedgerContext): the entries are computed from the state before this
+ * one.
+ */
+export async function entriesOf(recorded: RecordedEvent, context: LedgerContext): Promise<LedgerEntry[]> {
+  const applicationId = applicationIdOf(recorded.stream);
+  const envelope = envelopeOf(recorded.stream);
+  let campaign: string | null;
+  let drafts: Draft[];
+  if (applicationId !== null) {
+    ({ campaign, drafts } = await applicationDrafts(recorded, context));
+  } else if (envelope !== null) {
+    campaign = envelope.campaign;
+    drafts = await envelopeDrafts(recorded, context, envelope);
+  } else if (campaignIdOf(recorded.stream) !== null) {
+    campaign = campaignIdOf(recorded.stream);
+    drafts = await campaignDrafts(recorded, context);
+  } else {
+    return [];
   }
   const { actor } = recorded.metadata;
   return drafts.map((draft, line) => ({
@@ -441,14 +634,30 @@ const compile = (filter: LedgerFilter): CompiledFilter => ({
   campaign: filter.campaign,
 });
 
+/** An envelope or campaign stream whose name already says it is out of the filter. */
+function cannotMatch(stream: string, f: CompiledFilter): boolean {
+  const envelope = envelopeOf(stream);
+  if (envelope !== null)
+    return (
+      (f.funder !== undefined && envelope.funder !== f.funder) ||
+      (f.campaign !== undefined && envelope.campaign !== f.campaign)
+    );
+  const campaign = campaignIdOf(stream);
+  return campaign !== null && f.campaign !== undefined && campaign !== f.campaign;
+}
+
 async function matching(
   event: RecordedEvent,
   context: LedgerContext,
   f: CompiledFilter,
 ): Promise<LedgerEntry[]> {
-  // The clock first: an event out of the window costs no stream look-up.
+  // The clock and the stream's name first: an event whose entries cannot match is only folded when
+  // that costs no read (its stream is followed), never looked up.
   const t = eventTimeMs(event, f.time);
-  if (t < f.fromMs || t > f.toMs) return [];
+  if (t < f.fromMs || t > f.toMs || cannotMatch(event.stream, f)) {
+    context.pass(event);
+    return [];
+  }
   const entries = await entriesOf(event, context);
   return entries.filter(
     (e) =>

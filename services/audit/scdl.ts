@@ -8,6 +8,10 @@
 // - the year is the year of dateConvention, the day the last signature put the convention in force;
 // - montant is the funder's whole award under the convention (every year of a CPO), as the schema
 //   asks for the total; the 23 000 € test is on the largest single year;
+// - conditionsVersement and datesPeriodeVersement count the payments made or still to come: an
+//   installment cancelled because its year's spending was already covered is none. One payment is
+//   'unique', on its day; several are 'échelonné', from dateConvention to the last one (the day it
+//   was ordered, or for one still to come its report deadline, never before dateConvention);
 // - idAttribuant is the funder's SIRET when the directory knows it, else left empty (never made up)
 //   with a warning, since the schema requires it;
 // - notificationUE is 'non' (grants to associations under the contrat de ville are not state aid
@@ -119,11 +123,20 @@ type InForceLike = Extract<ApplicationState, { status: 'in_force' | 'closed' | '
 const hasConvention = (state: ApplicationState): state is InForceLike =>
   state.status === 'in_force' || state.status === 'closed' || state.status === 'terminated';
 
-/** When an installment is planned: at signature, or by the report deadline of the year it waits for. */
-function plannedDate(installment: Installment, convention: Convention, dateConvention: CivilDate): CivilDate {
+/**
+ * When an installment is planned: at signature, or by the report deadline of the year it waits for —
+ * never before the convention is in force, since nothing is paid before (a report deadline already
+ * past at signature means a payment as soon as the report is accepted).
+ */
+function plannedDate(
+  installment: Pick<Installment, 'trigger'>,
+  convention: Convention,
+  dateConvention: CivilDate,
+): CivilDate {
   if (installment.trigger.kind === 'signature') return dateConvention;
   const reportYear = installment.trigger.reportYear;
-  return convention.years.find((y) => y.year === reportYear)?.reportDueDate ?? dateConvention;
+  const due = convention.years.find((y) => y.year === reportYear)?.reportDueDate;
+  return due !== undefined && due > dateConvention ? due : dateConvention;
 }
 
 const maxDate = (dates: readonly CivilDate[]): CivilDate | undefined =>
@@ -167,16 +180,14 @@ function rowsOf(
     const lines = award.plan.filter((line) => line.funder === funder);
     const totalCents = lines.reduce((sum, line) => sum + line.amountCents, 0);
     const maxYearlyCents = Math.max(...lines.map((line) => line.amountCents));
-    const installments = convention.installments.filter((i) => i.funder === funder);
-    const single = installments.length <= 1;
-    const planned = installments.map(
-      (i) => orderedOn.get(i.id) ?? plannedDate(i, convention, dateConvention),
-    );
-    const last = maxDate(planned) ?? dateConvention;
-    const first = planned[0];
-    const dates = single
-      ? (first ?? dateConvention)
-      : `${dateConvention}/${last > dateConvention ? last : dateConvention}`;
+    // The payments: those ordered, and those still to come. A cancelled installment is never paid
+    // (the spending it was for was already covered): it neither makes the payment « échelonné »
+    // nor dates the period.
+    const payments = state.installments.filter((i) => i.funder === funder && i.status !== 'cancelled');
+    const single = payments.length <= 1;
+    const dated = payments.map((i) => orderedOn.get(i.id) ?? plannedDate(i, convention, dateConvention));
+    const last = maxDate(dated) ?? dateConvention;
+    const dates = single ? (dated[0] ?? dateConvention) : `${dateConvention}/${last}`;
     const attribuant = attribuantOf(funder, attribuants);
     return {
       record: {

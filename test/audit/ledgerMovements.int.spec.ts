@@ -1,0 +1,364 @@
+// The audit ledger's entries are movements that add up: for every application and funder, the
+// entries of each kind sum to the domain's fundingSummary (commitments and awards cancelled by a
+// withdrawal, a rejection or a lapse included), and an envelope's reservations and releases sum to
+// what the folded envelope holds. Checked over generated stories played by the real deciders and
+// read back from a real store, in one scan and page by page.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fundingSummary, type FundingRow } from '../../domain/application';
+import type { FunderId } from '../../domain/shared/funders';
+import { resolveInstant } from '../../services/audit/asOf';
+import {
+  ledgerEntries,
+  ledgerPage,
+  type LedgerEntry,
+  type LedgerQuery,
+  type Movement,
+} from '../../services/audit/ledger';
+import { dossier, MAUBEUGE } from '../domain/support/fixtures';
+import { playCampaign } from '../readModels/support/scenarios';
+import { CAMPAIGN_ID, GrantsWorld } from '../readModels/support/world';
+import {
+  actors,
+  APPLICATION_A,
+  APPLICATION_B,
+  APPLICATION_C,
+  FundingWorld,
+  on,
+  openTestStore,
+  type TestStore,
+} from './support';
+import { appendWorldEvents, seededRandom } from './worldStore';
+
+const measures = {
+  position_committed: 'committedCents',
+  award: 'awardedCents',
+  payment_ordered: 'paidCents',
+  recovery_ordered: 'recoveredCents',
+} as const satisfies Partial<Record<Movement, keyof FundingRow>>;
+
+const outcomes = [
+  'withdrawn-in-co-decision',
+  'rejected',
+  'withdrawn-after-approval',
+  'withdrawn-while-signing',
+  'convention-lapsed',
+  'closed',
+  'closed-underspent',
+  'terminated',
+] as const;
+type Outcome = (typeof outcomes)[number];
+
+const FUNDERS: FunderId[] = ['ETAT', 'EPCI', MAUBEUGE, 'CAF'];
+
+/** One application's story, its choices drawn from `random`; returns the outcome it reached. */
+function playStory(world: GrantsWorld, random: () => number, i: number): Outcome {
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+  let outcome = pick(outcomes);
+  const story = world.application({ porteurId: `porteur-g${i}` });
+  const years = 1 + Math.floor(random() * 2);
+  const funders = FUNDERS.filter(() => random() < 0.6);
+  if (funders.length === 0) funders.push(pick(FUNDERS));
+  const requested = Object.fromEntries(funders.map((f) => [f, 100_000 * (1 + Math.floor(random() * 20))]));
+  story.on('2027-02-10').submit(dossier(years, requested, 3_000_000));
+  story.on('2027-02-20').declareEligible('2027-04-10');
+  story.on('2027-03-01');
+  // Some funders commit all or part of the request, some decline, some stay silent (lapsed later).
+  for (const f of funders) {
+    const roll = random();
+    if (roll < 0.15) story.decline(f);
+    else if (roll < 0.25 && outcome !== 'closed') continue;
+    else story.commit(f, pick([40, 75, 100]));
+  }
+  if (outcome === 'withdrawn-in-co-decision') return (story.on('2027-03-05').withdraw(), outcome);
+  story.on('2027-03-10').opinion();
+  story.on('2027-04-15'); // past the co-decision due date: silent funders have lapsed
+  const committed = Object.values(story.as('co_decision').coDecision.positions).some(
+    (p) => p.decision === 'committed' && p.amountsByYear.some((a) => a.amountCents > 0),
+  );
+  if (outcome === 'rejected' || !committed) return (story.reject(), 'rejected');
+  story.approve(
+    Object.entries(story.as('co_decision').coDecision.positions).flatMap(([funder, p]) =>
+      p.decision === 'committed'
+        ? p.amountsByYear
+            .filter((a) => a.amountCents > 0)
+            .map((a) => ({ funder, year: a.year, amountCents: a.amountCents }))
+        : [],
+    ),
+  );
+  if (outcome === 'withdrawn-after-approval') return (story.on('2027-04-16').withdraw(), outcome);
+  story.on('2027-04-20').draft('2027-01-01', '2027-05-31');
+  if (outcome === 'withdrawn-while-signing') return (story.on('2027-04-25').withdraw(), outcome);
+  if (outcome === 'convention-lapsed') {
+    story.on('2027-06-05');
+    return story.state.status === 'lapsed' ? outcome : (outcome = 'rejected');
+  }
+  story.on('2027-05-02').signAll();
+  if (outcome === 'terminated') return (story.on('2027-09-01').terminate(), outcome);
+  const spent = (year: number) =>
+    outcome === 'closed-underspent'
+      ? Object.fromEntries(
+          story
+            .as('in_force')
+            .award.plan.filter((l) => l.year === year)
+            .map((l) => [l.funder, Math.floor((l.amountCents * pick([10, 30, 60, 90])) / 100)]),
+        )
+      : undefined;
+  story.on('2028-02-01').submitReport(1, spent(1));
+  story.on('2028-02-20').acceptReport(1);
+  if (years === 2) {
+    story.on('2029-02-01').submitReport(2, spent(2));
+    story.on('2029-02-20').acceptReport(2);
+  }
+  story.close();
+  return outcome;
+}
+
+async function everything(t: TestStore): Promise<LedgerEntry[]> {
+  const entries: LedgerEntry[] = [];
+  for await (const e of ledgerEntries(t.store)) entries.push(e);
+  return entries;
+}
+
+function sumOf(entries: readonly LedgerEntry[]): number {
+  return entries.reduce((n, e) => n + (e.amountCents ?? 0), 0);
+}
+
+describe('audit ledger: movements that add up', () => {
+  let t: TestStore;
+  let world: GrantsWorld;
+  const reached = new Map<Outcome, number>();
+
+  beforeAll(async () => {
+    t = openTestStore();
+    world = new GrantsWorld().openCampaign();
+    const random = seededRandom(20270);
+    for (let i = 0; i < 48; i++) {
+      const outcome = playStory(world, random, i);
+      reached.set(outcome, (reached.get(outcome) ?? 0) + 1);
+    }
+    // And the read models' campaign (late reports with recoveries, partial commitments…).
+    playCampaign(world, 20);
+    await appendWorldEvents(t, world.events);
+  });
+  afterAll(() => t.close());
+
+  it('plays every kind of ending', () => {
+    for (const outcome of outcomes) expect(reached.get(outcome) ?? 0, outcome).toBeGreaterThan(0);
+    const cancelled = world.events.filter((e) => e.type === 'InstallmentCancelled');
+    const recoveries = world.events.filter((e) => e.type === 'RecoveryOrdered');
+    expect(cancelled.length).toBeGreaterThan(0);
+    expect(recoveries.length).toBeGreaterThan(0);
+  });
+
+  it("sums, per application, funder and convention year, to the domain's fundingSummary", async () => {
+    const entries = await everything(t);
+    const byApplication = new Map<string | null, LedgerEntry[]>();
+    for (const e of entries)
+      byApplication.set(e.application, [...(byApplication.get(e.application) ?? []), e]);
+    for (const story of world.stories) {
+      const mine = byApplication.get(story.applicationId) ?? [];
+      const rows = fundingSummary(story.state);
+      for (const row of rows) {
+        for (const [movement, field] of Object.entries(measures)) {
+          const sum = sumOf(
+            mine.filter(
+              (e) => e.movement === movement && e.funder === row.funder && e.conventionYear === row.year,
+            ),
+          );
+          expect(
+            sum,
+            `${story.applicationId} (${story.state.status}) ${row.funder} an ${row.year} ${movement}`,
+          ).toBe(row[field]);
+        }
+      }
+      // No movement outside the rows fundingSummary has (a funder or a year it does not know).
+      const known = new Set(rows.map((r) => `${r.funder}|${r.year}`));
+      for (const e of mine.filter((x) => x.movement in measures))
+        expect(
+          known.has(`${e.funder}|${e.conventionYear}`),
+          `${e.type} ${e.funder} ${e.conventionYear}`,
+        ).toBe(true);
+    }
+  });
+
+  it('sums, per envelope and application, to what the envelope holds, year by year', async () => {
+    const entries = await everything(t);
+    for (const funder of FUNDERS) {
+      const envelope = world.envelope(CAMPAIGN_ID, funder);
+      const held = entries.filter(
+        (e) => e.funder === funder && (e.movement === 'funds_reserved' || e.movement === 'funds_released'),
+      );
+      expect(held.every((e) => e.conventionYear !== null)).toBe(true);
+      expect(sumOf(held), funder).toBe(envelope.reservedCents);
+      for (const story of world.stories) {
+        const byYear = new Map<number, number>();
+        for (const e of held.filter((x) => x.application === story.applicationId))
+          byYear.set(e.conventionYear!, (byYear.get(e.conventionYear!) ?? 0) + e.amountCents!);
+        const reservation = envelope.reservations[story.applicationId];
+        expect(
+          [...byYear].filter(([, amount]) => amount !== 0).sort((a, b) => a[0] - b[0]),
+          `${funder} ${story.applicationId} (${story.state.status})`,
+        ).toEqual(
+          (reservation?.amountsByYear ?? [])
+            .filter((y) => y.amountCents !== 0)
+            .map((y) => [y.year, y.amountCents]),
+        );
+      }
+      // A release gives back what was held: never more than the reservations before it.
+      expect(held.filter((e) => e.movement === 'funds_released').every((e) => e.amountCents! < 0)).toBe(true);
+    }
+  });
+
+  it('reads the same page by page, each page starting its folds in the middle of the log', async () => {
+    const whole = await everything(t);
+    const paged: LedgerEntry[] = [];
+    let after: bigint | undefined;
+    for (;;) {
+      const page = await ledgerPage(t.store, after === undefined ? {} : { after }, { limit: 37 });
+      paged.push(...page.entries);
+      if (page.next === null) break;
+      after = page.next;
+    }
+    expect(paged).toEqual(whole);
+  });
+});
+
+/** movement conventionYear year amountCents reference, '-' for null. */
+const brief = (e: LedgerEntry) =>
+  [e.type, e.movement, e.funder, e.conventionYear, e.year, e.amountCents, e.reference]
+    .map((v) => (v === null ? '-' : String(v)))
+    .join(' ');
+
+async function entriesOfApplication(t: TestStore, applicationId: string, query: LedgerQuery = {}) {
+  const entries: LedgerEntry[] = [];
+  for await (const e of ledgerEntries(t.store, query)) if (e.application === applicationId) entries.push(e);
+  return entries;
+}
+
+describe('audit ledger: reservations, cancellations and the years of a past period', () => {
+  let t: TestStore;
+  let world: FundingWorld;
+  beforeAll(async () => {
+    t = openTestStore();
+    world = new FundingWorld(t);
+    await world.createAndOpenCampaign();
+  });
+  afterAll(() => t.close());
+
+  it('shows a replaced reservation as its difference, and a release as what was held, year by year', async () => {
+    const a = world.application(APPLICATION_A, 'porteur-a');
+    await a.submit('2027-02-10', dossier(2, { ETAT: 1_750_000 }, 3_000_000));
+    await a.eligible('2027-02-20', '2027-04-30');
+    await a.commit('ETAT', '2027-03-01');
+    // The envelope's FundsReserved carries the application's new reservation: it replaces the old.
+    await world.envelope('ETAT').do(
+      {
+        type: 'ReserveFunds',
+        funder: 'ETAT',
+        applicationId: APPLICATION_A,
+        amountsByYear: [
+          { year: 1, amountCents: 500_000 },
+          { year: 2, amountCents: 1_750_000 },
+        ],
+      },
+      actors.funder('ETAT'),
+      on('2027-03-05'),
+    );
+    await a.writer.do(
+      { type: 'WithdrawApplication', reason: 'Association en sommeil' },
+      actors.porteur('porteur-a'),
+      on('2027-03-06'),
+    );
+    await world
+      .envelope('ETAT')
+      .do(
+        { type: 'ReleaseFunds', applicationId: APPLICATION_A, reason: 'candidature retirée' },
+        actors.manager,
+        on('2027-03-06'),
+      );
+
+    expect((await entriesOfApplication(t, APPLICATION_A)).map(brief)).toEqual([
+      'FundsReserved funds_reserved ETAT 1 - 1750000 -',
+      'FundsReserved funds_reserved ETAT 2 - 1750000 -',
+      'FunderPositionRecorded position_committed ETAT 1 - 1750000 -',
+      'FunderPositionRecorded position_committed ETAT 2 - 1750000 -',
+      // 1 750 000 replaced by 500 000 in year 1; year 2 unchanged: no entry.
+      'FundsReserved funds_reserved ETAT 1 - -1250000 -',
+      'ApplicationWithdrawn position_committed ETAT 1 - -1750000 candidature retirée : Association en sommeil',
+      'ApplicationWithdrawn position_committed ETAT 2 - -1750000 candidature retirée : Association en sommeil',
+      'FundsReleased funds_released ETAT 1 - -500000 candidature retirée',
+      'FundsReleased funds_released ETAT 2 - -1750000 candidature retirée',
+    ]);
+  });
+
+  it('cancels the commitments and the award of an application withdrawn while its convention awaits signatures', async () => {
+    const b = world.application(APPLICATION_B, 'porteur-b');
+    await b.submit('2027-02-11', dossier(2, { EPCI: 800_000, [MAUBEUGE]: 200_000 }, 3_000_000));
+    await b.eligible('2027-02-20', '2027-04-30');
+    await b.commit('EPCI', '2027-03-01');
+    await b.commit(MAUBEUGE, '2027-03-02');
+    await b.opinion('2027-03-03');
+    await b.approve('2027-04-02', 'COPIL-2027-04');
+    await b.draft('2027-04-05', '2027-07-01', '2027-06-30');
+    await b.writer.do(
+      { type: 'WithdrawApplication', reason: 'Projet abandonné' },
+      actors.porteur('porteur-b'),
+      on('2027-04-20'),
+    );
+    for (const funder of ['EPCI', MAUBEUGE])
+      await world
+        .envelope(funder)
+        .do(
+          { type: 'ReleaseFunds', applicationId: APPLICATION_B, reason: 'candidature retirée' },
+          actors.manager,
+          on('2027-04-20'),
+        );
+
+    const entries = await entriesOfApplication(t, APPLICATION_B);
+    // The cancellation carries the years of the convention it cancels (2027 and 2028).
+    expect(entries.filter((e) => e.type === 'ApplicationWithdrawn').map(brief)).toEqual([
+      'ApplicationWithdrawn position_committed EPCI 1 2027 -800000 candidature retirée : Projet abandonné',
+      'ApplicationWithdrawn position_committed EPCI 2 2028 -800000 candidature retirée : Projet abandonné',
+      `ApplicationWithdrawn position_committed ${MAUBEUGE} 1 2027 -200000 candidature retirée : Projet abandonné`,
+      `ApplicationWithdrawn position_committed ${MAUBEUGE} 2 2028 -200000 candidature retirée : Projet abandonné`,
+      'ApplicationWithdrawn award EPCI 1 2027 -800000 candidature retirée : Projet abandonné',
+      'ApplicationWithdrawn award EPCI 2 2028 -800000 candidature retirée : Projet abandonné',
+      `ApplicationWithdrawn award ${MAUBEUGE} 1 2027 -200000 candidature retirée : Projet abandonné`,
+      `ApplicationWithdrawn award ${MAUBEUGE} 2 2028 -200000 candidature retirée : Projet abandonné`,
+    ]);
+    for (const movement of ['position_committed', 'award', 'funds_reserved', 'funds_released'] as const)
+      expect(sumOf(entries.filter((e) => e.movement === movement && e.funder === 'EPCI')), movement).toBe(
+        movement === 'funds_reserved' ? 1_600_000 : movement === 'funds_released' ? -1_600_000 : 0,
+      );
+    expect(world.envelope('EPCI').state).toMatchObject({ reservedCents: 0 });
+  });
+
+  it('gives a past period the same entries before and after a later event (a convention drafted)', async () => {
+    const c = world.application(APPLICATION_C, 'porteur-c');
+    await c.submit('2027-02-12', dossier(1, { ETAT: 600_000 }, 3_000_000));
+    await c.eligible('2027-02-20', '2027-04-30');
+    await c.commit('ETAT', '2027-03-01');
+    await c.opinion('2027-03-02');
+    await c.approve('2027-05-05', 'COPIL-2027-05');
+    const period = { from: resolveInstant('2027-02-01', 'start')!, to: resolveInstant('2027-05-31')! };
+    const business = await entriesOfApplication(t, APPLICATION_C, period);
+    const record = await entriesOfApplication(t, APPLICATION_C, { ...period, time: 'record' });
+    expect(business.map(brief)).toEqual([
+      'FundsReserved funds_reserved ETAT 1 - 600000 -',
+      'FunderPositionRecorded position_committed ETAT 1 - 600000 -',
+      'CommitteeApprovalRecorded award ETAT 1 - 600000 COPIL-2027-05',
+    ]);
+
+    // Drafted later, recorded after the period: the period's entries do not change.
+    await c.draft('2027-06-10', '2027-07-01', '2027-07-31');
+    await c.signByPorteur('2027-06-15');
+    await c.sign('ETAT', '2027-06-20');
+    expect(await entriesOfApplication(t, APPLICATION_C, period)).toEqual(business);
+    expect(await entriesOfApplication(t, APPLICATION_C, { ...period, time: 'record' })).toEqual(record);
+    // Entries after the drafting know the convention's calendar.
+    const later = await entriesOfApplication(t, APPLICATION_C, {
+      from: resolveInstant('2027-06-01', 'start')!,
+    });
+    expect(later.map(brief)).toEqual(['PaymentOrdered payment_ordered ETAT 1 2027 300000 ETAT-y1-1']);
+  });
+});

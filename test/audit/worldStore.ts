@@ -1,0 +1,50 @@
+// Histories of the read models' GrantsWorld (the real deciders, envelopes kept in step with each
+// application as the workflows do, deadlines fired by the Story's clock) written to a real audit test
+// store, in the world's order, each event recorded at its business time. The audit ledger is then
+// read from the store exactly as in production.
+import type { RecordedEvent } from '../../infra/eventstore/port';
+import type { TestStore } from './support';
+
+/** Appends `events` (a GrantsWorld's, from `from` on), consecutive events of one stream together. */
+export async function appendWorldEvents(
+  test: TestStore,
+  events: readonly RecordedEvent[],
+  from = 0,
+): Promise<number> {
+  let i = from;
+  while (i < events.length) {
+    const first = events[i]!;
+    let j = i + 1;
+    while (j < events.length && events[j]!.stream === first.stream) j++;
+    test.clock.set(first.metadata.recordedAt);
+    await test.store.append(
+      first.stream,
+      events.slice(i, j).map((e) => ({
+        id: e.id,
+        type: e.type,
+        data: e.data,
+        metadata: {
+          correlationId: e.metadata.correlationId,
+          causationId: e.metadata.causationId,
+          actor: e.metadata.actor,
+          occurredAt: e.metadata.occurredAt,
+        },
+      })),
+      { expectedRevision: first.revision === 0n ? 'no_stream' : first.revision - 1n },
+    );
+    i = j;
+  }
+  return i;
+}
+
+/** A small deterministic pseudo-random generator (mulberry32): the same stories on every run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -2,6 +2,7 @@
 // (documented). Positions and revisions travel as decimal strings: they are 64-bit in the store.
 import { z } from 'zod';
 import { funderIdSchema } from '../../domain/shared/funders';
+import { queryInteger } from '../http/platform/validate';
 import { resolveInstant, timeAxes } from './asOf';
 import { movements } from './ledger';
 import { scdlSubventionsColumns } from './scdl';
@@ -12,14 +13,25 @@ const decimal = (what: string) =>
     .regex(/^\d{1,18}$/, `${what} : nombre entier positif attendu`)
     .meta({ description: `${what} (entier décimal, en texte)` });
 
+// A time with a space where its offset's sign should be: a '+' typed as is in a URL, which the
+// query string decodes as a space (`…T14:08:45+01:00` arrives as `…T14:08:45 01:00`).
+const UNENCODED_PLUS = /T\d{2}:\d{2}(:\d{2}(\.\d+)?)? \d{2}(:?\d{2})?$/;
+
 /** An ISO instant, or a civil date read in Paris. */
 const instantOrDate = (description: string) =>
   z
     .string()
-    .refine(
-      (s) => resolveInstant(s) !== undefined,
-      'Instant ISO 8601 (2027-06-30T12:00:00+02:00) ou date (2027-06-30) attendu',
-    )
+    .check((ctx) => {
+      if (resolveInstant(ctx.value) !== undefined) return;
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value,
+        message: UNENCODED_PLUS.test(ctx.value)
+          ? `« ${ctx.value} » : le « + » du décalage horaire est arrivé comme une espace (un « + » non encodé dans une URL se lit comme une espace) ; écrivez-le %2B, ex. ${ctx.value.replace(' ', '%2B')}`
+          : // No '+' in the example: copied into a URL as is, it would arrive as a space.
+            'Instant ISO 8601 (2027-06-30T10:00:00Z) ou date (2027-06-30) attendu',
+      });
+    })
     .meta({ description, example: '2027-06-30' });
 
 export const timeAxisSchema = z.enum(timeAxes).meta({
@@ -27,7 +39,7 @@ export const timeAxisSchema = z.enum(timeAxes).meta({
     'business : date métier (occurredAt, quand la chose s’est produite) ; record : date d’enregistrement (recordedAt). Défaut : business.',
 });
 
-const pageLimit = z.coerce.number().int().min(1).max(1000);
+const pageLimit = queryInteger(1, 1000);
 
 export const streamNameSchema = z
   .string()
@@ -65,12 +77,34 @@ const ledgerFilters = {
     .meta({ description: 'ETAT, REGION, DEPARTEMENT, CAF, EPCI ou COMMUNE-<INSEE>' }),
   campaign: campaignIdSchema.optional(),
 };
-export const ledgerQuery = z.object({
-  after: decimal('Position globale après laquelle lire (curseur `next` de la page précédente)').optional(),
-  limit: pageLimit.optional().meta({ description: 'Écritures par page (1 à 1000, défaut 200)' }),
-  ...ledgerFilters,
-});
-export const ledgerCsvQuery = z.object(ledgerFilters);
+/**
+ * A period ending before it starts holds nothing: its empty answer would read as « no movement in
+ * that period ». Compared as the instants the routes will use (a date alone: from 0 h, to midnight).
+ */
+function periodInOrder(
+  ctx: z.core.ParsePayload<{ from?: string | undefined; to?: string | undefined }>,
+): void {
+  const { from, to } = ctx.value;
+  if (from === undefined || to === undefined) return;
+  const start = resolveInstant(from, 'start');
+  const end = resolveInstant(to, 'end');
+  if (start === undefined || end === undefined || Date.parse(start) <= Date.parse(end)) return;
+  ctx.issues.push({
+    code: 'custom',
+    input: ctx.value,
+    path: ['from'],
+    message: `Période vide : le début (from=${from}) est après la fin (to=${to}). Inversez-les ?`,
+  });
+}
+
+export const ledgerQuery = z
+  .object({
+    after: decimal('Position globale après laquelle lire (curseur `next` de la page précédente)').optional(),
+    limit: pageLimit.optional().meta({ description: 'Écritures par page (1 à 1000, défaut 200)' }),
+    ...ledgerFilters,
+  })
+  .check(periodInOrder);
+export const ledgerCsvQuery = z.object(ledgerFilters).check(periodInOrder);
 
 export const asOfQuery = z.object({
   at: instantOrDate('Instant de l’état voulu (une date seule : fin de ce jour, heure de Paris)'),
@@ -157,7 +191,14 @@ export const ledgerPageResponse = z.object({
     .string()
     .nullable()
     .meta({ description: 'À passer en `after` pour la page suivante ; null : tête du journal atteinte' }),
-  lastPosition: z.string().nullable(),
+  lastPosition: z
+    .string()
+    .nullable()
+    .meta({
+      description:
+        'Position du dernier événement du grand livre lu par cette page (pas forcément la tête du journal : ' +
+        'les autres événements ne sont pas lus) ; sans aucun lu, la valeur d’`after` reçue, ou null sans `after`',
+    }),
   scanned: z.number().int(),
 });
 

@@ -1,10 +1,12 @@
 // `grants token --role <rôle> [--institution X] [--porteur P] [--subject S] [--name N] [--expires 8h]`:
 // prints a development token for the embedded mode, signed with the same secret the API verifies
 // with. The token alone goes to stdout (so `TOKEN=$(grants token …)` works); explanations to stderr.
+import { decodeJwt } from 'jose';
 import { z } from 'zod';
 import type { Config } from '../../infra/config/config';
 import {
   type Role,
+  institutionSchema,
   mintDevelopmentToken,
   resolveAuthSettings,
   roleLabels,
@@ -26,6 +28,21 @@ Options :
   --name <nom>           nom affiché (facultatif)
   --expires <durée>      durée de validité, ex. 30m, 8h, 7d (par défaut 8h)
 `;
+
+const institutionsAccepted = 'ETAT, REGION, DEPARTEMENT, CAF, EPCI, COMMUNE-<code INSEE> (ex. COMMUNE-59392)';
+
+/**
+ * Names the institutions accepted, and the upper-case form when that is all that was wrong: the
+ * schema's own message only spoke of communes, which misleads for `etat`.
+ */
+function unknownInstitution(given: string): string {
+  const upper = given.toUpperCase();
+  const hint =
+    upper !== given && institutionSchema.safeParse(upper).success
+      ? ` En majuscules : --institution ${upper}.`
+      : '';
+  return `Institution inconnue : ${given}. Institutions possibles : ${institutionsAccepted}.${hint}\n`;
+}
 
 export interface TokenIo {
   out: { write(chunk: string): unknown };
@@ -86,6 +103,10 @@ export async function runToken(
     io.err.write('--porteur ne s’applique qu’au rôle porteur.\n');
     return 2;
   }
+  if (values.institution !== undefined && !institutionSchema.safeParse(values.institution).success) {
+    io.err.write(unknownInstitution(values.institution));
+    return 2;
+  }
 
   const settings = await resolveAuthSettings(config);
   // Cannot be 'jwks' here (checked above); the test narrows the type.
@@ -114,6 +135,15 @@ export async function runToken(
       return 2;
     }
     throw error;
+  }
+  // jose reads `0s`, `5m ago` or `-5m` (written --expires=-5m) as an expiry now or in the past: such
+  // a token is refused by the API at once, which would look like a secret mismatch.
+  const { iat, exp } = decodeJwt(token);
+  if (iat === undefined || exp === undefined || exp <= iat) {
+    io.err.write(
+      `Durée invalide pour --expires : ${values.expires ?? ''} ; le jeton doit rester valable un moment (exemples : 30m, 8h, 7d).\n`,
+    );
+    return 2;
   }
   io.out.write(`${token}\n`);
   io.err.write(

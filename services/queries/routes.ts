@@ -11,8 +11,9 @@ import { principalOf, type Principal, type Role } from '../http/platform/auth';
 import { setETag } from '../http/platform/etag';
 import type { ApiDocumentation } from '../http/platform/openapi';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../http/platform/problem';
-import { parseRequest } from '../http/platform/validate';
+import { parseRequest, queryInteger } from '../http/platform/validate';
 import type { StreamReader } from '../../infra/projections/projection';
+import { applicationStatusLabels } from '../readModels/applications/facts';
 import { getApplication, InvalidCursorError, listApplicationsJson } from '../readModels/applications/queries';
 import {
   campaignSummary,
@@ -50,20 +51,33 @@ export interface QueryRoutesDeps {
 const everyone: Role[] = ['grant_manager', 'evaluator', 'auditor', 'porteur', 'funder', 'citizen_council'];
 const analysts: Role[] = ['grant_manager', 'evaluator', 'auditor', 'funder'];
 
+// A status code alone means little to whoever typed a wrong one: the refusal lists each with its label.
+const statusChoices = applicationStatuses
+  .map((code) => `${code} (${applicationStatusLabels[code].toLocaleLowerCase('fr')})`)
+  .join(', ');
+const applicationStatus = z.enum(applicationStatuses, {
+  error: (issue) => {
+    const given =
+      issue.input === ''
+        ? 'Champ vide. '
+        : typeof issue.input === 'string'
+          ? `Statut inconnu : « ${issue.input} ». `
+          : '';
+    return `${given}Statuts possibles : ${statusChoices}.`;
+  },
+});
+
 const listQuery = z.strictObject({
   campaignId: z.string().min(1).optional(),
   // One status, or several (`status=co_decision&status=approved`): a queue of the files still open.
   status: z
-    .union([
-      z.enum(applicationStatuses),
-      z.array(z.enum(applicationStatuses)).min(1).max(applicationStatuses.length),
-    ])
+    .union([applicationStatus, z.array(applicationStatus).min(1).max(applicationStatuses.length)])
     .optional(),
   qpv: z.string().min(1).optional(),
   funder: z.string().min(1).optional(),
   waitingOn: z.string().min(1).optional(),
   sort: z.enum(['submitted', 'deadline']).optional(),
-  limit: z.coerce.number().int().min(1).max(500).optional(),
+  limit: queryInteger(1, 500).optional(),
   cursor: z.string().min(1).max(200).optional(),
 });
 const idParams = z.strictObject({ id: z.ulid('Identifiant de candidature invalide (ULID attendu)') });
@@ -72,14 +86,14 @@ const campaignParams = z.strictObject({
 });
 const statsQuery = z.strictObject({
   campaignId: z.string().min(1).optional(),
-  year: z.coerce.number().int().min(2000).max(2100).optional(),
+  year: queryInteger(2000, 2100).optional(),
 });
 const reportsQuery = z.strictObject({
   campaignId: z.string().min(1).optional(),
   funder: z.string().min(1).optional(),
 });
 const upcomingQuery = reportsQuery.extend({
-  withinDays: z.coerce.number().int().min(1).max(366).default(60),
+  withinDays: queryInteger(1, 366).default(60),
 });
 
 /** What a caller may see of the applications list: porteurs their own, funders those they fund. */
@@ -88,6 +102,24 @@ function scopeOf(principal: Principal): { porteurId?: string; funder?: string } 
   if (principal.role === 'funder') return { funder: principal.institution };
   return {};
 }
+
+/**
+ * The caller's scope, refusing a funder filter naming another institution: the scope would win and
+ * answer the caller's own files under the other's name, which reads as the other's answer.
+ */
+function scopeFor(principal: Principal, query: { funder?: string | undefined }): ReturnType<typeof scopeOf> {
+  const scope = scopeOf(principal);
+  if (scope.funder !== undefined && query.funder !== undefined && query.funder !== scope.funder) {
+    throw new ForbiddenError(
+      'Vous ne voyez que les candidatures qui sollicitent votre institution.',
+      'WRONG_INSTITUTION',
+    );
+  }
+  return scope;
+}
+
+const campaignNotFound = (campaignId: string) =>
+  new NotFoundError(`La campagne « ${campaignId} » est introuvable.`);
 
 /** A cursor the caller altered or kept from another filter is their mistake: a 400 naming it, not a 500. */
 function listPage(db: Database, filters: Parameters<typeof listApplicationsJson>[1]): string {
@@ -108,13 +140,7 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
   router.get('/api/applications', ...guard(...everyone), (req, res) => {
     const { query } = parseRequest(req, { query: listQuery });
     const principal = principalOf(req);
-    const scope = scopeOf(principal);
-    if (scope.funder && query.funder && query.funder !== scope.funder) {
-      throw new ForbiddenError(
-        'Vous ne voyez que les candidatures qui sollicitent votre institution.',
-        'WRONG_INSTITUTION',
-      );
-    }
+    const scope = scopeFor(principal, query);
     answers.send(
       req,
       res,
@@ -165,8 +191,7 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
       if (view.revision !== null) setETag(res, BigInt(view.revision));
       res.json({ ...view, allowed: view.allowed.filter((a) => a.roles.includes(principal.role)) });
     } catch (error) {
-      if (error instanceof AggregateNotFoundError)
-        throw new NotFoundError(`La campagne « ${params.id} » est introuvable.`);
+      if (error instanceof AggregateNotFoundError) throw campaignNotFound(params.id);
       throw error;
     }
   });
@@ -176,7 +201,7 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
     const principal = principalOf(req);
     answers.send(req, res, { route: '/api/campaigns/:id/summary', input: params, principal }, () => {
       const summary = campaignSummary(db, params.id);
-      if (summary === undefined) throw new NotFoundError(`La campagne « ${params.id} » est introuvable.`);
+      if (summary === undefined) throw campaignNotFound(params.id);
       return summary;
     });
   });
@@ -188,9 +213,19 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
   ] as const) {
     router.get(path, ...guard(...analysts), (req, res) => {
       const { query } = parseRequest(req, { query: statsQuery });
-      answers.send(req, res, { route: path, input: query, principal: principalOf(req) }, () => ({
-        items: stats(db, query),
-      }));
+      answers.send(req, res, { route: path, input: query, principal: principalOf(req) }, () => {
+        const items = stats(db, query);
+        // Empty statistics for a campaign that does not exist would read as a campaign with nothing
+        // in it; the summary answers 404 for the same name. Checked only when empty: a campaign with
+        // figures exists.
+        if (
+          items.length === 0 &&
+          query.campaignId !== undefined &&
+          !campaignsList(db).some((c) => c.campaignId === query.campaignId)
+        )
+          throw campaignNotFound(query.campaignId);
+        return { items };
+      });
     });
   }
 
@@ -199,7 +234,7 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
     ...guard('grant_manager', 'evaluator', 'auditor', 'funder'),
     (req, res) => {
       const { query } = parseRequest(req, { query: reportsQuery });
-      res.json({ items: overdueReports(db, { ...query, ...scopeOf(principalOf(req)) }) });
+      res.json({ items: overdueReports(db, { ...query, ...scopeFor(principalOf(req), query) }) });
     },
   );
   router.get(
@@ -210,7 +245,7 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
       res.json({
         items: upcomingReports(db, {
           ...query,
-          ...scopeOf(principalOf(req)),
+          ...scopeFor(principalOf(req), query),
           asOf: new Date().toISOString(),
         }),
       });

@@ -65,7 +65,7 @@ describe('problem details', () => {
       pointer: '#/porteur/siret',
       message: 'SIRET à 14 chiffres attendu',
     });
-    expect(errors.find((e) => e.path === 'title')?.message).toMatch(/Trop petit/);
+    expect(errors.find((e) => e.path === 'title')?.message).toBe('3 caractères au moins.');
     expect(errors.find((e) => e.path === 'amountCents')?.message).toMatch(/entier attendu/);
     expect(problem.detail).toMatch(/^body\./);
   });

@@ -48,7 +48,24 @@ describe('grants token', () => {
     [[], /--role est obligatoire/],
     [['--role', 'maire'], /Rôle inconnu : maire/],
     [['--role', 'funder'], /--institution/],
-    [['--role', 'funder', '--institution', 'MAIRIE'], /Jeton refusé : institution/],
+    [
+      ['--role', 'funder', '--institution', 'MAIRIE'],
+      /^Institution inconnue : MAIRIE\. Institutions possibles : ETAT, REGION, DEPARTEMENT, CAF, EPCI, COMMUNE-<code INSEE> \(ex\. COMMUNE-59392\)\.\n$/,
+    ],
+    // Lower case: the list, and the form that would have been accepted.
+    [
+      ['--role', 'funder', '--institution', 'etat'],
+      /Institutions possibles : ETAT, .* En majuscules : --institution ETAT\.\n$/,
+    ],
+    [['--role', 'funder', '--institution', 'commune-59392'], /En majuscules : --institution COMMUNE-59392\./],
+    [['--role', 'evaluator', '--institution', 'Region'], /^Institution inconnue : Region\./],
+    // jose reads these as an expiry now or past: a token refused as soon as it is used.
+    [
+      ['--role', 'auditor', '--expires', '0s'],
+      /^Durée invalide pour --expires : 0s ; le jeton doit rester valable/,
+    ],
+    [['--role', 'auditor', '--expires', '5m ago'], /^Durée invalide pour --expires : 5m ago ;/],
+    [['--role', 'auditor', '--expires=-5m'], /^Durée invalide pour --expires : -5m ;/],
     [['--role', 'porteur'], /--porteur/],
     [['--role', 'auditor', '--porteur', 'x'], /ne s’applique qu’au rôle porteur/],
     [['--role', 'auditor', '--expires', 'bientôt'], /Durée invalide/],

@@ -1,0 +1,186 @@
+// What the query API (services/queries/routes.ts) says about the requests it refuses, over real
+// SQLite and real HTTP: each mistake named in French as a person would say it (the accepted
+// statuses, a parameter given twice, an empty or over-long value, a number not written in decimal
+// digits), a campaign filter naming no campaign answered 404 as the campaign's summary is, and a
+// funder asking for another institution's reports refused as for its applications.
+import { join } from 'node:path';
+import type { Database } from 'better-sqlite3';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openReadModelDatabase } from '../../infra/projections/database';
+import { createHttpPlatform } from '../../services/http/platform/app';
+import { mintDevelopmentToken, type Role } from '../../services/http/platform/auth';
+import { listen, type RunningHttpServer } from '../../services/http/server';
+import { queryRouter } from '../../services/queries/routes';
+import { tempDir } from '../projections/support';
+import { noWorkflowsClient } from '../support/noWorkflows';
+import { historyLog, openReadModels, type ReadModels } from '../readModels/support/readModels';
+import { playCampaign } from '../readModels/support/scenarios';
+import { CAMPAIGN_ID, GrantsWorld } from '../readModels/support/world';
+
+const secret = 'secret-de-test-secret-de-test-0123456789';
+
+interface FieldError {
+  in: string;
+  path: string;
+  code: string;
+  message: string;
+}
+interface Problem {
+  status: number;
+  code?: string;
+  detail?: string;
+  errors?: FieldError[];
+}
+
+let temp: ReturnType<typeof tempDir>;
+let projector: ReadModels;
+let db: Database;
+let server: RunningHttpServer;
+const bearer: Partial<Record<string, string>> = {};
+
+beforeAll(async () => {
+  temp = tempDir();
+  const world = new GrantsWorld().openCampaign();
+  playCampaign(world, 12, { porteurs: 3 });
+  projector = openReadModels(join(temp.dir, 'read-models.sqlite'));
+  await projector.project(world.events);
+  db = openReadModelDatabase(join(temp.dir, 'read-models.sqlite'));
+  const platform = createHttpPlatform({
+    logger: pino({ level: 'silent' }),
+    auth: { mode: 'embedded', secret },
+  });
+  platform.mount(
+    queryRouter({
+      db,
+      log: historyLog(world.events),
+      grants: noWorkflowsClient('queryRequests.int.spec.ts'),
+      authenticate: platform.authenticate,
+      requireRole: (...roles) => platform.requireRole(...roles),
+    }),
+  );
+  server = await listen(platform.finish(), '127.0.0.1', 0);
+  const mint = (role: Role, institution?: string) =>
+    mintDevelopmentToken({ secret, role, ...(institution === undefined ? {} : { institution }) });
+  bearer.manager = await mint('grant_manager');
+  bearer.region = await mint('funder', 'REGION');
+});
+afterAll(async () => {
+  await server.close();
+  db.close();
+  projector.close();
+  temp.cleanup();
+});
+
+async function get(path: string, who = 'manager'): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`${server.url}${path}`, {
+    headers: { authorization: `Bearer ${bearer[who] ?? ''}` },
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+/** The 400's messages by field: `{ 'query.limit': '…' }`. */
+async function refusal(path: string): Promise<Record<string, string>> {
+  const { status, body } = await get(path);
+  expect(status, `${path} : ${JSON.stringify(body)}`).toBe(400);
+  const problem = body as Problem;
+  expect(problem.code).toBe('VALIDATION_FAILED');
+  return Object.fromEntries((problem.errors ?? []).map((e) => [`${e.in}.${e.path}`, e.message]));
+}
+
+describe('a refused query string, said in French', () => {
+  it('lists the accepted statuses, with their labels, for an unknown one — alone or among several', async () => {
+    const alone = await refusal('/api/applications?status=foo');
+    expect(alone['query.status']).toMatch(
+      /^Statut inconnu : « foo »\. Statuts possibles : not_submitted \(non déposée\), /,
+    );
+    expect(alone['query.status']).toContain('co_decision (en co-décision)');
+    expect(alone['query.status']).toContain('terminated (résiliée).');
+    expect((await refusal('/api/applications?status='))['query.status']).toMatch(
+      /^Champ vide\. Statuts possibles : not_submitted/,
+    );
+    const among = await refusal('/api/applications?status=approved&status=perdu');
+    expect(Object.values(among).join(' ')).toMatch(/Statut inconnu : « perdu »\. Statuts possibles : /);
+  });
+
+  it('says plainly that a single-valued parameter must be given once', async () => {
+    for (const path of [
+      '/api/applications?qpv=a&qpv=b',
+      '/api/applications?sort=submitted&sort=deadline',
+      '/api/applications?limit=5&limit=6',
+      '/api/stats/qpv?year=2027&year=2028',
+    ]) {
+      const messages = Object.values(await refusal(path));
+      expect(messages, path).toEqual(['Paramètre donné plusieurs fois : à ne donner qu’une fois.']);
+    }
+  });
+
+  it('calls an empty value empty and an over-long one by its limit', async () => {
+    expect(await refusal('/api/applications?campaignId=')).toEqual({ 'query.campaignId': 'Champ vide.' });
+    expect(await refusal(`/api/applications?cursor=${'x'.repeat(201)}`)).toEqual({
+      'query.cursor': '200 caractères au plus.',
+    });
+  });
+
+  it('takes integers in decimal digits only: no hexadecimal, exponent or blank read as a number', async () => {
+    for (const [path, field, value] of [
+      ['/api/applications?limit=0x10', 'query.limit', '0x10'],
+      ['/api/applications?limit=1e2', 'query.limit', '1e2'],
+      ['/api/applications?limit=12.0', 'query.limit', '12.0'],
+      ['/api/reports/upcoming?withinDays=+5', 'query.withinDays', ' 5'],
+    ] as const) {
+      expect(await refusal(path), path).toEqual({
+        [field]: `Nombre entier attendu, en chiffres décimaux : « ${value} » n’en est pas un.`,
+      });
+    }
+    for (const year of ['%20', '']) {
+      expect(await refusal(`/api/stats/qpv?year=${year}`), year).toEqual({
+        'query.year': 'Champ vide : nombre entier attendu.',
+      });
+    }
+    expect(await refusal('/api/applications?limit=0')).toEqual({ 'query.limit': 'Doit être au moins 1.' });
+    expect(await refusal('/api/applications?limit=-3')).toEqual({ 'query.limit': 'Doit être au moins 1.' });
+    expect(await refusal('/api/applications?limit=99999999999999999999')).toEqual({
+      'query.limit': 'Doit être au plus 500.',
+    });
+    const page = await get(`/api/applications?campaignId=${CAMPAIGN_ID}&limit=007`);
+    expect(page.status).toBe(200);
+    expect((page.body as { items: unknown[] }).items).toHaveLength(7);
+    expect((await get('/api/stats/qpv?year=2027')).status).toBe(200);
+  });
+});
+
+describe('statistics of a campaign that does not exist', () => {
+  it.each(['/api/stats/qpv', '/api/stats/funders', '/api/stats/themes'])(
+    '%s answers 404, as the campaign’s summary does',
+    async (route) => {
+      const missing = await get(`${route}?campaignId=nope`);
+      expect(missing.status).toBe(404);
+      expect((missing.body as Problem).detail).toBe('La campagne « nope » est introuvable.');
+      expect((await get('/api/campaigns/nope/summary')).status).toBe(404);
+
+      const known = await get(`${route}?campaignId=${CAMPAIGN_ID}`);
+      expect(known.status).toBe(200);
+      expect((known.body as { items: unknown[] }).items.length).toBeGreaterThan(0);
+      // A campaign that exists with nothing in the year asked is still an empty 200.
+      const emptyYear = await get(`${route}?campaignId=${CAMPAIGN_ID}&year=2099`);
+      expect(emptyYear.status).toBe(200);
+    },
+  );
+});
+
+describe('a funder filtering on another institution', () => {
+  it.each(['/api/applications', '/api/reports/overdue', '/api/reports/upcoming'])(
+    '%s?funder=ETAT with a REGION token is refused (403 WRONG_INSTITUTION), its own name accepted',
+    async (route) => {
+      const refused = await get(`${route}?funder=ETAT`, 'region');
+      expect(refused.status).toBe(403);
+      expect(refused.body).toMatchObject({
+        code: 'WRONG_INSTITUTION',
+        detail: 'Vous ne voyez que les candidatures qui sollicitent votre institution.',
+      });
+      expect((await get(`${route}?funder=REGION`, 'region')).status).toBe(200);
+      expect((await get(`${route}?funder=ETAT`)).status).toBe(200);
+    },
+  );
+});

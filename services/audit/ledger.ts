@@ -685,7 +685,10 @@ export interface LedgerPage {
   entries: LedgerEntry[];
   /** Pass as `after` for the next page; null once the head of the log was reached. */
   next: bigint | null;
-  /** The last position read (the head when `next` is null): where to resume for later events. */
+  /**
+   * The position of the last ledger event read (the other events are not read, so not necessarily
+   * the head); none read: `after` as given. Where to resume for later entries.
+   */
   lastPosition: bigint | null;
   /** Events read for this page. */
   scanned: number;

@@ -208,6 +208,15 @@ export function auditRouter(deps: AuditRouterDeps): Router {
   });
   router.get('/api/audit/ledger', ...auditorsOnly, async (req, res) => {
     const { query } = parseRequest(req, { query: s.ledgerQuery });
+    // A position past the head is a mistake (a cursor from another log, a typo), not an empty page.
+    if (query.after !== undefined) {
+      const head = await store.headPosition();
+      if (BigInt(query.after) > head)
+        throw new BadRequestError(
+          `Le journal s’arrête à la position ${head} : rien après ${query.after}.`,
+          'POSITION_BEYOND_HEAD',
+        );
+    }
     const page = await ledgerPage(
       store,
       {

@@ -111,3 +111,19 @@ describe('page sizes and repeated parameters', () => {
     expect((await get('/api/audit/ledger?limit=10')).status).toBe(200);
   });
 });
+
+describe('ledger positions', () => {
+  it('refuses a position past the head of the log, and pages from the head to nothing', async () => {
+    const head = await t.store.headPosition();
+    const beyond = await get(`/api/audit/ledger?after=${head + 1n}`);
+    expect(beyond.status).toBe(400);
+    expect(beyond.body).toMatchObject({
+      code: 'POSITION_BEYOND_HEAD',
+      detail: `Le journal s’arrête à la position ${head} : rien après ${head + 1n}.`,
+    });
+    expect((await get('/api/audit/ledger?after=999999999999999999')).status).toBe(400);
+    const atHead = await get(`/api/audit/ledger?after=${head}`);
+    expect(atHead.status).toBe(200);
+    expect(atHead.body).toMatchObject({ entries: [], next: null, lastPosition: String(head) });
+  });
+});

@@ -11,7 +11,7 @@ import {
   writeProgressLine,
   type ProgressOutput,
 } from '../../infra/projections/progress';
-import { seedDemo, type SeedProgress } from '../demo/demoCampaign';
+import { runningSituationLabels, seedDemo, type DemoResult, type SeedProgress } from '../demo/demoCampaign';
 import { readArguments } from './arguments';
 import { processIo, type CliIo } from './io';
 import { connectToEngine } from './temporalClient';
@@ -25,8 +25,6 @@ Crée une campagne AMI de démonstration (CAMVS, financeurs et enveloppes fictif
 (${DEFAULT_COUNT} par défaut, ${formatCount(MAX_COUNT)} au plus) réparties sur toutes les étapes.
 Le moteur doit être démarré (npm start).
 `;
-
-type DemoResult = Awaited<ReturnType<typeof seedDemo>>;
 
 /** Creates the demo; by default on the running engine, reached through its Temporal server. */
 export type DemoSeeder = (
@@ -103,7 +101,9 @@ export function seedSummary(result: DemoResult): string {
     result.applications
       .slice(0, 9)
       .map((a) => `  ${a.id}  ${applicationStatusLabels[a.stage]}\n`)
-      .join('')
+      .join('') +
+    `Conventions en cours d’un AMI précédent : ${result.running.campaignId}\n` +
+    result.running.applications.map((a) => `  ${a.id}  ${runningSituationLabels[a.situation]}\n`).join('')
   );
 }
 

@@ -1,12 +1,25 @@
 // A living demo for newcomers: the CAMVS AMI for next year (launched, as AMIs are, in the autumn
-// before), its partners, and a few dozen applications at every step of the lifecycle. Every name,
+// before), its partners, and a few dozen applications at every step of the lifecycle; beside it, a
+// few conventions of an earlier AMI already running (seedRunningConventions), so that yearly reports
+// overdue, due soon, accepted with a payment or a recovery, and files closed are there to see. Every name,
 // SIRET (valid key, SIREN 999…) and amount here is fictitious (QPV codes come from the shipped
 // sample, itself marked as placeholder codes).
 import { ulid } from 'ulid';
-import { addDays, fromEpochMs, parisDateOf, parisInstant, type CivilDate } from '../../domain/calendar';
+import {
+  addDays,
+  addMonths,
+  fromEpochMs,
+  parisDateOf,
+  parisInstant,
+  type CivilDate,
+} from '../../domain/calendar';
 import { toCampaignSnapshot, type CampaignCommand } from '../../domain/campaign';
 import { qpvCodesOf, qpvSampleCamvs } from '../../domain/reference/qpv';
-import { applicationStatusLabels, type ApplicationCommand } from '../../domain/application';
+import {
+  applicationStatusLabels,
+  type ApplicationCommand,
+  type ApplicationState,
+} from '../../domain/application';
 import { DomainRefusalError, type GrantsClient, type StepActor } from '../../workflows/client';
 
 const manager: StepActor = { id: 'demo-cdm', role: 'grant_manager' };
@@ -56,10 +69,35 @@ export interface SeedProgress {
   label: string;
 }
 
+/** The situations the running conventions of the earlier AMI are taken to. */
+export const runningSituations = [
+  'report_overdue',
+  'report_due_soon',
+  'second_year',
+  'closed',
+  'closed_with_recovery',
+] as const;
+export type RunningSituation = (typeof runningSituations)[number];
+
+export const runningSituationLabels: Record<RunningSituation, string> = {
+  report_overdue: 'compte rendu en retard (versements suspendus)',
+  report_due_soon: 'compte rendu attendu dans le mois',
+  second_year: 'CPO en deuxième année',
+  closed: 'clôturée, solde versé',
+  closed_with_recovery: 'clôturée après un reversement',
+};
+
+export interface DemoResult {
+  campaignId: string;
+  applications: { id: string; stage: DemoStage }[];
+  /** The earlier AMI whose conventions are running. */
+  running: { campaignId: string; applications: { id: string; situation: RunningSituation }[] };
+}
+
 export async function seedDemo(
   grants: GrantsClient,
   options: { count: number; now?: Date; onProgress?: (p: SeedProgress) => void },
-): Promise<{ campaignId: string; applications: { id: string; stage: DemoStage }[] }> {
+): Promise<DemoResult> {
   const now = options.now ?? new Date();
   const today = parisDateOf(fromEpochMs(now.getTime()));
   const year = Number(today.slice(0, 4)) + 1;
@@ -86,7 +124,7 @@ export async function seedDemo(
     multiYearTargetPercent: 50,
     territory: { name: 'CA Maubeuge Val de Sambre', qpvCodes, qpvReferenceVersion: qpvSampleCamvs.version },
   };
-  const total = options.count + 2;
+  const total = options.count + 2 + runningSituations.length + 1;
   let done = 0;
   const progress = (label: string) => options.onProgress?.({ done: ++done, total, label });
 
@@ -232,6 +270,183 @@ export async function seedDemo(
       await send(funder('EPCI'), { type: 'SignConvention', signatory: { kind: 'funder', funder: 'EPCI' } });
     }
   }
+  const running = await seedRunningConventions(grants, { today, progress });
   progress('terminé');
+  return { campaignId, applications, running };
+}
+
+/**
+ * A few conventions of an earlier AMI, already running: their dates are set back from today so that
+ * what an evaluator and a grant manager follow over the years is there at once — a yearly report
+ * overdue (its payments suspended), one due within the month, a CPO in its second year, files closed
+ * after the balance or after a recovery. The conventions start in the months before their campaign's
+ * workflows decide on them (as a convention signed late in its first year does): the workflows then
+ * ask for the reports already due, mark those past their date overdue, and the porteurs file theirs.
+ */
+async function seedRunningConventions(
+  grants: GrantsClient,
+  { today, progress }: { today: CivilDate; progress: (label: string) => void },
+): Promise<DemoResult['running']> {
+  // Starts on the first of a month: 20 months ago, the first year ended 8 months ago and its report
+  // was due 2 months ago; 17 months ago, it is due at the end of next month at the latest.
+  const monthStart = (monthsAgo: number): CivilDate => `${addMonths(today, -monthsAgo).slice(0, 7)}-01`;
+  const longAgo = monthStart(20);
+  const year = Number(longAgo.slice(0, 4));
+  const campaignId = `camvs-${year}-demo-${ulid().slice(-6).toLowerCase()}`;
+  const step = (actor: StepActor) => ({ actor, commandId: ulid() });
+  await grants.createCampaign(
+    {
+      type: 'CreateCampaign',
+      campaignId,
+      year,
+      name: `AMI Contrat de ville CAMVS ${year} (démonstration : conventions en cours)`,
+      // Its files are filed today, so its window is open today; closed once they are in.
+      submissionWindow: { opensAt: parisInstant(today), closesAt: parisInstant(addDays(today, 30)) },
+      themes: ['1.1', '1.3', '2.1'],
+      funders: [
+        { funder: 'ETAT', envelopeCents: 30_000_000 },
+        { funder: 'EPCI', envelopeCents: 15_000_000 },
+      ],
+      maxDurationYears: 4,
+      publicShareCapPercent: 80,
+      multiYearTargetPercent: 50,
+      territory: {
+        name: 'CA Maubeuge Val de Sambre',
+        qpvCodes: qpvCodesOf(qpvSampleCamvs),
+        qpvReferenceVersion: qpvSampleCamvs.version,
+      },
+    },
+    step(manager),
+  );
+  if ((await grants.campaignView(campaignId)).state.status === 'draft')
+    await grants
+      .campaignCommand(campaignId, { type: 'OpenCampaign' }, step(manager))
+      .catch((error: unknown) => {
+        if (!(error instanceof DomainRefusalError && error.code === 'CAMPAIGN_ALREADY_OPEN')) throw error;
+      });
+  const snapshot = toCampaignSnapshot((await grants.campaignView(campaignId)).state);
+  if (!snapshot) throw new Error('campagne introuvable après sa création');
+  const qpvCodes = qpvCodesOf(qpvSampleCamvs);
+
+  const plans: Record<RunningSituation, { start: CivilDate; durationYears: number; title: string }> = {
+    report_overdue: { start: longAgo, durationYears: 1, title: 'Permanence numérique' },
+    report_due_soon: { start: monthStart(17), durationYears: 1, title: 'Médiation sociale de nuit' },
+    second_year: { start: longAgo, durationYears: 2, title: 'Ateliers parents-enfants' },
+    closed: { start: longAgo, durationYears: 1, title: 'Chantier éducatif été' },
+    closed_with_recovery: { start: longAgo, durationYears: 1, title: 'Atelier vélo solidaire' },
+  };
+  const perYear = { ETAT: 800_000, EPCI: 400_000 };
+  const applications: DemoResult['running']['applications'] = [];
+  for (const [i, situation] of runningSituations.entries()) {
+    const plan = plans[situation];
+    const association = associations[(i + 2) % associations.length]!;
+    const as = porteur(association.id);
+    const applicationId = ulid();
+    const years = Array.from({ length: plan.durationYears }, (_, y) => y + 1);
+    const requested = perYear.ETAT + perYear.EPCI;
+    await grants.submitApplication(
+      {
+        type: 'SubmitApplication',
+        applicationId,
+        campaign: snapshot,
+        dossier: {
+          porteur: { name: association.name, siret: association.siret, contactRef: `demo-contact-r${i}` },
+          action: {
+            title: `${plan.title} — ${qpvSampleCamvs.entries[i % qpvSampleCamvs.entries.length]!.name}`,
+            summary: 'Action de démonstration : objectifs, public et calendrier fictifs.',
+            theme: i % 2 === 0 ? '1.3' : '2.1',
+            qpvCodes: [qpvCodes[i % qpvCodes.length]!],
+            expectedBeneficiaries: 60 + i * 10,
+            residentsInvolvement: 'Co-construite avec des habitants du quartier lors de réunions publiques.',
+          },
+          durationYears: plan.durationYears,
+          budget: years.map((year) => ({
+            year,
+            totalCostCents: requested * 2,
+            requested: Object.entries(perYear).map(([f, amountCents]) => ({ funder: f, amountCents })),
+            otherResourcesCents: requested,
+          })),
+        },
+      },
+      step(as),
+    );
+    const send = (actor: StepActor, command: ApplicationCommand) =>
+      grants.applicationCommand(applicationId, command, step(actor));
+    await send(manager, { type: 'DeclareEligible', coDecisionDueDate: addDays(today, 45) });
+    for (const f of ['ETAT', 'EPCI'] as const)
+      await send(funder(f), {
+        type: 'RecordFunderPosition',
+        funder: f,
+        position: {
+          decision: 'committed',
+          amountsByYear: years.map((year) => ({ year, amountCents: perYear[f] })),
+        },
+      });
+    await send(council, {
+      type: 'GiveCitizenOpinion',
+      opinion: 'favourable',
+      comment: 'Action utile au quartier.',
+    });
+    await send(manager, {
+      type: 'RecordCommitteeApproval',
+      decisionReference: `COPIL-${year}-02`,
+      decisionDate: today,
+      plan: years.flatMap((y) => [
+        { funder: 'ETAT', year: y, amountCents: perYear.ETAT },
+        { funder: 'EPCI', year: y, amountCents: perYear.EPCI },
+      ]),
+    });
+    await send(manager, {
+      type: 'DraftConvention',
+      startDate: plan.start,
+      signatureDueDate: addDays(today, 30),
+    });
+    await send(as, { type: 'SignConvention', signatory: { kind: 'porteur' } });
+    for (const f of ['ETAT', 'EPCI'] as const)
+      await send(funder(f), { type: 'SignConvention', signatory: { kind: 'funder', funder: f } });
+
+    if (situation === 'second_year' || situation === 'closed' || situation === 'closed_with_recovery') {
+      // The workflow asks for the first year's report on its own (its timer is already due).
+      await reportExpected(grants, applicationId, 1);
+      // Half was paid at signature: spending 40 % of the year's award leaves a tenth to pay back.
+      const share = situation === 'closed_with_recovery' ? 0.4 : 1;
+      await send(as, {
+        type: 'SubmitYearlyReport',
+        year: 1,
+        spentByFunder: Object.entries(perYear).map(([f, cents]) => ({
+          funder: f,
+          amountCents: Math.round(cents * share),
+        })),
+        beneficiariesReached: 55 + i * 10,
+        narrative: 'Actions menées comme prévu ; bilan et pièces justificatives joints.',
+      });
+      await send(manager, { type: 'AcceptYearlyReport', year: 1, comment: 'Bilan conforme.' });
+      if (situation !== 'second_year')
+        await send(manager, { type: 'CloseApplication', comment: 'Convention soldée.' });
+    }
+    applications.push({ id: applicationId, situation });
+    progress(`${association.name} : ${runningSituationLabels[situation]}`);
+  }
+  await grants
+    .campaignCommand(campaignId, { type: 'CloseCampaign' }, step(manager))
+    .catch((error: unknown) => {
+      if (!(error instanceof DomainRefusalError)) throw error;
+    });
+  progress(`AMI ${year} : conventions en cours`);
   return { campaignId, applications };
 }
+
+/** Waits until the workflow has asked for that year's report (its timer fires as soon as it is in force). */
+async function reportExpected(grants: GrantsClient, applicationId: string, year: number): Promise<void> {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const { state } = await grants.applicationView(applicationId);
+    if (reportIsExpected(state, year)) return;
+    if (Date.now() > until)
+      throw new Error(`le compte rendu de l'année ${year} de ${applicationId} n'a pas été demandé à temps`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const reportIsExpected = (state: ApplicationState, year: number): boolean =>
+  'reports' in state && state.reports.some((r) => r.year === year && r.status === 'expected');

@@ -43,7 +43,17 @@ function fakeSeeder(seen: number[] = []): DemoSeeder {
       }),
     );
     onProgress({ done: total, total, label: 'terminé' });
-    return Promise.resolve({ campaignId: 'camvs-2027-demo-abcdef', applications });
+    return Promise.resolve({
+      campaignId: 'camvs-2027-demo-abcdef',
+      applications,
+      running: {
+        campaignId: 'camvs-2025-demo-ghijkl',
+        applications: [
+          { id: '01RUNNING0', situation: 'report_overdue' as const },
+          { id: '01RUNNING1', situation: 'closed_with_recovery' as const },
+        ],
+      },
+    });
   };
 }
 
@@ -84,7 +94,10 @@ describe('grants seed', () => {
         '  01APPLICATION0  en instruction (recevabilité)\n' +
         '  01APPLICATION1  en co-décision des financeurs\n' +
         '  01APPLICATION2  convention en vigueur\n' +
-        '  01APPLICATION3  en instruction (recevabilité)\n',
+        '  01APPLICATION3  en instruction (recevabilité)\n' +
+        'Conventions en cours d’un AMI précédent : camvs-2025-demo-ghijkl\n' +
+        '  01RUNNING0  compte rendu en retard (versements suspendus)\n' +
+        '  01RUNNING1  clôturée après un reversement\n',
     );
     expect(c.err()).not.toContain('\r');
     expect(c.err()).toContain('1/6 campagne créée et ouverte\n');

@@ -64,3 +64,40 @@ describe('grants seed demo', () => {
     expect(byYear.filter((y) => y.year < year && y.awardedCents !== 0)).toEqual([]);
   });
 });
+
+describe('grants seed demo: the conventions of an earlier AMI, already running', () => {
+  it('shows a report overdue, one due within weeks, a CPO in its second year, files closed with a payment or a recovery', async () => {
+    const { running } = seeded;
+    const idOf = (situation: string) => running.applications.find((a) => a.situation === situation)?.id ?? '';
+    await detailAt(idOf('report_overdue'), 'in_force');
+    await detailAt(idOf('report_due_soon'), 'in_force');
+    await detailAt(idOf('second_year'), 'in_force');
+    await detailAt(idOf('closed'), 'closed');
+    const recovered = await detailAt(idOf('closed_with_recovery'), 'closed');
+    expect(JSON.stringify(recovered.state)).toContain('"recoveries"');
+
+    const until = Date.now() + 30_000;
+    for (;;) {
+      const overdue = (
+        await e.call('GET', `/api/reports/overdue?campaignId=${running.campaignId}`, { token: manager })
+      ).body as { items: { applicationId: string; year: number }[] };
+      const upcoming = (
+        await e.call('GET', `/api/reports/upcoming?campaignId=${running.campaignId}&withinDays=60`, {
+          token: manager,
+        })
+      ).body as { items: { applicationId: string; year: number }[] };
+      const seen =
+        overdue.items.map((r) => r.applicationId).join() === idOf('report_overdue') &&
+        upcoming.items.map((r) => r.applicationId).join() === idOf('report_due_soon');
+      if (seen) break;
+      if (Date.now() > until)
+        throw new Error(`rapports : ${JSON.stringify(overdue)} / ${JSON.stringify(upcoming)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    // Its money: paid (advances, balances) and paid back (the recovery), in the campaign's summary.
+    const summary = (await e.call('GET', `/api/campaigns/${running.campaignId}/summary`, { token: manager }))
+      .body as { status: string; amounts: { paidCents: number; recoveredCents: number } };
+    expect(summary.amounts.paidCents).toBeGreaterThan(0);
+    expect(summary.amounts.recoveredCents).toBeGreaterThan(0);
+  });
+});

@@ -14,6 +14,19 @@
 //   the previous one): the entry is the difference from what the application held there, year by
 //   year; a release gives back what was held, year by year (negative). Their sum for an envelope is
 //   its reservedCents.
+// - An envelope's amount is written once, by its own stream: its opening (`envelope_opened`, the
+//   amount opened) and each adjustment (`envelope_adjusted`, the new amount minus the old, negative
+//   when lowered), both read from the folded envelope. Their sum for an envelope (campaign, funder)
+//   is its amountCents. The envelope stream is the authority for that amount: it is the one
+//   reservations are checked against (remainingCents), the envelope refuses an adjustment below what
+//   is reserved, and the campaign workflow asks it first and records the campaign's
+//   FunderEnvelopeAdjusted only once it agreed (a vote, conversely, is recorded before the envelope
+//   is opened, and nothing can be reserved until then). Amount, reservations and what remains are
+//   then reconciled within one stream and one hash chain. The campaign's vote (CampaignCreated) and
+//   adjustment decisions (FunderEnvelopeAdjusted) are the same money seen from the decision: they
+//   are kept for information (`envelope_voted`, `envelope_adjustment_decided`) with a null amount,
+//   the amount decided spelled out in their reference, so that summing amounts never counts a vote
+//   or an adjustment twice.
 // Each entry depends only on the events recorded before it (and its own): every stream is folded with
 // the domain's evolve up to that event, so an exported period reads the same whenever it is exported.
 import {
@@ -38,12 +51,14 @@ import {
   type TimeAxis,
 } from './asOf';
 import { toEpochMs } from '../../domain/calendar';
+import { formatEuros } from '../../domain/shared/money';
 
 /** What an entry records; `movementLabels` says it in French. */
 export const movements = [
   'envelope_voted',
-  'envelope_adjusted',
+  'envelope_adjustment_decided',
   'envelope_opened',
+  'envelope_adjusted',
   'funds_reserved',
   'funds_released',
   'position_committed',
@@ -57,9 +72,11 @@ export const movements = [
 export type Movement = (typeof movements)[number];
 
 export const movementLabels: Record<Movement, string> = {
-  envelope_voted: 'enveloppe votée (campagne)',
-  envelope_adjusted: 'enveloppe ajustée',
-  envelope_opened: 'enveloppe ouverte (suivi des réservations)',
+  envelope_voted: 'enveloppe votée par la campagne (pour information, sans montant)',
+  envelope_adjustment_decided:
+    'ajustement d’enveloppe décidé par la campagne (pour information, sans montant)',
+  envelope_opened: 'ouverture de l’enveloppe (montant ouvert)',
+  envelope_adjusted: 'ajustement de l’enveloppe (variation)',
   funds_reserved: 'réservation sur l’enveloppe (variation)',
   funds_released: 'libération de la réservation',
   position_committed: 'engagement du financeur',
@@ -91,12 +108,13 @@ export interface LedgerEntry {
    */
   year: number | null;
   /**
-   * Euro cents; null for a position without an amount (refusal, silence). For reservations,
-   * releases, commitments, awards, payments and recoveries, the signed change the event made
-   * (negative: a reservation reduced or released, a commitment or an award cancelled), so that their
-   * sums are what is held, committed, awarded, paid and recovered. The envelope amounts are the
-   * amounts voted, opened or set by the adjustment; a cancelled installment's is what had been
-   * scheduled (never paid: it moves nothing).
+   * Euro cents; null for a position without an amount (refusal, silence) and for the campaign's
+   * envelope decisions, shown for information (the envelope stream carries their amounts). For an
+   * envelope's opening and adjustments, reservations, releases, commitments, awards, payments and
+   * recoveries, the signed change the event made (negative: an envelope lowered, a reservation
+   * reduced or released, a commitment or an award cancelled), so that their sums are the envelope's
+   * amount and what is held, committed, awarded, paid and recovered. A cancelled installment's is
+   * what had been scheduled (never paid: it moves nothing).
    */
   amountCents: number | null;
   /** Decision reference, installment id, recovery or release reason: what identifies the movement. */
@@ -111,7 +129,7 @@ export interface LedgerEntry {
 /**
  * The event types the ledger reads (the store filters on them, so the rest is never read): every
  * application and envelope event, since their streams are folded to know what each one changed, and
- * the campaign events that carry envelope amounts.
+ * the campaign's envelope decisions (shown for information).
  */
 export const ledgerEventTypes = [
   ...applicationReplay.eventTypes,
@@ -451,6 +469,9 @@ async function applicationDrafts(
   return { campaign: after.status === 'not_submitted' ? null : after.campaignId, drafts };
 }
 
+/** An envelope's amount in a folded state (none before it is opened). */
+const envelopeAmountOf = (state: EnvelopeState): number => (state.status === 'open' ? state.amountCents : 0);
+
 async function envelopeDrafts(
   recorded: RecordedEvent,
   context: LedgerContext,
@@ -458,9 +479,12 @@ async function envelopeDrafts(
 ): Promise<Draft[]> {
   const event: EnvelopeEvent = typed(envelopeReplay, recorded);
   const before: EnvelopeState = await context.before(envelopeReplay, recorded);
-  context.keep(recorded, envelopeReplay.evolve(before, event));
+  const after = envelopeReplay.evolve(before, event);
+  context.keep(recorded, after);
   const { funder } = envelope;
   switch (event.type) {
+    // The envelope's amount as it changed, from the fold (not from the event's previousCents): what
+    // the envelope held before and after, so that the entries sum to its amountCents.
     case 'EnvelopeOpened':
       return [
         {
@@ -469,7 +493,7 @@ async function envelopeDrafts(
           campaign: event.data.campaignId,
           conventionYear: null,
           year: await context.campaignYear(event.data.campaignId),
-          amountCents: event.data.amountCents,
+          amountCents: envelopeAmountOf(after) - envelopeAmountOf(before),
           reference: null,
         },
       ];
@@ -480,7 +504,7 @@ async function envelopeDrafts(
           funder,
           conventionYear: null,
           year: await context.campaignYear(envelope.campaign),
-          amountCents: event.data.amountCents,
+          amountCents: envelopeAmountOf(after) - envelopeAmountOf(before),
           reference: event.data.reason,
         },
       ];
@@ -521,6 +545,10 @@ async function envelopeDrafts(
   }
 }
 
+/**
+ * The campaign's envelope decisions, for information: the envelope stream carries their amounts
+ * (envelope_opened, envelope_adjusted), so these carry none — the amount decided is in the reference.
+ */
 async function campaignDrafts(recorded: RecordedEvent, context: LedgerContext): Promise<Draft[]> {
   const event: CampaignEvent = typed(campaignReplay, recorded);
   switch (event.type) {
@@ -531,19 +559,20 @@ async function campaignDrafts(recorded: RecordedEvent, context: LedgerContext): 
         campaign: event.data.campaignId,
         conventionYear: null,
         year: event.data.year,
-        amountCents: f.envelopeCents,
-        reference: null,
+        amountCents: null,
+        reference: `montant voté : ${formatEuros(f.envelopeCents)}`,
       }));
     case 'FunderEnvelopeAdjusted': {
       const campaign = campaignIdOf(recorded.stream);
+      const { amountCents, previousCents, reason } = event.data;
       return [
         {
-          movement: 'envelope_adjusted',
+          movement: 'envelope_adjustment_decided',
           funder: event.data.funder,
           conventionYear: null,
           year: campaign === null ? null : await context.campaignYear(campaign),
-          amountCents: event.data.amountCents,
-          reference: event.data.reason,
+          amountCents: null,
+          reference: `${reason} (montant décidé : ${formatEuros(amountCents)}, auparavant ${formatEuros(previousCents)})`,
         },
       ];
     }

@@ -1,6 +1,7 @@
 // The funding ledger read from a real store: what each money event becomes, the filters on both
 // clocks, paging on event boundaries, and the CSV.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatEuros } from '../../domain/shared/money';
 import type { EventStore } from '../../infra/eventstore/port';
 import { ledgerEntries, ledgerPage, type LedgerEntry, type LedgerQuery } from '../../services/audit/ledger';
 import { ledgerCsv, ledgerCsvColumns } from '../../services/audit/ledgerCsv';
@@ -45,7 +46,8 @@ describe('funding ledger', () => {
 
     const maubeuge = entries.filter((e) => e.funder === MAUBEUGE).map(brief);
     expect(maubeuge).toEqual([
-      'envelope_voted COMMUNE-59392 2027 - 2027 10000000 -',
+      // The campaign's vote, for information (no amount); the envelope's opening carries the amount.
+      `envelope_voted COMMUNE-59392 2027 - 2027 - montant voté : ${formatEuros(10_000_000)}`,
       'envelope_opened COMMUNE-59392 2027 - 2027 10000000 -',
       // Before A's convention was drafted (10 May), its convention years had no calendar year yet:
       // an entry says what the log knew when it was written.

@@ -1,11 +1,13 @@
 // The audit ledger's entries are movements that add up: for every application and funder, the
 // entries of each kind sum to the domain's fundingSummary (commitments and awards cancelled by a
-// withdrawal, a rejection or a lapse included), and an envelope's reservations and releases sum to
-// what the folded envelope holds. Checked over generated stories played by the real deciders and
-// read back from a real store, in one scan and page by page.
+// withdrawal, a rejection or a lapse included), an envelope's reservations and releases sum to
+// what the folded envelope holds, and its envelope_* entries to its amount, votes and adjustments
+// (up and down, interleaved with the applications) each counted once. Checked over generated
+// stories played by the real deciders and read back from a real store, in one scan and page by page.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fundingSummary, type FundingRow } from '../../domain/application';
 import type { FunderId } from '../../domain/shared/funders';
+import { formatEuros } from '../../domain/shared/money';
 import { resolveInstant } from '../../services/audit/asOf';
 import {
   ledgerEntries,
@@ -14,6 +16,8 @@ import {
   type LedgerQuery,
   type Movement,
 } from '../../services/audit/ledger';
+import type { CampaignState } from '../../domain/campaign';
+import type { EnvelopeState } from '../../domain/envelope';
 import { dossier, MAUBEUGE } from '../domain/support/fixtures';
 import { playCampaign } from '../readModels/support/scenarios';
 import { CAMPAIGN_ID, GrantsWorld } from '../readModels/support/world';
@@ -49,6 +53,44 @@ const outcomes = [
 type Outcome = (typeof outcomes)[number];
 
 const FUNDERS: FunderId[] = ['ETAT', 'EPCI', MAUBEUGE, 'CAF'];
+
+/** A second campaign, with envelopes of its own, only voted and adjusted. */
+const OTHER_CAMPAIGN = 'AMI-2027-bis';
+const OTHER_ENVELOPES: Partial<Record<FunderId, number>> = { ETAT: 20_000_000, REGION: 7_500_000 };
+
+/** Kept free above what is reserved when an envelope is lowered, so that later stories still fit. */
+const HEADROOM = 500_000_000;
+
+/**
+ * The grant manager raises or lowers one funder's envelope, as the campaign workflow does it (the
+ * campaign's FunderEnvelopeAdjusted, then the envelope's EnvelopeAdjusted); returns the direction.
+ */
+function adjustEnvelope(
+  world: GrantsWorld,
+  random: () => number,
+  campaignId: string,
+  funders: readonly FunderId[],
+  at: string,
+  floor = HEADROOM,
+): 'up' | 'down' {
+  const funder = funders[Math.floor(random() * funders.length)]!;
+  const envelope = world.envelope(campaignId, funder);
+  const lowest = envelope.reservedCents + floor;
+  const down = random() < 0.5 && envelope.amountCents > lowest;
+  const amountCents = down
+    ? lowest + Math.floor(random() * (envelope.amountCents - lowest))
+    : envelope.amountCents + 100_000 * (1 + Math.floor(random() * 50));
+  world.campaignCommand(
+    campaignId,
+    { type: 'AdjustFunderEnvelope', funder, amountCents, reason: `Délibération du ${at.slice(0, 10)}` },
+    actors.manager,
+    at,
+  );
+  return down ? 'down' : 'up';
+}
+
+const campaignFunders = (state: CampaignState | undefined) =>
+  state === undefined || state.status === 'not_created' ? [] : state.funders;
 
 /** One application's story, its choices drawn from `random`; returns the outcome it reached. */
 function playStory(world: GrantsWorld, random: () => number, i: number): Outcome {
@@ -128,16 +170,40 @@ describe('audit ledger: movements that add up', () => {
   let world: GrantsWorld;
   const reached = new Map<Outcome, number>();
 
+  const adjustments = { up: 0, down: 0 };
+
   beforeAll(async () => {
     t = openTestStore();
-    world = new GrantsWorld().openCampaign();
+    world = new GrantsWorld()
+      .openCampaign()
+      .openCampaign({ campaignId: OTHER_CAMPAIGN, envelopes: OTHER_ENVELOPES });
     const random = seededRandom(20270);
+    const otherFunders = Object.keys(OTHER_ENVELOPES);
     for (let i = 0; i < 48; i++) {
       const outcome = playStory(world, random, i);
       reached.set(outcome, (reached.get(outcome) ?? 0) + 1);
+      // Envelopes raised and lowered between the applications' events, on both campaigns.
+      if (random() < 0.4)
+        adjustments[adjustEnvelope(world, random, CAMPAIGN_ID, FUNDERS, on('2027-03-20'))]++;
+      if (random() < 0.15)
+        adjustments[adjustEnvelope(world, random, OTHER_CAMPAIGN, otherFunders, on('2027-03-21'), 0)]++;
     }
     // And the read models' campaign (late reports with recoveries, partial commitments…).
     playCampaign(world, 20);
+    // Last, one envelope lowered to exactly what it holds (the lowest the envelope accepts).
+    const lowered = world.envelope(CAMPAIGN_ID, 'EPCI');
+    world.campaignCommand(
+      CAMPAIGN_ID,
+      {
+        type: 'AdjustFunderEnvelope',
+        funder: 'EPCI',
+        amountCents: lowered.reservedCents,
+        reason: 'Délibération de clôture',
+      },
+      actors.manager,
+      on('2029-12-15'),
+    );
+    adjustments.down++;
     await appendWorldEvents(t, world.events);
   });
   afterAll(() => t.close());
@@ -206,6 +272,64 @@ describe('audit ledger: movements that add up', () => {
       }
       // A release gives back what was held: never more than the reservations before it.
       expect(held.filter((e) => e.movement === 'funds_released').every((e) => e.amountCents! < 0)).toBe(true);
+    }
+  });
+
+  it('sums, per envelope, to its amount: each vote and adjustment counted once, as its change', async () => {
+    expect(adjustments.up, 'envelopes raised').toBeGreaterThan(2);
+    expect(adjustments.down, 'envelopes lowered').toBeGreaterThan(2);
+    const entries = (await everything(t)).filter((e) => e.movement.startsWith('envelope_'));
+    const envelopes = [...world.envelopes.values()].filter(
+      (s): s is Extract<EnvelopeState, { status: 'open' }> => s.status === 'open',
+    );
+    expect(envelopes).toHaveLength(
+      campaignFunders(world.campaigns.get(CAMPAIGN_ID)).length + Object.keys(OTHER_ENVELOPES).length,
+    );
+    for (const envelope of envelopes) {
+      const { campaignId, funder } = envelope;
+      const label = `${campaignId} ${funder}`;
+      const mine = entries.filter((e) => e.campaign === campaignId && e.funder === funder);
+      // The envelope's amount as the domain holds it now, on both streams (they agree here).
+      expect(sumOf(mine), label).toBe(envelope.amountCents);
+      const voted = campaignFunders(world.campaigns.get(campaignId)).find((f) => f.funder === funder);
+      expect(sumOf(mine), label).toBe(voted?.envelopeCents);
+
+      // Amounts come from the envelope's own events, one entry each: the running sum after each is
+      // the amount the event set.
+      const setting = world.events.filter(
+        (e) =>
+          e.stream === `envelope-${campaignId}-${funder}` &&
+          (e.type === 'EnvelopeOpened' || e.type === 'EnvelopeAdjusted'),
+      );
+      const counted = mine.filter((e) => e.amountCents !== null);
+      expect(
+        counted.map((e) => e.eventId),
+        label,
+      ).toEqual(setting.map((e) => e.id));
+      let running = 0;
+      counted.forEach((e, k) => {
+        running += e.amountCents!;
+        expect(running, `${label} ${e.type} r${e.revision}`).toBe(
+          (setting[k]!.data as { amountCents: number }).amountCents,
+        );
+      });
+
+      // The campaign's vote and adjustment decisions are there, for information, without an amount.
+      const decisions = mine.filter((e) => e.stream === `campaign-${campaignId}`);
+      expect(
+        decisions.map((e) => [e.movement, e.amountCents]),
+        label,
+      ).toEqual([
+        ['envelope_voted', null],
+        ...setting.slice(1).map(() => ['envelope_adjustment_decided', null]),
+      ]);
+      expect(mine.length, label).toBe(counted.length + decisions.length);
+      // What each decision decided is in its reference; the envelope's adjustment carries the reason.
+      decisions.slice(1).forEach((e, k) => {
+        const adjusted = setting[k + 1]!.data as { amountCents: number; reason: string };
+        expect(e.reference).toContain(`montant décidé : ${formatEuros(adjusted.amountCents)}`);
+        expect(counted[k + 1]?.reference).toBe(adjusted.reason);
+      });
     }
   });
 

@@ -14,6 +14,7 @@ import {
 import { funderName } from '../reference/funders';
 import { ruleFor, type RuleTable } from '../shared/decision';
 import { domainError, type DomainError } from '../shared/errors';
+import { appliesRule } from '../shared/ruleRevisions';
 import type { CommandMeta } from '../shared/meta';
 import { formatEuros } from '../shared/money';
 import { accept, acceptWithFollowUps, refuse, type Result } from '../shared/result';
@@ -641,6 +642,19 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     handle: (c, s, meta) => {
       const past = futureDateProblem(meta, c.signatureDueDate, 'La date limite de signature');
       if (past) return refuse(past);
+      // The AMI of year N funds the actions of year N: a convention may start a little before
+      // (an action under way at the end of N − 1) or be delayed into N + 1, not further.
+      const bounded = appliesRule(meta, 'conventionStartBounds');
+      const campaignYear = s.terms.campaignYear;
+      const startYear = Number(c.startDate.slice(0, 4));
+      if (bounded && Math.abs(startYear - campaignYear) > 1)
+        return refuse(
+          domainError(
+            'CONVENTION_START_OUTSIDE_CAMPAIGN_YEAR',
+            `Une convention de l'AMI ${campaignYear} commence au plus tôt en ${campaignYear - 1} et au plus tard en ${campaignYear + 1} : le ${formatFrenchDate(c.startDate)} n'est pas possible.`,
+            { campaignYear, startDate: c.startDate },
+          ),
+        );
       const plan = s.award.plan;
       const duration = s.dossier.durationYears;
       const lines = c.paymentSchedule ?? defaultPaymentSchedule(plan);

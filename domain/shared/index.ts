@@ -2,6 +2,7 @@ export * from './errors';
 export * from './result';
 export * from './roles';
 export * from './meta';
+export * from './ruleRevisions';
 export * from './money';
 export * from './funders';
 export * from './deadlines';

@@ -18,5 +18,7 @@ export const commandMetaSchema = z.object({
   at: instantSchema,
   /** Unique per command; the workflow derives event ids from it so a retry repeats them. */
   commandId: z.string().min(1),
+  /** The revision of the business rules to decide under (ruleRevisions.ts); absent: the latest. */
+  ruleRevision: z.number().int().min(1).optional(),
 });
 export type CommandMeta = z.infer<typeof commandMetaSchema>;

@@ -20,6 +20,7 @@ import {
   applicationDetail,
   bringToCommittee,
   bringToInForce,
+  campaignOfYear,
   campaignView,
   createOpenCampaign,
   declareEligible,
@@ -563,11 +564,12 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
 
   it(T.reports, async () => {
     // A one-year convention whose year ended five days ago: its report is expected now.
+    const start = addDays(addYears(today, -1), -5);
     const id = await bringToInForce(
       world.engine,
-      campaignId,
+      await campaignOfYear(world.engine, campaignId, start),
       { ...plan, title: 'Café des parents' },
-      addDays(addYears(today, -1), -5),
+      start,
     );
     await waitForApplication(
       world.engine,
@@ -673,7 +675,13 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
   it(T.payment, async () => {
     // A two-year CPO whose two years are over and both reports late: payments are suspended.
     const cpo: Plan = { ...plan, title: 'Médiation sociale de nuit', durationYears: 2 };
-    const id = await bringToInForce(world.engine, campaignId, cpo, addMonths(addYears(today, -2), -8));
+    const start = addMonths(addYears(today, -2), -8);
+    const id = await bringToInForce(
+      world.engine,
+      await campaignOfYear(world.engine, campaignId, start),
+      cpo,
+      start,
+    );
     await waitForApplication(
       world.engine,
       id,

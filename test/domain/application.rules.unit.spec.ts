@@ -4,6 +4,7 @@ import {
   allowedApplicationCommands,
   applicationDecider,
   domainErrorCategory,
+  ruleRevisions,
   type ApplicationCommand,
   type ApplicationEvent,
   type Dossier,
@@ -532,6 +533,33 @@ describe('convention', () => {
         trigger: { kind: 'report_accepted', reportYear: 2 },
       },
     ]);
+  });
+
+  it('starts the convention within a year of the campaign year (a typed 2024 for 2027 is refused)', () => {
+    const story = approved(1);
+    const draft = (startDate: string, ruleRevision?: number) =>
+      given(story.events).when(
+        { type: 'DraftConvention', startDate, signatureDueDate: '2027-07-31' },
+        actors.grantManager,
+        at,
+        ruleRevision === undefined ? {} : { ruleRevision },
+      );
+    for (const startDate of ['2024-01-01', '2025-12-31', '2029-01-01']) {
+      const error = draft(startDate).thenRefused('CONVENTION_START_OUTSIDE_CAMPAIGN_YEAR');
+      expect(plain(error.message), startDate).toMatch(
+        /^Une convention de l'AMI 2027 commence au plus tôt en 2026 et au plus tard en 2028 : le /,
+      );
+    }
+    expect(
+      plain(draft('2024-01-01').thenRefused('CONVENTION_START_OUTSIDE_CAMPAIGN_YEAR').message),
+    ).toContain('le 1er janvier 2024 n');
+    // Retroactive starts stay possible, even a first year already over (a regularisation).
+    for (const startDate of ['2026-01-01', '2026-06-01', '2027-01-01', '2027-09-01', '2028-12-31'])
+      draft(startDate).thenTypes(['ConventionDrafted']);
+    // A workflow replaying a step it took before the rule existed decides it as it did then.
+    expect(ruleRevisions.conventionStartBounds).toBe(2);
+    draft('2024-01-01', 1).thenTypes(['ConventionDrafted']);
+    draft('2024-01-01', 2).thenRefused('CONVENTION_START_OUTSIDE_CAMPAIGN_YEAR');
   });
 
   it('refuses a schedule that does not add up to the award or pays a later year at signature', () => {

@@ -47,14 +47,18 @@ export function createCampaignCommand(
     opensInDays?: number;
     closesInDays?: number;
     envelopes?: Record<string, number>;
+    /** Default: next year's AMI, launched now (its conventions start around its year). */
+    year?: number;
   } = {},
 ): Extract<CampaignCommand, { type: 'CreateCampaign' }> {
   const envelopes = options.envelopes ?? { ETAT: 50_000_000, REGION: 20_000_000, EPCI: 30_000_000 };
+  // Whatever the date the tests run on (or the time-skipping server has reached).
+  const year = options.year ?? Number(day(nowMs, 0).slice(0, 4)) + 1;
   return {
     type: 'CreateCampaign',
-    campaignId: options.campaignId ?? 'camvs-2027',
-    year: 2027,
-    name: 'AMI Contrat de ville CAMVS 2027',
+    campaignId: options.campaignId ?? `camvs-${year}`,
+    year,
+    name: `AMI Contrat de ville CAMVS ${year}`,
     submissionWindow: {
       opensAt: parisInstant(day(nowMs, options.opensInDays ?? 1)),
       closesAt: parisInstant(day(nowMs, options.closesInDays ?? 60)),

@@ -37,11 +37,14 @@ function historyFromJson(json: unknown): History {
 
 describe('committed workflow histories', () => {
   it('replay with the current workflow code, without non-determinism', async () => {
-    const files = readdirSync(historiesDir)
+    // The folder's own histories, recorded by the current code, and those kept in its subfolders,
+    // recorded before a rule revision (docs/workflows.md): both must replay.
+    const files = (readdirSync(historiesDir, { recursive: true }) as string[])
       .filter((f) => f.endsWith('.json'))
       .sort();
     // An empty folder would make this test pass while checking nothing.
     expect(files.length, 'aucun historique dans test/workflows/histories/').toBeGreaterThan(0);
+    expect(files.filter((f) => !f.includes('/')).length, 'aucun historique récent').toBeGreaterThan(0);
 
     const histories = files.map((file) => ({
       workflowId: file.replace(/\.json$/, ''),

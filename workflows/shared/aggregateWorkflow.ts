@@ -20,6 +20,7 @@ import type { Deadline } from '../../domain/shared/deadlines';
 import type { DomainError } from '../../domain/shared/errors';
 import type { Result } from '../../domain/shared/result';
 import type { AppendActivities } from '../activities';
+import { ruleRevisionInForce } from './ruleRevision';
 import { SerialLock } from './serialLock';
 import { domainRefusalType, type AggregateView, type StepActor, type StepInput } from './protocol';
 
@@ -117,7 +118,12 @@ export async function runAggregate<
 
   const execute = (command: unknown, step: ResolvedStep): Promise<AggregateView<State>> =>
     lock.run(async () => {
-      const decision = definition.decide(command, state, meta(step));
+      // The validator below decides under the latest rules (validators are not replayed); the
+      // step itself under the rules in force at this point of the history.
+      const decision = definition.decide(command, state, {
+        ...meta(step),
+        ruleRevision: ruleRevisionInForce(),
+      });
       if (!decision.ok) throw refusal(decision.error);
       if (decision.events.length === 0) return view();
       const before = state;

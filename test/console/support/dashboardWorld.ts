@@ -7,7 +7,6 @@
 import {
   addDays,
   addMonths,
-  addYears,
   fromEpochMs,
   parisDateOf,
   parisInstant,
@@ -80,7 +79,14 @@ export async function seedCampaign(engine: RunningEngine, campaignId: string): P
     return res.body;
   };
 
-  const { type: _type, ...campaign } = createCampaignCommand(Date.now(), { campaignId, opensInDays: 0 });
+  // Its conventions started in the past (a report overdue, one due soon): an AMI of their year, since a
+  // convention starts within a year of its campaign's year.
+  const overdueStart = addMonths(today, -20);
+  const { type: _type, ...campaign } = createCampaignCommand(Date.now(), {
+    campaignId,
+    opensInDays: 0,
+    year: Number(overdueStart.slice(0, 4)),
+  });
   await post('manager', '/api/campaigns', {
     ...campaign,
     submissionWindow: { ...campaign.submissionWindow, opensAt: parisInstant(today) },
@@ -163,8 +169,8 @@ export async function seedCampaign(engine: RunningEngine, campaignId: string): P
     beneficiaries: 120,
   });
   await approve(overdueId, 1, overduePlan);
-  // Year 1 ended two years ago: its report was due eighteen months ago.
-  await inForce(overdueId, addYears(today, -3), Object.keys(overduePlan));
+  // Year 1 ended eight months ago: its report was due two months ago.
+  await inForce(overdueId, overdueStart, Object.keys(overduePlan));
 
   const upcomingPlan = { ETAT: 800_000, REGION: 400_000 };
   const upcomingId = await submit({

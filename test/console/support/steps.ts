@@ -119,16 +119,18 @@ export async function command(
   return answer.body;
 }
 
-/** A campaign created through the API and opened today. */
+/** A campaign created through the API and opened today (by default next year's AMI). */
 export async function createOpenCampaign(
   engine: RunningEngine,
   campaignId: string,
   envelopes?: Record<string, number>,
+  year?: number,
 ): Promise<void> {
   const { type: _type, ...campaign } = createCampaignCommand(Date.now(), {
     campaignId,
     opensInDays: 0,
     ...(envelopes ? { envelopes } : {}),
+    ...(year === undefined ? {} : { year }),
   });
   await command(engine, 'manager', '/api/campaigns', {
     ...campaign,
@@ -144,6 +146,26 @@ export async function createOpenCampaign(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`the campaign ${campaignId} never opened`);
+}
+
+const campaignsOfYear = new WeakMap<RunningEngine, Map<string, Promise<string>>>();
+
+/**
+ * `<base>-<year>`: an AMI of the year a convention starts in, opened today, made once per engine. A
+ * convention starts within a year of its campaign's year, so one dated back (to find its reports
+ * due or overdue at once) belongs to an earlier AMI.
+ */
+export function campaignOfYear(engine: RunningEngine, base: string, startDate: CivilDate): Promise<string> {
+  const year = Number(startDate.slice(0, 4));
+  const id = `${base}-${year}`;
+  const made = campaignsOfYear.get(engine) ?? new Map<string, Promise<string>>();
+  campaignsOfYear.set(engine, made);
+  let campaign = made.get(id);
+  if (campaign === undefined) {
+    campaign = createOpenCampaign(engine, id, undefined, year).then(() => id);
+    made.set(id, campaign);
+  }
+  return campaign;
 }
 
 export interface Plan {

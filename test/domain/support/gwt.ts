@@ -14,8 +14,9 @@ export function specFor<C, S, E>(decider: Decider<C, S, E>) {
     const state = events.reduce(decider.evolve, decider.initialState);
     return {
       state,
-      when(command: C, actor: Actor, at: string) {
-        const result = decider.decide(command, state, meta(actor, at));
+      /** `extra`: more of the command's metadata (a ruleRevision). */
+      when(command: C, actor: Actor, at: string, extra: Partial<CommandMeta> = {}) {
+        const result = decider.decide(command, state, { ...meta(actor, at), ...extra });
         return {
           result,
           /** The events recorded, acts and follow-ups alike (Result.followUpsFrom is checked apart). */

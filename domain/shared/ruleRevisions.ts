@@ -1,0 +1,21 @@
+// Business rules change; applications live for years. Temporal replays a workflow's history through
+// decide after every restart, so a rule that now refuses a step it accepted back then would make the
+// workflow take another path than the one it recorded (a non-determinism error, the workflow stuck).
+// Each rule added later names the revision it arrived with; the workflow tells decide which revision
+// it runs under (workflows/shared/ruleRevision.ts: Temporal patch markers), and the steps it recorded
+// before a revision are decided again as they were.
+import type { CommandMeta } from './meta';
+
+/** The revision each later rule arrived with (revision 1: the rules of the first release). */
+export const ruleRevisions = {
+  /** DraftConvention: a convention starts within a year of its campaign's year. */
+  conventionStartBounds: 2,
+} as const;
+
+export type RevisedRule = keyof typeof ruleRevisions;
+
+export const latestRuleRevision = Math.max(1, ...Object.values(ruleRevisions));
+
+/** Does this rule apply to the command? Without a revision (tools, tests, validators): the latest rules. */
+export const appliesRule = (meta: Pick<CommandMeta, 'ruleRevision'>, rule: RevisedRule): boolean =>
+  (meta.ruleRevision ?? latestRuleRevision) >= ruleRevisions[rule];

@@ -13,7 +13,7 @@ import {
   parisInstant,
   type CivilDate,
 } from '../../domain/calendar';
-import { toCampaignSnapshot, type CampaignCommand } from '../../domain/campaign';
+import { toCampaignSnapshot, type CampaignCommand, type CampaignSnapshot } from '../../domain/campaign';
 import { qpvCodesOf, qpvSampleCamvs } from '../../domain/reference/qpv';
 import {
   applicationStatusLabels,
@@ -48,6 +48,59 @@ const actions: { title: string; theme: '1.1' | '1.2' | '1.3' | '1.4' | '1.5b' | 
   { title: 'Chantiers d’insertion jeunes', theme: '2.1' },
   { title: 'Jardins partagés en pied d’immeuble', theme: '3.1' },
 ];
+
+/** A demo dossier: the association, its action in the i-th QPV, `perYear` asked every year. */
+function demoDossier(options: {
+  i: number;
+  association: (typeof associations)[number];
+  title: string;
+  theme: (typeof actions)[number]['theme'];
+  durationYears: number;
+  perYear: Record<string, number>;
+  expectedBeneficiaries: number;
+}): Extract<ApplicationCommand, { type: 'SubmitApplication' }>['dossier'] {
+  const { i, association, durationYears, perYear } = options;
+  const qpvCodes = qpvCodesOf(qpvSampleCamvs);
+  const requested = Object.values(perYear).reduce((a, b) => a + b, 0);
+  return {
+    porteur: { name: association.name, siret: association.siret, contactRef: `demo-contact-${ulid()}` },
+    action: {
+      title: `${options.title} — ${qpvSampleCamvs.entries[i % qpvSampleCamvs.entries.length]!.name}`,
+      summary: 'Action de démonstration : objectifs, public et calendrier fictifs.',
+      theme: options.theme,
+      qpvCodes: [qpvCodes[i % qpvCodes.length]!],
+      expectedBeneficiaries: options.expectedBeneficiaries,
+      residentsInvolvement: 'Co-construite avec des habitants du quartier lors de réunions publiques.',
+    },
+    durationYears,
+    budget: Array.from({ length: durationYears }, (_, y) => ({
+      year: y + 1,
+      totalCostCents: requested * 2,
+      requested: Object.entries(perYear).map(([f, amountCents]) => ({ funder: f, amountCents })),
+      otherResourcesCents: requested,
+    })),
+  };
+}
+
+/**
+ * Creates the campaign and sees it open: its window opens today, so its own workflow opens it at
+ * once; the manager opens it too unless the workflow was first (either way it is open, not a failure).
+ */
+async function createOpenCampaign(
+  grants: GrantsClient,
+  create: Extract<CampaignCommand, { type: 'CreateCampaign' }>,
+): Promise<CampaignSnapshot> {
+  await grants.createCampaign(create, { actor: manager, commandId: ulid() });
+  if ((await grants.campaignView(create.campaignId)).state.status === 'draft')
+    await grants
+      .campaignCommand(create.campaignId, { type: 'OpenCampaign' }, { actor: manager, commandId: ulid() })
+      .catch((error: unknown) => {
+        if (!(error instanceof DomainRefusalError && error.code === 'CAMPAIGN_ALREADY_OPEN')) throw error;
+      });
+  const snapshot = toCampaignSnapshot((await grants.campaignView(create.campaignId)).state);
+  if (!snapshot) throw new Error('campagne introuvable après sa création');
+  return snapshot;
+}
 
 /** The steps an application of the demo is taken to. */
 export const demoStages = [
@@ -128,19 +181,8 @@ export async function seedDemo(
   let done = 0;
   const progress = (label: string) => options.onProgress?.({ done: ++done, total, label });
 
-  await grants.createCampaign(create, step(manager));
-  // Its window opens today, so the campaign's own workflow opens it at once; the manager opens it
-  // too unless the workflow was first (either way the campaign is open: not a failure of the seed).
-  const opened = await grants.campaignView(campaignId);
-  if (opened.state.status === 'draft')
-    await grants
-      .campaignCommand(campaignId, { type: 'OpenCampaign' }, step(manager))
-      .catch((error: unknown) => {
-        if (!(error instanceof DomainRefusalError && error.code === 'CAMPAIGN_ALREADY_OPEN')) throw error;
-      });
+  const snapshot = await createOpenCampaign(grants, create);
   progress('campagne créée et ouverte');
-  const snapshot = toCampaignSnapshot((await grants.campaignView(campaignId)).state);
-  if (!snapshot) throw new Error('campagne introuvable après sa création');
 
   const applications: { id: string; stage: DemoStage }[] = [];
   const day = (offset: number): CivilDate => addDays(today, offset);
@@ -150,7 +192,6 @@ export async function seedDemo(
     const action = actions[i % actions.length]!;
     const durationYears = i % 2 === 0 ? 3 : 1;
     const perYear = { ETAT: 1_000_000 + (i % 5) * 250_000, EPCI: 500_000 + (i % 3) * 100_000, CAF: 300_000 };
-    const requested = Object.values(perYear).reduce((a, b) => a + b, 0);
     const applicationId = ulid();
     const as = porteur(association.id);
     await grants.submitApplication(
@@ -158,24 +199,15 @@ export async function seedDemo(
         type: 'SubmitApplication',
         applicationId,
         campaign: snapshot,
-        dossier: {
-          porteur: { name: association.name, siret: association.siret, contactRef: `demo-contact-${i}` },
-          action: {
-            title: `${action.title} — ${qpvSampleCamvs.entries[i % qpvSampleCamvs.entries.length]!.name}`,
-            summary: 'Action de démonstration : objectifs, public et calendrier fictifs.',
-            theme: action.theme,
-            qpvCodes: [qpvCodes[i % qpvCodes.length]!],
-            expectedBeneficiaries: 40 + (i % 7) * 15,
-            residentsInvolvement: 'Co-construite avec des habitants du quartier lors de réunions publiques.',
-          },
+        dossier: demoDossier({
+          i,
+          association,
+          title: action.title,
+          theme: action.theme,
           durationYears,
-          budget: Array.from({ length: durationYears }, (_, y) => ({
-            year: y + 1,
-            totalCostCents: requested * 2,
-            requested: Object.entries(perYear).map(([f, amountCents]) => ({ funder: f, amountCents })),
-            otherResourcesCents: requested,
-          })),
-        },
+          perYear,
+          expectedBeneficiaries: 40 + (i % 7) * 15,
+        }),
       },
       step(as),
     );
@@ -294,39 +326,27 @@ async function seedRunningConventions(
   const year = Number(longAgo.slice(0, 4));
   const campaignId = `camvs-${year}-demo-${ulid().slice(-6).toLowerCase()}`;
   const step = (actor: StepActor) => ({ actor, commandId: ulid() });
-  await grants.createCampaign(
-    {
-      type: 'CreateCampaign',
-      campaignId,
-      year,
-      name: `AMI Contrat de ville CAMVS ${year} (démonstration : conventions en cours)`,
-      // Its files are filed today, so its window is open today; closed once they are in.
-      submissionWindow: { opensAt: parisInstant(today), closesAt: parisInstant(addDays(today, 30)) },
-      themes: ['1.1', '1.3', '2.1'],
-      funders: [
-        { funder: 'ETAT', envelopeCents: 30_000_000 },
-        { funder: 'EPCI', envelopeCents: 15_000_000 },
-      ],
-      maxDurationYears: 4,
-      publicShareCapPercent: 80,
-      multiYearTargetPercent: 50,
-      territory: {
-        name: 'CA Maubeuge Val de Sambre',
-        qpvCodes: qpvCodesOf(qpvSampleCamvs),
-        qpvReferenceVersion: qpvSampleCamvs.version,
-      },
+  const snapshot = await createOpenCampaign(grants, {
+    type: 'CreateCampaign',
+    campaignId,
+    year,
+    name: `AMI Contrat de ville CAMVS ${year} (démonstration : conventions en cours)`,
+    // Its files are filed today, so its window is open today; closed once they are in.
+    submissionWindow: { opensAt: parisInstant(today), closesAt: parisInstant(addDays(today, 30)) },
+    themes: ['1.1', '1.3', '2.1'],
+    funders: [
+      { funder: 'ETAT', envelopeCents: 30_000_000 },
+      { funder: 'EPCI', envelopeCents: 15_000_000 },
+    ],
+    maxDurationYears: 4,
+    publicShareCapPercent: 80,
+    multiYearTargetPercent: 50,
+    territory: {
+      name: 'CA Maubeuge Val de Sambre',
+      qpvCodes: qpvCodesOf(qpvSampleCamvs),
+      qpvReferenceVersion: qpvSampleCamvs.version,
     },
-    step(manager),
-  );
-  if ((await grants.campaignView(campaignId)).state.status === 'draft')
-    await grants
-      .campaignCommand(campaignId, { type: 'OpenCampaign' }, step(manager))
-      .catch((error: unknown) => {
-        if (!(error instanceof DomainRefusalError && error.code === 'CAMPAIGN_ALREADY_OPEN')) throw error;
-      });
-  const snapshot = toCampaignSnapshot((await grants.campaignView(campaignId)).state);
-  if (!snapshot) throw new Error('campagne introuvable après sa création');
-  const qpvCodes = qpvCodesOf(qpvSampleCamvs);
+  });
 
   const plans: Record<RunningSituation, { start: CivilDate; durationYears: number; title: string }> = {
     report_overdue: { start: longAgo, durationYears: 1, title: 'Permanence numérique' },
@@ -343,30 +363,20 @@ async function seedRunningConventions(
     const as = porteur(association.id);
     const applicationId = ulid();
     const years = Array.from({ length: plan.durationYears }, (_, y) => y + 1);
-    const requested = perYear.ETAT + perYear.EPCI;
     await grants.submitApplication(
       {
         type: 'SubmitApplication',
         applicationId,
         campaign: snapshot,
-        dossier: {
-          porteur: { name: association.name, siret: association.siret, contactRef: `demo-contact-r${i}` },
-          action: {
-            title: `${plan.title} — ${qpvSampleCamvs.entries[i % qpvSampleCamvs.entries.length]!.name}`,
-            summary: 'Action de démonstration : objectifs, public et calendrier fictifs.',
-            theme: i % 2 === 0 ? '1.3' : '2.1',
-            qpvCodes: [qpvCodes[i % qpvCodes.length]!],
-            expectedBeneficiaries: 60 + i * 10,
-            residentsInvolvement: 'Co-construite avec des habitants du quartier lors de réunions publiques.',
-          },
+        dossier: demoDossier({
+          i,
+          association,
+          title: plan.title,
+          theme: i % 2 === 0 ? '1.3' : '2.1',
           durationYears: plan.durationYears,
-          budget: years.map((year) => ({
-            year,
-            totalCostCents: requested * 2,
-            requested: Object.entries(perYear).map(([f, amountCents]) => ({ funder: f, amountCents })),
-            otherResourcesCents: requested,
-          })),
-        },
+          perYear,
+          expectedBeneficiaries: 60 + i * 10,
+        }),
       },
       step(as),
     );

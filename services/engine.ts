@@ -25,6 +25,7 @@ import { grantsProjections } from './readModels';
 import { grantsRebuildParallel } from './readModels/rebuildSource';
 import { resolveAuthSettings } from './http/platform/auth';
 import { listen } from './http/server';
+import { acquireEngineLock } from './engineLock';
 
 export interface Engine {
   apiUrl: string | undefined;
@@ -51,6 +52,8 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
     }
   };
 
+  const lock = await acquireEngineLock(config.dataDir, logger);
+  stoppers.push({ name: 'verrou du dossier de données', stop: () => Promise.resolve(lock.release()) });
   try {
     let temporalAddress = config.temporal.address;
     let temporalUiUrl: string | undefined;
@@ -63,6 +66,7 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
         namespace: config.temporal.namespace,
         logger,
       });
+      lock.noteTemporalServer(devServer.pid, config.temporal.devServerDbFile);
       stoppers.push({ name: 'serveur Temporal', stop: () => devServer.stop() });
       temporalAddress = devServer.address;
       temporalUiUrl = devServer.uiUrl;

@@ -14,11 +14,11 @@
 //
 // A projector following the live file in another process notices at its next batch (or within its
 // poll interval) that the checkpoint row is not the one it wrote, and resubscribes from the new one.
-import { existsSync, linkSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { threadId } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
+import { LockHeldError, acquirePidLock } from '../locks/pidLock';
 import type { Logger } from '../logging/logger';
 import {
   OBJECTS_TABLE,
@@ -115,49 +115,15 @@ export class RebuildInProgressError extends Error {
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * One rebuild per file at a time: the shadow file has a fixed name. A dead owner's lock is taken over.
- * The lock appears with its owner's pid already in it (written aside, then hard-linked into place,
- * which fails if it exists): another process never reads an empty lock and takes it for a dead one.
- */
+/** One rebuild per file at a time: the shadow file has a fixed name. A dead owner's lock is taken over. */
 function acquireLock(lockFile: string, dbFile: string): () => void {
-  const draft = `${lockFile}.${process.pid}.${threadId}`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(draft, String(process.pid));
-      try {
-        linkSync(draft, lockFile);
-      } finally {
-        rmSync(draft, { force: true });
-      }
-      return () => rmSync(lockFile, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      let text: string;
-      try {
-        text = readFileSync(lockFile, 'utf8');
-      } catch (readError) {
-        // Released between the two calls: try again.
-        if ((readError as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw readError;
-      }
-      const owner = Number.parseInt(text, 10);
-      if (Number.isInteger(owner) && owner !== process.pid && processAlive(owner)) {
-        throw new RebuildInProgressError(dbFile, owner);
-      }
-      rmSync(lockFile, { force: true });
-    }
+  try {
+    const lock = acquirePidLock(lockFile);
+    return () => lock.release();
+  } catch (error) {
+    if (error instanceof LockHeldError) throw new RebuildInProgressError(dbFile, error.owner.pid);
+    throw error;
   }
-  throw new Error(`Verrou de reconstruction ${lockFile} impossible à prendre.`);
 }
 
 export async function rebuildProjections(options: RebuildOptions): Promise<RebuildResult> {

@@ -21,6 +21,8 @@ export interface DevServerOptions {
 export interface RunningDevServer {
   address: string;
   uiUrl: string;
+  /** The server's process (kept by the engine's lock, to stop it after a crash of the engine). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -99,6 +101,7 @@ async function startOnce(options: DevServerOptions): Promise<RunningDevServer> {
   return {
     address,
     uiUrl: `http://${host}:${options.uiPort}`,
+    pid: child.pid,
     stop: () => stopChild(child, exited),
   };
 }

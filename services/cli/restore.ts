@@ -13,6 +13,7 @@ import type { Config } from '../../infra/config/config';
 import { sha256OfFile } from '../../infra/backup/sqliteSnapshot';
 import type { Logger } from '../../infra/logging/logger';
 import { formatCount } from '../../infra/projections/progress';
+import { runningEngine } from '../engineLock';
 import { readArguments } from './arguments';
 import { processIo, type CliIo } from './io';
 import {
@@ -109,6 +110,15 @@ export async function runRestore(
       );
       return 1;
     }
+  }
+  // The engine's lock says it runs, whatever ports it was given; the ports catch an engine older
+  // than the lock, or one started with another GRANTS_DATA_DIR spelling of the same folder.
+  const running = runningEngine(config.dataDir);
+  if (running !== undefined) {
+    io.err.write(
+      `Le moteur tourne sur ${config.dataDir} (processus ${running}) : arrêtez-le avant de restaurer.\n`,
+    );
+    return 2;
   }
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
   for (const [what, port] of [

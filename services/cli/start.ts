@@ -25,8 +25,51 @@ export async function runStart(
   if ('exitCode' in line) return line.exitCode;
   // Loaded only now: `grants start --help` answers without loading the engine.
   const { startEngine } = await import('../engine');
-  const engine = await startEngine(config, logger);
-  const lines = [
+  const { EngineAlreadyRunningError } = await import('../engineLock');
+  // Ctrl-C during the start-up is kept and obeyed once the parts are up (they stop in order then):
+  // the Temporal SDK stops its worker on the signal by itself, and an engine left running without
+  // one would answer « worker STOPPED » until a second Ctrl-C.
+  let stopAsked: NodeJS.Signals | undefined;
+  let onStopAsked: (() => void) | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopAsked !== undefined) {
+      // A second Ctrl-C: the operator will not wait for the orderly stop.
+      io.err.write(`Second signal (${signal}) : arrêt immédiat, sans attendre la fin de l’arrêt propre.\n`);
+      process.exit(130);
+    }
+    stopAsked = signal;
+    io.out.write(`\nArrêt demandé (${signal}) : arrêt propre en cours…\n`);
+    onStopAsked?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    let engine;
+    try {
+      engine = await startEngine(config, logger);
+    } catch (error) {
+      if (!(error instanceof EngineAlreadyRunningError)) throw error;
+      io.err.write(`${error.message}\n`);
+      return 2;
+    }
+    if (stopAsked === undefined) {
+      io.out.write(startedBanner(config, engine).join('\n') + '\n');
+      await new Promise<void>((resolve) => (onStopAsked = resolve));
+    }
+    await engine.stop();
+    io.out.write('Arrêté.\n');
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function startedBanner(
+  config: Config,
+  engine: { apiUrl: string | undefined; temporalAddress: string; temporalUiUrl: string | undefined },
+): string[] {
+  return [
     '',
     'Moteur des subventions démarré.',
     engine.apiUrl ? `  Console        ${engine.apiUrl}/console/` : undefined,
@@ -39,19 +82,4 @@ export async function runStart(
     '  Ctrl-C pour arrêter.',
     '',
   ].filter((l) => l !== undefined);
-  io.out.write(lines.join('\n') + '\n');
-
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      io.out.write(`\nArrêt demandé (${signal}) : arrêt propre en cours…\n`);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-  await engine.stop();
-  io.out.write('Arrêté.\n');
-  return 0;
 }

@@ -5,6 +5,7 @@
 // hashes and last event hold; an altered log is copied and reported (exit 1); the log compared with
 // a backup names a rewritten or cut stream end that the hash chains let through; a refusal (engine
 // running, backup altered or half, target in use) touches nothing.
+import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import {
   cpSync,
@@ -468,6 +469,18 @@ describe('grants restore: refusals, nothing touched', () => {
     expect(running.code).toBe(2);
     expect(running.err).toContain(`Le moteur semble démarré (l’API répond sur 127.0.0.1:${port})`);
     untouched();
+
+    // The engine runs on other ports than this shell's variables say: its lock gives it away.
+    const engine = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    cleanups.push(() => void engine.kill('SIGKILL'));
+    writeFileSync(join(data, 'engine.lock'), JSON.stringify({ pid: engine.pid }));
+    const locked = await restore([target]);
+    expect(locked.code).toBe(2);
+    expect(locked.err).toContain(`Le moteur tourne sur ${data} (processus ${engine.pid}) : arrêtez-le`);
+    expect(readdirSync(data).sort()).toEqual(['engine.lock', 'events.sqlite']);
+    engine.kill('SIGKILL');
+    await new Promise((resolve) => engine.once('exit', resolve));
+    rmSync(join(data, 'engine.lock'));
 
     // A backup file changed since.
     const altered = join(test.dir, 'sauvegarde-alteree');

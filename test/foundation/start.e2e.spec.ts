@@ -20,7 +20,8 @@ interface Started {
   output: () => string;
 }
 
-async function start(): Promise<Started> {
+/** `grants start` on the data directory, its ports free ones; not waited for. */
+async function spawnStart(): Promise<Started> {
   const [http, temporal, ui] = [await freePort(), await freePort(), await freePort()];
   const child = spawn(process.execPath, [cli, 'start'], {
     env: {
@@ -37,10 +38,15 @@ async function start(): Promise<Started> {
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const apiUrl = `http://127.0.0.1:${http}`;
+  return { child, apiUrl: `http://127.0.0.1:${http}`, output: () => output };
+}
+
+async function start(): Promise<Started> {
+  const started = await spawnStart();
+  const { child, apiUrl, output } = started;
   // Fail at once, with its output, if `grants start` gives up instead of waiting out the timeout.
   const exitedEarly = new Promise<never>((_, reject) =>
-    child.once('exit', (code) => reject(new Error(`grants start exited early (code ${code}):\n${output}`))),
+    child.once('exit', (code) => reject(new Error(`grants start exited early (code ${code}):\n${output()}`))),
   );
   exitedEarly.catch(() => undefined);
   const healthy = waitFor(
@@ -54,9 +60,9 @@ async function start(): Promise<Started> {
   );
   await Promise.race([healthy, exitedEarly]).catch((error: unknown) => {
     child.kill('SIGKILL');
-    throw new Error(`${String(error)}\n${output}`);
+    throw new Error(`${String(error)}\n${output()}`);
   });
-  return { child, apiUrl, output: () => output };
+  return started;
 }
 
 /** The embedded mode keeps its development secret under the data directory. */
@@ -126,5 +132,61 @@ describe('grants start', () => {
       () => Promise.resolve(secondTree.every((p) => !isAlive(p)) || undefined),
       15_000,
     );
+  }, 600_000);
+  it('refuses a second engine on the same data directory, and after a kill -9 stops the dead one’s Temporal server', async () => {
+    const first = await start();
+    const firstTree = descendants(first.child.pid ?? -1);
+    expect(firstTree.length).toBeGreaterThan(0);
+
+    // A second engine on the same files, other ports: refused before anything starts.
+    const second = await spawnStart();
+    const code = await new Promise<number | null>((resolve) => second.child.once('exit', resolve));
+    expect(code, second.output()).toBe(2);
+    expect(second.output()).toContain(
+      `Un moteur tourne déjà sur le dossier de données ${dataDir} (processus ${first.child.pid})`,
+    );
+    expect(second.output()).toContain('GRANTS_DATA_DIR');
+    await expect(fetch(`${second.apiUrl}/health`)).rejects.toThrow();
+    expect(((await (await fetch(`${first.apiUrl}/health`)).json()) as { status: string }).status).toBe('up');
+
+    // Killed outright: its Temporal server outlives it, holding the database and its port.
+    const killed = new Promise((resolve) => first.child.once('exit', resolve));
+    first.child.kill('SIGKILL');
+    await killed;
+    expect(firstTree.some((p) => isAlive(p))).toBe(true);
+
+    // The next start stops that leftover first, then starts whole.
+    const third = await start();
+    expect(firstTree.filter((p) => isAlive(p))).toEqual([]);
+    expect(third.output()).toContain('serveur Temporal laissé par un moteur arrêté brutalement');
+    const thirdTree = await interrupt(third);
+    await waitFor(
+      'children to exit',
+      () => Promise.resolve(thirdTree.every((p) => !isAlive(p)) || undefined),
+      15_000,
+    );
+  }, 600_000);
+  it('obeys a Ctrl-C sent while it starts: it stops in order once its parts are up, leaving nothing', async () => {
+    const starting = await spawnStart();
+    // The Temporal server is its first child: the start-up is under way.
+    const tree = await waitFor(
+      'the Temporal server to be started',
+      () => {
+        const children = descendants(starting.child.pid ?? -1);
+        return Promise.resolve(children.length > 0 ? children : undefined);
+      },
+      60_000,
+    );
+    const exited = new Promise<number | null>((resolve) => starting.child.once('exit', resolve));
+    starting.child.kill('SIGINT');
+    expect(await exited, starting.output()).toBe(0);
+    expect(starting.output()).toContain('Arrêt demandé (SIGINT)');
+    expect(starting.output()).toContain('Arrêté.');
+    await waitFor(
+      'children to exit',
+      () => Promise.resolve(tree.every((p) => !isAlive(p)) || undefined),
+      15_000,
+    );
+    expect(existsSync(join(dataDir, 'engine.lock'))).toBe(false);
   }, 600_000);
 });

@@ -2,7 +2,10 @@
 // produce a 500, and a 500 never shows its stack or message.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintDevelopmentToken } from '../../services/http/platform/auth';
-import { type TestApi, problemOf, startTestApi, testSecret } from './support';
+import { Router } from 'express';
+import { createHttpPlatform } from '../../services/http/platform/app';
+import { listen } from '../../services/http/server';
+import { type TestApi, captureLogs, problemOf, startTestApi, testSecret } from './support';
 
 describe('problem details', () => {
   let api: TestApi;
@@ -331,5 +334,36 @@ describe('problem details', () => {
       'ligne écrite par req.log',
       expect.stringMatching(/^GET \/logged → 200 \(\d+ ms\)$/),
     ]);
+  });
+
+  it('logs a read at debug, a write that succeeded at info (the decisions), a failure by its kind', async () => {
+    const levelOf = (id: string) => api.logs.lines().find((l) => l.correlationId === id && 'res' in l)?.level;
+    await fetch(`${api.url}/things/1`, { headers: { 'x-correlation-id': 'lecture' } });
+    const written = await post('/things', JSON.stringify({ title: 'Atelier', amountCents: 1 }), {
+      'x-correlation-id': 'ecriture',
+    });
+    expect(written.status).toBe(201);
+    await post('/things', '{', { 'x-correlation-id': 'refus' });
+    expect([levelOf('lecture'), levelOf('ecriture'), levelOf('refus')]).toEqual([20, 30, 30]);
+  });
+
+  it('logs a health check answering 503 at warn (it reports an outage), another 503 at error', async () => {
+    const logs = captureLogs();
+    const platform = createHttpPlatform({
+      logger: logs.logger,
+      auth: { mode: 'embedded', secret: testSecret },
+    });
+    const router = Router();
+    router.get(['/health', '/elsewhere'], (_req, res) => void res.status(503).json({ status: 'down' }));
+    platform.mount(router);
+    const server = await listen(platform.finish(), '127.0.0.1', 0);
+    try {
+      for (const path of ['/health', '/elsewhere'])
+        await fetch(`${server.url}${path}`, { headers: { 'x-correlation-id': path.slice(1) } });
+    } finally {
+      await server.close();
+    }
+    const levelOf = (id: string) => logs.lines().find((l) => l.correlationId === id && 'res' in l)?.level;
+    expect([levelOf('health'), levelOf('elsewhere')]).toEqual([40, 50]);
   });
 });

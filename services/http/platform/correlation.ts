@@ -110,14 +110,22 @@ export interface CorrelationOptions {
   quietPaths?: string[];
 }
 
-type Level = 'error' | 'info' | 'debug';
+type Level = 'error' | 'warn' | 'info' | 'debug';
+
+const READS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * 5xx error, 4xx info, the rest debug. A client that leaves before the end (a closed tab, a
- * cancelled download) is worth an info line, not an error: nothing failed on our side.
+ * 5xx error, 4xx info; a write that succeeded (a step recorded: the access log of the decisions)
+ * info, a read that succeeded debug. A client that leaves before the end (a closed tab, a cancelled
+ * download) is worth an info line, not an error: nothing failed on our side. A health check
+ * answering 503 reports an outage (logged where it happens), it is not one: warn, or a monitor
+ * polling through an outage would flood the errors.
  */
-const levelOf = (status: number, aborted: boolean): Level =>
-  status >= 500 ? 'error' : aborted || status >= 400 ? 'info' : 'debug';
+const levelOf = (status: number, aborted: boolean, method: string, quietPath: boolean): Level => {
+  if (status >= 500) return quietPath && status === 503 ? 'warn' : 'error';
+  if (aborted || status >= 400) return 'info';
+  return READS.has(method) ? 'debug' : 'info';
+};
 
 /** The completion line of a request, if its level is enabled (see levelOf). */
 function logCompletion(
@@ -128,12 +136,13 @@ function logCompletion(
   base: Logger,
   quiet: ReadonlySet<string>,
 ): void {
-  const level = levelOf(status, aborted);
-  if (!base.isLevelEnabled(level)) return;
   // Express's originalUrl: the URL as received, whatever the routers did to req.url since.
   const url = (req as Partial<Request>).originalUrl ?? req.url ?? '';
-  if (status < 400 && !aborted && quiet.has(url.split('?')[0] ?? '')) return;
+  const quietPath = quiet.has(url.split('?')[0] ?? '');
   const method = req.method ?? '';
+  const level = levelOf(status, aborted, method, quietPath);
+  if (!base.isLevelEnabled(level)) return;
+  if (status < 400 && !aborted && quietPath) return;
   const ms = performance.now() - startedAt;
   loggerOf(contextOf(req), base)[level](
     { req: { method, url }, res: { statusCode: status }, responseTime: Math.round(ms) },

@@ -167,12 +167,14 @@ export async function runRestore(
     return 1;
   }
 
+  // Into a new data directory nothing was replaced: no empty folder left to wonder about.
+  if (moved.length === 0) rmSync(aside, { recursive: true });
   const lines = [
     `Restauré depuis ${dir} (${backupLabel(manifest)}, journal de ${formatCount(manifest.journal.events)} événements) :`,
     ...manifest.files.map((f) => `  ${targets[f.role]}`),
     moved.length > 0
       ? `Les fichiers remplacés sont dans ${aside}.`
-      : `Aucun fichier n’était en place (${aside} reste vide).`,
+      : 'Aucun fichier n’était en place : rien n’a été remplacé.',
     'Au prochain démarrage, les vues sont reconstruites depuis le journal restauré.',
   ];
   if (manifest.recordedDuringBackup.length > 0)

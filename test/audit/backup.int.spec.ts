@@ -435,6 +435,21 @@ describe('grants audit verify --against a backup', () => {
   });
 });
 
+describe('grants restore into a new data directory', () => {
+  it('places the files and leaves no empty « avant-restauration » folder: nothing was replaced', async () => {
+    const test = await playedStore();
+    new Database(join(test.dir, 'temporal.sqlite')).exec('CREATE TABLE executions (id TEXT)').close();
+    const target = join(test.dir, 'sauvegarde-neuve');
+    expect(await backUpQuietly(test.dir, target)).toBe(0);
+    const data = mkdtempSync(join(tmpdir(), 'grants-restore-neuf-'));
+    cleanups.push(() => rmSync(data, { recursive: true, force: true }));
+    const c = captureCliOutput();
+    expect(await runRestore(await quietConfig(data), silent, [target], c.io), c.err()).toBe(0);
+    expect(readdirSync(data).sort()).toEqual(['events.sqlite', 'temporal.sqlite']);
+    expect(c.out()).toContain('Aucun fichier n’était en place : rien n’a été remplacé.');
+  });
+});
+
 describe('grants restore: refusals, nothing touched', () => {
   it('refuses while the engine answers, a backup altered or without its Temporal base, and bad usage', async () => {
     const test = await playedStore();

@@ -20,6 +20,7 @@ import {
   type Projector,
 } from '../infra/projections';
 import { createApi } from './http/api';
+import { temporalProbe } from './http/health';
 import { projectorMetrics } from './http/metrics';
 import { grantsProjections } from './readModels';
 import { grantsRebuildParallel } from './readModels/rebuildSource';
@@ -149,13 +150,7 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
         eventStore,
         readModels,
         probes: [
-          {
-            name: 'temporal',
-            check: async () => {
-              await connection.healthService.check({});
-              return { address: temporalAddress, namespace: config.temporal.namespace };
-            },
-          },
+          temporalProbe({ address: temporalAddress, namespace: config.temporal.namespace }),
           {
             name: 'eventStore',
             check: async () => ({

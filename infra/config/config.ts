@@ -79,13 +79,25 @@ export interface Config {
   start: { worker: boolean; projector: boolean; http: boolean };
 }
 
+/**
+ * A setting the operator must change: `grants` stops with exit code 2 and this message. Found when
+ * the variables are read, or later when a value turns out unusable on this machine (a port another
+ * process holds, a data directory it cannot write): then `message` says what happened, in a sentence
+ * naming the variable.
+ */
 export class ConfigError extends Error {
-  constructor(readonly problems: { variable: string; expected: string; received: string | undefined }[]) {
+  constructor(
+    readonly problems: { variable: string; expected: string; received: string | undefined }[],
+    message?: string,
+  ) {
     super(
-      'Configuration invalide :\n' +
-        problems
-          .map((p) => `  - ${p.variable}${p.received === undefined ? '' : `=${p.received}`} : ${p.expected}`)
-          .join('\n'),
+      message ??
+        'Configuration invalide :\n' +
+          problems
+            .map(
+              (p) => `  - ${p.variable}${p.received === undefined ? '' : `=${p.received}`} : ${p.expected}`,
+            )
+            .join('\n'),
     );
     this.name = 'ConfigError';
   }

@@ -1,6 +1,7 @@
 // Starts an Express app on a host and port, and closes it cleanly (in-flight requests finish).
 import type { Express } from 'express';
 import { createServer, IncomingMessage, ServerResponse, type Server } from 'node:http';
+import { ConfigError } from '../../infra/config/config';
 
 export interface RunningHttpServer {
   url: string;
@@ -40,13 +41,7 @@ export function createAppServer(app: Express): Server {
 export function listen(app: Express, host: string, port: number): Promise<RunningHttpServer> {
   return new Promise((resolve, reject) => {
     const server = createAppServer(app).listen(port, host);
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new Error(`Le port ${port} est déjà utilisé (GRANTS_HTTP_PORT).`)
-          : error,
-      );
-    });
+    server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, host, port)));
     server.once('listening', () => {
       const address = server.address();
       const actualPort = typeof address === 'object' && address ? address.port : port;
@@ -61,4 +56,50 @@ export function listen(app: Express, host: string, port: number): Promise<Runnin
       });
     });
   });
+}
+
+/**
+ * A listen failure the operator fixes with GRANTS_HTTP_HOST or GRANTS_HTTP_PORT, as a
+ * {@link ConfigError} naming it (exit code 2); any other error as it came.
+ */
+export function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  const problem = (variable: 'GRANTS_HTTP_HOST' | 'GRANTS_HTTP_PORT', expected: string, message: string) =>
+    new ConfigError(
+      [{ variable, expected, received: variable === 'GRANTS_HTTP_HOST' ? host : String(port) }],
+      message,
+    );
+  switch (error.code ?? '') {
+    case 'EADDRINUSE':
+      return problem(
+        'GRANTS_HTTP_PORT',
+        'un port libre',
+        `Le port ${port} est déjà utilisé sur ${host} par un autre processus : arrêtez-le ou choisissez ` +
+          `un autre port avec GRANTS_HTTP_PORT.`,
+      );
+    case 'EADDRNOTAVAIL':
+      return problem(
+        'GRANTS_HTTP_HOST',
+        'une adresse de cette machine',
+        `L’adresse ${host} n’est pas celle d’une interface de cette machine : l’API HTTP ne peut pas y ` +
+          `écouter. Choisissez-en une avec GRANTS_HTTP_HOST (127.0.0.1 pour cette machine seule, ` +
+          `0.0.0.0 pour toutes ses interfaces).`,
+      );
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return problem(
+        'GRANTS_HTTP_HOST',
+        'une adresse ou un nom de cette machine',
+        `Le nom ${host} ne correspond à aucune adresse connue : l’API HTTP ne peut pas y écouter. ` +
+          `Donnez une adresse de cette machine avec GRANTS_HTTP_HOST (127.0.0.1 par défaut).`,
+      );
+    case 'EACCES':
+      return problem(
+        'GRANTS_HTTP_PORT',
+        'un port que ce compte a le droit d’ouvrir',
+        `Ce compte n’a pas le droit d’écouter sur ${host}:${port} (les ports en dessous de 1024 sont ` +
+          `réservés à l’administrateur) : choisissez un port à partir de 1024 avec GRANTS_HTTP_PORT.`,
+      );
+    default:
+      return error;
+  }
 }

@@ -52,6 +52,11 @@ export interface ProjectorOptions {
   onRebuildProgress?: (progress: RebuildProgress) => void;
   /** Worker threads for such a rebuild (RebuildOptions.parallel). */
   rebuildParallel?: RebuildOptions['parallel'];
+  /**
+   * healthCheck() reports the projections down once they have been behind the log this long without
+   * their checkpoint moving (a read-model file locked, a batch retried for ever). Default 30 s.
+   */
+  staleAfterMs?: number;
 }
 
 export type ProjectorState =
@@ -150,6 +155,9 @@ export function createProjector(options: ProjectorOptions): Projector {
   const batchSize = options.batchSize ?? 500;
   const flushIntervalMs = options.flushIntervalMs ?? 10;
   const checkpointPollMs = options.checkpointPollMs ?? 500;
+  const staleAfterMs = options.staleAfterMs ?? 30_000;
+  /** Since when healthCheck() has seen the views behind, at which checkpoint. */
+  let behind: { since: number; checkpoint: bigint | undefined } | undefined;
   const handlers = handlerIndex(projections);
   const logger = parentLogger.child({ component: 'projector', projectionSet: name });
 
@@ -568,6 +576,17 @@ export function createProjector(options: ProjectorOptions): Projector {
         throw new Error(`projections ${state === 'idle' ? 'non démarrées' : 'arrêtées'}`);
       }
       const lag = await projector.lag();
+      // Behind and not moving: the views answer, but with what the log said a while ago. Measured
+      // from the first check that saw them behind (an idle engine is behind for a moment after
+      // each append), reset whenever the checkpoint moves.
+      const now = Date.now();
+      if (lag === 0n || behind === undefined || behind.checkpoint !== committed)
+        behind = lag === 0n ? undefined : { since: now, checkpoint: committed };
+      else if (state === 'running' && now - behind.since > staleAfterMs)
+        throw new Error(
+          `vues en retard de ${lag} événement${lag > 1n ? 's' : ''} sur le journal, sans progrès depuis ` +
+            `${Math.round((now - behind.since) / 1000)} s (fichier des vues occupé par un autre processus ?)`,
+        );
       return { state, checkpoint: String(committed ?? 0n), lag: String(lag), caughtUp };
     },
   };

@@ -101,6 +101,36 @@ describe('projector', () => {
     db.close();
   });
 
+  it('reports the views down once they stay behind without moving (their file locked), up again after', async () => {
+    await appendToyEvents(store, 100);
+    const db = openReadModelDatabase(readFile);
+    const projector = createProjector({
+      eventStore: store,
+      db,
+      projections: toyProjections(),
+      logger: silentLogger(),
+      staleAfterMs: 300,
+    });
+    await projector.start();
+    await projector.waitForPosition(100n);
+    // Another process holds the read-model file: the projector's batches wait.
+    const other = new Database(readFile);
+    other.exec('BEGIN IMMEDIATE');
+    await appendToyEvents(store, 34);
+    // Behind, seen for the first time: not yet a failure (an idle engine is behind after each append).
+    expect(await projector.healthCheck()).toMatchObject({ state: 'running', lag: '34' });
+    await sleep(400);
+    await expect(projector.healthCheck()).rejects.toThrow(
+      /vues en retard de 34 événements sur le journal, sans progrès depuis/,
+    );
+    other.exec('ROLLBACK');
+    other.close();
+    await projector.waitForPosition(134n);
+    expect(await projector.healthCheck()).toMatchObject({ lag: '0' });
+    await projector.stop();
+    db.close();
+  });
+
   it('waitForPosition times out with the position it waited for, and rejects when stopped', async () => {
     const db = openReadModelDatabase(readFile);
     const projector = createProjector({

@@ -6,7 +6,15 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { frenchZodErrors } from '../validation/frenchZodErrors';
 
-const port = z.coerce.number().int().min(1).max(65535);
+/** Decimal digits only: `0x10` or `4203.0` is a typo, not a number to guess. */
+const envInteger = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'nombre entier attendu, en chiffres décimaux')
+    .transform(Number)
+    .pipe(z.int().min(min).max(max));
+const port = envInteger(1, 65535);
 const optionalString = z
   .string()
   .trim()
@@ -38,15 +46,10 @@ export const configSchema = z.object({
   // Each cached workflow holds ~2.4 MB in the worker (bench/RESULTS.md, Lifecycle: 10,000 open workflows
   // measured 1,482 MB at 250, 4.7 GB at 2,000); a smaller cache only costs
   // replays from history when an evicted workflow wakes.
-  GRANTS_WORKER_STICKY_CACHE_SIZE: z.coerce.number().int().min(0).default(250),
+  GRANTS_WORKER_STICKY_CACHE_SIZE: envInteger(0, 1_000_000).default(250),
   // Worker threads of a read-model rebuild on the SQLite store (each replays ranges of streams);
   // by default one per core, at most 4.
-  GRANTS_REBUILD_WORKERS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(16)
-    .default(() => Math.min(availableParallelism(), 4)),
+  GRANTS_REBUILD_WORKERS: envInteger(1, 16).default(() => Math.min(availableParallelism(), 4)),
   GRANTS_START_WORKER: bool.default(true),
   GRANTS_START_PROJECTOR: bool.default(true),
   GRANTS_START_HTTP: bool.default(true),
@@ -103,9 +106,48 @@ export class ConfigError extends Error {
   }
 }
 
+/** GRANTS_ variables read elsewhere (the test suite's own). */
+const OTHER_GRANTS_VARIABLES: ReadonlySet<string> = new Set(['GRANTS_TEST_FIRST_PORT']);
+
+/** Edits (insertions, deletions, substitutions) from a to b: how far a typo is from a name. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/**
+ * A GRANTS_ variable the engine does not read is most likely a misspelt one whose setting is
+ * silently not applied (GRANTS_HTTP_PROT): said at start, with the name it probably meant.
+ */
+export function unknownVariables(env: NodeJS.ProcessEnv): string[] {
+  const known = Object.keys(configSchema.shape);
+  return Object.keys(env)
+    .filter((k) => k.startsWith('GRANTS_') && !known.includes(k) && !OTHER_GRANTS_VARIABLES.has(k))
+    .sort()
+    .map((k) => {
+      const near = known
+        .map((name) => ({ name, d: editDistance(k, name) }))
+        .filter((n) => n.d <= 3)
+        .sort((x, y) => x.d - y.d)[0];
+      return near === undefined
+        ? `Variable ${k} inconnue : le moteur ne la lit pas.`
+        : `Variable ${k} inconnue : le moteur ne la lit pas (vouliez-vous dire ${near.name} ?).`;
+    });
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable (GRANTS_HTTP_PORT= in a unit file) counts as unset: its default applies.
+  const set = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
+  );
   // Messages in French: the person reading them runs the engine for a French agglomeration.
-  const parsed = configSchema.safeParse(env, { error: frenchZodErrors });
+  const parsed = configSchema.safeParse(set, { error: frenchZodErrors });
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {

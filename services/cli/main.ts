@@ -1,7 +1,7 @@
 // The `grants` command line. Each sub-command is one module, loaded lazily (so `grants --help`
 // and configuration errors answer at once); this file only dispatches and turns failures into
 // clear messages and exit codes (2 = bad configuration or usage, 1 = the work failed).
-import { ConfigError, loadConfig, type Config } from '../../infra/config/config';
+import { ConfigError, loadConfig, unknownVariables, type Config } from '../../infra/config/config';
 import { createLogger } from '../../infra/logging/logger';
 
 const usage = `Usage : grants <commande> [options]
@@ -49,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
     format: config.log.format,
     to: command === 'start' ? 'stdout' : 'stderr',
   });
+  for (const warning of unknownVariables(process.env)) logger.warn(warning);
   switch (command) {
     case 'start':
       return await (await import('./start')).runStart(config, logger, rest);

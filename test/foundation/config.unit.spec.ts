@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../infra/config/config';
+import { ConfigError, loadConfig, unknownVariables } from '../../infra/config/config';
 
 const cli = new URL('../../scripts/grants.mjs', import.meta.url).pathname;
 
@@ -40,9 +43,41 @@ describe('configuration', () => {
       expect(problems).toEqual(['EVENTSTORE_SQLITE_SYNCHRONOUS', 'GRANTS_HTTP_PORT']);
       // Said as a person would: not « Entrée invalide : nombre attendu, NaN reçu ».
       expect((error as ConfigError).problems.find((p) => p.variable === 'GRANTS_HTTP_PORT')?.expected).toBe(
-        'Nombre attendu.',
+        'nombre entier attendu, en chiffres décimaux',
       );
     }
+  });
+
+  it('reads integers in decimal digits only, and an empty variable as unset (its default)', () => {
+    for (const value of ['0x10', '4203.0', '1e3', '-5'])
+      expect(() => loadConfig({ GRANTS_HTTP_PORT: value }), value).toThrow(ConfigError);
+    expect(loadConfig({ GRANTS_HTTP_PORT: ' 8080 ' }).http.port).toBe(8080);
+    const blank = loadConfig({ GRANTS_HTTP_PORT: '', GRANTS_DATA_DIR: ' ', GRANTS_REBUILD_WORKERS: '' });
+    expect(blank.http.port).toBe(3000);
+    expect(blank.dataDir).toBe(loadConfig({}).dataDir);
+    expect(blank.readModels.rebuildWorkers).toBe(loadConfig({}).readModels.rebuildWorkers);
+  });
+
+  it('names a GRANTS_ variable it does not read, with the one probably meant', () => {
+    expect(
+      unknownVariables({ GRANTS_HTTP_PROT: '4000', GRANTS_FOO: 'x', GRANTS_HTTP_PORT: '1', PATH: '/bin' }),
+    ).toEqual([
+      'Variable GRANTS_FOO inconnue : le moteur ne la lit pas.',
+      'Variable GRANTS_HTTP_PROT inconnue : le moteur ne la lit pas (vouliez-vous dire GRANTS_HTTP_PORT ?).',
+    ]);
+    // Said by every command, on its log (stderr for all but start).
+    const result = spawnSync(process.execPath, [cli, 'token', '--role', 'auditor'], {
+      env: {
+        ...process.env,
+        GRANTS_HTTP_PROT: '4000',
+        GRANTS_DATA_DIR: mkdtempSync(join(tmpdir(), 'grants-cfg-')),
+      },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toContain('vouliez-vous dire GRANTS_HTTP_PORT ?');
+    expect(result.stdout.trim().split('.')).toHaveLength(3);
   });
 
   it('makes `grants start` exit 2 with a message naming the variable, before starting anything', () => {

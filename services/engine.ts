@@ -9,6 +9,7 @@ import { createEventStore } from '../infra/eventstore';
 import type { Logger } from '../infra/logging/logger';
 import { temporalBinaries } from '../infra/temporal/binaries';
 import { startDevServer } from '../infra/temporal/devServer';
+import { forwardTemporalLogs } from '../infra/temporal/runtime';
 import { createActivities } from '../workflows/activities';
 import { createGrantsClient, type GrantsClient } from '../workflows/client';
 import { createGrantsEventRegistry } from '../workflows/eventCatalog';
@@ -82,6 +83,9 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
 
     let worker: Worker | undefined;
     if (config.start.worker) {
+      // Only now: the SDK's runtime, once installed, keeps the process alive until its workers stop,
+      // so a start refused earlier (a port taken, the data directory locked) could not exit.
+      forwardTemporalLogs(logger);
       const workerConnection = await NativeConnection.connect({ address: temporalAddress });
       stoppers.push({ name: 'connexion du worker', stop: () => workerConnection.close() });
       worker = await createGrantsWorker({

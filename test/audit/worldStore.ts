@@ -3,6 +3,7 @@
 // store, in the world's order, each event recorded at its business time. The audit ledger is then
 // read from the store exactly as in production.
 import type { RecordedEvent } from '../../infra/eventstore/port';
+import { asAppended } from '../readModels/support/readModels';
 import type { TestStore } from './support';
 
 /** Appends `events` (a GrantsWorld's, from `from` on), consecutive events of one stream together. */
@@ -17,21 +18,9 @@ export async function appendWorldEvents(
     let j = i + 1;
     while (j < events.length && events[j]!.stream === first.stream) j++;
     test.clock.set(first.metadata.recordedAt);
-    await test.store.append(
-      first.stream,
-      events.slice(i, j).map((e) => ({
-        id: e.id,
-        type: e.type,
-        data: e.data,
-        metadata: {
-          correlationId: e.metadata.correlationId,
-          causationId: e.metadata.causationId,
-          actor: e.metadata.actor,
-          occurredAt: e.metadata.occurredAt,
-        },
-      })),
-      { expectedRevision: first.revision === 0n ? 'no_stream' : first.revision - 1n },
-    );
+    await test.store.append(first.stream, events.slice(i, j).map(asAppended), {
+      expectedRevision: first.revision === 0n ? 'no_stream' : first.revision - 1n,
+    });
     i = j;
   }
   return i;

@@ -120,27 +120,28 @@ export function dumpTables(db: Database.Database): Record<string, unknown[]> {
   return dump;
 }
 
+/** A recorded event as it was appended: the same id, data and metadata (the store adds the rest). */
+export const asAppended = (e: RecordedEvent) => ({
+  id: e.id,
+  type: e.type,
+  data: e.data,
+  metadata: {
+    correlationId: e.metadata.correlationId,
+    causationId: e.metadata.causationId,
+    actor: e.metadata.actor,
+    occurredAt: e.metadata.occurredAt,
+  },
+});
+
 /** Appends the history stream by stream, in its global order (consecutive events of a stream together). */
 export async function appendHistory(store: EventStore, events: readonly RecordedEvent[]): Promise<void> {
   let run: RecordedEvent[] = [];
   const flush = async () => {
     const first = run[0];
     if (first === undefined) return;
-    await store.append(
-      first.stream,
-      run.map((e) => ({
-        id: e.id,
-        type: e.type,
-        data: e.data,
-        metadata: {
-          correlationId: e.metadata.correlationId,
-          causationId: e.metadata.causationId,
-          actor: e.metadata.actor,
-          occurredAt: e.metadata.occurredAt,
-        },
-      })),
-      { expectedRevision: first.revision === 0n ? 'no_stream' : first.revision - 1n },
-    );
+    await store.append(first.stream, run.map(asAppended), {
+      expectedRevision: first.revision === 0n ? 'no_stream' : first.revision - 1n,
+    });
     run = [];
   };
   for (const event of events) {

@@ -43,6 +43,7 @@ export interface Engine {
 
 export async function startEngine(config: Config, logger: Logger): Promise<Engine> {
   const stoppers: { name: string; stop: () => Promise<void> }[] = [];
+  const lock = await acquireEngineLock(config.dataDir, logger);
   const stopAll = async (): Promise<void> => {
     for (const { name, stop } of stoppers.reverse()) {
       try {
@@ -52,10 +53,10 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
         logger.error({ err: error }, `arrêt de ${name} en erreur`);
       }
     }
+    // Last: another engine may take the data directory only once every part of this one is down.
+    lock.release();
   };
 
-  const lock = await acquireEngineLock(config.dataDir, logger);
-  stoppers.push({ name: 'verrou du dossier de données', stop: () => Promise.resolve(lock.release()) });
   try {
     let temporalAddress = config.temporal.address;
     let temporalUiUrl: string | undefined;

@@ -102,6 +102,30 @@ async function createOpenCampaign(
   return snapshot;
 }
 
+/** Files a demo dossier as its association's porteur; `send` then takes it further, step by step. */
+async function fileDemoApplication(
+  grants: GrantsClient,
+  campaign: CampaignSnapshot,
+  dossier: Parameters<typeof demoDossier>[0],
+): Promise<{
+  applicationId: string;
+  as: StepActor;
+  send: (actor: StepActor, command: ApplicationCommand) => Promise<unknown>;
+}> {
+  const applicationId = ulid();
+  const as = porteur(dossier.association.id);
+  const step = (actor: StepActor) => ({ actor, commandId: ulid() });
+  await grants.submitApplication(
+    { type: 'SubmitApplication', applicationId, campaign, dossier: demoDossier(dossier) },
+    step(as),
+  );
+  return {
+    applicationId,
+    as,
+    send: (actor, command) => grants.applicationCommand(applicationId, command, step(actor)),
+  };
+}
+
 /** The steps an application of the demo is taken to. */
 export const demoStages = [
   'under_review',
@@ -156,7 +180,6 @@ export async function seedDemo(
   const year = Number(today.slice(0, 4)) + 1;
   const campaignId = `camvs-${year}-demo-${ulid().slice(-6).toLowerCase()}`;
   const qpvCodes = qpvCodesOf(qpvSampleCamvs);
-  const step = (actor: StepActor) => ({ actor, commandId: ulid() });
   const create: Extract<CampaignCommand, { type: 'CreateCampaign' }> = {
     type: 'CreateCampaign',
     campaignId,
@@ -192,27 +215,15 @@ export async function seedDemo(
     const action = actions[i % actions.length]!;
     const durationYears = i % 2 === 0 ? 3 : 1;
     const perYear = { ETAT: 1_000_000 + (i % 5) * 250_000, EPCI: 500_000 + (i % 3) * 100_000, CAF: 300_000 };
-    const applicationId = ulid();
-    const as = porteur(association.id);
-    await grants.submitApplication(
-      {
-        type: 'SubmitApplication',
-        applicationId,
-        campaign: snapshot,
-        dossier: demoDossier({
-          i,
-          association,
-          title: action.title,
-          theme: action.theme,
-          durationYears,
-          perYear,
-          expectedBeneficiaries: 40 + (i % 7) * 15,
-        }),
-      },
-      step(as),
-    );
-    const send = (actor: StepActor, command: ApplicationCommand) =>
-      grants.applicationCommand(applicationId, command, step(actor));
+    const { applicationId, as, send } = await fileDemoApplication(grants, snapshot, {
+      i,
+      association,
+      title: action.title,
+      theme: action.theme,
+      durationYears,
+      perYear,
+      expectedBeneficiaries: 40 + (i % 7) * 15,
+    });
     await advance(stage);
     applications.push({ id: applicationId, stage });
     progress(`${association.name} : ${applicationStatusLabels[stage]}`);
@@ -360,28 +371,16 @@ async function seedRunningConventions(
   for (const [i, situation] of runningSituations.entries()) {
     const plan = plans[situation];
     const association = associations[(i + 2) % associations.length]!;
-    const as = porteur(association.id);
-    const applicationId = ulid();
     const years = Array.from({ length: plan.durationYears }, (_, y) => y + 1);
-    await grants.submitApplication(
-      {
-        type: 'SubmitApplication',
-        applicationId,
-        campaign: snapshot,
-        dossier: demoDossier({
-          i,
-          association,
-          title: plan.title,
-          theme: i % 2 === 0 ? '1.3' : '2.1',
-          durationYears: plan.durationYears,
-          perYear,
-          expectedBeneficiaries: 60 + i * 10,
-        }),
-      },
-      step(as),
-    );
-    const send = (actor: StepActor, command: ApplicationCommand) =>
-      grants.applicationCommand(applicationId, command, step(actor));
+    const { applicationId, as, send } = await fileDemoApplication(grants, snapshot, {
+      i,
+      association,
+      title: plan.title,
+      theme: i % 2 === 0 ? '1.3' : '2.1',
+      durationYears: plan.durationYears,
+      perYear,
+      expectedBeneficiaries: 60 + i * 10,
+    });
     await send(manager, { type: 'DeclareEligible', coDecisionDueDate: addDays(today, 45) });
     for (const f of ['ETAT', 'EPCI'] as const)
       await send(funder(f), {

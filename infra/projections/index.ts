@@ -19,6 +19,7 @@ export {
 } from './projector';
 export {
   rebuildProjections,
+  RebuildAbortedError,
   RebuildInProgressError,
   type RebuildOptions,
   type RebuildProgress,

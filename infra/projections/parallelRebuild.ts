@@ -50,6 +50,8 @@ export interface ParallelReplayOptions extends BatchLimits {
   progressIntervalMs: number;
   /** Events replayed so far by all workers together. */
   onEvents?: (events: number) => void;
+  /** Stops the workers: the replay then rejects with the signal's reason (an Error). */
+  signal?: AbortSignal;
 }
 
 /** Replays every range into the shadows; resolves with the number of events, rejects on the first failure. */
@@ -73,6 +75,14 @@ export async function replayInWorkers(options: ParallelReplayOptions): Promise<n
   // The first ranges go out once every worker is ready, one each: a worker slower to load its
   // modules still gets its share instead of finding the ranges all taken.
   const ready: Worker[] = [];
+  const { signal } = options;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () =>
+      reject(signal?.reason instanceof Error ? signal.reason : new Error('Reconstruction interrompue.'));
+    if (signal?.aborted === true) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
   try {
     const results = options.shadowFiles.map((shadowFile, k) => {
       const worker = new Worker(WORKER_URL, {
@@ -108,10 +118,11 @@ export async function replayInWorkers(options: ParallelReplayOptions): Promise<n
         );
       });
     });
-    const events = await Promise.all(results);
+    const events = await Promise.race([Promise.all(results), aborted]);
     return events.reduce((a, b) => a + b, 0);
   } finally {
-    // After a failure the others stop at once; after success they have already ended.
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+    // After a failure or an abort the workers stop at once; after success they have already ended.
     await Promise.all(workers.map((w) => w.terminate()));
   }
 }

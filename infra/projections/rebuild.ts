@@ -99,6 +99,12 @@ export interface RebuildOptions {
    * file goes on from there); otherwise the replay runs here and catches up with the head.
    */
   parallel?: { workers: number; source: RebuildSourceModule };
+  /**
+   * Stops the replay (Ctrl-C): the rebuild then ends with RebuildAbortedError, its shadow files
+   * removed and the live tables untouched. Once the swap has begun it runs to its end (one
+   * transaction: all of it or nothing), so an abort during the swap is too late to matter.
+   */
+  signal?: AbortSignal;
 }
 
 export interface RebuildResult {
@@ -112,6 +118,13 @@ export class RebuildInProgressError extends Error {
   constructor(file: string, pid: number) {
     super(`Une reconstruction des vues ${file} est déjà en cours (processus ${pid}).`);
     this.name = 'RebuildInProgressError';
+  }
+}
+
+export class RebuildAbortedError extends Error {
+  constructor() {
+    super('Reconstruction interrompue avant la bascule : les vues en service sont inchangées.');
+    this.name = 'RebuildAbortedError';
   }
 }
 
@@ -156,6 +169,10 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
   const release = acquireLock(`${dbFile}.rebuild.lock`, dbFile);
   const startedAt = performance.now();
   const shadowFiles = new Set<string>();
+  const { signal } = options;
+  const obeyAbort = (): void => {
+    if (signal?.aborted === true) throw new RebuildAbortedError();
+  };
   try {
     // Shadows a crashed rebuild left behind (with as many workers as it had) are worthless.
     removeLeftoverShadows(dbFile);
@@ -179,7 +196,8 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
         events: done,
         position: reached,
         head,
-        estimatedTotal: phase === 'done' ? done : ratio > 0 ? Math.round(done / ratio) : 0,
+        // Before the first event, the head: on the SQLite store, the exact count.
+        estimatedTotal: phase === 'done' ? done : ratio > 0 ? Math.round(done / ratio) : Number(head),
         ratio,
         eventsPerSecond: seconds > 0 ? done / seconds : 0,
         etaSeconds:
@@ -205,12 +223,16 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
         boundaries,
         eventTypes: types,
         progressIntervalMs,
+        ...(signal === undefined ? {} : { signal }),
         onEvents: (events) => {
           done = events;
           if (performance.now() - lastReport < progressIntervalMs) return;
           lastReport = performance.now();
           options.onProgress?.(progress('replay'));
         },
+      }).catch((error: unknown) => {
+        obeyAbort();
+        throw error;
       });
       // Every event at or below the cut is in. Events appended since are left to whoever follows the
       // live file (its projector resubscribes from the swapped checkpoint), as after any rebuild.
@@ -227,6 +249,12 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
         done = replay.events;
         if (due && performance.now() - lastReport >= progressIntervalMs) {
           lastReport = performance.now();
+          if (signal !== undefined) {
+            // The reads resolve as microtasks: without this turn of the event loop a signal's
+            // handler (Ctrl-C) would only run once the replay is over.
+            await new Promise(setImmediate);
+            obeyAbort();
+          }
           head = await eventStore.headPosition();
           options.onProgress?.(progress('replay'));
         }
@@ -281,6 +309,7 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
       }
     }
 
+    obeyAbort();
     options.onProgress?.(progress('swap'));
     log?.info(
       { events: done, position: String(position), workers: parallel === undefined ? 1 : swapFrom.length },

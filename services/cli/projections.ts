@@ -8,6 +8,7 @@ import {
   createProgressReporter,
   formatCount,
   formatDuration,
+  RebuildAbortedError,
   rebuildProjections,
 } from '../../infra/projections';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
@@ -21,6 +22,7 @@ export const projectionsUsage = `Usage : grants projections rebuild
 Reconstruit les modèles de lecture depuis le premier événement (fichier ${'${GRANTS_DATA_DIR}'}/read-models.sqlite).
 Les services démarrés continuent de répondre avec les anciennes tables jusqu'à la bascule.
 Sur le magasin SQLite, le rejeu se répartit entre GRANTS_REBUILD_WORKERS fils (par défaut un par cœur, 4 au plus).
+Ctrl-C l'interrompt avant la bascule sans rien changer aux vues en service (code de sortie 130).
 `;
 
 export async function runProjections(
@@ -43,6 +45,19 @@ export async function runProjections(
     },
   });
   if ('exitCode' in line) return line.exitCode;
+  // Ctrl-C stops the replay and throws its shadow files away (the next run would, but an operator
+  // who interrupts expects to be told that nothing changed, and to find no half-built file behind).
+  const interrupt = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupt.signal.aborted) {
+      io.err.write(`\nSecond signal (${signal}) : arrêt immédiat.\n`);
+      process.exit(130);
+    }
+    io.err.write(`\nInterruption demandée (${signal}) : arrêt de la reconstruction…\n`);
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const eventStore = await createEventStore(config.eventStore, { registry: createGrantsEventRegistry() });
   try {
     const parallel = grantsRebuildParallel(config);
@@ -51,7 +66,8 @@ export async function runProjections(
       dbFile: config.readModels.file,
       projections: grantsProjections,
       logger,
-      onProgress: createProgressReporter(),
+      onProgress: createProgressReporter({ output: io.err }),
+      signal: interrupt.signal,
       ...(parallel === undefined ? {} : { parallel }),
     });
     io.out.write(
@@ -59,7 +75,13 @@ export async function runProjections(
         `${formatDuration(result.durationMs / 1000)}.\n`,
     );
     return 0;
+  } catch (error) {
+    if (!(error instanceof RebuildAbortedError)) throw error;
+    io.err.write(`${error.message}\n`);
+    return 130;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await eventStore.close();
   }
 }

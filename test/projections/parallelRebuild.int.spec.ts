@@ -9,7 +9,7 @@ import type { EventStore } from '../../infra/eventstore/port';
 import { openReadModelDatabase, readCheckpoint } from '../../infra/projections/database';
 import { projectionSignature } from '../../infra/projections/projection';
 import { createProjector } from '../../infra/projections/projector';
-import { rebuildProjections } from '../../infra/projections/rebuild';
+import { RebuildAbortedError, rebuildProjections } from '../../infra/projections/rebuild';
 import { perStreamProjections, perStreamSource } from './fixtures/perStreamSource';
 import { appendToyEvents, openToyStore } from './fixtures/toy';
 import { silentLogger, tempDir } from './support';
@@ -116,6 +116,58 @@ describe('rebuildProjections stream after stream', () => {
     ).rejects.toThrow(/per-stream-toy.*ToyHappened.*événement empoisonné n=1234/s);
     expect(dump(liveFile)).toEqual(before);
     expect(readdirSync(dir).filter((f) => f.includes('.rebuild'))).toEqual([]);
+    // The lock went with it: the next rebuild runs.
+    await rebuildProjections({ eventStore: store, dbFile: liveFile, projections: perStreamProjections() });
+    expect(dump(liveFile)).toEqual(before);
+  });
+
+  it('stopped by its signal mid-replay (Ctrl-C), in this thread or in workers: live tables as they were, no shadow left', async () => {
+    const liveFile = join(dir, 'live.sqlite');
+    await rebuildProjections({ eventStore: store, dbFile: liveFile, projections: perStreamProjections() });
+    const before = dump(liveFile);
+
+    for (const workers of [1, 2]) {
+      const interrupt = new AbortController();
+      const seen: number[] = [];
+      const phases = new Set<string>();
+      // Events applied in this thread (one worker: the replay runs here).
+      let applied = 0;
+      await expect(
+        rebuildProjections({
+          eventStore: store,
+          dbFile: liveFile,
+          projections: perStreamProjections().map((p) => ({
+            ...p,
+            version: 2,
+            apply: (db, event) => {
+              applied += 1;
+              p.apply(db, event);
+            },
+          })),
+          batchSize: 250,
+          progressIntervalMs: 0,
+          signal: interrupt.signal,
+          parallel: { workers, source: perStreamSource({ storeFile }) },
+          onProgress: (p) => {
+            phases.add(p.phase);
+            seen.push(p.events);
+            // Once some events are in the shadow(s), as an operator's Ctrl-C would land.
+            if (p.events > 0) interrupt.abort();
+          },
+        }),
+        `${workers} worker(s)`,
+      ).rejects.toBeInstanceOf(RebuildAbortedError);
+      // Stopped where it was, not after replaying everything (3,600 events).
+      expect(Math.max(...seen), `${workers} worker(s)`).toBeGreaterThan(0);
+      expect(Math.max(...seen), `${workers} worker(s)`).toBeLessThan(3600);
+      if (workers === 1) expect(applied).toBeLessThan(3600);
+      expect([...phases]).toEqual(['replay']);
+      expect(dump(liveFile)).toEqual(before);
+      const db = new Database(liveFile, { readonly: true });
+      expect(readCheckpoint(db, 'read-models')?.signature).toBe(projectionSignature(perStreamProjections()));
+      db.close();
+      expect(readdirSync(dir).filter((f) => f.includes('.rebuild'))).toEqual([]);
+    }
     // The lock went with it: the next rebuild runs.
     await rebuildProjections({ eventStore: store, dbFile: liveFile, projections: perStreamProjections() });
     expect(dump(liveFile)).toEqual(before);

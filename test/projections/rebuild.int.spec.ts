@@ -125,6 +125,8 @@ describe('rebuildProjections', () => {
       ratio: 1,
       etaSeconds: 0,
     });
+    // Before the first event the head already says how many (the store's positions are 1…n).
+    expect(progress[0]).toMatchObject({ phase: 'replay', events: 0, estimatedTotal: 1998 });
     const middle = progress.filter((p) => p.phase === 'replay' && p.events > 0);
     expect(middle.length).toBeGreaterThan(5);
     for (const p of middle) {

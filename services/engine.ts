@@ -41,7 +41,31 @@ export interface Engine {
   stop(): Promise<void>;
 }
 
-export async function startEngine(config: Config, logger: Logger): Promise<Engine> {
+export class EngineStartInterruptedError extends Error {
+  constructor() {
+    super('Démarrage interrompu : les parties déjà démarrées ont été arrêtées.');
+    this.name = 'EngineStartInterruptedError';
+  }
+}
+
+export interface StartEngineOptions {
+  /**
+   * Ctrl-C during the start-up: the parts not started yet are not started, a read-model rebuild
+   * under way is interrupted (its tables in service kept), and startEngine rejects with
+   * EngineStartInterruptedError once what had started is stopped.
+   */
+  signal?: AbortSignal;
+}
+
+export async function startEngine(
+  config: Config,
+  logger: Logger,
+  options: StartEngineOptions = {},
+): Promise<Engine> {
+  const { signal } = options;
+  const obeyInterruption = (): void => {
+    if (signal?.aborted === true) throw new EngineStartInterruptedError();
+  };
   const stoppers: { name: string; stop: () => Promise<void> }[] = [];
   const lock = await acquireEngineLock(config.dataDir, logger);
   const stopAll = async (): Promise<void> => {
@@ -75,6 +99,7 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
       temporalUiUrl = devServer.uiUrl;
     }
 
+    obeyInterruption();
     const eventStore = await createEventStore(config.eventStore, { registry: createGrantsEventRegistry() });
     stoppers.push({ name: 'magasin d’événements', stop: () => eventStore.close() });
 
@@ -83,6 +108,7 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
     const client = new Client({ connection, namespace: config.temporal.namespace });
 
     let worker: Worker | undefined;
+    obeyInterruption();
     if (config.start.worker) {
       // Only now: the SDK's runtime, once installed, keeps the process alive until its workers stop,
       // so a start refused earlier (a port taken, the data directory locked) could not exit.
@@ -132,13 +158,24 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
         onRebuildProgress: logRebuildProgress(logger.child({ component: 'projector' })),
         ...(rebuildParallel === undefined ? {} : { rebuildParallel }),
       });
-      await started.start();
+      obeyInterruption();
+      const interruptRebuild = () => void started.stop();
+      signal?.addEventListener('abort', interruptRebuild, { once: true });
+      try {
+        await started.start();
+      } catch (error) {
+        obeyInterruption();
+        throw error;
+      } finally {
+        signal?.removeEventListener('abort', interruptRebuild);
+      }
       stoppers.push({ name: 'projections', stop: () => started.stop() });
       projector = started;
     }
 
     const grants = createGrantsClient(client, config.temporal.taskQueue);
     let apiUrl: string | undefined;
+    obeyInterruption();
     if (config.start.http) {
       const auth = await resolveAuthSettings(config);
       if (auth.mode === 'embedded' && !['127.0.0.1', '::1', 'localhost'].includes(config.http.host))
@@ -182,6 +219,7 @@ export async function startEngine(config: Config, logger: Logger): Promise<Engin
       apiUrl = http.url;
     }
 
+    obeyInterruption();
     return {
       apiUrl,
       temporalAddress,

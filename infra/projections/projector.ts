@@ -439,6 +439,8 @@ export function createProjector(options: ProjectorOptions): Projector {
           logger,
           ...(options.onRebuildProgress ? { onProgress: options.onRebuildProgress } : {}),
           ...(options.rebuildParallel ? { parallel: options.rebuildParallel } : {}),
+          // stop() during the rebuild interrupts it: the old tables stay, the next start rebuilds.
+          signal: stopping.signal,
         });
         stored = readCheckpoint(db, name);
       }
@@ -472,7 +474,9 @@ export function createProjector(options: ProjectorOptions): Projector {
     },
 
     async stop() {
-      // A stop during start (a rebuild can take minutes) waits for it, then stops what started.
+      // A stop during start interrupts a rebuild (it can take minutes; the tables in service stay as
+      // they were), waits for the start to end, then stops what started.
+      if (state === 'rebuilding') stopping.abort();
       await starting?.catch(() => undefined);
       if (state === 'idle' || state === 'stopped') {
         state = 'stopped';

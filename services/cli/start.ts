@@ -24,13 +24,15 @@ export async function runStart(
   const line = readArguments(argv, io, { options: {}, usage: startUsage, check: () => ({}) });
   if ('exitCode' in line) return line.exitCode;
   // Loaded only now: `grants start --help` answers without loading the engine.
-  const { startEngine } = await import('../engine');
+  const { EngineStartInterruptedError, startEngine } = await import('../engine');
   const { EngineAlreadyRunningError } = await import('../engineLock');
-  // Ctrl-C during the start-up is kept and obeyed once the parts are up (they stop in order then):
-  // the Temporal SDK stops its worker on the signal by itself, and an engine left running without
-  // one would answer « worker STOPPED » until a second Ctrl-C.
+  // Ctrl-C during the start-up is obeyed as soon as the part starting ends (a read-model rebuild is
+  // interrupted at once): what had started stops in order, nothing more starts. Never ignored: the
+  // Temporal SDK stops its worker on the signal by itself, and an engine left running without one
+  // would answer « worker STOPPED » until a second Ctrl-C.
   let stopAsked: NodeJS.Signals | undefined;
   let onStopAsked: (() => void) | undefined;
+  const interruptStart = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopAsked !== undefined) {
       // A second Ctrl-C: the operator will not wait for the orderly stop.
@@ -39,6 +41,7 @@ export async function runStart(
     }
     stopAsked = signal;
     io.out.write(`\nArrêt demandé (${signal}) : arrêt propre en cours…\n`);
+    interruptStart.abort();
     onStopAsked?.();
   };
   process.on('SIGINT', onSignal);
@@ -46,8 +49,12 @@ export async function runStart(
   try {
     let engine;
     try {
-      engine = await startEngine(config, logger);
+      engine = await startEngine(config, logger, { signal: interruptStart.signal });
     } catch (error) {
+      if (error instanceof EngineStartInterruptedError) {
+        io.out.write('Arrêté.\n');
+        return 0;
+      }
       if (!(error instanceof EngineAlreadyRunningError)) throw error;
       io.err.write(`${error.message}\n`);
       return 2;

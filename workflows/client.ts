@@ -18,7 +18,14 @@ import type { DomainError } from '../domain/shared/errors';
 import type { applicationWorkflow } from './application/workflow';
 import type { campaignWorkflow } from './campaign/workflow';
 import { allowedForQuery, viewQuery } from './shared/aggregateWorkflow';
-import { domainRefusalType, type AggregateView, type StepActor, type StepInput } from './shared/protocol';
+import {
+  domainRefusalType,
+  revisionMismatchType,
+  type AggregateView,
+  type RevisionMismatch,
+  type StepActor,
+  type StepInput,
+} from './shared/protocol';
 
 export type { AggregateView, StepActor };
 
@@ -44,10 +51,26 @@ export class AggregateNotFoundError extends Error {
   }
 }
 
+/** The step was sent against a revision the aggregate has left (If-Match): nothing was written. */
+export class RevisionMismatchError extends Error {
+  readonly kind = 'revision_mismatch';
+  constructor(
+    readonly expected: string,
+    readonly current: string | null,
+  ) {
+    super(`révision attendue ${expected}, actuelle ${current ?? 'aucune'}`);
+    this.name = 'RevisionMismatchError';
+  }
+}
+
 export interface StepContext {
   actor: StepActor;
   commandId: string;
   correlationId?: string | undefined;
+  /** StepInput.expectedRevision: act only on this revision. */
+  expectedRevision?: string | undefined;
+  /** StepInput.requestDigest: handed back with the outcome. */
+  requestDigest?: string | undefined;
 }
 
 export interface GrantsClient {
@@ -84,6 +107,8 @@ export function createGrantsClient(client: Client, taskQueue: string): GrantsCli
     actor: context.actor,
     commandId: context.commandId,
     correlationId: context.correlationId,
+    ...(context.expectedRevision === undefined ? {} : { expectedRevision: context.expectedRevision }),
+    ...(context.requestDigest === undefined ? {} : { requestDigest: context.requestDigest }),
   });
   const workflowIdOf = (kind: 'application' | 'campaign', id: string): string =>
     kind === 'application' ? applicationStreamName(id) : campaignStreamName(id);
@@ -198,6 +223,8 @@ async function translate<T>(
   } catch (error) {
     const refusal = domainRefusalIn(error);
     if (refusal) throw new DomainRefusalError(refusal);
+    const mismatch = revisionMismatchIn(error);
+    if (mismatch) throw new RevisionMismatchError(mismatch.expected, mismatch.current);
     if (error instanceof WorkflowNotFoundError) {
       const decision = await decideOnClosed?.().catch(() => undefined);
       if (decision && !decision.ok) throw new DomainRefusalError(decision.error);
@@ -218,6 +245,15 @@ function domainRefusalIn(error: unknown): DomainError | undefined {
   if (failure instanceof ApplicationFailure && failure.type === domainRefusalType) {
     const [details] = failure.details ?? [];
     return details as DomainError;
+  }
+  return undefined;
+}
+
+function revisionMismatchIn(error: unknown): RevisionMismatch | undefined {
+  const failure = error instanceof WorkflowUpdateFailedError ? error.cause : error;
+  if (failure instanceof ApplicationFailure && failure.type === revisionMismatchType) {
+    const [details] = failure.details ?? [];
+    return details as RevisionMismatch;
   }
   return undefined;
 }

@@ -9,6 +9,7 @@ import { toCampaignSnapshot, type CampaignCommand } from '../../domain/campaign'
 import {
   AggregateNotFoundError,
   DomainRefusalError,
+  RevisionMismatchError,
   type AggregateView,
   type GrantsClient,
   type StepActor,
@@ -16,10 +17,22 @@ import {
 } from '../../workflows/client';
 import { principalOf, type Principal, type Role } from '../http/platform/auth';
 import { correlationIdOf } from '../http/platform/correlation';
-import { assertIfMatch, setETag } from '../http/platform/etag';
+import { etagOf, parseIfMatch, setETag } from '../http/platform/etag';
 import type { ApiDocumentation } from '../http/platform/openapi';
-import { ForbiddenError, NotFoundError } from '../http/platform/problem';
+import {
+  BadRequestError,
+  ForbiddenError,
+  NotFoundError,
+  PreconditionFailedError,
+} from '../http/platform/problem';
 import { parseRequest } from '../http/platform/validate';
+import {
+  assertSameRequest,
+  idempotencyKeyOf,
+  keyedApplicationId,
+  keyedCommandId,
+  requestDigestOf,
+} from './idempotency';
 import * as body from './schemas';
 
 export interface CommandRoutesDeps {
@@ -42,7 +55,13 @@ interface CommandRoute<B extends z.ZodType, P extends z.ZodType> {
   kind: 'application' | 'campaign';
   run(
     grants: GrantsClient,
-    input: { params: z.output<P>; body: z.output<B>; principal: Principal },
+    input: {
+      params: z.output<P>;
+      body: z.output<B>;
+      principal: Principal;
+      /** The id of what a creation creates: derived from the Idempotency-Key when there is one. */
+      newId: string;
+    },
     context: StepContext,
   ): Promise<AggregateView<unknown>>;
 }
@@ -119,11 +138,11 @@ export const commandRoutes = [
     body: body.submitApplicationBody,
     status: 201,
     kind: 'application',
-    run: async (grants, { body: b }, context) => {
+    run: async (grants, { body: b, newId }, context) => {
       const campaign = toCampaignSnapshot((await grants.campaignView(b.campaignId)).state);
       if (campaign === undefined) throw new NotFoundError(`La campagne « ${b.campaignId} » n'existe pas.`);
       return grants.submitApplication(
-        { type: 'SubmitApplication', applicationId: ulid(), campaign, dossier: b.dossier },
+        { type: 'SubmitApplication', applicationId: newId, campaign, dossier: b.dossier },
         context,
       );
     },
@@ -291,11 +310,12 @@ export function actorOf(principal: Principal): StepActor {
   };
 }
 
-/** Idempotency-Key lets a client resend a command safely: the same key is the same update. */
-const idempotencyKey = z
-  .string()
-  .regex(/^[A-Za-z0-9_.:-]{8,128}$/)
-  .optional();
+/**
+ * Who sends, for scoping an Idempotency-Key: the token's subject with its role and what it acts for
+ * (one person may hold tokens for two associations; development tokens share subjects).
+ */
+const senderOf = (principal: Principal): string =>
+  [principal.subject, principal.role, principal.institution ?? '', principal.porteurId ?? ''].join('\u001f');
 
 export function commandRouter(deps: CommandRoutesDeps): Router {
   const router = Router();
@@ -307,26 +327,33 @@ export function commandRouter(deps: CommandRoutesDeps): Router {
       async (req: Request, res: Response) => {
         const principal = principalOf(req);
         const parsed = parseRequest(req, { params: r.params, body: r.body });
-        const key = idempotencyKey.safeParse(req.get('Idempotency-Key'));
+        const creation = !r.path.includes(':id');
+        // If-Match travels with the command and is checked in the workflow, where steps run one at a
+        // time: checked here, two senders holding the same ETag could both pass before either acts.
+        const ifMatch = parseIfMatch(req.get('If-Match'));
+        if (creation && ifMatch.kind !== 'absent')
+          throw new BadRequestError(
+            'If-Match porte sur la version d’une ressource existante ; une création n’en a pas encore : ' +
+              'retirez cet en-tête.',
+            'IF_MATCH_NOT_APPLICABLE',
+          );
+        const key = idempotencyKeyOf(req.get('Idempotency-Key'));
+        const requestDigest = key === undefined ? undefined : requestDigestOf(parsed);
         const context: StepContext = {
           actor: actorOf(principal),
-          commandId: key.success && key.data !== undefined ? key.data : ulid(),
+          commandId: key === undefined ? ulid() : keyedCommandId(key, senderOf(principal), r.path),
           correlationId: correlationIdOf(req),
+          ...(ifMatch.kind === 'revision' ? { expectedRevision: String(ifMatch.revision) } : {}),
+          ...(requestDigest === undefined ? {} : { requestDigest }),
         };
+        const newId = key === undefined ? ulid() : keyedApplicationId(key, senderOf(principal));
         try {
-          if (req.get('If-Match') !== undefined) {
-            const id = String((parsed.params as { id: string }).id);
-            const current =
-              r.kind === 'application'
-                ? await deps.grants.applicationView(id)
-                : await deps.grants.campaignView(id);
-            assertIfMatch(req, current.revision === null ? undefined : BigInt(current.revision));
-          }
-          const view = await r.run(
+          const { requestDigest: answered, ...view } = await r.run(
             deps.grants,
-            { params: parsed.params, body: parsed.body, principal },
+            { params: parsed.params, body: parsed.body, principal, newId },
             context,
           );
+          if (requestDigest !== undefined) assertSameRequest(answered, requestDigest);
           if (view.revision !== null) setETag(res, BigInt(view.revision));
           res.status(r.status ?? 200).json(view);
         } catch (error) {
@@ -334,6 +361,11 @@ export function commandRouter(deps: CommandRoutesDeps): Router {
             throw new ForbiddenError(error.message, error.code);
           }
           if (error instanceof AggregateNotFoundError) throw new NotFoundError(error.message);
+          if (error instanceof RevisionMismatchError)
+            throw new PreconditionFailedError(
+              `La ressource a changé : version actuelle ${error.current === null ? 'aucune' : etagOf(BigInt(error.current))}, ` +
+                `vous avez envoyé ${req.get('If-Match') ?? ''}. Rechargez-la puis recommencez.`,
+            );
           throw error;
         }
       },

@@ -254,6 +254,122 @@ describe('command API', () => {
     expect((refused.body as { detail: string }).detail).toMatch(/funders\.1\.funder.*COMMUNE-<code INSEE>/s);
   });
 
+  it('If-Match holds under concurrency: two funders sending on the same ETag at once, one acts, the other gets 412', async () => {
+    const id = await submit();
+    const eligible = await e.call('POST', `/api/applications/${id}/eligibility`, {
+      token: tokens.manager,
+      body: { decision: 'eligible', coDecisionDueDate: addDays(today, 20) },
+    });
+    const etag = eligible.headers.get('etag') ?? '';
+    expect(etag).toBe('"1"');
+    const position = (amountCents: number) => ({
+      position: { decision: 'committed', amountsByYear: [{ year: 1, amountCents }] },
+    });
+    const [etat, epci] = await Promise.all([
+      e.call('POST', `/api/applications/${id}/positions`, {
+        token: tokens.etat,
+        headers: { 'if-match': etag },
+        body: position(1_000_000),
+      }),
+      e.call('POST', `/api/applications/${id}/positions`, {
+        token: tokens.epci,
+        headers: { 'if-match': etag },
+        body: position(500_000),
+      }),
+    ]);
+    expect([etat.status, epci.status].sort()).toEqual([200, 412]);
+    const refused = etat.status === 412 ? etat : epci;
+    expect(refused.body).toMatchObject({ code: 'PRECONDITION_FAILED' });
+    expect((refused.body as { detail: string }).detail).toMatch(/version actuelle "\d+"/);
+    const events = await e.engine.eventStore.readStream(`application-${id}`);
+    expect(events.filter((ev) => ev.type === 'FunderPositionRecorded')).toHaveLength(1);
+  });
+
+  it('Idempotency-Key: a resend is recorded once; another sender’s key is its own; another request under a used key is refused', async () => {
+    const id = await submit();
+    await e.call('POST', `/api/applications/${id}/eligibility`, {
+      token: tokens.manager,
+      body: { decision: 'eligible', coDecisionDueDate: addDays(today, 20) },
+    });
+    const key = 'cle-de-test-0001';
+    const committed = {
+      position: { decision: 'committed', amountsByYear: [{ year: 1, amountCents: 1_000_000 }] },
+    };
+    const send = (
+      token: string | undefined,
+      path: string,
+      body: unknown,
+      headers: Record<string, string> = {},
+    ) =>
+      e.call('POST', `/api/applications/${id}/${path}`, {
+        token,
+        headers: { 'idempotency-key': key, ...headers },
+        body,
+      });
+    const first = await send(tokens.etat, 'positions', committed, { 'if-match': '"1"' });
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.body).not.toHaveProperty('requestDigest');
+    // The same request again (the network failed, the client retries): the first outcome, once.
+    const resent = await send(tokens.etat, 'positions', committed, { 'if-match': '"1"' });
+    expect(resent.status, JSON.stringify(resent.body)).toBe(200);
+    expect(resent.headers.get('etag')).toBe(first.headers.get('etag'));
+    // The conseil citoyen happens to use the same key: its opinion is its own command, recorded.
+    const opinion = await send(tokens.council, 'citizen-opinion', {
+      opinion: 'favourable',
+      comment: 'Utile.',
+    });
+    expect(opinion.status, JSON.stringify(opinion.body)).toBe(200);
+    expect(
+      (opinion.body as { state: { coDecision: { citizenOpinion: unknown } } }).state.coDecision
+        .citizenOpinion,
+    ).toMatchObject({ opinion: 'favourable' });
+    // The same funder, the same key, another position: refused, not answered with the first one's outcome.
+    const other = await send(tokens.etat, 'positions', {
+      position: { decision: 'declined', reason: 'Enveloppe épuisée.' },
+    });
+    expect(other.status).toBe(422);
+    expect(other.body).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+    const events = await e.engine.eventStore.readStream(`application-${id}`);
+    expect(events.filter((ev) => ev.type === 'FunderPositionRecorded')).toHaveLength(1);
+    expect(events.filter((ev) => ev.type === 'CitizenOpinionGiven')).toHaveLength(1);
+  });
+
+  it('Idempotency-Key on a submission: resent, the same application; a key that cannot be one, 400; If-Match on a creation, 400', async () => {
+    const body = {
+      campaignId,
+      dossier: dossier({ durationYears: 1, perYear: { ETAT: 1_000_000 } }),
+    };
+    const headers = { 'idempotency-key': 'depot-unique-0001' };
+    const first = await e.call('POST', '/api/applications', { token: tokens.porteur, headers, body });
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    const again = await e.call('POST', '/api/applications', { token: tokens.porteur, headers, body });
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    const idOf = (res: { body: unknown }) =>
+      (res.body as { state: { applicationId: string } }).state.applicationId;
+    expect(idOf(again)).toBe(idOf(first));
+    expect(idOf(first)).toMatch(/^[0-7][0-9A-HJKMNP-TV-Z]{25}$/);
+    expect(await e.engine.eventStore.readStream(`application-${idOf(first)}`)).toHaveLength(1);
+    // Another association's porteur with the same key files its own application.
+    const theirs = await e.call('POST', '/api/applications', { token: tokens.otherPorteur, headers, body });
+    expect(theirs.status, JSON.stringify(theirs.body)).toBe(201);
+    expect(idOf(theirs)).not.toBe(idOf(first));
+
+    const unreadable = await e.call('POST', '/api/applications', {
+      token: tokens.porteur,
+      headers: { 'idempotency-key': 'abc' },
+      body,
+    });
+    expect(unreadable.status).toBe(400);
+    expect(unreadable.body).toMatchObject({ code: 'IDEMPOTENCY_KEY_INVALID' });
+    const ifMatch = await e.call('POST', '/api/applications', {
+      token: tokens.porteur,
+      headers: { 'if-match': '"0"' },
+      body,
+    });
+    expect(ifMatch.status).toBe(400);
+    expect(ifMatch.body).toMatchObject({ code: 'IF_MATCH_NOT_APPLICABLE' });
+  });
+
   it('answers a domain refusal with 422, its code and the French message, and writes nothing', async () => {
     const id = await submit();
     const refused = await e.call('POST', `/api/applications/${id}/committee-decision`, {

@@ -22,7 +22,14 @@ import type { Result } from '../../domain/shared/result';
 import type { AppendActivities } from '../activities';
 import { ruleRevisionInForce } from './ruleRevision';
 import { SerialLock } from './serialLock';
-import { domainRefusalType, type AggregateView, type StepActor, type StepInput } from './protocol';
+import {
+  domainRefusalType,
+  revisionMismatchType,
+  type AggregateView,
+  type RevisionMismatch,
+  type StepActor,
+  type StepInput,
+} from './protocol';
 
 export interface AggregateDefinition<Cmd extends { type: string }, State extends { status: string }, Event> {
   /** Event store stream of this aggregate. */
@@ -45,6 +52,10 @@ export interface ResolvedStep {
   commandId: string;
   correlationId: string;
   at: string;
+  /** StepInput.expectedRevision */
+  expectedRevision?: string;
+  /** StepInput.requestDigest */
+  requestDigest?: string;
 }
 
 /** What continue-as-new carries to the next run. */
@@ -77,6 +88,18 @@ export function refusal(error: DomainError): ApplicationFailure {
     type: domainRefusalType,
     message: error.message,
     details: [error],
+    nonRetryable: true,
+  });
+}
+
+/** The step was sent against a revision the stream has left (If-Match): refused, nothing written. */
+function staleRevision(step: ResolvedStep, revision: string | null): ApplicationFailure | undefined {
+  if (step.expectedRevision === undefined || step.expectedRevision === revision) return undefined;
+  const details: RevisionMismatch = { expected: step.expectedRevision, current: revision };
+  return ApplicationFailure.create({
+    type: revisionMismatchType,
+    message: `révision attendue ${step.expectedRevision}, actuelle ${revision ?? 'aucune'}`,
+    details: [details],
     nonRetryable: true,
   });
 }
@@ -116,8 +139,16 @@ export async function runAggregate<
     commandId: step.commandId,
   });
 
+  /** The view, with the digest of the request it answers (a resend compares it with its own). */
+  const answer = (step: ResolvedStep): AggregateView<State> =>
+    step.requestDigest === undefined ? view() : { ...view(), requestDigest: step.requestDigest };
+
   const execute = (command: unknown, step: ResolvedStep): Promise<AggregateView<State>> =>
     lock.run(async () => {
+      // Again here, not only in the validator: two steps sent against the same revision may both
+      // pass validation before the first runs.
+      const stale = staleRevision(step, revision);
+      if (stale) throw stale;
       // The validator below decides under the latest rules (validators are not replayed); the
       // step itself under the rules in force at this point of the history.
       const decision = definition.decide(command, state, {
@@ -125,7 +156,7 @@ export async function runAggregate<
         ruleRevision: ruleRevisionInForce(),
       });
       if (!decision.ok) throw refusal(decision.error);
-      if (decision.events.length === 0) return view();
+      if (decision.events.length === 0) return answer(step);
       const before = state;
       const blocked = await definition.beforeAppend?.(decision.events, before, step);
       if (blocked) throw refusal(blocked);
@@ -145,7 +176,7 @@ export async function runAggregate<
       revision = appended.nextExpectedRevision;
       changes += 1;
       await definition.afterAppend?.(decision.events, before, state, step);
-      return view();
+      return answer(step);
     });
 
   const resolve = (input: StepInput): ResolvedStep => ({
@@ -153,6 +184,8 @@ export async function runAggregate<
     commandId: input.commandId,
     correlationId: input.correlationId ?? input.commandId,
     at: now(),
+    ...(input.expectedRevision === undefined ? {} : { expectedRevision: input.expectedRevision }),
+    ...(input.requestDigest === undefined ? {} : { requestDigest: input.requestDigest }),
   });
 
   for (const type of definition.commandTypes) {
@@ -161,11 +194,10 @@ export async function runAggregate<
       // Runs before the update is written to history: an impossible or unauthorised step is
       // refused without touching it.
       validator: (input: StepInput) => {
-        const decision = definition.decide(
-          { ...(input.command as object), type },
-          state,
-          meta(resolve(input)),
-        );
+        const step = resolve(input);
+        const stale = staleRevision(step, revision);
+        if (stale) throw stale;
+        const decision = definition.decide({ ...(input.command as object), type }, state, meta(step));
         if (!decision.ok) throw refusal(decision.error);
       },
     });

@@ -16,6 +16,18 @@ export interface AllowedCommand<T extends string = string> {
   reason?: string;
 }
 
+/** The commands one actor may send now: those of its role, and for a funder those of its institution. */
+export function allowedTo(
+  allowed: readonly AllowedCommand[],
+  actor: { role: string; institution?: string | undefined },
+): AllowedCommand[] {
+  return allowed.filter(
+    (a) =>
+      a.roles.includes(actor.role as Role) &&
+      (actor.role !== 'funder' || a.institutions === undefined || a.institutions.includes(actor.institution ?? '')),
+  );
+}
+
 /** A condition beyond the status as a cheap test and the refusal it means. */
 export interface BlockedWhen<S> {
   when: (state: S) => boolean;

@@ -6,6 +6,7 @@ import { ulid } from 'ulid';
 import { z } from 'zod';
 import type { ApplicationCommand } from '../../domain/application';
 import { toCampaignSnapshot, type CampaignCommand } from '../../domain/campaign';
+import { allowedTo } from '../../domain/shared/decision';
 import {
   AggregateNotFoundError,
   DomainRefusalError,
@@ -355,7 +356,8 @@ export function commandRouter(deps: CommandRoutesDeps): Router {
           );
           if (requestDigest !== undefined) assertSameRequest(answered, requestDigest);
           if (view.revision !== null) setETag(res, BigInt(view.revision));
-          res.status(r.status ?? 200).json(view);
+          // What the sender may do next, as GET /api/applications/{id} answers it (not every role's).
+          res.status(r.status ?? 200).json({ ...view, allowed: allowedTo(view.allowed, principal) });
         } catch (error) {
           if (error instanceof DomainRefusalError && forbiddenCodes.has(error.code)) {
             throw new ForbiddenError(error.message, error.code);

@@ -278,6 +278,11 @@ describe('command API', () => {
       }),
     ]);
     expect([etat.status, epci.status].sort()).toEqual([200, 412]);
+    // The answer lists what its sender may do next, not every role's actions.
+    const accepted = etat.status === 200 ? etat : epci;
+    const allowed = (accepted.body as { allowed: { type: string; roles: string[] }[] }).allowed;
+    expect(allowed.every((a) => a.roles.includes('funder'))).toBe(true);
+    expect(allowed.map((a) => a.type)).not.toContain('WithdrawApplication');
     const refused = etat.status === 412 ? etat : epci;
     expect(refused.body).toMatchObject({ code: 'PRECONDITION_FAILED' });
     expect((refused.body as { detail: string }).detail).toMatch(/version actuelle "\d+"/);

@@ -15,7 +15,7 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { AllowedCommand } from '../../domain/shared/decision';
+import { allowedTo, type AllowedCommand } from '../../domain/shared/decision';
 import type { Deadline } from '../../domain/shared/deadlines';
 import type { DomainError } from '../../domain/shared/errors';
 import type { Result } from '../../domain/shared/result';
@@ -203,15 +203,7 @@ export async function runAggregate<
     });
   }
   setHandler(viewQuery, view);
-  setHandler(allowedForQuery, ({ role, institution }) =>
-    definition
-      .allowedCommands(state)
-      .filter((a) => a.roles.includes(role as never))
-      .filter(
-        (a) =>
-          role !== 'funder' || a.institutions === undefined || a.institutions.includes(institution ?? ''),
-      ),
-  );
+  setHandler(allowedForQuery, (actor) => allowedTo(definition.allowedCommands(state), actor));
 
   for (;;) {
     if (definition.isFinished(state)) {

@@ -6,6 +6,7 @@ import { Router, type RequestHandler } from 'express';
 import type { Database } from 'better-sqlite3';
 import { z } from 'zod';
 import { allowedApplicationCommands, applicationStatuses } from '../../domain/application';
+import { allowedTo } from '../../domain/shared/decision';
 import { AggregateNotFoundError, type GrantsClient } from '../../workflows/client';
 import { principalOf, type Principal, type Role } from '../http/platform/auth';
 import { setETag } from '../http/platform/etag';
@@ -165,13 +166,7 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
     });
     if (detail === undefined) throw new NotFoundError(`La candidature ${params.id} est introuvable.`);
     setETag(res, BigInt(detail.revision));
-    const allowed = allowedApplicationCommands(detail.state).filter(
-      (a) =>
-        a.roles.includes(principal.role) &&
-        (principal.role !== 'funder' ||
-          a.institutions === undefined ||
-          a.institutions.includes(principal.institution)),
-    );
+    const allowed = allowedTo(allowedApplicationCommands(detail.state), principal);
     // Evaluators read projections and statistics: not the dossier as filed.
     const { state, ...summary } = detail;
     res.json(principal.role === 'evaluator' ? { ...summary, allowed } : { ...summary, state, allowed });
@@ -189,7 +184,13 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
     try {
       const view = await deps.grants.campaignView(params.id);
       if (view.revision !== null) setETag(res, BigInt(view.revision));
-      res.json({ ...view, allowed: view.allowed.filter((a) => a.roles.includes(principal.role)) });
+      // The funders' envelopes are the programme's figures (as the summary): a porteur or the conseil
+      // citoyen sees who funds the call and where, not each partner's budget.
+      const state =
+        analysts.includes(principal.role) || !('funders' in view.state)
+          ? view.state
+          : { ...view.state, funders: view.state.funders.map(({ funder }) => ({ funder })) };
+      res.json({ ...view, state, allowed: allowedTo(view.allowed, principal) });
     } catch (error) {
       if (error instanceof AggregateNotFoundError) throw campaignNotFound(params.id);
       throw error;
@@ -281,6 +282,11 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
       },
     );
     get('/api/campaigns', 'Campagnes');
+    get(
+      '/api/campaigns/{id}',
+      'Une campagne telle que son workflow la tient (calendrier, territoire, financeurs ; leurs enveloppes pour les rôles qui lisent la synthèse), actions possibles ; ETag pour If-Match',
+      { params: campaignParams },
+    );
     get(
       '/api/campaigns/{id}/summary',
       'Synthèse : demandé / attribué / versé par financeur, QPV, thème, année ; enveloppes ; part des CPO',

@@ -375,6 +375,33 @@ describe('command API', () => {
     expect(ifMatch.body).toMatchObject({ code: 'IF_MATCH_NOT_APPLICABLE' });
   });
 
+  it('GET /api/campaigns/{id}: its terms to every role with an ETag; the funders’ envelopes only to those who read the summary', async () => {
+    type Campaign = { state: { funders: { funder: string; envelopeCents?: number }[] } };
+    for (const [role, token, seesEnvelopes] of [
+      ['porteur', tokens.porteur, false],
+      ['citizen_council', tokens.council, false],
+      ['funder', tokens.etat, true],
+      ['evaluator', tokens.evaluator, true],
+    ] as const) {
+      const res = await e.call('GET', `/api/campaigns/${campaignId}`, { token });
+      expect(res.status, role).toBe(200);
+      expect(res.headers.get('etag'), role).toMatch(/^"\d+"$/);
+      const funders = (res.body as Campaign).state.funders;
+      expect(
+        funders.map((f) => f.funder),
+        role,
+      ).toContain('ETAT');
+      expect(
+        funders.every((f) => typeof f.envelopeCents === 'number'),
+        role,
+      ).toBe(seesEnvelopes);
+      expect(
+        funders.some((f) => 'envelopeCents' in f),
+        role,
+      ).toBe(seesEnvelopes);
+    }
+  });
+
   it('answers a domain refusal with 422, its code and the French message, and writes nothing', async () => {
     const id = await submit();
     const refused = await e.call('POST', `/api/applications/${id}/committee-decision`, {

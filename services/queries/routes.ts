@@ -232,7 +232,7 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
 
   router.get(
     '/api/reports/overdue',
-    ...guard('grant_manager', 'evaluator', 'auditor', 'funder'),
+    ...guard('grant_manager', 'evaluator', 'auditor', 'funder', 'porteur'),
     (req, res) => {
       const { query } = parseRequest(req, { query: reportsQuery });
       res.json({ items: overdueReports(db, { ...query, ...scopeFor(principalOf(req), query) }) });
@@ -240,7 +240,7 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
   );
   router.get(
     '/api/reports/upcoming',
-    ...guard('grant_manager', 'evaluator', 'auditor', 'funder'),
+    ...guard('grant_manager', 'evaluator', 'auditor', 'funder', 'porteur'),
     (req, res) => {
       const { query } = parseRequest(req, { query: upcomingQuery });
       res.json({

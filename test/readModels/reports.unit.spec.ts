@@ -84,6 +84,9 @@ describe('reports read model', () => {
       withCaf.applicationId,
     ]);
     expect(overdueReports(rm.db, { campaignId: 'autre' })).toEqual([]);
+    // A porteur's own, and only its own.
+    expect(ids(overdueReports(rm.db, { porteurId: 'asso-b' }))).toEqual([withCaf.applicationId]);
+    expect(overdueReports(rm.db, { porteurId: 'asso-c' })).toEqual([]);
 
     // Year 2 reports are due on 30 June 2029.
     expect(upcomingReports(rm.db, { asOf: '2029-06-01', withinDays: 28 })).toEqual([]);

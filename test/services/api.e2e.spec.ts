@@ -455,7 +455,7 @@ describe('command API', () => {
     const id = await submit();
     const all: Role[] = ['porteur', 'grant_manager', 'funder', 'citizen_council', 'auditor', 'evaluator'];
     const analysts: Role[] = ['grant_manager', 'evaluator', 'auditor', 'funder'];
-    const reports: Role[] = ['grant_manager', 'evaluator', 'auditor', 'funder'];
+    const reports: Role[] = ['grant_manager', 'evaluator', 'auditor', 'funder', 'porteur'];
     const matrix: [method: string, path: string, roles: Role[]][] = [
       ['GET', '/api/applications', all],
       ['GET', '/api/campaigns', all],

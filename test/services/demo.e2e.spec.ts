@@ -12,6 +12,7 @@ let manager: string;
 
 interface Detail {
   status: string;
+  porteurId: string;
   state: {
     findings: { id: string; outcome: string }[];
     convention?: { startDate: string };
@@ -94,6 +95,19 @@ describe('grants seed demo: the conventions of an earlier AMI, already running',
         throw new Error(`rapports : ${JSON.stringify(overdue)} / ${JSON.stringify(upcoming)}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
+    // The association whose report is late sees it among its own; another association does not.
+    const late = await detailAt(idOf('report_overdue'), 'in_force');
+    const own = await e.call('GET', '/api/reports/overdue', {
+      token: await e.token({ role: 'porteur', porteurId: late.porteurId }),
+    });
+    expect(own.status).toBe(200);
+    expect((own.body as { items: { applicationId: string }[] }).items.map((r) => r.applicationId)).toEqual([
+      idOf('report_overdue'),
+    ]);
+    const someoneElse = await e.call('GET', '/api/reports/overdue', {
+      token: await e.token({ role: 'porteur', porteurId: 'asso-sans-retard' }),
+    });
+    expect((someoneElse.body as { items: unknown[] }).items).toEqual([]);
     // Its money: paid (advances, balances) and paid back (the recovery), in the campaign's summary.
     const summary = (await e.call('GET', `/api/campaigns/${running.campaignId}/summary`, { token: manager }))
       .body as { status: string; amounts: { paidCents: number; recoveredCents: number } };

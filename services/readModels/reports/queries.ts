@@ -40,6 +40,8 @@ export interface ReportItem {
 export interface OverdueFilters {
   campaignId?: string;
   funder?: string;
+  /** A porteur's own reports only. */
+  porteurId?: string;
   /** Default 500, at most 5000 (the oldest due first). */
   limit?: number;
 }
@@ -51,6 +53,8 @@ export interface UpcomingFilters {
   asOf: string;
   campaignId?: string;
   funder?: string;
+  /** A porteur's own reports only. */
+  porteurId?: string;
   /** Default 500, at most 5000 (the soonest due first). */
   limit?: number;
 }
@@ -111,7 +115,15 @@ function run(db: Database, where: string[], params: unknown[], limit: number | u
   return statement.all(...params, clampLimit(limit, 500, 5000)).map(toItem);
 }
 
-function common(filters: { campaignId?: string; funder?: string }, where: string[], params: unknown[]): void {
+function common(
+  filters: { campaignId?: string; funder?: string; porteurId?: string },
+  where: string[],
+  params: unknown[],
+): void {
+  if (filters.porteurId !== undefined) {
+    where.push('porteur_id = ?');
+    params.push(filters.porteurId);
+  }
   if (filters.campaignId !== undefined) {
     where.push('campaign_id = ?');
     params.push(filters.campaignId);

@@ -146,6 +146,27 @@ describe('campaign summary read model', () => {
     ]);
   });
 
+  it('counts the money of a quartier named twice in a dossier once (a dossier filed before repeats were refused)', async () => {
+    playCampaign(world, 6);
+    const asFiled = openReadModels();
+    await asFiled.catchUp(world.events);
+    const expected = statsByQpv(asFiled.db, { campaignId: CAMPAIGN_ID });
+    asFiled.close();
+    // The same log, one submission repeating its first quartier.
+    let repeated: string | undefined;
+    const events = world.events.map((event) => {
+      if (repeated !== undefined || event.type !== 'ApplicationSubmitted') return event;
+      const data = event.data as { dossier: { action: { qpvCodes: string[] } } };
+      const codes = data.dossier.action.qpvCodes;
+      repeated = codes[0];
+      const action = { ...data.dossier.action, qpvCodes: [...codes, ...codes.slice(0, 1)] };
+      return { ...event, data: { ...data, dossier: { ...data.dossier, action } } };
+    });
+    expect(repeated).toBeDefined();
+    await rm.catchUp(events);
+    expect(statsByQpv(rm.db, { campaignId: CAMPAIGN_ID })).toEqual(expected);
+  });
+
   it('follows the campaign and its envelopes: closing, adjusting, reservations released on withdrawal', async () => {
     const story = world.application();
     story.submit(dossier(2)).on('2027-02-20').declareEligible('2027-04-10').on('2027-03-01').commit('ETAT');

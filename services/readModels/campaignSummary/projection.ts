@@ -190,6 +190,8 @@ export function amountContributions(f: SummaryFacts): Map<string, AmountTuple> {
     if (current === undefined) out.set(k, [...a]);
     else for (let i = 0; i < 5; i++) current[i] = (current[i] ?? 0) + (a[i] ?? 0);
   };
+  // A quartier named twice in a dossier is one quartier (older dossiers may repeat a code).
+  const quartiers = new Set(f.qpvCodes);
   for (const line of f.funding) {
     const a: AmountTuple = [
       line.requestedCents,
@@ -200,7 +202,7 @@ export function amountContributions(f: SummaryFacts): Map<string, AmountTuple> {
     ];
     add('funder', line.funder, line.calendarYear, a);
     add('theme', f.theme, line.calendarYear, a);
-    for (const qpv of f.qpvCodes) add('qpv', qpv, line.calendarYear, a);
+    for (const qpv of quartiers) add('qpv', qpv, line.calendarYear, a);
   }
   return out;
 }
@@ -278,7 +280,8 @@ export const campaignSummaryProjection: Projection = {
   name: PROJECTION,
   // 2: totals moved once per batch from the flushed facts, rows back to zero removed.
   // 3: a rejected or lapsed application's commitments and award are void (fundsVoided).
-  version: 3,
+  // 4: a quartier named twice in a dossier counts its money once.
+  version: 4,
   ordering: 'per-stream',
   sums: {
     campaign_amounts: [

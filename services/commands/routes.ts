@@ -318,6 +318,14 @@ export function actorOf(principal: Principal): StepActor {
 const senderOf = (principal: Principal): string =>
   [principal.subject, principal.role, principal.institution ?? '', principal.porteurId ?? ''].join('\u001f');
 
+/** Where a created application or campaign is read (201's Location). */
+function locationOf(kind: 'application' | 'campaign', state: unknown): string {
+  const { applicationId, campaignId } = state as { applicationId?: string; campaignId?: string };
+  return kind === 'application'
+    ? `/api/applications/${encodeURIComponent(applicationId ?? '')}`
+    : `/api/campaigns/${encodeURIComponent(campaignId ?? '')}`;
+}
+
 export function commandRouter(deps: CommandRoutesDeps): Router {
   const router = Router();
   for (const r of commandRoutes) {
@@ -356,6 +364,7 @@ export function commandRouter(deps: CommandRoutesDeps): Router {
           );
           if (requestDigest !== undefined) assertSameRequest(answered, requestDigest);
           if (view.revision !== null) setETag(res, BigInt(view.revision));
+          if (creation) res.location(locationOf(r.kind, view.state));
           // What the sender may do next, as GET /api/applications/{id} answers it (not every role's).
           res.status(r.status ?? 200).json({ ...view, allowed: allowedTo(view.allowed, principal) });
         } catch (error) {

@@ -6,7 +6,9 @@ import { Router, type RequestHandler } from 'express';
 import type { Database } from 'better-sqlite3';
 import { z } from 'zod';
 import { allowedApplicationCommands, applicationStatuses } from '../../domain/application';
+import { qpvCodeSchema } from '../../domain/reference/qpv';
 import { allowedTo } from '../../domain/shared/decision';
+import { funderIdSchema } from '../../domain/shared/funders';
 import { AggregateNotFoundError, type GrantsClient } from '../../workflows/client';
 import { principalOf, type Principal, type Role } from '../http/platform/auth';
 import { setETag } from '../http/platform/etag';
@@ -68,15 +70,23 @@ const applicationStatus = z.enum(applicationStatuses, {
   },
 });
 
+const waitingRoles: readonly string[] = ['porteur', 'grant_manager', 'funder', 'citizen_council'];
 const listQuery = z.strictObject({
   campaignId: z.string().min(1).optional(),
   // One status, or several (`status=co_decision&status=approved`): a queue of the files still open.
   status: z
     .union([applicationStatus, z.array(applicationStatus).min(1).max(applicationStatuses.length)])
     .optional(),
-  qpv: z.string().min(1).optional(),
-  funder: z.string().min(1).optional(),
-  waitingOn: z.string().min(1).optional(),
+  qpv: qpvCodeSchema.optional(),
+  funder: funderIdSchema.optional(),
+  // Who an application waits on: a role, or for funders their institution.
+  waitingOn: z
+    .string()
+    .refine((v) => waitingRoles.includes(v) || funderIdSchema.safeParse(v).success, {
+      message:
+        'Valeur attendue : porteur, grant_manager, funder, citizen_council ou un financeur (ETAT, REGION, DEPARTEMENT, CAF, EPCI, COMMUNE-<code INSEE>).',
+    })
+    .optional(),
   sort: z.enum(['submitted', 'deadline']).optional(),
   limit: queryInteger(1, 500).optional(),
   cursor: z.string().min(1).max(200).optional(),
@@ -91,7 +101,7 @@ const statsQuery = z.strictObject({
 });
 const reportsQuery = z.strictObject({
   campaignId: z.string().min(1).optional(),
-  funder: z.string().min(1).optional(),
+  funder: funderIdSchema.optional(),
 });
 const upcomingQuery = reportsQuery.extend({
   withinDays: queryInteger(1, 366).default(60),

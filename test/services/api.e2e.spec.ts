@@ -30,6 +30,7 @@ beforeAll(async () => {
     body: { ...campaign, submissionWindow: { ...campaign.submissionWindow, opensAt: parisInstant(today) } },
   });
   expect(created.status).toBe(201);
+  expect(created.headers.get('location')).toBe(`/api/campaigns/${campaignId}`);
   // The window opened at midnight: the campaign's timer opens it at once.
   for (let i = 0; i < 50; i += 1) {
     const open = await e.call('POST', `/api/campaigns/${campaignId}/open`, {
@@ -352,6 +353,7 @@ describe('command API', () => {
     const idOf = (res: { body: unknown }) =>
       (res.body as { state: { applicationId: string } }).state.applicationId;
     expect(idOf(again)).toBe(idOf(first));
+    expect(first.headers.get('location')).toBe(`/api/applications/${idOf(first)}`);
     expect(idOf(first)).toMatch(/^[0-7][0-9A-HJKMNP-TV-Z]{25}$/);
     expect(await e.engine.eventStore.readStream(`application-${idOf(first)}`)).toHaveLength(1);
     // Another association's porteur with the same key files its own application.

@@ -103,6 +103,23 @@ describe('a refused query string, said in French', () => {
     expect(Object.values(among).join(' ')).toMatch(/Statut inconnu : « perdu »\. Statuts possibles : /);
   });
 
+  it('refuses a filter value that cannot name anything (a quartier, a funder, who it waits on, a page) rather than answer an empty page', async () => {
+    expect(await refusal('/api/applications?qpv=foo')).toEqual({
+      'query.qpv': 'Code QPV attendu au format QNDDDNNL (ex. QN05901M)',
+    });
+    expect(Object.keys(await refusal('/api/applications?funder=foo'))).toEqual(['query.funder']);
+    expect(Object.keys(await refusal('/api/reports/overdue?funder=foo'))).toEqual(['query.funder']);
+    const waiting = await refusal('/api/applications?waitingOn=foo');
+    expect(waiting['query.waitingOn']).toMatch(/porteur, grant_manager, funder, citizen_council/);
+    for (const cursor of ['0', '-5', '1e3']) {
+      const { status, body } = await get(`/api/applications?cursor=${cursor}`);
+      expect(status, cursor).toBe(400);
+      expect((body as Problem).code, cursor).toBe('INVALID_CURSOR');
+    }
+    expect((await get('/api/applications?waitingOn=EPCI')).status).toBe(200);
+    expect((await get('/api/applications?waitingOn=citizen_council&qpv=QN05990X')).status).toBe(200);
+  });
+
   it('says plainly that a single-valued parameter must be given once', async () => {
     for (const path of [
       '/api/applications?qpv=a&qpv=b',

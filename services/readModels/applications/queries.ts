@@ -423,8 +423,9 @@ export function listApplicationsJson(db: Database, filters: ApplicationListFilte
   if (sort === 'submitted') {
     let cursor: number | undefined;
     if (filters.cursor !== undefined) {
+      // The cursor this order hands out is a row's position in the log: a positive decimal.
+      if (!/^[1-9]\d{0,15}$/.test(filters.cursor)) throw new InvalidCursorError(filters.cursor);
       cursor = Number(filters.cursor);
-      if (!Number.isSafeInteger(cursor)) throw new InvalidCursorError(filters.cursor);
     }
     query = submittedOrder(db, filters, tags, { cursor });
   } else {

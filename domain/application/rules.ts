@@ -479,7 +479,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
       const years = c.position.amountsByYear.map((a) => a.year);
       if (new Set(years).size !== years.length)
         return refuse(
-          domainError('VALIDATION_FAILED', "Chaque année ne peut figurer qu'une fois dans la position."),
+          domainError('DUPLICATE_YEAR', "Chaque année ne peut figurer qu'une fois dans la position."),
         );
       for (const a of c.position.amountsByYear) {
         if (a.year > s.dossier.durationYears) {
@@ -585,7 +585,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
       if (new Set(keys).size !== keys.length)
         return refuse(
           domainError(
-            'VALIDATION_FAILED',
+            'DUPLICATE_PLAN_LINE',
             'Le plan de financement contient deux lignes pour le même financeur et la même année.',
           ),
         );
@@ -887,7 +887,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
       if (missing.length > 0) {
         return refuse(
           domainError(
-            'VALIDATION_FAILED',
+            'SPENT_NOT_REPORTED',
             `Indiquez les dépenses de l'année ${c.year} pour chaque financeur, même nulles : il manque ${missing.map(funderName).join(', ')}.`,
           ),
         );
@@ -1023,7 +1023,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         if (awardedFor(s.award.plan, j.funder, j.year) === 0) {
           return refuse(
             domainError(
-              'VALIDATION_FAILED',
+              'NOTHING_AWARDED_TO_JUSTIFY',
               `${funderName(j.funder)} n'a rien attribué pour l'année ${j.year} : aucune dépense à justifier pour elle.`,
             ),
           );

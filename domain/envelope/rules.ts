@@ -68,7 +68,7 @@ export const envelopeRules: RuleTable<ParsedEnvelopeCommand, EnvelopeState, Enve
       const years = c.amountsByYear.map((y) => y.year);
       if (new Set(years).size !== years.length) {
         return refuse(
-          domainError('VALIDATION_FAILED', "Chaque année ne peut figurer qu'une fois dans la réservation."),
+          domainError('DUPLICATE_YEAR', "Chaque année ne peut figurer qu'une fois dans la réservation."),
         );
       }
       const amountsByYear = c.amountsByYear.filter((y) => y.amountCents > 0).sort((a, b) => a.year - b.year);
@@ -76,7 +76,7 @@ export const envelopeRules: RuleTable<ParsedEnvelopeCommand, EnvelopeState, Enve
       if (total === 0) {
         return refuse(
           domainError(
-            'VALIDATION_FAILED',
+            'EMPTY_RESERVATION',
             'Une réservation de 0 € ne réserve rien : pour rendre les crédits, libérez la réservation.',
           ),
         );

@@ -24,7 +24,9 @@ export function allowedTo(
   return allowed.filter(
     (a) =>
       a.roles.includes(actor.role as Role) &&
-      (actor.role !== 'funder' || a.institutions === undefined || a.institutions.includes(actor.institution ?? '')),
+      (actor.role !== 'funder' ||
+        a.institutions === undefined ||
+        a.institutions.includes(actor.institution ?? '')),
   );
 }
 

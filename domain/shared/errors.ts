@@ -3,8 +3,9 @@
 
 /** Stable English codes: clients branch on them; the French message is for people. */
 export const domainErrorCodes = [
-  // the request itself
-  'VALIDATION_FAILED',
+  // the request itself: a command that does not fit its schema (the HTTP API's own 400
+  // VALIDATION_FAILED is another thing: a request body, before any command is built)
+  'INVALID_COMMAND',
   'FORBIDDEN_ROLE',
   'WRONG_INSTITUTION',
   'NOT_OWNER',
@@ -51,6 +52,8 @@ export const domainErrorCodes = [
   'NO_COMMITMENT',
   'AWARD_EXCEEDS_COMMITMENT',
   'FUNDER_NOT_COMMITTED',
+  'DUPLICATE_YEAR',
+  'DUPLICATE_PLAN_LINE',
   // convention, reports, payments
   'INVALID_PAYMENT_SCHEDULE',
   'CONVENTION_START_OUTSIDE_CAMPAIGN_YEAR',
@@ -64,7 +67,10 @@ export const domainErrorCodes = [
   'PAYMENTS_SUSPENDED',
   'NOT_RECONCILED',
   'SPENT_FOR_UNFUNDED_FUNDER',
+  'SPENT_NOT_REPORTED',
+  'NOTHING_AWARDED_TO_JUSTIFY',
   // envelope and campaign money
+  'EMPTY_RESERVATION',
   'ENVELOPE_EXCEEDED',
   'ENVELOPE_BELOW_RESERVED',
   'WRONG_ENVELOPE',
@@ -102,7 +108,7 @@ const forbidden: readonly DomainErrorCode[] = [
   'MISSING_PORTEUR_ID',
 ];
 const invalid: readonly DomainErrorCode[] = [
-  'VALIDATION_FAILED',
+  'INVALID_COMMAND',
   'DATE_IN_PAST',
   'UNKNOWN_QPV',
   'UNKNOWN_FUNDER',
@@ -118,11 +124,16 @@ const invalid: readonly DomainErrorCode[] = [
   'YEAR_OUT_OF_RANGE',
   'AWARD_EXCEEDS_COMMITMENT',
   'FUNDER_NOT_COMMITTED',
+  'DUPLICATE_YEAR',
+  'DUPLICATE_PLAN_LINE',
   'INVALID_PAYMENT_SCHEDULE',
   'CONVENTION_START_OUTSIDE_CAMPAIGN_YEAR',
   'NOT_A_SIGNATORY',
   'UNKNOWN_INSTALLMENT',
   'SPENT_FOR_UNFUNDED_FUNDER',
+  'SPENT_NOT_REPORTED',
+  'NOTHING_AWARDED_TO_JUSTIFY',
+  'EMPTY_RESERVATION',
   'WRONG_ENVELOPE',
   'INVALID_WINDOW',
 ];

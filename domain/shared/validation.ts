@@ -20,7 +20,7 @@ export function parseWith<T>(schema: z.ZodType<T>, input: unknown, what: string)
   return {
     ok: false,
     error: domainError(
-      'VALIDATION_FAILED',
+      'INVALID_COMMAND',
       `${what} est incomplète ou mal formée (${summary}). Corrigez ces champs puis renvoyez-la.`,
       {
         issues,

@@ -41,17 +41,27 @@ export const timeAxisSchema = z.enum(timeAxes).meta({
 
 const pageLimit = queryInteger(1, 1000);
 
+// Application ids are ULIDs, minted upper case; Crockford's base 32 reads them the same in either
+// case, so a lower-case one (typed, or copied from a tool that lower-cases) names the same file.
+const ULID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/i;
+const APPLICATION_STREAM = /^application-([0-9A-Za-z]{26})$/;
+
 export const streamNameSchema = z
   .string()
   .regex(
     /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/,
     'Nom de flux attendu, ex. application-01JQ7Z8X9Y0A1B2C3D4E5F6G7H',
   )
+  .overwrite((stream) => {
+    const id = APPLICATION_STREAM.exec(stream)?.[1];
+    return id !== undefined && ULID.test(id) ? `application-${id.toUpperCase()}` : stream;
+  })
   .meta({ description: 'Flux : application-<id>, campaign-<id> ou envelope-<campagne>-<financeur>' });
 
 export const applicationIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{1,100}$/, 'Identifiant de candidature attendu (ULID)');
+  .regex(/^[A-Za-z0-9_-]{1,100}$/, 'Identifiant de candidature attendu (ULID)')
+  .overwrite((id) => (ULID.test(id) ? id.toUpperCase() : id));
 export const campaignIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9-]{1,64}$/, 'Identifiant de campagne : lettres, chiffres et tirets');

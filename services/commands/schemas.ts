@@ -1,5 +1,6 @@
 // Request bodies of the command API, built from the domain's command schemas so the API and the
-// rules cannot drift apart. Strict: an unknown field is a 400 naming it, never silently dropped.
+// rules cannot drift apart. Strict at every depth: an unknown field, top-level or nested
+// (`position.extra`, `funders.0.extra`), is a 400 naming it, never silently dropped.
 import { z } from 'zod';
 import {
   acceptYearlyReportSchema,
@@ -21,11 +22,16 @@ import {
   withdrawApplicationSchema,
 } from '../../domain/application';
 import { adjustFunderEnvelopeSchema, closeCampaignSchema, createCampaignSchema } from '../../domain/campaign';
+import { strictDeep } from '../http/platform/strictSchema';
+import { decimalInteger } from '../http/platform/validate';
 
-/** The domain command's fields, without its `type` (the route says which command it is), strict. */
+/**
+ * The domain command's fields, without its `type` (the route says which command it is), strict at
+ * every depth (the domain's nested objects are plain z.object: they strip unknown keys).
+ */
 function bodyOf<S extends z.ZodObject>(schema: S) {
   const { type: _type, ...shape } = schema.shape;
-  return z.strictObject(shape as Omit<S['shape'], 'type'>);
+  return strictDeep(z.strictObject(shape as Omit<S['shape'], 'type'>));
 }
 
 export const createCampaignBody = bodyOf(createCampaignSchema);
@@ -35,7 +41,7 @@ export const adjustEnvelopeBody = bodyOf(adjustFunderEnvelopeSchema);
 
 export const submitApplicationBody = z.strictObject({
   campaignId: z.string().min(1),
-  dossier: dossierSchema,
+  dossier: strictDeep(dossierSchema),
 });
 
 export const eligibilityBody = z.discriminatedUnion('decision', [
@@ -45,7 +51,9 @@ export const eligibilityBody = z.discriminatedUnion('decision', [
 ]);
 export const complementsBody = bodyOf(provideComplementsSchema);
 /** The funder is the caller's institution (from the token), never a field the caller picks. */
-export const positionBody = z.strictObject({ position: recordFunderPositionSchema.shape.position });
+export const positionBody = z.strictObject({
+  position: strictDeep(recordFunderPositionSchema.shape.position),
+});
 export const citizenOpinionBody = bodyOf(giveCitizenOpinionSchema);
 export const committeeDecisionBody = z.discriminatedUnion('decision', [
   bodyOf(recordCommitteeApprovalSchema).extend({ decision: z.literal('approved') }),
@@ -68,8 +76,13 @@ export const closeBody = bodyOf(closeApplicationSchema);
 export const terminateBody = bodyOf(terminateConventionSchema);
 export const withdrawBody = bodyOf(withdrawApplicationSchema);
 
-export const applicationIdParams = z.strictObject({
-  id: z.ulid('Identifiant de candidature invalide (ULID attendu)'),
-});
+/**
+ * An application id: a ULID, which Crockford's base 32 reads the same in either case. Ids are minted
+ * upper case, so a lower-case one is upper-cased here rather than answered 404.
+ */
+export const applicationIdSchema = z.ulid('Identifiant de candidature invalide (ULID attendu)').toUpperCase();
+
+export const applicationIdParams = z.strictObject({ id: applicationIdSchema });
 export const campaignIdParams = z.strictObject({ id: createCampaignSchema.shape.campaignId });
-export const reportParams = applicationIdParams.extend({ year: z.coerce.number().int().min(1).max(4) });
+/** The convention year: decimal digits only (`1.0` or `0x1` are typos, not year 1). */
+export const reportParams = applicationIdParams.extend({ year: decimalInteger(1, 4) });

@@ -91,7 +91,10 @@ const listQuery = z.strictObject({
   limit: queryInteger(1, 500).optional(),
   cursor: z.string().min(1).max(200).optional(),
 });
-const idParams = z.strictObject({ id: z.ulid('Identifiant de candidature invalide (ULID attendu)') });
+const idParams = z.strictObject({
+  // ULIDs are case-insensitive (Crockford): a lower-case id names the same application.
+  id: z.ulid('Identifiant de candidature invalide (ULID attendu)').toUpperCase(),
+});
 const campaignParams = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'Identifiant de campagne invalide'),
 });

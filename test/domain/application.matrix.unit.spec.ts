@@ -71,7 +71,7 @@ const codeOfStatus: Record<ApplicationStatus, DomainErrorCode> = {
 };
 
 const requestProblems: DomainErrorCode[] = [
-  'VALIDATION_FAILED',
+  'INVALID_COMMAND',
   'FORBIDDEN_ROLE',
   'WRONG_INSTITUTION',
   'NOT_OWNER',

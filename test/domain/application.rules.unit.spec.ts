@@ -70,14 +70,14 @@ describe('submission (dépôt)', () => {
       .thenTypes(['ApplicationSubmitted']);
     const none = given()
       .when(submit(withPorteur({})), actors.porteur, inWindow)
-      .thenRefused('VALIDATION_FAILED');
+      .thenRefused('INVALID_COMMAND');
     expect(none.message).toContain('SIRET et/ou le numéro RNA');
     given()
       .when(submit(withPorteur({ siret: '8123456780001' })), actors.porteur, inWindow)
-      .thenRefused('VALIDATION_FAILED');
+      .thenRefused('INVALID_COMMAND');
     given()
       .when(submit(withPorteur({ rna: 'X593000001' })), actors.porteur, inWindow)
-      .thenRefused('VALIDATION_FAILED');
+      .thenRefused('INVALID_COMMAND');
   });
 
   it('keeps personal data out: an email or a contact name in the dossier is refused', () => {
@@ -88,11 +88,11 @@ describe('submission (dépôt)', () => {
         actors.porteur,
         inWindow,
       )
-      .thenRefused('VALIDATION_FAILED');
+      .thenRefused('INVALID_COMMAND');
     expect(refused.message).toContain('contactEmail');
     given()
       .when(submit({ ...d, action: { ...d.action, contactName: 'Marie Dupont' } }), actors.porteur, inWindow)
-      .thenRefused('VALIDATION_FAILED');
+      .thenRefused('INVALID_COMMAND');
   });
 
   it('refuses unknown QPV codes, naming them', () => {
@@ -139,7 +139,7 @@ describe('submission (dépôt)', () => {
       .thenRefused('BUDGET_YEARS_MISMATCH');
     given()
       .when(submit({ ...d, durationYears: 5 }), actors.porteur, inWindow)
-      .thenRefused('VALIDATION_FAILED');
+      .thenRefused('INVALID_COMMAND');
     given()
       .when(submit(dossier(1, { CAF: 0, ETAT: 0 }, 100)), actors.porteur, inWindow)
       .thenRefused('NOTHING_REQUESTED');
@@ -352,6 +352,17 @@ describe('partner co-decision', () => {
     given(events)
       .when(commit('ETAT', [{ year: 1, amountCents: 0 }]), actors.funder('ETAT'), at)
       .thenRefused('EMPTY_COMMITMENT');
+    const twice = given(events)
+      .when(
+        commit('ETAT', [
+          { year: 1, amountCents: 100 },
+          { year: 1, amountCents: 100 },
+        ]),
+        actors.funder('ETAT'),
+        at,
+      )
+      .thenRefused('DUPLICATE_YEAR');
+    expect(twice.message).toBe("Chaque année ne peut figurer qu'une fois dans la position.");
     const over = given(events)
       .when(commit('REGION', [{ year: 1, amountCents: 500_001 }]), actors.funder('REGION'), at)
       .thenRefused('COMMITMENT_EXCEEDS_REQUEST');
@@ -437,7 +448,7 @@ describe('partner co-decision', () => {
         actors.grantManager,
         at,
       )
-      .thenRefused('VALIDATION_FAILED');
+      .thenRefused('DUPLICATE_PLAN_LINE');
     given(story.events)
       .when(
         approve([
@@ -761,7 +772,7 @@ describe('yearly reports, payments and recoveries', () => {
         actors.porteur,
         story.now,
       )
-      .thenRefused('VALIDATION_FAILED');
+      .thenRefused('SPENT_NOT_REPORTED');
     expect(error.message).toContain('il manque Commune de Maubeuge, Région');
     given(story.events)
       .when(
@@ -878,7 +889,7 @@ describe('yearly reports, payments and recoveries', () => {
         actors.grantManager,
         story.now,
       )
-      .thenRefused('VALIDATION_FAILED');
+      .thenRefused('NOTHING_AWARDED_TO_JUSTIFY');
     expect(refused.message).toContain("Caisse d'allocations familiales n'a rien attribué pour l'année 1");
   });
 

@@ -102,7 +102,7 @@ describe('campaign', () => {
       .thenRefused('DUPLICATE_FUNDER');
     given()
       .when({ ...create, themes: ['1'] } as unknown as CampaignCommand, actors.grantManager, at)
-      .thenRefused('VALIDATION_FAILED');
+      .thenRefused('INVALID_COMMAND');
     given().when(create, actors.funder('ETAT'), at).thenRefused('FORBIDDEN_ROLE');
   });
 

@@ -89,7 +89,17 @@ describe('funder envelope', () => {
       .thenRefused('WRONG_ENVELOPE');
     given(opened)
       .when(reserve('A', [0]), actors.grantManager, at)
-      .thenRefused('VALIDATION_FAILED');
+      .thenRefused('EMPTY_RESERVATION');
+    const twice: EnvelopeCommand = {
+      type: 'ReserveFunds',
+      funder: 'ETAT',
+      applicationId: 'A',
+      amountsByYear: [
+        { year: 1, amountCents: 1 },
+        { year: 1, amountCents: 2 },
+      ],
+    };
+    given(opened).when(twice, actors.grantManager, at).thenRefused('DUPLICATE_YEAR');
     given(opened)
       .when({ type: 'ReleaseFunds', applicationId: 'A', reason: 'x' }, actors.funder('ETAT'), at)
       .thenRefused('FORBIDDEN_ROLE');

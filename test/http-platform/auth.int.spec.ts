@@ -154,6 +154,14 @@ describe('authentication with development tokens', () => {
       expect(response.status, label).toBe(401);
       expect((await problemOf(response)).code, label).toBe(code);
     }
+    // A refused choice lists what is accepted, not zod's « Entrée invalide ».
+    const detailOf = async (claims: Record<string, unknown>) =>
+      (await problemOf(await whoami(await hs256(claims)))).detail;
+    expect(await detailOf({ sub: 'a', role: 'mayor' })).toBe(
+      'Le jeton ne porte pas les informations attendues (role : Valeur inconnue : « mayor ». Valeurs possibles : ' +
+        'porteur, funder, grant_manager, citizen_council, auditor, evaluator.).',
+    );
+    expect(await detailOf({ sub: 'a' })).toMatch(/role : Champ obligatoire\. Valeurs possibles : porteur, /);
   });
 
   it('403 for a role that may not act, logged with who tried', async () => {

@@ -1,5 +1,6 @@
 // Every refusal is an RFC 9457 problem document, through real HTTP; nothing the client sends can
 // produce a 500, and a 500 never shows its stack or message.
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintDevelopmentToken } from '../../services/http/platform/auth';
 import { Router } from 'express';
@@ -21,7 +22,7 @@ describe('problem details', () => {
   });
   afterAll(() => api.close());
 
-  const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+  const post = (path: string, body: string | Buffer, headers: Record<string, string> = {}) =>
     fetch(`${api.url}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${managerToken}`, ...headers },
@@ -130,6 +131,20 @@ describe('problem details', () => {
     ]);
   });
 
+  it('400 in French for a ZodError with a refused choice, listing what is accepted', async () => {
+    const response = await post('/raw-zod-choice', JSON.stringify({ position: { decision: 'peut-être' } }));
+    expect(response.status).toBe(400);
+    const problem = await problemOf(response);
+    expect(problem.errors).toEqual([
+      expect.objectContaining({
+        path: 'position.decision',
+        code: 'invalid_union',
+        message: 'Valeurs possibles : committed, declined.',
+      }),
+      expect.objectContaining({ path: 'opinion', message: 'Valeurs possibles : favourable, unfavourable.' }),
+    ]);
+  });
+
   it('400 for malformed JSON', async () => {
     const response = await post('/things', '{"title": "Atelier",');
     expect(response.status).toBe(400);
@@ -172,6 +187,81 @@ describe('problem details', () => {
       expect(response.status, body.slice(0, 40)).toBeGreaterThanOrEqual(400);
       expect(response.status, body.slice(0, 40)).toBeLessThan(500);
       await problemOf(response);
+    }
+  });
+
+  it('400 for a body that is not in its Content-Encoding, 415 for an encoding not decoded; never a 500', async () => {
+    const body = JSON.stringify({ title: 'Atelier', amountCents: 1 });
+    // Compressed as announced: read as any other body.
+    for (const [encoding, compress] of [
+      ['gzip', gzipSync],
+      ['deflate', deflateSync],
+      ['br', brotliCompressSync],
+    ] as const) {
+      const response = await post('/things', compress(Buffer.from(body)), { 'content-encoding': encoding });
+      expect(response.status, encoding).toBe(201);
+    }
+    const corrupt: [string, string | Buffer][] = [
+      ['br', '{}'],
+      ['deflate', '{}'],
+      ['gzip', '{}'],
+      ['gzip', gzipSync(Buffer.from(body)).subarray(0, 20)],
+      ['GZip', Buffer.concat([gzipSync(Buffer.from(body)).subarray(0, 12), Buffer.from('garbage')])],
+    ];
+    for (const [encoding, sent] of corrupt) {
+      const response = await post('/things', sent, {
+        'content-encoding': encoding,
+        'x-correlation-id': 'encodage-corrompu',
+      });
+      expect(response.status, encoding).toBe(400);
+      const problem = await problemOf(response);
+      expect(problem, encoding).toMatchObject({
+        type: '/api/docs#problem-badRequest',
+        code: 'BODY_DECOMPRESSION_FAILED',
+      });
+      expect(problem.detail).toContain(`Content-Encoding (« ${encoding.toLowerCase()} »)`);
+    }
+    for (const encoding of ['compress', 'identity, gzip', 'x-zip']) {
+      const response = await post('/things', body, {
+        'content-encoding': encoding,
+        'x-correlation-id': 'encodage-inconnu',
+      });
+      expect(response.status, encoding).toBe(415);
+      const problem = await problemOf(response);
+      expect(problem, encoding).toMatchObject({
+        type: '/api/docs#problem-unsupportedMediaType',
+        code: 'UNSUPPORTED_CONTENT_ENCODING',
+      });
+      expect(problem.detail).toMatch(
+        /^Content-Encoding « .+ » non pris en charge : .*identity, gzip, deflate, br/,
+      );
+    }
+    const latin1 = await post('/things', body, { 'content-type': 'application/json; charset=latin1' });
+    expect(latin1.status).toBe(415);
+    expect((await problemOf(latin1)).detail).toBe(
+      'Jeu de caractères « latin1 » non pris en charge : envoyez du JSON en UTF-8.',
+    );
+    // Refusals, not bugs: logged at info as such, never as an unexpected error.
+    const logged = api.logs
+      .lines()
+      .filter((l) => l.correlationId === 'encodage-corrompu' || l.correlationId === 'encodage-inconnu');
+    expect(logged.filter((l) => l.msg === 'requête refusée')).toHaveLength(corrupt.length + 3);
+    expect(logged.filter((l) => l.msg === 'erreur inattendue')).toEqual([]);
+  });
+
+  it('answers a client error of the body parser’s family with its own status, 400 when it has no problem type', async () => {
+    for (const [status, expected, code] of [
+      [400, 400, 'UNREADABLE_REQUEST'],
+      [403, 403, 'FORBIDDEN'],
+      [413, 413, 'PAYLOAD_TOO_LARGE'],
+      [415, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      [418, 400, 'UNREADABLE_REQUEST'],
+    ] as const) {
+      const response = await post(`/client-error/${status}`, '{}');
+      expect(response.status, String(status)).toBe(expected);
+      const problem = await problemOf(response);
+      expect(problem, String(status)).toMatchObject({ status: expected, code });
+      expect(problem.detail).not.toContain('intergiciel');
     }
   });
 

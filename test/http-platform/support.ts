@@ -111,6 +111,20 @@ export async function startTestApi(
   router.post('/raw-zod', (req, res) => {
     res.json(z.object({ count: z.number() }).parse(req.body));
   });
+  router.post('/raw-zod-choice', (req, res) => {
+    const position = z.discriminatedUnion('decision', [
+      z.object({ decision: z.literal('committed') }),
+      z.object({ decision: z.literal('declined') }),
+    ]);
+    res.json(z.object({ position, opinion: z.enum(['favourable', 'unfavourable']) }).parse(req.body));
+  });
+  // An error of the http-errors family (body-parser, raw-body) with a status the client caused.
+  router.post('/client-error/:status', (req) => {
+    throw Object.assign(new Error('refusé par un intergiciel'), {
+      status: Number(req.params.status),
+      expose: true,
+    });
+  });
   router.post('/things/:id/lagging', () => {
     throw new ProjectionWaitTimeoutError(12n, 10n, 100);
   });

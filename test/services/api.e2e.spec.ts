@@ -138,6 +138,10 @@ describe('command API', () => {
       `"${(await e.engine.eventStore.readStream(`application-${id}`)).length - 1}"`,
     );
     expect(detail.body).toMatchObject({ campaignId, conventionKind: 'annual' });
+    // ULIDs are case-insensitive: the same application under a lower-case id.
+    const lower = await e.call('GET', `/api/applications/${id.toLowerCase()}`, { token: tokens.manager });
+    expect(lower.status).toBe(200);
+    expect((lower.body as { id: string }).id).toBe(id);
     const summary = await e.call('GET', `/api/campaigns/${campaignId}/summary`, { token: tokens.evaluator });
     expect(summary.status).toBe(200);
     expect(JSON.stringify(summary.body)).toContain('ETAT');

@@ -28,6 +28,42 @@ describe('frenchZodErrors', () => {
     expect(messageOf(z.union([z.string(), z.number()]), true)).toEqual(['Entrée invalide']);
   });
 
+  it('lists the options of a discriminated union whose discriminator names none, and of a union of literals', () => {
+    const position = z.object({
+      position: z.discriminatedUnion('decision', [
+        z.object({ decision: z.literal('committed'), amountCents: z.number() }),
+        z.object({ decision: z.literal('declined'), reason: z.string() }),
+      ]),
+    });
+    const parsed = position.safeParse({ position: { decision: 'maybe' } }, { error: frenchZodErrors });
+    expect(parsed.error?.issues).toEqual([
+      expect.objectContaining({
+        path: ['position', 'decision'],
+        message: 'Valeur inconnue : « maybe ». Valeurs possibles : committed, declined.',
+      }),
+    ]);
+    expect(messageOf(position, { position: { reason: 'x' } })).toEqual([
+      'Champ obligatoire. Valeurs possibles : committed, declined.',
+    ]);
+    expect(messageOf(position, { position: { decision: 3 } })).toEqual([
+      'Valeurs possibles : committed, declined.',
+    ]);
+    // An enum option among literal ones: its values are listed too.
+    const role = z.discriminatedUnion('role', [
+      z.object({ role: z.literal('porteur') }),
+      z.object({ role: z.enum(['auditor', 'evaluator']) }),
+    ]);
+    expect(messageOf(role, { role: 'mayor' })).toEqual([
+      'Valeur inconnue : « mayor ». Valeurs possibles : porteur, auditor, evaluator.',
+    ]);
+    expect(messageOf(z.union([z.literal('a'), z.literal('b'), z.literal(3)]), 'c')).toEqual([
+      'Valeur inconnue : « c ». Valeurs possibles : a, b, 3.',
+    ]);
+    expect(messageOf(z.object({ kind: z.enum(['a', 'b']) }), {})).toEqual([
+      'Champ obligatoire. Valeurs possibles : a, b.',
+    ]);
+  });
+
   it('says lengths in words, and an empty string empty', () => {
     expect(messageOf(z.string().min(1), '')).toEqual(['Champ vide.']);
     expect(messageOf(z.string().min(3), 'ab')).toEqual(['3 caractères au moins.']);

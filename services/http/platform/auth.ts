@@ -9,6 +9,7 @@ import { SignJWT, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTV
 import { z } from 'zod';
 import { ConfigError } from '../../../infra/config/config';
 import type { Logger } from '../../../infra/logging/logger';
+import { frenchZodErrors } from '../../../infra/validation/frenchZodErrors';
 import { requestLogger } from './correlation';
 import { ForbiddenError, ServiceUnavailableError, UnauthenticatedError } from './problem';
 
@@ -344,7 +345,7 @@ export function createAuthenticator(
     } catch (error) {
       throw translateJoseError(error);
     }
-    const claims = claimsSchema.safeParse(payload, { error: z.locales.fr().localeError });
+    const claims = claimsSchema.safeParse(payload, { error: frenchZodErrors });
     if (!claims.success) {
       const first = claims.error.issues[0];
       throw new UnauthenticatedError(

@@ -1,9 +1,11 @@
 // RFC 9457 problem details: every refusal the API gives has one shape, produced in one place
 // (the error middleware at the end of the app), so handlers only throw typed errors.
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import * as zlib from 'node:zlib';
 import { z } from 'zod';
 import { EventStoreError } from '../../../infra/eventstore/errors';
 import { ProjectionWaitTimeoutError, ProjectorStoppedError } from '../../../infra/projections/projector';
+import { refusedChoice } from '../../../infra/validation/frenchZodErrors';
 import { correlationIdOf, requestLogger } from './correlation';
 
 /** The problem types this API answers with; `type` URIs point at their entry in the docs page. */
@@ -180,12 +182,123 @@ export function isDomainRefusal(value: unknown): value is DomainRefusal {
   return v.kind === 'domain' && typeof v.code === 'string' && typeof v.message === 'string';
 }
 
-/** body-parser's errors (express.json) carry a `type` and a status; they are the client's fault. */
-function bodyParserError(error: unknown): { type: string; status: number; body?: string } | undefined {
+/**
+ * An error of the http-errors family, which body-parser (express.json), raw-body and the router throw:
+ * a 4xx `status` (or `statusCode`) with `expose`, meaning the client caused it. body-parser's own carry
+ * a `type` (`entity.parse.failed`…); a decompression error is zlib's own, given a 400 and no `type`.
+ */
+interface ClientHttpError {
+  status: number;
+  type: string | undefined;
+  body: string | undefined;
+  /** The Content-Encoding body-parser does not decode (`encoding.unsupported`). */
+  encoding: string | undefined;
+  /** The charset it does not read (`charset.unsupported`). */
+  charset: string | undefined;
+}
+
+function clientHttpError(error: unknown): ClientHttpError | undefined {
   if (!(error instanceof Error)) return undefined;
-  const e = error as Error & { type?: unknown; status?: unknown; body?: unknown };
-  if (typeof e.type !== 'string' || typeof e.status !== 'number') return undefined;
-  return { type: e.type, status: e.status, ...(typeof e.body === 'string' ? { body: e.body } : {}) };
+  const e = error as Error & Record<string, unknown>;
+  const status = typeof e.status === 'number' ? e.status : e.statusCode;
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  // An error with a 4xx status but no `expose` was not meant for the client: not ours to guess.
+  if (e.expose !== true && typeof e.type !== 'string') return undefined;
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return {
+    status,
+    type: text(e.type),
+    body: text(e.body),
+    encoding: text(e.encoding),
+    charset: text(e.charset),
+  };
+}
+
+/**
+ * The Content-Encodings body-parser decodes (lib/read.js): zstd only where Node has it (22.15+).
+ * Said in the 415 so the client knows what to send instead.
+ */
+const acceptedContentEncodings = [
+  'identity',
+  'gzip',
+  'deflate',
+  'br',
+  ...(typeof (zlib as { createZstdDecompress?: unknown }).createZstdDecompress === 'function'
+    ? ['zstd']
+    : []),
+].join(', ');
+
+/**
+ * The problem kind of a client error's status: those body-parser and raw-body give (403 is a failed
+ * `verify`). Another 4xx from that family has no problem type of its own and is answered 400.
+ */
+const kindOfStatus: Partial<Record<number, ProblemKind>> = {
+  400: 'badRequest',
+  403: 'forbidden',
+  413: 'payloadTooLarge',
+  415: 'unsupportedMediaType',
+};
+
+function mapClientHttpError(parser: ClientHttpError, req: Request): MappedError {
+  const contentEncoding = (req.get('Content-Encoding') ?? 'identity').trim().toLowerCase();
+  switch (parser.type) {
+    case 'entity.parse.failed':
+      return {
+        kind: 'malformedJson',
+        detail: isJsonScalar(parser.body)
+          ? `Le corps de la requête doit être un objet JSON ({ … }), pas ${(parser.body ?? '').trim().slice(0, 40)}.`
+          : 'Le corps de la requête n’est pas un JSON valide.',
+      };
+    case 'entity.too.large':
+      return { kind: 'payloadTooLarge', detail: 'Le corps de la requête dépasse la taille autorisée.' };
+    case 'encoding.unsupported':
+      return {
+        kind: 'unsupportedMediaType',
+        code: 'UNSUPPORTED_CONTENT_ENCODING',
+        detail:
+          `Content-Encoding « ${parser.encoding ?? contentEncoding} » non pris en charge : ` +
+          `envoyez le corps sans compression ou dans l’un de ces encodages : ${acceptedContentEncodings}.`,
+      };
+    case 'charset.unsupported':
+      return {
+        kind: 'unsupportedMediaType',
+        detail: `Jeu de caractères${parser.charset === undefined ? '' : ` « ${parser.charset} »`} non pris en charge : envoyez du JSON en UTF-8.`,
+      };
+    case 'request.size.invalid':
+      return {
+        kind: 'badRequest',
+        code: 'UNREADABLE_REQUEST',
+        detail: 'Le corps reçu n’a pas la longueur annoncée par Content-Length.',
+      };
+    case 'request.aborted':
+      return {
+        kind: 'badRequest',
+        code: 'UNREADABLE_REQUEST',
+        detail: 'La requête a été interrompue avant la fin de son corps.',
+      };
+    case undefined:
+    default:
+      break;
+  }
+  // No `type`: the decompression stream's own error (zlib: corrupt or truncated data, or data that is
+  // not in the encoding announced), which body-parser answers 400.
+  if (parser.type === undefined && parser.status === 400 && contentEncoding !== 'identity') {
+    return {
+      kind: 'badRequest',
+      code: 'BODY_DECOMPRESSION_FAILED',
+      detail:
+        `Le corps de la requête n’a pas pu être décompressé : il n’est pas au format annoncé par ` +
+        `Content-Encoding (« ${contentEncoding} »). Envoyez-le compressé dans cet encodage, ou sans ` +
+        `compression et sans en-tête Content-Encoding.`,
+    };
+  }
+  // Any other refusal of the request as sent: its own status, never a 500.
+  const kind = kindOfStatus[parser.status] ?? 'badRequest';
+  return {
+    kind,
+    code: kind === 'badRequest' ? 'UNREADABLE_REQUEST' : undefined,
+    detail: 'La requête n’a pas pu être lue telle qu’envoyée.',
+  };
 }
 
 /** JSON, but not an object or an array (`null`, `42`, `"texte"`): refused by the strict parser. */
@@ -259,6 +372,15 @@ function frenchIssues(error: z.core.$ZodError): z.core.$ZodError {
   const issues = error.issues.map((issue) => {
     // A refinement's own message is already ours; zod's default for one without is not.
     if (issue.code === 'custom' && issue.message !== 'Invalid input') return issue;
+    // A refused choice lists what is accepted (an enum, a literal, a discriminator naming no option).
+    const choices =
+      issue.code === 'invalid_value'
+        ? issue.values
+        : issue.code === 'invalid_union' && issue.discriminator !== undefined && 'options' in issue
+          ? issue.options
+          : undefined;
+    const choice = choices === undefined ? undefined : refusedChoice(null, choices);
+    if (choice !== undefined) return { ...issue, message: choice };
     const localized = frenchLocaleError(issue as z.core.$ZodRawIssue);
     const message = typeof localized === 'string' ? localized : localized?.message;
     if (message === undefined) return issue;
@@ -343,29 +465,6 @@ function mapError(error: unknown, req: Request): MappedError {
       unexpected: true,
     };
   }
-  const parser = bodyParserError(error);
-  if (parser !== undefined) {
-    if (parser.type === 'entity.parse.failed') {
-      return {
-        kind: 'malformedJson',
-        detail: isJsonScalar(parser.body)
-          ? `Le corps de la requête doit être un objet JSON ({ … }), pas ${(parser.body ?? '').trim().slice(0, 40)}.`
-          : 'Le corps de la requête n’est pas un JSON valide.',
-      };
-    }
-    if (parser.type === 'entity.too.large') {
-      return { kind: 'payloadTooLarge', detail: 'Le corps de la requête dépasse la taille autorisée.' };
-    }
-    if (parser.type === 'encoding.unsupported' || parser.type === 'charset.unsupported') {
-      return {
-        kind: 'unsupportedMediaType',
-        detail: 'Encodage ou jeu de caractères non pris en charge (UTF-8 attendu).',
-      };
-    }
-    if (parser.status >= 400 && parser.status < 500) {
-      return { kind: 'badRequest', detail: 'La requête n’a pas pu être lue.', code: 'UNREADABLE_REQUEST' };
-    }
-  }
   // The router could not decode a path parameter (`/api/applications/%ZZ`): it says 400 itself.
   if (error instanceof URIError && (error as URIError & { status?: unknown }).status === 400) {
     return {
@@ -375,6 +474,8 @@ function mapError(error: unknown, req: Request): MappedError {
       code: 'MALFORMED_PATH',
     };
   }
+  const client = clientHttpError(error);
+  if (client !== undefined) return mapClientHttpError(client, req);
   return { kind: 'internal', detail: 'Une erreur interne est survenue.', unexpected: true };
 }
 

@@ -1,6 +1,7 @@
 // Parsing the parts of a request with zod, with French messages and one 400 naming every bad field.
 // Unknown fields are refused, not silently dropped: a misspelt field the server ignores is a bug the
-// person never sees. Top-level objects are made strict here; nested ones should be z.strictObject.
+// person never sees. Top-level objects are made strict here; nested ones should be z.strictObject
+// (or the whole schema strictDeep, strictSchema.ts, as the command bodies are).
 import type { Request } from 'express';
 import { z } from 'zod';
 import { type FieldError, HttpError, ValidationError, fieldErrorsFromZod } from './problem';
@@ -21,38 +22,43 @@ function strict<S extends z.ZodType>(schema: S): S {
 
 /**
  * A query string holds text only, and a list when a parameter is repeated (`?qpv=a&qpv=b`): say the
- * mistake in those terms rather than « chaîne de caractères attendu, tableau reçu ». A number that
- * is still text here is one queryInteger could not read as decimal digits (the only numbers our
- * query strings carry are its integers).
+ * mistake in those terms rather than « chaîne de caractères attendu, tableau reçu ».
  */
 const queryStringErrors: z.core.$ZodErrorMap = (issue) => {
   const repeated =
     Array.isArray(issue.input) &&
     ((issue.code === 'invalid_type' && issue.expected !== 'array') || issue.code === 'invalid_value');
   if (repeated) return 'Paramètre donné plusieurs fois : à ne donner qu’une fois.';
-  if (issue.code === 'invalid_type' && issue.expected === 'number' && typeof issue.input === 'string')
-    return issue.input.trim() === ''
-      ? 'Champ vide : nombre entier attendu.'
-      : `Nombre entier attendu, en chiffres décimaux : « ${issue.input} » n’en est pas un.`;
   return frenchZodErrors(issue);
 };
 
 const DECIMAL_INTEGER = /^-?\d+$/;
 
+/** Text decimalInteger could not read: say what was typed, whatever error map the caller uses. */
+const notDecimal = (issue: z.core.$ZodRawIssue): string | undefined => {
+  if (issue.code !== 'invalid_type' || typeof issue.input !== 'string') return undefined;
+  return issue.input.trim() === ''
+    ? 'Champ vide : nombre entier attendu.'
+    : `Nombre entier attendu, en chiffres décimaux : « ${issue.input} » n’en est pas un.`;
+};
+
 /**
- * An integer parameter of a query string: decimal digits only (and a minus sign). z.coerce.number()
- * took `0x10` for 16, `1e2` for 100 and a blank for 0, so a typo passed for a different number.
- * Beyond 2^53 the value is clamped: no bound of ours comes near it, so the route's own bound is the
- * one refusal the person reads.
+ * An integer written in a URL (query string or path): decimal digits only (and a minus sign).
+ * z.coerce.number() took `0x10` for 16, `1e2` for 100, `1.0` for 1 and a blank for 0, so a typo
+ * passed for a different number. Beyond 2^53 the value is clamped: no bound of ours comes near it,
+ * so the route's own bound is the one refusal the person reads.
  */
-export const queryInteger = (min: number, max: number) =>
+export const decimalInteger = (min: number, max: number) =>
   z.preprocess(
     (value) =>
       typeof value === 'string' && DECIMAL_INTEGER.test(value)
         ? Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number(value), Number.MAX_SAFE_INTEGER))
         : value,
-    z.int().min(min).max(max),
+    z.int({ error: notDecimal }).min(min).max(max),
   );
+
+/** An integer parameter of a query string (see decimalInteger). */
+export const queryInteger = decimalInteger;
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
 

@@ -1,0 +1,389 @@
+// What the command API refuses in a request before any rule runs, on the whole engine (real HTTP,
+// real JWTs, the Temporal dev server, the SQLite event store): an unknown field at any depth of any
+// command's body, a body that does not decode from its Content-Encoding, a convention year not
+// written in decimal digits; and what it reads the same whatever the case (an application's ULID).
+// Each refusal names what to fix, in French, and writes nothing.
+import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addDays, fromEpochMs, parisDateOf, parisInstant } from '../../domain/calendar';
+import { commandRoutes } from '../../services/commands/routes';
+import { createCampaignCommand, dossier } from '../support/fixtures';
+import { startTestEngine, type RunningEngine } from './support/engine';
+
+interface FieldError {
+  in: string;
+  path: string;
+  code: string;
+  message: string;
+}
+interface Problem {
+  status: number;
+  code: string;
+  detail: string;
+  errors?: FieldError[];
+}
+
+let e: RunningEngine;
+const tokens: Record<'manager' | 'porteur' | 'etat' | 'council' | 'auditor', string> = {
+  manager: '',
+  porteur: '',
+  etat: '',
+  council: '',
+  auditor: '',
+};
+const campaignId = 'camvs-entrees';
+const today = parisDateOf(fromEpochMs(Date.now()));
+
+beforeAll(async () => {
+  e = await startTestEngine();
+  tokens.manager = await e.token({ role: 'grant_manager' });
+  tokens.porteur = await e.token({ role: 'porteur', porteurId: 'asso-1' });
+  tokens.etat = await e.token({ role: 'funder', institution: 'ETAT' });
+  tokens.council = await e.token({ role: 'citizen_council' });
+  tokens.auditor = await e.token({ role: 'auditor' });
+  const { type: _type, ...campaign } = createCampaignCommand(Date.now(), { campaignId, opensInDays: 0 });
+  const created = await e.call('POST', '/api/campaigns', {
+    token: tokens.manager,
+    body: { ...campaign, submissionWindow: { ...campaign.submissionWindow, opensAt: parisInstant(today) } },
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  // The window opened at midnight: the campaign's timer opens it at once.
+  for (let i = 0; i < 50; i += 1) {
+    const open = await e.call('POST', `/api/campaigns/${campaignId}/open`, {
+      token: tokens.manager,
+      body: {},
+    });
+    if (open.status === 200 || (open.body as { code?: string }).code === 'CAMPAIGN_ALREADY_OPEN') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}, 180_000);
+afterAll(async () => {
+  await e?.stop();
+});
+
+async function submit(): Promise<string> {
+  const res = await e.call('POST', '/api/applications', {
+    token: tokens.porteur,
+    body: { campaignId, dossier: dossier({ durationYears: 2, perYear: { ETAT: 1_000_000, EPCI: 500_000 } }) },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return (res.body as { state: { applicationId: string } }).state.applicationId;
+}
+
+const streamLength = async (stream: string) => (await e.engine.eventStore.readStream(stream)).length;
+
+describe('command bodies: unknown fields refused at every depth', () => {
+  it('walks every command route with an unknown field, nested wherever the body nests objects: 400 naming its path, nothing written', async () => {
+    const id = await submit();
+    const { type: _type, ...campaign } = createCampaignCommand(Date.now(), {
+      campaignId: 'camvs-jamais-creee',
+    });
+    const filed = dossier({ durationYears: 1, perYear: { ETAT: 1_000 } });
+    // Each body is valid but for its unknown fields: the 400 lists those and nothing else.
+    const cases: Record<string, { body: Record<string, unknown>; paths: string[] }> = {
+      '/api/campaigns': {
+        body: {
+          ...campaign,
+          territory: { ...campaign.territory, extra: 1 },
+          funders: campaign.funders.map((f, i) => (i === 1 ? { ...f, extra: 1 } : f)),
+          submissionWindow: { ...campaign.submissionWindow, extra: 1 },
+        },
+        paths: ['funders.1.extra', 'submissionWindow.extra', 'territory.extra'],
+      },
+      '/api/campaigns/:id/open': { body: { extra: 1 }, paths: ['extra'] },
+      '/api/campaigns/:id/close': { body: { reason: 'Fin', extra: 1 }, paths: ['extra'] },
+      '/api/campaigns/:id/envelopes': {
+        body: { funder: 'ETAT', amountCents: 1, reason: 'Ajustement', extra: 1 },
+        paths: ['extra'],
+      },
+      '/api/applications': {
+        body: { campaignId, dossier: { ...filed, action: { ...filed.action, extra: 1 } } },
+        paths: ['dossier.action.extra'],
+      },
+      '/api/applications/:id/eligibility': {
+        body: { decision: 'complements', items: ['Budget'], dueDate: addDays(today, 10), extra: 1 },
+        paths: ['extra'],
+      },
+      '/api/applications/:id/complements': {
+        body: {
+          response: 'Voici',
+          amendedDossier: { ...filed, budget: filed.budget.map((b) => ({ ...b, extra: 1 })) },
+        },
+        paths: ['amendedDossier.budget.0.extra'],
+      },
+      '/api/applications/:id/positions': {
+        body: { position: { decision: 'declined', reason: 'x', extra: 1 } },
+        paths: ['position.extra'],
+      },
+      '/api/applications/:id/citizen-opinion': {
+        body: { opinion: 'favourable', comment: 'Bien', extra: 1 },
+        paths: ['extra'],
+      },
+      '/api/applications/:id/committee-decision': {
+        body: {
+          decision: 'approved',
+          decisionReference: 'COPIL',
+          decisionDate: today,
+          plan: [{ funder: 'ETAT', year: 1, amountCents: 1, extra: 1 }],
+        },
+        paths: ['plan.0.extra'],
+      },
+      '/api/applications/:id/convention': {
+        body: {
+          startDate: today,
+          signatureDueDate: today,
+          paymentSchedule: [
+            { funder: 'ETAT', year: 1, amountCents: 1, trigger: { kind: 'signature', extra: 1 } },
+          ],
+        },
+        paths: ['paymentSchedule.0.trigger.extra'],
+      },
+      '/api/applications/:id/signatures': { body: { extra: 1 }, paths: ['extra'] },
+      '/api/applications/:id/reports': {
+        body: {
+          year: 1,
+          spentByFunder: [{ funder: 'ETAT', amountCents: 1, note: 'x' }],
+          beneficiariesReached: 1,
+          indicators: [{ name: 'Enfants', achieved: 3, zzz: 1 }],
+          narrative: 'Bilan',
+        },
+        paths: ['indicators.0.zzz', 'spentByFunder.0.note'],
+      },
+      '/api/applications/:id/reports/:year/review': {
+        body: { decision: 'changes_requested', comments: ['x'], dueDate: today, extra: 1 },
+        paths: ['extra'],
+      },
+      '/api/applications/:id/payments': { body: { installmentId: 'ETAT-y1-1', extra: 1 }, paths: ['extra'] },
+      '/api/applications/:id/close': { body: { comment: 'x', extra: 1 }, paths: ['extra'] },
+      '/api/applications/:id/terminate': {
+        body: {
+          reason: 'breach',
+          comment: 'x',
+          justified: [{ funder: 'ETAT', year: 1, amountCents: 1, extra: 1 }],
+        },
+        paths: ['justified.0.extra'],
+      },
+      '/api/applications/:id/withdraw': { body: { reason: 'x', extra: 1 }, paths: ['extra'] },
+    };
+    // A route added without a case here fails the walk rather than passing unchecked.
+    expect(Object.keys(cases).sort()).toEqual(commandRoutes.map((r) => r.path).sort());
+
+    const head = await e.engine.eventStore.headPosition();
+    const before = await streamLength(`application-${id}`);
+    for (const route of commandRoutes) {
+      const { body, paths } = cases[route.path]!;
+      const path = route.path
+        .replace(':id', route.kind === 'campaign' ? campaignId : id)
+        .replace(':year', '1');
+      const token = route.roles.includes('grant_manager')
+        ? tokens.manager
+        : route.roles.includes('porteur')
+          ? tokens.porteur
+          : route.roles.includes('funder')
+            ? tokens.etat
+            : tokens.council;
+      const res = await e.call('POST', path, { token, body });
+      expect(res.status, `${path} ${JSON.stringify(res.body)}`).toBe(400);
+      const problem = res.body as Problem;
+      expect(problem.code).toBe('VALIDATION_FAILED');
+      expect(problem.errors?.map((err) => [err.in, err.path, err.code]).sort(), path).toEqual(
+        paths.map((p) => ['body', p, 'unrecognized_keys']),
+      );
+      expect(problem.detail).toMatch(/^body\..*Champ non reconnu : à retirer de la requête/);
+    }
+    expect(await streamLength(`application-${id}`)).toBe(before);
+    expect(await e.engine.eventStore.headPosition()).toBe(head);
+    expect(await streamLength('campaign-camvs-jamais-creee')).toBe(0);
+  });
+
+  it('names the accepted values of a refused choice, nested in a union', async () => {
+    const id = await submit();
+    const res = await e.call('POST', `/api/applications/${id}/positions`, {
+      token: tokens.etat,
+      body: { position: { decision: 'peut-être', reason: 'x' } },
+    });
+    expect(res.status).toBe(400);
+    expect((res.body as Problem).errors).toEqual([
+      expect.objectContaining({
+        path: 'position.decision',
+        message: 'Valeur inconnue : « peut-être ». Valeurs possibles : committed, declined.',
+      }),
+    ]);
+  });
+
+  it('documents every object of every command body as closed (additionalProperties: false)', async () => {
+    const doc = (await e.call('GET', '/api/openapi.json')).body as {
+      paths: Record<string, { post?: { requestBody?: unknown } }>;
+    };
+    const open: string[] = [];
+    let objects = 0;
+    const walk = (node: unknown, where: string): void => {
+      if (typeof node !== 'object' || node === null) return;
+      if (Array.isArray(node)) return node.forEach((item, i) => walk(item, `${where}/${i}`));
+      const schema = node as Record<string, unknown>;
+      if (schema.type === 'object' && schema.properties !== undefined) {
+        objects += 1;
+        if (schema.additionalProperties !== false) open.push(where);
+      }
+      for (const [key, value] of Object.entries(schema)) walk(value, `${where}/${key}`);
+    };
+    for (const route of commandRoutes) {
+      const path = route.path.replace(/:(\w+)/g, '{$1}');
+      walk(doc.paths[path]?.post?.requestBody, path);
+    }
+    expect(open).toEqual([]);
+    expect(objects).toBeGreaterThan(40);
+    // The ones the review found open.
+    const position = JSON.stringify(doc.paths['/api/applications/{id}/positions']?.post?.requestBody);
+    expect(position.match(/"additionalProperties":false/g)?.length).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('compressed bodies', () => {
+  it('reads a body in its Content-Encoding, refuses one that is not (400) or an encoding not decoded (415), writing nothing', async () => {
+    const id = await submit();
+    const withdraw = (body: string | Buffer, encoding: string) =>
+      fetch(`${e.url}/api/applications/${id}/withdraw`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${tokens.porteur}`,
+          'content-type': 'application/json',
+          'content-encoding': encoding,
+        },
+        body,
+      });
+    const before = await streamLength(`application-${id}`);
+    for (const [encoding, body] of [
+      ['br', '{}'],
+      ['deflate', '{}'],
+      ['gzip', '{}'],
+      ['gzip', brotliCompressSync(Buffer.from('{}'))],
+    ] as const) {
+      const res = await withdraw(body, encoding);
+      expect(res.status, encoding).toBe(400);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      const problem = (await res.json()) as Problem;
+      expect(problem.code, encoding).toBe('BODY_DECOMPRESSION_FAILED');
+      expect(problem.detail).toContain('Content-Encoding');
+    }
+    const unsupported = await withdraw('{}', 'compress');
+    expect(unsupported.status).toBe(415);
+    const problem = (await unsupported.json()) as Problem;
+    expect(problem.code).toBe('UNSUPPORTED_CONTENT_ENCODING');
+    expect(problem.detail).toMatch(/« compress ».*identity, gzip, deflate, br/);
+    expect(await streamLength(`application-${id}`)).toBe(before);
+    // The same body, compressed as announced, is read: the withdrawal is recorded.
+    const gzipped = await withdraw(
+      gzipSync(Buffer.from(JSON.stringify({ reason: 'Projet abandonné' }))),
+      'gzip',
+    );
+    expect(gzipped.status, await gzipped.clone().text()).toBe(200);
+    expect(await streamLength(`application-${id}`)).toBe(before + 1);
+  });
+});
+
+describe('path parameters', () => {
+  it('reads a convention year in decimal digits only', async () => {
+    const id = await submit();
+    for (const year of ['1.0', '0x1', '1e0', '+1', ' 1']) {
+      const res = await e.call('POST', `/api/applications/${id}/reports/${encodeURIComponent(year)}/review`, {
+        token: tokens.manager,
+        body: { decision: 'accepted' },
+      });
+      expect(res.status, year).toBe(400);
+      expect((res.body as Problem).errors, year).toEqual([
+        {
+          in: 'params',
+          path: 'year',
+          pointer: '#/year',
+          code: 'invalid_type',
+          message: `Nombre entier attendu, en chiffres décimaux : « ${year} » n’en est pas un.`,
+        },
+      ]);
+    }
+    const outOfRange = await e.call('POST', `/api/applications/${id}/reports/5/review`, {
+      token: tokens.manager,
+      body: { decision: 'accepted' },
+    });
+    expect((outOfRange.body as Problem).errors?.map((err) => [err.path, err.message])).toEqual([
+      ['year', 'Doit être au plus 4.'],
+    ]);
+    // Year 1 in digits gets past the parsing: the rules answer (no report was filed).
+    const parsed = await e.call('POST', `/api/applications/${id}/reports/1/review`, {
+      token: tokens.manager,
+      body: { decision: 'accepted' },
+    });
+    expect(parsed.status).toBe(422);
+  });
+
+  it('reads an application’s ULID in either case, on the commands and the audit routes', async () => {
+    const id = await submit();
+    const lower = id.toLowerCase();
+    expect(lower).not.toBe(id);
+    const eligible = await e.call('POST', `/api/applications/${lower}/eligibility`, {
+      token: tokens.manager,
+      body: { decision: 'eligible', coDecisionDueDate: addDays(today, 20) },
+    });
+    expect(eligible.status, JSON.stringify(eligible.body)).toBe(200);
+    expect((eligible.body as { state: { applicationId: string } }).state.applicationId).toBe(id);
+    // With If-Match, the version is read from the same (upper-case) stream.
+    const withIfMatch = await e.call('POST', `/api/applications/${lower}/citizen-opinion`, {
+      token: tokens.council,
+      headers: { 'if-match': eligible.headers.get('etag') ?? '' },
+      body: { opinion: 'favourable', comment: 'Attendu par les habitants.' },
+    });
+    expect(withIfMatch.status, JSON.stringify(withIfMatch.body)).toBe(200);
+    expect(await streamLength(`application-${id}`)).toBe(3);
+    expect(await streamLength(`application-${lower}`)).toBe(0);
+
+    const events = await e.call('GET', `/api/audit/streams/application-${lower}/events`, {
+      token: tokens.auditor,
+    });
+    expect(events.status).toBe(200);
+    expect((events.body as { stream: string; events: unknown[] }).stream).toBe(`application-${id}`);
+    expect((events.body as { events: unknown[] }).events).toHaveLength(3);
+    const asOf = await e.call(
+      'GET',
+      `/api/audit/applications/${lower}/as-of?at=${encodeURIComponent(new Date().toISOString())}`,
+      { token: tokens.auditor },
+    );
+    expect(asOf.status, JSON.stringify(asOf.body)).toBe(200);
+    expect((asOf.body as { eventsApplied: number }).eventsApplied).toBe(3);
+  });
+});
+
+describe('domain refusals', () => {
+  it('answers an invalid command refused by the rules with its own code, not the 400’s VALIDATION_FAILED', async () => {
+    const id = await submit();
+    expect(
+      (
+        await e.call('POST', `/api/applications/${id}/eligibility`, {
+          token: tokens.manager,
+          body: { decision: 'eligible', coDecisionDueDate: addDays(today, 20) },
+        })
+      ).status,
+    ).toBe(200);
+    const before = await streamLength(`application-${id}`);
+    const res = await e.call('POST', `/api/applications/${id}/positions`, {
+      token: tokens.etat,
+      body: {
+        position: {
+          decision: 'committed',
+          amountsByYear: [
+            { year: 1, amountCents: 100 },
+            { year: 1, amountCents: 100 },
+          ],
+        },
+      },
+    });
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({
+      status: 422,
+      type: '/api/docs#problem-domainRefusal',
+      code: 'DUPLICATE_YEAR',
+      detail: "Chaque année ne peut figurer qu'une fois dans la position.",
+    });
+    expect(res.body).not.toHaveProperty('errors');
+    expect(await streamLength(`application-${id}`)).toBe(before);
+  });
+});

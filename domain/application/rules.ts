@@ -296,6 +296,16 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
           ),
         );
       }
+      if (campaign.status === 'closed' && compareInstants(meta.at, closesAt) < 0) {
+        // Closed by the agglomération before the end of its window: the window's end is not the date.
+        return refuse(
+          domainError(
+            'SUBMISSION_WINDOW_CLOSED',
+            `La campagne ${campaign.year} a été close par l'agglomération avant la fin prévue de sa fenêtre de dépôt : le dépôt n'est plus possible. Les actions pourront être proposées lors du prochain appel à manifestation d'intérêt.`,
+            { opensAt, closesAt },
+          ),
+        );
+      }
       if (compareInstants(meta.at, closesAt) >= 0 || campaign.status === 'closed') {
         return refuse(
           domainError(

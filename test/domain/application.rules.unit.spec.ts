@@ -49,9 +49,12 @@ describe('submission (dépôt)', () => {
       .when(submit(dossier(1)), actors.porteur, '2027-04-01T08:00:00+02:00')
       .thenRefused('SUBMISSION_WINDOW_CLOSED');
     expect(late.message).toContain('fermée depuis le 1er avril 2027');
-    given()
+    // Closed by hand before the end of its window: said so, not dated by a window end still to come.
+    const closedEarly = given()
       .when(submit(dossier(1), { ...campaign2027, status: 'closed' }), actors.porteur, inWindow)
       .thenRefused('SUBMISSION_WINDOW_CLOSED');
+    expect(closedEarly.message).toContain("a été close par l'agglomération avant la fin prévue");
+    expect(closedEarly.message).not.toContain('fermée depuis');
     given()
       .when(submit(dossier(1), { ...campaign2027, status: 'draft' }), actors.porteur, inWindow)
       .thenRefused('SUBMISSION_WINDOW_CLOSED');

@@ -1026,6 +1026,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
 
   TerminateConvention: rule<Cmd<'TerminateConvention'>, 'in_force'>({
     label: 'la résiliation de la convention',
+    awaited: false,
     roles: ['grant_manager'],
     statuses: ['in_force'],
     handle: (c, s, meta) => {
@@ -1070,6 +1071,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
 
   WithdrawApplication: rule<Cmd<'WithdrawApplication'>, (typeof preConventionStatuses)[number]>({
     label: 'le retrait de la candidature',
+    awaited: false,
     roles: ['porteur'],
     statuses: preConventionStatuses,
     hint: () => "Possible jusqu'à l'entrée en vigueur de la convention.",

@@ -56,6 +56,11 @@ export interface Rule<C, S, E> {
   institutionOf?: (command: C, state: S) => string | undefined;
   /** Shown by allowedCommands. */
   hint?: (state: S) => string | undefined;
+  /**
+   * False for a step open to someone but awaited from nobody (a withdrawal, a termination): a refusal
+   * does not name it under « En attente de ». Default true.
+   */
+  awaited?: boolean;
   handle: (command: C, state: S, meta: CommandMeta) => Result<E>;
 }
 
@@ -71,6 +76,7 @@ export interface ErasedRule<C, State, E> {
   rolesNow: (state: State) => Role[];
   institutionOf: (command: C, state: State) => string | undefined;
   hint: (state: State) => string | undefined;
+  awaited: boolean;
   handle: (command: C, state: State, meta: CommandMeta) => Result<E>;
 }
 
@@ -110,6 +116,7 @@ export function ruleFor<State extends { status: string }, E>() {
       rolesNow: (state) => (isIn(state) && rule.rolesNow ? rule.rolesNow(state) : [...rule.roles]),
       institutionOf: (command, state) => (isIn(state) ? rule.institutionOf?.(command, state) : undefined),
       hint: (state) => (isIn(state) ? rule.hint?.(state) : undefined),
+      awaited: rule.awaited ?? true,
       handle: (command, state, meta) => rule.handle(command, narrow(state), meta),
     };
   };
@@ -218,8 +225,11 @@ export function alternatives<Cmd extends { type: string }, State extends { statu
   const mine = allowed.filter((a) => a.roles.includes(role));
   const label = (a: AllowedCommand<Cmd['type']>): string => rules[a.type].label;
   if (mine.length > 0) return ` Possible maintenant pour vous : ${mine.map(label).join(' ; ')}.`;
-  if (allowed.length > 0)
-    return ` En attente de : ${allowed.map((a) => `${label(a)} (${listRoles(a.roles)})`).join(' ; ')}.`;
+  // What someone is expected to do; a step merely open to someone (a withdrawal) is no one's turn.
+  const awaited = allowed.filter((a) => rules[a.type].awaited);
+  if (awaited.length > 0)
+    return ` En attente de : ${awaited.map((a) => `${label(a)} (${listRoles(a.roles)})`).join(' ; ')}.`;
+  if (allowed.length > 0) return '';
   return " Plus aucune action n'est possible.";
 }
 

@@ -254,7 +254,7 @@ describe('eligibility (recevabilité)', () => {
       )
       .thenRefused('COMPLEMENTS_PENDING');
     expect(error.message).toBe(
-      "La candidature est en attente de compléments jusqu'au 15 mars 2027 : la déclaration de recevabilité n'est pas encore possible. En attente de : la réponse à la demande de compléments (porteur de projet) ; le constat de l'absence de compléments (système, à échéance) ; le retrait de la candidature (porteur de projet).",
+      "La candidature est en attente de compléments jusqu'au 15 mars 2027 : la déclaration de recevabilité n'est pas encore possible. En attente de : la réponse à la demande de compléments (porteur de projet) ; le constat de l'absence de compléments (système, à échéance).",
     );
   });
 

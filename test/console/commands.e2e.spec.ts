@@ -311,6 +311,10 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     const close = card.locator(`form[data-action="close-${id}"]`);
     await close.getByLabel('Motif (facultatif)').fill('Appel complété');
     await close.getByRole('button', { name: 'Fermer' }).click();
+    // Closing the submission window asks first.
+    const confirmClose = page.getByRole('dialog', { name: /^Fermer le dépôt de/ });
+    await confirmClose.waitFor();
+    await confirmClose.getByRole('button', { name: 'Confirmer' }).click();
     await page.getByRole('status').filter({ hasText: ': fermée.' }).waitFor();
     sent.add('close-<id>');
     await expect.poll(() => status.textContent()).toBe('fermée');
@@ -389,12 +393,12 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     }
     await page.getByLabel('Appel à manifestation d’intérêt *').selectOption(id);
     const budget = page.locator('form.cerfa fieldset.budget');
-    await budget.getByLabel('Demandé à la commune 59365, année 1 (€)').waitFor();
+    await budget.getByLabel('Demandé à la commune de Louvroil, année 1 (€)').waitFor();
     await expect(budget.locator('label').allTextContents()).resolves.toEqual([
       'Coût total, année 1 (€) *',
       'Demandé à l’État, année 1 (€)',
-      'Demandé à la commune 59392, année 1 (€)',
-      'Demandé à la commune 59365, année 1 (€)',
+      'Demandé à la commune de Maubeuge, année 1 (€)',
+      'Demandé à la commune de Louvroil, année 1 (€)',
       'Autres ressources, année 1 (€)',
     ]);
     expect(world.cspViolations).toEqual([]);
@@ -551,6 +555,26 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     expect(await page.evaluate('document.activeElement && document.activeElement.textContent.trim()')).toBe(
       'Retirer',
     );
+    // Withdrawing is for good: a dialog says so; Escape cancels, nothing is sent.
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Retirer la candidature ?' });
+    await dialog.waitFor();
+    await expect(dialog.textContent()).resolves.toContain('C’est définitif');
+    // The focus is in the dialog, on « Annuler »: a stray Enter cancels.
+    expect(await page.evaluate('document.activeElement && document.activeElement.textContent.trim()')).toBe(
+      'Annuler',
+    );
+    await page.screenshot({ path: join(artifacts, 'console-retrait-confirmation.png') });
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect((await applicationDetail(world.engine, id)).status).toBe('co_decision');
+    await form.getByRole('button', { name: 'Retirer' }).focus();
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate('document.activeElement && document.activeElement.textContent.trim()')).toBe(
+      'Confirmer',
+    );
     await page.keyboard.press('Enter');
     await page.getByRole('status').filter({ hasText: 'Action enregistrée' }).waitFor();
     sent.add('withdraw');
@@ -585,11 +609,59 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     const fillReport = async (narrative: string) => {
       const form = page.locator('form[data-action="report"]');
       await form.getByLabel('Année de convention').selectOption('1');
-      await form.getByLabel('Dépensé sur la subvention de l’État (€)').fill('10 000');
-      await form.getByLabel('Dépensé sur la subvention de l’intercommunalité (EPCI) (€)').fill('5 000');
+      await form.getByLabel('Dépensé sur la subvention de l’État (€) *').fill('10 000');
+      await form.getByLabel('Dépensé sur la subvention de l’intercommunalité (EPCI) (€) *').fill('5 000');
       await form.getByLabel('Bénéficiaires touchés *').fill('95');
       await form.getByLabel('Bilan qualitatif *').fill(narrative);
     };
+    // Nothing is pre-filled: an amount left blank is named, not sent as « 0 € spent ».
+    const reportForm = page.locator('form[data-action="report"]');
+    await reportForm.getByLabel('Bilan qualitatif *').fill('Vingt-quatre cafés tenus.');
+    await expect(
+      reportForm.getByLabel('Dépensé sur la subvention de l’État (€) *').inputValue(),
+    ).resolves.toBe('');
+    await reportForm.getByRole('button', { name: 'Déposer le compte rendu' }).click();
+    const missing = reportForm.getByRole('alert');
+    await missing.waitFor();
+    // Every missing field named, in the form's order (the funders as the plan lists them).
+    await expect(
+      missing
+        .locator('li')
+        .allTextContents()
+        .then((l) => [...l].sort()),
+    ).resolves.toEqual([
+      'Bénéficiaires touchés : à remplir.',
+      'Dépensé sur la subvention de l’intercommunalité (EPCI) : à remplir.',
+      'Dépensé sur la subvention de l’État : à remplir.',
+    ]);
+    // The focus is on the first of them.
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toMatch(
+      /^report-spent\|(ETAT|EPCI)$/,
+    );
+    // Before sending, the recap: per funder, the year's grant and what was spent.
+    await reportForm.getByLabel('Dépensé sur la subvention de l’État (€) *').fill('10 000');
+    await reportForm.getByLabel('Dépensé sur la subvention de l’intercommunalité (EPCI) (€) *').fill('2 500');
+    await reportForm.getByLabel('Bénéficiaires touchés *').fill('95');
+    await reportForm.getByRole('button', { name: 'Déposer le compte rendu' }).click();
+    const recap = page.getByRole('dialog', { name: 'Déposer le compte rendu de l’année 1 ?' });
+    await recap.waitFor();
+    const recapRow = (funder: string) =>
+      recap.locator(`[data-testid="report-recap"] tr[data-funder="${funder}"] td`);
+    await expect(recapRow('EPCI').allTextContents()).resolves.toEqual([
+      euros(500_000),
+      euros(250_000),
+      euros(250_000),
+    ]);
+    await expect(recapRow('total').allTextContents()).resolves.toEqual([
+      euros(1_500_000),
+      euros(1_250_000),
+      euros(250_000),
+    ]);
+    await expect(recap.locator('.warning').textContent()).resolves.toContain('reverser');
+    await page.screenshot({ path: join(artifacts, 'console-compte-rendu-recap.png') });
+    await recap.getByRole('button', { name: 'Annuler' }).click();
+    await recap.waitFor({ state: 'hidden' });
+    expect(reportsOf(await applicationDetail(world.engine, id))[0]?.status).toBe('expected');
     await fillReport('Vingt-quatre cafés tenus, une centaine de parents venus.');
     await act(page, 'report', {
       'Références des pièces jointes (une par ligne)': 'cr-financier-annee-1.pdf',

@@ -9,6 +9,7 @@ import { addDays, addMonths, formatFrenchDate, fromEpochMs, parisDateOf } from '
 import { seedDemo } from '../../services/demo/demoCampaign';
 import type { RunningEngine } from '../services/support/engine';
 import { artifacts, chromiumPath, demo, startConsoleWorld, type ConsoleWorld } from './support/console';
+import { dossier } from '../support/fixtures';
 import {
   command,
   createOpenCampaign,
@@ -58,21 +59,80 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     await f.getByLabel('Intitulé de l’action *').fill('Ateliers numériques à Sous-le-Bois');
     await f.getByLabel('Résumé *').fill('Initiation au numérique pour les familles, deux soirs par semaine.');
     await f.getByLabel('Thème (nomenclature nationale)').selectOption('1.1');
-    // The QPV picker lists the campaign's territory (GET /api/campaigns/:id).
-    await f.getByLabel('QN05990X').check();
     await f.getByLabel('Bénéficiaires attendus').fill('80');
     await f
       .getByLabel('Comment les habitants co-construisent l’action')
       .fill('Un comité d’habitants choisit les thèmes des ateliers chaque trimestre.');
-    await f.getByLabel('Coût total, année 1 (€) *').fill('30 000');
-    await f.getByLabel('Demandé à l’État, année 1 (€)').fill('10 000');
-    await f.getByLabel('Demandé à l’intercommunalité (EPCI), année 1 (€)').fill('5 000');
-    await f.getByLabel('Autres ressources, année 1 (€)').fill('15 000');
+    const send = () => f.getByRole('button', { name: 'Déposer la candidature' }).click();
+    const porteurToken = await engine.token({ role: 'porteur', porteurId: 'asso-sambre-avenir' });
+    const filed = async () =>
+      ((await engine.call('GET', '/api/applications', { token: porteurToken })).body as { total: number })
+        .total;
+    // « 20.50 » could be twenty euros fifty or a typo: refused in the form, the field named, nothing sent.
+    const cost = f.getByLabel('Coût total, année 1 (€) *');
+    await cost.fill('20.50');
+    await send();
+    const alert = f.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain(
+      'Coût total, année 1 : « 20.50 » n’est pas un montant en euros lisible',
+    );
+    await expect(cost.getAttribute('aria-invalid')).resolves.toBe('true');
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('depot-cost-1');
+    expect(await filed()).toBe(0);
+    // French thousands: « 20.000 » is twenty thousand euros, « 5 000 € » too is read.
+    await cost.fill('20.000');
+    await f.getByLabel('Demandé à l’État, année 1 (€)').fill('10.000');
+    await f.getByLabel('Demandé à l’intercommunalité (EPCI), année 1 (€)').fill('5 000 €');
+    await f.getByLabel('Autres ressources, année 1 (€)').fill('5\u202f000');
+    // The API's validation errors, all of them, each next to its field with the field's label: a
+    // SIRET too short, no quartier chosen.
+    await f.getByLabel('SIRET (14 chiffres)').fill('123');
+    await send();
+    await expect.poll(() => f.locator('.field-error').count()).toBe(2);
+    const siret = f.getByLabel('SIRET (14 chiffres)');
+    await expect(siret.getAttribute('aria-invalid')).resolves.toBe('true');
+    const siretError = await siret.getAttribute('aria-describedby');
+    expect(siretError).toContain('depot-siret-error');
+    await expect(page.locator('#depot-siret-error').textContent()).resolves.toMatch(
+      /^SIRET \(14 chiffres\) : .*14 chiffres/,
+    );
+    await expect(page.locator('#depot-qpv-error').textContent()).resolves.toMatch(
+      /^Quartiers prioritaires visés : /,
+    );
+    const summary = await alert.textContent();
+    expect(summary).toContain('2 points à corriger');
+    expect(summary).not.toMatch(/body\.|dossier\.|autre\(s\) erreur/);
+    expect(
+      await page.evaluate('document.activeElement && document.activeElement.getAttribute("aria-invalid")'),
+    ).toBe('true');
+    await page.screenshot({ path: join(artifacts, 'console-depot-erreurs.png'), fullPage: true });
+    expect(await filed()).toBe(0);
+    await siret.fill('12345678900011');
+    // The QPV picker lists the campaign's territory (GET /api/campaigns/:id), by name.
+    await f.getByLabel('Sous-le-Bois (QN05990X)').check();
     await page.screenshot({ path: join(artifacts, 'console-depot.png'), fullPage: true });
-    await f.getByRole('button', { name: 'Déposer la candidature' }).click();
+    await send();
     await page.getByRole('heading', { name: 'Candidature déposée' }).waitFor();
+    // The page changed: the focus is on its heading.
+    await expect
+      .poll(() => page.evaluate('document.activeElement && document.activeElement.tagName'))
+      .toBe('H1');
     applicationId = (await page.locator('[role=status] strong').textContent()) ?? '';
     expect(applicationId).toMatch(/^[0-9A-Z]{26}$/);
+    const filedState = (await waitForApplication(engine, applicationId, 'submitted', () => true))
+      .state as unknown as { dossier: { budget: unknown[] } };
+    expect(filedState.dossier.budget).toEqual([
+      {
+        year: 1,
+        totalCostCents: 2_000_000,
+        requested: expect.arrayContaining([
+          { funder: 'ETAT', amountCents: 1_000_000 },
+          { funder: 'EPCI', amountCents: 500_000 },
+        ]) as unknown,
+        otherResourcesCents: 500_000,
+      },
+    ]);
 
     await signInAs(page, 'Chargé de mission (agglomération)');
     await page
@@ -110,11 +170,35 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
         `jusqu’au ${dueText} inclus`,
       );
       await expect(page.getByTestId('deadline').textContent()).resolves.toContain(dueText);
-      await act(page, 'position');
+      if (funder === 'Financeur — État') {
+        await act(page, 'position', { 'Conditions (engagement)': 'Bilan intermédiaire à six mois.' });
+        // Back on the page, the form shows the position recorded (its conditions too): sending it
+        // again is a deliberate change, not a silent overwrite with the amounts asked.
+        await openApplication(page, applicationId, '[data-testid="position-recorded"]');
+        const position = page.locator('form[data-action="position"]');
+        await expect(position.getByTestId('position-recorded').textContent()).resolves.toContain(
+          'Bilan intermédiaire à six mois.',
+        );
+        await expect(position.getByLabel('Conditions (engagement)').inputValue()).resolves.toBe(
+          'Bilan intermédiaire à six mois.',
+        );
+        await expect(position.getByRole('button', { name: 'Modifier la position' }).count()).resolves.toBe(1);
+      } else await act(page, 'position');
     }
     await signInAs(page, 'Conseil citoyen');
     await openApplication(page, applicationId, 'form[data-action="opinion"]');
-    await act(page, 'opinion', { 'Commentaire *': 'Attendu par les habitants du quartier.' });
+    // No opinion chosen for the council: « Favorable » is not sent unread.
+    const opinion = page.locator('form[data-action="opinion"]');
+    await expect(opinion.getByLabel('Avis *').inputValue()).resolves.toBe('');
+    await opinion.getByLabel('Commentaire *').fill('Attendu par les habitants du quartier.');
+    await opinion.getByRole('button', { name: 'Donner l’avis' }).click();
+    await expect(opinion.locator('#opinion-opinion-error').textContent()).resolves.toBe('Avis : à remplir.');
+    await act(page, 'opinion', { 'Avis *': 'reserved' });
+    await openApplication(page, applicationId, '[data-testid="opinion-recorded"]');
+    await expect(opinion.getByLabel('Avis *').inputValue()).resolves.toBe('reserved');
+    await expect(opinion.getByLabel('Commentaire *').inputValue()).resolves.toBe(
+      'Attendu par les habitants du quartier.',
+    );
 
     await signInAs(page, 'Chargé de mission (agglomération)');
     await openApplication(page, applicationId, 'form[data-action="approval"]');
@@ -123,6 +207,27 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     await openApplication(page, applicationId, 'form[data-action="convention"]');
     await act(page, 'convention');
 
+    // Signing binds for good: the dialog shows what is signed (amounts per funder and year, the
+    // payment schedule); Escape cancels and nothing is sent.
+    await signInAs(page, demo.porteur);
+    await openApplication(page, applicationId, 'form[data-action="signature"]');
+    await page.locator('form[data-action="signature"]').getByRole('button', { name: 'Signer' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Signer la convention ?' });
+    await dialog.waitFor();
+    await expect(dialog.getByTestId('convention-amounts').textContent()).resolves.toMatch(
+      /État.*Année 1.*10\s000,00\s€/s,
+    );
+    await expect(dialog.getByTestId('convention-schedule').locator('tbody tr').count()).resolves.toBe(4);
+    await expect(dialog.getByTestId('convention-schedule').textContent()).resolves.toContain(
+      'à l’entrée en vigueur (toutes les signatures)',
+    );
+    await expect(dialog.textContent()).resolves.toContain('Bilan intermédiaire à six mois.');
+    await page.screenshot({ path: join(artifacts, 'console-signature-confirmation.png') });
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect((await waitForApplication(engine, applicationId, 'awaiting', () => true)).state.status).toBe(
+      'awaiting_signatures',
+    );
     for (const signer of [demo.porteur, 'Financeur — État', 'Financeur — Intercommunalité (EPCI)']) {
       await signInAs(page, signer);
       await openApplication(page, applicationId, 'form[data-action="signature"]');
@@ -130,6 +235,10 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     }
     await signInAs(page, 'Chargé de mission (agglomération)');
     await openApplication(page, applicationId, '[data-testid="status"]:has-text("vigueur")');
+    await expect(page.title()).resolves.toBe(
+      `Candidature ${applicationId} — Ateliers numériques à Sous-le-Bois — Console des subventions`,
+    );
+    await expect(page.locator('[data-field="qpv"]').textContent()).resolves.toBe('Sous-le-Bois (QN05990X)');
     await page.getByTestId('timeline').getByText('Convention en vigueur').first().waitFor();
     // Who did what: the last signature is its signatory's (role, institution, account), the entry
     // into force that follows from it the system's.
@@ -281,6 +390,39 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     await signInAs(page, demo.porteur);
     await page.locator(`tr[data-application="${id}"]`).waitFor({ timeout: 15_000 });
     expect(await page.getByText('Aucune candidature.').count()).toBe(0);
+    expect(cspViolations).toEqual([]);
+  });
+  it('titles each page, focuses its heading, refuses another porteur’s file with a heading and a way back, and fits a phone', async () => {
+    const other = await engine.token({ role: 'porteur', porteurId: 'asso-autre' });
+    const answer = await engine.call('POST', '/api/applications', {
+      token: other,
+      body: {
+        campaignId,
+        dossier: dossier({ title: 'Chorale des Provinces', durationYears: 1, perYear: { ETAT: 500_000 } }),
+      },
+    });
+    expect(answer.status).toBeLessThan(300);
+    const othersId = (answer.body as { state: { applicationId: string } }).state.applicationId;
+    const page = await newPage();
+    await signInAs(page, demo.porteur);
+    // Signed in: the focus is on the page's heading, the tab says where one is.
+    await expect
+      .poll(() => page.evaluate('document.activeElement && document.activeElement.tagName'))
+      .toBe('H1');
+    await expect(page.title()).resolves.toBe('Mes candidatures — Console des subventions');
+    await page.goto(`${base}/console/#/candidatures/${othersId}`);
+    await page.getByRole('heading', { level: 1, name: 'Candidature non accessible' }).waitFor();
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('un autre porteur');
+    await expect(page.title()).resolves.toBe(`Candidature ${othersId} — Console des subventions`);
+    await page.getByRole('link', { name: 'Revenir à la liste' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Mes candidatures' }).waitFor();
+
+    // 390 px wide: the application page (the grant manager's, with every table) does not scroll sideways.
+    await signInAs(page, demo.manager);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await openApplication(page, applicationId, '[data-testid="timeline"]');
+    await expect(page.evaluate('document.documentElement.scrollWidth')).resolves.toBeLessThanOrEqual(390);
+    await page.screenshot({ path: join(artifacts, 'console-candidature-390.png'), fullPage: true });
     expect(cspViolations).toEqual([]);
   });
 });

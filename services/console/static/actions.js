@@ -3,7 +3,11 @@
 import { useEffect, useRef, useState } from './vendor/hooks.mjs';
 import {
   api,
+  ApiError,
+  count,
   centsOf,
+  parseEuros,
+  unreadableAmount,
   date,
   frenchText,
   funderLabel,
@@ -18,66 +22,306 @@ import {
 
 /**
  * @typedef {{ name: string, label: string, type?: 'text'|'textarea'|'date'|'select'|'money'|'number', value?: string|number, options?: [string, string][], required?: boolean, help?: string }} Field
+ * @typedef {{ name?: string, label?: string, message: string }} FormError
+ *   an error of a form: on a field of the page (`name`), or for the summary only (`label`, a French name)
+ * @typedef {{ title: string, body: any, confirmLabel?: string }} Confirmation
  */
 
+/** The id of a field's control: `<form id>-<field name>`. */
+export const inputIdOf = (formId, name) => `${formId}-${name}`;
+
 /**
- * A form posting one command. `build` turns the typed values into the request body.
- * @param {{ id: string, title: string, hint?: string, fields: Field[], submitLabel: string, path: string | ((v: Record<string,string>) => string), build: (v: Record<string,string>) => unknown, onDone: (view: any) => void, danger?: boolean }} props
+ * The checks made before anything is sent: every required field filled, every amount readable.
+ * Each error names its field by its label, in French.
+ * @param {Field[]} fields @param {Record<string, string>} values
+ * @returns {FormError[]}
  */
-export function ActionForm({ id, title, hint, fields, submitLabel, path, build, onDone, danger }) {
-  const [error, setError] = useState(/** @type {string | null} */ (null));
-  const [busy, setBusy] = useState(false);
-  const refusal = useRef(/** @type {HTMLParagraphElement | null} */ (null));
-  // A refusal takes the focus: a keyboard or screen-reader user lands on the reason, in the form.
+export function checkFields(fields, values) {
+  /** @type {FormError[]} */
+  const errors = [];
+  for (const f of fields) {
+    const typed = String(values[f.name] ?? '').trim();
+    if (f.required && typed === '') {
+      errors.push({ name: f.name, message: `${f.label} : à remplir.` });
+      continue;
+    }
+    if (f.type === 'money') {
+      const reading = parseEuros(typed);
+      if (!reading.ok)
+        errors.push({ name: f.name, message: unreadableAmount(f.label, typed, reading.reason) });
+    }
+    if (f.type === 'number' && typed !== '' && !/^\d+$/.test(typed))
+      errors.push({ name: f.name, message: `${f.label} : un nombre entier est attendu.` });
+  }
+  return errors;
+}
+
+/** Words of the API's field paths, for an error whose field is not on the page. */
+const pathWords = {
+  dossier: 'dossier',
+  porteur: 'organisme porteur',
+  action: 'action',
+  budget: 'budget',
+  requested: 'montants demandés',
+  position: 'position',
+  amountsByYear: 'montants par année',
+  amountCents: 'montant',
+  plan: 'plan de financement',
+  spentByFunder: 'dépenses par financeur',
+  justified: 'dépenses justifiées',
+  funders: 'financeurs',
+  territory: 'territoire',
+  qpvCodes: 'quartiers prioritaires',
+  submissionWindow: 'fenêtre de dépôt',
+  year: 'année',
+  funder: 'financeur',
+};
+
+/**
+ * A French name for an API field path with no field on the page: « budget, ligne 1, montant »
+ * rather than « body.dossier.budget.0.amountCents ».
+ * @param {string} path
+ */
+export function frenchPath(path) {
+  if (!path) return 'Demande';
+  const words = path
+    .split('.')
+    .map((part) => (/^\d+$/.test(part) ? `ligne ${Number(part) + 1}` : (pathWords[part] ?? part)));
+  const text = words.join(', ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * The errors of an API refusal: the problem document's `errors[]` (400), each on its field when
+ * `fieldOf` finds it on the page, with the field's label instead of the technical path; a refusal
+ * without field errors (422 of the rules, 403…) is its French `detail`, for the summary.
+ * @param {unknown} error
+ * @param {(path: string) => string | undefined} fieldOf an API path (`dossier.action.title`) → a field's name
+ * @param {(name: string) => string} labelOf a field's name → its label
+ * @returns {FormError[]}
+ */
+export function apiErrors(error, fieldOf, labelOf) {
+  const problemErrors = error instanceof ApiError ? (error.problem?.errors ?? []) : [];
+  if (problemErrors.length === 0)
+    return [{ message: error instanceof Error ? error.message : String(error) }];
+  return problemErrors.map((e) => {
+    const name = e.in === 'body' || e.in === undefined ? fieldOf(String(e.path ?? '')) : undefined;
+    const message = frenchText(String(e.message ?? ''));
+    return name !== undefined
+      ? { name, message: `${labelOf(name)} : ${message}` }
+      : {
+          label: frenchPath(String(e.path ?? '')),
+          message: `${frenchPath(String(e.path ?? ''))} : ${message}`,
+        };
+  });
+}
+
+/**
+ * The field the API names by `path`: a field of the form whose name is the path, or its first
+ * part (`comment`, `reasons.0` → `reasons`).
+ * @param {Field[]} fields
+ */
+const sameNameField = (fields) => (path) => {
+  const first = path.split('.')[0] ?? '';
+  return fields.find((f) => f.name === path)?.name ?? fields.find((f) => f.name === first)?.name;
+};
+
+/**
+ * Moves the focus to the first field in error, or to the summary when none is on the page.
+ * @param {string} formId @param {FormError[]} errors @param {HTMLElement | null} summary
+ */
+export function focusFirstError(formId, errors, summary) {
+  const first = errors.find((e) => e.name !== undefined);
+  const control = first ? document.getElementById(inputIdOf(formId, first.name ?? '')) : null;
+  // A group (the QPV checkboxes) is reached by its first box.
+  const target = control?.matches('fieldset') ? (control.querySelector('input') ?? control) : control;
+  if (target) target.focus();
+  else summary?.focus();
+}
+
+/**
+ * The summary of a refusal, at the top of the form: every error, those of a field on the page as a
+ * link to it. The one `alert` of the form.
+ * @param {{ formId: string, errors: FormError[], summaryRef: any }} props
+ */
+export function ErrorSummary({ formId, errors, summaryRef }) {
+  if (errors.length === 0) return null;
+  const onField = errors.filter((e) => e.name !== undefined).length;
+  return html`<div class="refusal" role="alert" tabindex="-1" ref=${summaryRef} id=${`${formId}-error`}>
+    <strong>Refusé :</strong>${' '}
+    ${
+      errors.length === 1
+        ? errors[0]?.name === undefined
+          ? errors[0]?.message
+          : html`<a href=${`#${inputIdOf(formId, errors[0]?.name ?? '')}`} onClick=${focusLink}
+              >${errors[0]?.message}</a
+            >`
+        : html`${onField > 0 ? `${errors.length} points à corriger :` : `${errors.length} erreurs :`}
+            <ul>
+              ${errors.map((e) =>
+                e.name === undefined
+                  ? html`<li>${e.message}</li>`
+                  : html`<li>
+                      <a href=${`#${inputIdOf(formId, e.name)}`} onClick=${focusLink}>${e.message}</a>
+                    </li>`,
+              )}
+            </ul>`
+    }
+  </div>`;
+}
+
+/** A summary's link focuses its field (the hash routes must not change). */
+function focusLink(event) {
+  event.preventDefault();
+  const id = event.currentTarget.getAttribute('href')?.slice(1) ?? '';
+  document.getElementById(id)?.focus();
+}
+
+/**
+ * The confirmation of an action that cannot be undone, or whose amounts must be read once more:
+ * the native modal dialog (focus kept inside, Escape cancels), « Confirmer » / « Annuler ».
+ * @param {{ formId: string, confirmation: Confirmation | null, danger?: boolean, onConfirm: () => void, onCancel: () => void }} props
+ */
+export function ConfirmDialog({ formId, confirmation, danger, onConfirm, onCancel }) {
+  const ref = useRef(/** @type {HTMLDialogElement | null} */ (null));
   useEffect(() => {
-    if (error) refusal.current?.focus();
-  }, [error]);
-  const submit = async (event) => {
-    event.preventDefault();
-    const values = Object.fromEntries(new FormData(event.currentTarget).entries());
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (confirmation && !dialog.open) dialog.showModal();
+    if (!confirmation && dialog.open) dialog.close();
+  }, [confirmation]);
+  return html`<dialog
+    ref=${ref}
+    class="confirm"
+    aria-labelledby=${`${formId}-confirm-title`}
+    aria-describedby=${`${formId}-confirm-body`}
+    onClose=${onCancel}
+  >
+    ${
+      confirmation
+        ? html`<h2 id=${`${formId}-confirm-title`}>${confirmation.title}</h2>
+            <div id=${`${formId}-confirm-body`}>${confirmation.body}</div>
+            <div class="buttons">
+              <button type="button" class=${danger ? 'danger' : 'primary'} onClick=${onConfirm}>
+                ${confirmation.confirmLabel ?? 'Confirmer'}
+              </button>
+              <button type="button" autofocus onClick=${onCancel}>Annuler</button>
+            </div>`
+        : null
+    }
+  </dialog>`;
+}
+
+/**
+ * A form posting one command. `build` turns the typed values into the request body; it may throw
+ * an Error whose French message the summary shows. Before anything is sent, required fields and
+ * amounts are checked (and `validate`, for the form's own rules); `confirm`, when given, asks in a
+ * dialog first. A refusal of the API shows every error, each next to its field when it is on the
+ * page (`fieldOf` maps the API's paths to the fields; by default a field named as the path).
+ * @param {{ id: string, title: string, hint?: string, intro?: any, fields: Field[], submitLabel: string, path: string | ((v: Record<string,string>) => string), build: (v: Record<string,string>) => unknown, onDone: (view: any) => void, danger?: boolean, confirm?: (v: Record<string,string>, body: any) => Confirmation, validate?: (v: Record<string,string>) => FormError[], fieldOf?: (path: string) => string | undefined }} props
+ */
+export function ActionForm({
+  id,
+  title,
+  hint,
+  intro,
+  fields,
+  submitLabel,
+  path,
+  build,
+  onDone,
+  danger,
+  confirm,
+  validate,
+  fieldOf,
+}) {
+  const [errors, setErrors] = useState(/** @type {FormError[]} */ ([]));
+  const [busy, setBusy] = useState(false);
+  const [pending, setPending] = useState(
+    /** @type {{ path: string, body: unknown, confirmation: Confirmation } | null} */ (null),
+  );
+  const summary = useRef(/** @type {HTMLDivElement | null} */ (null));
+  // A refusal takes the focus: on its first field, or on the summary when no field is at fault.
+  useEffect(() => {
+    if (errors.length > 0) focusFirstError(id, errors, summary.current);
+  }, [errors]);
+  const labelOf = (name) => fields.find((f) => f.name === name)?.label ?? name;
+  const send = async (target, body) => {
     setBusy(true);
-    setError(null);
     try {
-      const typed = /** @type {Record<string,string>} */ (values);
-      const view = await api('POST', typeof path === 'function' ? path(typed) : path, build(typed));
+      const view = await api('POST', target, body);
       onDone(view);
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setErrors(apiErrors(e, fieldOf ?? sameNameField(fields), labelOf));
     } finally {
       setBusy(false);
     }
   };
+  const submit = (event) => {
+    event.preventDefault();
+    const values = /** @type {Record<string,string>} */ (
+      Object.fromEntries(new FormData(event.currentTarget).entries())
+    );
+    setErrors([]);
+    const found = [...checkFields(fields, values), ...(validate ? validate(values) : [])];
+    if (found.length > 0) return setErrors(found);
+    let body;
+    try {
+      body = build(values);
+    } catch (e) {
+      return setErrors([{ message: e instanceof Error ? e.message : String(e) }]);
+    }
+    const target = typeof path === 'function' ? path(values) : path;
+    if (confirm) setPending({ path: target, body, confirmation: confirm(values, body) });
+    else void send(target, body);
+  };
+  const errorOf = (name) => errors.find((e) => e.name === name)?.message;
   return html`
-    <form class="action" onSubmit=${submit} aria-labelledby=${`${id}-title`} data-action=${id}>
+    <form
+      class="action"
+      onSubmit=${submit}
+      aria-labelledby=${`${id}-title`}
+      data-action=${id}
+      data-confirm=${confirm ? 'dialog' : undefined}
+      novalidate
+    >
       <h3 id=${`${id}-title`}>${title}</h3>
-      ${hint ? html`<p class="hint">${frenchText(hint)}</p>` : null} ${fields.map((f) => FieldInput(id, f))}
-      ${
-        error
-          ? html`<p class="refusal" role="alert" tabindex="-1" ref=${refusal} id=${`${id}-error`}>
-              <strong>Refusé :</strong> ${error}
-            </p>`
-          : null
-      }
+      ${hint ? html`<p class="hint">${frenchText(hint)}</p>` : null} ${intro ?? null}
+      <${ErrorSummary} formId=${id} errors=${errors} summaryRef=${summary} />
+      ${fields.map((f) => FieldInput(id, f, errorOf(f.name)))}
       <button type="submit" class=${danger ? 'danger' : 'primary'} disabled=${busy}>
         ${busy ? 'Envoi…' : submitLabel}
       </button>
+      <${ConfirmDialog}
+        formId=${id}
+        confirmation=${pending?.confirmation ?? null}
+        danger=${danger}
+        onConfirm=${() => {
+          const chosen = pending;
+          setPending(null);
+          if (chosen) void send(chosen.path, chosen.body);
+        }}
+        onCancel=${() => setPending(null)}
+      />
     </form>
   `;
 }
 
-/** @param {string} formId @param {Field} f */
-export function FieldInput(formId, f) {
-  const inputId = `${formId}-${f.name}`;
+/** @param {string} formId @param {Field} f @param {string} [error] the field's error, shown under it */
+export function FieldInput(formId, f, error) {
+  const inputId = inputIdOf(formId, f.name);
+  const describedBy = [f.help ? `${inputId}-help` : null, error ? `${inputId}-error` : null].filter(Boolean);
   const common = {
     id: inputId,
     name: f.name,
     required: f.required ?? false,
-    'aria-describedby': f.help ? `${inputId}-help` : undefined,
+    'aria-invalid': error ? 'true' : undefined,
+    'aria-describedby': describedBy.length ? describedBy.join(' ') : undefined,
   };
   let control;
   switch (f.type ?? 'text') {
     case 'textarea':
-      control = html`<textarea ...${common} rows="3">${f.value ?? ''}</textarea>`;
+      control = html`<textarea ...${common} rows="3" defaultValue=${f.value ?? ''}></textarea>`;
       break;
     case 'select':
       control = html`<select ...${common}>
@@ -93,7 +337,7 @@ export function FieldInput(formId, f) {
       control = html`<input type="date" ...${common} defaultValue=${f.value ?? ''} />`;
       break;
     case 'number':
-      control = html`<input type="number" min="0" step="1" ...${common} defaultValue=${f.value ?? ''} />`;
+      control = html`<input type="text" inputmode="numeric" ...${common} defaultValue=${f.value ?? ''} />`;
       break;
     case 'money':
       control = html`<input type="text" inputmode="decimal" ...${common} defaultValue=${f.value ?? ''} />`;
@@ -101,10 +345,166 @@ export function FieldInput(formId, f) {
     default:
       control = html`<input type="text" ...${common} defaultValue=${f.value ?? ''} />`;
   }
-  return html`<div class="field">
+  return html`<div class=${error ? 'field invalid' : 'field'}>
     <label for=${inputId}>${f.label}${f.type === 'money' ? ' (€)' : ''}${f.required ? ' *' : ''}</label>
     ${control} ${f.help ? html`<small id=${`${inputId}-help`}>${f.help}</small>` : null}
+    ${error ? html`<p class="field-error" id=${`${inputId}-error`}>${error}</p>` : null}
   </div>`;
+}
+
+const opinionLabels = { favourable: 'Favorable', reserved: 'Réservé', unfavourable: 'Défavorable' };
+
+/** A recorded position, in one sentence: « engagement : année 1 : 10 000,00 € ; conditions : … ». */
+const positionText = (position) =>
+  position.decision === 'committed'
+    ? `engagement — ${position.amountsByYear.map((a) => `année ${a.year} : ${money(a.amountCents)}`).join(' ; ')}` +
+      (position.conditions ? ` — conditions : ${position.conditions}` : ' — sans condition')
+    : `refus — ${position.reason}`;
+
+/** When an installment is paid, in words. */
+const triggerText = (trigger) =>
+  trigger?.kind === 'report_accepted'
+    ? `après l’acceptation du compte rendu de l’année ${trigger.reportYear}`
+    : 'à l’entrée en vigueur (toutes les signatures)';
+
+/**
+ * What a signatory signs: the amounts per funder and year and the payment schedule of the drafted
+ * convention (the application's state carries them: `award.plan`, `convention.years`,
+ * `convention.installments`, `convention.conditions`).
+ */
+export function ConventionTerms({ state }) {
+  const conv = state.convention;
+  if (!conv) return null;
+  const yearOf = (y) => conv.years?.find((c) => c.year === y);
+  const plan = state.award?.plan ?? [];
+  const total = plan.reduce((sum, l) => sum + l.amountCents, 0);
+  return html`<div class="table-scroll">
+      <table data-testid="convention-amounts">
+        <caption>
+          Montants de la convention ${conv.kind === 'CPO' ? 'pluriannuelle (CPO)' : 'annuelle'}
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Financeur</th>
+            <th scope="col">Année</th>
+            <th scope="col" class="num">Montant</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${plan.map(
+            (l) =>
+              html`<tr>
+                <td>${funderLabel(l.funder)}</td>
+                <td>
+                  ${`Année ${l.year}`}${yearOf(l.year) ? ` (du ${date(yearOf(l.year).startDate)} au ${date(yearOf(l.year).endDate)})` : ''}
+                </td>
+                <td class="num">${money(l.amountCents)}</td>
+              </tr>`,
+          )}
+        </tbody>
+        <tfoot>
+          <tr>
+            <th scope="row" colspan="2">Total</th>
+            <td class="num">${money(total)}</td>
+          </tr>
+        </tfoot>
+      </table>
+    </div>
+    <div class="table-scroll">
+      <table data-testid="convention-schedule">
+        <caption>
+          Échéancier des versements
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Financeur</th>
+            <th scope="col">Année</th>
+            <th scope="col" class="num">Montant</th>
+            <th scope="col">Versé</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${(conv.installments ?? []).map(
+            (i) =>
+              html`<tr>
+                <td>${funderLabel(i.funder)}</td>
+                <td>${i.year}</td>
+                <td class="num">${money(i.amountCents ?? i.scheduledCents)}</td>
+                <td>${triggerText(i.trigger)}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
+    ${
+      (conv.conditions ?? []).length
+        ? html`<p>Conditions des financeurs :</p>
+            <ul>
+              ${conv.conditions.map((c) => html`<li>${funderLabel(c.funder)} : ${c.conditions}</li>`)}
+            </ul>`
+        : null
+    }`;
+}
+
+/**
+ * The recap of a yearly report before it is sent: per funder, the year's grant and what the report
+ * says was spent, with the totals; what was not spent is said to be at stake (a recovery).
+ */
+function ReportRecap({ state, report }) {
+  const awarded = (funder) =>
+    (state.award?.plan ?? []).find((l) => l.funder === funder && l.year === report.year)?.amountCents ?? 0;
+  const rows = report.spentByFunder.map((x) => ({
+    funder: x.funder,
+    spent: x.amountCents,
+    awarded: awarded(x.funder),
+  }));
+  const totalSpent = rows.reduce((sum, r) => sum + r.spent, 0);
+  const totalAwarded = rows.reduce((sum, r) => sum + r.awarded, 0);
+  const unspent = rows.filter((r) => r.spent < r.awarded);
+  return html`<div class="table-scroll">
+      <table data-testid="report-recap">
+        <caption>
+          Année ${report.year} : dépenses déclarées et subventions attribuées
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Financeur</th>
+            <th scope="col" class="num">Attribué</th>
+            <th scope="col" class="num">Dépensé</th>
+            <th scope="col" class="num">Non dépensé</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${rows.map(
+            (r) =>
+              html`<tr data-funder=${r.funder} class=${r.spent < r.awarded ? 'short' : ''}>
+                <th scope="row">${funderLabel(r.funder)}</th>
+                <td class="num">${money(r.awarded)}</td>
+                <td class="num">${money(r.spent)}</td>
+                <td class="num">${money(Math.max(0, r.awarded - r.spent))}</td>
+              </tr>`,
+          )}
+        </tbody>
+        <tfoot>
+          <tr data-funder="total">
+            <th scope="row">Total</th>
+            <td class="num">${money(totalAwarded)}</td>
+            <td class="num">${money(totalSpent)}</td>
+            <td class="num">${money(Math.max(0, totalAwarded - totalSpent))}</td>
+          </tr>
+        </tfoot>
+      </table>
+    </div>
+    ${
+      unspent.length
+        ? html`<p class="warning">
+            <strong>Attention :</strong>${' '}
+            ${`${unspent.map((r) => `${money(r.awarded - r.spent)} non dépensés sur la subvention ${ofFunder(r.funder)}`).join(' ; ')}. `}
+            À l’acceptation du compte rendu, ce qui n’a pas été dépensé peut être à reverser.
+          </p>`
+        : html`<p>Les dépenses déclarées couvrent les subventions de l’année.</p>`
+    }
+    <p>Bénéficiaires touchés : ${count(report.beneficiariesReached)}.</p>`;
 }
 
 /** Cents → the euros a person would type, "1500,00". */
@@ -161,6 +561,17 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
         path=${`${base}/eligibility`}
         fields=${[{ name: 'reasons', label: 'Motifs (un par ligne)', type: 'textarea', required: true }]}
         build=${(v) => ({ decision: 'ineligible', reasons: lines(v.reasons) })}
+        confirm=${(_, body) => ({
+          title: 'Déclarer la candidature irrecevable ?',
+          body: html`<p>
+              La candidature « ${detail.title} » sera close sans passer en co-décision. C’est définitif : le
+              porteur devra déposer une nouvelle candidature.
+            </p>
+            <p>Motifs communiqués au porteur :</p>
+            <ul>
+              ${body.reasons.map((r) => html`<li>${r}</li>`)}
+            </ul>`,
+        })}
       />`;
     case 'RequestComplements':
       return html`<${ActionForm}
@@ -206,17 +617,37 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
       const requested = (year) =>
         state.dossier?.budget?.find((b) => b.year === year)?.requested?.find((r) => r.funder === funder)
           ?.amountCents ?? 0;
+      // What this funder already recorded: the form shows it, so that sending it again is a change.
+      const recorded = state.coDecision?.positions?.[funder];
+      const given = recorded?.decision === 'committed' || recorded?.decision === 'declined' ? recorded : null;
+      const committed = (year) => given?.amountsByYear?.find((a) => a.year === year)?.amountCents ?? 0;
       return html`<${ActionForm}
         ...${p}
         id="position"
         title=${`Position ${ofFunder(funder)}`}
-        submitLabel="Enregistrer la position"
+        intro=${
+          given
+            ? html`<p class="recorded" data-testid="position-recorded">
+                <strong>Position enregistrée :</strong>${' '}
+                ${`${positionText(given).replace(/\.$/, '')}. Elle est reprise ci-dessous : l’envoyer de nouveau la remplace.`}
+              </p>`
+            : null
+        }
+        submitLabel=${given ? 'Modifier la position' : 'Enregistrer la position'}
         path=${`${base}/positions`}
+        fieldOf=${(path) => {
+          const amount = path.match(/^position\.amountsByYear\.(\d+)/);
+          if (amount) return `y${Number(amount[1]) + 1}`;
+          if (path.startsWith('position.conditions')) return 'conditions';
+          if (path.startsWith('position.reason')) return 'reason';
+          return path.startsWith('position') ? 'decision' : undefined;
+        }}
         fields=${[
           {
             name: 'decision',
             label: 'Décision',
             type: 'select',
+            value: given?.decision ?? 'committed',
             options: [
               ['committed', 'Engagement'],
               ['declined', 'Refus'],
@@ -226,10 +657,20 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
             name: `y${y}`,
             label: `Montant engagé, année ${y} (demandé : ${money(requested(y))})`,
             type: 'money',
-            value: euros(requested(y)),
+            value: euros(given ? committed(y) : requested(y)),
           })),
-          { name: 'conditions', label: 'Conditions (engagement)', type: 'textarea' },
-          { name: 'reason', label: 'Motif (refus)', type: 'textarea' },
+          {
+            name: 'conditions',
+            label: 'Conditions (engagement)',
+            type: 'textarea',
+            value: given?.decision === 'committed' ? (given.conditions ?? '') : '',
+          },
+          {
+            name: 'reason',
+            label: 'Motif (refus)',
+            type: 'textarea',
+            value: given?.decision === 'declined' ? (given.reason ?? '') : '',
+          },
         ]}
         build=${(v) =>
           v.decision === 'declined'
@@ -245,28 +686,48 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
               }}
       />`;
     }
-    case 'GiveCitizenOpinion':
+    case 'GiveCitizenOpinion': {
+      const given = state.coDecision?.citizenOpinion ?? null;
       return html`<${ActionForm}
         ...${p}
         id="opinion"
         title="Avis du conseil citoyen"
-        submitLabel="Donner l’avis"
+        intro=${
+          given
+            ? html`<p class="recorded" data-testid="opinion-recorded">
+                <strong>Avis enregistré :</strong>${' '}
+                ${`${opinionLabels[given.opinion] ?? given.opinion} — ${String(given.comment).replace(/\.$/, '')}. Il est repris ci-dessous : l’envoyer de nouveau le remplace.`}
+              </p>`
+            : null
+        }
+        submitLabel=${given ? 'Modifier l’avis' : 'Donner l’avis'}
         path=${`${base}/citizen-opinion`}
         fields=${[
           {
             name: 'opinion',
             label: 'Avis',
             type: 'select',
+            // No default: the council says which one (a default « Favorable » went out unread).
+            value: given?.opinion ?? '',
+            required: true,
             options: [
+              ['', '— choisir —'],
               ['favourable', 'Favorable'],
               ['reserved', 'Réservé'],
               ['unfavourable', 'Défavorable'],
             ],
           },
-          { name: 'comment', label: 'Commentaire', type: 'textarea', required: true },
+          {
+            name: 'comment',
+            label: 'Commentaire',
+            type: 'textarea',
+            required: true,
+            value: given?.comment ?? '',
+          },
         ]}
         build=${(v) => ({ opinion: v.opinion, comment: v.comment })}
       />`;
+    }
     case 'RecordCommitteeApproval': {
       const positions = state.coDecision?.positions ?? {};
       const lines_ = Object.entries(positions).flatMap(([funder, pos]) =>
@@ -339,6 +800,13 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
           decisionDate: v.decisionDate,
           reasons: lines(v.reasons),
         })}
+        confirm=${(_, body) => ({
+          title: 'Enregistrer le rejet du comité ?',
+          body: html`<p>
+            ${`La candidature « ${detail.title} » sera rejetée (décision ${body.decisionReference} du ${date(body.decisionDate)}). `}
+            C’est définitif : les engagements des financeurs tombent.
+          </p>`,
+        })}
       />`;
     case 'DraftConvention':
       return html`<${ActionForm}
@@ -376,18 +844,40 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
         path=${`${base}/signatures`}
         fields=${[]}
         build=${() => ({})}
+        confirm=${() => ({
+          title:
+            principal.role === 'funder'
+              ? `Signer la convention pour ${theFunder(principal.institution)} ?`
+              : 'Signer la convention ?',
+          confirmLabel: 'Confirmer la signature',
+          body: html`<p>
+              ${`Votre signature engage ${principal.role === 'funder' ? theFunder(principal.institution) : 'l’association'} et ne peut pas être retirée. `}
+              La convention entre en vigueur quand tous les signataires ont signé.
+            </p>
+            <${ConventionTerms} state=${state} />`,
+        })}
       />`;
     case 'SubmitYearlyReport': {
       const due = (state.reports ?? []).filter(
         (r) => r.status === 'expected' || r.status === 'changes_requested',
       );
       const funders = [...new Set((state.award?.plan ?? []).map((l) => l.funder))];
+      const spentLabel = (f) => `Dépensé sur la subvention ${ofFunder(f)}`;
       return html`<${ActionForm}
         ...${p}
         id="report"
         title="Déposer le compte rendu financier annuel"
+        hint="Les montants dépensés sont comparés à la subvention de l’année : ce qui n’a pas été dépensé peut être à reverser. Un récapitulatif est montré avant l’envoi."
         submitLabel="Déposer le compte rendu"
         path=${`${base}/reports`}
+        fieldOf=${(path) => {
+          const spent = path.match(/^spentByFunder\.(\d+)/);
+          if (spent) return `spent|${funders[Number(spent[1])] ?? ''}`;
+          if (path.startsWith('beneficiariesReached')) return 'beneficiariesReached';
+          if (path.startsWith('narrative')) return 'narrative';
+          if (path.startsWith('documentRefs')) return 'documentRefs';
+          return path === 'year' ? 'year' : undefined;
+        }}
         fields=${[
           {
             name: 'year',
@@ -398,17 +888,19 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
               `Année ${r.year}`,
             ]),
           },
+          // Empty and required: an amount left at a default 0 reads as « nothing spent », and the
+          // acceptance of the report then orders the recovery of the whole grant.
           ...funders.map((f) => ({
             name: `spent|${f}`,
-            label: `Dépensé sur la subvention ${ofFunder(f)}`,
+            label: spentLabel(f),
             type: 'money',
-            value: '0',
+            required: true,
+            help: 'Écrivez 0 si rien n’a été dépensé sur cette subvention.',
           })),
           {
             name: 'beneficiariesReached',
             label: 'Bénéficiaires touchés',
             type: 'number',
-            value: '0',
             required: true,
           },
           { name: 'narrative', label: 'Bilan qualitatif', type: 'textarea', required: true },
@@ -416,12 +908,15 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
         ]}
         build=${(v) => ({
           year: Number(v.year),
-          spentByFunder: Object.entries(v)
-            .filter(([k]) => k.startsWith('spent|'))
-            .map(([k, value]) => ({ funder: k.slice(6), amountCents: centsOf(value) })),
+          spentByFunder: funders.map((f) => ({ funder: f, amountCents: centsOf(v[`spent|${f}`]) })),
           beneficiariesReached: Number(v.beneficiariesReached),
           narrative: v.narrative,
           documentRefs: lines(v.documentRefs),
+        })}
+        confirm=${(_, body) => ({
+          title: `Déposer le compte rendu de l’année ${body.year} ?`,
+          confirmLabel: 'Confirmer le dépôt',
+          body: html`<${ReportRecap} state=${state} report=${body} />`,
         })}
       />`;
     }
@@ -507,8 +1002,16 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
         title="Clôturer le dossier"
         submitLabel="Clôturer"
         path=${`${base}/close`}
+        danger
         fields=${[{ name: 'comment', label: 'Commentaire', type: 'textarea' }]}
         build=${(v) => (v.comment?.trim() ? { comment: v.comment } : {})}
+        confirm=${() => ({
+          title: 'Clôturer le dossier ?',
+          body: html`<p>
+            Le dossier « ${detail.title} » sera clôturé : plus aucun versement, compte rendu ni reversement ne
+            pourra y être enregistré. C’est définitif.
+          </p>`,
+        })}
       />`;
     case 'TerminateConvention': {
       // Years without an accepted report: what the porteur justified; the rest of what was paid is
@@ -562,6 +1065,28 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
               return { funder, year: Number(year), amountCents: centsOf(value) };
             }),
         })}
+        confirm=${(_, body) => ({
+          title: 'Résilier la convention ?',
+          body: html`<p>
+              La convention de « ${detail.title} » prendra fin maintenant. C’est définitif : les échéances non
+              versées sont annulées.
+            </p>
+            ${
+              unreconciled.length
+                ? html`<p>Reversements qui seront ordonnés :</p>
+                    <ul>
+                      ${unreconciled.map((l) => {
+                        const justified =
+                          body.justified.find((j) => j.funder === l.funder && j.year === l.year)
+                            ?.amountCents ?? 0;
+                        return html`<li>
+                          ${`${funderLabel(l.funder)}, année ${l.year} : ${money(Math.max(0, l.paid - justified))} (versé ${money(l.paid)}, justifié ${money(justified)})`}
+                        </li>`;
+                      })}
+                    </ul>`
+                : html`<p>Aucun reversement : rien n’a été versé au-delà des comptes rendus acceptés.</p>`
+            }`,
+        })}
       />`;
     }
     case 'WithdrawApplication':
@@ -574,6 +1099,13 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
         path=${`${base}/withdraw`}
         fields=${[{ name: 'reason', label: 'Motif (facultatif)', type: 'textarea' }]}
         build=${(v) => (v.reason?.trim() ? { reason: v.reason } : {})}
+        confirm=${() => ({
+          title: 'Retirer la candidature ?',
+          body: html`<p>
+            La candidature « ${detail.title} » ne sera plus instruite et les financeurs ne pourront plus s’y
+            engager. C’est définitif : pour reprendre le projet, il faudra déposer une nouvelle candidature.
+          </p>`,
+        })}
       />`;
     default:
       return html`<p class="hint">

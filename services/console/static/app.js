@@ -2,7 +2,16 @@
 // role. Everything it shows comes from the public HTTP API with the signed-in person's token.
 import { render } from './vendor/preact.mjs';
 import { useEffect, useState } from './vendor/hooks.mjs';
-import { html, api, storedToken, storeToken, claimsOf, roleLabels, funderLabel } from './lib.js';
+import {
+  html,
+  api,
+  storedToken,
+  storeToken,
+  claimsOf,
+  roleLabels,
+  funderLabel,
+  focusHeading,
+} from './lib.js';
 import { QueuePage, ApplicationPage, SubmitPage, CampaignsPanel } from './pages.js';
 import { DashboardPage } from './dashboard.js';
 import { AuditPage } from './audit.js';
@@ -42,6 +51,9 @@ function useHashRoute() {
 
 function SignIn({ onSignedIn }) {
   const [config, setConfig] = useState(/** @type {{ devLogin: boolean } | null} */ (null));
+  useEffect(() => {
+    document.title = `Connexion — ${consoleName}`;
+  }, []);
   const [error, setError] = useState(/** @type {string | null} */ (null));
   const [pasted, setPasted] = useState('');
   useEffect(() => {
@@ -134,8 +146,44 @@ const navOf = (role) => {
   }
 };
 
+const consoleName = 'Console des subventions';
+
+/**
+ * The tab's title follows the page (its root's `data-page-title`, else its main heading), and when
+ * a page's heading appears — a new route, the sign-in done, a page whose data arrived — with the
+ * focus nowhere (on the body: the link or form that had it is gone), the focus goes to it.
+ * @param {string} route
+ */
+function usePageHeading(route) {
+  useEffect(() => {
+    const main = document.getElementById('main');
+    if (!main) return undefined;
+    /** @type {Element | null} */
+    let seen = null;
+    const sync = () => {
+      const heading = main.querySelector('h1');
+      if (!heading) return;
+      const named = heading.closest('[data-page-title]')?.getAttribute('data-page-title');
+      const title = `${named || heading.textContent?.trim() || 'Accueil'} — ${consoleName}`;
+      if (document.title !== title) document.title = title;
+      if (heading === seen) return;
+      seen = heading;
+      const active = document.activeElement;
+      // The link just followed (navigation, a row of a list) keeps no meaning on the new page.
+      const followed =
+        active instanceof HTMLAnchorElement && (active.getAttribute('href') ?? '').startsWith('#/');
+      if (active === null || active === document.body || active === main || followed) focusHeading();
+    };
+    sync();
+    const observer = new MutationObserver(sync);
+    observer.observe(main, { childList: true, subtree: true, characterData: true });
+    return () => observer.disconnect();
+  }, [route]);
+}
+
 function Shell({ token, onSignOut }) {
   const route = useHashRoute();
+  usePageHeading(route);
   const principal = claimsOf(token);
   const [campaigns, setCampaigns] = useState(/** @type {any[] | null} */ (null));
   /** Reloads the campaigns list and gives its items. */

@@ -2,6 +2,9 @@
 // refusals kept whole), French formatting, CSV generation and blob downloads.
 import { h } from './vendor/preact.mjs';
 import htm from './vendor/htm.mjs';
+import { parseEuros } from './money.js';
+
+export { parseEuros, unreadableAmount } from './money.js';
 
 export const html = htm.bind(h);
 
@@ -128,14 +131,13 @@ export const count = (n) =>
  */
 export const plural = (n, singular, plural = `${singular}s`) =>
   `${count(n)} ${Math.abs(Number(n)) >= 2 ? plural : singular}`;
-/** Euros typed by a person ("1 500,50") → integer cents. */
+/**
+ * Euros typed by a person (« 1 500,50 », « 20.000 », « 20 000 € ») → integer cents: 0 when empty,
+ * NaN when unreadable. Forms check each amount with parseEuros first, to name the field at fault.
+ */
 export function centsOf(text) {
-  const clean = String(text ?? '')
-    .replace(/\s|\u202f|€/g, '')
-    .replace(',', '.');
-  if (clean === '') return 0;
-  const value = Number(clean);
-  return Number.isFinite(value) ? Math.round(value * 100) : NaN;
+  const reading = parseEuros(text);
+  return reading.ok ? (reading.cents ?? 0) : NaN;
 }
 
 /**
@@ -250,9 +252,13 @@ const funderWithArticle = {
   CAF: 'la CAF',
   EPCI: 'l’intercommunalité (EPCI)',
 };
-/** « l’État », « la Région », « le Département », « la commune 59392 ». */
-export const theFunder = (f) =>
-  funderWithArticle[f] ?? (String(f).startsWith('COMMUNE-') ? `la commune ${String(f).slice(8)}` : String(f));
+/** « l’État », « la Région », « le Département », « la commune de Maubeuge », « la commune 59001 ». */
+export const theFunder = (f) => {
+  if (funderWithArticle[f]) return funderWithArticle[f];
+  if (!String(f).startsWith('COMMUNE-')) return String(f);
+  const insee = String(f).slice('COMMUNE-'.length);
+  return communeNames[insee] ? `la commune de ${communeNames[insee]}` : `la commune ${insee}`;
+};
 /** « de l’État », « du Département » (Position de l’État). */
 export const ofFunder = (f) => {
   const the = theFunder(f);
@@ -297,6 +303,17 @@ export const statusLabels = {
   closed: 'Clôturée',
   terminated: 'Résiliée',
 };
+
+/**
+ * Moves the focus to the page's main heading (after an action, or a page replaced by another): a
+ * keyboard or screen-reader user starts reading from there, not from the top of the document.
+ */
+export function focusHeading() {
+  const heading = document.querySelector('main h1');
+  if (!(heading instanceof HTMLElement)) return;
+  if (!heading.hasAttribute('tabindex')) heading.setAttribute('tabindex', '-1');
+  heading.focus();
+}
 
 /** Splits a textarea into non-empty lines. @param {string} text */
 export const lines = (text) =>

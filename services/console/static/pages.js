@@ -1,8 +1,18 @@
 // Pages of the people who act on applications: the queue (grant managers, funders, conseil citoyen,
 // porteurs), one application's full picture with the actions possible now, the porteur's
 // submission form, and the grant manager's campaigns.
-import { useEffect, useState, useCallback } from './vendor/hooks.mjs';
-import { ActionForm, CommandForm, FieldInput, parisMidnight } from './actions.js';
+import { useEffect, useRef, useState, useCallback } from './vendor/hooks.mjs';
+import {
+  ActionForm,
+  CommandForm,
+  ConventionTerms,
+  ErrorSummary,
+  FieldInput,
+  apiErrors,
+  checkFields,
+  focusFirstError,
+  parisMidnight,
+} from './actions.js';
 import { communeFunders } from './communes.js';
 import {
   html,
@@ -26,19 +36,21 @@ import {
   today,
   addDays,
   roleLabels,
+  focusHeading,
 } from './lib.js';
 
 /** Loads `path` and reloads it on demand. */
 export function useApi(path) {
   const [state, setState] = useState(
-    /** @type {{ data?: any, error?: string, loading: boolean }} */ ({ loading: true }),
+    /** @type {{ data?: any, error?: string, status?: number, loading: boolean }} */ ({ loading: true }),
   );
   const load = useCallback(() => {
     if (!path) return;
     setState((s) => ({ ...s, loading: true }));
     api('GET', path).then(
       (data) => setState({ data, loading: false }),
-      (e) => setState({ error: e.message, loading: false }),
+      (e) =>
+        setState({ error: e.message, status: e instanceof ApiError ? e.status : undefined, loading: false }),
     );
   }, [path]);
   useEffect(load, [load]);
@@ -150,44 +162,46 @@ export function deadlineOf(deadline, now = Date.now()) {
 function QueueTable({ items, caption, empty = 'Rien en attente.' }) {
   const now = Date.now();
   if (!items?.length) return html`<p class="empty">${empty}</p>`;
-  return html`<table class="queue">
-    <caption>
-      ${caption}
-    </caption>
-    <thead>
-      <tr>
-        <th scope="col">Action</th>
-        <th scope="col">Porteur</th>
-        <th scope="col">Statut</th>
-        <th scope="col">En attente de</th>
-        <th scope="col">Échéance</th>
-        <th scope="col" class="num">Demandé</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${items.map((a) => {
-        const deadline = deadlineOf(a.nextDeadline, now);
-        return html`<tr class=${deadline?.overdue ? 'overdue' : ''} data-application=${a.id}>
-          <td><a href=${`#/candidatures/${a.id}`}>${a.title}</a></td>
-          <td>${a.porteur?.name}</td>
-          <td>${a.statusLabel ?? statusLabels[a.status] ?? a.status}</td>
-          <td>${frenchText(a.waitingFor) ?? '—'}</td>
-          <td>
-            ${
-              deadline
-                ? html`${deadline.overdue ? html`<strong class="badge-late">En retard</strong> ` : null}<span
-                      data-field="deadline"
-                      data-value=${deadline.day}
-                      >${date(deadline.day)}</span
-                    >${' '}<small>(${deadline.kind})</small>`
-                : '—'
-            }
-          </td>
-          <td class="num">${money(a.amounts?.requestedCents)}</td>
-        </tr>`;
-      })}
-    </tbody>
-  </table>`;
+  return html`<div class="table-scroll">
+    <table class="queue">
+      <caption>
+        ${caption}
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Action</th>
+          <th scope="col">Porteur</th>
+          <th scope="col">Statut</th>
+          <th scope="col">En attente de</th>
+          <th scope="col">Échéance</th>
+          <th scope="col" class="num">Demandé</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${items.map((a) => {
+          const deadline = deadlineOf(a.nextDeadline, now);
+          return html`<tr class=${deadline?.overdue ? 'overdue' : ''} data-application=${a.id}>
+            <td><a href=${`#/candidatures/${a.id}`}>${a.title}</a></td>
+            <td>${a.porteur?.name}</td>
+            <td>${a.statusLabel ?? statusLabels[a.status] ?? a.status}</td>
+            <td>${frenchText(a.waitingFor) ?? '—'}</td>
+            <td>
+              ${
+                deadline
+                  ? html`${deadline.overdue ? html`<strong class="badge-late">En retard</strong> ` : null}<span
+                        data-field="deadline"
+                        data-value=${deadline.day}
+                        >${date(deadline.day)}</span
+                      >${' '}<small>(${deadline.kind})</small>`
+                  : '—'
+              }
+            </td>
+            <td class="num">${money(a.amounts?.requestedCents)}</td>
+          </tr>`;
+        })}
+      </tbody>
+    </table>
+  </div>`;
 }
 
 /**
@@ -410,26 +424,28 @@ const actorOf = (m) => {
 /** The events of one stream, in order: what, who, business time and record time. */
 /** A campaign's envelopes, one row per funder (the campaign page, and the auditor's as-of view). */
 export function EnvelopeTable({ funders, caption, testId }) {
-  return html`<table data-testid=${testId}>
-    <caption>
-      ${caption}
-    </caption>
-    <thead>
-      <tr>
-        <th scope="col">Financeur</th>
-        <th scope="col" class="num">Enveloppe</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${funders.map(
-        (f) =>
-          html`<tr data-row=${f.funder} data-funder=${f.funder}>
-            <th scope="row">${funderLabel(f.funder)}</th>
-            <td class="num" data-value=${f.envelopeCents}>${money(f.envelopeCents)}</td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  return html`<div class="table-scroll">
+    <table data-testid=${testId}>
+      <caption>
+        ${caption}
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Financeur</th>
+          <th scope="col" class="num">Enveloppe</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${funders.map(
+          (f) =>
+            html`<tr data-row=${f.funder} data-funder=${f.funder}>
+              <th scope="row">${funderLabel(f.funder)}</th>
+              <td class="num" data-value=${f.envelopeCents}>${money(f.envelopeCents)}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>`;
 }
 
 export function Timeline({ stream }) {
@@ -438,36 +454,39 @@ export function Timeline({ stream }) {
   );
   if (error) return html`<p class="refusal" role="alert">${error}</p>`;
   if (loading && !data) return html`<p>Chargement de l’historique…</p>`;
-  return html`<table class="timeline" data-testid="timeline">
-    <caption>
-      Historique (${plural(data.events.length, 'événement')}, dans l’ordre du journal)
-    </caption>
-    <thead>
-      <tr>
-        <th scope="col">Rév.</th>
-        <th scope="col">Événement</th>
-        <th scope="col">Qui</th>
-        <th scope="col">Date métier</th>
-        <th scope="col">Enregistré le</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${data.events.map(
-        (e) =>
-          html`<tr>
-            <td>${e.revision}</td>
-            <td>${eventLabels[e.type] ?? e.type} <small class="code">${e.type}</small></td>
-            <td>${actorOf(e.metadata)}</td>
-            <td>${dateTime(e.metadata?.occurredAt)}</td>
-            <td>${dateTime(e.metadata?.recordedAt)}</td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  return html`<div class="table-scroll">
+    <table class="timeline" data-testid="timeline">
+      <caption>
+        Historique (${plural(data.events.length, 'événement')}, dans l’ordre du journal)
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Rév.</th>
+          <th scope="col">Événement</th>
+          <th scope="col">Qui</th>
+          <th scope="col">Date métier</th>
+          <th scope="col">Enregistré le</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${data.events.map(
+          (e) =>
+            html`<tr>
+              <td>${e.revision}</td>
+              <td>${eventLabels[e.type] ?? e.type} <small class="code">${e.type}</small></td>
+              <td>${actorOf(e.metadata)}</td>
+              <td>${dateTime(e.metadata?.occurredAt)}</td>
+              <td>${dateTime(e.metadata?.recordedAt)}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>`;
 }
 
-function Dossier({ state }) {
+function Dossier({ state, qpvVersion }) {
   const d = state.dossier;
+  const qpv = useQpvNaming(qpvVersion);
   if (!d) return null;
   return html`<section aria-labelledby="dossier-title">
     <h2 id="dossier-title">Dossier</h2>
@@ -484,7 +503,7 @@ function Dossier({ state }) {
       <dt>Thème</dt>
       <dd>${d.action.theme} ${themes.find(([c]) => c === d.action.theme)?.[1] ?? ''}</dd>
       <dt>Quartiers (QPV)</dt>
-      <dd>${d.action.qpvCodes.join(', ')}</dd>
+      <dd data-field="qpv">${d.action.qpvCodes.map((c) => qpv.label(c)).join(', ')}</dd>
       <dt>Bénéficiaires attendus</dt>
       <dd>${count(d.action.expectedBeneficiaries)}</dd>
       <dt>Implication des habitants</dt>
@@ -492,32 +511,34 @@ function Dossier({ state }) {
       <dt>Durée</dt>
       <dd>${d.durationYears} an${d.durationYears > 1 ? 's' : ''}</dd>
     </dl>
-    <table>
-      <caption>
-        Budget prévisionnel
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">Année</th>
-          <th scope="col" class="num">Coût total</th>
-          <th scope="col">Demandé</th>
-          <th scope="col" class="num">Autres ressources</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${d.budget.map(
-          (b) =>
-            html`<tr>
-              <td>${b.year}</td>
-              <td class="num">${money(b.totalCostCents)}</td>
-              <td>
-                ${b.requested.map((r) => `${funderLabel(r.funder)} : ${money(r.amountCents)}`).join(' ; ')}
-              </td>
-              <td class="num">${money(b.otherResourcesCents)}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>
+    <div class="table-scroll">
+      <table>
+        <caption>
+          Budget prévisionnel
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Année</th>
+            <th scope="col" class="num">Coût total</th>
+            <th scope="col">Demandé</th>
+            <th scope="col" class="num">Autres ressources</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${d.budget.map(
+            (b) =>
+              html`<tr>
+                <td>${b.year}</td>
+                <td class="num">${money(b.totalCostCents)}</td>
+                <td>
+                  ${b.requested.map((r) => `${funderLabel(r.funder)} : ${money(r.amountCents)}`).join(' ; ')}
+                </td>
+                <td class="num">${money(b.otherResourcesCents)}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
   </section>`;
 }
 
@@ -526,39 +547,41 @@ function CoDecision({ state }) {
   if (!c) return null;
   return html`<section aria-labelledby="codecision-title">
     <h2 id="codecision-title">Co-décision des financeurs (jusqu’au ${date(c.dueDate)} inclus)</h2>
-    <table>
-      <caption>
-        Positions des financeurs sollicités
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">Financeur</th>
-          <th scope="col">Position</th>
-          <th scope="col">Détail</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${c.solicitedFunders.map((f) => {
-          const p = c.positions[f];
-          return html`<tr>
-            <td>${funderLabel(f)}</td>
-            <td>
-              ${!p ? 'En attente' : p.decision === 'committed' ? 'Engagement' : p.decision === 'declined' ? 'Refus' : 'Silence (vaut refus)'}
-            </td>
-            <td>
-              ${
-                p?.decision === 'committed'
-                  ? p.amountsByYear.map((a) => `année ${a.year} : ${money(a.amountCents)}`).join(' ; ') +
-                    (p.conditions ? ` — conditions : ${p.conditions}` : '')
-                  : p?.decision === 'declined'
-                    ? p.reason
-                    : ''
-              }
-            </td>
-          </tr>`;
-        })}
-      </tbody>
-    </table>
+    <div class="table-scroll">
+      <table>
+        <caption>
+          Positions des financeurs sollicités
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Financeur</th>
+            <th scope="col">Position</th>
+            <th scope="col">Détail</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${c.solicitedFunders.map((f) => {
+            const p = c.positions[f];
+            return html`<tr>
+              <td>${funderLabel(f)}</td>
+              <td>
+                ${!p ? 'En attente' : p.decision === 'committed' ? 'Engagement' : p.decision === 'declined' ? 'Refus' : 'Silence (vaut refus)'}
+              </td>
+              <td>
+                ${
+                  p?.decision === 'committed'
+                    ? p.amountsByYear.map((a) => `année ${a.year} : ${money(a.amountCents)}`).join(' ; ') +
+                      (p.conditions ? ` — conditions : ${p.conditions}` : '')
+                    : p?.decision === 'declined'
+                      ? p.reason
+                      : ''
+                }
+              </td>
+            </tr>`;
+          })}
+        </tbody>
+      </table>
+    </div>
     <p>
       <strong>Avis du conseil citoyen :</strong>${' '}
       ${c.citizenOpinion ? `${opinionLabels[c.citizenOpinion.opinion]} — ${c.citizenOpinion.comment}` : 'en attente'}
@@ -626,6 +649,7 @@ function Convention({ state }) {
                 })
                 .join(' ; ')}
             </p>
+            ${state.installments ? null : html`<${ConventionTerms} state=${state} />`}
           </section>`
         : null
     }
@@ -633,31 +657,33 @@ function Convention({ state }) {
       state.installments
         ? html`<section aria-labelledby="payments-title">
             <h2 id="payments-title">Versements</h2>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Échéance</th>
-                  <th scope="col">Financeur</th>
-                  <th scope="col">Année</th>
-                  <th scope="col" class="num">Montant</th>
-                  <th scope="col">État</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${state.installments.map(
-                  (i) =>
-                    html`<tr>
-                      <td>${i.id}</td>
-                      <td>${funderLabel(i.funder)}</td>
-                      <td>${i.year}</td>
-                      <td class="num">${money(i.scheduledCents)}</td>
-                      <td>
-                        ${i.status === 'ordered' ? `ordonné (${money(i.orderedCents)})` : i.status === 'cancelled' ? 'annulé' : 'prévu'}
-                      </td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>
+            <div class="table-scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Échéance</th>
+                    <th scope="col">Financeur</th>
+                    <th scope="col">Année</th>
+                    <th scope="col" class="num">Montant</th>
+                    <th scope="col">État</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${state.installments.map(
+                    (i) =>
+                      html`<tr>
+                        <td>${i.id}</td>
+                        <td>${funderLabel(i.funder)}</td>
+                        <td>${i.year}</td>
+                        <td class="num">${money(i.scheduledCents)}</td>
+                        <td>
+                          ${i.status === 'ordered' ? `ordonné (${money(i.orderedCents)})` : i.status === 'cancelled' ? 'annulé' : 'prévu'}
+                        </td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>
           </section>`
         : null
     }
@@ -829,10 +855,15 @@ export function ApplicationPage({ id, principal }) {
   const [notice, setNotice] = useState(/** @type {string | null} */ (null));
   const [timelineKey, setTimelineKey] = useState(0);
   const d = detail.data;
+  // The campaign names the QPV reference its codes come from (their names: « Sous-le-Bois (QN05990X) »).
+  const campaign = useApi(d?.campaignId ? `/api/campaigns/${encodeURIComponent(d.campaignId)}` : null);
   const onDone = (view) => {
     setNotice(
       `Action enregistrée. Statut : ${statusLabels[view?.state?.status] ?? view?.state?.status ?? '—'}.`,
     );
+    // The form sent is replaced by the next step's: the focus goes to the page's heading, the notice
+    // (a status) is read out.
+    focusHeading();
     // The read models follow the events within moments: reload until they show the new revision.
     const wanted = Number(view?.revision ?? -1);
     let tries = 0;
@@ -845,12 +876,32 @@ export function ApplicationPage({ id, principal }) {
       }, detail.reload);
     poll();
   };
-  if (detail.error) return html`<p class="refusal" role="alert">${detail.error}</p>`;
+  if (detail.error)
+    return html`<article data-page-title=${`Candidature ${id}`}>
+      <p><a href="#/">← Retour à la liste</a></p>
+      <h1>
+        ${
+          detail.status === 403
+            ? 'Candidature non accessible'
+            : detail.status === 404
+              ? 'Candidature introuvable'
+              : 'Candidature indisponible'
+        }
+      </h1>
+      <p class="refusal" role="alert">${detail.error}</p>
+      <p>
+        ${
+          principal.role === 'porteur'
+            ? 'Vos candidatures sont dans « Mes candidatures ».'
+            : 'Les candidatures qui vous concernent sont dans votre liste.'
+        }${' '}<a href="#/">Revenir à la liste</a>
+      </p>
+    </article>`;
   if (!d) return html`<p>Chargement…</p>`;
   const state = d.state ?? {};
   const deadline = deadlineOf(d.nextDeadline, Date.now());
   const canReadHistory = principal.role === 'grant_manager' || principal.role === 'auditor';
-  return html`<article>
+  return html`<article data-page-title=${`Candidature ${id} — ${d.title}`}>
     <p><a href="#/">← Retour</a></p>
     <h1>${d.title}</h1>
     <p class="status">
@@ -896,31 +947,33 @@ export function ApplicationPage({ id, principal }) {
       state.findings
         ? html`<section aria-labelledby="findings-title">
             <h2 id="findings-title">Constats automatiques de recevabilité</h2>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Critère</th>
-                  <th scope="col">Résultat</th>
-                  <th scope="col">Détail</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${state.findings.map(
-                  (f) =>
-                    html`<tr class=${`finding-${f.outcome}`}>
-                      <td>${frenchText(f.label)}</td>
-                      <td>${outcomeLabels[f.outcome] ?? f.outcome}</td>
-                      <td>${frenchText(f.detail)}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>
+            <div class="table-scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Critère</th>
+                    <th scope="col">Résultat</th>
+                    <th scope="col">Détail</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${state.findings.map(
+                    (f) =>
+                      html`<tr class=${`finding-${f.outcome}`}>
+                        <td>${frenchText(f.label)}</td>
+                        <td>${outcomeLabels[f.outcome] ?? f.outcome}</td>
+                        <td>${frenchText(f.detail)}</td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>
           </section>`
         : null
     }
     <${CoDecision} state=${state} />
     <${Convention} state=${state} />
-    <${Dossier} state=${state} />
+    <${Dossier} state=${state} qpvVersion=${campaign.data?.state?.territory?.qpvReferenceVersion} />
     ${
       canReadHistory
         ? html`<section aria-labelledby="history-title">
@@ -935,12 +988,49 @@ export function ApplicationPage({ id, principal }) {
 const defaultFunderChoices = ['ETAT', 'REGION', 'DEPARTEMENT', 'CAF', 'EPCI'];
 const funderChoices = defaultFunderChoices;
 
+/**
+ * The deposit form's field for an API error path (`dossier.porteur.siret`, `dossier.budget.0.
+ * requested.1.amountCents`): the error shows next to it, with its label.
+ * @param {any} body what was sent (the requested lines are those with an amount)
+ * @param {boolean} picker the QPV are checkboxes (the campaign's territory), not a text field
+ */
+const depotFieldOf = (body, picker) => (path) => {
+  const p = path.replace(/^dossier\./, '');
+  const direct = {
+    campaignId: 'campaignId',
+    porteur: 'siret',
+    'porteur.name': 'orgName',
+    'porteur.siret': 'siret',
+    'porteur.rna': 'rna',
+    'porteur.contactRef': 'contactRef',
+    'action.title': 'title',
+    'action.summary': 'summary',
+    'action.theme': 'theme',
+    'action.expectedBeneficiaries': 'beneficiaries',
+    'action.residentsInvolvement': 'residents',
+    durationYears: 'duration',
+  };
+  if (direct[p]) return direct[p];
+  if (p.startsWith('action.qpvCodes')) return picker ? 'qpv' : 'qpvText';
+  const line = p.match(/^budget\.(\d+)(?:\.(\w+)(?:\.(\d+))?)?/);
+  if (!line) return undefined;
+  const year = Number(line[1]) + 1;
+  if (line[2] === 'otherResourcesCents') return `other-${year}`;
+  if (line[2] === 'requested') {
+    const funder = body?.dossier?.budget?.[Number(line[1])]?.requested?.[Number(line[3])]?.funder;
+    return funder ? `req-${year}-${funder}` : `cost-${year}`;
+  }
+  return `cost-${year}`;
+};
+
 export function SubmitPage({ principal, campaigns }) {
   const open = (campaigns ?? []).filter((c) => c.status === 'open');
   const [campaignId, setCampaignId] = useState('');
   const [duration, setDuration] = useState(1);
-  const [error, setError] = useState(/** @type {string | null} */ (null));
+  const [errors, setErrors] = useState(/** @type {import('./actions.js').FormError[]} */ ([]));
   const [done, setDone] = useState(/** @type {string | null} */ (null));
+  const [busy, setBusy] = useState(false);
+  const summaryRef = useRef(/** @type {HTMLDivElement | null} */ (null));
   const campaign = open.find((c) => c.campaignId === campaignId) ?? open[0];
   // The campaign's own terms (territory, funders) come from GET /api/campaigns/:id.
   // Loaded before the form shows, so nothing typed is lost when the QPV picker replaces the text field.
@@ -960,26 +1050,81 @@ export function SubmitPage({ principal, campaigns }) {
       },
     );
   }, [campaign?.campaignId]);
+  useEffect(() => {
+    if (errors.length > 0) focusFirstError('depot', errors, summaryRef.current);
+  }, [errors]);
   const territory = terms?.territory?.qpvCodes ?? null;
+  const qpv = useQpvNaming(terms?.territory?.qpvReferenceVersion);
   const funderChoices = terms?.funders?.map((f) => f.funder) ?? defaultFunderChoices;
+  const years = Array.from({ length: duration }, (_, i) => i + 1);
+  /** @type {Record<string, import('./actions.js').Field>} */
+  const spec = {
+    orgName: { name: 'orgName', label: 'Nom de l’organisme', required: true },
+    siret: { name: 'siret', label: 'SIRET (14 chiffres)', help: 'SIRET et/ou RNA.' },
+    rna: { name: 'rna', label: 'Numéro RNA (W + 9 chiffres)' },
+    contactRef: {
+      name: 'contactRef',
+      label: 'Référence du contact',
+      required: true,
+      value: `contact-${principal.porteurId}`,
+      help: 'Référence de l’annuaire des contacts : jamais un nom ni un courriel (données personnelles effaçables).',
+    },
+    title: { name: 'title', label: 'Intitulé de l’action', required: true },
+    summary: { name: 'summary', label: 'Résumé', type: 'textarea', required: true },
+    theme: {
+      name: 'theme',
+      label: 'Thème (nomenclature nationale)',
+      type: 'select',
+      options: themes.map(([c, l]) => [c, `${c} ${l}`]),
+    },
+    qpvText: {
+      name: 'qpvText',
+      label: 'Codes des quartiers prioritaires visés',
+      required: true,
+      help: 'Codes QPV (QN…) séparés par des virgules, tels que publiés par l’ANCT.',
+    },
+    beneficiaries: { name: 'beneficiaries', label: 'Bénéficiaires attendus', type: 'number', value: '0' },
+    residents: {
+      name: 'residents',
+      label: 'Comment les habitants co-construisent l’action',
+      type: 'textarea',
+    },
+    ...Object.fromEntries(
+      years.flatMap((y) => [
+        [`cost-${y}`, { name: `cost-${y}`, label: `Coût total, année ${y}`, type: 'money', required: true }],
+        ...funderChoices.map((f) => [
+          `req-${y}-${f}`,
+          { name: `req-${y}-${f}`, label: `Demandé ${toFunder(f)}, année ${y}`, type: 'money' },
+        ]),
+        [`other-${y}`, { name: `other-${y}`, label: `Autres ressources, année ${y}`, type: 'money' }],
+      ]),
+    ),
+  };
+  const labels = {
+    campaignId: 'Appel à manifestation d’intérêt',
+    qpv: 'Quartiers prioritaires visés',
+    duration: 'Durée (années)',
+  };
+  const labelOf = (name) => spec[name]?.label ?? labels[name] ?? name;
   const submit = async (event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const v = (k) => String(form.get(k) ?? '').trim();
+    // Checked here first: an amount read wrong (« 20.000 » as 20 €) is money asked for wrongly.
+    const checked = Object.values(spec).filter((f) => (f.name === 'qpvText' ? !territory : true));
+    const found = checkFields(checked, Object.fromEntries(checked.map((f) => [f.name, v(f.name)])));
+    if (found.length > 0) return setErrors(found);
     const qpvCodes = territory
       ? form.getAll('qpv').map(String)
       : lines(v('qpvText').replace(/[,;\s]+/g, '\n'));
-    const budget = Array.from({ length: duration }, (_, i) => {
-      const y = i + 1;
-      return {
-        year: y,
-        totalCostCents: centsOf(v(`cost-${y}`)),
-        requested: funderChoices
-          .map((f) => ({ funder: f, amountCents: centsOf(v(`req-${y}-${f}`)) }))
-          .filter((r) => r.amountCents !== 0),
-        otherResourcesCents: centsOf(v(`other-${y}`)),
-      };
-    });
+    const budget = years.map((y) => ({
+      year: y,
+      totalCostCents: centsOf(v(`cost-${y}`)),
+      requested: funderChoices
+        .map((f) => ({ funder: f, amountCents: centsOf(v(`req-${y}-${f}`)) }))
+        .filter((r) => r.amountCents !== 0),
+      otherResourcesCents: centsOf(v(`other-${y}`)),
+    }));
     const body = {
       campaignId: v('campaignId'),
       dossier: {
@@ -1001,14 +1146,20 @@ export function SubmitPage({ principal, campaigns }) {
         budget,
       },
     };
-    setError(null);
+    setErrors([]);
+    setBusy(true);
     try {
       const view = await api('POST', '/api/applications', body);
       setDone(view.state.applicationId);
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setErrors(apiErrors(e, depotFieldOf(body, territory !== null), labelOf));
+    } finally {
+      setBusy(false);
     }
   };
+  useEffect(() => {
+    if (done) focusHeading();
+  }, [done]);
   if (done)
     return html`<section>
       <h1>Candidature déposée</h1>
@@ -1025,89 +1176,92 @@ export function SubmitPage({ principal, campaigns }) {
       <h1>Déposer une candidature</h1>
       <p role="status">Chargement des conditions de la campagne…</p>
     </section>`;
-  const field = (f) => FieldInput('depot', f);
+  const errorOf = (name) => errors.find((e) => e.name === name)?.message;
+  const field = (name) => FieldInput('depot', spec[name], errorOf(name));
+  const groupError = (name) =>
+    errorOf(name) ? html`<p class="field-error" id=${`depot-${name}-error`}>${errorOf(name)}</p>` : null;
   return html`<section>
     <h1>Déposer une candidature</h1>
     <p class="hint">
-      Formulaire inspiré du CERFA 12156. Les montants sont en euros. Les champs marqués * sont obligatoires.
+      Formulaire inspiré du CERFA 12156. Les montants sont en euros (20 000 ou 20.000 ; 1 500,50 avec des
+      centimes). Les champs marqués * sont obligatoires.
     </p>
-    <form onSubmit=${submit} class="cerfa" aria-label="Dépôt de candidature" data-action="depot">
+    <form onSubmit=${submit} class="cerfa" aria-label="Dépôt de candidature" data-action="depot" novalidate>
+      <${ErrorSummary} formId="depot" errors=${errors} summaryRef=${summaryRef} />
       <fieldset>
         <legend>Campagne</legend>
-        <div class="field">
+        <div class=${errorOf('campaignId') ? 'field invalid' : 'field'}>
           <label for="depot-campaignId">Appel à manifestation d’intérêt *</label>
           <select
             id="depot-campaignId"
             name="campaignId"
             required
+            aria-invalid=${errorOf('campaignId') ? 'true' : undefined}
+            aria-describedby=${errorOf('campaignId') ? 'depot-campaignId-error' : undefined}
             onChange=${(e) => setCampaignId(e.currentTarget.value)}
           >
             ${open.map((c) => html`<option value=${c.campaignId}>${c.name} (dépôt jusqu’au ${date(lastDayBefore(c.submissionWindow?.closesAt))} inclus)</option>`)}
           </select>
+          ${groupError('campaignId')}
         </div>
       </fieldset>
       <fieldset>
         <legend>Organisme porteur</legend>
-        ${field({ name: 'orgName', label: 'Nom de l’organisme', required: true })}
-        ${field({ name: 'siret', label: 'SIRET (14 chiffres)', help: 'SIRET et/ou RNA.' })}
-        ${field({ name: 'rna', label: 'Numéro RNA (W + 9 chiffres)' })}
-        ${field({
-          name: 'contactRef',
-          label: 'Référence du contact',
-          required: true,
-          value: `contact-${principal.porteurId}`,
-          help: 'Référence de l’annuaire des contacts : jamais un nom ni un courriel (données personnelles effaçables).',
-        })}
+        ${field('orgName')} ${field('siret')} ${field('rna')} ${field('contactRef')}
       </fieldset>
       <fieldset>
         <legend>Action</legend>
-        ${field({ name: 'title', label: 'Intitulé de l’action', required: true })}
-        ${field({ name: 'summary', label: 'Résumé', type: 'textarea', required: true })}
-        ${field({ name: 'theme', label: 'Thème (nomenclature nationale)', type: 'select', options: themes.map(([c, l]) => [c, `${c} ${l}`]) })}
+        ${field('title')} ${field('summary')} ${field('theme')}
         ${
           territory
-            ? html`<fieldset class="qpv">
+            ? html`<fieldset
+                class=${errorOf('qpv') ? 'qpv invalid' : 'qpv'}
+                id="depot-qpv"
+                tabindex="-1"
+                aria-describedby=${errorOf('qpv') ? 'depot-qpv-error' : undefined}
+              >
                 <legend>Quartiers prioritaires visés (territoire de la campagne) *</legend>
                 ${territory.map(
                   (q) =>
                     html`<div class="checkbox">
-                      <input type="checkbox" id=${`qpv-${q}`} name="qpv" value=${q} /><label for=${`qpv-${q}`}
-                        >${q}</label
-                      >
+                      <input
+                        type="checkbox"
+                        id=${`qpv-${q}`}
+                        name="qpv"
+                        value=${q}
+                        aria-invalid=${errorOf('qpv') ? 'true' : undefined}
+                      /><label for=${`qpv-${q}`}>${qpv.label(q)}</label>
                     </div>`,
                 )}
+                ${groupError('qpv')}
               </fieldset>`
-            : field({
-                name: 'qpvText',
-                label: 'Codes des quartiers prioritaires visés',
-                required: true,
-                help: 'Codes QPV (QN…) séparés par des virgules, tels que publiés par l’ANCT.',
-              })
+            : field('qpvText')
         }
-        ${field({ name: 'beneficiaries', label: 'Bénéficiaires attendus', type: 'number', value: '0' })}
-        ${field({ name: 'residents', label: 'Comment les habitants co-construisent l’action', type: 'textarea' })}
-        <div class="field">
+        ${field('beneficiaries')} ${field('residents')}
+        <div class=${errorOf('duration') ? 'field invalid' : 'field'}>
           <label for="depot-duration">Durée (années)</label>
           <select
             id="depot-duration"
             name="duration"
+            aria-invalid=${errorOf('duration') ? 'true' : undefined}
+            aria-describedby=${errorOf('duration') ? 'depot-duration-error' : undefined}
             onChange=${(e) => setDuration(Number(e.currentTarget.value))}
           >
             ${[1, 2, 3, 4].map((n) => html`<option value=${n} selected=${n === duration}>${n} an${n > 1 ? 's' : ''}${n > 1 ? ' (CPO)' : ''}</option>`)}
           </select>
+          ${groupError('duration')}
         </div>
       </fieldset>
-      ${Array.from({ length: duration }, (_, i) => i + 1).map(
+      ${years.map(
         (y) =>
           html`<fieldset class="budget">
             <legend>Budget de l’année ${y}</legend>
-            ${field({ name: `cost-${y}`, label: `Coût total, année ${y}`, type: 'money', required: true })}
-            ${funderChoices.map((f) => field({ name: `req-${y}-${f}`, label: `Demandé ${toFunder(f)}, année ${y}`, type: 'money' }))}
-            ${field({ name: `other-${y}`, label: `Autres ressources, année ${y}`, type: 'money' })}
+            ${field(`cost-${y}`)} ${funderChoices.map((f) => field(`req-${y}-${f}`))} ${field(`other-${y}`)}
           </fieldset>`,
       )}
-      ${error ? html`<p class="refusal" role="alert" id="depot-error"><strong>Refusé :</strong> ${error}</p>` : null}
-      <button type="submit" class="primary">Déposer la candidature</button>
+      <button type="submit" class="primary" disabled=${busy}>
+        ${busy ? 'Envoi…' : 'Déposer la candidature'}
+      </button>
     </form>
   </section>`;
 }
@@ -1183,6 +1337,13 @@ function CampaignCard({ campaignId, onDone }) {
                   path=${`${base}/close`}
                   fields=${[{ name: 'reason', label: 'Motif (facultatif)' }]}
                   build=${(v) => (v.reason?.trim() ? { reason: v.reason } : {})}
+                  confirm=${() => ({
+                    title: `Fermer le dépôt de « ${c.name} » ?`,
+                    body: html`<p>
+                      Plus aucun porteur ne pourra déposer de candidature à cette campagne. Les candidatures
+                      déjà déposées suivent leur cours.
+                    </p>`,
+                  })}
                   onDone=${done('fermée')}
                 />`;
               case 'AdjustFunderEnvelope':
@@ -1246,38 +1407,41 @@ export function CampaignsPanel({ campaigns, reload }) {
   const onDone = (view, what) => {
     const c = view?.state ?? {};
     setNotice(`Action enregistrée. Campagne « ${c.name ?? c.campaignId} » : ${what}.`);
+    focusHeading();
     refreshUntil((items) => items.some((i) => i.campaignId === c.campaignId && i.status === c.status));
   };
   const ids = [...new Set([...(campaigns ?? []).map((c) => c.campaignId), ...created])];
   return html`<section>
     <h1>Campagnes (AMI)</h1>
     ${notice ? html`<p class="notice" role="status">${notice}</p>` : null}
-    <table>
-      <caption>
-        Campagnes et candidatures reçues
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">Campagne</th>
-          <th scope="col">Statut</th>
-          <th scope="col">Fenêtre de dépôt</th>
-          <th scope="col" class="num">Candidatures</th>
-          <th scope="col" class="num">Demandé</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${(campaigns ?? []).map(
-          (c) =>
-            html`<tr data-campaign-row=${c.campaignId}>
-              <td>${c.name} <small class="code">${c.campaignId}</small></td>
-              <td>${campaignStatusLabels[c.status] ?? c.status}</td>
-              <td>${submissionWindowText(c.submissionWindow)}</td>
-              <td class="num">${count(c.applications)}</td>
-              <td class="num">${money(c.amounts?.requestedCents)}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>
+    <div class="table-scroll">
+      <table>
+        <caption>
+          Campagnes et candidatures reçues
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Campagne</th>
+            <th scope="col">Statut</th>
+            <th scope="col">Fenêtre de dépôt</th>
+            <th scope="col" class="num">Candidatures</th>
+            <th scope="col" class="num">Demandé</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${(campaigns ?? []).map(
+            (c) =>
+              html`<tr data-campaign-row=${c.campaignId}>
+                <td>${c.name} <small class="code">${c.campaignId}</small></td>
+                <td>${campaignStatusLabels[c.status] ?? c.status}</td>
+                <td>${submissionWindowText(c.submissionWindow)}</td>
+                <td class="num">${count(c.applications)}</td>
+                <td class="num">${money(c.amounts?.requestedCents)}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
     <div class="grid">
       ${ids.map((id) => html`<${CampaignCard} key=${id} campaignId=${id} onDone=${onDone} />`)}
     </div>
@@ -1287,6 +1451,30 @@ export function CampaignsPanel({ campaigns, reload }) {
       hint="La campagne est créée en préparation ; elle s’ouvre d’elle-même à la date d’ouverture, ou plus tôt avec « Ouvrir »."
       submitLabel="Créer la campagne"
       path="/api/campaigns"
+      fieldOf=${(path) => {
+        const nested = {
+          'territory.name': 'territoryName',
+          'territory.qpvCodes': 'qpvCodes',
+          'territory.qpvReferenceVersion': 'qpvReferenceVersion',
+          'submissionWindow.opensAt': 'opensAt',
+          'submissionWindow.closesAt': 'closesAt',
+        };
+        const known = Object.keys(nested).find((k) => path === k || path.startsWith(`${k}.`));
+        if (known) return nested[known];
+        if (path.startsWith('submissionWindow')) return 'closesAt';
+        if (path.startsWith('themes')) return 'themes';
+        const first = path.split('.')[0];
+        return [
+          'campaignId',
+          'year',
+          'name',
+          'maxDurationYears',
+          'publicShareCapPercent',
+          'multiYearTargetPercent',
+        ].includes(first)
+          ? first
+          : undefined;
+      }}
       onDone=${(view) => {
         const id = view?.state?.campaignId;
         if (id) setCreated((c) => (c.includes(id) ? c : [...c, id]));

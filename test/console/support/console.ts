@@ -63,7 +63,10 @@ export interface ConsoleWorld {
   signInAs(page: Page, label: string): Promise<void>;
   /** Opens an application's page, reloading until the read models show what `ready` waits for. */
   openApplication(page: Page, id: string, ready: string, failureShot?: string): Promise<void>;
-  /** Fills a form of the page (by its `data-action`) by labels, sends it, waits for the notice. */
+  /**
+   * Fills a form of the page (by its `data-action`) by labels (a select by its option's value),
+   * sends it, confirms in its dialog when the form asks, waits for the notice.
+   */
   act(page: Page, action: string, fill?: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
 }
@@ -181,8 +184,19 @@ export async function startConsoleWorld(): Promise<ConsoleWorld> {
     },
     async act(page, action, fill = {}) {
       const form = page.locator(`form[data-action="${action}"]`);
-      for (const [label, value] of Object.entries(fill)) await form.getByLabel(label).fill(value);
+      for (const [label, value] of Object.entries(fill)) {
+        const field = form.getByLabel(label);
+        if ((await field.evaluate((e: { tagName: string }) => e.tagName)) === 'SELECT')
+          await field.selectOption(value);
+        else await field.fill(value);
+      }
       await form.locator('button[type=submit]').click();
+      // An irreversible action (or one whose amounts are read again) asks first, in a modal dialog.
+      if ((await form.getAttribute('data-confirm')) === 'dialog') {
+        const dialog = form.locator('dialog[open]');
+        await dialog.waitFor();
+        await dialog.getByRole('button', { name: /^Confirmer/ }).click();
+      }
       await page.getByRole('status').filter({ hasText: 'Action enregistrée' }).waitFor();
       await expect(form.getByRole('alert').count()).resolves.toBe(0);
     },

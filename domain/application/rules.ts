@@ -45,7 +45,7 @@ import {
   type InstallmentState,
   type ReportYearState,
 } from './state';
-import { dossierProblem } from './submission';
+import { dossierProblem, porteurIdentityProblem } from './submission';
 import { countOf } from '../shared/french';
 
 const rule = ruleFor<ApplicationState, ApplicationEvent>();
@@ -332,9 +332,14 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
           ),
         );
       }
+      if (appliesRule(meta, 'porteurIdentity')) {
+        const impostor = porteurIdentityProblem(c.dossier.porteur, meta.actor);
+        if (impostor) return refuse(impostor);
+      }
       const problem = dossierProblem(c.dossier, {
         knownQpvCodes: campaign.knownQpvCodes ?? campaign.qpvCodes,
         funders: campaign.funders,
+        distinctQuartiers: appliesRule(meta, 'distinctQuartiers'),
       });
       if (problem) return refuse(problem);
       const terms: CampaignTermsAtSubmission = {
@@ -428,9 +433,14 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
       if (c.amendedDossier) {
         // Codes beyond the territory were accepted at submission against a list not kept in the
         // events; an amended dossier may keep those, or use the territory's.
+        if (appliesRule(meta, 'porteurIdentity')) {
+          const impostor = porteurIdentityProblem(c.amendedDossier.porteur, meta.actor);
+          if (impostor) return refuse(impostor);
+        }
         const problem = dossierProblem(c.amendedDossier, {
           knownQpvCodes: [...new Set([...s.terms.territoryQpvCodes, ...s.dossier.action.qpvCodes])],
           funders: s.terms.funders,
+          distinctQuartiers: appliesRule(meta, 'distinctQuartiers'),
         });
         if (problem) return refuse(problem);
       }

@@ -9,6 +9,8 @@ export interface DossierContext {
   knownQpvCodes: readonly string[];
   /** Funders taking part in the campaign. */
   funders: readonly string[];
+  /** Refuse a quartier named twice (rule revision distinctQuartiers; dossiers filed before may repeat one). */
+  distinctQuartiers: boolean;
 }
 
 export function dossierProblem(dossier: Dossier, context: DossierContext): DomainError | undefined {
@@ -21,7 +23,16 @@ export function dossierProblem(dossier: Dossier, context: DossierContext): Domai
       { budgetYears: years, durationYears: dossier.durationYears },
     );
   }
-  const unknown = dossier.action.qpvCodes.filter((c) => !context.knownQpvCodes.includes(c));
+  const codes = dossier.action.qpvCodes;
+  const repeated = codes.find((c, i) => codes.indexOf(c) !== i);
+  if (context.distinctQuartiers && repeated !== undefined) {
+    return domainError(
+      'DUPLICATE_QPV',
+      `Le quartier ${repeated} est indiqué deux fois : nommez chaque quartier visé une seule fois.`,
+      { qpvCode: repeated },
+    );
+  }
+  const unknown = codes.filter((c) => !context.knownQpvCodes.includes(c));
   if (unknown.length > 0) {
     return domainError(
       'UNKNOWN_QPV',
@@ -70,5 +81,26 @@ export function dossierProblem(dossier: Dossier, context: DossierContext): Domai
       "Aucun montant n'est demandé aux financeurs : indiquez au moins une demande pour une année.",
     );
   }
+  return undefined;
+}
+
+/**
+ * A porteur whose account carries its organisation's SIRET or RNA files in that name only: the
+ * dossier must carry the same identifier (a porteur could otherwise apply, and be paid, as another
+ * association). Accounts without them (development tokens) are not checked.
+ */
+export function porteurIdentityProblem(
+  porteur: Dossier['porteur'],
+  actor: { siret?: string | undefined; rna?: string | undefined },
+): DomainError | undefined {
+  const mismatch = (label: string, account: string, filed: string | undefined) =>
+    domainError(
+      'PORTEUR_IDENTITY_MISMATCH',
+      `Le dossier est au nom d'une autre structure : ${label} ${filed ?? 'absent'} au lieu de ${account}, celui de la structure de votre compte. Déposez au nom de votre structure, ou connectez-vous avec le compte de l'autre.`,
+      { field: label, account, filed: filed ?? null },
+    );
+  if (actor.siret !== undefined && porteur.siret !== actor.siret)
+    return mismatch('SIRET', actor.siret, porteur.siret);
+  if (actor.rna !== undefined && porteur.rna !== actor.rna) return mismatch('RNA', actor.rna, porteur.rna);
   return undefined;
 }

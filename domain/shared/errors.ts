@@ -10,6 +10,7 @@ export const domainErrorCodes = [
   'WRONG_INSTITUTION',
   'NOT_OWNER',
   'MISSING_PORTEUR_ID',
+  'PORTEUR_IDENTITY_MISMATCH',
   // wrong moment: one code per situation the aggregate is in
   'NOT_SUBMITTED',
   'ALREADY_SUBMITTED',
@@ -41,6 +42,7 @@ export const domainErrorCodes = [
   'UNBALANCED_BUDGET',
   'NOTHING_REQUESTED',
   'DUPLICATE_FUNDER',
+  'DUPLICATE_QPV',
   // eligibility and co-decision
   'JUSTIFICATION_REQUIRED',
   'FUNDER_NOT_SOLICITED',
@@ -106,6 +108,7 @@ const forbidden: readonly DomainErrorCode[] = [
   'WRONG_INSTITUTION',
   'NOT_OWNER',
   'MISSING_PORTEUR_ID',
+  'PORTEUR_IDENTITY_MISMATCH',
 ];
 const invalid: readonly DomainErrorCode[] = [
   'INVALID_COMMAND',
@@ -117,6 +120,7 @@ const invalid: readonly DomainErrorCode[] = [
   'UNBALANCED_BUDGET',
   'NOTHING_REQUESTED',
   'DUPLICATE_FUNDER',
+  'DUPLICATE_QPV',
   'JUSTIFICATION_REQUIRED',
   'FUNDER_NOT_SOLICITED',
   'COMMITMENT_EXCEEDS_REQUEST',

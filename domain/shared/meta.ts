@@ -9,6 +9,12 @@ export const actorSchema = z.object({
   institution: z.string().min(1).optional(),
   /** For a porteur: the organisation account it acts for; ownership of applications is checked on it. */
   porteurId: z.string().min(1).optional(),
+  /**
+   * For a porteur: its organisation's identifiers when its account carries them (the identity
+   * provider vouches for them); a dossier is then filed in that organisation's name only.
+   */
+  siret: z.string().min(1).optional(),
+  rna: z.string().min(1).optional(),
 });
 export type Actor = z.infer<typeof actorSchema>;
 

@@ -10,6 +10,13 @@ import type { CommandMeta } from './meta';
 export const ruleRevisions = {
   /** DraftConvention: a convention starts within a year of its campaign's year. */
   conventionStartBounds: 2,
+  /** A dossier names each quartier once (a repeated code counted its money twice per quartier). */
+  distinctQuartiers: 3,
+  /**
+   * A porteur whose account carries its organisation's SIRET or RNA (vouched by the identity
+   * provider) files dossiers in that organisation's name only.
+   */
+  porteurIdentity: 3,
 } as const;
 
 export type RevisedRule = keyof typeof ruleRevisions;

@@ -1,4 +1,4 @@
-// `grants token --role <rôle> [--institution X] [--porteur P] [--subject S] [--name N] [--expires 8h]`:
+// `grants token --role <rôle> [--institution X] [--porteur P [--siret S] [--rna W…]] [--subject S] [--name N] [--expires 8h]`:
 // prints a development token for the embedded mode, signed with the same secret the API verifies
 // with. The token alone goes to stdout (so `TOKEN=$(grants token …)` works); explanations to stderr.
 import { decodeJwt } from 'jose';
@@ -24,6 +24,9 @@ Options :
   --institution <code>   financeur (obligatoire pour funder) : ETAT, REGION, DEPARTEMENT, CAF, EPCI,
                          COMMUNE-<code INSEE>, ex. COMMUNE-59392
   --porteur <id>         porteur de projet représenté (obligatoire pour porteur)
+  --siret <14 chiffres>  SIRET de la structure du porteur, comme un fournisseur d’identité le garantirait :
+                         ses dossiers ne pourront être déposés qu’à ce SIRET (facultatif)
+  --rna <W…>             numéro RNA de l’association, même effet (facultatif)
   --subject <id>         identifiant de la personne (par défaut dérivé du rôle)
   --name <nom>           nom affiché (facultatif)
   --expires <durée>      durée de validité, ex. 30m, 8h, 7d (par défaut 8h)
@@ -59,6 +62,8 @@ export async function runToken(
       role: { type: 'string' },
       institution: { type: 'string' },
       porteur: { type: 'string' },
+      siret: { type: 'string' },
+      rna: { type: 'string' },
       subject: { type: 'string' },
       name: { type: 'string' },
       expires: { type: 'string' },
@@ -103,6 +108,10 @@ export async function runToken(
     io.err.write('--porteur ne s’applique qu’au rôle porteur.\n');
     return 2;
   }
+  if (role !== 'porteur' && (values.siret !== undefined || values.rna !== undefined)) {
+    io.err.write('--siret et --rna ne s’appliquent qu’au rôle porteur (la structure qu’il représente).\n');
+    return 2;
+  }
   if (values.institution !== undefined && !institutionSchema.safeParse(values.institution).success) {
     io.err.write(unknownInstitution(values.institution));
     return 2;
@@ -118,6 +127,8 @@ export async function runToken(
       role,
       ...(values.institution === undefined ? {} : { institution: values.institution }),
       ...(values.porteur === undefined ? {} : { porteurId: values.porteur }),
+      ...(values.siret === undefined ? {} : { siret: values.siret }),
+      ...(values.rna === undefined ? {} : { rna: values.rna }),
       ...(values.subject === undefined ? {} : { subject: values.subject }),
       ...(values.name === undefined ? {} : { name: values.name }),
       expiresIn: values.expires ?? '8h',

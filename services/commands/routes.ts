@@ -300,7 +300,13 @@ export const commandRoutes = [
 ];
 
 /** Refusals about who acts are 403, like the HTTP role check; the rest of the domain's are 422. */
-const forbiddenCodes = new Set(['FORBIDDEN_ROLE', 'WRONG_INSTITUTION', 'NOT_OWNER', 'MISSING_PORTEUR_ID']);
+const forbiddenCodes = new Set([
+  'FORBIDDEN_ROLE',
+  'WRONG_INSTITUTION',
+  'NOT_OWNER',
+  'MISSING_PORTEUR_ID',
+  'PORTEUR_IDENTITY_MISMATCH',
+]);
 
 export function actorOf(principal: Principal): StepActor {
   return {
@@ -308,6 +314,8 @@ export function actorOf(principal: Principal): StepActor {
     role: principal.role,
     institution: principal.institution,
     porteurId: principal.porteurId,
+    ...(principal.role === 'porteur' && principal.siret !== undefined ? { siret: principal.siret } : {}),
+    ...(principal.role === 'porteur' && principal.rna !== undefined ? { rna: principal.rna } : {}),
   };
 }
 

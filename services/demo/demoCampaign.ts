@@ -29,7 +29,6 @@ const funder = (institution: string): StepActor => ({
   role: 'funder',
   institution,
 });
-const porteur = (porteurId: string): StepActor => ({ id: `demo-${porteurId}`, role: 'porteur', porteurId });
 
 const associations = [
   { id: 'asso-sambre-avenir', name: 'Sambre Avenir (fictive)', siret: '99900000100001' },
@@ -39,6 +38,13 @@ const associations = [
   { id: 'asso-emploi-jeunes', name: 'Tremplin Emploi Jeunes (fictive)', siret: '99900000500002' },
   { id: 'asso-jardins-partages', name: 'Jardins partagés de l’Épinette (fictive)', siret: '99900000600000' },
 ];
+/** A demo association's porteur, its account vouching for its SIRET as an identity provider would. */
+const porteur = (porteurId: string): StepActor => ({
+  id: `demo-${porteurId}`,
+  role: 'porteur',
+  porteurId,
+  siret: associations.find((a) => a.id === porteurId)?.siret,
+});
 const actions: { title: string; theme: '1.1' | '1.2' | '1.3' | '1.4' | '1.5b' | '2.1' | '3.1' }[] = [
   { title: 'Accompagnement scolaire du soir', theme: '1.1' },
   { title: 'Ateliers santé et nutrition', theme: '1.2' },

@@ -60,6 +60,67 @@ describe('submission (dépôt)', () => {
       .thenRefused('SUBMISSION_WINDOW_CLOSED');
   });
 
+  it('files in the name of the organisation the account vouches for, and names each quartier once (rule revision 3)', () => {
+    const vouched = { ...actors.porteur, siret: '81234567800013', rna: 'W593000001' };
+    const other = dossier(1);
+    const impostor = {
+      ...other,
+      porteur: { ...other.porteur, name: 'Lire Ensemble (fictive)', siret: '99900000200009' },
+    };
+    const refusal = given()
+      .when(submit(impostor), vouched, inWindow)
+      .thenRefused('PORTEUR_IDENTITY_MISMATCH');
+    expect(refusal.message).toContain('SIRET 99900000200009 au lieu de 81234567800013');
+    given()
+      .when(submit(dossier(1)), vouched, inWindow)
+      .thenTypes(['ApplicationSubmitted']);
+    // The RNA alone is vouched for: a dossier without it, or with another, is not that association's.
+    const rnaOnly = { ...actors.porteur, rna: 'W593000009' };
+    given()
+      .when(submit(dossier(1)), rnaOnly, inWindow)
+      .thenRefused('PORTEUR_IDENTITY_MISMATCH');
+    // An account without identifiers (development tokens) is not checked.
+    given().when(submit(impostor), actors.porteur, inWindow).thenTypes(['ApplicationSubmitted']);
+
+    const d = dossier(1);
+    const repeated = {
+      ...d,
+      action: { ...d.action, qpvCodes: [...d.action.qpvCodes, d.action.qpvCodes[0] ?? ''] },
+    };
+    const twice = given().when(submit(repeated), actors.porteur, inWindow).thenRefused('DUPLICATE_QPV');
+    expect(twice.message).toContain(`Le quartier ${d.action.qpvCodes[0]} est indiqué deux fois`);
+
+    // A workflow replaying a submission it accepted before these rules decides it as it did then.
+    expect(ruleRevisions.porteurIdentity).toBe(3);
+    expect(ruleRevisions.distinctQuartiers).toBe(3);
+    given()
+      .when(submit(impostor), vouched, inWindow, { ruleRevision: 2 })
+      .thenTypes(['ApplicationSubmitted']);
+    given()
+      .when(submit(repeated), actors.porteur, inWindow, { ruleRevision: 2 })
+      .thenTypes(['ApplicationSubmitted']);
+  });
+
+  it('checks the amended dossier of a complements answer like a submission', () => {
+    const vouched = { ...actors.porteur, siret: '81234567800013' };
+    const story = new Story().submit(dossier(1)).on('2027-03-01').requestComplements('2027-03-15');
+    const d = dossier(1);
+    const answer = (amendedDossier: Dossier) =>
+      given(story.events).when(
+        { type: 'ProvideComplements', response: 'Dossier corrigé.', amendedDossier },
+        vouched,
+        '2027-03-02T09:00:00Z',
+      );
+    answer({ ...d, porteur: { ...d.porteur, siret: '99900000200009' } }).thenRefused(
+      'PORTEUR_IDENTITY_MISMATCH',
+    );
+    answer({
+      ...d,
+      action: { ...d.action, qpvCodes: [...d.action.qpvCodes, ...d.action.qpvCodes] },
+    }).thenRefused('DUPLICATE_QPV');
+    answer(d).thenTypes(['ComplementsProvided']);
+  });
+
   it('checks identifiers: SIRET of 14 digits and/or RNA W + 9 digits, at least one', () => {
     const withPorteur = (porteur: Partial<Dossier['porteur']>) => {
       const d = dossier(1);

@@ -44,6 +44,25 @@ describe('grants token', () => {
     });
   });
 
+  it('puts the organisation’s SIRET and RNA in a porteur’s token when given', async () => {
+    const io = captureCliOutput();
+    const code = await runToken(
+      config(),
+      ['--role', 'porteur', '--porteur', 'asso-x', '--siret', '81234567800013', '--rna', 'W593000001'],
+      io.io,
+    );
+    expect(code, io.err()).toBe(0);
+    const response = await fetch(`${api.url}/whoami`, {
+      headers: { authorization: `Bearer ${io.out().trim()}` },
+    });
+    expect(await response.json()).toMatchObject({
+      role: 'porteur',
+      porteurId: 'asso-x',
+      siret: '81234567800013',
+      rna: 'W593000001',
+    });
+  });
+
   it.each([
     [[], /--role est obligatoire/],
     [['--role', 'maire'], /Rôle inconnu : maire/],
@@ -68,6 +87,15 @@ describe('grants token', () => {
     [['--role', 'auditor', '--expires=-5m'], /^Durée invalide pour --expires : -5m ;/],
     [['--role', 'porteur'], /--porteur/],
     [['--role', 'auditor', '--porteur', 'x'], /ne s’applique qu’au rôle porteur/],
+    [
+      ['--role', 'funder', '--institution', 'ETAT', '--siret', '81234567800013'],
+      /--siret et --rna ne s’appliquent/,
+    ],
+    [
+      ['--role', 'porteur', '--porteur', 'x', '--siret', '8123'],
+      /^Jeton refusé : siret : SIRET : 14 chiffres/,
+    ],
+    [['--role', 'porteur', '--porteur', 'x', '--rna', '593000001'], /^Jeton refusé : rna : RNA : W suivi/],
     [['--role', 'auditor', '--expires', 'bientôt'], /Durée invalide/],
     [['--role', 'auditor', '--colour', 'blue'], /Option inconnue : --colour/],
     [['--role'], /Valeur manquante pour --role\./],

@@ -408,6 +408,24 @@ describe('command API', () => {
     }
   });
 
+  it('a porteur whose account vouches for its SIRET files only in that name (403 PORTEUR_IDENTITY_MISMATCH, nothing written)', async () => {
+    const vouched = await e.token({ role: 'porteur', porteurId: 'asso-verifiee', siret: '81234567800013' });
+    const filed = dossier({ durationYears: 1, perYear: { ETAT: 1_000_000 } });
+    const asAnother = await e.call('POST', '/api/applications', {
+      token: vouched,
+      body: { campaignId, dossier: { ...filed, porteur: { ...filed.porteur, siret: '99900000200009' } } },
+    });
+    expect(asAnother.status, JSON.stringify(asAnother.body)).toBe(403);
+    expect(asAnother.body).toMatchObject({ code: 'PORTEUR_IDENTITY_MISMATCH' });
+    const mine = (await e.call('GET', '/api/applications', { token: vouched })).body as { total: number };
+    expect(mine.total).toBe(0);
+    const own = await e.call('POST', '/api/applications', {
+      token: vouched,
+      body: { campaignId, dossier: { ...filed, porteur: { ...filed.porteur, siret: '81234567800013' } } },
+    });
+    expect(own.status, JSON.stringify(own.body)).toBe(201);
+  });
+
   it('answers a domain refusal with 422, its code and the French message, and writes nothing', async () => {
     const id = await submit();
     const refused = await e.call('POST', `/api/applications/${id}/committee-decision`, {

@@ -109,6 +109,8 @@ const toActor = (actor: StepActor) => ({
   role: actor.role,
   ...(actor.institution === undefined ? {} : { institution: actor.institution }),
   ...(actor.porteurId === undefined ? {} : { porteurId: actor.porteurId }),
+  ...(actor.siret === undefined ? {} : { siret: actor.siret }),
+  ...(actor.rna === undefined ? {} : { rna: actor.rna }),
 });
 
 export interface AggregateRun<State> {

@@ -11,6 +11,9 @@ export interface StepActor {
   role: Role;
   institution?: string | undefined;
   porteurId?: string | undefined;
+  /** A porteur's organisation identifiers, when its account carries them (see domain meta). */
+  siret?: string | undefined;
+  rna?: string | undefined;
 }
 
 export interface StepInput<C = unknown> {

@@ -43,13 +43,25 @@ export type Institution = z.infer<typeof institutionSchema>;
 const subject = z.string().min(1).max(200);
 const name = z.string().min(1).max(200).optional();
 const porteurId = z.string().min(1).max(100);
+/**
+ * A porteur's organisation identifiers, when the identity provider vouches for them (e.g. an account
+ * verified against the répertoire SIRENE or the RNA): dossiers are then filed in that name only.
+ */
+const siret = z
+  .string()
+  .regex(/^\d{14}$/, 'SIRET : 14 chiffres')
+  .optional();
+const rna = z
+  .string()
+  .regex(/^W\d{9}$/, 'RNA : W suivi de 9 chiffres')
+  .optional();
 
 /**
  * The claims we read from a token (others, like iat/exp/iss, are checked by jose and ignored here).
  * A funder acts for exactly one institution and a porteur for exactly one porteur: the claims must say which.
  */
 export const claimsSchema = z.discriminatedUnion('role', [
-  z.object({ sub: subject, role: z.literal('porteur'), porteurId, name }),
+  z.object({ sub: subject, role: z.literal('porteur'), porteurId, siret, rna, name }),
   z.object({ sub: subject, role: z.literal('funder'), institution: institutionSchema, name }),
   z.object({
     sub: subject,
@@ -62,7 +74,16 @@ export type Claims = z.infer<typeof claimsSchema>;
 
 /** The authenticated caller, as handlers see it. */
 export type Principal =
-  | { subject: string; role: 'porteur'; porteurId: string; institution?: undefined; name?: string }
+  | {
+      subject: string;
+      role: 'porteur';
+      porteurId: string;
+      /** The organisation's SIRET / RNA, when the token carries them. */
+      siret?: string;
+      rna?: string;
+      institution?: undefined;
+      name?: string;
+    }
   | { subject: string; role: 'funder'; institution: Institution; porteurId?: undefined; name?: string }
   | {
       subject: string;
@@ -76,7 +97,13 @@ function toPrincipal(claims: Claims): Principal {
   const base = { subject: claims.sub, ...(claims.name === undefined ? {} : { name: claims.name }) };
   switch (claims.role) {
     case 'porteur':
-      return { ...base, role: 'porteur', porteurId: claims.porteurId };
+      return {
+        ...base,
+        role: 'porteur',
+        porteurId: claims.porteurId,
+        ...(claims.siret === undefined ? {} : { siret: claims.siret }),
+        ...(claims.rna === undefined ? {} : { rna: claims.rna }),
+      };
     case 'funder':
       return { ...base, role: 'funder', institution: claims.institution };
     case 'grant_manager':
@@ -190,6 +217,9 @@ export interface DevelopmentTokenOptions {
   role: Role;
   institution?: string;
   porteurId?: string;
+  /** A porteur's organisation identifiers, as an identity provider would vouch for them. */
+  siret?: string;
+  rna?: string;
   /** Default: derived from the role and its institution or porteur, e.g. `dev-funder-ETAT`. */
   subject?: string;
   name?: string;
@@ -207,6 +237,8 @@ export async function mintDevelopmentToken(options: DevelopmentTokenOptions): Pr
       role: options.role,
       ...(options.institution === undefined ? {} : { institution: options.institution }),
       ...(options.porteurId === undefined ? {} : { porteurId: options.porteurId }),
+      ...(options.siret === undefined ? {} : { siret: options.siret }),
+      ...(options.rna === undefined ? {} : { rna: options.rna }),
       ...(options.name === undefined ? {} : { name: options.name }),
     },
     { error: z.locales.fr().localeError },

@@ -12,7 +12,13 @@ import { freePort } from '../../support/processes';
 export interface RunningEngine {
   engine: Engine;
   url: string;
-  token(claims: { role: Role; institution?: string; porteurId?: string; subject?: string }): Promise<string>;
+  token(claims: {
+    role: Role;
+    institution?: string;
+    porteurId?: string;
+    siret?: string;
+    subject?: string;
+  }): Promise<string>;
   /** fetch on the API with a bearer token and JSON body. */
   call(
     method: string,
@@ -48,6 +54,7 @@ export async function startTestEngine(): Promise<RunningEngine> {
         role: claims.role,
         ...(claims.institution ? { institution: claims.institution } : {}),
         ...(claims.porteurId ? { porteurId: claims.porteurId } : {}),
+        ...(claims.siret ? { siret: claims.siret } : {}),
         subject: claims.subject ?? `${claims.role}-test`,
       }),
     call: async (method, path, options = {}) => {

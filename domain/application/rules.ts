@@ -11,7 +11,7 @@ import {
   parisInstant,
   type CivilDate,
 } from '../calendar';
-import { funderName } from '../reference/funders';
+import { capitalised, funderName, theFunder, toTheFunder } from '../reference/funders';
 import { ruleFor, type RuleTable } from '../shared/decision';
 import { domainError, type DomainError } from '../shared/errors';
 import { appliesRule } from '../shared/ruleRevisions';
@@ -419,7 +419,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     roles: ['porteur'],
     statuses: ['awaiting_complements'],
     hint: (s) =>
-      `Attendu avant le ${formatFrenchDate(s.request.dueDate)} inclus : ${s.request.items.join(' ; ')}.`,
+      `Attendu au plus tard le ${formatFrenchDate(s.request.dueDate)} : ${s.request.items.join(' ; ')}.`,
     handle: (c, s, meta) => {
       if (isPast(meta.at, s.request.dueDate)) {
         return refuse(
@@ -486,7 +486,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         return refuse(
           domainError(
             'FUNDER_NOT_SOLICITED',
-            `Le porteur n'a rien demandé à ${funderName(c.funder)} : seuls ${s.coDecision.solicitedFunders.map(funderName).join(', ')} se prononcent sur cette candidature.`,
+            `Le porteur n'a rien demandé ${toTheFunder(c.funder)} : seuls ${s.coDecision.solicitedFunders.map(funderName).join(', ')} se prononcent sur cette candidature.`,
           ),
         );
       }
@@ -515,7 +515,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
           return refuse(
             domainError(
               'COMMITMENT_EXCEEDS_REQUEST',
-              `Année ${a.year} : ${funderName(c.funder)} ne peut pas s'engager sur ${formatEuros(a.amountCents)}, le porteur a demandé ${formatEuros(requested)}. Engagez-vous au plus sur le montant demandé.`,
+              `Année ${a.year} : ${theFunder(c.funder)} ne peut pas s'engager sur ${formatEuros(a.amountCents)}, le porteur a demandé ${formatEuros(requested)}. Engagez-vous au plus sur le montant demandé.`,
               { year: a.year, requestedCents: requested, committedCents: a.amountCents },
             ),
           );
@@ -615,7 +615,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
           return refuse(
             domainError(
               'FUNDER_NOT_COMMITTED',
-              `${funderName(line.funder)} ne s'est pas engagé sur cette candidature : il ne peut pas figurer au plan de financement.`,
+              `${capitalised(theFunder(line.funder))} ne s'est pas engagé sur cette candidature : ce financeur ne peut pas figurer au plan de financement.`,
             ),
           );
         }
@@ -624,7 +624,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
           return refuse(
             domainError(
               'AWARD_EXCEEDS_COMMITMENT',
-              `Année ${line.year} : ${formatEuros(line.amountCents)} attribués par ${funderName(line.funder)}, qui ne s'est engagé que sur ${formatEuros(committed)}. Le plan ne peut pas dépasser l'engagement du financeur.`,
+              `Année ${line.year} : ${formatEuros(line.amountCents)} attribués par ${theFunder(line.funder)}, qui ne s'est engagé que sur ${formatEuros(committed)}. Le plan ne peut pas dépasser l'engagement du financeur.`,
               {
                 funder: line.funder,
                 year: line.year,
@@ -879,7 +879,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         .flatMap((r) =>
           r.status === 'expected' || r.status === 'changes_requested'
             ? [
-                `année ${r.year} attendue avant le ${formatFrenchDate(r.dueDate)} inclus${r.overdue ? ' (en retard : versements suspendus)' : ''}`,
+                `année ${r.year} attendue au plus tard le ${formatFrenchDate(r.dueDate)}${r.overdue ? ', en retard : versements suspendus' : ''}`,
               ]
             : [],
         )
@@ -899,7 +899,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         return refuse(
           domainError(
             'SPENT_FOR_UNFUNDED_FUNDER',
-            `${foreign.map(funderName).join(', ')} ne finance(nt) pas cette convention ; indiquez les dépenses pour : ${inPlan.map(funderName).join(', ')}.`,
+            `${foreign.map(funderName).join(', ')} ${foreign.length > 1 ? 'ne financent' : 'ne finance'} pas cette convention ; indiquez les dépenses pour : ${inPlan.map(funderName).join(', ')}.`,
           ),
         );
       }
@@ -953,7 +953,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
               year: c.year,
               amountCents: paid - justified,
               reason: 'unspent',
-              detail: `Année ${c.year} : ${formatEuros(paid)} versés par ${funderName(funder)}, ${formatEuros(justified)} de dépenses justifiées ; reversement de ${formatEuros(paid - justified)}.`,
+              detail: `Année ${c.year} : ${formatEuros(paid)} versés par ${theFunder(funder)}, ${formatEuros(justified)} de dépenses justifiées ; reversement de ${formatEuros(paid - justified)}.`,
             },
           });
         }
@@ -1045,7 +1045,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
           return refuse(
             domainError(
               'NOTHING_AWARDED_TO_JUSTIFY',
-              `${funderName(j.funder)} n'a rien attribué pour l'année ${j.year} : aucune dépense à justifier pour elle.`,
+              `${capitalised(theFunder(j.funder))} n'a rien attribué pour l'année ${j.year} : aucune dépense à justifier pour ce financeur.`,
             ),
           );
         }
@@ -1070,7 +1070,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
               year: line.year,
               amountCents: unjustified,
               reason: 'termination',
-              detail: `Résiliation : ${formatEuros(paid)} versés par ${funderName(line.funder)} pour l'année ${line.year}, ${formatEuros(Math.min(given, paid))} justifiés ; reversement de ${formatEuros(unjustified)}.`,
+              detail: `Résiliation : ${formatEuros(paid)} versés par ${theFunder(line.funder)} pour l'année ${line.year}, ${formatEuros(Math.min(given, paid))} justifiés ; reversement de ${formatEuros(unjustified)}.`,
             },
           });
         }

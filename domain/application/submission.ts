@@ -46,7 +46,7 @@ export function dossierProblem(dossier: Dossier, context: DossierContext): Domai
     if (foreign.length > 0) {
       return domainError(
         'UNKNOWN_FUNDER',
-        `Année ${line.year} : ${foreign.map(funderName).join(', ')} ne participe(nt) pas à cette campagne. Financeurs possibles : ${context.funders.map(funderName).join(', ')}.`,
+        `Année ${line.year} : ${foreign.map(funderName).join(', ')} ${foreign.length > 1 ? 'ne participent' : 'ne participe'} pas à cette campagne. Financeurs possibles : ${context.funders.map(funderName).join(', ')}.`,
         { unknownFunders: foreign },
       );
     }

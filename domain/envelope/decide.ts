@@ -1,4 +1,4 @@
-import { funderName } from '../reference/funders';
+import { ofTheFunder } from '../reference/funders';
 import { decideWith } from '../shared/decision';
 import { domainError, type DomainError } from '../shared/errors';
 import type { CommandMeta } from '../shared/meta';
@@ -18,7 +18,7 @@ function wrongStatus(state: EnvelopeState, _command: ParsedEnvelopeCommand, labe
     case 'open':
       return domainError(
         'ENVELOPE_ALREADY_OPENED',
-        `L'enveloppe de ${funderName(state.funder)} est déjà ouverte : ${label} n'est pas possible ; ajustez-la plutôt.`,
+        `L'enveloppe ${ofTheFunder(state.funder)} est déjà ouverte : ${label} n'est pas possible ; ajustez-la plutôt.`,
       );
     default: {
       const never: never = state;

@@ -1,4 +1,4 @@
-import { funderName } from '../reference/funders';
+import { ofTheFunder } from '../reference/funders';
 import { ruleFor, type RuleTable } from '../shared/decision';
 import { domainError } from '../shared/errors';
 import { formatEuros, sumCents } from '../shared/money';
@@ -37,7 +37,7 @@ export const envelopeRules: RuleTable<ParsedEnvelopeCommand, EnvelopeState, Enve
         return refuse(
           domainError(
             'ENVELOPE_BELOW_RESERVED',
-            `${formatEuros(s.reservedCents)} sont déjà réservés sur l'enveloppe de ${funderName(s.funder)} : elle ne peut pas descendre à ${formatEuros(c.amountCents)}. Libérez d'abord des réservations ou choisissez au moins ${formatEuros(s.reservedCents)}.`,
+            `${formatEuros(s.reservedCents)} sont déjà réservés sur l'enveloppe ${ofTheFunder(s.funder)} : elle ne peut pas descendre à ${formatEuros(c.amountCents)}. Libérez d'abord des réservations ou choisissez au moins ${formatEuros(s.reservedCents)}.`,
             { reservedCents: s.reservedCents },
           ),
         );
@@ -61,7 +61,7 @@ export const envelopeRules: RuleTable<ParsedEnvelopeCommand, EnvelopeState, Enve
         return refuse(
           domainError(
             'WRONG_ENVELOPE',
-            `Cette enveloppe est celle de ${funderName(s.funder)}, pas de ${funderName(c.funder)} : adressez la réservation au bon flux.`,
+            `Cette enveloppe est celle ${ofTheFunder(s.funder)}, pas ${ofTheFunder(c.funder)} : adressez la réservation au bon flux.`,
           ),
         );
       }
@@ -89,7 +89,7 @@ export const envelopeRules: RuleTable<ParsedEnvelopeCommand, EnvelopeState, Enve
         return refuse(
           domainError(
             'ENVELOPE_EXCEEDED',
-            `L'enveloppe de ${funderName(s.funder)} pour cette campagne n'a plus que ${formatEuros(available)} disponibles pour cette candidature : ${formatEuros(total)} la dépasseraient de ${formatEuros(total - available)}. Réduisez le montant ou faites ajuster l'enveloppe.`,
+            `L'enveloppe ${ofTheFunder(s.funder)} pour cette campagne n'a plus que ${formatEuros(available)} disponibles pour cette candidature : ${formatEuros(total)} la dépasseraient de ${formatEuros(total - available)}. Réduisez le montant ou faites ajuster l'enveloppe.`,
             { availableCents: available, requestedCents: total },
           ),
         );

@@ -33,3 +33,40 @@ export function funderName(id: FunderId): string {
   const commune = knownCommunes[insee];
   return commune ? `Commune de ${commune}` : `Commune (INSEE ${insee})`;
 }
+
+/**
+ * The funder with its article, as a sentence names it: « l'État », « la Région », « le
+ * Département », « la Caisse d'allocations familiales », « l'intercommunalité (EPCI) », « la
+ * commune de Maubeuge ». Lower case: capitalise at the start of a sentence.
+ */
+export function theFunder(id: FunderId): string {
+  switch (id) {
+    case 'ETAT':
+      return "l'État";
+    case 'REGION':
+      return 'la Région';
+    case 'DEPARTEMENT':
+      return 'le Département';
+    case 'CAF':
+      return "la Caisse d'allocations familiales";
+    case 'EPCI':
+      return "l'intercommunalité (EPCI)";
+    default:
+      return `la ${funderName(id).replace(/^Commune/, 'commune')}`;
+  }
+}
+
+/** « de l'État », « du Département », « de la Région »…: the funder after « de ». */
+export function ofTheFunder(id: FunderId): string {
+  const the = theFunder(id);
+  return the.startsWith('le ') ? `du ${the.slice(3)}` : `de ${the}`;
+}
+
+/** « à l'État », « au Département », « à la Région »…: the funder after « à ». */
+export function toTheFunder(id: FunderId): string {
+  const the = theFunder(id);
+  return the.startsWith('le ') ? `au ${the.slice(3)}` : `à ${the}`;
+}
+
+/** A sentence's first word in upper case. */
+export const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);

@@ -872,7 +872,7 @@ describe('yearly reports, payments and recoveries', () => {
           amountCents: 200_000,
           reason: 'unspent',
           detail:
-            'Année 1 : 5\u202F000,00\u00A0€ versés par État, 3\u202F000,00\u00A0€ de dépenses justifiées ; reversement de 2\u202F000,00\u00A0€.',
+            "Année 1 : 5\u202F000,00\u00A0€ versés par l'État, 3\u202F000,00\u00A0€ de dépenses justifiées ; reversement de 2\u202F000,00\u00A0€.",
         },
       },
       ...[

@@ -144,7 +144,7 @@ describe('applications read model', () => {
     r = await row(story);
     expect(r.waitingOn).toEqual(['porteur']);
     expect(r.waitingFor).toBe(
-      'Compte rendu annuel à déposer (année 1 attendue avant le 30 juin 2028 inclus)',
+      'Compte rendu annuel à déposer (année 1 attendue au plus tard le 30 juin 2028)',
     );
     // The porteur's date is the report's due date, not the reminder the workflow sends before it.
     expect(r.nextDeadline).toEqual({ at: '2028-06-30T22:00:00.000Z', kind: 'report-overdue' });

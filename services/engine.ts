@@ -22,7 +22,7 @@ import {
 } from '../infra/projections';
 import { createApi } from './http/api';
 import { temporalProbe } from './http/health';
-import { projectorMetrics } from './http/metrics';
+import { projectorMetrics, workerMetrics } from './http/metrics';
 import { grantsProjections } from './readModels';
 import { grantsRebuildParallel } from './readModels/rebuildSource';
 import { resolveAuthSettings } from './http/platform/auth';
@@ -212,7 +212,10 @@ export async function startEngine(
                 : Promise.reject(new Error(`worker ${worker.getState()}`)),
           },
         ],
-        metrics: projector ? { projections: projectorMetrics(projector) } : {},
+        metrics: {
+          ...(projector ? { projections: projectorMetrics(projector) } : {}),
+          ...(worker ? { worker: workerMetrics(worker, config.temporal.taskQueue) } : {}),
+        },
       });
       const http = await listen(app, config.http.host, config.http.port);
       stoppers.push({ name: 'API HTTP', stop: () => http.close() });

@@ -125,3 +125,53 @@ export function projectorMetrics(...projectors: ProjectorMetricsSource[]): Metri
     ];
   };
 }
+
+/** What workerMetrics reads of a Temporal worker (its getStatus()). */
+export interface WorkerMetricsSource {
+  getStatus(): {
+    runState: string;
+    numInFlightWorkflowActivations: number;
+    numInFlightActivities: number;
+    numCachedWorkflows: number;
+  };
+}
+
+/**
+ * The workflow worker of this process: running or not, and its load (activations and activities in
+ * flight, workflows in its sticky cache), labelled by task queue. An operator sees a stopped worker
+ * here (steps would wait) before anyone complains that nothing advances.
+ */
+export function workerMetrics(worker: WorkerMetricsSource, taskQueue: string): MetricsCollector {
+  return () => {
+    const status = worker.getStatus();
+    const labels = { task_queue: taskQueue };
+    const gauge = (name: string, help: string, value: number): MetricFamily => ({
+      name,
+      help,
+      type: 'gauge',
+      samples: [{ labels, value }],
+    });
+    return [
+      gauge(
+        'grants_worker_running',
+        'Whether the Temporal worker of this process is running (1) or not (0: starting, draining, stopped, failed).',
+        status.runState === 'RUNNING' ? 1 : 0,
+      ),
+      gauge(
+        'grants_worker_workflow_activations_in_flight',
+        'Workflow activations the worker is processing now.',
+        status.numInFlightWorkflowActivations,
+      ),
+      gauge(
+        'grants_worker_activities_in_flight',
+        'Activities (event appends, envelope reservations) the worker is running now.',
+        status.numInFlightActivities,
+      ),
+      gauge(
+        'grants_worker_cached_workflows',
+        'Workflows kept in the worker sticky cache (GRANTS_WORKER_STICKY_CACHE_SIZE at most).',
+        status.numCachedWorkflows,
+      ),
+    ];
+  };
+}

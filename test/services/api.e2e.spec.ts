@@ -426,6 +426,17 @@ describe('command API', () => {
     expect(own.status, JSON.stringify(own.body)).toBe(201);
   });
 
+  it('GET /metrics: the projections’ lag and the worker’s state and load, in Prometheus text', async () => {
+    const res = await fetch(`${e.url}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/^grants_projection_lag_events\{projection_set="read-models"\} \d+$/m);
+    expect(text).toMatch(/^grants_worker_running\{task_queue="[^"]+"\} 1$/m);
+    expect(text).toMatch(/^grants_worker_cached_workflows\{task_queue="[^"]+"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^grants_worker_activities_in_flight\{task_queue="[^"]+"\} \d+$/m);
+    expect(text).toMatch(/^grants_metrics_collector_up\{collector="worker"\} 1$/m);
+  });
+
   it('answers a domain refusal with 422, its code and the French message, and writes nothing', async () => {
     const id = await submit();
     const refused = await e.call('POST', `/api/applications/${id}/committee-decision`, {
@@ -541,7 +552,7 @@ describe('command API', () => {
     expect(wrong.headers.get('allow')).toBe('POST');
     expect(wrong.body).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
     const list = await e.call('DELETE', '/api/applications', { token: tokens.manager });
-    expect(list.headers.get('allow')).toBe('GET, POST, HEAD');
+    expect(list.headers.get('allow')).toBe('GET, HEAD, POST');
   });
 
   it('answers malformed and hostile inputs on every route with a 4xx problem, never a 500', async () => {

@@ -238,6 +238,8 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     await expect(page.title()).resolves.toBe(
       `Candidature ${applicationId} — Ateliers numériques à Sous-le-Bois — Console des subventions`,
     );
+    // Named once the QPV reference has arrived (fetched after the page).
+    await page.locator('[data-field="qpv"]', { hasText: 'Sous-le-Bois (QN05990X)' }).waitFor();
     await expect(page.locator('[data-field="qpv"]').textContent()).resolves.toBe('Sous-le-Bois (QN05990X)');
     await page.getByTestId('timeline').getByText('Convention en vigueur').first().waitFor();
     // Who did what: the last signature is its signatory's (role, institution, account), the entry

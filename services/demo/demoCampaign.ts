@@ -9,6 +9,7 @@ import {
   addDays,
   addMonths,
   fromEpochMs,
+  formatFrenchDate,
   parisDateOf,
   parisInstant,
   type CivilDate,
@@ -347,7 +348,9 @@ async function seedRunningConventions(
     type: 'CreateCampaign',
     campaignId,
     year,
-    name: `AMI Contrat de ville CAMVS ${year} (démonstration : conventions en cours)`,
+    // The log is never back-dated: this earlier AMI's steps are recorded today, its conventions
+    // dated months ago. Its name says so, for whoever wonders at a 2025 AMI decided this week.
+    name: `AMI Contrat de ville CAMVS ${year} (démonstration : conventions en cours, saisies le ${formatFrenchDate(today)})`,
     // Its files are filed today, so its window is open today; closed once they are in.
     submissionWindow: { opensAt: parisInstant(today), closesAt: parisInstant(addDays(today, 30)) },
     themes: ['1.1', '1.3', '2.1'],

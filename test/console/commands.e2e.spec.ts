@@ -791,10 +791,11 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
       status: 'ordered',
       orderedCents: advance.scheduledCents,
     });
-    await world.openApplication(page, id, `tr:has(td:text-is("${advance.id}")):has-text("ordonné")`);
-    await expect(page.locator(`tr:has(td:text-is("${advance.id}"))`).textContent()).resolves.toContain(
-      `ordonné (${euros(advance.scheduledCents)})`,
-    );
+    await world.openApplication(page, id, `tr[data-installment="${advance.id}"]:has-text("ordonné")`);
+    // The installment is named by what it is (the État's advance of year 2), not by its id.
+    const row = page.locator(`tr[data-installment="${advance.id}"]`);
+    await expect(row.textContent()).resolves.toContain(`ordonné (${euros(advance.scheduledCents)})`);
+    await expect(row.locator('td').first().textContent()).resolves.toBe('Avance année 2');
     expect(detail.amounts).toMatchObject({ paidCents: before.amounts.paidCents + advance.scheduledCents });
     await page.screenshot({ path: join(artifacts, 'console-versement.png'), fullPage: true });
   });

@@ -240,7 +240,8 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     );
     // Named once the QPV reference has arrived (fetched after the page).
     await page.locator('[data-field="qpv"]', { hasText: 'Sous-le-Bois (QN05990X)' }).waitFor();
-    await expect(page.locator('[data-field="qpv"]').textContent()).resolves.toBe('Sous-le-Bois (QN05990X)');
+    // The names arrive after the page (the campaign, then its QPV reference): waited for, not raced.
+    await expect.poll(() => page.locator('[data-field="qpv"]').textContent()).toBe('Sous-le-Bois (QN05990X)');
     await page.getByTestId('timeline').getByText('Convention en vigueur').first().waitFor();
     // Who did what: the last signature is its signatory's (role, institution, account), the entry
     // into force that follows from it the system's.

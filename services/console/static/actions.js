@@ -18,10 +18,13 @@ import {
   theFunder,
   today,
   addDays,
+  installmentLabels,
+  triggerText,
 } from './lib.js';
 
 /**
- * @typedef {{ name: string, label: string, type?: 'text'|'textarea'|'date'|'select'|'money'|'number', value?: string|number, options?: [string, string][], required?: boolean, help?: string }} Field
+ * @typedef {{ name: string, label: string, type?: 'text'|'textarea'|'date'|'select'|'money'|'number', value?: string|number, options?: [string, string][], required?: boolean, recommended?: boolean, help?: string }} Field
+ *   `recommended`: may be left empty, but a check further on will flag it (its `help` says which)
  * @typedef {{ name?: string, label?: string, message: string }} FormError
  *   an error of a form: on a field of the page (`name`), or for the summary only (`label`, a French name)
  * @typedef {{ title: string, body: any, confirmLabel?: string }} Confirmation
@@ -346,7 +349,9 @@ export function FieldInput(formId, f, error) {
       control = html`<input type="text" ...${common} defaultValue=${f.value ?? ''} />`;
   }
   return html`<div class=${error ? 'field invalid' : 'field'}>
-    <label for=${inputId}>${f.label}${f.type === 'money' ? ' (€)' : ''}${f.required ? ' *' : ''}</label>
+    <label for=${inputId}
+      >${f.label}${f.type === 'money' ? ' (€)' : ''}${f.required ? ' *' : ''}${f.recommended && !f.required ? ' (recommandé)' : ''}</label
+    >
     ${control} ${f.help ? html`<small id=${`${inputId}-help`}>${f.help}</small>` : null}
     ${error ? html`<p class="field-error" id=${`${inputId}-error`}>${error}</p>` : null}
   </div>`;
@@ -361,12 +366,6 @@ const positionText = (position) =>
       (position.conditions ? ` — conditions : ${position.conditions}` : ' — sans condition')
     : `refus — ${position.reason}`;
 
-/** When an installment is paid, in words. */
-const triggerText = (trigger) =>
-  trigger?.kind === 'report_accepted'
-    ? `après l’acceptation du compte rendu de l’année ${trigger.reportYear}`
-    : 'à l’entrée en vigueur (toutes les signatures)';
-
 /**
  * What a signatory signs: the amounts per funder and year and the payment schedule of the drafted
  * convention (the application's state carries them: `award.plan`, `convention.years`,
@@ -378,6 +377,7 @@ export function ConventionTerms({ state }) {
   const yearOf = (y) => conv.years?.find((c) => c.year === y);
   const plan = state.award?.plan ?? [];
   const total = plan.reduce((sum, l) => sum + l.amountCents, 0);
+  const scheduleLabels = installmentLabels(conv.installments);
   return html`<div class="table-scroll">
       <table data-testid="convention-amounts">
         <caption>
@@ -418,7 +418,7 @@ export function ConventionTerms({ state }) {
         <thead>
           <tr>
             <th scope="col">Financeur</th>
-            <th scope="col">Année</th>
+            <th scope="col">Versement</th>
             <th scope="col" class="num">Montant</th>
             <th scope="col">Versé</th>
           </tr>
@@ -428,7 +428,7 @@ export function ConventionTerms({ state }) {
             (i) =>
               html`<tr>
                 <td>${funderLabel(i.funder)}</td>
-                <td>${i.year}</td>
+                <td>${scheduleLabels.get(i.id) ?? `Année ${i.year}`}</td>
                 <td class="num">${money(i.amountCents ?? i.scheduledCents)}</td>
                 <td>${triggerText(i.trigger)}</td>
               </tr>`,
@@ -975,6 +975,7 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
         (i) => i.trigger?.kind !== 'report_accepted' || accepted.has(i.trigger.reportYear),
       );
       const open = due.length ? due : scheduled;
+      const kinds = installmentLabels(state.installments);
       return html`<${ActionForm}
         ...${p}
         id="payment"
@@ -988,7 +989,7 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
             type: 'select',
             options: open.map((i) => [
               i.id,
-              `${funderLabel(i.funder)}, année ${i.year} : ${money(i.scheduledCents)}`,
+              `${funderLabel(i.funder)} — ${kinds.get(i.id) ?? `année ${i.year}`} : ${money(i.scheduledCents)}`,
             ]),
           },
         ]}

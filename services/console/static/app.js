@@ -11,8 +11,13 @@ import {
   roleLabels,
   funderLabel,
   focusHeading,
+  endedSession,
+  endSession,
+  expired,
+  forgetEndedSession,
+  identityOf,
 } from './lib.js';
-import { QueuePage, ApplicationPage, SubmitPage, CampaignsPanel } from './pages.js';
+import { QueuePage, ApplicationPage, SubmitPage, CampaignsPanel, usePorteurProfile } from './pages.js';
 import { DashboardPage } from './dashboard.js';
 import { AuditPage } from './audit.js';
 
@@ -50,6 +55,8 @@ function useHashRoute() {
 }
 
 function SignIn({ onSignedIn }) {
+  // Why the person is here again: the session ended (the API refused the token).
+  const ended = endedSession();
   const [config, setConfig] = useState(/** @type {{ devLogin: boolean } | null} */ (null));
   useEffect(() => {
     document.title = `Connexion — ${consoleName}`;
@@ -86,6 +93,7 @@ function SignIn({ onSignedIn }) {
   };
   return html`<main id="main" class="signin">
     <h1>Console des subventions — politique de la ville</h1>
+    ${ended ? html`<p class="warning" role="status" data-testid="session-ended">${ended.reason}</p>` : null}
     ${
       config?.devLogin
         ? html`<form onSubmit=${pick} aria-labelledby="signin-title">
@@ -195,11 +203,13 @@ function Shell({ token, onSignOut }) {
   useEffect(() => {
     reloadCampaigns().catch(() => setCampaigns([]));
   }, [token]);
+  // A porteur is named by its organisation (its latest dossier's), the identifier until one is known.
+  const porteur = usePorteurProfile(principal);
   if (!principal) return html`<p>Jeton illisible.</p>`;
   const who = [
     roleLabels[principal.role] ?? principal.role,
     principal.institution ? funderLabel(principal.institution) : null,
-    principal.porteurId,
+    principal.porteurId ? (porteur.profile?.porteur?.name ?? principal.name ?? principal.porteurId) : null,
   ]
     .filter(Boolean)
     .join(' — ');
@@ -209,7 +219,12 @@ function Shell({ token, onSignOut }) {
   const auditMatch = route.match(/^\/audit(?:\/([0-9A-Za-z]+))?$/);
   if (appMatch) page = html`<${ApplicationPage} id=${appMatch[1]} principal=${principal} />`;
   else if (route === '/depot' && principal.role === 'porteur')
-    page = html`<${SubmitPage} principal=${principal} campaigns=${campaigns} />`;
+    page = html`<${SubmitPage}
+      principal=${principal}
+      campaigns=${campaigns}
+      latest=${porteur.profile}
+      onSubmitted=${porteur.reload}
+    />`;
   else if (route === '/campagnes' && principal.role === 'grant_manager')
     page = html`<${CampaignsPanel} campaigns=${campaigns} reload=${reloadCampaigns} />`;
   else if (auditMatch && (principal.role === 'auditor' || principal.role === 'grant_manager'))
@@ -234,8 +249,12 @@ function Shell({ token, onSignOut }) {
           ${nav.map(([href, label]) => html`<li><a href=${href} aria-current=${location.hash === href || (href === '#/' && !location.hash) ? 'page' : undefined}>${label}</a></li>`)}
         </ul>
       </nav>
-      <p class="who">Connecté : <strong data-testid="who">${who}</strong></p>
-      <button type="button" onClick=${onSignOut}>Se déconnecter</button>
+      <div class="account">
+        <p class="who">
+          Connecté : <strong data-testid="who" title=${principal.porteurId ?? undefined}>${who}</strong>
+        </p>
+        <button type="button" class="signout" onClick=${onSignOut}>Se déconnecter</button>
+      </div>
     </header>
     <main id="main" tabindex="-1">${page}</main>
   `;
@@ -243,17 +262,30 @@ function Shell({ token, onSignOut }) {
 
 function App() {
   const [token, setToken] = useState(storedToken());
-  if (!token)
+  useEffect(() => {
+    const onEnded = () => setToken(null);
+    addEventListener('grants-session-ended', onEnded);
+    return () => removeEventListener('grants-session-ended', onEnded);
+  }, []);
+  // A token already past its `exp` (the tab left open overnight): no request made with it.
+  useEffect(() => {
+    if (token && expired(token)) endSession();
+  }, [token]);
+  if (!token || expired(token))
     return html`<${SignIn}
       onSignedIn=${(t) => {
+        // The same person back after their session ended: the page they were on reopens.
+        const ended = endedSession();
+        forgetEndedSession();
         storeToken(t);
-        location.hash = '#/';
+        location.hash = ended && ended.identity === identityOf(claimsOf(t)) && ended.hash ? ended.hash : '#/';
         setToken(t);
       }}
     />`;
   return html`<${Shell}
     token=${token}
     onSignOut=${() => {
+      forgetEndedSession();
       storeToken(null);
       setToken(null);
     }}

@@ -185,34 +185,41 @@ function EnvelopeAsOf({ campaignId, funders, at, time, titles }) {
             </dl>
             ${
               reservations.length
-                ? html`<table data-testid="reservations">
-                    <caption>
-                      Réservations par candidature
-                    </caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">Candidature</th>
-                        <th scope="col">Par année de convention</th>
-                        <th scope="col" class="num">Total</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      ${reservations.map(
-                        ([applicationId, r]) =>
-                          html`<tr data-row=${applicationId}>
-                            <td>
-                              <a href=${`#/audit/${applicationId}`}
-                                >${titles[applicationId] ?? applicationId}</a
-                              >
-                            </td>
-                            <td>
-                              ${(r.amountsByYear ?? []).map((y) => `année ${y.year} : ${money(y.amountCents)}`).join(' ; ')}
-                            </td>
-                            <td class="num" data-value=${r.totalCents}>${money(r.totalCents)}</td>
-                          </tr>`,
-                      )}
-                    </tbody>
-                  </table>`
+                ? html`<div
+                    class="table-scroll"
+                    tabindex="0"
+                    role="region"
+                    aria-label="Réservations par candidature"
+                  >
+                    <table data-testid="reservations">
+                      <caption>
+                        Réservations par candidature
+                      </caption>
+                      <thead>
+                        <tr>
+                          <th scope="col">Candidature</th>
+                          <th scope="col">Par année de convention</th>
+                          <th scope="col" class="num">Total</th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        ${reservations.map(
+                          ([applicationId, r]) =>
+                            html`<tr data-row=${applicationId}>
+                              <td>
+                                <a href=${`#/audit/${applicationId}`}
+                                  >${titles[applicationId] ?? applicationId}</a
+                                >
+                              </td>
+                              <td>
+                                ${(r.amountsByYear ?? []).map((y) => `année ${y.year} : ${money(y.amountCents)}`).join(' ; ')}
+                              </td>
+                              <td class="num" data-value=${r.totalCents}>${money(r.totalCents)}</td>
+                            </tr>`,
+                        )}
+                      </tbody>
+                    </table>
+                  </div>`
                 : null
             }
           </div>`

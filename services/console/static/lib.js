@@ -18,6 +18,50 @@ export function storeToken(token) {
   else sessionStorage.setItem(tokenKey, token);
 }
 
+// A session ends when the API answers 401 (the token expired, or is no longer accepted): the console
+// forgets the token and goes back to the sign-in page, which says why, and remembers the page the
+// person was on and who they were, to reopen it when the same person signs in again.
+const endedKey = 'grants-console-session-ended';
+export const sessionExpiredMessage = 'Votre session a expiré : reconnectez-vous.';
+/** Who a token is, for « the same person signs in again »: role and institution or association. */
+export const identityOf = (claims) =>
+  claims ? [claims.role, claims.institution ?? '', claims.porteurId ?? ''].join('|') : '';
+
+/**
+ * @typedef {{ reason: string, hash: string, identity: string }} EndedSession
+ * @returns {EndedSession | null}
+ */
+export function endedSession() {
+  try {
+    const ended = JSON.parse(sessionStorage.getItem(endedKey) ?? 'null');
+    return ended && typeof ended.reason === 'string' ? ended : null;
+  } catch {
+    return null;
+  }
+}
+export const forgetEndedSession = () => sessionStorage.removeItem(endedKey);
+
+/**
+ * Ends the session: the token is forgotten, the reason and the current page kept for the sign-in
+ * page, and the shell told (the `grants-session-ended` event) to show it.
+ */
+export function endSession(reason = sessionExpiredMessage) {
+  const token = storedToken();
+  if (token === null) return;
+  /** @type {EndedSession} */
+  const ended = { reason, hash: location.hash, identity: identityOf(claimsOf(token)) };
+  sessionStorage.setItem(endedKey, JSON.stringify(ended));
+  storeToken(null);
+  dispatchEvent(new CustomEvent('grants-session-ended'));
+}
+
+/** A token whose `exp` has passed (an unreadable one too): no use asking the API with it. */
+export function expired(token, now = Date.now()) {
+  const claims = claimsOf(token);
+  if (!claims) return true;
+  return typeof claims.exp === 'number' && claims.exp * 1000 <= now;
+}
+
 /**
  * The claims of the token (display and routing only: the API checks the signature).
  * @returns {{ sub: string, role: string, institution?: string, porteurId?: string, name?: string, exp?: number } | null}
@@ -71,6 +115,7 @@ export async function api(method, path, body) {
   } catch {
     data = { detail: text };
   }
+  if (res.status === 401) endSession();
   if (!res.ok) throw new ApiError(res.status, data);
   return data;
 }
@@ -89,6 +134,7 @@ export async function download(path, filename) {
     } catch {
       problem = null;
     }
+    if (res.status === 401) endSession();
     throw new ApiError(res.status, problem);
   }
   saveBlob(await res.blob(), filename);
@@ -321,3 +367,41 @@ export const lines = (text) =>
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean);
+
+/** When an installment is paid, in words. */
+export const triggerText = (trigger) =>
+  trigger?.kind === 'report_accepted'
+    ? `après l’acceptation du compte rendu de l’année ${trigger.reportYear}`
+    : 'à l’entrée en vigueur (toutes les signatures)';
+
+/**
+ * What each installment is, by its id: « Avance année 1 », « Solde année 1 » — read from its trigger
+ * as the schedule's rule sets them (domain/application/convention.ts: a year's advance comes at the
+ * signature or with the previous year's report, its balance with its own report); a funder's only
+ * installment of a year is « Versement année 1 ». Two of the same kind are numbered.
+ * @param {{ id: string, funder: string, year: number, trigger?: { kind: string, reportYear?: number } }[]} installments
+ * @returns {Map<string, string>}
+ */
+export function installmentLabels(installments) {
+  const list = installments ?? [];
+  const kindOf = (i) => {
+    const siblings = list.filter((x) => x.funder === i.funder && x.year === i.year);
+    if (siblings.length === 1) return `Versement année ${i.year}`;
+    if (i.trigger?.kind === 'signature') return `Avance année ${i.year}`;
+    if (i.trigger?.kind === 'report_accepted' && i.trigger.reportYear === i.year)
+      return `Solde année ${i.year}`;
+    if (i.trigger?.kind === 'report_accepted') return `Avance année ${i.year}`;
+    return `Versement année ${i.year}`;
+  };
+  const kinds = list.map((i) => [i, kindOf(i)]);
+  const seen = new Map();
+  return new Map(
+    kinds.map(([i, kind]) => {
+      const key = `${i.funder}|${kind}`;
+      const same = kinds.filter(([x, k]) => x.funder === i.funder && k === kind).length;
+      const n = (seen.get(key) ?? 0) + 1;
+      seen.set(key, n);
+      return [i.id, same > 1 ? `${kind} (${n})` : kind];
+    }),
+  );
+}

@@ -37,6 +37,8 @@ import {
   addDays,
   roleLabels,
   focusHeading,
+  installmentLabels,
+  triggerText,
 } from './lib.js';
 
 /** Loads `path` and reloads it on demand. */
@@ -159,7 +161,11 @@ export function deadlineOf(deadline, now = Date.now()) {
   };
 }
 
-function QueueTable({ items, caption, empty = 'Rien en attente.' }) {
+/**
+ * @param {{ items: any[], caption: string, empty?: string, requestedLabel?: string }} props
+ * `requestedLabel`: the list items carry what was asked of all funders together; a funder is told so.
+ */
+function QueueTable({ items, caption, empty = 'Rien en attente.', requestedLabel = 'Demandé' }) {
   const now = Date.now();
   if (!items?.length) return html`<p class="empty">${empty}</p>`;
   return html`<div class="table-scroll">
@@ -174,7 +180,7 @@ function QueueTable({ items, caption, empty = 'Rien en attente.' }) {
           <th scope="col">Statut</th>
           <th scope="col">En attente de</th>
           <th scope="col">Échéance</th>
-          <th scope="col" class="num">Demandé</th>
+          <th scope="col" class="num">${requestedLabel}</th>
         </tr>
       </thead>
       <tbody>
@@ -340,6 +346,8 @@ export function QueuePage({ principal }) {
       : principal.role === 'funder'
         ? `À traiter — ${funderLabel(principal.institution)}`
         : 'Avis attendus du conseil citoyen';
+  // The list's amount is what was asked of all funders: a funder's own share is on each application's page.
+  const requestedLabel = principal.role === 'funder' ? 'Demandé (tous financeurs)' : 'Demandé';
   if (manager)
     return html`<section>
       <h1>${title}</h1>
@@ -353,7 +361,15 @@ export function QueuePage({ principal }) {
               ${principal.role === 'funder' ? 'En attente de vous (position ou signature)' : 'En attente de votre avis'}
             </h2>
             ${mine.error ? html`<p class="refusal" role="alert">${mine.error}</p>` : null}
-            ${mine.loading && !mine.data ? html`<p>Chargement…</p>` : html`<${QueueTable} items=${overdueFirst(mine.data?.items ?? [])} caption="Candidatures qui attendent votre réponse" />`}
+            ${
+              mine.loading && !mine.data
+                ? html`<p>Chargement…</p>`
+                : html`<${QueueTable}
+                    items=${overdueFirst(mine.data?.items ?? [])}
+                    caption="Candidatures qui attendent votre réponse"
+                    requestedLabel=${requestedLabel}
+                  />`
+            }
             <h2>Toutes les candidatures visibles</h2>`
         : null
     }
@@ -365,6 +381,7 @@ export function QueuePage({ principal }) {
             items=${all.data?.items ?? []}
             caption=${principal.role === 'porteur' ? 'Mes candidatures (échéances les plus proches en tête)' : 'Candidatures'}
             empty=${principal.role === 'porteur' ? 'Aucune candidature.' : 'Aucune candidature visible.'}
+            requestedLabel=${requestedLabel}
           />`
     }
     <button
@@ -542,11 +559,29 @@ function Dossier({ state, qpvVersion }) {
   </section>`;
 }
 
+/**
+ * How the co-decision ended, once it has: the committee's decision (the state keeps `award` or
+ * `rejection` from then on). Null while it runs.
+ */
+const coDecisionOutcome = (state) => {
+  if (state.status === 'co_decision') return null;
+  if (state.rejection)
+    return `rejet du comité de pilotage le ${date(state.rejection.decisionDate)} (${state.rejection.decisionReference})`;
+  if (state.award)
+    return `approbation du comité de pilotage le ${date(state.award.decisionDate)} (${state.award.decisionReference})`;
+  return 'close';
+};
+
 function CoDecision({ state }) {
   const c = state.coDecision;
   if (!c) return null;
-  return html`<section aria-labelledby="codecision-title">
-    <h2 id="codecision-title">Co-décision des financeurs (jusqu’au ${date(c.dueDate)} inclus)</h2>
+  // Once the committee has decided, the deadline means nothing any more: the step is over.
+  const outcome = coDecisionOutcome(state);
+  return html`<section aria-labelledby="codecision-title" data-testid="codecision">
+    <h2 id="codecision-title">
+      ${outcome ? 'Co-décision des financeurs (terminée)' : `Co-décision des financeurs (jusqu’au ${date(c.dueDate)} inclus)`}
+    </h2>
+    ${outcome ? html`<p data-field="codecision-outcome">Issue : ${outcome}.</p>` : null}
     <div class="table-scroll">
       <table>
         <caption>
@@ -565,7 +600,7 @@ function CoDecision({ state }) {
             return html`<tr>
               <td>${funderLabel(f)}</td>
               <td>
-                ${!p ? 'En attente' : p.decision === 'committed' ? 'Engagement' : p.decision === 'declined' ? 'Refus' : 'Silence (vaut refus)'}
+                ${!p ? (outcome ? 'Sans réponse' : 'En attente') : p.decision === 'committed' ? 'Engagement' : p.decision === 'declined' ? 'Refus' : 'Silence (vaut refus)'}
               </td>
               <td>
                 ${
@@ -584,7 +619,7 @@ function CoDecision({ state }) {
     </div>
     <p>
       <strong>Avis du conseil citoyen :</strong>${' '}
-      ${c.citizenOpinion ? `${opinionLabels[c.citizenOpinion.opinion]} — ${c.citizenOpinion.comment}` : 'en attente'}
+      ${c.citizenOpinion ? `${opinionLabels[c.citizenOpinion.opinion]} — ${c.citizenOpinion.comment}` : outcome ? 'aucun avis donné' : 'en attente'}
     </p>
   </section>`;
 }
@@ -592,6 +627,7 @@ function CoDecision({ state }) {
 function Convention({ state }) {
   const conv = state.convention;
   const award = state.award;
+  const installmentKinds = installmentLabels(state.installments);
   return html`
     ${
       award
@@ -634,7 +670,13 @@ function Convention({ state }) {
               Convention ${conv.kind === 'CPO' ? 'pluriannuelle d’objectifs (CPO)' : 'annuelle'}
             </h2>
             <p>
-              ${`Du ${date(conv.startDate)} au ${date(conv.endDate)} ; signatures jusqu’au ${date(conv.signatureDueDate)} inclus.`}
+              ${`Du ${date(conv.startDate)} au ${date(conv.endDate)} ; `}${
+                state.enteredIntoForceAt
+                  ? `en vigueur depuis le ${date(state.enteredIntoForceAt)} (toutes les signatures).`
+                  : state.status === 'awaiting_signatures'
+                    ? `signatures jusqu’au ${date(conv.signatureDueDate)} inclus.`
+                    : `signatures attendues jusqu’au ${date(conv.signatureDueDate)} inclus, non réunies.`
+              }
             </p>
             <p>
               Signataires :${' '}
@@ -661,9 +703,9 @@ function Convention({ state }) {
               <table>
                 <thead>
                   <tr>
-                    <th scope="col">Échéance</th>
+                    <th scope="col">Versement</th>
                     <th scope="col">Financeur</th>
-                    <th scope="col">Année</th>
+                    <th scope="col">Quand</th>
                     <th scope="col" class="num">Montant</th>
                     <th scope="col">État</th>
                   </tr>
@@ -671,10 +713,10 @@ function Convention({ state }) {
                 <tbody>
                   ${state.installments.map(
                     (i) =>
-                      html`<tr>
-                        <td>${i.id}</td>
+                      html`<tr data-installment=${i.id}>
+                        <td>${installmentKinds.get(i.id) ?? `Année ${i.year}`}</td>
                         <td>${funderLabel(i.funder)}</td>
-                        <td>${i.year}</td>
+                        <td>${triggerText(i.trigger)}</td>
                         <td class="num">${money(i.scheduledCents)}</td>
                         <td>
                           ${i.status === 'ordered' ? `ordonné (${money(i.orderedCents)})` : i.status === 'cancelled' ? 'annulé' : 'prévu'}
@@ -726,15 +768,52 @@ function Convention({ state }) {
     }
     ${
       state.recoveries?.length
-        ? html`<section>
-            <h2>Reversements</h2>
+        ? html`<section aria-labelledby="recoveries-title">
+            <h2 id="recoveries-title">Reversements</h2>
             <ul>
-              ${state.recoveries.map((r) => html`<li>${funderLabel(r.funder)}, année ${r.year} : ${money(r.amountCents)}</li>`)}
+              ${state.recoveries.map(
+                (r) =>
+                  html`<li>
+                    ${`${funderLabel(r.funder)}, année ${r.year} : ${money(r.amountCents)} (${recoveryReasons[r.reason] ?? r.reason})`}
+                  </li>`,
+              )}
             </ul>
           </section>`
         : null
     }
   `;
+}
+
+const recoveryReasons = {
+  unspent: 'sommes versées non dépensées',
+  termination: 'résiliation de la convention',
+};
+
+/**
+ * The porteur's notice of what it must pay back, to whom: the recoveries ordered (RecoveryOrdered),
+ * by funder, with the reason.
+ */
+function RepaymentNotice({ state }) {
+  const recoveries = state.recoveries ?? [];
+  if (recoveries.length === 0) return null;
+  const funders = [...new Set(recoveries.map((r) => r.funder))];
+  const total = money(recoveries.reduce((sum, r) => sum + r.amountCents, 0));
+  // Whole sentences as strings: htm drops the spaces of a line break between words and expressions.
+  const line = (f) => {
+    const ofFunder = recoveries.filter((r) => r.funder === f);
+    const amount = money(ofFunder.reduce((sum, r) => sum + r.amountCents, 0));
+    const why = ofFunder
+      .map((r) => `année ${r.year} : ${money(r.amountCents)}, ${recoveryReasons[r.reason] ?? r.reason}`)
+      .join(' ; ');
+    return `${amount} ${toFunder(f)} (${why})`;
+  };
+  return html`<div class="warning" data-testid="repayment">
+    <p><strong>Reversement à effectuer :</strong> ${`votre association doit reverser ${total}.`}</p>
+    <ul>
+      ${funders.map((f) => html`<li>${line(f)}</li>`)}
+    </ul>
+    <p class="hint">Chaque financeur vous adresse son titre de recette avec les modalités de paiement.</p>
+  </div>`;
 }
 
 /** What a yearly report says (CERFA 15059): spending per funder, people reached, narrative. */
@@ -901,6 +980,19 @@ export function ApplicationPage({ id, principal }) {
   const state = d.state ?? {};
   const deadline = deadlineOf(d.nextDeadline, Date.now());
   const canReadHistory = principal.role === 'grant_manager' || principal.role === 'auditor';
+  // A funder reads what was asked of its own institution (the list shows all funders' total).
+  const own =
+    principal.role === 'funder'
+      ? (d.funders ?? []).find((f) => f.funder === principal.institution)
+      : undefined;
+  // One string: htm drops the spaces of a line break between words and expressions.
+  const amountsText =
+    `Porteur : ${d.porteur?.name} — campagne ${d.campaignId} — demandé ${money(d.amounts?.requestedCents)}` +
+    (principal.role === 'funder'
+      ? ` (dont ${money(own?.totals?.requestedCents ?? 0)} demandés ${toFunder(principal.institution)})`
+      : '') +
+    `, attribué ${money(d.amounts?.awardedCents)}, versé ${money(d.amounts?.paidCents)}` +
+    (d.amounts?.recoveredCents ? ` · à reverser ${money(d.amounts.recoveredCents)}` : '');
   return html`<article data-page-title=${`Candidature ${id} — ${d.title}`}>
     <p><a href="#/">← Retour</a></p>
     <h1>${d.title}</h1>
@@ -916,10 +1008,8 @@ export function ApplicationPage({ id, principal }) {
           : null
       }
     </p>
-    <p>
-      Porteur : ${d.porteur?.name} — campagne ${d.campaignId} — demandé ${money(d.amounts?.requestedCents)},
-      attribué ${money(d.amounts?.awardedCents)}, versé ${money(d.amounts?.paidCents)}
-    </p>
+    <p data-testid="amounts">${amountsText}</p>
+    ${principal.role === 'porteur' ? html`<${RepaymentNotice} state=${state} />` : null}
     ${notice ? html`<p class="notice" role="status">${notice}</p>` : null}
     <${Outcome} state=${state} />
     <section aria-labelledby="actions-title" class="actions">
@@ -1023,7 +1113,46 @@ const depotFieldOf = (body, picker) => (path) => {
   return `cost-${year}`;
 };
 
-export function SubmitPage({ principal, campaigns }) {
+/**
+ * The porteur's most recent application (GET /api/applications: most recent first), the list's
+ * item: its dossier names the organisation. `profile` is undefined while asked, null when there is
+ * none (or the list could not be read).
+ * @param {any} principal
+ */
+export function usePorteurProfile(principal) {
+  const porteur = principal?.role === 'porteur';
+  const [profile, setProfile] = useState(/** @type {any} */ (undefined));
+  const load = useCallback(() => {
+    if (!porteur) return;
+    api('GET', '/api/applications?limit=1').then(
+      (page) => setProfile(page?.items?.[0] ?? null),
+      () => setProfile(null),
+    );
+  }, [porteur]);
+  useEffect(load, [load]);
+  return { profile: porteur ? profile : null, reload: load };
+}
+
+/**
+ * The organisation as its last dossier gave it (name, SIRET, RNA, contact), to pre-fill a new one:
+ * GET /api/applications/:id of the porteur's most recent application. Undefined while asked, null
+ * when there is none.
+ * @param {any} latest the list item of the most recent application (usePorteurProfile), null: none
+ */
+function usePreviousOrganisation(latest) {
+  const [organisation, setOrganisation] = useState(/** @type {any} */ (undefined));
+  useEffect(() => {
+    if (latest === undefined) return;
+    if (latest === null) return setOrganisation(null);
+    api('GET', `/api/applications/${encodeURIComponent(latest.id)}`).then(
+      (detail) => setOrganisation(detail?.state?.dossier?.porteur ?? latest.porteur ?? null),
+      () => setOrganisation(latest.porteur ?? null),
+    );
+  }, [latest?.id, latest === null]);
+  return organisation;
+}
+
+export function SubmitPage({ principal, campaigns, latest, onSubmitted }) {
   const open = (campaigns ?? []).filter((c) => c.status === 'open');
   const [campaignId, setCampaignId] = useState('');
   const [duration, setDuration] = useState(1);
@@ -1053,20 +1182,30 @@ export function SubmitPage({ principal, campaigns }) {
   useEffect(() => {
     if (errors.length > 0) focusFirstError('depot', errors, summaryRef.current);
   }, [errors]);
+  const previous = usePreviousOrganisation(latest);
   const territory = terms?.territory?.qpvCodes ?? null;
+  // Only the themes the campaign opens (its terms); the whole nomenclature when they are unknown.
+  const campaignThemes = terms?.themes?.length
+    ? terms.themes.map((code) => [code, themes.find(([c]) => c === code)?.[1] ?? ''])
+    : themes;
   const qpv = useQpvNaming(terms?.territory?.qpvReferenceVersion);
   const funderChoices = terms?.funders?.map((f) => f.funder) ?? defaultFunderChoices;
   const years = Array.from({ length: duration }, (_, i) => i + 1);
   /** @type {Record<string, import('./actions.js').Field>} */
   const spec = {
-    orgName: { name: 'orgName', label: 'Nom de l’organisme', required: true },
-    siret: { name: 'siret', label: 'SIRET (14 chiffres)', help: 'SIRET et/ou RNA.' },
-    rna: { name: 'rna', label: 'Numéro RNA (W + 9 chiffres)' },
+    orgName: { name: 'orgName', label: 'Nom de l’organisme', required: true, value: previous?.name ?? '' },
+    siret: {
+      name: 'siret',
+      label: 'SIRET (14 chiffres)',
+      help: 'SIRET et/ou RNA.',
+      value: previous?.siret ?? '',
+    },
+    rna: { name: 'rna', label: 'Numéro RNA (W + 9 chiffres)', value: previous?.rna ?? '' },
     contactRef: {
       name: 'contactRef',
       label: 'Référence du contact',
       required: true,
-      value: `contact-${principal.porteurId}`,
+      value: previous?.contactRef ?? `contact-${principal.porteurId}`,
       help: 'Référence de l’annuaire des contacts : jamais un nom ni un courriel (données personnelles effaçables).',
     },
     title: { name: 'title', label: 'Intitulé de l’action', required: true },
@@ -1075,7 +1214,8 @@ export function SubmitPage({ principal, campaigns }) {
       name: 'theme',
       label: 'Thème (nomenclature nationale)',
       type: 'select',
-      options: themes.map(([c, l]) => [c, `${c} ${l}`]),
+      options: campaignThemes.map(([c, l]) => [c, `${c} ${l}`.trim()]),
+      help: terms?.themes?.length ? 'Les thèmes retenus par cette campagne.' : undefined,
     },
     qpvText: {
       name: 'qpvText',
@@ -1088,6 +1228,8 @@ export function SubmitPage({ principal, campaigns }) {
       name: 'residents',
       label: 'Comment les habitants co-construisent l’action',
       type: 'textarea',
+      recommended: true,
+      help: 'Laissée vide, la candidature est signalée en échec à l’examen de recevabilité (« Implication des habitants décrite ») ; en moins de 80 caractères, en alerte.',
     },
     ...Object.fromEntries(
       years.flatMap((y) => [
@@ -1151,6 +1293,7 @@ export function SubmitPage({ principal, campaigns }) {
     try {
       const view = await api('POST', '/api/applications', body);
       setDone(view.state.applicationId);
+      onSubmitted?.();
     } catch (e) {
       setErrors(apiErrors(e, depotFieldOf(body, territory !== null), labelOf));
     } finally {
@@ -1171,7 +1314,9 @@ export function SubmitPage({ principal, campaigns }) {
       <h1>Déposer une candidature</h1>
       <p>Aucune campagne n’est ouverte au dépôt.</p>
     </section>`;
-  if (campaign && termsFor !== campaign.campaignId)
+  // The form's values are set once, when it appears: the campaign's terms and the organisation's
+  // previous dossier come first.
+  if ((campaign && termsFor !== campaign.campaignId) || previous === undefined)
     return html`<section>
       <h1>Déposer une candidature</h1>
       <p role="status">Chargement des conditions de la campagne…</p>
@@ -1207,6 +1352,7 @@ export function SubmitPage({ principal, campaigns }) {
       </fieldset>
       <fieldset>
         <legend>Organisme porteur</legend>
+        ${previous ? html`<p class="hint" data-testid="prefilled">Repris de votre candidature la plus récente : vérifiez-les.</p>` : null}
         ${field('orgName')} ${field('siret')} ${field('rna')} ${field('contactRef')}
       </fieldset>
       <fieldset>

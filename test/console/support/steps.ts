@@ -19,6 +19,7 @@ export interface Amounts {
   requestedCents: number;
   awardedCents: number;
   paidCents: number;
+  recoveredCents: number;
 }
 export interface InstallmentView {
   id: string;

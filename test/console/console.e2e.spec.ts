@@ -238,8 +238,6 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     await expect(page.title()).resolves.toBe(
       `Candidature ${applicationId} — Ateliers numériques à Sous-le-Bois — Console des subventions`,
     );
-    // Named once the QPV reference has arrived (fetched after the page).
-    await page.locator('[data-field="qpv"]', { hasText: 'Sous-le-Bois (QN05990X)' }).waitFor();
     // The names arrive after the page (the campaign, then its QPV reference): waited for, not raced.
     await expect.poll(() => page.locator('[data-field="qpv"]').textContent()).toBe('Sous-le-Bois (QN05990X)');
     await page.getByTestId('timeline').getByText('Convention en vigueur').first().waitFor();

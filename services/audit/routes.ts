@@ -131,15 +131,20 @@ export function auditRouter(deps: AuditRouterDeps): Router {
   const docs = deps.docs;
 
   const document = (
-    route: Omit<RouteConfig, 'security' | 'responses'> & { ok: RouteConfig['responses'][string] },
+    route: Omit<RouteConfig, 'security' | 'responses' | 'operationId'> & {
+      operationId: string;
+      ok: RouteConfig['responses'][string];
+      /** Statuses besides 400, 401, 403, 500 and 503 (404: a stream, application or campaign unknown). */
+      problems?: number[];
+    },
   ): void => {
     if (docs === undefined) return;
-    const { ok, ...rest } = route;
+    const { ok, problems = [], ...rest } = route;
     docs.registerRoute({
       ...rest,
       tags: ['Audit'],
       security: docs.bearerSecurity,
-      responses: { 200: ok, ...docs.problemResponses(400, 401, 403, 404) },
+      responses: { 200: ok, ...docs.problemResponses(400, 401, 403, ...problems, 500, 503) },
     });
   };
   const json = (description: string, schema: z.ZodType) => ({
@@ -155,6 +160,8 @@ export function auditRouter(deps: AuditRouterDeps): Router {
   document({
     method: 'get',
     path: '/api/audit/streams/{stream}/events',
+    operationId: 'listStreamEvents',
+    problems: [404],
     summary: 'Événements d’un flux, dans l’ordre, avec toutes leurs métadonnées (pagination par révision)',
     description:
       'Auditeurs : tout flux. Chargés de mission : les flux de candidature (application-<id>) seulement.',
@@ -201,6 +208,7 @@ export function auditRouter(deps: AuditRouterDeps): Router {
   document({
     method: 'get',
     path: '/api/audit/ledger',
+    operationId: 'listLedgerEntries',
     summary:
       'Grand livre des financements (JSON), par position globale, filtrable par dates, financeur, campagne',
     request: { query: s.ledgerQuery },
@@ -240,6 +248,7 @@ export function auditRouter(deps: AuditRouterDeps): Router {
   document({
     method: 'get',
     path: '/api/audit/ledger.csv',
+    operationId: 'exportLedgerCsv',
     summary: 'Grand livre des financements en CSV (RFC 4180, UTF-8), diffusé au fil de la lecture',
     request: { query: s.ledgerCsvQuery },
     ok: csv('Le grand livre filtré'),
@@ -268,6 +277,8 @@ export function auditRouter(deps: AuditRouterDeps): Router {
   document({
     method: 'get',
     path: '/api/audit/applications/{id}/as-of',
+    operationId: 'getApplicationAsOf',
+    problems: [404],
     summary: 'État d’une candidature à un instant passé (date métier ou date d’enregistrement)',
     description: 'Auditeurs et chargés de mission.',
     request: { params: s.applicationAsOfParams, query: s.asOfQuery },
@@ -285,6 +296,8 @@ export function auditRouter(deps: AuditRouterDeps): Router {
   document({
     method: 'get',
     path: '/api/audit/campaigns/{id}/as-of',
+    operationId: 'getCampaignAsOf',
+    problems: [404],
     summary: 'État d’une campagne (AMI) à un instant passé',
     request: { params: s.campaignAsOfParams, query: s.asOfQuery },
     ok: json('L’état rejoué', s.asOfResponse),
@@ -298,6 +311,8 @@ export function auditRouter(deps: AuditRouterDeps): Router {
   document({
     method: 'get',
     path: '/api/audit/envelopes/{campaignId}/{funder}/as-of',
+    operationId: 'getEnvelopeAsOf',
+    problems: [404],
     summary: 'État de l’enveloppe d’un financeur pour une campagne à un instant passé (réservations)',
     request: { params: s.envelopeAsOfParams, query: s.asOfQuery },
     ok: json('L’état rejoué', s.asOfResponse),
@@ -317,10 +332,13 @@ export function auditRouter(deps: AuditRouterDeps): Router {
   document({
     method: 'post',
     path: '/api/audit/verify',
+    operationId: 'verifyIntegrity',
+    problems: [404, 413, 415],
     summary:
       'Vérifier l’intégrité du journal (chaîne d’empreintes SHA-256) : nomme le premier événement altéré',
     description: 'Ne modifie rien. Sur le journal entier, la durée croît avec le nombre d’événements.',
-    request: { body: { content: { 'application/json': { schema: s.verifyBody } } } },
+    // No body at all checks the whole log.
+    request: { body: { required: false, content: { 'application/json': { schema: s.verifyBody } } } },
     ok: json('Le rapport (ok=false quand une altération est trouvée)', s.integrityReportResponse),
   });
   router.post('/api/audit/verify', ...auditorsOnly, async (req, res) => {
@@ -337,6 +355,7 @@ export function auditRouter(deps: AuditRouterDeps): Router {
   document({
     method: 'get',
     path: '/api/audit/digest',
+    operationId: 'getLogDigest',
     summary: 'L’empreinte du journal jusqu’à une position : la comparer à celle notée ailleurs (ancrage)',
     description:
       'SHA-256 sur la position, l’identifiant et l’empreinte de chaque événement, dans l’ordre du journal : ' +
@@ -367,6 +386,7 @@ export function auditRouter(deps: AuditRouterDeps): Router {
   document({
     method: 'get',
     path: '/api/audit/exports/scdl.csv',
+    operationId: 'exportScdlCsv',
     summary: 'Subventions attribuées d’une année au format SCDL « subventions » 2.1.1 (CSV)',
     request: { query: s.scdlQuery },
     ok: csv('Une ligne par bénéficiaire et financeur des conventions entrées en vigueur cette année'),
@@ -389,6 +409,7 @@ export function auditRouter(deps: AuditRouterDeps): Router {
   document({
     method: 'get',
     path: '/api/audit/exports/scdl',
+    operationId: 'exportScdl',
     summary:
       'Le même export en JSON, avec pour chaque ligne l’obligation de publication et les avertissements',
     request: { query: s.scdlQuery },

@@ -16,6 +16,7 @@ import {
   type StepActor,
   type StepContext,
 } from '../../workflows/client';
+import { nameAnswerSchemas, stepAnswer } from '../http/answerSchemas';
 import { principalOf, type Principal, type Role } from '../http/platform/auth';
 import { correlationIdOf } from '../http/platform/correlation';
 import { etagOf, parseIfMatch, setETag } from '../http/platform/etag';
@@ -47,6 +48,8 @@ type Params = Record<string, string | number>;
 
 interface CommandRoute<B extends z.ZodType, P extends z.ZodType> {
   path: string;
+  /** The OpenAPI operationId: the step's name, for generated clients. */
+  operationId: string;
   summary: string;
   roles: Role[];
   params: P;
@@ -93,6 +96,7 @@ const without = <T extends { decision: string }>(b: T): Omit<T, 'decision'> => {
 export const commandRoutes = [
   route({
     path: '/api/campaigns',
+    operationId: 'createCampaign',
     summary: 'Créer la campagne annuelle (AMI) : fenêtre de dépôt, thèmes, financeurs et enveloppes',
     roles: ['grant_manager'],
     params: z.object({}),
@@ -103,6 +107,7 @@ export const commandRoutes = [
   }),
   route({
     path: '/api/campaigns/:id/open',
+    operationId: 'openCampaign',
     summary: 'Ouvrir la fenêtre de dépôt',
     roles: ['grant_manager'],
     params: body.campaignIdParams,
@@ -112,6 +117,7 @@ export const commandRoutes = [
   }),
   route({
     path: '/api/campaigns/:id/close',
+    operationId: 'closeCampaign',
     summary: 'Fermer la fenêtre de dépôt',
     roles: ['grant_manager'],
     params: body.campaignIdParams,
@@ -121,6 +127,7 @@ export const commandRoutes = [
   }),
   route({
     path: '/api/campaigns/:id/envelopes',
+    operationId: 'adjustFunderEnvelope',
     summary: "Ajuster l'enveloppe d'un financeur (motif obligatoire)",
     roles: ['grant_manager'],
     params: body.campaignIdParams,
@@ -133,6 +140,7 @@ export const commandRoutes = [
   }),
   route({
     path: '/api/applications',
+    operationId: 'submitApplication',
     summary: 'Déposer une candidature (pendant la fenêtre de dépôt)',
     roles: ['porteur'],
     params: z.object({}),
@@ -150,6 +158,7 @@ export const commandRoutes = [
   }),
   route({
     path: '/api/applications/:id/eligibility',
+    operationId: 'declareEligibility',
     summary: 'Statuer sur la recevabilité : recevable, irrecevable (motifs) ou demande de compléments',
     roles: ['grant_manager'],
     params: body.applicationIdParams,
@@ -168,6 +177,7 @@ export const commandRoutes = [
   }),
   route({
     path: '/api/applications/:id/complements',
+    operationId: 'provideComplements',
     summary: 'Répondre à la demande de compléments',
     roles: ['porteur'],
     params: body.applicationIdParams,
@@ -180,6 +190,7 @@ export const commandRoutes = [
   }),
   route({
     path: '/api/applications/:id/positions',
+    operationId: 'recordFunderPosition',
     summary: 'Enregistrer la position de son institution (engagement par année, ou refus)',
     roles: ['funder'],
     params: body.applicationIdParams,
@@ -193,6 +204,7 @@ export const commandRoutes = [
   }),
   route({
     path: '/api/applications/:id/citizen-opinion',
+    operationId: 'giveCitizenOpinion',
     summary: 'Donner l’avis du conseil citoyen',
     roles: ['citizen_council'],
     params: body.applicationIdParams,
@@ -205,6 +217,7 @@ export const commandRoutes = [
   }),
   route({
     path: '/api/applications/:id/committee-decision',
+    operationId: 'recordCommitteeDecision',
     summary: 'Enregistrer la décision du comité de pilotage : plan de financement, ou rejet motivé',
     roles: ['grant_manager'],
     params: body.applicationIdParams,
@@ -218,6 +231,7 @@ export const commandRoutes = [
   }),
   route({
     path: '/api/applications/:id/convention',
+    operationId: 'draftConvention',
     summary: 'Rédiger la convention (CPO ou annuelle) et son échéancier de versements',
     roles: ['grant_manager'],
     params: body.applicationIdParams,
@@ -227,6 +241,7 @@ export const commandRoutes = [
   }),
   route({
     path: '/api/applications/:id/signatures',
+    operationId: 'signConvention',
     summary: 'Signer la convention (le porteur, ou le financeur pour son institution)',
     roles: ['porteur', 'funder'],
     params: body.applicationIdParams,
@@ -240,6 +255,7 @@ export const commandRoutes = [
   }),
   route({
     path: '/api/applications/:id/reports',
+    operationId: 'submitYearlyReport',
     summary: 'Déposer le compte rendu financier annuel (CERFA 15059)',
     roles: ['porteur'],
     params: body.applicationIdParams,
@@ -249,6 +265,7 @@ export const commandRoutes = [
   }),
   route({
     path: '/api/applications/:id/reports/:year/review',
+    operationId: 'reviewYearlyReport',
     summary: 'Examiner un compte rendu : accepté, ou corrections demandées',
     roles: ['grant_manager'],
     params: body.reportParams,
@@ -263,6 +280,7 @@ export const commandRoutes = [
   }),
   route({
     path: '/api/applications/:id/payments',
+    operationId: 'orderPayment',
     summary: 'Ordonner un versement de l’échéancier',
     roles: ['grant_manager'],
     params: body.applicationIdParams,
@@ -272,6 +290,7 @@ export const commandRoutes = [
   }),
   route({
     path: '/api/applications/:id/close',
+    operationId: 'closeApplication',
     summary: 'Clôturer le dossier (comptes rendus acceptés, versements soldés)',
     roles: ['grant_manager'],
     params: body.applicationIdParams,
@@ -281,6 +300,7 @@ export const commandRoutes = [
   }),
   route({
     path: '/api/applications/:id/terminate',
+    operationId: 'terminateConvention',
     summary: 'Résilier la convention (manquement, dissolution) avec reversement des sommes non justifiées',
     roles: ['grant_manager'],
     params: body.applicationIdParams,
@@ -290,6 +310,7 @@ export const commandRoutes = [
   }),
   route({
     path: '/api/applications/:id/withdraw',
+    operationId: 'withdrawApplication',
     summary: 'Retirer sa candidature (avant l’entrée en vigueur de la convention)',
     roles: ['porteur'],
     params: body.applicationIdParams,
@@ -326,6 +347,11 @@ export function actorOf(principal: Principal): StepActor {
 const senderOf = (principal: Principal): string =>
   [principal.subject, principal.role, principal.institution ?? '', principal.porteurId ?? ''].join('\u001f');
 
+/** Whether the request carries body bytes (a `Content-Length: 0`, as fetch sends for an empty POST, does not). */
+const sentABody = (req: Request): boolean =>
+  req.headers['transfer-encoding'] !== undefined ||
+  (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+
 /** Where a created application or campaign is read (201's Location). */
 function locationOf(kind: 'application' | 'campaign', state: unknown): string {
   const { applicationId, campaignId } = state as { applicationId?: string; campaignId?: string };
@@ -343,6 +369,9 @@ export function commandRouter(deps: CommandRoutesDeps): Router {
       deps.requireRole(...r.roles),
       async (req: Request, res: Response) => {
         const principal = principalOf(req);
+        // No body at all reads as an empty one: a step without required fields needs none, and one with
+        // them names each missing field rather than the body. A body of another type still gets its 415.
+        if (req.body === undefined && !sentABody(req)) req.body = {};
         const parsed = parseRequest(req, { params: r.params, body: r.body });
         const creation = !r.path.includes(':id');
         // If-Match travels with the command and is checked in the workflow, where steps run one at a
@@ -389,22 +418,41 @@ export function commandRouter(deps: CommandRoutesDeps): Router {
         }
       },
     );
-    deps.docs?.registerRoute({
-      method: 'post',
-      path: r.path.replace(/:(\w+)/g, '{$1}'),
-      summary: r.summary,
-      security: deps.docs.bearerSecurity,
-      request: {
-        ...(r.path.includes(':') ? { params: r.params as z.ZodObject } : {}),
-        body: { content: { 'application/json': { schema: r.body } } },
-      },
-      responses: {
-        [r.status ?? 200]: {
-          description: 'Nouvel état, actions possibles maintenant (ETag : révision du flux)',
-        },
-        ...deps.docs.problemResponses(400, 401, 403, 404, 412, 422),
-      },
-    });
+    if (deps.docs !== undefined) documentCommand(deps.docs, r);
   }
   return router;
+}
+
+function documentCommand(docs: ApiDocumentation, r: (typeof commandRoutes)[number]): void {
+  nameAnswerSchemas(docs);
+  const creation = !r.path.includes(':id');
+  const { ifMatch, idempotencyKey } = docs.headerParameters;
+  const { streamETag, location } = docs.responseHeaders;
+  docs.registerRoute({
+    method: 'post',
+    path: r.path.replace(/:(\w+)/g, '{$1}'),
+    operationId: r.operationId,
+    summary: r.summary,
+    security: docs.bearerSecurity,
+    // A creation has no version yet: If-Match is refused there (400 IF_MATCH_NOT_APPLICABLE).
+    parameters: creation ? [idempotencyKey] : [ifMatch, idempotencyKey],
+    request: {
+      ...(r.path.includes(':') ? { params: r.params as z.ZodObject } : {}),
+      body: {
+        // Required when an empty body is refused: a step without required fields may be sent without one.
+        required: !r.body.safeParse({}).success,
+        content: { 'application/json': { schema: r.body } },
+      },
+    },
+    responses: {
+      [r.status ?? 200]: {
+        description: creation
+          ? 'Créée : son état, les actions possibles maintenant ; Location dit où la lire'
+          : 'Nouvel état, actions possibles maintenant',
+        headers: creation ? { ETag: streamETag, Location: location } : { ETag: streamETag },
+        content: { 'application/json': { schema: stepAnswer } },
+      },
+      ...docs.problemResponses(400, 401, 403, 404, 412, 413, 415, 422, 500, 503),
+    },
+  });
 }

@@ -2,6 +2,7 @@
 // Public data, the same for everyone; authenticated like the rest of the API.
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
+import { qpvReferenceSchema } from '../../domain/reference/qpv';
 import type { Role } from '../http/platform/auth';
 import type { ApiDocumentation } from '../http/platform/openapi';
 import { NotFoundError } from '../http/platform/problem';
@@ -38,13 +39,19 @@ export function referenceRouter(deps: ReferenceRoutesDeps): Router {
   deps.docs?.registerRoute({
     method: 'get',
     path: '/api/reference/qpv/{version}',
+    operationId: 'getQpvReference',
     summary:
       'Référentiel des quartiers prioritaires (QPV) d’une version : source, date, codes fictifs ou non, codes et noms',
     security: deps.docs.bearerSecurity,
     request: { params: versionParams },
     responses: {
-      200: { description: 'Le référentiel : { version, source, date, placeholder, entries }' },
-      ...deps.docs.problemResponses(400, 401, 403, 404),
+      200: {
+        description: 'Le référentiel : { version, source, date, placeholder, entries }',
+        content: {
+          'application/json': { schema: deps.docs.registerSchema('QpvReference', qpvReferenceSchema) },
+        },
+      },
+      ...deps.docs.problemResponses(400, 401, 403, 404, 500, 503),
     },
   });
   return router;

@@ -12,6 +12,18 @@ import { funderIdSchema } from '../../domain/shared/funders';
 import { AggregateNotFoundError, type GrantsClient } from '../../workflows/client';
 import { principalOf, type Principal, type Role } from '../http/platform/auth';
 import { setETag } from '../http/platform/etag';
+import {
+  applicationDetailAnswer,
+  applicationPageAnswer,
+  campaignListAnswer,
+  campaignSummaryAnswer,
+  campaignViewAnswer,
+  funderStatsAnswer,
+  nameAnswerSchemas,
+  qpvStatsAnswer,
+  reportListAnswer,
+  themeStatsAnswer,
+} from '../http/answerSchemas';
 import type { ApiDocumentation } from '../http/platform/openapi';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../http/platform/problem';
 import { parseRequest, queryInteger } from '../http/platform/validate';
@@ -266,52 +278,128 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
     },
   );
 
-  const docs = deps.docs;
-  if (docs) {
-    const get = (path: string, summary: string, request: Record<string, z.ZodObject> = {}) =>
-      docs.registerRoute({
-        method: 'get',
-        path,
-        summary,
-        security: docs.bearerSecurity,
-        request,
-        responses: {
-          200: { description: 'Réponse des modèles de lecture' },
-          ...docs.problemResponses(400, 401, 403, 404),
-        },
-      });
-    get(
-      '/api/applications',
-      'Candidatures : filtres (campagne, statut, QPV, financeur, en attente de qui), pagination',
-      {
-        query: listQuery,
-      },
-    );
-    get(
-      '/api/applications/{id}',
-      'Une candidature : dossier, ce qu’elle attend, de qui, jusqu’à quand ; actions possibles',
-      {
-        params: idParams,
-      },
-    );
-    get('/api/campaigns', 'Campagnes');
-    get(
-      '/api/campaigns/{id}',
-      'Une campagne telle que son workflow la tient (calendrier, territoire, financeurs ; leurs enveloppes pour les rôles qui lisent la synthèse), actions possibles ; ETag pour If-Match',
-      { params: campaignParams },
-    );
-    get(
-      '/api/campaigns/{id}/summary',
-      'Synthèse : demandé / attribué / versé par financeur, QPV, thème, année ; enveloppes ; part des CPO',
-      {
-        params: campaignParams,
-      },
-    );
-    get('/api/stats/qpv', 'Statistiques par QPV', { query: statsQuery });
-    get('/api/stats/funders', 'Statistiques par financeur', { query: statsQuery });
-    get('/api/stats/themes', 'Statistiques par thème', { query: statsQuery });
-    get('/api/reports/overdue', 'Comptes rendus en retard', { query: reportsQuery });
-    get('/api/reports/upcoming', 'Comptes rendus attendus prochainement', { query: upcomingQuery });
-  }
+  if (deps.docs !== undefined) documentQueries(deps.docs);
   return router;
+}
+
+function documentQueries(docs: ApiDocumentation): void {
+  nameAnswerSchemas(docs);
+  const { ifNoneMatch } = docs.headerParameters;
+  const { answerETag, streamETag } = docs.responseHeaders;
+  const get = (route: {
+    path: string;
+    operationId: string;
+    summary: string;
+    request?: { params?: z.ZodObject; query?: z.ZodObject };
+    answer: z.ZodType;
+    /** How the answer is tagged: a hash of its bytes (kept answers), the stream's revision, or none. */
+    etag?: 'answer' | 'stream';
+    /** Besides 400, 401, 403, 500 and 503. */
+    notFound?: boolean;
+  }) => {
+    const etag = route.etag === 'answer' ? answerETag : route.etag === 'stream' ? streamETag : undefined;
+    docs.registerRoute({
+      method: 'get',
+      path: route.path,
+      operationId: route.operationId,
+      summary: route.summary,
+      security: docs.bearerSecurity,
+      ...(etag === undefined ? {} : { parameters: [ifNoneMatch] }),
+      request: route.request ?? {},
+      responses: {
+        200: {
+          description: 'Réponse des modèles de lecture',
+          ...(etag === undefined ? {} : { headers: { ETag: etag } }),
+          content: { 'application/json': { schema: route.answer } },
+        },
+        ...(etag === undefined ? {} : docs.notModifiedResponse(etag)),
+        ...docs.problemResponses(
+          ...(route.notFound === true ? [400, 401, 403, 404] : [400, 401, 403]),
+          500,
+          503,
+        ),
+      },
+    });
+  };
+  get({
+    path: '/api/applications',
+    operationId: 'listApplications',
+    summary: 'Candidatures : filtres (campagne, statut, QPV, financeur, en attente de qui), pagination',
+    request: { query: listQuery },
+    answer: applicationPageAnswer,
+    etag: 'answer',
+  });
+  get({
+    path: '/api/applications/{id}',
+    operationId: 'getApplication',
+    summary: 'Une candidature : dossier, ce qu’elle attend, de qui, jusqu’à quand ; actions possibles',
+    request: { params: idParams },
+    answer: applicationDetailAnswer,
+    etag: 'stream',
+    notFound: true,
+  });
+  get({
+    path: '/api/campaigns',
+    operationId: 'listCampaigns',
+    summary: 'Campagnes',
+    answer: campaignListAnswer,
+    etag: 'answer',
+  });
+  get({
+    path: '/api/campaigns/{id}',
+    operationId: 'getCampaign',
+    summary:
+      'Une campagne telle que son workflow la tient (calendrier, territoire, financeurs ; leurs enveloppes pour les rôles qui lisent la synthèse), actions possibles ; ETag pour If-Match',
+    request: { params: campaignParams },
+    answer: campaignViewAnswer,
+    etag: 'stream',
+    notFound: true,
+  });
+  get({
+    path: '/api/campaigns/{id}/summary',
+    operationId: 'getCampaignSummary',
+    summary:
+      'Synthèse : demandé / attribué / versé par financeur, QPV, thème, année ; enveloppes ; part des CPO',
+    request: { params: campaignParams },
+    answer: campaignSummaryAnswer,
+    etag: 'answer',
+    notFound: true,
+  });
+  // 404: a campaignId naming no campaign.
+  const stats = { request: { query: statsQuery }, etag: 'answer', notFound: true } as const;
+  get({
+    path: '/api/stats/qpv',
+    operationId: 'getStatsByQpv',
+    summary: 'Statistiques par QPV',
+    answer: qpvStatsAnswer,
+    ...stats,
+  });
+  get({
+    path: '/api/stats/funders',
+    operationId: 'getStatsByFunder',
+    summary: 'Statistiques par financeur',
+    answer: funderStatsAnswer,
+    ...stats,
+  });
+  get({
+    path: '/api/stats/themes',
+    operationId: 'getStatsByTheme',
+    summary: 'Statistiques par thème',
+    answer: themeStatsAnswer,
+    ...stats,
+  });
+  get({
+    path: '/api/reports/overdue',
+    operationId: 'listOverdueReports',
+    summary: 'Comptes rendus en retard',
+    request: { query: reportsQuery },
+    answer: reportListAnswer,
+  });
+  get({
+    path: '/api/reports/upcoming',
+    operationId: 'listUpcomingReports',
+    summary: 'Comptes rendus attendus prochainement',
+    request: { query: upcomingQuery },
+    answer: reportListAnswer,
+  });
 }

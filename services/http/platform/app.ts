@@ -2,6 +2,7 @@
 // ids and request logs, security headers, authentication, the OpenAPI document, and, last, the 404/405
 // and the one error middleware that turns every error into a problem document.
 import express, { type Express, type RequestHandler, type Router } from 'express';
+import { z } from 'zod';
 import type { Logger } from '../../../infra/logging/logger';
 import {
   type AuthSettings,
@@ -12,7 +13,12 @@ import {
   requireRole,
 } from './auth';
 import { correlationMiddleware, defineRequestLog } from './correlation';
-import { type ApiDocumentation, type ApiDocumentationOptions, createApiDocumentation } from './openapi';
+import {
+  type ApiDocumentation,
+  type ApiDocumentationOptions,
+  type RouteConfig,
+  createApiDocumentation,
+} from './openapi';
 import { problemErrorHandler, routeNotFoundHandler } from './problem';
 
 export interface HttpPlatformOptions {
@@ -70,6 +76,101 @@ const securityHeaders: RequestHandler = (_req, res, next) => {
   next();
 };
 
+/**
+ * OPTIONS answered from the document, for every documented path: Express answers it itself only from
+ * the first router with a route there, which would leave out the methods other routers serve (the list
+ * and the submission of /api/applications live in two). Undocumented paths go on (404 when unknown).
+ */
+const optionsFromDocument =
+  (openapi: ApiDocumentation): RequestHandler =>
+  (req, res, next) => {
+    if (req.method !== 'OPTIONS') return next();
+    const methods = openapi.methodsOfPath(req.path);
+    if (methods.length === 0) return next();
+    res.setHeader('Allow', [...methods, 'OPTIONS'].join(', '));
+    res.status(204).end();
+  };
+
+const healthAnswer = z
+  .object({
+    status: z.enum(['up', 'down']),
+    components: z.record(
+      z.string(),
+      z
+        .looseObject({
+          status: z.enum(['up', 'down']),
+          error: z.string().optional().meta({ description: 'Pourquoi le composant est en panne' }),
+        })
+        .meta({ description: 'Un composant (magasin d’événements, Temporal, projections…) et ses détails' }),
+    ),
+  })
+  .meta({ description: '`up` quand tous les composants répondent, `down` sinon' });
+
+/**
+ * The public probes, documented when the app serves them (api.ts mounts them, tests' apps may not):
+ * the document is the API's reference, for monitors too.
+ */
+const operationalRoutes: { path: string; route: (openapi: ApiDocumentation) => RouteConfig }[] = [
+  {
+    path: '/health',
+    route: (openapi) => ({
+      method: 'get',
+      path: '/health',
+      operationId: 'getHealth',
+      summary: 'Santé du moteur : chaque composant, en service ou en panne (sans authentification)',
+      responses: {
+        200: {
+          description: 'Tous les composants répondent',
+          content: { 'application/json': { schema: healthAnswer } },
+        },
+        503: {
+          description: 'Un composant au moins est en panne (le même document, `status: down`)',
+          content: { 'application/json': { schema: healthAnswer } },
+        },
+        ...openapi.problemResponses(500),
+      },
+    }),
+  },
+  {
+    path: '/metrics',
+    route: (openapi) => ({
+      method: 'get',
+      path: '/metrics',
+      operationId: 'getMetrics',
+      summary:
+        'Métriques au format texte de Prometheus (retard des projections, collecteurs…), sans authentification',
+      responses: {
+        200: {
+          description: 'Format d’exposition texte de Prometheus, version 0.0.4',
+          content: { 'text/plain': { schema: { type: 'string' } } },
+        },
+        ...openapi.problemResponses(500),
+      },
+    }),
+  },
+];
+
+interface ListedRoute {
+  path: unknown;
+  methods?: string[];
+  router?: unknown;
+}
+
+/**
+ * Whether the app routes GET `path` to a handler: router 2.3's `listRoutes()` through the routers
+ * mounted on it (string paths only; a router without `listRoutes` counts as serving nothing).
+ */
+function servesGet(router: unknown, path: string, prefix = ''): boolean {
+  const list = (router as { listRoutes?: () => ListedRoute[] }).listRoutes;
+  if (typeof list !== 'function') return false;
+  return list.call(router).some((route) => {
+    if (typeof route.path !== 'string') return false;
+    const full = `${prefix}${route.path === '/' ? '' : route.path}`;
+    if (route.router !== undefined) return servesGet(route.router, path, full);
+    return full === path && (route.methods?.includes('GET') ?? false);
+  });
+}
+
 export function createHttpPlatform(options: HttpPlatformOptions): HttpPlatform {
   const app = express();
   app.disable('x-powered-by');
@@ -86,12 +187,13 @@ export function createHttpPlatform(options: HttpPlatformOptions): HttpPlatform {
     }),
   );
   app.use(securityHeaders);
+  const openapi = createApiDocumentation(options.api ?? { title: 'API des subventions', version: '0.1.0' });
+  app.use(optionsFromDocument(openapi));
   app.use(express.json({ limit: options.jsonLimit ?? '256kb' }));
 
   const auth = createAuthenticator(options.auth, options.logger, {
     ...(options.verifiedTokens === undefined ? {} : { verifiedTokens: options.verifiedTokens }),
   });
-  const openapi = createApiDocumentation(options.api ?? { title: 'API des subventions', version: '0.1.0' });
   let finished = false;
 
   return {
@@ -109,6 +211,8 @@ export function createHttpPlatform(options: HttpPlatformOptions): HttpPlatform {
     finish() {
       if (finished) return app;
       finished = true;
+      for (const { path, route } of operationalRoutes)
+        if (servesGet(app.router, path)) openapi.registerRoute(route(openapi));
       app.use(openapi.router());
       app.use(routeNotFoundHandler((path) => openapi.methodsOfPath(path)));
       app.use(problemErrorHandler());

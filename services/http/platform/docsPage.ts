@@ -69,6 +69,13 @@ export const docsPageScript = `'use strict';
     return node;
   }
   function refName(ref) { return ref.split('/').pop(); }
+  // Parameters and headers shared by many routes are components: shown where they are used.
+  function resolve(node, doc) {
+    if (!node || !node.$ref || node.$ref.indexOf('#/components/') !== 0) return node;
+    var target = doc;
+    node.$ref.slice(2).split('/').forEach(function (k) { target = target && target[k]; });
+    return target || node;
+  }
   function constraints(s) {
     var out = [];
     ['format', 'pattern', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'maxLength',
@@ -116,7 +123,8 @@ export const docsPageScript = `'use strict';
     });
     return box;
   }
-  function parametersView(params) {
+  function parametersView(params, doc) {
+    params = params.map(function (p) { return resolve(p, doc); });
     var table = el('table', null, el('tr', null, el('th', null, 'Nom'), el('th', null, 'Où'),
       el('th', null, 'Requis'), el('th', null, 'Schéma'), el('th', null, 'Description')));
     params.forEach(function (p) {
@@ -124,6 +132,14 @@ export const docsPageScript = `'use strict';
         el('td', null, p.required ? 'oui' : 'non'), el('td', null, schemaView(p.schema, 0)), el('td', null, p.description || '')));
     });
     return table;
+  }
+  function headersView(headers, doc) {
+    var list = el('ul', { class: 'schema' });
+    Object.keys(headers || {}).forEach(function (name) {
+      var h = resolve(headers[name], doc);
+      list.appendChild(el('li', null, el('code', null, name), h.description ? ' — ' + h.description : ''));
+    });
+    return list;
   }
   function contentView(content) {
     var box = el('div');
@@ -136,16 +152,21 @@ export const docsPageScript = `'use strict';
     var secured = (op.security || doc.security || []).length > 0;
     var body = el('div');
     if (op.description) body.appendChild(el('p', null, op.description));
-    if (op.parameters && op.parameters.length) { body.appendChild(el('h4', null, 'Paramètres')); body.appendChild(parametersView(op.parameters)); }
-    if (op.requestBody) { body.appendChild(el('h4', null, 'Corps de la requête')); body.appendChild(contentView(op.requestBody.content)); }
+    if (op.operationId) body.appendChild(el('p', null, 'operationId : ', el('code', null, op.operationId)));
+    if (op.parameters && op.parameters.length) { body.appendChild(el('h4', null, 'Paramètres')); body.appendChild(parametersView(op.parameters, doc)); }
+    if (op.requestBody) {
+      body.appendChild(el('h4', null, 'Corps de la requête', el('span', { class: 'constraint' }, op.requestBody.required ? ' (obligatoire)' : ' (facultatif : sans corps, {} est lu)')));
+      body.appendChild(contentView(op.requestBody.content));
+    }
     body.appendChild(el('h4', null, 'Réponses'));
-    var table = el('table', null, el('tr', null, el('th', null, 'Statut'), el('th', null, 'Description'), el('th', null, 'Contenu')));
+    var table = el('table', null, el('tr', null, el('th', null, 'Statut'), el('th', null, 'Description'), el('th', null, 'En-têtes'), el('th', null, 'Contenu')));
     Object.keys(op.responses || {}).forEach(function (status) {
       var r = op.responses[status];
-      table.appendChild(el('tr', null, el('td', null, status), el('td', null, r.description || ''), el('td', null, contentView(r.content))));
+      table.appendChild(el('tr', null, el('td', null, status), el('td', null, r.description || ''), el('td', null, headersView(r.headers, doc)), el('td', null, contentView(r.content))));
     });
     body.appendChild(table);
-    var details = el('details', { class: 'op', 'data-search': (method + ' ' + path + ' ' + (op.summary || '')).toLowerCase() },
+    var details = el('details', { class: 'op', id: op.operationId ? 'op-' + op.operationId : undefined,
+      'data-search': (method + ' ' + path + ' ' + (op.operationId || '') + ' ' + (op.summary || '')).toLowerCase() },
       el('summary', null, el('span', { class: 'method ' + method }, method), el('span', { class: 'path' + (secured ? ' lock' : '') }, path),
         el('span', { class: 'summary' }, op.summary || '')), body);
     return details;

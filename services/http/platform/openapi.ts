@@ -17,7 +17,8 @@ import { type ProblemKind, problemSchema, problemTypeUri, problemTypes } from '.
 
 export type { ResponseConfig, RouteConfig };
 
-const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
+// In the order an Allow header lists them (HEAD follows GET).
+const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
 export interface ApiDocumentationOptions {
@@ -33,31 +34,79 @@ export interface ApiDocumentation {
   registerRoute(route: RouteConfig): void;
   /** A named schema under components/schemas, referenced wherever the returned schema is used. */
   registerSchema<T extends z.ZodType>(name: string, schema: T): T;
-  /** Problem responses for the given statuses, to spread into a route's `responses`. */
+  /**
+   * Problem responses for the given statuses, to spread into a route's `responses`. Throws for a
+   * status the API never answers with a problem (409 and 428 among them), so no route can claim one.
+   */
   problemResponses(...statuses: number[]): Record<string, ResponseConfig>;
+  /** Request headers of the conventions in docs/http.md, to put in a route's `parameters`. */
+  readonly headerParameters: Readonly<Record<'ifMatch' | 'idempotencyKey' | 'ifNoneMatch', OpenApiReference>>;
+  /**
+   * Response headers: `streamETag` (a stream's revision, for If-Match), `answerETag` (a hash of a
+   * query's answer, for If-None-Match), `location` (a 201's new resource).
+   */
+  readonly responseHeaders: Readonly<Record<'streamETag' | 'answerETag' | 'location', OpenApiReference>>;
+  /** The 304 of a GET that honours If-None-Match, with its ETag header, to spread into its `responses`. */
+  notModifiedResponse(etag: OpenApiReference): Record<string, ResponseConfig>;
   /** The security requirement of routes behind `authenticate`. */
   readonly bearerSecurity: { bearerAuth: string[] }[];
   /** The current document (regenerated after each registration). */
   document(): OpenApiDocument;
-  /** The methods (GET, POST… and HEAD with GET) the document serves at a concrete path; [] when none. */
+  /**
+   * The methods the document serves at a concrete path, in Allow's order (GET, HEAD, POST, PUT, PATCH,
+   * DELETE; HEAD with GET); [] when none.
+   */
   methodsOfPath(path: string): string[];
   /** GET /api/openapi.json, /api/docs and the docs page's script and style. */
   router(): Router;
 }
 
+export interface OpenApiReference {
+  $ref: string;
+}
+
+// The statuses an operation may claim as a problem. 405 is not among them: it answers the methods a
+// path does not document, so no documented operation answers it (docs/http.md, with OPTIONS and Allow).
+// Nor 409 and 428: the API answers neither (concurrency is If-Match's 412, and If-Match is optional).
 const problemDescriptions: Record<number, string> = {
-  400: 'Requête invalide (champs en erreur dans `errors`) ou JSON illisible',
+  400: 'Requête invalide (champs en erreur dans `errors`), JSON illisible ou en-tête illisible',
   401: 'Jeton absent, invalide ou expiré',
   403: 'Rôle ou institution non autorisés',
   404: 'Ressource introuvable',
-  409: 'Conflit : la ressource a changé entre-temps',
-  412: 'If-Match ne correspond plus à la version actuelle',
-  413: 'Corps de requête trop volumineux',
+  412: 'If-Match ne correspond plus à la version actuelle (ou étiquette faible)',
+  413: 'Corps de requête trop volumineux (256 ko au plus)',
+  415: 'Corps autre que du JSON en UTF-8, ou Content-Encoding autre que identity, gzip, deflate, br',
   422: 'Refus des règles de gestion (`code` du domaine, message en français)',
-  428: 'If-Match requis',
-  500: 'Erreur interne',
-  503: 'Service momentanément indisponible',
+  500: 'Erreur interne (ni message ni pile dans la réponse ; journalisée sous l’identifiant de corrélation)',
+  503: 'Service momentanément indisponible : magasin d’événements, fournisseur d’identité ou modèles de lecture',
 };
+
+const headerDescriptions = {
+  ifMatch:
+    'Concurrence optimiste : l’ETag de la version lue, renvoyé tel quel (ex. "12"). Si la ressource a changé ' +
+    'depuis, la réponse est 412 et rien n’est écrit : rechargez-la puis recommencez. La vérification est faite ' +
+    'dans le workflow, qui traite les étapes une à une : de deux envois sur la même étiquette au même instant, ' +
+    'l’un reçoit 200, l’autre 412. `*` demande seulement que la ressource existe. Une étiquette faible (W/"12") ' +
+    'ne correspond jamais (412 IF_MATCH_WEAK). Sans If-Match, l’étape est décidée sur l’état laissé par la ' +
+    'précédente, sans être liée à la version lue.',
+  idempotencyKey:
+    'Pour renvoyer une commande sans risque (délai dépassé, connexion perdue) : de 8 à 128 caractères parmi ' +
+    'A-Z a-z 0-9 _ . : - (un UUID ou un ULID généré pour cette requête). Un renvoi reçoit la première réponse ' +
+    '(même statut, même corps, même ETag) et la commande n’est enregistrée qu’une fois ; un dépôt renvoyé ' +
+    'retrouve la candidature créée par le premier. La clé est propre à l’identité du jeton et à la route. La ' +
+    'même clé pour une autre requête (autre corps ou autre cible) est refusée (422 IDEMPOTENCY_KEY_REUSED) ' +
+    'sans rien écrire ; une clé illisible aussi (400 IDEMPOTENCY_KEY_INVALID).',
+  ifNoneMatch:
+    'L’ETag d’une réponse déjà reçue : tant que la réponse n’a pas changé, 304 sans corps. Comparaison faible ' +
+    '(RFC 9110) : W/"…" correspond aussi.',
+  streamETag:
+    'Révision du flux de la ressource, étiquette forte (ex. "12") : à renvoyer dans If-Match pour ne modifier ' +
+    'que la version lue.',
+  answerETag:
+    'Empreinte de la réponse, étiquette forte : à renvoyer dans If-None-Match (304 tant qu’elle n’a pas ' +
+    'changé). La réponse compressée en gzip a la sienne (la même avec -gzip avant le guillemet fermant).',
+  location: 'Où lire la ressource créée (/api/applications/{id} ou /api/campaigns/{id}).',
+} as const;
 
 export function createApiDocumentation(options: ApiDocumentationOptions): ApiDocumentation {
   // Adds `.openapi()` to zod's prototypes; idempotent (the library checks), done here rather than at
@@ -89,6 +138,47 @@ export function createApiDocumentation(options: ApiDocumentationOptions): ApiDoc
       'Jeton JWT : en mode embarqué, `grants token --role <rôle>` ; sinon le fournisseur OpenID Connect (JWKS).',
   });
 
+  const parameter = (
+    name: string,
+    header: string,
+    description: string,
+    schema: { type: 'string'; pattern?: string; examples?: string[] },
+  ): OpenApiReference =>
+    registry.registerComponent('parameters', name, {
+      name: header,
+      in: 'header',
+      required: false,
+      description,
+      schema,
+    }).ref;
+  const headerParameters = {
+    ifMatch: parameter('IfMatch', 'If-Match', headerDescriptions.ifMatch, {
+      type: 'string',
+      examples: ['"12"', '*'],
+    }),
+    idempotencyKey: parameter('IdempotencyKey', 'Idempotency-Key', headerDescriptions.idempotencyKey, {
+      type: 'string',
+      pattern: '^[A-Za-z0-9_.:-]{8,128}$',
+      examples: ['01JA8Q3X3N6M0W9Y6Z1C2B3D4E'],
+    }),
+    ifNoneMatch: parameter('IfNoneMatch', 'If-None-Match', headerDescriptions.ifNoneMatch, {
+      type: 'string',
+    }),
+  };
+  const header = (name: string, description: string, example: string): OpenApiReference =>
+    registry.registerComponent('headers', name, {
+      description,
+      schema: { type: 'string', examples: [example] },
+    }).ref;
+  const responseHeaders = {
+    streamETag: header('StreamETag', headerDescriptions.streamETag, '"12"'),
+    answerETag: header('AnswerETag', headerDescriptions.answerETag, '"k3Jx0Tq1bWcV8yZ2pLmN4rS6uA"'),
+    location: header('Location', headerDescriptions.location, '/api/applications/01JA8Q3X3N6M0W9Y6Z1C2B3D4E'),
+  };
+  // operationId → the route that took it: two routes with one id would make generated clients clash.
+  const operationIds = new Map<string, string>();
+  const operations = new Set<string>();
+
   const document = (): OpenApiDocument => {
     if (cached === undefined) {
       const generated = new OpenApiGeneratorV31([...registry.definitions, ...named]).generateDocument({
@@ -119,8 +209,9 @@ export function createApiDocumentation(options: ApiDocumentationOptions): ApiDoc
     if (patterns?.of !== current) {
       const escape = (text: string) => text.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
       const paths = Object.entries(current.paths ?? {}).map(([template, item]) => {
-        const methods = HTTP_METHODS.filter((m) => item?.[m] !== undefined).map((m) => m.toUpperCase());
-        if (methods.includes('GET')) methods.push('HEAD');
+        const methods = HTTP_METHODS.filter((m) => item?.[m] !== undefined).flatMap((m) =>
+          m === 'get' ? ['GET', 'HEAD'] : [m.toUpperCase()],
+        );
         const source = template
           .split(/(\{[^}]+\})/)
           .map((part) => (part.startsWith('{') ? '[^/]+' : escape(part)))
@@ -136,19 +227,48 @@ export function createApiDocumentation(options: ApiDocumentationOptions): ApiDoc
     registry,
     methodsOfPath,
     registerRoute(route) {
+      const operation = `${route.method.toUpperCase()} ${route.path}`;
+      if (operations.has(operation))
+        throw new Error(`Route déjà documentée : ${operation}. Une seule description par opération.`);
+      const { operationId } = route;
+      if (operationId !== undefined) {
+        const taken = operationIds.get(operationId);
+        if (taken !== undefined)
+          throw new Error(
+            `operationId « ${operationId} » déjà pris par ${taken} : ${operation} en demande un autre.`,
+          );
+        operationIds.set(operationId, operation);
+      }
+      operations.add(operation);
       registry.registerPath(route);
       cached = undefined;
     },
     registerSchema: nameSchema,
+    headerParameters,
+    responseHeaders,
+    notModifiedResponse(etag) {
+      return {
+        304: {
+          description: 'Non modifiée depuis l’ETag envoyé dans If-None-Match : pas de corps',
+          headers: { ETag: etag },
+        },
+      };
+    },
     problemResponses(...statuses) {
       return Object.fromEntries(
-        statuses.map((status) => [
-          String(status),
-          {
-            description: problemDescriptions[status] ?? 'Problème',
+        statuses.map((status) => {
+          const description = problemDescriptions[status];
+          if (description === undefined)
+            throw new Error(
+              `Statut ${status} : l’API ne répond pas de problème ${status} (voir docs/http.md) ; ` +
+                `statuts possibles : ${Object.keys(problemDescriptions).join(', ')}.`,
+            );
+          const response: ResponseConfig = {
+            description,
             content: { 'application/problem+json': { schema: problem } },
-          } satisfies ResponseConfig,
-        ]),
+          };
+          return [String(status), response];
+        }),
       );
     },
     bearerSecurity: [{ bearerAuth: [] }],

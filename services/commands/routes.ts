@@ -26,6 +26,7 @@ import {
   ForbiddenError,
   NotFoundError,
   PreconditionFailedError,
+  ValidationError,
 } from '../http/platform/problem';
 import { parseRequest } from '../http/platform/validate';
 import {
@@ -148,8 +149,23 @@ export const commandRoutes = [
     status: 201,
     kind: 'application',
     run: async (grants, { body: b, newId }, context) => {
-      const campaign = toCampaignSnapshot((await grants.campaignView(b.campaignId)).state);
-      if (campaign === undefined) throw new NotFoundError(`La campagne « ${b.campaignId} » n'existe pas.`);
+      // The campaign is a field of the body, not the resource of the route: an unknown one is the
+      // body's mistake, named like any other field (not a 404 that reads as « no such route »).
+      const unknownCampaign = () =>
+        new ValidationError([
+          {
+            in: 'body',
+            path: 'campaignId',
+            pointer: '/campaignId',
+            code: 'unknown_campaign',
+            message: `Campagne inconnue : « ${b.campaignId} ». Les campagnes ouvertes sont listées par GET /api/campaigns.`,
+          },
+        ]);
+      const view = await grants.campaignView(b.campaignId).catch((error: unknown) => {
+        throw error instanceof AggregateNotFoundError ? unknownCampaign() : error;
+      });
+      const campaign = toCampaignSnapshot(view.state);
+      if (campaign === undefined) throw unknownCampaign();
       return grants.submitApplication(
         { type: 'SubmitApplication', applicationId: newId, campaign, dossier: b.dossier },
         context,

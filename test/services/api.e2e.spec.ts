@@ -365,6 +365,17 @@ describe('command API', () => {
     expect(theirs.status, JSON.stringify(theirs.body)).toBe(201);
     expect(idOf(theirs)).not.toBe(idOf(first));
 
+    const nowhere = await e.call('POST', '/api/applications', {
+      token: tokens.porteur,
+      body: { ...body, campaignId: 'camvs-inexistante' },
+    });
+    expect(nowhere.status).toBe(400);
+    expect((nowhere.body as { errors: { path: string; message: string }[] }).errors).toEqual([
+      expect.objectContaining({
+        path: 'campaignId',
+        message: expect.stringContaining('Campagne inconnue') as unknown,
+      }),
+    ]);
     const unreadable = await e.call('POST', '/api/applications', {
       token: tokens.porteur,
       headers: { 'idempotency-key': 'abc' },

@@ -180,7 +180,7 @@ describe('grants start', () => {
       15_000,
     );
   }, 600_000);
-  it('obeys a Ctrl-C sent while it starts: it stops in order once its parts are up, leaving nothing', async () => {
+  it('obeys a Ctrl-C sent while it starts: what had started stops in order, nothing more starts, nothing is left', async () => {
     const starting = await spawnStart();
     // The Temporal server is its first child: the start-up is under way.
     const tree = await waitFor(

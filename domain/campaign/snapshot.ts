@@ -1,6 +1,7 @@
 // What an application needs to know of its campaign at submission. The command carries it so the
 // application's decide stays pure; build it with toCampaignSnapshot from the campaign's state.
 import { z } from 'zod';
+import { compareInstants } from '../calendar';
 import { qpvCodeSchema } from '../reference/qpv';
 import { actionThemeCodeSchema } from '../reference/themes';
 import { funderIdSchema } from '../shared/funders';
@@ -32,11 +33,14 @@ export function toCampaignSnapshot(
   options: { knownQpvCodes?: string[] } = {},
 ): CampaignSnapshot | undefined {
   if (state.status === 'not_created') return undefined;
+  // Opened by hand before its date (« Ouvrir »): its window opened then, and porteurs may file.
+  const openedAt = state.status === 'draft' ? null : state.openedAt;
+  const openedEarly = openedAt !== null && compareInstants(openedAt, state.submissionWindow.opensAt) < 0;
   const snapshot: CampaignSnapshot = {
     campaignId: state.campaignId,
     year: state.year,
     status: state.status,
-    submissionWindow: state.submissionWindow,
+    submissionWindow: openedEarly ? { ...state.submissionWindow, opensAt: openedAt } : state.submissionWindow,
     themes: state.themes,
     funders: state.funders.map((f) => f.funder),
     maxDurationYears: state.maxDurationYears,

@@ -184,6 +184,27 @@ describe('campaign', () => {
     expect(result.ok).toBe(true);
     expect(toCampaignSnapshot(campaignDecider.initialState)).toBeUndefined();
   });
+
+  it('opened by hand before its date, takes applications from then on (« Ouvrir » means open)', () => {
+    const early: CampaignEvent[] = [
+      ...created(),
+      { type: 'CampaignOpened', data: { openedAt: '2027-01-10T10:00:00.000Z', trigger: 'manual' } },
+    ];
+    const snapshot = toCampaignSnapshot(given(early).state);
+    if (!snapshot) throw new Error('snapshot attendu');
+    expect(snapshot.submissionWindow.opensAt).toBe('2027-01-10T10:00:00.000Z');
+    const submit = (at: string) =>
+      decideApplication(
+        { type: 'SubmitApplication', applicationId: APPLICATION_ID, campaign: snapshot, dossier: dossier(1) },
+        initialApplicationState,
+        meta(actors.porteur, at),
+      );
+    expect(submit('2027-01-11T09:00:00Z').ok).toBe(true);
+    // Opened at its date by the timer: the window as created.
+    expect(toCampaignSnapshot(given(opened()).state)?.submissionWindow.opensAt).toBe(
+      '2027-01-15T08:00:00.000Z',
+    );
+  });
 });
 
 describe('campaign commands in every status', () => {

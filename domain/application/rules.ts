@@ -74,6 +74,34 @@ function futureDateProblem(meta: CommandMeta, date: CivilDate, what: string): Do
   );
 }
 
+/**
+ * A committee's decision is recorded after it was taken, and was taken once the file existed: its
+ * date lies between the submission and today (rule revision committeeDecisionDate). A date typed
+ * weeks ahead would be published as a past decision; one years back, before the file existed.
+ */
+function committeeDateProblem(
+  meta: CommandMeta,
+  decisionDate: CivilDate,
+  s: { submittedAt: string },
+): DomainError | undefined {
+  if (!appliesRule(meta, 'committeeDecisionDate')) return undefined;
+  const today = parisDateOf(meta.at);
+  const filed = parisDateOf(s.submittedAt);
+  if (decisionDate > today)
+    return domainError(
+      'DECISION_DATE_OUT_OF_RANGE',
+      `La date de la décision du comité (${formatFrenchDate(decisionDate)}) est à venir : enregistrez la décision une fois prise, à sa date (au plus tard aujourd'hui, ${formatFrenchDate(today)}).`,
+      { decisionDate, latest: today },
+    );
+  if (decisionDate < filed)
+    return domainError(
+      'DECISION_DATE_OUT_OF_RANGE',
+      `La date de la décision du comité (${formatFrenchDate(decisionDate)}) précède le dépôt de la candidature (${formatFrenchDate(filed)}) : vérifiez la date.`,
+      { decisionDate, earliest: filed },
+    );
+  return undefined;
+}
+
 function notYet(at: string, dueAt: string, what: string): DomainError | undefined {
   if (compareInstants(at, dueAt) >= 0) return undefined;
   return domainError(
@@ -600,7 +628,9 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
               "Aucun financeur ne s'est engagé : le comité ne peut pas approuver de plan de financement, seul un rejet peut être enregistré.",
             ),
     },
-    handle: (c, s) => {
+    handle: (c, s, meta) => {
+      const wrongDate = committeeDateProblem(meta, c.decisionDate, s);
+      if (wrongDate) return refuse(wrongDate);
       const keys = c.plan.map((p) => `${p.funder}/${p.year}`);
       if (new Set(keys).size !== keys.length)
         return refuse(
@@ -648,11 +678,14 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     roles: ['grant_manager'],
     statuses: ['co_decision'],
     blocked: { when: committeeWaiting, because: committeeNotReady },
-    handle: (c) =>
-      accept<ApplicationEvent>({
+    handle: (c, s, meta) => {
+      const wrongDate = committeeDateProblem(meta, c.decisionDate, s);
+      if (wrongDate) return refuse(wrongDate);
+      return accept<ApplicationEvent>({
         type: 'CommitteeRejectionRecorded',
         data: { decisionReference: c.decisionReference, decisionDate: c.decisionDate, reasons: c.reasons },
-      }),
+      });
+    },
   }),
 
   DraftConvention: rule<Cmd<'DraftConvention'>, 'approved'>({

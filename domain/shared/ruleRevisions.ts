@@ -17,6 +17,8 @@ export const ruleRevisions = {
    * provider) files dossiers in that organisation's name only.
    */
   porteurIdentity: 3,
+  /** A committee's decision date lies between the submission and the day it is recorded. */
+  committeeDecisionDate: 4,
 } as const;
 
 export type RevisedRule = keyof typeof ruleRevisions;

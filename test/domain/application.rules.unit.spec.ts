@@ -493,7 +493,7 @@ describe('partner co-decision', () => {
       ({
         type: 'RecordCommitteeApproval',
         decisionReference: 'COPIL-2027-06',
-        decisionDate: '2027-06-15',
+        decisionDate: '2027-05-04',
         plan,
       }) as const;
     const over = given(story.events)
@@ -527,7 +527,7 @@ describe('partner co-decision', () => {
           type: 'CommitteeApprovalRecorded',
           data: {
             decisionReference: 'COPIL-2027-06',
-            decisionDate: '2027-06-15',
+            decisionDate: '2027-05-04',
             plan: [
               { funder: MAUBEUGE, year: 2, amountCents: 400_000 },
               { funder: 'ETAT', year: 1, amountCents: 500_000 },
@@ -535,6 +535,42 @@ describe('partner co-decision', () => {
           },
         },
       ]);
+  });
+
+  it('dates the committee decision between the submission and today (rule revision 4)', () => {
+    const story = coDecision().commit('ETAT', 50).decline('REGION').commit(MAUBEUGE).opinion();
+    const approve = (decisionDate: string, ruleRevision?: number) =>
+      given(story.events).when(
+        {
+          type: 'RecordCommitteeApproval',
+          decisionReference: 'COPIL-2027-05',
+          decisionDate,
+          plan: [{ funder: 'ETAT', year: 1, amountCents: 500_000 }],
+        },
+        actors.grantManager,
+        at,
+        ruleRevision === undefined ? {} : { ruleRevision },
+      );
+    const ahead = approve('2027-06-15').thenRefused('DECISION_DATE_OUT_OF_RANGE');
+    expect(plain(ahead.message)).toContain('est à venir');
+    const before = approve('2020-01-01').thenRefused('DECISION_DATE_OUT_OF_RANGE');
+    expect(plain(before.message)).toContain('précède le dépôt de la candidature');
+    approve('2027-05-05').thenTypes(['CommitteeApprovalRecorded']);
+    given(story.events)
+      .when(
+        {
+          type: 'RecordCommitteeRejection',
+          decisionReference: 'COPIL',
+          decisionDate: '2027-07-01',
+          reasons: ['x'],
+        },
+        actors.grantManager,
+        at,
+      )
+      .thenRefused('DECISION_DATE_OUT_OF_RANGE');
+    // A workflow replaying a decision it recorded before the rule decides it as it did then.
+    expect(ruleRevisions.committeeDecisionDate).toBe(4);
+    approve('2027-06-15', 3).thenTypes(['CommitteeApprovalRecorded']);
   });
 
   it('can only reject when nobody committed', () => {

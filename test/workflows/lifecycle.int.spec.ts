@@ -62,10 +62,7 @@ describe('application workflow on the time-skipping server', () => {
     await step(actors.funder('ETAT'), commit('ETAT', [1_000_000]));
     await step(actors.funder('EPCI'), commit('EPCI', [400_000]));
     await step(actors.council, opinion('favourable', 'Action attendue.'));
-    await step(
-      actors.manager,
-      approval('COPIL-2027-03', addDays(today, 5), { ETAT: [1_000_000], EPCI: [400_000] }),
-    );
+    await step(actors.manager, approval('COPIL-2027-03', today, { ETAT: [1_000_000], EPCI: [400_000] }));
     await step(actors.manager, {
       type: 'DraftConvention',
       startDate: addDays(today, 30),

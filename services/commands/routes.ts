@@ -6,6 +6,7 @@ import { ulid } from 'ulid';
 import { z } from 'zod';
 import type { ApplicationCommand } from '../../domain/application';
 import { toCampaignSnapshot, type CampaignCommand } from '../../domain/campaign';
+import { qpvCodesOf } from '../../domain/reference/qpv';
 import { allowedTo } from '../../domain/shared/decision';
 import {
   AggregateNotFoundError,
@@ -36,6 +37,7 @@ import {
   keyedCommandId,
   requestDigestOf,
 } from './idempotency';
+import { qpvReference, qpvReferenceVersions } from '../queries/reference';
 import * as body from './schemas';
 
 export interface CommandRoutesDeps {
@@ -104,7 +106,10 @@ export const commandRoutes = [
     body: body.createCampaignBody,
     status: 201,
     kind: 'campaign',
-    run: (grants, { body: b }, context) => grants.createCampaign({ type: 'CreateCampaign', ...b }, context),
+    run: (grants, { body: b }, context) => {
+      assertKnownQuartiers(b.territory);
+      return grants.createCampaign({ type: 'CreateCampaign', ...b }, context);
+    },
   }),
   route({
     path: '/api/campaigns/:id/open',
@@ -367,6 +372,40 @@ const senderOf = (principal: Principal): string =>
 const sentABody = (req: Request): boolean =>
   req.headers['transfer-encoding'] !== undefined ||
   (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+
+/**
+ * A campaign names the QPV reference its territory is drawn from: one the engine knows (GET
+ * /api/reference/qpv/{version}), and codes found in it — otherwise quartiers would show as bare
+ * codes, and a made-up code would look official in every figure per quartier.
+ */
+function assertKnownQuartiers(territory: { qpvReferenceVersion: string; qpvCodes: readonly string[] }): void {
+  const reference = qpvReference(territory.qpvReferenceVersion);
+  const field = (path: string, message: string) => ({
+    in: 'body' as const,
+    path,
+    pointer: `/${path.replaceAll('.', '/')}`,
+    code: 'unknown_reference',
+    message,
+  });
+  if (reference === undefined)
+    throw new ValidationError([
+      field(
+        'territory.qpvReferenceVersion',
+        `Référentiel QPV inconnu : « ${territory.qpvReferenceVersion} ». Référentiels connus : ${qpvReferenceVersions().join(', ')}.`,
+      ),
+    ]);
+  const known = new Set(qpvCodesOf(reference));
+  const unknown = territory.qpvCodes.filter((code) => !known.has(code));
+  if (unknown.length > 0)
+    throw new ValidationError(
+      unknown.map((code) =>
+        field(
+          `territory.qpvCodes.${territory.qpvCodes.indexOf(code)}`,
+          `Le quartier ${code} n'est pas dans le référentiel ${reference.version}.`,
+        ),
+      ),
+    );
+}
 
 /** Where a created application or campaign is read (201's Location). */
 function locationOf(kind: 'application' | 'campaign', state: unknown): string {

@@ -448,6 +448,38 @@ describe('command API', () => {
     expect(text).toMatch(/^grants_metrics_collector_up\{collector="worker"\} 1$/m);
   });
 
+  it('refuses a campaign drawn from a QPV reference the engine does not know, or naming quartiers outside it', async () => {
+    const { type: _type, ...campaign } = createCampaignCommand(Date.now(), {
+      campaignId: 'camvs-ref',
+      opensInDays: 3,
+    });
+    const errorsOf = (res: { body: unknown }) =>
+      (res.body as { errors: { path: string; message: string }[] }).errors;
+    const unknownReference = await e.call('POST', '/api/campaigns', {
+      token: tokens.manager,
+      body: { ...campaign, territory: { ...campaign.territory, qpvReferenceVersion: 'officiel-2024' } },
+    });
+    expect(unknownReference.status).toBe(400);
+    expect(errorsOf(unknownReference)).toEqual([
+      expect.objectContaining({
+        path: 'territory.qpvReferenceVersion',
+        message: expect.stringContaining('Référentiels connus : echantillon-camvs-1') as unknown,
+      }),
+    ]);
+    const outside = await e.call('POST', '/api/campaigns', {
+      token: tokens.manager,
+      body: {
+        ...campaign,
+        territory: { ...campaign.territory, qpvCodes: [...campaign.territory.qpvCodes, 'QN05901M'] },
+      },
+    });
+    expect(outside.status).toBe(400);
+    expect(errorsOf(outside).map((x) => x.path)).toEqual([
+      `territory.qpvCodes.${campaign.territory.qpvCodes.length}`,
+    ]);
+    expect((await e.call('GET', '/api/campaigns/camvs-ref', { token: tokens.manager })).status).toBe(404);
+  });
+
   it('answers a domain refusal with 422, its code and the French message, and writes nothing', async () => {
     const id = await submit();
     const refused = await e.call('POST', `/api/applications/${id}/committee-decision`, {

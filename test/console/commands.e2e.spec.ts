@@ -260,6 +260,13 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     await create.getByRole('button', { name: 'Créer la campagne' }).click();
     await page.getByRole('status').filter({ hasText: 'créée, en préparation' }).waitFor();
     sent.add('create-campaign');
+    // A new form: a second click cannot send the same identifier again.
+    await expect(
+      page
+        .locator('form[data-action="create-campaign"]')
+        .getByLabel('Identifiant (lettres, chiffres, tirets) *')
+        .inputValue(),
+    ).resolves.toBe('');
 
     const card = page.locator(`[data-campaign="${id}"]`);
     const status = card.locator('[data-field="campaign-status"]');
@@ -326,6 +333,35 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     await expect
       .poll(() => page.locator(`tr[data-campaign-row="${id}"]`).textContent(), { timeout: 10_000 })
       .toContain('fermée');
+    expect(world.cspViolations).toEqual([]);
+  });
+
+  it('a campaign opening today is said open at once, and the Campagnes page fits a 390 px phone', async () => {
+    const page = await world.newPage();
+    await world.signInAs(page, demo.manager);
+    await page.getByRole('link', { name: 'Campagnes' }).click();
+    const id = 'camvs-aujourdhui-2033';
+    const create = await fillCampaignBasics(page, id, 2033);
+    await create.getByLabel('Ouverture du dépôt *').fill(today);
+    await create.getByLabel('Codes QPV du territoire (un par ligne) *').fill(qpvCodes.slice(0, 2).join('\n'));
+    await create.getByLabel('Version du référentiel QPV *').fill(qpvSampleCamvs.version);
+    await create.getByRole('button', { name: 'Créer la campagne' }).click();
+    await page.getByRole('status').filter({ hasText: 'créée, ouverte' }).waitFor({ timeout: 15_000 });
+    await expect
+      .poll(() => page.locator(`tr[data-campaign-row="${id}"] td:nth-child(2)`).textContent())
+      .toBe('ouverte');
+    await expect
+      .poll(() => page.locator(`[data-campaign="${id}"] [data-field="campaign-status"]`).textContent())
+      .toBe('ouverte');
+    // « Créer une campagne » is a section of the page as the campaigns' cards are.
+    await expect(page.getByRole('heading', { level: 2, name: 'Créer une campagne' }).count()).resolves.toBe(
+      1,
+    );
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect(page.evaluate<number>('document.documentElement.scrollWidth')).resolves.toBeLessThanOrEqual(
+      390,
+    );
+    await page.screenshot({ path: join(artifacts, 'console-campagnes-390.png'), fullPage: true });
     expect(world.cspViolations).toEqual([]);
   });
 
@@ -638,8 +674,11 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     expect(await page.evaluate('document.activeElement && document.activeElement.id')).toMatch(
       /^report-spent\|(ETAT|EPCI)$/,
     );
-    // Before sending, the recap: per funder, the year's grant and what was spent.
-    await reportForm.getByLabel('Dépensé sur la subvention de l’État (€) *').fill('10 000');
+    // Before sending, the recap: per funder, the year's grant, what was paid (the advance, half),
+    // what was spent, and what accepting it does: the État paid 5 000 € of which 3 000 € were spent
+    // (2 000 € to repay, its 5 000 € balance cancelled); the EPCI paid 2 500 €, all spent (its balance
+    // cancelled, nothing to repay).
+    await reportForm.getByLabel('Dépensé sur la subvention de l’État (€) *').fill('3 000');
     await reportForm.getByLabel('Dépensé sur la subvention de l’intercommunalité (EPCI) (€) *').fill('2 500');
     await reportForm.getByLabel('Bénéficiaires touchés *').fill('95');
     await reportForm.getByRole('button', { name: 'Déposer le compte rendu' }).click();
@@ -647,17 +686,27 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     await recap.waitFor();
     const recapRow = (funder: string) =>
       recap.locator(`[data-testid="report-recap"] tr[data-funder="${funder}"] td`);
-    await expect(recapRow('EPCI').allTextContents()).resolves.toEqual([
-      euros(500_000),
-      euros(250_000),
-      euros(250_000),
-    ]);
-    await expect(recapRow('total').allTextContents()).resolves.toEqual([
-      euros(1_500_000),
-      euros(1_250_000),
-      euros(250_000),
-    ]);
-    await expect(recap.locator('.warning').textContent()).resolves.toContain('reverser');
+    // Attribué, Versé, Dépensé, À reverser, Reste à verser, Annulé.
+    await expect(recapRow('ETAT').allTextContents()).resolves.toEqual(
+      [1_000_000, 500_000, 300_000, 200_000, 0, 500_000].map(euros),
+    );
+    await expect(recapRow('EPCI').allTextContents()).resolves.toEqual(
+      [500_000, 250_000, 250_000, 0, 0, 250_000].map(euros),
+    );
+    await expect(recapRow('total').allTextContents()).resolves.toEqual(
+      [1_500_000, 750_000, 550_000, 200_000, 0, 750_000].map(euros),
+    );
+    const outcome = (await recap.getByTestId('report-outcome').textContent()) ?? '';
+    expect(outcome.replace(/\s/g, ' ')).toContain(
+      `${euros(200_000)} versés par l’État et non dépensés seront à reverser`.replace(/\s/g, ' '),
+    );
+    expect(outcome.replace(/\s/g, ' ')).toContain(
+      `le solde de ${euros(500_000)} de l’État ne sera versé qu’à hauteur des dépenses : ${euros(500_000)} annulés`.replace(
+        /\s/g,
+        ' ',
+      ),
+    );
+    expect(outcome).not.toContain('non dépensés sur la subvention');
     await page.screenshot({ path: join(artifacts, 'console-compte-rendu-recap.png') });
     await recap.getByRole('button', { name: 'Annuler' }).click();
     await recap.waitFor({ state: 'hidden' });

@@ -251,6 +251,41 @@ describe.skipIf(chromiumPath === undefined)('console after the user review (Chro
     expect(world.cspViolations).toEqual([]);
   }, 90_000);
 
+  it('puts a file whose yearly report is overdue first in the manager’s queue, with the day it was due', async () => {
+    // A one-year convention that ended months ago: its report is overdue, its deadline gone from
+    // the list's nextDeadline.
+    const start = addMonths(today, -20);
+    const id = await bringToInForce(
+      world.engine,
+      await campaignOfYear(world.engine, campaignId, start),
+      { title: 'Atelier vélo' },
+      start,
+    );
+    const detail = await waitForApplication(world.engine, id, 'report 1 overdue', (d) =>
+      (d.state.reports ?? []).some((r) => r.year === 1 && r.overdue === true),
+    );
+    const due = detail.state.reports?.find((r) => r.year === 1)?.dueDate;
+    expect(due).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const page = await world.newPage();
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await world.signInAs(page, demo.manager);
+    const row = page.locator(`tr[data-application="${id}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    await expect
+      .poll(() => row.locator('[data-field="deadline"]').getAttribute('data-value'), { timeout: 10_000 })
+      .toBe(due);
+    await expect(row.textContent()).resolves.toContain('En retard');
+    expect(await row.getAttribute('class')).toBe('overdue');
+    // Its table: every overdue row before any other, this one among them.
+    const rows = row.locator('xpath=ancestor::tbody').locator('tr');
+    const late = await rows.evaluateAll((trs) =>
+      trs.map((tr) => (tr as unknown as { className: string }).className === 'overdue'),
+    );
+    expect(late.indexOf(false) === -1 || late.lastIndexOf(true) < late.indexOf(false)).toBe(true);
+    await page.screenshot({ path: join(shots, 'file-retard-1280.png'), fullPage: true });
+    expect(world.cspViolations).toEqual([]);
+  }, 120_000);
+
   it('fits the auditor’s and the evaluator’s pages on a 390 px phone', async () => {
     const page = await world.newPage();
     await page.setViewportSize({ width: 390, height: 844 });

@@ -23,8 +23,9 @@ import {
 } from './lib.js';
 
 /**
- * @typedef {{ name: string, label: string, type?: 'text'|'textarea'|'date'|'select'|'money'|'number', value?: string|number, options?: [string, string][], required?: boolean, recommended?: boolean, help?: string }} Field
- *   `recommended`: may be left empty, but a check further on will flag it (its `help` says which)
+ * @typedef {{ name: string, label: string, type?: 'text'|'textarea'|'date'|'select'|'money'|'number', value?: string|number, options?: [string, string][], required?: boolean, recommended?: boolean, help?: string, shownWhen?: [string, string] }} Field
+ *   `recommended`: may be left empty, but a check further on will flag it (its `help` says which);
+ *   `shownWhen` [name, value]: shown (and checked) only while the field `name` has that value
  * @typedef {{ name?: string, label?: string, message: string }} FormError
  *   an error of a form: on a field of the page (`name`), or for the summary only (`label`, a French name)
  * @typedef {{ title: string, body: any, confirmLabel?: string }} Confirmation
@@ -221,7 +222,9 @@ export function ConfirmDialog({ formId, confirmation, danger, onConfirm, onCance
  * amounts are checked (and `validate`, for the form's own rules); `confirm`, when given, asks in a
  * dialog first. A refusal of the API shows every error, each next to its field when it is on the
  * page (`fieldOf` maps the API's paths to the fields; by default a field named as the path).
- * @param {{ id: string, title: string, hint?: string, intro?: any, fields: Field[], submitLabel: string, path: string | ((v: Record<string,string>) => string), build: (v: Record<string,string>) => unknown, onDone: (view: any) => void, danger?: boolean, confirm?: (v: Record<string,string>, body: any) => Confirmation, validate?: (v: Record<string,string>) => FormError[], fieldOf?: (path: string) => string | undefined }} props
+ * @param {{ id: string, title: string, hint?: string, intro?: any, fields: Field[], submitLabel: string, path: string | ((v: Record<string,string>) => string), build: (v: Record<string,string>) => unknown, onDone: (view: any) => void, danger?: boolean, confirm?: (v: Record<string,string>, body: any) => Confirmation, validate?: (v: Record<string,string>) => FormError[], fieldOf?: (path: string) => string | undefined, onSend?: () => void, level?: 2 | 3 }} props
+ * `onSend`: called at each submission (a page clears its earlier notice); `level`: the title's heading
+ * level (2 for a form that stands on its own beside h2 sections).
  */
 export function ActionForm({
   id,
@@ -237,6 +240,8 @@ export function ActionForm({
   confirm,
   validate,
   fieldOf,
+  onSend,
+  level = 3,
 }) {
   const [errors, setErrors] = useState(/** @type {FormError[]} */ ([]));
   const [busy, setBusy] = useState(false);
@@ -244,6 +249,21 @@ export function ActionForm({
     /** @type {{ path: string, body: unknown, confirmation: Confirmation } | null} */ (null),
   );
   const summary = useRef(/** @type {HTMLDivElement | null} */ (null));
+  // The values of the fields others depend on (`shownWhen`), as chosen now.
+  const [chosen, setChosen] = useState(
+    /** @type {Record<string, string>} */ (
+      Object.fromEntries(
+        fields
+          .filter((f) => fields.some((g) => g.shownWhen?.[0] === f.name))
+          .map((f) => [f.name, String(f.value ?? '')]),
+      )
+    ),
+  );
+  const shown = (f) => !f.shownWhen || chosen[f.shownWhen[0]] === f.shownWhen[1];
+  const onChange = (event) => {
+    const { name, value } = /** @type {HTMLInputElement} */ (event.target);
+    if (name in chosen && chosen[name] !== value) setChosen({ ...chosen, [name]: value });
+  };
   // A refusal takes the focus: on its first field, or on the summary when no field is at fault.
   useEffect(() => {
     if (errors.length > 0) focusFirstError(id, errors, summary.current);
@@ -262,11 +282,13 @@ export function ActionForm({
   };
   const submit = (event) => {
     event.preventDefault();
+    // A notice of an earlier success would read as this submission's outcome.
+    onSend?.();
     const values = /** @type {Record<string,string>} */ (
       Object.fromEntries(new FormData(event.currentTarget).entries())
     );
     setErrors([]);
-    const found = [...checkFields(fields, values), ...(validate ? validate(values) : [])];
+    const found = [...checkFields(fields.filter(shown), values), ...(validate ? validate(values) : [])];
     if (found.length > 0) return setErrors(found);
     let body;
     try {
@@ -283,15 +305,20 @@ export function ActionForm({
     <form
       class="action"
       onSubmit=${submit}
+      onChange=${onChange}
       aria-labelledby=${`${id}-title`}
       data-action=${id}
       data-confirm=${confirm ? 'dialog' : undefined}
       novalidate
     >
-      <h3 id=${`${id}-title`}>${title}</h3>
+      ${
+        level === 2
+          ? html`<h2 id=${`${id}-title`}>${title}</h2>`
+          : html`<h3 id=${`${id}-title`}>${title}</h3>`
+      }
       ${hint ? html`<p class="hint">${frenchText(hint)}</p>` : null} ${intro ?? null}
       <${ErrorSummary} formId=${id} errors=${errors} summaryRef=${summary} />
-      ${fields.map((f) => FieldInput(id, f, errorOf(f.name)))}
+      ${fields.map((f) => FieldInput(id, f, errorOf(f.name), !shown(f)))}
       <button type="submit" class=${danger ? 'danger' : 'primary'} disabled=${busy}>
         ${busy ? 'Envoi…' : submitLabel}
       </button>
@@ -310,8 +337,11 @@ export function ActionForm({
   `;
 }
 
-/** @param {string} formId @param {Field} f @param {string} [error] the field's error, shown under it */
-export function FieldInput(formId, f, error) {
+/**
+ * @param {string} formId @param {Field} f @param {string} [error] the field's error, shown under it
+ * @param {boolean} [hidden] not shown now (its value kept for when it is shown again)
+ */
+export function FieldInput(formId, f, error, hidden = false) {
   const inputId = inputIdOf(formId, f.name);
   const describedBy = [f.help ? `${inputId}-help` : null, error ? `${inputId}-error` : null].filter(Boolean);
   const common = {
@@ -348,7 +378,7 @@ export function FieldInput(formId, f, error) {
     default:
       control = html`<input type="text" ...${common} defaultValue=${f.value ?? ''} />`;
   }
-  return html`<div class=${error ? 'field invalid' : 'field'}>
+  return html`<div class=${error ? 'field invalid' : 'field'} hidden=${hidden}>
     <label for=${inputId}
       >${f.label}${f.type === 'money' ? ' (€)' : ''}${f.required ? ' *' : ''}${f.recommended && !f.required ? ' (recommandé)' : ''}</label
     >
@@ -420,7 +450,7 @@ export function ConventionTerms({ state }) {
             <th scope="col">Financeur</th>
             <th scope="col">Versement</th>
             <th scope="col" class="num">Montant</th>
-            <th scope="col">Versé</th>
+            <th scope="col">Quand</th>
           </tr>
         </thead>
         <tbody>
@@ -447,62 +477,107 @@ export function ConventionTerms({ state }) {
 }
 
 /**
- * The recap of a yearly report before it is sent: per funder, the year's grant and what the report
- * says was spent, with the totals; what was not spent is said to be at stake (a recovery).
+ * What accepting a yearly report does to one funder's money for that year, as the domain's
+ * AcceptYearlyReport does it (domain/application/rules.ts, convention.ts): the spending justified is
+ * what was spent within what was awarded; what was paid (ordered, less recoveries already ordered)
+ * beyond it is to be repaid; the year's installments not paid yet are paid up to the justified
+ * spending less what was ordered, and the rest is cancelled.
+ * @param {any} state the application's state @param {string} funder @param {number} year @param {number} spent
+ */
+export function reportOutcome(state, funder, year, spent) {
+  const sum = (xs) => xs.reduce((total, x) => total + x, 0);
+  const awarded = sum(
+    (state.award?.plan ?? []).filter((l) => l.funder === funder && l.year === year).map((l) => l.amountCents),
+  );
+  const ofYear = (state.installments ?? []).filter((i) => i.funder === funder && i.year === year);
+  const ordered = sum(ofYear.map((i) => i.orderedCents ?? 0));
+  const recovered = sum(
+    (state.recoveries ?? []).filter((r) => r.funder === funder && r.year === year).map((r) => r.amountCents),
+  );
+  const paid = ordered - recovered;
+  const justified = Math.min(spent, awarded);
+  const balance = sum(ofYear.filter((i) => i.status === 'scheduled').map((i) => i.scheduledCents));
+  const stillPaid = Math.min(balance, Math.max(0, justified - ordered));
+  return {
+    funder,
+    awarded,
+    paid,
+    spent,
+    toRepay: Math.max(0, paid - justified),
+    balance,
+    stillPaid,
+    cancelled: balance - stillPaid,
+  };
+}
+
+/**
+ * The recap of a yearly report before it is sent: per funder, the year's grant, what was paid so far
+ * and what the report says was spent; then what accepting it would do (reportOutcome): what is to be
+ * repaid, what of the unpaid balance will still be paid and what will be cancelled.
  */
 function ReportRecap({ state, report }) {
-  const awarded = (funder) =>
-    (state.award?.plan ?? []).find((l) => l.funder === funder && l.year === report.year)?.amountCents ?? 0;
-  const rows = report.spentByFunder.map((x) => ({
-    funder: x.funder,
-    spent: x.amountCents,
-    awarded: awarded(x.funder),
-  }));
-  const totalSpent = rows.reduce((sum, r) => sum + r.spent, 0);
-  const totalAwarded = rows.reduce((sum, r) => sum + r.awarded, 0);
-  const unspent = rows.filter((r) => r.spent < r.awarded);
+  const rows = report.spentByFunder.map((x) => reportOutcome(state, x.funder, report.year, x.amountCents));
+  const total = (key) => rows.reduce((sum, r) => sum + r[key], 0);
+  const repaid = rows.filter((r) => r.toRepay > 0);
+  const reduced = rows.filter((r) => r.cancelled > 0);
   return html`<div class="table-scroll">
       <table data-testid="report-recap">
         <caption>
-          Année ${report.year} : dépenses déclarées et subventions attribuées
+          Année ${report.year} : subventions attribuées, versées et dépenses déclarées
         </caption>
         <thead>
           <tr>
             <th scope="col">Financeur</th>
             <th scope="col" class="num">Attribué</th>
+            <th scope="col" class="num">Versé</th>
             <th scope="col" class="num">Dépensé</th>
-            <th scope="col" class="num">Non dépensé</th>
+            <th scope="col" class="num">À reverser</th>
+            <th scope="col" class="num">Reste à verser</th>
+            <th scope="col" class="num">Annulé</th>
           </tr>
         </thead>
         <tbody>
           ${rows.map(
             (r) =>
-              html`<tr data-funder=${r.funder} class=${r.spent < r.awarded ? 'short' : ''}>
+              html`<tr data-funder=${r.funder} class=${r.toRepay > 0 || r.cancelled > 0 ? 'short' : ''}>
                 <th scope="row">${funderLabel(r.funder)}</th>
                 <td class="num">${money(r.awarded)}</td>
+                <td class="num">${money(r.paid)}</td>
                 <td class="num">${money(r.spent)}</td>
-                <td class="num">${money(Math.max(0, r.awarded - r.spent))}</td>
+                <td class="num">${money(r.toRepay)}</td>
+                <td class="num">${money(r.stillPaid)}</td>
+                <td class="num">${money(r.cancelled)}</td>
               </tr>`,
           )}
         </tbody>
         <tfoot>
           <tr data-funder="total">
             <th scope="row">Total</th>
-            <td class="num">${money(totalAwarded)}</td>
-            <td class="num">${money(totalSpent)}</td>
-            <td class="num">${money(Math.max(0, totalAwarded - totalSpent))}</td>
+            ${['awarded', 'paid', 'spent', 'toRepay', 'stillPaid', 'cancelled'].map(
+              (key) => html`<td class="num">${money(total(key))}</td>`,
+            )}
           </tr>
         </tfoot>
       </table>
     </div>
     ${
-      unspent.length
-        ? html`<p class="warning">
-            <strong>Attention :</strong>${' '}
-            ${`${unspent.map((r) => `${money(r.awarded - r.spent)} non dépensés sur la subvention ${ofFunder(r.funder)}`).join(' ; ')}. `}
-            À l’acceptation du compte rendu, ce qui n’a pas été dépensé peut être à reverser.
+      repaid.length || reduced.length
+        ? html`<p class="warning" data-testid="report-outcome">
+            <strong>À l’acceptation du compte rendu :</strong>${' '}
+            ${[
+              ...repaid.map(
+                (r) =>
+                  `${money(r.toRepay)} versés par ${theFunder(r.funder)} et non dépensés seront à reverser`,
+              ),
+              ...reduced.map(
+                (r) =>
+                  `le solde de ${money(r.balance)} ${ofFunder(r.funder)} ne sera versé qu’à hauteur des dépenses : ${
+                    r.stillPaid > 0 ? `${money(r.stillPaid)} versés, ` : ''
+                  }${money(r.cancelled)} annulés`,
+              ),
+            ].join(' ; ')}.
           </p>`
-        : html`<p>Les dépenses déclarées couvrent les subventions de l’année.</p>`
+        : html`<p>Les dépenses déclarées couvrent les sommes versées et à verser pour l’année.</p>`
     }
     <p>Bénéficiaires touchés : ${count(report.beneficiariesReached)}.</p>`;
 }
@@ -514,13 +589,13 @@ const yearsOf = (state) => Array.from({ length: state?.dossier?.durationYears ??
 
 /**
  * The form of one allowed command on an application.
- * @param {{ allowed: { type: string, reason?: string }, detail: any, principal: any, onDone: (v: any) => void }} props
+ * @param {{ allowed: { type: string, reason?: string }, detail: any, principal: any, onDone: (v: any) => void, onSend?: () => void }} props
  */
-export function CommandForm({ allowed, detail, principal, onDone }) {
+export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
   const state = detail.state ?? {};
   const base = `/api/applications/${detail.id}`;
   const hint = allowed.reason;
-  const p = { hint, onDone };
+  const p = { hint, onDone, onSend };
   switch (allowed.type) {
     case 'DeclareEligible':
       return html`<${ActionForm}
@@ -658,17 +733,20 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
             label: `Montant engagé, année ${y} (demandé : ${money(requested(y))})`,
             type: 'money',
             value: euros(given ? committed(y) : requested(y)),
+            shownWhen: ['decision', 'committed'],
           })),
           {
             name: 'conditions',
             label: 'Conditions (engagement)',
             type: 'textarea',
+            shownWhen: ['decision', 'committed'],
             value: given?.decision === 'committed' ? (given.conditions ?? '') : '',
           },
           {
             name: 'reason',
             label: 'Motif (refus)',
             type: 'textarea',
+            shownWhen: ['decision', 'declined'],
             value: given?.decision === 'declined' ? (given.reason ?? '') : '',
           },
         ]}
@@ -996,7 +1074,9 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
         build=${(v) => ({ installmentId: v.installmentId })}
       />`;
     }
-    case 'CloseApplication':
+    case 'CloseApplication': {
+      // Recoveries ordered are owed until repaid; the engine records no repayment, so all still are.
+      const toRepay = (state.recoveries ?? []).reduce((sum, r) => sum + r.amountCents, 0);
       return html`<${ActionForm}
         ...${p}
         id="close"
@@ -1009,11 +1089,21 @@ export function CommandForm({ allowed, detail, principal, onDone }) {
         confirm=${() => ({
           title: 'Clôturer le dossier ?',
           body: html`<p>
-            Le dossier « ${detail.title} » sera clôturé : plus aucun versement, compte rendu ni reversement ne
-            pourra y être enregistré. C’est définitif.
-          </p>`,
+              Le dossier « ${detail.title} » sera clôturé : plus aucun versement, compte rendu ni reversement
+              ne pourra y être enregistré. C’est définitif.
+            </p>
+            ${
+              toRepay > 0
+                ? html`<p class="warning" data-testid="close-repayment">
+                    ${`${money(toRepay)} restent à reverser par le porteur`}
+                    (${[...new Set((state.recoveries ?? []).map((r) => theFunder(r.funder)))].join(', ')}) :
+                    la clôture n’efface pas ce reversement.
+                  </p>`
+                : null
+            }`,
         })}
       />`;
+    }
     case 'TerminateConvention': {
       // Years without an accepted report: what the porteur justified; the rest of what was paid is
       // recovered (reversement).

@@ -162,10 +162,49 @@ export function deadlineOf(deadline, now = Date.now()) {
 }
 
 /**
- * @param {{ items: any[], caption: string, empty?: string, requestedLabel?: string }} props
+ * Yearly reports marked overdue, by application: the last day each was due (the oldest when several).
+ * Once a report is marked overdue, its deadline leaves the application's `nextDeadline` (the API
+ * answers null, or the next year's): this list is what says the file is late and since when.
+ * @param {boolean} [wanted] false: nothing asked (roles that cannot read the list)
+ */
+function useOverdueReports(wanted = true) {
+  const list = useApi(wanted ? '/api/reports/overdue' : null);
+  /** @type {Map<string, string>} */
+  const dueByApplication = new Map();
+  for (const r of list.data?.items ?? [])
+    if (!dueByApplication.has(r.applicationId)) dueByApplication.set(r.applicationId, r.dueDate);
+  return { dueByApplication, reload: list.reload };
+}
+
+/**
+ * What the Échéance column says of one list item: its overdue yearly report first (`overdueReports`,
+ * from useOverdueReports), else its next deadline; `day` null when only the waiting label says it is
+ * late (the overdue list could not be read).
+ * @param {any} a a list item
+ * @param {Map<string, string>} [overdueReports]
+ */
+function deadlineOfItem(a, overdueReports, now = Date.now()) {
+  const reportDue = overdueReports?.get(a.id);
+  if (reportDue) return { day: reportDue, kind: deadlineKinds['report-overdue'], overdue: true };
+  const next = deadlineOf(a.nextDeadline, now);
+  if (next) return next;
+  // The domain's hint on an overdue report (« …, en retard : versements suspendus »).
+  if (/en retard/i.test(a.waitingFor ?? ''))
+    return { day: null, kind: deadlineKinds['report-overdue'], overdue: true };
+  return null;
+}
+
+/**
+ * @param {{ items: any[], caption: string, empty?: string, requestedLabel?: string, overdueReports?: Map<string, string> }} props
  * `requestedLabel`: the list items carry what was asked of all funders together; a funder is told so.
  */
-function QueueTable({ items, caption, empty = 'Rien en attente.', requestedLabel = 'Demandé' }) {
+function QueueTable({
+  items,
+  caption,
+  empty = 'Rien en attente.',
+  requestedLabel = 'Demandé',
+  overdueReports,
+}) {
   const now = Date.now();
   if (!items?.length) return html`<p class="empty">${empty}</p>`;
   return html`<div class="table-scroll">
@@ -185,7 +224,7 @@ function QueueTable({ items, caption, empty = 'Rien en attente.', requestedLabel
       </thead>
       <tbody>
         ${items.map((a) => {
-          const deadline = deadlineOf(a.nextDeadline, now);
+          const deadline = deadlineOfItem(a, overdueReports, now);
           return html`<tr class=${deadline?.overdue ? 'overdue' : ''} data-application=${a.id}>
             <td><a href=${`#/candidatures/${a.id}`}>${a.title}</a></td>
             <td>${a.porteur?.name}</td>
@@ -194,11 +233,13 @@ function QueueTable({ items, caption, empty = 'Rien en attente.', requestedLabel
             <td>
               ${
                 deadline
-                  ? html`${deadline.overdue ? html`<strong class="badge-late">En retard</strong> ` : null}<span
-                        data-field="deadline"
-                        data-value=${deadline.day}
-                        >${date(deadline.day)}</span
-                      >${' '}<small>(${deadline.kind})</small>`
+                  ? html`${deadline.overdue ? html`<strong class="badge-late">En retard</strong> ` : null}${
+                        deadline.day
+                          ? html`<span data-field="deadline" data-value=${deadline.day}
+                              >${date(deadline.day)}</span
+                            >`
+                          : null
+                      }${' '}<small>(${deadline.kind})</small>`
                   : '—'
               }
             </td>
@@ -211,14 +252,20 @@ function QueueTable({ items, caption, empty = 'Rien en attente.', requestedLabel
 }
 
 /**
- * Soonest deadline first, none last, then overdue first (as the API's sort=deadline, for lists
- * merged in the page).
+ * Overdue first (oldest first), then the soonest deadline, none last (as the API's sort=deadline,
+ * for lists merged in the page). A report marked overdue no longer has a `nextDeadline`: its due
+ * date comes from `overdueReports`.
+ * @param {any[]} items
+ * @param {Map<string, string>} [overdueReports]
  */
-const overdueFirst = (items) => {
+const overdueFirst = (items, overdueReports) => {
   const now = Date.now();
-  const at = (a) => (a.nextDeadline ? new Date(a.nextDeadline.at).getTime() : Infinity);
-  const late = (a) => (at(a) <= now ? 0 : 1);
-  return [...items].sort((a, b) => late(a) - late(b) || at(a) - at(b));
+  const keyed = items.map((a) => {
+    const d = deadlineOfItem(a, overdueReports, now);
+    return { a, late: d?.overdue ? 0 : 1, day: d?.day ?? (d?.overdue ? '' : '\uffff') };
+  });
+  keyed.sort((x, y) => x.late - y.late || (x.day < y.day ? -1 : x.day > y.day ? 1 : 0));
+  return keyed.map((k) => k.a);
 };
 
 /** The domain's terminal statuses: nothing waits on anyone any more. */
@@ -273,6 +320,7 @@ function Truncated({ pages }) {
  */
 function ManagerQueue() {
   const live = useLists(inStatuses(liveStatuses, 'deadline'));
+  const late = useOverdueReports();
   const [showFinished, setShowFinished] = useState(false);
   const finished = useLists(showFinished ? inStatuses(finishedStatuses, 'submitted') : []);
   const items = (pages) => (pages ?? []).flatMap((p) => p.items);
@@ -287,7 +335,8 @@ function ManagerQueue() {
         : html`<h2>À traiter par vous</h2>
             <div data-testid="queue-mine">
               <${QueueTable}
-                items=${overdueFirst(open.filter(waitsOnManager))}
+                items=${overdueFirst(open.filter(waitsOnManager), late.dueByApplication)}
+                overdueReports=${late.dueByApplication}
                 caption="Ce que vous avez à faire (retards en tête)"
                 empty="Rien à traiter pour le moment."
               />
@@ -295,7 +344,11 @@ function ManagerQueue() {
             <h2>En attente des autres</h2>
             <div data-testid="queue-others">
               <${QueueTable}
-                items=${overdueFirst(open.filter((a) => !waitsOnManager(a)))}
+                items=${overdueFirst(
+                  open.filter((a) => !waitsOnManager(a)),
+                  late.dueByApplication,
+                )}
+                overdueReports=${late.dueByApplication}
                 caption="Ce qui attend les financeurs, les porteurs ou le conseil citoyen, jusqu’à quand"
                 empty="Rien en attente des autres."
               />
@@ -320,6 +373,7 @@ function ManagerQueue() {
       type="button"
       onClick=${() => {
         live.reload();
+        late.reload();
         finished.reload();
       }}
     >
@@ -339,6 +393,8 @@ export function QueuePage({ principal }) {
     waitingOn ? `/api/applications?sort=deadline&waitingOn=${encodeURIComponent(waitingOn)}` : null,
   );
   const all = useApi(manager ? null : `/api/applications?sort=deadline&limit=${queueLimit}`);
+  // The conseil citoyen may not read the reports (403): its opinions come before any convention.
+  const late = useOverdueReports(!manager && principal.role !== 'citizen_council');
   const title = manager
     ? 'File d’attente'
     : principal.role === 'porteur'
@@ -365,7 +421,8 @@ export function QueuePage({ principal }) {
               mine.loading && !mine.data
                 ? html`<p>Chargement…</p>`
                 : html`<${QueueTable}
-                    items=${overdueFirst(mine.data?.items ?? [])}
+                    items=${overdueFirst(mine.data?.items ?? [], late.dueByApplication)}
+                    overdueReports=${late.dueByApplication}
                     caption="Candidatures qui attendent votre réponse"
                     requestedLabel=${requestedLabel}
                   />`
@@ -379,6 +436,7 @@ export function QueuePage({ principal }) {
         ? html`<p>Chargement…</p>`
         : html`<${QueueTable}
             items=${all.data?.items ?? []}
+            overdueReports=${late.dueByApplication}
             caption=${principal.role === 'porteur' ? 'Mes candidatures (échéances les plus proches en tête)' : 'Candidatures'}
             empty=${principal.role === 'porteur' ? 'Aucune candidature.' : 'Aucune candidature visible.'}
             requestedLabel=${requestedLabel}
@@ -389,6 +447,7 @@ export function QueuePage({ principal }) {
       onClick=${() => {
         all.reload();
         mine.reload();
+        late.reload();
       }}
     >
       Actualiser
@@ -719,7 +778,16 @@ function Convention({ state }) {
                         <td>${triggerText(i.trigger)}</td>
                         <td class="num">${money(i.scheduledCents)}</td>
                         <td>
-                          ${i.status === 'ordered' ? `ordonné (${money(i.orderedCents)})` : i.status === 'cancelled' ? 'annulé' : 'prévu'}
+                          ${
+                            i.status === 'ordered'
+                              ? `ordonné (${money(i.orderedCents)})`
+                              : i.status === 'cancelled'
+                                ? 'annulé'
+                                : // A terminated convention pays nothing more: its schedule stays as it was.
+                                  state.status === 'terminated'
+                                  ? 'annulé (résiliation)'
+                                  : 'prévu'
+                          }
                         </td>
                       </tr>`,
                   )}
@@ -1028,6 +1096,7 @@ export function ApplicationPage({ id, principal }) {
                   detail=${d}
                   principal=${principal}
                   onDone=${onDone}
+                  onSend=${() => setNotice(null)}
                 />`,
             )
       }
@@ -1426,8 +1495,15 @@ const submissionWindowText = (w) =>
  * One campaign as its own workflow sees it now (GET /api/campaigns/:id): terms, envelopes, and the
  * forms of the actions possible now (open, close, adjust an envelope), nothing else.
  */
-function CampaignCard({ campaignId, onDone }) {
+function CampaignCard({ campaignId, listStatus, onDone, onSend }) {
   const view = useApi(`/api/campaigns/${encodeURIComponent(campaignId)}`);
+  // The list saw the campaign change (it opened by itself, at creation or later): the card follows.
+  const seenStatus = useRef(listStatus);
+  useEffect(() => {
+    if (seenStatus.current === listStatus) return;
+    seenStatus.current = listStatus;
+    view.reload();
+  }, [listStatus]);
   if (view.error) return html`<p class="refusal" role="alert">${view.error}</p>`;
   if (!view.data) return html`<p>Chargement de la campagne ${campaignId}…</p>`;
   const c = view.data.state;
@@ -1471,6 +1547,7 @@ function CampaignCard({ campaignId, onDone }) {
                   fields=${[]}
                   build=${() => ({})}
                   onDone=${done('ouverte')}
+                  onSend=${onSend}
                 />`;
               case 'CloseCampaign':
                 return html`<${ActionForm}
@@ -1491,6 +1568,7 @@ function CampaignCard({ campaignId, onDone }) {
                     </p>`,
                   })}
                   onDone=${done('fermée')}
+                  onSend=${onSend}
                 />`;
               case 'AdjustFunderEnvelope':
                 return html`<${ActionForm}
@@ -1519,6 +1597,7 @@ function CampaignCard({ campaignId, onDone }) {
                   ]}
                   build=${(v) => ({ funder: v.funder, amountCents: centsOf(v.amount), reason: v.reason })}
                   onDone=${done('enveloppe ajustée')}
+                  onSend=${onSend}
                 />`;
               default:
                 return html`<p class="hint">
@@ -1556,7 +1635,30 @@ export function CampaignsPanel({ campaigns, reload }) {
     focusHeading();
     refreshUntil((items) => items.some((i) => i.campaignId === c.campaignId && i.status === c.status));
   };
+  /**
+   * A campaign whose window opens today opens at once (its workflow's timer is already due): the
+   * answer to the creation may still say « en préparation ». The notice follows the list until the
+   * campaign is in it and, when it opens now, open.
+   */
+  const onCreated = (view) => {
+    const c = view?.state ?? {};
+    const say = (status) =>
+      setNotice(
+        `Action enregistrée. Campagne « ${c.name ?? c.campaignId} » : créée, ${campaignStatusLabels[status] ?? status}.`,
+      );
+    say(c.status);
+    focusHeading();
+    const opensNow = new Date(c.submissionWindow?.opensAt ?? '').getTime() <= Date.now();
+    refreshUntil((items) => {
+      const row = items.find((i) => i.campaignId === c.campaignId);
+      if (!row) return false;
+      say(row.status);
+      return !opensNow || row.status !== 'draft';
+    });
+  };
   const ids = [...new Set([...(campaigns ?? []).map((c) => c.campaignId), ...created])];
+  const statusOf = (id) => (campaigns ?? []).find((c) => c.campaignId === id)?.status;
+  const suggestedId = `camvs-${year}`;
   return html`<section>
     <h1>Campagnes (AMI)</h1>
     ${notice ? html`<p class="notice" role="status">${notice}</p>` : null}
@@ -1589,10 +1691,22 @@ export function CampaignsPanel({ campaigns, reload }) {
       </table>
     </div>
     <div class="grid">
-      ${ids.map((id) => html`<${CampaignCard} key=${id} campaignId=${id} onDone=${onDone} />`)}
+      ${ids.map(
+        (id) =>
+          html`<${CampaignCard}
+            key=${id}
+            campaignId=${id}
+            listStatus=${statusOf(id)}
+            onDone=${onDone}
+            onSend=${() => setNotice(null)}
+          />`,
+      )}
     </div>
     <${ActionForm}
+      key=${`create-campaign-${created.length}`}
       id="create-campaign"
+      level=${2}
+      onSend=${() => setNotice(null)}
       title="Créer une campagne"
       hint="La campagne est créée en préparation ; elle s’ouvre d’elle-même à la date d’ouverture, ou plus tôt avec « Ouvrir »."
       submitLabel="Créer la campagne"
@@ -1623,15 +1737,17 @@ export function CampaignsPanel({ campaigns, reload }) {
       }}
       onDone=${(view) => {
         const id = view?.state?.campaignId;
+        // A new form (its key changes): the identifier just used is not offered again.
         if (id) setCreated((c) => (c.includes(id) ? c : [...c, id]));
-        onDone(view, 'créée, en préparation');
+        onCreated(view);
       }}
       fields=${[
         {
           name: 'campaignId',
           label: 'Identifiant (lettres, chiffres, tirets)',
           required: true,
-          value: `camvs-${year}`,
+          // After a creation, none: a second click must not create another campaign unasked.
+          value: created.length > 0 || ids.includes(suggestedId) ? '' : suggestedId,
         },
         { name: 'year', label: 'Année', type: 'number', value: String(year), required: true },
         { name: 'name', label: 'Nom', required: true, value: `AMI Contrat de ville ${year}` },

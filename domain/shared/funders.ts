@@ -18,21 +18,3 @@ export const funderIdSchema = z
 export type FunderId = z.infer<typeof funderIdSchema>;
 
 export const communeFunderId = (insee: InseeCode): FunderId => `COMMUNE-${insee}`;
-
-export function funderLabel(funder: FunderId): string {
-  switch (funder) {
-    case 'ETAT':
-      return "l'État";
-    case 'REGION':
-      return 'la Région';
-    case 'DEPARTEMENT':
-      return 'le Département';
-    case 'CAF':
-      return 'la CAF';
-    case 'EPCI':
-      return "l'agglomération (EPCI)";
-    default:
-      // funderIdSchema leaves only communes here
-      return `la commune ${funder.slice('COMMUNE-'.length)}`;
-  }
-}

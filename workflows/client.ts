@@ -221,9 +221,9 @@ async function translate<T>(
   try {
     return await call();
   } catch (error) {
-    const refusal = domainRefusalIn(error);
+    const refusal = failureDetails<DomainError>(error, domainRefusalType);
     if (refusal) throw new DomainRefusalError(refusal);
-    const mismatch = revisionMismatchIn(error);
+    const mismatch = failureDetails<RevisionMismatch>(error, revisionMismatchType);
     if (mismatch) throw new RevisionMismatchError(mismatch.expected, mismatch.current);
     if (error instanceof WorkflowNotFoundError) {
       const decision = await decideOnClosed?.().catch(() => undefined);
@@ -240,20 +240,10 @@ async function translate<T>(
   }
 }
 
-function domainRefusalIn(error: unknown): DomainError | undefined {
+/** The details of a workflow's ApplicationFailure of that type (a refusal, a revision mismatch), if it is one. */
+function failureDetails<T>(error: unknown, type: string): T | undefined {
   const failure = error instanceof WorkflowUpdateFailedError ? error.cause : error;
-  if (failure instanceof ApplicationFailure && failure.type === domainRefusalType) {
-    const [details] = failure.details ?? [];
-    return details as DomainError;
-  }
-  return undefined;
-}
-
-function revisionMismatchIn(error: unknown): RevisionMismatch | undefined {
-  const failure = error instanceof WorkflowUpdateFailedError ? error.cause : error;
-  if (failure instanceof ApplicationFailure && failure.type === revisionMismatchType) {
-    const [details] = failure.details ?? [];
-    return details as RevisionMismatch;
-  }
-  return undefined;
+  if (!(failure instanceof ApplicationFailure) || failure.type !== type) return undefined;
+  const [details] = failure.details ?? [];
+  return details as T;
 }

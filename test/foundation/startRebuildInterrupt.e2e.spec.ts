@@ -5,17 +5,15 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../infra/config/config';
-import { openSqliteEventStore } from '../../infra/eventstore';
-import { CHECKPOINT_TABLE, openReadModelDatabase } from '../../infra/projections/database';
-import { runProjections } from '../../services/cli/projections';
-import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { tempDir } from '../projections/support';
-import { appendHistory } from '../readModels/support/readModels';
-import { playCampaign } from '../readModels/support/scenarios';
-import { GrantsWorld } from '../readModels/support/world';
+import {
+  MARKED_STATUS,
+  markedReadModels,
+  readModelMarks,
+  storeWithCampaign,
+} from '../readModels/support/dataDir';
 import { descendants, freePort, isAlive, waitFor } from '../support/processes';
 
 const cli = new URL('../../scripts/grants.mjs', import.meta.url).pathname;
@@ -28,22 +26,10 @@ describe('grants start rebuilding its read models', () => {
   afterEach(() => cleanup());
 
   it('Ctrl-C during the start-up rebuild interrupts it: stopped at once, the old tables kept, nothing left', async () => {
-    const world = new GrantsWorld().openCampaign();
-    playCampaign(world, 30);
-    const store = openSqliteEventStore({
-      file: join(dir, 'events.sqlite'),
-      registry: createGrantsEventRegistry(),
-    });
-    await appendHistory(store, world.events);
-    await store.close();
+    await storeWithCampaign(dir);
     // Read models an older version built: another signature, and a mark a swap would wipe out.
     const config = loadConfig({ GRANTS_DATA_DIR: dir, GRANTS_REBUILD_WORKERS: '1' });
-    const quiet = { out: { write: () => true }, err: { write: () => true } };
-    expect(await runProjections(config, pino({ level: 'silent' }), ['rebuild'], quiet)).toBe(0);
-    const readModels = openReadModelDatabase(config.readModels.file);
-    readModels.exec(`UPDATE applications SET status = 'marque-du-test'`);
-    readModels.prepare(`UPDATE ${CHECKPOINT_TABLE} SET signature = ?`).run(OLD_SIGNATURE);
-    readModels.close();
+    await markedReadModels(config, { signature: OLD_SIGNATURE });
 
     const child = spawn(process.execPath, [cli, 'start'], {
       env: {
@@ -87,11 +73,6 @@ describe('grants start rebuilding its read models', () => {
     );
     expect(existsSync(join(dir, 'engine.lock'))).toBe(false);
     expect(readdirSync(dir).filter((f) => f.includes('.rebuild'))).toEqual([]);
-    const after = openReadModelDatabase(config.readModels.file, { readonly: true });
-    expect(after.prepare('SELECT DISTINCT status FROM applications').pluck().all()).toEqual([
-      'marque-du-test',
-    ]);
-    expect(after.prepare(`SELECT signature FROM ${CHECKPOINT_TABLE}`).pluck().all()).toEqual([OLD_SIGNATURE]);
-    after.close();
+    expect(readModelMarks(config)).toEqual({ statuses: [MARKED_STATUS], signatures: [OLD_SIGNATURE] });
   }, 300_000);
 });

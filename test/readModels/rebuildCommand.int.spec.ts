@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../infra/config/config';
-import { openSqliteEventStore } from '../../infra/eventstore';
 import {
   WAL_SIZE_LIMIT_BYTES,
   openReadModelDatabase,
@@ -14,11 +13,10 @@ import {
   writeCheckpoint,
 } from '../../infra/projections/database';
 import { runProjections } from '../../services/cli/projections';
-import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { tempDir } from '../projections/support';
-import { appendHistory, comparableTables, openReadModels } from './support/readModels';
-import { playCampaign } from './support/scenarios';
-import { GrantsWorld } from './support/world';
+import { comparableTables, openReadModels } from './support/readModels';
+import { storeWithCampaign as campaignStore } from './support/dataDir';
+import type { GrantsWorld } from './support/world';
 
 describe('grants projections rebuild', () => {
   let dir: string;
@@ -60,17 +58,7 @@ describe('grants projections rebuild', () => {
   }
 
   /** The data directory's event store, holding a campaign of 30 applications at every step. */
-  async function storeWithCampaign(): Promise<GrantsWorld> {
-    const world = new GrantsWorld().openCampaign();
-    playCampaign(world, 30);
-    const store = openSqliteEventStore({
-      file: join(dir, 'events.sqlite'),
-      registry: createGrantsEventRegistry(),
-    });
-    await appendHistory(store, world.events);
-    await store.close();
-    return world;
-  }
+  const storeWithCampaign = (): Promise<GrantsWorld> => campaignStore(dir);
 
   it('rebuilds the read models in worker threads, with progress and a summary in French', async () => {
     const world = await storeWithCampaign();

@@ -3,19 +3,13 @@
 // shadow file and no lock behind; the read models in service are the ones it found.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../infra/config/config';
-import { openSqliteEventStore } from '../../infra/eventstore';
-import { openReadModelDatabase } from '../../infra/projections/database';
 import { runProjections } from '../../services/cli/projections';
-import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { tempDir } from '../projections/support';
 import { waitFor } from '../support/processes';
-import { appendHistory } from './support/readModels';
-import { playCampaign } from './support/scenarios';
-import { GrantsWorld } from './support/world';
+import { MARKED_STATUS, markedReadModels, readModelMarks, storeWithCampaign } from './support/dataDir';
 
 const cli = new URL('../../scripts/grants.mjs', import.meta.url).pathname;
 
@@ -29,20 +23,9 @@ describe('grants projections rebuild, interrupted', () => {
   afterEach(() => cleanup());
 
   it('Ctrl-C before the swap: exit 130, « rien n’a changé », no shadow or lock left, the tables in service kept', async () => {
-    const world = new GrantsWorld().openCampaign();
-    playCampaign(world, 30);
-    const store = openSqliteEventStore({
-      file: join(dir, 'events.sqlite'),
-      registry: createGrantsEventRegistry(),
-    });
-    await appendHistory(store, world.events);
-    await store.close();
-    // The read models in service, built once; a mark in them that only a swap would wipe out.
+    await storeWithCampaign(dir);
     const config = loadConfig({ GRANTS_DATA_DIR: dir, GRANTS_REBUILD_WORKERS: '1' });
-    expect(await runProjections(config, pino({ level: 'silent' }), ['rebuild'], silentIo())).toBe(0);
-    const readModels = openReadModelDatabase(config.readModels.file);
-    readModels.exec(`UPDATE applications SET status = 'marque-du-test'`);
-    readModels.close();
+    await markedReadModels(config);
 
     // Two worker threads: while they load, the parent waits on them, as on any long replay.
     const child = spawn(process.execPath, [cli, 'projections', 'rebuild'], {
@@ -70,19 +53,11 @@ describe('grants projections rebuild, interrupted', () => {
     );
     expect(out).not.toContain('Modèles de lecture reconstruits');
     expect(readdirSync(dir).filter((f) => f.includes('.rebuild'))).toEqual([]);
-    const after = openReadModelDatabase(config.readModels.file, { readonly: true });
-    const statuses = after.prepare('SELECT DISTINCT status FROM applications').pluck().all();
-    after.close();
-    expect(statuses).toEqual(['marque-du-test']);
+    expect(readModelMarks(config).statuses).toEqual([MARKED_STATUS]);
 
     // Nothing held: the next rebuild runs, and replaces the marked tables.
-    expect(await runProjections(config, pino({ level: 'silent' }), ['rebuild'], silentIo())).toBe(0);
-    const rebuilt = openReadModelDatabase(config.readModels.file, { readonly: true });
-    expect(rebuilt.prepare('SELECT DISTINCT status FROM applications').pluck().all()).not.toContain(
-      'marque-du-test',
-    );
-    rebuilt.close();
+    const quiet = { out: { write: () => true }, err: { write: () => true } };
+    expect(await runProjections(config, pino({ level: 'silent' }), ['rebuild'], quiet)).toBe(0);
+    expect(readModelMarks(config).statuses).not.toContain(MARKED_STATUS);
   }, 60_000);
 });
-
-const silentIo = () => ({ out: { write: () => true }, err: { write: () => true } });

@@ -1,12 +1,12 @@
 // The HTTP API end to end (commands, queries, audit), as a grant manager, porteurs, funders and the conseil citoyen use it:
 // real HTTP, real JWTs, the real Temporal dev server, the real workflows and SQLite event store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parisInstant, addDays, parisDateOf, fromEpochMs } from '../../domain/calendar';
+import { addDays, parisDateOf, fromEpochMs } from '../../domain/calendar';
 import { qpvSampleCamvs } from '../../domain/reference/qpv';
 import { commandRoutes } from '../../services/commands/routes';
 import type { Role } from '../../services/http/platform/auth';
 import { createCampaignCommand, dossier } from '../support/fixtures';
-import { startTestEngine, type RunningEngine } from './support/engine';
+import { openCampaignToday, startTestEngine, type RunningEngine } from './support/engine';
 
 let e: RunningEngine;
 const tokens: Record<string, string> = {};
@@ -24,22 +24,8 @@ beforeAll(async () => {
   tokens.council = await e.token({ role: 'citizen_council' });
   tokens.auditor = await e.token({ role: 'auditor' });
   tokens.evaluator = await e.token({ role: 'evaluator' });
-  const { type: _type, ...campaign } = createCampaignCommand(Date.now(), { campaignId, opensInDays: 0 });
-  const created = await e.call('POST', '/api/campaigns', {
-    token: tokens.manager,
-    body: { ...campaign, submissionWindow: { ...campaign.submissionWindow, opensAt: parisInstant(today) } },
-  });
-  expect(created.status).toBe(201);
+  const created = await openCampaignToday(e, tokens.manager, campaignId);
   expect(created.headers.get('location')).toBe(`/api/campaigns/${campaignId}`);
-  // The window opened at midnight: the campaign's timer opens it at once.
-  for (let i = 0; i < 50; i += 1) {
-    const open = await e.call('POST', `/api/campaigns/${campaignId}/open`, {
-      token: tokens.manager,
-      body: {},
-    });
-    if (open.status === 200 || (open.body as { code?: string }).code === 'CAMPAIGN_ALREADY_OPEN') break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }, 180_000);
 afterAll(async () => {
   await e?.stop();

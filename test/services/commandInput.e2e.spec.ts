@@ -5,10 +5,10 @@
 // Each refusal names what to fix, in French, and writes nothing.
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays, fromEpochMs, parisDateOf, parisInstant } from '../../domain/calendar';
+import { addDays, fromEpochMs, parisDateOf } from '../../domain/calendar';
 import { commandRoutes } from '../../services/commands/routes';
 import { createCampaignCommand, dossier } from '../support/fixtures';
-import { startTestEngine, type RunningEngine } from './support/engine';
+import { openCampaignToday, startTestEngine, type RunningEngine } from './support/engine';
 
 interface FieldError {
   in: string;
@@ -41,21 +41,7 @@ beforeAll(async () => {
   tokens.etat = await e.token({ role: 'funder', institution: 'ETAT' });
   tokens.council = await e.token({ role: 'citizen_council' });
   tokens.auditor = await e.token({ role: 'auditor' });
-  const { type: _type, ...campaign } = createCampaignCommand(Date.now(), { campaignId, opensInDays: 0 });
-  const created = await e.call('POST', '/api/campaigns', {
-    token: tokens.manager,
-    body: { ...campaign, submissionWindow: { ...campaign.submissionWindow, opensAt: parisInstant(today) } },
-  });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  // The window opened at midnight: the campaign's timer opens it at once.
-  for (let i = 0; i < 50; i += 1) {
-    const open = await e.call('POST', `/api/campaigns/${campaignId}/open`, {
-      token: tokens.manager,
-      body: {},
-    });
-    if (open.status === 200 || (open.body as { code?: string }).code === 'CAMPAIGN_ALREADY_OPEN') break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await openCampaignToday(e, tokens.manager, campaignId);
 }, 180_000);
 afterAll(async () => {
   await e?.stop();

@@ -5,7 +5,6 @@
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { fromEpochMs, parisDateOf, parisInstant } from '../../domain/calendar';
 import { qpvReferenceSchema } from '../../domain/reference/qpv';
 import { commandRoutes } from '../../services/commands/routes';
 import { demoStages, seedDemo } from '../../services/demo/demoCampaign';
@@ -21,8 +20,8 @@ import {
   stepAnswer,
   themeStatsAnswer,
 } from '../../services/http/answerSchemas';
-import { createCampaignCommand, dossier } from '../support/fixtures';
-import { startTestEngine, type RunningEngine } from './support/engine';
+import { dossier } from '../support/fixtures';
+import { openCampaignToday, startTestEngine, type RunningEngine } from './support/engine';
 
 interface Parameter {
   $ref?: string;
@@ -117,22 +116,7 @@ beforeAll(async () => {
   tokens.etat = await e.token({ role: 'funder', institution: 'ETAT' });
   tokens.council = await e.token({ role: 'citizen_council' });
   tokens.evaluator = await e.token({ role: 'evaluator' });
-  const today = parisDateOf(fromEpochMs(Date.now()));
-  const { type: _type, ...campaign } = createCampaignCommand(Date.now(), { campaignId, opensInDays: 0 });
-  created = await e.call('POST', '/api/campaigns', {
-    token: tokens.manager,
-    body: { ...campaign, submissionWindow: { ...campaign.submissionWindow, opensAt: parisInstant(today) } },
-  });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  // The window opened at midnight: the campaign's timer opens it at once.
-  for (let i = 0; i < 50; i += 1) {
-    const open = await e.call('POST', `/api/campaigns/${campaignId}/open`, {
-      token: tokens.manager,
-      body: {},
-    });
-    if (open.status === 200 || (open.body as Problem).code === 'CAMPAIGN_ALREADY_OPEN') break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  created = await openCampaignToday(e, tokens.manager, campaignId);
   seeded = await seedDemo(e.engine.grants, { count: demoStages.length });
   doc = (await e.call('GET', '/api/openapi.json')).body as Document;
 }, 240_000);

@@ -7,6 +7,8 @@ import { loadConfig } from '../../../infra/config/config';
 import { createLogger } from '../../../infra/logging/logger';
 import { mintDevelopmentToken, resolveAuthSettings, type Role } from '../../../services/http/platform/auth';
 import { startEngine, type Engine } from '../../../services/engine';
+import { fromEpochMs, parisDateOf, parisInstant } from '../../../domain/calendar';
+import { createCampaignCommand } from '../../support/fixtures';
 import { freePort } from '../../support/processes';
 
 export interface RunningEngine {
@@ -87,4 +89,29 @@ export async function startTestEngine(): Promise<RunningEngine> {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A campaign whose submission window opened at midnight today, created through the API by a grant
+ * manager and open once this resolves (its own timer opens it at once; « Ouvrir » is asked until it
+ * has). Returns the creation's answer.
+ */
+export async function openCampaignToday(
+  e: RunningEngine,
+  managerToken: string,
+  campaignId: string,
+): Promise<{ status: number; body: unknown; headers: Headers }> {
+  const today = parisDateOf(fromEpochMs(Date.now()));
+  const { type: _type, ...campaign } = createCampaignCommand(Date.now(), { campaignId, opensInDays: 0 });
+  const created = await e.call('POST', '/api/campaigns', {
+    token: managerToken,
+    body: { ...campaign, submissionWindow: { ...campaign.submissionWindow, opensAt: parisInstant(today) } },
+  });
+  if (created.status !== 201) throw new Error(`campagne non créée : ${JSON.stringify(created.body)}`);
+  for (let i = 0; i < 50; i += 1) {
+    const open = await e.call('POST', `/api/campaigns/${campaignId}/open`, { token: managerToken, body: {} });
+    if (open.status === 200 || (open.body as { code?: string }).code === 'CAMPAIGN_ALREADY_OPEN') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return created;
 }

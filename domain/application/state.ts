@@ -523,16 +523,22 @@ export function evolveApplication(state: ApplicationState, event: ApplicationEve
         closedAt: event.data.closedAt,
         comment: event.data.comment ?? null,
       };
-    case 'ConventionTerminated':
+    case 'ConventionTerminated': {
       if (state.status !== 'in_force') return unexpected(state, event);
+      // A terminated convention pays nothing more: its installments not yet ordered are void.
+      const kept = inForcePart(state);
       return {
         ...submittedPart(state),
-        ...inForcePart(state),
+        ...kept,
+        installments: kept.installments.map((i) =>
+          i.status === 'scheduled' ? { ...i, status: 'cancelled' as const } : i,
+        ),
         status: 'terminated',
         terminatedAt: event.data.terminatedAt,
         terminationReason: event.data.reason,
         comment: event.data.comment,
       };
+    }
     case 'ApplicationWithdrawn':
       if (
         state.status !== 'under_review' &&

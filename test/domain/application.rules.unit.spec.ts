@@ -4,6 +4,7 @@ import {
   allowedApplicationCommands,
   applicationDecider,
   domainErrorCategory,
+  evolveApplication,
   ruleRevisions,
   type ApplicationCommand,
   type ApplicationEvent,
@@ -966,6 +967,26 @@ describe('yearly reports, payments and recoveries', () => {
 
   it('terminates early and recovers what was paid and not justified', () => {
     const story = inForce().on('2028-01-20');
+    const terminated = given(story.events).when(
+      {
+        type: 'TerminateConvention',
+        reason: 'breach',
+        comment: 'Action interrompue en novembre',
+        justified: [{ funder: 'ETAT', year: 1, amountCents: 400_000 }],
+      },
+      actors.grantManager,
+      story.now,
+    );
+    if (!terminated.result.ok) throw new Error(terminated.result.error.message);
+    const after = terminated.result.events.reduce(evolveApplication, given(story.events).state);
+    // Nothing more is paid: the advances stay ordered, every installment still to come is void.
+    if (!('installments' in after)) throw new Error('échéances attendues');
+    const before = story.as('in_force').installments;
+    expect(after.installments.filter((i) => i.status === 'ordered')).toEqual(
+      before.filter((i) => i.status === 'ordered'),
+    );
+    expect(after.installments.some((i) => i.status === 'scheduled')).toBe(false);
+    expect(after.installments.filter((i) => i.status === 'cancelled').length).toBeGreaterThan(0);
     given(story.events)
       .when(
         {

@@ -6,7 +6,7 @@ import { qpvSampleCamvs } from '../../domain/reference/qpv';
 import { commandRoutes } from '../../services/commands/routes';
 import type { Role } from '../../services/http/platform/auth';
 import { createCampaignCommand, dossier } from '../support/fixtures';
-import { openCampaignToday, startTestEngine, type RunningEngine } from './support/engine';
+import { commandTarget, openCampaignToday, startTestEngine, type RunningEngine } from './support/engine';
 
 let e: RunningEngine;
 const tokens: Record<string, string> = {};
@@ -597,16 +597,16 @@ describe('command API', () => {
     ];
     const before = await e.engine.eventStore.readStream(`application-${id}`);
     for (const route of commandRoutes) {
-      const path = route.path
-        .replace(':id', route.kind === 'campaign' ? campaignId : id)
-        .replace(':year', '1');
-      const token = route.roles.includes('grant_manager')
-        ? tokens.manager
-        : route.roles.includes('porteur')
-          ? tokens.porteur
-          : route.roles.includes('funder')
-            ? tokens.etat
-            : tokens.council;
+      const { path, token } = commandTarget(
+        route,
+        { application: id, campaign: campaignId },
+        {
+          manager: tokens.manager ?? '',
+          porteur: tokens.porteur ?? '',
+          funder: tokens.etat ?? '',
+          council: tokens.council ?? '',
+        },
+      );
       for (const input of hostile) {
         const res = await e.call('POST', path, { token, ...input });
         expect(res.status, `${path} ${JSON.stringify(input).slice(0, 80)}`).toBeGreaterThanOrEqual(400);

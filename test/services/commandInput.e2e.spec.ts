@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, fromEpochMs, parisDateOf } from '../../domain/calendar';
 import { commandRoutes } from '../../services/commands/routes';
 import { createCampaignCommand, dossier } from '../support/fixtures';
-import { openCampaignToday, startTestEngine, type RunningEngine } from './support/engine';
+import { commandTarget, openCampaignToday, startTestEngine, type RunningEngine } from './support/engine';
 
 interface FieldError {
   in: string;
@@ -158,16 +158,16 @@ describe('command bodies: unknown fields refused at every depth', () => {
     const before = await streamLength(`application-${id}`);
     for (const route of commandRoutes) {
       const { body, paths } = cases[route.path]!;
-      const path = route.path
-        .replace(':id', route.kind === 'campaign' ? campaignId : id)
-        .replace(':year', '1');
-      const token = route.roles.includes('grant_manager')
-        ? tokens.manager
-        : route.roles.includes('porteur')
-          ? tokens.porteur
-          : route.roles.includes('funder')
-            ? tokens.etat
-            : tokens.council;
+      const { path, token } = commandTarget(
+        route,
+        { application: id, campaign: campaignId },
+        {
+          manager: tokens.manager ?? '',
+          porteur: tokens.porteur ?? '',
+          funder: tokens.etat ?? '',
+          council: tokens.council ?? '',
+        },
+      );
       const res = await e.call('POST', path, { token, body });
       expect(res.status, `${path} ${JSON.stringify(res.body)}`).toBe(400);
       const problem = res.body as Problem;

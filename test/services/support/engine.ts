@@ -115,3 +115,31 @@ export async function openCampaignToday(
   }
   return created;
 }
+
+/** Tokens of the roles that send commands, one each. */
+export interface CommandTokens {
+  manager: string;
+  porteur: string;
+  /** A funder's (its institution is solicited by the test's applications). */
+  funder: string;
+  council: string;
+}
+
+/** A command route's concrete path (its application or campaign, year 1) and a token its roles accept. */
+export function commandTarget(
+  route: { path: string; kind: 'application' | 'campaign'; roles: readonly string[] },
+  ids: { application: string; campaign: string },
+  tokens: CommandTokens,
+): { path: string; token: string } {
+  const path = route.path
+    .replace(':id', route.kind === 'campaign' ? ids.campaign : ids.application)
+    .replace(':year', '1');
+  const token = route.roles.includes('grant_manager')
+    ? tokens.manager
+    : route.roles.includes('porteur')
+      ? tokens.porteur
+      : route.roles.includes('funder')
+        ? tokens.funder
+        : tokens.council;
+  return { path, token };
+}

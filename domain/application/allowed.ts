@@ -36,3 +36,13 @@ export const applicationCommandLabels = Object.fromEntries(
 export const applicationCommandRoles = Object.fromEntries(
   Object.entries(applicationRules).map(([type, rule]) => [type, [...rule.roles]]),
 ) as Record<ApplicationCommandType, Role[]>;
+
+/**
+ * Commands open to someone for as long as the file lives, awaited from nobody (the rules' `awaited:
+ * false`: a withdrawal, a termination): an open one never means the file waits on its senders.
+ */
+export const unawaitedApplicationCommands: ReadonlySet<ApplicationCommandType> = new Set(
+  (Object.keys(applicationRules) as ApplicationCommandType[]).filter(
+    (type) => !applicationRules[type].awaited,
+  ),
+);

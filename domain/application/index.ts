@@ -23,6 +23,7 @@ export {
   applicationCommandLabels,
   applicationCommandRoles,
   openApplicationCommands,
+  unawaitedApplicationCommands,
 } from './allowed';
 export { applicationDeadlines, type ApplicationDeadline } from './deadlines';
 

@@ -15,6 +15,7 @@ import {
   type ApplicationStatus,
   type FundingRow,
   type SubmittedState,
+  unawaitedApplicationCommands,
 } from '../../../domain/application';
 import { toEpochMs } from '../../../domain/calendar';
 import { funderName } from '../../../domain/reference/funders';
@@ -93,15 +94,6 @@ export interface ApplicationFacts {
   retainedKind: 'CPO' | 'annual' | null;
 }
 
-/**
- * Open to someone as long as the file lives, so they never mean that the file waits on them: the
- * porteur may always withdraw before the convention, the grant manager may always terminate one.
- */
-const OPTIONAL_COMMANDS: ReadonlySet<ApplicationCommandType> = new Set([
-  'WithdrawApplication',
-  'TerminateConvention',
-]);
-
 /** Who is still expected for one open command; `reason` is the domain's hint, asked for lazily. */
 interface Expected {
   roles: WaitingRole[];
@@ -179,7 +171,8 @@ function stillExpected(state: SubmittedState, allowed: OpenCommand<ApplicationCo
 function awaitedActions(state: SubmittedState): AwaitedAction[] {
   const awaited: AwaitedAction[] = [];
   for (const allowed of openApplicationCommands(state)) {
-    if (OPTIONAL_COMMANDS.has(allowed.type)) continue;
+    // Open to someone as long as the file lives (a withdrawal, a termination): not a wait.
+    if (unawaitedApplicationCommands.has(allowed.type)) continue;
     const label = queueLabels[allowed.type];
     if (label === null) continue;
     const expected = stillExpected(state, allowed);

@@ -37,7 +37,7 @@ import {
   keyedCommandId,
   requestDigestOf,
 } from './idempotency';
-import { qpvReference, qpvReferenceVersions } from '../queries/reference';
+import { qpvReference, qpvReferenceVersions } from '../../domain/reference/qpvReferences';
 import * as body from './schemas';
 
 export interface CommandRoutesDeps {

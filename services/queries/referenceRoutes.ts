@@ -7,7 +7,7 @@ import type { Role } from '../http/platform/auth';
 import type { ApiDocumentation } from '../http/platform/openapi';
 import { NotFoundError } from '../http/platform/problem';
 import { parseRequest } from '../http/platform/validate';
-import { qpvReference } from './reference';
+import { qpvReference } from '../../domain/reference/qpvReferences';
 
 export interface ReferenceRoutesDeps {
   authenticate: RequestHandler;

@@ -1,7 +1,7 @@
 // The QPV references the engine knows, by version: a campaign names the version it was built on
 // (territory.qpvReferenceVersion) and GET /api/reference/qpv/:version returns it, so the console
 // names the quartiers from the API rather than from a copy of its own.
-import { qpvSampleCamvs, type QpvReference } from '../../domain/reference/qpv';
+import { qpvSampleCamvs, type QpvReference } from './qpv';
 
 /**
  * Today only the demonstration sample (real quartier names, placeholder codes). The official ANCT

@@ -34,11 +34,14 @@ export class DomainRefusalError extends Error {
   readonly kind = 'domain';
   readonly code: string;
   readonly details: Record<string, unknown> | undefined;
+  /** DomainError.field: the command's field the refusal is about (the body's, under the same name). */
+  readonly field: DomainError['field'];
   constructor(error: DomainError) {
     super(error.message);
     this.name = 'DomainRefusalError';
     this.code = error.code;
     this.details = error.details;
+    this.field = error.field;
   }
 }
 

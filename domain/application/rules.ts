@@ -13,7 +13,7 @@ import {
 } from '../calendar';
 import { capitalised, funderName, theFunder, toTheFunder } from '../reference/funders';
 import { ruleFor, type RuleTable } from '../shared/decision';
-import { domainError, type DomainError } from '../shared/errors';
+import { atField, domainError, underField, type DomainError } from '../shared/errors';
 import { appliesRule } from '../shared/ruleRevisions';
 import type { CommandMeta } from '../shared/meta';
 import { formatEuros } from '../shared/money';
@@ -65,12 +65,21 @@ const preConventionStatuses = [
 /** True once the whole Paris day `date` is over at `at`. */
 const isPast = (at: string, date: CivilDate): boolean => compareInstants(at, endOfParisDay(date)) >= 0;
 
-function futureDateProblem(meta: CommandMeta, date: CivilDate, what: string): DomainError | undefined {
+/** A date the command sets (its `field`) must lie after today. */
+function futureDateProblem(
+  meta: CommandMeta,
+  date: CivilDate,
+  what: string,
+  field: string,
+): DomainError | undefined {
   const today = parisDateOf(meta.at);
   if (date > today) return undefined;
-  return domainError(
-    'DATE_IN_PAST',
-    `${what} (${formatFrenchDate(date)}) doit être postérieure à aujourd'hui (${formatFrenchDate(today)}) : choisissez une date à venir.`,
+  return atField(
+    domainError(
+      'DATE_IN_PAST',
+      `${what} (${formatFrenchDate(date)}) doit être postérieure à aujourd'hui (${formatFrenchDate(today)}) : choisissez une date à venir.`,
+    ),
+    field,
   );
 }
 
@@ -88,16 +97,22 @@ function committeeDateProblem(
   const today = parisDateOf(meta.at);
   const filed = parisDateOf(s.submittedAt);
   if (decisionDate > today)
-    return domainError(
-      'DECISION_DATE_OUT_OF_RANGE',
-      `La date de la décision du comité (${formatFrenchDate(decisionDate)}) est à venir : enregistrez la décision une fois prise, à sa date (au plus tard aujourd'hui, ${formatFrenchDate(today)}).`,
-      { decisionDate, latest: today },
+    return atField(
+      domainError(
+        'DECISION_DATE_OUT_OF_RANGE',
+        `La date de la décision du comité (${formatFrenchDate(decisionDate)}) est à venir : enregistrez la décision une fois prise, à sa date (au plus tard aujourd'hui, ${formatFrenchDate(today)}).`,
+        { decisionDate, latest: today },
+      ),
+      'decisionDate',
     );
   if (decisionDate < filed)
-    return domainError(
-      'DECISION_DATE_OUT_OF_RANGE',
-      `La date de la décision du comité (${formatFrenchDate(decisionDate)}) précède le dépôt de la candidature (${formatFrenchDate(filed)}) : vérifiez la date.`,
-      { decisionDate, earliest: filed },
+    return atField(
+      domainError(
+        'DECISION_DATE_OUT_OF_RANGE',
+        `La date de la décision du comité (${formatFrenchDate(decisionDate)}) précède le dépôt de la candidature (${formatFrenchDate(filed)}) : vérifiez la date.`,
+        { decisionDate, earliest: filed },
+      ),
+      'decisionDate',
     );
   return undefined;
 }
@@ -362,14 +377,14 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
       }
       if (appliesRule(meta, 'porteurIdentity')) {
         const impostor = porteurIdentityProblem(c.dossier.porteur, meta.actor);
-        if (impostor) return refuse(impostor);
+        if (impostor) return refuse(underField(['dossier'], impostor));
       }
       const problem = dossierProblem(c.dossier, {
         knownQpvCodes: campaign.knownQpvCodes ?? campaign.qpvCodes,
         funders: campaign.funders,
         distinctQuartiers: appliesRule(meta, 'distinctQuartiers'),
       });
-      if (problem) return refuse(problem);
+      if (problem) return refuse(underField(['dossier'], problem));
       const terms: CampaignTermsAtSubmission = {
         campaignYear: campaign.year,
         maxDurationYears: campaign.maxDurationYears,
@@ -399,15 +414,23 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     statuses: ['under_review'],
     hint: (s) => findingsHint(s.findings),
     handle: (c, s, meta) => {
-      const past = futureDateProblem(meta, c.coDecisionDueDate, 'La date limite de co-décision');
+      const past = futureDateProblem(
+        meta,
+        c.coDecisionDueDate,
+        'La date limite de co-décision',
+        'coDecisionDueDate',
+      );
       if (past) return refuse(past);
       const failed = s.findings.filter((f) => f.outcome === 'fail');
       if (failed.length > 0 && c.justification === undefined) {
         return refuse(
-          domainError(
-            'JUSTIFICATION_REQUIRED',
-            `Des constats automatiques sont en échec (${failed.map((f) => f.label).join(' ; ')}) : justifiez la recevabilité, ou déclarez la candidature irrecevable, ou demandez des compléments.`,
-            { failedFindings: failed.map((f) => f.id) },
+          atField(
+            domainError(
+              'JUSTIFICATION_REQUIRED',
+              `Des constats automatiques sont en échec (${failed.map((f) => f.label).join(' ; ')}) : justifiez la recevabilité, ou déclarez la candidature irrecevable, ou demandez des compléments.`,
+              { failedFindings: failed.map((f) => f.id) },
+            ),
+            'justification',
           ),
         );
       }
@@ -433,7 +456,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     roles: ['grant_manager'],
     statuses: ['under_review'],
     handle: (c, s, meta) => {
-      const past = futureDateProblem(meta, c.dueDate, 'La date limite des compléments');
+      const past = futureDateProblem(meta, c.dueDate, 'La date limite des compléments', 'dueDate');
       if (past) return refuse(past);
       return accept<ApplicationEvent>({
         type: 'ComplementsRequested',
@@ -463,14 +486,14 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         // events; an amended dossier may keep those, or use the territory's.
         if (appliesRule(meta, 'porteurIdentity')) {
           const impostor = porteurIdentityProblem(c.amendedDossier.porteur, meta.actor);
-          if (impostor) return refuse(impostor);
+          if (impostor) return refuse(underField(['amendedDossier'], impostor));
         }
         const problem = dossierProblem(c.amendedDossier, {
           knownQpvCodes: [...new Set([...s.terms.territoryQpvCodes, ...s.dossier.action.qpvCodes])],
           funders: s.terms.funders,
           distinctQuartiers: appliesRule(meta, 'distinctQuartiers'),
         });
-        if (problem) return refuse(problem);
+        if (problem) return refuse(underField(['amendedDossier'], problem));
       }
       const data: ApplicationEventOf<'ComplementsProvided'>['data'] = {
         requestNumber: s.request.number,
@@ -525,26 +548,45 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         });
       }
       const years = c.position.amountsByYear.map((a) => a.year);
-      if (new Set(years).size !== years.length)
+      const repeatedAt = years.findIndex((y, i) => years.indexOf(y) !== i);
+      if (repeatedAt >= 0)
         return refuse(
-          domainError('DUPLICATE_YEAR', "Chaque année ne peut figurer qu'une fois dans la position."),
+          atField(
+            domainError('DUPLICATE_YEAR', "Chaque année ne peut figurer qu'une fois dans la position."),
+            'position',
+            'amountsByYear',
+            repeatedAt,
+            'year',
+          ),
         );
-      for (const a of c.position.amountsByYear) {
+      for (const [i, a] of c.position.amountsByYear.entries()) {
         if (a.year > s.dossier.durationYears) {
           return refuse(
-            domainError(
-              'YEAR_OUT_OF_RANGE',
-              `L'action dure ${countOf(s.dossier.durationYears, 'an', 'ans')} : pas d'engagement possible pour l'année ${a.year}.`,
+            atField(
+              domainError(
+                'YEAR_OUT_OF_RANGE',
+                `L'action dure ${countOf(s.dossier.durationYears, 'an', 'ans')} : pas d'engagement possible pour l'année ${a.year}.`,
+              ),
+              'position',
+              'amountsByYear',
+              i,
+              'year',
             ),
           );
         }
         const requested = requestedFor(s.dossier, c.funder, a.year);
         if (a.amountCents > requested) {
           return refuse(
-            domainError(
-              'COMMITMENT_EXCEEDS_REQUEST',
-              `Année ${a.year} : ${theFunder(c.funder)} ne peut pas s'engager sur ${formatEuros(a.amountCents)}, le porteur a demandé ${formatEuros(requested)}. Engagez-vous au plus sur le montant demandé.`,
-              { year: a.year, requestedCents: requested, committedCents: a.amountCents },
+            atField(
+              domainError(
+                'COMMITMENT_EXCEEDS_REQUEST',
+                `Année ${a.year} : ${theFunder(c.funder)} ne peut pas s'engager sur ${formatEuros(a.amountCents)}, le porteur a demandé ${formatEuros(requested)}. Engagez-vous au plus sur le montant demandé.`,
+                { year: a.year, requestedCents: requested, committedCents: a.amountCents },
+              ),
+              'position',
+              'amountsByYear',
+              i,
+              'amountCents',
             ),
           );
         }
@@ -554,9 +596,13 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         .sort((a, b) => a.year - b.year);
       if (amountsByYear.length === 0) {
         return refuse(
-          domainError(
-            'EMPTY_COMMITMENT',
-            'Un engagement de 0 € équivaut à un refus : enregistrez plutôt un refus motivé (decision « declined »).',
+          atField(
+            domainError(
+              'EMPTY_COMMITMENT',
+              'Un engagement de 0 € équivaut à un refus : enregistrez plutôt un refus motivé (decision « declined »).',
+            ),
+            'position',
+            'amountsByYear',
           ),
         );
       }
@@ -632,35 +678,50 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
       const wrongDate = committeeDateProblem(meta, c.decisionDate, s);
       if (wrongDate) return refuse(wrongDate);
       const keys = c.plan.map((p) => `${p.funder}/${p.year}`);
-      if (new Set(keys).size !== keys.length)
+      const repeatedAt = keys.findIndex((k, i) => keys.indexOf(k) !== i);
+      if (repeatedAt >= 0)
         return refuse(
-          domainError(
-            'DUPLICATE_PLAN_LINE',
-            'Le plan de financement contient deux lignes pour le même financeur et la même année.',
+          atField(
+            domainError(
+              'DUPLICATE_PLAN_LINE',
+              'Le plan de financement contient deux lignes pour le même financeur et la même année.',
+            ),
+            'plan',
+            repeatedAt,
           ),
         );
-      for (const line of c.plan) {
+      for (const [i, line] of c.plan.entries()) {
         const position = s.coDecision.positions[line.funder];
         if (position?.decision !== 'committed') {
           return refuse(
-            domainError(
-              'FUNDER_NOT_COMMITTED',
-              `${capitalised(theFunder(line.funder))} ne s'est pas engagé sur cette candidature : ce financeur ne peut pas figurer au plan de financement.`,
+            atField(
+              domainError(
+                'FUNDER_NOT_COMMITTED',
+                `${capitalised(theFunder(line.funder))} ne s'est pas engagé sur cette candidature : ce financeur ne peut pas figurer au plan de financement.`,
+              ),
+              'plan',
+              i,
+              'funder',
             ),
           );
         }
         const committed = committedAmount(s, line.funder, line.year);
         if (line.amountCents > committed) {
           return refuse(
-            domainError(
-              'AWARD_EXCEEDS_COMMITMENT',
-              `Année ${line.year} : ${formatEuros(line.amountCents)} attribués par ${theFunder(line.funder)}, qui ne s'est engagé que sur ${formatEuros(committed)}. Le plan ne peut pas dépasser l'engagement du financeur.`,
-              {
-                funder: line.funder,
-                year: line.year,
-                committedCents: committed,
-                awardedCents: line.amountCents,
-              },
+            atField(
+              domainError(
+                'AWARD_EXCEEDS_COMMITMENT',
+                `Année ${line.year} : ${formatEuros(line.amountCents)} attribués par ${theFunder(line.funder)}, qui ne s'est engagé que sur ${formatEuros(committed)}. Le plan ne peut pas dépasser l'engagement du financeur.`,
+                {
+                  funder: line.funder,
+                  year: line.year,
+                  committedCents: committed,
+                  awardedCents: line.amountCents,
+                },
+              ),
+              'plan',
+              i,
+              'amountCents',
             ),
           );
         }
@@ -693,7 +754,12 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     roles: ['grant_manager'],
     statuses: ['approved'],
     handle: (c, s, meta) => {
-      const past = futureDateProblem(meta, c.signatureDueDate, 'La date limite de signature');
+      const past = futureDateProblem(
+        meta,
+        c.signatureDueDate,
+        'La date limite de signature',
+        'signatureDueDate',
+      );
       if (past) return refuse(past);
       // The AMI of year N funds the actions of year N: a convention may start a little before
       // (an action under way at the end of N − 1) or be delayed into N + 1, not further.
@@ -702,10 +768,13 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
       const startYear = Number(c.startDate.slice(0, 4));
       if (bounded && Math.abs(startYear - campaignYear) > 1)
         return refuse(
-          domainError(
-            'CONVENTION_START_OUTSIDE_CAMPAIGN_YEAR',
-            `Une convention de l'AMI ${campaignYear} commence au plus tôt en ${campaignYear - 1} et au plus tard en ${campaignYear + 1} : le ${formatFrenchDate(c.startDate)} n'est pas possible.`,
-            { campaignYear, startDate: c.startDate },
+          atField(
+            domainError(
+              'CONVENTION_START_OUTSIDE_CAMPAIGN_YEAR',
+              `Une convention de l'AMI ${campaignYear} commence au plus tôt en ${campaignYear - 1} et au plus tard en ${campaignYear + 1} : le ${formatFrenchDate(c.startDate)} n'est pas possible.`,
+              { campaignYear, startDate: c.startDate },
+            ),
+            'startDate',
           ),
         );
       const plan = s.award.plan;
@@ -713,13 +782,13 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
       const lines = c.paymentSchedule ?? defaultPaymentSchedule(plan);
       const problems = scheduleProblems(plan, lines, duration);
       if (problems.length > 0) {
-        return refuse(
-          domainError(
-            'INVALID_PAYMENT_SCHEDULE',
-            `Échéancier de paiement incohérent : ${problems.join(' ')}`,
-            { problems },
-          ),
+        const refusal = domainError(
+          'INVALID_PAYMENT_SCHEDULE',
+          `Échéancier de paiement incohérent : ${problems.join(' ')}`,
+          { problems },
         );
+        // The default schedule is not a field of the command: the award itself is then at fault.
+        return refuse(c.paymentSchedule === undefined ? refusal : atField(refusal, 'paymentSchedule'));
       }
       const years = conventionYears(c.startDate, duration);
       const funders = planFunders(plan);
@@ -921,27 +990,42 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
       const r = reportOf(s, c.year);
       if (!r || !expectsReport(r)) return refuse(reportNotExpected(s, r, c.year));
       const funders = c.spentByFunder.map((x) => x.funder);
-      const duplicate = funders.find((f, i) => funders.indexOf(f) !== i);
+      const duplicateAt = funders.findIndex((f, i) => funders.indexOf(f) !== i);
+      const duplicate = funders[duplicateAt];
       if (duplicate !== undefined)
         return refuse(
-          domainError('DUPLICATE_FUNDER', `${funderName(duplicate)} apparaît deux fois dans les dépenses.`),
+          atField(
+            domainError('DUPLICATE_FUNDER', `${funderName(duplicate)} apparaît deux fois dans les dépenses.`),
+            'spentByFunder',
+            duplicateAt,
+            'funder',
+          ),
         );
       const inPlan = planFunders(s.award.plan);
       const foreign = funders.filter((f) => !inPlan.includes(f));
-      if (foreign.length > 0) {
+      const firstForeign = foreign[0];
+      if (firstForeign !== undefined) {
         return refuse(
-          domainError(
-            'SPENT_FOR_UNFUNDED_FUNDER',
-            `${foreign.map(funderName).join(', ')} ${foreign.length > 1 ? 'ne financent' : 'ne finance'} pas cette convention ; indiquez les dépenses pour : ${inPlan.map(funderName).join(', ')}.`,
+          atField(
+            domainError(
+              'SPENT_FOR_UNFUNDED_FUNDER',
+              `${foreign.map(funderName).join(', ')} ${foreign.length > 1 ? 'ne financent' : 'ne finance'} pas cette convention ; indiquez les dépenses pour : ${inPlan.map(funderName).join(', ')}.`,
+            ),
+            'spentByFunder',
+            funders.indexOf(firstForeign),
+            'funder',
           ),
         );
       }
       const missing = inPlan.filter((f) => awardedFor(s.award.plan, f, c.year) > 0 && !funders.includes(f));
       if (missing.length > 0) {
         return refuse(
-          domainError(
-            'SPENT_NOT_REPORTED',
-            `Indiquez les dépenses de l'année ${c.year} pour chaque financeur, même nulles : il manque ${missing.map(funderName).join(', ')}.`,
+          atField(
+            domainError(
+              'SPENT_NOT_REPORTED',
+              `Indiquez les dépenses de l'année ${c.year} pour chaque financeur, même nulles : il manque ${missing.map(funderName).join(', ')}.`,
+            ),
+            'spentByFunder',
           ),
         );
       }
@@ -1004,7 +1088,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     handle: (c, s, meta) => {
       const r = reportOf(s, c.year);
       if (r?.status !== 'submitted') return refuse(reportNotSubmitted(s, r, c.year));
-      const past = futureDateProblem(meta, c.dueDate, 'La date limite des corrections');
+      const past = futureDateProblem(meta, c.dueDate, 'La date limite des corrections', 'dueDate');
       if (past) return refuse(past);
       return accept<ApplicationEvent>({
         type: 'YearlyReportChangesRequested',
@@ -1023,9 +1107,12 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
       const installment = s.installments.find((i) => i.id === c.installmentId);
       if (!installment) {
         return refuse(
-          domainError(
-            'UNKNOWN_INSTALLMENT',
-            `Aucune échéance « ${c.installmentId} » dans cette convention. Échéances : ${s.installments.map((i) => i.id).join(', ')}.`,
+          atField(
+            domainError(
+              'UNKNOWN_INSTALLMENT',
+              `Aucune échéance « ${c.installmentId} » dans cette convention. Échéances : ${s.installments.map((i) => i.id).join(', ')}.`,
+            ),
+            'installmentId',
           ),
         );
       }
@@ -1073,12 +1160,16 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     roles: ['grant_manager'],
     statuses: ['in_force'],
     handle: (c, s, meta) => {
-      for (const j of c.justified) {
+      for (const [i, j] of c.justified.entries()) {
         if (awardedFor(s.award.plan, j.funder, j.year) === 0) {
           return refuse(
-            domainError(
-              'NOTHING_AWARDED_TO_JUSTIFY',
-              `${capitalised(theFunder(j.funder))} n'a rien attribué pour l'année ${j.year} : aucune dépense à justifier pour ce financeur.`,
+            atField(
+              domainError(
+                'NOTHING_AWARDED_TO_JUSTIFY',
+                `${capitalised(theFunder(j.funder))} n'a rien attribué pour l'année ${j.year} : aucune dépense à justifier pour ce financeur.`,
+              ),
+              'justified',
+              i,
             ),
           );
         }

@@ -1,6 +1,6 @@
 import { compareInstants, formatFrenchInstantDate, normalizeInstant } from '../calendar';
 import { ruleFor, type RuleTable } from '../shared/decision';
-import { domainError } from '../shared/errors';
+import { atField, domainError } from '../shared/errors';
 import { funderName } from '../reference/funders';
 import { accept, refuse } from '../shared/result';
 import type { ParsedCampaignCommand } from './commands';
@@ -19,19 +19,29 @@ export const campaignRules: RuleTable<ParsedCampaignCommand, CampaignState, Camp
       const { type: _type, ...terms } = c;
       if (compareInstants(terms.submissionWindow.opensAt, terms.submissionWindow.closesAt) >= 0) {
         return refuse(
-          domainError(
-            'INVALID_WINDOW',
-            "La fenêtre de dépôt doit s'ouvrir avant de se fermer : corrigez les dates d'ouverture et de clôture.",
+          atField(
+            domainError(
+              'INVALID_WINDOW',
+              "La fenêtre de dépôt doit s'ouvrir avant de se fermer : corrigez les dates d'ouverture et de clôture.",
+            ),
+            'submissionWindow',
+            'closesAt',
           ),
         );
       }
       const funders = terms.funders.map((f) => f.funder);
-      const duplicate = funders.find((f, i) => funders.indexOf(f) !== i);
+      const duplicateAt = funders.findIndex((f, i) => funders.indexOf(f) !== i);
+      const duplicate = funders[duplicateAt];
       if (duplicate !== undefined) {
         return refuse(
-          domainError(
-            'DUPLICATE_FUNDER',
-            `${funderName(duplicate)} figure deux fois : une seule enveloppe par financeur.`,
+          atField(
+            domainError(
+              'DUPLICATE_FUNDER',
+              `${funderName(duplicate)} figure deux fois : une seule enveloppe par financeur.`,
+            ),
+            'funders',
+            duplicateAt,
+            'funder',
           ),
         );
       }
@@ -105,9 +115,12 @@ export const campaignRules: RuleTable<ParsedCampaignCommand, CampaignState, Camp
       const current = s.funders.find((f) => f.funder === c.funder);
       if (!current) {
         return refuse(
-          domainError(
-            'UNKNOWN_FUNDER',
-            `${funderName(c.funder)} ne participe pas à cette campagne ; financeurs : ${s.funders.map((f) => funderName(f.funder)).join(', ')}.`,
+          atField(
+            domainError(
+              'UNKNOWN_FUNDER',
+              `${funderName(c.funder)} ne participe pas à cette campagne ; financeurs : ${s.funders.map((f) => funderName(f.funder)).join(', ')}.`,
+            ),
+            'funder',
           ),
         );
       }

@@ -1,6 +1,6 @@
 import { ofTheFunder } from '../reference/funders';
 import { ruleFor, type RuleTable } from '../shared/decision';
-import { domainError } from '../shared/errors';
+import { atField, domainError } from '../shared/errors';
 import { formatEuros, sumCents } from '../shared/money';
 import { accept, refuse } from '../shared/result';
 import type { ParsedEnvelopeCommand } from './commands';
@@ -35,10 +35,13 @@ export const envelopeRules: RuleTable<ParsedEnvelopeCommand, EnvelopeState, Enve
     handle: (c, s) => {
       if (c.amountCents < s.reservedCents) {
         return refuse(
-          domainError(
-            'ENVELOPE_BELOW_RESERVED',
-            `${formatEuros(s.reservedCents)} sont déjà réservés sur l'enveloppe ${ofTheFunder(s.funder)} : elle ne peut pas descendre à ${formatEuros(c.amountCents)}. Libérez d'abord des réservations ou choisissez au moins ${formatEuros(s.reservedCents)}.`,
-            { reservedCents: s.reservedCents },
+          atField(
+            domainError(
+              'ENVELOPE_BELOW_RESERVED',
+              `${formatEuros(s.reservedCents)} sont déjà réservés sur l'enveloppe ${ofTheFunder(s.funder)} : elle ne peut pas descendre à ${formatEuros(c.amountCents)}. Libérez d'abord des réservations ou choisissez au moins ${formatEuros(s.reservedCents)}.`,
+              { reservedCents: s.reservedCents },
+            ),
+            'amountCents',
           ),
         );
       }

@@ -82,11 +82,19 @@ export const domainErrorCodes = [
 
 export type DomainErrorCode = (typeof domainErrorCodes)[number];
 
+/** A field of a command, as its keys and indexes name it (`['dossier', 'budget', 0, 'otherResourcesCents']`). */
+export type FieldPath = readonly (string | number)[];
+
 export interface DomainError {
   code: DomainErrorCode;
   /** French, for a person: what was wrong, and what is possible instead. */
   message: string;
   details?: Record<string, unknown>;
+  /**
+   * The field of the command the refusal is about, when it is about one: a form shows the message
+   * next to that field. The HTTP bodies carry the commands' fields under the same names.
+   */
+  field?: FieldPath;
 }
 
 export function domainError(
@@ -96,6 +104,16 @@ export function domainError(
 ): DomainError {
   return details === undefined ? { code, message } : { code, message, details };
 }
+
+/** The refusal, about the command's field at `path`. */
+export const atField = (error: DomainError, ...path: FieldPath): DomainError => ({ ...error, field: path });
+
+/**
+ * A refusal about a part of a command (a dossier checked on its own) as a refusal about the command:
+ * its field, if any, is then found under `prefix`.
+ */
+export const underField = (prefix: FieldPath, error: DomainError): DomainError =>
+  error.field === undefined ? error : { ...error, field: [...prefix, ...error.field] };
 
 /**
  * What kind of refusal a code is, for transports: 'invalid' — the request itself is wrong (HTTP 422);

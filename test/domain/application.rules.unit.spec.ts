@@ -90,6 +90,8 @@ describe('submission (dépôt)', () => {
     };
     const twice = given().when(submit(repeated), actors.porteur, inWindow).thenRefused('DUPLICATE_QPV');
     expect(twice.message).toContain(`Le quartier ${d.action.qpvCodes[0]} est indiqué deux fois`);
+    // The second mention is the one to remove.
+    expect(twice.field).toEqual(['dossier', 'action', 'qpvCodes', d.action.qpvCodes.length]);
 
     // A workflow replaying a submission it accepted before these rules decides it as it did then.
     expect(ruleRevisions.porteurIdentity).toBe(3);
@@ -112,13 +114,17 @@ describe('submission (dépôt)', () => {
         vouched,
         '2027-03-02T09:00:00Z',
       );
-    answer({ ...d, porteur: { ...d.porteur, siret: '99900000200009' } }).thenRefused(
-      'PORTEUR_IDENTITY_MISMATCH',
-    );
-    answer({
-      ...d,
-      action: { ...d.action, qpvCodes: [...d.action.qpvCodes, ...d.action.qpvCodes] },
-    }).thenRefused('DUPLICATE_QPV');
+    expect(
+      answer({ ...d, porteur: { ...d.porteur, siret: '99900000200009' } }).thenRefused(
+        'PORTEUR_IDENTITY_MISMATCH',
+      ).field,
+    ).toEqual(['amendedDossier', 'porteur', 'siret']);
+    expect(
+      answer({
+        ...d,
+        action: { ...d.action, qpvCodes: [...d.action.qpvCodes, ...d.action.qpvCodes] },
+      }).thenRefused('DUPLICATE_QPV').field,
+    ).toEqual(['amendedDossier', 'action', 'qpvCodes', d.action.qpvCodes.length]);
     answer(d).thenTypes(['ComplementsProvided']);
   });
 
@@ -194,14 +200,19 @@ describe('submission (dépôt)', () => {
     expect(plain(e1.message)).toContain(
       'Année 2 : budget non équilibré — coût total 40 000,00 €, ressources 39 000,00 €',
     );
+    expect(e1.field).toEqual(['dossier', 'budget', 1, 'otherResourcesCents']);
 
     const overCost = structuredClone(d);
     if (overCost.budget[0]) overCost.budget[0].totalCostCents = 1_000_000;
-    given().when(submit(overCost), actors.porteur, inWindow).thenRefused('REQUESTED_EXCEEDS_COST');
+    expect(
+      given().when(submit(overCost), actors.porteur, inWindow).thenRefused('REQUESTED_EXCEEDS_COST').field,
+    ).toEqual(['dossier', 'budget', 0, 'requested']);
 
-    given()
-      .when(submit({ ...d, durationYears: 3 }), actors.porteur, inWindow)
-      .thenRefused('BUDGET_YEARS_MISMATCH');
+    expect(
+      given()
+        .when(submit({ ...d, durationYears: 3 }), actors.porteur, inWindow)
+        .thenRefused('BUDGET_YEARS_MISMATCH').field,
+    ).toEqual(['dossier', 'budget']);
     given()
       .when(submit({ ...d, durationYears: 5 }), actors.porteur, inWindow)
       .thenRefused('INVALID_COMMAND');
@@ -554,6 +565,7 @@ describe('partner co-decision', () => {
       );
     const ahead = approve('2027-06-15').thenRefused('DECISION_DATE_OUT_OF_RANGE');
     expect(plain(ahead.message)).toContain('est à venir');
+    expect(ahead.field).toEqual(['decisionDate']);
     const before = approve('2020-01-01').thenRefused('DECISION_DATE_OUT_OF_RANGE');
     expect(plain(before.message)).toContain('précède le dépôt de la candidature');
     approve('2027-05-05').thenTypes(['CommitteeApprovalRecorded']);

@@ -369,7 +369,75 @@ describe('domain refusals', () => {
       code: 'DUPLICATE_YEAR',
       detail: "Chaque année ne peut figurer qu'une fois dans la position.",
     });
-    expect(res.body).not.toHaveProperty('errors');
     expect(await streamLength(`application-${id}`)).toBe(before);
+  });
+
+  it('names the field a rule refuses, so a form shows the message next to it; a refusal of the moment names none', async () => {
+    const id = await submit();
+    const repeated = await e.call('POST', `/api/applications/${id}/eligibility`, {
+      token: tokens.manager,
+      body: { decision: 'eligible', coDecisionDueDate: today },
+    });
+    expect(repeated.status).toBe(422);
+    expect((repeated.body as Problem).errors).toEqual([
+      {
+        in: 'body',
+        path: 'coDecisionDueDate',
+        pointer: '#/coDecisionDueDate',
+        code: 'DATE_IN_PAST',
+        message: (repeated.body as Problem).detail,
+      },
+    ]);
+    expect(
+      (
+        await e.call('POST', `/api/applications/${id}/eligibility`, {
+          token: tokens.manager,
+          body: { decision: 'eligible', coDecisionDueDate: addDays(today, 20) },
+        })
+      ).status,
+    ).toBe(200);
+    const position = await e.call('POST', `/api/applications/${id}/positions`, {
+      token: tokens.etat,
+      body: {
+        position: {
+          decision: 'committed',
+          amountsByYear: [
+            { year: 1, amountCents: 100 },
+            { year: 1, amountCents: 100 },
+          ],
+        },
+      },
+    });
+    expect((position.body as Problem).errors).toMatchObject([
+      { in: 'body', path: 'position.amountsByYear.1.year', code: 'DUPLICATE_YEAR' },
+    ]);
+    // Not a field's fault: the application is past eligibility.
+    const again = await e.call('POST', `/api/applications/${id}/eligibility`, {
+      token: tokens.manager,
+      body: { decision: 'eligible', coDecisionDueDate: addDays(today, 20) },
+    });
+    expect(again.status).toBe(422);
+    expect(again.body).not.toHaveProperty('errors');
+
+    // A dossier's own fields, under `dossier`, as the body nests them.
+    const unbalanced = dossier({ durationYears: 2, perYear: { ETAT: 1_000_000 } });
+    const second = unbalanced.budget[1]!;
+    second.otherResourcesCents += 1;
+    const filed = await e.call('POST', '/api/applications', {
+      token: tokens.porteur,
+      body: { campaignId, dossier: unbalanced },
+    });
+    expect(filed.status).toBe(422);
+    expect(filed.body).toMatchObject({
+      code: 'UNBALANCED_BUDGET',
+      errors: [
+        {
+          in: 'body',
+          path: 'dossier.budget.1.otherResourcesCents',
+          pointer: '#/dossier/budget/1/otherResourcesCents',
+          code: 'UNBALANCED_BUDGET',
+        },
+      ],
+    });
   });
 });

@@ -174,12 +174,30 @@ export interface DomainRefusal {
   kind: 'domain';
   code: string;
   message: string;
+  /** The field of the request body the refusal is about, as keys and indexes. */
+  field?: readonly (string | number)[] | undefined;
 }
 
 export function isDomainRefusal(value: unknown): value is DomainRefusal {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   return v.kind === 'domain' && typeof v.code === 'string' && typeof v.message === 'string';
+}
+
+/** A refusal about one field of the body is also that field's error, so a form can show it there. */
+function refusalFieldErrors(refusal: DomainRefusal): FieldError[] | undefined {
+  const { field } = refusal;
+  if (!Array.isArray(field) || !field.every((p) => typeof p === 'string' || typeof p === 'number'))
+    return undefined;
+  return [
+    {
+      in: 'body',
+      path: formatPath(field),
+      pointer: formatPointer(field),
+      code: refusal.code,
+      message: refusal.message,
+    },
+  ];
 }
 
 /**
@@ -412,7 +430,15 @@ function mapError(error: unknown, req: Request): MappedError {
       headers: error.headers,
     };
   }
-  if (isDomainRefusal(error)) return { kind: 'domainRefusal', detail: error.message, code: error.code };
+  if (isDomainRefusal(error)) {
+    const errors = refusalFieldErrors(error);
+    return {
+      kind: 'domainRefusal',
+      detail: error.message,
+      code: error.code,
+      ...(errors === undefined ? {} : { errors }),
+    };
+  }
   if (error instanceof z.core.$ZodError) {
     const errors = fieldErrorsFromZod(frenchIssues(error), 'body');
     return { kind: 'validation', detail: describeFieldErrors(errors), errors };

@@ -292,7 +292,7 @@ describe('audit API', () => {
       for (const path of [`/api/audit/streams/${stream}/events`, '/api/audit/ledger']) {
         const refused = await call('auditor', path, { method, body: '{}' });
         expect(refused.status, `${method} ${path}`).toBe(405);
-        expect(refused.headers.get('allow')).toBe('GET, HEAD');
+        expect(refused.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
       }
     }
     expect(await t.store.headPosition()).toBe(head);

@@ -136,7 +136,7 @@ describe('OPTIONS and the public probes', () => {
     // Another method still gets its 405, with the same methods.
     const put = await fetch(`${served.url}/things`, { method: 'PUT' });
     expect(put.status).toBe(405);
-    expect(put.headers.get('allow')).toBe('GET, HEAD, POST');
+    expect(put.headers.get('allow')).toBe('GET, HEAD, POST, OPTIONS');
   });
 
   it('keeps the 404 of an unknown path', async () => {

@@ -297,7 +297,7 @@ describe('problem details', () => {
   it('405 with Allow for a documented path asked with another method, naming the methods it takes', async () => {
     const list = await fetch(`${api.url}/things`, { headers: { 'x-correlation-id': 'req-405' } });
     expect(list.status).toBe(405);
-    expect(list.headers.get('allow')).toBe('POST');
+    expect(list.headers.get('allow')).toBe('POST, OPTIONS');
     expect(await problemOf(list)).toMatchObject({
       code: 'METHOD_NOT_ALLOWED',
       type: '/api/docs#problem-methodNotAllowed',
@@ -306,7 +306,7 @@ describe('problem details', () => {
     });
     const one = await fetch(`${api.url}/things/42/`, { method: 'DELETE' });
     expect(one.status).toBe(405);
-    expect(one.headers.get('allow')).toBe('GET, HEAD');
+    expect(one.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
     // Below a documented path, or undocumented: still an unknown route.
     expect((await fetch(`${api.url}/things/42/43`, { method: 'DELETE' })).status).toBe(404);
   });

@@ -578,10 +578,13 @@ describe('command API', () => {
     }
     const wrong = await e.call('GET', '/api/applications/x/eligibility', { token: tokens.manager });
     expect(wrong.status).toBe(405);
-    expect(wrong.headers.get('allow')).toBe('POST');
+    // The same Allow as OPTIONS answers there (RFC 9110 §15.5.6: the methods the resource supports).
+    expect(wrong.headers.get('allow')).toBe('POST, OPTIONS');
     expect(wrong.body).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
     const list = await e.call('DELETE', '/api/applications', { token: tokens.manager });
-    expect(list.headers.get('allow')).toBe('GET, HEAD, POST');
+    expect(list.headers.get('allow')).toBe('GET, HEAD, POST, OPTIONS');
+    const options = await e.call('OPTIONS', '/api/applications');
+    expect(options.headers.get('allow')).toBe(list.headers.get('allow'));
   });
 
   it('answers malformed and hostile inputs on every route with a 4xx problem, never a 500', async () => {

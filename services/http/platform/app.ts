@@ -214,7 +214,13 @@ export function createHttpPlatform(options: HttpPlatformOptions): HttpPlatform {
       for (const { path, route } of operationalRoutes)
         if (servesGet(app.router, path)) openapi.registerRoute(route(openapi));
       app.use(openapi.router());
-      app.use(routeNotFoundHandler((path) => openapi.methodsOfPath(path)));
+      // Every documented path also answers OPTIONS (optionsFromDocument): the 405's Allow says so too.
+      app.use(
+        routeNotFoundHandler((path) => {
+          const methods = openapi.methodsOfPath(path);
+          return methods.length === 0 ? [] : [...methods, 'OPTIONS'];
+        }),
+      );
       app.use(problemErrorHandler());
       return app;
     },

@@ -560,15 +560,16 @@ export function routeNotFoundHandler(methodsFor: (path: string) => string[] = ()
   return (req, res) => {
     const methods = methodsFor(req.path);
     if (methods.length > 0) {
-      const allow = methods.join(', ');
+      // People are told the methods that act on the path; OPTIONS, which only describes it, is in Allow.
+      const acting = methods.filter((m) => m !== 'OPTIONS').join(', ');
       sendProblem(
         res,
         problemFor(
           req,
           'methodNotAllowed',
-          `${req.path} ne répond pas à ${req.method} : seulement à ${allow}.`,
+          `${req.path} ne répond pas à ${req.method} : seulement à ${acting}.`,
         ),
-        { Allow: allow },
+        { Allow: methods.join(', ') },
       );
       return;
     }

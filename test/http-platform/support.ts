@@ -10,7 +10,7 @@ import { ProjectionWaitTimeoutError } from '../../infra/projections/projector';
 import { listen, type RunningHttpServer } from '../../services/http/server';
 import { type HttpPlatform, createHttpPlatform } from '../../services/http/platform/app';
 import { type AuthSettings, principalOf } from '../../services/http/platform/auth';
-import { assertIfMatch, expectedRevisionFrom, setETag } from '../../services/http/platform/etag';
+import { parseIfMatch, setETag } from '../../services/http/platform/etag';
 import { NotFoundError } from '../../services/http/platform/problem';
 import { parseBody, parseRequest } from '../../services/http/platform/validate';
 
@@ -85,9 +85,10 @@ export async function startTestApi(
     res.json({ id: params.id, verbose: query.verbose === 'true' });
   });
 
+  // What a command route reads of If-Match (the workflow then compares the revision).
   router.put('/things/:id', (req, res) => {
-    assertIfMatch(req, 3n);
-    res.json({ ok: true, expected: String(expectedRevisionFrom(req, { required: true })) });
+    const ifMatch = parseIfMatch(req.get('If-Match'));
+    res.json(ifMatch.kind === 'revision' ? { ...ifMatch, revision: String(ifMatch.revision) } : ifMatch);
   });
   router.post('/things/:id/append', () => {
     throw new WrongExpectedVersionError('thing-1', 2n, 3n);

@@ -1,13 +1,13 @@
 // Optimistic concurrency over HTTP: a resource read from a stream carries the stream's revision as
 // its ETag; a change sent with If-Match states which revision the person saw, and is refused with 412
-// if the stream has moved since (RFC 9110 §13.1.1).
+// if the stream has moved since (RFC 9110 §13.1.1). The command API hands the parsed revision to the
+// workflow, which checks it where the steps run one at a time (services/commands/routes.ts).
 //
 // The tags are strong (`"12"`, not `W/"12"`): If-Match compares with the strong function, under which a
 // weak tag never matches. The revision names the state of the stream exactly, which is what a strong
 // tag promises; the API does not compress, so one revision is one representation.
-import type { Request, Response } from 'express';
-import type { ExpectedRevision } from '../../../infra/eventstore/port';
-import { BadRequestError, PreconditionFailedError, PreconditionRequiredError } from './problem';
+import type { Response } from 'express';
+import { BadRequestError, PreconditionFailedError } from './problem';
 
 export const etagOf = (revision: bigint): string => `"${revision}"`;
 
@@ -45,49 +45,4 @@ export function parseIfMatch(header: string | undefined): IfMatch {
     );
   }
   return { kind: 'revision', revision: BigInt(match[1]) };
-}
-
-/**
- * The revision the client expects for a command: a bigint from `"12"`, 'stream_exists' from `*`, or
- * undefined when absent (unless `required`, then 428 so a client cannot skip the check by omission).
- */
-export function expectedRevisionFrom(
-  req: Request,
-  options: { required?: boolean } = {},
-): ExpectedRevision | undefined {
-  const ifMatch = parseIfMatch(req.get('If-Match'));
-  switch (ifMatch.kind) {
-    case 'absent':
-      if (options.required) {
-        throw new PreconditionRequiredError(
-          'Cette modification exige l’en-tête If-Match avec l’ETag de la version lue (ex. If-Match: "12").',
-        );
-      }
-      return undefined;
-    case 'any':
-      return 'stream_exists';
-    case 'revision':
-      return ifMatch.revision;
-    default: {
-      const never: never = ifMatch;
-      throw new Error(`If-Match inattendu : ${JSON.stringify(never)}`);
-    }
-  }
-}
-
-/**
- * Checks If-Match against the current revision (undefined: the resource does not exist) before acting;
- * 412 when it does not match. For commands whose append carries the expectation itself, the store's
- * WrongExpectedVersionError maps to the same 412.
- */
-export function assertIfMatch(req: Request, currentRevision: bigint | undefined): void {
-  const ifMatch = parseIfMatch(req.get('If-Match'));
-  if (ifMatch.kind === 'absent') return;
-  if (ifMatch.kind === 'any' ? currentRevision !== undefined : currentRevision === ifMatch.revision) return;
-  throw new PreconditionFailedError(
-    currentRevision === undefined
-      ? 'La ressource n’existe pas (If-Match attendait une version existante).'
-      : `La ressource a changé : version actuelle ${etagOf(currentRevision)}, vous avez envoyé ${req.get('If-Match') ?? ''}. ` +
-          'Rechargez-la puis recommencez.',
-  );
 }

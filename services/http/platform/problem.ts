@@ -27,7 +27,6 @@ export const problemTypes = {
     code: 'UNSUPPORTED_MEDIA_TYPE',
   },
   domainRefusal: { status: 422, title: 'Action refusée par les règles de gestion', code: 'DOMAIN_REFUSAL' },
-  preconditionRequired: { status: 428, title: 'En-tête If-Match requis', code: 'IF_MATCH_REQUIRED' },
   internal: { status: 500, title: 'Erreur interne', code: 'INTERNAL_ERROR' },
   unavailable: { status: 503, title: 'Service momentanément indisponible', code: 'SERVICE_UNAVAILABLE' },
 } as const satisfies Record<string, { status: number; title: string; code: string }>;
@@ -141,24 +140,10 @@ export class NotFoundError extends HttpError {
   }
 }
 
-export class ConflictError extends HttpError {
-  constructor(detail: string, code?: string) {
-    super('conflict', detail, { code });
-    this.name = 'ConflictError';
-  }
-}
-
 export class PreconditionFailedError extends HttpError {
   constructor(detail: string, code?: string) {
     super('preconditionFailed', detail, { code });
     this.name = 'PreconditionFailedError';
-  }
-}
-
-export class PreconditionRequiredError extends HttpError {
-  constructor(detail: string) {
-    super('preconditionRequired', detail);
-    this.name = 'PreconditionRequiredError';
   }
 }
 

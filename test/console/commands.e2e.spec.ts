@@ -451,7 +451,8 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     expect(await formsOn(page)).toEqual(await formsAllowed(id, 'manager'));
     expect(await formsOn(page)).toEqual(['eligible', 'ineligible', 'complements-request']);
 
-    // A due date already past: the rules' French refusal, in the form, which takes the focus.
+    // A due date already past: the rules' French refusal names the field, so the message sits in
+    // the form's summary and the date field itself takes the focus, marked invalid.
     const request = page.locator('form[data-action="complements-request"]');
     await request
       .getByLabel('Pièces ou précisions demandées (une par ligne) *')
@@ -462,8 +463,9 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     await refusal.waitFor();
     expect(await refusal.textContent()).toMatch(/Refusé :.*date limite/is);
     expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe(
-      'complements-request-error',
+      'complements-request-dueDate',
     );
+    expect(await request.getByLabel('Date limite de réponse *').getAttribute('aria-invalid')).toBe('true');
     expect((await applicationDetail(world.engine, id)).status).toBe('under_review');
     // What was typed stays, to be corrected (the re-render with the refusal puts back no default).
     expect(await request.getByLabel('Date limite de réponse *').inputValue()).toBe(addDays(today, -1));

@@ -21,6 +21,16 @@ import {
   installmentLabels,
   triggerText,
 } from './lib.js';
+import {
+  allowedTriggers,
+  defaultSchedule,
+  sameSchedule,
+  scheduleProblems,
+  triggerKey,
+  triggerOfKey,
+  triggerRank,
+  withIds,
+} from './schedule.js';
 
 /**
  * @typedef {{ name: string, label: string, type?: 'text'|'textarea'|'date'|'select'|'money'|'number', value?: string|number, options?: [string, string][], required?: boolean, recommended?: boolean, help?: string, shownWhen?: [string, string] }} Field
@@ -222,9 +232,11 @@ export function ConfirmDialog({ formId, confirmation, danger, onConfirm, onCance
  * amounts are checked (and `validate`, for the form's own rules); `confirm`, when given, asks in a
  * dialog first. A refusal of the API shows every error, each next to its field when it is on the
  * page (`fieldOf` maps the API's paths to the fields; by default a field named as the path).
- * @param {{ id: string, title: string, hint?: string, intro?: any, fields: Field[], submitLabel: string, path: string | ((v: Record<string,string>) => string), build: (v: Record<string,string>) => unknown, onDone: (view: any) => void, danger?: boolean, confirm?: (v: Record<string,string>, body: any) => Confirmation, validate?: (v: Record<string,string>) => FormError[], fieldOf?: (path: string) => string | undefined, onSend?: () => void, level?: 2 | 3 }} props
+ * @param {{ id: string, title: string, hint?: string, intro?: any, fields: Field[], submitLabel: string, path: string | ((v: Record<string,string>) => string), build: (v: Record<string,string>) => unknown, onDone: (view: any) => void, danger?: boolean, confirm?: (v: Record<string,string>, body: any) => Confirmation, validate?: (v: Record<string,string>) => FormError[], fieldOf?: (path: string) => string | undefined, onSend?: () => void, level?: 2 | 3, extra?: (errorOf: (name: string) => string | undefined) => any, labels?: Record<string, string> }} props
  * `onSend`: called at each submission (a page clears its earlier notice); `level`: the title's heading
- * level (2 for a form that stands on its own beside h2 sections).
+ * level (2 for a form that stands on its own beside h2 sections); `extra`: controls of the form's own
+ * making, shown after the fields (given each name's error, to show it in place); `labels`: the French
+ * names of those controls, for the errors.
  */
 export function ActionForm({
   id,
@@ -242,6 +254,8 @@ export function ActionForm({
   fieldOf,
   onSend,
   level = 3,
+  extra,
+  labels,
 }) {
   const [errors, setErrors] = useState(/** @type {FormError[]} */ ([]));
   const [busy, setBusy] = useState(false);
@@ -268,7 +282,7 @@ export function ActionForm({
   useEffect(() => {
     if (errors.length > 0) focusFirstError(id, errors, summary.current);
   }, [errors]);
-  const labelOf = (name) => fields.find((f) => f.name === name)?.label ?? name;
+  const labelOf = (name) => fields.find((f) => f.name === name)?.label ?? labels?.[name] ?? name;
   const send = async (target, body) => {
     setBusy(true);
     try {
@@ -318,7 +332,7 @@ export function ActionForm({
       }
       ${hint ? html`<p class="hint">${frenchText(hint)}</p>` : null} ${intro ?? null}
       <${ErrorSummary} formId=${id} errors=${errors} summaryRef=${summary} />
-      ${fields.map((f) => FieldInput(id, f, errorOf(f.name), !shown(f)))}
+      ${fields.map((f) => FieldInput(id, f, errorOf(f.name), !shown(f)))} ${extra ? extra(errorOf) : null}
       <button type="submit" class=${danger ? 'danger' : 'primary'} disabled=${busy}>
         ${busy ? 'Envoi…' : submitLabel}
       </button>
@@ -407,7 +421,6 @@ export function ConventionTerms({ state }) {
   const yearOf = (y) => conv.years?.find((c) => c.year === y);
   const plan = state.award?.plan ?? [];
   const total = plan.reduce((sum, l) => sum + l.amountCents, 0);
-  const scheduleLabels = installmentLabels(conv.installments);
   return html`<div class="table-scroll">
       <table data-testid="convention-amounts">
         <caption>
@@ -440,32 +453,7 @@ export function ConventionTerms({ state }) {
         </tfoot>
       </table>
     </div>
-    <div class="table-scroll">
-      <table data-testid="convention-schedule">
-        <caption>
-          Échéancier des versements
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">Financeur</th>
-            <th scope="col">Versement</th>
-            <th scope="col" class="num">Montant</th>
-            <th scope="col">Quand</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${(conv.installments ?? []).map(
-            (i) =>
-              html`<tr>
-                <td>${funderLabel(i.funder)}</td>
-                <td>${scheduleLabels.get(i.id) ?? `Année ${i.year}`}</td>
-                <td class="num">${money(i.amountCents ?? i.scheduledCents)}</td>
-                <td>${triggerText(i.trigger)}</td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
-    </div>
+    <${ScheduleTable} installments=${conv.installments ?? []} testId="convention-schedule" />
     ${
       (conv.conditions ?? []).length
         ? html`<p>Conditions des financeurs :</p>
@@ -474,6 +462,41 @@ export function ConventionTerms({ state }) {
             </ul>`
         : null
     }`;
+}
+
+/**
+ * A payment schedule: per installment, its funder, what it is (« Avance année 1 », installmentLabels),
+ * its amount and when it is paid.
+ * @param {{ installments: { id: string, funder: string, year: number, amountCents?: number, scheduledCents?: number, trigger: any }[], testId: string, caption?: string }} props
+ */
+function ScheduleTable({ installments, testId, caption = 'Échéancier des versements' }) {
+  const labels = installmentLabels(installments);
+  return html`<div class="table-scroll">
+    <table data-testid=${testId}>
+      <caption>
+        ${caption}
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Financeur</th>
+          <th scope="col">Versement</th>
+          <th scope="col" class="num">Montant</th>
+          <th scope="col">Quand</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${installments.map(
+          (i) =>
+            html`<tr data-schedule-line=${i.id}>
+              <td>${funderLabel(i.funder)}</td>
+              <td>${labels.get(i.id) ?? `Année ${i.year}`}</td>
+              <td class="num">${money(i.amountCents ?? i.scheduledCents)}</td>
+              <td>${triggerText(i.trigger)}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>`;
 }
 
 /**
@@ -584,6 +607,353 @@ function ReportRecap({ state, report }) {
 
 /** Cents → the euros a person would type, "1500,00". */
 const euros = (cents) => (cents ? (cents / 100).toFixed(2).replace('.', ',') : '');
+
+/**
+ * A line of the payment schedule being drafted: `amount` as typed, `trigger` as its select's value
+ * (schedule.js, triggerKey).
+ * @typedef {{ key: string, funder: string, year: number, amount: string, trigger: string }} DraftLine
+ */
+
+/** « après acceptation du compte rendu de l’année 2 »: the words of a trigger in the schedule's select. */
+const triggerChoice = (t) =>
+  t.kind === 'signature' ? 'à la signature' : `après acceptation du compte rendu de l’année ${t.reportYear}`;
+
+/**
+ * The schedule being drafted as the API takes it, and what stops it (the form's errors, each on its
+ * control). Each funder-year's lines go in the order of their triggers (the signature, then the
+ * reports by year), as the default rule writes them; the check is the domain's (schedule.js,
+ * scheduleProblems), after each amount is read.
+ * @param {DraftLine[]} lines @param {{ funder: string, year: number, amountCents: number }[]} plan
+ * @param {number} durationYears
+ */
+export function readDraftSchedule(lines, plan, durationYears) {
+  /** @type {FormError[]} */
+  const errors = [];
+  /** @type {{ line: DraftLine, cents: number | null }[]} */
+  const read = [];
+  const unreadableGroups = new Set();
+  for (const p of plan) {
+    const group = lines.filter((l) => l.funder === p.funder && l.year === p.year);
+    group.forEach((line, i) => {
+      const label = `Montant, ${funderLabel(line.funder)}, année ${line.year}, ligne ${i + 1}`;
+      const typed = line.amount.trim();
+      const reading = parseEuros(typed);
+      const name = `schedule-${line.key}-amount`;
+      let cents = null;
+      if (typed === '') errors.push({ name, message: `${label} : à remplir (ou supprimez la ligne).` });
+      else if (!reading.ok) errors.push({ name, message: unreadableAmount(label, typed, reading.reason) });
+      else if (!reading.cents)
+        errors.push({
+          name,
+          message: `${label} : un montant supérieur à 0 € est attendu (ou supprimez la ligne).`,
+        });
+      else cents = reading.cents;
+      if (cents === null) unreadableGroups.add(`${line.funder}|${line.year}`);
+      read.push({ line, cents });
+    });
+  }
+  const ordered = plan.flatMap((p) =>
+    read
+      .filter((r) => r.line.funder === p.funder && r.line.year === p.year)
+      .map((r, i) => ({ ...r, i, trigger: triggerOfKey(r.line.trigger) }))
+      .sort((a, b) => triggerRank(a.trigger) - triggerRank(b.trigger) || a.i - b.i),
+  );
+  const schedule = ordered.map((r) => ({
+    funder: r.line.funder,
+    year: r.line.year,
+    amountCents: r.cents ?? 0,
+    trigger: r.trigger,
+  }));
+  for (const problem of scheduleProblems(plan, schedule, durationYears, { nameOf: funderLabel, money })) {
+    const group = `${problem.funder}|${problem.year}`;
+    if (problem.index !== undefined) {
+      const at = ordered[problem.index]?.line;
+      errors.push({ name: at ? `schedule-${at.key}-trigger` : undefined, message: problem.message });
+    } else if (!unreadableGroups.has(group)) {
+      // A total that is wrong: on the funder-year's first amount, or its « add » button when it has none.
+      const first = lines.find((l) => l.funder === problem.funder && l.year === problem.year);
+      errors.push({
+        name: first ? `schedule-${first.key}-amount` : `schedule-add-${problem.funder}-${problem.year}`,
+        message: problem.message,
+      });
+    }
+  }
+  return { schedule, errors };
+}
+
+/**
+ * The form that drafts the convention: its dates and its payment schedule, an editable table
+ * prefilled with the default rule for the awarded plan (per funder and year: lines with an amount
+ * and a trigger; a line added or removed), checked as it is typed. Left as the default, no
+ * schedule is sent: the default rule stays the one recorded. The dialog shows what will be recorded.
+ * @param {{ state: any, base: string, hint?: string, onDone: (view: any) => void, onSend?: () => void }} props
+ */
+function DraftConventionForm({ state, base, hint, onDone, onSend }) {
+  const formId = 'convention';
+  const plan = state.award?.plan ?? [];
+  const duration = state.dossier?.durationYears ?? Math.max(1, ...plan.map((l) => l.year));
+  const defaults = defaultSchedule(plan);
+  const counter = useRef(0);
+  /** @param {{ funder: string, year: number, amountCents: number, trigger: any }[]} schedule @returns {DraftLine[]} */
+  const fromSchedule = (schedule) =>
+    schedule.map((l) => ({
+      key: `l${(counter.current += 1)}`,
+      funder: l.funder,
+      year: l.year,
+      amount: euros(l.amountCents),
+      trigger: triggerKey(l.trigger),
+    }));
+  const [lines, setLines] = useState(() => fromSchedule(defaults));
+  // The control to focus once the table shows it (a line added) or lost it (a line removed).
+  // A new object each time: removing two lines in turn focuses the same button twice.
+  const [focusNext, setFocusNext] = useState(/** @type {{ id: string } | null} */ (null));
+  useEffect(() => {
+    if (focusNext) document.getElementById(focusNext.id)?.focus();
+  }, [focusNext]);
+  const { schedule, errors } = readDraftSchedule(lines, plan, duration);
+  const isDefault = errors.length === 0 && sameSchedule(schedule, defaults);
+  const idOf = (name) => inputIdOf(formId, name);
+  const checkId = idOf('schedule-check');
+  const update = (key, change) => setLines(lines.map((l) => (l.key === key ? { ...l, ...change } : l)));
+  const add = (funder, year) => {
+    const used = new Set(lines.filter((l) => l.funder === funder && l.year === year).map((l) => l.trigger));
+    const allowed = allowedTriggers(year, duration).map(triggerKey);
+    const key = `l${(counter.current += 1)}`;
+    setLines([
+      ...lines,
+      {
+        key,
+        funder,
+        year,
+        amount: '',
+        trigger: allowed.find((t) => !used.has(t)) ?? allowed.at(-1) ?? 'signature',
+      },
+    ]);
+    setFocusNext({ id: idOf(`schedule-${key}-amount`) });
+  };
+  const remove = (line) => {
+    setLines(lines.filter((l) => l.key !== line.key));
+    setFocusNext({ id: idOf(`schedule-add-${line.funder}-${line.year}`) });
+  };
+  const invalid = new Set(errors.map((e) => e.name));
+  // « Avance année 1 », « Solde année 1 »: what each line is, as the console names installments.
+  const kinds = installmentLabels(lines.map((l) => ({ ...l, id: l.key, trigger: triggerOfKey(l.trigger) })));
+  const editor = (errorOf) => {
+    const refused = errorOf('schedule');
+    return html`<fieldset
+      id=${idOf('schedule')}
+      class=${refused ? 'schedule invalid' : 'schedule'}
+      aria-describedby=${[idOf('schedule-help'), refused ? idOf('schedule-error') : null].filter(Boolean).join(' ')}
+    >
+      <legend>Échéancier des versements</legend>
+      <p class="hint" id=${idOf('schedule-help')}>
+        Prérempli selon la règle par défaut. Pour chaque financeur et chaque année, les lignes doivent faire
+        le montant attribué ; l’année 1 peut être versée à la signature, une année N après le compte rendu de
+        l’année N − 1 (avance) ou de l’année N (solde). Laissé tel quel, l’échéancier n’est pas envoyé : la
+        règle par défaut s’applique.
+      </p>
+      <div class="table-scroll">
+        <table class="schedule-editor" data-testid="schedule-editor">
+          <caption class="visually-hidden">
+            Échéancier des versements, par financeur et par année
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Versement</th>
+              <th scope="col">Montant (€)</th>
+              <th scope="col">Quand</th>
+              <th scope="col"><span class="visually-hidden">Supprimer la ligne</span></th>
+            </tr>
+          </thead>
+          ${plan.map((p) => {
+            const group = lines.filter((l) => l.funder === p.funder && l.year === p.year);
+            const where = `${funderLabel(p.funder)}, année ${p.year}`;
+            const readings = group.map((l) => parseEuros(l.amount));
+            const readable = readings.every((r) => r.ok);
+            const scheduled = readings.reduce((sum, r) => sum + (r.ok ? (r.cents ?? 0) : 0), 0);
+            const gap = p.amountCents - scheduled;
+            return html`<tbody data-group=${`${p.funder}-${p.year}`}>
+              <tr class="group">
+                <th scope="rowgroup" colspan="4">
+                  ${`${where} : attribué ${money(p.amountCents)} ; prévu `}<span data-field="scheduled"
+                    >${readable ? money(scheduled) : '—'}</span
+                  >${
+                    readable && gap !== 0
+                      ? html`${' '}<span class="gap"
+                            >${gap > 0 ? `(manque ${money(gap)})` : `(${money(-gap)} de trop)`}</span
+                          >`
+                      : null
+                  }
+                </th>
+              </tr>
+              ${group.map((l, i) => {
+                const line = `${where}, ligne ${i + 1}`;
+                const amountName = `schedule-${l.key}-amount`;
+                const triggerName = `schedule-${l.key}-trigger`;
+                const triggers = allowedTriggers(p.year, duration);
+                // A trigger the rule refuses stays visible (and flagged), never silently replaced.
+                const current = triggerOfKey(l.trigger);
+                const options = triggers.some((t) => triggerKey(t) === l.trigger)
+                  ? triggers
+                  : [...triggers, current];
+                return html`<tr class="line" key=${l.key} data-line=${i + 1}>
+                  <td data-field="kind">${kinds.get(l.key) ?? `Versement année ${l.year}`}</td>
+                  <td>
+                    <span class="cell-label" aria-hidden="true">Montant (€)</span>
+                    <input
+                      type="text"
+                      inputmode="decimal"
+                      id=${idOf(amountName)}
+                      aria-label=${`Montant (€) — ${line}`}
+                      aria-invalid=${invalid.has(amountName) ? 'true' : undefined}
+                      aria-describedby=${checkId}
+                      value=${l.amount}
+                      onInput=${(e) => update(l.key, { amount: e.currentTarget.value })}
+                    />
+                  </td>
+                  <td>
+                    <span class="cell-label" aria-hidden="true">Quand</span>
+                    <select
+                      id=${idOf(triggerName)}
+                      aria-label=${`Quand — ${line}`}
+                      aria-invalid=${invalid.has(triggerName) ? 'true' : undefined}
+                      aria-describedby=${checkId}
+                      onChange=${(e) => update(l.key, { trigger: e.currentTarget.value })}
+                    >
+                      ${options.map(
+                        (t) =>
+                          html`<option value=${triggerKey(t)} selected=${triggerKey(t) === l.trigger}>
+                            ${triggerChoice(t)}
+                          </option>`,
+                      )}
+                    </select>
+                  </td>
+                  <td>
+                    <button
+                      type="button"
+                      class="danger"
+                      aria-label=${`Supprimer la ligne ${i + 1} — ${where}`}
+                      onClick=${() => remove(l)}
+                    >
+                      Supprimer
+                    </button>
+                  </td>
+                </tr>`;
+              })}
+              <tr class="add">
+                <td colspan="4">
+                  <button
+                    type="button"
+                    id=${idOf(`schedule-add-${p.funder}-${p.year}`)}
+                    aria-label=${`Ajouter une ligne — ${where}`}
+                    onClick=${() => add(p.funder, p.year)}
+                  >
+                    Ajouter une ligne
+                  </button>
+                </td>
+              </tr>
+            </tbody>`;
+          })}
+        </table>
+      </div>
+      <div
+        id=${checkId}
+        class=${errors.length ? 'schedule-check warning' : 'schedule-check'}
+        aria-live="polite"
+        data-testid="schedule-check"
+        data-state=${errors.length ? 'problems' : isDefault ? 'default' : 'changed'}
+      >
+        ${
+          errors.length
+            ? html`<p>
+                  <strong
+                    >${errors.length === 1 ? 'À corriger avant l’envoi :' : `${errors.length} points à corriger avant l’envoi :`}</strong
+                  >
+                </p>
+                <ul>
+                  ${errors.map((e) => html`<li>${e.message}</li>`)}
+                </ul>`
+            : html`<p>
+                ${
+                  isDefault
+                    ? 'Échéancier par défaut : il ne sera pas envoyé, la règle par défaut s’applique.'
+                    : 'Échéancier modifié et complet : pour chaque financeur et chaque année, les lignes font le montant attribué. Il sera enregistré tel quel.'
+                }
+              </p>`
+        }
+      </div>
+      ${
+        isDefault
+          ? null
+          : html`<p>
+              <button type="button" onClick=${() => setLines(fromSchedule(defaults))}>
+                Rétablir l’échéancier par défaut
+              </button>
+            </p>`
+      }
+      ${refused ? html`<p class="field-error" id=${idOf('schedule-error')}>${refused}</p>` : null}
+    </fieldset>`;
+  };
+  return html`<${ActionForm}
+    hint=${hint}
+    onDone=${onDone}
+    onSend=${onSend}
+    id=${formId}
+    title="Rédiger la convention"
+    submitLabel="Rédiger la convention"
+    path=${`${base}/convention`}
+    fields=${[
+      {
+        name: 'startDate',
+        label: 'Début de la première année',
+        type: 'date',
+        value: addDays(today(), 10),
+        required: true,
+      },
+      {
+        name: 'signatureDueDate',
+        label: 'Date limite de signature',
+        type: 'date',
+        value: addDays(today(), 9),
+        required: true,
+        help: 'Dernier jour inclus.',
+      },
+    ]}
+    extra=${editor}
+    labels=${{ schedule: 'Échéancier des versements' }}
+    fieldOf=${(path) =>
+      path.startsWith('paymentSchedule')
+        ? 'schedule'
+        : path === 'startDate' || path === 'signatureDueDate'
+          ? path
+          : undefined}
+    validate=${() => errors}
+    build=${(v) => ({
+      startDate: v.startDate,
+      signatureDueDate: v.signatureDueDate,
+      // The default as it is: not sent, so that the rule's default is the one recorded.
+      ...(sameSchedule(schedule, defaults) ? {} : { paymentSchedule: schedule }),
+    })}
+    confirm=${(v, body) => ({
+      title: 'Rédiger la convention ?',
+      body: html`<p>
+          ${`La convention sera soumise à la signature du porteur et des financeurs jusqu’au ${date(v.signatureDueDate)} inclus ; sa première année commencera le ${date(v.startDate)}. Ils signeront ces montants et cet échéancier.`}
+        </p>
+        <p data-testid="schedule-kind">
+          ${
+            body.paymentSchedule
+              ? 'Échéancier modifié, enregistré tel quel :'
+              : 'Échéancier par défaut (avance de 50 %, solde après le compte rendu) :'
+          }
+        </p>
+        <${ScheduleTable}
+          installments=${withIds(body.paymentSchedule ?? defaults)}
+          testId="convention-schedule-recap"
+          caption="Échéancier qui sera enregistré"
+        />`,
+    })}
+  />`;
+}
 
 const yearsOf = (state) => Array.from({ length: state?.dossier?.durationYears ?? 1 }, (_, i) => i + 1);
 
@@ -887,32 +1257,7 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
         })}
       />`;
     case 'DraftConvention':
-      return html`<${ActionForm}
-        ...${p}
-        id="convention"
-        title="Rédiger la convention"
-        hint=${hint ?? 'Échéancier par défaut : avance de 50 % à la signature, solde après le compte rendu.'}
-        submitLabel="Rédiger la convention"
-        path=${`${base}/convention`}
-        fields=${[
-          {
-            name: 'startDate',
-            label: 'Début de la première année',
-            type: 'date',
-            value: addDays(today(), 10),
-            required: true,
-          },
-          {
-            name: 'signatureDueDate',
-            label: 'Date limite de signature',
-            type: 'date',
-            value: addDays(today(), 9),
-            required: true,
-            help: 'Dernier jour inclus.',
-          },
-        ]}
-        build=${(v) => ({ startDate: v.startDate, signatureDueDate: v.signatureDueDate })}
-      />`;
+      return html`<${DraftConventionForm} state=${state} base=${base} ...${p} />`;
     case 'SignConvention':
       return html`<${ActionForm}
         ...${p}

@@ -99,6 +99,34 @@ const reportsCsvRows = (items) =>
     (r.funders ?? []).join(' '),
   ]);
 
+/**
+ * Why a funder's « attribué » may exceed its « réservé »: after a termination, or a closing whose
+ * balance was cancelled, the award stays what the committee decided while the envelope keeps only
+ * what was paid (net of recoveries), the rest freed (domain/application/queries.ts,
+ * expectedReservations). Shown when some funder's figures differ that way; both figures are the
+ * summary's own (`amounts.awardedCents`, `envelope.reservedCents`), compared, never recomputed.
+ * @param {{ funders: { funder: string, funderName?: string, amounts: { awardedCents: number }, envelope: { reservedCents: number } }[] }} props
+ */
+function AwardedAboveReserved({ funders }) {
+  const above = funders.filter((f) => f.amounts.awardedCents > f.envelope.reservedCents);
+  if (above.length === 0) return null;
+  return html`<div class="explain" data-testid="awarded-vs-reserved">
+    <p>
+      <strong>Attribué supérieur au réservé :</strong> après une résiliation ou une clôture, l’attribution
+      reste la décision du comité, mais l’enveloppe ne réserve plus que ce qui a été versé (moins les
+      reversements) : le reste redevient disponible.
+    </p>
+    <ul>
+      ${above.map(
+        (f) =>
+          html`<li data-funder=${f.funder}>
+            ${`${f.funderName ?? funderLabel(f.funder)} : ${money(f.amounts.awardedCents)} attribués, ${money(f.envelope.reservedCents)} réservés.`}
+          </li>`,
+      )}
+    </ul>
+  </div>`;
+}
+
 export function DashboardPage({ campaigns }) {
   const [campaignId, setCampaignId] = useState('');
   const [year, setYear] = useState('');
@@ -250,6 +278,7 @@ export function DashboardPage({ campaigns }) {
             values: [f.envelope.amountCents, f.envelope.reservedCents],
           }))}
         />
+        <${AwardedAboveReserved} funders=${envelopes} />
         <${CsvButton}
           testId="envelopes"
           label="Télécharger les enveloppes (CSV)"

@@ -10,6 +10,23 @@ export interface Link {
   hash: string;
 }
 
+/**
+ * The hash of what `event` says (a raw read: data as stored), as the verifier recomputes it; throws
+ * a TypeError when the data or metadata are not canonical JSON values.
+ */
+export function recomputedHash(event: RecordedEvent): string {
+  const { hash: _h, previousHash, ...rest } = event.metadata;
+  return computeEventHash({
+    id: event.id,
+    stream: event.stream,
+    revision: event.revision,
+    type: event.type,
+    data: event.data,
+    metadata: rest,
+    previousHash,
+  });
+}
+
 /** What is wrong with `event`, given the previous link of its stream, or undefined if it holds. */
 export function checkEvent(
   event: RecordedEvent,
@@ -35,16 +52,7 @@ export function checkEvent(
   }
   let recomputed: string;
   try {
-    const { hash: _h, previousHash: _p, ...rest } = event.metadata;
-    recomputed = computeEventHash({
-      id: event.id,
-      stream: event.stream,
-      revision: event.revision,
-      type: event.type,
-      data: event.data,
-      metadata: rest,
-      previousHash: m.previousHash,
-    });
+    recomputed = recomputedHash(event);
   } catch (error) {
     return { reason: 'malformed', detail: `contenu non canonique : ${(error as Error).message}` };
   }

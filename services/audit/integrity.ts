@@ -1,6 +1,7 @@
 // The integrity check as auditors read it: the store's verifier (infra/eventstore/integrity.ts),
 // its verdict said in French and shaped for JSON.
 import { formatCount } from '../../infra/projections/progress';
+import type { LogDigest } from '../../infra/eventstore/anchor';
 import type { IntegrityFailureReason, IntegrityReport } from '../../infra/eventstore/integrity';
 
 export const integrityReasonLabels: Record<IntegrityFailureReason, string> = {
@@ -57,4 +58,20 @@ export function integrityReportJson(report: IntegrityReport, stream?: string): I
         }),
     summary: integritySummary(report, stream),
   };
+}
+
+/**
+ * The digest said for people; when some events no longer hash to their stored hash, it says that
+ * this is the digest of an altered log, where the first such event is, and what to run next.
+ */
+export function digestSummary(result: LogDigest): string {
+  const line = `Empreinte du journal jusqu’à la position ${result.upTo} (${formatCount(result.events)} événements) : ${result.digest}`;
+  const first = result.firstMismatch;
+  if (first === undefined) return line;
+  return (
+    `${line}\nAttention : c’est l’empreinte d’un journal altéré — ${formatCount(result.mismatches)} ` +
+    `événement${result.mismatches > 1 ? 's n’ont' : ' n’a'} plus l’empreinte de leur contenu, le premier ` +
+    `à la position ${first.position} (flux ${first.stream}, révision ${first.revision}, événement ${first.id}). ` +
+    'Lancez grants audit verify pour le détail, et ne notez pas cette empreinte comme référence.'
+  );
 }

@@ -17,7 +17,6 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import type { z } from 'zod';
 import { logDigest } from '../../infra/eventstore/anchor';
 import { verifyIntegrity } from '../../infra/eventstore/integrity';
-import { formatCount } from '../../infra/projections/progress';
 import type { EventStore, RecordedEvent } from '../../infra/eventstore/port';
 import { principalOf, requireRole } from '../http/platform/auth';
 import { requestLogger } from '../http/platform/correlation';
@@ -33,7 +32,7 @@ import {
   type AsOfResult,
   type EventStamp,
 } from './asOf';
-import { integrityReportJson } from './integrity';
+import { digestSummary, integrityReportJson } from './integrity';
 import { ledgerPage, movementLabels, type LedgerEntry } from './ledger';
 import { ledgerCsv } from './ledgerCsv';
 import { auditView } from './readOnly';
@@ -358,9 +357,11 @@ export function auditRouter(deps: AuditRouterDeps): Router {
     operationId: 'getLogDigest',
     summary: 'L’empreinte du journal jusqu’à une position : la comparer à celle notée ailleurs (ancrage)',
     description:
-      'SHA-256 sur la position, l’identifiant et l’empreinte de chaque événement, dans l’ordre du journal : ' +
-      'celle que grants backup note dans sauvegarde.json et que grants audit digest recalcule. Identique tant ' +
-      'que rien n’a été réécrit ni retiré avant cette position, même avec des empreintes recalculées.',
+      'SHA-256 sur la position, l’identifiant, l’empreinte enregistrée et l’empreinte recalculée de chaque ' +
+      'événement, dans l’ordre du journal : celle que grants backup note dans sauvegarde.json et que grants ' +
+      'audit digest recalcule. Identique tant que rien n’a été réécrit, modifié sur place ni retiré avant cette ' +
+      'position, même avec des empreintes recalculées. `altered` compte les événements dont le contenu ne ' +
+      'donne plus l’empreinte enregistrée.',
     request: { query: s.digestQuery },
     ok: json('L’empreinte', s.digestResponse),
   });
@@ -374,11 +375,25 @@ export function auditRouter(deps: AuditRouterDeps): Router {
         'POSITION_BEYOND_HEAD',
       );
     const result = await logDigest(store, upTo);
+    const first = result.firstMismatch;
     res.json({
       upTo: String(result.upTo),
       events: result.events,
       digest: result.digest,
-      summary: `Empreinte du journal jusqu’à la position ${result.upTo} (${formatCount(result.events)} événements) : ${result.digest}`,
+      altered: {
+        events: result.mismatches,
+        ...(first === undefined
+          ? {}
+          : {
+              first: {
+                position: String(first.position),
+                stream: first.stream,
+                revision: String(first.revision),
+                eventId: first.id,
+              },
+            }),
+      },
+      summary: digestSummary(result),
     });
   });
 

@@ -258,9 +258,23 @@ export const digestQuery = z.object({
 export const digestResponse = z.object({
   upTo: z.string().meta({ description: 'Dernière position comprise' }),
   events: z.number().int(),
-  digest: z
-    .string()
-    .meta({ description: 'SHA-256 (hex) sur la position, l’identifiant et l’empreinte de chaque événement' }),
+  digest: z.string().meta({
+    description:
+      'SHA-256 (hex) sur la position, l’identifiant, l’empreinte enregistrée et l’empreinte recalculée de chaque événement',
+  }),
+  altered: z
+    .object({
+      events: z.number().int().meta({
+        description: 'Événements dont l’empreinte enregistrée n’est plus celle de leur contenu (0 : aucun)',
+      }),
+      first: z
+        .object({ position: z.string(), stream: z.string(), revision: z.string(), eventId: z.string() })
+        .optional()
+        .meta({ description: 'Le premier d’entre eux, dans l’ordre du journal' }),
+    })
+    .meta({
+      description: 'Une empreinte prise sur un journal altéré le dit ici : ne pas la noter comme référence',
+    }),
   summary: z.string(),
 });
 

@@ -24,7 +24,8 @@ export interface AgainstBackupResult {
 const describe = (e: Divergence['expected']): string =>
   e === undefined
     ? 'rien (l’événement manque)'
-    : `flux ${e.stream}, révision ${e.revision}, événement ${e.id}, empreinte ${e.hash}`;
+    : `flux ${e.stream}, révision ${e.revision}, événement ${e.id}, empreinte ${e.hash}` +
+      (e.contentHash === e.hash ? '' : ` (son contenu donne ${e.contentHash} : modifié sur place)`);
 
 /** The verdict on `live` against the backup in `reference.dir` (its manifest already read). */
 export async function verifyAgainstBackup(
@@ -59,6 +60,17 @@ export async function verifyAgainstBackup(
           `il diffère à la position ${divergence.position} — attendu ${describe(divergence.expected)} ; ` +
           `trouvé ${describe(divergence.found)}.`,
       };
+    if (digest !== undefined && digest.firstMismatch !== undefined) {
+      const first = digest.firstMismatch;
+      return {
+        ok: false,
+        summary:
+          `Le journal concorde avec la copie de ${when} sur ses ${formatCount(compared)} événements, ` +
+          `mais ${formatCount(digest.mismatches)} d’entre eux n’ont plus l’empreinte de leur contenu ` +
+          `(le premier à la position ${first.position}, flux ${first.stream}, révision ${first.revision}) : ` +
+          'ils ont été modifiés avant la sauvegarde, qui ne peut pas servir de référence pour eux.',
+      };
+    }
     if (digest?.digest !== manifest.journal.digest)
       return {
         ok: false,

@@ -20,7 +20,7 @@ import {
   writeProgressLine,
 } from '../../infra/projections/progress';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
-import { integrityReasonLabels, integritySummary } from '../audit/integrity';
+import { digestSummary, integrityReasonLabels, integritySummary } from '../audit/integrity';
 import { auditView } from '../audit/readOnly';
 import { verifyAgainstBackup } from './againstBackup';
 import { readArguments } from './arguments';
@@ -273,10 +273,8 @@ async function runDigest(config: Config, argv: string[], io: CliIo): Promise<num
     const progress = verificationProgress(io.err, total);
     const result = await logDigest(store, upTo ?? head, (n) => progress(n, false));
     progress(result.events, true);
-    io.out.write(
-      `Empreinte du journal jusqu’à la position ${result.upTo} (${formatCount(result.events)} événements) : ${result.digest}\n`,
-    );
-    return 0;
+    io.out.write(`${digestSummary(result)}\n`);
+    return result.firstMismatch === undefined ? 0 : 1;
   } finally {
     await log.close();
   }

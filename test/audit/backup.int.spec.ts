@@ -394,6 +394,36 @@ describe('grants audit verify --against a backup', () => {
     expect(result.out).toContain(`attendu flux ${stream}`);
   });
 
+  it('names an event edited in place, its stored hash left as it was, and says its digest is an altered log’s (exit 1)', async () => {
+    const { test, target, manifest } = await backedUp('s-edited');
+    await test.store.close();
+    const stream = `application-${APPLICATION_A}`;
+    const db = new Database(test.file);
+    db.exec('DROP TRIGGER IF EXISTS events_no_update');
+    const { position } = db
+      .prepare('SELECT min(position) AS position FROM events WHERE stream = ?')
+      .get(stream) as { position: number };
+    db.prepare("UPDATE events SET data = json_set(data, '$.title', 'Titre réécrit') WHERE position = ?").run(
+      position,
+    );
+    db.close();
+    test.store = openSqliteEventStore({ file: test.file, registry: createGrantsEventRegistry() });
+
+    // Same positions, ids and stored hashes: only the recomputed hash tells the digest apart.
+    const digest = await audit(test, ['digest', '--upto', manifest.journal.lastPosition!]);
+    expect(digest.code).toBe(1);
+    expect(digest.out).not.toContain(manifest.journal.digest);
+    expect(digest.out).toContain('Attention : c’est l’empreinte d’un journal altéré — 1 événement n’a plus');
+    expect(digest.out).toContain(`le premier à la position ${position} (flux ${stream}, révision 0,`);
+
+    const result = await audit(test, ['verify', '--against', target]);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('Altération détectée');
+    expect(result.out).not.toContain('Identique');
+    expect(result.out).toContain(`il diffère à la position ${position} — attendu flux ${stream}, révision 0`);
+    expect(result.out).toContain('modifié sur place');
+  });
+
   it('names the end of a stream cut off (exit 1)', async () => {
     const { test, target } = await backedUp('s-cut');
     await test.store.close();

@@ -253,6 +253,7 @@ describe('audit API', () => {
       upTo: String(head),
       events: Number(head),
       digest: expected.digest,
+      altered: { events: 0 },
       summary: `Empreinte du journal jusqu’à la position ${head} (${expected.events} événements) : ${expected.digest}`,
     });
     const part = (await (await call('auditor', '/api/audit/digest?upTo=10')).json()) as Json;

@@ -93,7 +93,7 @@ export async function startEngine(
         namespace: config.temporal.namespace,
         logger,
       });
-      lock.noteTemporalServer(devServer.pid, config.temporal.devServerDbFile);
+      lock.noteTemporalServer(devServer.pid, config.temporal.devServerDbFile, devServer.address);
       stoppers.push({ name: 'serveur Temporal', stop: () => devServer.stop() });
       temporalAddress = devServer.address;
       temporalUiUrl = devServer.uiUrl;

@@ -26,13 +26,25 @@ export class EngineAlreadyRunningError extends Error {
 }
 
 export interface EngineLock {
-  /** Notes the Temporal server the engine started, for the cleanup after a crash. */
-  noteTemporalServer(pid: number | undefined, dbFile: string): void;
+  /**
+   * Notes the Temporal server the engine started: its pid and file for the cleanup after a crash,
+   * its address for the CLI commands that reach the engine (grants seed demo).
+   */
+  noteTemporalServer(pid: number | undefined, dbFile: string, address: string): void;
   release(): void;
 }
 
 /** The pid of the engine running on this data directory, if one runs (another process than this one). */
 export const runningEngine = (dataDir: string): number | undefined => liveOwner(engineLockFile(dataDir))?.pid;
+
+/**
+ * The address of the embedded Temporal server the engine running on this data directory started,
+ * as its lock notes it: the port it was given may not be the one this shell's configuration says.
+ */
+export function runningEngineTemporalAddress(dataDir: string): string | undefined {
+  const address = liveOwner(engineLockFile(dataDir))?.temporalAddress;
+  return typeof address === 'string' ? address : undefined;
+}
 
 export async function acquireEngineLock(dataDir: string, logger: Logger): Promise<EngineLock> {
   mkdirSync(dataDir, { recursive: true });
@@ -53,7 +65,8 @@ export async function acquireEngineLock(dataDir: string, logger: Logger): Promis
     await stopProcess(orphan);
   }
   return {
-    noteTemporalServer: (pid, file) => lock.note({ temporalPid: pid, temporalDbFile: file }),
+    noteTemporalServer: (pid, file, address) =>
+      lock.note({ temporalPid: pid, temporalDbFile: file, temporalAddress: address }),
     release: () => lock.release(),
   };
 }

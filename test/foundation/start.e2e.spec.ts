@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../infra/config/config';
+import { connectToEngine, engineTemporalAddress } from '../../services/cli/temporalClient';
 import { loadOrCreateDevSecret, mintDevelopmentToken } from '../../services/http/platform/auth';
 import { createCampaignCommand } from '../support/fixtures';
 import { descendants, freePort, isAlive, waitFor } from '../support/processes';
@@ -17,6 +19,7 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 interface Started {
   child: ChildProcess;
   apiUrl: string;
+  temporalPort: number;
   output: () => string;
   /** stderr alone. */
   errors: () => string;
@@ -44,7 +47,13 @@ async function spawnStart(): Promise<Started> {
     output += d.toString();
     errors += d.toString();
   });
-  return { child, apiUrl: `http://127.0.0.1:${http}`, output: () => output, errors: () => errors };
+  return {
+    child,
+    apiUrl: `http://127.0.0.1:${http}`,
+    temporalPort: temporal,
+    output: () => output,
+    errors: () => errors,
+  };
 }
 
 async function start(): Promise<Started> {
@@ -110,6 +119,14 @@ describe('grants start', () => {
       body: JSON.stringify(campaign),
     });
     expect(created.status).toBe(201);
+
+    // A CLI command run from a shell without the engine's port setting (grants seed demo) finds its
+    // Temporal server through the lock, not at the default port.
+    const shell = loadConfig({ GRANTS_DATA_DIR: dataDir });
+    expect(shell.temporal.devServerPort).not.toBe(first.temporalPort);
+    expect(engineTemporalAddress(shell)).toBe(`127.0.0.1:${first.temporalPort}`);
+    const reached = await connectToEngine(shell);
+    await reached.close();
 
     const tree = await interrupt(first);
     expect(first.output()).not.toContain('en erreur');

@@ -156,6 +156,12 @@ export interface Recovery {
   reason: 'unspent' | 'termination';
 }
 
+/** Why a recovery was ordered, for people (the ledger's reference; the console has the same words). */
+export const recoveryReasonLabels: Record<Recovery['reason'], string> = {
+  unspent: 'sommes versées non dépensées',
+  termination: 'résiliation de la convention',
+};
+
 export interface InForce {
   coDecision: CoDecision;
   award: Award;

@@ -32,6 +32,7 @@
 import {
   applicationStreamName,
   fundingSummary,
+  recoveryReasonLabels,
   type ApplicationEvent,
   type ApplicationState,
   type ConventionYear,
@@ -402,7 +403,7 @@ function applicationNotes(event: ApplicationEvent): {
         reference: event.data.installmentId,
       };
     case 'RecoveryOrdered':
-      return { notes: [], reference: event.data.reason };
+      return { notes: [], reference: `reversement : ${recoveryReasonLabels[event.data.reason]}` };
     case 'ConventionLapsed':
       return {
         notes: [],

@@ -216,6 +216,15 @@ describe('audit ledger: movements that add up', () => {
     expect(recoveries.length).toBeGreaterThan(0);
   });
 
+  it('says in French why each recovery was ordered, both reasons met', async () => {
+    const recoveries = (await everything(t)).filter((e) => e.movement === 'recovery_ordered');
+    const references = new Set(recoveries.map((e) => e.reference));
+    expect([...references].sort()).toEqual([
+      'reversement : résiliation de la convention',
+      'reversement : sommes versées non dépensées',
+    ]);
+  });
+
   it("sums, per application, funder and convention year, to the domain's fundingSummary", async () => {
     const entries = await everything(t);
     const byApplication = new Map<string | null, LedgerEntry[]>();

@@ -20,6 +20,7 @@ import {
   addDays,
   installmentLabels,
   triggerText,
+  TableScroll,
 } from './lib.js';
 import {
   allowedTriggers,
@@ -421,7 +422,9 @@ export function ConventionTerms({ state }) {
   const yearOf = (y) => conv.years?.find((c) => c.year === y);
   const plan = state.award?.plan ?? [];
   const total = plan.reduce((sum, l) => sum + l.amountCents, 0);
-  return html`<div class="table-scroll">
+  return html`<${TableScroll}
+      label=${`Montants de la convention ${conv.kind === 'CPO' ? 'pluriannuelle (CPO)' : 'annuelle'}`}
+    >
       <table data-testid="convention-amounts">
         <caption>
           Montants de la convention ${conv.kind === 'CPO' ? 'pluriannuelle (CPO)' : 'annuelle'}
@@ -452,7 +455,7 @@ export function ConventionTerms({ state }) {
           </tr>
         </tfoot>
       </table>
-    </div>
+    <//>
     <${ScheduleTable} installments=${conv.installments ?? []} testId="convention-schedule" />
     ${
       (conv.conditions ?? []).length
@@ -471,7 +474,7 @@ export function ConventionTerms({ state }) {
  */
 function ScheduleTable({ installments, testId, caption = 'Échéancier des versements' }) {
   const labels = installmentLabels(installments);
-  return html`<div class="table-scroll">
+  return html`<${TableScroll} label=${caption}>
     <table data-testid=${testId}>
       <caption>
         ${caption}
@@ -496,7 +499,7 @@ function ScheduleTable({ installments, testId, caption = 'Échéancier des verse
         )}
       </tbody>
     </table>
-  </div>`;
+  <//>`;
 }
 
 /**
@@ -543,7 +546,9 @@ function ReportRecap({ state, report }) {
   const total = (key) => rows.reduce((sum, r) => sum + r[key], 0);
   const repaid = rows.filter((r) => r.toRepay > 0);
   const reduced = rows.filter((r) => r.cancelled > 0);
-  return html`<div class="table-scroll">
+  return html`<${TableScroll}
+      label=${`Année ${report.year} : subventions attribuées, versées et dépenses déclarées`}
+    >
       <table data-testid="report-recap">
         <caption>
           Année ${report.year} : subventions attribuées, versées et dépenses déclarées
@@ -582,7 +587,7 @@ function ReportRecap({ state, report }) {
           </tr>
         </tfoot>
       </table>
-    </div>
+    <//>
     ${
       repaid.length || reduced.length
         ? html`<p class="warning" data-testid="report-outcome">

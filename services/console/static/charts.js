@@ -2,7 +2,7 @@
 // series) and a share gauge against a target. Each SVG is role="img" with its own <title> and <desc>
 // (the numbers in words), and each chart has a data table as its text alternative, which is also
 // what one reads to check a figure.
-import { html, money, count } from './lib.js';
+import { html, money, count, TableScroll } from './lib.js';
 
 /** Loads one of the console's own stylesheets once (CSP `style-src 'self'`: a link, never inline). */
 export function loadStylesheet(href) {
@@ -107,7 +107,7 @@ export function BarChart({
           ? null
           : html`<details open=${open}>
               <summary>Voir les données (tableau)</summary>
-              <div class="table-scroll">
+              <${TableScroll} label=${title}>
                 <table data-table=${id}>
                   <caption class="visually-hidden">
                     ${title}
@@ -133,7 +133,7 @@ export function BarChart({
                     )}
                   </tbody>
                 </table>
-              </div>
+              <//>
             </details>`
       }
     </figure>

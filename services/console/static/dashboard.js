@@ -4,7 +4,7 @@
 // table is downloadable as CSV, written here from the API's JSON (what the page shows, nothing else).
 import { useState } from './vendor/hooks.mjs';
 import { BarChart, ShareGauge } from './charts.js';
-import { html, money, count, date, funderLabel, saveBlob, toCsv } from './lib.js';
+import { html, money, count, date, funderLabel, saveBlob, toCsv, TableScroll } from './lib.js';
 import { useApi, useQpvNaming } from './pages.js';
 
 const amountSeries = [
@@ -43,7 +43,7 @@ function Problem({ error }) {
 
 function ReportsTable({ items, testId, caption }) {
   if (!items?.length) return null;
-  return html`<div class="table-scroll" tabindex="0" role="region" aria-label=${caption}>
+  return html`<${TableScroll} label=${caption}>
     <table data-testid=${testId}>
       <caption class="visually-hidden">
         ${caption}
@@ -72,7 +72,7 @@ function ReportsTable({ items, testId, caption }) {
         )}
       </tbody>
     </table>
-  </div>`;
+  <//>`;
 }
 
 const reportsCsvHeader = [

@@ -1,12 +1,45 @@
 // Shared helpers of the console: the HTTP client (bearer token from sessionStorage, problem+json
-// refusals kept whole), French formatting, CSV generation and blob downloads.
+// refusals kept whole), French formatting, CSV generation, blob downloads, the box wide tables scroll in.
 import { h } from './vendor/preact.mjs';
+import { useEffect, useRef, useState } from './vendor/hooks.mjs';
 import htm from './vendor/htm.mjs';
 import { parseEuros } from './money.js';
 
 export { parseEuros, unreadableAmount } from './money.js';
 
 export const html = htm.bind(h);
+
+/**
+ * The box a wide table scrolls in, never the page (390 px phones). While the table is wider than the
+ * box, the keyboard must reach it to scroll it (WCAG 2.1.1, axe's scrollable-region-focusable): it
+ * then takes the focus and is named by `label`, as a group rather than a region, so that the page's
+ * landmarks are not doubled by a section of the same name; while the table fits, it is a plain box.
+ * @param {{ label: string, children?: any }} props
+ */
+export function TableScroll({ label, children }) {
+  const ref = useRef(/** @type {HTMLDivElement | null} */ (null));
+  const [scrolls, setScrolls] = useState(false);
+  useEffect(() => {
+    const box = ref.current;
+    if (!box) return undefined;
+    const measure = () => setScrolls(box.scrollWidth > box.clientWidth);
+    // The box resizes with the viewport, the table with its rows.
+    const observer = new ResizeObserver(measure);
+    observer.observe(box);
+    for (const child of box.children) observer.observe(child);
+    measure();
+    return () => observer.disconnect();
+  }, []);
+  return html`<div
+    class="table-scroll"
+    ref=${ref}
+    tabindex=${scrolls ? '0' : undefined}
+    role=${scrolls ? 'group' : undefined}
+    aria-label=${scrolls ? label : undefined}
+  >
+    ${children}
+  </div>`;
+}
 
 const tokenKey = 'grants-console-token';
 

@@ -39,6 +39,7 @@ import {
   focusHeading,
   installmentLabels,
   triggerText,
+  TableScroll,
 } from './lib.js';
 
 /** Loads `path` and reloads it on demand. */
@@ -500,7 +501,7 @@ const actorOf = (m) => {
 /** The events of one stream, in order: what, who, business time and record time. */
 /** A campaign's envelopes, one row per funder (the campaign page, and the auditor's as-of view). */
 export function EnvelopeTable({ funders, caption, testId }) {
-  return html`<div class="table-scroll">
+  return html`<${TableScroll} label=${caption}>
     <table data-testid=${testId}>
       <caption>
         ${caption}
@@ -521,7 +522,7 @@ export function EnvelopeTable({ funders, caption, testId }) {
         )}
       </tbody>
     </table>
-  </div>`;
+  <//>`;
 }
 
 export function Timeline({ stream }) {
@@ -530,7 +531,7 @@ export function Timeline({ stream }) {
   );
   if (error) return html`<p class="refusal" role="alert">${error}</p>`;
   if (loading && !data) return html`<p>Chargement de l’historique…</p>`;
-  return html`<div class="table-scroll">
+  return html`<${TableScroll} label="Historique">
     <table class="timeline" data-testid="timeline">
       <caption>
         Historique (${plural(data.events.length, 'événement')}, dans l’ordre du journal)
@@ -557,7 +558,7 @@ export function Timeline({ stream }) {
         )}
       </tbody>
     </table>
-  </div>`;
+  <//>`;
 }
 
 function Dossier({ state, qpvVersion }) {
@@ -587,7 +588,7 @@ function Dossier({ state, qpvVersion }) {
       <dt>Durée</dt>
       <dd>${d.durationYears} an${d.durationYears > 1 ? 's' : ''}</dd>
     </dl>
-    <div class="table-scroll">
+    <${TableScroll} label="Budget prévisionnel">
       <table>
         <caption>
           Budget prévisionnel
@@ -614,7 +615,7 @@ function Dossier({ state, qpvVersion }) {
           )}
         </tbody>
       </table>
-    </div>
+    <//>
   </section>`;
 }
 
@@ -641,7 +642,7 @@ function CoDecision({ state }) {
       ${outcome ? 'Co-décision des financeurs (terminée)' : `Co-décision des financeurs (jusqu’au ${date(c.dueDate)} inclus)`}
     </h2>
     ${outcome ? html`<p data-field="codecision-outcome">Issue : ${outcome}.</p>` : null}
-    <div class="table-scroll">
+    <${TableScroll} label="Positions des financeurs sollicités">
       <table>
         <caption>
           Positions des financeurs sollicités
@@ -675,7 +676,7 @@ function CoDecision({ state }) {
           })}
         </tbody>
       </table>
-    </div>
+    <//>
     <p>
       <strong>Avis du conseil citoyen :</strong>${' '}
       ${c.citizenOpinion ? `${opinionLabels[c.citizenOpinion.opinion]} — ${c.citizenOpinion.comment}` : outcome ? 'aucun avis donné' : 'en attente'}
@@ -758,7 +759,7 @@ function Convention({ state }) {
       state.installments
         ? html`<section aria-labelledby="payments-title">
             <h2 id="payments-title">Versements</h2>
-            <div class="table-scroll">
+            <${TableScroll} label="Versements">
               <table>
                 <thead>
                   <tr>
@@ -793,7 +794,7 @@ function Convention({ state }) {
                   )}
                 </tbody>
               </table>
-            </div>
+            <//>
           </section>`
         : null
     }
@@ -1106,7 +1107,7 @@ export function ApplicationPage({ id, principal }) {
       state.findings
         ? html`<section aria-labelledby="findings-title">
             <h2 id="findings-title">Constats automatiques de recevabilité</h2>
-            <div class="table-scroll">
+            <${TableScroll} label="Constats automatiques de recevabilité">
               <table>
                 <thead>
                   <tr>
@@ -1126,7 +1127,7 @@ export function ApplicationPage({ id, principal }) {
                   )}
                 </tbody>
               </table>
-            </div>
+            <//>
           </section>`
         : null
     }
@@ -1662,7 +1663,7 @@ export function CampaignsPanel({ campaigns, reload }) {
   return html`<section>
     <h1>Campagnes (AMI)</h1>
     ${notice ? html`<p class="notice" role="status">${notice}</p>` : null}
-    <div class="table-scroll">
+    <${TableScroll} label="Campagnes et candidatures reçues">
       <table>
         <caption>
           Campagnes et candidatures reçues
@@ -1689,7 +1690,7 @@ export function CampaignsPanel({ campaigns, reload }) {
           )}
         </tbody>
       </table>
-    </div>
+    <//>
     <div class="grid">
       ${ids.map(
         (id) =>

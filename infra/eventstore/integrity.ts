@@ -1,5 +1,6 @@
 // The auditor's check: walk one stream or the whole log, recompute every hash from the stored data
-// and metadata, and name the first event whose hash, chain link or revision does not hold.
+// and metadata, and name, for every stream that breaks, the first event whose hash, chain link or
+// revision does not hold.
 import { computeEventHash } from './hash';
 import type { EventStore, IntegrityFailure, IntegrityReport, RecordedEvent, VerifyOptions } from './port';
 
@@ -62,6 +63,27 @@ export function checkEvent(
   return undefined;
 }
 
+/** Broken streams listed in a report (IntegrityReport.broken); brokenStreams still counts them all. */
+export const BROKEN_LISTED = 1000;
+
+/** The report from what a verification found; both checks make it here, so its shape cannot differ. */
+export function integrityReport(
+  read: number,
+  unchecked: number,
+  broken: IntegrityFailure[],
+  brokenStreams: number,
+): IntegrityReport {
+  const [first] = broken;
+  return {
+    ok: brokenStreams === 0,
+    checked: read - unchecked,
+    unchecked,
+    ...(first === undefined ? {} : { firstBroken: first }),
+    broken,
+    brokenStreams,
+  };
+}
+
 /**
  * Verifies the hash chain: the adapter's own check when it has one (EventStore.verifyIntegrity; the
  * SQLite one reads the stored text, see sqliteIntegrity.ts), the generic one otherwise.
@@ -71,10 +93,18 @@ export function verifyIntegrity(store: EventStore, options: VerifyOptions = {}):
 }
 
 /**
+ * Stands in for the last link of a stream that broke: its later events are not checked, since the
+ * stream's chain no longer says what should come next. One object compared by identity, so intact
+ * events pay nothing for it.
+ */
+const BROKEN: Link = { revision: -1n, hash: '' };
+
+/**
  * The generic check, for any adapter: over the data as stored (raw reads: no upcasting, which would
  * change what was hashed), each hash recomputed from the parsed data and metadata re-encoded
  * canonically. Streams are checked in global order with the last link of each stream kept in memory
- * (about a hundred bytes per stream).
+ * (about a hundred bytes per stream). A broken stream is reported once, at its first broken event;
+ * the other streams go on being checked.
  */
 export async function verifyIntegrityGeneric(
   store: EventStore,
@@ -82,31 +112,39 @@ export async function verifyIntegrityGeneric(
 ): Promise<IntegrityReport> {
   const every = options.progressEvery ?? 1000;
   const links = new Map<string, Link>();
-  let checked = 0;
+  const broken: IntegrityFailure[] = [];
+  let brokenStreams = 0;
+  let read = 0;
+  let unchecked = 0;
   const events: AsyncIterable<RecordedEvent> | RecordedEvent[] =
     options.stream === undefined
       ? store.readAll({ raw: true })
       : await store.readStream(options.stream, { raw: true });
   for await (const event of events) {
-    checked++;
-    const failure = checkEvent(event, links.get(event.stream));
-    if (failure) {
-      options.onProgress?.(checked);
-      return {
-        ok: false,
-        checked,
-        firstBroken: {
-          stream: event.stream,
-          revision: event.revision,
-          position: event.position,
-          eventId: event.id,
-          ...failure,
-        },
-      };
+    read++;
+    const previous = links.get(event.stream);
+    if (previous === BROKEN) {
+      unchecked++;
+    } else {
+      const failure = checkEvent(event, previous);
+      if (failure === undefined) {
+        links.set(event.stream, { revision: event.revision, hash: event.metadata.hash });
+      } else {
+        links.set(event.stream, BROKEN);
+        brokenStreams++;
+        if (broken.length < BROKEN_LISTED) {
+          broken.push({
+            stream: event.stream,
+            revision: event.revision,
+            position: event.position,
+            eventId: event.id,
+            ...failure,
+          });
+        }
+      }
     }
-    links.set(event.stream, { revision: event.revision, hash: event.metadata.hash });
-    if (checked % every === 0) options.onProgress?.(checked);
+    if (read % every === 0) options.onProgress?.(read);
   }
-  options.onProgress?.(checked);
-  return { ok: true, checked };
+  options.onProgress?.(read);
+  return integrityReport(read, unchecked, broken, brokenStreams);
 }

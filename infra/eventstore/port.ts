@@ -154,21 +154,37 @@ export interface IntegrityFailure {
   detail: string;
 }
 
+/**
+ * The verdict over a stream or the whole log. Once a stream breaks, its chain no longer gives a
+ * trustworthy link: the verification names that first broken event, skips the stream's later events
+ * (counted in `unchecked`) and goes on with the other streams. Events read = checked + unchecked.
+ */
 export interface IntegrityReport {
+  /** No stream broke. */
   ok: boolean;
-  /** Events checked (up to and including the first broken one). */
+  /** Events whose check ran: every event read but those after their stream's first break. */
   checked: number;
+  /** Events not checked because they come after their stream's first break. */
+  unchecked: number;
+  /** The first broken event in log order (broken[0]). */
   firstBroken?: IntegrityFailure;
+  /**
+   * The first broken event of each broken stream, in log order (revision order for one stream, so at
+   * most one entry), at most BROKEN_LISTED (integrity.ts) of them.
+   */
+  broken: IntegrityFailure[];
+  /** How many streams broke: broken.length, unless the list was cut at BROKEN_LISTED. */
+  brokenStreams: number;
 }
 
 export interface VerifyOptions {
   /** One stream; all streams in global order when absent. */
   stream?: string;
   /**
-   * Called about every `progressEvery` events (default 1000) and once at the end with the final
-   * count, e.g. for a progress bar.
+   * Called about every `progressEvery` events read (default 1000) and once at the end with the
+   * number read (checked + unchecked), e.g. for a progress bar.
    */
-  onProgress?: (checked: number) => void;
+  onProgress?: (read: number) => void;
   progressEvery?: number;
 }
 
@@ -203,8 +219,8 @@ export interface EventStore {
   headPosition(): Promise<bigint>;
   /**
    * Optional: the adapter's own integrity check, which verifyIntegrity (integrity.ts) calls when it
-   * is there; adapters without one get the generic check over raw reads. It must name the same first
-   * broken event, for the same reason, after the same count, as the generic check — and may be
+   * is there; adapters without one get the generic check over raw reads. It must give the same report
+   * as the generic check (the same broken events, for the same reasons, the same counts) — and may be
    * stricter, never laxer (the SQLite one also refuses stored text that differs from the text hashed
    * even where the parsed values agree).
    */

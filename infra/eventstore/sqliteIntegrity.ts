@@ -8,23 +8,27 @@
 // of its stream, so a worker checks everything within its range and leaves each stream's first row
 // there (its link into the ranges before) to the main thread, which joins the ranges in order.
 //
-// Whatever found a row that does not hold, the report is made as the generic check makes it: the
-// first broken event is the lowest position whose check fails, and its reason and detail come from
-// the generic per-event check (checkEvent) with the same previous link. Only when that check passes
-// — the parsed values agree but the stored text is not the text that was hashed — is the verdict
-// this check's own (hash_mismatch).
+// Whatever found a row that does not hold, the report is made as the generic check makes it: for each
+// stream, its first broken event is the first of its rows whose check fails, and its reason and
+// detail come from the generic per-event check (checkEvent) with the same previous link. Only when
+// that check passes — the parsed values agree but the stored text is not the text that was hashed —
+// is the verdict this check's own (hash_mismatch). A stream's rows after its first break are not
+// checked (counted unchecked): a worker that did not know its stream had broken in an earlier range
+// has its verdicts on them set aside by the main thread.
 import { availableParallelism } from 'node:os';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { EventStoreBackendError } from './errors';
-import { checkEvent, type Link } from './integrity';
+import { BROKEN_LISTED, checkEvent, integrityReport, type Link } from './integrity';
 import type { Row } from './sqlite';
 import type { EventMetadata, IntegrityFailure, IntegrityReport, RecordedEvent, VerifyOptions } from './port';
 import {
   createStoredTextChecker,
   STORED_TEXT_COLUMNS,
   type StoredBoundary,
+  type StoredFailures,
+  type StoredLink,
   type StoredTextRow,
 } from './storedText.mjs';
 
@@ -47,13 +51,21 @@ const DEFAULT_WORKERS_FROM = 20_000;
 const WORKER_URL = new URL('./storedText.worker.mjs', import.meta.url);
 
 interface WorkerResult {
-  checked: number;
-  failure: { position: number; ordinal: number; link: { revision: number; hash: string } | null } | null;
+  read: number;
+  unchecked: number;
+  failures: StoredFailures;
+  uncheckedByStream: Map<string, number>;
   boundary: StoredBoundary;
   links: { streams: string[]; revisions: number[]; hashes: string[] };
 }
 
-type WorkerMessage = { kind: 'progress'; checked: number } | ({ kind: 'done' } & WorkerResult);
+type WorkerMessage = { kind: 'progress'; read: number } | ({ kind: 'done' } & WorkerResult);
+
+/** A stream's first broken row, and its stream's link before it. */
+interface Break {
+  position: number;
+  link: Link | undefined;
+}
 
 export function storedTextVerifier(
   options: StoredTextVerifierOptions,
@@ -76,14 +88,13 @@ export function storedTextVerifier(
     .prepare('SELECT position, stream, revision, id, type, data, metadata FROM events WHERE position = ?')
     .raw(true)
     .safeIntegers(true);
+  const countStmt = db
+    .prepare('SELECT count(*) FROM events WHERE stream = ? AND position > ? AND position <= ?')
+    .pluck()
+    .safeIntegers(false);
 
-  /** The report for the first broken event, made as the generic check makes it. */
-  function broken(
-    position: number,
-    link: Link | undefined,
-    checked: number,
-    verify: VerifyOptions,
-  ): IntegrityReport {
+  /** The broken event at `position`, said as the generic check says it. */
+  function failureAt({ position, link }: Break): IntegrityFailure {
     const row = rowStmt.get(BigInt(position)) as Row | undefined;
     if (row === undefined)
       throw new EventStoreBackendError(
@@ -91,7 +102,6 @@ export function storedTextVerifier(
       );
     const [rowPosition, stream, revision, eventId] = row;
     const where = { stream, revision, position: rowPosition, eventId };
-    let failure: IntegrityFailure;
     try {
       const event: RecordedEvent = {
         id: eventId,
@@ -102,7 +112,7 @@ export function storedTextVerifier(
         revision,
         position: rowPosition,
       };
-      failure = {
+      return {
         ...where,
         ...(checkEvent(event, link) ?? {
           reason: 'hash_mismatch',
@@ -110,17 +120,19 @@ export function storedTextVerifier(
         }),
       };
     } catch {
-      failure = {
+      return {
         ...where,
         reason: 'malformed',
         detail: 'données ou métadonnées enregistrées illisibles (JSON invalide)',
       };
     }
-    verify.onProgress?.(checked);
-    return { ok: false, checked, firstBroken: failure };
   }
 
-  const toLink = (link: { revision: number; hash: string } | undefined | null): Link | undefined =>
+  /** The report, `listed`: the first BROKEN_LISTED breaks, read back and described. */
+  const report = (read: number, unchecked: number, listed: Break[], brokenStreams: number): IntegrityReport =>
+    integrityReport(read, unchecked, listed.map(failureAt), brokenStreams);
+
+  const toLink = (link: StoredLink | undefined | null): Link | undefined =>
     link ? { revision: BigInt(link.revision), hash: link.hash } : undefined;
 
   /** One stream (in revision order, as readStream gives it) or a small log, in this thread. */
@@ -136,18 +148,18 @@ export function storedTextVerifier(
     for (;;) {
       options.ensureOpen();
       const rows = pages(cursor);
-      const index = checker.check(rows);
-      if (index >= 0) {
-        const row = rows[index]!;
-        return broken(row[0], toLink(checker.links.get(row[1])), checker.checked + 1, verify);
-      }
+      checker.check(rows);
       if (rows.length < PAGE_SIZE) break;
       cursor = rows[rows.length - 1]![0];
       // Let the event loop breathe between pages (an HTTP server answers others meanwhile).
       await nextTurn();
     }
-    verify.onProgress?.(checker.checked);
-    return { ok: true, checked: checker.checked };
+    verify.onProgress?.(checker.read);
+    const { positions, links } = checker.failures;
+    const listed = positions
+      .slice(0, BROKEN_LISTED)
+      .map((position, i) => ({ position, link: toLink(links[i]) }));
+    return report(checker.read, checker.unchecked, listed, positions.length);
   }
 
   async function inWorkers(verify: VerifyOptions, head: number, count: number): Promise<IntegrityReport> {
@@ -156,22 +168,16 @@ export function storedTextVerifier(
     let reported = 0;
     const threads: Worker[] = [];
     const settled = new Set<number>();
-    const stopAfter = (k: number) => {
-      for (let j = k + 1; j < threads.length; j++) {
-        if (!settled.has(j)) {
-          settled.add(j);
-          void threads[j]!.terminate();
-        }
-      }
-    };
+    /** Range k is the positions (bounds[k], bounds[k + 1]]. */
+    const bounds = Array.from({ length: count + 1 }, (_, k) => Math.floor((head * k) / count));
     const results = Array.from({ length: count }, (_, k) => {
       const worker = new Worker(WORKER_URL, {
         // The worker is plain JavaScript: no loader, no flags of this process.
         execArgv: [],
         workerData: {
           file,
-          after: Math.floor((head * k) / count),
-          upTo: Math.floor((head * (k + 1)) / count),
+          after: bounds[k],
+          upTo: bounds[k + 1],
           pageSize: PAGE_SIZE,
           progressEvery: every,
         },
@@ -180,7 +186,7 @@ export function storedTextVerifier(
       return new Promise<WorkerResult>((resolve, reject) => {
         worker.on('message', (message: WorkerMessage) => {
           if (message.kind === 'progress') {
-            progress[k] = message.checked;
+            progress[k] = message.read;
             const total = progress.reduce((a, b) => a + b, 0);
             if (total - reported >= every) {
               reported = total;
@@ -189,8 +195,6 @@ export function storedTextVerifier(
             return;
           }
           settled.add(k);
-          // A broken event here comes before anything the later ranges find.
-          if (message.failure) stopAfter(k);
           resolve(message);
         });
         worker.on('error', (error) => {
@@ -206,37 +210,67 @@ export function storedTextVerifier(
     // its error still reaches the loop below when its turn comes.
     for (const result of results) result.catch(() => undefined);
     try {
-      const links = new Map<string, { revision: number; hash: string }>();
-      let before = 0;
+      /** The last link of every intact stream in the ranges joined so far. */
+      const links = new Map<string, StoredLink>();
+      const brokenStreams = new Set<string>();
+      const listed: Break[] = [];
+      let read = 0;
+      let unchecked = 0;
       for (let k = 0; k < count; k++) {
         const result = await results[k]!;
-        const { boundary } = result;
+        const { boundary, failures, uncheckedByStream } = result;
+        read += result.read;
+        unchecked += result.unchecked;
+        /** Rows of `stream` in this range that the worker checked (it did not know where the stream broke). */
+        const checkedHere = (stream: string): number =>
+          (countStmt.get(stream, bounds[k], bounds[k + 1]) as number) - (uncheckedByStream.get(stream) ?? 0);
+        const here: Break[] = [];
+        const brokenHere = new Set<string>();
+        /** Streams broken in an earlier range with rows here: none of these rows is checked. */
+        const brokenBefore = new Set<string>();
         // Each stream's first row in this range against its last link in the ranges before.
         for (let i = 0; i < boundary.positions.length; i++) {
           const stream = boundary.streams[i]!;
+          if (brokenStreams.has(stream)) {
+            brokenBefore.add(stream);
+            continue;
+          }
           const link = links.get(stream);
           const holds = link
             ? boundary.revisions[i] === link.revision + 1 && boundary.previous[i] === link.hash
             : boundary.revisions[i] === 0 && boundary.previous[i] === null;
           if (!holds) {
-            stopAfter(k);
-            return broken(boundary.positions[i]!, toLink(link), before + boundary.ordinals[i]!, verify);
+            here.push({ position: boundary.positions[i]!, link: toLink(link) });
+            brokenHere.add(stream);
+            // That row's check ran; the stream's later rows here were checked by the worker, too soon.
+            unchecked += checkedHere(stream) - 1;
           }
         }
-        if (result.failure) {
-          const { position, ordinal, link } = result.failure;
-          const stream = (rowStmt.get(BigInt(position)) as Row | undefined)?.[1];
-          const previous = link ?? (stream === undefined ? undefined : links.get(stream));
-          return broken(position, toLink(previous), before + ordinal, verify);
+        // The worker's own finds, unless their stream broke before them.
+        for (let i = 0; i < failures.positions.length; i++) {
+          const stream = failures.streams[i]!;
+          if (brokenStreams.has(stream)) brokenBefore.add(stream);
+          else if (!brokenHere.has(stream)) {
+            here.push({
+              position: failures.positions[i]!,
+              link: toLink(failures.links[i] ?? links.get(stream)),
+            });
+            brokenHere.add(stream);
+          }
         }
+        for (const stream of brokenBefore) unchecked += checkedHere(stream);
+        for (const found of here.sort((a, b) => a.position - b.position)) {
+          if (listed.length < BROKEN_LISTED) listed.push(found);
+        }
+        for (const stream of brokenHere) brokenStreams.add(stream);
         const { streams, revisions, hashes } = result.links;
         for (let i = 0; i < streams.length; i++) {
+          if (brokenStreams.has(streams[i]!)) continue;
           links.set(streams[i]!, { revision: revisions[i]!, hash: hashes[i]! });
         }
-        before += result.checked;
       }
-      verify.onProgress?.(before);
-      return { ok: true, checked: before };
+      verify.onProgress?.(read);
+      return report(read, unchecked, listed, brokenStreams.size);
     } catch (error) {
       throw error instanceof EventStoreBackendError
         ? error
@@ -245,7 +279,12 @@ export function storedTextVerifier(
             { cause: error },
           );
     } finally {
-      stopAfter(-1);
+      for (let k = 0; k < threads.length; k++) {
+        if (!settled.has(k)) {
+          settled.add(k);
+          void threads[k]!.terminate();
+        }
+      }
     }
   }
 

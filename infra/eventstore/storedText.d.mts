@@ -43,20 +43,32 @@ export interface StoredBoundary {
   revisions: number[];
   previous: (string | null)[];
   positions: number[];
-  /** 1-based count of the row within its range. */
-  ordinals: number[];
+}
+
+/** Column lists, in the order checked: each stream's first row that does not hold. */
+export interface StoredFailures {
+  streams: string[];
+  positions: number[];
+  /** The stream's link before that row, among the rows checked here; null: none here. */
+  links: (StoredLink | null)[];
 }
 
 export interface StoredTextChecker {
+  /** Every stream's last link; a stream that broke has a stand-in that no row matches. */
   readonly links: Map<string, StoredLink>;
   readonly boundary: StoredBoundary;
-  /** Rows that held so far. */
-  readonly checked: number;
-  check(rows: readonly StoredTextRow[], start?: number): number;
+  readonly failures: StoredFailures;
+  /** Rows not checked, by stream: those after the stream's first break. */
+  readonly uncheckedByStream: Map<string, number>;
+  /** Rows gone through so far: checked + unchecked. */
+  readonly read: number;
+  /** Rows after their stream's first break, not checked. */
+  readonly unchecked: number;
+  check(rows: readonly StoredTextRow[], start?: number): void;
 }
 
 export declare function createStoredTextChecker(options?: {
   deferFirstLinks?: boolean;
-  onProgress?: (checked: number) => void;
+  onProgress?: (read: number) => void;
   progressEvery?: number;
 }): StoredTextChecker;

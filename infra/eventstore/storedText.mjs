@@ -84,27 +84,59 @@ export function rebuiltText(stream, revision, id, type, data, core, previousHash
 }
 
 /**
+ * Stands in for the last link of a stream that broke, so that its later rows fail the link check and
+ * reach the (cold) failure path, which counts them unchecked: intact rows pay nothing for it. Its
+ * hash matches no stored previousHash (null or 64 hex digits).
+ */
+const BROKEN = { revision: -1, hash: '' };
+
+/**
  * Checks rows (STORED_TEXT_COLUMNS, raw arrays, integers as numbers) in the order given, keeping the
- * last link of every stream. `deferFirstLinks`: a stream's first row in this range is not checked
- * against a previous link (it is in another range) but recorded in `boundary` for the caller to
- * check once the ranges before are known; everything else about it is checked here.
+ * last link of every stream. A stream is reported once, at its first row that does not hold (in
+ * `failures`, with the stream's previous link here); its later rows are not checked but counted in
+ * `unchecked` (and per stream, in `uncheckedByStream`). `deferFirstLinks`: a stream's first row in
+ * this range is not checked against a previous link (it is in another range) but recorded in
+ * `boundary` for the caller to check once the ranges before are known; everything else about it is
+ * checked here.
  */
 export function createStoredTextChecker({ deferFirstLinks = false, onProgress, progressEvery = 1000 } = {}) {
-  /** stream → { revision, hash } of its last row so far. */
+  /** stream → { revision, hash } of its last row so far (BROKEN once it broke). */
   const links = new Map();
-  const boundary = { streams: [], revisions: [], previous: [], positions: [], ordinals: [] };
-  let checked = 0;
+  const boundary = { streams: [], revisions: [], previous: [], positions: [] };
+  const failures = { streams: [], positions: [], links: [] };
+  const uncheckedByStream = new Map();
+  let read = 0;
+  let unchecked = 0;
+
+  /** A row that does not hold: its stream's first break, or a row after it. */
+  function failed(row) {
+    const stream = row[1];
+    const link = links.get(stream);
+    if (link === BROKEN) {
+      unchecked++;
+      uncheckedByStream.set(stream, (uncheckedByStream.get(stream) ?? 0) + 1);
+    } else {
+      failures.streams.push(stream);
+      failures.positions.push(row[0]);
+      failures.links.push(link === undefined ? null : { revision: link.revision, hash: link.hash });
+      links.set(stream, BROKEN);
+    }
+    read++;
+    if (onProgress !== undefined && read % progressEvery === 0) onProgress(read);
+  }
+
   return {
     links,
     boundary,
-    get checked() {
-      return checked;
+    failures,
+    uncheckedByStream,
+    get read() {
+      return read;
     },
-    /**
-     * Checks rows[start...] in order. Returns the index of the first row that does not hold (its
-     * `link`: the previous link of its stream here, or undefined), or -1 when all hold. A row that
-     * does not hold is not counted and its stream's link is left as it was.
-     */
+    get unchecked() {
+      return unchecked;
+    },
+    /** Checks rows[start...] in order. */
     check(rows, start = 0) {
       for (let i = start; i < rows.length; i++) {
         const row = rows[i];
@@ -119,32 +151,38 @@ export function createStoredTextChecker({ deferFirstLinks = false, onProgress, p
           typeof stream !== 'string' ||
           typeof row[4] !== 'string'
         ) {
-          return i;
+          failed(row);
+          continue;
         }
         const link = links.get(stream);
         if (link !== undefined) {
-          if (revision !== link.revision + 1 || chain.previousHash !== link.hash) return i;
+          if (revision !== link.revision + 1 || chain.previousHash !== link.hash) {
+            failed(row);
+            continue;
+          }
         } else if (!deferFirstLinks && (revision !== 0 || chain.previousHash !== null)) {
-          return i;
+          failed(row);
+          continue;
         }
         const text = rebuiltText(stream, revision, row[3], row[4], row[5], chain.core, chain.previousHash);
-        if (hash('sha256', text, 'hex') !== chain.hash) return i;
+        if (hash('sha256', text, 'hex') !== chain.hash) {
+          failed(row);
+          continue;
+        }
         if (link === undefined && deferFirstLinks) {
           boundary.streams.push(stream);
           boundary.revisions.push(revision);
           boundary.previous.push(chain.previousHash);
           boundary.positions.push(row[0]);
-          boundary.ordinals.push(checked + 1);
         }
         if (link === undefined) links.set(stream, { revision, hash: chain.hash });
         else {
           link.revision = revision;
           link.hash = chain.hash;
         }
-        checked++;
-        if (onProgress !== undefined && checked % progressEvery === 0) onProgress(checked);
+        read++;
+        if (onProgress !== undefined && read % progressEvery === 0) onProgress(read);
       }
-      return -1;
     },
   };
 }

@@ -2,7 +2,11 @@
 // its verdict said in French and shaped for JSON.
 import { formatCount } from '../../infra/projections/progress';
 import type { LogDigest } from '../../infra/eventstore/anchor';
-import type { IntegrityFailureReason, IntegrityReport } from '../../infra/eventstore/integrity';
+import type {
+  IntegrityFailure,
+  IntegrityFailureReason,
+  IntegrityReport,
+} from '../../infra/eventstore/integrity';
 
 export const integrityReasonLabels: Record<IntegrityFailureReason, string> = {
   hash_mismatch: 'contenu modifié (l’empreinte recalculée ne correspond plus)',
@@ -11,51 +15,95 @@ export const integrityReasonLabels: Record<IntegrityFailureReason, string> = {
   malformed: 'métadonnées illisibles',
 };
 
-/** One sentence for people: what was checked and, when something broke, the first broken event. */
+/** The same, in a word or two, for the other broken streams of a summary. */
+const integrityReasonShort: Record<IntegrityFailureReason, string> = {
+  hash_mismatch: 'contenu modifié',
+  chain_broken: 'chaînage rompu',
+  revision_gap: 'révisions non consécutives',
+  malformed: 'métadonnées illisibles',
+};
+
+/** Broken streams named in a summary besides the first; the JSON report lists more. */
+const OTHERS_SAID = 10;
+
+const plural = (n: number, word: string): string => `${formatCount(n)} ${word}${n > 1 ? 's' : ''}`;
+
+/**
+ * For people: what was checked and, when something broke, how many streams broke, the first broken
+ * event in full, the next few streams briefly, and how many events were left unchecked after their
+ * stream's break.
+ */
 export function integritySummary(report: IntegrityReport, stream?: string): string {
   const scope = stream === undefined ? 'le journal entier' : `le flux ${stream}`;
-  const checked = `${formatCount(report.checked)} événement${report.checked > 1 ? 's' : ''}`;
-  const broken = report.firstBroken;
-  if (report.ok || broken === undefined) {
-    return `Intégrité vérifiée sur ${scope} : ${checked}, aucune altération.`;
+  const first = report.firstBroken;
+  if (report.ok || first === undefined) {
+    return `Intégrité vérifiée sur ${scope} : ${plural(report.checked, 'événement')}, aucune altération.`;
   }
-  return (
-    `Altération détectée dans ${scope} après ${checked} : flux ${broken.stream}, révision ${broken.revision} ` +
-    `(position ${broken.position}, événement ${broken.eventId}) — ${integrityReasonLabels[broken.reason]} ; ${broken.detail}.`
+  const streams = report.brokenStreams;
+  const sentences = [
+    `Altération détectée dans ${scope} : ` +
+      (streams > 1 ? `${formatCount(streams)} flux altérés. Le premier : ` : '') +
+      `flux ${first.stream}, révision ${first.revision} (position ${first.position}, événement ${first.eventId}) — ` +
+      `${integrityReasonLabels[first.reason]} ; ${first.detail}.`,
+  ];
+  const others = report.broken.slice(1, 1 + OTHERS_SAID);
+  if (others.length > 0) {
+    const rest = streams - 1 - others.length;
+    sentences.push(
+      `Autres flux altérés : ${others
+        .map((b) => `${b.stream} (révision ${b.revision}, ${integrityReasonShort[b.reason]})`)
+        .join(' ; ')}${rest > 0 ? ` ; et ${plural(rest, 'autre')}` : ''}.`,
+    );
+  }
+  sentences.push(
+    `${plural(report.checked, 'événement')} vérifié${report.checked > 1 ? 's' : ''}` +
+      (report.unchecked === 0
+        ? ''
+        : report.unchecked === 1
+          ? ' ; 1 non vérifié : il suit la première altération de son flux, dont le chaînage n’est plus une référence sûre'
+          : ` ; ${formatCount(report.unchecked)} non vérifiés : ils suivent la première altération de leur flux, ` +
+            'dont le chaînage n’est plus une référence sûre') +
+      '.',
   );
+  return sentences.join(' ');
+}
+
+export interface IntegrityFailureJson {
+  stream: string;
+  revision: string;
+  position: string;
+  eventId: string;
+  reason: IntegrityFailureReason;
+  detail: string;
 }
 
 export interface IntegrityReportJson {
   ok: boolean;
   checked: number;
-  firstBroken?: {
-    stream: string;
-    revision: string;
-    position: string;
-    eventId: string;
-    reason: IntegrityFailureReason;
-    detail: string;
-  };
+  unchecked: number;
+  firstBroken?: IntegrityFailureJson;
+  broken: IntegrityFailureJson[];
+  brokenStreams: number;
   summary: string;
 }
 
+const failureJson = (failure: IntegrityFailure): IntegrityFailureJson => ({
+  stream: failure.stream,
+  revision: String(failure.revision),
+  position: String(failure.position),
+  eventId: failure.eventId,
+  reason: failure.reason,
+  detail: failure.detail,
+});
+
 export function integrityReportJson(report: IntegrityReport, stream?: string): IntegrityReportJson {
-  const broken = report.firstBroken;
   return {
     ok: report.ok,
     checked: report.checked,
-    ...(broken === undefined
-      ? {}
-      : {
-          firstBroken: {
-            stream: broken.stream,
-            revision: String(broken.revision),
-            position: String(broken.position),
-            eventId: broken.eventId,
-            reason: broken.reason,
-            detail: broken.detail,
-          },
-        }),
+    unchecked: report.unchecked,
+    ...(report.firstBroken === undefined ? {} : { firstBroken: failureJson(report.firstBroken) }),
+    broken: report.broken.map(failureJson),
+    brokenStreams: report.brokenStreams,
     summary: integritySummary(report, stream),
   };
 }

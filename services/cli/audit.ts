@@ -1,6 +1,7 @@
 // `grants audit verify [--stream <flux> | --against <sauvegarde>]`: recomputes the hash chain of the
 // whole log (or of one stream) with a progress bar on stderr, then says in French on stdout what was
-// checked and, if anything was altered, the first broken event; with --against, also compares the
+// checked and, if anything was altered, every broken stream (the first broken event in full, a few
+// more briefly) and how many events were left unchecked after them; with --against, also compares the
 // log with a backup of it (againstBackup.ts). `grants audit digest [--upto <position>]`: the log's
 // digest up to a position (infra/eventstore/anchor.ts), to keep apart from the data.
 // Exit 0: intact; 1: altered; 2: bad usage.
@@ -31,7 +32,9 @@ export const auditUsage = `Usage : grants audit verify [--stream <flux> | --agai
         grants audit digest [--upto <position>]
 
 Vérifie que le journal des événements n’a pas été altéré : chaque empreinte SHA-256 est recalculée
-et son chaînage contrôlé, du premier au dernier événement (ou d’un seul flux).
+et son chaînage contrôlé, du premier au dernier événement (ou d’un seul flux). Une altération
+n’arrête pas la vérification : chaque flux altéré est nommé à son premier événement altéré, ses
+événements suivants sont comptés non vérifiés, et les autres flux continuent d’être vérifiés.
 
 Options :
   --stream <flux>      un seul flux, ex. application-01JQ7Z8X9Y0A1B2C3D4E5F6G7H ou campaign-2027
@@ -117,10 +120,11 @@ export async function runAudit(
     const progress = verificationProgress(io.err, total);
     const result = await verifyIntegrity(store, {
       ...(stream === undefined ? {} : { stream }),
-      onProgress: (checked) => progress(checked, false),
+      onProgress: (read) => progress(read, false),
       progressEvery: 1000,
     });
-    progress(result.checked, true);
+    // Every event read, the unchecked ones too: the bar ends where the log does.
+    progress(result.checked + result.unchecked, true);
     io.out.write(`${integritySummary(result, stream)}\n`);
     let matchesBackup = true;
     if (reference !== undefined) {
@@ -148,14 +152,20 @@ export async function runAudit(
       {
         audit: {
           checked: result.checked,
+          unchecked: result.unchecked,
+          brokenStreams: result.brokenStreams,
+          // The first broken event, as before; the next few broken streams by name.
           stream: broken.stream,
           revision: String(broken.revision),
           position: String(broken.position),
           eventId: broken.eventId,
           reason: broken.reason,
+          otherBrokenStreams: result.broken.slice(1, 11).map((b) => b.stream),
         },
       },
-      `altération du journal : ${integrityReasonLabels[broken.reason]}`,
+      result.brokenStreams > 1
+        ? `altération du journal : ${result.brokenStreams} flux altérés, le premier : ${integrityReasonLabels[broken.reason]}`
+        : `altération du journal : ${integrityReasonLabels[broken.reason]}`,
     );
     return 1;
   } finally {

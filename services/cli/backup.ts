@@ -217,7 +217,7 @@ async function checkJournal(
       onProgress: (checked) => progress(checked, false),
       progressEvery: 1000,
     });
-    progress(report.checked, true);
+    progress(report.checked + report.unchecked, true);
     io.err.write('empreinte du journal copié…\n');
     const { digest } = await logDigest(store, BigInt(total));
     let last: { position: bigint; id: string; hash: string } | undefined;

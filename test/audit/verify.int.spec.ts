@@ -1,5 +1,6 @@
 // Tampering with the SQLite file itself — as someone with the file could, dropping the append-only
-// triggers first — and the audit naming the first broken event, through the API and the CLI.
+// triggers first — and the audit naming every broken stream's first broken event, through the API
+// and the CLI.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,9 +10,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../infra/config/config';
 import { openSqliteEventStore } from '../../infra/eventstore';
 import { verifyIntegrity } from '../../infra/eventstore/integrity';
-import type { EventStore } from '../../infra/eventstore/port';
-import { integrityReportJson } from '../../services/audit/integrity';
+import type { EventStore, IntegrityFailure } from '../../infra/eventstore/port';
+import {
+  integrityReportJson,
+  integritySummary,
+  type IntegrityFailureJson,
+} from '../../services/audit/integrity';
 import { auditRouter } from '../../services/audit/routes';
+import { integrityReportResponse } from '../../services/audit/schemas';
 import { createHttpPlatform } from '../../services/http/platform/app';
 import { mintDevelopmentToken } from '../../services/http/platform/auth';
 import { listen } from '../../services/http/server';
@@ -127,6 +133,57 @@ describe('integrity verification of a tampered log', () => {
     expect((await cli(test, ['verify', '--stream', `application-${APPLICATION_A}`])).code).toBe(1);
   });
 
+  it('goes on after a break: two streams altered differently, both named, the events after each break unchecked', async () => {
+    const test = await playedAndClosed();
+    const a = `application-${APPLICATION_A}`;
+    const b = `application-${APPLICATION_B}`;
+    expect(
+      tamper(
+        test.file,
+        `UPDATE events SET data = json_set(data, '$.plan[0].amountCents', 9000000)
+          WHERE stream = ? AND type = 'CommitteeApprovalRecorded'`,
+        a,
+      ),
+    ).toBe(1);
+    expect(tamper(test.file, 'DELETE FROM events WHERE stream = ? AND revision = 2', b)).toBe(1);
+
+    const store = reopen(test);
+    const lengthOf = async (stream: string) => (await store.readStream(stream, { raw: true })).length;
+    // A breaks at its revision 6 (7th event), B at its revision 3 (3rd event left).
+    const unchecked = (await lengthOf(a)) - 7 + ((await lengthOf(b)) - 3);
+    let events = 0;
+    for await (const _ of store.readAll({ raw: true })) events++;
+
+    const report = integrityReportJson(await verifyIntegrity(store));
+    expect(await verifyOverHttp(store)).toEqual({ status: 200, body: report });
+    // Every field is in the documented answer (parsing drops those that are not).
+    expect(integrityReportResponse.parse(report)).toEqual(report);
+    expect(report).toMatchObject({ ok: false, brokenStreams: 2, unchecked, checked: events - unchecked });
+    const found = [
+      { stream: a, revision: '6', reason: 'hash_mismatch' },
+      { stream: b, revision: '3', reason: 'revision_gap' },
+    ];
+    // In log order, whichever stream broke first.
+    const inLogOrder = [...report.broken].sort((x, y) => Number(x.position) - Number(y.position));
+    expect(report.broken).toEqual(inLogOrder);
+    expect(report.broken).toMatchObject(report.broken[0]!.stream === a ? found : found.reverse());
+    expect(report.firstBroken).toEqual(report.broken[0]);
+    const [first, other] = report.broken as [IntegrityFailureJson, IntegrityFailureJson];
+    expect(report.summary).toContain('Altération détectée dans le journal entier : 2 flux altérés.');
+    expect(report.summary).toContain(`Le premier : flux ${first.stream}, révision ${first.revision}`);
+    expect(report.summary).toContain(`Autres flux altérés : ${other.stream} (révision ${other.revision}, `);
+    expect(report.summary).toContain(
+      `${unchecked} non vérifiés : ils suivent la première altération de leur flux`,
+    );
+
+    const result = await cli(test, ['verify']);
+    expect(result.code).toBe(1);
+    expect(result.out).toBe(`${report.summary}\n`);
+    // The progress line counts every event read, the unchecked ones included (its total is the head
+    // position, one more than the events left here).
+    expect(result.err).toContain(`% ${events} / ${events + 1} événements vérifiés`);
+  });
+
   it('notices a record time rewritten to hide a late entry', async () => {
     const test = await playedAndClosed();
     tamper(
@@ -147,6 +204,56 @@ describe('integrity verification of a tampered log', () => {
     expect(result.code).toBe(1);
     expect(result.out).toContain(`flux application-${APPLICATION_B}, révision 3`);
     expect(result.out).toContain('révisions non consécutives');
+  });
+});
+
+describe('the verdict said for people', () => {
+  const failure = (s: number): IntegrityFailure => ({
+    stream: `application-${s}`,
+    revision: BigInt(s),
+    position: BigInt(100 + s),
+    eventId: `event-${s}`,
+    reason: s % 2 === 0 ? 'hash_mismatch' : 'chain_broken',
+    detail: 'détail',
+  });
+
+  it('names ten other broken streams at most, and counts the rest and the events left unchecked', () => {
+    const broken = Array.from({ length: 15 }, (_, s) => failure(s));
+    const summary = integritySummary({
+      ok: false,
+      checked: 1234,
+      unchecked: 56,
+      firstBroken: broken[0]!,
+      broken,
+      brokenStreams: 1015,
+    });
+    expect(summary).toBe(
+      'Altération détectée dans le journal entier : 1 015 flux altérés. Le premier : flux application-0, ' +
+        'révision 0 (position 100, événement event-0) — contenu modifié (l’empreinte recalculée ne correspond ' +
+        'plus) ; détail. Autres flux altérés : ' +
+        Array.from(
+          { length: 10 },
+          (_, i) =>
+            `application-${i + 1} (révision ${i + 1}, ${i % 2 === 0 ? 'chaînage rompu' : 'contenu modifié'})`,
+        ).join(' ; ') +
+        ' ; et 1 004 autres. 1 234 événements vérifiés ; 56 non vérifiés : ils suivent la première altération ' +
+        'de leur flux, dont le chaînage n’est plus une référence sûre.',
+    );
+  });
+
+  it('says one broken stream without a count, and one unchecked event in the singular', () => {
+    const first = failure(3);
+    expect(
+      integritySummary(
+        { ok: false, checked: 4, unchecked: 1, firstBroken: first, broken: [first], brokenStreams: 1 },
+        'application-3',
+      ),
+    ).toBe(
+      'Altération détectée dans le flux application-3 : flux application-3, révision 3 (position 103, ' +
+        'événement event-3) — chaînage rompu (un événement a été supprimé, inséré ou remplacé) ; détail. ' +
+        '4 événements vérifiés ; 1 non vérifié : il suit la première altération de son flux, dont le ' +
+        'chaînage n’est plus une référence sûre.',
+    );
   });
 });
 

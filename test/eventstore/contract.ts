@@ -10,8 +10,10 @@ import {
   WrongExpectedVersionError,
 } from '../../infra/eventstore/errors';
 import type { EventStoreConfig } from '../../infra/eventstore/index';
-import { verifyIntegrity } from '../../infra/eventstore/integrity';
+import { computeEventHash } from '../../infra/eventstore/hash';
+import { verifyIntegrity, verifyIntegrityGeneric } from '../../infra/eventstore/integrity';
 import type {
+  EventMetadata,
   EventStore,
   NewEvent,
   RecordedEvent,
@@ -32,7 +34,49 @@ export interface ContractHarness {
   connectionPerAppender: boolean;
   /** Backend-specific check of the storage itself after a crash (e.g. PRAGMA integrity_check). */
   checkStorage?(): Promise<void>;
+  /**
+   * Writes events exactly as given — their metadata sealed by the caller, hash fields included — at
+   * the stream's next revisions, past the adapter's own sealing, as someone with write access to the
+   * storage could. (An EventStoreDB event never changes once written: writing forged ones is what
+   * tampering can do there.)
+   */
+  writeForged(stream: string, events: ForgedEvent[]): Promise<void>;
   dispose(): Promise<void>;
+}
+
+/** An event with its stored metadata, hash and previous hash as someone chose to write them. */
+export interface ForgedEvent {
+  id: string;
+  type: string;
+  data: { n: number };
+  metadata: EventMetadata;
+}
+
+/** StepRecorded events of `stream` sealed into a chain as the store seals them (revisions from 0). */
+function sealedChain(stream: string, count: number): ForgedEvent[] {
+  let previousHash: string | null = null;
+  return Array.from({ length: count }, (_, n) => {
+    const id = randomUUID();
+    const data = { n };
+    const hashed = { ...metadata(), recordedAt: '2026-03-02T09:00:00.000Z', schemaVersion: 1 };
+    const hash = computeEventHash({
+      id,
+      stream,
+      revision: BigInt(n),
+      type: 'StepRecorded',
+      data,
+      metadata: hashed,
+      previousHash,
+    });
+    const event: ForgedEvent = {
+      id,
+      type: 'StepRecorded',
+      data,
+      metadata: { ...hashed, previousHash, hash },
+    };
+    previousHash = hash;
+    return event;
+  });
 }
 
 const unique = (label: string): string => `${label}${randomUUID().slice(0, 8)}-`;
@@ -188,7 +232,7 @@ export function eventStoreContract(
         const middle = await store.readStream(stream, { from: 5000n, maxCount: 2 });
         expect(middle.map((e) => e.revision)).toEqual([5000n, 5001n]);
         const report = await verifyIntegrity(store, { stream });
-        expect(report).toEqual({ ok: true, checked: 10_000 });
+        expect(report).toEqual({ ok: true, checked: 10_000, unchecked: 0, broken: [], brokenStreams: 0 });
       }, 60_000);
     });
 
@@ -654,6 +698,66 @@ export function eventStoreContract(
           EventStoreClosedError,
         );
       });
+    });
+
+    describe('integrity verification', () => {
+      it('goes on after a break: each broken stream named once, at its first break, its later events unchecked', async () => {
+        const prefix = unique('broken');
+        const edited = `${prefix}edited`;
+        const gapped = `${prefix}gapped`;
+        const intact = `${prefix}intact`;
+        // Data changed after sealing (revision 3 of 7), and an event left out of a chain (the third of 6).
+        const editedEvents = sealedChain(edited, 7);
+        editedEvents[3] = { ...editedEvents[3]!, data: { n: 300 } };
+        const gappedEvents = sealedChain(gapped, 6);
+        gappedEvents.splice(2, 1);
+        // Interleaved in the log with each other and with a stream appended as usual.
+        for (let round = 0; round < 7; round++) {
+          for (const [stream, events] of [
+            [edited, editedEvents],
+            [gapped, gappedEvents],
+          ] as const) {
+            const event = events[round];
+            if (event) await harness.writeForged(stream, [event]);
+          }
+          await store.append(intact, [step(round)], { expectedRevision: round === 0 ? 'no_stream' : 'any' });
+        }
+
+        const one = (stream: string) => verifyIntegrity(store, { stream });
+        const editedReport = await one(edited);
+        expect(editedReport).toMatchObject({ ok: false, checked: 4, unchecked: 3, brokenStreams: 1 });
+        expect(editedReport.broken).toMatchObject([
+          { stream: edited, revision: 3n, reason: 'hash_mismatch' },
+        ]);
+        expect(editedReport.firstBroken).toEqual(editedReport.broken[0]);
+        const gappedReport = await one(gapped);
+        expect(gappedReport).toMatchObject({ ok: false, checked: 3, unchecked: 2, brokenStreams: 1 });
+        expect(gappedReport.broken).toMatchObject([{ stream: gapped, revision: 2n, reason: 'chain_broken' }]);
+        expect(await one(intact)).toEqual({
+          ok: true,
+          checked: 7,
+          unchecked: 0,
+          broken: [],
+          brokenStreams: 0,
+        });
+
+        // The whole log: both breaks, in log order, as the single-stream checks named them. A shared
+        // server may hold other runs' forged streams, hence only this run's are counted exactly.
+        const whole = await verifyIntegrity(store);
+        expect(whole.broken.filter((b) => b.stream.startsWith(prefix))).toEqual([
+          gappedReport.firstBroken,
+          editedReport.firstBroken,
+        ]);
+        expect(whole.ok).toBe(false);
+        expect(whole.firstBroken).toEqual(whole.broken[0]);
+        expect(whole.brokenStreams).toBeGreaterThanOrEqual(2);
+        expect(whole.unchecked).toBeGreaterThanOrEqual(3 + 2);
+        let read = 0;
+        for await (const _ of store.readAll({ raw: true })) read++;
+        expect(whole.checked + whole.unchecked).toBe(read);
+        // An adapter's own check gives the generic check's report.
+        if (store.verifyIntegrity) expect(whole).toEqual(await verifyIntegrityGeneric(store));
+      }, 120_000);
     });
   });
 }

@@ -1,6 +1,7 @@
 // The EventStoreDB adapter held to the same contract, on a real server: the one named by
 // EVENTSTORE_CONNECTION_STRING, else a throwaway container when a Docker engine answers. Without
 // either it is skipped, saying why — never run against a mock.
+import { EventStoreDBClient, jsonEvent } from '@eventstore/db-client';
 import { GenericContainer, Wait, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
 import { openEsdbEventStore } from '../../infra/eventstore/esdb';
 import { eventStoreContract } from './contract';
@@ -51,6 +52,8 @@ eventStoreContract(
       url = `esdb://${container.getHost()}:${container.getMappedPort(2113)}?tls=false`;
     }
     const config = { kind: 'eventstoredb' as const, connectionString: url };
+    // Its own client: forged events go to the server as written, never through the adapter.
+    const forger = EventStoreDBClient.connectionString(url);
     return {
       open: (options = {}) =>
         openEsdbEventStore({
@@ -60,7 +63,26 @@ eventStoreContract(
         }),
       childConfig: config,
       connectionPerAppender: false,
+      writeForged: async (stream, events) => {
+        await forger.appendToStream(
+          stream,
+          events.map((e) =>
+            jsonEvent({
+              id: e.id,
+              type: e.type,
+              data: e.data,
+              // As the adapter writes them (esdb.ts), EventStoreDB's own correlation fields included.
+              metadata: {
+                ...e.metadata,
+                $correlationId: e.metadata.correlationId,
+                $causationId: e.metadata.causationId,
+              },
+            }),
+          ),
+        );
+      },
       dispose: async () => {
+        await forger.dispose();
         await container?.stop();
       },
     };

@@ -20,7 +20,9 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../infra/config/config';
 import { createEventStore } from '../../infra/eventstore/index';
+import { canonicalHashedMetadata, canonicalJson } from '../../infra/eventstore/hash';
 import { verifyIntegrity } from '../../infra/eventstore/integrity';
+import type { IntegrityReport } from '../../infra/eventstore/port';
 import { openSqliteEventStore, type SqliteEventStore } from '../../infra/eventstore/sqlite';
 import { snapshotSqliteFile } from '../../infra/backup/sqliteSnapshot';
 import { eventStoreContract } from './contract';
@@ -28,6 +30,14 @@ import type { ReadOnlyAccountReport } from './fixtures/readOnlyAccount';
 import { metadata, step, steps, testRegistry } from './fixtures/events';
 
 const tempDir = (label: string): string => mkdtempSync(join(tmpdir(), `grants-eventstore-${label}-`));
+
+const intact = (checked: number): IntegrityReport => ({
+  ok: true,
+  checked,
+  unchecked: 0,
+  broken: [],
+  brokenStreams: 0,
+});
 
 /** fixtures/readOnlyAccount.ts on `file`, in its own process: what an account that may only read finds. */
 async function readAsAccount(file: string): Promise<ReadOnlyAccountReport> {
@@ -56,6 +66,26 @@ eventStoreContract('SQLite', () => {
       const db = new Database(file, { readonly: true });
       try {
         expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      } finally {
+        db.close();
+      }
+      return Promise.resolve();
+    },
+    writeForged(stream, events) {
+      const db = new Database(file, { timeout: 5000 });
+      try {
+        const insert = db.prepare(
+          `INSERT INTO events (stream, revision, id, type, data, metadata)
+             VALUES (?, (SELECT coalesce(max(revision) + 1, 0) FROM events WHERE stream = ?), ?, ?, ?, ?)`,
+        );
+        for (const { id, type, data, metadata } of events) {
+          // The text as the store lays it out (append.ts, sealEvent), with the given hash fields.
+          const { previousHash, hash, ...hashed } = metadata;
+          const stored =
+            canonicalHashedMetadata(hashed).slice(0, -1) +
+            `,"previousHash":${JSON.stringify(previousHash)},"hash":${JSON.stringify(hash)}}`;
+          insert.run(stream, stream, id, type, canonicalJson(data), stored);
+        }
       } finally {
         db.close();
       }
@@ -143,12 +173,11 @@ describe('SQLite event store — tamper evidence', () => {
   it('verifies an untouched log, reporting progress', async () => {
     const store = openSqliteEventStore({ file, registry: testRegistry() });
     const progress: number[] = [];
-    expect(await verifyIntegrity(store, { onProgress: (n) => progress.push(n), progressEvery: 3 })).toEqual({
-      ok: true,
-      checked: 8,
-    });
+    expect(await verifyIntegrity(store, { onProgress: (n) => progress.push(n), progressEvery: 3 })).toEqual(
+      intact(8),
+    );
     expect(progress).toEqual([3, 6, 8]);
-    expect(await verifyIntegrity(store, { stream })).toEqual({ ok: true, checked: 5 });
+    expect(await verifyIntegrity(store, { stream })).toEqual(intact(5));
     await store.close();
   });
 
@@ -169,7 +198,9 @@ describe('SQLite event store — tamper evidence', () => {
         eventId: target!.id,
         reason: 'hash_mismatch',
       });
-      expect(report.checked).toBe(3);
+      // Its stream's revisions 3 and 4 come after the break: not checked; the other stream is.
+      expect(report).toMatchObject({ checked: 6, unchecked: 2, brokenStreams: 1 });
+      expect(report.broken).toEqual([report.firstBroken]);
       expect((await verifyIntegrity(reopened, { stream: 'application-01JOTHER' })).ok).toBe(true);
     } finally {
       await reopened.close();
@@ -252,7 +283,7 @@ describe('SQLite event store — torn write', () => {
       try {
         expect(await recovered.readStream('application-01JTORN')).toEqual([]);
         expect(await recovered.readStream('application-01JKEPT')).toHaveLength(3);
-        expect(await verifyIntegrity(recovered)).toEqual({ ok: true, checked: 3 });
+        expect(await verifyIntegrity(recovered)).toEqual(intact(3));
         await expect(
           recovered.append('application-01JTORN', steps(0, 1), { expectedRevision: 'no_stream' }),
         ).resolves.toMatchObject({ nextExpectedRevision: 0n });

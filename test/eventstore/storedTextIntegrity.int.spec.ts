@@ -1,17 +1,18 @@
 // The SQLite adapter's own integrity check (stored text, worker threads) against the generic check
 // (parsed events, re-encoded), on real files tampered with as someone with the file could: both must
-// name the same first broken event, for the same reason, after the same count — in this thread and
-// split across worker threads, whose range boundaries fall inside every stream here.
+// give the same report — every broken stream's first broken event, for the same reason, with the
+// same counts of events checked and left unchecked — in this thread and split across worker threads,
+// whose range boundaries fall inside every stream here.
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson, hashedText, sha256Hex } from '../../infra/eventstore/hash';
-import { verifyIntegrityGeneric } from '../../infra/eventstore/integrity';
+import { BROKEN_LISTED, verifyIntegrityGeneric } from '../../infra/eventstore/integrity';
 import type { IntegrityReport, VerifyOptions } from '../../infra/eventstore/port';
 import { openSqliteEventStore } from '../../infra/eventstore/sqlite';
-import { metadata, testRegistry } from './fixtures/events';
+import { metadata, step, testRegistry } from './fixtures/events';
 
 const STREAMS = 6;
 const ROUNDS = 10;
@@ -106,9 +107,17 @@ async function agreed(file: string, options: VerifyOptions = {}): Promise<Integr
   const v = await verdicts(file, options);
   expect(v.inThread).toEqual(v.generic);
   expect(v.workers).toEqual(v.generic);
-  expect(v.progress.at(-1)).toBe(v.generic.checked);
+  expect(v.progress.at(-1)).toBe(v.generic.checked + v.generic.unchecked);
   return v.generic;
 }
+
+const intact = (checked: number): IntegrityReport => ({
+  ok: true,
+  checked,
+  unchecked: 0,
+  broken: [],
+  brokenStreams: 0,
+});
 
 const positionOf = (file: string, stream: string, revision: number): number => {
   const db = new Database(file, { readonly: true });
@@ -125,11 +134,11 @@ const positionOf = (file: string, stream: string, revision: number): number => {
 describe('SQLite integrity check over the stored text', () => {
   it('passes the untouched log, whole and stream by stream, with progress up to the count', async () => {
     const file = tampered();
-    expect(await agreed(file)).toEqual({ ok: true, checked: STREAMS * ROUNDS });
+    expect(await agreed(file)).toEqual(intact(STREAMS * ROUNDS));
     const v = await verdicts(file);
     expect(v.progress).toEqual([...v.progress].sort((a, b) => a - b));
     for (let s = 0; s < STREAMS; s++) {
-      expect(await agreed(file, { stream: streamName(s) })).toEqual({ ok: true, checked: ROUNDS });
+      expect(await agreed(file, { stream: streamName(s) })).toEqual(intact(ROUNDS));
     }
   });
 
@@ -144,8 +153,9 @@ describe('SQLite integrity check over the stored text', () => {
       revision: 4n,
       reason: 'hash_mismatch',
     });
-    expect(report.checked).toBe(4 * STREAMS + 3);
-    expect((await agreed(file, { stream: streamName(2) })).checked).toBe(5);
+    // Revisions 5 to 9 of that stream come after its break: not checked.
+    expect(report).toMatchObject({ checked: STREAMS * ROUNDS - 5, unchecked: 5, brokenStreams: 1 });
+    expect(await agreed(file, { stream: streamName(2) })).toMatchObject({ checked: 5, unchecked: 5 });
     expect((await agreed(file, { stream: streamName(3) })).ok).toBe(true);
 
     const accent = tampered([
@@ -290,6 +300,92 @@ describe('SQLite integrity check over the stored text', () => {
     });
   });
 
+  it('goes on after a break: every broken stream once, at its first break, its later events unchecked', async () => {
+    // Three streams, three tamperings: a record time rewritten at the very start of one (a range's
+    // first row of that stream, found by its worker), data edited in place twice in another (the
+    // second edit, after the first break, is not reported), an event deleted from a third (its next
+    // event is the first row of its stream in the last range, found by the main thread) and a later
+    // one of it edited.
+    const file = tampered(
+      [
+        `UPDATE events SET metadata = json_set(metadata, '$.recordedAt', '2020-01-01T00:00:00.000Z') WHERE stream = ? AND revision = 0`,
+        streamName(5),
+      ],
+      [
+        `UPDATE events SET data = replace(data, '"n":4', '"n":40') WHERE stream = ? AND revision = 4`,
+        streamName(2),
+      ],
+      [
+        `UPDATE events SET data = replace(data, '"n":8', '"n":80') WHERE stream = ? AND revision = 8`,
+        streamName(2),
+      ],
+      ['DELETE FROM events WHERE stream = ? AND revision = 6', streamName(0)],
+      // In the same range as the row after the deletion: its worker finds it, knowing nothing before.
+      [
+        `UPDATE events SET data = replace(data, '"n":9', '"n":90') WHERE stream = ? AND revision = 9`,
+        streamName(0),
+      ],
+    );
+    const report = await agreed(file);
+    expect(report.broken).toMatchObject([
+      { stream: streamName(5), revision: 0n, reason: 'hash_mismatch' },
+      { stream: streamName(2), revision: 4n, reason: 'hash_mismatch' },
+      { stream: streamName(0), revision: 7n, reason: 'revision_gap' },
+    ]);
+    // After their breaks: revisions 1–9 of one, 5–9 of another, 8–9 of the third (its 6 is gone).
+    const unchecked = 9 + 5 + 2;
+    expect(report).toMatchObject({
+      ok: false,
+      brokenStreams: 3,
+      unchecked,
+      checked: STREAMS * ROUNDS - 1 - unchecked,
+      firstBroken: report.broken[0],
+    });
+
+    // One stream at a time, the same verdicts; the streams left alone still hold.
+    const one = async (s: number) => agreed(file, { stream: streamName(s) });
+    expect(await one(5)).toMatchObject({ checked: 1, unchecked: 9, brokenStreams: 1 });
+    expect(await one(2)).toMatchObject({ checked: 5, unchecked: 5, brokenStreams: 1 });
+    expect(await one(0)).toMatchObject({ checked: 7, unchecked: 2, brokenStreams: 1 });
+    for (const s of [0, 2, 5]) {
+      const single = await one(s);
+      expect(single.broken).toEqual([report.broken.find((b) => b.stream === streamName(s))]);
+      expect(single.firstBroken).toEqual(single.broken[0]);
+    }
+    for (const s of [1, 3, 4]) expect(await one(s)).toEqual(intact(ROUNDS));
+  });
+
+  it('lists the first 1000 broken streams in log order and counts them all', async () => {
+    const many = join(dir, 'many.sqlite');
+    const streams = BROKEN_LISTED + 3;
+    const name = (s: number) => `application-01JMANY${String(s).padStart(5, '0')}`;
+    const store = openSqliteEventStore({ file: many, registry: testRegistry(), synchronous: 'OFF' });
+    try {
+      // Round by round, so each stream's second event sits in a later worker's range than its first.
+      for (let round = 0; round < 2; round++) {
+        for (let s = 0; s < streams; s++) {
+          await store.append(name(s), [step(round)], { expectedRevision: round === 0 ? 'no_stream' : 0n });
+        }
+      }
+    } finally {
+      await store.close();
+    }
+    const db = new Database(many);
+    try {
+      db.exec('DROP TRIGGER events_no_update');
+      db.prepare(`UPDATE events SET data = '{"n":9}' WHERE revision = 0`).run();
+    } finally {
+      db.close();
+    }
+    const report = await agreed(many);
+    expect(report).toMatchObject({ ok: false, brokenStreams: streams, checked: streams, unchecked: streams });
+    expect(report.broken).toHaveLength(BROKEN_LISTED);
+    expect(report.broken.map((b) => b.stream)).toEqual(
+      Array.from({ length: BROKEN_LISTED }, (_, s) => name(s)),
+    );
+    expect(report.broken.every((b) => b.revision === 0n && b.reason === 'hash_mismatch')).toBe(true);
+  });
+
   it('is stricter than the generic check: stored text that is not the text hashed', async () => {
     // Same values, other bytes: the generic check re-encodes and passes; the stored text does not hold.
     const file = tampered([
@@ -297,11 +393,12 @@ describe('SQLite integrity check over the stored text', () => {
       streamName(2),
     ]);
     const v = await verdicts(file);
-    expect(v.generic).toEqual({ ok: true, checked: STREAMS * ROUNDS });
+    expect(v.generic).toEqual(intact(STREAMS * ROUNDS));
     for (const report of [v.inThread, v.workers]) {
       expect(report).toMatchObject({
         ok: false,
-        checked: 3 * STREAMS + 3,
+        checked: STREAMS * ROUNDS - 6,
+        unchecked: 6,
         firstBroken: { stream: streamName(2), revision: 3n, reason: 'hash_mismatch' },
       });
       expect(report.firstBroken?.detail).toContain('le texte enregistré n’est pas celui qui a été haché');

@@ -20,6 +20,7 @@ import {
   openReadModelDatabase,
   type Projector,
 } from '../infra/projections';
+import { configuredAttribuants } from './audit/attribuants';
 import { createApi } from './http/api';
 import { temporalProbe } from './http/health';
 import { projectorMetrics, workerMetrics } from './http/metrics';
@@ -28,6 +29,7 @@ import { grantsRebuildParallel } from './readModels/rebuildSource';
 import { resolveAuthSettings } from './http/platform/auth';
 import { listen } from './http/server';
 import { acquireEngineLock } from './engineLock';
+import { watchIntegrity, type IntegrityWatch } from './audit/integrityWatch';
 
 export interface Engine {
   apiUrl: string | undefined;
@@ -66,6 +68,8 @@ export async function startEngine(
   const obeyInterruption = (): void => {
     if (signal?.aborted === true) throw new EngineStartInterruptedError();
   };
+  // Read before anything starts: a funder directory file that cannot be used is a bad setting.
+  const attribuants = config.start.http ? configuredAttribuants(config) : undefined;
   const stoppers: { name: string; stop: () => Promise<void> }[] = [];
   const lock = await acquireEngineLock(config.dataDir, logger);
   const stopAll = async (): Promise<void> => {
@@ -173,6 +177,18 @@ export async function startEngine(
       projector = started;
     }
 
+    // The engine's own look at its log, stopped before the event store closes (registered after it).
+    let integrity: IntegrityWatch | undefined;
+    if (config.integrityCheck.everyHours > 0) {
+      const watch = watchIntegrity(eventStore, {
+        firstAfterMs: config.integrityCheck.delaySeconds * 1000,
+        everyMs: config.integrityCheck.everyHours * 3_600_000,
+        logger: logger.child({ component: 'integrity' }),
+      });
+      stoppers.push({ name: 'vérification périodique du journal', stop: () => watch.stop() });
+      integrity = watch;
+    }
+
     const grants = createGrantsClient(client, config.temporal.taskQueue);
     let apiUrl: string | undefined;
     obeyInterruption();
@@ -191,6 +207,7 @@ export async function startEngine(
         grants,
         eventStore,
         readModels,
+        ...(attribuants === undefined ? {} : { attribuants }),
         probes: [
           temporalProbe({ address: temporalAddress, namespace: config.temporal.namespace }),
           {
@@ -201,6 +218,7 @@ export async function startEngine(
             }),
           },
           ...(projector ? [{ name: 'projections', check: healthOf(projector) }] : []),
+          ...(integrity ? [integrity.probe] : []),
           {
             name: 'worker',
             check: () =>
@@ -215,6 +233,7 @@ export async function startEngine(
         metrics: {
           ...(projector ? { projections: projectorMetrics(projector) } : {}),
           ...(worker ? { worker: workerMetrics(worker, config.temporal.taskQueue) } : {}),
+          ...(integrity ? { integrity: integrity.metrics } : {}),
         },
       });
       const http = await listen(app, config.http.host, config.http.port);

@@ -50,9 +50,16 @@ export const configSchema = z.object({
   // Worker threads of a read-model rebuild on the SQLite store (each replays ranges of streams);
   // by default one per core, at most 4.
   GRANTS_REBUILD_WORKERS: envInteger(1, 16).default(() => Math.min(availableParallelism(), 4)),
+  // The engine verifies its whole log this long after it starts, then every so many hours (0: never;
+  // services/audit/integrityWatch.ts): an altered log is found without waiting for an audit.
+  GRANTS_INTEGRITY_CHECK_DELAY_SECONDS: envInteger(0, 86_400).default(60),
+  GRANTS_INTEGRITY_CHECK_HOURS: envInteger(0, 8_760).default(24),
   GRANTS_START_WORKER: bool.default(true),
   GRANTS_START_PROJECTOR: bool.default(true),
   GRANTS_START_HTTP: bool.default(true),
+  // The funders' official names and SIRETs for the open-data export (a JSON file, read by the
+  // services at start-up: infra does not know what a funder is).
+  GRANTS_ATTRIBUANTS_FILE: optionalString,
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -79,7 +86,11 @@ export interface Config {
     testServerPath: string | undefined;
     stickyCacheSize: number;
   };
+  /** The engine's own periodic verification of the log; everyHours 0: none. */
+  integrityCheck: { delaySeconds: number; everyHours: number };
   start: { worker: boolean; projector: boolean; http: boolean };
+  /** Undefined → the built-in directory of funders alone. */
+  openData: { attribuantsFile: string | undefined };
 }
 
 /**
@@ -187,6 +198,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       testServerPath: c.TEMPORAL_TEST_SERVER,
       stickyCacheSize: c.GRANTS_WORKER_STICKY_CACHE_SIZE,
     },
+    integrityCheck: {
+      delaySeconds: c.GRANTS_INTEGRITY_CHECK_DELAY_SECONDS,
+      everyHours: c.GRANTS_INTEGRITY_CHECK_HOURS,
+    },
     start: { worker: c.GRANTS_START_WORKER, projector: c.GRANTS_START_PROJECTOR, http: c.GRANTS_START_HTTP },
+    openData: {
+      attribuantsFile:
+        c.GRANTS_ATTRIBUANTS_FILE === undefined ? undefined : resolve(c.GRANTS_ATTRIBUANTS_FILE),
+    },
   };
 }

@@ -6,21 +6,38 @@ const needsQuoting = /[",\r\n]/;
 
 /**
  * A spreadsheet opening the file takes a cell starting with = + - @ (or a tab or CR) for a formula:
- * a porteur naming its association `=HYPERLINK(…)` would run code on the auditor's machine. Such text
- * is written after an apostrophe, as OWASP's « CSV injection » advice says; numbers (`-150.00`) are
- * left alone, they are what the cell should hold.
+ * a porteur naming its association `=HYPERLINK(…)` would run code on the auditor's machine. Numbers
+ * (`-150.00`) are no threat: the spreadsheet reads them as the amounts they are.
  */
 const formulaStart = /^[=+\-@\t\r]/;
 const plainNumber = /^[+-]?\d+(?:\.\d+)?$/;
 
-/** One field, defused if a spreadsheet would run it, quoted only when it has to be. */
-export function csvField(value: string): string {
-  const text = formulaStart.test(value) && !plainNumber.test(value) ? `'${value}` : value;
-  return needsQuoting.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+/** Whether a spreadsheet would read this text as a formula. */
+export const looksLikeFormula = (value: string): boolean =>
+  formulaStart.test(value) && !plainNumber.test(value);
+
+/** One field exactly as given, quoted only when it has to be. */
+export function csvExactField(value: string): string {
+  return needsQuoting.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
-/** One record, with its CRLF. */
+/**
+ * One field for a file people open in a spreadsheet (the ledger): text a spreadsheet would run is
+ * written after an apostrophe, as OWASP's « CSV injection » advice says.
+ */
+export function csvField(value: string): string {
+  return csvExactField(looksLikeFormula(value) ? `'${value}` : value);
+}
+
+/** One record for a spreadsheet, defused, with its CRLF. */
 export const csvRecord = (fields: readonly string[]): string => fields.map(csvField).join(',') + '\r\n';
+
+/**
+ * One record whose values must reach the reader exactly (open data: « +Emploi » is the association's
+ * name, not « '+Emploi »), with its CRLF. Whoever writes one warns of formula-like values instead.
+ */
+export const csvExactRecord = (fields: readonly string[]): string =>
+  fields.map(csvExactField).join(',') + '\r\n';
 
 /**
  * Euro cents as a decimal number of euros with a dot and two decimals ('47800.20'), the form the

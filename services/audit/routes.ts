@@ -22,7 +22,7 @@ import { principalOf, requireRole } from '../http/platform/auth';
 import { requestLogger } from '../http/platform/correlation';
 import { acceptsGzip } from '../http/platform/encoding';
 import type { ApiDocumentation, RouteConfig } from '../http/platform/openapi';
-import { BadRequestError, ForbiddenError, NotFoundError } from '../http/platform/problem';
+import { BadRequestError, ForbiddenError, HttpError, NotFoundError } from '../http/platform/problem';
 import { parseRequest, parseWith } from '../http/platform/validate';
 import {
   applicationAsOf,
@@ -36,7 +36,8 @@ import { digestSummary, integrityReportJson } from './integrity';
 import { ledgerPage, movementLabels, type LedgerEntry } from './ledger';
 import { ledgerCsv } from './ledgerCsv';
 import { auditView } from './readOnly';
-import { scdlCsv, scdlExport, scdlSubventionsColumns, type AttribuantDirectory } from './scdl';
+import { attribuantsFileExample, camvsAttribuants, type AttribuantDirectory } from './attribuants';
+import { scdlCsv, scdlExport, scdlIncompleteSummary, scdlSubventionsColumns } from './scdl';
 import * as s from './schemas';
 
 export interface AuditRouterDeps {
@@ -44,7 +45,7 @@ export interface AuditRouterDeps {
   /** The platform's bearer authentication (platform.authenticate). */
   authenticate: RequestHandler;
   docs?: ApiDocumentation;
-  /** Names and SIRETs of the funders for the SCDL export; default camvsAttribuants. */
+  /** Names and SIRETs of the funders for the SCDL export (configuredAttribuants); default camvsAttribuants. */
   attribuants?: AttribuantDirectory;
 }
 
@@ -334,7 +335,7 @@ export function auditRouter(deps: AuditRouterDeps): Router {
     operationId: 'verifyIntegrity',
     problems: [404, 413, 415],
     summary:
-      'Vérifier l’intégrité du journal (chaîne d’empreintes SHA-256) : nomme le premier événement altéré',
+      'Vérifier l’intégrité du journal (chaîne d’empreintes SHA-256) : nomme chaque flux altéré à son premier événement altéré',
     description: 'Ne modifie rien. Sur le journal entier, la durée croît avec le nombre d’événements.',
     // No body at all checks the whole log.
     request: { body: { required: false, content: { 'application/json': { schema: s.verifyBody } } } },
@@ -398,22 +399,39 @@ export function auditRouter(deps: AuditRouterDeps): Router {
   });
 
   // ---- open data ----
+  // A file missing a mandatory value must not go out looking compliant: the CSV is refused unless
+  // the caller asks for it as it is; the JSON always answers, saying what is missing.
+  const attribuants = deps.attribuants ?? camvsAttribuants;
   document({
     method: 'get',
     path: '/api/audit/exports/scdl.csv',
     operationId: 'exportScdlCsv',
+    problems: [422],
     summary: 'Subventions attribuées d’une année au format SCDL « subventions » 2.1.1 (CSV)',
-    request: { query: s.scdlQuery },
+    description:
+      'Valeurs exactes (données ouvertes : rien n’est préfixé pour les tableurs). Refusé (422 SCDL_INCOMPLETE) ' +
+      'quand un financeur n’a pas de SIRET connu (idAttribuant, obligatoire), sauf avec allowIncomplete=true. ' +
+      'Les noms officiels et SIRET des financeurs viennent du fichier GRANTS_ATTRIBUANTS_FILE.',
+    request: { query: s.scdlCsvQuery },
     ok: csv('Une ligne par bénéficiaire et financeur des conventions entrées en vigueur cette année'),
   });
   router.get('/api/audit/exports/scdl.csv', ...auditorsOnly, async (req, res) => {
-    const { query } = parseRequest(req, { query: s.scdlQuery });
+    const { query } = parseRequest(req, { query: s.scdlCsvQuery });
     const year = Number(query.year);
     const result = await scdlExport(store, {
       year,
       aboveThresholdOnly: query.aboveThreshold === 'true',
-      ...(deps.attribuants === undefined ? {} : { attribuants: deps.attribuants }),
+      attribuants,
     });
+    if (!result.complete && query.allowIncomplete !== 'true') {
+      throw new HttpError(
+        'domainRefusal',
+        `${scdlIncompleteSummary(result)} Renseignez leur nom officiel et leur SIRET dans le fichier des ` +
+          `attribuants désigné par GRANTS_ATTRIBUANTS_FILE (${attribuantsFileExample}) puis redémarrez le ` +
+          'moteur ; ou demandez le fichier incomplet avec allowIncomplete=true, à compléter avant publication.',
+        { code: 'SCDL_INCOMPLETE' },
+      );
+    }
     res
       .status(200)
       .setHeader('Content-Disposition', `attachment; filename="subventions-${year}.csv"`)
@@ -426,16 +444,18 @@ export function auditRouter(deps: AuditRouterDeps): Router {
     path: '/api/audit/exports/scdl',
     operationId: 'exportScdl',
     summary:
-      'Le même export en JSON, avec pour chaque ligne l’obligation de publication et les avertissements',
+      'Le même export en JSON : pour chaque ligne l’obligation de publication et sa règle, ce qui manque, les avertissements',
+    description:
+      'Répond même quand l’export est incomplet (complete=false, missingIdAttribuant) : c’est la vue de relecture.',
     request: { query: s.scdlQuery },
-    ok: json('Lignes, seuil de publication, avertissements', s.scdlResponse),
+    ok: json('Lignes, seuil de publication, complétude, avertissements', s.scdlResponse),
   });
   router.get('/api/audit/exports/scdl', ...auditorsOnly, async (req, res) => {
     const { query } = parseRequest(req, { query: s.scdlQuery });
     const result = await scdlExport(store, {
       year: Number(query.year),
       aboveThresholdOnly: query.aboveThreshold === 'true',
-      ...(deps.attribuants === undefined ? {} : { attribuants: deps.attribuants }),
+      attribuants,
     });
     res.json({ ...result, columns: scdlSubventionsColumns });
   });

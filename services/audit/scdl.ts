@@ -1,19 +1,26 @@
 // Open data: the awarded subsidies of one year in the SCDL « subventions » schema, v2.1.1
 // (schema.data.gouv.fr/scdl/subventions), one row per beneficiary and funder of a convention that
-// entered into force that year. Publication is mandatory when the annual amount exceeds 23 000 €
-// (loi n° 2000-321, art. 10; décret n° 2017-779); rows say whether they do, and an option keeps
-// only those.
+// entered into force that year. Publication is mandatory above 23 000 € a year (loi n° 2000-321,
+// art. 10; décrets n° 2001-495 and 2017-779); rows say whether, and by which rule, and an option
+// keeps only those.
 //
 // Choices, where the schema leaves them to the publisher (docs/audit.md says the same for people):
 // - the year is the year of dateConvention, the day the last signature put the convention in force;
 // - montant is the funder's whole award under the convention (every year of a CPO), as the schema
-//   asks for the total; the 23 000 € test is on the largest single year;
+//   asks for the total;
+// - the 23 000 € threshold is read inclusively, since a missing mandatory publication is the risk
+//   and publishing more is not: a row is mandatory when the convention's largest annual amount for
+//   that funder exceeds it, OR when what that funder awards the same beneficiary (same SIRET or RNA,
+//   else same name) over all its conventions entered into force that year, each by its largest
+//   annual amount, exceeds it;
 // - conditionsVersement and datesPeriodeVersement count the payments made or still to come: an
 //   installment cancelled because its year's spending was already covered is none. One payment is
 //   'unique', on its day; several are 'échelonné', from dateConvention to the last one (the day it
 //   was ordered, or for one still to come its report deadline, never before dateConvention);
-// - idAttribuant is the funder's SIRET when the directory knows it, else left empty (never made up)
-//   with a warning, since the schema requires it;
+// - idAttribuant is the funder's SIRET when the directory knows it, else left empty (never made up):
+//   the export then says it is incomplete, since the schema requires it;
+// - values are written exactly, never defused for spreadsheets (open data is read by programs, and
+//   « +Emploi » is a name); the warnings point out those a spreadsheet would take for formulas;
 // - notificationUE is 'non' (grants to associations under the contrat de ville are not state aid
 //   notified to the European Commission); idRAE and dispositifAide stay empty (no identifiers for
 //   an AMI exist in those repertories).
@@ -25,11 +32,13 @@ import {
   type Installment,
 } from '../../domain/application';
 import { parisDateOf, type CivilDate } from '../../domain/calendar';
-import { funderName } from '../../domain/reference/funders';
-import { funderIdSchema } from '../../domain/shared/funders';
+import { formatEuros } from '../../domain/shared/money';
 import type { EventStore } from '../../infra/eventstore/port';
 import { applicationReplay, ForeignEventError } from './asOf';
-import { csvRecord, eurosDecimal } from './csv';
+import { attribuantOf, camvsAttribuants, type AttribuantDirectory } from './attribuants';
+import { csvExactRecord, eurosDecimal, looksLikeFormula } from './csv';
+
+export { attribuantOf, camvsAttribuants, type Attribuant, type AttribuantDirectory } from './attribuants';
 
 export const SCDL_SUBVENTIONS_VERSION = '2.1.1';
 
@@ -60,52 +69,51 @@ export const PUBLICATION_THRESHOLD_CENTS = 2_300_000;
 /** The schema caps objet below 256 characters. */
 const OBJET_MAX_LENGTH = 255;
 
-/** A funder as the open data names it. */
-export interface Attribuant {
-  /** Official name of the authority. */
-  nom: string;
-  /** 14 digits; only a SIRET known from a reliable source. */
-  siret?: string;
-}
-
-/** By funder id (ETAT, REGION, …, COMMUNE-<INSEE>). */
-export type AttribuantDirectory = Readonly<Partial<Record<string, Attribuant>>>;
-
 /**
- * The reference case's funders whose SIRET is public and attested in the project's domain notes:
- * the agglomeration (CAMVS) and two communes. A commune's SIRET cannot be derived from its INSEE code
- * (its check digit and NIC are not), so other communes stay unknown until someone supplies them.
+ * Why a row must be published: `convention_annual_amount`, a year of this convention above the
+ * threshold; `funder_beneficiary_total`, the funder's awards of the year to the same beneficiary,
+ * over several conventions, above it.
  */
-export const camvsAttribuants: AttribuantDirectory = {
-  EPCI: { nom: "Communauté d'Agglomération Maubeuge Val-de-Sambre", siret: '20004339600015' },
-  'COMMUNE-59392': { nom: 'Commune de Maubeuge', siret: '21590392300013' },
-  'COMMUNE-59365': { nom: 'Commune de Louvroil', siret: '21590365900013' },
-};
+export const publicationRules = ['convention_annual_amount', 'funder_beneficiary_total'] as const;
+export type PublicationRule = (typeof publicationRules)[number];
 
-export function attribuantOf(funder: string, directory: AttribuantDirectory = camvsAttribuants): Attribuant {
-  const known = directory[funder];
-  if (known) return known;
-  const parsed = funderIdSchema.safeParse(funder);
-  return { nom: parsed.success ? funderName(parsed.data) : funder };
-}
-
-export interface ScdlRow {
+/** A row before the threshold is applied: what one convention says on its own. */
+export interface ScdlRowDraft {
   record: Record<ScdlColumn, string>;
   applicationId: string;
   funder: string;
   /** The funder's whole award under the convention. */
   totalCents: number;
-  /** Its largest single-year amount: what the publication threshold is tested on. */
+  /** Its largest single-year amount: the convention's annual amount. */
   maxYearlyCents: number;
-  /** Publication mandatory (an annual amount above 23 000 €). */
+}
+
+export interface ScdlRow extends ScdlRowDraft {
+  /**
+   * What the funder awards the same beneficiary in the year: the annual amounts (largest year) of
+   * all its conventions entered into force that year, this one included.
+   */
+  beneficiaryYearCents: number;
+  /** The applications whose conventions that total adds up, this one included. */
+  beneficiaryApplications: string[];
+  /** Publication mandatory: at least one rule holds. */
   aboveThreshold: boolean;
+  /** The rules that hold (empty: publication optional). */
+  publicationRules: PublicationRule[];
+  /** The same in French for the person publishing; null when publication is optional. */
+  publicationReason: string | null;
 }
 
 export interface ScdlExport {
   year: number;
   schemaVersion: string;
+  publicationThresholdCents: number;
   rows: ScdlRow[];
-  /** In French, for the person publishing: what must be completed before publication. */
+  /** Every mandatory column filled: the file may be published as is. */
+  complete: boolean;
+  /** The funders of the rows whose SIRET is unknown (idAttribuant empty), and how many rows lack it. */
+  missingIdAttribuant: { funder: string; nomAttribuant: string; rows: number }[];
+  /** In French, for the person publishing: what to complete or know before publication. */
   warnings: string[];
 }
 
@@ -114,7 +122,7 @@ export interface ScdlOptions {
   year: number;
   /** Keep only the rows whose publication is mandatory. */
   aboveThresholdOnly?: boolean;
-  /** Names and SIRETs of the funders: the whole directory (extend camvsAttribuants), default camvsAttribuants. */
+  /** Names and SIRETs of the funders: the whole directory (see attribuantDirectory), default camvsAttribuants. */
   attribuants?: AttribuantDirectory;
 }
 
@@ -172,7 +180,7 @@ function rowsOf(
   state: InForceLike,
   orderedOn: Map<string, CivilDate>,
   attribuants: AttribuantDirectory,
-): ScdlRow[] {
+): ScdlRowDraft[] {
   const dateConvention = parisDateOf(state.enteredIntoForceAt);
   const { award, convention, dossier } = state;
   const funders = [...new Set(award.plan.map((line) => line.funder))];
@@ -212,7 +220,96 @@ function rowsOf(
       funder,
       totalCents,
       maxYearlyCents,
-      aboveThreshold: maxYearlyCents > PUBLICATION_THRESHOLD_CENTS,
+    };
+  });
+}
+
+/**
+ * How the cumulative rule recognises a beneficiary: by its SIRET and its RNA number, or by its name
+ * (spacing and case aside) when its dossier gave neither.
+ */
+function beneficiaryKeys(record: Record<ScdlColumn, string>): string[] {
+  const keys: string[] = [];
+  if (record.idBeneficiaire !== '') keys.push(`siret:${record.idBeneficiaire}`);
+  if (record.rnaBeneficiaire !== '') keys.push(`rna:${record.rnaBeneficiaire.toUpperCase()}`);
+  if (keys.length > 0) return keys;
+  return [
+    `nom:${record.nomBeneficiaire.normalize('NFC').trim().replace(/\s+/g, ' ').toLocaleLowerCase('fr')}`,
+  ];
+}
+
+/**
+ * The rows of a year's conventions grouped by funder and beneficiary: two rows sharing a SIRET or an
+ * RNA number are one beneficiary, even when one dossier gave both and the other only one of them.
+ */
+function beneficiaryGroups(drafts: readonly ScdlRowDraft[]): number[][] {
+  const parent = drafts.map((_, i) => i);
+  const root = (i: number): number => {
+    let r = i;
+    while (parent[r] !== r) r = parent[r] ?? r;
+    return r;
+  };
+  const firstWith = new Map<string, number>();
+  drafts.forEach((draft, i) => {
+    for (const key of beneficiaryKeys(draft.record)) {
+      const scoped = `${draft.funder}|${key}`;
+      const seen = firstWith.get(scoped);
+      if (seen === undefined) firstWith.set(scoped, i);
+      else parent[root(i)] = root(seen);
+    }
+  });
+  const groups = new Map<number, number[]>();
+  drafts.forEach((_, i) => {
+    const r = root(i);
+    groups.set(r, [...(groups.get(r) ?? []), i]);
+  });
+  return [...groups.values()];
+}
+
+const threshold = formatEuros(PUBLICATION_THRESHOLD_CENTS);
+
+/**
+ * Applies the 23 000 € threshold to a year's rows (all of them: the cumulative rule looks at every
+ * convention of the year, whatever is kept afterwards).
+ */
+export function withPublicationObligation(drafts: readonly ScdlRowDraft[], year: number): ScdlRow[] {
+  const groupOf = new Map<number, { cents: number; applications: string[] }>();
+  for (const group of beneficiaryGroups(drafts)) {
+    const members = group.flatMap((i) => drafts[i] ?? []);
+    const total = {
+      cents: members.reduce((sum, d) => sum + d.maxYearlyCents, 0),
+      applications: members.map((d) => d.applicationId).sort(),
+    };
+    for (const i of group) groupOf.set(i, total);
+  }
+  return drafts.map((draft, i) => {
+    const { cents, applications } = groupOf.get(i) ?? {
+      cents: draft.maxYearlyCents,
+      applications: [draft.applicationId],
+    };
+    const rules: PublicationRule[] = [];
+    const reasons: string[] = [];
+    if (draft.maxYearlyCents > PUBLICATION_THRESHOLD_CENTS) {
+      rules.push('convention_annual_amount');
+      reasons.push(
+        `le montant annuel de la convention (${formatEuros(draft.maxYearlyCents)}) dépasse ${threshold}`,
+      );
+    }
+    // With one convention, the total is that convention's annual amount: the first rule already.
+    if (applications.length > 1 && cents > PUBLICATION_THRESHOLD_CENTS) {
+      rules.push('funder_beneficiary_total');
+      reasons.push(
+        `ce financeur attribue à ce bénéficiaire ${formatEuros(cents)} par an sur ` +
+          `${applications.length} conventions entrées en vigueur en ${year}, plus de ${threshold} (cumul)`,
+      );
+    }
+    return {
+      ...draft,
+      beneficiaryYearCents: cents,
+      beneficiaryApplications: applications,
+      aboveThreshold: rules.length > 0,
+      publicationRules: rules,
+      publicationReason: reasons.length > 0 ? `Publication obligatoire : ${reasons.join(' ; et ')}.` : null,
     };
   });
 }
@@ -223,6 +320,104 @@ const compareRows = (a: ScdlRow, b: ScdlRow): number =>
   a.applicationId.localeCompare(b.applicationId) ||
   a.record.nomAttribuant.localeCompare(b.record.nomAttribuant, 'fr');
 
+/** The funders whose SIRET the rows lack, in the order they first appear. */
+function missingIdAttribuant(rows: readonly ScdlRow[]): ScdlExport['missingIdAttribuant'] {
+  const missing = new Map<string, { funder: string; nomAttribuant: string; rows: number }>();
+  for (const row of rows) {
+    if (row.record.idAttribuant !== '') continue;
+    const entry = missing.get(row.funder) ?? {
+      funder: row.funder,
+      nomAttribuant: row.record.nomAttribuant,
+      rows: 0,
+    };
+    entry.rows += 1;
+    missing.set(row.funder, entry);
+  }
+  return [...missing.values()];
+}
+
+const directoryFile =
+  'dans le fichier des attribuants (GRANTS_ATTRIBUANTS_FILE, ou --attribuants pour grants export) ; ' +
+  'aucun identifiant n’est inventé';
+
+/**
+ * One warning per funder the directory must complete: its SIRET (a mandatory column), and its
+ * official name when the export only has a generic label for it (« État »).
+ */
+function attribuantWarnings(rows: readonly ScdlRow[], attribuants: AttribuantDirectory): string[] {
+  const seen = new Set<string>();
+  const warnings: string[] = [];
+  for (const row of rows) {
+    if (seen.has(row.funder)) continue;
+    seen.add(row.funder);
+    const { nomAttribuant: nom, idAttribuant: siret } = row.record;
+    const generic = attribuants[row.funder] === undefined;
+    const label = `« ${nom} » n’est qu’un libellé générique, pas le nom officiel de l’autorité`;
+    if (siret === '' && generic)
+      warnings.push(
+        `idAttribuant inconnu pour « ${nom} » (${row.funder}) : le schéma exige son SIRET, et ${label} ; ` +
+          `renseignez son nom officiel et son SIRET ${directoryFile}.`,
+      );
+    else if (siret === '')
+      warnings.push(
+        `idAttribuant inconnu pour « ${nom} » (${row.funder}) : le schéma exige son SIRET ; ` +
+          `renseignez-le ${directoryFile}.`,
+      );
+    else if (generic)
+      warnings.push(
+        `nomAttribuant générique pour ${row.funder} : ${label} ; renseignez son nom officiel ${directoryFile}.`,
+      );
+  }
+  return warnings;
+}
+
+/** Beneficiaries whose rows are mandatory only through the cumulative rule: worth saying why. */
+function cumulativeWarnings(rows: readonly ScdlRow[], year: number): string[] {
+  const said = new Set<string>();
+  const warnings: string[] = [];
+  for (const row of rows) {
+    if (!row.publicationRules.includes('funder_beneficiary_total')) continue;
+    if (row.publicationRules.includes('convention_annual_amount')) continue;
+    const group = `${row.funder}|${row.beneficiaryApplications.join(',')}`;
+    if (said.has(group)) continue;
+    said.add(group);
+    warnings.push(
+      `Publication obligatoire par cumul : « ${row.record.nomAttribuant} » (${row.funder}) attribue à ` +
+        `« ${row.record.nomBeneficiaire} » ${formatEuros(row.beneficiaryYearCents)} par an sur ` +
+        `${row.beneficiaryApplications.length} conventions entrées en vigueur en ${year} ` +
+        `(candidatures ${row.beneficiaryApplications.join(', ')}), plus de ${threshold} : ` +
+        'chacune est à publier, même sous ce seuil à elle seule.',
+    );
+  }
+  return warnings;
+}
+
+const FORMULA_PREVIEW_LENGTH = 60;
+
+/** The values a spreadsheet would read as formulas: the file keeps them exact, the person is told. */
+function formulaWarnings(rows: readonly ScdlRow[]): string[] {
+  const found = new Map<string, { column: ScdlColumn; value: string; line: number; count: number }>();
+  rows.forEach((row, index) => {
+    for (const column of scdlSubventionsColumns) {
+      const value = row.record[column];
+      if (!looksLikeFormula(value)) continue;
+      const key = `${column}\u0000${value}`;
+      const entry = found.get(key);
+      // Line 1 is the header.
+      if (entry === undefined) found.set(key, { column, value, line: index + 2, count: 1 });
+      else entry.count += 1;
+    }
+  });
+  return [...found.values()].map(({ column, value, line, count }) => {
+    const shown = truncate(value.replace(/[\t\r\n]/g, ' '), FORMULA_PREVIEW_LENGTH);
+    const where = count > 1 ? `lignes ${line} et suivantes (${count})` : `ligne ${line}`;
+    return (
+      `${column} « ${shown} » (${where} du CSV) commence comme une formule de tableur : le fichier garde ` +
+      'la valeur exacte (données ouvertes) ; pour l’ouvrir dans un tableur, importez les colonnes comme du texte.'
+    );
+  });
+}
+
 /**
  * The year's rows. Conventions are found through their ConventionEnteredIntoForce events (the store
  * filters on the type, so only those are read from the log), then each application is replayed.
@@ -230,7 +425,7 @@ const compareRows = (a: ScdlRow, b: ScdlRow): number =>
 export async function scdlExport(store: EventStore, options: ScdlOptions): Promise<ScdlExport> {
   const attribuants = options.attribuants ?? camvsAttribuants;
   const prefix = String(options.year).padStart(4, '0') + '-';
-  const rows: ScdlRow[] = [];
+  const drafts: ScdlRowDraft[] = [];
   const applications: string[] = [];
   for await (const event of store.readAll({
     filter: { eventTypes: ['ConventionEnteredIntoForce'], streamPrefixes: ['application-'] },
@@ -240,28 +435,45 @@ export async function scdlExport(store: EventStore, options: ScdlOptions): Promi
   }
   for (const applicationId of applications) {
     const { state, orderedOn } = await replay(store, applicationId);
-    if (hasConvention(state)) rows.push(...rowsOf(state, orderedOn, attribuants));
+    if (hasConvention(state)) drafts.push(...rowsOf(state, orderedOn, attribuants));
   }
+  const rows = withPublicationObligation(drafts, options.year);
   const kept = options.aboveThresholdOnly ? rows.filter((r) => r.aboveThreshold) : rows;
   kept.sort(compareRows);
-
-  const warnings: string[] = [];
-  const unknown = new Map<string, string>();
-  for (const row of kept)
-    if (row.record.idAttribuant === '') unknown.set(row.funder, row.record.nomAttribuant);
-  for (const [funder, nom] of unknown) {
-    warnings.push(
-      `idAttribuant inconnu pour « ${nom} » (${funder}) : le schéma l'exige ; renseignez le SIRET de ce financeur ` +
-        'avant publication (aucun identifiant n’est inventé).',
-    );
-  }
-  return { year: options.year, schemaVersion: SCDL_SUBVENTIONS_VERSION, rows: kept, warnings };
+  const missing = missingIdAttribuant(kept);
+  return {
+    year: options.year,
+    schemaVersion: SCDL_SUBVENTIONS_VERSION,
+    publicationThresholdCents: PUBLICATION_THRESHOLD_CENTS,
+    rows: kept,
+    complete: missing.length === 0,
+    missingIdAttribuant: missing,
+    warnings: [
+      ...attribuantWarnings(kept, attribuants),
+      ...cumulativeWarnings(kept, options.year),
+      ...formulaWarnings(kept),
+    ],
+  };
 }
 
-/** The CSV file: the schema's header, then one record per row (RFC 4180, UTF-8). */
+/**
+ * Why the file cannot be published as is, in French; each caller adds how to complete it where it
+ * is (a setting for the API, an option for the command line).
+ */
+export function scdlIncompleteSummary(result: Pick<ScdlExport, 'year' | 'missingIdAttribuant'>): string {
+  const funders = result.missingIdAttribuant
+    .map((m) => `« ${m.nomAttribuant} » (${m.funder}, ${m.rows} ligne${m.rows > 1 ? 's' : ''})`)
+    .join(', ');
+  return (
+    `Export SCDL des conventions de ${result.year} incomplet : idAttribuant, le SIRET du financeur que le ` +
+    `schéma rend obligatoire, est inconnu pour ${funders}.`
+  );
+}
+
+/** The CSV file: the schema's header, then one record per row (RFC 4180, UTF-8), values exact. */
 export function scdlCsv(rows: readonly ScdlRow[]): string {
   return (
-    csvRecord(scdlSubventionsColumns) +
-    rows.map((row) => csvRecord(scdlSubventionsColumns.map((column) => row.record[column]))).join('')
+    csvExactRecord(scdlSubventionsColumns) +
+    rows.map((row) => csvExactRecord(scdlSubventionsColumns.map((column) => row.record[column]))).join('')
   );
 }

@@ -5,7 +5,7 @@ import { funderIdSchema } from '../../domain/shared/funders';
 import { queryInteger } from '../http/platform/validate';
 import { resolveInstant, timeAxes } from './asOf';
 import { movements } from './ledger';
-import { scdlSubventionsColumns } from './scdl';
+import { publicationRules, scdlSubventionsColumns } from './scdl';
 
 const decimal = (what: string) =>
   z
@@ -133,9 +133,25 @@ export const scdlQuery = z.object({
     .string()
     .regex(/^\d{4}$/, 'Année sur 4 chiffres attendue')
     .meta({ description: 'Année de la convention (dateConvention)', example: '2027' }),
-  aboveThreshold: z.enum(['true', 'false']).optional().meta({
-    description: 'true : seulement les subventions dépassant 23 000 € par an (publication obligatoire)',
-  }),
+  aboveThreshold: z
+    .enum(['true', 'false'])
+    .optional()
+    .meta({
+      description:
+        'true : seulement les subventions à publier obligatoirement (plus de 23 000 € par an pour la convention, ' +
+        'ou en cumul pour un même financeur et un même bénéficiaire)',
+    }),
+});
+export const scdlCsvQuery = scdlQuery.extend({
+  allowIncomplete: z
+    .enum(['true', 'false'])
+    .optional()
+    .meta({
+      description:
+        'true : livrer le fichier même quand une colonne obligatoire reste vide (idAttribuant d’un financeur ' +
+        'dont le SIRET est inconnu), à compléter avant publication. Sans lui, un tel export est refusé ' +
+        '(422 SCDL_INCOMPLETE, qui nomme les financeurs à renseigner).',
+    }),
 });
 
 // ---- responses (documentation) ----
@@ -228,19 +244,38 @@ export const asOfResponse = z.object({
   }),
 });
 
+const integrityFailureSchema = z.object({
+  stream: z.string(),
+  revision: z.string(),
+  position: z.string(),
+  eventId: z.string(),
+  reason: z.enum(['hash_mismatch', 'chain_broken', 'revision_gap', 'malformed']),
+  detail: z.string(),
+});
+
 export const integrityReportResponse = z.object({
   ok: z.boolean(),
-  checked: z.number().int(),
-  firstBroken: z
-    .object({
-      stream: z.string(),
-      revision: z.string(),
-      position: z.string(),
-      eventId: z.string(),
-      reason: z.enum(['hash_mismatch', 'chain_broken', 'revision_gap', 'malformed']),
-      detail: z.string(),
-    })
-    .optional(),
+  checked: z.number().int().meta({
+    description:
+      'Événements contrôlés : tous ceux lus, sauf ceux qui suivent la première altération de leur flux',
+  }),
+  unchecked: z
+    .number()
+    .int()
+    .meta({
+      description:
+        'Événements non contrôlés parce qu’ils suivent la première altération de leur flux (son chaînage ' +
+        'n’est plus une référence sûre) ; checked + unchecked = événements lus',
+    }),
+  firstBroken: integrityFailureSchema
+    .optional()
+    .meta({ description: 'Le premier événement altéré dans l’ordre du journal (le premier de `broken`)' }),
+  broken: z.array(integrityFailureSchema).meta({
+    description:
+      'Le premier événement altéré de chaque flux altéré, dans l’ordre du journal (1000 au plus ; ' +
+      'brokenStreams les compte tous)',
+  }),
+  brokenStreams: z.number().int().meta({ description: 'Nombre de flux altérés' }),
   summary: z.string(),
 });
 
@@ -281,6 +316,7 @@ export const digestResponse = z.object({
 export const scdlResponse = z.object({
   year: z.number().int(),
   schemaVersion: z.string(),
+  publicationThresholdCents: z.number().int(),
   columns: z.array(z.enum(scdlSubventionsColumns)),
   rows: z.array(
     z.object({
@@ -288,9 +324,31 @@ export const scdlResponse = z.object({
       applicationId: z.string(),
       funder: z.string(),
       totalCents: z.number().int(),
-      maxYearlyCents: z.number().int(),
-      aboveThreshold: z.boolean(),
+      maxYearlyCents: z
+        .number()
+        .int()
+        .meta({ description: 'Montant annuel de la convention (année la plus élevée)' }),
+      beneficiaryYearCents: z.number().int().meta({
+        description:
+          'Ce que ce financeur attribue à ce bénéficiaire pour l’année, sur toutes ses conventions entrées en vigueur cette année-là',
+      }),
+      beneficiaryApplications: z
+        .array(z.string())
+        .meta({ description: 'Les candidatures dont les conventions font ce cumul, celle-ci comprise' }),
+      aboveThreshold: z.boolean().meta({ description: 'Publication obligatoire' }),
+      publicationRules: z.array(z.enum(publicationRules)).meta({
+        description:
+          'Pourquoi : convention_annual_amount (une année de la convention dépasse 23 000 €), ' +
+          'funder_beneficiary_total (le cumul du financeur pour ce bénéficiaire dans l’année les dépasse)',
+      }),
+      publicationReason: z.string().nullable(),
     }),
   ),
+  complete: z.boolean().meta({
+    description: 'Toutes les colonnes obligatoires sont remplies : le CSV est publiable tel quel',
+  }),
+  missingIdAttribuant: z
+    .array(z.object({ funder: z.string(), nomAttribuant: z.string(), rows: z.number().int() }))
+    .meta({ description: 'Financeurs dont le SIRET (idAttribuant) est inconnu' }),
   warnings: z.array(z.string()),
 });

@@ -1,44 +1,55 @@
-// `grants export scdl --year 2027 [--output f.csv] [--above-threshold] [--attribuants f.json]` and
+// `grants export scdl --year 2027 [--output f.csv] [--above-threshold] [--attribuants f.json]
+// [--allow-incomplete]` and
 // `grants export ledger [--output f.csv] [--from …] [--to …] [--time …] [--funder …] [--campaign …]`:
 // the open-data file and the funding ledger, written to a file (or stdout, for a pipe). A file is
 // written under a temporary name and renamed at the end, so an interrupted export never leaves a
-// half file that looks complete. Summaries and warnings go to stderr; the usage, asked with --help,
-// to stdout.
+// half file that looks complete; an SCDL file missing a mandatory value is not written unless asked
+// for (exit code 1), as the API refuses it. Summaries and warnings go to stderr; the usage, asked
+// with --help, to stdout.
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { readFile, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
-import { z } from 'zod';
 import { funderIdSchema } from '../../domain/shared/funders';
-import type { Config } from '../../infra/config/config';
+import { ConfigError, type Config } from '../../infra/config/config';
 import type { EventStore } from '../../infra/eventstore/port';
 import type { Logger } from '../../infra/logging/logger';
 import { formatCount } from '../../infra/projections/progress';
 import { resolveInstant, timeAxes, type TimeAxis } from '../audit/asOf';
+import {
+  attribuantDirectory,
+  AttribuantsFileError,
+  attribuantsFileExample,
+  configuredAttribuants,
+  readAttribuantsFile,
+  type AttribuantDirectory,
+} from '../audit/attribuants';
 import { chunked, csvRecord } from '../audit/csv';
 import { ledgerEntries, type LedgerQuery } from '../audit/ledger';
 import { ledgerCsvColumns, ledgerCsvRecord } from '../audit/ledgerCsv';
 import { readArguments } from './arguments';
 import { openLogForAudit } from './audit';
 import {
-  camvsAttribuants,
   PUBLICATION_THRESHOLD_CENTS,
   scdlCsv,
   scdlExport,
+  scdlIncompleteSummary,
   SCDL_SUBVENTIONS_VERSION,
-  type AttribuantDirectory,
 } from '../audit/scdl';
-import { frenchZodErrors } from '../../infra/validation/frenchZodErrors';
 
 export const exportUsage = `Usage : grants export <scdl | ledger> [options]
 
   grants export scdl --year <AAAA> [--output <fichier.csv>] [--above-threshold] [--attribuants <fichier.json>]
+                    [--allow-incomplete]
       Subventions attribuées (conventions entrées en vigueur cette année-là) au format SCDL
       « subventions » ${SCDL_SUBVENTIONS_VERSION}, une ligne par bénéficiaire et financeur.
-      --above-threshold   seulement les subventions dépassant ${formatCount(PUBLICATION_THRESHOLD_CENTS / 100)} € par an
-                          (publication obligatoire)
-      --attribuants       noms officiels et SIRET des financeurs, en JSON :
-                          { "ETAT": { "nom": "…", "siret": "12345678900012" }, … }
+      --above-threshold   seulement les subventions à publier obligatoirement : plus de
+                          ${formatCount(PUBLICATION_THRESHOLD_CENTS / 100)} € par an pour la convention, ou en cumul pour un même
+                          financeur et un même bénéficiaire
+      --attribuants       noms officiels et SIRET des financeurs, en JSON, par-dessus ceux de
+                          GRANTS_ATTRIBUANTS_FILE : { "ETAT": { "nom": "…", "siret": "12345678900012" }, … }
+      --allow-incomplete  écrire le fichier même si un financeur n’a pas de SIRET connu
+                          (idAttribuant, obligatoire) ; sans elle, rien n’est écrit (code 1)
 
   grants export ledger [--output <fichier.csv>] [--from <date>] [--to <date>] [--time business|record]
                        [--funder <code>] [--campaign <id>]
@@ -59,35 +70,6 @@ export interface ExportIo {
 const processIo: ExportIo = { out: process.stdout, err: process.stderr };
 
 class UsageError extends Error {}
-
-const attribuantsFileSchema = z.record(
-  funderIdSchema,
-  z.strictObject({
-    nom: z.string().trim().min(1),
-    siret: z
-      .string()
-      .regex(/^\d{14}$/, 'SIRET : 14 chiffres')
-      .optional(),
-  }),
-);
-
-async function loadAttribuants(file: string | undefined): Promise<AttribuantDirectory> {
-  if (file === undefined) return camvsAttribuants;
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    throw new UsageError(`Fichier des attribuants illisible (${file}) : ${(error as Error).message}`);
-  }
-  const parsed = attribuantsFileSchema.safeParse(json, { error: frenchZodErrors });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UsageError(
-      `Fichier des attribuants ${file} invalide : ${issue ? `${issue.path.join('.')} : ${issue.message}` : 'format'}.`,
-    );
-  }
-  return { ...camvsAttribuants, ...parsed.data };
-}
 
 /** Writes the chunks with backpressure, to a temporary file renamed at the end, or to `io.out`. */
 async function writeOut(
@@ -133,6 +115,7 @@ interface ScdlPlan {
   year: number;
   output: string | undefined;
   aboveThresholdOnly: boolean;
+  allowIncomplete: boolean;
   attribuants: AttribuantDirectory;
 }
 
@@ -142,9 +125,16 @@ const scdlLine = {
     output: { type: 'string', short: 'o' },
     'above-threshold': { type: 'boolean' },
     attribuants: { type: 'string' },
+    'allow-incomplete': { type: 'boolean' },
   },
   usage: exportUsage,
-  check: (values: { year?: string; output?: string; 'above-threshold'?: boolean; attribuants?: string }) => {
+  check: (values: {
+    year?: string;
+    output?: string;
+    'above-threshold'?: boolean;
+    attribuants?: string;
+    'allow-incomplete'?: boolean;
+  }) => {
     if (values.year === undefined) {
       throw new UsageError('--year <AAAA> est obligatoire (année de la convention, ex. --year 2027).');
     }
@@ -155,23 +145,37 @@ const scdlLine = {
       year: Number(values.year),
       output: values.output,
       aboveThresholdOnly: values['above-threshold'] === true,
+      allowIncomplete: values['allow-incomplete'] === true,
       attribuantsFile: values.attribuants,
     };
   },
 } as const;
 
-/** The SCDL export's arguments, then its file of funders (a file that cannot be used is a usage mistake). */
-async function readScdlPlan(
+/**
+ * The SCDL export's arguments, then its funders: the configured directory (GRANTS_ATTRIBUANTS_FILE, a
+ * bad one being a bad setting) with the --attribuants file on top (a bad one being a usage mistake).
+ */
+function readScdlPlan(
+  config: Config,
   argv: string[],
   io: ExportIo,
-): Promise<{ args: ScdlPlan } | { exitCode: number }> {
+): { args: ScdlPlan } | { exitCode: number } {
   const line = readArguments(argv, io, scdlLine);
   if ('exitCode' in line) return line;
   const { attribuantsFile, ...args } = line.args;
+  let configured: AttribuantDirectory;
   try {
-    return { args: { kind: 'scdl', ...args, attribuants: await loadAttribuants(attribuantsFile) } };
+    configured = configuredAttribuants(config);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
+    if (!(error instanceof ConfigError)) throw error;
+    io.err.write(`${error.message}\n`);
+    return { exitCode: 2 };
+  }
+  try {
+    const overrides = attribuantsFile === undefined ? {} : readAttribuantsFile(attribuantsFile);
+    return { args: { kind: 'scdl', ...args, attribuants: attribuantDirectory(configured, overrides) } };
+  } catch (error) {
+    if (!(error instanceof AttribuantsFileError)) throw error;
     io.err.write(`${error.message}\n\n${exportUsage}`);
     return { exitCode: 2 };
   }
@@ -184,19 +188,30 @@ async function exportScdl(store: EventStore, plan: ScdlPlan, io: ExportIo, logge
     aboveThresholdOnly: plan.aboveThresholdOnly,
     attribuants: plan.attribuants,
   });
+  const log = { kind: 'scdl', year, rows: result.rows.length, warnings: result.warnings.length };
+  if (!result.complete && !plan.allowIncomplete) {
+    io.err.write(
+      `${scdlIncompleteSummary(result)} Aucun fichier écrit. Renseignez leur nom officiel et leur SIRET dans un ` +
+        `fichier des attribuants (--attribuants <fichier.json>, ou GRANTS_ATTRIBUANTS_FILE pour tout le moteur : ` +
+        `${attribuantsFileExample}) ; ou écrivez le fichier incomplet avec --allow-incomplete, à compléter avant ` +
+        'publication.\n',
+    );
+    for (const warning of result.warnings) io.err.write(`Attention : ${warning}\n`);
+    logger.warn({ export: { ...log, complete: false } }, 'export SCDL refusé : incomplet');
+    return 1;
+  }
   await writeOut([scdlCsv(result.rows)], plan.output, io);
   const mandatory = result.rows.filter((r) => r.aboveThreshold).length;
   io.err.write(
     `Export SCDL « subventions » ${result.schemaVersion}, conventions de ${year} : ` +
       `${formatCount(result.rows.length)} ligne${result.rows.length > 1 ? 's' : ''} ` +
-      `(dont ${formatCount(mandatory)} au-dessus de ${formatCount(PUBLICATION_THRESHOLD_CENTS / 100)} € par an)` +
+      `(dont ${formatCount(mandatory)} à publier obligatoirement, au-dessus de ` +
+      `${formatCount(PUBLICATION_THRESHOLD_CENTS / 100)} € par an)` +
       (plan.output === undefined ? '.\n' : ` écrites dans ${plan.output}.\n`),
   );
+  if (!result.complete) io.err.write(`Attention : fichier incomplet. ${scdlIncompleteSummary(result)}\n`);
   for (const warning of result.warnings) io.err.write(`Attention : ${warning}\n`);
-  logger.info(
-    { export: { kind: 'scdl', year, rows: result.rows.length, warnings: result.warnings.length } },
-    'export SCDL',
-  );
+  logger.info({ export: { ...log, complete: result.complete } }, 'export SCDL');
   return 0;
 }
 
@@ -291,7 +306,7 @@ export async function runExport(
     return 2;
   }
   // Arguments first: a typo must not open (or create) the event store.
-  const plan = kind === 'scdl' ? await readScdlPlan(rest, io) : readArguments(rest, io, ledgerLine);
+  const plan = kind === 'scdl' ? readScdlPlan(config, rest, io) : readArguments(rest, io, ledgerLine);
   if ('exitCode' in plan) return plan.exitCode;
   const log = await openLogForAudit(config, io);
   if (log === undefined) return 2;

@@ -5,6 +5,7 @@ import type { Logger } from '../../infra/logging/logger';
 import type { GrantsClient } from '../../workflows/client';
 import type { Database } from 'better-sqlite3';
 import type { EventStore } from '../../infra/eventstore/port';
+import type { AttribuantDirectory } from '../audit/attribuants';
 import { auditRouter } from '../audit/routes';
 import { commandRouter } from '../commands/routes';
 import { consoleRouter } from '../console/router';
@@ -26,6 +27,8 @@ export interface ApiDeps {
   metrics: Record<string, MetricsCollector>;
   /** The query API's answers kept until the read models change (services/queries/answerCache.ts); `false` keeps none. */
   answerCache?: AnswerCacheOptions | false;
+  /** The funders' official names and SIRETs for the SCDL export (configuredAttribuants); default the built-in ones. */
+  attribuants?: AttribuantDirectory;
 }
 
 export function createApi(deps: ApiDeps): Express {
@@ -69,7 +72,12 @@ export function createApi(deps: ApiDeps): Express {
     }),
   );
   platform.mount(
-    auditRouter({ eventStore: deps.eventStore, authenticate: platform.authenticate, docs: platform.openapi }),
+    auditRouter({
+      eventStore: deps.eventStore,
+      authenticate: platform.authenticate,
+      docs: platform.openapi,
+      ...(deps.attribuants === undefined ? {} : { attribuants: deps.attribuants }),
+    }),
   );
   // The console in French, at /console/; in the embedded mode it can sign in demo users.
   const devSecret = deps.auth.mode === 'embedded' ? deps.auth.secret : undefined;

@@ -44,17 +44,77 @@ describe('grants export', () => {
     return { code, out: c.out(), err: c.err() };
   };
 
-  it('writes the SCDL file, says how many rows must be published, and warns of missing SIRETs', async () => {
-    const output = join(t.dir, 'subventions-2027.csv');
+  it('writes no SCDL file while a funder’s SIRET is missing, naming it and how to complete it (exit 1)', async () => {
+    const output = join(t.dir, 'subventions-refusees-2027.csv');
     const result = await run(['scdl', '--year', '2027', '--output', output]);
+    expect(result.code).toBe(1);
+    expect(existsSync(output)).toBe(false);
+    expect(existsSync(`${output}.partiel`)).toBe(false);
+    expect(result.err).toMatch(
+      /^Export SCDL des conventions de 2027 incomplet : idAttribuant, le SIRET du financeur que le schéma rend obligatoire, est inconnu pour « État » \(ETAT, 2 lignes\)\. Aucun fichier écrit\./,
+    );
+    expect(result.err).toContain('--attribuants <fichier.json>, ou GRANTS_ATTRIBUANTS_FILE');
+    expect(result.err).toContain('--allow-incomplete');
+    expect(result.err).toContain('Attention : idAttribuant inconnu pour « État » (ETAT)');
+    expect(result.out).toBe('');
+  });
+
+  it('writes the incomplete SCDL file when asked, saying so, and how many rows must be published', async () => {
+    const output = join(t.dir, 'subventions-2027.csv');
+    const result = await run(['scdl', '--year', '2027', '--output', output, '--allow-incomplete']);
     expect(result.code).toBe(0);
     expect(readFileSync(output, 'utf8')).toBe(scdlCsv((await scdlExport(t.store, { year: 2027 })).rows));
     expect(existsSync(`${output}.partiel`)).toBe(false);
     expect(result.err).toContain(
-      'Export SCDL « subventions » 2.1.1, conventions de 2027 : 4 lignes (dont 1 au-dessus de 23 000 € par an) écrites dans',
+      'Export SCDL « subventions » 2.1.1, conventions de 2027 : 4 lignes (dont 1 à publier obligatoirement, au-dessus de 23 000 € par an) écrites dans',
+    );
+    expect(result.err).toContain(
+      'Attention : fichier incomplet. Export SCDL des conventions de 2027 incomplet',
     );
     expect(result.err).toContain('Attention : idAttribuant inconnu pour « État » (ETAT)');
     expect(result.out).toBe('');
+  });
+
+  it('takes the funders from GRANTS_ATTRIBUANTS_FILE, with the --attribuants file on top', async () => {
+    const configured = join(t.dir, 'attribuants-moteur.json');
+    writeFileSync(
+      configured,
+      JSON.stringify({ ETAT: { nom: 'Préfecture du Nord (exemple)', siret: '00000000000000' } }),
+    );
+    const withDirectory = loadConfig({ GRANTS_DATA_DIR: t.dir, GRANTS_ATTRIBUANTS_FILE: configured });
+    const c = capture();
+    expect(await runExport(withDirectory, silent, ['scdl', '--year', '2027'], c.io)).toBe(0);
+    const [, ...rows] = parseCsv(c.out());
+    expect(rows.filter((r) => r[1] === '00000000000000')).toHaveLength(2);
+    expect(c.err()).not.toContain('Attention');
+
+    const override = join(t.dir, 'attribuants-export.json');
+    writeFileSync(
+      override,
+      JSON.stringify({ ETAT: { nom: 'Préfecture de région (exemple)', siret: '11111111111111' } }),
+    );
+    const o = capture();
+    expect(
+      await runExport(withDirectory, silent, ['scdl', '--year', '2027', '--attribuants', override], o.io),
+    ).toBe(0);
+    const [, ...overridden] = parseCsv(o.out());
+    expect(overridden.filter((r) => r[0] === 'Préfecture de région (exemple)').map((r) => r[1])).toEqual([
+      '11111111111111',
+      '11111111111111',
+    ]);
+  });
+
+  it('stops on a bad GRANTS_ATTRIBUANTS_FILE before opening the store, naming the file and the field (exit 2)', async () => {
+    const bad = join(t.dir, 'attribuants-faux.json');
+    writeFileSync(bad, JSON.stringify({ ETAT: { nom: 'Préfecture', siret: '123' } }));
+    const c = capture();
+    const config = loadConfig({ GRANTS_DATA_DIR: join(t.dir, 'absent'), GRANTS_ATTRIBUANTS_FILE: bad });
+    expect(await runExport(config, silent, ['scdl', '--year', '2027'], c.io)).toBe(2);
+    expect(c.err()).toBe(
+      `Fichier des attribuants ${bad} invalide : ETAT.siret : SIRET : 14 chiffres. ` +
+        'Corrigez ce fichier ou la variable GRANTS_ATTRIBUANTS_FILE.\n',
+    );
+    expect(existsSync(join(t.dir, 'absent'))).toBe(false);
   });
 
   it('keeps only the mandatory rows, to stdout, and takes the funders’ SIRETs from a file', async () => {

@@ -2,11 +2,13 @@
 // (columns and their order, patterns, allowed values) and RFC 4180.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvField, eurosDecimal } from '../../services/audit/csv';
+import { formatEuros } from '../../domain/shared/money';
+import { attribuantDirectory } from '../../services/audit/attribuants';
 import {
-  camvsAttribuants,
   PUBLICATION_THRESHOLD_CENTS,
   scdlCsv,
   scdlExport,
+  scdlIncompleteSummary,
   scdlSubventionsColumns,
   type ScdlRow,
 } from '../../services/audit/scdl';
@@ -95,20 +97,45 @@ describe('SCDL « subventions » export', () => {
     ]);
   });
 
-  it('never invents a SIRET: the État’s stays empty, with a warning to complete it', async () => {
+  it('never invents a SIRET: the État’s stays empty, the export says it is incomplete and what to complete', async () => {
     const result = await scdlExport(t.store, { year: 2027 });
+    expect(result.complete).toBe(false);
+    expect(result.missingIdAttribuant).toEqual([{ funder: 'ETAT', nomAttribuant: 'État', rows: 2 }]);
+    // One warning for the funder: its SIRET, and « État » is only a generic label.
     expect(result.warnings).toHaveLength(1);
-    expect(result.warnings[0]).toMatch(/idAttribuant inconnu pour « État » \(ETAT\)/);
+    expect(result.warnings[0]).toMatch(
+      /^idAttribuant inconnu pour « État » \(ETAT\) : le schéma exige son SIRET/,
+    );
+    expect(result.warnings[0]).toContain('« État » n’est qu’un libellé générique');
+    expect(result.warnings[0]).toContain('GRANTS_ATTRIBUANTS_FILE');
+    expect(scdlIncompleteSummary(result)).toBe(
+      'Export SCDL des conventions de 2027 incomplet : idAttribuant, le SIRET du financeur que le schéma rend ' +
+        'obligatoire, est inconnu pour « État » (ETAT, 2 lignes).',
+    );
     const withSiret = await scdlExport(t.store, {
       year: 2027,
       // A placeholder SIRET, as a deployment would supply the real one.
-      attribuants: {
-        ...camvsAttribuants,
+      attribuants: attribuantDirectory({
         ETAT: { nom: 'Préfecture du Nord (exemple)', siret: '00000000000000' },
-      },
+      }),
     });
     expect(withSiret.warnings).toEqual([]);
+    expect(withSiret.complete).toBe(true);
+    expect(withSiret.missingIdAttribuant).toEqual([]);
     for (const row of withSiret.rows) expect(schemaProblems(row.record)).toEqual([]);
+  });
+
+  it('asks only for the SIRET of a funder the directory names without one', async () => {
+    const named = await scdlExport(t.store, {
+      year: 2027,
+      attribuants: attribuantDirectory({ ETAT: { nom: 'Préfecture du Nord (exemple)' } }),
+    });
+    expect(named.warnings).toEqual([
+      'idAttribuant inconnu pour « Préfecture du Nord (exemple) » (ETAT) : le schéma exige son SIRET ; ' +
+        'renseignez-le dans le fichier des attribuants (GRANTS_ATTRIBUANTS_FILE, ou --attribuants pour ' +
+        'grants export) ; aucun identifiant n’est inventé.',
+    ]);
+    expect(named.warnings[0]).not.toContain('générique');
   });
 
   it('every row but the missing idAttribuant satisfies the schema', async () => {
@@ -121,14 +148,20 @@ describe('SCDL « subventions » export', () => {
 
   it('marks the rows whose publication is mandatory (an annual amount above 23 000 €) and can keep only them', async () => {
     const result = await scdlExport(t.store, { year: 2027 });
-    const flag = (r: ScdlRow) => `${r.applicationId}/${r.funder}:${r.maxYearlyCents}:${r.aboveThreshold}`;
+    const flag = (r: ScdlRow) =>
+      `${r.applicationId}/${r.funder}:${r.maxYearlyCents}:${r.aboveThreshold}:${r.publicationRules.join('+')}`;
     expect(result.rows.map(flag)).toEqual([
-      `${APPLICATION_B}/ETAT:1000000:false`,
-      `${APPLICATION_A}/EPCI:1500000:false`,
-      `${APPLICATION_A}/${MAUBEUGE}:500000:false`,
+      `${APPLICATION_B}/ETAT:1000000:false:`,
+      `${APPLICATION_A}/EPCI:1500000:false:`,
+      `${APPLICATION_A}/${MAUBEUGE}:500000:false:`,
       // 30 000 € a year (60 000 € over the CPO): above the threshold.
-      `${APPLICATION_A}/ETAT:3000000:true`,
+      `${APPLICATION_A}/ETAT:3000000:true:convention_annual_amount`,
     ]);
+    expect(result.rows[3]?.publicationReason).toBe(
+      `Publication obligatoire : le montant annuel de la convention (${formatEuros(3_000_000)}) dépasse ${formatEuros(2_300_000)}.`,
+    );
+    expect(result.rows[0]?.publicationReason).toBeNull();
+    expect(result.publicationThresholdCents).toBe(2_300_000);
     const mandatory = await scdlExport(t.store, { year: 2027, aboveThresholdOnly: true });
     expect(mandatory.rows.map((r) => r.record.montant)).toEqual(['60000.00']);
     expect(PUBLICATION_THRESHOLD_CENTS).toBe(2_300_000);
@@ -147,6 +180,102 @@ describe('SCDL « subventions » export', () => {
     expect((await scdlExport(t.store, { year: 2026 })).rows).toEqual([]);
     const all = [...(await scdlExport(t.store, { year: 2027 })).rows, ...next.rows];
     expect(all.some((r) => r.record.nomBeneficiaire.startsWith('Association C'))).toBe(false);
+  });
+});
+
+describe('SCDL publication threshold per funder and beneficiary', () => {
+  let t: TestStore;
+  const H = '01JQA00000000000000000000H';
+  const J = '01JQA00000000000000000000J';
+  const K = '01JQA00000000000000000000K';
+  const M = '01JQA00000000000000000000M';
+  const familles = { name: 'Maison des Familles (fictive)', contactRef: 'contact-familles' };
+
+  beforeAll(async () => {
+    t = openTestStore();
+    const world = new FundingWorld(t);
+    await world.createAndOpenCampaign();
+    const annual = dossier(1, { EPCI: 1_200_000 }, 1_000_000);
+    // The same association three times: SIRET and RNA, then its RNA only, then its SIRET only.
+    const h = world.application(H, 'porteur-familles');
+    await h.submit('2027-02-10', {
+      ...dossier(1, { EPCI: 1_200_000, [MAUBEUGE]: 500_000 }, 1_000_000),
+      porteur: { ...familles, siret: '81234567800054', rna: 'W593000010' },
+    });
+    const j = world.application(J, 'porteur-familles');
+    await j.submit('2027-02-11', { ...annual, porteur: { ...familles, rna: 'W593000010' } });
+    const m = world.application(M, 'porteur-familles');
+    await m.submit('2027-02-12', { ...annual, porteur: { ...familles, siret: '81234567800054' } });
+    const k = world.application(K, 'porteur-autre');
+    await k.submit('2027-02-13', {
+      ...annual,
+      porteur: { name: 'Autre Association (fictive)', siret: '81234567800062', contactRef: 'contact-autre' },
+    });
+    for (const app of [h, j, k]) await app.eligible('2027-02-20', '2027-04-30');
+    await m.eligible('2027-02-20', '2027-12-15');
+    await h.commit(MAUBEUGE, '2027-03-01');
+    for (const app of [h, j, k, m]) {
+      await app.commit('EPCI', '2027-03-01');
+      await app.opinion('2027-03-02');
+    }
+    await h.approve('2027-03-20', 'COPIL-2027-03-H');
+    await j.approve('2027-03-20', 'COPIL-2027-03-J');
+    await k.approve('2027-03-20', 'COPIL-2027-03-K');
+    await m.approve('2027-11-15', 'COPIL-2027-11-M');
+    for (const app of [h, j, k]) {
+      await app.draft('2027-03-25', '2027-04-01', '2027-04-30');
+      await app.signByPorteur('2027-04-01');
+      await app.sign('EPCI', '2027-04-10');
+    }
+    await h.sign(MAUBEUGE, '2027-04-12');
+    // Signed in 2028: an award of another year, which the 2027 total leaves out.
+    await m.draft('2027-11-20', '2028-01-01', '2028-01-31');
+    await m.signByPorteur('2027-12-20');
+    await m.sign('EPCI', '2028-01-05');
+  });
+  afterAll(() => t.close());
+
+  const flag = (r: ScdlRow) =>
+    `${r.applicationId}/${r.funder}:${r.beneficiaryYearCents}/${r.beneficiaryApplications.length}:${r.publicationRules.join('+') || '-'}`;
+
+  it('makes every convention mandatory when one funder awards one beneficiary more than 23 000 € in the year', async () => {
+    const result = await scdlExport(t.store, { year: 2027 });
+    expect(result.rows.map(flag)).toEqual([
+      `${K}/EPCI:1200000/1:-`,
+      // 12 000 € + 12 000 €: each under the threshold, together above it. Maubeuge's 5 000 € is its own.
+      `${J}/EPCI:2400000/2:funder_beneficiary_total`,
+      // In force on 12 April, when Maubeuge signed.
+      `${H}/EPCI:2400000/2:funder_beneficiary_total`,
+      `${H}/${MAUBEUGE}:500000/1:-`,
+    ]);
+    const h = result.rows.find((r) => r.applicationId === H && r.funder === 'EPCI');
+    expect(h?.aboveThreshold).toBe(true);
+    expect(h?.maxYearlyCents).toBe(1_200_000);
+    expect(h?.publicationReason).toBe(
+      `Publication obligatoire : ce financeur attribue à ce bénéficiaire ${formatEuros(2_400_000)} par an sur 2 ` +
+        `conventions entrées en vigueur en 2027, plus de ${formatEuros(2_300_000)} (cumul).`,
+    );
+    expect(h?.beneficiaryApplications).toEqual([H, J]);
+    // One warning for the beneficiary, though its dossiers identified it differently.
+    expect(result.warnings.filter((w) => w.startsWith('Publication obligatoire par cumul'))).toEqual([
+      `Publication obligatoire par cumul : « Communauté d'Agglomération Maubeuge Val-de-Sambre » (EPCI) attribue à ` +
+        `« Maison des Familles (fictive) » ${formatEuros(2_400_000)} par an sur 2 conventions entrées en vigueur en ` +
+        `2027 (candidatures ${H}, ${J}), plus de ${formatEuros(2_300_000)} : chacune est à publier, même sous ce ` +
+        'seuil à elle seule.',
+    ]);
+  });
+
+  it('keeps the conventions mandatory by cumul when only the mandatory rows are asked for', async () => {
+    const mandatory = await scdlExport(t.store, { year: 2027, aboveThresholdOnly: true });
+    expect(mandatory.rows.map((r) => [r.applicationId, r.funder, r.record.montant])).toEqual([
+      [J, 'EPCI', '12000.00'],
+      [H, 'EPCI', '12000.00'],
+    ]);
+  });
+
+  it('counts only the awards of the year: a convention in force the next year is that year’s', async () => {
+    const next = await scdlExport(t.store, { year: 2028 });
+    expect(next.rows.map(flag)).toEqual([`${M}/EPCI:1200000/1:-`]);
   });
 });
 

@@ -381,13 +381,22 @@ describe.skipIf(chromiumPath === undefined)('dashboards and audit views (Chromiu
     await page.getByRole('button', { name: 'Afficher' }).click();
     await expect.poll(() => rowKeys(page, '[data-testid="ledger"]'), { timeout: 10_000 }).toEqual(keys(etat));
 
-    // The SCDL export of the year the conventions came into force (this year).
+    // The SCDL export of the year the conventions came into force (this year). This engine has no
+    // funder directory, so the État's SIRET is unknown: the export is refused, the funders named…
+    await page.getByRole('button', { name: 'Export SCDL « subventions » (CSV)' }).click();
+    const refusal = page.getByRole('alert');
+    await expect
+      .poll(() => refusal.textContent(), { timeout: 10_000 })
+      .toMatch(/incomplet.*« État » \(ETAT/s);
+    // …and given, said incomplete, once the auditor accepts it.
+    await page.getByLabel(/Accepter un fichier incomplet/).check();
     const scdl = await downloaded(
       page,
       () => page.getByRole('button', { name: 'Export SCDL « subventions » (CSV)' }).click(),
       'scdl.csv',
     );
     expect(scdl[0]).toMatch(/^nomAttribuant,idAttribuant,dateConvention,/);
+    expect(scdl.slice(1).some((line) => line.startsWith('État,,'))).toBe(true);
     expect(world.problems).toEqual([]);
   });
 });

@@ -37,6 +37,8 @@ async function spawnStart(): Promise<Started> {
       TEMPORAL_UI_PORT: String(ui),
       GRANTS_LOG_FORMAT: 'json',
       GRANTS_LOG_LEVEL: 'warn',
+      // The engine's verification of its log, at once rather than a minute after the start.
+      GRANTS_INTEGRITY_CHECK_DELAY_SECONDS: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -104,6 +106,19 @@ describe('grants start', () => {
     expect(health.status).toBe('up');
     expect(health.components.temporal?.status).toBe('up');
     expect(health.components.eventStore?.status).toBe('up');
+    // The engine checks its own log after it starts, and says so on /health and /metrics.
+    const integrity = await waitFor(
+      'the engine’s verification of its log',
+      async () => {
+        const answer = (await (await fetch(`${first.apiUrl}/health`)).json()) as typeof health;
+        const component = answer.components.integrity as
+          { verdict?: string; everyHours?: number } | undefined;
+        return component?.verdict === 'intact' ? component : undefined;
+      },
+      30_000,
+    );
+    expect(integrity.everyHours).toBe(24);
+    expect(await (await fetch(`${first.apiUrl}/metrics`)).text()).toContain('\ngrants_log_integrity_ok 1\n');
     expect(first.output()).toContain(first.apiUrl);
     expect(first.output()).toContain('Temporal Web');
     const consolePage = await fetch(`${first.apiUrl}/console/`);

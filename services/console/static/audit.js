@@ -41,6 +41,39 @@ const roleNames = {
 const themeName = (code) => themes.find(([c]) => c === code)?.[1] ?? '';
 const errorText = (e) => (e instanceof Error ? e.message : String(e));
 
+const integrityReasonNames = {
+  hash_mismatch: 'contenu modifié',
+  chain_broken: 'chaînage rompu',
+  revision_gap: 'révisions non consécutives',
+  malformed: 'métadonnées illisibles',
+};
+
+/**
+ * Every broken stream the verification listed (its summary names the first few), each at its first
+ * broken event: the events after it in its stream were not checked.
+ */
+function BrokenStreams({ report }) {
+  const listed = report.broken ?? [];
+  if (listed.length < 2) return null;
+  return html`<details data-testid="verify-broken">
+    <summary>
+      ${
+        listed.length < report.brokenStreams
+          ? `Les ${count(listed.length)} premiers des ${count(report.brokenStreams)} flux altérés`
+          : `Les ${count(listed.length)} flux altérés`
+      }
+    </summary>
+    <ul>
+      ${listed.map(
+        (b) =>
+          html`<li key=${b.stream}>
+            ${`${b.stream}, révision ${b.revision} (position ${b.position}) : ${integrityReasonNames[b.reason] ?? b.reason}`}
+          </li>`,
+      )}
+    </ul>
+  </details>`;
+}
+
 /** The date and clock fields of an as-of form (ids prefixed, the labels the same everywhere). */
 function InstantFields({ prefix }) {
   return html`<div class="field">
@@ -585,6 +618,7 @@ export function AuditPage({ principal, id }) {
   const [error, setError] = useState(/** @type {string | null} */ (null));
   const [scdlYear, setScdlYear] = useState(String(new Date().getFullYear()));
   const [aboveThreshold, setAboveThreshold] = useState(false);
+  const [allowIncomplete, setAllowIncomplete] = useState(false);
   const auditor = principal.role === 'auditor';
   const campaigns = campaignsApi.data?.items ?? [];
   /** Application titles by id, for the campaign and ledger views' links. */
@@ -623,6 +657,7 @@ export function AuditPage({ principal, id }) {
         </button>
       </p>
       ${verify ? html`<p class=${verify.ok ? 'notice' : 'refusal'} role="status" data-testid="verify">${frenchText(verify.summary)}</p>` : null}
+      ${verify ? html`<${BrokenStreams} report=${verify} />` : null}
       <form
         class="inline"
         onSubmit=${(e) => {
@@ -663,7 +698,7 @@ export function AuditPage({ principal, id }) {
           e.preventDefault();
           return run(() =>
             download(
-              `/api/audit/exports/scdl.csv?year=${encodeURIComponent(scdlYear)}${aboveThreshold ? '&aboveThreshold=true' : ''}`,
+              `/api/audit/exports/scdl.csv?year=${encodeURIComponent(scdlYear)}${aboveThreshold ? '&aboveThreshold=true' : ''}${allowIncomplete ? '&allowIncomplete=true' : ''}`,
               `scdl-subventions-${scdlYear}.csv`,
             ),
           );
@@ -688,6 +723,16 @@ export function AuditPage({ principal, id }) {
             onChange=${(e) => setAboveThreshold(e.currentTarget.checked)}
           /><label for="scdl-threshold"
             >Seulement au-dessus de 23 000 € par an (publication obligatoire)</label
+          >
+        </div>
+        <div class="radio">
+          <input
+            type="checkbox"
+            id="scdl-incomplete"
+            checked=${allowIncomplete}
+            onChange=${(e) => setAllowIncomplete(e.currentTarget.checked)}
+          /><label for="scdl-incomplete"
+            >Accepter un fichier incomplet (SIRET de financeurs inconnus : pas encore publiable)</label
           >
         </div>
         <button type="submit">Export SCDL « subventions » (CSV)</button>

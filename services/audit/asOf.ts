@@ -92,6 +92,8 @@ export interface AsOfResult<S> {
   lastEvent: EventStamp | null;
   /** Events in the stream when it was read (applied or not). */
   streamLength: number;
+  /** The stream's first event: when nothing was applied, when the aggregate came to exist. */
+  firstEvent: EventStamp;
   /**
    * Events after the cut in stream order that nevertheless carry a time at or before `at` (keyed in
    * late with an earlier business date). Replay stops at the first later event, because evolve only
@@ -157,6 +159,7 @@ export async function stateAsOf<S, E extends { type: string; data: unknown }>(
   let state = replay.initialState;
   let eventsApplied = 0;
   let lastEvent: EventStamp | null = null;
+  let firstEvent: EventStamp | undefined;
   let streamLength = 0;
   let cut = false;
   const outOfOrder: EventStamp[] = [];
@@ -165,6 +168,7 @@ export async function stateAsOf<S, E extends { type: string; data: unknown }>(
     const page = await store.readStream(stream, { from, maxCount: pageSize });
     for (const event of page) {
       streamLength += 1;
+      firstEvent ??= stampOf(event);
       const typed = asAggregateEvent(replay, event);
       const due = eventTimeMs(event, time) <= atMs;
       if (!cut && due) {
@@ -180,8 +184,76 @@ export async function stateAsOf<S, E extends { type: string; data: unknown }>(
     if (last === undefined || page.length < pageSize) break;
     from = last.revision + 1n;
   }
-  if (streamLength === 0) return undefined;
-  return { stream, at: fromEpochMs(atMs), time, state, eventsApplied, lastEvent, streamLength, outOfOrder };
+  if (firstEvent === undefined) return undefined;
+  return {
+    stream,
+    at: fromEpochMs(atMs),
+    time,
+    state,
+    eventsApplied,
+    lastEvent,
+    streamLength,
+    firstEvent,
+    outOfOrder,
+  };
+}
+
+const parisDateTime = new Intl.DateTimeFormat('fr-FR', {
+  dateStyle: 'long',
+  timeStyle: 'short',
+  timeZone: 'Europe/Paris',
+});
+const when = (instant: string): string => parisDateTime.format(new Date(toEpochMs(instant)));
+const plural = (n: number, one: string, many: string): string => `${n} ${n > 1 ? many : one}`;
+
+/**
+ * What the replay gives, in French, for people: the state at that instant (how many events, the
+ * last one), or that the aggregate did not exist yet (and since when it does), or that the instant
+ * is still to come (the state is then the latest known); the events keyed in late with an earlier
+ * business date, which the replay leaves out; and whether the stream's hash chain holds, since a
+ * state replayed from an altered stream is not evidence.
+ */
+export function asOfSummary(
+  result: AsOfResult<unknown>,
+  label: string,
+  now: Date,
+  integrity: { ok: boolean; summary: string },
+): string {
+  const clock = result.time === 'business' ? 'date métier' : 'date d’enregistrement';
+  const stampTime = (e: EventStamp) => (result.time === 'business' ? e.occurredAt : e.recordedAt);
+  const parts: string[] = [];
+  if (result.lastEvent === null) {
+    parts.push(
+      `Au ${when(result.at)} (${clock}), ${label} n’existait pas encore : son premier événement est du ` +
+        `${when(stampTime(result.firstEvent))}.`,
+    );
+  } else {
+    // Still to come, with nothing left to apply: the state is the latest (a later instant with events
+    // after it is a world whose clock is ahead, as in tests: then it is the state at that instant).
+    const future = toEpochMs(result.at) > now.getTime() && result.eventsApplied === result.streamLength;
+    parts.push(
+      (future
+        ? `Le ${when(result.at)} est encore à venir : l’état donné est le dernier connu, `
+        : `État de ${label} au ${when(result.at)} (${clock}) : `) +
+        `${plural(result.eventsApplied, 'événement appliqué', 'événements appliqués')} sur ${result.streamLength}, ` +
+        `le dernier du ${when(stampTime(result.lastEvent))} (révision ${result.lastEvent.revision}).`,
+    );
+  }
+  const late = result.outOfOrder.length;
+  if (late > 0)
+    parts.push(
+      `${plural(late, 'événement enregistré', 'événements enregistrés')} plus loin dans le flux ` +
+        `${late > 1 ? 'portent' : 'porte'} une date antérieure : ${late > 1 ? 'ils ne sont' : 'il n’est'} ` +
+        'pas appliqué' +
+        (late > 1 ? 's' : '') +
+        ' (le rejeu suit l’ordre du flux), voir outOfOrder.',
+    );
+  parts.push(
+    integrity.ok
+      ? 'Chaîne d’empreintes du flux vérifiée : intacte.'
+      : `Attention, flux altéré : ${integrity.summary} Cet état est rejoué d’événements dont l’un au moins a été modifié.`,
+  );
+  return parts.join(' ');
 }
 
 export const applicationAsOf = (store: EventStore, applicationId: string, options: AsOfOptions) =>

@@ -26,6 +26,7 @@ import { BadRequestError, ForbiddenError, HttpError, NotFoundError } from '../ht
 import { parseRequest, parseWith } from '../http/platform/validate';
 import {
   applicationAsOf,
+  asOfSummary,
   campaignAsOf,
   envelopeAsOf,
   resolveInstant,
@@ -74,8 +75,21 @@ const stampJson = (stamp: EventStamp) => ({ ...stamp, revision: String(stamp.rev
 export const asOfJson = <S>(result: AsOfResult<S>) => ({
   ...result,
   lastEvent: result.lastEvent === null ? null : stampJson(result.lastEvent),
+  firstEvent: stampJson(result.firstEvent),
   outOfOrder: result.outOfOrder.map(stampJson),
 });
+
+/**
+ * The as-of answer: the replay, the replayed stream's chain verified (it is short: one aggregate),
+ * and both said in French.
+ */
+async function asOfAnswer<S>(store: EventStore, result: AsOfResult<S>, label: string) {
+  const integrity = integrityReportJson(
+    await verifyIntegrity(store, { stream: result.stream }),
+    result.stream,
+  );
+  return { ...asOfJson(result), integrity, summary: asOfSummary(result, label, new Date(), integrity) };
+}
 
 /** Instants the schemas accepted: resolveInstant cannot fail on them. */
 function instant(input: string, bound: 'start' | 'end'): string {
@@ -290,7 +304,9 @@ export function auditRouter(deps: AuditRouterDeps): Router {
       at: instant(query.at, 'end'),
       time: query.time,
     });
-    res.json(asOfJson(result ?? notFound(`La candidature « ${params.id} »`)));
+    res.json(
+      await asOfAnswer(store, result ?? notFound(`La candidature « ${params.id} »`), 'la candidature'),
+    );
   });
 
   document({
@@ -305,7 +321,7 @@ export function auditRouter(deps: AuditRouterDeps): Router {
   router.get('/api/audit/campaigns/:id/as-of', ...auditorsOnly, async (req, res) => {
     const { params, query } = parseRequest(req, { params: s.campaignAsOfParams, query: s.asOfQuery });
     const result = await campaignAsOf(store, params.id, { at: instant(query.at, 'end'), time: query.time });
-    res.json(asOfJson(result ?? notFound(`La campagne « ${params.id} »`)));
+    res.json(await asOfAnswer(store, result ?? notFound(`La campagne « ${params.id} »`), 'la campagne'));
   });
 
   document({
@@ -324,7 +340,11 @@ export function auditRouter(deps: AuditRouterDeps): Router {
       time: query.time,
     });
     res.json(
-      asOfJson(result ?? notFound(`L’enveloppe ${params.funder} de la campagne « ${params.campaignId} »`)),
+      await asOfAnswer(
+        store,
+        result ?? notFound(`L’enveloppe ${params.funder} de la campagne « ${params.campaignId} »`),
+        'l’enveloppe',
+      ),
     );
   });
 

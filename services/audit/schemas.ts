@@ -230,20 +230,6 @@ export const ledgerPageResponse = z.object({
 
 const stampSchema = z.object({ revision: z.string(), occurredAt: z.string(), recordedAt: z.string() });
 
-export const asOfResponse = z.object({
-  stream: z.string(),
-  at: z.string(),
-  time: timeAxisSchema,
-  state: z.unknown().meta({ description: 'État rejoué avec les règles du domaine' }),
-  eventsApplied: z.number().int(),
-  lastEvent: stampSchema.nullable(),
-  streamLength: z.number().int(),
-  outOfOrder: z.array(stampSchema).meta({
-    description:
-      'Événements enregistrés plus loin dans le flux mais datés avant l’instant demandé (non appliqués)',
-  }),
-});
-
 const integrityFailureSchema = z.object({
   stream: z.string(),
   revision: z.string(),
@@ -277,6 +263,31 @@ export const integrityReportResponse = z.object({
   }),
   brokenStreams: z.number().int().meta({ description: 'Nombre de flux altérés' }),
   summary: z.string(),
+});
+
+export const asOfResponse = z.object({
+  stream: z.string(),
+  at: z.string(),
+  time: timeAxisSchema,
+  state: z.unknown().meta({ description: 'État rejoué avec les règles du domaine' }),
+  eventsApplied: z.number().int(),
+  lastEvent: stampSchema.nullable(),
+  streamLength: z.number().int(),
+  outOfOrder: z.array(stampSchema).meta({
+    description:
+      'Événements enregistrés plus loin dans le flux mais datés avant l’instant demandé (non appliqués)',
+  }),
+  firstEvent: stampSchema.meta({ description: 'Le premier événement du flux (depuis quand il existe)' }),
+  integrity: z
+    .lazy(() => integrityReportResponse)
+    .meta({
+      description:
+        'La vérification de la chaîne d’empreintes du flux rejoué : un état rejoué d’un flux altéré n’est pas une preuve',
+    }),
+  summary: z.string().meta({
+    description:
+      'En français : l’état à cet instant (événements appliqués, le dernier), ou que rien n’existait encore, ou que l’instant est à venir ; les événements datés avant mais enregistrés après ; l’intégrité du flux',
+  }),
 });
 
 export const digestQuery = z.object({

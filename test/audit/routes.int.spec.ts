@@ -1,5 +1,6 @@
 // The audit API through real HTTP, with real development JWTs: what auditors get, the little grant
 // managers get, the nothing evaluators get, and that none of it writes.
+import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logDigest } from '../../infra/eventstore/anchor';
@@ -21,6 +22,14 @@ import {
 } from './support';
 
 const secret = 'secret-de-test-audit-0123456789-abcdef';
+
+/** « 15 avril 2027 à 10:00 », in Paris: how the summaries write an instant. */
+const frenchDateTime = (instant: string): string =>
+  new Intl.DateTimeFormat('fr-FR', {
+    dateStyle: 'long',
+    timeStyle: 'short',
+    timeZone: 'Europe/Paris',
+  }).format(new Date(instant));
 
 const token = (role: Role, extra: { institution?: string; porteurId?: string } = {}) =>
   mintDevelopmentToken({ secret, role, ...extra });
@@ -179,6 +188,34 @@ describe('audit API', () => {
     ).toBe(404);
   });
 
+  it('says in French what an as-of answer gives: the state then, nothing yet, the latest known', async () => {
+    const then = await getJson('auditor', `/api/audit/applications/${APPLICATION_A}/as-of?at=2027-04-15`);
+    expect(then.summary).toBe(
+      'État de la candidature au 15 avril 2027 à 23:59 (date métier) : 6 événements appliqués sur ' +
+        `${String(then.streamLength)}, le dernier du ${frenchDateTime((then.lastEvent as Json).occurredAt as string)} ` +
+        '(révision 5). Chaîne d’empreintes du flux vérifiée : intacte.',
+    );
+    expect(then.integrity).toMatchObject({ ok: true, brokenStreams: 0, checked: then.streamLength });
+
+    const before = await getJson('auditor', `/api/audit/applications/${APPLICATION_A}/as-of?at=2026-12-01`);
+    expect(before.eventsApplied).toBe(0);
+    expect(before.summary).toMatch(
+      new RegExp(
+        '^Au 1 décembre 2026 à 23:59 \\(date métier\\), la candidature n’existait pas encore : son premier ' +
+          `événement est du ${frenchDateTime((before.firstEvent as Json).occurredAt as string)}\\.`,
+      ),
+    );
+
+    const later = await getJson(
+      'auditor',
+      `/api/audit/campaigns/${CAMPAIGN_ID}/as-of?at=2100-01-01&time=record`,
+    );
+    expect(later.eventsApplied).toBe(later.streamLength);
+    expect(later.summary).toMatch(
+      /^Le 1 janvier 2100 à 23:59 est encore à venir : l’état donné est le dernier connu, /,
+    );
+  });
+
   it('parses every input and names what is wrong', async () => {
     const noDate = await call('auditor', `/api/audit/applications/${APPLICATION_A}/as-of`);
     expect(noDate.status).toBe(400);
@@ -319,6 +356,35 @@ describe('audit API', () => {
     expect((json.rows as Json[]).map((r) => r.aboveThreshold)).toEqual([false, false, false, true]);
     expect(json.warnings).toHaveLength(1);
     expect((json.columns as string[])[0]).toBe('nomAttribuant');
+  });
+
+  it('warns, in an as-of answer, that the replayed stream is altered (and says it intact again once restored)', async () => {
+    const db = new Database(t.file);
+    db.exec('DROP TRIGGER IF EXISTS events_no_update');
+    const row = db
+      .prepare('SELECT position, data FROM events WHERE stream = ? ORDER BY revision LIMIT 1')
+      .get(stream) as { position: number; data: string };
+    try {
+      db.prepare("UPDATE events SET data = json_set(data, '$.forged', 1) WHERE position = ?").run(
+        row.position,
+      );
+      const altered = await getJson(
+        'auditor',
+        `/api/audit/applications/${APPLICATION_A}/as-of?at=2027-04-15`,
+      );
+      expect(altered.integrity).toMatchObject({
+        ok: false,
+        brokenStreams: 1,
+        firstBroken: { stream, revision: '0' },
+      });
+      expect(altered.summary).toContain('Attention, flux altéré : Altération détectée dans le flux');
+      expect(altered.summary).toContain('Cet état est rejoué d’événements dont l’un au moins a été modifié.');
+    } finally {
+      db.prepare('UPDATE events SET data = ? WHERE position = ?').run(row.data, row.position);
+      db.close();
+    }
+    const restored = await getJson('auditor', `/api/audit/applications/${APPLICATION_A}/as-of?at=2027-04-15`);
+    expect((restored.integrity as Json).ok).toBe(true);
   });
 
   it('describes every route in the OpenAPI document', async () => {

@@ -98,7 +98,13 @@ function ReplayFacts({ result }) {
       ${result.lastEvent ? `révision ${result.lastEvent.revision} — métier ${dateTime(result.lastEvent.occurredAt)}, enregistré ${dateTime(result.lastEvent.recordedAt)}` : '—'}
     </dd>
     <dt>Saisis en retard (non appliqués)</dt>
-    <dd data-field="outOfOrder">${count(result.outOfOrder?.length ?? 0)}</dd>`;
+    <dd data-field="outOfOrder">${count(result.outOfOrder?.length ?? 0)}</dd>
+    <dt>Chaîne d’empreintes du flux</dt>
+    <dd data-field="integrity" class=${result.integrity?.ok === false ? 'refusal' : undefined}>
+      ${result.integrity === undefined ? '—' : result.integrity.ok ? 'intacte' : frenchText(result.integrity.summary)}
+    </dd>
+    <dt>En résumé</dt>
+    <dd data-field="summary">${result.summary ?? '—'}</dd>`;
 }
 
 function AsOf({ id }) {

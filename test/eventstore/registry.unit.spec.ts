@@ -51,6 +51,16 @@ describe('upcasting FundingRequested v1 (euros as a decimal string) to v2 (integ
     }
   });
 
+  it('says in French what a stored event that no longer fits its schema has wrong (a changed type)', () => {
+    const read = () =>
+      registry.decode('FundingRequested', 2, { funder: 'ETAT', year: '2026', amountCents: 7 }, where);
+    expect(read).toThrow(EventValidationError);
+    expect(read).toThrow(
+      `Événement FundingRequested (${where.id}) invalide : data.year — Nombre attendu. ` +
+        `[flux ${where.stream}, révision 3, position 42]`,
+    );
+  });
+
   it('refuses a version newer than the code knows, and an unknown type', () => {
     expect(() => registry.decode('FundingRequested', 3, {}, where)).toThrow(UnknownEventTypeError);
     expect(() => registry.decode('Nope', 1, {}, where)).toThrow(UnknownEventTypeError);

@@ -38,7 +38,14 @@ import { MANIFEST_FILE, type BackupManifest } from '../../services/cli/backupMan
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { freePort } from '../support/processes';
 import { dossier } from '../domain/support/fixtures';
-import { APPLICATION_A, FundingWorld, openTestStore, playFundingYear, type TestStore } from './support';
+import {
+  APPLICATION_A,
+  editFirstEventInPlace,
+  FundingWorld,
+  openTestStore,
+  playFundingYear,
+  type TestStore,
+} from './support';
 import { captureCliOutput } from '../support/cliOutput';
 
 const silent = pino({ level: 'silent' });
@@ -398,15 +405,7 @@ describe('grants audit verify --against a backup', () => {
     const { test, target, manifest } = await backedUp('s-edited');
     await test.store.close();
     const stream = `application-${APPLICATION_A}`;
-    const db = new Database(test.file);
-    db.exec('DROP TRIGGER IF EXISTS events_no_update');
-    const { position } = db
-      .prepare('SELECT min(position) AS position FROM events WHERE stream = ?')
-      .get(stream) as { position: number };
-    db.prepare("UPDATE events SET data = json_set(data, '$.title', 'Titre réécrit') WHERE position = ?").run(
-      position,
-    );
-    db.close();
+    const { position } = editFirstEventInPlace(test.file, stream);
     test.store = openSqliteEventStore({ file: test.file, registry: createGrantsEventRegistry() });
 
     // Same positions, ids and stored hashes: only the recomputed hash tells the digest apart.

@@ -2,7 +2,6 @@
 // SQLite store: intact, it says so on /health's component and in the gauges; altered in place, it
 // logs an error naming the first broken event and its gauge turns to 0; stopped, it starts nothing.
 import { Writable } from 'node:stream';
-import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteEventStore } from '../../infra/eventstore';
@@ -10,7 +9,14 @@ import { watchIntegrity, type IntegrityWatch } from '../../services/audit/integr
 import { formatPrometheus } from '../../services/http/metrics';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { waitFor } from '../support/processes';
-import { APPLICATION_A, FundingWorld, openTestStore, playFundingYear, type TestStore } from './support';
+import {
+  APPLICATION_A,
+  editFirstEventInPlace,
+  FundingWorld,
+  openTestStore,
+  playFundingYear,
+  type TestStore,
+} from './support';
 
 let t: TestStore | undefined;
 let watch: IntegrityWatch | undefined;
@@ -69,13 +75,7 @@ describe('the engine’s periodic verification of its log', () => {
     const test = await played();
     await test.store.close();
     const stream = `application-${APPLICATION_A}`;
-    const db = new Database(test.file);
-    db.exec('DROP TRIGGER IF EXISTS events_no_update');
-    const { position } = db
-      .prepare('SELECT min(position) AS position FROM events WHERE stream = ?')
-      .get(stream) as { position: number };
-    db.prepare("UPDATE events SET data = json_set(data, '$.forged', 1) WHERE position = ?").run(position);
-    db.close();
+    const { position } = editFirstEventInPlace(test.file, stream);
     test.store = openSqliteEventStore({ file: test.file, registry: createGrantsEventRegistry() });
 
     const { logger, lines } = recordingLogger();

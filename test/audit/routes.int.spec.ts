@@ -1,6 +1,5 @@
 // The audit API through real HTTP, with real development JWTs: what auditors get, the little grant
 // managers get, the nothing evaluators get, and that none of it writes.
-import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logDigest } from '../../infra/eventstore/anchor';
@@ -14,6 +13,7 @@ import { parseCsv } from './csvParse';
 import {
   APPLICATION_A,
   CAMPAIGN_ID,
+  editFirstEventInPlace,
   FundingWorld,
   on,
   openTestStore,
@@ -359,15 +359,8 @@ describe('audit API', () => {
   });
 
   it('warns, in an as-of answer, that the replayed stream is altered (and says it intact again once restored)', async () => {
-    const db = new Database(t.file);
-    db.exec('DROP TRIGGER IF EXISTS events_no_update');
-    const row = db
-      .prepare('SELECT position, data FROM events WHERE stream = ? ORDER BY revision LIMIT 1')
-      .get(stream) as { position: number; data: string };
+    const edit = editFirstEventInPlace(t.file, stream);
     try {
-      db.prepare("UPDATE events SET data = json_set(data, '$.forged', 1) WHERE position = ?").run(
-        row.position,
-      );
       const altered = await getJson(
         'auditor',
         `/api/audit/applications/${APPLICATION_A}/as-of?at=2027-04-15`,
@@ -380,8 +373,7 @@ describe('audit API', () => {
       expect(altered.summary).toContain('Attention, flux altéré : Altération détectée dans le flux');
       expect(altered.summary).toContain('Cet état est rejoué d’événements dont l’un au moins a été modifié.');
     } finally {
-      db.prepare('UPDATE events SET data = ? WHERE position = ?').run(row.data, row.position);
-      db.close();
+      edit.restore();
     }
     const restored = await getJson('auditor', `/api/audit/applications/${APPLICATION_A}/as-of?at=2027-04-15`);
     expect((restored.integrity as Json).ok).toBe(true);

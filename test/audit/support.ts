@@ -3,6 +3,7 @@
 // their metadata. The store's clock is driven by the story, so record time can lag behind business
 // time where a decision was keyed in late.
 import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -460,4 +461,33 @@ export async function playFundingYear(world: FundingWorld) {
   await d.signByPorteur('2027-12-20');
   await d.sign('ETAT', '2028-01-10');
   return { a, b, c, d };
+}
+
+/**
+ * Edits the data of a stream's first event in the SQLite file, as someone with the file could (the
+ * append-only trigger dropped), leaving its stored hash as it was. Works beside an open store (its
+ * own connection). Returns the event's position and how to put its data back.
+ */
+export function editFirstEventInPlace(file: string, stream: string): { position: number; restore(): void } {
+  const db = new Database(file);
+  try {
+    db.exec('DROP TRIGGER IF EXISTS events_no_update');
+    const row = db
+      .prepare('SELECT position, data FROM events WHERE stream = ? ORDER BY revision LIMIT 1')
+      .get(stream) as { position: number; data: string };
+    db.prepare("UPDATE events SET data = json_set(data, '$.forged', 1) WHERE position = ?").run(row.position);
+    return {
+      position: row.position,
+      restore: () => {
+        const again = new Database(file);
+        try {
+          again.prepare('UPDATE events SET data = ? WHERE position = ?').run(row.data, row.position);
+        } finally {
+          again.close();
+        }
+      },
+    };
+  } finally {
+    db.close();
+  }
 }

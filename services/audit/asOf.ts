@@ -38,7 +38,8 @@ import {
   type EnvelopeState,
 } from '../../domain/envelope';
 import type { FunderId } from '../../domain/shared/funders';
-import type { EventStore, RecordedEvent } from '../../infra/eventstore/port';
+import type { EventStore, IntegrityFailureReason, RecordedEvent } from '../../infra/eventstore/port';
+import { integrityReasonLabels } from './integrity';
 
 /** Which clock "as of" reads: business time (occurredAt) or record time (recordedAt). */
 export type TimeAxis = 'business' | 'record';
@@ -217,7 +218,7 @@ export function asOfSummary(
   result: AsOfResult<unknown>,
   label: string,
   now: Date,
-  integrity: { ok: boolean; summary: string },
+  integrity: { ok: boolean; firstBroken?: { revision: string; reason: IntegrityFailureReason } },
 ): string {
   const clock = result.time === 'business' ? 'date métier' : 'date d’enregistrement';
   const stampTime = (e: EventStamp) => (result.time === 'business' ? e.occurredAt : e.recordedAt);
@@ -248,10 +249,12 @@ export function asOfSummary(
         (late > 1 ? 's' : '') +
         ' (le rejeu suit l’ordre du flux), voir outOfOrder.',
     );
+  const broken = integrity.firstBroken;
   parts.push(
-    integrity.ok
+    integrity.ok || broken === undefined
       ? 'Chaîne d’empreintes du flux vérifiée : intacte.'
-      : `Attention, flux altéré : ${integrity.summary} Cet état est rejoué d’événements dont l’un au moins a été modifié.`,
+      : `Attention, flux altéré à la révision ${broken.revision} — ${integrityReasonLabels[broken.reason]} : ` +
+          'cet état est rejoué d’événements dont l’un au moins a été modifié ; le détail est dans integrity.',
   );
   return parts.join(' ');
 }

@@ -68,6 +68,22 @@ export function integritySummary(report: IntegrityReport, stream?: string): stri
   return sentences.join(' ');
 }
 
+/**
+ * What to do once the log is found altered, for whoever reads the verdict (an auditor, the
+ * operator on call): keep the evidence, find what was rewritten, read the history, report it.
+ */
+export function integrityNextSteps(report: IntegrityReport): string[] {
+  const first = report.firstBroken;
+  if (report.ok || first === undefined) return [];
+  return [
+    'Ne rien corriger dans le fichier du journal : une correction se fait par un nouvel événement, et le fichier altéré est la pièce à examiner.',
+    'En garder une copie en l’état, datée : grants backup (la copie d’un journal altéré est gardée et signalée comme telle).',
+    'Voir ce qui a été réécrit en comparant à la dernière sauvegarde saine : grants audit verify --against <dossier de la sauvegarde>.',
+    `Lire l’historique du flux ${first.stream} autour de la révision ${first.revision} : GET /api/audit/streams/${first.stream}/events (ou la page Audit de la console).`,
+    'Signaler l’incident au responsable de la sécurité des systèmes d’information et à l’autorité de gestion, avec ce rapport.',
+  ];
+}
+
 export interface IntegrityFailureJson {
   stream: string;
   revision: string;
@@ -85,6 +101,8 @@ export interface IntegrityReportJson {
   broken: IntegrityFailureJson[];
   brokenStreams: number;
   summary: string;
+  /** When something broke: what to do, in order (integrityNextSteps). */
+  nextSteps?: string[];
 }
 
 const failureJson = (failure: IntegrityFailure): IntegrityFailureJson => ({
@@ -105,6 +123,7 @@ export function integrityReportJson(report: IntegrityReport, stream?: string): I
     broken: report.broken.map(failureJson),
     brokenStreams: report.brokenStreams,
     summary: integritySummary(report, stream),
+    ...(report.ok ? {} : { nextSteps: integrityNextSteps(report) }),
   };
 }
 

@@ -263,6 +263,10 @@ export const integrityReportResponse = z.object({
   }),
   brokenStreams: z.number().int().meta({ description: 'Nombre de flux altérés' }),
   summary: z.string(),
+  nextSteps: z.array(z.string()).optional().meta({
+    description:
+      'Quand le journal est altéré : que faire, dans l’ordre (garder la pièce, comparer, signaler)',
+  }),
 });
 
 export const asOfResponse = z.object({

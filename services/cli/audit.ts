@@ -21,7 +21,12 @@ import {
   writeProgressLine,
 } from '../../infra/projections/progress';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
-import { digestSummary, integrityReasonLabels, integritySummary } from '../audit/integrity';
+import {
+  digestSummary,
+  integrityNextSteps,
+  integrityReasonLabels,
+  integritySummary,
+} from '../audit/integrity';
 import { auditView } from '../audit/readOnly';
 import { verifyAgainstBackup } from './againstBackup';
 import { readArguments } from './arguments';
@@ -126,6 +131,9 @@ export async function runAudit(
     // Every event read, the unchecked ones too: the bar ends where the log does.
     progress(result.checked + result.unchecked, true);
     io.out.write(`${integritySummary(result, stream)}\n`);
+    const nextSteps = integrityNextSteps(result);
+    if (nextSteps.length > 0)
+      io.out.write(`Que faire :\n${nextSteps.map((step, i) => `  ${i + 1}. ${step}`).join('\n')}\n`);
     let matchesBackup = true;
     if (reference !== undefined) {
       let progressOf: ((checked: number, done: boolean) => void) | undefined;

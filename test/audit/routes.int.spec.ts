@@ -370,8 +370,10 @@ describe('audit API', () => {
         brokenStreams: 1,
         firstBroken: { stream, revision: '0' },
       });
-      expect(altered.summary).toContain('Attention, flux altéré : Altération détectée dans le flux');
-      expect(altered.summary).toContain('Cet état est rejoué d’événements dont l’un au moins a été modifié.');
+      expect(altered.summary).toContain(
+        'Attention, flux altéré à la révision 0 — contenu modifié (l’empreinte recalculée ne correspond plus) : ' +
+          'cet état est rejoué d’événements dont l’un au moins a été modifié ; le détail est dans integrity.',
+      );
     } finally {
       edit.restore();
     }

@@ -176,9 +176,15 @@ describe('integrity verification of a tampered log', () => {
       `${unchecked} non vérifiés : ils suivent la première altération de leur flux`,
     );
 
+    // What to do next, the same over HTTP and on the command line, naming the first broken stream.
+    expect(report.nextSteps).toHaveLength(5);
+    expect(report.nextSteps?.[2]).toContain('grants audit verify --against');
+    expect(report.nextSteps?.[3]).toContain(`GET /api/audit/streams/${first.stream}/events`);
     const result = await cli(test, ['verify']);
     expect(result.code).toBe(1);
-    expect(result.out).toBe(`${report.summary}\n`);
+    expect(result.out).toBe(
+      `${report.summary}\nQue faire :\n${report.nextSteps!.map((step, i) => `  ${i + 1}. ${step}`).join('\n')}\n`,
+    );
     // The progress line counts every event read, the unchecked ones included (its total is the head
     // position, one more than the events left here).
     expect(result.err).toContain(`% ${events} / ${events + 1} événements vérifiés`);

@@ -10,6 +10,7 @@ import { seedDemo } from '../../services/demo/demoCampaign';
 import type { RunningEngine } from '../services/support/engine';
 import { artifacts, chromiumPath, demo, startConsoleWorld, type ConsoleWorld } from './support/console';
 import { dossier } from '../support/fixtures';
+import { editFirstEventInPlace } from '../audit/support';
 import {
   command,
   createOpenCampaign,
@@ -326,6 +327,33 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     expect(await page.locator('[data-field="status"]').textContent()).toBe('Convention en vigueur');
     await page.getByRole('button', { name: 'Vérifier l’intégrité du journal' }).click();
     await expect(page.getByTestId('verify').textContent()).resolves.toMatch(/aucune altération/);
+    expect(await page.getByTestId('verify-next-steps').count()).toBe(0);
+    expect(
+      await page.locator('[data-testid="asof-result"] [data-field="integrity"]').textContent(),
+    ).toContain('intacte');
+
+    // The same application's first event edited in the file: the verification says so and what to do
+    // next, and a replay of that stream is flagged; then the file is put back as it was.
+    const stream = `application-${applicationId}`;
+    const edit = editFirstEventInPlace(engine.eventsFile, stream);
+    try {
+      await page.getByRole('button', { name: 'Vérifier l’intégrité du journal' }).click();
+      await expect
+        .poll(() => page.getByTestId('verify').textContent())
+        .toMatch(new RegExp(`^Altération détectée dans le journal entier.*flux ${stream}, révision 0`));
+      const steps = page.getByTestId('verify-next-steps').getByRole('listitem');
+      expect(await steps.count()).toBe(5);
+      expect(await steps.nth(2).textContent()).toContain('grants audit verify --against');
+      await page.getByRole('button', { name: 'Rejouer' }).click();
+      await expect
+        .poll(() => page.locator('[data-testid="asof-result"] [data-field="integrity"]').textContent())
+        .toContain('Altération détectée dans le flux');
+      await page.screenshot({ path: join(artifacts, 'console-audit-altere.png'), fullPage: true });
+    } finally {
+      edit.restore();
+    }
+    await page.getByRole('button', { name: 'Vérifier l’intégrité du journal' }).click();
+    await expect.poll(() => page.getByTestId('verify').textContent()).toMatch(/aucune altération/);
     // The log's digest up to a position, as the audit API computes it.
     const digest = (await engine.call('GET', '/api/audit/digest?upTo=3', { token: auditor })).body as {
       digest: string;

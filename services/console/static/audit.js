@@ -664,6 +664,16 @@ export function AuditPage({ principal, id }) {
       </p>
       ${verify ? html`<p class=${verify.ok ? 'notice' : 'refusal'} role="status" data-testid="verify">${frenchText(verify.summary)}</p>` : null}
       ${verify ? html`<${BrokenStreams} report=${verify} />` : null}
+      ${
+        verify?.nextSteps?.length
+          ? html`<div class="explain" data-testid="verify-next-steps">
+              <p><strong>Que faire :</strong></p>
+              <ol>
+                ${verify.nextSteps.map((step) => html`<li>${step}</li>`)}
+              </ol>
+            </div>`
+          : null
+      }
       <form
         class="inline"
         onSubmit=${(e) => {

@@ -14,6 +14,8 @@ import { freePort } from '../../support/processes';
 export interface RunningEngine {
   engine: Engine;
   url: string;
+  /** The SQLite event log's file, for the tests that alter it as someone with the file could. */
+  eventsFile: string;
   token(claims: {
     role: Role;
     institution?: string;
@@ -47,9 +49,13 @@ export async function startTestEngine(): Promise<RunningEngine> {
   const auth = await resolveAuthSettings(config);
   if (auth.mode !== 'embedded') throw new Error('embedded auth expected in tests');
   const url = engine.apiUrl ?? '';
+  if (config.eventStore.kind !== 'sqlite')
+    throw new Error('the embedded SQLite event store expected in tests');
+  const eventsFile = config.eventStore.file;
   return {
     engine,
     url,
+    eventsFile,
     token: (claims) =>
       mintDevelopmentToken({
         secret: auth.secret,

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { funderName } from '../../domain/reference/funders';
 import { funderIdSchema } from '../../domain/shared/funders';
+import { siretChecksumValid } from '../../domain/application';
 import { ConfigError, type Config } from '../../infra/config/config';
 import { frenchZodErrors } from '../../infra/validation/frenchZodErrors';
 
@@ -54,6 +55,11 @@ const attribuantsFileSchema = z.record(
     siret: z
       .string()
       .regex(/^\d{14}$/, 'SIRET : 14 chiffres')
+      // A digit mistyped in a file that goes to open data: its key (Luhn) says so.
+      .refine(
+        (s) => !/^\d{14}$/.test(s) || siretChecksumValid(s),
+        'SIRET : clé de contrôle fausse (un chiffre mal recopié ?)',
+      )
       .optional(),
   }),
 );

@@ -91,7 +91,7 @@ describe('grants export', () => {
     const override = join(t.dir, 'attribuants-export.json');
     writeFileSync(
       override,
-      JSON.stringify({ ETAT: { nom: 'Préfecture de région (exemple)', siret: '11111111111111' } }),
+      JSON.stringify({ ETAT: { nom: 'Préfecture de région (exemple)', siret: '11111111111110' } }),
     );
     const o = capture();
     expect(
@@ -99,8 +99,8 @@ describe('grants export', () => {
     ).toBe(0);
     const [, ...overridden] = parseCsv(o.out());
     expect(overridden.filter((r) => r[0] === 'Préfecture de région (exemple)').map((r) => r[1])).toEqual([
-      '11111111111111',
-      '11111111111111',
+      '11111111111110',
+      '11111111111110',
     ]);
   });
 

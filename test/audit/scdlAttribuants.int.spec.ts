@@ -66,13 +66,14 @@ describe('SCDL funder directory', () => {
       JSON.stringify({
         MAIRIE: { nom: 'Mairie' },
         ETAT: { nom: 'Préfecture', siret: '123' },
+        CAF: { nom: 'CAF du Nord', siret: '11111111111111' },
         REGION: { nom: ' ', SIRET: '00000000000000' },
       }),
     );
     expect(() => readAttribuantsFile(bad)).toThrow(
       `Fichier des attribuants ${bad} invalide : ` +
         'MAIRIE : code de financeur inconnu (ETAT, REGION, DEPARTEMENT, CAF, EPCI ou COMMUNE-<code INSEE>) ; ' +
-        'ETAT.siret : SIRET : 14 chiffres ; REGION.nom : Champ vide ; REGION : Clé non reconnue : "SIRET".',
+        'ETAT.siret : SIRET : 14 chiffres ; CAF.siret : SIRET : clé de contrôle fausse (un chiffre mal recopié ?) ; REGION.nom : Champ vide ; REGION : Clé non reconnue : "SIRET".',
     );
     const broken = file('broken.json', '{ "ETAT": { nom: "x" } }');
     expect(() => readAttribuantsFile(broken)).toThrow(

@@ -204,7 +204,9 @@ const parisDateTime = new Intl.DateTimeFormat('fr-FR', {
   timeStyle: 'short',
   timeZone: 'Europe/Paris',
 });
-const when = (instant: string): string => parisDateTime.format(new Date(toEpochMs(instant)));
+// « 1er décembre », as French writes the first of the month (formatFrenchDate does the same).
+const when = (instant: string): string =>
+  parisDateTime.format(new Date(toEpochMs(instant))).replace(/^1 /, '1er ');
 const plural = (n: number, one: string, many: string): string => `${n} ${n > 1 ? many : one}`;
 
 /**

@@ -29,7 +29,9 @@ const frenchDateTime = (instant: string): string =>
     dateStyle: 'long',
     timeStyle: 'short',
     timeZone: 'Europe/Paris',
-  }).format(new Date(instant));
+  })
+    .format(new Date(instant))
+    .replace(/^1 /, '1er ');
 
 const token = (role: Role, extra: { institution?: string; porteurId?: string } = {}) =>
   mintDevelopmentToken({ secret, role, ...extra });
@@ -201,7 +203,7 @@ describe('audit API', () => {
     expect(before.eventsApplied).toBe(0);
     expect(before.summary).toMatch(
       new RegExp(
-        '^Au 1 décembre 2026 à 23:59 \\(date métier\\), la candidature n’existait pas encore : son premier ' +
+        '^Au 1er décembre 2026 à 23:59 \\(date métier\\), la candidature n’existait pas encore : son premier ' +
           `événement est du ${frenchDateTime((before.firstEvent as Json).occurredAt as string)}\\.`,
       ),
     );
@@ -212,7 +214,7 @@ describe('audit API', () => {
     );
     expect(later.eventsApplied).toBe(later.streamLength);
     expect(later.summary).toMatch(
-      /^Le 1 janvier 2100 à 23:59 est encore à venir : l’état donné est le dernier connu, /,
+      /^Le 1er janvier 2100 à 23:59 est encore à venir : l’état donné est le dernier connu, /,
     );
   });
 

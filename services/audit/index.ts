@@ -45,13 +45,16 @@ export { auditRouter, type AuditRouterDeps } from './routes';
 export {
   attribuantOf,
   camvsAttribuants,
+  configuredAttribuants,
+  type Attribuant,
+  type AttribuantDirectory,
+} from './attribuants';
+export {
   PUBLICATION_THRESHOLD_CENTS,
   SCDL_SUBVENTIONS_VERSION,
   scdlCsv,
   scdlExport,
   scdlSubventionsColumns,
-  type Attribuant,
-  type AttribuantDirectory,
   type ScdlExport,
   type ScdlOptions,
   type ScdlRow,

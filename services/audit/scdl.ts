@@ -38,8 +38,6 @@ import { applicationReplay, ForeignEventError } from './asOf';
 import { attribuantOf, camvsAttribuants, type AttribuantDirectory } from './attribuants';
 import { csvExactRecord, eurosDecimal, looksLikeFormula } from './csv';
 
-export { attribuantOf, camvsAttribuants, type Attribuant, type AttribuantDirectory } from './attribuants';
-
 export const SCDL_SUBVENTIONS_VERSION = '2.1.1';
 
 /** The schema's columns, in its order. */

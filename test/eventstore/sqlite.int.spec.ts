@@ -22,22 +22,14 @@ import { loadConfig } from '../../infra/config/config';
 import { createEventStore } from '../../infra/eventstore/index';
 import { canonicalHashedMetadata, canonicalJson } from '../../infra/eventstore/hash';
 import { verifyIntegrity } from '../../infra/eventstore/integrity';
-import type { IntegrityReport } from '../../infra/eventstore/port';
 import { openSqliteEventStore, type SqliteEventStore } from '../../infra/eventstore/sqlite';
 import { snapshotSqliteFile } from '../../infra/backup/sqliteSnapshot';
 import { eventStoreContract } from './contract';
 import type { ReadOnlyAccountReport } from './fixtures/readOnlyAccount';
 import { metadata, step, steps, testRegistry } from './fixtures/events';
+import { intact } from './fixtures/integrity';
 
 const tempDir = (label: string): string => mkdtempSync(join(tmpdir(), `grants-eventstore-${label}-`));
-
-const intact = (checked: number): IntegrityReport => ({
-  ok: true,
-  checked,
-  unchecked: 0,
-  broken: [],
-  brokenStreams: 0,
-});
 
 /** fixtures/readOnlyAccount.ts on `file`, in its own process: what an account that may only read finds. */
 async function readAsAccount(file: string): Promise<ReadOnlyAccountReport> {

@@ -13,6 +13,7 @@ import { BROKEN_LISTED, verifyIntegrityGeneric } from '../../infra/eventstore/in
 import type { IntegrityReport, VerifyOptions } from '../../infra/eventstore/port';
 import { openSqliteEventStore } from '../../infra/eventstore/sqlite';
 import { metadata, step, testRegistry } from './fixtures/events';
+import { intact } from './fixtures/integrity';
 
 const STREAMS = 6;
 const ROUNDS = 10;
@@ -110,14 +111,6 @@ async function agreed(file: string, options: VerifyOptions = {}): Promise<Integr
   expect(v.progress.at(-1)).toBe(v.generic.checked + v.generic.unchecked);
   return v.generic;
 }
-
-const intact = (checked: number): IntegrityReport => ({
-  ok: true,
-  checked,
-  unchecked: 0,
-  broken: [],
-  brokenStreams: 0,
-});
 
 const positionOf = (file: string, stream: string, revision: number): number => {
   const db = new Database(file, { readonly: true });

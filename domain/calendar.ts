@@ -146,6 +146,15 @@ export function parisInstant(date: CivilDate, time = '00:00'): Instant {
   return fromEpochMs(second);
 }
 
+/**
+ * The business time of an act dated `date` and recorded at `at`: the start of that Paris day when
+ * the act is from an earlier day (its hour is not known; the act holds from its day on), nothing
+ * when it is from the day it is recorded (the record's own instant is then the closest known).
+ */
+export function actedOn(date: CivilDate, at: Instant): Instant | undefined {
+  return date < parisDateOf(at) ? parisInstant(date) : undefined;
+}
+
 /** Start of the Paris day after `date`: the instant a deadline "until that date" has passed. */
 export const endOfParisDay = (date: CivilDate): Instant => parisInstant(addDays(date, 1));
 

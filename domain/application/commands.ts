@@ -56,6 +56,11 @@ export const recordFunderPositionSchema = z.object({
   type: z.literal('RecordFunderPosition'),
   funder: funderIdSchema,
   position: funderPositionSchema,
+  /**
+   * The day the funder decided (its deliberation, its committee), when the position is keyed in
+   * after that day: the position's business time. Omitted: decided the day it is recorded.
+   */
+  decisionDate: civilDateSchema.optional(),
 });
 export const giveCitizenOpinionSchema = z.object({
   type: z.literal('GiveCitizenOpinion'),

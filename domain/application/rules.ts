@@ -1,6 +1,7 @@
 // One rule per command: who may send it, in which statuses, under which extra conditions, and
 // what it records. decide and allowedCommands both read this table, so they cannot disagree.
 import {
+  actedOn,
   addDays,
   compareInstants,
   endOfParisDay,
@@ -11,13 +12,13 @@ import {
   parisInstant,
   type CivilDate,
 } from '../calendar';
-import { capitalised, funderName, theFunder, toTheFunder } from '../reference/funders';
+import { capitalised, funderName, ofTheFunder, theFunder, toTheFunder } from '../reference/funders';
 import { ruleFor, type RuleTable } from '../shared/decision';
 import { atField, domainError, underField, type DomainError } from '../shared/errors';
 import { appliesRule } from '../shared/ruleRevisions';
 import type { CommandMeta } from '../shared/meta';
 import { formatEuros } from '../shared/money';
-import { accept, acceptWithFollowUps, refuse, type Result } from '../shared/result';
+import { accept, acceptWithFollowUps, datedAt, refuse, type Result } from '../shared/result';
 import type { ParsedApplicationCommand } from './commands';
 import {
   awardedFor,
@@ -94,13 +95,27 @@ function committeeDateProblem(
   s: { submittedAt: string },
 ): DomainError | undefined {
   if (!appliesRule(meta, 'committeeDecisionDate')) return undefined;
+  return decisionDateProblem(meta, decisionDate, s, 'du comité');
+}
+
+/**
+ * The same bounds for a funder's own decision date (RecordFunderPosition.decisionDate). No rule
+ * revision: the field is new, so no recorded step carries one.
+ */
+function decisionDateProblem(
+  meta: CommandMeta,
+  decisionDate: CivilDate,
+  s: { submittedAt: string },
+  /** 'du comité', "de l'État"… */
+  whose: string,
+): DomainError | undefined {
   const today = parisDateOf(meta.at);
   const filed = parisDateOf(s.submittedAt);
   if (decisionDate > today)
     return atField(
       domainError(
         'DECISION_DATE_OUT_OF_RANGE',
-        `La date de la décision du comité (${formatFrenchDate(decisionDate)}) est à venir : enregistrez la décision une fois prise, à sa date (au plus tard aujourd'hui, ${formatFrenchDate(today)}).`,
+        `La date de la décision ${whose} (${formatFrenchDate(decisionDate)}) est à venir : enregistrez la décision une fois prise, à sa date (au plus tard aujourd'hui, ${formatFrenchDate(today)}).`,
         { decisionDate, latest: today },
       ),
       'decisionDate',
@@ -109,7 +124,7 @@ function committeeDateProblem(
     return atField(
       domainError(
         'DECISION_DATE_OUT_OF_RANGE',
-        `La date de la décision du comité (${formatFrenchDate(decisionDate)}) précède le dépôt de la candidature (${formatFrenchDate(filed)}) : vérifiez la date.`,
+        `La date de la décision ${whose} (${formatFrenchDate(decisionDate)}) précède le dépôt de la candidature (${formatFrenchDate(filed)}) : vérifiez la date.`,
         { decisionDate, earliest: filed },
       ),
       'decisionDate',
@@ -541,11 +556,20 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
           ),
         );
       }
+      if (c.decisionDate !== undefined) {
+        const wrongDate = decisionDateProblem(meta, c.decisionDate, s, ofTheFunder(c.funder));
+        if (wrongDate) return refuse(wrongDate);
+      }
+      // The funder decided on its date, not when its position is keyed in: so says the business time.
+      const decidedAt = c.decisionDate === undefined ? undefined : actedOn(c.decisionDate, meta.at);
       if (c.position.decision === 'declined') {
-        return accept<ApplicationEvent>({
-          type: 'FunderPositionRecorded',
-          data: { funder: c.funder, position: c.position },
-        });
+        return datedAt(
+          accept<ApplicationEvent>({
+            type: 'FunderPositionRecorded',
+            data: { funder: c.funder, position: c.position },
+          }),
+          decidedAt,
+        );
       }
       const years = c.position.amountsByYear.map((a) => a.year);
       const repeatedAt = years.findIndex((y, i) => years.indexOf(y) !== i);
@@ -611,10 +635,13 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         amountsByYear,
       };
       if (c.position.conditions !== undefined) position.conditions = c.position.conditions;
-      return accept<ApplicationEvent>({
-        type: 'FunderPositionRecorded',
-        data: { funder: c.funder, position },
-      });
+      return datedAt(
+        accept<ApplicationEvent>({
+          type: 'FunderPositionRecorded',
+          data: { funder: c.funder, position },
+        }),
+        decidedAt,
+      );
     },
   }),
 
@@ -727,10 +754,14 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         }
       }
       const plan = [...c.plan].sort((a, b) => a.funder.localeCompare(b.funder) || a.year - b.year);
-      return accept<ApplicationEvent>({
-        type: 'CommitteeApprovalRecorded',
-        data: { decisionReference: c.decisionReference, decisionDate: c.decisionDate, plan },
-      });
+      // The committee decided on its date, not when the decision is keyed in: so says the business time.
+      return datedAt(
+        accept<ApplicationEvent>({
+          type: 'CommitteeApprovalRecorded',
+          data: { decisionReference: c.decisionReference, decisionDate: c.decisionDate, plan },
+        }),
+        actedOn(c.decisionDate, meta.at),
+      );
     },
   }),
 
@@ -742,10 +773,13 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     handle: (c, s, meta) => {
       const wrongDate = committeeDateProblem(meta, c.decisionDate, s);
       if (wrongDate) return refuse(wrongDate);
-      return accept<ApplicationEvent>({
-        type: 'CommitteeRejectionRecorded',
-        data: { decisionReference: c.decisionReference, decisionDate: c.decisionDate, reasons: c.reasons },
-      });
+      return datedAt(
+        accept<ApplicationEvent>({
+          type: 'CommitteeRejectionRecorded',
+          data: { decisionReference: c.decisionReference, decisionDate: c.decisionDate, reasons: c.reasons },
+        }),
+        actedOn(c.decisionDate, meta.at),
+      );
     },
   }),
 

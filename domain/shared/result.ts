@@ -11,6 +11,12 @@ export type Result<E> =
        * orders then): recorded as the system's, caused by the command. Undefined: all the actor's.
        */
       followUpsFrom?: number;
+      /**
+       * When the act took place in the world, when the command dates it and that is not today (a
+       * committee's decision keyed in days after the meeting): the events' business time. Undefined:
+       * the step's own instant (CommandMeta.at).
+       */
+      occurredAt?: string;
     }
   | { ok: false; error: DomainError };
 
@@ -22,3 +28,7 @@ export const acceptWithFollowUps = <E>(acts: E[], followUps: E[]): Result<E> =>
     ? { ok: true, events: acts }
     : { ok: true, events: [...acts, ...followUps], followUpsFrom: acts.length };
 export const refuse = <E>(error: DomainError): Result<E> => ({ ok: false, error });
+
+/** The same acceptance, the act dated (Result.occurredAt); a refusal or no date is left as it is. */
+export const datedAt = <E>(result: Result<E>, occurredAt: string | undefined): Result<E> =>
+  !result.ok || occurredAt === undefined ? result : { ...result, occurredAt };

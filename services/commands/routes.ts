@@ -221,6 +221,7 @@ export const commandRoutes = [
       type: 'RecordFunderPosition',
       funder: principal.institution ?? '',
       position: b.position,
+      ...(b.decisionDate === undefined ? {} : { decisionDate: b.decisionDate }),
     })),
   }),
   route({

@@ -53,6 +53,7 @@ export const complementsBody = bodyOf(provideComplementsSchema);
 /** The funder is the caller's institution (from the token), never a field the caller picks. */
 export const positionBody = z.strictObject({
   position: strictDeep(recordFunderPositionSchema.shape.position),
+  decisionDate: recordFunderPositionSchema.shape.decisionDate,
 });
 export const citizenOpinionBody = bodyOf(giveCitizenOpinionSchema);
 export const committeeDecisionBody = z.discriminatedUnion('decision', [

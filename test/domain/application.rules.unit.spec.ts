@@ -586,6 +586,60 @@ describe('partner co-decision', () => {
     approve('2027-06-15', 3).thenTypes(['CommitteeApprovalRecorded']);
   });
 
+  it("dates the committee's act on its day when it is keyed in later, and at the step's instant on the day itself", () => {
+    const story = coDecision().commit('ETAT', 50).decline('REGION').commit(MAUBEUGE).opinion();
+    const decide = (type: 'RecordCommitteeApproval' | 'RecordCommitteeRejection', decisionDate: string) =>
+      given(story.events).when(
+        type === 'RecordCommitteeApproval'
+          ? {
+              type,
+              decisionReference: 'COPIL-2027-05',
+              decisionDate,
+              plan: [{ funder: 'ETAT', year: 1, amountCents: 500_000 }],
+            }
+          : { type, decisionReference: 'COPIL-2027-05', decisionDate, reasons: ['Hors priorités.'] },
+        actors.grantManager,
+        at, // 2027-05-05, 11:00 in Paris
+      ).result;
+    // The committee met on 3 May: from midnight that day (Paris, summer time), whatever the hour.
+    expect(decide('RecordCommitteeApproval', '2027-05-03')).toMatchObject({
+      ok: true,
+      occurredAt: '2027-05-02T22:00:00.000Z',
+    });
+    expect(decide('RecordCommitteeRejection', '2027-05-03')).toMatchObject({
+      ok: true,
+      occurredAt: '2027-05-02T22:00:00.000Z',
+    });
+    // Met today: the record's own instant is closer than midnight.
+    expect(decide('RecordCommitteeApproval', '2027-05-05')).not.toHaveProperty('occurredAt');
+  });
+
+  it("dates a funder's position on its own decision day, between the submission and today", () => {
+    const story = coDecision();
+    const position = (decisionDate?: string) =>
+      given(story.events).when(
+        {
+          ...commit('ETAT', [{ year: 1, amountCents: 500_000 }]),
+          ...(decisionDate === undefined ? {} : { decisionDate }),
+        },
+        actors.funder('ETAT'),
+        at,
+      );
+    // Its commission met on 28 April, the position keyed in a week later.
+    expect(position('2027-04-28').result).toMatchObject({ ok: true, occurredAt: '2027-04-27T22:00:00.000Z' });
+    expect(position('2027-05-05').result).not.toHaveProperty('occurredAt');
+    expect(position().result).not.toHaveProperty('occurredAt');
+    const ahead = position('2027-05-06').thenRefused('DECISION_DATE_OUT_OF_RANGE');
+    expect(plain(ahead.message)).toBe(
+      "La date de la décision de l'État (6 mai 2027) est à venir : enregistrez la décision une fois prise, à sa date (au plus tard aujourd'hui, 5 mai 2027).",
+    );
+    expect(ahead.field).toEqual(['decisionDate']);
+    const before = position('2020-01-01').thenRefused('DECISION_DATE_OUT_OF_RANGE');
+    expect(plain(before.message)).toContain(
+      "La date de la décision de l'État (1er janvier 2020) précède le dépôt",
+    );
+  });
+
   it('can only reject when nobody committed', () => {
     const story = coDecision().decline('ETAT').decline('REGION').decline(MAUBEUGE).opinion();
     given(story.events)

@@ -411,6 +411,26 @@ describe('domain refusals', () => {
     expect((position.body as Problem).errors).toMatchObject([
       { in: 'body', path: 'position.amountsByYear.1.year', code: 'DUPLICATE_YEAR' },
     ]);
+    // A funder's decision date is its own deliberation's: not one still to come.
+    const ahead = await e.call('POST', `/api/applications/${id}/positions`, {
+      token: tokens.etat,
+      body: {
+        position: { decision: 'declined', reason: 'Hors priorités.' },
+        decisionDate: addDays(today, 3),
+      },
+    });
+    expect(ahead.status).toBe(422);
+    expect(ahead.body).toMatchObject({
+      code: 'DECISION_DATE_OUT_OF_RANGE',
+      errors: [{ in: 'body', path: 'decisionDate', code: 'DECISION_DATE_OUT_OF_RANGE' }],
+    });
+    expect((ahead.body as Problem).detail).toMatch(/^La date de la décision de l'État \(.+\) est à venir/u);
+    const malformed = await e.call('POST', `/api/applications/${id}/positions`, {
+      token: tokens.etat,
+      body: { position: { decision: 'declined', reason: 'Hors priorités.' }, decisionDate: '31/12/2026' },
+    });
+    expect(malformed.status).toBe(400);
+    expect((malformed.body as Problem).errors).toMatchObject([{ path: 'decisionDate' }]);
     // Not a field's fault: the application is past eligibility.
     const again = await e.call('POST', `/api/applications/${id}/eligibility`, {
       token: tokens.manager,

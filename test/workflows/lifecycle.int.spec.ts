@@ -9,7 +9,8 @@ import {
   paymentsSuspended,
   type ApplicationState,
 } from '../../domain/application';
-import { addDays, addYears } from '../../domain/calendar';
+import { addDays, addYears, parisDateOf, parisInstant } from '../../domain/calendar';
+import { envelopeStreamName } from '../../domain/envelope';
 import { DomainRefusalError } from '../../workflows/client';
 import {
   actors,
@@ -318,6 +319,35 @@ describe('application workflow on the time-skipping server', () => {
     expect(await story.envelopeEventTypes(campaignId, 'REGION')).toEqual(['EnvelopeOpened']);
     expect(Date.now() - started).toBeLessThan(60_000);
   }, 120_000);
+
+  it("dates a committee's decision keyed in days later on the committee's day, the envelope's reservation too", async () => {
+    await story.openCampaign('camvs-keyed');
+    const { applicationId, step } = await story.submit('camvs-keyed', {
+      durationYears: 1,
+      perYear: { ETAT: 1_000_000 },
+    });
+    const filed = await story.today();
+    await step(actors.manager, { type: 'DeclareEligible', coDecisionDueDate: addDays(filed, 20) });
+    await step(actors.funder('ETAT'), commit('ETAT', [1_000_000]));
+    await step(actors.council, opinion('favourable'));
+    // The committee meets the next day; its minutes reach the grant manager three days after.
+    const meeting = addDays(filed, 1);
+    await story.sleepUntil(addDays(filed, 4));
+    await step(actors.manager, approval('COPIL-2027-07', meeting, { ETAT: [800_000] }));
+
+    const recorded = await h.eventStore.readStream(`application-${applicationId}`);
+    const approvalEvent = recorded.find((e) => e.type === 'CommitteeApprovalRecorded');
+    expect(approvalEvent?.metadata.occurredAt).toBe(parisInstant(meeting));
+    // The steps sent on their own day keep the instant they were sent at.
+    const opinionEvent = recorded.find((e) => e.type === 'CitizenOpinionGiven');
+    expect(parisDateOf(opinionEvent?.metadata.occurredAt ?? '')).toBe(filed);
+    // The award shrank the État's reservation on the same day, caused by the same decision.
+    const envelope = await h.eventStore.readStream(envelopeStreamName('camvs-keyed', 'ETAT'));
+    const shrunk = envelope.at(-1);
+    expect(shrunk?.type).toBe('FundsReserved');
+    expect(shrunk?.metadata.occurredAt).toBe(parisInstant(meeting));
+    expect(shrunk?.metadata.causationId).toBe(approvalEvent?.metadata.causationId);
+  }, 60_000);
 
   it('refuses a funder speaking for another institution, before anything is recorded', async () => {
     await story.openCampaign('camvs-refus');

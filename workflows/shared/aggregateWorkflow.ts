@@ -52,6 +52,12 @@ export interface ResolvedStep {
   commandId: string;
   correlationId: string;
   at: string;
+  /**
+   * The business time of what the step records when the domain dates the act (Result.occurredAt:
+   * a decision keyed in after the day it was taken); `at` otherwise. The envelope steps it causes
+   * carry the same.
+   */
+  occurredAt?: string;
   /** StepInput.expectedRevision */
   expectedRevision?: string;
   /** StepInput.requestDigest */
@@ -160,7 +166,11 @@ export async function runAggregate<
       if (!decision.ok) throw refusal(decision.error);
       if (decision.events.length === 0) return answer(step);
       const before = state;
-      const blocked = await definition.beforeAppend?.(decision.events, before, step);
+      // Not a rule revision: the business time changes what the events say about when, not which
+      // steps the workflow takes; a replay does not compare an activity's input with the history's.
+      const acted: ResolvedStep =
+        decision.occurredAt === undefined ? step : { ...step, occurredAt: decision.occurredAt };
+      const blocked = await definition.beforeAppend?.(decision.events, before, acted);
       if (blocked) throw refusal(blocked);
       const appended = await appendEvents({
         stream: definition.stream,
@@ -171,13 +181,13 @@ export async function runAggregate<
           correlationId: step.correlationId,
           causationId: step.commandId,
           actor: { id: step.actor.id, role: step.actor.role, institution: step.actor.institution },
-          occurredAt: step.at,
+          occurredAt: acted.occurredAt ?? acted.at,
         },
       });
       state = decision.events.reduce((s, e) => definition.evolve(s, e), state);
       revision = appended.nextExpectedRevision;
       changes += 1;
-      await definition.afterAppend?.(decision.events, before, state, step);
+      await definition.afterAppend?.(decision.events, before, state, acted);
       return answer(step);
     });
 

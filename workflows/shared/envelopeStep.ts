@@ -26,7 +26,7 @@ export async function envelopeStep(
       correlationId: step.correlationId,
       causationId: step.commandId,
       actor: { id: step.actor.id, role: step.actor.role, institution: step.actor.institution },
-      occurredAt: step.at,
+      occurredAt: step.occurredAt ?? step.at,
     },
   });
   return result.ok ? undefined : result.error;

@@ -1090,6 +1090,7 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
           if (amount) return `y${Number(amount[1]) + 1}`;
           if (path.startsWith('position.conditions')) return 'conditions';
           if (path.startsWith('position.reason')) return 'reason';
+          if (path === 'decisionDate') return 'decisionDate';
           return path.startsWith('position') ? 'decision' : undefined;
         }}
         fields=${[
@@ -1124,9 +1125,17 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
             shownWhen: ['decision', 'declined'],
             value: given?.decision === 'declined' ? (given.reason ?? '') : '',
           },
+          {
+            // A deliberation keyed in days later keeps its own date (the position's business time).
+            name: 'decisionDate',
+            label: 'Date de la décision de votre institution',
+            type: 'date',
+            value: today(),
+            required: true,
+          },
         ]}
-        build=${(v) =>
-          v.decision === 'declined'
+        build=${(v) => ({
+          ...(v.decision === 'declined'
             ? { position: { decision: 'declined', reason: v.reason } }
             : {
                 position: {
@@ -1136,7 +1145,9 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
                     .filter((a) => a.amountCents !== 0),
                   ...(v.conditions?.trim() ? { conditions: v.conditions } : {}),
                 },
-              }}
+              }),
+          decisionDate: v.decisionDate,
+        })}
       />`;
     }
     case 'GiveCitizenOpinion': {

@@ -182,9 +182,10 @@ export async function runAudit(
 }
 
 /**
- * The progress line, `[#####.....] 45 % 123 456 / 270 000 événements vérifiés · 98 000 év./s · reste 2 s`
+ * The progress line, `[#####.....] 45 % 123 456 / 270 000 événements lus · 98 000 év./s · reste 2 s`
  * (without the bar when the total is unknown): redrawn in place on a terminal, one line every few
- * seconds in a file or a pipe.
+ * seconds in a file or a pipe. « Lus », not « vérifiés »: the events after a stream's first break
+ * are read and counted here, but not verified (the report says how many).
  */
 export function verificationProgress(
   output: ProgressOutput,
@@ -203,11 +204,11 @@ export function verificationProgress(
     const rate = (checked * 1000) / elapsedMs;
     const parts: string[] = [];
     if (total === undefined) {
-      parts.push(`${formatCount(checked)} événements vérifiés`);
+      parts.push(`${formatCount(checked)} événements lus`);
     } else {
       const ratio = total === 0 ? 1 : Math.min(1, checked / total);
       parts.push(
-        `${formatBar(ratio)} ${Math.floor(ratio * 100)} % ${formatCount(checked)} / ${formatCount(Math.max(total, checked))} événements vérifiés`,
+        `${formatBar(ratio)} ${Math.floor(ratio * 100)} % ${formatCount(checked)} / ${formatCount(Math.max(total, checked))} événements lus`,
       );
     }
     parts.push(`${formatCount(Math.round(rate))} év./s`);

@@ -12,6 +12,16 @@ export const MANIFEST_FILE = 'sauvegarde.json';
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const decimal = z.string().regex(/^\d+$/);
 
+/** A stream's first broken event, as integrityReportJson writes it. */
+const brokenEvent = z.object({
+  stream: z.string(),
+  revision: decimal,
+  position: decimal,
+  eventId: z.string(),
+  reason: z.enum(['hash_mismatch', 'chain_broken', 'revision_gap', 'malformed']),
+  detail: z.string(),
+});
+
 export const backupManifestSchema = z.object({
   format: z.literal(1),
   createdAt: z.iso.datetime(),
@@ -35,16 +45,11 @@ export const backupManifestSchema = z.object({
     integrity: z.object({
       ok: z.boolean(),
       checked: z.number().int().nonnegative(),
-      firstBroken: z
-        .object({
-          stream: z.string(),
-          revision: decimal,
-          position: decimal,
-          eventId: z.string(),
-          reason: z.enum(['hash_mismatch', 'chain_broken', 'revision_gap', 'malformed']),
-          detail: z.string(),
-        })
-        .optional(),
+      firstBroken: brokenEvent.optional(),
+      // Written since the verification goes on past a break; a manifest from before lacks them.
+      unchecked: z.number().int().nonnegative().optional(),
+      broken: z.array(brokenEvent).optional(),
+      brokenStreams: z.number().int().nonnegative().optional(),
       summary: z.string(),
     }),
   }),

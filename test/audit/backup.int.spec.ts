@@ -34,7 +34,7 @@ import { canonicalJson } from '../../infra/eventstore/hash';
 import { runAudit } from '../../services/cli/audit';
 import { runBackup } from '../../services/cli/backup';
 import { runRestore } from '../../services/cli/restore';
-import { MANIFEST_FILE, type BackupManifest } from '../../services/cli/backupManifest';
+import { MANIFEST_FILE, readBackupManifest, type BackupManifest } from '../../services/cli/backupManifest';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { freePort } from '../support/processes';
 import { dossier } from '../domain/support/fixtures';
@@ -227,6 +227,13 @@ describe('grants backup', () => {
     expect(manifestOf(target).journal.integrity).toMatchObject({
       ok: false,
       firstBroken: { stream: `application-${APPLICATION_A}`, revision: '6', reason: 'hash_mismatch' },
+    });
+    // Read back as `grants audit verify --against` and `grants restore` read it: every broken
+    // stream and the events left unchecked after the break are kept, not dropped by the schema.
+    expect(readBackupManifest(target).journal.integrity).toMatchObject({
+      brokenStreams: 1,
+      broken: [{ stream: `application-${APPLICATION_A}`, revision: '6' }],
+      unchecked: expect.any(Number) as number,
     });
   });
 
@@ -458,7 +465,7 @@ describe('grants audit verify --against a backup', () => {
     expect(notABackup.code).toBe(2);
     expect(notABackup.err).toContain('sauvegarde.json illisible');
     // Said at once, before a verification of the whole log.
-    expect(notABackup.err).not.toContain('événements vérifiés');
+    expect(notABackup.err).not.toContain('événements lus');
     expect(notABackup.out).toBe('');
     expect((await audit(test, ['verify', '--against', target, '--stream', 'x'])).code).toBe(2);
   });

@@ -94,9 +94,7 @@ describe('integrity verification of a tampered log', () => {
     expect(result.out).toMatch(
       /^Intégrité vérifiée sur le journal entier : \d+ événements, aucune altération\.\n$/,
     );
-    expect(result.err).toMatch(
-      /\[##########\] 100 % \d+ \/ \d+ événements vérifiés · .* év\.\/s · terminé en/,
-    );
+    expect(result.err).toMatch(/\[##########\] 100 % \d+ \/ \d+ événements lus · .* év\.\/s · terminé en/);
     reopen(test);
   });
 
@@ -187,7 +185,7 @@ describe('integrity verification of a tampered log', () => {
     );
     // The progress line counts every event read, the unchecked ones included (its total is the head
     // position, one more than the events left here).
-    expect(result.err).toContain(`% ${events} / ${events + 1} événements vérifiés`);
+    expect(result.err).toContain(`% ${events} / ${events + 1} événements lus`);
   });
 
   it('notices a record time rewritten to hide a late entry', async () => {
@@ -303,8 +301,8 @@ describe('grants audit: usage', () => {
     time = 2000;
     tty(4000, true);
     expect(written).toEqual([
-      '\r[#####.....] 50 % 2 000 / 4 000 événements vérifiés · 2 000 év./s · reste 1 s\x1b[K',
-      '\r[##########] 100 % 4 000 / 4 000 événements vérifiés · 2 000 év./s · terminé en 2 s\x1b[K\n',
+      '\r[#####.....] 50 % 2 000 / 4 000 événements lus · 2 000 év./s · reste 1 s\x1b[K',
+      '\r[##########] 100 % 4 000 / 4 000 événements lus · 2 000 év./s · terminé en 2 s\x1b[K\n',
     ]);
 
     const lines: string[] = [];
@@ -316,8 +314,8 @@ describe('grants audit: usage', () => {
     file(2000, false); // within 5 s of the previous line: not written
     file(3000, true);
     expect(lines).toEqual([
-      '1 000 événements vérifiés · 1 000 év./s\n',
-      '3 000 événements vérifiés · 1 500 év./s · terminé en 2 s\n',
+      '1 000 événements lus · 1 000 év./s\n',
+      '3 000 événements lus · 1 500 év./s · terminé en 2 s\n',
     ]);
   });
 });

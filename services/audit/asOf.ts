@@ -204,8 +204,8 @@ const parisDateTime = new Intl.DateTimeFormat('fr-FR', {
   timeStyle: 'short',
   timeZone: 'Europe/Paris',
 });
-// « 1er décembre », as French writes the first of the month (formatFrenchDate does the same).
-const when = (instant: string): string =>
+/** « 1er décembre 2027 à 10:00 », in Paris, as French writes the first of the month (formatFrenchDate does the same). */
+export const frenchInstant = (instant: string): string =>
   parisDateTime.format(new Date(toEpochMs(instant))).replace(/^1 /, '1er ');
 const plural = (n: number, one: string, many: string): string => `${n} ${n > 1 ? many : one}`;
 
@@ -227,8 +227,8 @@ export function asOfSummary(
   const parts: string[] = [];
   if (result.lastEvent === null) {
     parts.push(
-      `Au ${when(result.at)} (${clock}), ${label} n’existait pas encore : son premier événement est du ` +
-        `${when(stampTime(result.firstEvent))}.`,
+      `Au ${frenchInstant(result.at)} (${clock}), ${label} n’existait pas encore : son premier événement est du ` +
+        `${frenchInstant(stampTime(result.firstEvent))}.`,
     );
   } else {
     // Still to come, with nothing left to apply: the state is the latest (a later instant with events
@@ -236,10 +236,10 @@ export function asOfSummary(
     const future = toEpochMs(result.at) > now.getTime() && result.eventsApplied === result.streamLength;
     parts.push(
       (future
-        ? `Le ${when(result.at)} est encore à venir : l’état donné est le dernier connu, `
-        : `État de ${label} au ${when(result.at)} (${clock}) : `) +
+        ? `Le ${frenchInstant(result.at)} est encore à venir : l’état donné est le dernier connu, `
+        : `État de ${label} au ${frenchInstant(result.at)} (${clock}) : `) +
         `${plural(result.eventsApplied, 'événement appliqué', 'événements appliqués')} sur ${result.streamLength}, ` +
-        `le dernier du ${when(stampTime(result.lastEvent))} (révision ${result.lastEvent.revision}).`,
+        `le dernier du ${frenchInstant(stampTime(result.lastEvent))} (révision ${result.lastEvent.revision}).`,
     );
   }
   const late = result.outOfOrder.length;

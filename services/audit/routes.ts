@@ -38,7 +38,7 @@ import { ledgerPage, movementLabels, type LedgerEntry } from './ledger';
 import { ledgerCsv } from './ledgerCsv';
 import { auditView } from './readOnly';
 import { attribuantsFileExample, camvsAttribuants, type AttribuantDirectory } from './attribuants';
-import { scdlCsv, scdlExport, scdlIncompleteSummary, scdlSubventionsColumns } from './scdl';
+import { scdlCsv, scdlExport, scdlFileName, scdlIncompleteSummary, scdlSubventionsColumns } from './scdl';
 import * as s from './schemas';
 
 export interface AuditRouterDeps {
@@ -442,6 +442,7 @@ export function auditRouter(deps: AuditRouterDeps): Router {
       year,
       aboveThresholdOnly: query.aboveThreshold === 'true',
       attribuants,
+      ...(query.asOf === undefined ? {} : { asOf: instant(query.asOf, 'end') }),
     });
     if (!result.complete && query.allowIncomplete !== 'true') {
       throw new HttpError(
@@ -454,7 +455,7 @@ export function auditRouter(deps: AuditRouterDeps): Router {
     }
     res
       .status(200)
-      .setHeader('Content-Disposition', `attachment; filename="subventions-${year}.csv"`)
+      .setHeader('Content-Disposition', `attachment; filename="${scdlFileName(result)}"`)
       .type('text/csv; charset=utf-8')
       .send(scdlCsv(result.rows));
   });
@@ -476,6 +477,7 @@ export function auditRouter(deps: AuditRouterDeps): Router {
       year: Number(query.year),
       aboveThresholdOnly: query.aboveThreshold === 'true',
       attribuants,
+      ...(query.asOf === undefined ? {} : { asOf: instant(query.asOf, 'end') }),
     });
     res.json({ ...result, columns: scdlSubventionsColumns });
   });

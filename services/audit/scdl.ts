@@ -31,10 +31,10 @@ import {
   type Convention,
   type Installment,
 } from '../../domain/application';
-import { parisDateOf, type CivilDate } from '../../domain/calendar';
+import { fromEpochMs, parisDateOf, toEpochMs, type CivilDate } from '../../domain/calendar';
 import { formatEuros } from '../../domain/shared/money';
 import type { EventStore } from '../../infra/eventstore/port';
-import { applicationReplay, ForeignEventError } from './asOf';
+import { applicationReplay, eventTimeMs, ForeignEventError } from './asOf';
 import { attribuantOf, camvsAttribuants, type AttribuantDirectory } from './attribuants';
 import { csvExactRecord, eurosDecimal, looksLikeFormula } from './csv';
 
@@ -113,6 +113,8 @@ export interface ScdlExport {
   missingIdAttribuant: { funder: string; nomAttribuant: string; rows: number }[];
   /** In French, for the person publishing: what to complete or know before publication. */
   warnings: string[];
+  /** ScdlOptions.asOf, resolved: the file as the log stood then (record time). */
+  asOf?: string;
 }
 
 export interface ScdlOptions {
@@ -122,6 +124,12 @@ export interface ScdlOptions {
   aboveThresholdOnly?: boolean;
   /** Names and SIRETs of the funders: the whole directory (see attribuantDirectory), default camvsAttribuants. */
   attribuants?: AttribuantDirectory;
+  /**
+   * An ISO instant: the file as it could be drawn then, from the events recorded by that instant
+   * (record time, not business time: what the log knew, so a file published that day can be drawn
+   * again and compared). Absent: now.
+   */
+  asOf?: string;
 }
 
 type InForceLike = Extract<ApplicationState, { status: 'in_force' | 'closed' | 'terminated' }>;
@@ -157,10 +165,13 @@ function truncate(text: string, max: number): string {
 async function replay(
   store: EventStore,
   applicationId: string,
+  recordedBy: number,
 ): Promise<{ state: ApplicationState; orderedOn: Map<string, CivilDate> }> {
   let state = applicationReplay.initialState;
   const orderedOn = new Map<string, CivilDate>();
   for (const recorded of await store.readStream(applicationStreamName(applicationId))) {
+    // A stream is recorded in revision order: the first event after the cut ends what was known.
+    if (eventTimeMs(recorded, 'record') > recordedBy) break;
     if (!applicationReplay.eventTypes.has(recorded.type)) {
       throw new ForeignEventError(recorded.stream, recorded.revision, recorded.type, applicationReplay.label);
     }
@@ -423,16 +434,18 @@ function formulaWarnings(rows: readonly ScdlRow[]): string[] {
 export async function scdlExport(store: EventStore, options: ScdlOptions): Promise<ScdlExport> {
   const attribuants = options.attribuants ?? camvsAttribuants;
   const prefix = String(options.year).padStart(4, '0') + '-';
+  const recordedBy = options.asOf === undefined ? Number.POSITIVE_INFINITY : toEpochMs(options.asOf);
   const drafts: ScdlRowDraft[] = [];
   const applications: string[] = [];
   for await (const event of store.readAll({
     filter: { eventTypes: ['ConventionEnteredIntoForce'], streamPrefixes: ['application-'] },
   })) {
+    if (eventTimeMs(event, 'record') > recordedBy) continue;
     const data = conventionEnteredIntoForceSchema.parse(event.data);
     if (parisDateOf(data.at).startsWith(prefix)) applications.push(event.stream.slice('application-'.length));
   }
   for (const applicationId of applications) {
-    const { state, orderedOn } = await replay(store, applicationId);
+    const { state, orderedOn } = await replay(store, applicationId, recordedBy);
     if (hasConvention(state)) drafts.push(...rowsOf(state, orderedOn, attribuants));
   }
   const rows = withPublicationObligation(drafts, options.year);
@@ -451,8 +464,13 @@ export async function scdlExport(store: EventStore, options: ScdlOptions): Promi
       ...cumulativeWarnings(kept, options.year),
       ...formulaWarnings(kept),
     ],
+    ...(options.asOf === undefined ? {} : { asOf: fromEpochMs(recordedBy) }),
   };
 }
+
+/** `subventions-2027.csv`; drawn as of a past instant, `subventions-2027-au-2028-06-30.csv` (Paris day). */
+export const scdlFileName = (result: Pick<ScdlExport, 'year' | 'asOf'>): string =>
+  `subventions-${result.year}${result.asOf === undefined ? '' : `-au-${parisDateOf(result.asOf)}`}.csv`;
 
 /**
  * Why the file cannot be published as is, in French; each caller adds how to complete it where it

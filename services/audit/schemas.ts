@@ -141,6 +141,11 @@ export const scdlQuery = z.object({
         'true : seulement les subventions à publier obligatoirement (plus de 23 000 € par an pour la convention, ' +
         'ou en cumul pour un même financeur et un même bénéficiaire)',
     }),
+  asOf: instantOrDate(
+    'Le fichier tel qu’il pouvait être tiré à cet instant, des événements enregistrés jusque-là (date ' +
+      'd’enregistrement : un fichier publié ce jour-là se retrouve à l’identique). Une date seule : fin de ' +
+      'ce jour, heure de Paris. Absent : maintenant.',
+  ).optional(),
 });
 export const scdlCsvQuery = scdlQuery.extend({
   allowIncomplete: z
@@ -366,4 +371,8 @@ export const scdlResponse = z.object({
     .array(z.object({ funder: z.string(), nomAttribuant: z.string(), rows: z.number().int() }))
     .meta({ description: 'Financeurs dont le SIRET (idAttribuant) est inconnu' }),
   warnings: z.array(z.string()),
+  asOf: z
+    .string()
+    .optional()
+    .meta({ description: 'L’instant demandé (asOf), résolu : le journal tel qu’il était enregistré alors' }),
 });

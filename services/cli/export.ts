@@ -1,5 +1,5 @@
 // `grants export scdl --year 2027 [--output f.csv] [--above-threshold] [--attribuants f.json]
-// [--allow-incomplete]` and
+// [--allow-incomplete] [--as-of …]` and
 // `grants export ledger [--output f.csv] [--from …] [--to …] [--time …] [--funder …] [--campaign …]`:
 // the open-data file and the funding ledger, written to a file (or stdout, for a pipe). A file is
 // written under a temporary name and renamed at the end, so an interrupted export never leaves a
@@ -15,7 +15,7 @@ import { ConfigError, type Config } from '../../infra/config/config';
 import type { EventStore } from '../../infra/eventstore/port';
 import type { Logger } from '../../infra/logging/logger';
 import { formatCount } from '../../infra/projections/progress';
-import { resolveInstant, timeAxes, type TimeAxis } from '../audit/asOf';
+import { frenchInstant, resolveInstant, timeAxes, type TimeAxis } from '../audit/asOf';
 import {
   attribuantDirectory,
   AttribuantsFileError,
@@ -40,7 +40,7 @@ import {
 export const exportUsage = `Usage : grants export <scdl | ledger> [options]
 
   grants export scdl --year <AAAA> [--output <fichier.csv>] [--above-threshold] [--attribuants <fichier.json>]
-                    [--allow-incomplete]
+                    [--allow-incomplete] [--as-of <date>]
       Subventions attribuées (conventions entrées en vigueur cette année-là) au format SCDL
       « subventions » ${SCDL_SUBVENTIONS_VERSION}, une ligne par bénéficiaire et financeur.
       --above-threshold   seulement les subventions à publier obligatoirement : plus de
@@ -50,6 +50,9 @@ export const exportUsage = `Usage : grants export <scdl | ledger> [options]
                           GRANTS_ATTRIBUANTS_FILE : { "ETAT": { "nom": "…", "siret": "12345678900012" }, … }
       --allow-incomplete  écrire le fichier même si un financeur n’a pas de SIRET connu
                           (idAttribuant, obligatoire) ; sans elle, rien n’est écrit (code 1)
+      --as-of             le fichier tel qu’il pouvait être tiré à cette date (fin du jour, heure de
+                          Paris) ou à cet instant, des événements enregistrés jusque-là : un fichier
+                          publié ce jour-là se retrouve à l’identique
 
   grants export ledger [--output <fichier.csv>] [--from <date>] [--to <date>] [--time business|record]
                        [--funder <code>] [--campaign <id>]
@@ -117,6 +120,7 @@ interface ScdlPlan {
   aboveThresholdOnly: boolean;
   allowIncomplete: boolean;
   attribuants: AttribuantDirectory;
+  asOf: string | undefined;
 }
 
 const scdlLine = {
@@ -126,6 +130,7 @@ const scdlLine = {
     'above-threshold': { type: 'boolean' },
     attribuants: { type: 'string' },
     'allow-incomplete': { type: 'boolean' },
+    'as-of': { type: 'string' },
   },
   usage: exportUsage,
   check: (values: {
@@ -134,6 +139,7 @@ const scdlLine = {
     'above-threshold'?: boolean;
     attribuants?: string;
     'allow-incomplete'?: boolean;
+    'as-of'?: string;
   }) => {
     if (values.year === undefined) {
       throw new UsageError('--year <AAAA> est obligatoire (année de la convention, ex. --year 2027).');
@@ -147,6 +153,7 @@ const scdlLine = {
       aboveThresholdOnly: values['above-threshold'] === true,
       allowIncomplete: values['allow-incomplete'] === true,
       attribuantsFile: values.attribuants,
+      asOf: instantOption('as-of', values['as-of'], 'end'),
     };
   },
 } as const;
@@ -187,6 +194,7 @@ async function exportScdl(store: EventStore, plan: ScdlPlan, io: ExportIo, logge
     year,
     aboveThresholdOnly: plan.aboveThresholdOnly,
     attribuants: plan.attribuants,
+    ...(plan.asOf === undefined ? {} : { asOf: plan.asOf }),
   });
   const log = { kind: 'scdl', year, rows: result.rows.length, warnings: result.warnings.length };
   if (!result.complete && !plan.allowIncomplete) {
@@ -203,7 +211,9 @@ async function exportScdl(store: EventStore, plan: ScdlPlan, io: ExportIo, logge
   await writeOut([scdlCsv(result.rows)], plan.output, io);
   const mandatory = result.rows.filter((r) => r.aboveThreshold).length;
   io.err.write(
-    `Export SCDL « subventions » ${result.schemaVersion}, conventions de ${year} : ` +
+    `Export SCDL « subventions » ${result.schemaVersion}, conventions de ${year}` +
+      (result.asOf === undefined ? '' : `, tel qu’enregistré au ${frenchInstant(result.asOf)}`) +
+      ' : ' +
       `${formatCount(result.rows.length)} ligne${result.rows.length > 1 ? 's' : ''} ` +
       `(dont ${formatCount(mandatory)} à publier obligatoirement, au-dessus de ` +
       `${formatCount(PUBLICATION_THRESHOLD_CENTS / 100)} € par an)` +

@@ -104,6 +104,21 @@ describe('grants export', () => {
     ]);
   });
 
+  it('writes the SCDL file as the log stood at a date (--as-of), and refuses a date it cannot read (exit 2)', async () => {
+    const result = await run(['scdl', '--year', '2027', '--allow-incomplete', '--as-of', '2027-05-01']);
+    expect(result.code).toBe(0);
+    expect(result.out).toBe(
+      scdlCsv((await scdlExport(t.store, { year: 2027, asOf: '2027-05-01T21:59:59.999Z' })).rows),
+    );
+    expect(result.out).not.toBe(scdlCsv((await scdlExport(t.store, { year: 2027 })).rows));
+    expect(result.err).toContain(
+      'Export SCDL « subventions » 2.1.1, conventions de 2027, tel qu’enregistré au 1er mai 2027 à 23:59 : ',
+    );
+    const bad = await run(['scdl', '--year', '2027', '--as-of', '1er mai']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--as-of : date (2027-06-30) ou instant ISO 8601');
+  });
+
   it('stops on a bad GRANTS_ATTRIBUANTS_FILE before opening the store, naming the file and the field (exit 2)', async () => {
     const bad = join(t.dir, 'attribuants-faux.json');
     writeFileSync(bad, JSON.stringify({ ETAT: { nom: 'Préfecture', siret: '123' } }));

@@ -231,6 +231,9 @@ describe('audit API', () => {
     expect((await call('auditor', '/api/audit/ledger?funder=MAIRIE')).status).toBe(400);
     expect((await call('auditor', '/api/audit/ledger?limit=0')).status).toBe(400);
     expect((await call('auditor', '/api/audit/exports/scdl.csv?year=27')).status).toBe(400);
+    const badAsOf = await call('auditor', '/api/audit/exports/scdl?year=2027&asOf=01/05/2027');
+    expect(badAsOf.status).toBe(400);
+    expect(((await badAsOf.json()) as Json).errors).toMatchObject([{ path: 'asOf' }]);
     expect(
       (await call('auditor', '/api/audit/verify', { method: 'POST', body: '{"flux":"x"}' })).status,
     ).toBe(400);
@@ -358,6 +361,21 @@ describe('audit API', () => {
     expect((json.rows as Json[]).map((r) => r.aboveThreshold)).toEqual([false, false, false, true]);
     expect(json.warnings).toHaveLength(1);
     expect((json.columns as string[])[0]).toBe('nomAttribuant');
+
+    // As the log stood on 1 May (a date: the end of that day in Paris): the file published then.
+    const may = await call(
+      'auditor',
+      '/api/audit/exports/scdl.csv?year=2027&asOf=2027-05-01&allowIncomplete=true',
+    );
+    expect(may.headers.get('content-disposition')).toBe(
+      'attachment; filename="subventions-2027-au-2027-05-01.csv"',
+    );
+    expect(await may.text()).toBe(
+      scdlCsv((await scdlExport(t.store, { year: 2027, asOf: '2027-05-01T21:59:59.999Z' })).rows),
+    );
+    const mayJson = await getJson('auditor', '/api/audit/exports/scdl?year=2027&asOf=2027-05-01');
+    expect(mayJson.asOf).toBe('2027-05-01T21:59:59.999Z');
+    expect((mayJson.rows as Json[]).length).toBeLessThan((json.rows as Json[]).length);
   });
 
   it('warns, in an as-of answer, that the replayed stream is altered (and says it intact again once restored)', async () => {

@@ -4,10 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvField, eurosDecimal } from '../../services/audit/csv';
 import { formatEuros } from '../../domain/shared/money';
 import { attribuantDirectory } from '../../services/audit/attribuants';
+import { resolveInstant } from '../../services/audit/asOf';
 import {
   PUBLICATION_THRESHOLD_CENTS,
   scdlCsv,
   scdlExport,
+  scdlFileName,
   scdlIncompleteSummary,
   scdlSubventionsColumns,
   type ScdlRow,
@@ -17,6 +19,7 @@ import {
   APPLICATION_A,
   APPLICATION_B,
   FundingWorld,
+  on,
   openTestStore,
   playFundingYear,
   type TestStore,
@@ -180,6 +183,29 @@ describe('SCDL « subventions » export', () => {
     expect((await scdlExport(t.store, { year: 2026 })).rows).toEqual([]);
     const all = [...(await scdlExport(t.store, { year: 2027 })).rows, ...next.rows];
     expect(all.some((r) => r.record.nomBeneficiaire.startsWith('Association C'))).toBe(false);
+  });
+
+  it('draws the file again as the log stood at a past instant (record time): what came later is not in it', async () => {
+    const beneficiaries = (rows: readonly ScdlRow[]) => [
+      ...new Set(rows.map((r) => `${r.record.nomBeneficiaire} ${r.record.dateConvention}`)),
+    ];
+    const today = await scdlExport(t.store, { year: 2027 });
+    expect(beneficiaries(today.rows)).toEqual([
+      'Les Jardins de Sous-le-Bois (fictive) 2027-04-15',
+      'Association Sambre Avenir (fictive) 2027-06-02',
+    ]);
+    expect(today).not.toHaveProperty('asOf');
+    // On 1 May, only the Jardins' convention was in force (since 15 April).
+    const may = await scdlExport(t.store, { year: 2027, asOf: resolveInstant('2027-05-01')! });
+    expect(beneficiaries(may.rows)).toEqual(['Les Jardins de Sous-le-Bois (fictive) 2027-04-15']);
+    expect(may.rows).toEqual(today.rows.filter((r) => r.applicationId === APPLICATION_B));
+    expect(may.asOf).toBe('2027-05-01T21:59:59.999Z');
+    expect(scdlFileName(may)).toBe('subventions-2027-au-2027-05-01.csv');
+    expect(scdlFileName(today)).toBe('subventions-2027.csv');
+    // The day before its last signature, nothing yet; D's 2028 convention from the day it was signed.
+    expect((await scdlExport(t.store, { year: 2027, asOf: on('2027-04-14') })).rows).toEqual([]);
+    expect((await scdlExport(t.store, { year: 2028, asOf: on('2028-01-09') })).rows).toEqual([]);
+    expect((await scdlExport(t.store, { year: 2028, asOf: on('2028-01-10') })).rows).toHaveLength(1);
   });
 });
 

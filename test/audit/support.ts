@@ -131,7 +131,8 @@ export class StreamWriter<C, S, E extends { type: string; data: unknown }> {
           causationId: correlationId,
           // As the workflows record it: who, never their name; porteurId stays in the command.
           actor: { id: actor.id, role: actor.role, institution: actor.institution },
-          occurredAt: at,
+          // As the workflow does: the act's own date when the domain gives one (Result.occurredAt).
+          occurredAt: result.occurredAt ?? at,
         },
       })),
       { expectedRevision: this.revision },

@@ -397,6 +397,17 @@ describe.skipIf(chromiumPath === undefined)('dashboards and audit views (Chromiu
     );
     expect(scdl[0]).toMatch(/^nomAttribuant,idAttribuant,dateConvention,/);
     expect(scdl.slice(1).some((line) => line.startsWith('État,,'))).toBe(true);
+    // The same file as the log stood yesterday evening: none of today's conventions yet.
+    const yesterday = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(
+      Date.now() - 86_400_000,
+    );
+    await page.getByLabel(/Tel qu’enregistré au/).fill(yesterday);
+    const before = await downloaded(
+      page,
+      () => page.getByRole('button', { name: 'Export SCDL « subventions » (CSV)' }).click(),
+      'scdl-veille.csv',
+    );
+    expect(before).toEqual([scdl[0]]);
     expect(world.problems).toEqual([]);
   });
 });

@@ -625,6 +625,8 @@ export function AuditPage({ principal, id }) {
   const [scdlYear, setScdlYear] = useState(String(new Date().getFullYear()));
   const [aboveThreshold, setAboveThreshold] = useState(false);
   const [allowIncomplete, setAllowIncomplete] = useState(false);
+  /** Empty: today's file; a date: the file as the log stood at the end of that day (record time). */
+  const [scdlAsOf, setScdlAsOf] = useState('');
   const auditor = principal.role === 'auditor';
   const campaigns = campaignsApi.data?.items ?? [];
   /** Application titles by id, for the campaign and ledger views' links. */
@@ -714,8 +716,8 @@ export function AuditPage({ principal, id }) {
           e.preventDefault();
           return run(() =>
             download(
-              `/api/audit/exports/scdl.csv?year=${encodeURIComponent(scdlYear)}${aboveThreshold ? '&aboveThreshold=true' : ''}${allowIncomplete ? '&allowIncomplete=true' : ''}`,
-              `scdl-subventions-${scdlYear}.csv`,
+              `/api/audit/exports/scdl.csv?year=${encodeURIComponent(scdlYear)}${aboveThreshold ? '&aboveThreshold=true' : ''}${allowIncomplete ? '&allowIncomplete=true' : ''}${scdlAsOf ? `&asOf=${encodeURIComponent(scdlAsOf)}` : ''}`,
+              `scdl-subventions-${scdlYear}${scdlAsOf ? `-au-${scdlAsOf}` : ''}.csv`,
             ),
           );
         }}
@@ -730,6 +732,20 @@ export function AuditPage({ principal, id }) {
             value=${scdlYear}
             onInput=${(e) => setScdlYear(e.currentTarget.value)}
           />
+        </div>
+        <div class="field">
+          <label for="scdl-as-of">Tel qu’enregistré au (facultatif)</label
+          ><input
+            id="scdl-as-of"
+            type="date"
+            aria-describedby="scdl-as-of-hint"
+            value=${scdlAsOf}
+            onInput=${(e) => setScdlAsOf(e.currentTarget.value)}
+          />
+          <small id="scdl-as-of-hint"
+            >Le fichier qu’on pouvait tirer à la fin de ce jour, pour le comparer à celui publié alors ; vide
+            : aujourd’hui.</small
+          >
         </div>
         <div class="radio">
           <input

@@ -7,14 +7,26 @@ import { campaignTermsAtSubmissionSchema, findingSchema } from './eligibility';
 
 export const yearAmountSchema = z.object({ year: yearIndexSchema, amountCents: centsSchema });
 
+/**
+ * The funder's own decision behind its position (its deliberation, order or committee: « CP
+ * 2027-04-112 »): the referenceDecision of its rows in SCDL exports, where the steering committee's
+ * reference stands in without it. Optional, added later: positions recorded before have none.
+ */
+const funderDecisionReferenceSchema = z.string().trim().min(1).max(200).optional();
+
 export const funderPositionSchema = z.discriminatedUnion('decision', [
   z.object({
     decision: z.literal('committed'),
     /** Per convention year; years left out mean nothing for that year. */
     amountsByYear: z.array(yearAmountSchema).min(1),
     conditions: z.string().max(5000).optional(),
+    decisionReference: funderDecisionReferenceSchema,
   }),
-  z.object({ decision: z.literal('declined'), reason: z.string().min(1).max(5000) }),
+  z.object({
+    decision: z.literal('declined'),
+    reason: z.string().min(1).max(5000),
+    decisionReference: funderDecisionReferenceSchema,
+  }),
 ]);
 export type FunderPosition = z.infer<typeof funderPositionSchema>;
 

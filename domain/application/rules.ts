@@ -635,6 +635,8 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         amountsByYear,
       };
       if (c.position.conditions !== undefined) position.conditions = c.position.conditions;
+      if (c.position.decisionReference !== undefined)
+        position.decisionReference = c.position.decisionReference;
       return datedAt(
         accept<ApplicationEvent>({
           type: 'FunderPositionRecorded',

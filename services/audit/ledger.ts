@@ -356,8 +356,9 @@ function applicationNotes(event: ApplicationEvent): {
   switch (event.type) {
     case 'FunderPositionRecorded': {
       const { funder, position } = event.data;
+      // A commitment is identified by the funder's own decision when its position named it.
       return position.decision === 'committed'
-        ? { notes: [], reference: null }
+        ? { notes: [], reference: position.decisionReference ?? null }
         : {
             notes: [
               {

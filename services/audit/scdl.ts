@@ -19,6 +19,8 @@
 //   was ordered, or for one still to come its report deadline, never before dateConvention);
 // - idAttribuant is the funder's SIRET when the directory knows it, else left empty (never made up):
 //   the export then says it is incomplete, since the schema requires it;
+// - referenceDecision is the funder's own decision (its deliberation, as its position named it), else
+//   the steering committee's decision, which every funder of the plan joined;
 // - values are written exactly, never defused for spreadsheets (open data is read by programs, and
 //   « +Emploi » is a name); the warnings point out those a spreadsheet would take for formulas;
 // - notificationUE is 'non' (grants to associations under the contrat de ville are not state aid
@@ -206,12 +208,15 @@ function rowsOf(
     const last = maxDate(dated) ?? dateConvention;
     const dates = single ? (dated[0] ?? dateConvention) : `${dateConvention}/${last}`;
     const attribuant = attribuantOf(funder, attribuants);
+    // The funder's own decision when its position named it; else the steering committee's.
+    const position = state.coDecision.positions[funder];
+    const ownDecision = position?.decision === 'committed' ? position.decisionReference : undefined;
     return {
       record: {
         nomAttribuant: attribuant.nom,
         idAttribuant: attribuant.siret ?? '',
         dateConvention,
-        referenceDecision: award.decisionReference,
+        referenceDecision: ownDecision ?? award.decisionReference,
         nomBeneficiaire: dossier.porteur.name,
         idBeneficiaire: dossier.porteur.siret ?? '',
         rnaBeneficiaire: dossier.porteur.rna ?? '',

@@ -53,8 +53,9 @@ describe('funding ledger', () => {
       // an entry says what the log knew when it was written.
       `funds_reserved COMMUNE-59392 ${APPLICATION_A} 1 - 500000 -`,
       `funds_reserved COMMUNE-59392 ${APPLICATION_A} 2 - 500000 -`,
-      `position_committed COMMUNE-59392 ${APPLICATION_A} 1 - 500000 -`,
-      `position_committed COMMUNE-59392 ${APPLICATION_A} 2 - 500000 -`,
+      // The commune's own deliberation identifies its commitment.
+      `position_committed COMMUNE-59392 ${APPLICATION_A} 1 - 500000 DCM-2027-041`,
+      `position_committed COMMUNE-59392 ${APPLICATION_A} 2 - 500000 DCM-2027-041`,
       `award COMMUNE-59392 ${APPLICATION_A} 1 - 500000 COPIL-2027-05`,
       `award COMMUNE-59392 ${APPLICATION_A} 2 - 500000 COPIL-2027-05`,
       // The year-1 advance, half, ordered when the last signature put the convention in force; the

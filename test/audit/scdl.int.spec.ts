@@ -89,7 +89,7 @@ describe('SCDL « subventions » export', () => {
       // A: a two-year CPO in force on 2 June; advance at signature, the rest after each year's report
       // (the second year's due by 31 December 2029). The agglomeration and Maubeuge have public SIRETs.
       "Communauté d'Agglomération Maubeuge Val-de-Sambre,20004339600015,2027-06-02,COPIL-2027-05,Association Sambre Avenir (fictive),81234567800013,W593000001,Ateliers numériques parents-enfants,30000.00,aide en numéraire,échelonné,2027-06-02/2029-12-31,,non,1.00,",
-      'Commune de Maubeuge,21590392300013,2027-06-02,COPIL-2027-05,Association Sambre Avenir (fictive),81234567800013,W593000001,Ateliers numériques parents-enfants,10000.00,aide en numéraire,échelonné,2027-06-02/2029-12-31,,non,1.00,',
+      'Commune de Maubeuge,21590392300013,2027-06-02,DCM-2027-041,Association Sambre Avenir (fictive),81234567800013,W593000001,Ateliers numériques parents-enfants,10000.00,aide en numéraire,échelonné,2027-06-02/2029-12-31,,non,1.00,',
       'État,,2027-06-02,COPIL-2027-05,Association Sambre Avenir (fictive),81234567800013,W593000001,Ateliers numériques parents-enfants,60000.00,aide en numéraire,échelonné,2027-06-02/2029-12-31,,non,1.00,',
     ]);
     expect(result.rows.map((r) => [r.applicationId, r.funder])).toEqual([

@@ -143,7 +143,7 @@ describe('SCDL export through the API', () => {
     };
     const csv = document.paths['/api/audit/exports/scdl.csv']?.get;
     const parameters = (csv?.parameters as Json[]).map((p) => `${String(p.in)}:${String(p.name)}`).sort();
-    expect(parameters).toEqual(['query:aboveThreshold', 'query:allowIncomplete', 'query:year']);
+    expect(parameters).toEqual(['query:aboveThreshold', 'query:allowIncomplete', 'query:asOf', 'query:year']);
     expect(Object.keys(csv?.responses as Json)).toContain('422');
     const json = document.paths['/api/audit/exports/scdl']?.get;
     expect((json?.parameters as Json[]).map((p) => p.name)).not.toContain('allowIncomplete');

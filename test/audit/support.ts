@@ -266,8 +266,16 @@ export class ApplicationScript {
     return this;
   }
 
-  /** The funder commits what was asked and reserves it on its envelope, as the workflow does. */
-  async commit(funder: FunderId, date: string, recordedOn?: string): Promise<this> {
+  /**
+   * The funder commits what was asked and reserves it on its envelope, as the workflow does;
+   * `decisionReference`: its own deliberation's.
+   */
+  async commit(
+    funder: FunderId,
+    date: string,
+    recordedOn?: string,
+    decisionReference?: string,
+  ): Promise<this> {
     const amountsByYear = this.dossierNow().budget.map((b) => ({
       year: b.year,
       amountCents: b.requested.find((r) => r.funder === funder)?.amountCents ?? 0,
@@ -284,7 +292,15 @@ export class ApplicationScript {
         recordedAt,
       );
     await this.writer.do(
-      { type: 'RecordFunderPosition', funder, position: { decision: 'committed', amountsByYear } },
+      {
+        type: 'RecordFunderPosition',
+        funder,
+        position: {
+          decision: 'committed',
+          amountsByYear,
+          ...(decisionReference === undefined ? {} : { decisionReference }),
+        },
+      },
       actor,
       at,
       recordedAt,
@@ -447,7 +463,8 @@ export async function playFundingYear(world: FundingWorld) {
   ]);
   await b.signByPorteur('2027-04-10');
   await b.sign('ETAT', '2027-04-15');
-  await a.commit(MAUBEUGE, '2027-04-10', '2027-04-20');
+  // Maubeuge's council deliberated on 10 April; its position was keyed in on the 20th.
+  await a.commit(MAUBEUGE, '2027-04-10', '2027-04-20', 'DCM-2027-041');
   await c.reject('2027-04-22', 'COPIL-2027-04', ['EPCI']);
   await a.approve('2027-05-05', 'COPIL-2027-05');
   await a.draft('2027-05-10', '2027-07-01', '2027-06-30');

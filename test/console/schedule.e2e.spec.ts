@@ -215,7 +215,8 @@ describe.skipIf(chromiumPath === undefined)('the payment schedule and the envelo
     const alert = form.getByRole('alert');
     await alert.waitFor();
     expect(plain(await alert.textContent())).toContain(plain(unbalanced));
-    expect(await activeLabel(page)).toBe('Montant (€) — État, année 1, ligne 1');
+    // The focus follows the alert's rendering: on a loaded machine, a frame or two later.
+    await expect.poll(() => activeLabel(page)).toBe('Montant (€) — État, année 1, ligne 1');
     expect(await form.locator('dialog[open]').count()).toBe(0);
     expect(posts).toEqual([]);
     expect((await waitForApplication(world.engine, id, 'still approved', () => true)).status).toBe(

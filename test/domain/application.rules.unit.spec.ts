@@ -614,6 +614,50 @@ describe('partner co-decision', () => {
     expect(decide('RecordCommitteeApproval', '2027-05-05')).not.toHaveProperty('occurredAt');
   });
 
+  it("records the funder's own decision reference with its position, committed or declined", () => {
+    const story = coDecision();
+    given(story.events)
+      .when(
+        {
+          type: 'RecordFunderPosition',
+          funder: 'ETAT',
+          position: {
+            decision: 'committed',
+            amountsByYear: [{ year: 1, amountCents: 500_000 }],
+            decisionReference: ' Arrêté préfectoral 2027-118 ',
+          },
+        },
+        actors.funder('ETAT'),
+        at,
+      )
+      .then([
+        {
+          type: 'FunderPositionRecorded',
+          data: {
+            funder: 'ETAT',
+            position: {
+              decision: 'committed',
+              amountsByYear: [{ year: 1, amountCents: 500_000 }],
+              decisionReference: 'Arrêté préfectoral 2027-118',
+            },
+          },
+        },
+      ]);
+    const declined = given(story.events).when(
+      {
+        type: 'RecordFunderPosition',
+        funder: 'REGION',
+        position: { decision: 'declined', reason: 'Hors priorités.', decisionReference: 'CP-2027-04-112' },
+      },
+      actors.funder('REGION'),
+      at,
+    );
+    expect(declined.result).toMatchObject({
+      ok: true,
+      events: [{ data: { position: { decisionReference: 'CP-2027-04-112' } } }],
+    });
+  });
+
   it("dates a funder's position on its own decision day, between the submission and today", () => {
     const story = coDecision();
     const position = (decisionDate?: string) =>

@@ -65,13 +65,17 @@ describe('command API', () => {
       body: { position: { decision: 'committed', amountsByYear: [{ year: 1, amountCents: 1_000_000 }] } },
     });
     expect(stale.status).toBe(412);
-    for (const [token, amount] of [
-      [tokens.etat, 1_000_000],
-      [tokens.epci, 500_000],
+    // The État names its own decision (and its day); the EPCI does not.
+    for (const [token, amount, own] of [
+      [tokens.etat, 1_000_000, { decisionReference: 'Arrêté préfectoral E2E-118' }],
+      [tokens.epci, 500_000, {}],
     ] as const) {
       const res = await e.call('POST', `/api/applications/${id}/positions`, {
         token,
-        body: { position: { decision: 'committed', amountsByYear: [{ year: 1, amountCents: amount }] } },
+        body: {
+          position: { decision: 'committed', amountsByYear: [{ year: 1, amountCents: amount }], ...own },
+          ...('decisionReference' in own ? { decisionDate: today } : {}),
+        },
       });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
     }
@@ -128,6 +132,16 @@ describe('command API', () => {
     const lower = await e.call('GET', `/api/applications/${id.toLowerCase()}`, { token: tokens.manager });
     expect(lower.status).toBe(200);
     expect((lower.body as { id: string }).id).toBe(id);
+    // Open data names each funder's own decision, else the steering committee's.
+    const scdl = await e.call('GET', `/api/audit/exports/scdl?year=${today.slice(0, 4)}`, {
+      token: tokens.auditor,
+    });
+    const references = (
+      scdl.body as { rows: { applicationId: string; funder: string; record: Record<string, string> }[] }
+    ).rows
+      .filter((r) => r.applicationId === id)
+      .map((r) => `${r.funder}:${String(r.record.referenceDecision)}`);
+    expect(references.sort()).toEqual(['EPCI:COPIL-E2E', 'ETAT:Arrêté préfectoral E2E-118']);
     const summary = await e.call('GET', `/api/campaigns/${campaignId}/summary`, { token: tokens.evaluator });
     expect(summary.status).toBe(200);
     expect(JSON.stringify(summary.body)).toContain('ETAT');

@@ -406,10 +406,11 @@ const opinionLabels = { favourable: 'Favorable', reserved: 'Réservé', unfavour
 
 /** A recorded position, in one sentence: « engagement : année 1 : 10 000,00 € ; conditions : … ». */
 const positionText = (position) =>
-  position.decision === 'committed'
+  (position.decision === 'committed'
     ? `engagement — ${position.amountsByYear.map((a) => `année ${a.year} : ${money(a.amountCents)}`).join(' ; ')}` +
       (position.conditions ? ` — conditions : ${position.conditions}` : ' — sans condition')
-    : `refus — ${position.reason}`;
+    : `refus — ${position.reason}`) +
+  (position.decisionReference ? ` (décision ${position.decisionReference})` : '');
 
 /**
  * What a signatory signs: the amounts per funder and year and the payment schedule of the drafted
@@ -1090,6 +1091,7 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
           if (amount) return `y${Number(amount[1]) + 1}`;
           if (path.startsWith('position.conditions')) return 'conditions';
           if (path.startsWith('position.reason')) return 'reason';
+          if (path.startsWith('position.decisionReference')) return 'decisionReference';
           if (path === 'decisionDate') return 'decisionDate';
           return path.startsWith('position') ? 'decision' : undefined;
         }}
@@ -1126,6 +1128,11 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
             value: given?.decision === 'declined' ? (given.reason ?? '') : '',
           },
           {
+            name: 'decisionReference',
+            label: 'Référence de la décision de votre institution (délibération, arrêté ; facultatif)',
+            value: given?.decisionReference ?? '',
+          },
+          {
             // A deliberation keyed in days later keeps its own date (the position's business time).
             name: 'decisionDate',
             label: 'Date de la décision de votre institution',
@@ -1134,20 +1141,23 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
             required: true,
           },
         ]}
-        build=${(v) => ({
-          ...(v.decision === 'declined'
-            ? { position: { decision: 'declined', reason: v.reason } }
-            : {
-                position: {
-                  decision: 'committed',
-                  amountsByYear: yearsOf(state)
-                    .map((y) => ({ year: y, amountCents: centsOf(v[`y${y}`]) }))
-                    .filter((a) => a.amountCents !== 0),
-                  ...(v.conditions?.trim() ? { conditions: v.conditions } : {}),
-                },
-              }),
-          decisionDate: v.decisionDate,
-        })}
+        build=${(v) => {
+          const reference = v.decisionReference?.trim() ? { decisionReference: v.decisionReference } : {};
+          return {
+            position:
+              v.decision === 'declined'
+                ? { decision: 'declined', reason: v.reason, ...reference }
+                : {
+                    decision: 'committed',
+                    amountsByYear: yearsOf(state)
+                      .map((y) => ({ year: y, amountCents: centsOf(v[`y${y}`]) }))
+                      .filter((a) => a.amountCents !== 0),
+                    ...(v.conditions?.trim() ? { conditions: v.conditions } : {}),
+                    ...reference,
+                  },
+            decisionDate: v.decisionDate,
+          };
+        }}
       />`;
     }
     case 'GiveCitizenOpinion': {

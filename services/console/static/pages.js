@@ -670,7 +670,7 @@ function CoDecision({ state }) {
                     : p?.decision === 'declined'
                       ? p.reason
                       : ''
-                }
+                }${p?.decisionReference ? ` (décision ${p.decisionReference})` : ''}
               </td>
             </tr>`;
           })}

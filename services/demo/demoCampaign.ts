@@ -273,6 +273,8 @@ export async function seedDemo(
         position: {
           decision: 'committed',
           amountsByYear: years.map((year) => ({ year, amountCents: perYear.EPCI })),
+          // The agglomeration's own deliberation: the SCDL export names it for its rows.
+          decisionReference: `Délibération du bureau communautaire ${year}-017`,
         },
       });
       await send(funder('CAF'), {
@@ -398,6 +400,7 @@ async function seedRunningConventions(
         position: {
           decision: 'committed',
           amountsByYear: years.map((year) => ({ year, amountCents: perYear[f] })),
+          ...(f === 'EPCI' ? { decisionReference: `Délibération du bureau communautaire ${year}-009` } : {}),
         },
       });
     await send(council, {

@@ -66,6 +66,11 @@ export const giveCitizenOpinionSchema = z.object({
   type: z.literal('GiveCitizenOpinion'),
   opinion: citizenOpinionSchema,
   comment: text,
+  /**
+   * The day the conseil citoyen gave it (its meeting), when keyed in after that day: the opinion's
+   * business time. Omitted: given the day it is recorded.
+   */
+  decisionDate: civilDateSchema.optional(),
 });
 export const lapseSilentFundersSchema = z.object({ type: z.literal('LapseSilentFunders') });
 export const recordCommitteeApprovalSchema = z.object({

@@ -99,8 +99,8 @@ function committeeDateProblem(
 }
 
 /**
- * The same bounds for a funder's own decision date (RecordFunderPosition.decisionDate). No rule
- * revision: the field is new, so no recorded step carries one.
+ * The same bounds for a funder's or the conseil citoyen's own decision date (RecordFunderPosition,
+ * GiveCitizenOpinion: decisionDate). No rule revision: the field is new, so no recorded step carries one.
  */
 function decisionDateProblem(
   meta: CommandMeta,
@@ -655,10 +655,17 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     hint: (s) => `Avis attendu jusqu'au ${formatFrenchDate(s.coDecision.dueDate)} inclus.`,
     handle: (c, s, meta) => {
       if (isPast(meta.at, s.coDecision.dueDate)) return refuse(coDecisionOver(s));
-      return accept<ApplicationEvent>({
-        type: 'CitizenOpinionGiven',
-        data: { opinion: c.opinion, comment: c.comment },
-      });
+      if (c.decisionDate !== undefined) {
+        const wrongDate = decisionDateProblem(meta, c.decisionDate, s, 'du conseil citoyen');
+        if (wrongDate) return refuse(wrongDate);
+      }
+      return datedAt(
+        accept<ApplicationEvent>({
+          type: 'CitizenOpinionGiven',
+          data: { opinion: c.opinion, comment: c.comment },
+        }),
+        c.decisionDate === undefined ? undefined : actedOn(c.decisionDate, meta.at),
+      );
     },
   }),
 

@@ -678,6 +678,17 @@ describe('partner co-decision', () => {
       "La date de la décision de l'État (6 mai 2027) est à venir : enregistrez la décision une fois prise, à sa date (au plus tard aujourd'hui, 5 mai 2027).",
     );
     expect(ahead.field).toEqual(['decisionDate']);
+    // The conseil citoyen's opinion, given at its meeting of 30 April.
+    const opinion = (decisionDate: string) =>
+      given(story.events).when(
+        { type: 'GiveCitizenOpinion', opinion: 'favourable', comment: 'Utile.', decisionDate },
+        actors.citizenCouncil,
+        at,
+      );
+    expect(opinion('2027-04-30').result).toMatchObject({ ok: true, occurredAt: '2027-04-29T22:00:00.000Z' });
+    expect(plain(opinion('2027-05-09').thenRefused('DECISION_DATE_OUT_OF_RANGE').message)).toContain(
+      'La date de la décision du conseil citoyen (9 mai 2027) est à venir',
+    );
     const before = position('2020-01-01').thenRefused('DECISION_DATE_OUT_OF_RANGE');
     expect(plain(before.message)).toContain(
       "La date de la décision de l'État (1er janvier 2020) précède le dépôt",

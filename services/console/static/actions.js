@@ -1198,8 +1198,16 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
             required: true,
             value: given?.comment ?? '',
           },
+          {
+            // An opinion given at a meeting and keyed in later keeps the meeting's date.
+            name: 'decisionDate',
+            label: 'Date de l’avis (réunion du conseil citoyen)',
+            type: 'date',
+            value: today(),
+            required: true,
+          },
         ]}
-        build=${(v) => ({ opinion: v.opinion, comment: v.comment })}
+        build=${(v) => ({ opinion: v.opinion, comment: v.comment, decisionDate: v.decisionDate })}
       />`;
     }
     case 'RecordCommitteeApproval': {

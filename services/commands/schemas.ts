@@ -51,11 +51,24 @@ export const eligibilityBody = z.discriminatedUnion('decision', [
 ]);
 export const complementsBody = bodyOf(provideComplementsSchema);
 /** The funder is the caller's institution (from the token), never a field the caller picks. */
+/** An act decided outside the engine and keyed in later keeps its own day (its business time). */
+const actDate = (whose: string) =>
+  z.iso
+    .date()
+    .optional()
+    .meta({
+      description:
+        `Jour de la décision ${whose}, quand elle est saisie après coup : les événements valent dès ce jour ` +
+        '(date métier, heure de Paris). Entre le dépôt et aujourd’hui ; absent : le jour de la saisie.',
+      example: '2027-04-28',
+    });
 export const positionBody = z.strictObject({
   position: strictDeep(recordFunderPositionSchema.shape.position),
-  decisionDate: recordFunderPositionSchema.shape.decisionDate,
+  decisionDate: actDate('de votre institution (délibération, arrêté, commission)'),
 });
-export const citizenOpinionBody = bodyOf(giveCitizenOpinionSchema);
+export const citizenOpinionBody = bodyOf(giveCitizenOpinionSchema).extend({
+  decisionDate: actDate('du conseil citoyen (sa réunion)'),
+});
 export const committeeDecisionBody = z.discriminatedUnion('decision', [
   bodyOf(recordCommitteeApprovalSchema).extend({ decision: z.literal('approved') }),
   bodyOf(recordCommitteeRejectionSchema).extend({ decision: z.literal('rejected') }),

@@ -172,11 +172,24 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
       );
       await expect(page.getByTestId('deadline').textContent()).resolves.toContain(dueText);
       if (funder === 'Financeur — État') {
-        await act(page, 'position', { 'Conditions (engagement)': 'Bilan intermédiaire à six mois.' });
+        // Its own decision named: the prefect's order, dated today (the field's default).
+        const form = page.locator('form[data-action="position"]');
+        await expect(
+          form.getByLabel('Date de la décision de votre institution *').inputValue(),
+        ).resolves.toMatch(/^\d{4}-\d{2}-\d{2}$/);
+        await page.screenshot({ path: join(artifacts, 'console-position-financeur.png'), fullPage: true });
+        await act(page, 'position', {
+          'Conditions (engagement)': 'Bilan intermédiaire à six mois.',
+          'Référence de la décision de votre institution (délibération, arrêté ; facultatif)':
+            'Arrêté préfectoral 2027-118',
+        });
         // Back on the page, the form shows the position recorded (its conditions too): sending it
         // again is a deliberate change, not a silent overwrite with the amounts asked.
         await openApplication(page, applicationId, '[data-testid="position-recorded"]');
         const position = page.locator('form[data-action="position"]');
+        await expect(position.getByTestId('position-recorded').textContent()).resolves.toContain(
+          'engagement (décision Arrêté préfectoral 2027-118) — ',
+        );
         await expect(position.getByTestId('position-recorded').textContent()).resolves.toContain(
           'Bilan intermédiaire à six mois.',
         );

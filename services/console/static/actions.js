@@ -405,12 +405,13 @@ export function FieldInput(formId, f, error, hidden = false) {
 const opinionLabels = { favourable: 'Favorable', reserved: 'Réservé', unfavourable: 'Défavorable' };
 
 /** A recorded position, in one sentence: « engagement : année 1 : 10 000,00 € ; conditions : … ». */
-const positionText = (position) =>
-  (position.decision === 'committed'
-    ? `engagement — ${position.amountsByYear.map((a) => `année ${a.year} : ${money(a.amountCents)}`).join(' ; ')}` +
-      (position.conditions ? ` — conditions : ${position.conditions}` : ' — sans condition')
-    : `refus — ${position.reason}`) +
-  (position.decisionReference ? ` (décision ${position.decisionReference})` : '');
+const positionText = (position) => {
+  const decision = position.decisionReference ? ` (décision ${position.decisionReference})` : '';
+  return position.decision === 'committed'
+    ? `engagement${decision} — ${position.amountsByYear.map((a) => `année ${a.year} : ${money(a.amountCents)}`).join(' ; ')}` +
+        (position.conditions ? ` — conditions : ${position.conditions}` : ' — sans condition')
+    : `refus${decision} — ${position.reason}`;
+};
 
 /**
  * What a signatory signs: the amounts per funder and year and the payment schedule of the drafted

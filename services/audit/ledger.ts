@@ -141,6 +141,11 @@ export const ledgerEventTypes = [
 
 const APPLICATION_PREFIX = 'application-';
 const CAMPAIGN_PREFIX = 'campaign-';
+
+/** Whether the log holds the campaign's stream: a ledger filter naming another one is a typo. */
+export async function campaignInLog(store: EventStore, campaignId: string): Promise<boolean> {
+  return (await store.readStream(`${CAMPAIGN_PREFIX}${campaignId}`, { maxCount: 1 })).length > 0;
+}
 const envelopeStreamPattern =
   /^envelope-(.+)-(ETAT|REGION|DEPARTEMENT|CAF|EPCI|COMMUNE-(?:\d{5}|2[AB]\d{3}))$/;
 

@@ -34,7 +34,7 @@ import {
   type EventStamp,
 } from './asOf';
 import { digestSummary, integrityReportJson } from './integrity';
-import { ledgerPage, movementLabels, type LedgerEntry } from './ledger';
+import { campaignInLog, ledgerPage, movementLabels, type LedgerEntry } from './ledger';
 import { ledgerCsv } from './ledgerCsv';
 import { auditView } from './readOnly';
 import { attribuantsFileExample, camvsAttribuants, type AttribuantDirectory } from './attribuants';
@@ -219,10 +219,23 @@ export function auditRouter(deps: AuditRouterDeps): Router {
   });
 
   // ---- the funding ledger ----
+  /**
+   * A campaign filter naming a campaign the log has never seen is a typo, not a campaign without
+   * money: a 404 naming it rather than an empty ledger.
+   */
+  const requireCampaignInLog = async (campaign: string | undefined): Promise<void> => {
+    if (campaign === undefined) return;
+    if (!(await campaignInLog(store, campaign)))
+      throw new NotFoundError(
+        `La campagne « ${campaign} » n’est pas dans le journal (aucun événement).`,
+        'CAMPAIGN_NOT_FOUND',
+      );
+  };
   document({
     method: 'get',
     path: '/api/audit/ledger',
     operationId: 'listLedgerEntries',
+    problems: [404],
     summary:
       'Grand livre des financements (JSON), par position globale, filtrable par dates, financeur, campagne',
     request: { query: s.ledgerQuery },
@@ -239,6 +252,7 @@ export function auditRouter(deps: AuditRouterDeps): Router {
           'POSITION_BEYOND_HEAD',
         );
     }
+    await requireCampaignInLog(query.campaign);
     const page = await ledgerPage(
       store,
       {
@@ -263,12 +277,14 @@ export function auditRouter(deps: AuditRouterDeps): Router {
     method: 'get',
     path: '/api/audit/ledger.csv',
     operationId: 'exportLedgerCsv',
+    problems: [404],
     summary: 'Grand livre des financements en CSV (RFC 4180, UTF-8), diffusé au fil de la lecture',
     request: { query: s.ledgerCsvQuery },
     ok: csv('Le grand livre filtré'),
   });
   router.get('/api/audit/ledger.csv', ...auditorsOnly, async (req, res) => {
     const { query } = parseRequest(req, { query: s.ledgerCsvQuery });
+    await requireCampaignInLog(query.campaign);
     await sendCsv(
       req,
       res,

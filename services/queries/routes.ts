@@ -31,6 +31,7 @@ import type { StreamReader } from '../../infra/projections/projection';
 import { applicationStatusLabels } from '../readModels/applications/facts';
 import { getApplication, InvalidCursorError, listApplicationsJson } from '../readModels/applications/queries';
 import {
+  campaignKnown,
   campaignSummary,
   campaignsList,
   statsByFunder,
@@ -147,6 +148,15 @@ function scopeFor(principal: Principal, query: { funder?: string | undefined }):
 const campaignNotFound = (campaignId: string) =>
   new NotFoundError(`La campagne « ${campaignId} » est introuvable.`);
 
+/**
+ * A filter naming a campaign the read models do not know is a mistake (a typo, another engine's id):
+ * a 404 naming it, as the campaign's summary answers, not an empty page that reads as a campaign with
+ * nothing in it.
+ */
+function requireKnownCampaign(db: Database, campaignId: string | undefined): void {
+  if (campaignId !== undefined && !campaignKnown(db, campaignId)) throw campaignNotFound(campaignId);
+}
+
 /** A cursor the caller altered or kept from another filter is their mistake: a 400 naming it, not a 500. */
 function listPage(db: Database, filters: Parameters<typeof listApplicationsJson>[1]): string {
   try {
@@ -167,12 +177,10 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
     const { query } = parseRequest(req, { query: listQuery });
     const principal = principalOf(req);
     const scope = scopeFor(principal, query);
-    answers.send(
-      req,
-      res,
-      { route: '/api/applications', input: query, principal },
-      () => new JsonText(listPage(db, { ...query, ...scope })),
-    );
+    answers.send(req, res, { route: '/api/applications', input: query, principal }, () => {
+      requireKnownCampaign(db, query.campaignId);
+      return new JsonText(listPage(db, { ...query, ...scope }));
+    });
   });
 
   router.get('/api/applications/:id', ...guard(...everyone), async (req, res) => {
@@ -240,17 +248,8 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
     router.get(path, ...guard(...analysts), (req, res) => {
       const { query } = parseRequest(req, { query: statsQuery });
       answers.send(req, res, { route: path, input: query, principal: principalOf(req) }, () => {
-        const items = stats(db, query);
-        // Empty statistics for a campaign that does not exist would read as a campaign with nothing
-        // in it; the summary answers 404 for the same name. Checked only when empty: a campaign with
-        // figures exists.
-        if (
-          items.length === 0 &&
-          query.campaignId !== undefined &&
-          !campaignsList(db).some((c) => c.campaignId === query.campaignId)
-        )
-          throw campaignNotFound(query.campaignId);
-        return { items };
+        requireKnownCampaign(db, query.campaignId);
+        return { items: stats(db, query) };
       });
     });
   }
@@ -260,6 +259,7 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
     ...guard('grant_manager', 'evaluator', 'auditor', 'funder', 'porteur'),
     (req, res) => {
       const { query } = parseRequest(req, { query: reportsQuery });
+      requireKnownCampaign(db, query.campaignId);
       res.json({ items: overdueReports(db, { ...query, ...scopeFor(principalOf(req), query) }) });
     },
   );
@@ -268,6 +268,7 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
     ...guard('grant_manager', 'evaluator', 'auditor', 'funder', 'porteur'),
     (req, res) => {
       const { query } = parseRequest(req, { query: upcomingQuery });
+      requireKnownCampaign(db, query.campaignId);
       res.json({
         items: upcomingReports(db, {
           ...query,
@@ -328,6 +329,8 @@ function documentQueries(docs: ApiDocumentation): void {
     request: { query: listQuery },
     answer: applicationPageAnswer,
     etag: 'answer',
+    // 404: a campaignId naming no campaign (requireKnownCampaign), as below.
+    notFound: true,
   });
   get({
     path: '/api/applications/{id}',
@@ -394,6 +397,7 @@ function documentQueries(docs: ApiDocumentation): void {
     summary: 'Comptes rendus en retard',
     request: { query: reportsQuery },
     answer: reportListAnswer,
+    notFound: true,
   });
   get({
     path: '/api/reports/upcoming',
@@ -401,5 +405,6 @@ function documentQueries(docs: ApiDocumentation): void {
     summary: 'Comptes rendus attendus prochainement',
     request: { query: upcomingQuery },
     answer: reportListAnswer,
+    notFound: true,
   });
 }

@@ -177,6 +177,15 @@ describe('grants export', () => {
       `Grand livre des financements : ${expected} écritures écrites dans ${output}.`,
     );
 
+    // A campaign the log has never seen: said, nothing written (a typo, not an empty ledger).
+    const typo = join(t.dir, 'grand-livre-2072.csv');
+    const unknown = await run(['ledger', '--campaign', '2072', '--output', typo]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toBe(
+      'La campagne « 2072 » n’est pas dans le journal (aucun événement) : vérifiez --campaign. Aucun fichier écrit.\n',
+    );
+    expect(existsSync(typo)).toBe(false);
+
     const stdout = await run(['ledger', '--time', 'record']);
     expect(stdout.code).toBe(0);
     expect(stdout.out.startsWith('eventId,position,line,stream,')).toBe(true);

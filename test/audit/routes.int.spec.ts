@@ -286,6 +286,18 @@ describe('audit API', () => {
     expect(rows.every((r) => r[funder] === 'EPCI')).toBe(true);
   });
 
+  it('answers 404 for a campaign the log has never seen, not an empty ledger', async () => {
+    for (const path of ['/api/audit/ledger?campaign=2072', '/api/audit/ledger.csv?campaign=2072']) {
+      const response = await call('auditor', path);
+      expect(response.status).toBe(404);
+      expect(response.headers.get('content-type')).toContain('application/problem+json');
+      expect(((await response.json()) as Json).detail).toBe(
+        'La campagne « 2072 » n’est pas dans le journal (aucun événement).',
+      );
+    }
+    expect((await call('auditor', `/api/audit/ledger?campaign=${CAMPAIGN_ID}`)).status).toBe(200);
+  });
+
   it('gives the log digest up to a position, the one the CLI and a backup compute', async () => {
     const head = await t.store.headPosition();
     const whole = await call('auditor', '/api/audit/digest');

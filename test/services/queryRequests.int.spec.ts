@@ -167,23 +167,30 @@ describe('a refused query string, said in French', () => {
   });
 });
 
-describe('statistics of a campaign that does not exist', () => {
-  it.each(['/api/stats/qpv', '/api/stats/funders', '/api/stats/themes'])(
-    '%s answers 404, as the campaign’s summary does',
-    async (route) => {
-      const missing = await get(`${route}?campaignId=nope`);
-      expect(missing.status).toBe(404);
-      expect((missing.body as Problem).detail).toBe('La campagne « nope » est introuvable.');
-      expect((await get('/api/campaigns/nope/summary')).status).toBe(404);
+describe('statistics, lists and reports of a campaign that does not exist', () => {
+  it.each([
+    '/api/stats/qpv',
+    '/api/stats/funders',
+    '/api/stats/themes',
+    '/api/applications',
+    '/api/reports/overdue',
+    '/api/reports/upcoming',
+  ])('%s answers 404, as the campaign’s summary does', async (route) => {
+    const missing = await get(`${route}?campaignId=nope`);
+    expect(missing.status).toBe(404);
+    expect((missing.body as Problem).detail).toBe('La campagne « nope » est introuvable.');
+    expect((await get('/api/campaigns/nope/summary')).status).toBe(404);
 
-      const known = await get(`${route}?campaignId=${CAMPAIGN_ID}`);
-      expect(known.status).toBe(200);
+    const known = await get(`${route}?campaignId=${CAMPAIGN_ID}`);
+    expect(known.status).toBe(200);
+    if (route.startsWith('/api/stats') || route === '/api/applications')
       expect((known.body as { items: unknown[] }).items.length).toBeGreaterThan(0);
+    if (route.startsWith('/api/stats')) {
       // A campaign that exists with nothing in the year asked is still an empty 200.
       const emptyYear = await get(`${route}?campaignId=${CAMPAIGN_ID}&year=2099`);
       expect(emptyYear.status).toBe(200);
-    },
-  );
+    }
+  });
 });
 
 describe('a funder filtering on another institution', () => {

@@ -271,6 +271,13 @@ type CountTuple = [string, string, number, number, number];
 const statements = perDatabase((db: Database) => ({
   campaign: db.prepare<[string], CampaignRow>('SELECT * FROM campaigns WHERE campaign_id = ?'),
   campaigns: db.prepare<[], CampaignRow>('SELECT * FROM campaigns'),
+  // Known as campaignsList knows it: created, or named by an application's counts.
+  known: db
+    .prepare<[string, string], number>(
+      `SELECT EXISTS (SELECT 1 FROM campaigns WHERE campaign_id = ?)
+           OR EXISTS (SELECT 1 FROM campaign_counts WHERE campaign_id = ?)`,
+    )
+    .pluck(),
   // A campaign's rows as one JSON text of arrays, not one object per row: better-sqlite3 builds a
   // row object property by property (about 2 µs per amounts row), three times what it costs SQLite
   // to write the rows as JSON and V8 to parse them. Half the time of a summary computed afresh.
@@ -388,6 +395,11 @@ export function campaignSummary(db: Database, campaignId: string): CampaignSumma
 }
 
 /** Every campaign with its headline numbers, most recent year first. */
+/** Whether the read models know the campaign (the same campaigns campaignsList lists). */
+export function campaignKnown(db: Database, campaignId: string): boolean {
+  return statements(db).known.get(campaignId, campaignId) === 1;
+}
+
 export function campaignsList(db: Database): CampaignListItem[] {
   const s = statements(db);
   const campaigns = new Map(s.campaigns.all().map((c) => [c.campaign_id, c]));

@@ -397,6 +397,22 @@ describe.skipIf(chromiumPath === undefined)('dashboards and audit views (Chromiu
     );
     expect(scdl[0]).toMatch(/^nomAttribuant,idAttribuant,dateConvention,/);
     expect(scdl.slice(1).some((line) => line.startsWith('État,,'))).toBe(true);
+    // An act keyed in days after its day (a committee's, a funder's) holds from midnight in Paris:
+    // its time is shown as the day, its hour being unknown; any other instant as it is. The page's
+    // own module, as the timeline and the ledger call it (a string: evaluated as the page would).
+    const shown = await page.evaluate(
+      `import('/console/lib.js').then((lib) => [
+        lib.businessTime('2027-04-27T22:00:00.000Z', '2027-05-05T08:00:00.000Z'),
+        lib.businessTime('2027-04-27T22:00:00.000Z', '2027-04-27T22:00:00.120Z'),
+        lib.businessTime('2027-05-05T08:00:00.000Z', '2027-05-05T08:00:00.020Z'),
+      ])`,
+    );
+    expect(shown).toEqual([
+      '28 avril 2027 (jour de la décision)',
+      '28/04/2027 00:00:00',
+      '05/05/2027 10:00:00',
+    ]);
+
     // The same file as the log stood yesterday evening: none of today's conventions yet.
     const yesterday = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(
       Date.now() - 86_400_000,

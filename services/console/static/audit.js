@@ -10,6 +10,7 @@ import {
   plural,
   frenchText,
   download,
+  businessTime,
   dateTime,
   funderLabel,
   money,
@@ -95,7 +96,7 @@ function ReplayFacts({ result }) {
     <dd data-field="eventsApplied">${count(result.eventsApplied)} / ${count(result.streamLength)}</dd>
     <dt>Dernier événement appliqué</dt>
     <dd data-field="lastEvent">
-      ${result.lastEvent ? `révision ${result.lastEvent.revision} — métier ${dateTime(result.lastEvent.occurredAt)}, enregistré ${dateTime(result.lastEvent.recordedAt)}` : '—'}
+      ${result.lastEvent ? `révision ${result.lastEvent.revision} — métier ${businessTime(result.lastEvent.occurredAt, result.lastEvent.recordedAt)}, enregistré ${dateTime(result.lastEvent.recordedAt)}` : '—'}
     </dd>
     <dt>Saisis en retard (non appliqués)</dt>
     <dd data-field="outOfOrder">${count(result.outOfOrder?.length ?? 0)}</dd>
@@ -561,7 +562,7 @@ function LedgerView({ campaigns, titles, onOpenApplication }) {
                                 <br /><small class="code">${e.actorId}</small>
                               </td>
                               <td>
-                                ${dateTime(e.occurredAt)}<br /><small
+                                ${businessTime(e.occurredAt, e.recordedAt)}<br /><small
                                   >${`enregistré ${dateTime(e.recordedAt)}`}</small
                                 >
                               </td>

@@ -273,6 +273,32 @@ export function dateTime(value) {
   return Number.isNaN(d.getTime()) ? String(value) : dateTimeFormat.format(d);
 }
 
+const parisClock = new Intl.DateTimeFormat('fr-FR', {
+  timeZone: 'Europe/Paris',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
+/**
+ * An event's business time for people. An act decided on an earlier day and keyed in later (a
+ * committee's, a funder's, the conseil citoyen's) holds from midnight of its day in Paris: its hour
+ * is not known, so the day is shown, not « 00:00:00 ». Any other instant as dateTime does.
+ * @param {string | undefined} occurredAt
+ * @param {string | undefined} recordedAt
+ */
+export function businessTime(occurredAt, recordedAt) {
+  const d = new Date(occurredAt ?? '');
+  const day = parisDateOf(occurredAt ?? '');
+  const keyedLater =
+    !Number.isNaN(d.getTime()) &&
+    d.getMilliseconds() === 0 &&
+    parisClock.format(d) === '00:00:00' &&
+    day !== null &&
+    (parisDateOf(recordedAt ?? '') ?? '') > day;
+  return keyedLater ? `${date(day)} (jour de la décision)` : dateTime(occurredAt);
+}
+
 /**
  * The last day a deadline still allows, as a civil date. The API's `nextDeadline.at` is the instant
  * the deadline passes — midnight in Paris at the start of the day AFTER the due date (the engine's

@@ -22,6 +22,7 @@ import {
   count,
   plural,
   date,
+  businessTime,
   dateTime,
   lastDayBefore,
   frenchText,
@@ -552,7 +553,7 @@ export function Timeline({ stream }) {
               <td>${e.revision}</td>
               <td>${eventLabels[e.type] ?? e.type} <small class="code">${e.type}</small></td>
               <td>${actorOf(e.metadata)}</td>
-              <td>${dateTime(e.metadata?.occurredAt)}</td>
+              <td>${businessTime(e.metadata?.occurredAt, e.metadata?.recordedAt)}</td>
               <td>${dateTime(e.metadata?.recordedAt)}</td>
             </tr>`,
         )}

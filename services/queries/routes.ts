@@ -145,8 +145,9 @@ function scopeFor(principal: Principal, query: { funder?: string | undefined }):
   return scope;
 }
 
+/** The same code as the audit ledger's for a campaign it has never seen (services/audit/routes.ts). */
 const campaignNotFound = (campaignId: string) =>
-  new NotFoundError(`La campagne « ${campaignId} » est introuvable.`);
+  new NotFoundError(`La campagne « ${campaignId} » est introuvable.`, 'CAMPAIGN_NOT_FOUND');
 
 /**
  * A filter naming a campaign the read models do not know is a mistake (a typo, another engine's id):

@@ -178,7 +178,10 @@ describe('statistics, lists and reports of a campaign that does not exist', () =
   ])('%s answers 404, as the campaign’s summary does', async (route) => {
     const missing = await get(`${route}?campaignId=nope`);
     expect(missing.status).toBe(404);
-    expect((missing.body as Problem).detail).toBe('La campagne « nope » est introuvable.');
+    expect(missing.body).toMatchObject({
+      code: 'CAMPAIGN_NOT_FOUND',
+      detail: 'La campagne « nope » est introuvable.',
+    });
     expect((await get('/api/campaigns/nope/summary')).status).toBe(404);
 
     const known = await get(`${route}?campaignId=${CAMPAIGN_ID}`);

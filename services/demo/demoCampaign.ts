@@ -274,7 +274,7 @@ export async function seedDemo(
           decision: 'committed',
           amountsByYear: years.map((year) => ({ year, amountCents: perYear.EPCI })),
           // The agglomeration's own deliberation: the SCDL export names it for its rows.
-          decisionReference: `Délibération du bureau communautaire ${year}-017`,
+          decisionReference: `Délibération du bureau communautaire ${today.slice(0, 4)}-017`,
         },
       });
       await send(funder('CAF'), {
@@ -400,7 +400,9 @@ async function seedRunningConventions(
         position: {
           decision: 'committed',
           amountsByYear: years.map((year) => ({ year, amountCents: perYear[f] })),
-          ...(f === 'EPCI' ? { decisionReference: `Délibération du bureau communautaire ${year}-009` } : {}),
+          ...(f === 'EPCI'
+            ? { decisionReference: `Délibération du bureau communautaire ${today.slice(0, 4)}-009` }
+            : {}),
         },
       });
     await send(council, {

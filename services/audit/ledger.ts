@@ -146,6 +146,10 @@ const CAMPAIGN_PREFIX = 'campaign-';
 export async function campaignInLog(store: EventStore, campaignId: string): Promise<boolean> {
   return (await store.readStream(`${CAMPAIGN_PREFIX}${campaignId}`, { maxCount: 1 })).length > 0;
 }
+
+/** What the API (404) and `grants export ledger` (exit 2) say of such a filter. */
+export const campaignNotInLog = (campaignId: string): string =>
+  `La campagne « ${campaignId} » n’est pas dans le journal (aucun événement).`;
 const envelopeStreamPattern =
   /^envelope-(.+)-(ETAT|REGION|DEPARTEMENT|CAF|EPCI|COMMUNE-(?:\d{5}|2[AB]\d{3}))$/;
 

@@ -34,7 +34,7 @@ import {
   type EventStamp,
 } from './asOf';
 import { digestSummary, integrityReportJson } from './integrity';
-import { campaignInLog, ledgerPage, movementLabels, type LedgerEntry } from './ledger';
+import { campaignInLog, campaignNotInLog, ledgerPage, movementLabels, type LedgerEntry } from './ledger';
 import { ledgerCsv } from './ledgerCsv';
 import { auditView } from './readOnly';
 import { attribuantsFileExample, camvsAttribuants, type AttribuantDirectory } from './attribuants';
@@ -226,10 +226,7 @@ export function auditRouter(deps: AuditRouterDeps): Router {
   const requireCampaignInLog = async (campaign: string | undefined): Promise<void> => {
     if (campaign === undefined) return;
     if (!(await campaignInLog(store, campaign)))
-      throw new NotFoundError(
-        `La campagne « ${campaign} » n’est pas dans le journal (aucun événement).`,
-        'CAMPAIGN_NOT_FOUND',
-      );
+      throw new NotFoundError(campaignNotInLog(campaign), 'CAMPAIGN_NOT_FOUND');
   };
   document({
     method: 'get',

@@ -25,7 +25,7 @@ import {
   type AttribuantDirectory,
 } from '../audit/attribuants';
 import { chunked, csvRecord } from '../audit/csv';
-import { campaignInLog, ledgerEntries, type LedgerQuery } from '../audit/ledger';
+import { campaignInLog, campaignNotInLog, ledgerEntries, type LedgerQuery } from '../audit/ledger';
 import { ledgerCsvColumns, ledgerCsvRecord } from '../audit/ledgerCsv';
 import { readArguments } from './arguments';
 import { openLogForAudit } from './audit';
@@ -280,9 +280,7 @@ async function exportLedger(
 ): Promise<number> {
   const { query } = plan;
   if (query.campaign !== undefined && !(await campaignInLog(store, query.campaign))) {
-    io.err.write(
-      `La campagne « ${query.campaign} » n’est pas dans le journal (aucun événement) : vérifiez --campaign. Aucun fichier écrit.\n`,
-    );
+    io.err.write(`${campaignNotInLog(query.campaign)} Vérifiez --campaign ; aucun fichier écrit.\n`);
     return 2;
   }
   let entries = 0;

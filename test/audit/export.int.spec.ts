@@ -182,7 +182,7 @@ describe('grants export', () => {
     const unknown = await run(['ledger', '--campaign', '2072', '--output', typo]);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toBe(
-      'La campagne « 2072 » n’est pas dans le journal (aucun événement) : vérifiez --campaign. Aucun fichier écrit.\n',
+      'La campagne « 2072 » n’est pas dans le journal (aucun événement). Vérifiez --campaign ; aucun fichier écrit.\n',
     );
     expect(existsSync(typo)).toBe(false);
 

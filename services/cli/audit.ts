@@ -13,13 +13,7 @@ import { logDigest } from '../../infra/eventstore/anchor';
 import { verifyIntegrity } from '../../infra/eventstore/integrity';
 import type { EventStore } from '../../infra/eventstore/port';
 import type { Logger } from '../../infra/logging/logger';
-import {
-  formatBar,
-  formatCount,
-  formatDuration,
-  type ProgressOutput,
-  writeProgressLine,
-} from '../../infra/projections/progress';
+import type { ProgressOutput } from '../../infra/projections/progress';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import {
   digestSummary,
@@ -30,7 +24,7 @@ import {
 import { auditView } from '../audit/readOnly';
 import { verifyAgainstBackup } from './againstBackup';
 import { readArguments } from './arguments';
-import { processIo, type CliIo } from './io';
+import { countProgress, processIo, type CliIo } from './io';
 import { ManifestError, readBackupManifest, type BackupManifest } from './backupManifest';
 
 export const auditUsage = `Usage : grants audit verify [--stream <flux> | --against <dossier de sauvegarde>]
@@ -182,41 +176,16 @@ export async function runAudit(
 }
 
 /**
- * The progress line, `[#####.....] 45 % 123 456 / 270 000 événements lus · 98 000 év./s · reste 2 s`
- * (without the bar when the total is unknown): redrawn in place on a terminal, one line every few
- * seconds in a file or a pipe. « Lus », not « vérifiés »: the events after a stream's first break
- * are read and counted here, but not verified (the report says how many).
+ * The verification's progress line, `[#####.....] 45 % 123 456 / 270 000 événements lus · 98 000
+ * év./s · reste 2 s` (countProgress). « Lus », not « vérifiés »: the events after a stream's first
+ * break are read and counted here, but not verified (the report says how many).
  */
-export function verificationProgress(
+export const verificationProgress = (
   output: ProgressOutput,
   total: number | undefined,
-  now: () => number = () => Date.now(),
-): (checked: number, done: boolean) => void {
-  const tty = output.isTTY === true;
-  const interval = tty ? 100 : 5000;
-  const started = now();
-  let last = Number.NEGATIVE_INFINITY;
-  return (checked, done) => {
-    const t = now();
-    if (!done && t - last < interval) return;
-    last = t;
-    const elapsedMs = Math.max(1, t - started);
-    const rate = (checked * 1000) / elapsedMs;
-    const parts: string[] = [];
-    if (total === undefined) {
-      parts.push(`${formatCount(checked)} événements lus`);
-    } else {
-      const ratio = total === 0 ? 1 : Math.min(1, checked / total);
-      parts.push(
-        `${formatBar(ratio)} ${Math.floor(ratio * 100)} % ${formatCount(checked)} / ${formatCount(Math.max(total, checked))} événements lus`,
-      );
-    }
-    parts.push(`${formatCount(Math.round(rate))} év./s`);
-    if (done) parts.push(`terminé en ${formatDuration(elapsedMs / 1000)}`);
-    else if (total !== undefined && rate > 0) parts.push(`reste ${formatDuration((total - checked) / rate)}`);
-    writeProgressLine(output, parts.join(' · '), done);
-  };
-}
+  now?: () => number,
+): ((checked: number, done: boolean) => void) =>
+  countProgress(output, total, { counted: 'événements lus', rate: 'év./s' }, now);
 
 export interface AuditedLog {
   /** Read-only (services/audit/readOnly.ts). */

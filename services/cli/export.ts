@@ -28,6 +28,7 @@ import { chunked, csvRecord } from '../audit/csv';
 import { campaignInLog, campaignNotInLog, ledgerEntries, type LedgerQuery } from '../audit/ledger';
 import { ledgerCsvColumns, ledgerCsvRecord } from '../audit/ledgerCsv';
 import { readArguments } from './arguments';
+import { countProgress } from './io';
 import { openLogForAudit } from './audit';
 import {
   PUBLICATION_THRESHOLD_CENTS,
@@ -190,11 +191,16 @@ function readScdlPlan(
 
 async function exportScdl(store: EventStore, plan: ScdlPlan, io: ExportIo, logger: Logger): Promise<number> {
   const { year } = plan;
+  let progress: ((count: number, done: boolean) => void) | undefined;
   const result = await scdlExport(store, {
     year,
     aboveThresholdOnly: plan.aboveThresholdOnly,
     attribuants: plan.attribuants,
     ...(plan.asOf === undefined ? {} : { asOf: plan.asOf }),
+    onProgress: (replayed, total) => {
+      progress ??= countProgress(io.err, total, { counted: 'conventions relues', rate: 'conv./s' });
+      progress(replayed, replayed === total);
+    },
   });
   const log = { kind: 'scdl', year, rows: result.rows.length, warnings: result.warnings.length };
   if (!result.complete && !plan.allowIncomplete) {
@@ -284,12 +290,17 @@ async function exportLedger(
     return 2;
   }
   let entries = 0;
+  // Progress by the log's position reached: the whole log is read, whatever the filters keep.
+  const head = Number(await store.headPosition());
+  const progress = countProgress(io.err, head, { counted: 'événements parcourus', rate: 'év./s' });
   async function* lines(): AsyncGenerator<string> {
     yield csvRecord(ledgerCsvColumns);
     for await (const entry of ledgerEntries(store, query)) {
       entries += 1;
+      progress(Number(entry.position), false);
       yield ledgerCsvRecord(entry);
     }
+    progress(head, true);
   }
   await writeOut(chunked(lines()), plan.output, io);
   io.err.write(

@@ -50,7 +50,10 @@ describe('grants export', () => {
     expect(result.code).toBe(1);
     expect(existsSync(output)).toBe(false);
     expect(existsSync(`${output}.partiel`)).toBe(false);
-    expect(result.err).toMatch(
+    // The replays' progress first (a line every few seconds in a pipe, and the last one), then why.
+    expect(result.err).toMatch(/^\[[#.]{10}\] \d+ % 1 \/ 2 conventions relues · /);
+    expect(result.err).toMatch(/\n\[##########\] 100 % 2 \/ 2 conventions relues · .* · terminé en .*\n/);
+    expect(result.err.slice(result.err.indexOf('Export SCDL'))).toMatch(
       /^Export SCDL des conventions de 2027 incomplet : idAttribuant, le SIRET du financeur que le schéma rend obligatoire, est inconnu pour « État » \(ETAT, 2 lignes\)\. Aucun fichier écrit\./,
     );
     expect(result.err).toContain('--attribuants <fichier.json>, ou GRANTS_ATTRIBUANTS_FILE');
@@ -176,6 +179,9 @@ describe('grants export', () => {
     expect(result.err).toContain(
       `Grand livre des financements : ${expected} écritures écrites dans ${output}.`,
     );
+    // The whole log is read whatever the filters keep: its progress goes by the position reached.
+    const head = await t.store.headPosition();
+    expect(result.err).toContain(`[##########] 100 % ${head} / ${head} événements parcourus · `);
 
     // A campaign the log has never seen: said, nothing written (a typo, not an empty ledger).
     const typo = join(t.dir, 'grand-livre-2072.csv');

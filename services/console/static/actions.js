@@ -210,7 +210,11 @@ export function ConfirmDialog({ formId, confirmation, danger, onConfirm, onCance
     class="confirm"
     aria-labelledby=${`${formId}-confirm-title`}
     aria-describedby=${`${formId}-confirm-body`}
-    onClose=${onCancel}
+    onClose=${(event) => {
+      // The close event is queued: after Escape, a quick second submission may already have opened
+      // the dialog again by the time it arrives. Only a dialog still closed is a cancellation.
+      if (!event.currentTarget.open) onCancel();
+    }}
   >
     ${
       confirmation

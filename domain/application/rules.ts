@@ -132,6 +132,21 @@ function decisionDateProblem(
   return undefined;
 }
 
+/**
+ * An optional decisionDate (a funder's, the conseil citoyen's): refused out of its bounds, else the
+ * business time it gives the act (undefined: the step's own instant).
+ */
+function optionalDecisionDate(
+  meta: CommandMeta,
+  decisionDate: CivilDate | undefined,
+  s: { submittedAt: string },
+  whose: string,
+): { problem: DomainError } | { at: string | undefined } {
+  if (decisionDate === undefined) return { at: undefined };
+  const problem = decisionDateProblem(meta, decisionDate, s, whose);
+  return problem ? { problem } : { at: actedOn(decisionDate, meta.at) };
+}
+
 function notYet(at: string, dueAt: string, what: string): DomainError | undefined {
   if (compareInstants(at, dueAt) >= 0) return undefined;
   return domainError(
@@ -556,12 +571,10 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
           ),
         );
       }
-      if (c.decisionDate !== undefined) {
-        const wrongDate = decisionDateProblem(meta, c.decisionDate, s, ofTheFunder(c.funder));
-        if (wrongDate) return refuse(wrongDate);
-      }
       // The funder decided on its date, not when its position is keyed in: so says the business time.
-      const decidedAt = c.decisionDate === undefined ? undefined : actedOn(c.decisionDate, meta.at);
+      const dated = optionalDecisionDate(meta, c.decisionDate, s, ofTheFunder(c.funder));
+      if ('problem' in dated) return refuse(dated.problem);
+      const decidedAt = dated.at;
       if (c.position.decision === 'declined') {
         return datedAt(
           accept<ApplicationEvent>({
@@ -655,16 +668,14 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     hint: (s) => `Avis attendu jusqu'au ${formatFrenchDate(s.coDecision.dueDate)} inclus.`,
     handle: (c, s, meta) => {
       if (isPast(meta.at, s.coDecision.dueDate)) return refuse(coDecisionOver(s));
-      if (c.decisionDate !== undefined) {
-        const wrongDate = decisionDateProblem(meta, c.decisionDate, s, 'du conseil citoyen');
-        if (wrongDate) return refuse(wrongDate);
-      }
+      const dated = optionalDecisionDate(meta, c.decisionDate, s, 'du conseil citoyen');
+      if ('problem' in dated) return refuse(dated.problem);
       return datedAt(
         accept<ApplicationEvent>({
           type: 'CitizenOpinionGiven',
           data: { opinion: c.opinion, comment: c.comment },
         }),
-        c.decisionDate === undefined ? undefined : actedOn(c.decisionDate, meta.at),
+        dated.at,
       );
     },
   }),

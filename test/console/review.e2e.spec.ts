@@ -66,9 +66,12 @@ describe.skipIf(chromiumPath === undefined)('console after the user review (Chro
     const reason = page.getByTestId('session-ended');
     await reason.waitFor();
     await expect(reason.textContent()).resolves.toBe('Votre session a expiré : reconnectez-vous.');
-    expect(
-      await page.getByRole('heading', { name: 'Se connecter comme utilisateur de démonstration' }).count(),
-    ).toBe(1);
+    // The sign-in form renders with the reason, a frame apart on a loaded machine: waited for.
+    await expect
+      .poll(() =>
+        page.getByRole('heading', { name: 'Se connecter comme utilisateur de démonstration' }).count(),
+      )
+      .toBe(1);
     expect(await page.evaluate("sessionStorage.getItem('grants-console-token')")).toBeNull();
     await page.screenshot({ path: join(shots, 'session-expiree-1280.png'), fullPage: true });
     // The same person signs in again: the application's page reopens.

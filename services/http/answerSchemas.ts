@@ -22,6 +22,7 @@ import type {
   QpvStats,
   ThemeStats,
 } from '../readModels/campaignSummary/queries';
+import type { LedgerTotal } from '../readModels/ledger/queries';
 import { reportStatusLabels, type ReportItem } from '../readModels/reports/queries';
 
 const cents = (description: string) => z.number().int().meta({ description });
@@ -303,6 +304,23 @@ export const themeStatsAnswer = items(
   'Par thème',
 );
 
+export const ledgerStatsAnswer = items(
+  z.object({
+    funder: z.string(),
+    funderName: z.string(),
+    year: z.number().int().meta({
+      description:
+        'Année civile (Paris) où l’argent a bougé — l’exercice — ou, avec yearOf=convention, année de convention (1 … 4)',
+    }),
+    committedCents: cents('Engagé par le financeur, engagements annulés déduits'),
+    awardedCents: cents('Attribué par le comité de pilotage, attributions annulées déduites'),
+    paidCents: cents('Versements ordonnés'),
+    recoveredCents: cents('Reversements ordonnés'),
+    reservedCents: cents('Réservé sur ses enveloppes, libérations déduites'),
+  }),
+  'Le grand livre par financeur et par année : ce que chacun a engagé, attribué, versé, récupéré et réservé',
+);
+
 export const reportItemAnswer = z
   .object({
     applicationId: z.string(),
@@ -359,5 +377,6 @@ export type AnswerSchemasMatchQueries = [
   Assert<Same<z.output<typeof qpvStatsAnswer>['items'][number], QpvStats>>,
   Assert<Same<z.output<typeof funderStatsAnswer>['items'][number], FunderStats>>,
   Assert<Same<z.output<typeof themeStatsAnswer>['items'][number], ThemeStats>>,
+  Assert<Same<z.output<typeof ledgerStatsAnswer>['items'][number], LedgerTotal>>,
   Assert<Same<z.output<typeof reportItemAnswer>, ReportItem>>,
 ];

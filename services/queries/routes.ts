@@ -1,7 +1,7 @@
 // The query API for evaluators and grant managers (and, scoped to themselves, porteurs, funders
 // and the conseil citoyen): applications with filters and pagination, campaign summaries,
-// statistics per QPV, funder and theme, overdue and upcoming reports. Answers come from the read
-// models, never from the workflows: thin handlers, one query each.
+// statistics per QPV, funder and theme, the ledger per funder and year, overdue and upcoming
+// reports. Answers come from the read models, never from the workflows: thin handlers, one query each.
 import { Router, type RequestHandler } from 'express';
 import type { Database } from 'better-sqlite3';
 import { z } from 'zod';
@@ -19,6 +19,7 @@ import {
   campaignSummaryAnswer,
   campaignViewAnswer,
   funderStatsAnswer,
+  ledgerStatsAnswer,
   nameAnswerSchemas,
   qpvStatsAnswer,
   reportListAnswer,
@@ -38,6 +39,7 @@ import {
   statsByQpv,
   statsByTheme,
 } from '../readModels/campaignSummary/queries';
+import { ledgerTotals } from '../readModels/ledger/queries';
 import { overdueReports, upcomingReports } from '../readModels/reports/queries';
 import {
   JsonText,
@@ -114,6 +116,17 @@ const campaignParams = z.strictObject({
 const statsQuery = z.strictObject({
   campaignId: z.string().min(1).optional(),
   year: queryInteger(2000, 2100).optional(),
+});
+const ledgerQuery = z.strictObject({
+  campaignId: z.string().min(1).optional(),
+  funder: funderIdSchema.optional(),
+  year: queryInteger(1, 2100).optional(),
+  yearOf: z
+    .enum(['calendar', 'convention'], {
+      error: () =>
+        'Valeur attendue : calendar (l’année civile où l’argent a bougé, par défaut) ou convention (année de convention, 1 à 4).',
+    })
+    .optional(),
 });
 const reportsQuery = z.strictObject({
   campaignId: z.string().min(1).optional(),
@@ -255,6 +268,14 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
     });
   }
 
+  router.get('/api/stats/ledger', ...guard(...analysts), (req, res) => {
+    const { query } = parseRequest(req, { query: ledgerQuery });
+    answers.send(req, res, { route: '/api/stats/ledger', input: query, principal: principalOf(req) }, () => {
+      requireKnownCampaign(db, query.campaignId);
+      return { items: ledgerTotals(db, query) };
+    });
+  });
+
   router.get(
     '/api/reports/overdue',
     ...guard('grant_manager', 'evaluator', 'auditor', 'funder', 'porteur'),
@@ -391,6 +412,15 @@ function documentQueries(docs: ApiDocumentation): void {
     summary: 'Statistiques par thème',
     answer: themeStatsAnswer,
     ...stats,
+  });
+  get({
+    path: '/api/stats/ledger',
+    operationId: 'getLedgerByFunderAndYear',
+    summary: 'Grand livre par financeur et par année (exercice ou année de convention)',
+    request: { query: ledgerQuery },
+    answer: ledgerStatsAnswer,
+    etag: 'answer',
+    notFound: true,
   });
   get({
     path: '/api/reports/overdue',

@@ -62,14 +62,4 @@ export {
   type UpcomingFilters,
 } from './reports/queries';
 export { ledgerKinds, type LedgerKind } from './ledger/projection';
-export {
-  InvalidLedgerCursorError,
-  ledger,
-  ledgerKindLabels,
-  ledgerTotals,
-  type LedgerEntry,
-  type LedgerFilters,
-  type LedgerPage,
-  type LedgerTotal,
-  type LedgerTotalsFilters,
-} from './ledger/queries';
+export { ledgerTotals, type LedgerTotal, type LedgerTotalsFilters } from './ledger/queries';

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fundingSummary, type FundingRow } from '../../domain/application';
 import type { FunderId } from '../../domain/shared/funders';
 import { formatEuros } from '../../domain/shared/money';
+import { parisDateOf } from '../../domain/calendar';
 import { resolveInstant } from '../../services/audit/asOf';
 import {
   ledgerEntries,
@@ -19,6 +20,8 @@ import {
 import type { CampaignState } from '../../domain/campaign';
 import type { EnvelopeState } from '../../domain/envelope';
 import { dossier, MAUBEUGE } from '../domain/support/fixtures';
+import { ledgerTotals } from '../../services/readModels';
+import { openReadModels } from '../readModels/support/readModels';
 import { playCampaign } from '../readModels/support/scenarios';
 import { CAMPAIGN_ID, GrantsWorld } from '../readModels/support/world';
 import {
@@ -164,6 +167,23 @@ async function everything(t: TestStore): Promise<LedgerEntry[]> {
 function sumOf(entries: readonly LedgerEntry[]): number {
   return entries.reduce((n, e) => n + (e.amountCents ?? 0), 0);
 }
+
+/** Where the read models' ledger per funder and year (ledgerTotals) counts each movement. */
+const readModelField: Partial<Record<Movement, keyof ReturnType<typeof zeroTotals>>> = {
+  position_committed: 'committedCents',
+  award: 'awardedCents',
+  payment_ordered: 'paidCents',
+  recovery_ordered: 'recoveredCents',
+  funds_reserved: 'reservedCents',
+  funds_released: 'reservedCents',
+};
+const zeroTotals = () => ({
+  committedCents: 0,
+  awardedCents: 0,
+  paidCents: 0,
+  recoveredCents: 0,
+  reservedCents: 0,
+});
 
 describe('audit ledger: movements that add up', () => {
   let t: TestStore;
@@ -339,6 +359,40 @@ describe('audit ledger: movements that add up', () => {
         expect(e.reference).toContain(`montant décidé : ${formatEuros(adjusted.amountCents)}`);
         expect(counted[k + 1]?.reference).toBe(adjusted.reason);
       });
+    }
+  });
+
+  it("is, summed per funder and year, the read models' funding ledger — by budget year and by convention year", async () => {
+    const entries = await everything(t);
+    const rm = openReadModels();
+    try {
+      await rm.catchUp(world.events);
+      for (const yearOf of ['calendar', 'convention'] as const) {
+        const expected = new Map<string, Record<string, number | string>>();
+        for (const e of entries) {
+          const field = readModelField[e.movement];
+          if (field === undefined || e.funder === null || e.amountCents === null) continue;
+          const year =
+            yearOf === 'calendar' ? Number(parisDateOf(e.occurredAt).slice(0, 4)) : e.conventionYear;
+          const key = `${e.funder}|${year}`;
+          const sums = expected.get(key) ?? { funder: e.funder, year: year ?? 0, ...zeroTotals() };
+          sums[field] = Number(sums[field]) + e.amountCents;
+          expected.set(key, sums);
+        }
+        const projected = ledgerTotals(rm.db, { yearOf }).map(({ funderName: _, ...rest }) => rest);
+        const withMoney = (row: Record<string, number | string>) =>
+          Object.keys(zeroTotals()).some((field) => row[field] !== 0);
+        expect(projected.filter(withMoney), yearOf).toEqual(
+          [...expected.values()]
+            .filter(withMoney)
+            .sort(
+              (a, b) => String(a.funder).localeCompare(String(b.funder)) || Number(a.year) - Number(b.year),
+            ),
+        );
+        expect(projected.filter(withMoney).length, yearOf).toBeGreaterThan(4);
+      }
+    } finally {
+      rm.close();
     }
   });
 

@@ -40,11 +40,11 @@ describe('progress display', () => {
           phase: 'swap',
           ratio: 1,
           events: 270_000,
-          swap: { done: 12, total: 33, current: 'index ledger_by_funder' },
+          swap: { done: 12, total: 33, current: 'index application_tags_by_campaign' },
         }),
       ),
     ).toBe(
-      '[##########] 100 % 270 000 / 270 000 événements · 98 000 év./s · bascule 12/33 : index ledger_by_funder…',
+      '[##########] 100 % 270 000 / 270 000 événements · 98 000 év./s · bascule 12/33 : index application_tags_by_campaign…',
     );
   });
 

@@ -12,7 +12,7 @@ import { rebuildProjections } from '../../infra/projections/rebuild';
 import {
   campaignSummary,
   grantsProjections,
-  ledger,
+  ledgerTotals,
   getApplication,
   listApplications,
   overdueReports,
@@ -80,7 +80,7 @@ describe('grants read models on the SQLite store', () => {
     db.close();
     const before = openReadModelDatabase(readFile, { readonly: true });
     const incremental = comparableTables(before);
-    const entries = ledger(before, { limit: 1000 }).entries.length;
+    const totals = ledgerTotals(before);
     before.close();
 
     const result = await rebuildProjections({
@@ -91,7 +91,8 @@ describe('grants read models on the SQLite store', () => {
     expect(result.events).toBe(world.events.length);
     const rebuilt = openReadModelDatabase(readFile, { readonly: true });
     expect(comparableTables(rebuilt)).toEqual(incremental);
-    expect(ledger(rebuilt, { limit: 1000 }).entries).toHaveLength(entries);
+    expect(ledgerTotals(rebuilt)).toEqual(totals);
+    expect(totals.length).toBeGreaterThan(0);
     rebuilt.close();
     direct.close();
   });

@@ -542,6 +542,7 @@ describe('command API', () => {
       ['GET', '/api/stats/qpv', analysts],
       ['GET', '/api/stats/funders', analysts],
       ['GET', '/api/stats/themes', analysts],
+      ['GET', '/api/stats/ledger', analysts],
       ['GET', '/api/reports/overdue', reports],
       ['GET', '/api/reports/upcoming', reports],
       ['GET', `/api/reference/qpv/${qpvSampleCamvs.version}`, all],

@@ -17,6 +17,7 @@ import { noWorkflowsClient } from '../support/noWorkflows';
 import { historyLog, openReadModels, type ReadModels } from '../readModels/support/readModels';
 import { playCampaign } from '../readModels/support/scenarios';
 import { CAMPAIGN_ID, GrantsWorld } from '../readModels/support/world';
+import { fundingSummary } from '../../domain';
 
 const secret = 'secret-de-test-secret-de-test-0123456789';
 
@@ -34,6 +35,7 @@ interface Problem {
 }
 
 let temp: ReturnType<typeof tempDir>;
+let world: GrantsWorld;
 let projector: ReadModels;
 let db: Database;
 let server: RunningHttpServer;
@@ -41,7 +43,7 @@ const bearer: Partial<Record<string, string>> = {};
 
 beforeAll(async () => {
   temp = tempDir();
-  const world = new GrantsWorld().openCampaign();
+  world = new GrantsWorld().openCampaign();
   playCampaign(world, 12, { porteurs: 3 });
   projector = openReadModels(join(temp.dir, 'read-models.sqlite'));
   await projector.project(world.events);
@@ -172,6 +174,7 @@ describe('statistics, lists and reports of a campaign that does not exist', () =
     '/api/stats/qpv',
     '/api/stats/funders',
     '/api/stats/themes',
+    '/api/stats/ledger',
     '/api/applications',
     '/api/reports/overdue',
     '/api/reports/upcoming',
@@ -193,6 +196,53 @@ describe('statistics, lists and reports of a campaign that does not exist', () =
       const emptyYear = await get(`${route}?campaignId=${CAMPAIGN_ID}&year=2099`);
       expect(emptyYear.status).toBe(200);
     }
+  });
+});
+
+describe('the ledger per funder and year', () => {
+  interface Total {
+    funder: string;
+    year: number;
+    committedCents: number;
+    paidCents: number;
+  }
+  const items = async (path: string): Promise<Total[]> => {
+    const { status, body } = await get(path);
+    expect(status, path).toBe(200);
+    return (body as { items: Total[] }).items;
+  };
+  const sum = (totals: Total[], field: 'committedCents' | 'paidCents') =>
+    totals.reduce((n, t) => n + t[field], 0);
+
+  it('answers the money of the applications, by budget year or convention year, for a funder or a year', async () => {
+    const rows = world.stories.flatMap((s) => fundingSummary(s.state));
+    const paid = rows.reduce((n, r) => n + r.paidCents, 0);
+    expect(paid).toBeGreaterThan(0);
+
+    const byConvention = await items(`/api/stats/ledger?campaignId=${CAMPAIGN_ID}&yearOf=convention`);
+    expect(byConvention.map((t) => t.year).every((y) => y >= 1 && y <= 4)).toBe(true);
+    expect(sum(byConvention, 'paidCents')).toBe(paid);
+    expect(sum(byConvention, 'committedCents')).toBe(rows.reduce((n, r) => n + r.committedCents, 0));
+    const byBudgetYear = await items('/api/stats/ledger');
+    expect(byBudgetYear.map((t) => t.year).every((y) => y >= 2027)).toBe(true);
+    expect(sum(byBudgetYear, 'paidCents')).toBe(paid);
+
+    const caf = await items('/api/stats/ledger?funder=CAF');
+    expect(caf.length).toBeGreaterThan(0);
+    expect(caf).toEqual(byBudgetYear.filter((t) => t.funder === 'CAF'));
+    expect(await items('/api/stats/ledger?year=2027')).toEqual(byBudgetYear.filter((t) => t.year === 2027));
+    expect(await items('/api/stats/ledger?yearOf=convention&year=2')).toEqual(
+      byConvention.filter((t) => t.year === 2),
+    );
+  });
+
+  it('names what it cannot read', async () => {
+    expect(await refusal('/api/stats/ledger?yearOf=exercice')).toEqual({
+      'query.yearOf':
+        'Valeur attendue : calendar (l’année civile où l’argent a bougé, par défaut) ou convention (année de convention, 1 à 4).',
+    });
+    expect(Object.keys(await refusal('/api/stats/ledger?funder=foo'))).toEqual(['query.funder']);
+    expect(Object.keys(await refusal('/api/stats/ledger?kind=payment'))).toEqual(['query.kind']);
   });
 });
 

@@ -1,8 +1,14 @@
-// The `ledger` projection: the funding ledger, one row per money movement. For an application the
-// movements are the differences its event makes to the domain's fundingSummary (per funder and
-// convention year: committed, awarded, ordered payments, ordered recoveries), so that the rows of
-// an application always add up to its fundingSummary — a withdrawal, a rejection or a lapse shows
-// as the cancellation of what was committed or awarded. For an envelope: the reservations and releases, per year.
+// The `ledger` projection: the funding ledger per funder and year, as running sums. An
+// application's movements are the differences its event makes to the domain's fundingSummary (per
+// funder and convention year: committed, awarded, ordered payments, ordered recoveries), so that an
+// application's share always adds up to its fundingSummary — a withdrawal, a rejection or a lapse
+// moves what was committed or awarded back to zero. An envelope's: its reservations and releases,
+// per year. Each movement is summed under the calendar year (Paris) of its event's business time —
+// the budget year it falls in — and under its convention year.
+//
+// The movements themselves, one by one, are the audit ledger's (services/audit/ledger.ts): read from
+// the log, in its order, what the hash chain protects. Keeping a second copy here would make the
+// read models three times their size for rows nobody reads from them.
 import type { Database } from 'better-sqlite3';
 import { parisDateOf } from '../../../domain/calendar';
 import type { RecordedEvent } from '../../../infra/eventstore/port';
@@ -23,27 +29,6 @@ export const ledgerKinds = ['commitment', 'award', 'payment', 'recovery', 'reser
 export type LedgerKind = (typeof ledgerKinds)[number];
 
 export const ledgerSchema: readonly string[] = [
-  `CREATE TABLE ledger_entries (
-    id               INTEGER PRIMARY KEY, -- position × 1024 + rank within the event (MOVEMENTS_PER_EVENT)
-    position         INTEGER NOT NULL,
-    event_id         TEXT NOT NULL,
-    event_type       TEXT NOT NULL,
-    stream           TEXT NOT NULL,
-    kind             TEXT NOT NULL,
-    funder           TEXT NOT NULL,
-    campaign_id      TEXT NOT NULL,
-    application_id   TEXT NOT NULL,
-    year             INTEGER NOT NULL, -- convention year, 1 … 4
-    amount_cents     INTEGER NOT NULL, -- signed: a cancellation or a release is negative
-    occurred_at      TEXT NOT NULL,    -- business time (UTC)
-    occurred_year    INTEGER NOT NULL, -- calendar year of the business time, in Paris
-    recorded_at      TEXT NOT NULL,    -- record time
-    actor_role       TEXT NOT NULL,
-    actor_institution TEXT
-  ) STRICT`,
-  'CREATE INDEX ledger_by_funder ON ledger_entries (funder, id)',
-  'CREATE INDEX ledger_by_campaign ON ledger_entries (campaign_id, id)',
-  'CREATE INDEX ledger_by_application ON ledger_entries (application_id, id)',
   // Running sums per campaign, funder, kind, calendar year of the movement and convention year.
   `CREATE TABLE ledger_totals (
     campaign_id     TEXT NOT NULL,
@@ -72,11 +57,6 @@ export const ledgerSchema: readonly string[] = [
 ];
 
 const statements = perDatabase((db: Database) => ({
-  insert: db.prepare(
-    `INSERT INTO ledger_entries (id, position, event_id, event_type, stream, kind, funder, campaign_id, application_id,
-       year, amount_cents, occurred_at, occurred_year, recorded_at, actor_role, actor_institution)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ),
   total: db.prepare(
     `INSERT INTO ledger_totals (campaign_id, funder, kind, occurred_year, convention_year, amount_cents)
      VALUES (?, ?, ?, ?, ?, ?)
@@ -101,7 +81,7 @@ interface Movement {
   kind: LedgerKind;
   funder: string;
   campaignId: string;
-  applicationId: string;
+  /** Convention year, 1 … 4. */
   year: number;
   amountCents: number;
 }
@@ -124,46 +104,12 @@ function flushTotals(db: Database): void {
   totals.clear();
 }
 
-/**
- * Ids come from the event's position, not from the order rows are inserted in: the same rows
- * whatever order the streams were fed in (a rebuild reads stream after stream), and ids in the
- * order of the events. An event moves at most funders × years × 4 measures: far fewer.
- */
-export const MOVEMENTS_PER_EVENT = 1024n;
-
+/** Adds an event's movements to the sums, under the calendar year (Paris) of its business time. */
 function record(db: Database, event: RecordedEvent, movements: readonly Movement[]): void {
   if (movements.length === 0) return;
-  if (BigInt(movements.length) > MOVEMENTS_PER_EVENT)
-    throw new Error(
-      `L'événement ${event.id} fait ${movements.length} mouvements : au plus ${MOVEMENTS_PER_EVENT}.`,
-    );
-  const firstId = event.position * MOVEMENTS_PER_EVENT;
-  const s = statements(db);
   const totals = totalsOf(db);
-  const occurredAt = storedInstant(event.metadata.occurredAt);
-  const recordedAt = storedInstant(event.metadata.recordedAt);
-  const occurredYear = Number(parisDateOf(occurredAt).slice(0, 4));
-  const actor = event.metadata.actor;
-  for (let i = 0; i < movements.length; i++) {
-    const m = movements[i]!;
-    s.insert.run(
-      firstId + BigInt(i),
-      event.position,
-      event.id,
-      event.type,
-      event.stream,
-      m.kind,
-      m.funder,
-      m.campaignId,
-      m.applicationId,
-      m.year,
-      m.amountCents,
-      occurredAt,
-      occurredYear,
-      recordedAt,
-      actor.role,
-      actor.institution ?? null,
-    );
+  const occurredYear = parisDateOf(storedInstant(event.metadata.occurredAt)).slice(0, 4);
+  for (const m of movements) {
     const key = `${m.campaignId}\0${m.funder}\0${m.kind}\0${occurredYear}\0${m.year}`;
     totals.set(key, (totals.get(key) ?? 0) + m.amountCents);
   }
@@ -175,19 +121,6 @@ const MEASURES: readonly (readonly [LedgerKind, (l: FundingLine) => number])[] =
   ['payment', (l) => l.paidCents],
   ['recovery', (l) => l.recoveredCents],
 ];
-
-/** The order of the kinds within an event: commitments before awards before payments before recoveries. */
-const KIND_RANK: Readonly<Record<LedgerKind, number>> = {
-  commitment: 0,
-  award: 1,
-  payment: 2,
-  recovery: 3,
-  reservation: 4,
-  release: 5,
-};
-
-const byKindFunderYear = (a: Movement, b: Movement): number =>
-  KIND_RANK[a.kind] - KIND_RANK[b.kind] || a.funder.localeCompare(b.funder) || a.year - b.year;
 
 const lineKey = (l: FundingLine): string => `${l.funder}|${l.year}`;
 
@@ -208,7 +141,7 @@ function applyApplication(db: Database, event: RecordedEvent): void {
   const previous = before?.funding ?? [];
   const next = after.funding;
   if (previous === next) return;
-  const { campaignId, applicationId } = after.state;
+  const { campaignId } = after.state;
   const movements: Movement[] = [];
   const aligned = sameLines(previous, next);
   // The same lines in the same order: pair them by index, not by key.
@@ -226,18 +159,9 @@ function applyApplication(db: Database, event: RecordedEvent): void {
     for (const [kind, amount] of MEASURES) {
       const delta = (is === undefined ? 0 : amount(is)) - (was === undefined ? 0 : amount(was));
       if (delta !== 0)
-        movements.push({
-          kind,
-          funder: line.funder,
-          campaignId,
-          applicationId,
-          year: line.year,
-          amountCents: delta,
-        });
+        movements.push({ kind, funder: line.funder, campaignId, year: line.year, amountCents: delta });
     }
   }
-  // Commitments before awards before payments before recoveries, funders and years in order.
-  if (movements.length > 1) movements.sort(byKindFunderYear);
   record(db, event, movements);
 }
 
@@ -255,18 +179,17 @@ function applyEnvelope(db: Database, event: RecordedEvent): void {
     throw new Error(`Enveloppe ${event.stream} : ${event.type} (${event.id}) avant son ouverture.`);
   const applicationId = envelopeEvent.data.applicationId;
   const held = new Map(s.held.all(event.stream, applicationId).map((h) => [h.year, h.amount]));
-  const base = { funder: envelope.funder, campaignId: envelope.campaign_id, applicationId };
+  const base = { funder: envelope.funder, campaignId: envelope.campaign_id };
   const movements: Movement[] = [];
   if (envelopeEvent.type === 'FundsReserved') {
     // A reservation replaces what the application held on this envelope, year by year.
     const wanted = new Map(envelopeEvent.data.amountsByYear.map((y) => [y.year, y.amountCents]));
-    const years = [...new Set([...held.keys(), ...wanted.keys()])].sort((a, b) => a - b);
-    for (const year of years) {
+    for (const year of new Set([...held.keys(), ...wanted.keys()])) {
       const delta = (wanted.get(year) ?? 0) - (held.get(year) ?? 0);
       if (delta !== 0) movements.push({ ...base, kind: 'reservation', year, amountCents: delta });
     }
   } else {
-    for (const [year, amount] of [...held].sort((a, b) => a[0] - b[0]))
+    for (const [year, amount] of held)
       if (amount !== 0) movements.push({ ...base, kind: 'release', year, amountCents: -amount });
   }
   for (const m of movements) {
@@ -281,7 +204,8 @@ export const ledgerProjection: Projection = {
   name: PROJECTION,
   // 3: envelope holdings kept in ledger_holdings (read by key) instead of summed from the entries.
   // 4: a rejected or lapsed application's commitments and award cancelled (fundsVoided).
-  version: 4,
+  // 5: the sums only; the movements one by one are the audit ledger's, read from the log.
+  version: 5,
   ordering: 'per-stream',
   sums: { ledger_totals: ['amount_cents'] },
   schema: ledgerSchema,

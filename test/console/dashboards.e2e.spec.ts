@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../domain/calendar';
 import { qpvSampleCamvs, type QpvReference } from '../../domain/reference/qpv';
 import { ledgerCsvColumns } from '../../services/audit/ledgerCsv';
+import type { LedgerTotal } from '../../services/readModels';
 import {
   artifacts,
   chromiumPath,
@@ -225,6 +226,25 @@ describe.skipIf(chromiumPath === undefined)('dashboards and audit views (Chromiu
     const funderLines = await downloaded(page, () => csv('funders').click(), 'financeurs.csv');
     expect(funderLines[0]).toMatch(/^financeur;nom;candidatures;demande_eur;/);
     expect(funderLines.length).toBe(funders.items.length + 1);
+    // The ledger per funder and budget year: the API's rows, each figure in place, and its CSV.
+    const ledger = await world.get<{ items: LedgerTotal[] }>('evaluator', `/api/stats/ledger?${q}`);
+    expect(ledger.items.some((t) => t.paidCents > 0)).toBe(true);
+    expect(await rowKeys(page, '[data-testid="ledger"]')).toEqual(
+      ledger.items.map((t) => `${t.funder}-${t.year}`),
+    );
+    for (const t of ledger.items) {
+      const cells = page.locator(
+        `[data-testid="ledger"] tr[data-row="${t.funder}-${t.year}"] td[data-field]`,
+      );
+      expect(await cells.evaluateAll(attributes, 'data-value'), `${t.funder} ${t.year}`).toEqual(
+        [t.committedCents, t.awardedCents, t.paidCents, t.recoveredCents, t.reservedCents].map(String),
+      );
+    }
+    const ledgerLines = await downloaded(page, () => csv('ledger').click(), 'grand-livre.csv');
+    expect(ledgerLines[0]).toBe(
+      'financeur;nom;exercice;engage_eur;attribue_eur;verse_eur;reverse_eur;reserve_eur',
+    );
+    expect(ledgerLines.length).toBe(ledger.items.length + 1);
     const envelopeLines = await downloaded(page, () => csv('envelopes').click(), 'enveloppes.csv');
     expect(envelopeLines[0]).toBe('financeur;nom;enveloppe_eur;reserve_eur;disponible_eur;utilisation_pct');
     const overdueLines = await downloaded(page, () => csv('overdue').click(), 'retards.csv');

@@ -1,6 +1,7 @@
 // The evaluator's dashboard: per campaign (and year), requested / awarded / paid per funder, per
 // quartier (QPV, named from the campaign's reference version) and per theme; envelope use; the share
-// of multi-year conventions (CPO) against the target; overdue and upcoming yearly reports. Every
+// of multi-year conventions (CPO) against the target; the ledger per funder and budget year (what
+// was committed, awarded, paid, recovered and reserved in each); overdue and upcoming yearly reports. Every
 // table is downloadable as CSV, written here from the API's JSON (what the page shows, nothing else).
 import { useState } from './vendor/hooks.mjs';
 import { BarChart, ShareGauge } from './charts.js';
@@ -99,6 +100,49 @@ const reportsCsvRows = (items) =>
     (r.funders ?? []).join(' '),
   ]);
 
+const ledgerColumns = [
+  ['committedCents', 'Engagé', 'engage_eur'],
+  ['awardedCents', 'Attribué', 'attribue_eur'],
+  ['paidCents', 'Versé', 'verse_eur'],
+  ['recoveredCents', 'Reversé', 'reverse_eur'],
+  ['reservedCents', 'Réservé', 'reserve_eur'],
+];
+
+/**
+ * The money each funder moved in each budget year (GET /api/stats/ledger): a table rather than a
+ * chart, since a year of cancellations moves money back (negative amounts, written with their sign).
+ */
+function LedgerTable({ items, caption }) {
+  if (!items?.length) return null;
+  return html`<${TableScroll} label=${caption}>
+    <table data-testid="ledger">
+      <caption class="visually-hidden">
+        ${caption}
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Financeur</th>
+          <th scope="col" class="num">Exercice</th>
+          ${ledgerColumns.map(([, title]) => html`<th scope="col" class="num">${title}</th>`)}
+        </tr>
+      </thead>
+      <tbody>
+        ${items.map(
+          (t) =>
+            html`<tr data-row=${`${t.funder}-${t.year}`}>
+              <th scope="row">${t.funderName ?? funderLabel(t.funder)}</th>
+              <td class="num">${t.year}</td>
+              ${ledgerColumns.map(
+                ([field]) =>
+                  html`<td class="num" data-field=${field} data-value=${t[field]}>${money(t[field])}</td>`,
+              )}
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  <//>`;
+}
+
 /**
  * Why a funder's « attribué » may exceed its « réservé »: after a termination, or a closing whose
  * balance was cancelled, the award stays what the committee decided while the envelope keeps only
@@ -139,6 +183,7 @@ export function DashboardPage({ campaigns }) {
   const funders = useApi(id ? `/api/stats/funders?${q}` : null);
   const qpv = useApi(id ? `/api/stats/qpv?${q}` : null);
   const themes = useApi(id ? `/api/stats/themes?${q}` : null);
+  const ledger = useApi(id ? `/api/stats/ledger?${q}` : null);
   const overdue = useApi(id ? `/api/reports/overdue?campaignId=${enc}` : null);
   const upcoming = useApi(id ? `/api/reports/upcoming?campaignId=${enc}&withinDays=${withinDays}` : null);
   const s = summary.data;
@@ -367,6 +412,38 @@ export function DashboardPage({ campaigns }) {
         filename=${`themes-${suffix}.csv`}
         header=${['theme', 'libelle', ...countCsvHeader, ...amountCsvHeader]}
         rows=${tItems.map((t) => [t.theme, t.themeLabel, ...counts(t), ...seriesValues(t).map(eurosCell)])}
+      />
+    </section>
+
+    <section class="dash-section" aria-labelledby="ledger-title">
+      <h2 id="ledger-title">Grand livre par financeur et par exercice</h2>
+      <p class="reference-note">
+        L’argent de la campagne selon l’année où il a bougé : engagements des financeurs et attributions
+        (annulations déduites), versements et reversements ordonnés, réservations sur les enveloppes
+        (libérations déduites). Le détail, mouvement par mouvement, est le grand livre des auditeurs.
+      </p>
+      <${Problem} error=${ledger.error} />
+      ${
+        ledger.data?.items?.length
+          ? html`<${LedgerTable}
+              items=${ledger.data.items}
+              caption=${`Grand livre par financeur et par exercice${scope}`}
+            />`
+          : ledger.data
+            ? html`<p class="empty">Aucun mouvement${scope}.</p>`
+            : null
+      }
+      <${CsvButton}
+        testId="ledger"
+        label="Télécharger le grand livre par exercice (CSV)"
+        filename=${`grand-livre-par-exercice-${suffix}.csv`}
+        header=${['financeur', 'nom', 'exercice', ...ledgerColumns.map(([, , csv]) => csv)]}
+        rows=${(ledger.data?.items ?? []).map((t) => [
+          t.funder,
+          t.funderName ?? funderLabel(t.funder),
+          t.year,
+          ...ledgerColumns.map(([field]) => eurosCell(t[field])),
+        ])}
       />
     </section>
 

@@ -115,7 +115,7 @@ function decisionDateProblem(
     return atField(
       domainError(
         'DECISION_DATE_OUT_OF_RANGE',
-        `La date de la décision ${whose} (${formatFrenchDate(decisionDate)}) est à venir : enregistrez la décision une fois prise, à sa date (au plus tard aujourd'hui, ${formatFrenchDate(today)}).`,
+        `La décision ${whose} est datée du ${formatFrenchDate(decisionDate)}, jour à venir : enregistrez-la une fois prise, à sa date (au plus tard aujourd'hui, ${formatFrenchDate(today)}).`,
         { decisionDate, latest: today },
       ),
       'decisionDate',
@@ -124,7 +124,7 @@ function decisionDateProblem(
     return atField(
       domainError(
         'DECISION_DATE_OUT_OF_RANGE',
-        `La date de la décision ${whose} (${formatFrenchDate(decisionDate)}) précède le dépôt de la candidature (${formatFrenchDate(filed)}) : vérifiez la date.`,
+        `La décision ${whose} est datée du ${formatFrenchDate(decisionDate)}, avant le dépôt de la candidature le ${formatFrenchDate(filed)} : vérifiez la date.`,
         { decisionDate, earliest: filed },
       ),
       'decisionDate',

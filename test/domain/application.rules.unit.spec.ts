@@ -564,10 +564,10 @@ describe('partner co-decision', () => {
         ruleRevision === undefined ? {} : { ruleRevision },
       );
     const ahead = approve('2027-06-15').thenRefused('DECISION_DATE_OUT_OF_RANGE');
-    expect(plain(ahead.message)).toContain('est à venir');
+    expect(plain(ahead.message)).toContain('jour à venir');
     expect(ahead.field).toEqual(['decisionDate']);
     const before = approve('2020-01-01').thenRefused('DECISION_DATE_OUT_OF_RANGE');
-    expect(plain(before.message)).toContain('précède le dépôt de la candidature');
+    expect(plain(before.message)).toContain('avant le dépôt de la candidature');
     approve('2027-05-05').thenTypes(['CommitteeApprovalRecorded']);
     given(story.events)
       .when(
@@ -675,7 +675,7 @@ describe('partner co-decision', () => {
     expect(position().result).not.toHaveProperty('occurredAt');
     const ahead = position('2027-05-06').thenRefused('DECISION_DATE_OUT_OF_RANGE');
     expect(plain(ahead.message)).toBe(
-      "La date de la décision de l'État (6 mai 2027) est à venir : enregistrez la décision une fois prise, à sa date (au plus tard aujourd'hui, 5 mai 2027).",
+      "La décision de l'État est datée du 6 mai 2027, jour à venir : enregistrez-la une fois prise, à sa date (au plus tard aujourd'hui, 5 mai 2027).",
     );
     expect(ahead.field).toEqual(['decisionDate']);
     // The conseil citoyen's opinion, given at its meeting of 30 April.
@@ -687,11 +687,11 @@ describe('partner co-decision', () => {
       );
     expect(opinion('2027-04-30').result).toMatchObject({ ok: true, occurredAt: '2027-04-29T22:00:00.000Z' });
     expect(plain(opinion('2027-05-09').thenRefused('DECISION_DATE_OUT_OF_RANGE').message)).toContain(
-      'La date de la décision du conseil citoyen (9 mai 2027) est à venir',
+      'La décision du conseil citoyen est datée du 9 mai 2027, jour à venir',
     );
     const before = position('2020-01-01').thenRefused('DECISION_DATE_OUT_OF_RANGE');
     expect(plain(before.message)).toContain(
-      "La date de la décision de l'État (1er janvier 2020) précède le dépôt",
+      "La décision de l'État est datée du 1er janvier 2020, avant le dépôt",
     );
   });
 

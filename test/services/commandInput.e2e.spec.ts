@@ -424,7 +424,7 @@ describe('domain refusals', () => {
       code: 'DECISION_DATE_OUT_OF_RANGE',
       errors: [{ in: 'body', path: 'decisionDate', code: 'DECISION_DATE_OUT_OF_RANGE' }],
     });
-    expect((ahead.body as Problem).detail).toMatch(/^La date de la décision de l'État \(.+\) est à venir/u);
+    expect((ahead.body as Problem).detail).toMatch(/^La décision de l'État est datée du .+, jour à venir/u);
     const malformed = await e.call('POST', `/api/applications/${id}/positions`, {
       token: tokens.etat,
       body: { position: { decision: 'declined', reason: 'Hors priorités.' }, decisionDate: '31/12/2026' },

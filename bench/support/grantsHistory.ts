@@ -29,7 +29,6 @@ import {
   initialEnvelopeState,
   type EnvelopeCommand,
   type EnvelopeState,
-  type Reservation,
 } from '../../domain/envelope';
 import {
   applicationStreamName,
@@ -167,11 +166,6 @@ interface Writer {
   commandId: string;
 }
 
-interface EnvelopeBook {
-  open: Omit<Extract<EnvelopeState, { status: 'open' }>, 'reservations'> | undefined;
-  reservations: Map<string, Reservation>;
-}
-
 const portActor = (actor: Actor): NewEvent['metadata']['actor'] => ({
   id: actor.id,
   role: actor.role,
@@ -181,7 +175,7 @@ const portActor = (actor: Actor): NewEvent['metadata']['actor'] => ({
 class History {
   readonly campaigns = new Map<string, CampaignState>();
   private readonly campaignRuns = new Map<string, string>();
-  private readonly envelopes = new Map<string, EnvelopeBook>();
+  private readonly envelopes = new Map<string, EnvelopeState>();
   private readonly revisions = new Map<string, bigint>();
   private pending: PendingEvent[] = [];
   events = 0;
@@ -245,12 +239,6 @@ class History {
     }
   }
 
-  /**
-   * The envelope decider reads only the running totals and the reservation of the application the
-   * command names, while evolveEnvelope copies the whole reservations record on each event (O(n) per
-   * event, so O(n²) over a campaign of 25,000 files). A view holding that one reservation gives the
-   * decider and evolve exactly what they read, in O(1); the book keeps the others.
-   */
   envelopeCommand(
     campaignId: string,
     funder: FunderId,
@@ -260,37 +248,15 @@ class History {
     writer: Writer,
   ): void {
     const stream = envelopeStreamName(campaignId, funder);
-    const book: EnvelopeBook = this.envelopes.get(stream) ?? {
-      open: undefined,
-      reservations: new Map<string, Reservation>(),
-    };
-    const applicationId =
-      command.type === 'ReserveFunds' || command.type === 'ReleaseFunds' ? command.applicationId : undefined;
-    const held = applicationId === undefined ? undefined : book.reservations.get(applicationId);
-    const view: EnvelopeState =
-      book.open === undefined
-        ? initialEnvelopeState
-        : {
-            ...book.open,
-            reservations: applicationId !== undefined && held !== undefined ? { [applicationId]: held } : {},
-          };
-    const result = decideEnvelope(command, view, meta(actor, at));
+    const state = this.envelopes.get(stream) ?? initialEnvelopeState;
+    const result = decideEnvelope(command, state, meta(actor, at));
     if (!result.ok) throw new Error(`${command.type} refusée sur ${stream} : ${result.error.message}`);
-    let next = view;
+    let next = state;
     for (const e of result.events) {
       this.record(stream, e.type, e.data, actor, at, writer);
       next = evolveEnvelope(next, e);
     }
-    if (next.status === 'open') {
-      const { reservations, ...open } = next;
-      book.open = open;
-      if (applicationId !== undefined) {
-        const kept = reservations[applicationId];
-        if (kept === undefined) book.reservations.delete(applicationId);
-        else book.reservations.set(applicationId, kept);
-      }
-    }
-    this.envelopes.set(stream, book);
+    this.envelopes.set(stream, next);
   }
 
   /** An application's events with the envelope steps its workflow takes around them. */

@@ -84,7 +84,7 @@ export const envelopeRules: RuleTable<ParsedEnvelopeCommand, EnvelopeState, Enve
           ),
         );
       }
-      const previous = s.reservations[c.applicationId];
+      const previous = s.reservations.get(c.applicationId);
       if (previous && sameAmounts(previous.amountsByYear, amountsByYear)) return accept<EnvelopeEvent>();
       const previousTotal = previous?.totalCents ?? 0;
       const available = remainingCents(s) + previousTotal;
@@ -114,7 +114,7 @@ export const envelopeRules: RuleTable<ParsedEnvelopeCommand, EnvelopeState, Enve
     roles: ['grant_manager', 'system'],
     statuses: ['open'],
     handle: (c, s) => {
-      const reservation = s.reservations[c.applicationId];
+      const reservation = s.reservations.get(c.applicationId);
       if (!reservation) return accept<EnvelopeEvent>();
       return accept<EnvelopeEvent>({
         type: 'FundsReleased',

@@ -1,3 +1,4 @@
+import { OrderedMap } from 'immutable';
 import type { FunderId } from '../shared/funders';
 import type { EnvelopeEvent } from './events';
 
@@ -16,8 +17,13 @@ export type EnvelopeState =
       campaignId: string;
       funder: FunderId;
       amountCents: number;
-      /** By application id. */
-      reservations: Record<string, Reservation>;
+      /**
+       * By application id, in the order they were first made. A persistent map: every application
+       * of a campaign reserves on the same envelope, and a plain record copied on each event would
+       * make folding the stream cost the square of its length (25,000 applications: minutes). It
+       * serialises (JSON) as the plain record.
+       */
+      reservations: OrderedMap<string, Reservation>;
       reservedCents: number;
     };
 
@@ -40,31 +46,28 @@ export function evolveEnvelope(state: EnvelopeState, event: EnvelopeEvent): Enve
   switch (event.type) {
     case 'EnvelopeOpened':
       if (state.status !== 'not_opened') return unexpected(state, event);
-      return { status: 'open', ...event.data, reservations: {}, reservedCents: 0 };
+      return { status: 'open', ...event.data, reservations: OrderedMap(), reservedCents: 0 };
     case 'EnvelopeAdjusted':
       if (state.status !== 'open') return unexpected(state, event);
       return { ...state, amountCents: event.data.amountCents };
     case 'FundsReserved': {
       if (state.status !== 'open') return unexpected(state, event);
-      const previous = state.reservations[event.data.applicationId]?.totalCents ?? 0;
+      const previous = state.reservations.get(event.data.applicationId)?.totalCents ?? 0;
       return {
         ...state,
-        reservations: {
-          ...state.reservations,
-          [event.data.applicationId]: {
-            amountsByYear: event.data.amountsByYear,
-            totalCents: event.data.totalCents,
-          },
-        },
+        reservations: state.reservations.set(event.data.applicationId, {
+          amountsByYear: event.data.amountsByYear,
+          totalCents: event.data.totalCents,
+        }),
         reservedCents: state.reservedCents - previous + event.data.totalCents,
       };
     }
     case 'FundsReleased': {
       if (state.status !== 'open') return unexpected(state, event);
-      const { [event.data.applicationId]: released, ...kept } = state.reservations;
+      const released = state.reservations.get(event.data.applicationId);
       return {
         ...state,
-        reservations: kept,
+        reservations: state.reservations.delete(event.data.applicationId),
         reservedCents: state.reservedCents - (released?.totalCents ?? 0),
       };
     }

@@ -523,7 +523,7 @@ async function envelopeDrafts(
     case 'FundsReleased': {
       const { applicationId } = event.data;
       const held = new Map(
-        (before.status === 'open' ? (before.reservations[applicationId]?.amountsByYear ?? []) : []).map(
+        (before.status === 'open' ? (before.reservations.get(applicationId)?.amountsByYear ?? []) : []).map(
           (a) => [a.year, a.amountCents],
         ),
       );

@@ -289,7 +289,7 @@ describe('audit ledger: movements that add up', () => {
         const byYear = new Map<number, number>();
         for (const e of held.filter((x) => x.application === story.applicationId))
           byYear.set(e.conventionYear!, (byYear.get(e.conventionYear!) ?? 0) + e.amountCents!);
-        const reservation = envelope.reservations[story.applicationId];
+        const reservation = envelope.reservations.get(story.applicationId);
         expect(
           [...byYear].filter(([, amount]) => amount !== 0).sort((a, b) => a[0] - b[0]),
           `${funder} ${story.applicationId} (${story.state.status})`,

@@ -134,6 +134,59 @@ describe('funder envelope', () => {
   });
 });
 
+describe('envelope state', () => {
+  const fold = (events: EnvelopeEvent[], from: EnvelopeState = initialEnvelopeState) =>
+    events.reduce(evolveEnvelope, from);
+
+  it('is never changed by a later event: an earlier fold still answers as it did (the audit replays rely on it)', () => {
+    const before = fold([...opened, reserved('A', [100, 50]), reserved('B', [30])]);
+    const after = fold(
+      [
+        reserved('A', [20], 150),
+        { type: 'FundsReleased', data: { applicationId: 'B', amountCents: 30, reason: 'retrait' } },
+      ],
+      before,
+    );
+    if (before.status !== 'open' || after.status !== 'open') throw new Error('enveloppe fermée');
+    expect(before.reservations.get('A')?.totalCents).toBe(150);
+    expect(before.reservations.get('B')?.totalCents).toBe(30);
+    expect(before.reservedCents).toBe(180);
+    expect(after.reservations.get('A')?.totalCents).toBe(20);
+    expect(after.reservations.has('B')).toBe(false);
+    expect(after.reservedCents).toBe(20);
+  });
+
+  it('reads, as JSON, as a plain record of the reservations in the order they were first made', () => {
+    const state = fold([
+      ...opened,
+      reserved('B', [30]),
+      reserved('A', [100, 50]),
+      reserved('C', [10]),
+      reserved('B', [40], 30),
+      { type: 'FundsReleased', data: { applicationId: 'C', amountCents: 10, reason: 'retrait' } },
+    ]);
+    expect(JSON.parse(JSON.stringify(state))).toEqual({
+      status: 'open',
+      campaignId: '2027',
+      funder: 'ETAT',
+      amountCents: 1_000_000,
+      reservedCents: 190,
+      reservations: {
+        B: { amountsByYear: [{ year: 1, amountCents: 40 }], totalCents: 40 },
+        A: {
+          amountsByYear: [
+            { year: 1, amountCents: 100 },
+            { year: 2, amountCents: 50 },
+          ],
+          totalCents: 150,
+        },
+      },
+    });
+    const { reservations } = JSON.parse(JSON.stringify(state)) as { reservations: object };
+    expect(Object.keys(reservations)).toEqual(['B', 'A']);
+  });
+});
+
 describe('envelope invariant over random reservations', () => {
   const op = fc.oneof(
     fc.record({
@@ -167,7 +220,7 @@ describe('envelope invariant over random reservations', () => {
           const result = envelopeDecider.decide(command, state, meta(actors.system, at));
           if (result.ok) state = result.events.reduce(evolveEnvelope, state);
           if (state.status !== 'open') throw new Error('enveloppe fermée');
-          const sum = Object.values(state.reservations).reduce((a, r) => a + r.totalCents, 0);
+          const sum = [...state.reservations.values()].reduce((a, r) => a + r.totalCents, 0);
           if (state.reservedCents > state.amountCents || sum !== state.reservedCents)
             throw new Error(`réservé ${state.reservedCents} / enveloppe ${state.amountCents} / somme ${sum}`);
         }

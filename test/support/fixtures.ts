@@ -248,7 +248,7 @@ export function workflowStory(world: WorkflowWorld) {
         initialEnvelopeState,
       );
       if (state.status !== 'open') throw new Error(`enveloppe ${campaignId}/${funder} non ouverte`);
-      return state.reservations[applicationId]?.amountsByYear;
+      return state.reservations.get(applicationId)?.amountsByYear;
     },
 
     /** Waits for the application's workflow to end; its final state and Temporal status. */

@@ -61,5 +61,4 @@ export {
   type ReportItem,
   type UpcomingFilters,
 } from './reports/queries';
-export { ledgerKinds, type LedgerKind } from './ledger/projection';
 export { ledgerTotals, type LedgerTotal, type LedgerTotalsFilters } from './ledger/queries';

@@ -4,7 +4,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { ApplicationStatus, SubmittedState } from '../../../domain/application';
 import { funderName } from '../../../domain/reference/funders';
 import { themeLabel, themes, type ThemeCode } from '../../../domain/reference/themes';
-import { clampLimit, decimal, perDatabase } from '../shared/db';
+import { cached, clampLimit, decimal, perDatabase } from '../shared/db';
 import { applicationStatusLabels, sumAmounts, type Amounts, type AwaitedAction } from './facts';
 import type { StreamReader } from '../../../infra/projections/projection';
 import { foldFromLog } from './folds';
@@ -239,19 +239,6 @@ function decodeDeadlineCursor(cursor: string): DeadlineCursor {
     // Not base64 JSON: reported below as an invalid cursor.
   }
   throw new InvalidCursorError(cursor);
-}
-
-function cached<R>(
-  cache: Map<string, Statement<unknown[], R>>,
-  db: Database,
-  sql: string,
-): Statement<unknown[], R> {
-  let statement = cache.get(sql);
-  if (statement === undefined) {
-    statement = db.prepare<unknown[], R>(sql);
-    cache.set(sql, statement);
-  }
-  return statement;
 }
 
 const tagsOfFilters = (filters: ApplicationListFilters): string[] => [

@@ -6,7 +6,7 @@ import type { CampaignStatus } from '../../../domain/campaign';
 import { funderName } from '../../../domain/reference/funders';
 import { themeLabel, type ThemeCode } from '../../../domain/reference/themes';
 import { applicationStatusLabels, type Amounts } from '../applications/facts';
-import { decimal, perDatabase } from '../shared/db';
+import { cached, decimal, perDatabase } from '../shared/db';
 
 export interface YearAmounts extends Amounts {
   /** Calendar year (exercice). */
@@ -424,19 +424,6 @@ export function campaignsList(db: Database): CampaignListItem[] {
       };
     })
     .sort((a, b) => (b.year ?? 0) - (a.year ?? 0) || byText(a.campaignId, b.campaignId));
-}
-
-function cached<R>(
-  cache: Map<string, Statement<unknown[], R>>,
-  db: Database,
-  sql: string,
-): Statement<unknown[], R> {
-  let statement = cache.get(sql);
-  if (statement === undefined) {
-    statement = db.prepare<unknown[], R>(sql);
-    cache.set(sql, statement);
-  }
-  return statement;
 }
 
 /** Per key of a dimension, across the matching campaigns (and year, for amounts). */

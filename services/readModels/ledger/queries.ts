@@ -3,7 +3,7 @@
 // year) or by convention year. The movements one by one are the audit ledger's.
 import type { Database, Statement } from 'better-sqlite3';
 import { funderName } from '../../../domain/reference/funders';
-import { perDatabase } from '../shared/db';
+import { cached, perDatabase } from '../shared/db';
 import type { LedgerKind } from './projection';
 
 export interface LedgerTotalsFilters {
@@ -55,14 +55,8 @@ export function ledgerTotals(db: Database, filters: LedgerTotalsFilters = {}): L
   }
   const sql = `SELECT funder, ${year} AS year, kind, SUM(amount_cents) AS amount FROM ledger_totals
     ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} GROUP BY funder, ${year}, kind`;
-  const cache = statements(db);
-  let statement = cache.get(sql);
-  if (statement === undefined) {
-    statement = db.prepare<unknown[], TotalRow>(sql);
-    cache.set(sql, statement);
-  }
   const totals = new Map<string, LedgerTotal>();
-  for (const r of statement.all(...params)) {
+  for (const r of cached(statements(db), db, sql).all(...params)) {
     const key = `${r.funder}|${r.year}`;
     const t = totals.get(key) ?? {
       funder: r.funder,

@@ -1,6 +1,6 @@
 // Helpers every read-model slice uses: statements prepared once per connection, and the few
 // conversions between the event store's envelopes and what the tables hold.
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import { normalizeInstant, parisDateOf, parisInstant } from '../../../domain/calendar';
 
 /**
@@ -17,6 +17,23 @@ export function perDatabase<T>(factory: (db: Database) => T): (db: Database) => 
     }
     return value;
   };
+}
+
+/**
+ * The statement for `sql` from a per-connection cache of them: queries whose WHERE depends on the
+ * filters given prepare each shape once.
+ */
+export function cached<R>(
+  cache: Map<string, Statement<unknown[], R>>,
+  db: Database,
+  sql: string,
+): Statement<unknown[], R> {
+  let statement = cache.get(sql);
+  if (statement === undefined) {
+    statement = db.prepare<unknown[], R>(sql);
+    cache.set(sql, statement);
+  }
+  return statement;
 }
 
 /** The canonical form (Date#toISOString's): UTC, milliseconds, 'Z'. */

@@ -37,6 +37,14 @@ export type WorkerMessage =
 
 const WORKER_URL = new URL('./rebuildWorker.mjs', import.meta.url);
 
+/**
+ * A replay allocates ~13 KB per event (decoded events, folds, rows) that mostly dies within a
+ * batch: with V8's default young generation much of it survives a scavenge or two and is copied
+ * for nothing. 192 MB per worker made the two-worker rebuild of the bench's 1.8M events 1.07 × faster
+ * for ~125 MB more memory per worker (bench/RESULTS.md, « 2026-11-27, 07:50–08:08 UTC »).
+ */
+const WORKER_YOUNG_GENERATION_MB = 192;
+
 export interface ParallelReplayOptions extends BatchLimits {
   source: RebuildSourceModule;
   name: string;
@@ -88,6 +96,7 @@ export async function replayInWorkers(options: ParallelReplayOptions): Promise<n
       const worker = new Worker(WORKER_URL, {
         // The entry registers its own loader; this thread's flags (vite's, tsx's) mean nothing there.
         execArgv: [],
+        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
         workerData: {
           shadowFile,
           name: options.name,

@@ -2,10 +2,11 @@
 // dependencies were installed for another lockfile — a clone or a checkout that only gives
 // package-lock.json a new date must not empty node_modules. Run for real in a copy of the layout,
 // with an `npm` on PATH that notes its calls instead of installing.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -67,5 +68,37 @@ describe('ensure-install', () => {
     // …and notes the hash from then on.
     utimesSync(join(root, 'package-lock.json'), new Date(), new Date(Date.now() + 120_000));
     expect(ensureInstall()).toEqual([]);
+  });
+
+  it('lets a second run started meanwhile wait for the first install instead of installing beside it', async () => {
+    // An npm ci that takes a while, as the real one does: two runs at once must not both start it.
+    const slowNpm = `#!/bin/sh\necho "start $@" >> ${calls}\nsleep 1\necho "end" >> ${calls}\n`;
+    writeFileSync(join(root, 'bin', 'npm'), slowNpm);
+    writeFileSync(join(root, 'package-lock.json'), '{"lockfileVersion": 3, "v": 3}');
+    rmSync(calls, { force: true });
+    const run = () =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, [join(root, 'scripts', 'ensure-install.mjs')], {
+          cwd: root,
+          env: { ...process.env, PATH: `${join(root, 'bin')}:${process.env.PATH ?? ''}` },
+        });
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        child.on('error', reject);
+        child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${out}`))));
+      });
+    const outputs = await Promise.all([run(), run()]);
+    expect(readFileSync(calls, 'utf8').trim().split('\n')).toEqual(['start ci --no-audit --no-fund', 'end']);
+    expect(outputs.join('')).toMatch(/Installation en cours par le processus \d+ : attente de sa fin/);
+    expect(existsSync(join(root, '.tools', 'install.lock'))).toBe(false);
+  });
+
+  it('takes over the install lock of a process that died holding it', () => {
+    writeFileSync(join(root, 'bin', 'npm'), `#!/bin/sh\necho "$@" >> ${calls}\n`);
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    writeFileSync(join(root, '.tools', 'install.lock'), String(dead));
+    writeFileSync(join(root, 'package-lock.json'), '{"lockfileVersion": 3, "v": 4}');
+    expect(ensureInstall()).toEqual(['ci --no-audit --no-fund']);
+    expect(existsSync(join(root, '.tools', 'install.lock'))).toBe(false);
   });
 });

@@ -5,7 +5,7 @@
 // table is downloadable as CSV, written here from the API's JSON (what the page shows, nothing else).
 import { useState } from './vendor/hooks.mjs';
 import { BarChart, ShareGauge } from './charts.js';
-import { html, money, count, date, funderLabel, saveBlob, toCsv, TableScroll } from './lib.js';
+import { html, money, count, date, funderLabel, plural, saveBlob, toCsv, TableScroll } from './lib.js';
 import { useApi, useQpvNaming } from './pages.js';
 
 const amountSeries = [
@@ -346,7 +346,7 @@ export function DashboardPage({ campaigns }) {
                 label="des actions retenues sont en CPO"
                 percent=${mY?.sharePercent ?? null}
                 target=${mY?.targetPercent ?? null}
-                detail=${`${mY?.multiYearActions ?? 0} CPO sur ${mY?.retainedActions ?? 0} actions retenues`}
+                detail=${`${mY?.multiYearActions ?? 0} CPO sur ${plural(mY?.retainedActions ?? 0, 'action retenue', 'actions retenues')}`}
               />`
             : null
         }

@@ -188,6 +188,19 @@ export function addMonths(date: CivilDate, months: number): CivilDate {
 
 export const addYears = (date: CivilDate, years: number): CivilDate => addMonths(date, 12 * years);
 
+/**
+ * Months later by the month-end convention: the same day of the month (clamped to a shorter month),
+ * and a month's last day gives the target month's last day (28 February + 6 months = 31 August,
+ * 30 December + 6 months = 30 June).
+ */
+export function addMonthsToMonthEnd(date: CivilDate, months: number): CivilDate {
+  const { year, month, day } = splitDate(date);
+  const later = addMonths(date, months);
+  if (day !== daysInMonth(year, month)) return later;
+  const target = splitDate(later);
+  return joinDate(target.year, target.month, daysInMonth(target.year, target.month));
+}
+
 /** Days from a to b (positive when b is later). */
 export function daysBetween(a: CivilDate, b: CivilDate): number {
   const x = splitDate(a);

@@ -1,7 +1,9 @@
 // Convention arithmetic: years, report due dates, payment schedules and what may be paid.
-import { addDays, addMonths, addYears, type CivilDate } from '../calendar';
+import { addDays, addMonths, addMonthsToMonthEnd, addYears, type CivilDate } from '../calendar';
 import { funderName } from '../reference/funders';
+import type { CommandMeta } from '../shared/meta';
 import { formatEuros, sumCents } from '../shared/money';
+import { appliesRule } from '../shared/ruleRevisions';
 import type { ConventionYear, Installment, PaymentTrigger, PlanLine } from './events';
 import type { ApplicationStateOf, InstallmentState, ReportYearState } from './state';
 
@@ -10,15 +12,30 @@ export const REPORT_DUE_MONTHS = 6;
 /** The reminder goes this many days before a report's due date. */
 export const REPORT_REMINDER_DAYS = 30;
 
-/** Year k runs from start + (k-1) years to the day before start + k years. */
-export function conventionYears(startDate: CivilDate, durationYears: number): ConventionYear[] {
+/**
+ * Year k runs from start + (k-1) years to the day before start + k years; its report is due six
+ * months after its last day, by the month-end convention (31 December → 30 June, 30 December → 30
+ * June, 28 February → 31 August). Before rule revision `reportDueAfterYearEnd` the due date was
+ * counted from the next year's start less a day, a day early when that start fell on a 29th–31st
+ * that the sixth month lacks (31 December → 29 June): a workflow replaying a convention it drafted
+ * then gets those dates again.
+ */
+export function conventionYears(
+  startDate: CivilDate,
+  durationYears: number,
+  meta: Pick<CommandMeta, 'ruleRevision'> = {},
+): ConventionYear[] {
+  const afterYearEnd = appliesRule(meta, 'reportDueAfterYearEnd');
   return Array.from({ length: durationYears }, (_, i) => {
     const nextStart = addYears(startDate, i + 1);
+    const endDate = addDays(nextStart, -1);
     return {
       year: i + 1,
       startDate: addYears(startDate, i),
-      endDate: addDays(nextStart, -1),
-      reportDueDate: addDays(addMonths(nextStart, REPORT_DUE_MONTHS), -1),
+      endDate,
+      reportDueDate: afterYearEnd
+        ? addMonthsToMonthEnd(endDate, REPORT_DUE_MONTHS)
+        : addDays(addMonths(nextStart, REPORT_DUE_MONTHS), -1),
     };
   });
 }

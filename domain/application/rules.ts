@@ -844,7 +844,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         // The default schedule is not a field of the command: the award itself is then at fault.
         return refuse(c.paymentSchedule === undefined ? refusal : atField(refusal, 'paymentSchedule'));
       }
-      const years = conventionYears(c.startDate, duration);
+      const years = conventionYears(c.startDate, duration, meta);
       const funders = planFunders(plan);
       return accept<ApplicationEvent>({
         type: 'ConventionDrafted',

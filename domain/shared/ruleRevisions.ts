@@ -19,6 +19,11 @@ export const ruleRevisions = {
   porteurIdentity: 3,
   /** A committee's decision date lies between the submission and the day it is recorded. */
   committeeDecisionDate: 4,
+  /**
+   * DraftConvention: a year's report is due six months after its last day (month-end convention);
+   * before, a day early for a year starting on a 29th–31st (conventionYears).
+   */
+  reportDueAfterYearEnd: 5,
 } as const;
 
 export type RevisedRule = keyof typeof ruleRevisions;

@@ -768,6 +768,41 @@ describe('convention', () => {
     ]);
   });
 
+  it('makes each report due six months after its year ends, also for a start on the 31st', () => {
+    const story = approved(2);
+    const dueDates = (startDate: string, ruleRevision?: number) => {
+      const [event] = given(story.events)
+        .when(
+          { type: 'DraftConvention', startDate, signatureDueDate: '2027-07-31' },
+          actors.grantManager,
+          at,
+          ruleRevision === undefined ? {} : { ruleRevision },
+        )
+        .thenTypes(['ConventionDrafted']);
+      if (event?.type !== 'ConventionDrafted') throw new Error('ConventionDrafted attendu');
+      return event.data.years.map((y) => [y.endDate, y.reportDueDate]);
+    };
+    expect(dueDates('2027-01-01')).toEqual([
+      ['2027-12-31', '2028-06-30'],
+      ['2028-12-31', '2029-06-30'],
+    ]);
+    // A year ending on 30 December is due on 30 June, not 29 June (the sixth month has no 31st).
+    expect(dueDates('2026-12-31')).toEqual([
+      ['2027-12-30', '2028-06-30'],
+      ['2028-12-30', '2029-06-30'],
+    ]);
+    expect(dueDates('2027-03-31')).toEqual([
+      ['2028-03-30', '2028-09-30'],
+      ['2029-03-30', '2029-09-30'],
+    ]);
+    // A workflow replaying a convention it drafted before the rule gets the dates it recorded then.
+    expect(ruleRevisions.reportDueAfterYearEnd).toBe(5);
+    expect(dueDates('2026-12-31', 4)).toEqual([
+      ['2027-12-30', '2028-06-29'],
+      ['2028-12-30', '2029-06-29'],
+    ]);
+  });
+
   it('starts the convention within a year of the campaign year (a typed 2024 for 2027 is refused)', () => {
     const story = approved(1);
     const draft = (startDate: string, ruleRevision?: number) =>

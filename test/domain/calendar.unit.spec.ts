@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   addDays,
   addMonths,
+  addMonthsToMonthEnd,
   addYears,
   daysBetween,
   endOfParisDay,
@@ -87,6 +88,16 @@ describe('Paris business calendar', () => {
     expect(addMonths('2027-11-15', 3)).toBe('2028-02-15');
     expect(addYears('2028-02-29', 1)).toBe('2029-02-28');
     expect(daysBetween('2027-01-01', '2028-01-01')).toBe(365);
+  });
+
+  it('adds months by the month-end convention: a month’s last day gives the last day of the month reached', () => {
+    expect(addMonthsToMonthEnd('2027-12-31', 6)).toBe('2028-06-30');
+    expect(addMonthsToMonthEnd('2027-12-30', 6)).toBe('2028-06-30');
+    expect(addMonthsToMonthEnd('2027-02-28', 6)).toBe('2027-08-31');
+    expect(addMonthsToMonthEnd('2028-02-28', 6)).toBe('2028-08-28');
+    expect(addMonthsToMonthEnd('2027-08-30', 6)).toBe('2028-02-29');
+    expect(addMonthsToMonthEnd('2027-04-30', 6)).toBe('2027-10-31');
+    expect(addMonthsToMonthEnd('2027-06-14', 6)).toBe('2027-12-14');
   });
 
   it('writes dates in French, with the ordinal for the first of the month', () => {

@@ -14,17 +14,20 @@ export const yearAmountSchema = z.object({ year: yearIndexSchema, amountCents: c
  */
 const funderDecisionReferenceSchema = z.string().trim().min(1).max(200).optional();
 
+/** The longest reason or conditions a funder's position may carry. */
+export const POSITION_TEXT_MAX_LENGTH = 5000;
+
 export const funderPositionSchema = z.discriminatedUnion('decision', [
   z.object({
     decision: z.literal('committed'),
     /** Per convention year; years left out mean nothing for that year. */
     amountsByYear: z.array(yearAmountSchema).min(1),
-    conditions: z.string().max(5000).optional(),
+    conditions: z.string().max(POSITION_TEXT_MAX_LENGTH).optional(),
     decisionReference: funderDecisionReferenceSchema,
   }),
   z.object({
     decision: z.literal('declined'),
-    reason: z.string().min(1).max(5000),
+    reason: z.string().min(1).max(POSITION_TEXT_MAX_LENGTH),
     decisionReference: funderDecisionReferenceSchema,
   }),
 ]);
@@ -80,13 +83,16 @@ export const indicatorSchema = z.object({
   unit: z.string().max(50).optional(),
 });
 
+/** The longest narrative a yearly report may carry (the command keeps to it too). */
+export const REPORT_NARRATIVE_MAX_LENGTH = 20_000;
+
 export const yearlyReportSchema = z.object({
   year: yearIndexSchema,
   /** Money spent from each funder's grant during that year. */
   spentByFunder: z.array(z.object({ funder: funderIdSchema, amountCents: centsSchema })),
   beneficiariesReached: z.number().int().nonnegative(),
   indicators: z.array(indicatorSchema),
-  narrative: z.string().min(1).max(20000),
+  narrative: z.string().min(1).max(REPORT_NARRATIVE_MAX_LENGTH),
   documentRefs: z.array(z.string().min(1)),
 });
 export type YearlyReport = z.infer<typeof yearlyReportSchema>;

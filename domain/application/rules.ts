@@ -910,7 +910,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         return refuse(
           domainError(
             'NOT_A_SIGNATORY',
-            `${describeSignatory(c.signatory)} ne finance pas cette convention et n'a pas à la signer. Signataires : ${s.convention.signatories.map(describeSignatory).join(', ')}.`,
+            `${capitalised(describeSignatory(c.signatory))} ne finance pas cette convention et n'a pas à la signer. Signataires : ${s.convention.signatories.map(describeSignatory).join(', ')}.`,
           ),
         );
       }
@@ -919,7 +919,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         return refuse(
           domainError(
             'ALREADY_SIGNED',
-            `${describeSignatory(c.signatory)} a déjà signé le ${formatFrenchInstantDate(already.signedAt)}. Signatures attendues : ${missingSignatories(s).map(describeSignatory).join(', ')}.`,
+            `${capitalised(describeSignatory(c.signatory))} a déjà signé le ${formatFrenchInstantDate(already.signedAt)}. Signatures attendues : ${missingSignatories(s).map(describeSignatory).join(', ')}.`,
           ),
         );
       }

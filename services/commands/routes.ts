@@ -24,10 +24,11 @@ import { etagOf, parseIfMatch, setETag } from '../http/platform/etag';
 import type { ApiDocumentation } from '../http/platform/openapi';
 import {
   BadRequestError,
-  ForbiddenError,
+  HttpError,
   NotFoundError,
   PreconditionFailedError,
   ValidationError,
+  refusalFieldErrors,
 } from '../http/platform/problem';
 import { parseRequest } from '../http/platform/validate';
 import {
@@ -161,7 +162,7 @@ export const commandRoutes = [
           {
             in: 'body',
             path: 'campaignId',
-            pointer: '/campaignId',
+            pointer: '#/campaignId',
             code: 'unknown_campaign',
             message: `Campagne inconnue : « ${b.campaignId} ». Les campagnes ouvertes sont listées par GET /api/campaigns.`,
           },
@@ -384,7 +385,7 @@ function assertKnownQuartiers(territory: { qpvReferenceVersion: string; qpvCodes
   const field = (path: string, message: string) => ({
     in: 'body' as const,
     path,
-    pointer: `/${path.replaceAll('.', '/')}`,
+    pointer: `#/${path.replaceAll('.', '/')}`,
     code: 'unknown_reference',
     message,
   });
@@ -462,9 +463,18 @@ export function commandRouter(deps: CommandRoutesDeps): Router {
           res.status(r.status ?? 200).json({ ...view, allowed: allowedTo(view.allowed, principal) });
         } catch (error) {
           if (error instanceof DomainRefusalError && forbiddenCodes.has(error.code)) {
-            throw new ForbiddenError(error.message, error.code);
+            // A refusal about one field of the body names it, as a 422 would.
+            const errors = refusalFieldErrors(error);
+            throw new HttpError('forbidden', error.message, {
+              code: error.code,
+              ...(errors === undefined ? {} : { errors }),
+            });
           }
-          if (error instanceof AggregateNotFoundError) throw new NotFoundError(error.message);
+          // Worded as GET on the same resource answers it.
+          if (error instanceof AggregateNotFoundError)
+            throw r.kind === 'campaign'
+              ? new NotFoundError(`La campagne « ${error.id} » est introuvable.`, 'CAMPAIGN_NOT_FOUND')
+              : new NotFoundError(`La candidature ${error.id} est introuvable.`);
           if (error instanceof RevisionMismatchError)
             throw new PreconditionFailedError(
               `La ressource a changé : version actuelle ${error.current === null ? 'aucune' : etagOf(BigInt(error.current))}, ` +

@@ -3,6 +3,8 @@
 // (`position.extra`, `funders.0.extra`), is a 400 naming it, never silently dropped.
 import { z } from 'zod';
 import {
+  POSITION_TEXT_MAX_LENGTH,
+  REPORT_NARRATIVE_MAX_LENGTH,
   acceptYearlyReportSchema,
   closeApplicationSchema,
   declareEligibleSchema,
@@ -26,6 +28,14 @@ import { strictDeep } from '../http/platform/strictSchema';
 import { decimalInteger } from '../http/platform/validate';
 
 /**
+ * Stricter than the domain's commands on what people type, here rather than there: the workflows
+ * decide every step of their history again when they replay it, so a command schema that now refused
+ * what it once accepted would make them take another path (docs/workflows.md). A reason is text a
+ * person can read (never blank); a text is no longer than its event keeps.
+ */
+const text = z.string().trim().min(1);
+
+/**
  * The domain command's fields, without its `type` (the route says which command it is), strict at
  * every depth (the domain's nested objects are plain z.object: they strip unknown keys).
  */
@@ -35,9 +45,9 @@ function bodyOf<S extends z.ZodObject>(schema: S) {
 }
 
 export const createCampaignBody = bodyOf(createCampaignSchema);
-export const closeCampaignBody = bodyOf(closeCampaignSchema);
+export const closeCampaignBody = bodyOf(closeCampaignSchema).extend({ reason: text.optional() });
 export const openCampaignBody = z.strictObject({});
-export const adjustEnvelopeBody = bodyOf(adjustFunderEnvelopeSchema);
+export const adjustEnvelopeBody = bodyOf(adjustFunderEnvelopeSchema).extend({ reason: text });
 
 export const submitApplicationBody = z.strictObject({
   campaignId: z.string().min(1),
@@ -62,8 +72,14 @@ const actDate = (whose: string) =>
         '(date métier, heure de Paris). Entre le dépôt et aujourd’hui ; absent : le jour de la saisie.',
       example: '2027-04-28',
     });
+const [committedPosition, declinedPosition] = recordFunderPositionSchema.shape.position.options;
 export const positionBody = z.strictObject({
-  position: strictDeep(recordFunderPositionSchema.shape.position),
+  position: strictDeep(
+    z.discriminatedUnion('decision', [
+      committedPosition,
+      declinedPosition.extend({ reason: text.max(POSITION_TEXT_MAX_LENGTH) }),
+    ]),
+  ),
   decisionDate: actDate('de votre institution (délibération, arrêté, commission)'),
 });
 export const citizenOpinionBody = bodyOf(giveCitizenOpinionSchema).extend({
@@ -76,7 +92,9 @@ export const committeeDecisionBody = z.discriminatedUnion('decision', [
 export const conventionBody = bodyOf(draftConventionSchema);
 /** The signatory is the caller (porteur, or the funder's institution). */
 export const signatureBody = z.strictObject({});
-export const reportBody = bodyOf(submitYearlyReportSchema);
+export const reportBody = bodyOf(submitYearlyReportSchema).extend({
+  narrative: text.max(REPORT_NARRATIVE_MAX_LENGTH),
+});
 export const reportReviewBody = z.discriminatedUnion('decision', [
   bodyOf(acceptYearlyReportSchema)
     .omit({ year: true })

@@ -887,13 +887,15 @@ describe('convention', () => {
       .signByPorteur();
     const sign = (funder: string) =>
       ({ type: 'SignConvention', signatory: { kind: 'funder', funder } }) as const;
-    given(story.events)
+    const again = given(story.events)
       .when(
         { type: 'SignConvention', signatory: { kind: 'porteur' } },
         actors.porteur,
         '2027-07-02T08:00:00Z',
       )
       .thenRefused('ALREADY_SIGNED');
+    // A sentence, capitalised like every other message.
+    expect(plain(again.message)).toMatch(/^Le porteur a déjà signé le 1er juillet 2027\./);
     // CAF is not a party: refused as a stranger, without the list of signatories.
     expect(
       given(story.events)

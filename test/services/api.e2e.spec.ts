@@ -373,6 +373,7 @@ describe('command API', () => {
     expect((nowhere.body as { errors: { path: string; message: string }[] }).errors).toEqual([
       expect.objectContaining({
         path: 'campaignId',
+        pointer: '#/campaignId',
         message: expect.stringContaining('Campagne inconnue') as unknown,
       }),
     ]);
@@ -428,6 +429,10 @@ describe('command API', () => {
     });
     expect(asAnother.status, JSON.stringify(asAnother.body)).toBe(403);
     expect(asAnother.body).toMatchObject({ code: 'PORTEUR_IDENTITY_MISMATCH' });
+    // A refusal about a field names it, whatever its status, so a form can show it in place.
+    expect((asAnother.body as { errors?: { path: string; pointer: string }[] }).errors).toEqual([
+      expect.objectContaining({ path: expect.stringMatching(/^dossier\.porteur/) as unknown }),
+    ]);
     const mine = (await e.call('GET', '/api/applications', { token: vouched })).body as { total: number };
     expect(mine.total).toBe(0);
     const own = await e.call('POST', '/api/applications', {
@@ -435,6 +440,26 @@ describe('command API', () => {
       body: { campaignId, dossier: { ...filed, porteur: { ...filed.porteur, siret: '81234567800013' } } },
     });
     expect(own.status, JSON.stringify(own.body)).toBe(201);
+  });
+
+  it('answers a command on an unknown campaign or application 404, worded as GET on it is', async () => {
+    const campaign = await e.call('POST', '/api/campaigns/camvs-nulle-part/open', { token: tokens.manager });
+    expect(campaign.status, JSON.stringify(campaign.body)).toBe(404);
+    expect(campaign.body).toMatchObject({
+      code: 'CAMPAIGN_NOT_FOUND',
+      detail: 'La campagne « camvs-nulle-part » est introuvable.',
+    });
+    const got = await e.call('GET', '/api/campaigns/camvs-nulle-part', { token: tokens.manager });
+    expect(got.body).toMatchObject({
+      code: 'CAMPAIGN_NOT_FOUND',
+      detail: (campaign.body as { detail: string }).detail,
+    });
+    const unknown = '01J00000000000000000000000';
+    const application = await e.call('POST', `/api/applications/${unknown}/withdraw`, {
+      token: tokens.porteur,
+    });
+    expect(application.status, JSON.stringify(application.body)).toBe(404);
+    expect(application.body).toMatchObject({ detail: `La candidature ${unknown} est introuvable.` });
   });
 
   it('GET /metrics: the projections’ lag and the worker’s state and load, in Prometheus text', async () => {

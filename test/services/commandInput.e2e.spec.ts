@@ -182,6 +182,38 @@ describe('command bodies: unknown fields refused at every depth', () => {
     expect(await streamLength('campaign-camvs-jamais-creee')).toBe(0);
   });
 
+  it('refuses a blank reason and a report narrative longer than a report may keep: 400 naming the field, nothing written', async () => {
+    const id = await submit();
+    const head = await e.engine.eventStore.headPosition();
+    const refused = async (path: string, token: string, body: unknown, field: string) => {
+      const res = await e.call('POST', path, { token, body });
+      expect(res.status, `${path} ${JSON.stringify(res.body)}`).toBe(400);
+      expect((res.body as Problem).errors?.map((err) => err.path)).toEqual([field]);
+    };
+    // Every refusal carries a reason a person can read: blanks are no reason.
+    await refused(
+      `/api/applications/${id}/positions`,
+      tokens.etat,
+      { position: { decision: 'declined', reason: '   ' } },
+      'position.reason',
+    );
+    await refused(
+      `/api/campaigns/${campaignId}/envelopes`,
+      tokens.manager,
+      { funder: 'ETAT', amountCents: 1, reason: ' \t ' },
+      'reason',
+    );
+    await refused(`/api/campaigns/${campaignId}/close`, tokens.manager, { reason: '   ' }, 'reason');
+    // The stored report keeps 20,000 characters of narrative: more was a 500 once the rules accepted it.
+    await refused(
+      `/api/applications/${id}/reports`,
+      tokens.porteur,
+      { year: 1, spentByFunder: [], beneficiariesReached: 1, narrative: 'a'.repeat(20_001) },
+      'narrative',
+    );
+    expect(await e.engine.eventStore.headPosition()).toBe(head);
+  });
+
   it('names the accepted values of a refused choice, nested in a union', async () => {
     const id = await submit();
     const res = await e.call('POST', `/api/applications/${id}/positions`, {

@@ -170,7 +170,7 @@ export function isDomainRefusal(value: unknown): value is DomainRefusal {
 }
 
 /** A refusal about one field of the body is also that field's error, so a form can show it there. */
-function refusalFieldErrors(refusal: DomainRefusal): FieldError[] | undefined {
+export function refusalFieldErrors(refusal: DomainRefusal): FieldError[] | undefined {
   const { field } = refusal;
   if (!Array.isArray(field) || !field.every((p) => typeof p === 'string' || typeof p === 'number'))
     return undefined;

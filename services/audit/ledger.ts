@@ -27,15 +27,22 @@
 //   are kept for information (`envelope_voted`, `envelope_adjustment_decided`) with a null amount,
 //   the amount decided spelled out in their reference, so that summing amounts never counts a vote
 //   or an adjustment twice.
+// - The budget year (`year`) of an entry about convention year k of an application (a commitment,
+//   an award, a reservation, a release, a payment, a recovery, a cancelled installment) is the
+//   campaign's year + k − 1: fixed at submission (the application's terms, or the envelope's
+//   campaign), never re-dated when the convention is drafted. An entry and its cancellation
+//   therefore always fall in the same budget year: summed per funder and year, each kind of money
+//   (commitments, awards, reservations with releases, payments, recoveries) is never negative. (The
+//   read models' per-year campaign figures follow the calendar year the convention year starts in
+//   once the convention is drafted; the two differ only for a convention starting in another year
+//   than its campaign's.)
 // Each entry depends only on the events recorded before it (and its own): every stream is folded with
 // the domain's evolve up to that event, so an exported period reads the same whenever it is exported.
 import {
-  applicationStreamName,
   fundingSummary,
   recoveryReasonLabels,
   type ApplicationEvent,
   type ApplicationState,
-  type ConventionYear,
   type FundingRow,
 } from '../../domain/application';
 import type { CampaignEvent } from '../../domain/campaign';
@@ -104,8 +111,9 @@ export interface LedgerEntry {
   /** Convention year (1–4) the amount belongs to, for amounts given per year. */
   conventionYear: number | null;
   /**
-   * Budget year: the campaign's year for envelope amounts; for a convention year, the calendar year
-   * in which it starts, once the convention is drafted (null before) — as the log stood at this event.
+   * Budget year (exercice): the campaign's year for envelope amounts; for convention year k, the
+   * campaign's year + k − 1, fixed at submission (never re-dated by the convention's drafting), so
+   * that an entry and its cancellation fall in the same year. Null for a refusal or a silence.
    */
   year: number | null;
   /**
@@ -164,11 +172,10 @@ export function envelopeOf(stream: string): { campaign: string; funder: string }
   return match?.[1] !== undefined && match[2] !== undefined ? { campaign: match[1], funder: match[2] } : null;
 }
 
-/** One stream folded up to an event: its state, the revision expected next, the last position applied. */
+/** One stream folded up to an event: its state and the revision expected next. */
 interface Fold {
   state: unknown;
   next: bigint;
-  position: bigint;
 }
 
 const createdPart = z.object({ year: z.number().int() });
@@ -249,7 +256,7 @@ export class LedgerContext {
 
   /** Follows `event`'s stream from the state after it. */
   keep(event: RecordedEvent, state: unknown): void {
-    this.remember(this.folds, event.stream, { state, next: event.revision + 1n, position: event.position });
+    this.remember(this.folds, event.stream, { state, next: event.revision + 1n });
   }
 
   /**
@@ -270,35 +277,6 @@ export class LedgerContext {
     }
   }
 
-  /**
-   * An application as the log stood just before `position` (an event of another stream, its
-   * envelope's): the fold when the stream is followed, since every earlier event of the log was
-   * given to the context; otherwise its events before that position, read from the store.
-   */
-  async applicationBefore(applicationId: string, position: bigint): Promise<ApplicationState> {
-    const stream = applicationStreamName(applicationId);
-    const known = this.folds.get(stream);
-    if (known !== undefined && known.position < position) return known.state as ApplicationState;
-    let state = applicationReplay.initialState;
-    let next = 0n;
-    let last = -1n;
-    read: for (let from = 0n; ;) {
-      const page = await this.store.readStream(stream, { from, maxCount: CATCH_UP_PAGE });
-      for (const e of page) {
-        if (e.position >= position) break read;
-        state = applicationReplay.evolve(state, typed(applicationReplay, e));
-        next = e.revision + 1n;
-        last = e.position;
-      }
-      const end = page[page.length - 1];
-      if (end === undefined || page.length < CATCH_UP_PAGE) break;
-      from = end.revision + 1n;
-    }
-    // Kept only when nothing newer was folded already (a caller going back in the log).
-    if (known === undefined) this.remember(this.folds, stream, { state, next, position: last });
-    return state;
-  }
-
   async campaignYear(campaignId: string): Promise<number | null> {
     if (this.campaignYears.has(campaignId)) return this.campaignYears.get(campaignId) ?? null;
     const [first] = await this.store.readStream(CAMPAIGN_PREFIX + campaignId, { maxCount: 1, raw: true });
@@ -307,13 +285,12 @@ export class LedgerContext {
   }
 }
 
-const conventionYearsOf = (state: ApplicationState): ConventionYear[] | null =>
-  'convention' in state ? state.convention.years : null;
-
-const calendarYearOf = (years: ConventionYear[] | null, conventionYear: number): number | null => {
-  const start = years?.find((y) => y.year === conventionYear)?.startDate;
-  return start === undefined ? null : Number(start.slice(0, 4));
-};
+/**
+ * The budget year of convention year k: the campaign's year + k − 1, fixed at submission. A
+ * convention year's entries and their cancellations thus always fall in the same budget year.
+ */
+const budgetYearOf = (campaignYear: number | null, conventionYear: number): number | null =>
+  campaignYear === null ? null : campaignYear + conventionYear - 1;
 
 type Draft = Pick<
   LedgerEntry,
@@ -463,17 +440,17 @@ async function applicationDrafts(
   const before = await context.before(applicationReplay, recorded);
   const after = applicationReplay.evolve(before, event);
   context.keep(recorded, after);
-  // A cancellation's years are those of the convention it cancels (a withdrawal drops it).
-  const years = conventionYearsOf(after) ?? conventionYearsOf(before);
+  // The campaign's year, in the terms frozen at submission: every later event of the stream has it.
+  const campaignYear = after.status === 'not_submitted' ? null : after.terms.campaignYear;
   const { notes, reference } = applicationNotes(event);
   const drafts: Draft[] = [
     ...notes.map((n) => ({
       ...n,
-      year: n.conventionYear === null ? null : calendarYearOf(years, n.conventionYear),
+      year: n.conventionYear === null ? null : budgetYearOf(campaignYear, n.conventionYear),
     })),
     ...fundingMovements(before, after).map((m) => ({
       ...m,
-      year: calendarYearOf(years, m.conventionYear),
+      year: budgetYearOf(campaignYear, m.conventionYear),
       reference,
     })),
   ];
@@ -538,13 +515,14 @@ async function envelopeDrafts(
         .map((year) => ({ year, delta: (wanted.get(year) ?? 0) - (held.get(year) ?? 0) }))
         .filter((c) => c.delta !== 0);
       if (changes.length === 0) return [];
-      const years = conventionYearsOf(await context.applicationBefore(applicationId, recorded.position));
+      // The envelope's campaign is the application's: the same budget years as its commitments.
+      const campaignYear = await context.campaignYear(envelope.campaign);
       return changes.map((c) => ({
         movement,
         funder,
         application: applicationId,
         conventionYear: c.year,
-        year: calendarYearOf(years, c.year),
+        year: budgetYearOf(campaignYear, c.year),
         amountCents: c.delta,
         reference,
       }));

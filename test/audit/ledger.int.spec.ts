@@ -49,17 +49,17 @@ describe('funding ledger', () => {
       // The campaign's vote, for information (no amount); the envelope's opening carries the amount.
       `envelope_voted COMMUNE-59392 2027 - 2027 - montant voté : ${formatEuros(10_000_000)}`,
       'envelope_opened COMMUNE-59392 2027 - 2027 10000000 -',
-      // Before A's convention was drafted (10 May), its convention years had no calendar year yet:
-      // an entry says what the log knew when it was written.
-      `funds_reserved COMMUNE-59392 ${APPLICATION_A} 1 - 500000 -`,
-      `funds_reserved COMMUNE-59392 ${APPLICATION_A} 2 - 500000 -`,
+      // Convention year k falls in budget year 2027 + k − 1 (the campaign's year, fixed at
+      // submission), already before A's convention was drafted (10 May) and never re-dated after.
+      `funds_reserved COMMUNE-59392 ${APPLICATION_A} 1 2027 500000 -`,
+      `funds_reserved COMMUNE-59392 ${APPLICATION_A} 2 2028 500000 -`,
       // The commune's own deliberation identifies its commitment.
-      `position_committed COMMUNE-59392 ${APPLICATION_A} 1 - 500000 DCM-2027-041`,
-      `position_committed COMMUNE-59392 ${APPLICATION_A} 2 - 500000 DCM-2027-041`,
-      `award COMMUNE-59392 ${APPLICATION_A} 1 - 500000 COPIL-2027-05`,
-      `award COMMUNE-59392 ${APPLICATION_A} 2 - 500000 COPIL-2027-05`,
-      // The year-1 advance, half, ordered when the last signature put the convention in force; the
-      // convention starts on 1 July 2027: year 1 is budget year 2027.
+      `position_committed COMMUNE-59392 ${APPLICATION_A} 1 2027 500000 DCM-2027-041`,
+      `position_committed COMMUNE-59392 ${APPLICATION_A} 2 2028 500000 DCM-2027-041`,
+      `award COMMUNE-59392 ${APPLICATION_A} 1 2027 500000 COPIL-2027-05`,
+      `award COMMUNE-59392 ${APPLICATION_A} 2 2028 500000 COPIL-2027-05`,
+      // The year-1 advance, half, ordered when the last signature put the convention in force: the
+      // same budget year as year 1's commitment and award.
       `payment_ordered COMMUNE-59392 ${APPLICATION_A} 1 2027 250000 COMMUNE-59392-y1-1`,
     ]);
 
@@ -82,12 +82,12 @@ describe('funding ledger', () => {
     const entries = await all(t.store);
     expect(entries.filter((e) => e.application === APPLICATION_C).map(brief)).toEqual([
       `position_declined ETAT ${APPLICATION_C} - - - Enveloppe épuisée`,
-      `funds_reserved EPCI ${APPLICATION_C} 1 - 1000000 -`,
-      `position_committed EPCI ${APPLICATION_C} 1 - 1000000 -`,
+      `funds_reserved EPCI ${APPLICATION_C} 1 2027 1000000 -`,
+      `position_committed EPCI ${APPLICATION_C} 1 2027 1000000 -`,
       // The committee's rejection voids the commitment (fundingSummary), then the envelope gives
-      // back what it held for C, year by year.
-      `position_committed EPCI ${APPLICATION_C} 1 - -1000000 COPIL-2027-04`,
-      `funds_released EPCI ${APPLICATION_C} 1 - -1000000 candidature rejetée`,
+      // back what it held for C, year by year: each in the budget year of what it cancels.
+      `position_committed EPCI ${APPLICATION_C} 1 2027 -1000000 COPIL-2027-04`,
+      `funds_released EPCI ${APPLICATION_C} 1 2027 -1000000 candidature rejetée`,
     ]);
     const b = entries.filter((e) => e.application === APPLICATION_B && e.movement === 'payment_ordered');
     expect(b.map(brief)).toEqual([`payment_ordered ETAT ${APPLICATION_B} 1 2027 1000000 ETAT-y1-1`]);

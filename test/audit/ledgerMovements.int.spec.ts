@@ -2,8 +2,11 @@
 // entries of each kind sum to the domain's fundingSummary (commitments and awards cancelled by a
 // withdrawal, a rejection or a lapse included), an envelope's reservations and releases sum to
 // what the folded envelope holds, and its envelope_* entries to its amount, votes and adjustments
-// (up and down, interleaved with the applications) each counted once. Checked over generated
-// stories played by the real deciders and read back from a real store, in one scan and page by page.
+// (up and down, interleaved with the applications) each counted once. Every entry of convention
+// year k falls in budget year campaign year + k − 1, so that an entry and its cancellation (a
+// convention withdrawn, lapsed or terminated after it was drafted) fall in the same year: summed per
+// funder and budget year, no kind of money is ever negative. Checked over generated stories played
+// by the real deciders and read back from a real store, in one scan and page by page.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fundingSummary, type FundingRow } from '../../domain/application';
 import type { FunderId } from '../../domain/shared/funders';
@@ -168,6 +171,16 @@ function sumOf(entries: readonly LedgerEntry[]): number {
   return entries.reduce((n, e) => n + (e.amountCents ?? 0), 0);
 }
 
+/** The money an application holds, by movement: reservations and releases are one holding. */
+const heldKinds: Partial<Record<Movement, string>> = {
+  position_committed: 'engagé',
+  award: 'attribué',
+  funds_reserved: 'réservé',
+  funds_released: 'réservé',
+  payment_ordered: 'versé',
+  recovery_ordered: 'reversé',
+};
+
 /** Where the read models' ledger per funder and year (ledgerTotals) counts each movement. */
 const readModelField: Partial<Record<Movement, keyof ReturnType<typeof zeroTotals>>> = {
   position_committed: 'committedCents',
@@ -301,6 +314,60 @@ describe('audit ledger: movements that add up', () => {
       }
       // A release gives back what was held: never more than the reservations before it.
       expect(held.filter((e) => e.movement === 'funds_released').every((e) => e.amountCents! < 0)).toBe(true);
+    }
+  });
+
+  it('never sums below zero per application, funder, kind and budget year: a cancellation falls in its year', async () => {
+    // The stories cancel what a drafted convention carried: withdrawn while awaiting signatures,
+    // lapsed for want of signatures, terminated once in force.
+    const drafted = new Set<string>();
+    const cancelledAfterDrafting = new Map<string, number>();
+    for (const e of world.events) {
+      if (e.type === 'ConventionDrafted') drafted.add(e.stream);
+      else if (
+        drafted.has(e.stream) &&
+        (e.type === 'ApplicationWithdrawn' ||
+          e.type === 'ConventionLapsed' ||
+          e.type === 'ConventionTerminated')
+      )
+        cancelledAfterDrafting.set(e.type, (cancelledAfterDrafting.get(e.type) ?? 0) + 1);
+    }
+    for (const type of ['ApplicationWithdrawn', 'ConventionLapsed', 'ConventionTerminated'])
+      expect(cancelledAfterDrafting.get(type) ?? 0, `${type} after ConventionDrafted`).toBeGreaterThan(0);
+
+    // What an auditor adds up per funder and budget year, application by application, in the order
+    // of the log: at no point, and not at the end, is a kind of money below zero in a year.
+    const entries = await everything(t);
+    const running = new Map<string, number>();
+    const negative: string[] = [];
+    for (const e of entries) {
+      const kind = heldKinds[e.movement];
+      if (kind === undefined || e.amountCents === null) continue;
+      const key = `${e.application} ${e.funder} ${kind} ${e.year ?? '-'}`;
+      const sum = (running.get(key) ?? 0) + e.amountCents;
+      running.set(key, sum);
+      if (sum < 0) negative.push(`${key}: ${sum} après ${e.type} (${e.stream} r${e.revision})`);
+    }
+    expect(negative).toEqual([]);
+    // Cancellations were met, and summed to nothing in the year of what they cancelled.
+    expect([...running.values()].filter((sum) => sum === 0).length).toBeGreaterThan(10);
+  });
+
+  it('dates every entry of convention year k in the campaign’s year + k − 1, drafted convention or not', async () => {
+    const campaignYears = new Map(
+      world.stories.map((s) => [
+        s.applicationId,
+        s.state.status === 'not_submitted' ? null : s.state.terms.campaignYear,
+      ]),
+    );
+    const dated = (await everything(t)).filter((e) => e.conventionYear !== null);
+    expect(dated.length).toBeGreaterThan(100);
+    for (const e of dated) {
+      const campaignYear = campaignYears.get(e.application!);
+      expect(campaignYear, `${e.application}`).toBeDefined();
+      expect(e.year, `${e.type} ${e.movement} ${e.application} an ${e.conventionYear}`).toBe(
+        campaignYear! + e.conventionYear! - 1,
+      );
     }
   });
 
@@ -465,16 +532,17 @@ describe('audit ledger: reservations, cancellations and the years of a past peri
       );
 
     expect((await entriesOfApplication(t, APPLICATION_A)).map(brief)).toEqual([
-      'FundsReserved funds_reserved ETAT 1 - 1750000 -',
-      'FundsReserved funds_reserved ETAT 2 - 1750000 -',
-      'FunderPositionRecorded position_committed ETAT 1 - 1750000 -',
-      'FunderPositionRecorded position_committed ETAT 2 - 1750000 -',
+      // Convention year k is budget year 2027 + k − 1 (the campaign's year), convention or not.
+      'FundsReserved funds_reserved ETAT 1 2027 1750000 -',
+      'FundsReserved funds_reserved ETAT 2 2028 1750000 -',
+      'FunderPositionRecorded position_committed ETAT 1 2027 1750000 -',
+      'FunderPositionRecorded position_committed ETAT 2 2028 1750000 -',
       // 1 750 000 replaced by 500 000 in year 1; year 2 unchanged: no entry.
-      'FundsReserved funds_reserved ETAT 1 - -1250000 -',
-      'ApplicationWithdrawn position_committed ETAT 1 - -1750000 candidature retirée : Association en sommeil',
-      'ApplicationWithdrawn position_committed ETAT 2 - -1750000 candidature retirée : Association en sommeil',
-      'FundsReleased funds_released ETAT 1 - -500000 candidature retirée',
-      'FundsReleased funds_released ETAT 2 - -1750000 candidature retirée',
+      'FundsReserved funds_reserved ETAT 1 2027 -1250000 -',
+      'ApplicationWithdrawn position_committed ETAT 1 2027 -1750000 candidature retirée : Association en sommeil',
+      'ApplicationWithdrawn position_committed ETAT 2 2028 -1750000 candidature retirée : Association en sommeil',
+      'FundsReleased funds_released ETAT 1 2027 -500000 candidature retirée',
+      'FundsReleased funds_released ETAT 2 2028 -1750000 candidature retirée',
     ]);
   });
 
@@ -502,7 +570,8 @@ describe('audit ledger: reservations, cancellations and the years of a past peri
         );
 
     const entries = await entriesOfApplication(t, APPLICATION_B);
-    // The cancellation carries the years of the convention it cancels (2027 and 2028).
+    // The cancellation falls in the budget years of what it cancels (2027 and 2028: the campaign's
+    // year + k − 1), those of the commitments and the award recorded before the convention was drafted.
     expect(entries.filter((e) => e.type === 'ApplicationWithdrawn').map(brief)).toEqual([
       'ApplicationWithdrawn position_committed EPCI 1 2027 -800000 candidature retirée : Projet abandonné',
       'ApplicationWithdrawn position_committed EPCI 2 2028 -800000 candidature retirée : Projet abandonné',
@@ -517,6 +586,13 @@ describe('audit ledger: reservations, cancellations and the years of a past peri
       expect(sumOf(entries.filter((e) => e.movement === movement && e.funder === 'EPCI')), movement).toBe(
         movement === 'funds_reserved' ? 1_600_000 : movement === 'funds_released' ? -1_600_000 : 0,
       );
+    // Year by year too: what was committed, awarded and held in 2027 and 2028 is cancelled there.
+    for (const year of [2027, 2028])
+      for (const movements of [['position_committed'], ['award'], ['funds_reserved', 'funds_released']])
+        expect(
+          sumOf(entries.filter((e) => movements.includes(e.movement) && e.year === year)),
+          `${movements.join('+')} ${year}`,
+        ).toBe(0);
     expect(world.envelope('EPCI').state).toMatchObject({ reservedCents: 0 });
   });
 
@@ -531,9 +607,9 @@ describe('audit ledger: reservations, cancellations and the years of a past peri
     const business = await entriesOfApplication(t, APPLICATION_C, period);
     const record = await entriesOfApplication(t, APPLICATION_C, { ...period, time: 'record' });
     expect(business.map(brief)).toEqual([
-      'FundsReserved funds_reserved ETAT 1 - 600000 -',
-      'FunderPositionRecorded position_committed ETAT 1 - 600000 -',
-      'CommitteeApprovalRecorded award ETAT 1 - 600000 COPIL-2027-05',
+      'FundsReserved funds_reserved ETAT 1 2027 600000 -',
+      'FunderPositionRecorded position_committed ETAT 1 2027 600000 -',
+      'CommitteeApprovalRecorded award ETAT 1 2027 600000 COPIL-2027-05',
     ]);
 
     // Drafted later, recorded after the period: the period's entries do not change.
@@ -542,7 +618,7 @@ describe('audit ledger: reservations, cancellations and the years of a past peri
     await c.sign('ETAT', '2027-06-20');
     expect(await entriesOfApplication(t, APPLICATION_C, period)).toEqual(business);
     expect(await entriesOfApplication(t, APPLICATION_C, { ...period, time: 'record' })).toEqual(record);
-    // Entries after the drafting know the convention's calendar.
+    // Entries after the drafting fall in the same budget year as those before it.
     const later = await entriesOfApplication(t, APPLICATION_C, {
       from: resolveInstant('2027-06-01', 'start')!,
     });

@@ -242,4 +242,20 @@ describe('campaign summary read model', () => {
     });
     expect(campaignSummary(rm.db, 'inconnue')).toBeUndefined();
   });
+
+  it('judges the target on the exact share, not the rounded one it shows', async () => {
+    // Two CPO of three: 66.67 %, shown 66.7 %, short of a 66.7 % target.
+    world = new GrantsWorld().openCampaign({ multiYearTargetPercent: 66.7 });
+    for (const years of [3, 2, 1]) {
+      const s = world.application();
+      s.submit(dossier(years)).on('2027-02-20').declareEligible('2027-04-10');
+      s.on('2027-03-01').commitAll().opinion().on('2027-03-20').approve();
+    }
+    await rm.catchUp(world.events);
+    expect(campaignSummary(rm.db, CAMPAIGN_ID)?.multiYear).toMatchObject({
+      sharePercent: 66.7,
+      targetPercent: 66.7,
+      targetReached: false,
+    });
+  });
 });

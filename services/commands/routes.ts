@@ -39,6 +39,7 @@ import {
   requestDigestOf,
 } from './idempotency';
 import { qpvReference, qpvReferenceVersions } from '../../domain/reference/qpvReferences';
+import { assertAmountsWithinCap } from './amountCap';
 import * as body from './schemas';
 
 export interface CommandRoutesDeps {
@@ -430,6 +431,7 @@ export function commandRouter(deps: CommandRoutesDeps): Router {
         // them names each missing field rather than the body. A body of another type still gets its 415.
         if (req.body === undefined && !sentABody(req)) req.body = {};
         const parsed = parseRequest(req, { params: r.params, body: r.body });
+        assertAmountsWithinCap(parsed.body);
         const creation = !r.path.includes(':id');
         // If-Match travels with the command and is checked in the workflow, where steps run one at a
         // time: checked here, two senders holding the same ETag could both pass before either acts.

@@ -214,6 +214,42 @@ describe('command bodies: unknown fields refused at every depth', () => {
     expect(await e.engine.eventStore.headPosition()).toBe(head);
   });
 
+  it('refuses an amount beyond a billion euros, wherever the body carries money: 400 naming it, nothing written', async () => {
+    const head = await e.engine.eventStore.headPosition();
+    // Each within what a double holds exactly, but two of them no longer add up exactly.
+    const huge = Number.MAX_SAFE_INTEGER;
+    const filed = dossier({ durationYears: 2, perYear: { ETAT: 1_000_000 } });
+    const res = await e.call('POST', '/api/applications', {
+      token: tokens.porteur,
+      body: {
+        campaignId,
+        dossier: {
+          ...filed,
+          budget: filed.budget.map((line) => ({
+            ...line,
+            totalCostCents: huge,
+            requested: [{ funder: 'ETAT', amountCents: huge }],
+          })),
+        },
+      },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    const problem = res.body as Problem;
+    expect(problem.errors?.map((err) => err.path)).toEqual([
+      'dossier.budget.0.totalCostCents',
+      'dossier.budget.0.requested.0.amountCents',
+      'dossier.budget.1.totalCostCents',
+      'dossier.budget.1.requested.0.amountCents',
+    ]);
+    expect(problem.errors?.[0]?.message).toMatch(/^Montant trop élevé : 1\s000\s000\s000,00\s€ au plus\.$/);
+    const envelope = await e.call('POST', `/api/campaigns/${campaignId}/envelopes`, {
+      token: tokens.manager,
+      body: { funder: 'ETAT', amountCents: 100_000_000_001, reason: 'Ajustement' },
+    });
+    expect(envelope.status, JSON.stringify(envelope.body)).toBe(400);
+    expect(await e.engine.eventStore.headPosition()).toBe(head);
+  });
+
   it('names the accepted values of a refused choice, nested in a union', async () => {
     const id = await submit();
     const res = await e.call('POST', `/api/applications/${id}/positions`, {

@@ -1,7 +1,9 @@
 // How the services talk to the workflows: every step is a Workflow Update named after its
 // domain command, whose id is the command id (a resent request is recorded once). Submission
-// and campaign creation start their workflow in the same call (update-with-start). A domain
-// refusal comes back as a DomainRefusalError carrying the code and the French message.
+// and campaign creation start their workflow in the same call (update-with-start), once the
+// domain has accepted them on the initial state: a refused creation starts nothing. A domain
+// refusal comes back as a DomainRefusalError carrying the code and the French message; an
+// aggregate never created (no workflow, or one still in its initial state) as AggregateNotFoundError.
 import {
   WithStartWorkflowOperation,
   WorkflowNotFoundError,
@@ -10,11 +12,13 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ApplicationCommand, ApplicationState } from '../domain/application';
-import { applicationStreamName, decideApplication } from '../domain/application';
+import { applicationStreamName, decideApplication, initialApplicationState } from '../domain/application';
 import type { CampaignCommand, CampaignState } from '../domain/campaign';
-import { campaignStreamName, decideCampaign } from '../domain/campaign';
+import { campaignStreamName, decideCampaign, initialCampaignState } from '../domain/campaign';
 import type { AllowedCommand } from '../domain/shared/decision';
 import type { DomainError } from '../domain/shared/errors';
+import type { CommandMeta } from '../domain/shared/meta';
+import { latestRuleRevision } from '../domain/shared/ruleRevisions';
 import type { applicationWorkflow } from './application/workflow';
 import type { campaignWorkflow } from './campaign/workflow';
 import { allowedForQuery, viewQuery } from './shared/aggregateWorkflow';
@@ -104,7 +108,39 @@ export interface GrantsClient {
   ): Promise<AllowedCommand[]>;
 }
 
-export function createGrantsClient(client: Client, taskQueue: string): GrantsClient {
+export interface GrantsClientOptions {
+  /**
+   * The business clock (epoch ms) the client decides against before it asks a workflow: a creation
+   * on the initial state, a step on an ended workflow's last state. The workflows' clock: the wall
+   * clock (default), or a time-skipping test server's.
+   */
+  now?: () => number | Promise<number>;
+}
+
+/** The state of an aggregate nothing was ever recorded for: it does not exist. */
+const unborn = (state: { status: string }): boolean =>
+  state.status === initialCampaignState.status || state.status === initialApplicationState.status;
+
+/**
+ * The refusals that mean « this aggregate does not exist yet »: a step sent to an id whose workflow
+ * is still in its initial state (one started before creations were decided here) is answered as
+ * for an unknown id.
+ */
+const notCreatedCodes: ReadonlySet<string> = new Set(['CAMPAIGN_NOT_CREATED', 'NOT_SUBMITTED']);
+
+export function createGrantsClient(
+  client: Client,
+  taskQueue: string,
+  options: GrantsClientOptions = {},
+): GrantsClient {
+  const now = options.now ?? Date.now;
+  /** The meta the workflow's validator decides with: the actor as it crosses, the latest rules. */
+  const metaOf = async (context: StepContext): Promise<CommandMeta> => ({
+    actor: toActor(context.actor),
+    at: new Date(await now()).toISOString(),
+    commandId: context.commandId,
+    ruleRevision: latestRuleRevision,
+  });
   const input = (command: { type: string }, context: StepContext): StepInput => ({
     command,
     actor: context.actor,
@@ -117,8 +153,11 @@ export function createGrantsClient(client: Client, taskQueue: string): GrantsCli
     kind === 'application' ? applicationStreamName(id) : campaignStreamName(id);
 
   return {
-    createCampaign: (command, context) =>
-      translate(command.campaignId, () =>
+    createCampaign: async (command, context) => {
+      await refuseCreation(decideCampaign(command, initialCampaignState, await metaOf(context)), () =>
+        client.workflow.getHandle(campaignStreamName(command.campaignId)).query(viewQuery),
+      );
+      return translate(command.campaignId, () =>
         client.workflow.executeUpdateWithStart<
           typeof campaignWorkflow,
           AggregateView<CampaignState>,
@@ -136,7 +175,8 @@ export function createGrantsClient(client: Client, taskQueue: string): GrantsCli
             },
           ),
         }),
-      ),
+      );
+    },
     campaignCommand: (campaignId, command, context) =>
       translate(
         campaignId,
@@ -147,19 +187,25 @@ export function createGrantsClient(client: Client, taskQueue: string): GrantsCli
               args: [input(command, context)],
               updateId: context.commandId,
             }),
-        async () => {
-          const view = (await client.workflow
-            .getHandle(campaignStreamName(campaignId))
-            .query(viewQuery)) as AggregateView<CampaignState>;
-          return decideCampaign(command, view.state, metaOf(context));
-        },
+        async () =>
+          whyClosed(
+            (await client.workflow
+              .getHandle(campaignStreamName(campaignId))
+              .query(viewQuery)) as AggregateView<CampaignState>,
+            async (state) => decideCampaign(command, state, await metaOf(context)),
+            campaignId,
+            context,
+          ),
       ),
     campaignView: (campaignId) =>
       translate(campaignId, () =>
-        client.workflow.getHandle(campaignStreamName(campaignId)).query(viewQuery),
+        client.workflow.getHandle(campaignStreamName(campaignId)).query(viewQuery).then(existing(campaignId)),
       ) as Promise<AggregateView<CampaignState>>,
-    submitApplication: (command, context) =>
-      translate(command.applicationId, () =>
+    submitApplication: async (command, context) => {
+      await refuseCreation(decideApplication(command, initialApplicationState, await metaOf(context)), () =>
+        client.workflow.getHandle(applicationStreamName(command.applicationId)).query(viewQuery),
+      );
+      return translate(command.applicationId, () =>
         client.workflow.executeUpdateWithStart<
           typeof applicationWorkflow,
           AggregateView<ApplicationState>,
@@ -177,7 +223,8 @@ export function createGrantsClient(client: Client, taskQueue: string): GrantsCli
             },
           ),
         }),
-      ),
+      );
+    },
     applicationCommand: (applicationId, command, context) =>
       translate(
         applicationId,
@@ -188,56 +235,109 @@ export function createGrantsClient(client: Client, taskQueue: string): GrantsCli
               args: [input(command, context)],
               updateId: context.commandId,
             }),
-        async () => {
-          const view = (await client.workflow
-            .getHandle(applicationStreamName(applicationId))
-            .query(viewQuery)) as AggregateView<ApplicationState>;
-          return decideApplication(command, view.state, metaOf(context));
-        },
+        async () =>
+          whyClosed(
+            (await client.workflow
+              .getHandle(applicationStreamName(applicationId))
+              .query(viewQuery)) as AggregateView<ApplicationState>,
+            async (state) => decideApplication(command, state, await metaOf(context)),
+            applicationId,
+            context,
+          ),
       ),
     applicationView: (applicationId) =>
       translate(applicationId, () =>
-        client.workflow.getHandle(applicationStreamName(applicationId)).query(viewQuery),
+        client.workflow
+          .getHandle(applicationStreamName(applicationId))
+          .query(viewQuery)
+          .then(existing(applicationId)),
       ) as Promise<AggregateView<ApplicationState>>,
     allowedFor: (kind, id, actor) =>
       translate(id, () => client.workflow.getHandle(workflowIdOf(kind, id)).query(allowedForQuery, actor)),
   };
 }
 
-const metaOf = (context: StepContext) => ({
-  actor: context.actor,
-  at: new Date().toISOString(),
-  commandId: context.commandId,
+const toActor = (actor: StepActor): StepActor => ({
+  id: actor.id,
+  role: actor.role,
+  ...(actor.institution === undefined ? {} : { institution: actor.institution }),
+  ...(actor.porteurId === undefined ? {} : { porteurId: actor.porteurId }),
+  ...(actor.siret === undefined ? {} : { siret: actor.siret }),
+  ...(actor.rna === undefined ? {} : { rna: actor.rna }),
 });
 
+type Decision = { ok: true } | { ok: false; error: DomainError };
+
+/** A view read from a workflow still in its initial state is no aggregate: not found. */
+const existing =
+  (id: string) =>
+  <V extends AggregateView<unknown>>(view: V): V => {
+    if (unborn(view.state as { status: string })) throw new AggregateNotFoundError(id);
+    return view;
+  };
+
 /**
- * Turns Temporal's errors into the two the services answer with: refusal (422) and not found (404).
- * A workflow that has ended (terminal outcome) takes no more updates, yet its state stays readable:
- * `decideOnClosed` asks the domain, with that state, why the step is impossible, so the person gets
- * the same French refusal as for any other impossible step.
+ * A creation is decided here first, on the initial state, with the meta the workflow's validator
+ * uses: one the rules refuse is answered without starting a workflow (update-with-start would start
+ * it, then refuse the update, and leave it waiting for ever). Except when the aggregate already
+ * exists: a resend of a recorded creation (Idempotency-Key: the same update id) gets its first
+ * answer from its workflow even though the rules would now refuse it (the window closed since), and
+ * a creation over an existing one gets the workflow's own refusal (already created).
  */
-async function translate<T>(
+async function refuseCreation(
+  decision: Decision,
+  currentView: () => Promise<AggregateView<unknown>>,
+): Promise<void> {
+  if (decision.ok) return;
+  const view = await currentView().catch(() => undefined);
+  if (view !== undefined && !unborn(view.state as { status: string })) return;
+  throw new DomainRefusalError(decision.error);
+}
+
+/**
+ * Why a step sent to a workflow that has ended cannot be taken, from its last state: not found when
+ * nothing was ever created there (a refused creation that ended its workflow); a stale If-Match
+ * first, as on a live workflow (412); then the domain's own refusal, or TERMINAL_STATE.
+ */
+async function whyClosed<S extends { status: string }>(
+  view: AggregateView<S>,
+  decide: (state: S) => Promise<Decision>,
   id: string,
-  call: () => Promise<T>,
-  decideOnClosed?: () => Promise<{ ok: true } | { ok: false; error: DomainError }>,
-): Promise<T> {
+  context: StepContext,
+): Promise<Error> {
+  if (unborn(view.state)) return new AggregateNotFoundError(id);
+  if (context.expectedRevision !== undefined && context.expectedRevision !== view.revision)
+    return new RevisionMismatchError(context.expectedRevision, view.revision);
+  const decision = await decide(view.state);
+  if (!decision.ok) return new DomainRefusalError(decision.error);
+  return new DomainRefusalError({
+    code: 'TERMINAL_STATE',
+    message: 'Ce dossier est terminé : plus aucune action n’est possible.',
+  });
+}
+
+/**
+ * Turns Temporal's errors into the three the services answer with: refusal (422), stale revision
+ * (412) and not found (404). A workflow that has ended (terminal outcome) takes no more updates, yet
+ * its state stays readable: `onClosed` (whyClosed) asks the domain, with that state, why the step
+ * is impossible, so the person gets the same answer as for any other impossible step.
+ */
+async function translate<T>(id: string, call: () => Promise<T>, onClosed?: () => Promise<Error>): Promise<T> {
   try {
     return await call();
   } catch (error) {
+    if (error instanceof AggregateNotFoundError) throw error;
     const refusal = failureDetails<DomainError>(error, domainRefusalType);
-    if (refusal) throw new DomainRefusalError(refusal);
+    if (refusal) {
+      // A workflow still in its initial state refuses every step but its creation: it does not exist.
+      if (notCreatedCodes.has(refusal.code)) throw new AggregateNotFoundError(id);
+      throw new DomainRefusalError(refusal);
+    }
     const mismatch = failureDetails<RevisionMismatch>(error, revisionMismatchType);
     if (mismatch) throw new RevisionMismatchError(mismatch.expected, mismatch.current);
     if (error instanceof WorkflowNotFoundError) {
-      const decision = await decideOnClosed?.().catch(() => undefined);
-      if (decision && !decision.ok) throw new DomainRefusalError(decision.error);
-      if (decision?.ok) {
-        throw new DomainRefusalError({
-          code: 'TERMINAL_STATE',
-          message: 'Ce dossier est terminé : plus aucune action n’est possible.',
-        });
-      }
-      throw new AggregateNotFoundError(id);
+      // No state to read (no such workflow): not found.
+      throw (await onClosed?.().catch(() => undefined)) ?? new AggregateNotFoundError(id);
     }
     throw error;
   }

@@ -4,7 +4,7 @@
 // through the domain's decide. Funders' envelopes are kept in step with the application: a
 // commitment reserves before it is recorded (and is refused if the envelope cannot hold it), a
 // rejection, lapse or withdrawal releases once recorded.
-import { continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
 import {
   allowedApplicationCommands,
   applicationCommandTypes,
@@ -23,13 +23,19 @@ import {
 import { refusal, runAggregate, type CarriedAggregate, type ResolvedStep } from '../shared/aggregateWorkflow';
 import { envelopeStep } from '../shared/envelopeStep';
 
+/**
+ * The Temporal patch under which a fresh run whose creation step was refused ends at once (the same
+ * id in both aggregate workflows). Runs started before it wait on, as they always did.
+ */
+const creationRefusedPatch = 'end-run-when-creation-refused';
+
 export interface ApplicationWorkflowInput {
   applicationId: string;
   carried?: CarriedAggregate<ApplicationState>;
 }
 
 export async function applicationWorkflow(input: ApplicationWorkflowInput): Promise<ApplicationState> {
-  return await runAggregate<ApplicationCommand, ApplicationState, ApplicationEvent>(
+  const run = runAggregate<ApplicationCommand, ApplicationState, ApplicationEvent>(
     {
       stream: workflowInfo().workflowId,
       commandTypes: applicationCommandTypes,
@@ -79,6 +85,17 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
       : { ...input.carried, state: withCurrentShape(input.carried.state) },
     (carried) => continueAsNew<typeof applicationWorkflow>({ applicationId: input.applicationId, carried }),
   );
+  // runAggregate has registered the update handlers, so the creation step this run was started with
+  // (update-with-start, same workflow task) has been validated and, if accepted, is under way. None
+  // under way on a fresh run: the creation was refused and nothing exists. The client decides
+  // creations before it starts anything, but the workflow has the last word (its clock, a caller
+  // going around the client): end now rather than wait for ever for an aggregate that does not
+  // exist; the id stays free for a new run. A refused update leaves no trace in the history, an
+  // accepted one does, so a replay takes the same branch. Behind a patch: runs started before this
+  // check waited on, and must replay so.
+  if (input.carried === undefined && allHandlersFinished() && patched(creationRefusedPatch))
+    return initialApplicationState;
+  return await run;
 }
 
 function campaignOf(state: ApplicationState): string | undefined {

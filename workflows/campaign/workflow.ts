@@ -1,7 +1,7 @@
 // One workflow per yearly AMI campaign (workflow id = its stream, `campaign-<id>`): creation,
 // opening and closing of the submission window (by hand or by timer), envelope adjustments.
 // It opens and adjusts each funder's envelope stream, which applications reserve from.
-import { continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
 import {
   allowedCampaignCommands,
   campaignCommandSchema,
@@ -16,6 +16,12 @@ import {
 import { refusal, runAggregate, type CarriedAggregate } from '../shared/aggregateWorkflow';
 import { envelopeStep } from '../shared/envelopeStep';
 
+/**
+ * The Temporal patch under which a fresh run whose creation step was refused ends at once (the same
+ * id in both aggregate workflows). Runs started before it wait on, as they always did.
+ */
+const creationRefusedPatch = 'end-run-when-creation-refused';
+
 export interface CampaignWorkflowInput {
   campaignId: string;
   carried?: CarriedAggregate<CampaignState>;
@@ -24,7 +30,7 @@ export interface CampaignWorkflowInput {
 export const campaignCommandTypes = campaignCommandSchema.options.map((o) => o.shape.type.value);
 
 export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<CampaignState> {
-  return await runAggregate<CampaignCommand, CampaignState, CampaignEvent>(
+  const run = runAggregate<CampaignCommand, CampaignState, CampaignEvent>(
     {
       stream: workflowInfo().workflowId,
       commandTypes: campaignCommandTypes,
@@ -66,4 +72,15 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     input.carried ?? { state: initialCampaignState, revision: null, firedDeadlines: [] },
     (carried) => continueAsNew<typeof campaignWorkflow>({ campaignId: input.campaignId, carried }),
   );
+  // runAggregate has registered the update handlers, so the creation step this run was started with
+  // (update-with-start, same workflow task) has been validated and, if accepted, is under way. None
+  // under way on a fresh run: the creation was refused and nothing exists. The client decides
+  // creations before it starts anything, but the workflow has the last word (its clock, a caller
+  // going around the client): end now rather than wait for ever for an aggregate that does not
+  // exist; the id stays free for a new run. A refused update leaves no trace in the history, an
+  // accepted one does, so a replay takes the same branch. Behind a patch: runs started before this
+  // check waited on, and must replay so.
+  if (input.carried === undefined && allHandlersFinished() && patched(creationRefusedPatch))
+    return initialCampaignState;
+  return await run;
 }

@@ -45,7 +45,9 @@ export async function createHarness(env: TestWorkflowEnvironment): Promise<Harne
     eventStore,
     worker,
     taskQueue,
-    grants: createGrantsClient(env.client, taskQueue),
+    // The client decides creations before it starts their workflow: on the server's clock, which
+    // the stories move days ahead of the wall clock.
+    grants: createGrantsClient(env.client, taskQueue, { now: async () => Number(await env.currentTimeMs()) }),
     run: (fn) => worker.runUntil(fn),
     close: async () => {
       await eventStore.close();

@@ -30,7 +30,7 @@ import {
   ValidationError,
   refusalFieldErrors,
 } from '../http/platform/problem';
-import { parseRequest } from '../http/platform/validate';
+import { noQuery, parseRequest } from '../http/platform/validate';
 import {
   assertSameRequest,
   idempotencyKeyOf,
@@ -430,7 +430,8 @@ export function commandRouter(deps: CommandRoutesDeps): Router {
         // No body at all reads as an empty one: a step without required fields needs none, and one with
         // them names each missing field rather than the body. A body of another type still gets its 415.
         if (req.body === undefined && !sentABody(req)) req.body = {};
-        const parsed = parseRequest(req, { params: r.params, body: r.body });
+        // No command takes a query parameter: one sent is a mistake to name, not to ignore.
+        const parsed = parseRequest(req, { params: r.params, query: noQuery, body: r.body });
         assertAmountsWithinCap(parsed.body);
         const creation = !r.path.includes(':id');
         // If-Match travels with the command and is checked in the workflow, where steps run one at a

@@ -6,7 +6,7 @@ import { qpvReferenceSchema } from '../../domain/reference/qpv';
 import type { Role } from '../http/platform/auth';
 import type { ApiDocumentation } from '../http/platform/openapi';
 import { NotFoundError } from '../http/platform/problem';
-import { parseRequest } from '../http/platform/validate';
+import { noQuery, parseRequest } from '../http/platform/validate';
 import { qpvReference } from '../../domain/reference/qpvReferences';
 
 export interface ReferenceRoutesDeps {
@@ -25,7 +25,7 @@ export function referenceRouter(deps: ReferenceRoutesDeps): Router {
   const router = Router();
 
   router.get('/api/reference/qpv/:version', deps.authenticate, deps.requireRole(...everyone), (req, res) => {
-    const { params } = parseRequest(req, { params: versionParams });
+    const { params } = parseRequest(req, { params: versionParams, query: noQuery });
     const reference = qpvReference(params.version);
     if (reference === undefined) {
       throw new NotFoundError(

@@ -27,7 +27,7 @@ import {
 } from '../http/answerSchemas';
 import type { ApiDocumentation } from '../http/platform/openapi';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../http/platform/problem';
-import { parseRequest, queryInteger } from '../http/platform/validate';
+import { noQuery, parseRequest, queryInteger } from '../http/platform/validate';
 import type { StreamReader } from '../../infra/projections/projection';
 import { applicationStatusLabels } from '../readModels/applications/facts';
 import { getApplication, InvalidCursorError, listApplicationsJson } from '../readModels/applications/queries';
@@ -110,6 +110,11 @@ const idParams = z.strictObject({
   // ULIDs are case-insensitive (Crockford): a lower-case id names the same application.
   id: z.ulid('Identifiant de candidature invalide (ULID attendu)').toUpperCase(),
 });
+/**
+ * The routes that take no parameter in their query string refuse any (400 naming each, as docs/http.md
+ * says): `?status=open` on the campaigns or `?year=2026` on a summary would otherwise answer in full,
+ * read as filtered.
+ */
 const campaignParams = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'Identifiant de campagne invalide'),
 });
@@ -198,7 +203,7 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
   });
 
   router.get('/api/applications/:id', ...guard(...everyone), async (req, res) => {
-    const { params } = parseRequest(req, { params: idParams });
+    const { params } = parseRequest(req, { params: idParams, query: noQuery });
     const principal = principalOf(req);
     const detail = await getApplication(db, deps.log, params.id, (found) => {
       if (principal.role === 'porteur' && found.porteurId !== principal.porteurId) {
@@ -220,16 +225,20 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
   });
 
   router.get('/api/campaigns', ...guard(...everyone), (req, res) => {
+    parseRequest(req, { query: noQuery });
     answers.send(req, res, { route: '/api/campaigns', input: null, principal: principalOf(req) }, () => ({
       items: campaignsList(db),
     }));
   });
 
   router.get('/api/campaigns/:id', ...guard(...everyone), async (req, res) => {
-    const { params } = parseRequest(req, { params: campaignParams });
+    const { params } = parseRequest(req, { params: campaignParams, query: noQuery });
     const principal = principalOf(req);
     try {
       const view = await deps.grants.campaignView(params.id);
+      // A campaign whose creation was refused has nothing recorded: unknown, as an id never used
+      // (the client says so already; a view in that state must never be answered as a campaign).
+      if (view.state.status === 'not_created') throw campaignNotFound(params.id);
       if (view.revision !== null) setETag(res, BigInt(view.revision));
       // The funders' envelopes are the programme's figures (as the summary): a porteur or the conseil
       // citoyen sees who funds the call and where, not each partner's budget.
@@ -245,7 +254,7 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
   });
 
   router.get('/api/campaigns/:id/summary', ...guard(...analysts), (req, res) => {
-    const { params } = parseRequest(req, { params: campaignParams });
+    const { params } = parseRequest(req, { params: campaignParams, query: noQuery });
     const principal = principalOf(req);
     answers.send(req, res, { route: '/api/campaigns/:id/summary', input: params, principal }, () => {
       const summary = campaignSummary(db, params.id);

@@ -250,6 +250,18 @@ describe('command bodies: unknown fields refused at every depth', () => {
     expect(await e.engine.eventStore.headPosition()).toBe(head);
   });
 
+  it('refuses a query parameter on a command, which takes none: 400 naming it, nothing written', async () => {
+    const id = await submit();
+    const before = await streamLength(`application-${id}`);
+    const res = await e.call('POST', `/api/applications/${id}/withdraw?motif=doublon`, {
+      token: tokens.porteur,
+      body: {},
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect((res.body as Problem).errors?.map((err) => [err.in, err.path])).toEqual([['query', 'motif']]);
+    expect(await streamLength(`application-${id}`)).toBe(before);
+  });
+
   it('names the accepted values of a refused choice, nested in a union', async () => {
     const id = await submit();
     const res = await e.call('POST', `/api/applications/${id}/positions`, {

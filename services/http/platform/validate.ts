@@ -165,6 +165,9 @@ function parseQueryPart(schema: z.ZodType, req: Request): Outcome<unknown> {
  * Parses params, query and body at once; a 400 lists the errors of all three, so the person fixes
  * everything in one go.
  */
+/** The query of a route that takes no parameter: any one sent is named in a 400, never ignored. */
+export const noQuery = z.strictObject({});
+
 export function parseRequest<T extends RequestSchemas>(req: Request, schemas: T): Parsed<T> {
   if (schemas.body !== undefined) assertJsonBody(req);
   const errors: FieldError[] = [];

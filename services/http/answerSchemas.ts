@@ -342,7 +342,14 @@ export const reportItemAnswer = z
     funders: z.array(z.string()).meta({ description: 'Les financeurs de la convention' }),
   })
   .meta({ description: 'Un compte rendu annuel attendu' });
-export const reportListAnswer = items(reportItemAnswer, 'Les comptes rendus');
+export const reportListAnswer = z
+  .object({
+    items: z.array(reportItemAnswer),
+    total: count(
+      'Comptes rendus correspondant aux filtres : plus que `items` quand la liste est coupée à `limit`',
+    ),
+  })
+  .meta({ description: 'Les comptes rendus, les premiers `limit` (500 par défaut)' });
 
 /** Names the schemas above under components/schemas (idempotent: every router may call it). */
 export function nameAnswerSchemas(docs: ApiDocumentation): void {

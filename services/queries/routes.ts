@@ -136,6 +136,8 @@ const ledgerQuery = z.strictObject({
 const reportsQuery = z.strictObject({
   campaignId: z.string().min(1).optional(),
   funder: funderIdSchema.optional(),
+  /** The first so many (default 500); `total` says how many match in all. */
+  limit: queryInteger(1, 5000).optional(),
 });
 const upcomingQuery = reportsQuery.extend({
   withinDays: queryInteger(1, 366).default(60),
@@ -291,7 +293,7 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
     (req, res) => {
       const { query } = parseRequest(req, { query: reportsQuery });
       requireKnownCampaign(db, query.campaignId);
-      res.json({ items: overdueReports(db, { ...query, ...scopeFor(principalOf(req), query) }) });
+      res.json(overdueReports(db, { ...query, ...scopeFor(principalOf(req), query) }));
     },
   );
   router.get(
@@ -300,13 +302,13 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
     (req, res) => {
       const { query } = parseRequest(req, { query: upcomingQuery });
       requireKnownCampaign(db, query.campaignId);
-      res.json({
-        items: upcomingReports(db, {
+      res.json(
+        upcomingReports(db, {
           ...query,
           ...scopeFor(principalOf(req), query),
           asOf: new Date().toISOString(),
         }),
-      });
+      );
     },
   );
 

@@ -42,7 +42,7 @@ describe('reports read model', () => {
     expect((await statuses(s))[0]).toEqual([1, 'reminder_sent', '2028-06-30']);
     s.on('2028-07-02');
     expect((await statuses(s))[0]).toEqual([1, 'overdue', '2028-06-30']);
-    const [overdue] = overdueReports(rm.db);
+    const [overdue] = overdueReports(rm.db).items;
     expect(overdue).toMatchObject({
       applicationId: s.applicationId,
       campaignId: CAMPAIGN_ID,
@@ -60,7 +60,7 @@ describe('reports read model', () => {
 
     s.on('2028-07-10').submitReport(1);
     expect((await statuses(s))[0]).toEqual([1, 'submitted', '2028-06-30']);
-    expect(overdueReports(rm.db)).toEqual([]);
+    expect(overdueReports(rm.db).items).toEqual([]);
     s.on('2028-07-15').requestReportChanges(1, '2028-08-31');
     expect((await statuses(s))[0]).toEqual([1, 'changes_requested', '2028-08-31']);
     s.on('2028-08-20').submitReport(1).on('2028-08-25').acceptReport(1);
@@ -78,36 +78,41 @@ describe('reports read model', () => {
     await rm.catchUp(world.events);
 
     const ids = (items: { applicationId: string }[]) => items.map((i) => i.applicationId).sort();
-    expect(ids(overdueReports(rm.db))).toEqual([withEtat.applicationId, withCaf.applicationId].sort());
-    expect(ids(overdueReports(rm.db, { funder: 'ETAT' }))).toEqual([withEtat.applicationId]);
-    expect(ids(overdueReports(rm.db, { funder: 'CAF', campaignId: CAMPAIGN_ID }))).toEqual([
+    expect(ids(overdueReports(rm.db).items)).toEqual([withEtat.applicationId, withCaf.applicationId].sort());
+    // A list cut at its limit says how many there are in all.
+    expect(overdueReports(rm.db, { limit: 1 })).toMatchObject({ total: 2, items: [expect.anything()] });
+    expect(overdueReports(rm.db).total).toBe(2);
+    expect(ids(overdueReports(rm.db, { funder: 'ETAT' }).items)).toEqual([withEtat.applicationId]);
+    expect(ids(overdueReports(rm.db, { funder: 'CAF', campaignId: CAMPAIGN_ID }).items)).toEqual([
       withCaf.applicationId,
     ]);
-    expect(overdueReports(rm.db, { campaignId: 'autre' })).toEqual([]);
+    expect(overdueReports(rm.db, { campaignId: 'autre' }).items).toEqual([]);
     // A porteur's own, and only its own.
-    expect(ids(overdueReports(rm.db, { porteurId: 'asso-b' }))).toEqual([withCaf.applicationId]);
-    expect(overdueReports(rm.db, { porteurId: 'asso-c' })).toEqual([]);
+    expect(ids(overdueReports(rm.db, { porteurId: 'asso-b' }).items)).toEqual([withCaf.applicationId]);
+    expect(overdueReports(rm.db, { porteurId: 'asso-c' }).items).toEqual([]);
 
     // Year 2 reports are due on 30 June 2029.
-    expect(upcomingReports(rm.db, { asOf: '2029-06-01', withinDays: 28 })).toEqual([]);
-    const due = upcomingReports(rm.db, { asOf: '2029-06-01T08:00:00Z', withinDays: 30 });
+    expect(upcomingReports(rm.db, { asOf: '2029-06-01', withinDays: 28 }).items).toEqual([]);
+    const due = upcomingReports(rm.db, { asOf: '2029-06-01T08:00:00Z', withinDays: 30 }).items;
     expect(due.map((r) => [r.year, r.dueDate])).toEqual([
       [2, '2029-06-30'],
       [2, '2029-06-30'],
       [2, '2029-06-30'],
     ]);
-    expect(ids(upcomingReports(rm.db, { asOf: '2028-06-01', withinDays: 30, funder: 'ETAT' }))).toEqual([]);
+    expect(ids(upcomingReports(rm.db, { asOf: '2028-06-01', withinDays: 30, funder: 'ETAT' }).items)).toEqual(
+      [],
+    );
   });
 
   it('drops the reports of a terminated convention from the overdue and upcoming lists', async () => {
     const s = inForce();
     s.on('2028-07-02');
     await rm.catchUp(world.events);
-    expect(overdueReports(rm.db)).toHaveLength(1);
+    expect(overdueReports(rm.db).items).toHaveLength(1);
     s.terminate();
     await rm.catchUp(world.events);
-    expect(overdueReports(rm.db)).toEqual([]);
-    expect(upcomingReports(rm.db, { asOf: '2029-01-01', withinDays: 365 })).toEqual([]);
+    expect(overdueReports(rm.db).items).toEqual([]);
+    expect(upcomingReports(rm.db, { asOf: '2029-01-01', withinDays: 365 }).items).toEqual([]);
     expect(applicationReports(rm.db, s.applicationId).map((r) => r.status)).toEqual(['overdue', 'not_due']);
   });
 });

@@ -171,6 +171,17 @@ function AwardedAboveReserved({ funders }) {
   </div>`;
 }
 
+/**
+ * Under a list the API cut at its limit: how many it shows of how many.
+ * @param {{ list?: { items: unknown[], total: number } }} props
+ */
+function CutNote({ list }) {
+  if (list === undefined || list.total <= list.items.length) return null;
+  return html`<p class="reference-note" role="note">
+    Les ${count(list.items.length)} premiers sur ${count(list.total)}.
+  </p>`;
+}
+
 export function DashboardPage({ campaigns }) {
   const [campaignId, setCampaignId] = useState('');
   const [year, setYear] = useState('');
@@ -184,8 +195,11 @@ export function DashboardPage({ campaigns }) {
   const qpv = useApi(id ? `/api/stats/qpv?${q}` : null);
   const themes = useApi(id ? `/api/stats/themes?${q}` : null);
   const ledger = useApi(id ? `/api/stats/ledger?${q}` : null);
-  const overdue = useApi(id ? `/api/reports/overdue?campaignId=${enc}` : null);
-  const upcoming = useApi(id ? `/api/reports/upcoming?campaignId=${enc}&withinDays=${withinDays}` : null);
+  // As many as the API lists at once; a list cut there says so (CutNote).
+  const overdue = useApi(id ? `/api/reports/overdue?campaignId=${enc}&limit=5000` : null);
+  const upcoming = useApi(
+    id ? `/api/reports/upcoming?campaignId=${enc}&withinDays=${withinDays}&limit=5000` : null,
+  );
   const s = summary.data;
   const years = s?.byYear?.map((y) => y.year) ?? [];
   const fItems = funders.data?.items ?? [];
@@ -463,6 +477,7 @@ export function DashboardPage({ campaigns }) {
               ? html`<p class="empty">Aucun compte rendu en retard.</p>`
               : null
         }
+        <${CutNote} list=${overdue.data} />
         <${CsvButton}
           testId="overdue"
           label="Télécharger les retards (CSV)"
@@ -485,6 +500,7 @@ export function DashboardPage({ campaigns }) {
               ? html`<p class="empty">Aucun compte rendu attendu dans les ${withinDays} jours.</p>`
               : null
         }
+        <${CutNote} list=${upcoming.data} />
         <${CsvButton}
           testId="upcoming"
           label="Télécharger les échéances (CSV)"

@@ -170,7 +170,7 @@ export function deadlineOf(deadline, now = Date.now()) {
  * @param {boolean} [wanted] false: nothing asked (roles that cannot read the list)
  */
 function useOverdueReports(wanted = true) {
-  const list = useApi(wanted ? '/api/reports/overdue' : null);
+  const list = useApi(wanted ? '/api/reports/overdue?limit=5000' : null);
   /** @type {Map<string, string>} */
   const dueByApplication = new Map();
   for (const r of list.data?.items ?? [])

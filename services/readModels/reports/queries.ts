@@ -2,7 +2,7 @@
 // suspended) and those due soon.
 import type { Database, Statement } from 'better-sqlite3';
 import { addDays } from '../../../domain/calendar';
-import { civilDate, clampLimit, perDatabase } from '../shared/db';
+import { cached, civilDate, clampLimit, perDatabase } from '../shared/db';
 import type { ReportStatus } from './projection';
 
 export const reportStatusLabels: Record<ReportStatus, string> = {
@@ -35,6 +35,12 @@ export interface ReportItem {
   beneficiariesReached: number | null;
   /** Funders of the convention. */
   funders: string[];
+}
+
+/** A list of reports, the first `limit` of them, and how many match in all (more than listed: cut). */
+export interface ReportList {
+  items: ReportItem[];
+  total: number;
 }
 
 export interface OverdueFilters {
@@ -101,18 +107,25 @@ const statements = perDatabase((db: Database) => ({
     'SELECT * FROM application_reports WHERE application_id = ? ORDER BY year',
   ),
   queries: new Map<string, Statement<unknown[], ReportRow>>(),
+  counts: new Map<string, Statement<unknown[], { total: number }>>(),
 }));
 
-function run(db: Database, where: string[], params: unknown[], limit: number | undefined): ReportItem[] {
+function run(db: Database, where: string[], params: unknown[], limit: number | undefined): ReportList {
   const s = statements(db);
-  const sql = `SELECT * FROM application_reports WHERE application_status = 'in_force' AND ${where.join(' AND ')}
-    ORDER BY due_date, campaign_id, porteur_name, year LIMIT ?`;
-  let statement = s.queries.get(sql);
-  if (statement === undefined) {
-    statement = db.prepare<unknown[], ReportRow>(sql);
-    s.queries.set(sql, statement);
-  }
-  return statement.all(...params, clampLimit(limit, 500, 5000)).map(toItem);
+  const matching = `FROM application_reports WHERE application_status = 'in_force' AND ${where.join(' AND ')}`;
+  const items = cached(
+    s.queries,
+    db,
+    `SELECT * ${matching} ORDER BY due_date, campaign_id, porteur_name, year LIMIT ?`,
+  )
+    .all(...params, clampLimit(limit, 500, 5000))
+    .map(toItem);
+  // Counted only when the page is full: a list cut at its limit says so rather than passing for all.
+  const total =
+    items.length < clampLimit(limit, 500, 5000)
+      ? items.length
+      : (cached(s.counts, db, `SELECT count(*) AS total ${matching}`).get(...params)?.total ?? items.length);
+  return { items, total };
 }
 
 function common(
@@ -135,7 +148,7 @@ function common(
 }
 
 /** Reports marked overdue (the domain's timer), of conventions still in force, oldest due first. */
-export function overdueReports(db: Database, filters: OverdueFilters = {}): ReportItem[] {
+export function overdueReports(db: Database, filters: OverdueFilters = {}): ReportList {
   const where = ["status = 'overdue'"];
   const params: unknown[] = [];
   common(filters, where, params);
@@ -143,7 +156,7 @@ export function overdueReports(db: Database, filters: OverdueFilters = {}): Repo
 }
 
 /** Reports still to file or to correct whose due date falls within the next `withinDays` days. */
-export function upcomingReports(db: Database, filters: UpcomingFilters): ReportItem[] {
+export function upcomingReports(db: Database, filters: UpcomingFilters): ReportList {
   const from = civilDate(filters.asOf);
   const to = addDays(from, Math.max(0, Math.trunc(filters.withinDays)));
   const where = [

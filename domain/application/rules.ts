@@ -1215,7 +1215,8 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     statuses: ['in_force'],
     handle: (c, s, meta) => {
       for (const [i, j] of c.justified.entries()) {
-        if (awardedFor(s.award.plan, j.funder, j.year) === 0) {
+        const awarded = awardedFor(s.award.plan, j.funder, j.year);
+        if (awarded === 0) {
           return refuse(
             atField(
               domainError(
@@ -1224,6 +1225,20 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
               ),
               'justified',
               i,
+            ),
+          );
+        }
+        if (j.amountCents > awarded && appliesRule(meta, 'justifiedWithinAward')) {
+          return refuse(
+            atField(
+              domainError(
+                'JUSTIFIED_BEYOND_AWARD',
+                `${capitalised(theFunder(j.funder))} a attribué ${formatEuros(awarded)} pour l'année ${j.year} : ` +
+                  `${formatEuros(j.amountCents)} justifiés dépassent la subvention. Vérifiez le montant.`,
+              ),
+              'justified',
+              i,
+              'amountCents',
             ),
           );
         }

@@ -24,6 +24,11 @@ export const ruleRevisions = {
    * before, a day early for a year starting on a 29th–31st (conventionYears).
    */
   reportDueAfterYearEnd: 5,
+  /**
+   * TerminateConvention: what a funder's year is justified by stays within what it awarded for that
+   * year (a typo of a few zeros cancelled the recovery without a word).
+   */
+  justifiedWithinAward: 6,
 } as const;
 
 export type RevisedRule = keyof typeof ruleRevisions;

@@ -1170,6 +1170,27 @@ describe('yearly reports, payments and recoveries', () => {
       )
       .thenRefused('NOTHING_AWARDED_TO_JUSTIFY');
     expect(refused.message).toContain("Caisse d'allocations familiales n'a rien attribué pour l'année 1");
+    // A typo of a few zeros would justify more than the grant and cancel its recovery.
+    const terminate = (amountCents: number, ruleRevision?: number) =>
+      given(story.events).when(
+        {
+          type: 'TerminateConvention',
+          reason: 'breach',
+          comment: 'x',
+          justified: [{ funder: 'ETAT', year: 1, amountCents }],
+        },
+        actors.grantManager,
+        story.now,
+        ruleRevision === undefined ? {} : { ruleRevision },
+      );
+    const beyond = terminate(99_999_999_900).thenRefused('JUSTIFIED_BEYOND_AWARD');
+    expect(plain(beyond.message)).toMatch(
+      /^L'État a attribué .* pour l'année 1 : 999 999 999,00 € justifiés dépassent la subvention\./,
+    );
+    expect(beyond.field).toEqual(['justified', 0, 'amountCents']);
+    // A workflow replaying a termination it recorded before the rule decides it as it did then.
+    expect(ruleRevisions.justifiedWithinAward).toBe(6);
+    terminate(99_999_999_900, 5).thenTypes(['ConventionTerminated', 'RecoveryOrdered', 'RecoveryOrdered']);
   });
 
   it('closes only once every report is accepted and every installment settled', () => {

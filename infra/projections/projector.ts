@@ -48,6 +48,13 @@ export interface ProjectorOptions {
    * at start() — readers keep the old tables until the new ones are swapped in — or 'fail'.
    */
   onVersionChange?: 'rebuild' | 'fail';
+  /**
+   * When there are no views yet over a log that has events (a restored log, a deleted views file):
+   * 'rebuild' (default) builds them as a rebuild does at start() — in worker threads when
+   * rebuildParallel says so, with progress, interruptible by stop() — or 'follow' them from the first
+   * event, batch by batch, as for any new event.
+   */
+  onMissingViews?: 'rebuild' | 'follow';
   /** Progress of such a rebuild (for logs or a progress bar). */
   onRebuildProgress?: (progress: RebuildProgress) => void;
   /** Worker threads for such a rebuild (RebuildOptions.parallel). */
@@ -375,6 +382,9 @@ export function createProjector(options: ProjectorOptions): Projector {
             if (buffer.length >= batchSize) {
               // Backpressure: do not read further while the batch cannot be committed.
               while (!(await flush()) && state === 'running') await sleep(250, stopping.signal);
+              // The store reads and the batches commit synchronously: without a turn of the event
+              // loop, a long catch-up would hold off the HTTP server, timers and Ctrl-C until its end.
+              await new Promise(setImmediate);
             } else {
               scheduleFlush();
             }
@@ -419,18 +429,29 @@ export function createProjector(options: ProjectorOptions): Projector {
     try {
       ensureRuntimeTables(db);
       let stored = readCheckpoint(db, name);
-      if (stored !== undefined && stored.signature !== signature) {
-        if ((options.onVersionChange ?? 'rebuild') === 'fail' || db.memory) {
-          throw new Error(
-            `Les vues ${name} ont été construites par ${stored.signature} ; ce programme attend ${signature} : ` +
-              'reconstruisez-les (grants projections rebuild).',
-          );
-        }
-        state = 'rebuilding';
-        logger.warn(
-          { stored: stored.signature, expected: signature },
-          'versions des projections changées : reconstruction des vues depuis le premier événement',
+      const versionChanged = stored !== undefined && stored.signature !== signature;
+      if (versionChanged && ((options.onVersionChange ?? 'rebuild') === 'fail' || db.memory)) {
+        throw new Error(
+          `Les vues ${name} ont été construites par ${stored?.signature} ; ce programme attend ${signature} : ` +
+            'reconstruisez-les (grants projections rebuild).',
         );
+      }
+      // No views yet over a log that has events (a restored log, a deleted views file): built the way
+      // a rebuild builds them — in worker threads, with progress, interruptible — rather than
+      // followed event after event from the first, several times slower and silent.
+      const noViewsOverALog =
+        stored === undefined &&
+        (options.onMissingViews ?? 'rebuild') === 'rebuild' &&
+        !db.memory &&
+        (await eventStore.headPosition()) > 0n;
+      if (versionChanged || noViewsOverALog) {
+        state = 'rebuilding';
+        if (versionChanged)
+          logger.warn(
+            { stored: stored?.signature, expected: signature },
+            'versions des projections changées : reconstruction des vues depuis le premier événement',
+          );
+        else logger.warn('aucune vue sur ce journal : construction des vues depuis le premier événement');
         await rebuildProjections({
           eventStore,
           dbFile: db.name,

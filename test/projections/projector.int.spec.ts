@@ -80,6 +80,50 @@ describe('projector', () => {
     db.close();
   });
 
+  it('builds the views of a log it has none for as a rebuild does, with progress, then follows', async () => {
+    const first = await appendToyEvents(store, 600);
+    const db = openReadModelDatabase(readFile);
+    const phases = new Set<string>();
+    const projector = createProjector({
+      eventStore: store,
+      db,
+      projections: toyProjections(),
+      logger: silentLogger(),
+      onRebuildProgress: (p) => phases.add(p.phase),
+    });
+    await projector.start();
+    // Built before start() returns (a restored log, a deleted views file), not followed afterwards.
+    expect([...phases]).toEqual(['replay', 'swap', 'done']);
+    expect(projector.checkpoint()).toBe(600n);
+    expect(readCounts(db)).toEqual(first);
+    await appendToyEvents(store, 10);
+    await projector.waitForPosition(610n);
+    await projector.stop();
+    db.close();
+  });
+
+  it('lets timers run while it follows a long log batch after batch (the HTTP server, Ctrl-C)', async () => {
+    await appendToyEvents(store, 5000);
+    const db = openReadModelDatabase(readFile);
+    const projector = createProjector({
+      eventStore: store,
+      db,
+      projections: toyProjections(),
+      logger: silentLogger(),
+      batchSize: 100,
+      onMissingViews: 'follow',
+    });
+    await projector.start();
+    // A timer due at once must fire long before the 50 batches are in.
+    const checkpointWhenTimerFired = await new Promise<bigint | undefined>((resolve) =>
+      setTimeout(() => resolve(projector.checkpoint()), 0),
+    );
+    expect(checkpointWhenTimerFired ?? 0n).toBeLessThan(2500n);
+    await projector.waitForPosition(5000n);
+    await projector.stop();
+    db.close();
+  });
+
   it('reports its lag: head minus checkpoint, also while stopped', async () => {
     await appendToyEvents(store, 300);
     const db = openReadModelDatabase(readFile);
@@ -166,6 +210,8 @@ describe('projector', () => {
       projections: [streamTypeCounts(), broken],
       logger: silentLogger(),
       batchSize: 100,
+      // Batch after batch from the first event, as a projector following new events does.
+      onMissingViews: 'follow',
     });
     await projector.start();
     const waiting = projector.waitForPosition(200n, { timeoutMs: 10_000 });

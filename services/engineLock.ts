@@ -7,8 +7,9 @@
 // before starting its own.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigError } from '../infra/config/config';
 import type { Logger } from '../infra/logging/logger';
-import { LockHeldError, acquirePidLock, liveOwner, processAlive } from '../infra/locks/pidLock';
+import { LockHeldError, acquirePidLock, liveOwner, processAlive, readLock } from '../infra/locks/pidLock';
 
 export const engineLockFile = (dataDir: string): string => join(dataDir, 'engine.lock');
 
@@ -46,14 +47,81 @@ export function runningEngineTemporalAddress(dataDir: string): string | undefine
   return typeof address === 'string' ? address : undefined;
 }
 
+/** The embedded Temporal server a dead engine (kill -9) left running on this data directory. */
+export interface LeftoverTemporalServer {
+  /** The dead engine's pid, as its lock names it. */
+  enginePid: number;
+  pid: number;
+  address: string | undefined;
+}
+
+/**
+ * The Temporal server an engine killed with kill -9 left running on this data directory (its lock
+ * names a dead engine and a live Temporal server of this directory's database), if there is one.
+ * It still holds the Temporal database: `grants start` stops it before starting its own.
+ */
+export function leftoverTemporalServer(dataDir: string): LeftoverTemporalServer | undefined {
+  const lock = readLock(engineLockFile(dataDir));
+  if (lock === undefined || lock.pid === process.pid || processAlive(lock.pid)) return undefined;
+  const { temporalPid, temporalDbFile, temporalAddress } = lock;
+  if (typeof temporalPid !== 'number' || typeof temporalDbFile !== 'string') return undefined;
+  if (!isTemporalServerOf(temporalPid, temporalDbFile)) return undefined;
+  return {
+    enginePid: lock.pid,
+    pid: temporalPid,
+    address: typeof temporalAddress === 'string' ? temporalAddress : undefined,
+  };
+}
+
+const unusableReasons: Readonly<Record<string, string>> = {
+  EACCES: 'droits insuffisants',
+  EPERM: 'opération non permise',
+  EROFS: 'système de fichiers en lecture seule',
+  EEXIST: 'un fichier porte ce nom',
+  ENOTDIR: 'un élément du chemin est un fichier, pas un dossier',
+};
+
+/**
+ * A data directory that cannot be used (not writable or not readable, read-only file system, a plain
+ * file where the directory should be) as the configuration error it is: exit 2 and a French message
+ * naming GRANTS_DATA_DIR and the folder, as the README's « Configuration » says. Undefined for any
+ * other failure, which stays what it is. `doing`: what was being done, e.g. « en prenant le verrou
+ * du moteur ».
+ */
+export function unusableDataDir(
+  dataDir: string,
+  error: unknown,
+  doing: string,
+  access: 'écriture' | 'lecture' = 'écriture',
+): ConfigError | undefined {
+  const { code, path } = (error ?? {}) as NodeJS.ErrnoException;
+  if (code === undefined || !Object.hasOwn(unusableReasons, code)) return undefined;
+  const notAFolder = code === 'EEXIST' || code === 'ENOTDIR';
+  const expected = notAFolder ? 'un dossier' : `un dossier accessible en ${access}`;
+  return new ConfigError(
+    [{ variable: 'GRANTS_DATA_DIR', expected, received: dataDir }],
+    `Le dossier de données ${dataDir} (GRANTS_DATA_DIR) n’est pas ${expected} : ${doing}, ` +
+      `${code} sur ${path ?? dataDir} (${unusableReasons[code]}). ` +
+      (notAFolder
+        ? 'Choisissez un dossier avec GRANTS_DATA_DIR.'
+        : `Donnez les droits en ${access} sur ce dossier à l’utilisateur qui lance la commande, ` +
+          'ou choisissez un autre dossier avec GRANTS_DATA_DIR.'),
+  );
+}
+
 export async function acquireEngineLock(dataDir: string, logger: Logger): Promise<EngineLock> {
-  mkdirSync(dataDir, { recursive: true });
+  // The first thing the engine writes there: a folder it cannot use is said here, as a setting.
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (error) {
+    throw unusableDataDir(dataDir, error, 'en créant le dossier de données') ?? error;
+  }
   let lock;
   try {
     lock = acquirePidLock(engineLockFile(dataDir));
   } catch (error) {
     if (error instanceof LockHeldError) throw new EngineAlreadyRunningError(dataDir, error.owner.pid);
-    throw error;
+    throw unusableDataDir(dataDir, error, 'en prenant le verrou du moteur') ?? error;
   }
   const orphan = lock.previous?.temporalPid;
   const dbFile = lock.previous?.temporalDbFile;

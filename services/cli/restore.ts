@@ -5,15 +5,26 @@
 // manifest (SHA-256) first; the engine must not answer on its ports; the files replaced (with their
 // -wal and -shm, and the read models, which are rebuilt from the restored log at the next start)
 // are moved aside into `avant-restauration-<date>/`, never deleted; the copies are written under a
-// temporary name and renamed into place.
+// temporary name and renamed into place. That folder is this run's own (created, never reused: a
+// second restore in the same second gets `…-2`), and nothing is ever moved onto a file already there.
 import { connect } from 'node:net';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  rmdirSync,
+  statSync,
+} from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Config } from '../../infra/config/config';
 import { sha256OfFile } from '../../infra/backup/sqliteSnapshot';
 import type { Logger } from '../../infra/logging/logger';
 import { formatCount } from '../../infra/projections/progress';
-import { runningEngine } from '../engineLock';
+import { leftoverTemporalServer, runningEngine, unusableDataDir } from '../engineLock';
 import { readArguments } from './arguments';
 import { processIo, type CliIo } from './io';
 import {
@@ -28,16 +39,45 @@ export const restoreUsage = `Usage : grants restore <dossier de sauvegarde>
 
 Remet en place une sauvegarde faite par grants backup, moteur arrêté :
   - vérifie chaque fichier de la sauvegarde contre son manifeste (SHA-256) ;
-  - refuse si le moteur répond sur ses ports (arrêtez-le d’abord) ;
+  - refuse si le moteur tourne (son verrou, ses ports), ou le serveur Temporal qu’un moteur arrêté
+    brutalement a laissé (arrêtez-les d’abord) ;
   - déplace les fichiers actuels (journal, base Temporal, modèles de lecture, avec leurs -wal et
-    -shm) dans <GRANTS_DATA_DIR>/avant-restauration-<date et heure UTC>/, sans rien effacer ;
+    -shm) dans <GRANTS_DATA_DIR>/avant-restauration-<date et heure UTC>/ (un dossier neuf à chaque
+    restauration : -2, -3… dans la même seconde), sans rien effacer ;
   - copie la sauvegarde à leur place. Au démarrage suivant, les vues sont reconstruites depuis le
     journal restauré.
 
-Code de sortie : 0 restauré, 1 échec (rien n’a été déplacé), 2 usage incorrect ou moteur démarré.
+Code de sortie : 0 restauré, 1 échec (rien n’a été déplacé), 2 usage incorrect, moteur (ou son
+serveur Temporal) démarré, ou dossier de données où écrire est impossible.
 `;
 
 const SQLITE_COMPANIONS = ['', '-wal', '-shm', '-journal'];
+
+/**
+ * This run's own folder for the files it replaces: created, never an existing one (a second restore
+ * in the same second would otherwise move its files onto the first one's, the original log among
+ * them), so `-2`, `-3`… when the name is taken.
+ */
+function createAsideFolder(dataDir: string, stamp: string): string {
+  mkdirSync(dataDir, { recursive: true });
+  for (let n = 1; n < 1000; n++) {
+    const aside = join(dataDir, `avant-restauration-${stamp}${n === 1 ? '' : `-${n}`}`);
+    try {
+      mkdirSync(aside);
+      return aside;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  throw new Error(`Trop de dossiers avant-restauration-${stamp}-… dans ${dataDir}.`);
+}
+
+/** Moves a file, refusing (never overwriting) when something already has the name it goes to. */
+function moveWithoutOverwriting(from: string, to: string): void {
+  if (lstatSync(to, { throwIfNoEntry: false }) !== undefined)
+    throw new Error(`${to} existe déjà : ${from} n’a pas été déplacé dessus, rien n’est écrasé`);
+  renameSync(from, to);
+}
 
 /** Whether something accepts connections on host:port (the engine's HTTP or Temporal port). */
 function answers(host: string, port: number): Promise<boolean> {
@@ -120,6 +160,19 @@ export async function runRestore(
     );
     return 2;
   }
+  // An engine killed with kill -9 leaves its Temporal server running, on the Temporal database, on
+  // whatever port it was given: named as what it is, not as an engine that runs.
+  const leftover = leftoverTemporalServer(config.dataDir);
+  if (leftover !== undefined) {
+    io.err.write(
+      `Le moteur qui tournait sur ${config.dataDir} (processus ${leftover.enginePid}) a été arrêté ` +
+        `brutalement et a laissé son serveur Temporal (processus ${leftover.pid}` +
+        `${leftover.address === undefined ? '' : `, ${leftover.address}`}) en marche sur la base Temporal : ` +
+        'arrêtez-le avant de restaurer, soit par grants start (qui l’arrête avant de démarrer), puis Ctrl-C, ' +
+        `soit par kill ${leftover.pid}.\n`,
+    );
+    return 2;
+  }
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
   for (const [what, port] of [
     ['l’API', config.http.port],
@@ -134,15 +187,26 @@ export async function runRestore(
   }
 
   // The files replaced, moved aside whole: the restored ones must not meet their -wal or -shm.
-  const aside = join(config.dataDir, `avant-restauration-${fileStamp(clock())}`);
-  mkdirSync(aside, { recursive: true });
+  let aside: string;
+  try {
+    aside = createAsideFolder(config.dataDir, fileStamp(clock()));
+  } catch (error) {
+    const unusable = unusableDataDir(
+      config.dataDir,
+      error,
+      'en créant le dossier où mettre de côté les fichiers remplacés',
+    );
+    if (unusable === undefined) throw error;
+    io.err.write(`${unusable.message}\n`);
+    return 2;
+  }
   const moved: string[] = [];
   const placed: string[] = [];
   try {
     for (const file of [targets.events, targets.temporal, config.readModels.file])
       for (const suffix of SQLITE_COMPANIONS)
         if (existsSync(file + suffix)) {
-          renameSync(file + suffix, join(aside, basename(file) + suffix));
+          moveWithoutOverwriting(file + suffix, join(aside, basename(file) + suffix));
           moved.push(file + suffix);
         }
     for (const f of manifest.files) {
@@ -158,17 +222,25 @@ export async function runRestore(
       if (existsSync(partial) && statSync(partial).isFile()) rmSync(partial);
     }
     for (const target of placed) rmSync(target, { force: true });
-    for (const file of moved) renameSync(join(aside, basename(file)), file);
-    if (readdirSync(aside).length === 0) rmSync(aside, { recursive: true });
+    const stranded: string[] = [];
+    for (const file of moved)
+      try {
+        moveWithoutOverwriting(join(aside, basename(file)), file);
+      } catch {
+        stranded.push(file);
+      }
+    if (readdirSync(aside).length === 0) rmdirSync(aside);
     io.err.write(
       `Restauration interrompue (${error instanceof Error ? error.message : String(error)}) : ` +
-        'les fichiers en place avant ont été remis.\n',
+        (stranded.length === 0
+          ? 'les fichiers en place avant ont été remis.\n'
+          : `les fichiers en place avant ont été remis, sauf ${stranded.join(', ')}, restés dans ${aside}.\n`),
     );
     return 1;
   }
 
   // Into a new data directory nothing was replaced: no empty folder left to wonder about.
-  if (moved.length === 0) rmSync(aside, { recursive: true });
+  if (moved.length === 0) rmdirSync(aside);
   const lines = [
     `Restauré depuis ${dir} (${backupLabel(manifest)}, journal de ${formatCount(manifest.journal.events)} événements) :`,
     ...manifest.files.map((f) => `  ${targets[f.role]}`),

@@ -1,13 +1,19 @@
 // `grants token --role <rôle> [--institution X] [--porteur P [--siret S] [--rna W…]] [--subject S] [--name N] [--expires 8h]`:
 // prints a development token for the embedded mode, signed with the same secret the API verifies
 // with. The token alone goes to stdout (so `TOKEN=$(grants token …)` works); explanations to stderr.
+// The secret is the engine's (GRANTS_JWT_SECRET, or the one `grants start` created in its data
+// directory): this command never creates one, since a token signed with a secret of its own, on a
+// mistyped GRANTS_DATA_DIR, would only meet the API's 401.
 import { decodeJwt } from 'jose';
 import { z } from 'zod';
 import type { Config } from '../../infra/config/config';
+import { unusableDataDir } from '../engineLock';
 import {
   type Role,
+  devSecretFileName,
   institutionSchema,
   mintDevelopmentToken,
+  readDevSecret,
   resolveAuthSettings,
   roleLabels,
   roles,
@@ -18,6 +24,9 @@ export const tokenUsage = `Usage : grants token --role <rôle> [options]
 
 Émet un jeton de développement (mode embarqué uniquement) pour appeler l’API :
   curl -H "Authorization: Bearer $(grants token --role grant_manager)" …
+
+Signé du secret du moteur : GRANTS_JWT_SECRET, ou celui que le moteur crée à son premier démarrage
+dans son dossier de données (GRANTS_DATA_DIR/${devSecretFileName}). Démarrez le moteur une fois d’abord.
 
 Options :
   --role <rôle>          ${roles.join(' | ')}
@@ -117,13 +126,12 @@ export async function runToken(
     return 2;
   }
 
-  const settings = await resolveAuthSettings(config);
-  // Cannot be 'jwks' here (checked above); the test narrows the type.
-  if (settings.mode !== 'embedded') return 2;
+  const secret = await engineSecret(config, io);
+  if (secret === undefined) return 2;
   let token: string;
   try {
     token = await mintDevelopmentToken({
-      secret: settings.secret,
+      secret,
       role,
       ...(values.institution === undefined ? {} : { institution: values.institution }),
       ...(values.porteur === undefined ? {} : { porteurId: values.porteur }),
@@ -164,4 +172,39 @@ export async function runToken(
       `, valable ${values.expires ?? '8h'}.\n`,
   );
   return 0;
+}
+
+/**
+ * The secret the engine verifies tokens with: GRANTS_JWT_SECRET, or the development secret the
+ * engine created in its data directory, read and never created. Undefined (the reason said) when
+ * there is none or the folder cannot be read.
+ */
+async function engineSecret(config: Config, io: TokenIo): Promise<string | undefined> {
+  if (config.auth.jwtSecret !== undefined) {
+    const settings = await resolveAuthSettings(config);
+    // Cannot be 'jwks' here (checked by the caller); the test narrows the type.
+    return settings.mode === 'embedded' ? settings.secret : undefined;
+  }
+  let secret: string | undefined;
+  try {
+    secret = await readDevSecret(config.dataDir);
+  } catch (error) {
+    const unusable = unusableDataDir(
+      config.dataDir,
+      error,
+      `en lisant le secret de développement ${devSecretFileName}`,
+      'lecture',
+    );
+    if (unusable === undefined) throw error;
+    io.err.write(`${unusable.message}\n`);
+    return undefined;
+  }
+  if (secret === undefined)
+    io.err.write(
+      `Pas de secret de développement (${devSecretFileName}) : aucun moteur n’a démarré sur ce dossier ` +
+        `(${config.dataDir}) : vérifiez GRANTS_DATA_DIR, qui doit nommer le dossier du moteur. Le moteur ` +
+        'crée ce secret à son premier démarrage (npm start ou grants start) ; un jeton signé d’un autre ' +
+        'secret serait refusé par l’API (401).\n',
+    );
+  return secret;
 }

@@ -71,6 +71,8 @@ describe('configuration', () => {
         ...process.env,
         GRANTS_HTTP_PROT: '4000',
         GRANTS_DATA_DIR: mkdtempSync(join(tmpdir(), 'grants-cfg-')),
+        // No engine started on that folder, so no secret there: `grants token` would refuse.
+        GRANTS_JWT_SECRET: 'un secret de test assez long pour être accepté',
       },
       encoding: 'utf8',
       timeout: 30_000,

@@ -192,6 +192,10 @@ export async function loadOrCreateDevSecret(dataDir: string): Promise<string> {
   return created;
 }
 
+/** The development secret an engine created under this data directory; undefined when there is none. */
+export const readDevSecret = (dataDir: string): Promise<string | undefined> =>
+  readSecretFile(join(dataDir, devSecretFileName));
+
 async function readSecretFile(file: string): Promise<string | undefined> {
   let content: string;
   try {

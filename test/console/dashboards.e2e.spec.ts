@@ -151,6 +151,10 @@ describe.skipIf(chromiumPath === undefined)('dashboards and audit views (Chromiu
     expect(qpv.items.length).toBe(5);
 
     const page = await world.newPage();
+    const ledgerAsked: URL[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/api/stats/ledger')) ledgerAsked.push(new URL(r.url()));
+    });
     await world.signInAs(page, 'Évaluateur');
     await page.locator('table[data-table="chart-themes"]').waitFor({ state: 'attached' });
     await page.locator('[data-testid="upcoming"]').waitFor();
@@ -226,8 +230,16 @@ describe.skipIf(chromiumPath === undefined)('dashboards and audit views (Chromiu
     const funderLines = await downloaded(page, () => csv('funders').click(), 'financeurs.csv');
     expect(funderLines[0]).toMatch(/^financeur;nom;candidatures;demande_eur;/);
     expect(funderLines.length).toBe(funders.items.length + 1);
-    // The ledger per funder and budget year: the API's rows, each figure in place, and its CSV.
+    // The ledger per funder and year the money moved (the API's default): its rows, each figure in
+    // place, and its CSV, the year named as what it is — not the filter's « exercice ».
     const ledger = await world.get<{ items: LedgerTotal[] }>('evaluator', `/api/stats/ledger?${q}`);
+    const ledgerSection = page.locator('section[aria-labelledby="ledger-title"]');
+    await expect(ledgerSection.locator('h2').textContent()).resolves.toBe(
+      'Grand livre par financeur et par année du mouvement',
+    );
+    await expect(ledgerSection.locator('[data-testid="ledger"] thead th').allTextContents()).resolves.toEqual(
+      ['Financeur', 'Année du mouvement', 'Engagé', 'Attribué', 'Versé', 'Reversé', 'Réservé'],
+    );
     expect(ledger.items.some((t) => t.paidCents > 0)).toBe(true);
     expect(await rowKeys(page, '[data-testid="ledger"]')).toEqual(
       ledger.items.map((t) => `${t.funder}-${t.year}`),
@@ -242,7 +254,7 @@ describe.skipIf(chromiumPath === undefined)('dashboards and audit views (Chromiu
     }
     const ledgerLines = await downloaded(page, () => csv('ledger').click(), 'grand-livre.csv');
     expect(ledgerLines[0]).toBe(
-      'financeur;nom;exercice;engage_eur;attribue_eur;verse_eur;reverse_eur;reserve_eur',
+      'financeur;nom;annee_mouvement;engage_eur;attribue_eur;verse_eur;reverse_eur;reserve_eur',
     );
     expect(ledgerLines.length).toBe(ledger.items.length + 1);
     const envelopeLines = await downloaded(page, () => csv('envelopes').click(), 'enveloppes.csv');
@@ -277,6 +289,14 @@ describe.skipIf(chromiumPath === undefined)('dashboards and audit views (Chromiu
         timeout: 10_000,
       })
       .toEqual(yearly.items.map(figures));
+    // The ledger does not follow that filter: its years are those the money moved in, every one (a
+    // campaign's exercice is often paid the year before: filtered, it read « Aucun mouvement »).
+    expect(await rowKeys(page, '[data-testid="ledger"]')).toEqual(
+      ledger.items.map((t) => `${t.funder}-${t.year}`),
+    );
+    expect(ledger.items.some((t) => t.year !== year)).toBe(true);
+    expect(ledgerAsked.length).toBeGreaterThan(0);
+    expect(ledgerAsked.filter((u) => u.searchParams.has('year'))).toEqual([]);
     expect(world.problems).toEqual([]);
   }, 60_000);
 

@@ -187,10 +187,7 @@ describe.skipIf(chromiumPath === undefined)('the payment schedule and the envelo
         .locator('option')
         .allTextContents()
         .then((o) => o.map(plain)),
-    ).resolves.toEqual([
-      'après acceptation du compte rendu de l’année 1',
-      'après acceptation du compte rendu de l’année 2',
-    ]);
+    ).resolves.toEqual(['compte rendu de l’année 1 accepté', 'compte rendu de l’année 2 accepté']);
     await expect(check.getAttribute('data-state')).resolves.toBe('problems');
     await expect(check.textContent()).resolves.toContain(
       'Montant, Intercommunalité (EPCI), année 2, ligne 3 : à remplir (ou supprimez la ligne).',

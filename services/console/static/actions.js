@@ -195,14 +195,23 @@ function focusLink(event) {
 /**
  * The confirmation of an action that cannot be undone, or whose amounts must be read once more:
  * the native modal dialog (focus kept inside, Escape cancels), « Confirmer » / « Annuler ».
+ * It opens at its top — the title, the consequences, the amounts — with the focus on « Annuler »
+ * (the choice that sends nothing): focused without scrolling to it, at the bottom of a long dialog (a
+ * three-year CPO's schedule), where the person would see only the end of what they confirm.
  * @param {{ formId: string, confirmation: Confirmation | null, danger?: boolean, onConfirm: () => void, onCancel: () => void }} props
  */
 export function ConfirmDialog({ formId, confirmation, danger, onConfirm, onCancel }) {
   const ref = useRef(/** @type {HTMLDialogElement | null} */ (null));
+  const cancel = useRef(/** @type {HTMLButtonElement | null} */ (null));
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
-    if (confirmation && !dialog.open) dialog.showModal();
+    if (confirmation && !dialog.open) {
+      dialog.showModal();
+      // showModal focuses a control of its own choosing, and scrolls the dialog to it.
+      cancel.current?.focus({ preventScroll: true });
+      dialog.scrollTop = 0;
+    }
     if (!confirmation && dialog.open) dialog.close();
   }, [confirmation]);
   return html`<dialog
@@ -224,7 +233,7 @@ export function ConfirmDialog({ formId, confirmation, danger, onConfirm, onCance
               <button type="button" class=${danger ? 'danger' : 'primary'} onClick=${onConfirm}>
                 ${confirmation.confirmLabel ?? 'Confirmer'}
               </button>
-              <button type="button" autofocus onClick=${onCancel}>Annuler</button>
+              <button type="button" ref=${cancel} onClick=${onCancel}>Annuler</button>
             </div>`
         : null
     }
@@ -625,9 +634,12 @@ const euros = (cents) => (cents ? (cents / 100).toFixed(2).replace('.', ',') : '
  * @typedef {{ key: string, funder: string, year: number, amount: string, trigger: string }} DraftLine
  */
 
-/** « après acceptation du compte rendu de l’année 2 »: the words of a trigger in the schedule's select. */
+/**
+ * « compte rendu de l’année 2 accepté »: the words of a trigger in the schedule's select, short enough
+ * that a 390 px phone, which cuts a select's text at its width, still shows which year's report.
+ */
 const triggerChoice = (t) =>
-  t.kind === 'signature' ? 'à la signature' : `après acceptation du compte rendu de l’année ${t.reportYear}`;
+  t.kind === 'signature' ? 'à la signature' : `compte rendu de l’année ${t.reportYear} accepté`;
 
 /**
  * The schedule being drafted as the API takes it, and what stops it (the form's errors, each on its
@@ -1113,7 +1125,8 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
           },
           ...yearsOf(state).map((y) => ({
             name: `y${y}`,
-            label: `Montant engagé, année ${y} (demandé : ${money(requested(y))})`,
+            label: `Montant engagé, année ${y}`,
+            help: `Demandé : ${money(requested(y))}.`,
             type: 'money',
             value: euros(given ? committed(y) : requested(y)),
             shownWhen: ['decision', 'committed'],
@@ -1526,7 +1539,8 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
           { name: 'comment', label: 'Commentaire', type: 'textarea', required: true },
           ...unreconciled.map((l) => ({
             name: `justified|${l.funder}|${l.year}`,
-            label: `Dépenses justifiées, ${funderLabel(l.funder)}, année ${l.year} (versé : ${money(l.paid)})`,
+            label: `Dépenses justifiées, ${funderLabel(l.funder)}, année ${l.year}`,
+            help: `Versé : ${money(l.paid)}.`,
             type: /** @type {const} */ ('money'),
           })),
         ]}

@@ -16,6 +16,7 @@ import {
   expired,
   forgetEndedSession,
   identityOf,
+  dateTime,
 } from './lib.js';
 import { QueuePage, ApplicationPage, SubmitPage, CampaignsPanel, usePorteurProfile } from './pages.js';
 import { DashboardPage } from './dashboard.js';
@@ -88,8 +89,15 @@ function SignIn({ onSignedIn }) {
   };
   const usePasted = (event) => {
     event.preventDefault();
-    if (claimsOf(pasted.trim())) onSignedIn(pasted.trim());
-    else setError('Ce jeton n’est pas un JWT lisible.');
+    const token = pasted.trim();
+    const claims = claimsOf(token);
+    if (!claims) setError('Ce jeton n’est pas un JWT lisible.');
+    // Not « your session expired »: there was none. The API is not asked.
+    else if (expired(token))
+      setError(
+        `Ce jeton a expiré${typeof claims.exp === 'number' ? ` le ${dateTime(claims.exp * 1000)}` : ''} : demandez-en un nouveau.`,
+      );
+    else onSignedIn(token);
   };
   return html`<main id="main" class="signin">
     <h1>Console des subventions — politique de la ville</h1>

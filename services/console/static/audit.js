@@ -6,6 +6,7 @@ import { useState } from './vendor/hooks.mjs';
 import {
   html,
   api,
+  ApiError,
   count,
   plural,
   frenchText,
@@ -19,6 +20,7 @@ import {
   themes,
 } from './lib.js';
 import { EnvelopeTable, Timeline, useApi, useQpvNaming } from './pages.js';
+import { frenchPath } from './actions.js';
 import { loadStylesheet } from './charts.js';
 
 loadStylesheet('./dashboard.css');
@@ -40,7 +42,26 @@ const roleNames = {
   system: 'Système (automatique)',
 };
 const themeName = (code) => themes.find(([c]) => c === code)?.[1] ?? '';
-const errorText = (e) => (e instanceof Error ? e.message : String(e));
+const atLabel = 'Au (date, fin de journée à Paris)';
+/**
+ * A refusal of the API in words. A field the API refuses is named as the page names it (`fields`: the
+ * query parameter → its label, « Exercice de l’export SCDL : … »), never by its path (`query.year`);
+ * one without a label on the page is said in words (frenchPath).
+ * @param {unknown} e @param {Record<string, string>} [fields]
+ */
+function errorText(e, fields = {}) {
+  const problems = e instanceof ApiError ? (e.problem?.errors ?? []) : [];
+  if (problems.length === 0) return e instanceof Error ? e.message : String(e);
+  return problems
+    .map((p) => {
+      const path = String(p.path ?? '');
+      const message = frenchText(String(p.message ?? ''));
+      return path === '' ? message : `${fields[path] ?? frenchPath(path)} : ${message}`;
+    })
+    .join(' ; ');
+}
+/** The fields of an as-of form, by the query parameter each one sends. */
+const instantFieldNames = { at: atLabel, time: 'Horloge' };
 
 const integrityReasonNames = {
   hash_mismatch: 'contenu modifié',
@@ -75,11 +96,23 @@ function BrokenStreams({ report }) {
   </details>`;
 }
 
-/** The date and clock fields of an as-of form (ids prefixed, the labels the same everywhere). */
-function InstantFields({ prefix }) {
+/**
+ * The date and clock fields of an as-of form (ids prefixed, the labels the same everywhere). The date
+ * is the page's state (`at`, changed by `onAt`): each replay renders the form again, and must neither
+ * put today back nor send it the next time; a tab left and opened again finds it as typed.
+ * @param {{ prefix: string, at: string, onAt: (at: string) => void }} props
+ */
+function InstantFields({ prefix, at, onAt }) {
   return html`<div class="field">
-      <label for=${`${prefix}-at`}>Au (date, fin de journée à Paris)</label
-      ><input id=${`${prefix}-at`} name="at" type="date" value=${today()} required />
+      <label for=${`${prefix}-at`}>${atLabel}</label
+      ><input
+        id=${`${prefix}-at`}
+        name="at"
+        type="date"
+        value=${at}
+        onInput=${(e) => onAt(e.currentTarget.value)}
+        required
+      />
     </div>
     <div class="field">
       <label for=${`${prefix}-time`}>Horloge</label>
@@ -108,7 +141,7 @@ function ReplayFacts({ result }) {
     <dd data-field="summary">${result.summary ?? '—'}</dd>`;
 }
 
-function AsOf({ id }) {
+function AsOf({ id, at, onAt }) {
   const [result, setResult] = useState(/** @type {any} */ (null));
   const [error, setError] = useState(/** @type {string | null} */ (null));
   const submit = async (event) => {
@@ -122,13 +155,13 @@ function AsOf({ id }) {
         await api('GET', `/api/audit/applications/${id}/as-of?at=${encodeURIComponent(at)}&time=${time}`),
       );
     } catch (e) {
-      setError(errorText(e));
+      setError(errorText(e, instantFieldNames));
     }
   };
   return html`<section aria-labelledby="asof-title">
     <h2 id="asof-title">État à une date passée</h2>
     <form onSubmit=${submit} class="inline">
-      <${InstantFields} prefix="asof" />
+      <${InstantFields} prefix="asof" at=${at} onAt=${onAt} />
       <button type="submit" class="primary">Rejouer</button>
     </form>
     ${error ? html`<p class="refusal" role="alert">${error}</p>` : null}
@@ -150,7 +183,8 @@ function AsOf({ id }) {
   </section>`;
 }
 
-function ApplicationView({ id, list }) {
+/** @param {{ id?: string, list: any, at: string, onAt: (at: string) => void }} props */
+function ApplicationView({ id, list, at, onAt }) {
   return html`<div class="field">
       <label for="audit-app">Candidature</label>
       <select id="audit-app" onChange=${(e) => (location.hash = `#/audit/${e.currentTarget.value}`)}>
@@ -160,7 +194,7 @@ function ApplicationView({ id, list }) {
     </div>
     ${
       id
-        ? html`<${AsOf} id=${id} />
+        ? html`<${AsOf} id=${id} at=${at} onAt=${onAt} />
             <section aria-labelledby="trail-title">
               <h2 id="trail-title">Événements</h2>
               <${Timeline} key=${id} stream=${`application-${id}`} />
@@ -186,7 +220,7 @@ function EnvelopeAsOf({ campaignId, funders, at, time, titles }) {
         ),
       );
     } catch (e) {
-      setError(errorText(e));
+      setError(errorText(e, { ...instantFieldNames, funder: 'Financeur' }));
     }
   };
   const st = result?.state;
@@ -268,7 +302,7 @@ function EnvelopeAsOf({ campaignId, funders, at, time, titles }) {
   </section>`;
 }
 
-function CampaignView({ campaigns, titles }) {
+function CampaignView({ campaigns, titles, at, onAt }) {
   const [campaignId, setCampaignId] = useState('');
   const [result, setResult] = useState(/** @type {any} */ (null));
   const [asked, setAsked] = useState(/** @type {{ id: string, at: string, time: string } | null} */ (null));
@@ -290,7 +324,7 @@ function CampaignView({ campaigns, titles }) {
       );
       setAsked({ id, at, time });
     } catch (e) {
-      setError(errorText(e));
+      setError(errorText(e, { ...instantFieldNames, id: 'Campagne' }));
     }
   };
   const st = result?.state;
@@ -308,7 +342,7 @@ function CampaignView({ campaigns, titles }) {
                 ${campaigns.map((c) => html`<option value=${c.campaignId} selected=${c.campaignId === id}>${c.name ?? c.campaignId}</option>`)}
               </select>
             </div>
-            <${InstantFields} prefix="campaign-asof" />
+            <${InstantFields} prefix="campaign-asof" at=${at} onAt=${onAt} />
             <button type="submit" class="primary">Rejouer la campagne</button>
           </form>`
     }
@@ -383,6 +417,21 @@ function CampaignView({ campaigns, titles }) {
 }
 
 const ledgerFilterNames = ['from', 'to', 'time', 'funder', 'campaign'];
+/** The ledger's filters, by the query parameter each one sends. */
+const ledgerFieldNames = {
+  from: 'Du (inclus)',
+  to: 'Au (inclus)',
+  time: 'Dates selon',
+  funder: 'Financeur (code)',
+  campaign: 'Campagne',
+  limit: 'Écritures par page',
+};
+/** The fields of the integrity and export forms, by the query parameter each one sends. */
+const auditFieldNames = {
+  upTo: 'Empreinte du journal jusqu’à la position',
+  year: 'Exercice de l’export SCDL',
+  asOf: 'Tel qu’enregistré au',
+};
 const funderSuggestions = ['ETAT', 'REGION', 'DEPARTEMENT', 'CAF', 'EPCI'];
 
 function LedgerView({ campaigns, titles, onOpenApplication }) {
@@ -410,7 +459,7 @@ function LedgerView({ campaigns, titles, onOpenApplication }) {
       setCursors(pageCursors);
       setPage(data);
     } catch (e) {
-      setError(errorText(e));
+      setError(errorText(e, ledgerFieldNames));
     } finally {
       setBusy(false);
     }
@@ -505,7 +554,7 @@ function LedgerView({ campaigns, titles, onOpenApplication }) {
                   download(
                     `/api/audit/ledger.csv?${query(filters ?? {})}`,
                     'grand-livre-financements.csv',
-                  ).catch((e) => setError(errorText(e)))}
+                  ).catch((e) => setError(errorText(e, ledgerFieldNames)))}
               >
                 Télécharger le grand livre filtré (CSV)
               </button>
@@ -619,6 +668,10 @@ export function AuditPage({ principal, id }) {
   const list = useApi('/api/applications?limit=200');
   const campaignsApi = useApi(principal.role === 'auditor' ? '/api/campaigns' : null);
   const [view, setView] = useState('application');
+  // The dates of the as-of forms, as typed: kept across replays and tabs (the views are redrawn).
+  const [asOf, setAsOf] = useState(() => ({ application: today(), campaign: today() }));
+  /** @param {'application' | 'campaign'} key */
+  const asOfOf = (key) => (at) => setAsOf((dates) => ({ ...dates, [key]: at }));
   const [verify, setVerify] = useState(/** @type {any} */ (null));
   const [digest, setDigest] = useState(/** @type {any} */ (null));
   const [digestUpTo, setDigestUpTo] = useState('');
@@ -637,13 +690,13 @@ export function AuditPage({ principal, id }) {
     try {
       await fn();
     } catch (e) {
-      setError(errorText(e));
+      setError(errorText(e, auditFieldNames));
     }
   };
   if (!auditor)
     return html`<section>
       <h1>Historique des candidatures</h1>
-      <${ApplicationView} id=${id} list=${list} />
+      <${ApplicationView} id=${id} list=${list} at=${asOf.application} onAt=${asOfOf('application')} />
     </section>`;
   return html`<section>
     <h1>Audit</h1>
@@ -715,6 +768,7 @@ export function AuditPage({ principal, id }) {
         class="inline"
         onSubmit=${(e) => {
           e.preventDefault();
+          if (scdlYear.trim() === '') return setError(`${auditFieldNames.year} : à remplir.`);
           return run(() =>
             download(
               `/api/audit/exports/scdl.csv?year=${encodeURIComponent(scdlYear)}${aboveThreshold ? '&aboveThreshold=true' : ''}${allowIncomplete ? '&allowIncomplete=true' : ''}${scdlAsOf ? `&asOf=${encodeURIComponent(scdlAsOf)}` : ''}`,
@@ -776,9 +830,19 @@ export function AuditPage({ principal, id }) {
     <div role="tabpanel" id=${`panel-${view}`} aria-labelledby=${`tab-${view}`} tabindex="0">
       ${
         view === 'application'
-          ? html`<${ApplicationView} id=${id} list=${list} />`
+          ? html`<${ApplicationView}
+              id=${id}
+              list=${list}
+              at=${asOf.application}
+              onAt=${asOfOf('application')}
+            />`
           : view === 'campaign'
-            ? html`<${CampaignView} campaigns=${campaigns} titles=${titles} />`
+            ? html`<${CampaignView}
+                campaigns=${campaigns}
+                titles=${titles}
+                at=${asOf.campaign}
+                onAt=${asOfOf('campaign')}
+              />`
             : html`<${LedgerView}
                 campaigns=${campaigns}
                 titles=${titles}

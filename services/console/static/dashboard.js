@@ -1,8 +1,11 @@
 // The evaluator's dashboard: per campaign (and year), requested / awarded / paid per funder, per
 // quartier (QPV, named from the campaign's reference version) and per theme; envelope use; the share
-// of multi-year conventions (CPO) against the target; the ledger per funder and budget year (what
-// was committed, awarded, paid, recovered and reserved in each); overdue and upcoming yearly reports. Every
-// table is downloadable as CSV, written here from the API's JSON (what the page shows, nothing else).
+// of multi-year conventions (CPO) against the target; the ledger per funder and year the money moved
+// (what was committed, awarded, paid, recovered and reserved in each); overdue and upcoming yearly
+// reports. « Exercice » has one meaning on the page, the filter's: the year the statistics file a
+// convention year under (the calendar year it starts in). The ledger counts by the calendar year each
+// movement fell in, called « année du mouvement », every year, whatever the filter. Every table is
+// downloadable as CSV, written here from the API's JSON (what the page shows, nothing else).
 import { useState } from './vendor/hooks.mjs';
 import { BarChart, ShareGauge } from './charts.js';
 import { html, money, count, date, funderLabel, plural, saveBlob, toCsv, TableScroll } from './lib.js';
@@ -109,8 +112,9 @@ const ledgerColumns = [
 ];
 
 /**
- * The money each funder moved in each budget year (GET /api/stats/ledger): a table rather than a
- * chart, since a year of cancellations moves money back (negative amounts, written with their sign).
+ * The money each funder moved in each year (GET /api/stats/ledger, by default by the Paris year of
+ * each movement): a table rather than a chart, since a year of cancellations moves money back
+ * (negative amounts, written with their sign).
  */
 function LedgerTable({ items, caption }) {
   if (!items?.length) return null;
@@ -122,7 +126,7 @@ function LedgerTable({ items, caption }) {
       <thead>
         <tr>
           <th scope="col">Financeur</th>
-          <th scope="col" class="num">Exercice</th>
+          <th scope="col" class="num">Année du mouvement</th>
           ${ledgerColumns.map(([, title]) => html`<th scope="col" class="num">${title}</th>`)}
         </tr>
       </thead>
@@ -194,7 +198,8 @@ export function DashboardPage({ campaigns }) {
   const funders = useApi(id ? `/api/stats/funders?${q}` : null);
   const qpv = useApi(id ? `/api/stats/qpv?${q}` : null);
   const themes = useApi(id ? `/api/stats/themes?${q}` : null);
-  const ledger = useApi(id ? `/api/stats/ledger?${q}` : null);
+  // By the year the money moved, every year: not the filter's exercice (see the section's note).
+  const ledger = useApi(id ? `/api/stats/ledger?campaignId=${enc}` : null);
   // As many as the API lists at once; a list cut there says so (CutNote).
   const overdue = useApi(id ? `/api/reports/overdue?campaignId=${enc}&limit=5000` : null);
   const upcoming = useApi(
@@ -274,8 +279,10 @@ export function DashboardPage({ campaigns }) {
               </div>
             </dl>
             <p class="reference-note">
-              Indicateurs de la campagne, tous exercices. Les graphiques et tableaux suivent le filtre
-              d’exercice pour les montants ; les candidatures et bénéficiaires comptent toute la campagne.
+              Indicateurs de la campagne, tous exercices. Les graphiques suivent le filtre d’exercice pour les
+              montants (l’exercice d’une année de convention : l’année civile où elle commence) ; les
+              candidatures et bénéficiaires comptent toute la campagne ; le grand livre compte par année du
+              mouvement, toutes années.
             </p>`
         : null
     }
@@ -430,28 +437,30 @@ export function DashboardPage({ campaigns }) {
     </section>
 
     <section class="dash-section" aria-labelledby="ledger-title">
-      <h2 id="ledger-title">Grand livre par financeur et par exercice</h2>
-      <p class="reference-note">
-        L’argent de la campagne selon l’année où il a bougé : engagements des financeurs et attributions
-        (annulations déduites), versements et reversements ordonnés, réservations sur les enveloppes
-        (libérations déduites). Le détail, mouvement par mouvement, est le grand livre des auditeurs.
+      <h2 id="ledger-title">Grand livre par financeur et par année du mouvement</h2>
+      <p class="reference-note" data-testid="ledger-note">
+        L’argent de la campagne selon l’année civile où il a bougé : engagements des financeurs et
+        attributions (annulations déduites), versements et reversements ordonnés, réservations sur les
+        enveloppes (libérations déduites). Toutes les années, quel que soit le filtre d’exercice : l’argent
+        d’un exercice est souvent engagé, voire avancé, l’année d’avant. Le détail, mouvement par mouvement,
+        est le grand livre des auditeurs.
       </p>
       <${Problem} error=${ledger.error} />
       ${
         ledger.data?.items?.length
           ? html`<${LedgerTable}
               items=${ledger.data.items}
-              caption=${`Grand livre par financeur et par exercice${scope}`}
+              caption="Grand livre par financeur et par année du mouvement, toutes années"
             />`
           : ledger.data
-            ? html`<p class="empty">Aucun mouvement${scope}.</p>`
+            ? html`<p class="empty">Aucun mouvement.</p>`
             : null
       }
       <${CsvButton}
         testId="ledger"
-        label="Télécharger le grand livre par exercice (CSV)"
-        filename=${`grand-livre-par-exercice-${suffix}.csv`}
-        header=${['financeur', 'nom', 'exercice', ...ledgerColumns.map(([, , csv]) => csv)]}
+        label="Télécharger le grand livre par année du mouvement (CSV)"
+        filename=${`grand-livre-par-annee-du-mouvement-${id}.csv`}
+        header=${['financeur', 'nom', 'annee_mouvement', ...ledgerColumns.map(([, , csv]) => csv)]}
         rows=${(ledger.data?.items ?? []).map((t) => [
           t.funder,
           t.funderName ?? funderLabel(t.funder),

@@ -43,12 +43,22 @@ export function TableScroll({ label, children }) {
 
 const tokenKey = 'grants-console-token';
 
+// Set once the API has answered a request made with the session's token: a 401 after that ends a
+// session that worked (it expired, or was withdrawn); a 401 before, a token that was never valid (a
+// token pasted whole but refused). A new token (signing in, out) starts without it.
+const acceptedKey = 'grants-console-token-accepted';
+
 /** @returns {string | null} */
 export const storedToken = () => sessionStorage.getItem(tokenKey);
 /** @param {string | null} token */
 export function storeToken(token) {
+  sessionStorage.removeItem(acceptedKey);
   if (token === null) sessionStorage.removeItem(tokenKey);
   else sessionStorage.setItem(tokenKey, token);
+}
+/** The API answered a request made with `token`: if it is still the session's, the session works. */
+function tokenAccepted(token) {
+  if (token !== null && token === storedToken()) sessionStorage.setItem(acceptedKey, '1');
 }
 
 // A session ends when the API answers 401 (the token expired, or is no longer accepted): the console
@@ -56,6 +66,11 @@ export function storeToken(token) {
 // person was on and who they were, to reopen it when the same person signs in again.
 const endedKey = 'grants-console-session-ended';
 export const sessionExpiredMessage = 'Votre session a expiré : reconnectez-vous.';
+export const invalidTokenMessage =
+  'Ce jeton n’est pas valide : la plateforme l’a refusé. Vérifiez qu’il a été collé en entier, ou demandez-en un nouveau.';
+/** Why the API refused the session's token (401): it worked before (expired), or never did. */
+const refusedTokenReason = () =>
+  sessionStorage.getItem(acceptedKey) ? sessionExpiredMessage : invalidTokenMessage;
 /** Who a token is, for « the same person signs in again »: role and institution or association. */
 export const identityOf = (claims) =>
   claims ? [claims.role, claims.institution ?? '', claims.porteurId ?? ''].join('|') : '';
@@ -148,7 +163,9 @@ export async function api(method, path, body) {
   } catch {
     data = { detail: text };
   }
-  if (res.status === 401) endSession();
+  if (res.status === 401) endSession(refusedTokenReason());
+  // Any answer but 401 (a 403, a 404 too) and a server's own failure: the token was accepted.
+  else if (res.status < 500) tokenAccepted(token);
   if (!res.ok) throw new ApiError(res.status, data);
   return data;
 }
@@ -167,9 +184,11 @@ export async function download(path, filename) {
     } catch {
       problem = null;
     }
-    if (res.status === 401) endSession();
+    if (res.status === 401) endSession(refusedTokenReason());
+    else if (res.status < 500) tokenAccepted(token);
     throw new ApiError(res.status, problem);
   }
+  tokenAccepted(token);
   saveBlob(await res.blob(), filename);
 }
 

@@ -425,7 +425,7 @@ export function QueuePage({ principal }) {
                 : html`<${QueueTable}
                     items=${overdueFirst(mine.data?.items ?? [], late.dueByApplication)}
                     overdueReports=${late.dueByApplication}
-                    caption="Candidatures qui attendent votre réponse"
+                    caption="Candidatures qui attendent votre réponse (retards en tête)"
                     requestedLabel=${requestedLabel}
                   />`
             }
@@ -437,9 +437,9 @@ export function QueuePage({ principal }) {
       all.loading && !all.data
         ? html`<p>Chargement…</p>`
         : html`<${QueueTable}
-            items=${all.data?.items ?? []}
+            items=${overdueFirst(all.data?.items ?? [], late.dueByApplication)}
             overdueReports=${late.dueByApplication}
-            caption=${principal.role === 'porteur' ? 'Mes candidatures (échéances les plus proches en tête)' : 'Candidatures'}
+            caption=${principal.role === 'porteur' ? 'Mes candidatures (retards en tête, puis les échéances les plus proches)' : 'Candidatures (retards en tête, puis les échéances les plus proches)'}
             empty=${principal.role === 'porteur' ? 'Aucune candidature.' : 'Aucune candidature visible.'}
             requestedLabel=${requestedLabel}
           />`
@@ -496,7 +496,7 @@ const actorOf = (m) => {
   const who = [roleLabels[a.role] ?? a.role, a.institution ? funderLabel(a.institution) : null, a.porteurId]
     .filter(Boolean)
     .join(' — ');
-  return a.role === 'system' ? who : `${who} · ${a.id}`;
+  return a.role === 'system' ? who : html`${who} · <span class="code">${a.id}</span>`;
 };
 
 /** The events of one stream, in order: what, who, business time and record time. */
@@ -539,7 +539,7 @@ export function Timeline({ stream }) {
       </caption>
       <thead>
         <tr>
-          <th scope="col">Rév.</th>
+          <th scope="col" class="num">Rév.</th>
           <th scope="col">Événement</th>
           <th scope="col">Qui</th>
           <th scope="col">Date métier</th>
@@ -550,7 +550,7 @@ export function Timeline({ stream }) {
         ${data.events.map(
           (e) =>
             html`<tr>
-              <td>${e.revision}</td>
+              <td class="num">${e.revision}</td>
               <td>${eventLabels[e.type] ?? e.type} <small class="code">${e.type}</small></td>
               <td>${actorOf(e.metadata)}</td>
               <td>${businessTime(e.metadata?.occurredAt, e.metadata?.recordedAt)}</td>
@@ -1055,9 +1055,11 @@ export function ApplicationPage({ id, principal }) {
     principal.role === 'funder'
       ? (d.funders ?? []).find((f) => f.funder === principal.institution)
       : undefined;
+  // The campaign by its name, once its view has come (its id until then).
+  const campaignName = campaign.data?.state?.name ? `« ${campaign.data.state.name} »` : d.campaignId;
   // One string: htm drops the spaces of a line break between words and expressions.
   const amountsText =
-    `Porteur : ${d.porteur?.name} — campagne ${d.campaignId} — demandé ${money(d.amounts?.requestedCents)}` +
+    `Porteur : ${d.porteur?.name} — campagne ${campaignName} — demandé ${money(d.amounts?.requestedCents)}` +
     (principal.role === 'funder'
       ? ` (dont ${money(own?.totals?.requestedCents ?? 0)} demandés ${toFunder(principal.institution)})`
       : '') +

@@ -16,16 +16,18 @@
 // Temporal first: a restored workflow at most retries that activity, which finds its events.)
 //
 // The copy is written under `<dossier>.partiel` and renamed at the end: a directory with the final
-// name is always a complete backup.
+// name is always a complete backup. Ctrl-C (SIGINT) or SIGTERM before the rename removes it, says
+// so and exits with 130. Each file is copied in a child process: SQLite's one-step copy and its
+// integrity_check hold the thread that runs them for as long as the file is big (gigabytes: minutes),
+// and a signal handler of this process would wait for them; the child is killed at once instead
+// (and a Ctrl-C at the terminal reaches it too).
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Config } from '../../infra/config/config';
-import {
-  SnapshotError,
-  sha256OfFile,
-  snapshotSqliteFile,
-  type SqliteSnapshot,
-} from '../../infra/backup/sqliteSnapshot';
+import { SnapshotError, sha256OfFile, type SqliteSnapshot } from '../../infra/backup/sqliteSnapshot';
 import { openSqliteEventStore } from '../../infra/eventstore';
 import { logDigest } from '../../infra/eventstore/anchor';
 import type { IntegrityReport } from '../../infra/eventstore/port';
@@ -33,10 +35,19 @@ import type { Logger } from '../../infra/logging/logger';
 import { formatCount, formatDuration } from '../../infra/projections/progress';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { integrityReportJson, integritySummary } from '../audit/integrity';
+import { paced } from '../audit/readOnly';
 import { MANIFEST_FILE, fileStamp, type BackupManifest } from './backupManifest';
 import { readArguments } from './arguments';
 import { missingStoreMessage, verificationProgress } from './audit';
-import { processIo, type CliIo } from './io';
+import {
+  closeProgressLine,
+  INTERRUPTED_EXIT_CODE,
+  InterruptedError,
+  listenForInterruption,
+  processIo,
+  type CliIo,
+  type Interruption,
+} from './io';
 
 export const backupUsage = `Usage : grants backup [--to <dossier>]
 
@@ -55,8 +66,10 @@ Options :
 Restaurer : grants restore <dossier>, moteur arrêté (il vérifie les fichiers, met de côté ceux
 qu’il remplace avec leurs -wal et -shm ; les vues se reconstruisent au démarrage suivant).
 
+Ctrl-C l’interrompt sans rien garder (la copie commencée est effacée, code de sortie 130).
+
 Code de sortie : 0 sauvegarde contrôlée, 1 échec ou journal altéré (la copie est gardée et le dit),
-2 usage incorrect.
+2 usage incorrect, 130 interrompue.
 `;
 
 export interface BackupOptions {
@@ -106,11 +119,19 @@ export async function runBackup(
 
   const notes: string[] = [];
   const started = performance.now();
+  // A second signal ends the process at once: the half copy goes with it all the same.
+  const interruption = listenForInterruption(io.signals, {
+    onSecond: () => {
+      rmSync(partial, { recursive: true, force: true });
+      io.err.write(`${closeProgressLine(io.err)}${interruptedMessage}\n`);
+    },
+  });
+  const step = <T>(promise: Promise<T>): Promise<T> => interruption.race(promise);
   try {
     const copies: { role: 'temporal' | 'events'; snapshot: SqliteSnapshot }[] = [];
     const copy = async (role: 'temporal' | 'events', source: string): Promise<SqliteSnapshot> => {
       io.err.write(`copie de ${source}, puis contrôle de la copie (integrity_check)…\n`);
-      const snapshot = await snapshotSqliteFile(source, join(partial, basename(source)), clock);
+      const snapshot = await snapshotInChild(source, join(partial, basename(source)), clock, interruption);
       copies.push({ role, snapshot });
       return snapshot;
     };
@@ -124,13 +145,13 @@ export async function runBackup(
     } else if (!existsSync(config.temporal.devServerDbFile)) {
       notes.push(`Pas de base Temporal à ${config.temporal.devServerDbFile} (moteur jamais démarré ici).`);
     } else {
-      headBeforeTemporal = await headOf(config.eventStore.file);
+      headBeforeTemporal = await step(headOf(config.eventStore.file));
       await copy('temporal', config.temporal.devServerDbFile);
-      await options.betweenCopies?.();
+      await step(options.betweenCopies?.() ?? Promise.resolve());
     }
     const events = await copy('events', config.eventStore.file);
 
-    const journal = await checkJournal(events.file, io, headBeforeTemporal);
+    const journal = await step(checkJournal(events.file, io, headBeforeTemporal, interruption));
     // Hashed last: the files as they will stay (checking the log opened its copy).
     io.err.write('empreintes SHA-256 des fichiers copiés…\n');
     const files: BackupManifest['files'] = [];
@@ -139,7 +160,7 @@ export async function runBackup(
         role,
         file: basename(snapshot.file),
         bytes: statSync(snapshot.file).size,
-        sha256: await sha256OfFile(snapshot.file),
+        sha256: await step(sha256OfFile(snapshot.file)),
         takenAt: snapshot.takenAt,
       });
     const manifest: BackupManifest = {
@@ -149,6 +170,8 @@ export async function runBackup(
       journal: journal.summary,
       recordedDuringBackup: journal.recordedDuringBackup,
     };
+    // The last moment to stop: from the rename on, the backup is whole and kept.
+    interruption.check();
     writeFileSync(join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     renameSync(partial, target);
 
@@ -162,11 +185,18 @@ export async function runBackup(
       lines.push(
         `  Dernier événement : position ${journal.summary.lastPosition}, empreinte ${journal.summary.lastHash}.`,
       );
-    lines.push(
-      `  Empreinte du journal jusqu’à cette position, à conserver ailleurs : ${journal.summary.digest}`,
-      `  (grants audit digest --upto ${journal.summary.lastPosition ?? 0} la recalcule ; grants audit verify ` +
-        `--against ${target} montre si le journal a été réécrit depuis).`,
-    );
+    // An altered log's digest anchors nothing (docs/audit.md; grants audit digest warns the same).
+    if (journal.report.ok)
+      lines.push(
+        `  Empreinte du journal jusqu’à cette position, à conserver ailleurs : ${journal.summary.digest}`,
+        `  (grants audit digest --upto ${journal.summary.lastPosition ?? 0} la recalcule ; grants audit verify ` +
+          `--against ${target} montre si le journal a été réécrit depuis).`,
+      );
+    else
+      lines.push(
+        '  Pas d’empreinte à conserver : le journal copié est altéré, son empreinte ne se note pas comme ' +
+          'référence (docs/audit.md). grants audit verify nomme les événements en cause.',
+      );
     if (journal.recordedDuringBackup.length > 0)
       lines.push(
         `  ${journal.recordedDuringBackup.length} flux écrit${journal.recordedDuringBackup.length > 1 ? 's' : ''} pendant la sauvegarde (à revoir après une restauration, ` +
@@ -185,12 +215,87 @@ export async function runBackup(
     return 0;
   } catch (error) {
     rmSync(partial, { recursive: true, force: true });
+    if (error instanceof InterruptedError) {
+      io.err.write(`${closeProgressLine(io.err)}${interruptedMessage}\n`);
+      logger.warn({ backup: { target, signal: error.signal } }, 'sauvegarde interrompue, copie effacée');
+      return INTERRUPTED_EXIT_CODE;
+    }
     if (error instanceof SnapshotError) {
       io.err.write(`${error.message}\n`);
       return 1;
     }
     throw error;
+  } finally {
+    interruption.dispose();
   }
+}
+
+const interruptedMessage = 'Sauvegarde interrompue : rien n’a été gardé.';
+
+// The copy runs infra/backup/sqliteSnapshot.ts in a child Node, through the TypeScript loader this
+// command runs under.
+const requireHere = createRequire(import.meta.url);
+const tsxLoader = pathToFileURL(requireHere.resolve('tsx/esm')).href;
+const snapshotModule = new URL('../../infra/backup/sqliteSnapshot.ts', import.meta.url).href;
+const snapshotScript = `
+const [source, destination] = process.argv.slice(1);
+const { snapshotSqliteFile, SnapshotError } = await import(${JSON.stringify(snapshotModule)});
+try {
+  process.stdout.write(JSON.stringify({ snapshot: await snapshotSqliteFile(source, destination) }));
+} catch (error) {
+  process.stdout.write(JSON.stringify({
+    error: error instanceof Error ? error.message : String(error),
+    snapshotError: error instanceof SnapshotError,
+  }));
+}
+`;
+
+/**
+ * snapshotSqliteFile (a copy as of one instant, then checked) in a child process, killed as soon as
+ * the command is interrupted. Its takenAt is this process's clock just before the child starts.
+ */
+function snapshotInChild(
+  source: string,
+  destination: string,
+  clock: () => Date,
+  interruption: Interruption,
+): Promise<SqliteSnapshot> {
+  interruption.check();
+  const takenAt = clock().toISOString();
+  return new Promise<SqliteSnapshot>((resolvePromise, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', tsxLoader, '--input-type=module', '--eval', snapshotScript, source, destination],
+      { stdio: ['ignore', 'pipe', 'pipe'], signal: interruption.signal, killSignal: 'SIGKILL' },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+    // Killed on interruption, spawn reports an AbortError: the interruption it is.
+    const interrupted = (): InterruptedError => interruption.signal.reason as InterruptedError;
+    child.on('error', (error) => reject(interruption.signal.aborted ? interrupted() : error));
+    child.on('close', (code, signal) => {
+      if (interruption.signal.aborted) return reject(interrupted());
+      // A Ctrl-C at the terminal reaches the child too, maybe before this process heeds it.
+      if (signal === 'SIGINT' || signal === 'SIGTERM') return reject(new InterruptedError(signal));
+      let answer: { snapshot?: SqliteSnapshot; error?: string; snapshotError?: boolean };
+      try {
+        answer = JSON.parse(out) as typeof answer;
+      } catch {
+        return reject(
+          new SnapshotError(
+            `Copie de ${source} impossible : le processus de copie s’est arrêté ` +
+              `(${signal ?? `code ${code}`}) ${err.trim()}`.trim() +
+              '.',
+          ),
+        );
+      }
+      if (answer.snapshot !== undefined) return resolvePromise({ ...answer.snapshot, takenAt });
+      const message = answer.error ?? `Copie de ${source} impossible.`;
+      reject(answer.snapshotError === true ? new SnapshotError(message) : new Error(message));
+    });
+  });
 }
 
 /** The live log's head position, read through its own connection. */
@@ -208,8 +313,15 @@ async function checkJournal(
   file: string,
   io: CliIo,
   headBeforeTemporal: bigint | undefined,
+  interruption: Interruption,
 ): Promise<{ report: IntegrityReport; summary: BackupManifest['journal']; recordedDuringBackup: string[] }> {
-  const store = openSqliteEventStore({ file, registry: createGrantsEventRegistry(), readOnly: true });
+  const opened = openSqliteEventStore({ file, registry: createGrantsEventRegistry(), readOnly: true });
+  // Its scans paced, so that a signal is heard during them, and stopped by it.
+  const store = {
+    ...opened,
+    readAll: (options: Parameters<typeof opened.readAll>[0]) =>
+      stopOn(interruption, paced(opened.readAll(options))),
+  };
   try {
     const total = Number(await store.headPosition());
     const progress = verificationProgress(io.err, total);
@@ -241,6 +353,14 @@ async function checkJournal(
       recordedDuringBackup: [...written].sort(),
     };
   } finally {
-    await store.close();
+    await opened.close();
+  }
+}
+
+/** The items, until the command is interrupted (then its InterruptedError). */
+async function* stopOn<T>(interruption: Interruption, items: AsyncIterable<T>): AsyncGenerator<T> {
+  for await (const item of items) {
+    interruption.check();
+    yield item;
   }
 }

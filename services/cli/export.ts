@@ -3,12 +3,14 @@
 // `grants export ledger [--output f.csv] [--from …] [--to …] [--time …] [--funder …] [--campaign …]`:
 // the open-data file and the funding ledger, written to a file (or stdout, for a pipe). A file is
 // written under a temporary name and renamed at the end, so an interrupted export never leaves a
-// half file that looks complete; an SCDL file missing a mandatory value is not written unless asked
-// for (exit code 1), as the API refuses it. Summaries and warnings go to stderr; the usage, asked
-// with --help, to stdout.
+// half file that looks complete (Ctrl-C or SIGTERM removes it, says so, exit 130); the file's folder
+// is checked before the log is read. An SCDL file missing a mandatory value is not written unless
+// asked for (exit code 1), as the API refuses it. A pipe closed by its reader (`| head -1`) ends the
+// export quietly (exit 0). Summaries and warnings go to stderr; the usage, asked with --help, to stdout.
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { accessSync, constants, createWriteStream, rmSync, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { funderIdSchema } from '../../domain/shared/funders';
 import { ConfigError, type Config } from '../../infra/config/config';
@@ -27,8 +29,17 @@ import {
 import { chunked, csvRecord } from '../audit/csv';
 import { campaignInLog, campaignNotInLog, ledgerEntries, type LedgerQuery } from '../audit/ledger';
 import { ledgerCsvColumns, ledgerCsvRecord } from '../audit/ledgerCsv';
+import { ledgerCsvQuery } from '../audit/schemas';
 import { readArguments } from './arguments';
-import { countProgress } from './io';
+import {
+  closeProgressLine,
+  countProgress,
+  INTERRUPTED_EXIT_CODE,
+  InterruptedError,
+  listenForInterruption,
+  type Interruption,
+  type SignalSource,
+} from './io';
 import { openLogForAudit } from './audit';
 import {
   PUBLICATION_THRESHOLD_CENTS,
@@ -61,45 +72,145 @@ export const exportUsage = `Usage : grants export <scdl | ledger> [options]
       reversements), dans l’ordre du journal. Dates : 2027-06-30 ou 2027-06-30T12:00:00+02:00 ;
       --time business (défaut) filtre sur la date métier, record sur la date d’enregistrement.
 
-Sans --output, le CSV est écrit sur la sortie standard.
+Sans --output, le CSV est écrit sur la sortie standard. Le dossier de --output doit exister.
+Ctrl-C interrompt l’export sans laisser de fichier (code de sortie 130).
+
+Code de sortie : 0 écrit, 1 export SCDL incomplet refusé, 2 usage incorrect, 130 interrompu.
 `;
 
 export interface ExportIo {
   /** Where the CSV goes without --output. */
   out: NodeJS.WritableStream;
   /** Summaries and warnings. */
-  err: { write(chunk: string): unknown };
+  err: { write(chunk: string): unknown; isTTY?: boolean };
+  /** Where Ctrl-C (SIGINT) and SIGTERM come from: the process when not given. */
+  signals?: SignalSource;
 }
 
 const processIo: ExportIo = { out: process.stdout, err: process.stderr };
 
 class UsageError extends Error {}
 
-/** Writes the chunks with backpressure, to a temporary file renamed at the end, or to `io.out`. */
+/** The partial file an export to `output` writes before renaming it. */
+const partialOf = (output: string): string => `${output}.partiel`;
+
+/** Whether the chunks were all written, or the reader of stdout went away first (a closed pipe). */
+type Written = 'written' | 'reader gone';
+
+/**
+ * Writes the chunks with backpressure, to a temporary file renamed at the end, or to `io.out`;
+ * stops between two chunks when interrupted (InterruptedError, the temporary file removed).
+ */
 async function writeOut(
   chunks: Iterable<string> | AsyncIterable<string>,
   output: string | undefined,
   io: ExportIo,
-): Promise<void> {
-  if (output === undefined) {
-    for await (const chunk of chunks) {
-      if (!io.out.write(chunk)) await once(io.out, 'drain');
-    }
-    return;
-  }
-  const partial = `${output}.partiel`;
+  interruption: Interruption,
+): Promise<Written> {
+  if (output === undefined) return writeToStdout(chunks, io.out, interruption);
+  const partial = partialOf(output);
   const file = createWriteStream(partial, { encoding: 'utf8' });
+  const closed = once(file, 'close');
   try {
     for await (const chunk of chunks) {
-      if (!file.write(chunk)) await once(file, 'drain');
+      interruption.check();
+      if (!file.write(chunk)) await interruption.race(once(file, 'drain'));
     }
     file.end();
-    await finished(file);
+    await interruption.race(finished(file));
+    interruption.check();
     await rename(partial, output);
   } catch (error) {
-    file.destroy();
+    // Closed before it is removed: a file still being opened would appear after the removal.
+    if (!file.closed) {
+      file.destroy();
+      await closed.catch(() => undefined);
+    }
     await rm(partial, { force: true });
     throw error;
+  }
+  return 'written';
+}
+
+const readerGone = (error: unknown): boolean =>
+  (error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
+
+/** To stdout, until the chunks end or its reader goes away (EPIPE: `| head -1` has what it wanted). */
+async function writeToStdout(
+  chunks: Iterable<string> | AsyncIterable<string>,
+  out: NodeJS.WritableStream,
+  interruption: Interruption,
+): Promise<Written> {
+  let failure: Error | undefined;
+  const onError = (error: Error): void => {
+    failure ??= error;
+  };
+  out.on('error', onError);
+  try {
+    for await (const chunk of chunks) {
+      interruption.check();
+      if (!out.write(chunk)) await interruption.race(once(out, 'drain'));
+      // The error of a write comes after it: seen before the next chunk is read.
+      await new Promise<void>((done) => setImmediate(done));
+      if (failure !== undefined) break;
+    }
+  } catch (error) {
+    failure ??= error instanceof Error ? error : new Error(String(error));
+  } finally {
+    out.off('error', onError);
+  }
+  if (failure === undefined) return 'written';
+  if (readerGone(failure)) return 'reader gone';
+  throw failure;
+}
+
+/**
+ * Why the file --output names cannot be written there, said before the log is read (a replay takes
+ * seconds, and its work would be lost at the last step); undefined when it can.
+ */
+function outputProblem(output: string): string | undefined {
+  const file = resolve(output);
+  const folder = dirname(file);
+  const nothingDone = 'rien n’a été lu ni écrit.';
+  const notAFolder = (path: string): string =>
+    `--output : ${path} n’est pas un dossier. Écrivez le fichier ailleurs ; ${nothingDone}`;
+  try {
+    if (!statSync(folder).isDirectory()) return notAFolder(folder);
+  } catch (error) {
+    const { code } = error as NodeJS.ErrnoException;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR')
+      return `--output : le dossier ${folder} est inaccessible (${code ?? String(error)}) ; ${nothingDone}`;
+    // The nearest existing part of the path may be a plain file (fichier/s.csv, fichier/a/s.csv).
+    const blocking = firstNonFolder(folder);
+    return blocking === undefined
+      ? `--output : le dossier ${folder} n’existe pas. Créez-le, ou écrivez le fichier ailleurs ; ${nothingDone}`
+      : notAFolder(blocking);
+  }
+  try {
+    accessSync(folder, constants.W_OK);
+  } catch {
+    return `--output : impossible d’écrire dans le dossier ${folder} (droits insuffisants). Écrivez le fichier ailleurs ; ${nothingDone}`;
+  }
+  try {
+    if (statSync(file).isDirectory())
+      return `--output : ${file} est un dossier ; donnez le chemin du fichier à écrire, ex. ${join(file, 'export.csv')}.`;
+  } catch {
+    // Not there yet: it will be.
+  }
+  return undefined;
+}
+
+/** The first component of `path` that exists and is not a folder, if one is. */
+function firstNonFolder(path: string): string | undefined {
+  let at = path;
+  for (;;) {
+    try {
+      return statSync(at).isDirectory() ? undefined : at;
+    } catch {
+      const up = dirname(at);
+      if (up === at) return undefined;
+      at = up;
+    }
   }
 }
 
@@ -189,19 +300,30 @@ function readScdlPlan(
   }
 }
 
-async function exportScdl(store: EventStore, plan: ScdlPlan, io: ExportIo, logger: Logger): Promise<number> {
+async function exportScdl(
+  store: EventStore,
+  plan: ScdlPlan,
+  io: ExportIo,
+  logger: Logger,
+  interruption: Interruption,
+): Promise<number> {
   const { year } = plan;
   let progress: ((count: number, done: boolean) => void) | undefined;
-  const result = await scdlExport(store, {
-    year,
-    aboveThresholdOnly: plan.aboveThresholdOnly,
-    attribuants: plan.attribuants,
-    ...(plan.asOf === undefined ? {} : { asOf: plan.asOf }),
-    onProgress: (replayed, total) => {
-      progress ??= countProgress(io.err, total, { counted: 'conventions relues', rate: 'conv./s' });
-      progress(replayed, replayed === total);
-    },
-  });
+  // The replay cannot stop halfway: not waited for once interrupted (no file is open yet).
+  const result = await interruption.race(
+    scdlExport(store, {
+      year,
+      aboveThresholdOnly: plan.aboveThresholdOnly,
+      attribuants: plan.attribuants,
+      ...(plan.asOf === undefined ? {} : { asOf: plan.asOf }),
+      onProgress: (replayed, total) => {
+        // Given up: its progress would follow the message that says so.
+        if (interruption.signal.aborted) return;
+        progress ??= countProgress(io.err, total, { counted: 'conventions relues', rate: 'conv./s' });
+        progress(replayed, replayed === total);
+      },
+    }),
+  );
   const log = { kind: 'scdl', year, rows: result.rows.length, warnings: result.warnings.length };
   if (!result.complete && !plan.allowIncomplete) {
     io.err.write(
@@ -214,7 +336,10 @@ async function exportScdl(store: EventStore, plan: ScdlPlan, io: ExportIo, logge
     logger.warn({ export: { ...log, complete: false } }, 'export SCDL refusé : incomplet');
     return 1;
   }
-  await writeOut([scdlCsv(result.rows)], plan.output, io);
+  if ((await writeOut([scdlCsv(result.rows)], plan.output, io, interruption)) === 'reader gone') {
+    logger.debug({ export: log }, 'export SCDL : sortie fermée par son lecteur');
+    return 0;
+  }
   const mandatory = result.rows.filter((r) => r.aboveThreshold).length;
   io.err.write(
     `Export SCDL « subventions » ${result.schemaVersion}, conventions de ${year}` +
@@ -264,6 +389,12 @@ const ledgerLine = {
     }
     const from = instantOption('from', values.from, 'start');
     const to = instantOption('to', values.to, 'end');
+    // The API's own check (a period ending before it starts holds nothing), with its words.
+    const period = ledgerCsvQuery.safeParse({
+      ...(values.from === undefined ? {} : { from: values.from }),
+      ...(values.to === undefined ? {} : { to: values.to }),
+    });
+    if (!period.success) throw new UsageError(period.error.issues.map((i) => i.message).join(' '));
     return {
       kind: 'ledger',
       output: values.output,
@@ -283,9 +414,10 @@ async function exportLedger(
   plan: LedgerPlan,
   io: ExportIo,
   logger: Logger,
+  interruption: Interruption,
 ): Promise<number> {
   const { query } = plan;
-  if (query.campaign !== undefined && !(await campaignInLog(store, query.campaign))) {
+  if (query.campaign !== undefined && !(await interruption.race(campaignInLog(store, query.campaign)))) {
     io.err.write(`${campaignNotInLog(query.campaign)} Vérifiez --campaign ; aucun fichier écrit.\n`);
     return 2;
   }
@@ -302,7 +434,10 @@ async function exportLedger(
     }
     progress(head, true);
   }
-  await writeOut(chunked(lines()), plan.output, io);
+  if ((await writeOut(chunked(lines()), plan.output, io, interruption)) === 'reader gone') {
+    logger.debug({ export: { kind: 'ledger', entries } }, 'grand livre : sortie fermée par son lecteur');
+    return 0;
+  }
   io.err.write(
     `Grand livre des financements : ${formatCount(entries)} écriture${entries > 1 ? 's' : ''}` +
       (plan.output === undefined ? '.\n' : ` écrites dans ${plan.output}.\n`),
@@ -333,14 +468,36 @@ export async function runExport(
   // Arguments first: a typo must not open (or create) the event store.
   const plan = kind === 'scdl' ? readScdlPlan(config, rest, io) : readArguments(rest, io, ledgerLine);
   if ('exitCode' in plan) return plan.exitCode;
+  const { output } = plan.args;
+  const problem = output === undefined ? undefined : outputProblem(output);
+  if (problem !== undefined) {
+    io.err.write(`${problem}\n`);
+    return 2;
+  }
   const log = await openLogForAudit(config, io);
   if (log === undefined) return 2;
+  const interrupted = (): string =>
+    `${closeProgressLine(io.err)}Export interrompu : ` +
+    (output === undefined ? 'la sortie standard est incomplète.' : `${output} n’a pas été écrit.`) +
+    '\n';
+  const interruption = listenForInterruption(io.signals, {
+    onSecond: () => {
+      if (output !== undefined) rmSync(partialOf(output), { force: true });
+      io.err.write(interrupted());
+    },
+  });
   try {
     const { store } = log;
     return plan.args.kind === 'scdl'
-      ? await exportScdl(store, plan.args, io, logger)
-      : await exportLedger(store, plan.args, io, logger);
+      ? await exportScdl(store, plan.args, io, logger, interruption)
+      : await exportLedger(store, plan.args, io, logger, interruption);
+  } catch (error) {
+    if (!(error instanceof InterruptedError)) throw error;
+    io.err.write(interrupted());
+    logger.warn({ export: { kind, signal: error.signal } }, 'export interrompu, rien d’écrit');
+    return INTERRUPTED_EXIT_CODE;
   } finally {
+    interruption.dispose();
     await log.close();
   }
 }

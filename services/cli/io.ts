@@ -13,9 +13,96 @@ export interface CliIo {
   out: { write(chunk: string): unknown };
   /** Progress and explanations. */
   err: ProgressOutput;
+  /** Where Ctrl-C (SIGINT) and SIGTERM come from: the process when not given. */
+  signals?: SignalSource;
 }
 
 export const processIo: CliIo = { out: process.stdout, err: process.stderr };
+
+export type InterruptSignal = 'SIGINT' | 'SIGTERM';
+
+/** What a command hears Ctrl-C and SIGTERM from: the process; an EventEmitter in the specs. */
+export interface SignalSource {
+  on(event: InterruptSignal, listener: (signal: NodeJS.Signals) => void): unknown;
+  off(event: InterruptSignal, listener: (signal: NodeJS.Signals) => void): unknown;
+}
+
+/** Exit code of a command stopped by Ctrl-C or SIGTERM, as a shell gives it (128 + SIGINT). */
+export const INTERRUPTED_EXIT_CODE = 130;
+
+/** A command's work stopped by Ctrl-C (SIGINT) or SIGTERM. */
+export class InterruptedError extends Error {
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`Interrompu (${signal}).`);
+    this.name = 'InterruptedError';
+  }
+}
+
+export interface Interruption {
+  /** Aborted at the first signal, its reason an InterruptedError: hand it to what can stop (a child process). */
+  readonly signal: AbortSignal;
+  /** Throws the InterruptedError once a signal came: called between two steps. */
+  check(): void;
+  /**
+   * The promise, or the InterruptedError as soon as a signal comes: a step that cannot stop on its own
+   * (a scan of the whole log) is not waited for. What it was doing goes on unheeded, its outcome
+   * dropped, until the process exits (main exits at once on 130).
+   */
+  race<T>(promise: Promise<T>): Promise<T>;
+  /** Stops listening; a later signal has its default effect. */
+  dispose(): void;
+}
+
+/**
+ * Ctrl-C (SIGINT) or SIGTERM while a command has something half done that it must not leave behind
+ * (a copy under `.partiel`, a half file, a campaign half seeded): the first signal aborts
+ * `interruption.signal` — the command stops at its next step or at once (race), removes what it began,
+ * says so in French and exits with 130 — and `onFirst` may say that it is stopping; a second one ends
+ * the process at once with 130, after `onSecond` (a last cleanup, what to tell). Without listening, a
+ * signal kills the process where it stands, leaving its half work and saying nothing.
+ */
+export function listenForInterruption(
+  source: SignalSource = process,
+  handlers: { onFirst?: (signal: NodeJS.Signals) => void; onSecond?: (signal: NodeJS.Signals) => void } = {},
+): Interruption {
+  const controller = new AbortController();
+  const listener = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      handlers.onSecond?.(signal);
+      process.exit(INTERRUPTED_EXIT_CODE);
+    }
+    controller.abort(new InterruptedError(signal));
+    handlers.onFirst?.(signal);
+  };
+  source.on('SIGINT', listener);
+  source.on('SIGTERM', listener);
+  const { signal } = controller;
+  const interrupted = (): InterruptedError => signal.reason as InterruptedError;
+  return {
+    signal,
+    check: () => {
+      if (signal.aborted) throw interrupted();
+    },
+    race: <T>(promise: Promise<T>): Promise<T> => {
+      // Once interrupted, nobody waits for it: its failure must not surface as an unhandled rejection.
+      promise.catch(() => undefined);
+      if (signal.aborted) return Promise.reject(interrupted());
+      let onAbort = (): void => undefined;
+      const aborted = new Promise<never>((_resolve, reject) => {
+        onAbort = () => reject(interrupted());
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+      return Promise.race([promise, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
+    },
+    dispose: () => {
+      source.off('SIGINT', listener);
+      source.off('SIGTERM', listener);
+    },
+  };
+}
+
+/** `\n` when a progress line may be left open on a terminal, so that what follows starts a line. */
+export const closeProgressLine = (err: ProgressOutput): string => (err.isTTY === true ? '\n' : '');
 
 /**
  * A count's progress line, `[#####.....] 45 % 123 456 / 270 000 événements lus · 98 000 év./s ·

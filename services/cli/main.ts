@@ -1,8 +1,11 @@
 // The `grants` command line. Each sub-command is one module, loaded lazily (so `grants --help`
 // and configuration errors answer at once); this file only dispatches and turns failures into
-// clear messages and exit codes (2 = bad configuration or usage, 1 = the work failed).
+// clear messages and exit codes (2 = bad configuration or usage, 1 = the work failed, 130 =
+// interrupted by Ctrl-C or SIGTERM). A closed stdout (`grants export ledger | head`) is the normal
+// end of a pipe: the command stops there, quietly, exit 0.
 import { ConfigError, loadConfig, unknownVariables, type Config } from '../../infra/config/config';
 import { createLogger } from '../../infra/logging/logger';
+import { INTERRUPTED_EXIT_CODE, InterruptedError } from './io';
 
 const usage = `Usage : grants <commande> [options]
 
@@ -38,10 +41,23 @@ function configFor(args: readonly string[]): Config {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(usage);
-    return command === undefined ? 2 : 0;
+  if (command === undefined) {
+    // A mistake like any other: said on stderr, stdout left to the results.
+    process.stderr.write(`Indiquez une commande.\n\n${usage}`);
+    return 2;
   }
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(usage);
+    return 0;
+  }
+  // A command's reader of stdout gone (`| head -1` has what it wanted): nothing more to write for
+  // anyone, and nothing went wrong — stop there, saying nothing, exit 0. Not the engine: its stdout is
+  // its log, and it stops in order.
+  if (command !== 'start')
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(0);
+      throw error;
+    });
   const config = configFor(rest);
   // The engine logs to stdout like any service; a command's stdout is its output (a CSV, a digest).
   const logger = createLogger({
@@ -75,9 +91,15 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
+    // Interrupted: what the command gave up (a scan, a worker thread) is not waited for.
+    if (code === INTERRUPTED_EXIT_CODE) process.exit(code);
     process.exitCode = code;
   },
   (error: unknown) => {
+    if (error instanceof InterruptedError) {
+      process.stderr.write(`Interrompu (${error.signal}).\n`);
+      process.exit(INTERRUPTED_EXIT_CODE);
+    }
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
       process.exitCode = 2;

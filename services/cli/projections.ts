@@ -1,21 +1,29 @@
 // `grants projections rebuild`: replays the whole event log into fresh read models while the
 // running services keep answering from the old tables, then swaps them in; a progress bar shows
-// events/s and the time left.
+// events/s and the time left. Where it cannot work it says so before touching anything: no event
+// log there (it would create an empty one, and empty read models), a data directory it cannot write
+// (exit 2, naming GRANTS_DATA_DIR); beside another rebuild of the same file, what to do (exit 1).
+import { accessSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Config } from '../../infra/config/config';
 import { createEventStore } from '../../infra/eventstore';
+import { readLock } from '../../infra/locks/pidLock';
 import type { Logger } from '../../infra/logging/logger';
 import {
   createProgressReporter,
   formatCount,
   formatDuration,
   RebuildAbortedError,
+  RebuildInProgressError,
   rebuildProjections,
 } from '../../infra/projections';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { grantsProjections } from '../readModels';
 import { grantsRebuildParallel } from '../readModels/rebuildSource';
 import { readArguments } from './arguments';
-import { processIo, type CliIo } from './io';
+import { unusableDataDir } from '../engineLock';
+import { missingStoreMessage } from './audit';
+import { INTERRUPTED_EXIT_CODE, listenForInterruption, processIo, type CliIo } from './io';
 
 export const projectionsUsage = `Usage : grants projections rebuild
 
@@ -23,7 +31,28 @@ Reconstruit les modèles de lecture depuis le premier événement (fichier ${'${
 Les services démarrés continuent de répondre avec les anciennes tables jusqu'à la bascule.
 Sur le magasin SQLite, le rejeu se répartit entre GRANTS_REBUILD_WORKERS fils (par défaut un par cœur, 4 au plus).
 Ctrl-C l'interrompt avant la bascule sans rien changer aux vues en service (code de sortie 130).
+
+Code de sortie : 0 vues reconstruites, 1 échec ou autre reconstruction en cours sur ce fichier (attendez
+qu'elle se termine ou arrêtez-la), 2 usage incorrect, pas de journal d'événements ou dossier de données
+où écrire est impossible, 130 interrompue.
 `;
+
+/** A data directory the rebuild cannot write (its lock, shadow files and read models go there). */
+const unwritable = (config: Config, error: unknown) =>
+  unusableDataDir(
+    config.dataDir,
+    error,
+    'la reconstruction y écrit les vues, leurs copies de travail et son verrou',
+  );
+
+/** Another rebuild of this file runs: the error, and what to do about it. */
+function rebuildInProgress(config: Config, error: RebuildInProgressError): string {
+  const pid = readLock(`${config.readModels.file}.rebuild.lock`)?.pid;
+  return (
+    `${error.message} Attendez qu’elle se termine, ou arrêtez-la (Ctrl-C dans son terminal` +
+    `${pid === undefined ? '' : `, ou kill ${pid}`}), puis relancez grants projections rebuild.\n`
+  );
+}
 
 export async function runProjections(
   config: Config,
@@ -45,21 +74,31 @@ export async function runProjections(
     },
   });
   if ('exitCode' in line) return line.exitCode;
+  // Opening a log that is not there would create an empty one, and empty read models from it.
+  const missing = missingStoreMessage(config);
+  if (missing !== undefined) {
+    io.err.write(missing);
+    return 2;
+  }
+  try {
+    accessSync(dirname(config.readModels.file), constants.W_OK);
+  } catch (error) {
+    // Not there yet (the log elsewhere, on EventStoreDB): the rebuild creates it, as before.
+    const refused = unwritable(config, error);
+    if (refused !== undefined) {
+      io.err.write(`${refused.message}\n`);
+      return 2;
+    }
+  }
   // Ctrl-C stops the replay and throws its shadow files away (the next run would, but an operator
   // who interrupts expects to be told that nothing changed, and to find no half-built file behind).
-  const interrupt = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupt.signal.aborted) {
-      io.err.write(`\nSecond signal (${signal}) : arrêt immédiat.\n`);
-      process.exit(130);
-    }
-    io.err.write(`\nInterruption demandée (${signal}) : arrêt de la reconstruction…\n`);
-    interrupt.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const eventStore = await createEventStore(config.eventStore, { registry: createGrantsEventRegistry() });
+  const interrupt = listenForInterruption(io.signals, {
+    onFirst: (signal) => io.err.write(`\nInterruption demandée (${signal}) : arrêt de la reconstruction…\n`),
+    onSecond: (signal) => io.err.write(`\nSecond signal (${signal}) : arrêt immédiat.\n`),
+  });
+  let eventStore: Awaited<ReturnType<typeof createEventStore>> | undefined;
   try {
+    eventStore = await createEventStore(config.eventStore, { registry: createGrantsEventRegistry() });
     const parallel = grantsRebuildParallel(config);
     const result = await rebuildProjections({
       eventStore,
@@ -76,12 +115,20 @@ export async function runProjections(
     );
     return 0;
   } catch (error) {
+    if (error instanceof RebuildInProgressError) {
+      io.err.write(rebuildInProgress(config, error));
+      return 1;
+    }
+    const refused = unwritable(config, error);
+    if (refused !== undefined) {
+      io.err.write(`${refused.message}\n`);
+      return 2;
+    }
     if (!(error instanceof RebuildAbortedError)) throw error;
     io.err.write(`${error.message}\n`);
-    return 130;
+    return INTERRUPTED_EXIT_CODE;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await eventStore.close();
+    interrupt.dispose();
+    await eventStore?.close();
   }
 }

@@ -1,6 +1,7 @@
 // `grants seed demo`: a mistake is named in French before the usage (exit 2), nothing is
 // seeded then; what was created is on stdout with the steps in French; the progress is on
 // stderr, redrawn in place on a terminal, whole lines every few seconds otherwise.
+import { EventEmitter } from 'node:events';
 import { applicationStatusLabels } from '../../domain/application';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -107,6 +108,51 @@ describe('grants seed', () => {
     const defaults: number[] = [];
     expect(await runSeed(config, silent, ['demo'], capture().io, fakeSeeder(defaults))).toBe(0);
     expect(defaults).toEqual([27]);
+  });
+
+  it('stops after the step under way on Ctrl-C, naming the campaign and what it holds (exit 130)', async () => {
+    const signals = new EventEmitter();
+    const c = capture(false);
+    const steps: string[] = [];
+    // Stands for the engine: Ctrl-C comes while the third application is being taken to its step.
+    const seeder: DemoSeeder = async (_config, { count, onProgress, onCreated }) => {
+      const total = count + 2;
+      onCreated({ campaignId: 'camvs-2027-demo-abcdef' });
+      steps.push('campagne');
+      onProgress({ done: 1, total, label: 'campagne créée et ouverte' });
+      for (let i = 0; i < count; i += 1) {
+        onCreated({ campaignId: 'camvs-2027-demo-abcdef', applicationId: `01APPLICATION${i}` });
+        if (i === 2) signals.emit('SIGINT', 'SIGINT');
+        await Promise.resolve();
+        steps.push(`candidature ${i}`);
+        onProgress({
+          done: i + 2,
+          total,
+          label: `Sambre Avenir (fictive) : ${applicationStatusLabels.under_review}`,
+        });
+      }
+      return Promise.reject(new Error('not reached: the demo stops at the step after the signal'));
+    };
+    expect(await runSeed(config, silent, ['demo', '--count', '60'], { ...c.io, signals }, seeder)).toBe(130);
+    // The step under way ended; none began after it.
+    expect(steps).toEqual(['campagne', 'candidature 0', 'candidature 1', 'candidature 2']);
+    expect(c.err()).toContain('Interruption demandée (SIGINT) : arrêt après l’étape en cours…\n');
+    expect(c.err()).toMatch(
+      /Démonstration interrompue : campagne camvs-2027-demo-abcdef, 3 candidatures créées \(sur 60 demandées\)\. Ce qui est créé reste dans le moteur \(API, console\)\.\n$/,
+    );
+    expect(c.out()).toBe('');
+  });
+
+  it('names nothing created when Ctrl-C comes before the campaign (exit 130)', async () => {
+    const signals = new EventEmitter();
+    const c = capture(false);
+    const before: DemoSeeder = (_config, { signal }) => {
+      signals.emit('SIGTERM', 'SIGTERM');
+      signal.throwIfAborted();
+      return Promise.reject(new Error('not reached'));
+    };
+    expect(await runSeed(config, silent, ['demo'], { ...c.io, signals }, before)).toBe(130);
+    expect(c.err()).toContain('Démonstration interrompue : rien n’a été créé.\n');
   });
 
   it('writes whole lines, one every five seconds and the last, when stderr is not a terminal', () => {

@@ -3,10 +3,9 @@
 // models, and reported « 0 événements »); on a data directory it cannot write, it names
 // GRANTS_DATA_DIR (exit 2) instead of a raw EACCES; beside another rebuild of the same file, it says
 // what to do (wait for it, or stop it) and exits with 1, as a failed work does.
-import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../infra/config/config';
@@ -14,8 +13,8 @@ import { openSqliteEventStore } from '../../infra/eventstore';
 import { runProjections } from '../../services/cli/projections';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { captureCliOutput } from '../support/cliOutput';
+import { asNobody, nobodyUnavailable } from './support';
 
-const root = resolve(import.meta.dirname, '..', '..');
 const silent = pino({ level: 'silent' });
 
 let work: string;
@@ -76,28 +75,13 @@ describe('grants projections rebuild', () => {
 });
 
 // Root writes everywhere: the unwritable directory is shown as the user nobody.
-const asNobody = ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--'];
-const nobodyUnavailable = (): string | undefined => {
-  if (process.getuid?.() !== 0) return 'les tests ne tournent pas en root';
-  const probe = spawnSync('setpriv', [...asNobody, process.execPath, '-e', '0'], { timeout: 10_000 });
-  return probe.error !== undefined || probe.status !== 0 ? 'setpriv indisponible' : undefined;
-};
 const unavailable = nobodyUnavailable();
 
 describe.skipIf(unavailable !== undefined)(
   `grants projections rebuild as another user (${unavailable ?? 'nobody'})`,
   () => {
     const rebuildAsNobody = (dir: string) =>
-      spawnSync(
-        'setpriv',
-        [...asNobody, process.execPath, join(root, 'scripts', 'grants.mjs'), 'projections', 'rebuild'],
-        {
-          cwd: root,
-          encoding: 'utf8',
-          timeout: 30_000,
-          env: { ...process.env, HOME: '/nonexistent', GRANTS_DATA_DIR: dir, GRANTS_LOG_LEVEL: 'warn' },
-        },
-      );
+      asNobody({ GRANTS_DATA_DIR: dir, GRANTS_LOG_LEVEL: 'warn' }, 'projections', 'rebuild');
 
     it.each([
       // The log opens (its files writable, its WAL there, as a running engine leaves them): the

@@ -25,7 +25,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Config } from '../../infra/config/config';
 import { SnapshotError, sha256OfFile, type SqliteSnapshot } from '../../infra/backup/sqliteSnapshot';
 import { openSqliteEventStore } from '../../infra/eventstore';
@@ -232,23 +232,10 @@ export async function runBackup(
 
 const interruptedMessage = 'Sauvegarde interrompue : rien n’a été gardé.';
 
-// The copy runs infra/backup/sqliteSnapshot.ts in a child Node, through the TypeScript loader this
-// command runs under.
-const requireHere = createRequire(import.meta.url);
-const tsxLoader = pathToFileURL(requireHere.resolve('tsx/esm')).href;
-const snapshotModule = new URL('../../infra/backup/sqliteSnapshot.ts', import.meta.url).href;
-const snapshotScript = `
-const [source, destination] = process.argv.slice(1);
-const { snapshotSqliteFile, SnapshotError } = await import(${JSON.stringify(snapshotModule)});
-try {
-  process.stdout.write(JSON.stringify({ snapshot: await snapshotSqliteFile(source, destination) }));
-} catch (error) {
-  process.stdout.write(JSON.stringify({
-    error: error instanceof Error ? error.message : String(error),
-    snapshotError: error instanceof SnapshotError,
-  }));
-}
-`;
+// The copy runs in a child Node (snapshotChild.ts), through the TypeScript loader this command runs
+// under.
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
+const snapshotChild = fileURLToPath(new URL('./snapshotChild.ts', import.meta.url));
 
 /**
  * snapshotSqliteFile (a copy as of one instant, then checked) in a child process, killed as soon as
@@ -263,11 +250,11 @@ function snapshotInChild(
   interruption.check();
   const takenAt = clock().toISOString();
   return new Promise<SqliteSnapshot>((resolvePromise, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', tsxLoader, '--input-type=module', '--eval', snapshotScript, source, destination],
-      { stdio: ['ignore', 'pipe', 'pipe'], signal: interruption.signal, killSignal: 'SIGKILL' },
-    );
+    const child = spawn(process.execPath, ['--import', tsxLoader, snapshotChild, source, destination], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal: interruption.signal,
+      killSignal: 'SIGKILL',
+    });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));

@@ -1,0 +1,19 @@
+// The child process `grants backup` copies one SQLite file in (backup.ts, snapshotInChild):
+// snapshotSqliteFile holds its thread for as long as the file is big, so it runs here, where the
+// parent can kill it at once on Ctrl-C. Arguments: source, destination. Answers one JSON line on
+// stdout: `{ snapshot }`, or `{ error, snapshotError }`.
+import { SnapshotError, snapshotSqliteFile } from '../../infra/backup/sqliteSnapshot';
+
+const [source, destination] = process.argv.slice(2);
+if (source === undefined || destination === undefined)
+  throw new Error('Usage : snapshotChild.ts <source> <destination>');
+try {
+  process.stdout.write(JSON.stringify({ snapshot: await snapshotSqliteFile(source, destination) }));
+} catch (error) {
+  process.stdout.write(
+    JSON.stringify({
+      error: error instanceof Error ? error.message : String(error),
+      snapshotError: error instanceof SnapshotError,
+    }),
+  );
+}

@@ -21,7 +21,7 @@ import type { CommandMeta } from '../domain/shared/meta';
 import { latestRuleRevision } from '../domain/shared/ruleRevisions';
 import type { applicationWorkflow } from './application/workflow';
 import type { campaignWorkflow } from './campaign/workflow';
-import { allowedForQuery, viewQuery } from './shared/aggregateWorkflow';
+import { allowedForQuery, commandActor, viewQuery } from './shared/aggregateWorkflow';
 import {
   domainRefusalType,
   revisionMismatchType,
@@ -136,7 +136,7 @@ export function createGrantsClient(
   const now = options.now ?? Date.now;
   /** The meta the workflow's validator decides with: the actor as it crosses, the latest rules. */
   const metaOf = async (context: StepContext): Promise<CommandMeta> => ({
-    actor: toActor(context.actor),
+    actor: commandActor(context.actor),
     at: new Date(await now()).toISOString(),
     commandId: context.commandId,
     ruleRevision: latestRuleRevision,
@@ -256,15 +256,6 @@ export function createGrantsClient(
       translate(id, () => client.workflow.getHandle(workflowIdOf(kind, id)).query(allowedForQuery, actor)),
   };
 }
-
-const toActor = (actor: StepActor): StepActor => ({
-  id: actor.id,
-  role: actor.role,
-  ...(actor.institution === undefined ? {} : { institution: actor.institution }),
-  ...(actor.porteurId === undefined ? {} : { porteurId: actor.porteurId }),
-  ...(actor.siret === undefined ? {} : { siret: actor.siret }),
-  ...(actor.rna === undefined ? {} : { rna: actor.rna }),
-});
 
 type Decision = { ok: true } | { ok: false; error: DomainError };
 

@@ -110,7 +110,8 @@ function staleRevision(step: ResolvedStep, revision: string | null): Application
   });
 }
 
-const toActor = (actor: StepActor) => ({
+/** The actor as decide sees it: the step's fields, none of them set to undefined. */
+export const commandActor = (actor: StepActor) => ({
   id: actor.id,
   role: actor.role,
   ...(actor.institution === undefined ? {} : { institution: actor.institution }),
@@ -142,7 +143,7 @@ export async function runAggregate<
   const view = (): AggregateView<State> => ({ state, revision, allowed: definition.allowedCommands(state) });
 
   const meta = (step: ResolvedStep) => ({
-    actor: toActor(step.actor),
+    actor: commandActor(step.actor),
     at: step.at,
     commandId: step.commandId,
   });

@@ -1,18 +1,17 @@
 // `grants start` on a data directory it cannot write: the engine's lock is the first thing written
 // there, so its failure is the one the operator sees. As the README's « Configuration » says, it is
 // a configuration error naming GRANTS_DATA_DIR and the folder (exit 2), not a raw EACCES (exit 1).
-import { spawnSync } from 'node:child_process';
+
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../infra/config/config';
 import { acquireEngineLock } from '../../services/engineLock';
 import { freePort } from '../support/processes';
-import { asNobody, nobodyUnavailable } from './support';
+import { asNobody, grants, runsAsNobody } from './support';
 
-const root = resolve(import.meta.dirname, '..', '..');
 const silent = pino({ level: 'silent' });
 
 let work: string;
@@ -51,12 +50,7 @@ describe('the engine lock on a data directory it cannot write', () => {
     const file = join(work, 'un-fichier');
     writeFileSync(file, 'pas un dossier');
     for (const dataDir of [file, join(file, 'sous-dossier')]) {
-      const result = spawnSync(process.execPath, [join(root, 'scripts', 'grants.mjs'), 'start'], {
-        cwd: root,
-        encoding: 'utf8',
-        timeout: 30_000,
-        env: { ...process.env, ...(await startEnv(dataDir)) },
-      });
+      const result = grants(await startEnv(dataDir), 'start');
       expect(result.status, result.stderr).toBe(2);
       expect(result.stderr).toContain('GRANTS_DATA_DIR');
       expect(result.stderr).toContain(dataDir);
@@ -65,12 +59,7 @@ describe('the engine lock on a data directory it cannot write', () => {
   });
 
   it('makes grants start exit 2 with that message when the user may not write there', async (test) => {
-    const why = nobodyUnavailable();
-    if (why !== undefined) {
-      console.log(`Cas EACCES sauté : ${why}`);
-      test.skip();
-      return;
-    }
+    if (!runsAsNobody(test)) return;
     chmodSync(work, 0o755);
     const readOnly = join(work, 'lecture-seule');
     mkdirSync(readOnly, { mode: 0o755 });

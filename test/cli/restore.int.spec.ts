@@ -16,7 +16,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../infra/config/config';
@@ -24,9 +24,8 @@ import { runRestore } from '../../services/cli/restore';
 import { MANIFEST_FILE, fileStamp, type BackupManifest } from '../../services/cli/backupManifest';
 import { captureCliOutput } from '../support/cliOutput';
 import { freePort } from '../support/processes';
-import { asNobody, nobodyUnavailable } from './support';
+import { asNobody, grants, runsAsNobody } from './support';
 
-const root = resolve(import.meta.dirname, '..', '..');
 const silent = pino({ level: 'silent' });
 const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 
@@ -208,14 +207,6 @@ describe('grants restore beside the Temporal server of an engine killed with kil
 });
 
 describe('grants restore on a data directory it cannot write', () => {
-  const grants = (env: Record<string, string>, ...argv: string[]) =>
-    spawnSync(process.execPath, [join(root, 'scripts', 'grants.mjs'), ...argv], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 30_000,
-      env: { ...process.env, ...env },
-    });
-
   it('exits 2 naming GRANTS_DATA_DIR when the data directory is a plain file', async () => {
     const backup = join(work, 'sauvegarde');
     fakeBackup(backup, 'le journal de la sauvegarde', 'la base Temporal de la sauvegarde');
@@ -240,12 +231,7 @@ describe('grants restore on a data directory it cannot write', () => {
   });
 
   it('exits 2 naming GRANTS_DATA_DIR when the user may not write there', async (test) => {
-    const why = nobodyUnavailable();
-    if (why !== undefined) {
-      console.log(`Cas EACCES sauté : ${why}`);
-      test.skip();
-      return;
-    }
+    if (!runsAsNobody(test)) return;
     const backup = join(work, 'sauvegarde');
     fakeBackup(backup, 'le journal de la sauvegarde', 'la base Temporal de la sauvegarde');
     chmodSync(work, 0o755);

@@ -1,5 +1,5 @@
-// Running the `grants` command as another user than root, for the cases root cannot show: a data
-// directory the user may not write (root writes everywhere).
+// Running the `grants` command for real, as this process's user or as another than root, for the
+// cases root cannot show: a data directory the user may not write (root writes everywhere).
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { join, resolve } from 'node:path';
 
@@ -29,5 +29,24 @@ export function asNobody(env: Record<string, string>, ...argv: string[]): SpawnS
     encoding: 'utf8',
     timeout: 30_000,
     env: { ...process.env, HOME: '/nonexistent', ...env },
+  });
+}
+
+/** In a test that needs the user nobody: true when it can run here; otherwise it says why and skips. */
+export function runsAsNobody(test: { skip(): void }): boolean {
+  const why = nobodyUnavailable();
+  if (why === undefined) return true;
+  console.log(`Cas EACCES sauté : ${why}`);
+  test.skip();
+  return false;
+}
+
+/** `grants <argv>` as this process's user, with these variables on top of this process's. */
+export function grants(env: Record<string, string>, ...argv: string[]): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [grantsScript, ...argv], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, ...env },
   });
 }

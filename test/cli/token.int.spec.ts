@@ -2,25 +2,16 @@
 // one itself: on a directory no engine has started on (a typo in GRANTS_DATA_DIR, a shell without
 // it), a new secret would give tokens the running API refuses (401). It says so, naming the
 // directory (exit 2); a data directory it cannot read is a configuration error too.
-import { spawnSync } from 'node:child_process';
+
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../infra/config/config';
 import { runToken } from '../../services/cli/token';
 import { devSecretFileName, loadOrCreateDevSecret } from '../../services/http/platform/auth';
 import { captureCliOutput } from '../support/cliOutput';
-import { asNobody, nobodyUnavailable } from './support';
-
-const root = resolve(import.meta.dirname, '..', '..');
-const grants = (env: Record<string, string>, ...argv: string[]) =>
-  spawnSync(process.execPath, [join(root, 'scripts', 'grants.mjs'), ...argv], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 30_000,
-    env: { ...process.env, ...env },
-  });
+import { asNobody, grants, runsAsNobody } from './support';
 
 let work: string;
 beforeEach(() => {
@@ -84,12 +75,7 @@ describe('grants token on a data directory it cannot use', () => {
   });
 
   it('exits 2 naming GRANTS_DATA_DIR when the user may not read the secret', async (test) => {
-    const why = nobodyUnavailable();
-    if (why !== undefined) {
-      console.log(`Cas EACCES sauté : ${why}`);
-      test.skip();
-      return;
-    }
+    if (!runsAsNobody(test)) return;
     chmodSync(work, 0o755);
     const data = join(work, 'data');
     mkdirSync(data, { mode: 0o755 });

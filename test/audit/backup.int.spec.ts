@@ -224,6 +224,13 @@ describe('grants backup', () => {
     expect(c.out()).toContain(`Altération détectée dans le journal entier`);
     expect(c.out()).toContain(`flux application-${APPLICATION_A}, révision 6`);
     expect(c.out()).toContain('Pas de base Temporal');
+    // Its digest anchors nothing: not given as one to keep elsewhere, a warning instead.
+    expect(c.out()).toMatch(/Dernier événement : position \d+, empreinte [0-9a-f]{64}\.\n/);
+    expect(c.out()).not.toContain('à conserver ailleurs');
+    expect(c.out()).toContain(
+      'Pas d’empreinte à conserver : le journal copié est altéré, son empreinte ne se note pas comme ' +
+        'référence (docs/audit.md). grants audit verify nomme les événements en cause.',
+    );
     expect(manifestOf(target).journal.integrity).toMatchObject({
       ok: false,
       firstBroken: { stream: `application-${APPLICATION_A}`, revision: '6', reason: 'hash_mismatch' },

@@ -1,7 +1,6 @@
 // `grants backup` stopped by Ctrl-C (SIGINT) or SIGTERM keeps nothing: the copy under
 // `<dossier>.partiel` is removed, it says so in French and exits with 130, whether the signal comes
 // during a copy (a Ctrl-C at the terminal reaches the copying child too) or while the copy is checked.
-// And a backup of an altered log does not hand out its digest as one to keep.
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync, readdirSync } from 'node:fs';
@@ -10,16 +9,8 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../infra/config/config';
-import { openSqliteEventStore } from '../../infra/eventstore';
 import { runBackup } from '../../services/cli/backup';
-import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
-import {
-  APPLICATION_A,
-  FundingWorld,
-  openTestStore,
-  playFundingYear,
-  type TestStore,
-} from '../audit/support';
+import { FundingWorld, openTestStore, playFundingYear, type TestStore } from '../audit/support';
 import { captureCliOutput } from '../support/cliOutput';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -126,33 +117,5 @@ describe('grants backup interrupted', () => {
     expect(out).toBe('');
     expect(leftovers(test.dir)).toEqual([]);
     expect(existsSync(`${target}.partiel`)).toBe(false);
-  });
-});
-
-describe('grants backup of an altered log', () => {
-  it('does not give its digest as one to keep elsewhere, and warns instead (exit 1)', async () => {
-    t = openTestStore();
-    const test = t;
-    await playFundingYear(new FundingWorld(test));
-    await test.store.close();
-    const db = new Database(test.file);
-    db.exec('DROP TRIGGER IF EXISTS events_no_update');
-    db.prepare(
-      `UPDATE events SET data = json_set(data, '$.plan[0].amountCents', 9000000)
-        WHERE stream = ? AND type = 'CommitteeApprovalRecorded'`,
-    ).run(`application-${APPLICATION_A}`);
-    db.close();
-    test.store = openSqliteEventStore({ file: test.file, registry: createGrantsEventRegistry() });
-
-    const c = captureCliOutput();
-    const config = loadConfig({ GRANTS_DATA_DIR: test.dir });
-    expect(await runBackup(config, silent, ['--to', join(test.dir, 'sauvegarde')], c.io)).toBe(1);
-    expect(c.out()).toMatch(/Dernier événement : position \d+, empreinte [0-9a-f]{64}\.\n/);
-    expect(c.out()).toContain('Altération détectée dans le journal entier');
-    expect(c.out()).not.toContain('à conserver ailleurs');
-    expect(c.out()).toContain(
-      'Pas d’empreinte à conserver : le journal copié est altéré, son empreinte ne se note pas comme ' +
-        'référence (docs/audit.md). grants audit verify nomme les événements en cause.',
-    );
   });
 });

@@ -3,7 +3,7 @@
 import { Connection, Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Database } from 'better-sqlite3';
-import type { Config } from '../infra/config/config';
+import { ConfigError, type Config } from '../infra/config/config';
 import type { EventStore } from '../infra/eventstore/port';
 import { createEventStore } from '../infra/eventstore';
 import type { Logger } from '../infra/logging/logger';
@@ -103,13 +103,15 @@ export async function startEngine(
       temporalUiUrl = devServer.uiUrl;
     }
 
+    // Temporal before the event store: a cluster that does not answer stops the start before the
+    // SQLite log is created in the data directory.
+    const connection = await connectToTemporal(temporalAddress, config.temporal.address !== undefined);
+    stoppers.push({ name: 'client Temporal', stop: () => connection.close() });
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+
     obeyInterruption();
     const eventStore = await createEventStore(config.eventStore, { registry: createGrantsEventRegistry() });
     stoppers.push({ name: 'magasin d’événements', stop: () => eventStore.close() });
-
-    const connection = await Connection.connect({ address: temporalAddress });
-    stoppers.push({ name: 'client Temporal', stop: () => connection.close() });
-    const client = new Client({ connection, namespace: config.temporal.namespace });
 
     let worker: Worker | undefined;
     obeyInterruption();
@@ -256,6 +258,25 @@ export async function startEngine(
   } catch (error) {
     await stopAll();
     throw error;
+  }
+}
+
+/**
+ * The client connection. A cluster named by TEMPORAL_ADDRESS that does not answer (within the SDK's
+ * 10 s) is a setting to check: a ConfigError naming it, exit code 2. The embedded server was just
+ * seen answering: its failure is not the operator's setting.
+ */
+async function connectToTemporal(address: string, configured: boolean): Promise<Connection> {
+  try {
+    return await Connection.connect({ address });
+  } catch (error) {
+    if (!configured) throw error;
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(
+      [{ variable: 'TEMPORAL_ADDRESS', expected: detail, received: address }],
+      `Le serveur Temporal de TEMPORAL_ADDRESS=${address} ne répond pas (${detail}) : vérifiez ` +
+        'TEMPORAL_ADDRESS et que le cluster Temporal qu’elle nomme est démarré.',
+    );
   }
 }
 

@@ -20,6 +20,16 @@ const optionalString = z
   .trim()
   .transform((s) => (s === '' ? undefined : s))
   .optional();
+/** What the EventStoreDB client parses; anything else (http://, a host alone) is a typo, said by name. */
+const esdbConnectionString = optionalString.refine(
+  (s) => s === undefined || /^esdb(\+discover)?:\/\/[^/?#\s]+/.test(s),
+  'chaîne de connexion EventStoreDB attendue : esdb://hôte:2113?tls=false (ou esdb+discover://…)',
+);
+/** A gRPC endpoint, as the Temporal SDK takes it: no scheme, no path. */
+const temporalAddress = optionalString.refine(
+  (s) => s === undefined || /^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+)(:\d{1,5})?$/.test(s),
+  'adresse hôte:port attendue, sans http:// (par exemple temporal:7233)',
+);
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -34,9 +44,9 @@ export const configSchema = z.object({
   GRANTS_LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   GRANTS_JWT_SECRET: optionalString,
   GRANTS_JWKS_URL: z.url().optional(),
-  EVENTSTORE_CONNECTION_STRING: optionalString,
+  EVENTSTORE_CONNECTION_STRING: esdbConnectionString,
   EVENTSTORE_SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL', 'EXTRA']).default('FULL'),
-  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_ADDRESS: temporalAddress,
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('grants'),
   TEMPORAL_DEV_SERVER_PORT: port.default(7233),
@@ -152,6 +162,11 @@ export function unknownVariables(env: NodeJS.ProcessEnv): string[] {
     });
 }
 
+/** A value as it may be printed: the user and password of a URL (`esdb://admin:secret@…`) hidden. */
+export function withoutCredentials<T extends string | undefined>(value: T): T {
+  return value?.replace(/\/\/[^@/\s]*@/g, '//***@') as T;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable (GRANTS_HTTP_PORT= in a unit file) counts as unset: its default applies.
   const set = Object.fromEntries(
@@ -163,7 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const variable = String(issue.path[0] ?? '?');
-        return { variable, expected: issue.message, received: env[variable] };
+        return { variable, expected: issue.message, received: withoutCredentials(env[variable]) };
       }),
     );
   }

@@ -53,6 +53,7 @@ import type {
   SubscriptionItem,
 } from './port';
 import type { EventRegistry } from './registry';
+import { withoutCredentials } from '../config/config';
 
 export interface EsdbEventStoreOptions {
   connectionString: string;
@@ -76,6 +77,8 @@ interface EsdbEvent {
   position?: Position;
 }
 
+/** How long the opening waits for the server's first answer. */
+const OPENING_DEADLINE_MS = 10_000;
 const isSystem = (e: EsdbEvent): boolean => e.type.startsWith('$') || e.streamId.startsWith('$');
 const toReadPosition = (p: bigint): Position => ({ commit: p, prepare: p });
 const regexEscape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -99,7 +102,16 @@ export async function openEsdbEventStore(options: EsdbEventStoreOptions): Promis
   const pageSize = options.pageSize ?? 1000;
   const maxAppendRetries = options.maxAppendRetries ?? 50;
   const clock = options.clock ?? (() => new Date());
-  const client = EventStoreDBClient.connectionString(options.connectionString);
+  let client: EventStoreDBClient;
+  try {
+    client = EventStoreDBClient.connectionString(options.connectionString);
+  } catch (error) {
+    // The client's parser says where, in English: kept as the detail.
+    throw new EventStoreBackendError(
+      `Chaîne de connexion EventStoreDB illisible (${withoutCredentials(options.connectionString)}) : ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
   let closed = false;
   const subscriptions = new Set<EsdbSubscription>();
   const ensureOpen = () => {
@@ -423,30 +435,48 @@ export async function openEsdbEventStore(options: EsdbEventStoreOptions): Promis
     }
   }
 
-  async function headPosition(): Promise<bigint> {
+  /**
+   * The last event of the log: the server's own records after it ($-streams such as `$$…` stream
+   * metadata or `$scavenges`, $-types) are not events of ours. Counting them, the head would stay
+   * ahead of every checkpoint (the subscription skips them once live), and the projections would
+   * look behind the log for good.
+   */
+  async function headPosition(deadline?: number): Promise<bigint> {
     ensureOpen();
+    const page = 64;
     try {
-      for await (const resolved of client.readAll({
-        fromPosition: END,
-        direction: BACKWARDS,
-        maxCount: 1n,
-      })) {
-        const e = resolved.event as (EsdbEvent & { position: Position }) | undefined;
-        if (e) return e.position.commit;
+      let fromPosition: ReadPosition = END;
+      for (;;) {
+        let seen = 0;
+        let lastSystem: Position | undefined;
+        for await (const resolved of client.readAll({
+          fromPosition,
+          direction: BACKWARDS,
+          maxCount: BigInt(page),
+          ...(deadline === undefined ? {} : { deadline }),
+        })) {
+          seen++;
+          const e = resolved.event as (EsdbEvent & { position: Position }) | undefined;
+          if (!e) continue;
+          if (!isSystem(e)) return e.position.commit;
+          lastSystem = e.position;
+        }
+        if (seen < page || lastSystem === undefined) return 0n;
+        fromPosition = lastSystem;
       }
-      return 0n;
     } catch (error) {
       throw convertError(error, 'lecture');
     }
   }
 
-  // Fail at start-up with a clear message rather than on the first append.
+  // Fail at start-up with a clear message rather than on the first append, and within a bounded
+  // time: an address that swallows packets would otherwise keep the start waiting.
   try {
-    await headPosition();
+    await headPosition(OPENING_DEADLINE_MS);
   } catch (error) {
     await client.dispose();
     throw new EventStoreBackendError(
-      `EventStoreDB injoignable (${options.connectionString.replace(/\/\/[^@/]*@/, '//***@')}) : ${(error as Error).message}`,
+      `EventStoreDB injoignable (${withoutCredentials(options.connectionString)}) : ${(error as Error).message}`,
       { cause: error },
     );
   }
@@ -479,7 +509,7 @@ export async function openEsdbEventStore(options: EsdbEventStoreOptions): Promis
       return subscription;
     },
 
-    headPosition,
+    headPosition: () => headPosition(),
 
     async close() {
       if (closed) return;

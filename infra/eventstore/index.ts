@@ -1,6 +1,6 @@
 // The event store's public face: the port, its errors, the typed-event registry, the integrity
 // verifier, and one factory choosing the backend from the configuration.
-import type { Config } from '../config/config';
+import { ConfigError, type Config } from '../config/config';
 import { openEsdbEventStore } from './esdb';
 import type { EventStore } from './port';
 import type { EventRegistry } from './registry';
@@ -75,6 +75,16 @@ export async function createEventStore(
         ...(options.readOnly ? { readOnly: true } : {}),
       });
     case 'eventstoredb':
-      return openEsdbEventStore({ ...common, connectionString: config.connectionString });
+      try {
+        return await openEsdbEventStore({ ...common, connectionString: config.connectionString });
+      } catch (error) {
+        // Opening only parses the string and asks the server for its head: whatever fails there is
+        // the setting to check (or the server it names to start), said by name, exit code 2.
+        const detail = error instanceof Error ? error.message : String(error);
+        throw new ConfigError(
+          [{ variable: 'EVENTSTORE_CONNECTION_STRING', expected: detail, received: undefined }],
+          `${detail}\nVérifiez EVENTSTORE_CONNECTION_STRING et que le serveur EventStoreDB qu’elle nomme est démarré.`,
+        );
+      }
   }
 }

@@ -154,6 +154,17 @@ function readOnlyOpeningError(error: unknown, file: string): Error | undefined {
   return undefined;
 }
 
+/** A file SQLite cannot read as a database (damaged, or another kind of file): named, with what to do. */
+function notALogError(error: unknown, file: string): Error | undefined {
+  const code = sqliteCode(error);
+  if (code !== 'SQLITE_NOTADB' && code !== 'SQLITE_CORRUPT') return undefined;
+  return new EventStoreBackendError(
+    `Le journal ${file} n'est pas une base SQLite lisible (fichier endommagé, ou d'une autre sorte) : il est ` +
+      `laissé tel quel. Vérifiez GRANTS_DATA_DIR, ou remettez la dernière sauvegarde (grants restore).`,
+    { cause: error },
+  );
+}
+
 export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   const { registry } = options;
   const pageSize = options.pageSize ?? 1000;
@@ -185,16 +196,22 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
             : `Fichier d'événements ${storeFile} au format ${version}, ${version > LAYOUT_VERSION ? 'plus récent' : 'antérieur'} que celui de ce moteur (${LAYOUT_VERSION}) : il ne peut être lu qu'en l'ouvrant en écriture, avec la bonne version du moteur.`,
         );
     } else {
+      // Checked before anything is written (the journal mode is written in the file's header): a
+      // file of a newer engine stays as that engine left it.
+      const newer = (version: number) =>
+        new EventStoreBackendError(
+          `Fichier d'événements ${storeFile} au format ${version}, écrit par une version plus récente du ` +
+            `moteur (celle-ci lit le format ${LAYOUT_VERSION}) : il est laissé tel quel. Démarrez la version ` +
+            'qui l’a écrit, ou remettez une sauvegarde de ce format (grants restore).',
+        );
+      const found = db.pragma('user_version', { simple: true }) as number;
+      if (found > LAYOUT_VERSION) throw newer(found);
       // busy_timeout (the `timeout` option) is already set, so a concurrent opener waits here too.
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
       db.transaction(() => {
         const version = db.pragma('user_version', { simple: true }) as number;
-        if (version > LAYOUT_VERSION) {
-          throw new EventStoreBackendError(
-            `Fichier d'événements ${storeFile} écrit par une version plus récente (format ${version}).`,
-          );
-        }
+        if (version > LAYOUT_VERSION) throw newer(version);
         db.exec(SQLITE_SCHEMA);
         if (version < LAYOUT_VERSION) db.pragma(`user_version = ${LAYOUT_VERSION}`);
       }).immediate();
@@ -202,7 +219,9 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   } catch (error) {
     db.close();
     throw (
-      (readOnly ? readOnlyOpeningError(error, storeFile) : undefined) ?? toBackendError(error, 'ouverture')
+      (readOnly ? readOnlyOpeningError(error, storeFile) : undefined) ??
+      notALogError(error, storeFile) ??
+      toBackendError(error, 'ouverture')
     );
   }
 

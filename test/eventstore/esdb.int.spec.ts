@@ -2,10 +2,12 @@
 // EVENTSTORE_CONNECTION_STRING, else a throwaway container when a Docker engine answers. Without
 // either it is skipped, saying why — never run against a mock.
 import { EventStoreDBClient, jsonEvent } from '@eventstore/db-client';
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
 import { GenericContainer, Wait, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
 import { openEsdbEventStore } from '../../infra/eventstore/esdb';
 import { eventStoreContract } from './contract';
-import { testRegistry } from './fixtures/events';
+import { step, testRegistry } from './fixtures/events';
 
 /** KurrentDB as well: EVENTSTORE_TEST_IMAGE=docker.eventstore.com/kurrent-latest/kurrentdb:25.0.0-x64-8.0-bookworm-slim */
 const image =
@@ -89,3 +91,29 @@ eventStoreContract(
   },
   reason,
 );
+
+// What only EventStoreDB has: the server's own records in $all, on the server named by
+// EVENTSTORE_CONNECTION_STRING (the contract above starts the only throwaway container).
+const serverReason =
+  connectionString === undefined
+    ? 'EVENTSTORE_CONNECTION_STRING non défini (ce cas écrit dans $all du serveur nommé)'
+    : undefined;
+if (serverReason !== undefined) console.warn(`[event store] cas EventStoreDB ignoré : ${serverReason}`);
+
+describe.skipIf(serverReason !== undefined)('EventStoreDB adapter — the server’s own records', () => {
+  it('gives as head the last event of ours, not a system record written after it', async () => {
+    const url = connectionString ?? '';
+    const store = await openEsdbEventStore({ connectionString: url, registry: testRegistry() });
+    const server = EventStoreDBClient.connectionString(url);
+    try {
+      const stream = `head-${randomUUID()}`;
+      const { position } = await store.append(stream, [step(0)], { expectedRevision: 'no_stream' });
+      // Stream metadata is a record of the system stream $$<stream>, appended after our event.
+      await server.setStreamMetadata(stream, { maxAge: 86_400 });
+      expect(await store.headPosition()).toBe(position);
+    } finally {
+      await server.dispose();
+      await store.close();
+    }
+  });
+});

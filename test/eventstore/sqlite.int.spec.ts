@@ -1,6 +1,6 @@
 // The SQLite adapter: the contract suite on a fresh file, plus what only SQLite has — the file's
 // settings, its append-only triggers, and tampering with a row behind the store's back.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import {
   chmodSync,
@@ -12,6 +12,7 @@ import {
   rmSync,
   statSync,
   truncateSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,6 +30,7 @@ import type { ReadOnlyAccountReport } from './fixtures/readOnlyAccount';
 import { metadata, step, steps, testRegistry } from './fixtures/events';
 import { intact } from './fixtures/integrity';
 
+const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 const tempDir = (label: string): string => mkdtempSync(join(tmpdir(), `grants-eventstore-${label}-`));
 
 /** fixtures/readOnlyAccount.ts on `file`, in its own process: what an account that may only read finds. */
@@ -134,6 +136,33 @@ describe('SQLite event store — file and settings', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('leaves a file of a newer layout as it is, and says which version wrote it', () => {
+    const file = join(dir, 'newer.sqlite');
+    const newer = new Database(file);
+    newer.exec('CREATE TABLE events_v9 (x)');
+    newer.pragma('user_version = 9');
+    newer.close();
+    const before = sha256(file);
+    expect(() => openSqliteEventStore({ file, registry: testRegistry() })).toThrow(
+      `${file} au format 9, écrit par une version plus récente du moteur`,
+    );
+    // Not even its journal mode: the newer engine finds its file as it left it.
+    expect(sha256(file)).toBe(before);
+    expect(existsSync(`${file}-wal`)).toBe(false);
+  });
+
+  it('names a damaged file and what to do, and leaves it as it is', () => {
+    const file = join(dir, 'damaged.sqlite');
+    writeFileSync(file, randomBytes(20_000));
+    const before = sha256(file);
+    for (const readOnly of [false, true]) {
+      expect(() => openSqliteEventStore({ file, registry: testRegistry(), readOnly })).toThrow(
+        `Le journal ${file} n'est pas une base SQLite lisible`,
+      );
+    }
+    expect(sha256(file)).toBe(before);
   });
 });
 

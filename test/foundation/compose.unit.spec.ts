@@ -9,7 +9,8 @@ interface ComposeService {
   image?: string;
   build?: unknown;
   environment?: Record<string, string | number | boolean>;
-  depends_on?: string[];
+  depends_on?: string[] | Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
 }
 const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8'), {
   merge: true,
@@ -45,6 +46,22 @@ describe('docker-compose.yml', () => {
       expect(config.temporal.address).toBeDefined();
     },
   );
+
+  it('starts the engine once the servers it needs answer, on images of a given version', () => {
+    // The engine stops (exit code 2) when EventStoreDB or Temporal does not answer at its start:
+    // started beside a server still booting, it would fail every first `docker compose up`.
+    for (const [name, service] of ours) {
+      const needs = service.depends_on;
+      expect(Array.isArray(needs), `${name}: depends_on with conditions`).toBe(false);
+      for (const [server, { condition }] of Object.entries(needs ?? {})) {
+        expect(condition, `${name} → ${server}`).toBe('service_healthy');
+        expect(services[server]?.healthcheck?.test.length, `${server}: healthcheck`).toBeGreaterThan(0);
+      }
+      expect(Object.keys(needs ?? {}).sort()).toEqual(['kurrentdb', 'temporal']);
+    }
+    for (const service of Object.values(services).filter((s) => s.image !== undefined))
+      expect(service.image, 'a pinned version, not latest').toMatch(/:\d+(\.\d+)*$/);
+  });
 
   it('provides every server the configuration points at', () => {
     for (const [, service] of ours) {

@@ -32,6 +32,19 @@ describe('configuration', () => {
     expect(config.temporal.address).toBe('temporal:7233');
   });
 
+  it('takes the addresses the clients take, and refuses a URL scheme they do not, its password unsaid', () => {
+    for (const address of ['temporal', 'temporal:7233', '10.0.0.5:7233', '[::1]:7233'])
+      expect(loadConfig({ TEMPORAL_ADDRESS: address }).temporal.address).toBe(address);
+    for (const string of ['esdb://a:2113,b:2113?tls=false', 'esdb+discover://cluster.example:2113'])
+      expect(loadConfig({ EVENTSTORE_CONNECTION_STRING: string }).eventStore.kind).toBe('eventstoredb');
+    expect(() => loadConfig({ TEMPORAL_ADDRESS: 'http://temporal:7233' })).toThrow('sans http://');
+    expect(() => loadConfig({ TEMPORAL_ADDRESS: 'temporal:72a' })).toThrow('TEMPORAL_ADDRESS');
+    const refused = () =>
+      loadConfig({ EVENTSTORE_CONNECTION_STRING: 'https://admin:motdepasse@kurrentdb:2113' });
+    expect(refused).toThrow('esdb://hôte:2113?tls=false');
+    expect(refused).toThrow('EVENTSTORE_CONNECTION_STRING=https://***@kurrentdb:2113');
+  });
+
   it('names every bad variable and what it expects', () => {
     const attempt = () =>
       loadConfig({ GRANTS_HTTP_PORT: 'quatre-vingt', EVENTSTORE_SQLITE_SYNCHRONOUS: 'OFF' });

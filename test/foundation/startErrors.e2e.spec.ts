@@ -1,8 +1,8 @@
 // `grants start` as an operator meets its mistakes: a real process, real ports. A setting that
 // cannot be used stops it with exit code 2 and a French message naming the variable; an engine
 // whose Temporal server went away still stops cleanly on Ctrl-C.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +81,66 @@ describe('grants start: the operator’s mistakes', () => {
     expect(started.output()).toContain('GRANTS_HTTP_HOST');
     expect(started.output()).not.toContain('EADDRNOTAVAIL');
   }, 120_000);
+
+  it('TEMPORAL_ADDRESS where nothing listens: exit code 2 within the connection deadline, the variable named, no log created', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'grants-start-temporal-'));
+    try {
+      const closed = String(await freePort());
+      const startedAt = Date.now();
+      const started = grantsStart({
+        ...(await ports()),
+        GRANTS_DATA_DIR: dir,
+        TEMPORAL_ADDRESS: `127.0.0.1:${closed}`,
+      });
+      expect(await started.exited, started.output()).toBe(2);
+      expect(Date.now() - startedAt).toBeLessThan(30_000);
+      expect(started.output()).toContain(`TEMPORAL_ADDRESS=127.0.0.1:${closed} ne répond pas`);
+      expect(started.output()).not.toContain('Erreur :');
+      expect(existsSync(join(dir, 'events.sqlite'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('TEMPORAL_ADDRESS or EVENTSTORE_CONNECTION_STRING not an address: exit code 2 at once, its password unsaid', () => {
+    for (const [variable, value] of [
+      ['TEMPORAL_ADDRESS', 'http://temporal:7233'],
+      ['EVENTSTORE_CONNECTION_STRING', 'http://admin:motdepasse@kurrentdb:2113'],
+    ] as const) {
+      const result = spawnSync(process.execPath, [cli, 'start'], {
+        env: { ...process.env, GRANTS_DATA_DIR: dataDir, [variable]: value },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(result.status, result.stderr).toBe(2);
+      expect(result.stderr).toContain(`${variable}=`);
+      expect(result.stderr).toContain('Configuration invalide');
+      expect(result.stderr).not.toContain('motdepasse');
+    }
+  });
+
+  it.each([
+    [
+      'nothing listening',
+      (port: string) => `esdb://admin:motdepasse@127.0.0.1:${port}?tls=false`,
+      'injoignable',
+    ],
+    ['a malformed option', (port: string) => `esdb://127.0.0.1:${port}?tls=peut-etre`, 'illisible'],
+  ])(
+    'EVENTSTORE_CONNECTION_STRING with %s: exit code 2, the variable named, its password unsaid',
+    async (_case, connectionString, said) => {
+      const started = grantsStart({
+        ...(await ports()),
+        EVENTSTORE_CONNECTION_STRING: connectionString(String(await freePort())),
+      });
+      expect(await started.exited, started.output()).toBe(2);
+      expect(started.output()).toContain(said);
+      expect(started.output()).toContain('Vérifiez EVENTSTORE_CONNECTION_STRING');
+      expect(started.output()).not.toContain('motdepasse');
+      expect(started.output()).not.toContain('Erreur :');
+    },
+    60_000,
+  );
 
   it('Temporal gone, /health asked, then Ctrl-C: stops cleanly with exit code 0', async () => {
     const env = await ports();

@@ -316,6 +316,12 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
   return router;
 }
 
+/** What the per-quartier figures are, said to whoever adds them up. */
+const overlappingQuartiers =
+  'Une action visant plusieurs quartiers compte en entier dans chacun (candidatures, bénéficiaires et montants) : la somme des quartiers dépasse donc le total de la campagne.';
+const exercice =
+  'L’exercice d’une année de convention est l’année civile où elle commence (avant la rédaction de la convention : l’année de la campagne + k − 1).';
+
 function documentQueries(docs: ApiDocumentation): void {
   nameAnswerSchemas(docs);
   const { ifNoneMatch } = docs.headerParameters;
@@ -324,6 +330,8 @@ function documentQueries(docs: ApiDocumentation): void {
     path: string;
     operationId: string;
     summary: string;
+    /** What the figures count, when a reader could take them for something else. */
+    description?: string;
     request?: { params?: z.ZodObject; query?: z.ZodObject };
     answer: z.ZodType;
     /** How the answer is tagged: a hash of its bytes (kept answers), the stream's revision, or none. */
@@ -337,6 +345,7 @@ function documentQueries(docs: ApiDocumentation): void {
       path: route.path,
       operationId: route.operationId,
       summary: route.summary,
+      ...(route.description === undefined ? {} : { description: route.description }),
       security: docs.bearerSecurity,
       ...(etag === undefined ? {} : { parameters: [ifNoneMatch] }),
       request: route.request ?? {},
@@ -395,18 +404,22 @@ function documentQueries(docs: ApiDocumentation): void {
     path: '/api/campaigns/{id}/summary',
     operationId: 'getCampaignSummary',
     summary:
-      'Synthèse : demandé / attribué / versé par financeur, QPV, thème, année ; enveloppes ; part des CPO',
+      'Synthèse : demandé / attribué / versé par financeur, QPV, thème, exercice ; enveloppes ; part des CPO',
+    description: `${overlappingQuartiers} ${exercice}`,
     request: { params: campaignParams },
     answer: campaignSummaryAnswer,
     etag: 'answer',
     notFound: true,
   });
-  // 404: a campaignId naming no campaign.
+  // 404: a campaignId naming no campaign. What `year` filters is said here: the counts beside the
+  // money are not per year, and an evaluator adding up the quartiers must know they overlap.
   const stats = { request: { query: statsQuery }, etag: 'answer', notFound: true } as const;
+  const perYear = `${exercice} Avec \`year\`, les montants de cet exercice seulement ; les nombres de candidatures et de bénéficiaires, toutes années confondues.`;
   get({
     path: '/api/stats/qpv',
     operationId: 'getStatsByQpv',
     summary: 'Statistiques par QPV',
+    description: `${overlappingQuartiers} ${perYear}`,
     answer: qpvStatsAnswer,
     ...stats,
   });
@@ -414,6 +427,7 @@ function documentQueries(docs: ApiDocumentation): void {
     path: '/api/stats/funders',
     operationId: 'getStatsByFunder',
     summary: 'Statistiques par financeur',
+    description: perYear,
     answer: funderStatsAnswer,
     ...stats,
   });
@@ -421,13 +435,16 @@ function documentQueries(docs: ApiDocumentation): void {
     path: '/api/stats/themes',
     operationId: 'getStatsByTheme',
     summary: 'Statistiques par thème',
+    description: perYear,
     answer: themeStatsAnswer,
     ...stats,
   });
   get({
     path: '/api/stats/ledger',
     operationId: 'getLedgerByFunderAndYear',
-    summary: 'Grand livre par financeur et par année (exercice ou année de convention)',
+    summary: 'Grand livre par financeur et par année (du mouvement ou de convention)',
+    description:
+      'Par défaut, chaque mouvement compte dans l’année civile (Paris) où il a eu lieu : un engagement pluriannuel compte en entier l’année où il est pris. Ce n’est pas l’exercice des statistiques (l’année civile où commence chaque année de convention). Avec yearOf=convention : par année de convention (1 à 4).',
     request: { query: ledgerQuery },
     answer: ledgerStatsAnswer,
     etag: 'answer',

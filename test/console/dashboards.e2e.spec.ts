@@ -185,6 +185,10 @@ describe.skipIf(chromiumPath === undefined)('dashboards and audit views (Chromiu
       'Sous-le-Bois',
     );
     await expect(page.getByTestId('qpv-reference').textContent()).resolves.toContain(qpvSampleCamvs.version);
+    // The quartiers overlap (an action on two counts in both): said beside their table.
+    await expect(page.getByTestId('qpv-overlap').textContent()).resolves.toContain(
+      'les quartiers ne s’additionnent pas',
+    );
 
     expect(await rowKeys(page, '[data-testid="overdue"]')).toEqual(
       overdue.items.map((r) => `${r.applicationId}-${r.year}`),
@@ -289,6 +293,10 @@ describe.skipIf(chromiumPath === undefined)('dashboards and audit views (Chromiu
         timeout: 10_000,
       })
       .toEqual(yearly.items.map(figures));
+    // Filtered by exercice, the counts beside the amounts still cover every year: said too.
+    await expect(page.getByTestId('qpv-overlap').textContent()).resolves.toContain(
+      'Candidatures et bénéficiaires : toutes années.',
+    );
     // The ledger does not follow that filter: its years are those the money moved in, every one (a
     // campaign's exercice is often paid the year before: filtered, it read « Aucun mouvement »).
     expect(await rowKeys(page, '[data-testid="ledger"]')).toEqual(

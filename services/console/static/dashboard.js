@@ -388,6 +388,9 @@ export function DashboardPage({ campaigns }) {
               </p>`
             : null
       }
+      <p class="reference-note" data-testid="qpv-overlap">
+        ${`Une action visant plusieurs quartiers compte en entier dans chacun : les quartiers ne s’additionnent pas.${year ? ' Candidatures et bénéficiaires : toutes années.' : ''}`}
+      </p>
       <${Problem} error=${qpv.error} />
       <${BarChart}
         id="chart-qpv"

@@ -79,6 +79,8 @@ export const domainErrorCodes = [
   'ENVELOPE_BELOW_RESERVED',
   'WRONG_ENVELOPE',
   'INVALID_WINDOW',
+  // what a workflow can carry
+  'AGGREGATE_TOO_LARGE',
 ] as const;
 
 export type DomainErrorCode = (typeof domainErrorCodes)[number];
@@ -162,6 +164,7 @@ const invalid: readonly DomainErrorCode[] = [
   'EMPTY_RESERVATION',
   'WRONG_ENVELOPE',
   'INVALID_WINDOW',
+  'AGGREGATE_TOO_LARGE',
 ];
 
 export function domainErrorCategory(code: DomainErrorCode): DomainErrorCategory {

@@ -59,7 +59,15 @@ export const eligibilityBody = z.discriminatedUnion('decision', [
   bodyOf(declareIneligibleSchema).extend({ decision: z.literal('ineligible') }),
   bodyOf(requestComplementsSchema).extend({ decision: z.literal('complements') }),
 ]);
-export const complementsBody = bodyOf(provideComplementsSchema);
+/**
+ * The longest answer to a demande de compléments, as long as a yearly report's narrative: the
+ * application keeps every answer for its whole life, and all it keeps must fit in what its workflow
+ * may carry (workflows/shared/aggregateWorkflow.ts, viewByteLimit); the detail goes in the documents.
+ */
+export const COMPLEMENTS_RESPONSE_MAX_LENGTH = 20_000;
+export const complementsBody = bodyOf(provideComplementsSchema).extend({
+  response: text.max(COMPLEMENTS_RESPONSE_MAX_LENGTH),
+});
 /** The funder is the caller's institution (from the token), never a field the caller picks. */
 /** An act decided outside the engine and keyed in later keeps its own day (its business time). */
 const actDate = (whose: string) =>

@@ -182,7 +182,7 @@ describe('command bodies: unknown fields refused at every depth', () => {
     expect(await streamLength('campaign-camvs-jamais-creee')).toBe(0);
   });
 
-  it('refuses a blank reason and a report narrative longer than a report may keep: 400 naming the field, nothing written', async () => {
+  it('refuses a blank reason, and a report narrative or an answer to complements longer than kept: 400 naming the field, nothing written', async () => {
     const id = await submit();
     const head = await e.engine.eventStore.headPosition();
     const refused = async (path: string, token: string, body: unknown, field: string) => {
@@ -210,6 +210,13 @@ describe('command bodies: unknown fields refused at every depth', () => {
       tokens.porteur,
       { year: 1, spentByFunder: [], beneficiariesReached: 1, narrative: 'a'.repeat(20_001) },
       'narrative',
+    );
+    // Every answer stays in the application for its whole life: 20,000 characters each at most.
+    await refused(
+      `/api/applications/${id}/complements`,
+      tokens.porteur,
+      { response: 'a'.repeat(20_001) },
+      'response',
     );
     expect(await e.engine.eventStore.headPosition()).toBe(head);
   });

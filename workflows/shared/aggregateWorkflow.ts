@@ -17,7 +17,7 @@ import {
 } from '@temporalio/workflow';
 import { allowedTo, type AllowedCommand } from '../../domain/shared/decision';
 import type { Deadline } from '../../domain/shared/deadlines';
-import type { DomainError } from '../../domain/shared/errors';
+import { domainError, type DomainError } from '../../domain/shared/errors';
 import type { Result } from '../../domain/shared/result';
 import type { AppendActivities } from '../activities';
 import { ruleRevisionInForce } from './ruleRevision';
@@ -79,6 +79,41 @@ export const allowedForQuery = defineQuery<AllowedCommand[], [{ role: string; in
 // Temporal's own limits are 51,200 events / 50 MB; warn well before, move to a new run sooner.
 const historyWarnEvents = 10_240;
 const historyWarnBytes = 10 * 1024 * 1024;
+
+/**
+ * The largest view (state, revision, allowed commands) a step may leave, in bytes of JSON. The view
+ * is an update's result, a query's answer, and the state continue-as-new carries: Temporal refuses
+ * any payload over 2 MiB (its blob size limit), and a workflow task that would complete with one
+ * fails again and again — the step's events recorded in the store but its update never answered,
+ * the workflow stuck for good. Half the limit leaves room for the few steps that may be validated
+ * against the same state before the first of them runs (each bounded by the HTTP body limit).
+ */
+export const viewByteLimit = 1024 * 1024;
+
+/** UTF-8 length of a string, as the JSON payload converter writes it (no TextEncoder needed). */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      bytes += 4;
+      i += 1;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+function tooLarge(bytes: number): DomainError {
+  const kio = (n: number) => String(Math.ceil(n / 1024));
+  return domainError(
+    'AGGREGATE_TOO_LARGE',
+    `Cette étape porterait le dossier à ${kio(bytes)} Kio, au-delà des ${kio(viewByteLimit)} Kio qu’il peut ` +
+      'conserver : raccourcissez les textes saisis (une pièce jointe, donnée par sa référence, peut porter le détail).',
+    { bytes, limit: viewByteLimit },
+  );
+}
 
 const { appendEvents } = proxyActivities<AppendActivities>({
   startToCloseTimeout: '30 seconds',
@@ -212,6 +247,14 @@ export async function runAggregate<
         if (stale) throw stale;
         const decision = definition.decide({ ...(input.command as object), type }, state, meta(step));
         if (!decision.ok) throw refusal(decision.error);
+        // Here only: validators are not replayed, so a history recorded before this bound replays as
+        // it ran; a step that would make the view too large for Temporal is refused, nothing written.
+        if (decision.events.length === 0) return;
+        const after = decision.events.reduce((folded, e) => definition.evolve(folded, e), state);
+        const bytes = utf8Length(
+          JSON.stringify({ state: after, revision, allowed: definition.allowedCommands(after) }),
+        );
+        if (bytes > viewByteLimit) throw refusal(tooLarge(bytes));
       },
     });
   }

@@ -97,16 +97,21 @@ describe('grants seed demo without an engine', () => {
     await expect(connectToEngine(config)).rejects.toBeInstanceOf(NoEngineError);
     // A worker's long poll on the task queue, as the engine's worker keeps one open.
     const worker = await Connection.connect({ address: server.address });
-    try {
-      void worker
-        .withDeadline(Date.now() + 30_000, () =>
+    // The poll is cancelled before its connection closes: left running, it outlived the close, failed
+    // when the server stopped, and the SDK's retry then threw on the closed channel (uncaught).
+    const stopPolling = new AbortController();
+    const polling = worker
+      .withAbortSignal(stopPolling.signal, () =>
+        worker.withDeadline(Date.now() + 30_000, () =>
           worker.workflowService.pollWorkflowTaskQueue({
             namespace: 'default',
             taskQueue: { name: config.temporal.taskQueue, kind: 1 },
             identity: 'test-worker',
           }),
-        )
-        .catch(() => undefined);
+        ),
+      )
+      .catch(() => undefined);
+    try {
       const deadline = Date.now() + 10_000;
       for (;;) {
         const reached = await connectToEngine(config).catch((error: unknown) => error);
@@ -119,6 +124,8 @@ describe('grants seed demo without an engine', () => {
         await new Promise((r) => setTimeout(r, 200));
       }
     } finally {
+      stopPolling.abort();
+      await polling;
       await worker.close();
     }
   }, 30_000);

@@ -6,12 +6,15 @@ import {
   POSITION_TEXT_MAX_LENGTH,
   REPORT_NARRATIVE_MAX_LENGTH,
   acceptYearlyReportSchema,
+  actionSchema,
+  budgetYearSchema,
   closeApplicationSchema,
   declareEligibleSchema,
   declareIneligibleSchema,
   dossierSchema,
   draftConventionSchema,
   giveCitizenOpinionSchema,
+  indicatorSchema,
   orderPaymentSchema,
   provideComplementsSchema,
   recordCommitteeApprovalSchema,
@@ -19,6 +22,7 @@ import {
   recordFunderPositionSchema,
   requestComplementsSchema,
   requestReportChangesSchema,
+  scheduleLineSchema,
   submitYearlyReportSchema,
   terminateConventionSchema,
   withdrawApplicationSchema,
@@ -35,38 +39,109 @@ import { decimalInteger } from '../http/platform/validate';
  */
 const text = z.string().trim().min(1);
 
+// ---- the bounds of what people type (docs/http.md, « Input limits ») ----
+// An application keeps all it was given for its whole life, and all it keeps must fit in what its
+// workflow may carry (1 MiB: workflows/shared/aggregateWorkflow.ts, viewByteLimit). Each bound is
+// far above what a real file needs, so that only a typing or pasting mistake reaches it, and is
+// answered 400 naming the field rather than stored; the detail belongs in the attached documents.
+
 /**
- * The domain command's fields, without its `type` (the route says which command it is), strict at
- * every depth (the domain's nested objects are plain z.object: they strip unknown keys).
+ * A reason, a comment, a justification, an item of a demande de compléments: a few paragraphs, as
+ * long as a funder's reason or conditions (the domain keeps those to it).
  */
-function bodyOf<S extends z.ZodObject>(schema: S) {
-  const { type: _type, ...shape } = schema.shape;
-  return strictDeep(z.strictObject(shape as Omit<S['shape'], 'type'>));
-}
-
-export const createCampaignBody = bodyOf(createCampaignSchema);
-export const closeCampaignBody = bodyOf(closeCampaignSchema).extend({ reason: text.optional() });
-export const openCampaignBody = z.strictObject({});
-export const adjustEnvelopeBody = bodyOf(adjustFunderEnvelopeSchema).extend({ reason: text });
-
-export const submitApplicationBody = z.strictObject({
-  campaignId: z.string().min(1),
-  dossier: strictDeep(dossierSchema),
-});
-
-export const eligibilityBody = z.discriminatedUnion('decision', [
-  bodyOf(declareEligibleSchema).extend({ decision: z.literal('eligible') }),
-  bodyOf(declareIneligibleSchema).extend({ decision: z.literal('ineligible') }),
-  bodyOf(requestComplementsSchema).extend({ decision: z.literal('complements') }),
-]);
+export const FREE_TEXT_MAX_LENGTH = POSITION_TEXT_MAX_LENGTH;
 /**
  * The longest answer to a demande de compléments, as long as a yearly report's narrative: the
  * application keeps every answer for its whole life, and all it keeps must fit in what its workflow
  * may carry (workflows/shared/aggregateWorkflow.ts, viewByteLimit); the detail goes in the documents.
  */
 export const COMPLEMENTS_RESPONSE_MAX_LENGTH = 20_000;
-export const complementsBody = bodyOf(provideComplementsSchema).extend({
+/** Items asked for, reasons given, corrections requested, documents referred to: one list's length. */
+export const LIST_MAX_ITEMS = 50;
+/** A reference to a document kept elsewhere (a file name, a URL, a reference in a GED). */
+export const DOCUMENT_REF_MAX_LENGTH = 500;
+/** A decision's reference (« COPIL 2027-04 »), as long as a funder's own (domain/application/events.ts). */
+export const DECISION_REFERENCE_MAX_LENGTH = 200;
+/** The indicators of one yearly report. */
+export const INDICATORS_MAX_ITEMS = 100;
+/**
+ * The funders of a campaign, and so the lines of one year of a budget or a report: the institutions
+ * and the communes of a contrat de ville, with room to spare.
+ */
+export const FUNDERS_MAX_ITEMS = 100;
+/** A line per funder and convention year: a funding plan, what a termination justifies. */
+export const FUNDER_YEAR_LINES_MAX_ITEMS = FUNDERS_MAX_ITEMS * 4;
+/** A payment schedule: an advance and a balance per funder and convention year. */
+export const PAYMENT_SCHEDULE_MAX_ITEMS = FUNDER_YEAR_LINES_MAX_ITEMS * 2;
+/** The quartiers a campaign's territory covers (about 1,600 in all France). */
+export const TERRITORY_QPV_MAX_ITEMS = 500;
+/** The quartiers one action targets. */
+export const ACTION_QPV_MAX_ITEMS = 100;
+/** The themes a campaign retains (the national nomenclature has fewer sub-themes). */
+export const CAMPAIGN_THEMES_MAX_ITEMS = 50;
+/** A territory's name, as long as a campaign's. */
+export const NAME_MAX_LENGTH = 200;
+/** A code: a QPV reference's version, an installment's id (« ETAT-y1-1 »). */
+export const CODE_MAX_LENGTH = 100;
+
+const freeText = text.max(FREE_TEXT_MAX_LENGTH);
+/** A list of reasons, items or comments: at least one, each readable, not too many nor too long. */
+const freeTexts = z.array(freeText).min(1).max(LIST_MAX_ITEMS);
+const documentRefs = z.array(text.max(DOCUMENT_REF_MAX_LENGTH)).max(LIST_MAX_ITEMS).default([]);
+
+/**
+ * The domain command's fields, without its `type` (the route says which command it is), with the
+ * API's bounds in place of some of them, strict at every depth (the domain's nested objects are
+ * plain z.object: they strip unknown keys).
+ */
+function bodyOf<S extends z.ZodObject, B extends z.core.$ZodLooseShape = Record<never, never>>(
+  schema: S,
+  bounds?: B,
+) {
+  const { type: _type, ...shape } = schema.shape;
+  return strictDeep(
+    z.strictObject({ ...(shape as Omit<S['shape'], 'type' | keyof B>), ...(bounds ?? ({} as B)) }),
+  );
+}
+
+/** The dossier as filed or amended, with its lists bounded. */
+const boundedDossier = dossierSchema.extend({
+  action: actionSchema.extend({ qpvCodes: actionSchema.shape.qpvCodes.max(ACTION_QPV_MAX_ITEMS) }),
+  budget: z
+    .array(budgetYearSchema.extend({ requested: budgetYearSchema.shape.requested.max(FUNDERS_MAX_ITEMS) }))
+    .min(1)
+    .max(4),
+});
+
+const { territory, themes, funders } = createCampaignSchema.shape;
+export const createCampaignBody = bodyOf(createCampaignSchema, {
+  themes: themes.max(CAMPAIGN_THEMES_MAX_ITEMS),
+  funders: funders.max(FUNDERS_MAX_ITEMS),
+  territory: territory.extend({
+    name: territory.shape.name.max(NAME_MAX_LENGTH),
+    qpvCodes: territory.shape.qpvCodes.max(TERRITORY_QPV_MAX_ITEMS),
+    qpvReferenceVersion: territory.shape.qpvReferenceVersion.max(CODE_MAX_LENGTH),
+  }),
+});
+export const closeCampaignBody = bodyOf(closeCampaignSchema, { reason: freeText.optional() });
+export const openCampaignBody = z.strictObject({});
+export const adjustEnvelopeBody = bodyOf(adjustFunderEnvelopeSchema, { reason: freeText });
+
+export const submitApplicationBody = z.strictObject({
+  /** No campaign id is longer (domain/campaign/events.ts). */
+  campaignId: z.string().min(1).max(64),
+  dossier: strictDeep(boundedDossier),
+});
+
+export const eligibilityBody = z.discriminatedUnion('decision', [
+  bodyOf(declareEligibleSchema, { decision: z.literal('eligible'), justification: freeText.optional() }),
+  bodyOf(declareIneligibleSchema, { decision: z.literal('ineligible'), reasons: freeTexts }),
+  bodyOf(requestComplementsSchema, { decision: z.literal('complements'), items: freeTexts }),
+]);
+export const complementsBody = bodyOf(provideComplementsSchema, {
   response: text.max(COMPLEMENTS_RESPONSE_MAX_LENGTH),
+  documentRefs,
+  amendedDossier: boundedDossier.optional(),
 });
 /** The funder is the caller's institution (from the token), never a field the caller picks. */
 /** An act decided outside the engine and keyed in later keeps its own day (its business time). */
@@ -84,37 +159,56 @@ const [committedPosition, declinedPosition] = recordFunderPositionSchema.shape.p
 export const positionBody = z.strictObject({
   position: strictDeep(
     z.discriminatedUnion('decision', [
-      committedPosition,
+      // One amount per convention year (4 at most); a year twice is the rules' DUPLICATE_YEAR.
+      committedPosition.extend({ amountsByYear: committedPosition.shape.amountsByYear.max(4) }),
       declinedPosition.extend({ reason: text.max(POSITION_TEXT_MAX_LENGTH) }),
     ]),
   ),
   decisionDate: actDate('de votre institution (délibération, arrêté, commission)'),
 });
-export const citizenOpinionBody = bodyOf(giveCitizenOpinionSchema).extend({
+export const citizenOpinionBody = bodyOf(giveCitizenOpinionSchema, {
+  comment: freeText,
   decisionDate: actDate('du conseil citoyen (sa réunion)'),
 });
+const decisionReference = text.max(DECISION_REFERENCE_MAX_LENGTH);
 export const committeeDecisionBody = z.discriminatedUnion('decision', [
-  bodyOf(recordCommitteeApprovalSchema).extend({ decision: z.literal('approved') }),
-  bodyOf(recordCommitteeRejectionSchema).extend({ decision: z.literal('rejected') }),
+  bodyOf(recordCommitteeApprovalSchema, {
+    decision: z.literal('approved'),
+    decisionReference,
+    plan: recordCommitteeApprovalSchema.shape.plan.max(FUNDER_YEAR_LINES_MAX_ITEMS),
+  }),
+  bodyOf(recordCommitteeRejectionSchema, {
+    decision: z.literal('rejected'),
+    decisionReference,
+    reasons: freeTexts,
+  }),
 ]);
-export const conventionBody = bodyOf(draftConventionSchema);
+export const conventionBody = bodyOf(draftConventionSchema, {
+  paymentSchedule: z.array(scheduleLineSchema).min(1).max(PAYMENT_SCHEDULE_MAX_ITEMS).optional(),
+});
 /** The signatory is the caller (porteur, or the funder's institution). */
 export const signatureBody = z.strictObject({});
-export const reportBody = bodyOf(submitYearlyReportSchema).extend({
+export const reportBody = bodyOf(submitYearlyReportSchema, {
+  spentByFunder: submitYearlyReportSchema.shape.spentByFunder.max(FUNDERS_MAX_ITEMS),
+  indicators: z.array(indicatorSchema).max(INDICATORS_MAX_ITEMS).default([]),
   narrative: text.max(REPORT_NARRATIVE_MAX_LENGTH),
+  documentRefs,
 });
 export const reportReviewBody = z.discriminatedUnion('decision', [
-  bodyOf(acceptYearlyReportSchema)
-    .omit({ year: true })
-    .extend({ decision: z.literal('accepted') }),
-  bodyOf(requestReportChangesSchema)
-    .omit({ year: true })
-    .extend({ decision: z.literal('changes_requested') }),
+  bodyOf(acceptYearlyReportSchema, { decision: z.literal('accepted'), comment: freeText.optional() }).omit({
+    year: true,
+  }),
+  bodyOf(requestReportChangesSchema, { decision: z.literal('changes_requested'), comments: freeTexts }).omit({
+    year: true,
+  }),
 ]);
-export const paymentBody = bodyOf(orderPaymentSchema);
-export const closeBody = bodyOf(closeApplicationSchema);
-export const terminateBody = bodyOf(terminateConventionSchema);
-export const withdrawBody = bodyOf(withdrawApplicationSchema);
+export const paymentBody = bodyOf(orderPaymentSchema, { installmentId: text.max(CODE_MAX_LENGTH) });
+export const closeBody = bodyOf(closeApplicationSchema, { comment: freeText.optional() });
+export const terminateBody = bodyOf(terminateConventionSchema, {
+  comment: freeText,
+  justified: terminateConventionSchema.shape.justified.unwrap().max(FUNDER_YEAR_LINES_MAX_ITEMS).default([]),
+});
+export const withdrawBody = bodyOf(withdrawApplicationSchema, { reason: freeText.optional() });
 
 /**
  * An application id: a ULID, which Crockford's base 32 reads the same in either case. Ids are minted

@@ -13,6 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, addMonths, addYears, formatFrenchDate } from '../../domain/calendar';
 import { qpvCodesOf, qpvSampleCamvs } from '../../domain/reference/qpv';
 import { commandRoutes } from '../../services/commands/routes';
+import {
+  COMPLEMENTS_RESPONSE_MAX_LENGTH,
+  DECISION_REFERENCE_MAX_LENGTH,
+  FREE_TEXT_MAX_LENGTH,
+} from '../../services/commands/schemas';
 import type { Role } from '../../services/http/platform/auth';
 import { artifacts, chromiumPath, demo, startConsoleWorld, type ConsoleWorld } from './support/console';
 import {
@@ -450,6 +455,10 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     await world.openApplication(page, id, 'form[data-action="complements-request"]');
     expect(await formsOn(page)).toEqual(await formsAllowed(id, 'manager'));
     expect(await formsOn(page)).toEqual(['eligible', 'ineligible', 'complements-request']);
+    // A form offers no more than the API takes.
+    await expect(page.locator('#eligible-justification').getAttribute('maxlength')).resolves.toBe(
+      String(FREE_TEXT_MAX_LENGTH),
+    );
 
     // A due date already past: the rules' French refusal names the field, so the message sits in
     // the form's summary and the date field itself takes the focus, marked invalid.
@@ -496,6 +505,9 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     expect(await formsOn(page)).toEqual(['complements', 'withdraw']);
     await expect(page.locator('form[data-action="complements"] .hint').textContent()).resolves.toContain(
       'Budget détaillé de l’année 1',
+    );
+    await expect(page.locator('#complements-response').getAttribute('maxlength')).resolves.toBe(
+      String(COMPLEMENTS_RESPONSE_MAX_LENGTH),
     );
     await page.screenshot({ path: join(artifacts, 'console-complements.png'), fullPage: true });
     await act(page, 'complements', {
@@ -561,6 +573,9 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     await world.signInAs(page, demo.manager);
     await world.openApplication(page, id, 'form[data-action="rejection"]');
     expect(await formsOn(page)).toEqual(await formsAllowed(id, 'manager'));
+    await expect(page.locator('#rejection-decisionReference').getAttribute('maxlength')).resolves.toBe(
+      String(DECISION_REFERENCE_MAX_LENGTH),
+    );
     await act(page, 'rejection', {
       'Référence de la décision *': 'COPIL-2031-07',
       'Motifs (un par ligne) *': 'Action déjà financée par le droit commun',

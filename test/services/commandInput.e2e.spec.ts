@@ -257,6 +257,407 @@ describe('command bodies: unknown fields refused at every depth', () => {
     expect(await e.engine.eventStore.headPosition()).toBe(head);
   });
 
+  it('bounds every free text and every list of the command bodies: one over the bound is a 400 naming it, nothing written', async () => {
+    const id = await submit();
+    const head = await e.engine.eventStore.headPosition();
+    const before = await streamLength(`application-${id}`);
+    const { type: _type, ...campaign } = createCampaignCommand(Date.now(), { campaignId: 'camvs-bornes' });
+    const filed = dossier({ durationYears: 1, perYear: { ETAT: 1_000 } });
+    const times = <T>(n: number, item: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => item(i));
+    // Well-formed codes, distinct: only their number is wrong.
+    const qpvs = (n: number) =>
+      times(
+        n,
+        (i) =>
+          `QN${String(590 + Math.floor(i / 26)).padStart(3, '0')}01${String.fromCharCode(65 + (i % 26))}`,
+      );
+    const communes = (n: number) => times(n, (i) => `COMMUNE-${String(59_001 + i)}`);
+    const over = (length: number) => 'a'.repeat(length + 1);
+    const app = `/api/applications/${id}`;
+    const report = { year: 1, spentByFunder: [], beneficiariesReached: 1, narrative: 'Bilan' };
+    const cases: {
+      path: string;
+      token: keyof typeof tokens;
+      body: Record<string, unknown>;
+      field: string;
+      message: string;
+    }[] = [
+      {
+        path: '/api/campaigns',
+        token: 'manager',
+        body: { ...campaign, themes: times(51, () => '1.1') },
+        field: 'themes',
+        message: '50 éléments au plus.',
+      },
+      {
+        path: '/api/campaigns',
+        token: 'manager',
+        body: { ...campaign, funders: communes(101).map((funder) => ({ funder, envelopeCents: 1 })) },
+        field: 'funders',
+        message: '100 éléments au plus.',
+      },
+      {
+        path: '/api/campaigns',
+        token: 'manager',
+        body: { ...campaign, territory: { ...campaign.territory, name: over(200) } },
+        field: 'territory.name',
+        message: '200 caractères au plus.',
+      },
+      {
+        path: '/api/campaigns',
+        token: 'manager',
+        body: { ...campaign, territory: { ...campaign.territory, qpvCodes: qpvs(501) } },
+        field: 'territory.qpvCodes',
+        message: '500 éléments au plus.',
+      },
+      {
+        path: '/api/campaigns',
+        token: 'manager',
+        body: { ...campaign, territory: { ...campaign.territory, qpvReferenceVersion: over(100) } },
+        field: 'territory.qpvReferenceVersion',
+        message: '100 caractères au plus.',
+      },
+      {
+        path: `/api/campaigns/${campaignId}/close`,
+        token: 'manager',
+        body: { reason: over(5000) },
+        field: 'reason',
+        message: '5000 caractères au plus.',
+      },
+      {
+        path: `/api/campaigns/${campaignId}/envelopes`,
+        token: 'manager',
+        body: { funder: 'ETAT', amountCents: 1, reason: over(5000) },
+        field: 'reason',
+        message: '5000 caractères au plus.',
+      },
+      {
+        path: '/api/applications',
+        token: 'porteur',
+        body: { campaignId: over(64), dossier: filed },
+        field: 'campaignId',
+        message: '64 caractères au plus.',
+      },
+      {
+        path: '/api/applications',
+        token: 'porteur',
+        body: { campaignId, dossier: { ...filed, action: { ...filed.action, qpvCodes: qpvs(101) } } },
+        field: 'dossier.action.qpvCodes',
+        message: '100 éléments au plus.',
+      },
+      {
+        path: '/api/applications',
+        token: 'porteur',
+        body: {
+          campaignId,
+          dossier: {
+            ...filed,
+            budget: [
+              { ...filed.budget[0]!, requested: communes(101).map((funder) => ({ funder, amountCents: 0 })) },
+            ],
+          },
+        },
+        field: 'dossier.budget.0.requested',
+        message: '100 éléments au plus.',
+      },
+      {
+        path: `${app}/eligibility`,
+        token: 'manager',
+        body: { decision: 'eligible', coDecisionDueDate: addDays(today, 20), justification: over(5000) },
+        field: 'justification',
+        message: '5000 caractères au plus.',
+      },
+      {
+        path: `${app}/eligibility`,
+        token: 'manager',
+        body: { decision: 'ineligible', reasons: times(51, () => 'Hors QPV') },
+        field: 'reasons',
+        message: '50 éléments au plus.',
+      },
+      {
+        path: `${app}/eligibility`,
+        token: 'manager',
+        body: { decision: 'ineligible', reasons: ['Hors QPV', over(5000)] },
+        field: 'reasons.1',
+        message: '5000 caractères au plus.',
+      },
+      {
+        path: `${app}/eligibility`,
+        token: 'manager',
+        body: { decision: 'complements', items: times(51, () => 'Budget'), dueDate: addDays(today, 10) },
+        field: 'items',
+        message: '50 éléments au plus.',
+      },
+      {
+        path: `${app}/eligibility`,
+        token: 'manager',
+        body: { decision: 'complements', items: [over(5000)], dueDate: addDays(today, 10) },
+        field: 'items.0',
+        message: '5000 caractères au plus.',
+      },
+      {
+        path: `${app}/complements`,
+        token: 'porteur',
+        body: { response: 'Voici', documentRefs: times(51, (i) => `piece-${i}.pdf`) },
+        field: 'documentRefs',
+        message: '50 éléments au plus.',
+      },
+      {
+        path: `${app}/complements`,
+        token: 'porteur',
+        body: { response: 'Voici', documentRefs: [over(500)] },
+        field: 'documentRefs.0',
+        message: '500 caractères au plus.',
+      },
+      {
+        path: `${app}/complements`,
+        token: 'porteur',
+        body: {
+          response: 'Voici',
+          amendedDossier: { ...filed, action: { ...filed.action, qpvCodes: qpvs(101) } },
+        },
+        field: 'amendedDossier.action.qpvCodes',
+        message: '100 éléments au plus.',
+      },
+      {
+        path: `${app}/positions`,
+        token: 'etat',
+        body: {
+          position: {
+            decision: 'committed',
+            amountsByYear: times(5, (i) => ({ year: (i % 4) + 1, amountCents: 1 })),
+          },
+        },
+        field: 'position.amountsByYear',
+        message: '4 éléments au plus.',
+      },
+      {
+        path: `${app}/citizen-opinion`,
+        token: 'council',
+        body: { opinion: 'favourable', comment: over(5000) },
+        field: 'comment',
+        message: '5000 caractères au plus.',
+      },
+      {
+        path: `${app}/committee-decision`,
+        token: 'manager',
+        body: {
+          decision: 'approved',
+          decisionReference: over(200),
+          decisionDate: today,
+          plan: [{ funder: 'ETAT', year: 1, amountCents: 1 }],
+        },
+        field: 'decisionReference',
+        message: '200 caractères au plus.',
+      },
+      {
+        path: `${app}/committee-decision`,
+        token: 'manager',
+        body: {
+          decision: 'approved',
+          decisionReference: 'COPIL',
+          decisionDate: today,
+          plan: times(401, () => ({ funder: 'ETAT', year: 1, amountCents: 1 })),
+        },
+        field: 'plan',
+        message: '400 éléments au plus.',
+      },
+      {
+        path: `${app}/committee-decision`,
+        token: 'manager',
+        body: {
+          decision: 'rejected',
+          decisionReference: 'COPIL',
+          decisionDate: today,
+          reasons: times(51, () => 'Enveloppe'),
+        },
+        field: 'reasons',
+        message: '50 éléments au plus.',
+      },
+      {
+        path: `${app}/committee-decision`,
+        token: 'manager',
+        body: {
+          decision: 'rejected',
+          decisionReference: 'COPIL',
+          decisionDate: today,
+          reasons: [over(5000)],
+        },
+        field: 'reasons.0',
+        message: '5000 caractères au plus.',
+      },
+      {
+        path: `${app}/convention`,
+        token: 'manager',
+        body: {
+          startDate: today,
+          signatureDueDate: today,
+          paymentSchedule: times(801, () => ({
+            funder: 'ETAT',
+            year: 1,
+            amountCents: 1,
+            trigger: { kind: 'signature' },
+          })),
+        },
+        field: 'paymentSchedule',
+        message: '800 éléments au plus.',
+      },
+      {
+        path: `${app}/reports`,
+        token: 'porteur',
+        body: { ...report, spentByFunder: communes(101).map((funder) => ({ funder, amountCents: 0 })) },
+        field: 'spentByFunder',
+        message: '100 éléments au plus.',
+      },
+      {
+        path: `${app}/reports`,
+        token: 'porteur',
+        body: { ...report, indicators: times(101, (i) => ({ name: `Indicateur ${i}`, achieved: i })) },
+        field: 'indicators',
+        message: '100 éléments au plus.',
+      },
+      {
+        path: `${app}/reports`,
+        token: 'porteur',
+        body: { ...report, documentRefs: times(51, (i) => `piece-${i}.pdf`) },
+        field: 'documentRefs',
+        message: '50 éléments au plus.',
+      },
+      {
+        path: `${app}/reports`,
+        token: 'porteur',
+        body: { ...report, documentRefs: ['bilan.pdf', over(500)] },
+        field: 'documentRefs.1',
+        message: '500 caractères au plus.',
+      },
+      {
+        path: `${app}/reports/1/review`,
+        token: 'manager',
+        body: { decision: 'accepted', comment: over(5000) },
+        field: 'comment',
+        message: '5000 caractères au plus.',
+      },
+      {
+        path: `${app}/reports/1/review`,
+        token: 'manager',
+        body: { decision: 'changes_requested', comments: times(51, () => 'Corriger'), dueDate: today },
+        field: 'comments',
+        message: '50 éléments au plus.',
+      },
+      {
+        path: `${app}/reports/1/review`,
+        token: 'manager',
+        body: { decision: 'changes_requested', comments: [over(5000)], dueDate: today },
+        field: 'comments.0',
+        message: '5000 caractères au plus.',
+      },
+      {
+        path: `${app}/payments`,
+        token: 'manager',
+        body: { installmentId: over(100) },
+        field: 'installmentId',
+        message: '100 caractères au plus.',
+      },
+      {
+        path: `${app}/close`,
+        token: 'manager',
+        body: { comment: over(5000) },
+        field: 'comment',
+        message: '5000 caractères au plus.',
+      },
+      {
+        path: `${app}/terminate`,
+        token: 'manager',
+        body: { reason: 'breach', comment: over(5000) },
+        field: 'comment',
+        message: '5000 caractères au plus.',
+      },
+      {
+        path: `${app}/terminate`,
+        token: 'manager',
+        body: {
+          reason: 'breach',
+          comment: 'Manquement',
+          justified: times(401, () => ({ funder: 'ETAT', year: 1, amountCents: 0 })),
+        },
+        field: 'justified',
+        message: '400 éléments au plus.',
+      },
+      {
+        path: `${app}/withdraw`,
+        token: 'porteur',
+        body: { reason: over(5000) },
+        field: 'reason',
+        message: '5000 caractères au plus.',
+      },
+    ];
+    for (const { path, token, body, field, message } of cases) {
+      const res = await e.call('POST', path, { token: tokens[token], body });
+      expect(res.status, `${path} ${field} ${JSON.stringify(res.body).slice(0, 300)}`).toBe(400);
+      expect((res.body as Problem).errors, `${path} ${field}`).toEqual([
+        { in: 'body', path: field, pointer: `#/${field.replaceAll('.', '/')}`, code: 'too_big', message },
+      ]);
+    }
+    expect(await streamLength(`application-${id}`)).toBe(before);
+    expect(await streamLength('campaign-camvs-bornes')).toBe(0);
+    expect(await e.engine.eventStore.headPosition()).toBe(head);
+  });
+
+  it('accepts what is at the bound: the longest lists of the longest texts, and the longest campaign id', async () => {
+    const atBound = (length: number, i: number) => `${i} `.padEnd(length, 'a');
+    const step = async (path: string, token: string, body: unknown) => {
+      const res = await e.call('POST', path, { token, body });
+      expect(res.status, `${path} ${JSON.stringify(res.body).slice(0, 300)}`).toBe(200);
+    };
+    // A demande de compléments, its answer and the ineligibility: the largest a file gets this way.
+    const complements = await submit();
+    await step(`/api/applications/${complements}/eligibility`, tokens.manager, {
+      decision: 'complements',
+      items: Array.from({ length: 50 }, (_, i) => atBound(5000, i)),
+      dueDate: addDays(today, 10),
+    });
+    await step(`/api/applications/${complements}/complements`, tokens.porteur, {
+      response: atBound(20_000, 0),
+      documentRefs: Array.from({ length: 50 }, (_, i) => atBound(500, i)),
+    });
+    await step(`/api/applications/${complements}/eligibility`, tokens.manager, {
+      decision: 'ineligible',
+      reasons: Array.from({ length: 50 }, (_, i) => atBound(5000, i)),
+    });
+    const eligible = await submit();
+    await step(`/api/applications/${eligible}/eligibility`, tokens.manager, {
+      decision: 'eligible',
+      coDecisionDueDate: addDays(today, 20),
+      justification: atBound(5000, 0),
+    });
+    await step(`/api/applications/${eligible}/citizen-opinion`, tokens.council, {
+      opinion: 'reserved',
+      comment: atBound(5000, 0),
+    });
+    await step(`/api/applications/${eligible}/withdraw`, tokens.porteur, { reason: atBound(5000, 0) });
+    // Past the length check: the campaign is looked up, and there is none.
+    const longest = await e.call('POST', '/api/applications', {
+      token: tokens.porteur,
+      body: { campaignId: 'c'.repeat(64), dossier: dossier({ durationYears: 1, perYear: { ETAT: 1_000 } }) },
+    });
+    expect((longest.body as Problem).errors?.map((err) => [err.path, err.code])).toEqual([
+      ['campaignId', 'unknown_campaign'],
+    ]);
+  });
+
+  it('documents the bounds in the OpenAPI document (maxLength, maxItems)', async () => {
+    const doc = (await e.call('GET', '/api/openapi.json')).body as {
+      paths: Record<string, { post?: { requestBody?: unknown } }>;
+    };
+    const body = (path: string) => JSON.stringify(doc.paths[path]?.post?.requestBody);
+    expect(body('/api/applications/{id}/eligibility')).toContain('"maxItems":50');
+    expect(body('/api/applications/{id}/eligibility')).toContain('"maxLength":5000');
+    expect(body('/api/applications/{id}/reports')).toContain('"maxItems":100');
+    expect(body('/api/applications/{id}/reports')).toContain('"maxLength":500');
+    expect(body('/api/applications')).toContain('"maxItems":100');
+    expect(body('/api/campaigns')).toContain('"maxItems":500');
+  });
+
   it('refuses a query parameter on a command, which takes none: 400 naming it, nothing written', async () => {
     const id = await submit();
     const before = await streamLength(`application-${id}`);

@@ -34,13 +34,20 @@ import {
 } from './schedule.js';
 
 /**
- * @typedef {{ name: string, label: string, type?: 'text'|'textarea'|'date'|'select'|'money'|'number', value?: string|number, options?: [string, string][], required?: boolean, recommended?: boolean, help?: string, shownWhen?: [string, string] }} Field
+ * @typedef {{ name: string, label: string, type?: 'text'|'textarea'|'date'|'select'|'money'|'number', value?: string|number, options?: [string, string][], required?: boolean, recommended?: boolean, help?: string, shownWhen?: [string, string], maxLength?: number }} Field
  *   `recommended`: may be left empty, but a check further on will flag it (its `help` says which);
- *   `shownWhen` [name, value]: shown (and checked) only while the field `name` has that value
+ *   `shownWhen` [name, value]: shown (and checked) only while the field `name` has that value;
+ *   `maxLength`: the most characters the API takes in it (services/commands/schemas.ts), typed no further
  * @typedef {{ name?: string, label?: string, message: string }} FormError
  *   an error of a form: on a field of the page (`name`), or for the summary only (`label`, a French name)
  * @typedef {{ title: string, body: any, confirmLabel?: string }} Confirmation
  */
+
+/**
+ * The longest texts the API takes (services/commands/schemas.ts): a form offers no more. Lists typed
+ * one per line (reasons, items, corrections, documents) are bounded by the API, which names the line.
+ */
+export const textMax = { freeText: 5000, longText: 20_000, reference: 200 };
 
 /** The id of a field's control: `<form id>-<field name>`. */
 export const inputIdOf = (formId, name) => `${formId}-${name}`;
@@ -378,6 +385,8 @@ export function FieldInput(formId, f, error, hidden = false) {
     required: f.required ?? false,
     'aria-invalid': error ? 'true' : undefined,
     'aria-describedby': describedBy.length ? describedBy.join(' ') : undefined,
+    // Only when set: a maxlength left empty would read as 0 and let nothing be typed.
+    ...(f.maxLength ? { maxlength: f.maxLength } : {}),
   };
   let control;
   switch (f.type ?? 'text') {
@@ -1010,6 +1019,7 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
             name: 'justification',
             label: 'Justification',
             type: 'textarea',
+            maxLength: textMax.freeText,
             help: 'Obligatoire si un constat automatique est en échec.',
           },
         ]}
@@ -1075,7 +1085,13 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
         submitLabel="Envoyer la réponse"
         path=${`${base}/complements`}
         fields=${[
-          { name: 'response', label: 'Réponse', type: 'textarea', required: true },
+          {
+            name: 'response',
+            label: 'Réponse',
+            type: 'textarea',
+            required: true,
+            maxLength: textMax.longText,
+          },
           { name: 'documentRefs', label: 'Références des pièces jointes (une par ligne)', type: 'textarea' },
         ]}
         build=${(v) => ({ response: v.response, documentRefs: lines(v.documentRefs) })}
@@ -1135,6 +1151,7 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
             name: 'conditions',
             label: 'Conditions (engagement)',
             type: 'textarea',
+            maxLength: textMax.freeText,
             shownWhen: ['decision', 'committed'],
             value: given?.decision === 'committed' ? (given.conditions ?? '') : '',
           },
@@ -1142,12 +1159,14 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
             name: 'reason',
             label: 'Motif (refus)',
             type: 'textarea',
+            maxLength: textMax.freeText,
             shownWhen: ['decision', 'declined'],
             value: given?.decision === 'declined' ? (given.reason ?? '') : '',
           },
           {
             name: 'decisionReference',
             label: 'Référence de la décision de votre institution (délibération, arrêté ; facultatif)',
+            maxLength: textMax.reference,
             value: given?.decisionReference ?? '',
           },
           {
@@ -1214,6 +1233,7 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
             label: 'Commentaire',
             type: 'textarea',
             required: true,
+            maxLength: textMax.freeText,
             value: given?.comment ?? '',
           },
           {
@@ -1245,6 +1265,7 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
             name: 'decisionReference',
             label: 'Référence de la décision',
             required: true,
+            maxLength: textMax.reference,
             value: `COPIL-${today()}`,
           },
           {
@@ -1284,7 +1305,12 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
         danger
         path=${`${base}/committee-decision`}
         fields=${[
-          { name: 'decisionReference', label: 'Référence de la décision', required: true },
+          {
+            name: 'decisionReference',
+            label: 'Référence de la décision',
+            required: true,
+            maxLength: textMax.reference,
+          },
           {
             name: 'decisionDate',
             label: 'Date de la décision',
@@ -1378,7 +1404,13 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
             type: 'number',
             required: true,
           },
-          { name: 'narrative', label: 'Bilan qualitatif', type: 'textarea', required: true },
+          {
+            name: 'narrative',
+            label: 'Bilan qualitatif',
+            type: 'textarea',
+            required: true,
+            maxLength: textMax.longText,
+          },
           { name: 'documentRefs', label: 'Références des pièces jointes (une par ligne)', type: 'textarea' },
         ]}
         build=${(v) => ({
@@ -1411,7 +1443,7 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
             title="Accepter le compte rendu"
             submitLabel="Accepter"
             path=${(v) => `${base}/reports/${v.year}/review`}
-            fields=${[yearField, { name: 'comment', label: 'Commentaire', type: 'textarea' }]}
+            fields=${[yearField, { name: 'comment', label: 'Commentaire', type: 'textarea', maxLength: textMax.freeText }]}
             build=${(v) => ({ decision: 'accepted', ...(v.comment?.trim() ? { comment: v.comment } : {}) })}
           />`
         : html`<${ActionForm}
@@ -1481,7 +1513,7 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
         submitLabel="Clôturer"
         path=${`${base}/close`}
         danger
-        fields=${[{ name: 'comment', label: 'Commentaire', type: 'textarea' }]}
+        fields=${[{ name: 'comment', label: 'Commentaire', type: 'textarea', maxLength: textMax.freeText }]}
         build=${(v) => (v.comment?.trim() ? { comment: v.comment } : {})}
         confirm=${() => ({
           title: 'Clôturer le dossier ?',
@@ -1536,7 +1568,13 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
               ['mutual_agreement', 'Accord des parties'],
             ],
           },
-          { name: 'comment', label: 'Commentaire', type: 'textarea', required: true },
+          {
+            name: 'comment',
+            label: 'Commentaire',
+            type: 'textarea',
+            required: true,
+            maxLength: textMax.freeText,
+          },
           ...unreconciled.map((l) => ({
             name: `justified|${l.funder}|${l.year}`,
             label: `Dépenses justifiées, ${funderLabel(l.funder)}, année ${l.year}`,
@@ -1586,7 +1624,7 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
         submitLabel="Retirer"
         danger
         path=${`${base}/withdraw`}
-        fields=${[{ name: 'reason', label: 'Motif (facultatif)', type: 'textarea' }]}
+        fields=${[{ name: 'reason', label: 'Motif (facultatif)', type: 'textarea', maxLength: textMax.freeText }]}
         build=${(v) => (v.reason?.trim() ? { reason: v.reason } : {})}
         confirm=${() => ({
           title: 'Retirer la candidature ?',

@@ -12,6 +12,7 @@ import {
   checkFields,
   focusFirstError,
   parisMidnight,
+  textMax,
 } from './actions.js';
 import { communeFunders } from './communes.js';
 import {
@@ -1266,7 +1267,13 @@ export function SubmitPage({ principal, campaigns, latest, onSubmitted }) {
   const years = Array.from({ length: duration }, (_, i) => i + 1);
   /** @type {Record<string, import('./actions.js').Field>} */
   const spec = {
-    orgName: { name: 'orgName', label: 'Nom de l’organisme', required: true, value: previous?.name ?? '' },
+    orgName: {
+      name: 'orgName',
+      label: 'Nom de l’organisme',
+      required: true,
+      maxLength: 300,
+      value: previous?.name ?? '',
+    },
     siret: {
       name: 'siret',
       label: 'SIRET (14 chiffres)',
@@ -1278,11 +1285,18 @@ export function SubmitPage({ principal, campaigns, latest, onSubmitted }) {
       name: 'contactRef',
       label: 'Référence du contact',
       required: true,
+      maxLength: textMax.reference,
       value: previous?.contactRef ?? `contact-${principal.porteurId}`,
       help: 'Référence de l’annuaire des contacts : jamais un nom ni un courriel (données personnelles effaçables).',
     },
-    title: { name: 'title', label: 'Intitulé de l’action', required: true },
-    summary: { name: 'summary', label: 'Résumé', type: 'textarea', required: true },
+    title: { name: 'title', label: 'Intitulé de l’action', required: true, maxLength: 300 },
+    summary: {
+      name: 'summary',
+      label: 'Résumé',
+      type: 'textarea',
+      required: true,
+      maxLength: textMax.freeText,
+    },
     theme: {
       name: 'theme',
       label: 'Thème (nomenclature nationale)',
@@ -1301,6 +1315,7 @@ export function SubmitPage({ principal, campaigns, latest, onSubmitted }) {
       name: 'residents',
       label: 'Comment les habitants co-construisent l’action',
       type: 'textarea',
+      maxLength: textMax.freeText,
       recommended: true,
       help: 'Laissée vide, la candidature est signalée en échec à l’examen de recevabilité (« Implication des habitants décrite ») ; en moins de 80 caractères, en alerte.',
     },
@@ -1562,7 +1577,7 @@ function CampaignCard({ campaignId, listStatus, onDone, onSend }) {
                   submitLabel="Fermer"
                   danger
                   path=${`${base}/close`}
-                  fields=${[{ name: 'reason', label: 'Motif (facultatif)' }]}
+                  fields=${[{ name: 'reason', label: 'Motif (facultatif)', maxLength: textMax.freeText }]}
                   build=${(v) => (v.reason?.trim() ? { reason: v.reason } : {})}
                   confirm=${() => ({
                     title: `Fermer le dépôt de « ${c.name} » ?`,
@@ -1597,7 +1612,7 @@ function CampaignCard({ campaignId, listStatus, onDone, onSend }) {
                       type: 'money',
                       required: true,
                     },
-                    { name: 'reason', label: 'Motif', required: true },
+                    { name: 'reason', label: 'Motif', required: true, maxLength: textMax.freeText },
                   ]}
                   build=${(v) => ({ funder: v.funder, amountCents: centsOf(v.amount), reason: v.reason })}
                   onDone=${done('enveloppe ajustée')}
@@ -1750,11 +1765,12 @@ export function CampaignsPanel({ campaigns, reload }) {
           name: 'campaignId',
           label: 'Identifiant (lettres, chiffres, tirets)',
           required: true,
+          maxLength: 64,
           // After a creation, none: a second click must not create another campaign unasked.
           value: created.length > 0 || ids.includes(suggestedId) ? '' : suggestedId,
         },
         { name: 'year', label: 'Année', type: 'number', value: String(year), required: true },
-        { name: 'name', label: 'Nom', required: true, value: `AMI Contrat de ville ${year}` },
+        { name: 'name', label: 'Nom', required: true, maxLength: 200, value: `AMI Contrat de ville ${year}` },
         { name: 'opensAt', label: 'Ouverture du dépôt', type: 'date', value: today(), required: true },
         {
           name: 'closesAt',
@@ -1790,14 +1806,20 @@ export function CampaignsPanel({ campaigns, reload }) {
           value: '80',
         },
         { name: 'multiYearTargetPercent', label: 'Cible d’actions en CPO (%)', type: 'number', value: '50' },
-        { name: 'territoryName', label: 'Territoire', value: 'CA Maubeuge Val de Sambre', required: true },
+        {
+          name: 'territoryName',
+          label: 'Territoire',
+          value: 'CA Maubeuge Val de Sambre',
+          required: true,
+          maxLength: 200,
+        },
         {
           name: 'qpvCodes',
           label: 'Codes QPV du territoire (un par ligne)',
           type: 'textarea',
           required: true,
         },
-        { name: 'qpvReferenceVersion', label: 'Version du référentiel QPV', required: true },
+        { name: 'qpvReferenceVersion', label: 'Version du référentiel QPV', required: true, maxLength: 100 },
       ]}
       build=${(v) => ({
         campaignId: v.campaignId,

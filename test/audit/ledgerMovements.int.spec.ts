@@ -37,7 +37,8 @@ import {
   openTestStore,
   type TestStore,
 } from './support';
-import { appendWorldEvents, seededRandom } from './worldStore';
+import { seededRandom } from '../support/seededRandom';
+import { appendWorldEvents } from './worldStore';
 
 const measures = {
   position_committed: 'committedCents',

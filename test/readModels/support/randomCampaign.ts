@@ -16,19 +16,8 @@ import {
   type ThemeCode,
 } from '../../../domain';
 import { actors, dossier as sampleDossier, MAUBEUGE, QPV } from '../../domain/support/fixtures';
+import { seededRandom } from '../../support/seededRandom';
 import type { ApplicationStory, GrantsWorld } from './world';
-
-/** mulberry32: small, fast, and the same sequence for the same seed on every platform. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FUNDERS: FunderId[] = ['ETAT', 'REGION', 'DEPARTEMENT', 'CAF', 'EPCI', MAUBEUGE];
 const THEMES: ThemeCode[] = ['1.1', '1.3', '1.4', '1.5', '1.5a', '2.1', '3.2'];

@@ -191,7 +191,9 @@ export async function startEngine(
       integrity = watch;
     }
 
-    const grants = createGrantsClient(client, config.temporal.taskQueue);
+    const grants = createGrantsClient(client, config.temporal.taskQueue, {
+      stepWaitMs: config.http.stepWaitSeconds * 1000,
+    });
     let apiUrl: string | undefined;
     obeyInterruption();
     if (config.start.http) {

@@ -4,11 +4,17 @@
 // domain has accepted them on the initial state: a refused creation starts nothing. A domain
 // refusal comes back as a DomainRefusalError carrying the code and the French message; an
 // aggregate never created (no workflow, or one still in its initial state) as AggregateNotFoundError.
+// A step is awaited in two stages: until the workflow accepts it (its validator: a refusal answers
+// at once), then for its outcome, at most `stepWaitMs`: an accepted step whose events the store does
+// not take (the log down, locked) completes when it answers again, and is StepPendingError meanwhile.
 import {
   WithStartWorkflowOperation,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  WorkflowUpdateStage,
   type Client,
+  type WorkflowUpdateHandle,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ApplicationCommand, ApplicationState } from '../domain/application';
@@ -70,6 +76,24 @@ export class RevisionMismatchError extends Error {
   }
 }
 
+/**
+ * The workflow accepted the step but its events were not recorded within the wait (the event store
+ * does not answer): nothing is lost, the step completes as soon as it answers again, once. A resend
+ * under the same update id (Idempotency-Key) is the same step: it answers its outcome when there is one.
+ */
+export class StepPendingError extends Error {
+  readonly kind = 'step_pending';
+  constructor(
+    /** The application's or campaign's id. */
+    readonly id: string,
+    readonly commandId: string,
+    readonly waitedMs: number,
+  ) {
+    super(`étape ${commandId} acceptée, toujours en attente du journal après ${waitedMs} ms`);
+    this.name = 'StepPendingError';
+  }
+}
+
 export interface StepContext {
   actor: StepActor;
   commandId: string;
@@ -115,6 +139,8 @@ export interface GrantsClientOptions {
    * clock (default), or a time-skipping test server's.
    */
   now?: () => number | Promise<number>;
+  /** How long a step accepted by its workflow is waited for before StepPendingError (default 20 s). */
+  stepWaitMs?: number;
 }
 
 /** The state of an aggregate nothing was ever recorded for: it does not exist. */
@@ -134,6 +160,21 @@ export function createGrantsClient(
   options: GrantsClientOptions = {},
 ): GrantsClient {
   const now = options.now ?? Date.now;
+  const stepWaitMs = options.stepWaitMs ?? 20_000;
+  /**
+   * The outcome of an accepted (or refused) step, waited for at most stepWaitMs: the deadline ends the
+   * poll's gRPC call itself, so no poll outlives the request. A refusal's outcome came with the
+   * acceptance answer: result() throws it at once.
+   */
+  const outcomeOf = async <T>(id: string, handle: WorkflowUpdateHandle<T>): Promise<T> => {
+    try {
+      return await client.withDeadline(Date.now() + stepWaitMs, () => handle.result());
+    } catch (error) {
+      if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
+        throw new StepPendingError(id, handle.updateId, stepWaitMs);
+      throw error;
+    }
+  };
   /** The meta the workflow's validator decides with: the actor as it crosses, the latest rules. */
   const metaOf = async (context: StepContext): Promise<CommandMeta> => ({
     actor: commandActor(context.actor),
@@ -157,36 +198,44 @@ export function createGrantsClient(
       await refuseCreation(decideCampaign(command, initialCampaignState, await metaOf(context)), () =>
         client.workflow.getHandle(campaignStreamName(command.campaignId)).query(viewQuery),
       );
-      return translate(command.campaignId, () =>
-        client.workflow.executeUpdateWithStart<
-          typeof campaignWorkflow,
-          AggregateView<CampaignState>,
-          [StepInput]
-        >(command.type, {
-          args: [input(command, context)],
-          updateId: context.commandId,
-          startWorkflowOperation: new WithStartWorkflowOperation<typeof campaignWorkflow>(
-            'campaignWorkflow',
-            {
-              workflowId: campaignStreamName(command.campaignId),
-              taskQueue,
-              args: [{ campaignId: command.campaignId }],
-              workflowIdConflictPolicy: 'USE_EXISTING',
-            },
-          ),
-        }),
+      return translate(command.campaignId, async () =>
+        outcomeOf(
+          command.campaignId,
+          await client.workflow.startUpdateWithStart<
+            typeof campaignWorkflow,
+            AggregateView<CampaignState>,
+            [StepInput]
+          >(command.type, {
+            args: [input(command, context)],
+            updateId: context.commandId,
+            waitForStage: WorkflowUpdateStage.ACCEPTED,
+            startWorkflowOperation: new WithStartWorkflowOperation<typeof campaignWorkflow>(
+              'campaignWorkflow',
+              {
+                workflowId: campaignStreamName(command.campaignId),
+                taskQueue,
+                args: [{ campaignId: command.campaignId }],
+                workflowIdConflictPolicy: 'USE_EXISTING',
+              },
+            ),
+          }),
+        ),
       );
     },
     campaignCommand: (campaignId, command, context) =>
       translate(
         campaignId,
-        () =>
-          client.workflow
-            .getHandle(campaignStreamName(campaignId))
-            .executeUpdate<AggregateView<CampaignState>, [StepInput]>(command.type, {
-              args: [input(command, context)],
-              updateId: context.commandId,
-            }),
+        async () =>
+          outcomeOf(
+            campaignId,
+            await client.workflow
+              .getHandle(campaignStreamName(campaignId))
+              .startUpdate<AggregateView<CampaignState>, [StepInput]>(command.type, {
+                args: [input(command, context)],
+                updateId: context.commandId,
+                waitForStage: WorkflowUpdateStage.ACCEPTED,
+              }),
+          ),
         async () =>
           whyClosed(
             (await client.workflow
@@ -205,36 +254,44 @@ export function createGrantsClient(
       await refuseCreation(decideApplication(command, initialApplicationState, await metaOf(context)), () =>
         client.workflow.getHandle(applicationStreamName(command.applicationId)).query(viewQuery),
       );
-      return translate(command.applicationId, () =>
-        client.workflow.executeUpdateWithStart<
-          typeof applicationWorkflow,
-          AggregateView<ApplicationState>,
-          [StepInput]
-        >(command.type, {
-          args: [input(command, context)],
-          updateId: context.commandId,
-          startWorkflowOperation: new WithStartWorkflowOperation<typeof applicationWorkflow>(
-            'applicationWorkflow',
-            {
-              workflowId: applicationStreamName(command.applicationId),
-              taskQueue,
-              args: [{ applicationId: command.applicationId }],
-              workflowIdConflictPolicy: 'USE_EXISTING',
-            },
-          ),
-        }),
+      return translate(command.applicationId, async () =>
+        outcomeOf(
+          command.applicationId,
+          await client.workflow.startUpdateWithStart<
+            typeof applicationWorkflow,
+            AggregateView<ApplicationState>,
+            [StepInput]
+          >(command.type, {
+            args: [input(command, context)],
+            updateId: context.commandId,
+            waitForStage: WorkflowUpdateStage.ACCEPTED,
+            startWorkflowOperation: new WithStartWorkflowOperation<typeof applicationWorkflow>(
+              'applicationWorkflow',
+              {
+                workflowId: applicationStreamName(command.applicationId),
+                taskQueue,
+                args: [{ applicationId: command.applicationId }],
+                workflowIdConflictPolicy: 'USE_EXISTING',
+              },
+            ),
+          }),
+        ),
       );
     },
     applicationCommand: (applicationId, command, context) =>
       translate(
         applicationId,
-        () =>
-          client.workflow
-            .getHandle(applicationStreamName(applicationId))
-            .executeUpdate<AggregateView<ApplicationState>, [StepInput]>(command.type, {
-              args: [input(command, context)],
-              updateId: context.commandId,
-            }),
+        async () =>
+          outcomeOf(
+            applicationId,
+            await client.workflow
+              .getHandle(applicationStreamName(applicationId))
+              .startUpdate<AggregateView<ApplicationState>, [StepInput]>(command.type, {
+                args: [input(command, context)],
+                updateId: context.commandId,
+                waitForStage: WorkflowUpdateStage.ACCEPTED,
+              }),
+          ),
         async () =>
           whyClosed(
             (await client.workflow
@@ -317,7 +374,7 @@ async function translate<T>(id: string, call: () => Promise<T>, onClosed?: () =>
   try {
     return await call();
   } catch (error) {
-    if (error instanceof AggregateNotFoundError) throw error;
+    if (error instanceof AggregateNotFoundError || error instanceof StepPendingError) throw error;
     const refusal = failureDetails<DomainError>(error, domainRefusalType);
     if (refusal) {
       // A workflow still in its initial state refuses every step but its creation: it does not exist.

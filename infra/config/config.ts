@@ -40,6 +40,9 @@ export const configSchema = z.object({
   GRANTS_DATA_DIR: z.string().min(1).default('.data'),
   GRANTS_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   GRANTS_HTTP_PORT: port.default(3000),
+  // How long a command's HTTP request waits for its step to be recorded once the workflow accepted
+  // it; then 503 STEP_PENDING (the step completes when the event log answers again).
+  GRANTS_STEP_WAIT_SECONDS: envInteger(1, 120).default(20),
   GRANTS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   GRANTS_LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   GRANTS_JWT_SECRET: optionalString,
@@ -77,7 +80,12 @@ export type RawConfig = z.infer<typeof configSchema>;
 export interface Config {
   env: RawConfig['NODE_ENV'];
   dataDir: string;
-  http: { host: string; port: number };
+  http: {
+    host: string;
+    port: number;
+    /** How long a command waits for its accepted step to be recorded before answering 503 STEP_PENDING. */
+    stepWaitSeconds: number;
+  };
   log: { level: RawConfig['GRANTS_LOG_LEVEL']; format: 'pretty' | 'json' };
   auth: { jwtSecret: string | undefined; jwksUrl: string | undefined };
   eventStore:
@@ -187,7 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     env: c.NODE_ENV,
     dataDir,
-    http: { host: c.GRANTS_HTTP_HOST, port: c.GRANTS_HTTP_PORT },
+    http: { host: c.GRANTS_HTTP_HOST, port: c.GRANTS_HTTP_PORT, stepWaitSeconds: c.GRANTS_STEP_WAIT_SECONDS },
     log: {
       level: c.GRANTS_LOG_LEVEL,
       format:

@@ -12,6 +12,7 @@ import {
   AggregateNotFoundError,
   DomainRefusalError,
   RevisionMismatchError,
+  StepPendingError,
   type AggregateView,
   type GrantsClient,
   type StepActor,
@@ -19,7 +20,7 @@ import {
 } from '../../workflows/client';
 import { nameAnswerSchemas, stepAnswer } from '../http/answerSchemas';
 import { principalOf, type Principal, type Role } from '../http/platform/auth';
-import { correlationIdOf } from '../http/platform/correlation';
+import { correlationIdOf, requestLogger } from '../http/platform/correlation';
 import { etagOf, parseIfMatch, setETag } from '../http/platform/etag';
 import type { ApiDocumentation } from '../http/platform/openapi';
 import {
@@ -410,6 +411,30 @@ function assertKnownQuartiers(territory: { qpvReferenceVersion: string; qpvCodes
     );
 }
 
+/**
+ * A step the workflow accepted whose events the log has not taken yet (the event store does not
+ * answer): 503 with Retry-After, saying it will be recorded and how to learn its outcome. A resend is
+ * offered only under an Idempotency-Key, the one resend that cannot act twice.
+ */
+function stepPending(kind: 'application' | 'campaign', pending: StepPendingError, keyed: boolean): HttpError {
+  const what = kind === 'campaign' ? `la campagne « ${pending.id} »` : `la candidature ${pending.id}`;
+  const where = kind === 'campaign' ? `/api/campaigns/${pending.id}` : `/api/applications/${pending.id}`;
+  const outcome = keyed
+    ? 'Pour en connaître l’issue, renvoyez la même requête avec la même Idempotency-Key : elle ne ' +
+      `sera pas enregistrée deux fois, et recevra sa réponse dès qu’elle est connue ; ou consultez ${what} (GET ${where}).`
+    : `Pour en connaître l’issue, consultez ${what} (GET ${where}) dans un instant ; ne renvoyez pas ` +
+      'cette requête : sans Idempotency-Key, elle serait une seconde action.';
+  return new HttpError(
+    'unavailable',
+    'Action acceptée, mais pas encore enregistrée : le journal des événements ne répond pas pour le ' +
+      `moment. Elle le sera dès qu’il répondra, sans autre démarche. ${outcome}`,
+    { code: 'STEP_PENDING', headers: { 'Retry-After': String(stepPendingRetryAfterSeconds) } },
+  );
+}
+
+/** Retry-After of a STEP_PENDING: a resend waits for the outcome again, up to the same bound. */
+const stepPendingRetryAfterSeconds = 5;
+
 /** Where a created application or campaign is read (201's Location). */
 function locationOf(kind: 'application' | 'campaign', state: unknown): string {
   const { applicationId, campaignId } = state as { applicationId?: string; campaignId?: string };
@@ -478,6 +503,13 @@ export function commandRouter(deps: CommandRoutesDeps): Router {
             throw r.kind === 'campaign'
               ? new NotFoundError(`La campagne « ${error.id} » est introuvable.`, 'CAMPAIGN_NOT_FOUND')
               : new NotFoundError(`La candidature ${error.id} est introuvable.`);
+          if (error instanceof StepPendingError) {
+            requestLogger(req).warn(
+              { commandId: error.commandId, aggregateId: error.id, waitedMs: error.waitedMs },
+              'étape acceptée mais pas encore enregistrée : le journal des événements ne répond pas',
+            );
+            throw stepPending(r.kind, error, key !== undefined);
+          }
           if (error instanceof RevisionMismatchError)
             throw new PreconditionFailedError(
               `La ressource a changé : version actuelle ${error.current === null ? 'aucune' : etagOf(BigInt(error.current))}, ` +

@@ -71,6 +71,15 @@ describe('configuration', () => {
     expect(blank.readModels.rebuildWorkers).toBe(loadConfig({}).readModels.rebuildWorkers);
   });
 
+  it('bounds how long a command waits for its step: 20 s by default, 1 to 120 s', () => {
+    expect(loadConfig({}).http.stepWaitSeconds).toBe(20);
+    expect(loadConfig({ GRANTS_STEP_WAIT_SECONDS: '5' }).http.stepWaitSeconds).toBe(5);
+    for (const value of ['0', '121', '2.5', 'vingt'])
+      expect(() => loadConfig({ GRANTS_STEP_WAIT_SECONDS: value }), value).toThrow(
+        'GRANTS_STEP_WAIT_SECONDS',
+      );
+  });
+
   it('names a GRANTS_ variable it does not read, with the one probably meant', () => {
     expect(
       unknownVariables({ GRANTS_HTTP_PROT: '4000', GRANTS_FOO: 'x', GRANTS_HTTP_PORT: '1', PATH: '/bin' }),

@@ -32,7 +32,8 @@ export interface RunningEngine {
   stop(): Promise<void>;
 }
 
-export async function startTestEngine(): Promise<RunningEngine> {
+/** `env`: settings of the test's own (GRANTS_STEP_WAIT_SECONDS…), over the harness's. */
+export async function startTestEngine(env: Record<string, string> = {}): Promise<RunningEngine> {
   const dataDir = mkdtempSync(join(tmpdir(), 'grants-e2e-'));
   const config = loadConfig({
     GRANTS_DATA_DIR: dataDir,
@@ -42,6 +43,7 @@ export async function startTestEngine(): Promise<RunningEngine> {
     EVENTSTORE_SQLITE_SYNCHRONOUS: 'NORMAL',
     GRANTS_LOG_LEVEL: 'error',
     GRANTS_LOG_FORMAT: 'json',
+    ...env,
   });
   // Refusals are logged at warn (tested with the platform); here they would only drown the output.
   const logger = createLogger({ level: 'error', format: 'json' });

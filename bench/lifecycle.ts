@@ -21,7 +21,7 @@ import { join, resolve } from 'node:path';
 import { ulid } from 'ulid';
 import { toCampaignSnapshot, type CampaignSnapshot } from '../domain/campaign';
 import { createGrantsClient, type GrantsClient } from '../workflows/client';
-import { actors, createCampaignCommand } from '../test/support/fixtures';
+import { actors, createCampaignCommand, day } from '../test/support/fixtures';
 import {
   bundleTo,
   plannedSteps,
@@ -42,6 +42,9 @@ async function openCampaign(world: DevServerWorld, campaignId: string): Promise<
   await world.grants.createCampaign(
     createCampaignCommand(Date.now(), {
       campaignId,
+      // The AMI after the year its conventions start in (a year and a week ago, see plannedSteps):
+      // a convention starts within a year of its campaign's year (rule revision 2).
+      year: Number(day(Date.now(), -372).slice(0, 4)) + 1,
       opensInDays: -1,
       closesInDays: 60,
       // Large enough never to refuse: this bench measures the steps, not the envelope's limits.

@@ -10,6 +10,7 @@ import type { Logger } from '../infra/logging/logger';
 import { temporalBinaries } from '../infra/temporal/binaries';
 import { startDevServer } from '../infra/temporal/devServer';
 import { forwardTemporalLogs } from '../infra/temporal/runtime';
+import { watchWorkerPresence, type WorkerPresence } from '../infra/temporal/workerPresence';
 import { createActivities } from '../workflows/activities';
 import { createGrantsClient, type GrantsClient } from '../workflows/client';
 import { createGrantsEventRegistry } from '../workflows/eventCatalog';
@@ -194,6 +195,24 @@ export async function startEngine(
     const grants = createGrantsClient(client, config.temporal.taskQueue, {
       stepWaitMs: config.http.stepWaitSeconds * 1000,
     });
+    // With its worker in this process, the engine needs not ask Temporal whether one polls: while the
+    // process serves, its worker runs (it stops only with the engine, or the worker probe says down),
+    // so a step never waits for a worker that is not there, and embedded mode pays no extra call.
+    // Apart from the workers (scale-out), each step is sent only once a worker is seen polling.
+    let workers: WorkerPresence | undefined;
+    if (config.start.http && !config.start.worker) {
+      const presenceLog = logger.child({ component: 'worker-presence' });
+      const presence = watchWorkerPresence(
+        {
+          address: temporalAddress,
+          namespace: config.temporal.namespace,
+          taskQueue: config.temporal.taskQueue,
+        },
+        (error) => presenceLog.warn({ err: error }, 'Temporal ne dit pas si un worker lit la file de tâches'),
+      );
+      stoppers.push({ name: 'suivi des workers', stop: () => presence.close() });
+      workers = presence;
+    }
     let apiUrl: string | undefined;
     obeyInterruption();
     if (config.start.http) {
@@ -212,6 +231,7 @@ export async function startEngine(
         eventStore,
         readModels,
         ...(attribuants === undefined ? {} : { attribuants }),
+        ...(workers === undefined ? {} : { workers }),
         probes: [
           temporalProbe({ address: temporalAddress, namespace: config.temporal.namespace }),
           {
@@ -225,13 +245,17 @@ export async function startEngine(
           ...(integrity ? [integrity.probe] : []),
           {
             name: 'worker',
-            check: () =>
-              worker === undefined || worker.getState() === 'RUNNING'
-                ? Promise.resolve({
-                    state: worker?.getState() ?? 'non démarré ici',
-                    taskQueue: config.temporal.taskQueue,
-                  })
-                : Promise.reject(new Error(`worker ${worker.getState()}`)),
+            check: async () => {
+              if (worker !== undefined) {
+                if (worker.getState() !== 'RUNNING') throw new Error(`worker ${worker.getState()}`);
+                return { state: worker.getState(), taskQueue: config.temporal.taskQueue };
+              }
+              if (workers !== undefined && !(await workers.polling()))
+                throw new Error(
+                  `aucun worker ne lit la file de tâches « ${config.temporal.taskQueue} » : les étapes sont refusées (ENGINE_UNAVAILABLE)`,
+                );
+              return { state: 'dans un autre processus', taskQueue: config.temporal.taskQueue };
+            },
           },
         ],
         metrics: {

@@ -6,6 +6,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../../infra/config/config';
 import { processAlive, readLock } from '../../infra/locks/pidLock';
+import { recentWorkflowPollers } from '../../infra/temporal/workerPresence';
 import { createGrantsClient, type GrantsClient } from '../../workflows/client';
 import { engineLockFile, runningEngineTemporalAddress } from '../engineLock';
 
@@ -49,19 +50,10 @@ function engineFromLock(config: Config): 'running' | undefined {
   );
 }
 
-/** Temporal's enums, as numbers (the proto package is not a dependency of its own here). */
-const TASK_QUEUE_KIND_NORMAL = 1;
-const TASK_QUEUE_TYPE_WORKFLOW = 1;
-
-/** A NoEngineError unless some worker polls the engine's task queue for workflow tasks. */
+/** A NoEngineError unless some worker polled the engine's task queue for workflow tasks lately. */
 async function ensureWorker(connection: Connection, config: Config, address: string): Promise<void> {
   const { taskQueue, namespace } = config.temporal;
-  const answer = await connection.workflowService.describeTaskQueue({
-    namespace,
-    taskQueue: { name: taskQueue, kind: TASK_QUEUE_KIND_NORMAL },
-    taskQueueType: TASK_QUEUE_TYPE_WORKFLOW,
-  });
-  if ((answer.pollers ?? []).length > 0) return;
+  if ((await recentWorkflowPollers(connection, { namespace, taskQueue })) > 0) return;
   throw new NoEngineError(
     `Aucun moteur ne tourne ici : le serveur Temporal de ${address} répond, mais aucun worker ne lit sa file ` +
       `de tâches « ${taskQueue} » (namespace ${namespace}). ${startIt}`,

@@ -39,6 +39,7 @@ import {
   keyedCommandId,
   requestDigestOf,
 } from './idempotency';
+import type { WorkerPresence } from '../../infra/temporal/workerPresence';
 import { qpvReference, qpvReferenceVersions } from '../../domain/reference/qpvReferences';
 import { assertAmountsWithinCap } from './amountCap';
 import * as body from './schemas';
@@ -48,6 +49,12 @@ export interface CommandRoutesDeps {
   authenticate: RequestHandler;
   requireRole: (...roles: Role[]) => RequestHandler;
   docs?: ApiDocumentation;
+  /**
+   * Whether a worker takes the workflows' tasks, asked before a step is sent: given when the workers
+   * run in other processes. Without one, a step would wait for its workflow to accept it until a
+   * worker came back (no answer meanwhile), and be delivered then: it is refused at once instead.
+   */
+  workers?: WorkerPresence;
 }
 
 type Params = Record<string, string | number>;
@@ -435,6 +442,22 @@ function stepPending(kind: 'application' | 'campaign', pending: StepPendingError
 /** Retry-After of a STEP_PENDING: a resend waits for the outcome again, up to the same bound. */
 const stepPendingRetryAfterSeconds = 5;
 
+/** Retry-After of an ENGINE_UNAVAILABLE: a worker restarted by its supervisor polls within seconds. */
+const engineUnavailableRetryAfterSeconds = 10;
+
+/**
+ * No worker polls the workflows' task queue (the workers stopped, being redeployed): the step is not
+ * sent, so nothing can be recorded later behind the person's back, and the answer says so at once.
+ */
+function engineUnavailable(): HttpError {
+  return new HttpError(
+    'unavailable',
+    'Aucun worker ne fait avancer les dossiers pour le moment : rien n’a été enregistré. ' +
+      'Réessayez dans un instant.',
+    { code: 'ENGINE_UNAVAILABLE', headers: { 'Retry-After': String(engineUnavailableRetryAfterSeconds) } },
+  );
+}
+
 /** Where a created application or campaign is read (201's Location). */
 function locationOf(kind: 'application' | 'campaign', state: unknown): string {
   const { applicationId, campaignId } = state as { applicationId?: string; campaignId?: string };
@@ -478,6 +501,14 @@ export function commandRouter(deps: CommandRoutesDeps): Router {
           ...(requestDigest === undefined ? {} : { requestDigest }),
         };
         const newId = key === undefined ? ulid() : keyedApplicationId(key, senderOf(principal));
+        // Before anything reaches Temporal (a submission first reads its campaign's workflow).
+        if (deps.workers !== undefined && !(await deps.workers.polling())) {
+          requestLogger(req).warn(
+            { commandId: context.commandId, route: r.path },
+            'étape refusée sans être envoyée : aucun worker ne lit la file de tâches des workflows',
+          );
+          throw engineUnavailable();
+        }
         try {
           const { requestDigest: answered, ...view } = await r.run(
             deps.grants,

@@ -2,6 +2,7 @@
 // the authenticated command, query and audit APIs, documented in one OpenAPI document.
 import type { Express } from 'express';
 import type { Logger } from '../../infra/logging/logger';
+import type { WorkerPresence } from '../../infra/temporal/workerPresence';
 import type { GrantsClient } from '../../workflows/client';
 import type { Database } from 'better-sqlite3';
 import type { EventStore } from '../../infra/eventstore/port';
@@ -27,6 +28,8 @@ export interface ApiDeps {
   metrics: Record<string, MetricsCollector>;
   /** The query API's answers kept until the read models change (services/queries/answerCache.ts); `false` keeps none. */
   answerCache?: AnswerCacheOptions | false;
+  /** Whether a worker polls the workflows' task queue, asked before each step: when the workers run elsewhere. */
+  workers?: WorkerPresence;
   /** The funders' official names and SIRETs for the SCDL export (configuredAttribuants); default the built-in ones. */
   attribuants?: AttribuantDirectory;
 }
@@ -65,6 +68,7 @@ export function createApi(deps: ApiDeps): Express {
       authenticate: platform.authenticate,
       requireRole: (...roles) => platform.requireRole(...roles),
       docs: platform.openapi,
+      ...(deps.workers === undefined ? {} : { workers: deps.workers }),
     }),
   );
   platform.mount(

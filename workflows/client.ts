@@ -192,50 +192,69 @@ export function createGrantsClient(
   });
   const workflowIdOf = (kind: 'application' | 'campaign', id: string): string =>
     kind === 'application' ? applicationStreamName(id) : campaignStreamName(id);
+  /** A creation: the step sent with its workflow's start (the workflow there already is, if any). */
+  const createWith = async <S>(
+    workflowType: 'applicationWorkflow' | 'campaignWorkflow',
+    workflowId: string,
+    workflowArgs: [{ applicationId: string }] | [{ campaignId: string }],
+    id: string,
+    command: { type: string },
+    context: StepContext,
+  ): Promise<AggregateView<S>> =>
+    outcomeOf(
+      id,
+      await client.workflow.startUpdateWithStart<
+        typeof applicationWorkflow | typeof campaignWorkflow,
+        AggregateView<S>,
+        [StepInput]
+      >(command.type, {
+        args: [input(command, context)],
+        updateId: context.commandId,
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
+        startWorkflowOperation: new WithStartWorkflowOperation(workflowType, {
+          workflowId,
+          taskQueue,
+          args: workflowArgs,
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        }),
+      }),
+    );
+  /** A step of an aggregate's running workflow. */
+  const stepOf = async <S>(
+    workflowId: string,
+    id: string,
+    command: { type: string },
+    context: StepContext,
+  ): Promise<AggregateView<S>> =>
+    outcomeOf(
+      id,
+      await client.workflow.getHandle(workflowId).startUpdate<AggregateView<S>, [StepInput]>(command.type, {
+        args: [input(command, context)],
+        updateId: context.commandId,
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
+      }),
+    );
 
   return {
     createCampaign: async (command, context) => {
       await refuseCreation(decideCampaign(command, initialCampaignState, await metaOf(context)), () =>
         client.workflow.getHandle(campaignStreamName(command.campaignId)).query(viewQuery),
       );
-      return translate(command.campaignId, async () =>
-        outcomeOf(
+      return translate(command.campaignId, () =>
+        createWith<CampaignState>(
+          'campaignWorkflow',
+          campaignStreamName(command.campaignId),
+          [{ campaignId: command.campaignId }],
           command.campaignId,
-          await client.workflow.startUpdateWithStart<
-            typeof campaignWorkflow,
-            AggregateView<CampaignState>,
-            [StepInput]
-          >(command.type, {
-            args: [input(command, context)],
-            updateId: context.commandId,
-            waitForStage: WorkflowUpdateStage.ACCEPTED,
-            startWorkflowOperation: new WithStartWorkflowOperation<typeof campaignWorkflow>(
-              'campaignWorkflow',
-              {
-                workflowId: campaignStreamName(command.campaignId),
-                taskQueue,
-                args: [{ campaignId: command.campaignId }],
-                workflowIdConflictPolicy: 'USE_EXISTING',
-              },
-            ),
-          }),
+          command,
+          context,
         ),
       );
     },
     campaignCommand: (campaignId, command, context) =>
       translate(
         campaignId,
-        async () =>
-          outcomeOf(
-            campaignId,
-            await client.workflow
-              .getHandle(campaignStreamName(campaignId))
-              .startUpdate<AggregateView<CampaignState>, [StepInput]>(command.type, {
-                args: [input(command, context)],
-                updateId: context.commandId,
-                waitForStage: WorkflowUpdateStage.ACCEPTED,
-              }),
-          ),
+        () => stepOf<CampaignState>(campaignStreamName(campaignId), campaignId, command, context),
         async () =>
           whyClosed(
             (await client.workflow
@@ -254,44 +273,21 @@ export function createGrantsClient(
       await refuseCreation(decideApplication(command, initialApplicationState, await metaOf(context)), () =>
         client.workflow.getHandle(applicationStreamName(command.applicationId)).query(viewQuery),
       );
-      return translate(command.applicationId, async () =>
-        outcomeOf(
+      return translate(command.applicationId, () =>
+        createWith<ApplicationState>(
+          'applicationWorkflow',
+          applicationStreamName(command.applicationId),
+          [{ applicationId: command.applicationId }],
           command.applicationId,
-          await client.workflow.startUpdateWithStart<
-            typeof applicationWorkflow,
-            AggregateView<ApplicationState>,
-            [StepInput]
-          >(command.type, {
-            args: [input(command, context)],
-            updateId: context.commandId,
-            waitForStage: WorkflowUpdateStage.ACCEPTED,
-            startWorkflowOperation: new WithStartWorkflowOperation<typeof applicationWorkflow>(
-              'applicationWorkflow',
-              {
-                workflowId: applicationStreamName(command.applicationId),
-                taskQueue,
-                args: [{ applicationId: command.applicationId }],
-                workflowIdConflictPolicy: 'USE_EXISTING',
-              },
-            ),
-          }),
+          command,
+          context,
         ),
       );
     },
     applicationCommand: (applicationId, command, context) =>
       translate(
         applicationId,
-        async () =>
-          outcomeOf(
-            applicationId,
-            await client.workflow
-              .getHandle(applicationStreamName(applicationId))
-              .startUpdate<AggregateView<ApplicationState>, [StepInput]>(command.type, {
-                args: [input(command, context)],
-                updateId: context.commandId,
-                waitForStage: WorkflowUpdateStage.ACCEPTED,
-              }),
-          ),
+        () => stepOf<ApplicationState>(applicationStreamName(applicationId), applicationId, command, context),
         async () =>
           whyClosed(
             (await client.workflow

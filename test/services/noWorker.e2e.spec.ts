@@ -13,6 +13,7 @@ import { createActivities } from '../../workflows/activities';
 import { createGrantsWorker } from '../../workflows/worker';
 import { createCampaignCommand } from '../support/fixtures';
 import { startTestEngine, type RunningEngine } from './support/engine';
+import { postWithin } from './support/postWithin';
 
 let e: RunningEngine;
 let manager = '';
@@ -35,30 +36,8 @@ afterAll(async () => {
 });
 
 /** The creation, given up after `ms`: a request that hangs fails an assertion, not the test's timeout. */
-async function createWithin(
-  ms: number,
-): Promise<{ status: number | 'no answer'; body: unknown; headers?: Headers; ms: number }> {
-  const started = Date.now();
-  try {
-    const res = await fetch(`${e.url}/api/campaigns`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${manager}`, 'content-type': 'application/json' },
-      body: JSON.stringify(campaign),
-      signal: AbortSignal.timeout(ms),
-    });
-    const text = await res.text();
-    return {
-      status: res.status,
-      body: JSON.parse(text) as unknown,
-      headers: res.headers,
-      ms: Date.now() - started,
-    };
-  } catch (error) {
-    if (error instanceof Error && error.name === 'TimeoutError')
-      return { status: 'no answer', body: undefined, ms: Date.now() - started };
-    throw error;
-  }
-}
+const createWithin = (ms: number) =>
+  postWithin(e.url, ms, '/api/campaigns', { token: manager, body: campaign });
 
 async function workflowExists(): Promise<boolean> {
   try {

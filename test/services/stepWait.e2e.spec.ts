@@ -11,6 +11,7 @@ import { applicationStreamName } from '../../domain/application';
 import { keyedCommandId } from '../../services/commands/idempotency';
 import { dossier } from '../support/fixtures';
 import { openCampaignToday, startTestEngine, type RunningEngine } from './support/engine';
+import { postWithin, type AnswerWithin } from './support/postWithin';
 
 const waitSeconds = 2;
 /**
@@ -46,44 +47,12 @@ function holdEventLog(): () => void {
   };
 }
 
-interface Answer {
-  status: number | 'no answer';
-  body: unknown;
-  headers: Headers | undefined;
-  ms: number;
-}
-
 /** A request given up after `ms`: a request that hangs fails an assertion, not the test's timeout. */
-async function callWithin(
+const callWithin = (
   ms: number,
   path: string,
   options: { token: string; body: unknown; headers?: Record<string, string> },
-): Promise<Answer> {
-  const started = Date.now();
-  try {
-    const res = await fetch(`${e.url}${path}`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${options.token}`,
-        'content-type': 'application/json',
-        ...options.headers,
-      },
-      body: JSON.stringify(options.body),
-      signal: AbortSignal.timeout(ms),
-    });
-    const text = await res.text();
-    return {
-      status: res.status,
-      body: JSON.parse(text) as unknown,
-      headers: res.headers,
-      ms: Date.now() - started,
-    };
-  } catch (error) {
-    if (error instanceof Error && error.name === 'TimeoutError')
-      return { status: 'no answer', body: undefined, headers: undefined, ms: Date.now() - started };
-    throw error;
-  }
-}
+) => postWithin(e.url, ms, path, options);
 
 async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -101,7 +70,7 @@ interface Problem {
 }
 
 /** A 503 STEP_PENDING, as problem+json with Retry-After, answered within the bound. */
-function expectStepPending(answer: Answer): Problem {
+function expectStepPending(answer: AnswerWithin): Problem {
   expect(answer.status, `${answer.ms} ms: ${JSON.stringify(answer.body)}`).toBe(503);
   expect(answer.headers?.get('content-type')).toMatch(/^application\/problem\+json/);
   expect(answer.headers?.get('retry-after')).toMatch(/^\d+$/);

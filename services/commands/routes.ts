@@ -40,6 +40,7 @@ import {
   requestDigestOf,
 } from './idempotency';
 import type { WorkerPresence } from '../../infra/temporal/workerPresence';
+import { workersUnavailable } from '../http/workersUnavailable';
 import { qpvReference, qpvReferenceVersions } from '../../domain/reference/qpvReferences';
 import { assertAmountsWithinCap } from './amountCap';
 import * as body from './schemas';
@@ -442,22 +443,6 @@ function stepPending(kind: 'application' | 'campaign', pending: StepPendingError
 /** Retry-After of a STEP_PENDING: a resend waits for the outcome again, up to the same bound. */
 const stepPendingRetryAfterSeconds = 5;
 
-/** Retry-After of an ENGINE_UNAVAILABLE: a worker restarted by its supervisor polls within seconds. */
-const engineUnavailableRetryAfterSeconds = 10;
-
-/**
- * No worker polls the workflows' task queue (the workers stopped, being redeployed): the step is not
- * sent, so nothing can be recorded later behind the person's back, and the answer says so at once.
- */
-function engineUnavailable(): HttpError {
-  return new HttpError(
-    'unavailable',
-    'Aucun worker ne fait avancer les dossiers pour le moment : rien n’a été enregistré. ' +
-      'Réessayez dans un instant.',
-    { code: 'ENGINE_UNAVAILABLE', headers: { 'Retry-After': String(engineUnavailableRetryAfterSeconds) } },
-  );
-}
-
 /** Where a created application or campaign is read (201's Location). */
 function locationOf(kind: 'application' | 'campaign', state: unknown): string {
   const { applicationId, campaignId } = state as { applicationId?: string; campaignId?: string };
@@ -507,7 +492,7 @@ export function commandRouter(deps: CommandRoutesDeps): Router {
             { commandId: context.commandId, route: r.path },
             'étape refusée sans être envoyée : aucun worker ne lit la file de tâches des workflows',
           );
-          throw engineUnavailable();
+          throw workersUnavailable('rien n’a été enregistré.');
         }
         try {
           const { requestDigest: answered, ...view } = await r.run(

@@ -60,6 +60,7 @@ export function createApi(deps: ApiDeps): Express {
       requireRole: (...roles) => platform.requireRole(...roles),
       docs: platform.openapi,
       ...(deps.answerCache === undefined ? {} : { answerCache: deps.answerCache }),
+      ...(deps.workers === undefined ? {} : { workers: deps.workers }),
     }),
   );
   platform.mount(

@@ -2,6 +2,8 @@
 // and the conseil citoyen): applications with filters and pagination, campaign summaries,
 // statistics per QPV, funder and theme, the ledger per funder and year, overdue and upcoming
 // reports. Answers come from the read models, never from the workflows: thin handlers, one query each.
+import type { WorkerPresence } from '../../infra/temporal/workerPresence';
+import { workersUnavailable } from '../http/workersUnavailable';
 import { Router, type RequestHandler } from 'express';
 import type { Database } from 'better-sqlite3';
 import { z } from 'zod';
@@ -64,6 +66,11 @@ export interface QueryRoutesDeps {
   answerCache?: AnswerCacheOptions | false;
   /** Shares one cache between routers on the same connection (tests); made from `answerCache` otherwise. */
   answers?: ReadModelAnswers;
+  /**
+   * Whether a worker takes the workflows' tasks, asked before a campaign's workflow is queried: given
+   * when the workers run in other processes (a query waits for a worker, with no answer meanwhile).
+   */
+  workers?: WorkerPresence;
 }
 
 const everyone: Role[] = ['grant_manager', 'evaluator', 'auditor', 'porteur', 'funder', 'citizen_council'];
@@ -236,6 +243,8 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
   router.get('/api/campaigns/:id', ...guard(...everyone), async (req, res) => {
     const { params } = parseRequest(req, { params: campaignParams, query: noQuery });
     const principal = principalOf(req);
+    if (deps.workers !== undefined && !(await deps.workers.polling()))
+      throw workersUnavailable('l’état de la campagne ne peut être lu.');
     try {
       const view = await deps.grants.campaignView(params.id);
       // A campaign whose creation was refused has nothing recorded: unknown, as an id never used

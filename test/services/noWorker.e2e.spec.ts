@@ -72,6 +72,20 @@ describe('a command while no worker polls the task queue', () => {
       (health.body as { components: Record<string, { status: string }> }).components.worker?.status,
     ).toBe('down');
 
+    // The campaign's own terms are its workflow's state: with no worker to answer the query, said at
+    // once too (a request left hanging fails on its deadline here).
+    const readCampaign = () =>
+      fetch(`${e.url}/api/campaigns/${campaignId}`, {
+        headers: { authorization: `Bearer ${manager}` },
+        signal: AbortSignal.timeout(8_000),
+      });
+    const unreadable = await readCampaign();
+    expect(unreadable.status).toBe(503);
+    expect(unreadable.headers.get('retry-after')).toBe('10');
+    const readProblem = (await unreadable.json()) as { code: string; detail: string };
+    expect(readProblem.code).toBe('ENGINE_UNAVAILABLE');
+    expect(readProblem.detail).toMatch(/l’état de la campagne ne peut être lu/);
+
     // A worker polls again (the engine's own, in this process, on the same log).
     const logger = createLogger({ level: 'error', format: 'json' });
     const connection = await NativeConnection.connect({ address: e.engine.temporalAddress });
@@ -93,6 +107,7 @@ describe('a command while no worker polls the task queue', () => {
     }
     expect(created.status).toBe(201);
     expect(await workflowExists()).toBe(true);
+    expect((await readCampaign()).status).toBe(200);
     expect(await e.engine.eventStore.headPosition()).toBeGreaterThan(0n);
     const healthAfter = await e.call('GET', '/health');
     expect(

@@ -1,0 +1,16 @@
+// The answer when no worker polls the workflows' task queue (the API apart from its workers, these
+// stopped or redeploying): a step is not sent, a workflow's state cannot be read; said at once, in
+// French, instead of a request left waiting for a worker (infra/temporal/workerPresence.ts).
+import { HttpError } from './platform/problem';
+
+/** Retry-After: a worker restarted by its supervisor polls within seconds. */
+const retryAfterSeconds = 10;
+
+/** 503 ENGINE_UNAVAILABLE; `what` says what could not be done (« rien n’a été enregistré. »…). */
+export function workersUnavailable(what: string): HttpError {
+  return new HttpError(
+    'unavailable',
+    `Aucun worker ne fait avancer les dossiers pour le moment : ${what} Réessayez dans un instant.`,
+    { code: 'ENGINE_UNAVAILABLE', headers: { 'Retry-After': String(retryAfterSeconds) } },
+  );
+}

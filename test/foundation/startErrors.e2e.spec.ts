@@ -147,9 +147,16 @@ describe('grants start: the operator’s mistakes', () => {
     const started = grantsStart(env);
     const apiUrl = `http://127.0.0.1:${env.GRANTS_HTTP_PORT}`;
     try {
+      // Temporal seen up (the health as a whole is down: no worker polls, none started here).
+      const temporalStatus = async (): Promise<string | undefined> => {
+        const body = (await (await fetch(`${apiUrl}/health`)).json()) as {
+          components: Record<string, { status: string }>;
+        };
+        return body.components.temporal?.status;
+      };
       await waitFor(
         `GET /health on ${apiUrl}`,
-        async () => ((await fetch(`${apiUrl}/health`)).status === 200 ? true : undefined),
+        async () => ((await temporalStatus()) === 'up' ? true : undefined),
         120_000,
       );
       const temporal = descendants(started.pid).find((pid) =>
@@ -159,6 +166,7 @@ describe('grants start: the operator’s mistakes', () => {
       process.kill(temporal ?? -1, 'SIGKILL');
       const res = await fetch(`${apiUrl}/health`);
       expect(res.status).toBe(503);
+      expect(await temporalStatus()).toBe('down');
       started.kill('SIGINT');
       expect(await started.exited).toBe(0);
       expect(started.output()).toContain('Arrêté.');

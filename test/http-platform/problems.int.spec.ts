@@ -433,7 +433,7 @@ describe('problem details', () => {
     expect([levelOf('lecture'), levelOf('ecriture'), levelOf('refus')]).toEqual([20, 30, 30]);
   });
 
-  it('logs a health check answering 503 at warn (it reports an outage), another 503 at error', async () => {
+  it('logs at warn a health check answering 503 (it reports an outage) and a 503 with Retry-After (announced), another 503 at error', async () => {
     const logs = captureLogs();
     const platform = createHttpPlatform({
       logger: logs.logger,
@@ -441,15 +441,19 @@ describe('problem details', () => {
     });
     const router = Router();
     router.get(['/health', '/elsewhere'], (_req, res) => void res.status(503).json({ status: 'down' }));
+    router.get(
+      '/later',
+      (_req, res) => void res.status(503).set('Retry-After', '5').json({ status: 'later' }),
+    );
     platform.mount(router);
     const server = await listen(platform.finish(), '127.0.0.1', 0);
     try {
-      for (const path of ['/health', '/elsewhere'])
+      for (const path of ['/health', '/elsewhere', '/later'])
         await fetch(`${server.url}${path}`, { headers: { 'x-correlation-id': path.slice(1) } });
     } finally {
       await server.close();
     }
     const levelOf = (id: string) => logs.lines().find((l) => l.correlationId === id && 'res' in l)?.level;
-    expect([levelOf('health'), levelOf('elsewhere')]).toEqual([40, 50]);
+    expect([levelOf('health'), levelOf('elsewhere'), levelOf('later')]).toEqual([40, 50, 40]);
   });
 });

@@ -7,7 +7,7 @@
 // a whole answer served from the read-model cache. Here the child logger is made only when a line is
 // written, and the completion line is written only at a level the logger has enabled.
 import { randomFillSync } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler } from 'express';
 import { pino } from 'pino';
 import { ulid } from 'ulid';
@@ -119,10 +119,11 @@ const READS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
  * info, a read that succeeded debug. A client that leaves before the end (a closed tab, a cancelled
  * download) is worth an info line, not an error: nothing failed on our side. A health check
  * answering 503 reports an outage (logged where it happens), it is not one: warn, or a monitor
- * polling through an outage would flood the errors.
+ * polling through an outage would flood the errors. So is a 503 with Retry-After: the service said
+ * when to come back (views lagging, a step pending, no worker), each cause logged where it is seen.
  */
-const levelOf = (status: number, aborted: boolean, method: string, quietPath: boolean): Level => {
-  if (status >= 500) return quietPath && status === 503 ? 'warn' : 'error';
+const levelOf = (status: number, aborted: boolean, method: string, announced: boolean): Level => {
+  if (status >= 500) return announced && status === 503 ? 'warn' : 'error';
   if (aborted || status >= 400) return 'info';
   return READS.has(method) ? 'debug' : 'info';
 };
@@ -130,6 +131,7 @@ const levelOf = (status: number, aborted: boolean, method: string, quietPath: bo
 /** The completion line of a request, if its level is enabled (see levelOf). */
 function logCompletion(
   req: IncomingMessage,
+  res: ServerResponse,
   status: number,
   aborted: boolean,
   startedAt: number,
@@ -140,7 +142,7 @@ function logCompletion(
   const url = (req as Partial<Request>).originalUrl ?? req.url ?? '';
   const quietPath = quiet.has(url.split('?')[0] ?? '');
   const method = req.method ?? '';
-  const level = levelOf(status, aborted, method, quietPath);
+  const level = levelOf(status, aborted, method, quietPath || res.hasHeader('retry-after'));
   if (!base.isLevelEnabled(level)) return;
   if (status < 400 && !aborted && quietPath) return;
   const ms = performance.now() - startedAt;
@@ -168,7 +170,9 @@ export function correlationMiddleware(options: CorrelationOptions): RequestHandl
     res.setHeader(correlationHeader, context.id);
     // One listener: a response emits 'close' once, after 'finish' when it was sent whole, alone
     // when the client went away before the end (then writableFinished is still false).
-    res.on('close', () => logCompletion(req, res.statusCode, !res.writableFinished, startedAt, base, quiet));
+    res.on('close', () =>
+      logCompletion(req, res, res.statusCode, !res.writableFinished, startedAt, base, quiet),
+    );
     next();
   };
 }

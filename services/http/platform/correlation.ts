@@ -118,12 +118,12 @@ const READS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
  * 5xx error, 4xx info; a write that succeeded (a step recorded: the access log of the decisions)
  * info, a read that succeeded debug. A client that leaves before the end (a closed tab, a cancelled
  * download) is worth an info line, not an error: nothing failed on our side. A health check
- * answering 503 reports an outage (logged where it happens), it is not one: warn, or a monitor
+ * answering 503 reports an outage (logged where it happens), it is not one: warn (`announced`), or a monitor
  * polling through an outage would flood the errors. So is a 503 with Retry-After: the service said
  * when to come back (views lagging, a step pending, no worker), each cause logged where it is seen.
  */
 const levelOf = (status: number, aborted: boolean, method: string, announced: boolean): Level => {
-  if (status >= 500) return announced && status === 503 ? 'warn' : 'error';
+  if (status >= 500) return announced ? 'warn' : 'error';
   if (aborted || status >= 400) return 'info';
   return READS.has(method) ? 'debug' : 'info';
 };
@@ -142,7 +142,8 @@ function logCompletion(
   const url = (req as Partial<Request>).originalUrl ?? req.url ?? '';
   const quietPath = quiet.has(url.split('?')[0] ?? '');
   const method = req.method ?? '';
-  const level = levelOf(status, aborted, method, quietPath || res.hasHeader('retry-after'));
+  const announced = status === 503 && (quietPath || res.hasHeader('retry-after'));
+  const level = levelOf(status, aborted, method, announced);
   if (!base.isLevelEnabled(level)) return;
   if (status < 400 && !aborted && quietPath) return;
   const ms = performance.now() - startedAt;

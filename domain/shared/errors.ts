@@ -119,9 +119,10 @@ export const underField = (prefix: FieldPath, error: DomainError): DomainError =
   error.field === undefined ? error : { ...error, field: [...prefix, ...error.field] };
 
 /**
- * What kind of refusal a code is, for transports: 'invalid' — the request itself is wrong (HTTP 422);
- * 'forbidden' — not this actor (403); 'conflict' — not possible in the current state or at this
- * time (409). A refusal never changes anything, so a client may correct and retry.
+ * What kind of refusal a code is, for transports: 'invalid' — the request itself is wrong;
+ * 'forbidden' — not this actor (HTTP 403); 'conflict' — not possible in the current state or at this
+ * time. The HTTP API answers 'invalid' and 'conflict' alike, 422 (the rules refused; 409 is kept for
+ * nothing: docs/http.md). A refusal never changes anything, so a client may correct and retry.
  */
 export type DomainErrorCategory = 'invalid' | 'forbidden' | 'conflict';
 

@@ -2,7 +2,6 @@
 // grant manager's campaign forms. A refusal shows the problem's French `detail` in the form itself.
 import { useEffect, useRef, useState } from './vendor/hooks.mjs';
 import {
-  api,
   ApiError,
   count,
   centsOf,
@@ -21,6 +20,7 @@ import {
   installmentLabels,
   triggerText,
   TableScroll,
+  useCommandSender,
 } from './lib.js';
 import {
   allowedTriggers,
@@ -113,6 +113,11 @@ export function frenchPath(path) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/** After IDEMPOTENCY_KEY_REUSED: an earlier send of this form, with other values, was taken. */
+export const keyReusedAdvice =
+  'Un envoi précédent de ce formulaire, avec d’autres valeurs, a été pris en compte : rechargez la page ' +
+  'pour voir où en est le dossier avant de recommencer.';
+
 /**
  * The errors of an API refusal: the problem document's `errors[]` (400), each on its field when
  * `fieldOf` finds it on the page, with the field's label instead of the technical path; a refusal
@@ -124,6 +129,9 @@ export function frenchPath(path) {
  */
 export function apiErrors(error, fieldOf, labelOf) {
   const problemErrors = error instanceof ApiError ? (error.problem?.errors ?? []) : [];
+  // The detail speaks to an API client (« générez une nouvelle clé »): the person is told what to do.
+  if (error instanceof ApiError && error.code === 'IDEMPOTENCY_KEY_REUSED')
+    return [{ message: `${error.message} ${keyReusedAdvice}` }];
   if (problemErrors.length === 0)
     return [{ message: error instanceof Error ? error.message : String(error) }];
   return problemErrors.map((e) => {
@@ -304,10 +312,12 @@ export function ActionForm({
     if (errors.length > 0) focusFirstError(id, errors, summary.current);
   }, [errors]);
   const labelOf = (name) => fields.find((f) => f.name === name)?.label ?? labels?.[name] ?? name;
+  // One Idempotency-Key per opening of the form, kept while a send may have been recorded (lib.js).
+  const post = useCommandSender();
   const send = async (target, body) => {
     setBusy(true);
     try {
-      const view = await api('POST', target, body);
+      const view = await post(target, body);
       onDone(view);
     } catch (e) {
       setErrors(apiErrors(e, fieldOf ?? sameNameField(fields), labelOf));

@@ -141,12 +141,13 @@ export class ApiError extends Error {
  * @param {string} method
  * @param {string} path
  * @param {unknown} [body]
+ * @param {Record<string, string>} [extraHeaders] e.g. a command's Idempotency-Key
  * @returns {Promise<any>}
  */
-export async function api(method, path, body) {
+export async function api(method, path, body, extraHeaders = {}) {
   const token = storedToken();
   /** @type {Record<string, string>} */
-  const headers = { accept: 'application/json, application/problem+json' };
+  const headers = { ...extraHeaders, accept: 'application/json, application/problem+json' };
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   // Answers depend on who asks: never reuse one cached for another token.
@@ -168,6 +169,82 @@ export async function api(method, path, body) {
   else if (res.status < 500) tokenAccepted(token);
   if (!res.ok) throw new ApiError(res.status, data);
   return data;
+}
+
+/**
+ * A new Idempotency-Key: 32 hex characters (128 random bits), within the API's
+ * /^[A-Za-z0-9_.:-]{8,128}$/. crypto.getRandomValues, not crypto.randomUUID: the latter exists only
+ * in secure contexts, and the console may be served over plain http on a LAN host.
+ */
+export function newIdempotencyKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Shown when a command's answer never came: the step may have been recorded. */
+export const lostAnswerMessage =
+  'La réponse de la plateforme n’est pas parvenue (connexion interrompue) : l’action a peut-être été ' +
+  'enregistrée. Renvoyez le formulaire sans rien changer : elle ne le sera pas deux fois.';
+
+/**
+ * How one opening of a form posts its command: every send carries the opening's Idempotency-Key, so
+ * that pressing the button again after an answer that never came (a dropped connection, a proxy's
+ * timeout) or a 503 STEP_PENDING is the same command, answered with its first outcome, never a
+ * second one (refused as stale, or a second application).
+ *
+ * When the key is renewed, so that the next send is a new act:
+ * - after a success: the act is done, anything sent next is another one;
+ * - after a refusal (4xx) of a request whose outcome is then known, when no other request sent
+ *   under the key is left without an answer: the refused step did not happen, and the next send is
+ *   a corrected request, a new act. Keeping the key would not be safe either: a refusal the
+ *   workflow recorded under the key would be answered again to the corrected request.
+ *
+ * When it is kept:
+ * - after no answer or a 5xx (503 STEP_PENDING included): the request may have reached the workflow
+ *   and been, or be about to be, recorded; only this key lets the API recognise it. A resend as it
+ *   was gets its outcome; an edited one (the same intended act) is refused with 422
+ *   IDEMPOTENCY_KEY_REUSED rather than recorded as a second act;
+ * - after a 4xx while such an unanswered request, different from the refused one, is pending: the
+ *   refusal (a 400 of the edited body, say) says nothing of the unanswered one;
+ * - after IDEMPOTENCY_KEY_REUSED: another request was recorded under this key, so this dialog's
+ *   act may already be done; the person reloads the page (a new opening, a new key) to see it.
+ * @returns {(path: string, body: unknown) => Promise<any>}
+ */
+export function commandSender() {
+  let key = newIdempotencyKey();
+  /** The requests sent under `key` (path and body) whose outcome is unknown. */
+  const unanswered = new Set();
+  const renew = () => {
+    key = newIdempotencyKey();
+    unanswered.clear();
+  };
+  return async (path, body) => {
+    const request = JSON.stringify([path, body ?? null]);
+    let view;
+    try {
+      view = await api('POST', path, body, { 'idempotency-key': key });
+    } catch (e) {
+      if (!(e instanceof ApiError)) {
+        unanswered.add(request);
+        throw new Error(lostAnswerMessage, { cause: e });
+      }
+      if (e.status >= 500) unanswered.add(request);
+      else if (e.code !== 'IDEMPOTENCY_KEY_REUSED') {
+        unanswered.delete(request);
+        if (unanswered.size === 0) renew();
+      }
+      throw e;
+    }
+    renew();
+    return view;
+  };
+}
+
+/** The command sender of this opening of a form (commandSender): one key per mount of the form. */
+export function useCommandSender() {
+  const sender = useRef(/** @type {((path: string, body: unknown) => Promise<any>) | null} */ (null));
+  if (sender.current === null) sender.current = commandSender();
+  return sender.current;
 }
 
 /** Fetches a file with the token and hands it to the browser as a download. */

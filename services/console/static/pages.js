@@ -42,6 +42,7 @@ import {
   installmentLabels,
   triggerText,
   TableScroll,
+  useCommandSender,
 } from './lib.js';
 
 /** Loads `path` and reloads it on demand. */
@@ -1234,6 +1235,8 @@ export function SubmitPage({ principal, campaigns, latest, onSubmitted }) {
   const [done, setDone] = useState(/** @type {string | null} */ (null));
   const [busy, setBusy] = useState(false);
   const summaryRef = useRef(/** @type {HTMLDivElement | null} */ (null));
+  // One Idempotency-Key per opening of the form, kept while a send may have been recorded (lib.js).
+  const post = useCommandSender();
   const campaign = open.find((c) => c.campaignId === campaignId) ?? open[0];
   // The campaign's own terms (territory, funders) come from GET /api/campaigns/:id.
   // Loaded before the form shows, so nothing typed is lost when the QPV picker replaces the text field.
@@ -1379,7 +1382,8 @@ export function SubmitPage({ principal, campaigns, latest, onSubmitted }) {
     setErrors([]);
     setBusy(true);
     try {
-      const view = await api('POST', '/api/applications', body);
+      // A resend after a lost answer reaches the application the first send created, not a second one.
+      const view = await post('/api/applications', body);
       setDone(view.state.applicationId);
       onSubmitted?.();
     } catch (e) {

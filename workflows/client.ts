@@ -192,111 +192,93 @@ export function createGrantsClient(
   });
   const workflowIdOf = (kind: 'application' | 'campaign', id: string): string =>
     kind === 'application' ? applicationStreamName(id) : campaignStreamName(id);
-  /** A creation: the step sent with its workflow's start (the workflow there already is, if any). */
-  const createWith = async <S>(
-    workflowType: 'applicationWorkflow' | 'campaignWorkflow',
-    workflowId: string,
-    workflowArgs: [{ applicationId: string }] | [{ campaignId: string }],
+  const workflowTypes = { application: 'applicationWorkflow', campaign: 'campaignWorkflow' } as const;
+  /**
+   * A creation: decided here on the initial state first (refuseCreation), then sent with its
+   * workflow's start (the workflow there already is, if any).
+   */
+  const create = async <S>(
+    kind: 'application' | 'campaign',
     id: string,
+    decision: Decision,
     command: { type: string },
     context: StepContext,
-  ): Promise<AggregateView<S>> =>
-    outcomeOf(
-      id,
-      await client.workflow.startUpdateWithStart<
-        typeof applicationWorkflow | typeof campaignWorkflow,
-        AggregateView<S>,
-        [StepInput]
-      >(command.type, {
-        args: [input(command, context)],
-        updateId: context.commandId,
-        waitForStage: WorkflowUpdateStage.ACCEPTED,
-        startWorkflowOperation: new WithStartWorkflowOperation(workflowType, {
-          workflowId,
-          taskQueue,
-          args: workflowArgs,
-          workflowIdConflictPolicy: 'USE_EXISTING',
+  ): Promise<AggregateView<S>> => {
+    const workflowId = workflowIdOf(kind, id);
+    await refuseCreation(decision, () => client.workflow.getHandle(workflowId).query(viewQuery));
+    return translate(id, async () =>
+      outcomeOf(
+        id,
+        await client.workflow.startUpdateWithStart<
+          typeof applicationWorkflow | typeof campaignWorkflow,
+          AggregateView<S>,
+          [StepInput]
+        >(command.type, {
+          args: [input(command, context)],
+          updateId: context.commandId,
+          waitForStage: WorkflowUpdateStage.ACCEPTED,
+          startWorkflowOperation: new WithStartWorkflowOperation(workflowTypes[kind], {
+            workflowId,
+            taskQueue,
+            args: kind === 'application' ? [{ applicationId: id }] : [{ campaignId: id }],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          }),
         }),
-      }),
+      ),
     );
-  /** A step of an aggregate's running workflow. */
-  const stepOf = async <S>(
-    workflowId: string,
+  };
+  /** A step of an aggregate's workflow; on one that has ended, why it cannot be taken (whyClosed). */
+  const act = <S extends { status: string }>(
+    kind: 'application' | 'campaign',
     id: string,
     command: { type: string },
     context: StepContext,
-  ): Promise<AggregateView<S>> =>
-    outcomeOf(
+    decide: (state: S) => Promise<Decision>,
+  ): Promise<AggregateView<S>> => {
+    const handle = client.workflow.getHandle(workflowIdOf(kind, id));
+    return translate(
       id,
-      await client.workflow.getHandle(workflowId).startUpdate<AggregateView<S>, [StepInput]>(command.type, {
-        args: [input(command, context)],
-        updateId: context.commandId,
-        waitForStage: WorkflowUpdateStage.ACCEPTED,
-      }),
+      async () =>
+        outcomeOf(
+          id,
+          await handle.startUpdate<AggregateView<S>, [StepInput]>(command.type, {
+            args: [input(command, context)],
+            updateId: context.commandId,
+            waitForStage: WorkflowUpdateStage.ACCEPTED,
+          }),
+        ),
+      async () => whyClosed((await handle.query(viewQuery)) as AggregateView<S>, decide, id, context),
     );
+  };
 
   return {
-    createCampaign: async (command, context) => {
-      await refuseCreation(decideCampaign(command, initialCampaignState, await metaOf(context)), () =>
-        client.workflow.getHandle(campaignStreamName(command.campaignId)).query(viewQuery),
-      );
-      return translate(command.campaignId, () =>
-        createWith<CampaignState>(
-          'campaignWorkflow',
-          campaignStreamName(command.campaignId),
-          [{ campaignId: command.campaignId }],
-          command.campaignId,
-          command,
-          context,
-        ),
-      );
-    },
+    createCampaign: async (command, context) =>
+      create<CampaignState>(
+        'campaign',
+        command.campaignId,
+        decideCampaign(command, initialCampaignState, await metaOf(context)),
+        command,
+        context,
+      ),
     campaignCommand: (campaignId, command, context) =>
-      translate(
-        campaignId,
-        () => stepOf<CampaignState>(campaignStreamName(campaignId), campaignId, command, context),
-        async () =>
-          whyClosed(
-            (await client.workflow
-              .getHandle(campaignStreamName(campaignId))
-              .query(viewQuery)) as AggregateView<CampaignState>,
-            async (state) => decideCampaign(command, state, await metaOf(context)),
-            campaignId,
-            context,
-          ),
+      act<CampaignState>('campaign', campaignId, command, context, async (state) =>
+        decideCampaign(command, state, await metaOf(context)),
       ),
     campaignView: (campaignId) =>
       translate(campaignId, () =>
         client.workflow.getHandle(campaignStreamName(campaignId)).query(viewQuery).then(existing(campaignId)),
       ) as Promise<AggregateView<CampaignState>>,
-    submitApplication: async (command, context) => {
-      await refuseCreation(decideApplication(command, initialApplicationState, await metaOf(context)), () =>
-        client.workflow.getHandle(applicationStreamName(command.applicationId)).query(viewQuery),
-      );
-      return translate(command.applicationId, () =>
-        createWith<ApplicationState>(
-          'applicationWorkflow',
-          applicationStreamName(command.applicationId),
-          [{ applicationId: command.applicationId }],
-          command.applicationId,
-          command,
-          context,
-        ),
-      );
-    },
+    submitApplication: async (command, context) =>
+      create<ApplicationState>(
+        'application',
+        command.applicationId,
+        decideApplication(command, initialApplicationState, await metaOf(context)),
+        command,
+        context,
+      ),
     applicationCommand: (applicationId, command, context) =>
-      translate(
-        applicationId,
-        () => stepOf<ApplicationState>(applicationStreamName(applicationId), applicationId, command, context),
-        async () =>
-          whyClosed(
-            (await client.workflow
-              .getHandle(applicationStreamName(applicationId))
-              .query(viewQuery)) as AggregateView<ApplicationState>,
-            async (state) => decideApplication(command, state, await metaOf(context)),
-            applicationId,
-            context,
-          ),
+      act<ApplicationState>('application', applicationId, command, context, async (state) =>
+        decideApplication(command, state, await metaOf(context)),
       ),
     applicationView: (applicationId) =>
       translate(applicationId, () =>

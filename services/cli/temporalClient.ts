@@ -50,10 +50,23 @@ function engineFromLock(config: Config): 'running' | undefined {
   );
 }
 
+/**
+ * How long a worker may take to be listed: the server lists a poller once its first poll arrives, and
+ * a worker started moments ago (a cluster's worker redeployed, an engine still starting) may not have
+ * polled yet. Asked again within this time before saying no engine runs.
+ */
+const workerFirstPollGraceMs = 5_000;
+const askAgainEveryMs = 250;
+
 /** A NoEngineError unless some worker polled the engine's task queue for workflow tasks lately. */
 async function ensureWorker(connection: Connection, config: Config, address: string): Promise<void> {
   const { taskQueue, namespace } = config.temporal;
-  if ((await recentWorkflowPollers(connection, { namespace, taskQueue })) > 0) return;
+  const deadline = Date.now() + workerFirstPollGraceMs;
+  for (;;) {
+    if ((await recentWorkflowPollers(connection, { namespace, taskQueue })) > 0) return;
+    if (Date.now() >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, askAgainEveryMs));
+  }
   throw new NoEngineError(
     `Aucun moteur ne tourne ici : le serveur Temporal de ${address} répond, mais aucun worker ne lit sa file ` +
       `de tâches « ${taskQueue} » (namespace ${namespace}). ${startIt}`,

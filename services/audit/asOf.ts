@@ -273,14 +273,24 @@ export const envelopeAsOf = (store: EventStore, campaignId: string, funder: Fund
 /**
  * An instant from what a person types: an ISO instant as is, or a civil date read in Paris — as the
  * END of that day for an upper bound (« au 31 décembre » includes the 31st), its start for a lower
- * bound. Undefined when it is neither.
+ * bound. Undefined when it is neither, or when the calendar cannot place it.
  */
 export function resolveInstant(input: string, bound: 'end' | 'start' = 'end'): string | undefined {
-  if (instantSchema.safeParse(input).success) return fromEpochMs(toEpochMs(input));
-  if (civilDateSchema.safeParse(input).success) {
-    return bound === 'end'
-      ? fromEpochMs(toEpochMs(endOfParisDay(input)) - 1)
-      : normalizeInstant(parisInstant(input));
+  let resolved: string;
+  try {
+    if (instantSchema.safeParse(input).success) resolved = fromEpochMs(toEpochMs(input));
+    else if (!civilDateSchema.safeParse(input).success) return undefined;
+    else
+      resolved =
+        bound === 'end'
+          ? fromEpochMs(toEpochMs(endOfParisDay(input)) - 1)
+          : normalizeInstant(parisInstant(input));
+  } catch {
+    // The schemas pass text the calendar cannot read (ten decimals of a second, a day before year 1
+    // in Paris): a value refused like any other, not an error of the server.
+    return undefined;
   }
-  return undefined;
+  // The same once in UTC must still be an ISO instant with a four-digit year, or every later reading
+  // of it fails (9999-12-31T23:59:59-12:00 is in year 10000 in UTC).
+  return instantSchema.safeParse(resolved).success ? resolved : undefined;
 }

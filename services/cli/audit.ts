@@ -22,6 +22,7 @@ import {
   integritySummary,
 } from '../audit/integrity';
 import { auditView } from '../audit/readOnly';
+import { streamNameSchema } from '../audit/schemas';
 import { verifyAgainstBackup } from './againstBackup';
 import { readArguments } from './arguments';
 import { countProgress, processIo, type CliIo } from './io';
@@ -83,7 +84,14 @@ export async function runAudit(
         throw new Error(
           '--against compare une sauvegarde du journal SQLite (grants backup) au journal SQLite.',
         );
-      return { stream, against };
+      if (stream === undefined) return { stream, against };
+      // The API's reading of a stream name: an application's id in lower case names the same stream.
+      const named = streamNameSchema.safeParse(stream);
+      if (!named.success)
+        throw new Error(
+          `--stream : nom de flux attendu, ex. application-01JQ7Z8X9Y0A1B2C3D4E5F6G7H (reçu : ${stream}).`,
+        );
+      return { stream: named.data, against };
     },
   });
   if ('exitCode' in line) return line.exitCode;

@@ -75,6 +75,25 @@ describe('an instant whose « + » was not encoded', () => {
   });
 });
 
+// Well-formed ISO text the calendar cannot place: ten decimals of a second, or a year that leaves
+// 0000–9999 once read in UTC or in Paris. Each one made a 500 « Erreur interne ».
+describe('an instant the calendar cannot place', () => {
+  it.each([
+    [asOf, 'at', '2027-06-30T10:00:00.1234567891Z'],
+    [asOf, 'at', '0000-01-01'],
+    [asOf, 'at', '9999-12-31T23:59:59-12:00'],
+    ['/api/audit/ledger', 'from', '0000-01-01T00:30:00%2B01:00'],
+    ['/api/audit/ledger.csv', 'to', '2027-06-30T10:00:00.1234567891Z'],
+    ['/api/audit/exports/scdl', 'asOf', '9999-12-31T23:59:59-12:00'],
+    ['/api/audit/exports/scdl.csv', 'asOf', '0000-01-01'],
+  ])('%s refuses %s=%s with a 400 naming it, never a 500', async (route, parameter, value) => {
+    const query = route.includes('scdl') ? `year=2027&${parameter}=${value}` : `${parameter}=${value}`;
+    expect(await refusal(`${route}?${query}`)).toEqual({
+      [`query.${parameter}`]: 'Instant ISO 8601 (2027-06-30T10:00:00Z) ou date (2027-06-30) attendu',
+    });
+  });
+});
+
 describe('a ledger period ending before it starts', () => {
   it.each(['/api/audit/ledger', '/api/audit/ledger.csv'])(
     '%s refuses it with a 400 naming both bounds',

@@ -120,6 +120,18 @@ describe('grants export', () => {
     const bad = await run(['scdl', '--year', '2027', '--as-of', '1er mai']);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('--as-of : date (2027-06-30) ou instant ISO 8601');
+    // Well-formed ISO text the calendar cannot place: a usage mistake, not a crash.
+    for (const [option, value] of [
+      ['--as-of', '0000-01-01'],
+      ['--as-of', '2027-06-30T10:00:00.1234567891Z'],
+    ] as const) {
+      const refused = await run(['scdl', '--year', '2027', option, value]);
+      expect(refused.code, value).toBe(2);
+      expect(refused.err, value).toContain(`${option} : date (2027-06-30) ou instant ISO 8601`);
+    }
+    const ledger = await run(['ledger', '--from', '9999-12-31T23:59:59-12:00']);
+    expect(ledger.code).toBe(2);
+    expect(ledger.err).toContain('--from : date (2027-06-30) ou instant ISO 8601');
   });
 
   it('stops on a bad GRANTS_ATTRIBUANTS_FILE before opening the store, naming the file and the field (exit 2)', async () => {

@@ -209,6 +209,15 @@ describe('integrity verification of a tampered log', () => {
     expect(result.out).toContain(`flux application-${APPLICATION_B}, révision 3`);
     expect(result.out).toContain('révisions non consécutives');
   });
+
+  it('finds an application’s stream named with its id in lower case, as the API does', async () => {
+    const test = await playedAndClosed();
+    reopen(test);
+    const result = await cli(test, ['verify', '--stream', `application-${APPLICATION_A.toLowerCase()}`]);
+    expect(result.err).not.toContain('n’existe pas');
+    expect(result.code).toBe(0);
+    expect(result.out).toContain(`Intégrité vérifiée sur le flux application-${APPLICATION_A} : `);
+  });
 });
 
 describe('the verdict said for people', () => {

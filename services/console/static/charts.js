@@ -16,7 +16,17 @@ export function loadStylesheet(href) {
 }
 loadStylesheet('./dashboard.css');
 
-const shorten = (text, max) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+/**
+ * A row label cut to `max` characters. A code in parentheses at its end (a quartier's « (QN05994X) »)
+ * is what tells two rows apart: the name before it is cut, never the code.
+ */
+const shorten = (text, max) => {
+  if (text.length <= max) return text;
+  const coded = /^(.*\S)\s+(\([^()]+\))$/.exec(text);
+  if (coded && coded[2].length + 3 <= max)
+    return `${coded[1].slice(0, max - coded[2].length - 2).trimEnd()}… ${coded[2]}`;
+  return `${text.slice(0, max - 1)}…`;
+};
 
 /**
  * @param {{

@@ -393,8 +393,11 @@ export function QueuePage({ principal }) {
       : principal.role === 'citizen_council'
         ? 'citizen_council'
         : null;
+  // The same limit as the whole list (the API's own is 50): a list cut there says so (Truncated).
   const mine = useApi(
-    waitingOn ? `/api/applications?sort=deadline&waitingOn=${encodeURIComponent(waitingOn)}` : null,
+    waitingOn
+      ? `/api/applications?sort=deadline&waitingOn=${encodeURIComponent(waitingOn)}&limit=${queueLimit}`
+      : null,
   );
   const all = useApi(manager ? null : `/api/applications?sort=deadline&limit=${queueLimit}`);
   // The conseil citoyen may not read the reports (403): its opinions come before any convention.
@@ -425,11 +428,12 @@ export function QueuePage({ principal }) {
               mine.loading && !mine.data
                 ? html`<p>Chargement…</p>`
                 : html`<${QueueTable}
-                    items=${overdueFirst(mine.data?.items ?? [], late.dueByApplication)}
-                    overdueReports=${late.dueByApplication}
-                    caption="Candidatures qui attendent votre réponse (retards en tête)"
-                    requestedLabel=${requestedLabel}
-                  />`
+                      items=${overdueFirst(mine.data?.items ?? [], late.dueByApplication)}
+                      overdueReports=${late.dueByApplication}
+                      caption="Candidatures qui attendent votre réponse (retards en tête)"
+                      requestedLabel=${requestedLabel}
+                    />
+                    <${Truncated} pages=${mine.data ? [mine.data] : undefined} />`
             }
             <h2>Toutes les candidatures visibles</h2>`
         : null
@@ -439,12 +443,13 @@ export function QueuePage({ principal }) {
       all.loading && !all.data
         ? html`<p>Chargement…</p>`
         : html`<${QueueTable}
-            items=${overdueFirst(all.data?.items ?? [], late.dueByApplication)}
-            overdueReports=${late.dueByApplication}
-            caption=${principal.role === 'porteur' ? 'Mes candidatures (retards en tête, puis les échéances les plus proches)' : 'Candidatures (retards en tête, puis les échéances les plus proches)'}
-            empty=${principal.role === 'porteur' ? 'Aucune candidature.' : 'Aucune candidature visible.'}
-            requestedLabel=${requestedLabel}
-          />`
+              items=${overdueFirst(all.data?.items ?? [], late.dueByApplication)}
+              overdueReports=${late.dueByApplication}
+              caption=${principal.role === 'porteur' ? 'Mes candidatures (retards en tête, puis les échéances les plus proches)' : 'Candidatures (retards en tête, puis les échéances les plus proches)'}
+              empty=${principal.role === 'porteur' ? 'Aucune candidature.' : 'Aucune candidature visible.'}
+              requestedLabel=${requestedLabel}
+            />
+            <${Truncated} pages=${all.data ? [all.data] : undefined} />`
     }
     <button
       type="button"

@@ -13,14 +13,22 @@ import { LockHeldError, acquirePidLock, liveOwner, processAlive, readLock } from
 
 export const engineLockFile = (dataDir: string): string => join(dataDir, 'engine.lock');
 
+/** What `grants restore` notes in the engine's lock while it holds it (services/cli/restore.ts). */
+export const RESTORE_COMMAND = 'grants restore';
+
+/** The data directory is taken: by an engine, or by a restore (`command` says which). */
 export class EngineAlreadyRunningError extends Error {
   constructor(
     readonly dataDir: string,
     readonly pid: number,
+    readonly command?: unknown,
   ) {
     super(
-      `Un moteur tourne déjà sur le dossier de données ${dataDir} (processus ${pid}) : arrêtez-le ` +
-        '(Ctrl-C dans son terminal) ou donnez à celui-ci un autre dossier (GRANTS_DATA_DIR).',
+      command === RESTORE_COMMAND
+        ? `Une restauration est en cours sur le dossier de données ${dataDir} (processus ${pid}) : ` +
+            'démarrez le moteur une fois qu’elle est terminée.'
+        : `Un moteur tourne déjà sur le dossier de données ${dataDir} (processus ${pid}) : arrêtez-le ` +
+            '(Ctrl-C dans son terminal) ou donnez à celui-ci un autre dossier (GRANTS_DATA_DIR).',
     );
     this.name = 'EngineAlreadyRunningError';
   }
@@ -120,7 +128,8 @@ export async function acquireEngineLock(dataDir: string, logger: Logger): Promis
   try {
     lock = acquirePidLock(engineLockFile(dataDir));
   } catch (error) {
-    if (error instanceof LockHeldError) throw new EngineAlreadyRunningError(dataDir, error.owner.pid);
+    if (error instanceof LockHeldError)
+      throw new EngineAlreadyRunningError(dataDir, error.owner.pid, error.owner.command);
     throw unusableDataDir(dataDir, error, 'en prenant le verrou du moteur') ?? error;
   }
   const orphan = lock.previous?.temporalPid;

@@ -62,19 +62,23 @@ export function liveOwner(file: string): LockContent | undefined {
   return owner !== undefined && owner.pid !== process.pid && processAlive(owner.pid) ? owner : undefined;
 }
 
-/** Takes the lock, or throws LockHeldError naming its live owner. */
-export function acquirePidLock(file: string): PidLock {
+/**
+ * Takes the lock, or throws LockHeldError naming its live owner. `about`: what the lock says of its
+ * owner from the first instant (what it is doing, e.g. a restore rather than an engine), so that
+ * whoever finds it held can say what holds it.
+ */
+export function acquirePidLock(file: string, about: Record<string, unknown> = {}): PidLock {
   const draft = `${file}.${process.pid}.${threadId}`;
+  const content: LockContent = { ...about, pid: process.pid };
   let previous: LockContent | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      writeFileSync(draft, JSON.stringify({ pid: process.pid }));
+      writeFileSync(draft, JSON.stringify(content));
       try {
         linkSync(draft, file);
       } finally {
         rmSync(draft, { force: true });
       }
-      const content: LockContent = { pid: process.pid };
       return {
         previous,
         note: (extra) => writeFileSync(file, JSON.stringify({ ...content, ...extra, pid: process.pid })),

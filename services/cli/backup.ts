@@ -22,9 +22,20 @@
 // and a signal handler of this process would wait for them; the child is killed at once instead
 // (and a Ctrl-C at the terminal reaches it too).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Config } from '../../infra/config/config';
 import { SnapshotError, sha256OfFile, type SqliteSnapshot } from '../../infra/backup/sqliteSnapshot';
@@ -109,13 +120,14 @@ export async function runBackup(
     return 2;
   }
   const target = resolve(to ?? join(config.dataDir, 'backups', fileStamp(clock())));
-  if (existsSync(target) && readdirSync(target).length > 0) {
-    io.err.write(`${target} existe déjà et n’est pas vide : une sauvegarde n’en écrase jamais une autre.\n`);
+  const partial = `${target}.partiel`;
+  // Said before anything is copied, naming the folder (as an export's --output): a mistyped --to or
+  // a backup disk gone read-only is a mistake in the command, not a failed copy.
+  const problem = destinationProblem(target, partial);
+  if (problem !== undefined) {
+    io.err.write(`${to === undefined ? '' : '--to : '}${problem}\n`);
     return 2;
   }
-  const partial = `${target}.partiel`;
-  rmSync(partial, { recursive: true, force: true });
-  mkdirSync(partial, { recursive: true });
 
   const notes: string[] = [];
   const started = performance.now();
@@ -232,6 +244,67 @@ export async function runBackup(
 
 const interruptedMessage = 'Sauvegarde interrompue : rien n’a été gardé.';
 
+/** A copy's failure for want of room, by SQLite's or the system's code. */
+const diskFull: Readonly<Record<string, string>> = {
+  SQLITE_FULL: 'plus de place sur le disque',
+  ENOSPC: 'plus de place sur le disque',
+  EDQUOT: 'quota disque dépassé',
+};
+
+const destinationErrors: Readonly<Record<string, string>> = {
+  EACCES: 'droits insuffisants',
+  EPERM: 'opération non permise',
+  EROFS: 'système de fichiers en lecture seule',
+  ENOSPC: 'plus de place sur le disque',
+  EDQUOT: 'quota disque dépassé',
+};
+
+/** What is at `path`; undefined when nothing is (a plain file on the way counts as nothing there). */
+function entryAt(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch (error) {
+    const { code } = error as NodeJS.ErrnoException;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Why the backup cannot be written at `target`, said in French; undefined once its `.partiel` folder
+ * is there, empty (one a killed backup left is emptied first).
+ */
+function destinationProblem(target: string, partial: string): string | undefined {
+  const nothingDone = 'rien n’a été copié.';
+  const notAFolder = (path: string) =>
+    `${path} n’est pas un dossier : choisissez un dossier de sauvegarde ailleurs ; ${nothingDone}`;
+  const refused = (error: unknown, path: string): string => {
+    const { code } = error as NodeJS.ErrnoException;
+    const why = code === undefined ? String(error) : `${destinationErrors[code] ?? 'erreur'}, ${code}`;
+    return `impossible d’écrire dans ${path} (${why}) : choisissez un dossier de sauvegarde où écrire ; ${nothingDone}`;
+  };
+  try {
+    const there = entryAt(target);
+    if (there !== undefined && !there.isDirectory()) return notAFolder(target);
+    if (there !== undefined && readdirSync(target).length > 0)
+      return `${target} existe déjà et n’est pas vide : une sauvegarde n’en écrase jamais une autre.`;
+    // The nearest part of the path that exists: the folder the backup's folders are created in.
+    let existing = dirname(partial);
+    while (entryAt(existing) === undefined && dirname(existing) !== existing) existing = dirname(existing);
+    if (entryAt(existing)?.isDirectory() === false) return notAFolder(existing);
+    try {
+      accessSync(existing, constants.W_OK);
+    } catch (error) {
+      return refused(error, existing);
+    }
+    rmSync(partial, { recursive: true, force: true });
+    mkdirSync(partial, { recursive: true });
+  } catch (error) {
+    return refused(error, (error as NodeJS.ErrnoException).path ?? partial);
+  }
+  return undefined;
+}
+
 // The copy runs in a child Node (snapshotChild.ts), through the TypeScript loader this command runs
 // under.
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
@@ -266,7 +339,7 @@ function snapshotInChild(
       if (interruption.signal.aborted) return reject(interrupted());
       // A Ctrl-C at the terminal reaches the child too, maybe before this process heeds it.
       if (signal === 'SIGINT' || signal === 'SIGTERM') return reject(new InterruptedError(signal));
-      let answer: { snapshot?: SqliteSnapshot; error?: string; snapshotError?: boolean };
+      let answer: { snapshot?: SqliteSnapshot; error?: string; snapshotError?: boolean; code?: string };
       try {
         answer = JSON.parse(out) as typeof answer;
       } catch {
@@ -279,6 +352,15 @@ function snapshotInChild(
         );
       }
       if (answer.snapshot !== undefined) return resolvePromise({ ...answer.snapshot, takenAt });
+      // SQLite's own words (« database or disk is full ») would be the only English in the command.
+      if (answer.code !== undefined && Object.hasOwn(diskFull, answer.code))
+        return reject(
+          new SnapshotError(
+            `Copie de ${source} impossible : ${diskFull[answer.code]} (${answer.code}) là où la sauvegarde ` +
+              `s’écrit (${dirname(dirname(destination))}). Libérez de la place ou choisissez un autre --to ; ` +
+              'la copie commencée est effacée.',
+          ),
+        );
       const message = answer.error ?? `Copie de ${source} impossible.`;
       reject(answer.snapshotError === true ? new SnapshotError(message) : new Error(message));
     });

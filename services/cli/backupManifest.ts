@@ -28,7 +28,12 @@ export const backupManifestSchema = z.object({
   files: z.array(
     z.object({
       role: z.enum(['temporal', 'events']),
-      file: z.string().min(1),
+      // A name in the backup folder, as grants backup writes it: never a path that reads elsewhere
+      // (« ../ », an absolute path), whatever hash the manifest gives it.
+      file: z
+        .string()
+        .min(1)
+        .regex(/^(?!\.\.?$)[^/\\]+$/, 'un nom de fichier du dossier de sauvegarde, sans chemin, est attendu'),
       bytes: z.number().int().nonnegative(),
       sha256,
       takenAt: z.iso.datetime(),

@@ -5,28 +5,51 @@
 // manifest (SHA-256) first; the engine must not answer on its ports; the files replaced (with their
 // -wal and -shm, and the read models, which are rebuilt from the restored log at the next start)
 // are moved aside into `avant-restauration-<date>/`, never deleted; the copies are written under a
-// temporary name and renamed into place. That folder is this run's own (created, never reused: a
-// second restore in the same second gets `…-2`), and nothing is ever moved onto a file already there.
+// temporary name beside them first, flushed to the disk, and only then is everything swapped, in one
+// go: Ctrl-C, a full disk or a failure during the copies (the long part) leaves the data directory as
+// it was. That folder is this run's own (created, never reused: a second restore in the same second
+// gets `…-2`), and nothing is ever moved onto a file already there. The restore holds the engine's
+// lock on the data directory throughout: neither an engine nor another restore starts there meanwhile.
 import { connect } from 'node:net';
 import {
-  copyFileSync,
+  closeSync,
+  createReadStream,
+  createWriteStream,
   existsSync,
+  fsyncSync,
   lstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
   renameSync,
   rmSync,
   rmdirSync,
-  statSync,
 } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { open } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { Config } from '../../infra/config/config';
 import { sha256OfFile } from '../../infra/backup/sqliteSnapshot';
 import type { Logger } from '../../infra/logging/logger';
 import { formatCount } from '../../infra/projections/progress';
-import { leftoverTemporalServer, runningEngine, unusableDataDir } from '../engineLock';
+import {
+  LockHeldError,
+  acquirePidLock,
+  liveOwner,
+  type LockContent,
+  type PidLock,
+} from '../../infra/locks/pidLock';
+// What a restore notes in the engine's lock it holds: another restore, or an engine, can tell.
+import { RESTORE_COMMAND, engineLockFile, leftoverTemporalServer, unusableDataDir } from '../engineLock';
 import { readArguments } from './arguments';
-import { processIo, type CliIo } from './io';
+import {
+  INTERRUPTED_EXIT_CODE,
+  listenForInterruption,
+  processIo,
+  type CliIo,
+  type InterruptedError,
+  type Interruption,
+} from './io';
 import {
   ManifestError,
   backupLabel,
@@ -46,9 +69,12 @@ Remet en place une sauvegarde faite par grants backup, moteur arrêté :
     restauration : -2, -3… dans la même seconde), sans rien effacer ;
   - copie la sauvegarde à leur place. Au démarrage suivant, les vues sont reconstruites depuis le
     journal restauré.
+Pendant la restauration, ni le moteur ni une autre restauration ne démarrent sur ce dossier.
+Ctrl-C l’interrompt sans rien remplacer (les copies commencées sont effacées, code de sortie 130).
 
-Code de sortie : 0 restauré, 1 échec (rien n’a été déplacé), 2 usage incorrect, moteur (ou son
-serveur Temporal) démarré, ou dossier de données où écrire est impossible.
+Code de sortie : 0 restauré, 1 échec ou autre restauration en cours sur ce dossier (rien n’a été
+déplacé), 2 usage incorrect, moteur (ou son serveur Temporal) démarré, ou dossier de données où
+écrire est impossible, 130 interrompue.
 `;
 
 const SQLITE_COMPANIONS = ['', '-wal', '-shm', '-journal'];
@@ -151,15 +177,10 @@ export async function runRestore(
       return 1;
     }
   }
-  // The engine's lock says it runs, whatever ports it was given; the ports catch an engine older
-  // than the lock, or one started with another GRANTS_DATA_DIR spelling of the same folder.
-  const running = runningEngine(config.dataDir);
-  if (running !== undefined) {
-    io.err.write(
-      `Le moteur tourne sur ${config.dataDir} (processus ${running}) : arrêtez-le avant de restaurer.\n`,
-    );
-    return 2;
-  }
+  // The engine's lock says it runs (or another restore does), whatever ports it was given: said
+  // first; taken below, it is what keeps either from starting meanwhile.
+  const owner = liveOwner(engineLockFile(config.dataDir));
+  if (owner !== undefined) return refuseHeld(config.dataDir, owner, io);
   // An engine killed with kill -9 leaves its Temporal server running, on the Temporal database, on
   // whatever port it was given: named as what it is, not as an engine that runs.
   const leftover = leftoverTemporalServer(config.dataDir);
@@ -173,6 +194,8 @@ export async function runRestore(
     );
     return 2;
   }
+  // The ports catch an engine older than the lock, or one started with another GRANTS_DATA_DIR
+  // spelling of the same folder.
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
   for (const [what, port] of [
     ['l’API', config.http.port],
@@ -185,12 +208,162 @@ export async function runRestore(
       return 2;
     }
   }
+  // Held to the end: an engine, or another restore, starting now is refused the data directory (two
+  // restores at once copied onto the same temporary names and moved each other's files aside).
+  const lock = takeDataDir(config.dataDir, io);
+  if (typeof lock === 'number') return lock;
+  const interruption = listenForInterruption(io.signals, {
+    // A second signal ends the process at once: the copies begun go with it, the originals were
+    // not moved yet (the swap runs in one go, no signal heard in the middle of it).
+    onSecond: (signal) => {
+      removeCopies(Object.values(targets));
+      lock.release();
+      io.err.write(`${interruptedMessage(signal)}\n`);
+    },
+  });
+  try {
+    return await restoreInto(config, { dir, manifest, targets }, io, clock, logger, interruption);
+  } finally {
+    interruption.dispose();
+    lock.release();
+  }
+}
 
-  // The files replaced, moved aside whole: the restored ones must not meet their -wal or -shm.
+const interruptedMessage = (signal: NodeJS.Signals): string =>
+  `Restauration interrompue (${signal}) : rien n’a été remplacé, les fichiers en place avant y sont ` +
+  'toujours ; les copies commencées sont effacées.';
+
+/** What the lock's live owner is doing here, said; the exit code. */
+function refuseHeld(dataDir: string, owner: LockContent, io: CliIo): number {
+  const { pid } = owner;
+  if (owner.command === RESTORE_COMMAND) {
+    // As a second `grants projections rebuild`: the work of another, to wait for (exit 1).
+    io.err.write(
+      `Une restauration est déjà en cours sur ${dataDir} (processus ${pid}) : attendez qu’elle se ` +
+        `termine, ou arrêtez-la (Ctrl-C dans son terminal, ou kill ${pid}) ; rien n’a été touché.\n`,
+    );
+    return 1;
+  }
+  io.err.write(`Le moteur tourne sur ${dataDir} (processus ${pid}) : arrêtez-le avant de restaurer.\n`);
+  return 2;
+}
+
+/** The data directory's engine lock, taken for this restore; else the exit code, the reason said. */
+function takeDataDir(dataDir: string, io: CliIo): PidLock | number {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    return acquirePidLock(engineLockFile(dataDir), { command: RESTORE_COMMAND });
+  } catch (error) {
+    if (error instanceof LockHeldError) return refuseHeld(dataDir, error.owner, io);
+    const unusable = unusableDataDir(dataDir, error, 'en prenant le verrou du dossier de données');
+    if (unusable === undefined) throw error;
+    io.err.write(`${unusable.message}\n`);
+    return 2;
+  }
+}
+
+/** A copy beside its target, under a name of its own until it is whole: renamed into place then. */
+const copyOf = (target: string): string => `${target}.restauration`;
+
+function removeCopies(targets: readonly string[]): void {
+  for (const target of targets) {
+    const copy = copyOf(target);
+    if (lstatSync(copy, { throwIfNoEntry: false })?.isFile() === true) rmSync(copy, { force: true });
+  }
+}
+
+/**
+ * Copies `from` to `to` (a new file), stopped by the signal, then flushed to the disk: the rename
+ * that puts it in place must not outlive its content in a power cut.
+ */
+async function copyDurably(from: string, to: string, signal: AbortSignal): Promise<void> {
+  await pipeline(createReadStream(from, { highWaterMark: 1 << 20 }), createWriteStream(to, { flags: 'wx' }), {
+    signal,
+  });
+  const handle = await open(to, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The folder's entries (renames) flushed to the disk; a system that cannot is left as it is. */
+function syncFolder(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Not every system opens a folder for fsync: the renames are made, only their flush is not asked.
+  }
+}
+
+/** Why a copy failed, in French for the common causes: what, the error code and the file. */
+function failureOf(error: unknown): string {
+  const { code, path } = (error ?? {}) as NodeJS.ErrnoException;
+  const meaning = code === undefined ? undefined : fileErrors[code];
+  if (meaning !== undefined) return `${meaning} (${code}${path === undefined ? '' : ` sur ${path}`})`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+const fileErrors: Readonly<Record<string, string>> = {
+  ENOSPC: 'plus de place sur le disque',
+  EEXIST: 'quelque chose porte déjà le nom de la copie',
+  EISDIR: 'un dossier porte le nom de la copie',
+  EDQUOT: 'quota disque dépassé',
+  EIO: 'erreur d’entrée-sortie du disque',
+  EACCES: 'droits insuffisants',
+  EPERM: 'opération non permise',
+  EROFS: 'système de fichiers en lecture seule',
+};
+
+async function restoreInto(
+  config: Config,
+  from: { dir: string; manifest: BackupManifest; targets: Record<'events' | 'temporal', string> },
+  io: CliIo,
+  clock: () => Date,
+  logger: Logger,
+  interruption: Interruption,
+): Promise<number> {
+  const { dir, manifest, targets } = from;
+  // First the copies, beside the files they replace, which stay in place meanwhile: an interruption
+  // or a full disk during the copies (the long part) leaves the data directory as it was. A copy left
+  // by a restore killed with kill -9 is this run's to replace (it holds the lock).
+  removeCopies(Object.values(targets));
+  let copying = '';
+  try {
+    for (const f of manifest.files) {
+      copying = join(dir, f.file);
+      io.err.write(`copie de ${copying} vers ${copyOf(targets[f.role])}…\n`);
+      await copyDurably(copying, copyOf(targets[f.role]), interruption.signal);
+    }
+    interruption.check();
+  } catch (error) {
+    removeCopies(Object.values(targets));
+    if (interruption.signal.aborted) {
+      const { signal } = interruption.signal.reason as InterruptedError;
+      io.err.write(`${interruptedMessage(signal)}\n`);
+      logger.warn({ restore: { from: dir, signal } }, 'restauration interrompue, rien de remplacé');
+      return INTERRUPTED_EXIT_CODE;
+    }
+    io.err.write(
+      `Restauration impossible, la copie de ${copying} a échoué : ${failureOf(error)}. Rien n’a été ` +
+        'remplacé : les fichiers en place avant y sont toujours ; les copies commencées sont effacées.\n',
+    );
+    return 1;
+  }
+
+  // Then the swap, in one go (renames: no signal is heard in the middle of it). The files replaced,
+  // moved aside whole: the restored ones must not meet their -wal or -shm.
   let aside: string;
   try {
     aside = createAsideFolder(config.dataDir, fileStamp(clock()));
   } catch (error) {
+    removeCopies(Object.values(targets));
     const unusable = unusableDataDir(
       config.dataDir,
       error,
@@ -211,16 +384,12 @@ export async function runRestore(
         }
     for (const f of manifest.files) {
       const target = targets[f.role];
-      copyFileSync(join(dir, f.file), `${target}.restauration`);
-      renameSync(`${target}.restauration`, target);
+      renameSync(copyOf(target), target);
       placed.push(target);
     }
   } catch (error) {
     // Half a restore is worse than none: the copies go, the files moved aside come back.
-    for (const target of Object.values(targets)) {
-      const partial = `${target}.restauration`;
-      if (existsSync(partial) && statSync(partial).isFile()) rmSync(partial);
-    }
+    removeCopies(Object.values(targets));
     for (const target of placed) rmSync(target, { force: true });
     const stranded: string[] = [];
     for (const file of moved)
@@ -238,6 +407,7 @@ export async function runRestore(
     );
     return 1;
   }
+  for (const folder of new Set([aside, ...Object.values(targets).map((t) => dirname(t))])) syncFolder(folder);
 
   // Into a new data directory nothing was replaced: no empty folder left to wonder about.
   if (moved.length === 0) rmdirSync(aside);

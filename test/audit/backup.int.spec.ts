@@ -569,7 +569,7 @@ describe('grants restore: refusals, nothing touched', () => {
     mkdirSync(join(data, 'events.sqlite.restauration'));
     const interrupted = await restore([target]);
     expect(interrupted.code).toBe(1);
-    expect(interrupted.err).toContain('les fichiers en place avant ont été remis');
+    expect(interrupted.err).toContain('Rien n’a été remplacé : les fichiers en place avant y sont toujours');
     expect(readFileSync(join(data, 'events.sqlite'), 'utf8')).toBe('en place');
     expect(readFileSync(join(data, 'read-models.sqlite'), 'utf8')).toBe('des vues');
     expect(existsSync(join(data, 'temporal.sqlite'))).toBe(false);

@@ -144,6 +144,32 @@ describe('grants restore twice in the same second', () => {
   });
 });
 
+describe('grants restore of a manifest naming a file outside its folder', () => {
+  it('refuses it before reading anything (exit 2), whatever hash it gives', async () => {
+    const backup = join(work, 'sauvegarde');
+    fakeBackup(backup, 'le journal de la sauvegarde', 'la base Temporal de la sauvegarde');
+    // A file beside the backup, with its true hash: only its path is wrong.
+    const outside = 'un journal pris ailleurs';
+    writeFileSync(join(work, 'ailleurs.sqlite'), outside);
+    const manifest = JSON.parse(readFileSync(join(backup, MANIFEST_FILE), 'utf8')) as BackupManifest;
+    manifest.files = manifest.files.map((f) =>
+      f.role === 'events' ? { ...f, file: '../ailleurs.sqlite', sha256: sha256(outside) } : f,
+    );
+    writeFileSync(join(backup, MANIFEST_FILE), JSON.stringify(manifest));
+    const data = join(work, 'data');
+    mkdirSync(data);
+    writeFileSync(join(data, 'events.sqlite'), 'en place');
+
+    const out = captureCliOutput();
+    expect(await runRestore(await quietConfig(data), silent, [backup], out.io), out.err()).toBe(2);
+    expect(out.err()).toContain(
+      'files.0.file : un nom de fichier du dossier de sauvegarde, sans chemin, est attendu',
+    );
+    expect(readdirSync(data)).toEqual(['events.sqlite']);
+    expect(readFileSync(join(data, 'events.sqlite'), 'utf8')).toBe('en place');
+  });
+});
+
 describe('grants restore beside the Temporal server of an engine killed with kill -9', () => {
   let orphan: ChildProcess | undefined;
   afterEach(() => {

@@ -1,0 +1,228 @@
+// `grants restore` caught in the middle of its copies, as an operator meets it: a real process, held
+// still (SIGSTOP) once its first copy has begun, so that what comes then arrives mid-copy every time.
+// - A second `grants restore` on the same data directory is refused in French, naming the first one's
+//   pid (exit 1, as a second `grants projections rebuild` is): both went on, copied onto the same
+//   temporary names, moved each other's files aside and « put back » what was not theirs.
+// - An engine starting meanwhile is refused the data directory (the restore holds the engine's lock).
+// - Ctrl-C leaves the data directory as it was (exit 130, said in French): it left no log and no
+//   Temporal base in place, the originals moved aside and a half copy beside them, and said nothing;
+//   the next start would have begun an empty log.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { acquireEngineLock, EngineAlreadyRunningError } from '../../services/engineLock';
+import { MANIFEST_FILE, type BackupManifest } from '../../services/cli/backupManifest';
+import { freePort } from '../support/processes';
+import { grants } from './support';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
+
+/** A backup as `grants backup` writes it (Temporal base first), with files of these contents. */
+function backup(dir: string, files: { events: Buffer | string; temporal: Buffer | string }): void {
+  mkdirSync(dir, { recursive: true });
+  const now = new Date().toISOString();
+  const entries = [
+    { role: 'temporal' as const, file: 'temporal.sqlite', content: files.temporal },
+    { role: 'events' as const, file: 'events.sqlite', content: files.events },
+  ];
+  for (const e of entries) writeFileSync(join(dir, e.file), e.content);
+  const manifest: BackupManifest = {
+    format: 1,
+    createdAt: now,
+    files: entries.map((e) => ({
+      role: e.role,
+      file: e.file,
+      bytes: Buffer.byteLength(e.content),
+      sha256: sha256(e.content),
+      takenAt: now,
+    })),
+    journal: {
+      events: 0,
+      lastPosition: null,
+      lastEventId: null,
+      lastHash: null,
+      digest: sha256(''),
+      integrity: { ok: true, checked: 0, summary: 'journal vide' },
+    },
+    recordedDuringBackup: [],
+  };
+  writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify(manifest));
+}
+
+let work: string;
+let data: string;
+let env: Record<string, string>;
+let running: ChildProcess | undefined;
+// A Temporal base big enough that its copy is under way when the test looks.
+const bigTemporal = Buffer.alloc(96 * 1024 * 1024, 'la base Temporal de la grande sauvegarde ');
+const original = { events: 'le journal original, irremplaçable', temporal: 'la base Temporal originale' };
+
+beforeEach(async () => {
+  work = mkdtempSync(join(tmpdir(), 'grants-restore-copying-'));
+  data = join(work, 'data');
+  mkdirSync(data);
+  writeFileSync(join(data, 'events.sqlite'), original.events);
+  writeFileSync(join(data, 'temporal.sqlite'), original.temporal);
+  backup(join(work, 'grande'), { events: 'le journal de la grande sauvegarde', temporal: bigTemporal });
+  env = {
+    GRANTS_DATA_DIR: data,
+    GRANTS_HTTP_PORT: String(await freePort()),
+    TEMPORAL_DEV_SERVER_PORT: String(await freePort()),
+    GRANTS_LOG_LEVEL: 'warn',
+  };
+});
+afterEach(() => {
+  if (running?.exitCode === null && running.signalCode === null) {
+    running.kill('SIGCONT');
+    running.kill('SIGKILL');
+  }
+  running = undefined;
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** What the data directory holds, each file with its size (folders end with /). */
+function listing(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) =>
+      e.isDirectory()
+        ? [`${prefix}${e.name}/`, ...listing(join(dir, e.name), `${prefix}${e.name}/`)]
+        : [`${prefix}${e.name}`],
+    )
+    .sort();
+}
+
+interface Restore {
+  child: ChildProcess;
+  /** Its exit: code and signal, and what it wrote. */
+  done: Promise<{ status: number | null; signal: NodeJS.Signals | null; out: string; err: string }>;
+}
+
+/** `grants restore <backup>` started in its own process group, as from a shell. */
+function startRestore(from: string): Restore {
+  const child = spawn(process.execPath, [join(root, 'scripts', 'grants.mjs'), 'restore', from], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  running = child;
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+  const done = new Promise<{
+    status: number | null;
+    signal: NodeJS.Signals | null;
+    out: string;
+    err: string;
+  }>((resolveDone) => child.on('close', (status, signal) => resolveDone({ status, signal, out, err })));
+  return { child, done };
+}
+
+/** Holds the restore still (SIGSTOP) as soon as a copy of it has begun beside its target. */
+async function stopMidCopy(restore: Restore): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!readdirSync(data).some((f) => f.endsWith('.restauration'))) {
+    if (restore.child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`aucune copie commencée : ${JSON.stringify(await restore.done)}`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  process.kill(restore.child.pid!, 'SIGSTOP');
+}
+
+describe('grants restore while another restore copies', () => {
+  it('is refused in French naming the first one (exit 1), which then ends as alone', async () => {
+    const first = startRestore(join(work, 'grande'));
+    await stopMidCopy(first);
+
+    const small = join(work, 'petite');
+    backup(small, { events: 'le journal de la petite sauvegarde', temporal: 'sa base Temporal' });
+    const second = grants(env, 'restore', small);
+    expect(second.status, second.stderr).toBe(1);
+    expect(second.stderr).toContain(
+      `Une restauration est déjà en cours sur ${data} (processus ${first.child.pid})`,
+    );
+    expect(second.stderr).toContain('rien n’a été touché');
+    expect(second.stderr).not.toMatch(/^Erreur/m);
+    expect(second.stdout).toBe('');
+
+    process.kill(first.child.pid!, 'SIGCONT');
+    const result = await first.done;
+    expect(result.status, result.err).toBe(0);
+    // The big backup in place, the originals in one folder aside, nothing else.
+    expect(sha256(readFileSync(join(data, 'temporal.sqlite')))).toBe(sha256(bigTemporal));
+    expect(readFileSync(join(data, 'events.sqlite'), 'utf8')).toBe('le journal de la grande sauvegarde');
+    const asides = readdirSync(data).filter((f) => f.startsWith('avant-restauration-'));
+    expect(asides).toHaveLength(1);
+    expect(readFileSync(join(data, asides[0]!, 'events.sqlite'), 'utf8')).toBe(original.events);
+    expect(readFileSync(join(data, asides[0]!, 'temporal.sqlite'), 'utf8')).toBe(original.temporal);
+    expect(listing(data)).toEqual(
+      [
+        'events.sqlite',
+        'temporal.sqlite',
+        `${asides[0]}/`,
+        `${asides[0]}/events.sqlite`,
+        `${asides[0]}/temporal.sqlite`,
+      ].sort(),
+    );
+  });
+
+  it('keeps an engine from starting on the data directory until it is done', async () => {
+    const first = startRestore(join(work, 'grande'));
+    await stopMidCopy(first);
+    const silent = pino({ level: 'silent' });
+    const refused = await acquireEngineLock(data, silent).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(EngineAlreadyRunningError);
+    // Named as what holds the folder: a restore, not an engine to stop.
+    expect((refused as Error).message).toBe(
+      `Une restauration est en cours sur le dossier de données ${data} (processus ${first.child.pid}) : ` +
+        'démarrez le moteur une fois qu’elle est terminée.',
+    );
+
+    process.kill(first.child.pid!, 'SIGCONT');
+    expect((await first.done).status).toBe(0);
+    // Done, it lets go: the engine may start.
+    const lock = await acquireEngineLock(data, silent);
+    lock.release();
+  });
+});
+
+describe('grants restore interrupted', () => {
+  it.each([
+    ['Ctrl-C at the terminal (SIGINT to the process group)', 'SIGINT', true],
+    ['SIGTERM to the command alone', 'SIGTERM', false],
+  ] as const)('leaves the data directory as it was on %s, exit 130', async (_what, signal, group) => {
+    const before = listing(data);
+    const restore = startRestore(join(work, 'grande'));
+    await stopMidCopy(restore);
+    // Delivered as it resumes: in the middle of its copy.
+    process.kill(group ? -restore.child.pid! : restore.child.pid!, signal);
+    process.kill(restore.child.pid!, 'SIGCONT');
+    const result = await restore.done;
+    expect({ status: result.status, signal: result.signal }, result.err).toEqual({
+      status: 130,
+      signal: null,
+    });
+    expect(result.err).toContain('Restauration interrompue');
+    expect(result.err).toContain('rien n’a été remplacé');
+    expect(result.err).not.toMatch(/^Erreur/m);
+    expect(result.out).toBe('');
+    expect(listing(data)).toEqual(before);
+    expect(readFileSync(join(data, 'events.sqlite'), 'utf8')).toBe(original.events);
+    expect(readFileSync(join(data, 'temporal.sqlite'), 'utf8')).toBe(original.temporal);
+    expect(existsSync(join(data, 'engine.lock'))).toBe(false);
+  });
+});

@@ -5,16 +5,63 @@
 // is refused, `grants restore` knows the engine runs whatever ports it listens on, and a start after
 // a crash (kill -9: the Temporal child outlives its parent) stops the dead engine's Temporal server
 // before starting its own.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../infra/config/config';
 import type { Logger } from '../infra/logging/logger';
-import { LockHeldError, acquirePidLock, liveOwner, processAlive, readLock } from '../infra/locks/pidLock';
+import {
+  LockHeldError,
+  acquirePidLock,
+  liveOwner,
+  processAlive,
+  readLock,
+  type PidLock,
+} from '../infra/locks/pidLock';
 
 export const engineLockFile = (dataDir: string): string => join(dataDir, 'engine.lock');
 
 /** What `grants restore` notes in the engine's lock while it holds it (services/cli/restore.ts). */
 export const RESTORE_COMMAND = 'grants restore';
+
+/**
+ * A backup's mark in the data directory it copies, one per backup process: the backup's own lock is
+ * beside its target (anywhere), where a restore of this directory would not see it. With it, a
+ * restore started while a backup copies is refused, as a backup started during a restore is: one
+ * that copied the Temporal base before the swap and the log after it would hold two moments.
+ */
+const backupMarkPattern = /^sauvegarde-en-cours\.(\d+)\.verrou$/;
+const backupMarkFile = (dataDir: string, pid: number): string =>
+  join(dataDir, `sauvegarde-en-cours.${pid}.verrou`);
+
+/**
+ * Marks this process as copying `dataDir`; undefined when the mark cannot be written there (a data
+ * directory this user may only read: the backup goes on, unseen by a restore).
+ */
+export function markBackupCopying(dataDir: string): PidLock | undefined {
+  try {
+    return acquirePidLock(backupMarkFile(dataDir, process.pid), { command: 'grants backup' });
+  } catch {
+    return undefined;
+  }
+}
+
+/** The processes of the backups copying `dataDir` now; the marks of dead ones are removed. */
+export function backupsCopying(dataDir: string): number[] {
+  let names: string[];
+  try {
+    names = readdirSync(dataDir);
+  } catch {
+    return [];
+  }
+  const live: number[] = [];
+  for (const name of names) {
+    const pid = Number(backupMarkPattern.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    if (processAlive(pid)) live.push(pid);
+    else rmSync(join(dataDir, name), { force: true });
+  }
+  return live;
+}
 
 /** The data directory is taken: by an engine, or by a restore (`command` says which). */
 export class EngineAlreadyRunningError extends Error {

@@ -21,6 +21,15 @@
 // integrity_check hold the thread that runs them for as long as the file is big (gigabytes: minutes),
 // and a signal handler of this process would wait for them; the child is killed at once instead
 // (and a Ctrl-C at the terminal reaches it too).
+//
+// One backup at a time per folder: `<dossier>.verrou`, beside the `.partiel` folder, names the backup
+// that writes there (infra/locks/pidLock.ts), from before it empties that folder to after the rename,
+// a failure or an interruption. Two at once (a cron job and a manual rerun with the same --to) each
+// emptied the other's `.partiel` folder: one failed, or both, or the backup kept mixed their copies.
+// A backup killed with kill -9 leaves its lock, which names a dead process: the next one takes it
+// over, and empties the half copy. Nor does a backup run while `grants restore` holds the data
+// directory: the restore swaps the log and the Temporal base in one go, and a backup that copied one
+// before the swap and the other after it would be a « checked » backup of two different moments.
 import { spawn } from 'node:child_process';
 import {
   accessSync,
@@ -38,6 +47,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Config } from '../../infra/config/config';
+import { LockHeldError, acquirePidLock, liveOwner, type PidLock } from '../../infra/locks/pidLock';
 import { SnapshotError, sha256OfFile, type SqliteSnapshot } from '../../infra/backup/sqliteSnapshot';
 import { openSqliteEventStore } from '../../infra/eventstore';
 import { logDigest } from '../../infra/eventstore/anchor';
@@ -47,6 +57,7 @@ import { formatCount, formatDuration } from '../../infra/projections/progress';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { integrityReportJson, integritySummary } from '../audit/integrity';
 import { paced } from '../audit/readOnly';
+import { RESTORE_COMMAND, engineLockFile, markBackupCopying } from '../engineLock';
 import { MANIFEST_FILE, fileStamp, type BackupManifest } from './backupManifest';
 import { readArguments } from './arguments';
 import { missingStoreMessage, verificationProgress } from './audit';
@@ -77,10 +88,13 @@ Options :
 Restaurer : grants restore <dossier>, moteur arrêté (il vérifie les fichiers, met de côté ceux
 qu’il remplace avec leurs -wal et -shm ; les vues se reconstruisent au démarrage suivant).
 
+Une seule sauvegarde à la fois vers un même dossier (<dossier>.verrou, à côté de la copie en cours
+<dossier>.partiel), et aucune pendant une restauration (grants restore) du dossier de données.
 Ctrl-C l’interrompt sans rien garder (la copie commencée est effacée, code de sortie 130).
 
-Code de sortie : 0 sauvegarde contrôlée, 1 échec ou journal altéré (la copie est gardée et le dit),
-2 usage incorrect, 130 interrompue.
+Code de sortie : 0 sauvegarde contrôlée, 1 échec, journal altéré (la copie est gardée et le dit),
+autre sauvegarde en cours vers ce dossier ou restauration en cours (rien n’a été copié), 2 usage
+incorrect, 130 interrompue.
 `;
 
 export interface BackupOptions {
@@ -119,22 +133,65 @@ export async function runBackup(
     io.err.write(missing);
     return 2;
   }
+  // Marked as copying the data directory before looking for a restore, which takes its lock and then
+  // looks for such marks: of a backup and a restore started at once, one always sees the other.
+  const copying = markBackupCopying(config.dataDir);
+  try {
+    return await backUp(config.eventStore.file, config, logger, io, { ...options, clock }, to);
+  } finally {
+    copying?.release();
+  }
+}
+
+/** The backup itself, of the SQLite log `eventStoreFile`, once its data directory is marked. */
+async function backUp(
+  eventStoreFile: string,
+  config: Config,
+  logger: Logger,
+  io: CliIo,
+  options: BackupOptions & { clock: () => Date },
+  to: string | undefined,
+): Promise<number> {
+  const { clock } = options;
+  // A restore swaps the files this would copy (see above): the work of another, to wait for (exit 1).
+  const restoring = liveOwner(engineLockFile(config.dataDir));
+  if (restoring?.command === RESTORE_COMMAND) {
+    io.err.write(
+      `Une restauration est en cours sur ${config.dataDir} (processus ${restoring.pid}) : la sauvegarde ` +
+        'copierait les fichiers qu’elle remplace (la base Temporal d’avant, le journal d’après). Relancez ' +
+        `la sauvegarde une fois la restauration terminée, ou arrêtez celle-ci (Ctrl-C dans son terminal, ou ` +
+        `kill ${restoring.pid}) ; rien n’a été copié.\n`,
+    );
+    return 1;
+  }
   const target = resolve(to ?? join(config.dataDir, 'backups', fileStamp(clock())));
   const partial = `${target}.partiel`;
   // Said before anything is copied, naming the folder (as an export's --output): a mistyped --to or
   // a backup disk gone read-only is a mistake in the command, not a failed copy.
-  const problem = destinationProblem(target, partial);
-  if (problem !== undefined) {
-    io.err.write(`${to === undefined ? '' : '--to : '}${problem}\n`);
+  const destination = takeDestination(target, partial);
+  if ('held' in destination) {
+    // As a second `grants restore` on one data directory: the work of another, to wait for (exit 1).
+    const { pid } = destination.held;
+    io.err.write(
+      `Une sauvegarde vers ${target} est déjà en cours (processus ${pid}) : attendez qu’elle se termine, ` +
+        `ou arrêtez-la (Ctrl-C dans son terminal, ou kill ${pid}) ; rien n’a été copié.\n`,
+    );
+    return 1;
+  }
+  if ('problem' in destination) {
+    io.err.write(`${to === undefined ? '' : '--to : '}${destination.problem}\n`);
     return 2;
   }
+  const { lock } = destination;
 
   const notes: string[] = [];
   const started = performance.now();
-  // A second signal ends the process at once: the half copy goes with it all the same.
+  // A second signal ends the process at once: the half copy goes with it all the same, then the lock
+  // (never the other way round: a backup that takes it must not find its own copy removed).
   const interruption = listenForInterruption(io.signals, {
     onSecond: () => {
       rmSync(partial, { recursive: true, force: true });
+      lock.release();
       io.err.write(`${closeProgressLine(io.err)}${interruptedMessage}\n`);
     },
   });
@@ -157,11 +214,11 @@ export async function runBackup(
     } else if (!existsSync(config.temporal.devServerDbFile)) {
       notes.push(`Pas de base Temporal à ${config.temporal.devServerDbFile} (moteur jamais démarré ici).`);
     } else {
-      headBeforeTemporal = await step(headOf(config.eventStore.file));
+      headBeforeTemporal = await step(headOf(eventStoreFile));
       await copy('temporal', config.temporal.devServerDbFile);
       await step(options.betweenCopies?.() ?? Promise.resolve());
     }
-    const events = await copy('events', config.eventStore.file);
+    const events = await copy('events', eventStoreFile);
 
     const journal = await step(checkJournal(events.file, io, headBeforeTemporal, interruption));
     // Hashed last: the files as they will stay (checking the log opened its copy).
@@ -239,6 +296,8 @@ export async function runBackup(
     throw error;
   } finally {
     interruption.dispose();
+    // After the rename or the removal of the half copy: whoever takes the folder next finds it done.
+    lock.release();
   }
 }
 
@@ -270,11 +329,18 @@ function entryAt(path: string): Stats | undefined {
   }
 }
 
+/** The lock of the backups written to `target`, beside its `.partiel` folder. */
+const backupLockFile = (target: string): string => `${target}.verrou`;
+
 /**
- * Why the backup cannot be written at `target`, said in French; undefined once its `.partiel` folder
- * is there, empty (one a killed backup left is emptied first).
+ * The folder `target` taken for this backup: its lock held, its `.partiel` folder there, empty (one
+ * a killed backup left is emptied first, once its lock is taken over). Else the live backup that
+ * holds it, or why the backup cannot be written there, said in French.
  */
-function destinationProblem(target: string, partial: string): string | undefined {
+function takeDestination(
+  target: string,
+  partial: string,
+): { lock: PidLock } | { held: { pid: number } } | { problem: string } {
   const nothingDone = 'rien n’a été copié.';
   const notAFolder = (path: string) =>
     `${path} n’est pas un dossier : choisissez un dossier de sauvegarde ailleurs ; ${nothingDone}`;
@@ -283,26 +349,40 @@ function destinationProblem(target: string, partial: string): string | undefined
     const why = code === undefined ? String(error) : `${destinationErrors[code] ?? 'erreur'}, ${code}`;
     return `impossible d’écrire dans ${path} (${why}) : choisissez un dossier de sauvegarde où écrire ; ${nothingDone}`;
   };
+  let lock: PidLock | undefined;
   try {
     const there = entryAt(target);
-    if (there !== undefined && !there.isDirectory()) return notAFolder(target);
-    if (there !== undefined && readdirSync(target).length > 0)
-      return `${target} existe déjà et n’est pas vide : une sauvegarde n’en écrase jamais une autre.`;
+    if (there !== undefined && !there.isDirectory()) return { problem: notAFolder(target) };
     // The nearest part of the path that exists: the folder the backup's folders are created in.
     let existing = dirname(partial);
     while (entryAt(existing) === undefined && dirname(existing) !== existing) existing = dirname(existing);
-    if (entryAt(existing)?.isDirectory() === false) return notAFolder(existing);
+    if (entryAt(existing)?.isDirectory() === false) return { problem: notAFolder(existing) };
     try {
       accessSync(existing, constants.W_OK);
     } catch (error) {
-      return refused(error, existing);
+      return { problem: refused(error, existing) };
+    }
+    mkdirSync(dirname(partial), { recursive: true });
+    try {
+      lock = acquirePidLock(backupLockFile(target), { command: 'grants backup', target });
+    } catch (error) {
+      if (error instanceof LockHeldError) return { held: error.owner };
+      throw error;
+    }
+    // Looked at with the lock held: a backup that ended meanwhile has renamed its copy to `target`.
+    if (entryAt(target)?.isDirectory() === true && readdirSync(target).length > 0) {
+      lock.release();
+      return {
+        problem: `${target} existe déjà et n’est pas vide : une sauvegarde n’en écrase jamais une autre.`,
+      };
     }
     rmSync(partial, { recursive: true, force: true });
     mkdirSync(partial, { recursive: true });
+    return { lock };
   } catch (error) {
-    return refused(error, (error as NodeJS.ErrnoException).path ?? partial);
+    lock?.release();
+    return { problem: refused(error, (error as NodeJS.ErrnoException).path ?? partial) };
   }
-  return undefined;
 }
 
 // The copy runs in a child Node (snapshotChild.ts), through the TypeScript loader this command runs

@@ -40,7 +40,13 @@ import {
   type PidLock,
 } from '../../infra/locks/pidLock';
 // What a restore notes in the engine's lock it holds: another restore, or an engine, can tell.
-import { RESTORE_COMMAND, engineLockFile, leftoverTemporalServer, unusableDataDir } from '../engineLock';
+import {
+  RESTORE_COMMAND,
+  backupsCopying,
+  engineLockFile,
+  leftoverTemporalServer,
+  unusableDataDir,
+} from '../engineLock';
 import { readArguments } from './arguments';
 import {
   INTERRUPTED_EXIT_CODE,
@@ -69,11 +75,12 @@ Remet en place une sauvegarde faite par grants backup, moteur arrêté :
     restauration : -2, -3… dans la même seconde), sans rien effacer ;
   - copie la sauvegarde à leur place. Au démarrage suivant, les vues sont reconstruites depuis le
     journal restauré.
-Pendant la restauration, ni le moteur ni une autre restauration ne démarrent sur ce dossier.
+Pendant la restauration, ni le moteur ni une autre restauration ne démarrent sur ce dossier ; elle
+attend la fin d’une sauvegarde (grants backup) du dossier en cours.
 Ctrl-C l’interrompt sans rien remplacer (les copies commencées sont effacées, code de sortie 130).
 
-Code de sortie : 0 restauré, 1 échec ou autre restauration en cours sur ce dossier (rien n’a été
-déplacé), 2 usage incorrect, moteur (ou son serveur Temporal) démarré, ou dossier de données où
+Code de sortie : 0 restauré, 1 échec, autre restauration ou sauvegarde en cours sur ce dossier (rien
+n’a été déplacé), 2 usage incorrect, moteur (ou son serveur Temporal) démarré, ou dossier de données où
 écrire est impossible, 130 interrompue.
 `;
 
@@ -212,6 +219,18 @@ export async function runRestore(
   // restores at once copied onto the same temporary names and moved each other's files aside).
   const lock = takeDataDir(config.dataDir, io);
   if (typeof lock === 'number') return lock;
+  // Looked for with the lock held (a backup marks the directory, then looks for a restore): a backup
+  // copying now would keep the Temporal base of before the swap and the log of after it.
+  const [backup] = backupsCopying(config.dataDir);
+  if (backup !== undefined) {
+    lock.release();
+    io.err.write(
+      `Une sauvegarde de ${config.dataDir} est en cours (processus ${backup}) : la restaurer maintenant lui ` +
+        'ferait copier deux moments différents. Relancez la restauration une fois la sauvegarde terminée, ' +
+        `ou arrêtez celle-ci (Ctrl-C dans son terminal, ou kill ${backup}) ; rien n’a été touché.\n`,
+    );
+    return 1;
+  }
   const interruption = listenForInterruption(io.signals, {
     // A second signal ends the process at once: the copies begun go with it, the originals were
     // not moved yet (the swap runs in one go, no signal heard in the middle of it).

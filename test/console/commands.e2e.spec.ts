@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays, addMonths, addYears, formatFrenchDate } from '../../domain/calendar';
+import { addDays, addMonths, addYears, formatFrenchDate, parisInstant } from '../../domain/calendar';
 import { qpvCodesOf, qpvSampleCamvs } from '../../domain/reference/qpv';
 import { commandRoutes } from '../../services/commands/routes';
 import {
@@ -246,7 +246,7 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     await create.getByLabel('Année *').fill(String(year));
     await create.getByLabel('Nom *').fill(`AMI Contrat de ville ${year}`);
     await create.getByLabel('Ouverture du dépôt *').fill(addDays(today, 30));
-    await create.getByLabel('Clôture du dépôt *').fill(addDays(today, 90));
+    await create.getByLabel('Dernier jour de dépôt (inclus) *').fill(addDays(today, 89));
     await create.getByLabel('Enveloppe de l’État (vide : non partenaire) (€)').fill('400 000');
     return create;
   }
@@ -277,7 +277,7 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     const status = card.locator('[data-field="campaign-status"]');
     const cardForms = () => attributes(card.locator('form[data-action]'), 'data-action');
     await expect(status.textContent()).resolves.toBe('en préparation');
-    // « Clôture du dépôt » is the day the window closes at midnight: the last day is the day before.
+    // The last day typed is the one shown, « inclus »; the API's closesAt is 0 h the day after.
     await expect(card.locator('[data-field="submission-window"]').textContent()).resolves.toBe(
       `du ${date(addDays(today, 30))} au ${date(addDays(today, 89))} inclus`,
     );
@@ -292,6 +292,10 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
       ],
       territory: { qpvCodes: qpvCodes.slice(0, 2) },
     });
+    // Sent as the API has it: the window closes at 0 h (Paris) the day after the last day typed.
+    const { closesAt } = (view.state as unknown as { submissionWindow: { closesAt: string } })
+      .submissionWindow;
+    expect(Date.parse(closesAt)).toBe(Date.parse(parisInstant(addDays(today, 90))));
     expect(view.allowed.map((a: { type: string }) => a.type)).toEqual([
       'OpenCampaign',
       'CloseCampaign',
@@ -403,11 +407,12 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
       { funder: 'COMMUNE-59392', envelopeCents: 8_000_000 },
       { funder: 'COMMUNE-59365', envelopeCents: 3_000_000 },
     ]);
-    // The campaign's card lists each commune with its envelope, named as everywhere in the console.
+    // The campaign's card lists each commune with its envelope, named as everywhere in the console,
+    // in the console's funder order: the institutions, then the communes by INSEE code.
     const envelopes = page.locator(`[data-campaign="${id}"] [data-testid="envelopes-${id}"]`);
     await expect
       .poll(() => envelopes.locator('tbody th').allTextContents())
-      .toEqual(['État', 'Commune de Maubeuge', 'Commune de Louvroil']);
+      .toEqual(['État', 'Commune de Louvroil', 'Commune de Maubeuge']);
     await expect(envelopes.locator('tr[data-funder="COMMUNE-59365"] td.num').textContent()).resolves.toBe(
       euros(3_000_000),
     );
@@ -438,8 +443,8 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     await expect(budget.locator('label').allTextContents()).resolves.toEqual([
       'Coût total, année 1 (€) *',
       'Demandé à l’État, année 1 (€)',
-      'Demandé à la commune de Maubeuge, année 1 (€)',
       'Demandé à la commune de Louvroil, année 1 (€)',
+      'Demandé à la commune de Maubeuge, année 1 (€)',
       'Autres ressources, année 1 (€)',
     ]);
     expect(world.cspViolations).toEqual([]);

@@ -1,12 +1,27 @@
 // What driving the console as each role on the real engine turned up, in Debian's Chromium: the
 // conseil citoyen (and a funder) sees every application waiting on it, not the API's first page of
 // 50; a chart's row label cut to fit keeps the quartier's code and cuts its name; the auditor's tabs
-// fit a 375 px phone (and 320 px, a 1280 px screen zoomed to 400 %).
+// fit a 375 px phone (and 320 px, a 1280 px screen zoomed to 400 %); the installments held back by
+// an overdue yearly report say so, and which year's; a campaign's closing is told by its last day
+// included, as its window is; the funders come in one order on every list of an application.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addMonths, addYears, formatFrenchDate, parisDateOf } from '../../domain/calendar';
 import { dossier } from '../support/fixtures';
 import { chromiumPath, demo, startConsoleWorld, type ConsoleWorld } from './support/console';
-import { command, createOpenCampaign, declareEligible, submitApplication, tokenOf } from './support/steps';
+import {
+  bringToInForce,
+  campaignOfYear,
+  campaignView,
+  command,
+  createOpenCampaign,
+  declareEligible,
+  giveAllPositions,
+  submitApplication,
+  todayInParis,
+  tokenOf,
+  waitForApplication,
+} from './support/steps';
 
 const campaignId = 'console-durcissement';
 let world: ConsoleWorld;
@@ -123,6 +138,110 @@ describe.skipIf(chromiumPath === undefined)('console hardening (Chromium)', () =
     await expect
       .poll(() => page.evaluate('document.activeElement && document.activeElement.textContent.trim()'))
       .toBe('Campagne et enveloppes');
+    expect(world.cspViolations).toEqual([]);
+  });
+
+  it('says the installments are suspended while a yearly report is overdue, and which year’s', async () => {
+    // A two-year CPO whose first year ended eight months ago: its report, due two months ago, is late.
+    const plan = { title: 'Médiation de rue à Louvroil', durationYears: 2, perYear: { ETAT: 800_000 } };
+    const start = addMonths(addYears(todayInParis(), -1), -8);
+    const id = await bringToInForce(
+      world.engine,
+      await campaignOfYear(world.engine, `${campaignId}-retard`, start),
+      plan,
+      start,
+    );
+    const detail = await waitForApplication(world.engine, id, 'report 1 overdue', (d) =>
+      (d.state.reports ?? []).some((r) => r.year === 1 && r.overdue === true),
+    );
+    const held = (detail.state.installments ?? []).filter((i) => i.status === 'scheduled');
+    expect(held.length).toBeGreaterThan(0);
+    const page = await world.newPage();
+    await world.signInAs(page, demo.manager);
+    await world.openApplication(page, id, '[data-installment]');
+    for (const i of held)
+      await expect(
+        page.locator(`tr[data-installment="${i.id}"] td`).last().textContent(),
+        i.id,
+      ).resolves.toBe('suspendu : compte rendu de l’année 1 en retard');
+    // Paid at the signature: nothing held back there.
+    for (const i of (detail.state.installments ?? []).filter((x) => x.status === 'ordered'))
+      await expect(page.locator(`tr[data-installment="${i.id}"] td`).last().textContent()).resolves.toMatch(
+        /^ordonné/,
+      );
+    await expect(page.getByTestId('payments-suspended').textContent()).resolves.toContain(
+      'Versements suspendus : le compte rendu de l’année 1 est en retard',
+    );
+    expect(world.cspViolations).toEqual([]);
+  });
+
+  it('tells a campaign’s automatic closing by its last day included, as its window', async () => {
+    const view = await campaignView(world.engine, campaignId);
+    const closesAt = (view.state as unknown as { submissionWindow: { closesAt: string } }).submissionWindow
+      .closesAt;
+    // closesAt is midnight in Paris at the start of the day after the last day of submission.
+    const dayAfter = parisDateOf(closesAt);
+    const lastDay = formatFrenchDate(parisDateOf(new Date(Date.parse(closesAt) - 1).toISOString()));
+    const page = await world.newPage();
+    await world.signInAs(page, demo.manager);
+    await page.goto(`${world.base}/console/#/campagnes`);
+    const card = page.locator(`[data-campaign="${campaignId}"]`);
+    await card.locator('form[data-action^="close-"] .hint').waitFor();
+    await expect(card.locator('[data-field="submission-window"]').textContent()).resolves.toContain(
+      `au ${lastDay} inclus`,
+    );
+    const hint = (await card.locator('form[data-action^="close-"] .hint').textContent()) ?? '';
+    expect(hint).toContain(`${lastDay} inclus`);
+    expect(hint).not.toContain(formatFrenchDate(dayAfter));
+    expect(world.cspViolations).toEqual([]);
+  });
+
+  it('lists the funders of an application in one order everywhere: the État first', async () => {
+    // The dossier asks the EPCI first; the EPCI commits first: neither makes it come first.
+    const plan = { title: 'Jardins partagés de Montplaisir', perYear: { EPCI: 300_000, ETAT: 700_000 } };
+    const start = addMonths(todayInParis(), 1);
+    const inForce = await bringToInForce(
+      world.engine,
+      await campaignOfYear(world.engine, `${campaignId}-ordre`, start),
+      plan,
+      start,
+    );
+    await waitForApplication(world.engine, inForce, 'in force', (d) => d.status === 'in_force');
+    // Asked of the État first, but the EPCI commits first: the console's approval form follows.
+    const atCommittee = await submitApplication(world.engine, campaignId, {
+      title: 'Chantier éducatif à Sous-le-Bois',
+      perYear: { ETAT: 600_000, EPCI: 200_000 },
+    });
+    await declareEligible(world.engine, atCommittee);
+    await giveAllPositions(world.engine, atCommittee, {
+      title: '',
+      perYear: { EPCI: 200_000, ETAT: 600_000 },
+    });
+    await waitForApplication(world.engine, atCommittee, 'at committee', (d) =>
+      d.allowed.some((a) => a.type === 'RecordCommitteeApproval'),
+    );
+
+    const etat = 'État';
+    const epci = 'Intercommunalité (EPCI)';
+    const page = await world.newPage();
+    /** The funders named by each element, in the order they come. */
+    const named = async (selector: string) =>
+      (await page.locator(selector).allTextContents())
+        .map((t) => (t.includes(epci) ? epci : t.includes(etat) ? etat : null))
+        .filter((f) => f !== null);
+    await world.signInAs(page, demo.manager);
+    await world.openApplication(page, atCommittee, 'form[data-action="approval"]');
+    expect(await named('form[data-action="approval"] label')).toEqual([etat, epci]);
+    await world.act(page, 'approval');
+    await page.locator('#award-title').waitFor();
+    expect(await named('[aria-labelledby="award-title"] li')).toEqual([etat, epci]);
+    expect(await named('[data-testid="codecision"] tbody tr')).toEqual([etat, epci]);
+
+    await world.openApplication(page, inForce, '[data-installment]');
+    expect(await named('[data-testid="codecision"] tbody tr')).toEqual([etat, epci]);
+    expect(await named('[aria-labelledby="award-title"] li')).toEqual([etat, epci]);
+    const installments = await named('tr[data-installment]');
+    expect(installments.indexOf(epci)).toBeGreaterThan(installments.lastIndexOf(etat));
     expect(world.cspViolations).toEqual([]);
   });
 });

@@ -15,6 +15,7 @@ import {
   type ScheduleLine,
 } from '../../domain/application/convention';
 import type { Installment, PlanLine } from '../../domain/application/events';
+import { institutionalFunders } from '../../domain/shared/funders';
 import { artifacts, chromiumPath, demo, startConsoleWorld, type ConsoleWorld } from './support/console';
 import {
   bringToCommittee,
@@ -112,18 +113,24 @@ describe.skipIf(chromiumPath === undefined)('the payment schedule and the envelo
     await world.openApplication(page, id, 'form[data-action="convention"]');
     const form = page.locator('form[data-action="convention"]');
     const defaults = defaultPaymentSchedule(award);
-    // Exactly the rule's lines (the État's odd cent goes to the balance), in its order.
+    // Exactly the rule's lines (the État's odd cent goes to the balance), in its order for each
+    // funder, the funders in the console's order (the État first, as the domain lists them).
+    const inConsoleOrder = [...defaults].sort(
+      (a, b) =>
+        institutionalFunders.indexOf(a.funder as (typeof institutionalFunders)[number]) -
+        institutionalFunders.indexOf(b.funder as (typeof institutionalFunders)[number]),
+    );
     const shown = await form.locator('tr.line input').evaluateAll(labelsAndValues);
     const perGroup = new Map<string, number>();
     expect(shown).toEqual(
-      defaults.map((l) => {
+      inConsoleOrder.map((l) => {
         const n = (perGroup.get(`${l.funder}${l.year}`) ?? 0) + 1;
         perGroup.set(`${l.funder}${l.year}`, n);
         return [`Montant (€) — ${names[l.funder]}, année ${l.year}, ligne ${n}`, typed(l.amountCents)];
       }),
     );
     await expect(form.locator('tr.line select').evaluateAll(values)).resolves.toEqual(
-      defaults.map((l) => triggerValue(l.trigger)),
+      inConsoleOrder.map((l) => triggerValue(l.trigger)),
     );
     await expect(form.locator('tr.line [data-field="kind"]').allTextContents()).resolves.toEqual([
       'Avance année 1',

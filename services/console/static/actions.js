@@ -10,6 +10,8 @@ import {
   date,
   frenchText,
   funderLabel,
+  byFunder,
+  compareFunders,
   html,
   lines,
   money,
@@ -454,7 +456,7 @@ export function ConventionTerms({ state }) {
   const conv = state.convention;
   if (!conv) return null;
   const yearOf = (y) => conv.years?.find((c) => c.year === y);
-  const plan = state.award?.plan ?? [];
+  const plan = byFunder(state.award?.plan);
   const total = plan.reduce((sum, l) => sum + l.amountCents, 0);
   return html`<${TableScroll}
       label=${`Montants de la convention ${conv.kind === 'CPO' ? 'pluriannuelle (CPO)' : 'annuelle'}`}
@@ -495,7 +497,7 @@ export function ConventionTerms({ state }) {
       (conv.conditions ?? []).length
         ? html`<p>Conditions des financeurs :</p>
             <ul>
-              ${conv.conditions.map((c) => html`<li>${funderLabel(c.funder)} : ${c.conditions}</li>`)}
+              ${byFunder(conv.conditions).map((c) => html`<li>${funderLabel(c.funder)} : ${c.conditions}</li>`)}
             </ul>`
         : null
     }`;
@@ -522,7 +524,7 @@ function ScheduleTable({ installments, testId, caption = 'Échéancier des verse
         </tr>
       </thead>
       <tbody>
-        ${installments.map(
+        ${byFunder(installments).map(
           (i) =>
             html`<tr data-schedule-line=${i.id}>
               <td>${funderLabel(i.funder)}</td>
@@ -576,7 +578,9 @@ export function reportOutcome(state, funder, year, spent) {
  * repaid, what of the unpaid balance will still be paid and what will be cancelled.
  */
 function ReportRecap({ state, report }) {
-  const rows = report.spentByFunder.map((x) => reportOutcome(state, x.funder, report.year, x.amountCents));
+  const rows = byFunder(report.spentByFunder).map((x) =>
+    reportOutcome(state, x.funder, report.year, x.amountCents),
+  );
   const total = (key) => rows.reduce((sum, r) => sum + r[key], 0);
   const repaid = rows.filter((r) => r.toRepay > 0);
   const reduced = rows.filter((r) => r.cancelled > 0);
@@ -674,7 +678,8 @@ export function readDraftSchedule(lines, plan, durationYears) {
   /** @type {{ line: DraftLine, cents: number | null }[]} */
   const read = [];
   const unreadableGroups = new Set();
-  for (const p of plan) {
+  // The errors in the order the form shows the funders (byFunder); the schedule in the plan's.
+  for (const p of byFunder(plan)) {
     const group = lines.filter((l) => l.funder === p.funder && l.year === p.year);
     group.forEach((line, i) => {
       const label = `Montant, ${funderLabel(line.funder)}, année ${line.year}, ligne ${i + 1}`;
@@ -706,7 +711,9 @@ export function readDraftSchedule(lines, plan, durationYears) {
     amountCents: r.cents ?? 0,
     trigger: r.trigger,
   }));
-  for (const problem of scheduleProblems(plan, schedule, durationYears, { nameOf: funderLabel, money })) {
+  for (const problem of byFunder(
+    scheduleProblems(plan, schedule, durationYears, { nameOf: funderLabel, money }),
+  )) {
     const group = `${problem.funder}|${problem.year}`;
     if (problem.index !== undefined) {
       const at = ordered[problem.index]?.line;
@@ -732,7 +739,10 @@ export function readDraftSchedule(lines, plan, durationYears) {
  */
 function DraftConventionForm({ state, base, hint, onDone, onSend }) {
   const formId = 'convention';
+  // The schedule is read and sent in the plan's order, as the domain's default rule writes it; the
+  // table shows the funders in the console's order.
   const plan = state.award?.plan ?? [];
+  const shownPlan = byFunder(plan);
   const duration = state.dossier?.durationYears ?? Math.max(1, ...plan.map((l) => l.year));
   const defaults = defaultSchedule(plan);
   const counter = useRef(0);
@@ -807,7 +817,7 @@ function DraftConventionForm({ state, base, hint, onDone, onSend }) {
               <th scope="col"><span class="visually-hidden">Supprimer la ligne</span></th>
             </tr>
           </thead>
-          ${plan.map((p) => {
+          ${shownPlan.map((p) => {
             const group = lines.filter((l) => l.funder === p.funder && l.year === p.year);
             const where = `${funderLabel(p.funder)}, année ${p.year}`;
             const readings = group.map((l) => parseEuros(l.amount));
@@ -1260,9 +1270,13 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
     }
     case 'RecordCommitteeApproval': {
       const positions = state.coDecision?.positions ?? {};
-      const lines_ = Object.entries(positions).flatMap(([funder, pos]) =>
-        pos.decision === 'committed' ? pos.amountsByYear.map((a) => ({ funder, ...a })) : [],
-      );
+      // In the console's funder order, not the order the positions were recorded in: the plan is
+      // recorded as listed here, and the decision shown as recorded.
+      const lines_ = Object.entries(positions)
+        .sort(([a], [b]) => compareFunders(a, b))
+        .flatMap(([funder, pos]) =>
+          pos.decision === 'committed' ? pos.amountsByYear.map((a) => ({ funder, ...a })) : [],
+        );
       return html`<${ActionForm}
         ...${p}
         id="approval"
@@ -1372,7 +1386,7 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
       const due = (state.reports ?? []).filter(
         (r) => r.status === 'expected' || r.status === 'changes_requested',
       );
-      const funders = [...new Set((state.award?.plan ?? []).map((l) => l.funder))];
+      const funders = [...new Set((state.award?.plan ?? []).map((l) => l.funder))].sort(compareFunders);
       const spentLabel = (f) => `Dépensé sur la subvention ${ofFunder(f)}`;
       return html`<${ActionForm}
         ...${p}
@@ -1535,7 +1549,7 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
               toRepay > 0
                 ? html`<p class="warning" data-testid="close-repayment">
                     ${`${money(toRepay)} restent à reverser par le porteur`}
-                    (${[...new Set((state.recoveries ?? []).map((r) => theFunder(r.funder)))].join(', ')}) :
+                    (${[...new Set(byFunder(state.recoveries).map((r) => theFunder(r.funder)))].join(', ')}) :
                     la clôture n’efface pas ce reversement.
                   </p>`
                 : null
@@ -1549,7 +1563,7 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
       const accepted = new Set(
         (state.reports ?? []).filter((r) => r.status === 'accepted').map((r) => r.year),
       );
-      const unreconciled = (state.award?.plan ?? [])
+      const unreconciled = byFunder(state.award?.plan)
         .filter((l) => !accepted.has(l.year))
         .map((l) => ({
           funder: l.funder,

@@ -12,7 +12,9 @@ import {
   frenchText,
   download,
   businessTime,
+  date,
   dateTime,
+  lastDayBefore,
   funderLabel,
   money,
   statusLabels,
@@ -361,7 +363,7 @@ function CampaignView({ campaigns, titles, at, onAt }) {
                       <dd data-field="year">${st.year}</dd>
                       <dt>Fenêtre de dépôt</dt>
                       <dd>
-                        ${`du ${dateTime(st.submissionWindow?.opensAt)} au ${dateTime(st.submissionWindow?.closesAt)}`}
+                        ${`du ${dateTime(st.submissionWindow?.opensAt)} au ${dateTime(st.submissionWindow?.closesAt)} (dernier jour de dépôt : ${date(lastDayBefore(st.submissionWindow?.closesAt))} inclus)`}
                       </dd>
                       <dt>Ouverte le</dt>
                       <dd>${st.openedAt ? dateTime(st.openedAt) : '—'}</dd>

@@ -436,6 +436,29 @@ export const funderLabels = {
   CAF: 'CAF',
   EPCI: 'Intercommunalité (EPCI)',
 };
+/**
+ * The one order the console lists funders in, whatever order a dossier, the positions or a plan came
+ * in: the institutions as the domain lists them (domain/shared/funders.ts, institutionalFunders: the
+ * État first), then the communes by INSEE code, then anything else by its id.
+ * @param {string} a @param {string} b
+ */
+export function compareFunders(a, b) {
+  const rank = (f) => {
+    const i = institutionalFunderOrder.indexOf(f);
+    return i >= 0 ? i : String(f).startsWith('COMMUNE-') ? institutionalFunderOrder.length : Infinity;
+  };
+  return rank(a) - rank(b) || (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0);
+}
+const institutionalFunderOrder = ['ETAT', 'REGION', 'DEPARTEMENT', 'CAF', 'EPCI'];
+/**
+ * A copy of `list` in the funders' order (compareFunders); the items of one funder keep theirs (a
+ * plan's years, a schedule's installments in the order of their triggers).
+ * @template T @param {readonly T[] | null | undefined} list @param {(item: T) => string} [funderOf]
+ * @returns {T[]}
+ */
+export const byFunder = (list, funderOf = (item) => /** @type {any} */ (item).funder) =>
+  [...(list ?? [])].sort((x, y) => compareFunders(funderOf(x), funderOf(y)));
+
 /** The communes the domain knows by name (domain/reference/funders.ts, knownCommunes): same words as the API. */
 const communeNames = { 59392: 'Maubeuge', 59365: 'Louvroil' };
 export const funderLabel = (f) => {

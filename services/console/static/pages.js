@@ -28,6 +28,8 @@ import {
   lastDayBefore,
   frenchText,
   funderLabel,
+  byFunder,
+  compareFunders,
   theFunder,
   toFunder,
   ofFunder,
@@ -521,7 +523,7 @@ export function EnvelopeTable({ funders, caption, testId }) {
         </tr>
       </thead>
       <tbody>
-        ${funders.map(
+        ${byFunder(funders).map(
           (f) =>
             html`<tr data-row=${f.funder} data-funder=${f.funder}>
               <th scope="row">${funderLabel(f.funder)}</th>
@@ -616,7 +618,9 @@ function Dossier({ state, qpvVersion }) {
                 <td>${b.year}</td>
                 <td class="num">${money(b.totalCostCents)}</td>
                 <td>
-                  ${b.requested.map((r) => `${funderLabel(r.funder)} : ${money(r.amountCents)}`).join(' ; ')}
+                  ${byFunder(b.requested)
+                    .map((r) => `${funderLabel(r.funder)} : ${money(r.amountCents)}`)
+                    .join(' ; ')}
                 </td>
                 <td class="num">${money(b.otherResourcesCents)}</td>
               </tr>`,
@@ -663,7 +667,7 @@ function CoDecision({ state }) {
           </tr>
         </thead>
         <tbody>
-          ${c.solicitedFunders.map((f) => {
+          ${[...c.solicitedFunders].sort(compareFunders).map((f) => {
             const p = c.positions[f];
             return html`<tr>
               <td>${funderLabel(f)}</td>
@@ -692,10 +696,35 @@ function CoDecision({ state }) {
   </section>`;
 }
 
+/**
+ * The years whose report is overdue while the convention is in force: the domain suspends every
+ * payment of the application until they are filed (convention.ts, paymentsSuspended: a report
+ * expected, or sent back for changes, past its due date).
+ */
+const overdueReportYears = (state) =>
+  state.status === 'in_force'
+    ? (state.reports ?? [])
+        .filter((r) => (r.status === 'expected' || r.status === 'changes_requested') && r.overdue)
+        .map((r) => r.year)
+    : [];
+
+/** « le compte rendu de l’année 1 », « les comptes rendus des années 1 et 2 ». */
+const reportsOfYears = (years) =>
+  years.length === 1
+    ? `le compte rendu de l’année ${years[0]}`
+    : `les comptes rendus des années ${years.slice(0, -1).join(', ')} et ${years[years.length - 1]}`;
+
 function Convention({ state }) {
   const conv = state.convention;
   const award = state.award;
   const installmentKinds = installmentLabels(state.installments);
+  const overdueYears = overdueReportYears(state);
+  // What an unpaid installment's row says while payments are suspended (« suspendu : compte rendu
+  // de l’année 1 en retard »): not « prévu », which reads as if it would be paid when its time comes.
+  const suspended =
+    overdueYears.length === 0
+      ? null
+      : `suspendu : ${reportsOfYears(overdueYears).replace(/^(le|les) /, '')} en retard`;
   return html`
     ${
       award
@@ -704,7 +733,7 @@ function Convention({ state }) {
               Décision du comité (${award.decisionReference}, ${date(award.decisionDate)})
             </h2>
             <ul>
-              ${award.plan.map((l) => html`<li>${funderLabel(l.funder)}, année ${l.year} : ${money(l.amountCents)}</li>`)}
+              ${byFunder(award.plan).map((l) => html`<li>${funderLabel(l.funder)}, année ${l.year} : ${money(l.amountCents)}</li>`)}
             </ul>
           </section>`
         : null
@@ -748,7 +777,13 @@ function Convention({ state }) {
             </p>
             <p>
               Signataires :${' '}
-              ${(conv.signatories ?? [])
+              ${[...(conv.signatories ?? [])]
+                // The porteur first, then the funders in their order.
+                .sort((a, b) =>
+                  a.kind === 'porteur' || b.kind === 'porteur'
+                    ? (a.kind === 'porteur' ? 0 : 1) - (b.kind === 'porteur' ? 0 : 1)
+                    : compareFunders(a.funder, b.funder),
+                )
                 .map((s) => {
                   const signed = (state.signatures ?? []).some(
                     (x) =>
@@ -767,6 +802,13 @@ function Convention({ state }) {
       state.installments
         ? html`<section aria-labelledby="payments-title">
             <h2 id="payments-title">Versements</h2>
+            ${
+              suspended
+                ? html`<p class="warning" data-testid="payments-suspended">
+                    ${`Versements suspendus : ${reportsOfYears(overdueYears)} ${overdueYears.length === 1 ? 'est' : 'sont'} en retard. Aucun versement ne peut être ordonné avant ${overdueYears.length === 1 ? 'son' : 'leur'} dépôt.`}
+                  </p>`
+                : null
+            }
             <${TableScroll} label="Versements">
               <table>
                 <thead>
@@ -779,7 +821,7 @@ function Convention({ state }) {
                   </tr>
                 </thead>
                 <tbody>
-                  ${state.installments.map(
+                  ${byFunder(state.installments).map(
                     (i) =>
                       html`<tr data-installment=${i.id}>
                         <td>${installmentKinds.get(i.id) ?? `Année ${i.year}`}</td>
@@ -795,7 +837,7 @@ function Convention({ state }) {
                                 : // A terminated convention pays nothing more: its schedule stays as it was.
                                   state.status === 'terminated'
                                   ? 'annulé (résiliation)'
-                                  : 'prévu'
+                                  : (suspended ?? 'prévu')
                           }
                         </td>
                       </tr>`,
@@ -848,7 +890,7 @@ function Convention({ state }) {
         ? html`<section aria-labelledby="recoveries-title">
             <h2 id="recoveries-title">Reversements</h2>
             <ul>
-              ${state.recoveries.map(
+              ${byFunder(state.recoveries).map(
                 (r) =>
                   html`<li>
                     ${`${funderLabel(r.funder)}, année ${r.year} : ${money(r.amountCents)} (${recoveryReasons[r.reason] ?? r.reason})`}
@@ -873,7 +915,7 @@ const recoveryReasons = {
 function RepaymentNotice({ state }) {
   const recoveries = state.recoveries ?? [];
   if (recoveries.length === 0) return null;
-  const funders = [...new Set(recoveries.map((r) => r.funder))];
+  const funders = [...new Set(recoveries.map((r) => r.funder))].sort(compareFunders);
   const total = money(recoveries.reduce((sum, r) => sum + r.amountCents, 0));
   // Whole sentences as strings: htm drops the spaces of a line break between words and expressions.
   const line = (f) => {
@@ -898,7 +940,11 @@ function ReportContent({ report }) {
   return html`<dl class="facts">
     <dt>Dépenses</dt>
     <dd>
-      ${report.spentByFunder.map((x) => `${funderLabel(x.funder)} : ${money(x.amountCents)}`).join(' ; ') || '—'}
+      ${
+        byFunder(report.spentByFunder)
+          .map((x) => `${funderLabel(x.funder)} : ${money(x.amountCents)}`)
+          .join(' ; ') || '—'
+      }
     </dd>
     <dt>Bénéficiaires touchés</dt>
     <dd>${count(report.beneficiariesReached)}</dd>
@@ -1271,7 +1317,7 @@ export function SubmitPage({ principal, campaigns, latest, onSubmitted }) {
     ? terms.themes.map((code) => [code, themes.find(([c]) => c === code)?.[1] ?? ''])
     : themes;
   const qpv = useQpvNaming(terms?.territory?.qpvReferenceVersion);
-  const funderChoices = terms?.funders?.map((f) => f.funder) ?? defaultFunderChoices;
+  const funderChoices = terms?.funders?.map((f) => f.funder).sort(compareFunders) ?? defaultFunderChoices;
   const years = Array.from({ length: duration }, (_, i) => i + 1);
   /** @type {Record<string, import('./actions.js').Field>} */
   const spec = {
@@ -1513,11 +1559,21 @@ const campaignStatusLabels = { draft: 'en préparation', open: 'ouverte', closed
 
 /**
  * « du 1er mars 2027 au 29 mai 2027 inclus »: `closesAt` is the instant the window closes (midnight
- * at the start of the day the grant manager gave as « Clôture du dépôt »), so the last day of
- * submission is the day before.
+ * at the start of the day after the « Dernier jour de dépôt (inclus) » the grant manager gave), so
+ * the last day of submission is the day before.
  */
 const submissionWindowText = (w) =>
   w ? `du ${date(w.opensAt)} au ${date(lastDayBefore(w.closesAt))} inclus` : '—';
+
+/**
+ * The closing, told by the last day of submission as the window is: the API's hint (« Clôture
+ * automatique le 25 février 2027 ») names the day the window closes at 0 h, which next to « au
+ * 24 février 2027 inclus » reads as a day more.
+ */
+const automaticClosingText = (w) =>
+  w?.closesAt
+    ? `Dépôt possible jusqu’au ${date(lastDayBefore(w.closesAt))} inclus ; la fenêtre se fermera ensuite d’elle-même.`
+    : undefined;
 
 /**
  * One campaign as its own workflow sees it now (GET /api/campaigns/:id): terms, envelopes, and the
@@ -1582,7 +1638,7 @@ function CampaignCard({ campaignId, listStatus, onDone, onSend }) {
                   key=${`close-${view.data.revision}`}
                   id=${id('close')}
                   title="Fermer la fenêtre de dépôt"
-                  hint=${a.reason}
+                  hint=${automaticClosingText(c.submissionWindow) ?? a.reason}
                   submitLabel="Fermer"
                   danger
                   path=${`${base}/close`}
@@ -1610,7 +1666,7 @@ function CampaignCard({ campaignId, listStatus, onDone, onSend }) {
                       name: 'funder',
                       label: 'Financeur',
                       type: 'select',
-                      options: (c.funders ?? []).map((f) => [
+                      options: byFunder(c.funders).map((f) => [
                         f.funder,
                         `${funderLabel(f.funder)} (actuellement ${money(f.envelopeCents)})`,
                       ]),
@@ -1782,12 +1838,14 @@ export function CampaignsPanel({ campaigns, reload }) {
         { name: 'name', label: 'Nom', required: true, maxLength: 200, value: `AMI Contrat de ville ${year}` },
         { name: 'opensAt', label: 'Ouverture du dépôt', type: 'date', value: today(), required: true },
         {
+          // The last day included, as the campaign's card and the deposit form then tell it: the API's
+          // closesAt is the instant after it (0 h, Paris, the next day).
           name: 'closesAt',
-          label: 'Clôture du dépôt',
+          label: 'Dernier jour de dépôt (inclus)',
           type: 'date',
-          value: addDays(today(), 60),
+          value: addDays(today(), 59),
           required: true,
-          help: 'Le dépôt ferme à 0 h ce jour-là : le dernier jour de dépôt est la veille.',
+          help: 'Le dépôt ferme à minuit (heure de Paris) à la fin de ce jour.',
         },
         {
           name: 'themes',
@@ -1834,7 +1892,10 @@ export function CampaignsPanel({ campaigns, reload }) {
         campaignId: v.campaignId,
         year: Number(v.year),
         name: v.name,
-        submissionWindow: { opensAt: parisMidnight(v.opensAt), closesAt: parisMidnight(v.closesAt) },
+        submissionWindow: {
+          opensAt: parisMidnight(v.opensAt),
+          closesAt: parisMidnight(addDays(v.closesAt, 1)),
+        },
         themes: v.themes.split(/[,;\s]+/).filter(Boolean),
         funders: [
           ...funderChoices

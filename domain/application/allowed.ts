@@ -1,6 +1,15 @@
-import { allowedFrom, openFrom, type AllowedCommand, type OpenCommand } from '../shared/decision';
+import {
+  allowedFrom,
+  notNowFrom,
+  openFrom,
+  type ActingAs,
+  type AllowedCommand,
+  type OpenCommand,
+  type RefusedCommand,
+} from '../shared/decision';
 import type { Role } from '../shared/roles';
 import type { ApplicationCommandType } from './commands';
+import { applicationDecision } from './decide';
 import { applicationRules } from './rules';
 import type { ApplicationState } from './state';
 
@@ -12,6 +21,17 @@ import type { ApplicationState } from './state';
 export const allowedApplicationCommands = (
   state: ApplicationState,
 ): AllowedCommand<ApplicationCommandType>[] => allowedFrom(applicationRules, state);
+
+/**
+ * Why the actor's other steps are not possible now: each command of its role that
+ * allowedApplicationCommands does not open to it, with the code and French message decide refuses it
+ * with (the status, the rule's condition; for a step open to others only, who is still awaited). For an
+ * actor who may read the application (for a stranger, each gets the refusal of who acts).
+ */
+export const notNowApplicationCommands = (
+  state: ApplicationState,
+  actor: ActingAs,
+): RefusedCommand<ApplicationCommandType>[] => notNowFrom(applicationDecision, state, actor);
 
 /**
  * The same commands as allowedApplicationCommands (it is this list plus each rule's hint), without

@@ -1,5 +1,5 @@
 import { formatFrenchDate, formatFrenchInstantDate } from '../calendar';
-import { decideWith } from '../shared/decision';
+import { decideWith, type DecisionSpec } from '../shared/decision';
 import { domainError, type DomainError } from '../shared/errors';
 import type { CommandMeta } from '../shared/meta';
 import type { Result } from '../shared/result';
@@ -9,8 +9,15 @@ import { applicationRules } from './rules';
 import { isTerminal, type ApplicationState } from './state';
 import { concernedFunders } from './queries';
 
-/** One code per situation; the message says where the application stands. */
-function wrongStatus(state: ApplicationState, command: ParsedApplicationCommand, label: string): DomainError {
+/**
+ * One code per situation; the message says where the application stands. It reads only the command's
+ * type, so the refusal can be announced before a command is written (notNowApplicationCommands).
+ */
+function wrongStatus(
+  state: ApplicationState,
+  command: Pick<ParsedApplicationCommand, 'type'>,
+  label: string,
+): DomainError {
   const details = { status: state.status, command: command.type };
   if (command.type === 'SubmitApplication' && state.status !== 'not_submitted' && !isTerminal(state.status)) {
     return domainError(
@@ -96,6 +103,16 @@ function wrongStatus(state: ApplicationState, command: ParsedApplicationCommand,
 const terminal = (what: string, label: string, details: Record<string, unknown>): DomainError =>
   domainError('TERMINAL_STATE', `La candidature ${what} : ${label} n'est plus possible.`, details);
 
+/** The application's decision: decide runs it, notNowApplicationCommands reads its refusals. */
+export const applicationDecision = {
+  commandName: 'La commande',
+  commandSchema: applicationCommandSchema,
+  rules: applicationRules,
+  wrongStatus,
+  parties: (s: ApplicationState) =>
+    s.status === 'not_submitted' ? undefined : { owner: s.porteurId, institutions: concernedFunders(s) },
+} satisfies DecisionSpec<ParsedApplicationCommand, ApplicationState, ApplicationEvent>;
+
 /**
  * Decides what a command records, or why not. Pure: time comes from meta.at, the campaign from the
  * command. An accepted command may record no event (an idempotent no-op); apply `evolve` to the
@@ -107,14 +124,7 @@ export function decideApplication(
   meta: CommandMeta,
 ): Result<ApplicationEvent> {
   return decideWith<ParsedApplicationCommand, ApplicationState, ApplicationEvent>(
-    {
-      commandName: 'La commande',
-      commandSchema: applicationCommandSchema,
-      rules: applicationRules,
-      wrongStatus,
-      parties: (s) =>
-        s.status === 'not_submitted' ? undefined : { owner: s.porteurId, institutions: concernedFunders(s) },
-    },
+    applicationDecision,
     command,
     state,
     meta,

@@ -22,6 +22,7 @@ export {
   applicationCommandHint,
   applicationCommandLabels,
   applicationCommandRoles,
+  notNowApplicationCommands,
   openApplicationCommands,
   unawaitedApplicationCommands,
 } from './allowed';

@@ -1,7 +1,9 @@
-// The pipeline every aggregate's decide follows, so refusals are consistent and allowedCommands can
-// never disagree with decide: both read the same table of rules (roles, statuses, extra conditions).
+// The pipeline every aggregate's decide follows, so refusals are consistent and allowedCommands (what
+// is possible now) and notNowFrom (why the rest is not) can never disagree with decide: all read the
+// same table of rules (roles, statuses, extra conditions).
 import type { z } from 'zod';
-import { domainError, type DomainError } from './errors';
+import { funderName } from '../reference/funders';
+import { domainError, type DomainError, type DomainErrorCode } from './errors';
 import { commandMetaSchema, type CommandMeta } from './meta';
 import { refuse, type Result } from './result';
 import { roleLabels, type Role } from './roles';
@@ -148,8 +150,11 @@ export interface Parties {
   institutions?: readonly string[];
 }
 
+/** Who acts, as far as the rules look: its role, and the account or institution it acts for. */
+export type ActingAs = Pick<CommandMeta['actor'], 'role' | 'institution' | 'porteurId'>;
+
 /** A porteur or a funder acting on an aggregate that is not theirs, or undefined. */
-function outsider(parties: Parties | undefined, actor: CommandMeta['actor']): DomainError | undefined {
+function outsider(parties: Parties | undefined, actor: ActingAs): DomainError | undefined {
   if (parties === undefined) return undefined;
   if (actor.role === 'porteur' && parties.owner !== undefined && actor.porteurId !== parties.owner)
     return domainError(
@@ -273,13 +278,107 @@ export function decideWith<Cmd extends { type: string }, State extends { status:
       );
     }
   }
-  if (!rule.appliesTo(state)) {
-    const error = spec.wrongStatus(state, cmd, rule.label);
-    return refuse({ ...error, message: error.message + alternatives(spec.rules, state, m.actor.role) });
-  }
-  const blocked = rule.blocked(state);
-  if (blocked !== undefined) return refuse(blocked);
+  const refusal = stateRefusal(spec.rules, state, cmd.type, m.actor.role, (label) =>
+    spec.wrongStatus(state, cmd, label),
+  );
+  if (refusal !== undefined) return refuse(refusal);
   return rule.handle(cmd, state, m);
+}
+
+/**
+ * Why a command cannot run in this state whatever its body: its status (wrongStatus, followed by what
+ * is possible instead), then its rule's extra condition. Shared by decideWith and notNowFrom, so the
+ * refusal announced is the one sent.
+ */
+function stateRefusal<Cmd extends { type: string }, State extends { status: string }, E>(
+  rules: RuleTable<Cmd, State, E>,
+  state: State,
+  type: Cmd['type'],
+  role: Role,
+  wrongStatus: (label: string) => DomainError,
+): DomainError | undefined {
+  const rule = rules[type];
+  if (!rule.appliesTo(state)) {
+    const error = wrongStatus(rule.label);
+    return { ...error, message: error.message + alternatives(rules, state, role) };
+  }
+  return rule.blocked(state);
+}
+
+/** A command of the caller's role that it may not send now, and the refusal it would get. */
+export interface RefusedCommand<T extends string = string> {
+  type: T;
+  /** The refusal's stable code. */
+  code: DomainErrorCode;
+  /** French: why not now, and what is possible instead. */
+  message: string;
+}
+
+/**
+ * What notNowFrom needs of a DecisionSpec. Its wrongStatus reads only the command's type: that is what
+ * lets the refusal be said before any command is written, and the type keeps it so.
+ */
+export interface RefusalSpec<Cmd extends { type: string }, State extends { status: string }, E> {
+  rules: RuleTable<Cmd, State, E>;
+  wrongStatus: (state: State, command: Pick<Cmd, 'type'>, label: string) => DomainError;
+  parties?: DecisionSpec<Cmd, State, E>['parties'];
+}
+
+/**
+ * The commands of the actor's role that it may not send now (the others of allowedTo), each with the
+ * refusal decide answers: the actor is not a party to the aggregate, the status (wrongStatus), the
+ * rule's extra condition (blocked). A command open now to others only — the actor's part is done
+ * (rolesNow), or the step is another institution's — has no refusal without a command body (decide
+ * finds it in the rule's handle): it is said as a refusal of who acts, naming who is still awaited.
+ */
+export function notNowFrom<Cmd extends { type: string }, State extends { status: string }, E>(
+  spec: RefusalSpec<Cmd, State, E>,
+  state: State,
+  actor: ActingAs,
+): RefusedCommand<Cmd['type']>[] {
+  const open = openFrom(spec.rules, state);
+  const mine = new Set(allowedTo(open, actor).map((a) => a.type));
+  const stranger = outsider(spec.parties?.(state), actor);
+  const refused: RefusedCommand<Cmd['type']>[] = [];
+  for (const type of Object.keys(spec.rules) as Cmd['type'][]) {
+    const rule = spec.rules[type];
+    if (!rule.roles.includes(actor.role) || mine.has(type)) continue;
+    const error =
+      stranger ??
+      stateRefusal(spec.rules, state, type, actor.role, (label) =>
+        spec.wrongStatus(state, { type }, label),
+      ) ??
+      othersTurn(
+        rule.label,
+        open.find((o) => o.type === type),
+        actor,
+      );
+    refused.push({ type, code: error.code, message: error.message });
+  }
+  return refused;
+}
+
+/** A command open now, but not to this actor: its role has nothing left to do, or its institution. */
+function othersTurn(label: string, entry: OpenCommand | undefined, actor: ActingAs): DomainError {
+  const awaited =
+    entry === undefined
+      ? ''
+      : ` ; reste attendu : ${entry.roles
+          .map((r) =>
+            r === 'funder' && entry.institutions !== undefined
+              ? `${roleLabels[r]} (${entry.institutions.map(funderName).join(', ')})`
+              : roleLabels[r],
+          )
+          .join(', ')}`;
+  if (entry === undefined || !entry.roles.includes(actor.role))
+    return domainError(
+      'FORBIDDEN_ROLE',
+      `${capitalize(label)} : plus rien n'est attendu de vous (${roleLabels[actor.role]}) à ce stade${awaited}.`,
+    );
+  return domainError(
+    'WRONG_INSTITUTION',
+    `${capitalize(label)} : rien n'est attendu de votre institution (${actor.institution === undefined ? 'aucune' : funderName(actor.institution)}) à ce stade${awaited}.`,
+  );
 }
 
 export const capitalize = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);

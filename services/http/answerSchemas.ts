@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { applicationCommandTypes, applicationStatuses } from '../../domain/application';
 import { campaignStatuses } from '../../domain/campaign';
-import type { AllowedCommand } from '../../domain/shared/decision';
+import type { AllowedCommand, RefusedCommand } from '../../domain/shared/decision';
+import { domainErrorCodes } from '../../domain/shared/errors';
 import { roleSchema } from '../../domain/shared/roles';
 import type { ApiDocumentation } from './platform/openapi';
 import type { Amounts, AwaitedAction } from '../readModels/applications/facts';
@@ -42,6 +43,19 @@ export const allowedCommandAnswer = z
       .meta({ description: 'Ce que fait la commande maintenant, ou ce qu’elle attend' }),
   })
   .meta({ description: 'Une action possible maintenant' });
+
+export const refusedCommandAnswer = z
+  .object({
+    type: z.string().meta({ description: 'La commande du domaine (ex. DraftConvention, SignConvention)' }),
+    code: z.enum(domainErrorCodes).meta({
+      description:
+        'Le code du refus qu’elle recevrait maintenant (voir « The domain’s codes » de docs/http.md)',
+    }),
+    message: z.string().meta({
+      description: 'En français : pourquoi elle n’est pas possible maintenant, et ce qui l’est à la place',
+    }),
+  })
+  .meta({ description: 'Une action du rôle de l’appelant qui n’est pas possible maintenant, et pourquoi' });
 
 const allowed = z.array(allowedCommandAnswer).meta({
   description: 'Les actions que l’appelant peut envoyer maintenant (celles de son rôle, de son institution)',
@@ -186,6 +200,14 @@ export const applicationDetailAnswer = applicationListItemAnswer
           'les évaluateurs',
       }),
     allowed,
+    notNow: z
+      .array(refusedCommandAnswer)
+      .optional()
+      .meta({
+        description:
+          'Les autres actions du rôle de l’appelant (de son institution) : pourquoi chacune n’est pas possible ' +
+          'maintenant, avec le code et le message du refus qu’elle recevrait ; absent pour les évaluateurs',
+      }),
   })
   .meta({ description: 'Une candidature : sa ligne, ce qu’elle attend, l’argent par financeur, son état' });
 
@@ -355,6 +377,7 @@ export const reportListAnswer = z
 export function nameAnswerSchemas(docs: ApiDocumentation): void {
   const names: [string, z.ZodType][] = [
     ['AllowedCommand', allowedCommandAnswer],
+    ['RefusedCommand', refusedCommandAnswer],
     ['StepAnswer', stepAnswer],
     ['CampaignView', campaignViewAnswer],
     ['Amounts', amountsAnswer],
@@ -374,6 +397,7 @@ type Assert<T extends true> = T;
 /** Compile-time only: each schema's output is the type its query answers with. */
 export type AnswerSchemasMatchQueries = [
   Assert<Same<z.output<typeof allowedCommandAnswer>, AllowedCommand>>,
+  Assert<Same<z.output<typeof refusedCommandAnswer>, RefusedCommand>>,
   Assert<Same<z.output<typeof amountsAnswer>, Amounts>>,
   Assert<Same<z.output<typeof awaitedAction>, AwaitedAction>>,
   Assert<Same<z.output<typeof funderDetail>, ApplicationFunderDetail>>,

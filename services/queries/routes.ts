@@ -7,7 +7,11 @@ import { workersUnavailable } from '../http/workersUnavailable';
 import { Router, type RequestHandler } from 'express';
 import type { Database } from 'better-sqlite3';
 import { z } from 'zod';
-import { allowedApplicationCommands, applicationStatuses } from '../../domain/application';
+import {
+  allowedApplicationCommands,
+  applicationStatuses,
+  notNowApplicationCommands,
+} from '../../domain/application';
 import { qpvCodeSchema } from '../../domain/reference/qpv';
 import { allowedTo } from '../../domain/shared/decision';
 import { funderIdSchema } from '../../domain/shared/funders';
@@ -228,9 +232,16 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
     if (detail === undefined) throw new NotFoundError(`La candidature ${params.id} est introuvable.`);
     setETag(res, BigInt(detail.revision));
     const allowed = allowedTo(allowedApplicationCommands(detail.state), principal);
-    // Evaluators read projections and statistics: not the dossier as filed.
+    // Evaluators read projections and statistics: not the dossier as filed. They send no command, and
+    // the refusals would tell the file's state (dates, who signed): no notNow either.
     const { state, ...summary } = detail;
-    res.json(principal.role === 'evaluator' ? { ...summary, allowed } : { ...summary, state, allowed });
+    if (principal.role === 'evaluator') {
+      res.json({ ...summary, allowed });
+      return;
+    }
+    // Why the caller's other steps are not possible now, read from the same rules decide refuses with.
+    const notNow = notNowApplicationCommands(state, principal);
+    res.json({ ...summary, state, allowed, notNow });
   });
 
   router.get('/api/campaigns', ...guard(...everyone), (req, res) => {

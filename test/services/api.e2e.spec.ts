@@ -1,6 +1,7 @@
 // The HTTP API end to end (commands, queries, audit), as a grant manager, porteurs, funders and the conseil citoyen use it:
 // real HTTP, real JWTs, the real Temporal dev server, the real workflows and SQLite event store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applicationCommandRoles, type ApplicationCommandType } from '../../domain/application';
 import { addDays, parisDateOf, fromEpochMs } from '../../domain/calendar';
 import { qpvSampleCamvs } from '../../domain/reference/qpv';
 import { commandRoutes } from '../../services/commands/routes';
@@ -217,6 +218,82 @@ describe('command API', () => {
     expect(evaluated.body).not.toHaveProperty('state');
     expect(JSON.stringify(evaluated.body)).not.toContain('assurance.pdf');
     expect((await e.call('GET', `/api/applications/${id}`, { token: tokens.otherPorteur })).status).toBe(403);
+  });
+
+  it('GET /api/applications/{id}: why the caller’s other steps are not possible now (notNow), as sending them would say', async () => {
+    const id = await submit();
+    type Refused = { type: ApplicationCommandType; code: string; message: string };
+    type Detail = { status: string; allowed: { type: string }[]; notNow?: Refused[] };
+    const read = async (token: string | undefined): Promise<Detail> => {
+      const res = await e.call('GET', `/api/applications/${id}`, { token });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body as Detail;
+    };
+    const manager = await eventually(async () => {
+      const detail = await read(tokens.manager);
+      return detail.status === 'under_review' ? detail : undefined;
+    });
+    // The manager's own steps: the ruling now, the others each with the reason, in French.
+    expect(manager.allowed.map((a) => a.type)).toEqual(
+      expect.arrayContaining(['DeclareEligible', 'DeclareIneligible', 'RequestComplements']),
+    );
+    const refused = manager.notNow ?? [];
+    expect(refused.map((n) => n.type)).toEqual(
+      expect.arrayContaining([
+        'RecordCommitteeRejection',
+        'DraftConvention',
+        'OrderPayment',
+        'CloseApplication',
+      ]),
+    );
+    for (const n of refused) {
+      expect(manager.allowed.map((a) => a.type)).not.toContain(n.type);
+      expect(applicationCommandRoles[n.type]).toContain('grant_manager');
+      expect(n.code).toBe('UNDER_REVIEW');
+      expect(n.message).toMatch(
+        /^La candidature est en cours d'instruction \(recevabilité\) : .+ n'est pas possible à ce stade\./,
+      );
+    }
+    expect(refused.find((n) => n.type === 'DraftConvention')?.message).toContain(
+      'la rédaction de la convention',
+    );
+    // Sent anyway, a step is refused with the very code and message announced.
+    const rejection = await e.call('POST', `/api/applications/${id}/committee-decision`, {
+      token: tokens.manager,
+      body: {
+        decision: 'rejected',
+        decisionReference: 'COPIL-X',
+        decisionDate: today,
+        reasons: ['trop tôt'],
+      },
+    });
+    expect(rejection.status).toBe(422);
+    const announced = refused.find((n) => n.type === 'RecordCommitteeRejection');
+    expect(rejection.body).toMatchObject({ code: announced?.code, detail: announced?.message });
+
+    // A porteur hears only of porteur steps; a funder only of funder steps.
+    const porteur = await read(tokens.porteur);
+    expect(porteur.allowed.map((a) => a.type)).toEqual(['WithdrawApplication']);
+    expect(porteur.notNow?.map((n) => n.type)).toEqual(
+      expect.arrayContaining([
+        'SubmitApplication',
+        'ProvideComplements',
+        'SignConvention',
+        'SubmitYearlyReport',
+      ]),
+    );
+    for (const n of porteur.notNow ?? []) expect(applicationCommandRoles[n.type]).toContain('porteur');
+    expect(porteur.notNow?.find((n) => n.type === 'SubmitApplication')).toMatchObject({
+      code: 'ALREADY_SUBMITTED',
+      message: expect.stringMatching(/^Cette candidature a déjà été déposée/) as string,
+    });
+    const funder = await read(tokens.etat);
+    expect(funder.notNow?.map((n) => [n.type, n.code])).toEqual([
+      ['RecordFunderPosition', 'UNDER_REVIEW'],
+      ['SignConvention', 'UNDER_REVIEW'],
+    ]);
+    // Evaluators read no file: no list (as no state).
+    expect(await read(tokens.evaluator)).not.toHaveProperty('notNow');
   });
 
   it('creates a campaign with communes among its funders, each with its envelope', async () => {

@@ -224,3 +224,19 @@ export function formatFrenchDate(date: CivilDate): string {
 
 /** The Paris date of an instant, in French words. */
 export const formatFrenchInstantDate = (instant: Instant): string => formatFrenchDate(parisDateOf(instant));
+
+/**
+ * Until when a window closing at `closesAt` is open, in French: « jusqu'au 24 février 2027 inclus »
+ * when it closes at midnight in Paris (the usual case: the day before is its last), else « jusqu'au
+ * 25 février 2027 à 17 h 30 ». « Clôture le 25 février » read as the 25th being the last day.
+ */
+export function formatFrenchUntil(closesAt: Instant): string {
+  const ms = toEpochMs(closesAt);
+  const wallMs = ms + parisOffsetMinutes(ms) * MS_PER_MINUTE;
+  const intoDay = ((wallMs % MS_PER_DAY) + MS_PER_DAY) % MS_PER_DAY;
+  const date = parisDateOf(closesAt);
+  if (intoDay === 0) return `jusqu'au ${formatFrenchDate(addDays(date, -1))} inclus`;
+  const hours = Math.floor(intoDay / 3_600_000);
+  const minutes = Math.floor((intoDay % 3_600_000) / MS_PER_MINUTE);
+  return `jusqu'au ${formatFrenchDate(date)} à ${hours} h ${pad(minutes)}`;
+}

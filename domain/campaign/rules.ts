@@ -1,4 +1,4 @@
-import { compareInstants, formatFrenchInstantDate, normalizeInstant } from '../calendar';
+import { compareInstants, formatFrenchInstantDate, formatFrenchUntil, normalizeInstant } from '../calendar';
 import { ruleFor, type RuleTable } from '../shared/decision';
 import { atField, domainError } from '../shared/errors';
 import { funderName } from '../reference/funders';
@@ -88,13 +88,14 @@ export const campaignRules: RuleTable<ParsedCampaignCommand, CampaignState, Camp
     label: 'la clôture de la campagne',
     roles: ['grant_manager', 'system'],
     statuses: ['draft', 'open'],
-    hint: (s) => `Clôture automatique le ${formatFrenchInstantDate(s.submissionWindow.closesAt)}.`,
+    hint: (s) =>
+      `Dépôt possible ${formatFrenchUntil(s.submissionWindow.closesAt)} ; clôture automatique ensuite.`,
     handle: (c, s, meta) => {
       if (meta.actor.role === 'system' && compareInstants(meta.at, s.submissionWindow.closesAt) < 0) {
         return refuse(
           domainError(
             'DEADLINE_NOT_REACHED',
-            `La clôture automatique n'est prévue que le ${formatFrenchInstantDate(s.submissionWindow.closesAt)}.`,
+            `La clôture automatique n'est prévue qu'à la fin de la fenêtre de dépôt, ouverte ${formatFrenchUntil(s.submissionWindow.closesAt)}.`,
           ),
         );
       }

@@ -11,6 +11,7 @@ import {
   formatEuros,
   formatFrenchDate,
   formatFrenchInstantDate,
+  formatFrenchUntil,
   fromEpochMs,
   normalizeInstant,
   parisDateOf,
@@ -104,6 +105,21 @@ describe('Paris business calendar', () => {
     expect(formatFrenchDate('2027-03-15')).toBe('15 mars 2027');
     expect(formatFrenchDate('2027-03-01')).toBe('1er mars 2027');
     expect(formatFrenchInstantDate('2027-03-31T22:30:00Z')).toBe('1er avril 2027');
+  });
+});
+
+describe('until when a window is open, in French', () => {
+  it('names the day before as the last one when it closes at midnight in Paris, winter or summer', () => {
+    // 0 h on 25 February (UTC+1) and on 1 July (UTC+2).
+    expect(formatFrenchUntil('2027-02-24T23:00:00Z')).toBe("jusqu'au 24 février 2027 inclus");
+    expect(formatFrenchUntil('2027-06-30T22:00:00.000Z')).toBe("jusqu'au 30 juin 2027 inclus");
+    expect(formatFrenchUntil(endOfParisDay('2027-03-01'))).toBe("jusqu'au 1er mars 2027 inclus");
+  });
+
+  it('names the day and the time when it closes at another hour', () => {
+    expect(formatFrenchUntil('2027-02-25T16:30:00Z')).toBe("jusqu'au 25 février 2027 à 17 h 30");
+    expect(formatFrenchUntil('2027-03-31T21:59:59Z')).toBe("jusqu'au 31 mars 2027 à 23 h 59");
+    expect(formatFrenchUntil('2027-06-30T22:00:01Z')).toBe("jusqu'au 1er juillet 2027 à 0 h 00");
   });
 });
 

@@ -129,6 +129,10 @@ describe('campaign', () => {
     given(opened())
       .when({ type: 'CloseCampaign' }, actors.system, '2027-03-31T21:59:58Z')
       .thenRefused('DEADLINE_NOT_REACHED');
+    // Said by the last moment of the window, not by « le 31 mars » alone (read as the last day).
+    expect(allowedCampaignCommands(open.state).find((a) => a.type === 'CloseCampaign')?.reason).toBe(
+      "Dépôt possible jusqu'au 31 mars 2027 à 23 h 59 ; clôture automatique ensuite.",
+    );
     given(opened())
       .when(
         { type: 'CloseCampaign', reason: 'Fin de la fenêtre de dépôt' },

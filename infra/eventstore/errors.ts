@@ -78,11 +78,14 @@ export class UnknownEventTypeError extends EventStoreError {
   constructor(
     readonly eventType: string,
     readonly schemaVersion?: number,
+    /** Where the stored event is, when it failed on read: an auditor is told which one. */
+    readonly where?: { stream: string; revision: bigint; position: bigint },
   ) {
     super(
-      schemaVersion === undefined
+      (schemaVersion === undefined
         ? `Type d'événement inconnu : ${eventType}.`
-        : `Version ${schemaVersion} du type d'événement ${eventType} inconnue de ce programme.`,
+        : `Version ${schemaVersion} du type d'événement ${eventType} inconnue de ce programme.`) +
+        (where ? ` [flux ${where.stream}, révision ${where.revision}, position ${where.position}]` : ''),
     );
     this.name = 'UnknownEventTypeError';
   }

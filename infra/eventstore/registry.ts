@@ -148,13 +148,13 @@ export function createEventRegistry(
       const entry = entries.get(type);
       if (!entry) {
         if (passthrough) return data;
-        throw new UnknownEventTypeError(type);
+        throw new UnknownEventTypeError(type, undefined, where);
       }
       const { definition, chain } = entry;
       let current = data;
       if (schemaVersion !== definition.version) {
         if (!Number.isInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > definition.version) {
-          throw new UnknownEventTypeError(type, schemaVersion);
+          throw new UnknownEventTypeError(type, schemaVersion, where);
         }
         for (let v = schemaVersion; v < definition.version; v++) {
           try {

@@ -77,6 +77,11 @@ describe('a stored event that no longer reads as its type', () => {
       `UPDATE events SET data = json_set(data, '$.coDecisionDueDate', 'bientôt') WHERE stream = ? AND revision = 1`,
     ],
     ['its type changed', `UPDATE events SET type = 'CampaignOpened' WHERE stream = ? AND revision = 1`],
+    ['its type unknown', `UPDATE events SET type = 'EvenementInconnu' WHERE stream = ? AND revision = 1`],
+    [
+      'its schema version unknown',
+      `UPDATE events SET metadata = json_set(metadata, '$.schemaVersion', 99) WHERE stream = ? AND revision = 1`,
+    ],
   ])('%s: every replay names the stream, the revision and what to run', async (_, sql) => {
     const { url, position, authorization } = await servedAfter(sql);
     for (const path of replaying) {

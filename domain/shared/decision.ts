@@ -308,6 +308,8 @@ function stateRefusal<Cmd extends { type: string }, State extends { status: stri
 /** A command of the caller's role that it may not send now, and the refusal it would get. */
 export interface RefusedCommand<T extends string = string> {
   type: T;
+  /** French noun phrase with its article, as the messages name the command (the rule's label). */
+  label: string;
   /** The refusal's stable code. */
   code: DomainErrorCode;
   /** French: why not now, and what is possible instead. */
@@ -353,7 +355,7 @@ export function notNowFrom<Cmd extends { type: string }, State extends { status:
         open.find((o) => o.type === type),
         actor,
       );
-    refused.push({ type, code: error.code, message: error.message });
+    refused.push({ type, label: rule.label, code: error.code, message: error.message });
   }
   return refused;
 }

@@ -47,6 +47,10 @@ export const allowedCommandAnswer = z
 export const refusedCommandAnswer = z
   .object({
     type: z.string().meta({ description: 'La commande du domaine (ex. DraftConvention, SignConvention)' }),
+    label: z.string().meta({
+      description:
+        'Son nom en français, avec son article, tel que les messages la nomment (ex. « la rédaction de la convention »)',
+    }),
     code: z.enum(domainErrorCodes).meta({
       description:
         'Le code du refus qu’elle recevrait maintenant (voir « The domain’s codes » de docs/http.md)',

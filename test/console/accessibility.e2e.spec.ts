@@ -262,6 +262,8 @@ describe.skipIf(chromiumPath === undefined)('accessibility of the console (axe-c
 
     // Under review: eligibility, ineligibility (its confirmation), complements.
     await world.openApplication(page, seeded.underReviewId, 'form[data-action="eligible"]');
+    // Why not the other actions, opened: one sentence here, a list on the page in force below.
+    await page.getByTestId('not-now').locator('summary').click();
     found.push(...(await audit(page, 'gestionnaire — fiche en instruction')));
     const ineligible = page.locator('form[data-action="ineligible"]');
     await ineligible.getByLabel('Motifs (un par ligne) *').fill('Hors du territoire du contrat de ville.');
@@ -292,6 +294,7 @@ describe.skipIf(chromiumPath === undefined)('accessibility of the console (axe-c
     // In force, its report overdue: the page with its payments, reports and history.
     await world.openApplication(page, seeded.overdueId, '[data-installment]');
     await page.getByTestId('timeline').waitFor();
+    await page.getByTestId('not-now').locator('summary').click();
     found.push(...(await audit(page, 'gestionnaire — convention en vigueur')));
     await open(page, `/audit/${seeded.overdueId}`, (p) => p.getByTestId('timeline'));
     found.push(...(await audit(page, 'gestionnaire — historique')));

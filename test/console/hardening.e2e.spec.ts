@@ -3,7 +3,8 @@
 // 50; a chart's row label cut to fit keeps the quartier's code and cuts its name; the auditor's tabs
 // fit a 375 px phone (and 320 px, a 1280 px screen zoomed to 400 %); the installments held back by
 // an overdue yearly report say so, and which year's; a campaign's closing is told by its last day
-// included, as its window is; the funders come in one order on every list of an application.
+// included, as its window is; the funders come in one order on every list of an application; under
+// the actions possible now, why the others are not (the API's `notNow`), folded, said once per reason.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMonths, addYears, formatFrenchDate, parisDateOf } from '../../domain/calendar';
@@ -17,6 +18,7 @@ import {
   createOpenCampaign,
   declareEligible,
   giveAllPositions,
+  type ApplicationDetail,
   submitApplication,
   todayInParis,
   tokenOf,
@@ -25,6 +27,15 @@ import {
 
 const campaignId = 'console-durcissement';
 let world: ConsoleWorld;
+
+/** The API's « what is possible instead », which the page shows already: never repeated under it. */
+const repeatedEnding = /Possible maintenant pour vous|En attente de :|Plus aucune action n'est possible/;
+
+/** The manager's `notNow` once the read models show `status`. */
+async function notNowOf(id: string, status: string): Promise<NonNullable<ApplicationDetail['notNow']>> {
+  const detail = await waitForApplication(world.engine, id, status, (d) => d.status === status);
+  return detail.notNow ?? [];
+}
 
 const scrollWidth = (page: Page) => page.evaluate<number>('document.documentElement.scrollWidth');
 
@@ -242,6 +253,89 @@ describe.skipIf(chromiumPath === undefined)('console hardening (Chromium)', () =
     expect(await named('[aria-labelledby="award-title"] li')).toEqual([etat, epci]);
     const installments = await named('tr[data-installment]');
     expect(installments.indexOf(epci)).toBeGreaterThan(installments.lastIndexOf(etat));
+    expect(world.cspViolations).toEqual([]);
+  });
+
+  it('tells a grant manager why the other actions are not possible now, once, folded under the possible ones', async () => {
+    const id = await submitApplication(world.engine, campaignId, { title: 'Atelier vélo de Louvroil' });
+    const refused = await notNowOf(id, 'under_review');
+    // The API's message for each: where the file stands, the step, what is possible instead.
+    const approval = refused.find((n) => n.type === 'RecordCommitteeApproval');
+    expect(approval?.code).toBe('UNDER_REVIEW');
+    expect(approval?.message).toContain('Possible maintenant pour vous');
+
+    const page = await world.newPage();
+    await world.signInAs(page, demo.manager);
+    await world.openApplication(page, id, 'form[data-action="eligible"]');
+    const why = page.getByTestId('not-now');
+    // Under the actions possible now, closed: they come first.
+    expect(await page.locator('section.actions [data-testid="not-now"]').count()).toBe(1);
+    await expect(why.evaluate((e: { tagName: string }) => e.tagName)).resolves.toBe('DETAILS');
+    await expect(why.getAttribute('open')).resolves.toBeNull();
+    const summary = why.locator('summary');
+    await expect(summary.textContent()).resolves.toBe('Pourquoi pas les autres actions ?');
+    // Opened with the keyboard.
+    await summary.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => why.getAttribute('open')).toBe('');
+    // All refused for one reason, the stage of the file: one sentence naming them, not eight alike.
+    expect(await why.locator('li').count()).toBe(0);
+    const sentence = (await why.locator('p').textContent()) ?? '';
+    expect(sentence).toMatch(
+      /^La candidature est en cours d’instruction \(recevabilité\) : l’approbation du comité de pilotage, le rejet par le comité de pilotage, la rédaction de la convention, .+ et la résiliation de la convention ne sont pas possibles à ce stade\.$/,
+    );
+    expect(sentence).not.toMatch(repeatedEnding);
+    expect(await why.locator('p').isVisible()).toBe(true);
+
+    // In co-decision nothing is the manager's: first why the committee's decision waits (the funders),
+    // then the stage that stops the rest.
+    await declareEligible(world.engine, id);
+    await notNowOf(id, 'co_decision');
+    await world.openApplication(page, id, '[data-testid="codecision"]');
+    await expect(summary.textContent()).resolves.toBe('Pourquoi aucune action ?');
+    await summary.click();
+    const items = await why.locator('li').allTextContents();
+    expect(items).toHaveLength(2);
+    expect(items[0]).toMatch(
+      /^Approbation du comité de pilotage et rejet par le comité de pilotage : En attente de la position de : État, Intercommunalité \(EPCI\) \(jusqu’au .+\)\. Le comité pourra statuer quand tous se seront prononcés/,
+    );
+    expect(items[1]).toMatch(
+      /^La candidature est en co-décision des financeurs \(jusqu’au .+\) : la déclaration de recevabilité, .+ ne sont pas possibles à ce stade\.$/,
+    );
+    await expect(why.locator('li strong').first().textContent()).resolves.toBe(
+      'Approbation du comité de pilotage et rejet par le comité de pilotage',
+    );
+    for (const item of items) expect(item).not.toMatch(repeatedEnding);
+    expect(world.cspViolations).toEqual([]);
+  });
+
+  it('says in one sentence that nothing more is possible on a withdrawn application; nothing to an evaluator', async () => {
+    const id = await submitApplication(world.engine, campaignId, { title: 'Fête de quartier à Jeumont' });
+    await command(world.engine, 'porteur', `/api/applications/${id}/withdraw`, { reason: 'Projet reporté.' });
+    const refused = await notNowOf(id, 'withdrawn');
+    expect(refused.length).toBeGreaterThan(5);
+    expect(new Set(refused.map((n) => n.code))).toEqual(new Set(['TERMINAL_STATE']));
+
+    const page = await world.newPage();
+    await world.signInAs(page, demo.manager);
+    await world.openApplication(page, id, '[data-testid="outcome"]');
+    const why = page.getByTestId('not-now');
+    await expect(why.locator('summary').textContent()).resolves.toBe('Pourquoi aucune action ?');
+    await why.locator('summary').click();
+    expect(await why.locator('li').count()).toBe(0);
+    await expect(why.locator('p').textContent()).resolves.toMatch(
+      /^La candidature a été retirée par le porteur le \d{1,2}(er)? \S+ \d{4} : plus aucune action n’est possible\.$/,
+    );
+
+    // An evaluator reads no file, so no refusals; an auditor sends no command.
+    for (const who of [demo.evaluator, demo.auditor]) {
+      const other = await world.newPage();
+      await world.signInAs(other, who);
+      await world.openApplication(other, id, '[data-testid="status"]');
+      await expect(other.getByText('Actions possibles maintenant').count(), who).resolves.toBe(1);
+      await expect(other.getByTestId('not-now').count(), who).resolves.toBe(0);
+      await expect(other.getByText('Pourquoi', { exact: false }).count(), who).resolves.toBe(0);
+    }
     expect(world.cspViolations).toEqual([]);
   });
 });

@@ -15,6 +15,7 @@ import {
   textMax,
 } from './actions.js';
 import { communeFunders } from './communes.js';
+import { whyNot } from './whyNot.js';
 import {
   html,
   api,
@@ -1052,6 +1053,29 @@ function Outcome({ state }) {
   }
 }
 
+/**
+ * Why the caller's other steps are not possible now (the API's `notNow`, said by whyNot.js), folded
+ * under the actions possible now: they come first; a native <details> opens with the keyboard and
+ * is announced as such. Nothing for a role with no step at all (auditor) or none listed (evaluator).
+ */
+function WhyNot({ notNow, anyAllowed }) {
+  if (!Array.isArray(notNow) || notNow.length === 0) return null;
+  const { sentence, items } = whyNot(notNow);
+  return html`<details class="why-not" data-testid="not-now">
+    <summary>${anyAllowed ? 'Pourquoi pas les autres actions ?' : 'Pourquoi aucune action ?'}</summary>
+    ${
+      sentence
+        ? html`<p>${frenchText(sentence)}</p>`
+        : html`<ul>
+            ${items.map(
+              (i) =>
+                html`<li>${i.title ? html`<strong>${i.title}</strong> : ` : null}${frenchText(i.text)}</li>`,
+            )}
+          </ul>`
+    }
+  </details>`;
+}
+
 export function ApplicationPage({ id, principal }) {
   const detail = useApi(`/api/applications/${id}`);
   const [notice, setNotice] = useState(/** @type {string | null} */ (null));
@@ -1157,6 +1181,7 @@ export function ApplicationPage({ id, principal }) {
                 />`,
             )
       }
+      <${WhyNot} notNow=${d.notNow} anyAllowed=${d.allowed.length > 0} />
     </section>
     <${ComplementsExchanges} state=${state} />
     ${
@@ -1566,9 +1591,8 @@ const submissionWindowText = (w) =>
   w ? `du ${date(w.opensAt)} au ${date(lastDayBefore(w.closesAt))} inclus` : '—';
 
 /**
- * The closing, told by the last day of submission as the window is: the API's hint (« Clôture
- * automatique le 25 février 2027 ») names the day the window closes at 0 h, which next to « au
- * 24 février 2027 inclus » reads as a day more.
+ * The closing, told by the last day of submission as the window is (« au 24 février 2027 inclus »):
+ * « le 25 février », the day the window closes at 0 h, read as a day more beside it.
  */
 const automaticClosingText = (w) =>
   w?.closesAt

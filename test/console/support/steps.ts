@@ -67,6 +67,8 @@ export interface ApplicationDetail {
   statusLabel: string;
   amounts: Amounts;
   allowed: { type: string; roles: string[]; reason?: string }[];
+  /** The caller's other steps, each with the refusal it would get now (none for an evaluator). */
+  notNow?: { type: string; label: string; code: string; message: string }[];
   state: ApplicationStateView;
 }
 /** What GET /api/campaigns/:id answers: the campaign's workflow's own view. */

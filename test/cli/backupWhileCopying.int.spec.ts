@@ -13,7 +13,6 @@
 //   of the data replaced and the log of the backup restored, which its manifest does not say.
 // - And the other way round: a restore while a backup copies the data directory is refused (exit 1),
 //   naming the backup (its mark in the data directory), and the backup ends as if alone.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import {
   copyFileSync,
@@ -21,12 +20,13 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -37,23 +37,19 @@ import { MANIFEST_FILE, readBackupManifest, type BackupManifest } from '../../se
 import { FundingWorld, openTestStore, playFundingYear, type TestStore } from '../audit/support';
 import { captureCliOutput } from '../support/cliOutput';
 import { freePort } from '../support/processes';
-import { grants } from './support';
+import { fakeBackup } from './fakeBackup';
+import { endGrants, grants, holdWhen, startGrants, type RunningGrants } from './support';
 
-const root = resolve(import.meta.dirname, '..', '..');
 const silent = pino({ level: 'silent' });
 
 let t: TestStore | undefined;
 let work: string;
-const started: ChildProcess[] = [];
+const started: RunningGrants[] = [];
 beforeEach(() => {
   work = mkdtempSync(join(tmpdir(), 'grants-backup-copying-'));
 });
 afterEach(async () => {
-  for (const child of started.splice(0))
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGCONT');
-      process.kill(-child.pid!, 'SIGKILL');
-    }
+  for (const running of started.splice(0)) endGrants(running);
   await t?.close();
   t = undefined;
   rmSync(work, { recursive: true, force: true });
@@ -76,43 +72,11 @@ async function dataDir(temporalBytes: number): Promise<TestStore> {
   return t;
 }
 
-interface Running {
-  child: ChildProcess;
-  /** Its exit: code and signal, and what it wrote. */
-  done: Promise<{ status: number | null; signal: NodeJS.Signals | null; out: string; err: string }>;
-}
-
-/** `grants <argv>` started in its own process group, as from a shell. */
-function start(env: Record<string, string>, ...argv: string[]): Running {
-  const child = spawn(process.execPath, [join(root, 'scripts', 'grants.mjs'), ...argv], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  started.push(child);
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-  const done = new Promise<{
-    status: number | null;
-    signal: NodeJS.Signals | null;
-    out: string;
-    err: string;
-  }>((resolveDone) => child.on('close', (status, signal) => resolveDone({ status, signal, out, err })));
-  return { child, done };
-}
-
-/** Holds the command and its children still (SIGSTOP to its group) once `file` exists. */
-async function stopOnceThere(running: Running, file: () => boolean): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!file()) {
-    if (running.child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`aucune copie commencée : ${JSON.stringify(await running.done)}`);
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  process.kill(-running.child.pid!, 'SIGSTOP');
+/** `grants <argv>` started in its own process group, as from a shell; ended after the test. */
+function start(env: Record<string, string>, ...argv: string[]): RunningGrants {
+  const running = startGrants(env, ...argv);
+  started.push(running);
+  return running;
 }
 
 /** The backup in `dir` checked against its manifest: each file's SHA-256. */
@@ -129,7 +93,7 @@ describe('grants backup while another backup copies to the same folder', () => {
     const env = { GRANTS_DATA_DIR: test.dir, GRANTS_LOG_LEVEL: 'warn' };
     const target = join(work, 'sauvegarde');
     const first = start(env, 'backup', '--to', target);
-    await stopOnceThere(first, () => existsSync(join(`${target}.partiel`, 'temporal.sqlite')));
+    await holdWhen(first, () => existsSync(join(`${target}.partiel`, 'temporal.sqlite')));
 
     const second = grants(env, 'backup', '--to', target);
     expect(second.status, second.stderr).toBe(1);
@@ -160,7 +124,7 @@ describe('grants backup while another backup copies to the same folder', () => {
     const env = { GRANTS_DATA_DIR: test.dir, GRANTS_LOG_LEVEL: 'warn' };
     const target = join(work, 'sauvegarde');
     const killed = start(env, 'backup', '--to', target);
-    await stopOnceThere(killed, () => existsSync(join(`${target}.partiel`, 'temporal.sqlite')));
+    await holdWhen(killed, () => existsSync(join(`${target}.partiel`, 'temporal.sqlite')));
     process.kill(-killed.child.pid!, 'SIGKILL');
     await killed.done;
     expect(readdirSync(work).sort()).toEqual(['sauvegarde.partiel', 'sauvegarde.verrou']);
@@ -191,36 +155,10 @@ describe('grants backup while grants restore runs on the same data directory', (
     const source = await dataDir(96_000_000);
     await source.store.close();
     const big = join(work, 'grande');
-    mkdirSync(big);
-    copyFileSync(join(source.dir, 'events.sqlite'), join(big, 'events.sqlite'));
-    copyFileSync(join(source.dir, 'temporal.sqlite'), join(big, 'temporal.sqlite'));
-    const files: BackupManifest['files'] = [];
-    const now = new Date().toISOString();
-    for (const role of ['temporal', 'events'] as const) {
-      const file = join(big, `${role}.sqlite`);
-      files.push({
-        role,
-        file: `${role}.sqlite`,
-        bytes: statSync(file).size,
-        sha256: await sha256OfFile(file),
-        takenAt: now,
-      });
-    }
-    const manifest: BackupManifest = {
-      format: 1,
-      createdAt: now,
-      files,
-      journal: {
-        events: 0,
-        lastPosition: null,
-        lastEventId: null,
-        lastHash: null,
-        digest: '0'.repeat(64),
-        integrity: { ok: true, checked: 0, summary: 'non vérifié' },
-      },
-      recordedDuringBackup: [],
-    };
-    writeFileSync(join(big, MANIFEST_FILE), JSON.stringify(manifest));
+    fakeBackup(big, {
+      events: readFileSync(join(source.dir, 'events.sqlite')),
+      temporal: readFileSync(join(source.dir, 'temporal.sqlite')),
+    });
     rmSync(source.dir, { recursive: true, force: true });
     t = undefined;
 
@@ -243,7 +181,7 @@ describe('grants backup while grants restore runs on the same data directory', (
       'restore',
       big,
     );
-    await stopOnceThere(restore, () => readdirSync(data).some((f) => f.endsWith('.restauration')));
+    await holdWhen(restore, () => readdirSync(data).some((f) => f.endsWith('.restauration')));
 
     // The restore resumes, and swaps, between the backup's two copies: the worst time, as it comes.
     let resumed = false;
@@ -288,7 +226,7 @@ describe('grants restore while a backup copies the data directory', () => {
     expect(grants(env, 'backup', '--to', earlier).status).toBe(0);
     const target = join(work, 'seconde');
     const backup = start(env, 'backup', '--to', target);
-    await stopOnceThere(backup, () => existsSync(join(`${target}.partiel`, 'temporal.sqlite')));
+    await holdWhen(backup, () => existsSync(join(`${target}.partiel`, 'temporal.sqlite')));
     const before = readdirSync(test.dir).sort();
 
     const restore = grants(

@@ -4,7 +4,6 @@
 // and what to do; a data directory it cannot write is a configuration error naming GRANTS_DATA_DIR
 // (exit 2), as the README says.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
@@ -24,42 +23,10 @@ import { runRestore } from '../../services/cli/restore';
 import { MANIFEST_FILE, fileStamp, type BackupManifest } from '../../services/cli/backupManifest';
 import { captureCliOutput } from '../support/cliOutput';
 import { freePort } from '../support/processes';
+import { fakeBackup, sha256 } from './fakeBackup';
 import { asNobody, grants, runsAsNobody } from './support';
 
 const silent = pino({ level: 'silent' });
-const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
-
-/** A backup as `grants backup` writes it: the two files and a manifest with their hashes. */
-function fakeBackup(dir: string, log: string, temporal: string): void {
-  mkdirSync(dir, { recursive: true });
-  const now = new Date().toISOString();
-  const files = [
-    { role: 'events' as const, file: 'events.sqlite', content: log },
-    { role: 'temporal' as const, file: 'temporal.sqlite', content: temporal },
-  ];
-  for (const f of files) writeFileSync(join(dir, f.file), f.content);
-  const manifest: BackupManifest = {
-    format: 1,
-    createdAt: now,
-    files: files.map((f) => ({
-      role: f.role,
-      file: f.file,
-      bytes: Buffer.byteLength(f.content),
-      sha256: sha256(f.content),
-      takenAt: now,
-    })),
-    journal: {
-      events: 0,
-      lastPosition: null,
-      lastEventId: null,
-      lastHash: null,
-      digest: sha256(''),
-      integrity: { ok: true, checked: 0, summary: 'journal vide' },
-    },
-    recordedDuringBackup: [],
-  };
-  writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify(manifest));
-}
 
 let work: string;
 const cleanups: (() => void)[] = [];
@@ -83,7 +50,10 @@ const quietConfig = async (dataDir: string, extra: Record<string, string> = {}) 
 describe('grants restore twice in the same second', () => {
   it('moves each run’s replaced files into a folder of its own: the original log is kept', async () => {
     const backup = join(work, 'sauvegarde');
-    fakeBackup(backup, 'le journal de la sauvegarde', 'la base Temporal de la sauvegarde');
+    fakeBackup(backup, {
+      events: 'le journal de la sauvegarde',
+      temporal: 'la base Temporal de la sauvegarde',
+    });
     const data = join(work, 'data');
     mkdirSync(data);
     const original = 'le journal original, irremplaçable';
@@ -121,7 +91,10 @@ describe('grants restore twice in the same second', () => {
 
   it('refuses to move a file onto one already there, and puts everything back (exit 1)', async () => {
     const backup = join(work, 'sauvegarde');
-    fakeBackup(backup, 'le journal de la sauvegarde', 'la base Temporal de la sauvegarde');
+    fakeBackup(backup, {
+      events: 'le journal de la sauvegarde',
+      temporal: 'la base Temporal de la sauvegarde',
+    });
     const data = join(work, 'data');
     mkdirSync(data);
     writeFileSync(join(data, 'events.sqlite'), 'le journal');
@@ -147,7 +120,10 @@ describe('grants restore twice in the same second', () => {
 describe('grants restore of a manifest naming a file outside its folder', () => {
   it('refuses it before reading anything (exit 2), whatever hash it gives', async () => {
     const backup = join(work, 'sauvegarde');
-    fakeBackup(backup, 'le journal de la sauvegarde', 'la base Temporal de la sauvegarde');
+    fakeBackup(backup, {
+      events: 'le journal de la sauvegarde',
+      temporal: 'la base Temporal de la sauvegarde',
+    });
     // A file beside the backup, with its true hash: only its path is wrong.
     const outside = 'un journal pris ailleurs';
     writeFileSync(join(work, 'ailleurs.sqlite'), outside);
@@ -162,8 +138,9 @@ describe('grants restore of a manifest naming a file outside its folder', () => 
 
     const out = captureCliOutput();
     expect(await runRestore(await quietConfig(data), silent, [backup], out.io), out.err()).toBe(2);
+    const events = manifest.files.findIndex((f) => f.role === 'events');
     expect(out.err()).toContain(
-      'files.0.file : un nom de fichier du dossier de sauvegarde, sans chemin, est attendu',
+      `files.${events}.file : un nom de fichier du dossier de sauvegarde, sans chemin, est attendu`,
     );
     expect(readdirSync(data)).toEqual(['events.sqlite']);
     expect(readFileSync(join(data, 'events.sqlite'), 'utf8')).toBe('en place');
@@ -179,7 +156,10 @@ describe('grants restore beside the Temporal server of an engine killed with kil
 
   it('names the leftover Temporal server, its pid and what stops it (exit 2), touching nothing', async () => {
     const backup = join(work, 'sauvegarde');
-    fakeBackup(backup, 'le journal de la sauvegarde', 'la base Temporal de la sauvegarde');
+    fakeBackup(backup, {
+      events: 'le journal de la sauvegarde',
+      temporal: 'la base Temporal de la sauvegarde',
+    });
     const data = join(work, 'data');
     mkdirSync(data);
     writeFileSync(join(data, 'events.sqlite'), 'en place');
@@ -235,7 +215,10 @@ describe('grants restore beside the Temporal server of an engine killed with kil
 describe('grants restore on a data directory it cannot write', () => {
   it('exits 2 naming GRANTS_DATA_DIR when the data directory is a plain file', async () => {
     const backup = join(work, 'sauvegarde');
-    fakeBackup(backup, 'le journal de la sauvegarde', 'la base Temporal de la sauvegarde');
+    fakeBackup(backup, {
+      events: 'le journal de la sauvegarde',
+      temporal: 'la base Temporal de la sauvegarde',
+    });
     const file = join(work, 'un-fichier');
     writeFileSync(file, 'pas un dossier');
     for (const dataDir of [file, join(file, 'sous-dossier')]) {
@@ -259,7 +242,10 @@ describe('grants restore on a data directory it cannot write', () => {
   it('exits 2 naming GRANTS_DATA_DIR when the user may not write there', async (test) => {
     if (!runsAsNobody(test)) return;
     const backup = join(work, 'sauvegarde');
-    fakeBackup(backup, 'le journal de la sauvegarde', 'la base Temporal de la sauvegarde');
+    fakeBackup(backup, {
+      events: 'le journal de la sauvegarde',
+      temporal: 'la base Temporal de la sauvegarde',
+    });
     chmodSync(work, 0o755);
     const data = join(work, 'lecture-seule');
     mkdirSync(data);

@@ -7,8 +7,6 @@
 // - Ctrl-C leaves the data directory as it was (exit 130, said in French): it left no log and no
 //   Temporal base in place, the originals moved aside and a half copy beside them, and said nothing;
 //   the next start would have begun an empty log.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -19,53 +17,18 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireEngineLock, EngineAlreadyRunningError } from '../../services/engineLock';
-import { MANIFEST_FILE, type BackupManifest } from '../../services/cli/backupManifest';
 import { freePort } from '../support/processes';
-import { grants } from './support';
-
-const root = resolve(import.meta.dirname, '..', '..');
-const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
-
-/** A backup as `grants backup` writes it (Temporal base first), with files of these contents. */
-function backup(dir: string, files: { events: Buffer | string; temporal: Buffer | string }): void {
-  mkdirSync(dir, { recursive: true });
-  const now = new Date().toISOString();
-  const entries = [
-    { role: 'temporal' as const, file: 'temporal.sqlite', content: files.temporal },
-    { role: 'events' as const, file: 'events.sqlite', content: files.events },
-  ];
-  for (const e of entries) writeFileSync(join(dir, e.file), e.content);
-  const manifest: BackupManifest = {
-    format: 1,
-    createdAt: now,
-    files: entries.map((e) => ({
-      role: e.role,
-      file: e.file,
-      bytes: Buffer.byteLength(e.content),
-      sha256: sha256(e.content),
-      takenAt: now,
-    })),
-    journal: {
-      events: 0,
-      lastPosition: null,
-      lastEventId: null,
-      lastHash: null,
-      digest: sha256(''),
-      integrity: { ok: true, checked: 0, summary: 'journal vide' },
-    },
-    recordedDuringBackup: [],
-  };
-  writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify(manifest));
-}
+import { fakeBackup, sha256 } from './fakeBackup';
+import { endGrants, grants, holdWhen, startGrants, type RunningGrants } from './support';
 
 let work: string;
 let data: string;
 let env: Record<string, string>;
-let running: ChildProcess | undefined;
+let running: RunningGrants | undefined;
 // A Temporal base big enough that its copy is under way when the test looks.
 const bigTemporal = Buffer.alloc(96 * 1024 * 1024, 'la base Temporal de la grande sauvegarde ');
 const original = { events: 'le journal original, irremplaçable', temporal: 'la base Temporal originale' };
@@ -76,7 +39,7 @@ beforeEach(async () => {
   mkdirSync(data);
   writeFileSync(join(data, 'events.sqlite'), original.events);
   writeFileSync(join(data, 'temporal.sqlite'), original.temporal);
-  backup(join(work, 'grande'), { events: 'le journal de la grande sauvegarde', temporal: bigTemporal });
+  fakeBackup(join(work, 'grande'), { events: 'le journal de la grande sauvegarde', temporal: bigTemporal });
   env = {
     GRANTS_DATA_DIR: data,
     GRANTS_HTTP_PORT: String(await freePort()),
@@ -85,10 +48,7 @@ beforeEach(async () => {
   };
 });
 afterEach(() => {
-  if (running?.exitCode === null && running.signalCode === null) {
-    running.kill('SIGCONT');
-    running.kill('SIGKILL');
-  }
+  endGrants(running);
   running = undefined;
   rmSync(work, { recursive: true, force: true });
 });
@@ -104,44 +64,15 @@ function listing(dir: string, prefix = ''): string[] {
     .sort();
 }
 
-interface Restore {
-  child: ChildProcess;
-  /** Its exit: code and signal, and what it wrote. */
-  done: Promise<{ status: number | null; signal: NodeJS.Signals | null; out: string; err: string }>;
-}
-
 /** `grants restore <backup>` started in its own process group, as from a shell. */
-function startRestore(from: string): Restore {
-  const child = spawn(process.execPath, [join(root, 'scripts', 'grants.mjs'), 'restore', from], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  running = child;
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-  const done = new Promise<{
-    status: number | null;
-    signal: NodeJS.Signals | null;
-    out: string;
-    err: string;
-  }>((resolveDone) => child.on('close', (status, signal) => resolveDone({ status, signal, out, err })));
-  return { child, done };
+function startRestore(from: string): RunningGrants {
+  running = startGrants(env, 'restore', from);
+  return running;
 }
 
 /** Holds the restore still (SIGSTOP) as soon as a copy of it has begun beside its target. */
-async function stopMidCopy(restore: Restore): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!readdirSync(data).some((f) => f.endsWith('.restauration'))) {
-    if (restore.child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`aucune copie commencée : ${JSON.stringify(await restore.done)}`);
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  process.kill(restore.child.pid!, 'SIGSTOP');
-}
+const stopMidCopy = (restore: RunningGrants): Promise<void> =>
+  holdWhen(restore, () => readdirSync(data).some((f) => f.endsWith('.restauration')));
 
 describe('grants restore while another restore copies', () => {
   it('is refused in French naming the first one (exit 1), which then ends as alone', async () => {
@@ -149,7 +80,7 @@ describe('grants restore while another restore copies', () => {
     await stopMidCopy(first);
 
     const small = join(work, 'petite');
-    backup(small, { events: 'le journal de la petite sauvegarde', temporal: 'sa base Temporal' });
+    fakeBackup(small, { events: 'le journal de la petite sauvegarde', temporal: 'sa base Temporal' });
     const second = grants(env, 'restore', small);
     expect(second.status, second.stderr).toBe(1);
     expect(second.stderr).toContain(

@@ -1,6 +1,7 @@
 // Running the `grants` command for real, as this process's user or as another than root, for the
-// cases root cannot show: a data directory the user may not write (root writes everywhere).
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+// cases root cannot show: a data directory the user may not write (root writes everywhere); or in
+// the background, held still in the middle of its work, for what arrives meanwhile.
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -49,4 +50,57 @@ export function grants(env: Record<string, string>, ...argv: string[]): SpawnSyn
     timeout: 30_000,
     env: { ...process.env, ...env },
   });
+}
+
+export interface GrantsExit {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+  err: string;
+}
+
+export interface RunningGrants {
+  child: ChildProcess;
+  /** Its exit: code and signal, and what it wrote. */
+  done: Promise<GrantsExit>;
+}
+
+/** `grants <argv>` started in its own process group, as from a shell, with these variables on top. */
+export function startGrants(env: Record<string, string>, ...argv: string[]): RunningGrants {
+  const child = spawn(process.execPath, [grantsScript, ...argv], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+  const done = new Promise<GrantsExit>((resolveDone) =>
+    child.on('close', (status, signal) => resolveDone({ status, signal, out, err })),
+  );
+  return { child, done };
+}
+
+/**
+ * Holds the command and its children still (SIGSTOP to its group) as soon as `reached()` holds (its
+ * work under way): what the test does then arrives mid-work every time.
+ */
+export async function holdWhen(running: RunningGrants, reached: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!reached()) {
+    if (running.child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`aucune copie commencée : ${JSON.stringify(await running.done)}`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  process.kill(-running.child.pid!, 'SIGSTOP');
+}
+
+/** After a test: a command it left running (held or not) and its children, ended. */
+export function endGrants(running: RunningGrants | undefined): void {
+  const child = running?.child;
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  process.kill(-child.pid!, 'SIGCONT');
+  process.kill(-child.pid!, 'SIGKILL');
 }

@@ -9,6 +9,7 @@ import {
   type Authenticator,
   type Role,
   type VerifiedTokenCacheOptions,
+  callerOf,
   createAuthenticator,
   requireRole,
 } from './auth';
@@ -221,7 +222,7 @@ export function createHttpPlatform(options: HttpPlatformOptions): HttpPlatform {
           return methods.length === 0 ? [] : [...methods, 'OPTIONS'];
         }),
       );
-      app.use(problemErrorHandler());
+      app.use(problemErrorHandler({ callerOf }));
       return app;
     },
   };

@@ -142,12 +142,31 @@ export type AuthSettings =
  * The settings the configuration implies: a JWKS when GRANTS_JWKS_URL is set (the development secret is
  * then ignored: accepting both would let anyone holding the secret forge tokens the provider never issued),
  * else GRANTS_JWT_SECRET, else the development secret kept under the data directory.
+ *
+ * With a JWKS, the expected issuer and audience go along when the configuration gives them: a provider
+ * signs every token it issues with the same keys (for other applications, ID tokens), so without them
+ * any of its tokens carrying a `role` claim would be taken for one of ours.
  */
 export async function resolveAuthSettings(config: {
   dataDir: string;
-  auth: { jwtSecret: string | undefined; jwksUrl: string | undefined };
+  auth: {
+    jwtSecret: string | undefined;
+    jwksUrl: string | undefined;
+    jwtIssuer?: string | undefined;
+    jwtAudience?: string | readonly string[] | undefined;
+  };
 }): Promise<AuthSettings> {
-  if (config.auth.jwksUrl !== undefined) return { mode: 'jwks', jwksUrl: config.auth.jwksUrl };
+  if (config.auth.jwksUrl !== undefined) {
+    const { jwtIssuer: issuer, jwtAudience: audience } = config.auth;
+    return {
+      mode: 'jwks',
+      jwksUrl: config.auth.jwksUrl,
+      ...(issuer === undefined ? {} : { issuer }),
+      ...(audience === undefined
+        ? {}
+        : { audience: typeof audience === 'string' ? audience : [...audience] }),
+    };
+  }
   if (config.auth.jwtSecret !== undefined) {
     if (config.auth.jwtSecret.length < minimumSecretLength) {
       // The value itself is not shown: it is a secret.
@@ -357,6 +376,13 @@ export function createAuthenticator(
         })
       ).payload;
   } else {
+    // Said once at start-up: the provider's tokens for any other application would be taken for ours.
+    if (settings.audience === undefined)
+      logger.warn(
+        { auth: { mode: 'jwks', issuer: settings.issuer ?? null, audience: null } },
+        'Audience des jetons non vérifiée : tout jeton signé par le fournisseur d’identité (y compris pour une ' +
+          'autre application) et portant un rôle sera accepté. Configurez l’audience attendue.',
+      );
     const jwks: JWTVerifyGetKey = createRemoteJWKSet(new URL(settings.jwksUrl));
     verifyJwt = async (token) =>
       (
@@ -477,6 +503,23 @@ export function principalOf(req: Request): Principal {
   const principal = principals.get(req);
   if (principal === undefined) throw new UnauthenticatedError('Authentification requise.');
   return principal;
+}
+
+/**
+ * Who the caller is, for a log line (the error middleware's, on a 403): what the token says of them,
+ * never the token. Undefined before authentication (or without it).
+ */
+export function callerOf(
+  req: Request,
+): { subject: string; role: Role; institution?: string; porteurId?: string } | undefined {
+  const principal = principals.get(req);
+  if (principal === undefined) return undefined;
+  return {
+    subject: principal.subject,
+    role: principal.role,
+    ...(principal.institution === undefined ? {} : { institution: principal.institution }),
+    ...(principal.porteurId === undefined ? {} : { porteurId: principal.porteurId }),
+  };
 }
 
 /** 403 problem (logged) unless the authenticated caller has one of these roles. Mount after `authenticate`. */

@@ -513,8 +513,16 @@ export function sendProblem(res: Response, problem: Problem, headers: Record<str
   res.status(problem.status).set(headers).type('application/problem+json').send(JSON.stringify(problem));
 }
 
+export interface ProblemErrorHandlerOptions {
+  /**
+   * Who the authenticated caller is (auth.ts's callerOf: this module cannot import auth.ts, which
+   * imports it). A 403 is logged with it: a refusal of who acts names who was refused.
+   */
+  callerOf?: (req: Request) => Record<string, unknown> | undefined;
+}
+
 /** The last middleware: every error becomes a problem document; only the unexpected ones are 500. */
-export function problemErrorHandler(): ErrorRequestHandler {
+export function problemErrorHandler(options: ProblemErrorHandlerOptions = {}): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) {
       // Too late to answer with a problem: let Express close the connection.
@@ -526,6 +534,16 @@ export function problemErrorHandler(): ErrorRequestHandler {
     const log = requestLogger(req);
     if (mapped.unexpected) {
       log.error({ err: error, problem: { status: problem.status, code: problem.code } }, 'erreur inattendue');
+    } else if (problem.status === 403) {
+      // Refusals of who acts (ownership, institution, audit scope, the domain's) come from the routes and
+      // the workflows, after the role check: at warn like the role check's, with who tried what.
+      log.warn(
+        {
+          problem: { status: problem.status, code: problem.code, detail: problem.detail },
+          auth: { code: problem.code, method: req.method, path: req.path, ...options.callerOf?.(req) },
+        },
+        'requête refusée',
+      );
     } else {
       log.info(
         { problem: { status: problem.status, code: problem.code, detail: problem.detail } },

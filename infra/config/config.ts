@@ -47,6 +47,10 @@ export const configSchema = z.object({
   GRANTS_LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   GRANTS_JWT_SECRET: optionalString,
   GRANTS_JWKS_URL: z.url().optional(),
+  // With a JWKS: the `iss` a token must carry, and its `aud` (one of these, comma-separated). The
+  // provider signs the tokens of its other applications with the same keys.
+  GRANTS_JWT_ISSUER: optionalString,
+  GRANTS_JWT_AUDIENCE: optionalString,
   EVENTSTORE_CONNECTION_STRING: esdbConnectionString,
   EVENTSTORE_SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL', 'EXTRA']).default('FULL'),
   TEMPORAL_ADDRESS: temporalAddress,
@@ -87,7 +91,12 @@ export interface Config {
     stepWaitSeconds: number;
   };
   log: { level: RawConfig['GRANTS_LOG_LEVEL']; format: 'pretty' | 'json' };
-  auth: { jwtSecret: string | undefined; jwksUrl: string | undefined };
+  auth: {
+    jwtSecret: string | undefined;
+    jwksUrl: string | undefined;
+    jwtIssuer: string | undefined;
+    jwtAudience: string[] | undefined;
+  };
   eventStore:
     | { kind: 'sqlite'; file: string; synchronous: RawConfig['EVENTSTORE_SQLITE_SYNCHRONOUS'] }
     | { kind: 'eventstoredb'; connectionString: string };
@@ -170,6 +179,15 @@ export function unknownVariables(env: NodeJS.ProcessEnv): string[] {
     });
 }
 
+/** « a, b » → ['a', 'b']; nothing (or only commas) → undefined: no audience checked, not none accepted. */
+function audiences(text: string | undefined): string[] | undefined {
+  const list = (text ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
+  return list.length === 0 ? undefined : list;
+}
+
 /** A value as it may be printed: the user and password of a URL (`esdb://admin:secret@…`) hidden. */
 export function withoutCredentials<T extends string | undefined>(value: T): T {
   return value?.replace(/\/\/[^@/\s]*@/g, '//***@') as T;
@@ -201,7 +219,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       format:
         c.GRANTS_LOG_FORMAT ?? (c.NODE_ENV === 'production' || !process.stdout.isTTY ? 'json' : 'pretty'),
     },
-    auth: { jwtSecret: c.GRANTS_JWT_SECRET, jwksUrl: c.GRANTS_JWKS_URL },
+    auth: {
+      jwtSecret: c.GRANTS_JWT_SECRET,
+      jwksUrl: c.GRANTS_JWKS_URL,
+      jwtIssuer: c.GRANTS_JWT_ISSUER,
+      jwtAudience: audiences(c.GRANTS_JWT_AUDIENCE),
+    },
     eventStore: c.EVENTSTORE_CONNECTION_STRING
       ? { kind: 'eventstoredb', connectionString: c.EVENTSTORE_CONNECTION_STRING }
       : {

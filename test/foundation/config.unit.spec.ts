@@ -20,6 +20,27 @@ describe('configuration', () => {
     expect(config.http.port).toBe(3000);
   });
 
+  it('reads the issuer and the audiences a provider token must carry, and checks both with the JWKS', async () => {
+    const { resolveAuthSettings } = await import('../../services/http/platform/auth');
+    const config = loadConfig({
+      GRANTS_JWKS_URL: 'https://sso.example.org/certs',
+      GRANTS_JWT_ISSUER: 'https://sso.example.org/realms/grants',
+      GRANTS_JWT_AUDIENCE: ' grants-engine, grants-console ,',
+    });
+    expect(config.auth).toMatchObject({
+      jwtIssuer: 'https://sso.example.org/realms/grants',
+      jwtAudience: ['grants-engine', 'grants-console'],
+    });
+    expect(await resolveAuthSettings(config)).toEqual({
+      mode: 'jwks',
+      jwksUrl: 'https://sso.example.org/certs',
+      issuer: 'https://sso.example.org/realms/grants',
+      audience: ['grants-engine', 'grants-console'],
+    });
+    // Only commas, or nothing: no audience checked (warned at start-up), not every one refused.
+    expect(loadConfig({ GRANTS_JWT_AUDIENCE: ' , ' }).auth.jwtAudience).toBeUndefined();
+  });
+
   it('switches to EventStoreDB and a Temporal cluster when their addresses are given', () => {
     const config = loadConfig({
       EVENTSTORE_CONNECTION_STRING: 'esdb://eventstore:2113?tls=false',

@@ -85,13 +85,45 @@ export function isLoopback(address: string | undefined): boolean {
   return v4 === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }
 
+/** A name this machine is reached by from itself: localhost, 127.x.x.x, [::1]. */
+const isLoopbackName = (hostname: string): boolean =>
+  hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+
+/**
+ * A browser on this machine, on a page of the console itself: the connection from the loopback, the
+ * Host it asked for a loopback name, and its Origin (when it sends one) that same host. The address
+ * alone is not enough: a page of another site whose name was pointed at 127.0.0.1 (DNS rebinding),
+ * or any site behind a reverse proxy on this machine, also arrives from the loopback, under its own
+ * name.
+ */
+export function fromThisMachine(req: Request): boolean {
+  if (!isLoopback(req.socket.remoteAddress)) return false;
+  const host = req.headers.host;
+  if (host === undefined) return false;
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${host}`).hostname;
+  } catch {
+    return false;
+  }
+  if (!isLoopbackName(hostname)) return false;
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
 export function consoleRouter(options: ConsoleRouterOptions = {}): Router {
   const router = Router();
   const cache = new Map<string, string>();
 
   router.get('/console/vendor/:file', (req: Request, res: Response, next) => {
     const file = String(req.params.file);
-    const load = vendor[file];
+    // Own entries only: `constructor`, `__proto__`… are the object's, not files.
+    const load = Object.hasOwn(vendor, file) ? vendor[file] : undefined;
     if (load === undefined) return next();
     let text = cache.get(file);
     if (text === undefined) {
@@ -102,15 +134,16 @@ export function consoleRouter(options: ConsoleRouterOptions = {}): Router {
   });
 
   router.get('/console/config.json', (req: Request, res: Response) => {
-    res.json({ devLogin: options.devTokens !== undefined && isLoopback(req.socket.remoteAddress) });
+    res.json({ devLogin: options.devTokens !== undefined && fromThisMachine(req) });
   });
 
   if (options.devTokens !== undefined) {
     const devTokens = options.devTokens;
     router.post('/console/dev-login', express.json({ limit: '4kb' }), async (req: Request, res: Response) => {
-      if (!isLoopback(req.socket.remoteAddress))
+      if (!fromThisMachine(req))
         throw new ForbiddenError(
-          'La connexion de démonstration n’est ouverte qu’aux navigateurs de la machine du moteur : ' +
+          'La connexion de démonstration n’est ouverte qu’aux navigateurs de la machine du moteur, sur la ' +
+            `console elle-même (http://127.0.0.1:${req.socket.localPort ?? ''}/console/ ou localhost) : ` +
             'ailleurs, collez un jeton (grants token) ou passez par le fournisseur d’identité.',
           'DEV_LOGIN_LOCAL_ONLY',
         );

@@ -1,7 +1,9 @@
 // Starts an Express app on a host and port, and closes it cleanly (in-flight requests finish).
 import type { Express } from 'express';
 import { createServer, IncomingMessage, ServerResponse, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { ConfigError } from '../../infra/config/config';
+import { problemTypeUri, problemTypes, type ProblemKind } from './platform/problem';
 
 export interface RunningHttpServer {
   url: string;
@@ -29,14 +31,67 @@ export function createAppServer(app: Express): Server {
     ServerResponse.call(this, ...args);
   }
   AppResponse.prototype = app.response;
-  return createServer(
+  const server = createServer(
     {
       IncomingMessage: AppRequest as unknown as typeof IncomingMessage,
       ServerResponse: AppResponse as unknown as typeof ServerResponse,
     },
     app,
   );
+  server.on('clientError', answerClientError);
+  return server;
 }
+
+/** What Node's parser refused, as the problem the API's other errors are. */
+const clientErrors: Record<string, { kind: ProblemKind; code?: string; detail: string }> = {
+  HPE_HEADER_OVERFLOW: {
+    kind: 'headersTooLarge',
+    detail: 'Les en-têtes de la requête dépassent la taille admise (16 Ko) : allégez-les (cookies, jeton).',
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    kind: 'requestTimeout',
+    detail: 'La requête n’est pas arrivée entière à temps : renvoyez-la.',
+  },
+};
+
+/**
+ * A request Node's HTTP parser refuses (headers too large, not HTTP, Content-Length beside a
+ * Transfer-Encoding…) never reaches the app: Node would answer a bare 400 or 431 without a body.
+ * Answered here as problem+json with a stable code, then the connection closed (what follows on it
+ * cannot be read).
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const known = clientErrors[error.code ?? ''] ?? {
+    kind: 'badRequest' as const,
+    code: 'UNREADABLE_REQUEST',
+    detail: 'La requête n’est pas une requête HTTP lisible (en-têtes mal formés ou contradictoires).',
+  };
+  const type = problemTypes[known.kind];
+  const body = JSON.stringify({
+    type: problemTypeUri(known.kind),
+    title: type.title,
+    status: type.status,
+    detail: known.detail,
+    code: known.code ?? type.code,
+  });
+  socket.end(
+    `HTTP/1.1 ${type.status} ${reasonPhrases[type.status] ?? 'Bad Request'}\r\n` +
+      'Content-Type: application/problem+json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+}
+
+const reasonPhrases: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};
 
 export function listen(app: Express, host: string, port: number): Promise<RunningHttpServer> {
   return new Promise((resolve, reject) => {

@@ -13,6 +13,7 @@ export const problemTypes = {
   validation: { status: 400, title: 'Requête invalide', code: 'VALIDATION_FAILED' },
   malformedJson: { status: 400, title: 'Corps JSON illisible', code: 'MALFORMED_JSON' },
   badRequest: { status: 400, title: 'Requête incorrecte', code: 'BAD_REQUEST' },
+  requestTimeout: { status: 408, title: 'Requête trop lente', code: 'REQUEST_TIMEOUT' },
   unauthenticated: { status: 401, title: 'Authentification requise', code: 'UNAUTHENTICATED' },
   forbidden: { status: 403, title: 'Action non autorisée', code: 'FORBIDDEN' },
   notFound: { status: 404, title: 'Ressource introuvable', code: 'NOT_FOUND' },
@@ -21,6 +22,11 @@ export const problemTypes = {
   conflict: { status: 409, title: 'Conflit de modification', code: 'CONCURRENCY_CONFLICT' },
   preconditionFailed: { status: 412, title: 'Version périmée', code: 'PRECONDITION_FAILED' },
   payloadTooLarge: { status: 413, title: 'Corps de requête trop volumineux', code: 'PAYLOAD_TOO_LARGE' },
+  headersTooLarge: {
+    status: 431,
+    title: 'En-têtes de requête trop volumineux',
+    code: 'REQUEST_HEADERS_TOO_LARGE',
+  },
   unsupportedMediaType: {
     status: 415,
     title: 'Type de contenu non pris en charge',

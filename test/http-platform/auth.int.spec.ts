@@ -262,7 +262,10 @@ describe('authentication against a provider’s JWKS', () => {
         headers: { authorization: `Bearer ${await sign({ sub: 'x', role: 'auditor' })}` },
       });
       expect(response.status).toBe(503);
+      // When to come back, and, in the log, why the provider could not be read.
+      expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
       expect(await problemOf(response)).toMatchObject({ code: 'IDENTITY_PROVIDER_UNAVAILABLE' });
+      expect(JSON.stringify(offline.logs.lines())).toContain('ECONNREFUSED');
     } finally {
       await offline.close();
     }

@@ -466,10 +466,28 @@ function logRefusal(
   logger: Logger,
   error: UnauthenticatedError | ServiceUnavailableError,
 ): void {
+  // An unreachable provider: why (its cause, never a token), for whoever must fix it.
+  const cause = error instanceof ServiceUnavailableError ? causeOf(error.cause) : undefined;
   requestLogger(req, logger).warn(
-    { auth: { code: error.code, method: req.method, path: req.path } },
+    {
+      auth: {
+        code: error.code,
+        method: req.method,
+        path: req.path,
+        ...(cause === undefined ? {} : { cause }),
+      },
+    },
     `authentification refusée : ${error.message}`,
   );
+}
+
+/** « ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9 », « JWKSTimeout: … »: an error and the one under it. */
+function causeOf(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return error === undefined ? undefined : JSON.stringify(error);
+  const code = (error as { code?: unknown }).code;
+  const own = `${typeof code === 'string' ? code : error.name}: ${error.message}`;
+  const deeper = error.cause === undefined ? undefined : causeOf(error.cause);
+  return deeper === undefined ? own : `${own} ← ${deeper}`;
 }
 
 function translateJoseError(error: unknown): Error {
@@ -488,12 +506,20 @@ function translateJoseError(error: unknown): Error {
       'TOKEN_INVALID',
     );
   }
-  // Fetching the JWKS failed (network, provider down): not the caller's fault.
+  // Fetching the JWKS failed (network, provider down): not the caller's fault. When to come back for
+  // the client; for whoever reads the log, why (refused, timed out, an HTTP status), as its cause.
   return new ServiceUnavailableError(
     'Le fournisseur d’identité est injoignable : réessayez dans un instant.',
     'IDENTITY_PROVIDER_UNAVAILABLE',
+    { headers: { 'Retry-After': String(identityProviderRetryAfterSeconds) }, cause: error },
   );
 }
+
+/**
+ * Retry-After of an unreachable provider: jose asks for the key set again at the next token after a
+ * failure, so a few seconds let a provider that restarts come back without a flood of retries.
+ */
+const identityProviderRetryAfterSeconds = 5;
 
 // Per request, without widening Express's Request type for every module.
 const principals = new WeakMap<Request, Principal>();

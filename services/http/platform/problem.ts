@@ -154,8 +154,12 @@ export class PreconditionFailedError extends HttpError {
 }
 
 export class ServiceUnavailableError extends HttpError {
-  constructor(detail: string, code?: string) {
-    super('unavailable', detail, { code });
+  constructor(
+    detail: string,
+    code?: string,
+    options: { headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super('unavailable', detail, { code, ...options });
     this.name = 'ServiceUnavailableError';
   }
 }

@@ -1,5 +1,5 @@
 import { formatFrenchInstantDate } from '../calendar';
-import { decideWith } from '../shared/decision';
+import { decideWith, type DecisionSpec } from '../shared/decision';
 import { domainError, type DomainError } from '../shared/errors';
 import type { CommandMeta } from '../shared/meta';
 import type { Result } from '../shared/result';
@@ -8,7 +8,15 @@ import type { CampaignEvent } from './events';
 import { campaignRules } from './rules';
 import type { CampaignState } from './state';
 
-function wrongStatus(state: CampaignState, command: ParsedCampaignCommand, label: string): DomainError {
+/**
+ * One code per situation; the message says where the campaign stands. It reads only the command's
+ * type, so the refusal can be announced before a command is written (notNowCampaignCommands).
+ */
+function wrongStatus(
+  state: CampaignState,
+  command: Pick<ParsedCampaignCommand, 'type'>,
+  label: string,
+): DomainError {
   switch (state.status) {
     case 'not_created':
       return domainError(
@@ -37,13 +45,21 @@ function wrongStatus(state: CampaignState, command: ParsedCampaignCommand, label
   }
 }
 
+/** The campaign's decision: decide runs it, notNowCampaignCommands reads its refusals. */
+export const campaignDecision = {
+  commandName: 'La commande',
+  commandSchema: campaignCommandSchema,
+  rules: campaignRules,
+  wrongStatus,
+} satisfies DecisionSpec<ParsedCampaignCommand, CampaignState, CampaignEvent>;
+
 export function decideCampaign(
   command: CampaignCommand,
   state: CampaignState,
   meta: CommandMeta,
 ): Result<CampaignEvent> {
   return decideWith<ParsedCampaignCommand, CampaignState, CampaignEvent>(
-    { commandName: 'La commande', commandSchema: campaignCommandSchema, rules: campaignRules, wrongStatus },
+    campaignDecision,
     command,
     state,
     meta,

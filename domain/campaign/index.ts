@@ -5,8 +5,8 @@ export * from './events';
 export * from './commands';
 export * from './state';
 export * from './snapshot';
-export { decideCampaign } from './decide';
-export { allowedCampaignCommands } from './allowed';
+export { campaignDecision, decideCampaign } from './decide';
+export { allowedCampaignCommands, notNowCampaignCommands } from './allowed';
 export { campaignDeadlines } from './deadlines';
 
 export const campaignDecider = {

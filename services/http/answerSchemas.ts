@@ -100,8 +100,17 @@ export const campaignViewAnswer = z
     }),
     revision,
     allowed,
+    notNow: z.array(refusedCommandAnswer).meta({
+      description:
+        'Les autres actions du rôle de l’appelant sur la campagne : pourquoi chacune n’est pas possible ' +
+        'maintenant, avec le code et le message du refus qu’elle recevrait ; vide pour un rôle qui n’agit pas ' +
+        'sur les campagnes',
+    }),
   })
-  .meta({ description: 'Une campagne, sa révision (aussi dans l’ETag) et les actions possibles maintenant' });
+  .meta({
+    description:
+      'Une campagne, sa révision (aussi dans l’ETag), les actions possibles maintenant et pourquoi pas les autres',
+  });
 
 export const amountsAnswer = z
   .object({

@@ -12,6 +12,7 @@ import {
   applicationStatuses,
   notNowApplicationCommands,
 } from '../../domain/application';
+import { notNowCampaignCommands } from '../../domain/campaign';
 import { qpvCodeSchema } from '../../domain/reference/qpv';
 import { allowedTo } from '../../domain/shared/decision';
 import { funderIdSchema } from '../../domain/shared/funders';
@@ -268,7 +269,10 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
         analysts.includes(principal.role) || !('funders' in view.state)
           ? view.state
           : { ...view.state, funders: view.state.funders.map(({ funder }) => ({ funder })) };
-      res.json({ ...view, state, allowed: allowedTo(view.allowed, principal) });
+      // Why the caller's other campaign steps are not possible now, from the rules decide refuses with
+      // (the whole state: the refusals speak of the status and its dates, never of an envelope).
+      const notNow = notNowCampaignCommands(view.state, principal);
+      res.json({ ...view, state, allowed: allowedTo(view.allowed, principal), notNow });
     } catch (error) {
       if (error instanceof AggregateNotFoundError) throw campaignNotFound(params.id);
       throw error;

@@ -494,7 +494,26 @@ describe('command API', () => {
         funders.some((f) => 'envelopeCents' in f),
         role,
       ).toBe(seesEnvelopes);
+      // No campaign command for these roles: nothing to refuse either.
+      expect((res.body as { notNow: unknown[] }).notNow, role).toEqual([]);
     }
+    // The grant manager, beside what it may do, learns why the rest is not possible now, in French.
+    const managed = await e.call('GET', `/api/campaigns/${campaignId}`, { token: tokens.manager });
+    expect(managed.status).toBe(200);
+    const { allowed, notNow } = managed.body as {
+      allowed: { type: string }[];
+      notNow: { type: string; label: string; code: string; message: string }[];
+    };
+    expect(allowed.map((a) => a.type).sort()).toEqual(['AdjustFunderEnvelope', 'CloseCampaign']);
+    expect(notNow.map((n) => [n.type, n.code])).toEqual([
+      ['CreateCampaign', 'CAMPAIGN_ALREADY_CREATED'],
+      ['OpenCampaign', 'CAMPAIGN_ALREADY_OPEN'],
+    ]);
+    const opening = notNow.find((n) => n.type === 'OpenCampaign');
+    expect(opening?.label).toBe("l'ouverture de la campagne");
+    expect(opening?.message).toMatch(
+      /^La campagne \d{4} est ouverte depuis le .+ : l'ouverture de la campagne n'est pas possible\. Possible maintenant pour vous : la clôture de la campagne ; l'ajustement d'une enveloppe\.$/,
+    );
   });
 
   it('a porteur whose account vouches for its SIRET files only in that name (403 PORTEUR_IDENTITY_MISMATCH, nothing written)', async () => {

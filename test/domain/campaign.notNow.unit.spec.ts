@@ -11,7 +11,6 @@ import {
   decideCampaign,
   evolveCampaign,
   notNowCampaignCommands,
-  qpvSampleCamvs,
   type Actor,
   type CampaignCommand,
   type CampaignCommandType,
@@ -19,31 +18,13 @@ import {
   type CampaignState,
 } from '../../domain';
 import { allowedTo } from '../../domain/shared/decision';
-import { actors, MAUBEUGE, meta, QPV } from './support/fixtures';
+import { closed, createCampaign2027, created, opened } from './support/campaignHistory';
+import { actors, meta } from './support/fixtures';
 
 const campaignCommandTypes = campaignCommandSchema.options.map((o) => o.shape.type.value);
 const rolesOf = (type: CampaignCommandType) => campaignDecision.rules[type].roles;
 
-const create: Extract<CampaignCommand, { type: 'CreateCampaign' }> = {
-  type: 'CreateCampaign',
-  campaignId: '2027',
-  year: 2027,
-  name: 'Appel à manifestation d’intérêt 2027',
-  submissionWindow: { opensAt: '2027-01-15T09:00:00+01:00', closesAt: '2027-03-31T23:59:59+02:00' },
-  themes: ['1.1', '1.3', '1.4', '2.1'],
-  funders: [
-    { funder: 'ETAT', envelopeCents: 30_000_000 },
-    { funder: 'REGION', envelopeCents: 10_000_000 },
-    { funder: MAUBEUGE, envelopeCents: 8_000_000 },
-  ],
-  maxDurationYears: 4,
-  publicShareCapPercent: 80,
-  territory: {
-    name: 'CA Maubeuge Val-de-Sambre',
-    qpvCodes: QPV,
-    qpvReferenceVersion: qpvSampleCamvs.version,
-  },
-};
+const create = createCampaign2027;
 
 /** A well-formed command of each type: what the actor could send, whatever the status. */
 const commands: Record<CampaignCommandType, CampaignCommand> = {
@@ -57,24 +38,6 @@ const commands: Record<CampaignCommandType, CampaignCommand> = {
     reason: 'Crédits complémentaires',
   },
 };
-
-const created = (): CampaignEvent[] => {
-  const result = decideCampaign(
-    create,
-    campaignDecider.initialState,
-    meta(actors.grantManager, '2027-01-02T10:00:00Z'),
-  );
-  if (!result.ok) throw new Error(result.error.message);
-  return result.events;
-};
-const opened = (): CampaignEvent[] => [
-  ...created(),
-  { type: 'CampaignOpened', data: { openedAt: '2027-01-15T08:00:00.000Z', trigger: 'window_start' } },
-];
-const closed = (): CampaignEvent[] => [
-  ...opened(),
-  { type: 'CampaignClosed', data: { closedAt: '2027-03-31T21:59:59.000Z', trigger: 'window_end' } },
-];
 const stateOf = (events: CampaignEvent[]): CampaignState =>
   events.reduce(evolveCampaign, campaignDecider.initialState);
 

@@ -6,7 +6,6 @@ import {
   campaignStatuses,
   decideApplication,
   initialApplicationState,
-  qpvSampleCamvs,
   toCampaignSnapshot,
   type CampaignCommand,
   type CampaignCommandType,
@@ -14,54 +13,12 @@ import {
   type CampaignStatus,
   type DomainErrorCode,
 } from '../../domain';
-import { actors, APPLICATION_ID, dossier, meta, QPV } from './support/fixtures';
+import { actors, APPLICATION_ID, dossier, meta } from './support/fixtures';
+import { closed, createCampaign2027, created, opened } from './support/campaignHistory';
 import { specFor } from './support/gwt';
 
 const given = specFor(campaignDecider);
-const create: CampaignCommand = {
-  type: 'CreateCampaign',
-  campaignId: '2027',
-  year: 2027,
-  name: 'Appel à manifestation d’intérêt 2027',
-  submissionWindow: { opensAt: '2027-01-15T09:00:00+01:00', closesAt: '2027-03-31T23:59:59+02:00' },
-  themes: ['1.1', '1.3', '1.4', '2.1'],
-  funders: [
-    { funder: 'ETAT', envelopeCents: 30_000_000 },
-    { funder: 'REGION', envelopeCents: 10_000_000 },
-    { funder: 'COMMUNE-59392', envelopeCents: 8_000_000 },
-  ],
-  maxDurationYears: 4,
-  publicShareCapPercent: 80,
-  territory: {
-    name: 'CA Maubeuge Val-de-Sambre',
-    qpvCodes: QPV,
-    qpvReferenceVersion: qpvSampleCamvs.version,
-  },
-};
-const created = (): CampaignEvent[] => {
-  const result = campaignDecider.decide(
-    create,
-    campaignDecider.initialState,
-    meta(actors.grantManager, '2027-01-02T10:00:00Z'),
-  );
-  if (!result.ok) throw new Error(result.error.message);
-  return result.events;
-};
-const opened = (): CampaignEvent[] => [
-  ...created(),
-  { type: 'CampaignOpened', data: { openedAt: '2027-01-15T08:00:00.000Z', trigger: 'window_start' } },
-];
-const closed = (): CampaignEvent[] => [
-  ...opened(),
-  {
-    type: 'CampaignClosed',
-    data: {
-      closedAt: '2027-03-31T21:59:59.000Z',
-      trigger: 'window_end',
-      reason: 'Fin de la fenêtre de dépôt',
-    },
-  },
-];
+const create = createCampaign2027;
 
 describe('campaign', () => {
   it('is created with its window (normalised to UTC), themes, envelopes, caps and the 50 % multi-year target', () => {

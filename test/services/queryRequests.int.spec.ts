@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CampaignState } from '../../domain/campaign';
+import { campaignDecider, evolveCampaign, type CampaignState } from '../../domain/campaign';
 import { qpvSampleCamvs } from '../../domain/reference/qpv';
 import { openReadModelDatabase } from '../../infra/projections/database';
 import { createHttpPlatform } from '../../services/http/platform/app';
@@ -24,6 +24,7 @@ import { historyLog, openReadModels, type ReadModels } from '../readModels/suppo
 import { playCampaign } from '../readModels/support/scenarios';
 import { CAMPAIGN_ID, GrantsWorld } from '../readModels/support/world';
 import { fundingSummary } from '../../domain';
+import { opened } from '../domain/support/campaignHistory';
 
 const secret = 'secret-de-test-secret-de-test-0123456789';
 
@@ -51,7 +52,11 @@ let applicationId: string;
 /** What the campaign's workflow would answer: a live campaign, or one whose creation was refused. */
 const campaignViews: Record<string, AggregateView<CampaignState>> = {
   [CAMPAIGN_ID]: {
-    state: { status: 'open', campaignId: CAMPAIGN_ID, funders: [] } as unknown as CampaignState,
+    // A whole state, as the workflow holds it: the view's notNow says where the campaign stands.
+    state: {
+      ...opened().reduce(evolveCampaign, campaignDecider.initialState),
+      campaignId: CAMPAIGN_ID,
+    } as CampaignState,
     revision: '2',
     allowed: [],
   },

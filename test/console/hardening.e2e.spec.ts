@@ -4,7 +4,8 @@
 // fit a 375 px phone (and 320 px, a 1280 px screen zoomed to 400 %); the installments held back by
 // an overdue yearly report say so, and which year's; a campaign's closing is told by its last day
 // included, as its window is; the funders come in one order on every list of an application; under
-// the actions possible now, why the others are not (the API's `notNow`), folded, said once per reason.
+// the actions possible now, why the others are not (the API's `notNow`), folded, said once per reason,
+// on an application's page and on a campaign's card.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMonths, addYears, formatFrenchDate, parisDateOf } from '../../domain/calendar';
@@ -204,6 +205,50 @@ describe.skipIf(chromiumPath === undefined)('console hardening (Chromium)', () =
     const hint = (await card.locator('form[data-action^="close-"] .hint').textContent()) ?? '';
     expect(hint).toContain(`${lastDay} inclus`);
     expect(hint).not.toContain(formatFrenchDate(dayAfter));
+    expect(world.cspViolations).toEqual([]);
+  });
+
+  it('tells a grant manager why the opening of an open campaign is not possible, folded on its card; nothing to an evaluator', async () => {
+    const view = await campaignView(world.engine, campaignId);
+    // The API's message: where the campaign stands, the step, what is possible instead.
+    const opening = view.notNow?.find((n) => n.type === 'OpenCampaign');
+    expect(opening?.code).toBe('CAMPAIGN_ALREADY_OPEN');
+    expect(opening?.message).toContain('Possible maintenant pour vous');
+    const evaluator = await world.engine.token({ role: 'evaluator' });
+    const asEvaluator = await world.engine.call('GET', `/api/campaigns/${campaignId}`, { token: evaluator });
+    expect((asEvaluator.body as { notNow?: unknown[] }).notNow ?? []).toEqual([]);
+
+    const page = await world.newPage();
+    await world.signInAs(page, demo.manager);
+    await page.goto(`${world.base}/console/#/campagnes`);
+    const card = page.locator(`[data-campaign="${campaignId}"]`);
+    await card.locator('form[data-action^="close-"]').waitFor();
+    const why = card.getByTestId('not-now');
+    // Under the actions possible now (closing, an envelope), closed: they come first.
+    expect(await why.count()).toBe(1);
+    await expect(why.evaluate((e: { tagName: string }) => e.tagName)).resolves.toBe('DETAILS');
+    await expect(why.getAttribute('open')).resolves.toBeNull();
+    const summary = why.locator('summary');
+    await expect(summary.textContent()).resolves.toBe('Pourquoi pas les autres actions ?');
+    await summary.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => why.getAttribute('open')).toBe('');
+    const items = await why.locator('li').allTextContents();
+    const opened = items.find((i) => i.startsWith('Ouverture de la campagne'));
+    expect(opened, JSON.stringify(items)).toMatch(
+      /^Ouverture de la campagne : La campagne \d{4} est ouverte depuis le \d{1,2}(er)? \S+ \d{4} : l’ouverture de la campagne n’est pas possible\.$/,
+    );
+    for (const item of items) expect(item).not.toMatch(repeatedEnding);
+
+    // The evaluator has no campaign card, so no refusals.
+    const other = await world.newPage();
+    await world.signInAs(other, demo.evaluator);
+    await other.goto(`${world.base}/console/#/campagnes`);
+    await other
+      .locator(`section.dashboard #f-campaign option[value="${campaignId}"]`)
+      .waitFor({ state: 'attached' });
+    await expect(other.getByTestId('not-now').count()).resolves.toBe(0);
+    await expect(other.getByText('Pourquoi', { exact: false }).count()).resolves.toBe(0);
     expect(world.cspViolations).toEqual([]);
   });
 

@@ -1054,9 +1054,10 @@ function Outcome({ state }) {
 }
 
 /**
- * Why the caller's other steps are not possible now (the API's `notNow`, said by whyNot.js), folded
- * under the actions possible now: they come first; a native <details> opens with the keyboard and
- * is announced as such. Nothing for a role with no step at all (auditor) or none listed (evaluator).
+ * Why the caller's other steps are not possible now (the API's `notNow` of an application or of a
+ * campaign, said by whyNot.js), folded under the actions possible now: they come first; a native
+ * <details> opens with the keyboard and is announced as such. Nothing for a role with no step at all
+ * (auditor) or none listed (evaluator).
  */
 function WhyNot({ notNow, anyAllowed }) {
   if (!Array.isArray(notNow) || notNow.length === 0) return null;
@@ -1069,7 +1070,9 @@ function WhyNot({ notNow, anyAllowed }) {
         : html`<ul>
             ${items.map(
               (i) =>
-                html`<li>${i.title ? html`<strong>${i.title}</strong> : ` : null}${frenchText(i.text)}</li>`,
+                html`<li>
+                  ${i.title ? html`<strong>${frenchText(i.title)}</strong> : ` : null}${frenchText(i.text)}
+                </li>`,
             )}
           </ul>`
     }
@@ -1600,8 +1603,9 @@ const automaticClosingText = (w) =>
     : undefined;
 
 /**
- * One campaign as its own workflow sees it now (GET /api/campaigns/:id): terms, envelopes, and the
- * forms of the actions possible now (open, close, adjust an envelope), nothing else.
+ * One campaign as its own workflow sees it now (GET /api/campaigns/:id): terms, envelopes, the
+ * forms of the actions possible now (open, close, adjust an envelope) and, folded under them, why the
+ * others are not (its `notNow`), nothing else.
  */
 function CampaignCard({ campaignId, listStatus, onDone, onSend }) {
   const view = useApi(`/api/campaigns/${encodeURIComponent(campaignId)}`);
@@ -1714,6 +1718,7 @@ function CampaignCard({ campaignId, listStatus, onDone, onSend }) {
             }
           })
     }
+    <${WhyNot} notNow=${view.data.notNow} anyAllowed=${allowed.length > 0} />
   </section>`;
 }
 

@@ -1,6 +1,7 @@
-// Why the caller's other steps are not possible now: the API's `notNow` (GET /api/applications/:id),
-// said compactly under the actions possible now. No imports: the unit tests load this file in Node
-// (test/console/whyNot.unit.spec.ts) against the domain's own messages, the browser through pages.js.
+// Why the caller's other steps are not possible now: the API's `notNow` (GET /api/applications/:id,
+// GET /api/campaigns/:id), said compactly under the actions possible now. No imports: the unit tests
+// load this file in Node (test/console/whyNot.unit.spec.ts) against the domain's own messages, the
+// browser through pages.js.
 //
 // Each message is the refusal the API would send, so most end with what is possible instead
 // (« Possible maintenant pour vous : … », « En attente de : … », « Plus aucune action n'est
@@ -68,7 +69,7 @@ function stageSentence(entries) {
 }
 
 /**
- * The `notNow` of an application's detail, said compactly: `sentence` when one reason covers them all,
+ * The `notNow` of an application's detail (or a campaign's view), said compactly: `sentence` when one reason covers them all,
  * otherwise `items`, each either one command (or several refused with the same words) with its reason,
  * or a stage's sentence naming its commands.
  * @param {{ type: string, label: string, code: string, message: string }[] | undefined} notNow

@@ -82,6 +82,8 @@ export interface CampaignView {
     territory: { qpvCodes: string[] };
   };
   allowed: { type: string; roles: string[] }[];
+  /** Why the caller's other campaign steps are not possible now. */
+  notNow?: { type: string; label: string; code: string; message: string }[];
 }
 
 type Who = 'manager' | 'porteur' | 'council' | `funder:${string}`;

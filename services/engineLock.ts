@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../infra/config/config';
+import { fileErrorMeaning } from './fileErrors';
 import type { Logger } from '../infra/logging/logger';
 import {
   LockHeldError,
@@ -128,13 +129,8 @@ export function leftoverTemporalServer(dataDir: string): LeftoverTemporalServer 
   };
 }
 
-const unusableReasons: Readonly<Record<string, string>> = {
-  EACCES: 'droits insuffisants',
-  EPERM: 'opération non permise',
-  EROFS: 'système de fichiers en lecture seule',
-  EEXIST: 'un fichier porte ce nom',
-  ENOTDIR: 'un élément du chemin est un fichier, pas un dossier',
-};
+/** The failures that say the folder itself cannot be used (its meaning in services/fileErrors.ts). */
+const unusableCodes: ReadonlySet<string> = new Set(['EACCES', 'EPERM', 'EROFS', 'EEXIST', 'ENOTDIR']);
 
 /**
  * A data directory that cannot be used (not writable or not readable, read-only file system, a plain
@@ -150,13 +146,13 @@ export function unusableDataDir(
   access: 'écriture' | 'lecture' = 'écriture',
 ): ConfigError | undefined {
   const { code, path } = (error ?? {}) as NodeJS.ErrnoException;
-  if (code === undefined || !Object.hasOwn(unusableReasons, code)) return undefined;
+  if (code === undefined || !unusableCodes.has(code)) return undefined;
   const notAFolder = code === 'EEXIST' || code === 'ENOTDIR';
   const expected = notAFolder ? 'un dossier' : `un dossier accessible en ${access}`;
   return new ConfigError(
     [{ variable: 'GRANTS_DATA_DIR', expected, received: dataDir }],
     `Le dossier de données ${dataDir} (GRANTS_DATA_DIR) n’est pas ${expected} : ${doing}, ` +
-      `${code} sur ${path ?? dataDir} (${unusableReasons[code]}). ` +
+      `${code} sur ${path ?? dataDir} (${fileErrorMeaning(code)}). ` +
       (notAFolder
         ? 'Choisissez un dossier avec GRANTS_DATA_DIR.'
         : `Donnez les droits en ${access} sur ce dossier à l’utilisateur qui lance la commande, ` +

@@ -58,6 +58,7 @@ import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { integrityReportJson, integritySummary } from '../audit/integrity';
 import { paced } from '../audit/readOnly';
 import { RESTORE_COMMAND, engineLockFile, markBackupCopying } from '../engineLock';
+import { diskFullCodes, fileErrorMeaning } from '../fileErrors';
 import { MANIFEST_FILE, fileStamp, type BackupManifest } from './backupManifest';
 import { readArguments } from './arguments';
 import { missingStoreMessage, verificationProgress } from './audit';
@@ -303,21 +304,6 @@ async function backUp(
 
 const interruptedMessage = 'Sauvegarde interrompue : rien n’a été gardé.';
 
-/** A copy's failure for want of room, by SQLite's or the system's code. */
-const diskFull: Readonly<Record<string, string>> = {
-  SQLITE_FULL: 'plus de place sur le disque',
-  ENOSPC: 'plus de place sur le disque',
-  EDQUOT: 'quota disque dépassé',
-};
-
-const destinationErrors: Readonly<Record<string, string>> = {
-  EACCES: 'droits insuffisants',
-  EPERM: 'opération non permise',
-  EROFS: 'système de fichiers en lecture seule',
-  ENOSPC: 'plus de place sur le disque',
-  EDQUOT: 'quota disque dépassé',
-};
-
 /** What is at `path`; undefined when nothing is (a plain file on the way counts as nothing there). */
 function entryAt(path: string): Stats | undefined {
   try {
@@ -346,7 +332,7 @@ function takeDestination(
     `${path} n’est pas un dossier : choisissez un dossier de sauvegarde ailleurs ; ${nothingDone}`;
   const refused = (error: unknown, path: string): string => {
     const { code } = error as NodeJS.ErrnoException;
-    const why = code === undefined ? String(error) : `${destinationErrors[code] ?? 'erreur'}, ${code}`;
+    const why = code === undefined ? String(error) : `${fileErrorMeaning(code) ?? 'erreur'}, ${code}`;
     return `impossible d’écrire dans ${path} (${why}) : choisissez un dossier de sauvegarde où écrire ; ${nothingDone}`;
   };
   let lock: PidLock | undefined;
@@ -433,10 +419,10 @@ function snapshotInChild(
       }
       if (answer.snapshot !== undefined) return resolvePromise({ ...answer.snapshot, takenAt });
       // SQLite's own words (« database or disk is full ») would be the only English in the command.
-      if (answer.code !== undefined && Object.hasOwn(diskFull, answer.code))
+      if (answer.code !== undefined && diskFullCodes.has(answer.code))
         return reject(
           new SnapshotError(
-            `Copie de ${source} impossible : ${diskFull[answer.code]} (${answer.code}) là où la sauvegarde ` +
+            `Copie de ${source} impossible : ${fileErrorMeaning(answer.code)} (${answer.code}) là où la sauvegarde ` +
               `s’écrit (${dirname(dirname(destination))}). Libérez de la place ou choisissez un autre --to ; ` +
               'la copie commencée est effacée.',
           ),

@@ -47,6 +47,7 @@ import {
   leftoverTemporalServer,
   unusableDataDir,
 } from '../engineLock';
+import { fileErrorMeaning } from '../fileErrors';
 import { readArguments } from './arguments';
 import {
   INTERRUPTED_EXIT_CODE,
@@ -324,21 +325,10 @@ function syncFolder(dir: string): void {
 /** Why a copy failed, in French for the common causes: what, the error code and the file. */
 function failureOf(error: unknown): string {
   const { code, path } = (error ?? {}) as NodeJS.ErrnoException;
-  const meaning = code === undefined ? undefined : fileErrors[code];
+  const meaning = fileErrorMeaning(code);
   if (meaning !== undefined) return `${meaning} (${code}${path === undefined ? '' : ` sur ${path}`})`;
   return error instanceof Error ? error.message : String(error);
 }
-
-const fileErrors: Readonly<Record<string, string>> = {
-  ENOSPC: 'plus de place sur le disque',
-  EEXIST: 'quelque chose porte déjà le nom de la copie',
-  EISDIR: 'un dossier porte le nom de la copie',
-  EDQUOT: 'quota disque dépassé',
-  EIO: 'erreur d’entrée-sortie du disque',
-  EACCES: 'droits insuffisants',
-  EPERM: 'opération non permise',
-  EROFS: 'système de fichiers en lecture seule',
-};
 
 async function restoreInto(
   config: Config,

@@ -1,9 +1,9 @@
 // Starts an Express app on a host and port, and closes it cleanly (in-flight requests finish).
 import type { Express } from 'express';
-import { createServer, IncomingMessage, ServerResponse, type Server } from 'node:http';
+import { createServer, IncomingMessage, ServerResponse, STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ConfigError } from '../../infra/config/config';
-import { problemTypeUri, problemTypes, type ProblemKind } from './platform/problem';
+import { problemOfKind, type ProblemKind } from './platform/problem';
 
 export interface RunningHttpServer {
   url: string;
@@ -70,28 +70,16 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
     code: 'UNREADABLE_REQUEST',
     detail: 'La requête n’est pas une requête HTTP lisible (en-têtes mal formés ou contradictoires).',
   };
-  const type = problemTypes[known.kind];
-  const body = JSON.stringify({
-    type: problemTypeUri(known.kind),
-    title: type.title,
-    status: type.status,
-    detail: known.detail,
-    code: known.code ?? type.code,
-  });
+  const problem = problemOfKind(known.kind, known.detail, known.code);
+  const body = JSON.stringify(problem);
   socket.end(
-    `HTTP/1.1 ${type.status} ${reasonPhrases[type.status] ?? 'Bad Request'}\r\n` +
+    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\n` +
       'Content-Type: application/problem+json; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Connection: close\r\n\r\n' +
       body,
   );
 }
-
-const reasonPhrases: Record<number, string> = {
-  400: 'Bad Request',
-  408: 'Request Timeout',
-  431: 'Request Header Fields Too Large',
-};
 
 export function listen(app: Express, host: string, port: number): Promise<RunningHttpServer> {
   return new Promise((resolve, reject) => {

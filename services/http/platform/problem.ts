@@ -500,19 +500,30 @@ function mapError(error: unknown, req: Request): MappedError {
   return { kind: 'internal', detail: 'Une erreur interne est survenue.', unexpected: true };
 }
 
-export function problemFor(
-  req: Request,
+/** A problem's fields that its kind alone decides, and its detail; problemFor adds the request's. */
+export function problemOfKind(
   kind: ProblemKind,
   detail: string,
-  extra: { code?: string; errors?: FieldError[] } = {},
-): Problem {
+  code?: string,
+): Pick<Problem, 'type' | 'title' | 'status' | 'detail' | 'code'> {
   const type = problemTypes[kind];
   return {
     type: problemTypeUri(kind),
     title: type.title,
     status: type.status,
     detail,
-    code: extra.code ?? type.code,
+    code: code ?? type.code,
+  };
+}
+
+export function problemFor(
+  req: Request,
+  kind: ProblemKind,
+  detail: string,
+  extra: { code?: string; errors?: FieldError[] } = {},
+): Problem {
+  return {
+    ...problemOfKind(kind, detail, extra.code),
     instance: req.originalUrl,
     correlationId: correlationIdOf(req),
     ...(extra.errors && extra.errors.length > 0 ? { errors: extra.errors } : {}),

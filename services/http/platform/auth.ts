@@ -466,28 +466,16 @@ function logRefusal(
   logger: Logger,
   error: UnauthenticatedError | ServiceUnavailableError,
 ): void {
-  // An unreachable provider: why (its cause, never a token), for whoever must fix it.
-  const cause = error instanceof ServiceUnavailableError ? causeOf(error.cause) : undefined;
+  // An unreachable provider: why (its cause, never a token), for whoever must fix it; pino's error
+  // serializer writes its message with the causes under it.
+  const cause = error instanceof ServiceUnavailableError ? error.cause : undefined;
   requestLogger(req, logger).warn(
     {
-      auth: {
-        code: error.code,
-        method: req.method,
-        path: req.path,
-        ...(cause === undefined ? {} : { cause }),
-      },
+      auth: { code: error.code, method: req.method, path: req.path },
+      ...(cause === undefined ? {} : { err: cause }),
     },
     `authentification refusée : ${error.message}`,
   );
-}
-
-/** « ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9 », « JWKSTimeout: … »: an error and the one under it. */
-function causeOf(error: unknown): string | undefined {
-  if (!(error instanceof Error)) return error === undefined ? undefined : JSON.stringify(error);
-  const code = (error as { code?: unknown }).code;
-  const own = `${typeof code === 'string' ? code : error.name}: ${error.message}`;
-  const deeper = error.cause === undefined ? undefined : causeOf(error.cause);
-  return deeper === undefined ? own : `${own} ← ${deeper}`;
 }
 
 function translateJoseError(error: unknown): Error {

@@ -123,4 +123,18 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Node's recursive mkdir never returns under /proc or /sys (infra/files/makeDirectory.ts).
+    files: ['infra/**/*.ts', 'services/**/*.ts', 'workflows/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.name=/^mkdir(Sync)?$/] Property[key.name='recursive']",
+          message:
+            'makeDirectory (infra/files/makeDirectory.ts), not a recursive mkdir: it loops under /proc.',
+        },
+      ],
+    },
+  },
 );

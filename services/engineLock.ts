@@ -5,9 +5,10 @@
 // is refused, `grants restore` knows the engine runs whatever ports it listens on, and a start after
 // a crash (kill -9: the Temporal child outlives its parent) stops the dead engine's Temporal server
 // before starting its own.
-import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../infra/config/config';
+import { makeDirectory } from '../infra/files/makeDirectory';
 import { fileErrorMeaning } from './fileErrors';
 import type { Logger } from '../infra/logging/logger';
 import {
@@ -145,15 +146,22 @@ export function unusableDataDir(
   doing: string,
   access: 'écriture' | 'lecture' = 'écriture',
 ): ConfigError | undefined {
-  const { code, path } = (error ?? {}) as NodeJS.ErrnoException;
-  if (code === undefined || !unusableCodes.has(code)) return undefined;
+  const { code, path, syscall } = (error ?? {}) as NodeJS.ErrnoException;
+  // A folder that cannot be made where it is asked although its parent exists (under /proc, say);
+  // an ENOENT of any other call is a missing file, for the caller to say.
+  const uncreatable = code === 'ENOENT' && syscall === 'mkdir';
+  if (code === undefined || !(unusableCodes.has(code) || uncreatable)) return undefined;
   const notAFolder = code === 'EEXIST' || code === 'ENOTDIR';
-  const expected = notAFolder ? 'un dossier' : `un dossier accessible en ${access}`;
+  const expected = notAFolder
+    ? 'un dossier'
+    : uncreatable
+      ? 'un dossier qui peut être créé'
+      : `un dossier accessible en ${access}`;
   return new ConfigError(
     [{ variable: 'GRANTS_DATA_DIR', expected, received: dataDir }],
     `Le dossier de données ${dataDir} (GRANTS_DATA_DIR) n’est pas ${expected} : ${doing}, ` +
       `${code} sur ${path ?? dataDir} (${fileErrorMeaning(code)}). ` +
-      (notAFolder
+      (notAFolder || uncreatable
         ? 'Choisissez un dossier avec GRANTS_DATA_DIR.'
         : `Donnez les droits en ${access} sur ce dossier à l’utilisateur qui lance la commande, ` +
           'ou choisissez un autre dossier avec GRANTS_DATA_DIR.'),
@@ -163,7 +171,7 @@ export function unusableDataDir(
 export async function acquireEngineLock(dataDir: string, logger: Logger): Promise<EngineLock> {
   // The first thing the engine writes there: a folder it cannot use is said here, as a setting.
   try {
-    mkdirSync(dataDir, { recursive: true });
+    makeDirectory(dataDir);
   } catch (error) {
     throw unusableDataDir(dataDir, error, 'en créant le dossier de données') ?? error;
   }

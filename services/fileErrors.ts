@@ -12,6 +12,7 @@ const meanings: Readonly<Record<string, string>> = {
   EEXIST: 'un fichier ou un dossier porte déjà ce nom',
   EISDIR: 'un dossier porte ce nom',
   ENOTDIR: 'un élément du chemin est un fichier, pas un dossier',
+  ENOENT: 'chemin introuvable, ou dossier impossible à créer à cet endroit',
 };
 
 /** The French meaning of a file error code; undefined for a code not in the table. */

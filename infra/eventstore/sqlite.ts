@@ -2,7 +2,7 @@
 // several processes may share the file: BEGIN IMMEDIATE takes the write lock up front and
 // busy_timeout makes a competing writer wait for it instead of failing.
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { expectationHolds, prepareAppend, retryPlaceMatches, sealEvent, type PreparedEvent } from './append';
@@ -32,6 +32,7 @@ import type {
 } from './port';
 import type { EventRegistry } from './registry';
 import { verifyIntegrityGeneric } from './integrity';
+import { makeDirectory } from '../files/makeDirectory';
 import { storedTextVerifier } from './sqliteIntegrity';
 
 export type SqliteSynchronous = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
@@ -173,7 +174,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
 
   const readOnly = options.readOnly ?? false;
   const storeFile = options.file;
-  if (!readOnly) mkdirSync(dirname(storeFile), { recursive: true });
+  if (!readOnly) makeDirectory(dirname(storeFile));
   let db: Database.Database;
   try {
     db = new Database(storeFile, {

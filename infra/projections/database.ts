@@ -1,8 +1,8 @@
 // The read-model database: a SQLite file of its own (never the event store's), in WAL mode so
 // readers keep answering while the projector writes, and the runtime's two bookkeeping tables.
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { makeDirectory } from '../files/makeDirectory';
 import { type Projection, projectionSignature } from './projection';
 
 /** Names the runtime reserves in every read-model database. */
@@ -68,7 +68,7 @@ export function openReadModelDatabase(
   file: string,
   options: ReadModelDatabaseOptions = {},
 ): Database.Database {
-  if (!options.readonly) mkdirSync(dirname(file), { recursive: true });
+  if (!options.readonly) makeDirectory(dirname(file));
   const db = new Database(file, {
     readonly: options.readonly ?? false,
     timeout: options.busyTimeoutMs ?? 5000,

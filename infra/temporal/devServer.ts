@@ -1,11 +1,12 @@
 // The embedded Temporal server: the real Temporal CLI dev server (`temporal server start-dev`),
 // one process persisting to a SQLite file, with its Web UI. Started and stopped by `grants start`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ConfigError } from '../config/config';
+import { makeDirectory } from '../files/makeDirectory';
 import type { Logger } from '../logging/logger';
 
 export interface DevServerOptions {
@@ -173,7 +174,7 @@ function tryListen(port: number, host: string): Promise<string | undefined> {
 
 function ensureWritableDataDir(dbFile: string): void {
   try {
-    mkdirSync(dirname(dbFile), { recursive: true });
+    makeDirectory(dirname(dbFile));
     accessSync(dirname(dbFile), constants.W_OK);
     if (existsSync(dbFile)) accessSync(dbFile, constants.R_OK | constants.W_OK);
   } catch (error) {

@@ -35,7 +35,6 @@ import {
   accessSync,
   constants,
   existsSync,
-  mkdirSync,
   readdirSync,
   renameSync,
   rmSync,
@@ -51,6 +50,7 @@ import { LockHeldError, acquirePidLock, liveOwner, type PidLock } from '../../in
 import { SnapshotError, sha256OfFile, type SqliteSnapshot } from '../../infra/backup/sqliteSnapshot';
 import { openSqliteEventStore } from '../../infra/eventstore';
 import { logDigest } from '../../infra/eventstore/anchor';
+import { makeDirectory } from '../../infra/files/makeDirectory';
 import type { IntegrityReport } from '../../infra/eventstore/port';
 import type { Logger } from '../../infra/logging/logger';
 import { formatCount, formatDuration } from '../../infra/projections/progress';
@@ -348,7 +348,7 @@ function takeDestination(
     } catch (error) {
       return { problem: refused(error, existing) };
     }
-    mkdirSync(dirname(partial), { recursive: true });
+    makeDirectory(dirname(partial));
     try {
       lock = acquirePidLock(backupLockFile(target), { command: 'grants backup', target });
     } catch (error) {
@@ -363,7 +363,7 @@ function takeDestination(
       };
     }
     rmSync(partial, { recursive: true, force: true });
-    mkdirSync(partial, { recursive: true });
+    makeDirectory(partial);
     return { lock };
   } catch (error) {
     lock?.release();

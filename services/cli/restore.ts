@@ -30,6 +30,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../../infra/config/config';
 import { sha256OfFile } from '../../infra/backup/sqliteSnapshot';
+import { makeDirectory } from '../../infra/files/makeDirectory';
 import type { Logger } from '../../infra/logging/logger';
 import { formatCount } from '../../infra/projections/progress';
 import {
@@ -93,7 +94,7 @@ const SQLITE_COMPANIONS = ['', '-wal', '-shm', '-journal'];
  * them), so `-2`, `-3`… when the name is taken.
  */
 function createAsideFolder(dataDir: string, stamp: string): string {
-  mkdirSync(dataDir, { recursive: true });
+  makeDirectory(dataDir);
   for (let n = 1; n < 1000; n++) {
     const aside = join(dataDir, `avant-restauration-${stamp}${n === 1 ? '' : `-${n}`}`);
     try {
@@ -271,7 +272,7 @@ function refuseHeld(dataDir: string, owner: LockContent, io: CliIo): number {
 /** The data directory's engine lock, taken for this restore; else the exit code, the reason said. */
 function takeDataDir(dataDir: string, io: CliIo): PidLock | number {
   try {
-    mkdirSync(dataDir, { recursive: true });
+    makeDirectory(dataDir);
     return acquirePidLock(engineLockFile(dataDir), { command: RESTORE_COMMAND });
   } catch (error) {
     if (error instanceof LockHeldError) return refuseHeld(dataDir, error.owner, io);

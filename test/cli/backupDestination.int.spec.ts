@@ -6,7 +6,7 @@
 // fills up during the copy is said in French too (it said SQLite's « database or disk is full »), the
 // half copy removed (exit 1, a copy that failed).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -48,6 +48,23 @@ describe('grants backup --to where it cannot write', () => {
     expect(result.stderr).not.toContain('copie de');
     expect(result.stdout).toBe('');
     expect(readdirSync(work)).toEqual(['un-fichier']);
+  });
+
+  it('refuses a folder that cannot be created there (under /proc), in French, instead of never returning (exit 2)', (test) => {
+    if (!existsSync('/proc/self')) {
+      console.log('Cas /proc sauté : pas de /proc sur cette machine (Linux seulement).');
+      test.skip();
+      return;
+    }
+    // Node's recursive mkdir loops forever there: the command hung at 100 % CPU.
+    const result = grants(env(), 'backup', '--to', '/proc/grants-sauvegarde/nuit');
+    expect(result.error, 'la commande doit se terminer').toBeUndefined();
+    expect(result.status, result.stderr).toBe(2);
+    expect(result.stderr).toContain(
+      '--to : impossible d’écrire dans /proc/grants-sauvegarde (chemin introuvable, ou dossier impossible à créer à cet endroit, ENOENT)',
+    );
+    expect(result.stderr).toContain('rien n’a été copié');
+    expect(result.stderr).not.toMatch(/^Erreur/m);
   });
 
   it('refuses a folder the user may not write, naming it (exit 2)', (test) => {

@@ -102,6 +102,27 @@ describe('grants start: the operator’s mistakes', () => {
     }
   }, 60_000);
 
+  it('GRANTS_DATA_DIR where no folder can be created (under /proc): exit code 2 at once, the variable named', (test) => {
+    if (!existsSync('/proc/self')) {
+      console.log('Cas /proc sauté : pas de /proc sur cette machine (Linux seulement).');
+      test.skip();
+      return;
+    }
+    // Node's recursive mkdir never returns there: the engine hung at 100 % CPU before saying anything.
+    const result = spawnSync(process.execPath, [cli, 'start'], {
+      env: { ...process.env, GRANTS_DATA_DIR: '/proc/grants-donnees' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.error, 'la commande doit se terminer').toBeUndefined();
+    expect(result.status, result.stderr).toBe(2);
+    expect(result.stderr).toContain(
+      'Le dossier de données /proc/grants-donnees (GRANTS_DATA_DIR) n’est pas un dossier qui peut être créé',
+    );
+    expect(result.stderr).toContain('Choisissez un dossier avec GRANTS_DATA_DIR.');
+    expect(result.stderr).not.toContain('Erreur :');
+  });
+
   it('TEMPORAL_ADDRESS or EVENTSTORE_CONNECTION_STRING not an address: exit code 2 at once, its password unsaid', () => {
     for (const [variable, value] of [
       ['TEMPORAL_ADDRESS', 'http://temporal:7233'],

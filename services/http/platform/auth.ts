@@ -2,12 +2,13 @@
 // shared HS256 secret (minted by `grants token`); scale-out verifies an OpenID Connect provider's
 // tokens against its JWKS. Either way the claims are checked with zod and become a Principal.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmod, link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Request, RequestHandler } from 'express';
 import { SignJWT, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import { ConfigError } from '../../../infra/config/config';
+import { makeDirectory } from '../../../infra/files/makeDirectory';
 import type { Logger } from '../../../infra/logging/logger';
 import { frenchZodErrors } from '../../../infra/validation/frenchZodErrors';
 import { requestLogger } from './correlation';
@@ -193,7 +194,7 @@ export const devSecretFileName = 'dev-jwt-secret';
  */
 export async function loadOrCreateDevSecret(dataDir: string): Promise<string> {
   const file = join(dataDir, devSecretFileName);
-  await mkdir(dataDir, { recursive: true });
+  makeDirectory(dataDir);
   const existing = await readSecretFile(file);
   if (existing !== undefined) return existing;
   const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`;

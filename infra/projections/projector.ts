@@ -140,6 +140,22 @@ interface Waiter {
 const isBusy = (error: unknown): boolean =>
   error instanceof Error && /^SQLITE_BUSY/.test((error as Error & { code?: string }).code ?? '');
 
+/**
+ * Runs a write that gives up at once (SQLITE_BUSY) when another connection holds the write lock,
+ * instead of waiting for it: better-sqlite3 waits synchronously, so for up to the busy timeout the
+ * whole process — the HTTP API, timers, Ctrl-C — would stand still while another process writes the
+ * file (a rebuild's swap). The projector tries a busy batch again a moment later instead.
+ */
+function withoutWaiting<T>(db: Database, write: () => T): T {
+  const timeoutMs = Number(db.pragma('busy_timeout', { simple: true }));
+  db.pragma('busy_timeout = 0');
+  try {
+    return write();
+  } finally {
+    db.pragma(`busy_timeout = ${timeoutMs}`);
+  }
+}
+
 /** Resolves after `ms`, or at once when stop() aborts, so a stop never waits out a retry delay. */
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -181,6 +197,8 @@ export function createProjector(options: ProjectorOptions): Projector {
   let loop: Promise<void> | undefined;
   /** The flush in progress (flush()); resolved when none is. */
   let flushing: Promise<boolean> = Promise.resolve(true);
+  /** When the write lock was first found taken, while batches wait for it. */
+  let busySince: number | undefined;
   let starting: Promise<void> | undefined;
   const waiters = new Set<Waiter>();
   const stopping = new AbortController();
@@ -309,7 +327,7 @@ export function createProjector(options: ProjectorOptions): Projector {
     // Failed or moved while the batch was being prepared (the await lets timers run): not ours any more.
     if ((state as ProjectorState) === 'failed' || restartRequested) return true;
     try {
-      applyBatch.immediate(batch, committed);
+      withoutWaiting(db, () => applyBatch.immediate(batch, committed));
     } catch (error) {
       // Rolled back: what the projections folded in memory for this batch is not in the tables.
       discardProjections(db, projections);
@@ -319,11 +337,22 @@ export function createProjector(options: ProjectorOptions): Projector {
       }
       if (isBusy(error)) {
         buffer = batch.concat(buffer);
-        logger.warn('base des vues occupée : nouvel essai dans un instant');
+        // Said once per spell: retried every 250 ms, a long swap would fill the log.
+        if (busySince === undefined) {
+          busySince = performance.now();
+          logger.warn('base des vues occupée par une autre écriture : nouvel essai dans un instant');
+        }
         return false;
       }
       fail(error);
       return true;
+    }
+    if (busySince !== undefined) {
+      logger.info(
+        { waitedMs: Math.round(performance.now() - busySince) },
+        'base des vues de nouveau libre : lot enregistré',
+      );
+      busySince = undefined;
     }
     committed = batch[batch.length - 1]?.position ?? committed;
     eventsApplied += batch.length;
@@ -347,7 +376,7 @@ export function createProjector(options: ProjectorOptions): Projector {
     const ahead = committed === undefined ? position > 0n : position > committed;
     if (!ahead) return;
     try {
-      advanceOnly.immediate(position, committed);
+      withoutWaiting(db, () => advanceOnly.immediate(position, committed));
       committed = position;
       settleWaiters();
     } catch (error) {

@@ -2,6 +2,7 @@
 // checkpoint-in-the-same-transaction rule (including kill -9 in the middle of a batch or of a
 // projection's end-of-batch flush), lag,
 // read-your-writes, and fail-stop on a broken projection.
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -171,6 +172,52 @@ describe('projector', () => {
     other.close();
     await projector.waitForPosition(134n);
     expect(await projector.healthCheck()).toMatchObject({ lag: '0' });
+    await projector.stop();
+    db.close();
+  });
+
+  it('never stands the process still while another process holds the views’ write lock (a rebuild’s swap)', async () => {
+    await appendToyEvents(store, 100);
+    const db = openReadModelDatabase(readFile);
+    const projector = createProjector({
+      eventStore: store,
+      db,
+      projections: toyProjections(),
+      logger: silentLogger(),
+    });
+    await projector.start();
+    await projector.waitForPosition(100n);
+    // Another process takes the write lock for 3 s, as `grants projections rebuild` does to swap.
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const db = new (require('better-sqlite3'))(${JSON.stringify(readFile)});
+         db.exec('BEGIN IMMEDIATE'); console.log('held');
+         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);
+         db.exec('COMMIT'); db.close();`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const released = new Promise<void>((resolve) => holder.once('exit', () => resolve()));
+    await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+    // The longest the event loop went without running a timer meanwhile: better-sqlite3 waits for a
+    // lock synchronously, and the projector's batch tried to take it (5 s of busy timeout).
+    let longestGapMs = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longestGapMs = Math.max(longestGapMs, now - last);
+      last = now;
+    }, 10);
+    await appendToyEvents(store, 34);
+    await released;
+    // A tick after the release too: a wait that ended with it is only seen by the next tick.
+    await sleep(50);
+    clearInterval(ticker);
+    expect(longestGapMs).toBeLessThan(1000);
+    await projector.waitForPosition(134n);
+    expect(total(readCounts(db))).toBe(134);
     await projector.stop();
     db.close();
   });

@@ -1,6 +1,6 @@
 // The forms of the commands: one per action the API lists as possible now (`allowed`), and the
 // grant manager's campaign forms. A refusal shows the problem's French `detail` in the form itself.
-import { useEffect, useRef, useState } from './vendor/hooks.mjs';
+import { useEffect, useLayoutEffect, useRef, useState } from './vendor/hooks.mjs';
 import {
   ApiError,
   count,
@@ -309,8 +309,10 @@ export function ActionForm({
     const { name, value } = /** @type {HTMLInputElement} */ (event.target);
     if (name in chosen && chosen[name] !== value) setChosen({ ...chosen, [name]: value });
   };
-  // A refusal takes the focus: on its first field, or on the summary when no field is at fault.
-  useEffect(() => {
+  // A refusal takes the focus: on its first field, or on the summary when no field is at fault. In
+  // the render that shows it (a layout effect): an effect runs after the next paint, so the refusal
+  // would be on screen for a moment with the focus still on the button just pressed.
+  useLayoutEffect(() => {
     if (errors.length > 0) focusFirstError(id, errors, summary.current);
   }, [errors]);
   const labelOf = (name) => fields.find((f) => f.name === name)?.label ?? labels?.[name] ?? name;
@@ -759,7 +761,7 @@ function DraftConventionForm({ state, base, hint, onDone, onSend }) {
   // The control to focus once the table shows it (a line added) or lost it (a line removed).
   // A new object each time: removing two lines in turn focuses the same button twice.
   const [focusNext, setFocusNext] = useState(/** @type {{ id: string } | null} */ (null));
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (focusNext) document.getElementById(focusNext.id)?.focus();
   }, [focusNext]);
   const { schedule, errors } = readDraftSchedule(lines, plan, duration);

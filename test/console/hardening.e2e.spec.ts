@@ -1,6 +1,7 @@
 // What driving the console as each role on the real engine turned up, in Debian's Chromium: the
 // conseil citoyen (and a funder) sees every application waiting on it, not the API's first page of
-// 50; a chart's row label cut to fit keeps the quartier's code and cuts its name; the auditor's tabs
+// 50; a chart's row label cut to fit keeps the quartier's code and cuts its name; on a phone the
+// evaluator's charts are drawn for its width (labels at 12 px, above their bars); the auditor's tabs
 // fit a 375 px phone (and 320 px, a 1280 px screen zoomed to 400 %); the installments held back by
 // an overdue yearly report say so, and which year's; a campaign's closing is told by its last day
 // included, as its window is; the funders come in one order on every list of an application; under
@@ -127,6 +128,41 @@ describe.skipIf(chromiumPath === undefined)('console hardening (Chromium)', () =
     await expect(
       page.locator('table[data-table="chart-qpv"] tr[data-row="QN05994X"] th').textContent(),
     ).resolves.toBe('Provinces Françaises – De Joyeuse (QN05994X)');
+    expect(world.cspViolations).toEqual([]);
+  });
+
+  it('draws the evaluator’s charts for a 375 px phone: labels at their 12 px, above their bars', async () => {
+    // After the quartier above: the quartiers chart has a row with a long name.
+    const page = await world.newPage();
+    await world.signInAs(page, demo.evaluator);
+    const qpvLabels = page.locator('svg[data-chart="chart-qpv"] text.axis-label');
+    await expect
+      .poll(async () => (await qpvLabels.evaluateAll(ownText)).some((l) => l.includes('Provinces')), {
+        timeout: 30_000,
+      })
+      .toBe(true);
+    /** The height a chart's text takes on the screen, in CSS pixels (12 px text: about 14). */
+    const textHeight = async (selector: string) =>
+      (await page.locator(selector).first().boundingBox())?.height ?? 0;
+    const layout = (figure: string) =>
+      page.locator(`figure[data-figure="${figure}"]`).getAttribute('data-layout');
+    await expect.poll(() => layout('chart-qpv')).toBe('beside');
+    expect(await textHeight('svg[data-chart="chart-qpv"] text.axis-label')).toBeGreaterThanOrEqual(11);
+
+    await page.setViewportSize({ width: 375, height: 800 });
+    // Scaled down from the laptop's drawing, the labels were 5 px high: drawn for the phone, 12 px.
+    await expect.poll(() => layout('chart-qpv')).toBe('stacked');
+    await expect.poll(() => layout('chart-funders')).toBe('stacked');
+    for (const text of [
+      'svg[data-chart="chart-qpv"] text.axis-label',
+      'svg[data-chart="chart-qpv"] text.bar-value',
+      'svg[data-chart="chart-funders"] text.axis-label',
+      'svg[data-chart="chart-cpo"] text.axis-label',
+    ])
+      expect(await textHeight(text), text).toBeGreaterThanOrEqual(11);
+    // A label on a line of its own has room for the whole name.
+    expect(await qpvLabels.evaluateAll(ownText)).toContain('Provinces Françaises – De Joyeuse (QN05994X)');
+    await expect.poll(() => scrollWidth(page)).toBeLessThanOrEqual(375);
     expect(world.cspViolations).toEqual([]);
   });
 

@@ -3,6 +3,7 @@
 // (the numbers in words), and each chart has a data table as its text alternative, which is also
 // what one reads to check a figure.
 import { html, money, count, TableScroll } from './lib.js';
+import { useLayoutEffect, useRef, useState } from './vendor/hooks.mjs';
 
 /** Loads one of the console's own stylesheets once (CSP `style-src 'self'`: a link, never inline). */
 export function loadStylesheet(href) {
@@ -29,6 +30,67 @@ const shorten = (text, max) => {
 };
 
 /**
+ * The width a figure has on the page, in CSS pixels, followed as the window changes (undefined
+ * before it is laid out). A chart draws itself for that width, one unit of its viewBox a pixel, so
+ * that its 12 px labels stay 12 px: scaled down from a laptop's layout to a 375 px phone they were 5 px.
+ * @param {{ current: Element | null }} ref
+ */
+function useWidth(ref) {
+  const [width, setWidth] = useState(/** @type {number | undefined} */ (undefined));
+  // Measured before the first paint (a layout effect): the chart is never shown at the wrong size.
+  useLayoutEffect(() => {
+    const element = ref.current;
+    if (!element) return undefined;
+    const measure = () => setWidth(Math.round(element.getBoundingClientRect().width) || undefined);
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+  return width;
+}
+
+/** Below this many pixels for the bars beside their labels, each label goes on a line of its own above them. */
+const MIN_SIDE_BY_SIDE_BARS = 200;
+/** Room for a bar's value after it (« 1 812 500,00 € » at 12 px). */
+const VALUE_WIDTH = 110;
+/** Roughly what one character of a 12 px label takes, to cut labels to their room. */
+const CHAR_WIDTH = 6.6;
+
+/**
+ * Where a chart's parts go for a given width: its laptop layout when there is room for it (or before
+ * the width is known), else labels beside the bars in a narrower column, else labels above the bars.
+ */
+function barLayout(available, compact) {
+  // A compact chart fits half the width of a laptop screen at the same text size.
+  const design = compact
+    ? { labelWidth: 170, chartWidth: 290, valueWidth: 110, maxLabel: 26 }
+    : { labelWidth: 280, chartWidth: 480, valueWidth: 130, maxLabel: 42 };
+  const designWidth = design.labelWidth + design.chartWidth + design.valueWidth;
+  if (available === undefined || available >= designWidth)
+    return { ...design, stacked: false, width: designWidth };
+  const labelWidth = Math.min(design.labelWidth, Math.round(available * 0.32));
+  const chartWidth = available - labelWidth - VALUE_WIDTH;
+  if (chartWidth >= MIN_SIDE_BY_SIDE_BARS)
+    return {
+      labelWidth,
+      chartWidth,
+      valueWidth: VALUE_WIDTH,
+      maxLabel: Math.floor(labelWidth / CHAR_WIDTH) - 1,
+      stacked: false,
+      width: available,
+    };
+  return {
+    labelWidth: 0,
+    chartWidth: Math.max(40, available - VALUE_WIDTH),
+    valueWidth: VALUE_WIDTH,
+    maxLabel: Math.floor(available / CHAR_WIDTH) - 1,
+    stacked: true,
+    width: available,
+  };
+}
+
+/**
  * @param {{
  *   id: string,
  *   title: string,
@@ -52,21 +114,26 @@ export function BarChart({
   open,
   compact = false,
 }) {
+  const figure = useRef(/** @type {HTMLElement | null} */ (null));
+  const { labelWidth, chartWidth, maxLabel, stacked, width } = barLayout(useWidth(figure), compact);
   const max = Math.max(1, ...rows.flatMap((r) => r.values));
   const barHeight = 14;
   const gap = 4;
-  const groupHeight = series.length * (barHeight + gap) + 12;
-  // A compact chart fits half the width of a laptop screen at the same text size.
-  const labelWidth = compact ? 170 : 280;
-  const chartWidth = compact ? 290 : 480;
-  const valueWidth = compact ? 110 : 130;
-  const width = labelWidth + chartWidth + valueWidth;
+  // Stacked: the label's line, then the bars.
+  const labelLine = stacked ? 18 : 0;
+  const groupHeight = labelLine + series.length * (barHeight + gap) + 12;
   const height = Math.max(groupHeight * rows.length, 20);
   const desc = rows
     .map((r) => `${r.label} : ${r.values.map((v, j) => `${series[j]?.name ?? ''} ${format(v)}`).join(', ')}`)
     .join(' ; ');
   return html`
-    <figure class=${compact ? 'chart compact' : 'chart'} aria-labelledby=${`${id}-caption`} data-figure=${id}>
+    <figure
+      ref=${figure}
+      class=${compact ? 'chart compact' : 'chart'}
+      aria-labelledby=${`${id}-caption`}
+      data-figure=${id}
+      data-layout=${stacked ? 'stacked' : 'beside'}
+    >
       <figcaption id=${`${id}-caption`}>${title}</figcaption>
       <ul class="legend" aria-hidden="true">
         ${series.map((s) => html`<li><span class=${`swatch ${s.className}`}></span>${s.name}</li>`)}
@@ -87,12 +154,12 @@ export function BarChart({
               ${rows.map((row, i) => {
                 const y0 = i * groupHeight;
                 return html`<g>
-                  <text x="0" y=${y0 + barHeight} class="axis-label">
-                    ${shorten(row.label, compact ? 26 : 42)}
+                  <text x="0" y=${y0 + (stacked ? 12 : barHeight)} class="axis-label">
+                    ${shorten(row.label, maxLabel)}
                     <title>${row.label}</title>
                   </text>
                   ${row.values.map((v, j) => {
-                    const y = y0 + j * (barHeight + gap);
+                    const y = y0 + labelLine + j * (barHeight + gap);
                     const w = Math.max(v > 0 ? 2 : 0, (v / max) * chartWidth);
                     return html`<rect
                         x=${labelWidth}
@@ -155,9 +222,12 @@ export function BarChart({
  * @param {{ id: string, title: string, label: string, percent: number | null, target: number | null, detail?: string }} props
  */
 export function ShareGauge({ id, title, label, percent, target, detail }) {
-  const width = 760;
+  const figure = useRef(/** @type {HTMLElement | null} */ (null));
+  const available = useWidth(figure);
+  // Drawn for its figure's width on a phone (see useWidth), at its laptop size otherwise.
+  const width = available === undefined || available >= 760 ? 760 : available;
   const left = 10;
-  const scale = 700;
+  const scale = width === 760 ? 700 : width - 2 * left;
   const x = (p) => left + (Math.max(0, Math.min(100, p)) / 100) * scale;
   const pct = (p) =>
     p === null || p === undefined ? '—' : `${String(Math.round(p * 10) / 10).replace('.', ',')} %`;
@@ -166,7 +236,7 @@ export function ShareGauge({ id, title, label, percent, target, detail }) {
     percent === null
       ? `Aucune action retenue : la part n’est pas encore calculable. Cible : ${pct(target)}.`
       : `${label} : ${pct(percent)} ; cible : ${pct(target)} ; ${reached ? 'cible atteinte' : 'cible non atteinte'}.`;
-  return html`<figure class="chart gauge" aria-labelledby=${`${id}-caption`} data-figure=${id}>
+  return html`<figure ref=${figure} class="chart gauge" aria-labelledby=${`${id}-caption`} data-figure=${id}>
     <figcaption id=${`${id}-caption`}>${title}</figcaption>
     <svg
       role="img"

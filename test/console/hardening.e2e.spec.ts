@@ -163,6 +163,12 @@ describe.skipIf(chromiumPath === undefined)('console hardening (Chromium)', () =
     // A label on a line of its own has room for the whole name.
     expect(await qpvLabels.evaluateAll(ownText)).toContain('Provinces Françaises – De Joyeuse (QN05994X)');
     await expect.poll(() => scrollWidth(page)).toBeLessThanOrEqual(375);
+    // A tablet: the half-screen charts, one per line, were scaled up to 18 px labels.
+    await page.setViewportSize({ width: 900, height: 800 });
+    await expect.poll(() => layout('chart-funders')).toBe('beside');
+    const tablet = await textHeight('svg[data-chart="chart-funders"] text.axis-label');
+    expect(tablet).toBeGreaterThanOrEqual(11);
+    expect(tablet).toBeLessThanOrEqual(16);
     expect(world.cspViolations).toEqual([]);
   });
 

@@ -32,7 +32,8 @@ const shorten = (text, max) => {
 /**
  * The width a figure has on the page, in CSS pixels, followed as the window changes (undefined
  * before it is laid out). A chart draws itself for that width, one unit of its viewBox a pixel, so
- * that its 12 px labels stay 12 px: scaled down from a laptop's layout to a 375 px phone they were 5 px.
+ * that its 12 px labels stay 12 px: a laptop's drawing scaled to a 375 px phone made them 5 px, and
+ * a half-screen chart given the whole width of a tablet, 18 px.
  * @param {{ current: Element | null }} ref
  */
 function useWidth(ref) {
@@ -52,41 +53,43 @@ function useWidth(ref) {
 
 /** Below this many pixels for the bars beside their labels, each label goes on a line of its own above them. */
 const MIN_SIDE_BY_SIDE_BARS = 200;
-/** Room for a bar's value after it (« 1 812 500,00 € » at 12 px). */
-const VALUE_WIDTH = 110;
+/** The widest a chart is drawn (dashboard.css caps its SVG at 56rem). */
+const MAX_CHART_WIDTH = 896;
 /** Roughly what one character of a 12 px label takes, to cut labels to their room. */
 const CHAR_WIDTH = 6.6;
 
 /**
- * Where a chart's parts go for a given width: its laptop layout when there is room for it (or before
- * the width is known), else labels beside the bars in a narrower column, else labels above the bars.
+ * Where a chart's parts go for the width it has: labels in a column of their own beside the bars
+ * (at most the laptop's column), the bars taking the rest; on a screen too narrow for that, each
+ * label on a line above its bars. Before the width is known, the laptop layout.
  */
 function barLayout(available, compact) {
   // A compact chart fits half the width of a laptop screen at the same text size.
   const design = compact
     ? { labelWidth: 170, chartWidth: 290, valueWidth: 110, maxLabel: 26 }
     : { labelWidth: 280, chartWidth: 480, valueWidth: 130, maxLabel: 42 };
-  const designWidth = design.labelWidth + design.chartWidth + design.valueWidth;
-  if (available === undefined || available >= designWidth)
-    return { ...design, stacked: false, width: designWidth };
-  const labelWidth = Math.min(design.labelWidth, Math.round(available * 0.32));
-  const chartWidth = available - labelWidth - VALUE_WIDTH;
+  if (available === undefined)
+    return { ...design, stacked: false, width: design.labelWidth + design.chartWidth + design.valueWidth };
+  const width = Math.min(available, MAX_CHART_WIDTH);
+  const { valueWidth } = design;
+  const labelWidth = Math.min(design.labelWidth, Math.round(width * 0.32));
+  const chartWidth = width - labelWidth - valueWidth;
   if (chartWidth >= MIN_SIDE_BY_SIDE_BARS)
     return {
       labelWidth,
       chartWidth,
-      valueWidth: VALUE_WIDTH,
-      maxLabel: Math.floor(labelWidth / CHAR_WIDTH) - 1,
+      valueWidth,
+      maxLabel: labelWidth === design.labelWidth ? design.maxLabel : Math.floor(labelWidth / CHAR_WIDTH) - 1,
       stacked: false,
-      width: available,
+      width,
     };
   return {
     labelWidth: 0,
-    chartWidth: Math.max(40, available - VALUE_WIDTH),
-    valueWidth: VALUE_WIDTH,
-    maxLabel: Math.floor(available / CHAR_WIDTH) - 1,
+    chartWidth: Math.max(40, width - valueWidth),
+    valueWidth,
+    maxLabel: Math.floor(width / CHAR_WIDTH) - 1,
     stacked: true,
-    width: available,
+    width,
   };
 }
 
@@ -224,10 +227,10 @@ export function BarChart({
 export function ShareGauge({ id, title, label, percent, target, detail }) {
   const figure = useRef(/** @type {HTMLElement | null} */ (null));
   const available = useWidth(figure);
-  // Drawn for its figure's width on a phone (see useWidth), at its laptop size otherwise.
-  const width = available === undefined || available >= 760 ? 760 : available;
+  // Drawn for its figure's width (see useWidth); before it is known, for a laptop's.
+  const width = available === undefined ? 760 : Math.min(available, MAX_CHART_WIDTH);
   const left = 10;
-  const scale = width === 760 ? 700 : width - 2 * left;
+  const scale = width - 2 * left;
   const x = (p) => left + (Math.max(0, Math.min(100, p)) / 100) * scale;
   const pct = (p) =>
     p === null || p === undefined ? '—' : `${String(Math.round(p * 10) / 10).replace('.', ',')} %`;

@@ -54,6 +54,21 @@ const ownText = (elements: Element[]): string[] =>
       .trim(),
   );
 
+/**
+ * Signs in as the evaluator and waits until the quartiers chart shows the Provinces Françaises (the
+ * application the chart tests submit); its labels.
+ */
+async function evaluatorSeesProvinces(page: Page) {
+  await world.signInAs(page, demo.evaluator);
+  const labels = page.locator('svg[data-chart="chart-qpv"] text.axis-label');
+  await expect
+    .poll(async () => (await labels.evaluateAll(ownText)).some((l) => l.includes('Provinces')), {
+      timeout: 30_000,
+    })
+    .toBe(true);
+  return labels;
+}
+
 describe.skipIf(chromiumPath === undefined)('console hardening (Chromium)', () => {
   beforeAll(async () => {
     world = await startConsoleWorld();
@@ -114,13 +129,7 @@ describe.skipIf(chromiumPath === undefined)('console hardening (Chromium)', () =
       dossier: { ...base, action: { ...base.action, qpvCodes: ['QN05994X'] } },
     });
     const page = await world.newPage();
-    await world.signInAs(page, demo.evaluator);
-    const labels = page.locator('svg[data-chart="chart-qpv"] text.axis-label');
-    await expect
-      .poll(async () => (await labels.evaluateAll(ownText)).some((l) => l.includes('Provinces')), {
-        timeout: 30_000,
-      })
-      .toBe(true);
+    const labels = await evaluatorSeesProvinces(page);
     const label = (await labels.evaluateAll(ownText)).find((l) => l.includes('Provinces')) ?? '';
     expect(label).toMatch(/^Provinces Françaises.*… \(QN05994X\)$/);
     expect(label.length).toBeLessThanOrEqual(42);
@@ -134,13 +143,7 @@ describe.skipIf(chromiumPath === undefined)('console hardening (Chromium)', () =
   it('draws the evaluator’s charts for a 375 px phone: labels at their 12 px, above their bars', async () => {
     // After the quartier above: the quartiers chart has a row with a long name.
     const page = await world.newPage();
-    await world.signInAs(page, demo.evaluator);
-    const qpvLabels = page.locator('svg[data-chart="chart-qpv"] text.axis-label');
-    await expect
-      .poll(async () => (await qpvLabels.evaluateAll(ownText)).some((l) => l.includes('Provinces')), {
-        timeout: 30_000,
-      })
-      .toBe(true);
+    const qpvLabels = await evaluatorSeesProvinces(page);
     /** The height a chart's text takes on the screen, in CSS pixels (12 px text: about 14). */
     const textHeight = async (selector: string) =>
       (await page.locator(selector).first().boundingBox())?.height ?? 0;

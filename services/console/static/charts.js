@@ -33,7 +33,7 @@ const shorten = (text, max) => {
  * The width a figure has on the page, in CSS pixels, followed as the window changes (undefined
  * before it is laid out). A chart draws itself for that width, one unit of its viewBox a pixel, so
  * that its 12 px labels stay 12 px: a laptop's drawing scaled to a 375 px phone made them 5 px, and
- * a half-screen chart given the whole width of a tablet, 18 px.
+ * a half-screen chart given the whole width of a tablet, 18–20 px.
  * @param {{ current: Element | null }} ref
  */
 function useWidth(ref) {
@@ -68,25 +68,20 @@ function barLayout(available, compact) {
   const design = compact
     ? { labelWidth: 170, chartWidth: 290, valueWidth: 110, maxLabel: 26 }
     : { labelWidth: 280, chartWidth: 480, valueWidth: 130, maxLabel: 42 };
-  if (available === undefined)
-    return { ...design, stacked: false, width: design.labelWidth + design.chartWidth + design.valueWidth };
-  const width = Math.min(available, MAX_CHART_WIDTH);
   const { valueWidth } = design;
+  if (available === undefined)
+    return { ...design, stacked: false, width: design.labelWidth + design.chartWidth + valueWidth };
+  const width = Math.min(available, MAX_CHART_WIDTH);
   const labelWidth = Math.min(design.labelWidth, Math.round(width * 0.32));
   const chartWidth = width - labelWidth - valueWidth;
-  if (chartWidth >= MIN_SIDE_BY_SIDE_BARS)
-    return {
-      labelWidth,
-      chartWidth,
-      valueWidth,
-      maxLabel: labelWidth === design.labelWidth ? design.maxLabel : Math.floor(labelWidth / CHAR_WIDTH) - 1,
-      stacked: false,
-      width,
-    };
+  if (chartWidth >= MIN_SIDE_BY_SIDE_BARS) {
+    const maxLabel =
+      labelWidth === design.labelWidth ? design.maxLabel : Math.floor(labelWidth / CHAR_WIDTH) - 1;
+    return { labelWidth, chartWidth, maxLabel, stacked: false, width };
+  }
   return {
     labelWidth: 0,
     chartWidth: Math.max(40, width - valueWidth),
-    valueWidth,
     maxLabel: Math.floor(width / CHAR_WIDTH) - 1,
     stacked: true,
     width,

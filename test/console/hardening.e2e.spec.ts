@@ -1,7 +1,8 @@
 // What driving the console as each role on the real engine turned up, in Debian's Chromium: the
 // conseil citoyen (and a funder) sees every application waiting on it, not the API's first page of
 // 50; a chart's row label cut to fit keeps the quartier's code and cuts its name; on a phone the
-// evaluator's charts are drawn for its width (labels at 12 px, above their bars); the auditor's tabs
+// evaluator's charts are drawn for its width (labels at 12 px, above their bars); a campaigns list
+// that could not be had is said, with « Réessayer », never shown as « no campaign »; the auditor's tabs
 // fit a 375 px phone (and 320 px, a 1280 px screen zoomed to 400 %); the installments held back by
 // an overdue yearly report say so, and which year's; a campaign's closing is told by its last day
 // included, as its window is; the funders come in one order on every list of an application; under
@@ -172,6 +173,43 @@ describe.skipIf(chromiumPath === undefined)('console hardening (Chromium)', () =
     const tablet = await textHeight('svg[data-chart="chart-funders"] text.axis-label');
     expect(tablet).toBeGreaterThanOrEqual(11);
     expect(tablet).toBeLessThanOrEqual(16);
+    expect(world.cspViolations).toEqual([]);
+  });
+
+  it('says when the campaigns list could not be had, and asks again, instead of « no campaign »', async () => {
+    const page = await world.newPage();
+    // The platform failing that one request, as a restarting engine or a dropped connection would.
+    let refused = 0;
+    await page.route('**/api/campaigns', async (route) => {
+      refused += 1;
+      await route.fulfill({
+        status: 503,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({
+          type: 'about:blank',
+          title: 'Service indisponible',
+          status: 503,
+          detail: 'Le moteur redémarre : réessayez dans un instant.',
+        }),
+      });
+    });
+    await world.signInAs(page, demo.evaluator);
+    const alert = page.getByTestId('campaigns-error');
+    await alert.waitFor();
+    expect(refused).toBeGreaterThan(0);
+    await expect(alert.textContent()).resolves.toContain(
+      'La liste des campagnes n’a pas pu être chargée : Le moteur redémarre : réessayez dans un instant.',
+    );
+    // It said there was none.
+    expect(await page.getByText('Aucune campagne pour l’instant.').count()).toBe(0);
+    await page.unroute('**/api/campaigns');
+    await alert.getByRole('button', { name: 'Réessayer' }).click();
+    await alert.waitFor({ state: 'detached' });
+    await expect
+      .poll(() =>
+        page.locator('#f-campaign option').evaluateAll((os) => os.map((o) => (o as { value: string }).value)),
+      )
+      .toContain(campaignId);
     expect(world.cspViolations).toEqual([]);
   });
 

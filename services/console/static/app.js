@@ -5,6 +5,7 @@ import { useEffect, useState } from './vendor/hooks.mjs';
 import {
   html,
   api,
+  ApiError,
   storedToken,
   storeToken,
   claimsOf,
@@ -202,14 +203,24 @@ function Shell({ token, onSignOut }) {
   usePageHeading(route);
   const principal = claimsOf(token);
   const [campaigns, setCampaigns] = useState(/** @type {any[] | null} */ (null));
+  // Why the list could not be had: said, with a way to ask again, rather than shown as « no
+  // campaign » (the evaluator's « Aucune campagne pour l'instant », the porteur's « aucun appel ouvert »).
+  const [campaignsError, setCampaignsError] = useState(/** @type {string | null} */ (null));
   /** Reloads the campaigns list and gives its items. */
   const reloadCampaigns = () =>
     api('GET', '/api/campaigns').then((r) => {
       setCampaigns(r.items);
+      setCampaignsError(null);
       return r.items;
     });
+  const loadCampaigns = () =>
+    reloadCampaigns().catch((e) =>
+      setCampaignsError(
+        e instanceof ApiError ? e.message : 'la plateforme n’a pas répondu (connexion interrompue).',
+      ),
+    );
   useEffect(() => {
-    reloadCampaigns().catch(() => setCampaigns([]));
+    loadCampaigns();
   }, [token]);
   // A porteur is named by its organisation (its latest dossier's), the identifier until one is known.
   const porteur = usePorteurProfile(principal);
@@ -264,7 +275,17 @@ function Shell({ token, onSignOut }) {
         <button type="button" class="signout" onClick=${onSignOut}>Se déconnecter</button>
       </div>
     </header>
-    <main id="main" tabindex="-1">${page}</main>
+    <main id="main" tabindex="-1">
+      ${
+        campaignsError === null
+          ? null
+          : html`<div class="refusal" role="alert" data-testid="campaigns-error">
+              <p>La liste des campagnes n’a pas pu être chargée : ${campaignsError}</p>
+              <button type="button" onClick=${() => loadCampaigns()}>Réessayer</button>
+            </div>`
+      }
+      ${page}
+    </main>
   `;
 }
 

@@ -6,13 +6,14 @@
 // fills up during the copy is said in French too (it said SQLite's « database or disk is full »), the
 // half copy removed (exit 1, a copy that failed).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FundingWorld, openTestStore, playFundingYear, type TestStore } from '../audit/support';
 import { asNobody, grants, runsAsNobody } from './support';
+import { hasProcfs } from '../support/procfs';
 
 let t: TestStore;
 let work: string;
@@ -51,11 +52,7 @@ describe('grants backup --to where it cannot write', () => {
   });
 
   it('refuses a folder that cannot be created there (under /proc), in French, instead of never returning (exit 2)', (test) => {
-    if (!existsSync('/proc/self')) {
-      console.log('Cas /proc sauté : pas de /proc sur cette machine (Linux seulement).');
-      test.skip();
-      return;
-    }
+    if (!hasProcfs(test)) return;
     // Node's recursive mkdir loops forever there: the command hung at 100 % CPU.
     const result = grants(env(), 'backup', '--to', '/proc/grants-sauvegarde/nuit');
     expect(result.error, 'la commande doit se terminer').toBeUndefined();

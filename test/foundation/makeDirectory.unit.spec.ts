@@ -1,11 +1,12 @@
 // makeDirectory, the `mkdir -p` of every folder the engine creates: what Node's recursive mkdir
 // does, and an error where Node's never returns (under /proc, where creating a folder answers ENOENT
 // although the parent exists: its walk takes that for « parent missing » and tries again forever).
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeDirectory } from '../../infra/files/makeDirectory';
+import { hasProcfs } from '../support/procfs';
 
 let work: string;
 beforeEach(() => {
@@ -39,11 +40,7 @@ describe('makeDirectory', () => {
   });
 
   it('answers ENOENT under /proc, naming the folder it could not create, instead of never returning', (test) => {
-    if (!existsSync('/proc/self')) {
-      console.log('Cas /proc sauté : pas de /proc sur cette machine (Linux seulement).');
-      test.skip();
-      return;
-    }
+    if (!hasProcfs(test)) return;
     let error: NodeJS.ErrnoException | undefined;
     try {
       makeDirectory('/proc/grants-make-directory/donnees');

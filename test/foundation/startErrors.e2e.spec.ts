@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { descendants, freePort, waitFor } from '../support/processes';
+import { hasProcfs } from '../support/procfs';
 
 const cli = new URL('../../scripts/grants.mjs', import.meta.url).pathname;
 const dataDir = mkdtempSync(join(tmpdir(), 'grants-start-errors-'));
@@ -103,11 +104,7 @@ describe('grants start: the operator’s mistakes', () => {
   }, 60_000);
 
   it('GRANTS_DATA_DIR where no folder can be created (under /proc): exit code 2 at once, the variable named', (test) => {
-    if (!existsSync('/proc/self')) {
-      console.log('Cas /proc sauté : pas de /proc sur cette machine (Linux seulement).');
-      test.skip();
-      return;
-    }
+    if (!hasProcfs(test)) return;
     // Node's recursive mkdir never returns there: the engine hung at 100 % CPU before saying anything.
     const result = spawnSync(process.execPath, [cli, 'start'], {
       env: { ...process.env, GRANTS_DATA_DIR: '/proc/grants-donnees' },

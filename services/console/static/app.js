@@ -204,7 +204,8 @@ function Shell({ token, onSignOut }) {
   const principal = claimsOf(token);
   const [campaigns, setCampaigns] = useState(/** @type {any[] | null} */ (null));
   // Why the list could not be had: said, with a way to ask again, rather than shown as « no
-  // campaign » (the evaluator's « Aucune campagne pour l'instant », the porteur's « aucun appel ouvert »).
+  // campaign » (the evaluator's « Aucune campagne pour l’instant », the porteur's « Aucune campagne
+  // n’est ouverte au dépôt »).
   const [campaignsError, setCampaignsError] = useState(/** @type {string | null} */ (null));
   /** Reloads the campaigns list and gives its items. */
   const reloadCampaigns = () =>

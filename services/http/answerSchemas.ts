@@ -151,10 +151,10 @@ export const applicationListItemAnswer = z
     waitingOn: z
       .array(z.string())
       .meta({ description: 'Les rôles et institutions qui doivent agir maintenant' }),
-    nextDeadline: z
-      .object({ at: z.string(), kind: z.string() })
-      .nullable()
-      .meta({ description: 'La prochaine échéance (minuteur) de la candidature' }),
+    nextDeadline: z.object({ at: z.string(), kind: z.string() }).nullable().meta({
+      description:
+        'La plus proche échéance de la candidature (instant où elle est passée) ; celle d’un compte rendu en retard reste, passée',
+    }),
     amounts: amountsAnswer,
     expectedBeneficiaries: z.number().int(),
     reachedBeneficiaries: z.number().int(),

@@ -370,6 +370,32 @@ describe('applications read model', () => {
     expect(offsetPage.items.map((i) => i.id)).toEqual(seen.slice(7, 14));
   });
 
+  it('keeps an overdue report’s passed due date as its deadline: late files first in the deadline order', async () => {
+    const late = world.application();
+    late
+      .submit(dossier(2))
+      .on('2027-02-20')
+      .declareEligible('2027-04-10')
+      .on('2027-03-01')
+      .commitAll()
+      .opinion()
+      .on('2027-03-20')
+      .approve()
+      .draft('2027-01-01', '2027-04-30')
+      .signAll();
+    const waiting = world.application();
+    waiting.submit(dossier(1)).on('2028-07-02').declareEligible('2028-09-30');
+    // The year-1 report was due on 30 June 2028; the workflow's timer marks it overdue at midnight.
+    late.on('2028-07-02');
+    const r = await row(late);
+    expect(r.waitingFor).toContain('en retard');
+    expect(r.nextDeadline).toEqual({ at: endOfParisDay('2028-06-30'), kind: 'report-overdue' });
+    // Before the co-decision due on 30 September: without a deadline it would come last.
+    await rm.catchUp(world.events);
+    const order = listApplications(rm.db, { sort: 'deadline', limit: 10 }).items.map((i) => i.id);
+    expect(order.indexOf(late.applicationId)).toBeLessThan(order.indexOf(waiting.applicationId));
+  });
+
   it("filters a grant manager's queue by role or institution, soonest deadline first", async () => {
     const a = world.application();
     const b = world.application();

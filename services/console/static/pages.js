@@ -170,8 +170,8 @@ export function deadlineOf(deadline, now = Date.now()) {
 
 /**
  * Yearly reports marked overdue, by application: the last day each was due (the oldest when several).
- * Once a report is marked overdue, its deadline leaves the application's `nextDeadline` (the API
- * answers null, or the next year's): this list is what says the file is late and since when.
+ * The application's `nextDeadline` keeps that passed date too (its earliest); this list is read as
+ * well so that the reports page and the queues say the same date, from the same source.
  * @param {boolean} [wanted] false: nothing asked (roles that cannot read the list)
  */
 function useOverdueReports(wanted = true) {
@@ -260,8 +260,7 @@ function QueueTable({
 
 /**
  * Overdue first (oldest first), then the soonest deadline, none last (as the API's sort=deadline,
- * for lists merged in the page). A report marked overdue no longer has a `nextDeadline`: its due
- * date comes from `overdueReports`.
+ * for lists merged in the page). A report's due date comes from `overdueReports` when it is listed.
  * @param {any[]} items
  * @param {Map<string, string>} [overdueReports]
  */

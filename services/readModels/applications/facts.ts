@@ -17,7 +17,7 @@ import {
   type SubmittedState,
   unawaitedApplicationCommands,
 } from '../../../domain/application';
-import { toEpochMs } from '../../../domain/calendar';
+import { endOfParisDay, toEpochMs } from '../../../domain/calendar';
 import { funderName } from '../../../domain/reference/funders';
 import type { OpenCommand } from '../../../domain/shared';
 
@@ -203,16 +203,22 @@ function waitingParties(awaited: readonly AwaitedAction[]): string[] {
 }
 
 /**
- * The next date someone is held to (the queues' order and the « échéance » shown). A yearly report's
- * reminder is the workflow's own timer, not a date anyone has: the report's due date is.
+ * The earliest date someone is held to (the queues' order and the « échéance » shown). A yearly
+ * report's reminder is the workflow's own timer, not a date anyone has: the report's due date is. A
+ * report already marked overdue has no timer left, but its due date is still the one the porteur
+ * missed: it stays, passed, so that `sort=deadline` puts the late files first, not last.
  */
 function earliestDeadline(state: SubmittedState): { at: string; kind: string } | null {
   let best: { at: string; kind: string; ms: number } | undefined;
-  for (const d of applicationDeadlines(state)) {
-    if (d.kind === 'report-reminder') continue;
-    const ms = toEpochMs(d.dueAt);
-    if (best === undefined || ms < best.ms) best = { at: d.dueAt, kind: d.kind, ms };
-  }
+  const consider = (at: string, kind: string): void => {
+    const ms = toEpochMs(at);
+    if (best === undefined || ms < best.ms) best = { at, kind, ms };
+  };
+  for (const d of applicationDeadlines(state)) if (d.kind !== 'report-reminder') consider(d.dueAt, d.kind);
+  if (state.status === 'in_force')
+    for (const r of state.reports)
+      if ((r.status === 'expected' || r.status === 'changes_requested') && r.overdue)
+        consider(endOfParisDay(r.dueDate), 'report-overdue');
   return best === undefined ? null : { at: best.at, kind: best.kind };
 }
 

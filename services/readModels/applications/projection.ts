@@ -391,7 +391,8 @@ export const applicationsProjection: Projection = {
   // 3: a rejected or lapsed application's commitments and award are void (fundsVoided).
   // 4: the folded state is no longer stored (folded again from the log when needed).
   // 5: a report's reminder timer is no longer the next deadline (the report's due date is).
-  version: 5,
+  // 6: a report marked overdue keeps its (passed) due date as the next deadline.
+  version: 6,
   ordering: 'per-stream',
   sums: { application_counts: ['applications'] },
   schema: applicationsSchema,

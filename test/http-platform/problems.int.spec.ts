@@ -1,5 +1,6 @@
 // Every refusal is an RFC 9457 problem document, through real HTTP; nothing the client sends can
 // produce a 500, and a 500 never shows its stack or message.
+import { request } from 'node:http';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintDevelopmentToken } from '../../services/http/platform/auth';
@@ -271,6 +272,29 @@ describe('problem details', () => {
     });
     expect(response.status).toBe(415);
     expect(await problemOf(response)).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+  });
+
+  it('415 for a body sent without Content-Type (curl -H "content-type:"), not « body : Champ obligatoire »', async () => {
+    const body = JSON.stringify({ title: 'Atelier', amountCents: 1 });
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      // fetch would label a string body text/plain: node:http sends only the headers given.
+      const req = request(`${api.url}/things`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${managerToken}`, 'content-length': Buffer.byteLength(body) },
+      });
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(answer.status, answer.body).toBe(415);
+    expect(JSON.parse(answer.body)).toMatchObject({
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      detail: 'Corps envoyé sans Content-Type : envoyez du JSON (Content-Type: application/json).',
+    });
   });
 
   it('503 with Retry-After when the views lag behind a write', async () => {

@@ -91,17 +91,25 @@ export function parseWith<S extends z.ZodType>(
  * "object expected" about a body the client did send.
  */
 function assertJsonBody(req: Request): void {
+  if (req.body !== undefined) return;
+  const type = req.headers['content-type'];
   const hasBody =
     req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-  if (
-    req.body === undefined &&
-    hasBody &&
-    req.headers['content-type'] !== undefined &&
-    !req.is('application/json')
-  ) {
+  if (hasBody && type !== undefined && !req.is('application/json')) {
     throw new HttpError(
       'unsupportedMediaType',
-      `Corps de type ${req.headers['content-type']} non pris en charge : envoyez du JSON (Content-Type: application/json).`,
+      `Corps de type ${type} non pris en charge : envoyez du JSON (Content-Type: application/json).`,
+    );
+  }
+  // Bytes sent with no type at all (curl -d with the header removed): express.json did not read
+  // them, and « body : Champ obligatoire » would deny what the client sent. An empty request is
+  // still read as no body (a step whose body is optional).
+  const sentBytes =
+    Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (type === undefined && sentBytes) {
+    throw new HttpError(
+      'unsupportedMediaType',
+      'Corps envoyé sans Content-Type : envoyez du JSON (Content-Type: application/json).',
     );
   }
 }

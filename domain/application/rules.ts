@@ -66,7 +66,14 @@ const preConventionStatuses = [
 /** True once the whole Paris day `date` is over at `at`. */
 const isPast = (at: string, date: CivilDate): boolean => compareInstants(at, endOfParisDay(date)) >= 0;
 
-/** A date the command sets (its `field`) must lie after today. */
+/** Days ahead a deadline may be set: a year, far beyond any step's weeks or months. */
+export const DEADLINE_MAX_DAYS_AHEAD = 365;
+
+/**
+ * A deadline the command sets (its `field`) must lie after today, and within a year (rule revision
+ * deadlineWithinAYear): a century typed for a year would hold the file, and what its funders reserved,
+ * until then — no timer would ever fire.
+ */
 function futureDateProblem(
   meta: CommandMeta,
   date: CivilDate,
@@ -74,11 +81,21 @@ function futureDateProblem(
   field: string,
 ): DomainError | undefined {
   const today = parisDateOf(meta.at);
-  if (date > today) return undefined;
+  if (date <= today) {
+    return atField(
+      domainError(
+        'DATE_IN_PAST',
+        `${what} (${formatFrenchDate(date)}) doit être postérieure à aujourd'hui (${formatFrenchDate(today)}) : choisissez une date à venir.`,
+      ),
+      field,
+    );
+  }
+  const latest = addDays(today, DEADLINE_MAX_DAYS_AHEAD);
+  if (date <= latest || !appliesRule(meta, 'deadlineWithinAYear')) return undefined;
   return atField(
     domainError(
-      'DATE_IN_PAST',
-      `${what} (${formatFrenchDate(date)}) doit être postérieure à aujourd'hui (${formatFrenchDate(today)}) : choisissez une date à venir.`,
+      'DATE_TOO_FAR',
+      `${what} (${formatFrenchDate(date)}) tombe plus d'un an après aujourd'hui : une faute de frappe ? Choisissez une date au plus tard le ${formatFrenchDate(latest)}.`,
     ),
     field,
   );

@@ -32,6 +32,7 @@ export const domainErrorCodes = [
   'DEADLINE_NOT_REACHED',
   'DEADLINE_PASSED',
   'DATE_IN_PAST',
+  'DATE_TOO_FAR',
   'SUBMISSION_WINDOW_CLOSED',
   'STALE_DEADLINE',
   // dossier
@@ -136,6 +137,7 @@ const forbidden: readonly DomainErrorCode[] = [
 const invalid: readonly DomainErrorCode[] = [
   'INVALID_COMMAND',
   'DATE_IN_PAST',
+  'DATE_TOO_FAR',
   'UNKNOWN_QPV',
   'UNKNOWN_FUNDER',
   'BUDGET_YEARS_MISMATCH',

@@ -29,6 +29,11 @@ export const ruleRevisions = {
    * year (a typo of a few zeros cancelled the recovery without a word).
    */
   justifiedWithinAward: 6,
+  /**
+   * A deadline the grant manager sets (co-decision, complements, signature, corrections) falls within
+   * a year: « 2207-01-15 » for « 2027-01-15 » left a file waiting two centuries, its reservations held.
+   */
+  deadlineWithinAYear: 7,
 } as const;
 
 export type RevisedRule = keyof typeof ruleRevisions;

@@ -317,6 +317,48 @@ describe('eligibility (recevabilité)', () => {
     expect(error.message).toContain("aujourd'hui (12 avril 2027)");
   });
 
+  it('refuses a deadline more than a year ahead, for each deadline a manager sets (rule revision 7)', () => {
+    expect(ruleRevisions.deadlineWithinAYear).toBe(7);
+    const at = '2027-04-12T08:00:00Z';
+    const submitted = new Story().submit(dossier(1));
+    // A year to the day is still a deadline; a day more, or a century typed for a year, is not.
+    given(submitted.events)
+      .when({ type: 'DeclareEligible', coDecisionDueDate: '2028-04-11' }, actors.grantManager, at)
+      .thenTypes(['ApplicationDeclaredEligible']);
+    const error = given(submitted.events)
+      .when({ type: 'DeclareEligible', coDecisionDueDate: '2207-01-15' }, actors.grantManager, at)
+      .thenRefused('DATE_TOO_FAR');
+    expect(error.message).toBe(
+      "La date limite de co-décision (15 janvier 2207) tombe plus d'un an après aujourd'hui : une faute de frappe ? Choisissez une date au plus tard le 11 avril 2028.",
+    );
+    expect(error.field).toEqual(['coDecisionDueDate']);
+    given(submitted.events)
+      .when({ type: 'RequestComplements', items: ['RIB'], dueDate: '2028-04-12' }, actors.grantManager, at)
+      .thenRefused('DATE_TOO_FAR');
+    const approved = new Story()
+      .submit(dossier(1))
+      .on('2027-02-20')
+      .declareEligible('2027-04-10')
+      .on('2027-03-01')
+      .commitAll()
+      .opinion()
+      .on('2027-03-20')
+      .approve();
+    given(approved.events)
+      .when(
+        { type: 'DraftConvention', startDate: '2027-01-01', signatureDueDate: '9999-12-31' },
+        actors.grantManager,
+        '2027-03-21T09:00:00Z',
+      )
+      .thenRefused('DATE_TOO_FAR');
+    // A history recorded before the rule is decided again as it was.
+    given(submitted.events)
+      .when({ type: 'DeclareEligible', coDecisionDueDate: '2207-01-15' }, actors.grantManager, at, {
+        ruleRevision: 6,
+      })
+      .thenTypes(['ApplicationDeclaredEligible']);
+  });
+
   it('while complements are pending, says until when and what is possible instead', () => {
     const story = new Story().submit(dossier(1)).on('2027-03-01').requestComplements('2027-03-15');
     const error = given(story.events)

@@ -83,6 +83,13 @@ export const CAMPAIGN_THEMES_MAX_ITEMS = 50;
 export const NAME_MAX_LENGTH = 200;
 /** A code: a QPV reference's version, an installment's id (« ETAT-y1-1 »). */
 export const CODE_MAX_LENGTH = 100;
+/**
+ * People an action expects to reach, or a report says it reached, in one year: every QPV of France
+ * together is about 5.4 million residents, so a million for one action is already a typing mistake.
+ * Unbounded, one such count (9,007,199,254,740,991) made every beneficiary total of its campaign,
+ * quartiers and theme inexact for good: a filed dossier is never replaced.
+ */
+export const BENEFICIARIES_MAX = 1_000_000;
 
 const freeText = text.max(FREE_TEXT_MAX_LENGTH);
 /** A list of reasons, items or comments: at least one, each readable, not too many nor too long. */
@@ -106,7 +113,10 @@ function bodyOf<S extends z.ZodObject, B extends z.core.$ZodLooseShape = Record<
 
 /** The dossier as filed or amended, with its lists bounded. */
 const boundedDossier = dossierSchema.extend({
-  action: actionSchema.extend({ qpvCodes: actionSchema.shape.qpvCodes.max(ACTION_QPV_MAX_ITEMS) }),
+  action: actionSchema.extend({
+    qpvCodes: actionSchema.shape.qpvCodes.max(ACTION_QPV_MAX_ITEMS),
+    expectedBeneficiaries: actionSchema.shape.expectedBeneficiaries.max(BENEFICIARIES_MAX),
+  }),
   budget: z
     .array(budgetYearSchema.extend({ requested: budgetYearSchema.shape.requested.max(FUNDERS_MAX_ITEMS) }))
     .min(1)
@@ -190,6 +200,7 @@ export const conventionBody = bodyOf(draftConventionSchema, {
 export const signatureBody = z.strictObject({});
 export const reportBody = bodyOf(submitYearlyReportSchema, {
   spentByFunder: submitYearlyReportSchema.shape.spentByFunder.max(FUNDERS_MAX_ITEMS),
+  beneficiariesReached: submitYearlyReportSchema.shape.beneficiariesReached.max(BENEFICIARIES_MAX),
   indicators: z.array(indicatorSchema).max(INDICATORS_MAX_ITEMS).default([]),
   narrative: text.max(REPORT_NARRATIVE_MAX_LENGTH),
   documentRefs,

@@ -346,6 +346,17 @@ describe('command bodies: unknown fields refused at every depth', () => {
         message: '100 éléments au plus.',
       },
       {
+        // One count of 2^53 - 1 made every beneficiary total of its campaign inexact for good.
+        path: '/api/applications',
+        token: 'porteur',
+        body: {
+          campaignId,
+          dossier: { ...filed, action: { ...filed.action, expectedBeneficiaries: Number.MAX_SAFE_INTEGER } },
+        },
+        field: 'dossier.action.expectedBeneficiaries',
+        message: 'Doit être au plus 1000000.',
+      },
+      {
         path: '/api/applications',
         token: 'porteur',
         body: {
@@ -515,6 +526,13 @@ describe('command bodies: unknown fields refused at every depth', () => {
         body: { ...report, indicators: times(101, (i) => ({ name: `Indicateur ${i}`, achieved: i })) },
         field: 'indicators',
         message: '100 éléments au plus.',
+      },
+      {
+        path: `${app}/reports`,
+        token: 'porteur',
+        body: { ...report, beneficiariesReached: 1_000_001 },
+        field: 'beneficiariesReached',
+        message: 'Doit être au plus 1000000.',
       },
       {
         path: `${app}/reports`,

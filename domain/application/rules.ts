@@ -15,6 +15,8 @@ import {
 import { capitalised, funderName, ofTheFunder, theFunder, toTheFunder } from '../reference/funders';
 import { ruleFor, type RuleTable } from '../shared/decision';
 import { atField, domainError, underField, type DomainError } from '../shared/errors';
+import { frenchAnd } from '../shared/french';
+import { compareFunderIds } from '../shared/funders';
 import { appliesRule } from '../shared/ruleRevisions';
 import type { CommandMeta } from '../shared/meta';
 import { formatEuros } from '../shared/money';
@@ -350,9 +352,17 @@ function reconciliationProblems(s: InForceState): string[] {
   const problems: string[] = [];
   for (const r of s.reports)
     if (r.status !== 'accepted') problems.push(`compte rendu de l'année ${r.year} non accepté`);
-  for (const i of s.installments)
-    if (i.status === 'scheduled')
-      problems.push(`échéance ${i.id} (${formatEuros(i.scheduledCents)}) non réglée`);
+  // Per funder, in the order people read them, by year: never the installments' ids (« EPCI-y1-2 »).
+  const unsettled = s.installments.filter((i) => i.status === 'scheduled');
+  for (const funder of [...new Set(unsettled.map((i) => i.funder))].sort(compareFunderIds)) {
+    const its = unsettled.filter((i) => i.funder === funder);
+    const years = [...new Set(its.map((i) => i.year))].sort((a, b) => a - b);
+    const total = its.reduce((sum, i) => sum + i.scheduledCents, 0);
+    const plural = its.length > 1 ? 's' : '';
+    problems.push(
+      `versement${plural} ${ofTheFunder(funder)} non réglé${plural} : ${years.length > 1 ? 'années' : 'année'} ${frenchAnd(years.map(String))} (${formatEuros(total)})`,
+    );
+  }
   return problems;
 }
 

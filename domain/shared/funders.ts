@@ -8,6 +8,18 @@ export type InseeCode = z.infer<typeof inseeCodeSchema>;
 
 export const institutionalFunders = ['ETAT', 'REGION', 'DEPARTEMENT', 'CAF', 'EPCI'] as const;
 
+/**
+ * The order people read funders in, everywhere: the État, the Région, the Département, the CAF, the
+ * intercommunalité, then the communes by INSEE code (the console's compareFunders, lib.js).
+ */
+export function compareFunderIds(a: string, b: string): number {
+  const rank = (f: string): number => {
+    const i = (institutionalFunders as readonly string[]).indexOf(f);
+    return i === -1 ? institutionalFunders.length : i;
+  };
+  return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
 /** A funding institution: ETAT, REGION, DEPARTEMENT, CAF, EPCI or COMMUNE-<INSEE code>. */
 export const funderIdSchema = z
   .string()

@@ -1241,6 +1241,11 @@ describe('yearly reports, payments and recoveries', () => {
       .when({ type: 'CloseApplication' }, actors.grantManager, story.now)
       .thenRefused('NOT_RECONCILED');
     expect(error.message).toContain("compte rendu de l'année 1 non accepté");
+    // The balances still due, per funder in the order people read them, never by their ids.
+    expect(plain(error.message)).toBe(
+      "La clôture suppose tous les comptes rendus acceptés et les versements soldés ; reste : compte rendu de l'année 1 non accepté ; versement de l'État non réglé : année 1 (5 000,00 €) ; versement de la Région non réglé : année 1 (2 500,00 €) ; versement de la commune de Maubeuge non réglé : année 1 (2 500,00 €).",
+    );
+    expect(error.message).not.toMatch(/-y\d-\d/);
   });
 });
 

@@ -367,7 +367,15 @@ function takeDestination(
     return { lock };
   } catch (error) {
     lock?.release();
-    return { problem: refused(error, (error as NodeJS.ErrnoException).path ?? partial) };
+    // The lock's own file (« <dossier>.verrou.<pid>.0 ») is ours, not the user's: the folder it
+    // could not be written in is what the user can act on.
+    const path = (error as NodeJS.ErrnoException).path ?? partial;
+    return {
+      problem: refused(
+        error,
+        path.startsWith(backupLockFile(target)) ? dirname(backupLockFile(target)) : path,
+      ),
+    };
   }
 }
 

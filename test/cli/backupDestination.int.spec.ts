@@ -62,6 +62,12 @@ describe('grants backup --to where it cannot write', () => {
     );
     expect(result.stderr).toContain('rien n’a été copié');
     expect(result.stderr).not.toMatch(/^Erreur/m);
+    // Straight under /proc, the first thing written is the backup's lock: the folder is named, not
+    // the lock's file (« /proc/grants-sauvegarde.verrou.4242.0 »).
+    const direct = grants(env(), 'backup', '--to', '/proc/grants-sauvegarde');
+    expect(direct.status, direct.stderr).toBe(2);
+    expect(direct.stderr).toContain('--to : impossible d’écrire dans /proc (');
+    expect(direct.stderr).not.toContain('.verrou');
   });
 
   it('refuses a folder the user may not write, naming it (exit 2)', (test) => {

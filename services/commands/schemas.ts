@@ -125,10 +125,12 @@ const boundedDossier = dossierSchema.extend({
 
 const { territory, themes, funders } = createCampaignSchema.shape;
 export const createCampaignBody = bodyOf(createCampaignSchema, {
+  // A name of blanks would be listed as an empty line, in every list and export of the campaign.
+  name: text.max(NAME_MAX_LENGTH),
   themes: themes.max(CAMPAIGN_THEMES_MAX_ITEMS),
   funders: funders.max(FUNDERS_MAX_ITEMS),
   territory: territory.extend({
-    name: territory.shape.name.max(NAME_MAX_LENGTH),
+    name: text.max(NAME_MAX_LENGTH),
     qpvCodes: territory.shape.qpvCodes.max(TERRITORY_QPV_MAX_ITEMS),
     qpvReferenceVersion: territory.shape.qpvReferenceVersion.max(CODE_MAX_LENGTH),
   }),

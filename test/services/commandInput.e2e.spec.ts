@@ -204,6 +204,15 @@ describe('command bodies: unknown fields refused at every depth', () => {
       'reason',
     );
     await refused(`/api/campaigns/${campaignId}/close`, tokens.manager, { reason: '   ' }, 'reason');
+    // A campaign named with blanks was listed as an empty line everywhere.
+    const { type: _type, ...campaign } = createCampaignCommand(Date.now(), { campaignId: 'camvs-blanc' });
+    await refused('/api/campaigns', tokens.manager, { ...campaign, name: '   ' }, 'name');
+    await refused(
+      '/api/campaigns',
+      tokens.manager,
+      { ...campaign, territory: { ...campaign.territory, name: ' ' } },
+      'territory.name',
+    );
     // The stored report keeps 20,000 characters of narrative: more was a 500 once the rules accepted it.
     await refused(
       `/api/applications/${id}/reports`,

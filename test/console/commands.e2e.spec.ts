@@ -644,8 +644,9 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     sent.add('withdraw');
     const detail = await sameStatus(page, id, 'withdrawn');
     expect(detail.state.reason).toBe('L’association perd son local.');
-    await expect(page.getByTestId('outcome').textContent()).resolves.toContain(
-      'L’association perd son local.',
+    // Its own full stop kept, not doubled (« local.. »).
+    await expect(page.getByTestId('outcome').locator('p').textContent()).resolves.toBe(
+      'Motif : L’association perd son local.',
     );
     expect(await formsOn(page)).toEqual([]);
   });

@@ -512,13 +512,14 @@ export const themes = [
   ['4.2', 'Structures mutualisatrices'],
 ];
 
+/** The API's own labels (its `statusLabel`: services/readModels/applications/facts.ts), word for word. */
 export const statusLabels = {
   not_submitted: 'Non déposée',
   under_review: 'En instruction',
-  awaiting_complements: 'Compléments demandés',
+  awaiting_complements: 'En attente de compléments',
   co_decision: 'En co-décision',
   approved: 'Approuvée par le comité',
-  awaiting_signatures: 'En signature',
+  awaiting_signatures: 'Convention en signature',
   in_force: 'Convention en vigueur',
   withdrawn: 'Retirée',
   ineligible: 'Irrecevable',

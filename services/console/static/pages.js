@@ -832,12 +832,10 @@ function Convention({ state }) {
                           ${
                             i.status === 'ordered'
                               ? `ordonné (${money(i.orderedCents)})`
-                              : i.status === 'cancelled'
+                              : // A termination cancels what was not ordered (the domain's evolve).
+                                i.status === 'cancelled'
                                 ? 'annulé'
-                                : // A terminated convention pays nothing more: its schedule stays as it was.
-                                  state.status === 'terminated'
-                                  ? 'annulé (résiliation)'
-                                  : (suspended ?? 'prévu')
+                                : (suspended ?? 'prévu')
                           }
                         </td>
                       </tr>`,
@@ -1018,6 +1016,9 @@ const terminationLabels = {
   mutual_agreement: 'accord des parties',
 };
 
+/** A text the porteur typed, ended as a sentence: its own final stop kept, never doubled (« disponible.. »). */
+const sentenceEnd = (text) => (/[.!?…]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`);
+
 /** Where the application stands when it waits on complements or has ended: what, when, why. */
 function Outcome({ state }) {
   switch (state.status) {
@@ -1033,7 +1034,7 @@ function Outcome({ state }) {
     case 'withdrawn':
       return html`<section aria-labelledby="outcome-title" data-testid="outcome">
         <h2 id="outcome-title">Candidature retirée le ${date(state.withdrawnAt)}</h2>
-        <p>Motif : ${state.reason ?? 'non précisé'}.</p>
+        <p>Motif : ${sentenceEnd(state.reason ?? 'non précisé')}</p>
       </section>`;
     case 'closed':
       return html`<section aria-labelledby="outcome-title" data-testid="outcome">

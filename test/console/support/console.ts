@@ -197,8 +197,14 @@ export async function startConsoleWorld(): Promise<ConsoleWorld> {
         await dialog.waitFor();
         await dialog.getByRole('button', { name: /^Confirmer/ }).click();
       }
-      await page.getByRole('status').filter({ hasText: 'Action enregistrée' }).waitFor();
+      const notice = page.getByRole('status').filter({ hasText: 'Action enregistrée' });
+      await notice.waitFor();
       await expect(form.getByRole('alert').count()).resolves.toBe(0);
+      // On an application, the notice's status is the badge's, word for word, once the page caught up
+      // (« Compléments demandés » was said over a badge reading « En attente de compléments »).
+      const said = /Statut : (.+)\.$/.exec((await notice.textContent()) ?? '')?.[1];
+      if (said !== undefined)
+        await expect.poll(() => page.getByTestId('status').textContent(), { timeout: 15_000 }).toBe(said);
     },
     async stop() {
       await browser.close();

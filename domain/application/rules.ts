@@ -278,7 +278,7 @@ function committeeNotReady(s: ApplicationStateOf<'co_decision'>): DomainError {
   if (silent.length > 0) {
     return domainError(
       'POSITIONS_PENDING',
-      `En attente de la position de : ${silent.map(funderName).join(', ')} (jusqu'au ${until}). Le comité pourra statuer quand tous se seront prononcés, ou après cette date (les financeurs silencieux comptent alors comme ayant décliné).`,
+      `En attente de la position de : ${[...silent].sort(compareFunderIds).map(funderName).join(', ')} (jusqu'au ${until}). Le comité pourra statuer quand tous se seront prononcés, ou après cette date (les financeurs silencieux comptent alors comme ayant décliné).`,
       { silentFunders: silent, dueDate: s.coDecision.dueDate },
     );
   }
@@ -375,6 +375,15 @@ const missingSignatories = (s: ApplicationStateOf<'awaiting_signatures'>): Signa
 
 const describeSignatory = (s: Signatory): string =>
   s.kind === 'porteur' ? 'le porteur' : funderName(s.funder);
+
+/** Signatories as people read them: the porteur, then the funders in their order (the État first). */
+const signatoriesToRead = (signatories: readonly Signatory[]): string =>
+  [...signatories]
+    .sort((a, b) =>
+      a.kind === 'porteur' ? -1 : b.kind === 'porteur' ? 1 : compareFunderIds(a.funder, b.funder),
+    )
+    .map(describeSignatory)
+    .join(', ');
 
 // ---- the table ----
 
@@ -911,7 +920,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     },
     institutionOf: (c) => (c.signatory.kind === 'funder' ? c.signatory.funder : undefined),
     hint: (s) =>
-      `Signatures attendues jusqu'au ${formatFrenchDate(s.convention.signatureDueDate)} inclus : ${missingSignatories(s).map(describeSignatory).join(', ')}.`,
+      `Signatures attendues jusqu'au ${formatFrenchDate(s.convention.signatureDueDate)} inclus : ${signatoriesToRead(missingSignatories(s))}.`,
     handle: (c, s, meta) => {
       const expectedRole = c.signatory.kind === 'porteur' ? 'porteur' : 'funder';
       if (meta.actor.role !== expectedRole) {
@@ -946,7 +955,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         return refuse(
           domainError(
             'ALREADY_SIGNED',
-            `${capitalised(describeSignatory(c.signatory))} a déjà signé le ${formatFrenchInstantDate(already.signedAt)}. Signatures attendues : ${missingSignatories(s).map(describeSignatory).join(', ')}.`,
+            `${capitalised(describeSignatory(c.signatory))} a déjà signé le ${formatFrenchInstantDate(already.signedAt)}. Signatures attendues : ${signatoriesToRead(missingSignatories(s))}.`,
           ),
         );
       }

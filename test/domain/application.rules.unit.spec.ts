@@ -1018,7 +1018,7 @@ describe('convention', () => {
       type: 'SignConvention',
       roles: ['funder'],
       institutions: [MAUBEUGE, 'REGION'],
-      reason: "Signatures attendues jusqu'au 31 juillet 2027 inclus : Commune de Maubeuge, Région.",
+      reason: "Signatures attendues jusqu'au 31 juillet 2027 inclus : Région, Commune de Maubeuge.",
     });
   });
 

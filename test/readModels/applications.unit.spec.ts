@@ -120,7 +120,7 @@ describe('applications read model', () => {
     expect(r).toMatchObject({
       status: 'awaiting_signatures',
       conventionKind: 'annual',
-      waitingFor: 'Signatures attendues : le porteur, Commune de Maubeuge, État, Région',
+      waitingFor: 'Signatures attendues : le porteur, État, Région, Commune de Maubeuge',
       waitingOn: [MAUBEUGE, 'ETAT', 'REGION', 'funder', 'porteur'],
       nextDeadline: { at: endOfParisDay('2027-04-30'), kind: 'signature-due' },
     });
@@ -129,7 +129,7 @@ describe('applications read model', () => {
     story.on('2027-04-02').signByPorteur();
     r = await row(story);
     expect(r.waitingOn).toEqual([MAUBEUGE, 'ETAT', 'REGION', 'funder']);
-    expect(r.waitingFor).toBe('Signatures attendues : Commune de Maubeuge, État, Région');
+    expect(r.waitingFor).toBe('Signatures attendues : État, Région, Commune de Maubeuge');
 
     story.signByFunder('ETAT').signByFunder('REGION').signByFunder(MAUBEUGE);
     r = await row(story);

@@ -17,6 +17,7 @@ import {
   money,
   ofFunder,
   theFunder,
+  toFunder,
   today,
   addDays,
   installmentLabels,
@@ -140,12 +141,25 @@ export function apiErrors(error, fieldOf, labelOf) {
     const name = e.in === 'body' || e.in === undefined ? fieldOf(String(e.path ?? '')) : undefined;
     const message = frenchText(String(e.message ?? ''));
     return name !== undefined
-      ? { name, message: `${labelOf(name)} : ${message}` }
+      ? { name, message: onFieldMessage(labelOf(name), message) }
       : {
           label: frenchPath(String(e.path ?? '')),
           message: `${frenchPath(String(e.path ?? ''))} : ${message}`,
         };
   });
+}
+
+/**
+ * A refusal under its field's label, in one sentence: « État, année 1 : 99 000,00 € attribués… »
+ * rather than « État, année 1 : Année 1 : … » (the domain opens a message about one year with it).
+ * @param {string} label @param {string} message
+ */
+function onFieldMessage(label, message) {
+  const year = label.match(/année (\d+)$/i)?.[1];
+  const opening = `Année ${year} : `;
+  return year !== undefined && message.startsWith(opening)
+    ? `${label} : ${message.slice(opening.length)}`
+    : `${label} : ${message}`;
 }
 
 /**
@@ -263,11 +277,12 @@ export function ConfirmDialog({ formId, confirmation, danger, onConfirm, onCance
  * amounts are checked (and `validate`, for the form's own rules); `confirm`, when given, asks in a
  * dialog first. A refusal of the API shows every error, each next to its field when it is on the
  * page (`fieldOf` maps the API's paths to the fields; by default a field named as the path).
- * @param {{ id: string, title: string, hint?: string, intro?: any, fields: Field[], submitLabel: string, path: string | ((v: Record<string,string>) => string), build: (v: Record<string,string>) => unknown, onDone: (view: any) => void, danger?: boolean, confirm?: (v: Record<string,string>, body: any) => Confirmation, validate?: (v: Record<string,string>) => FormError[], fieldOf?: (path: string) => string | undefined, onSend?: () => void, level?: 2 | 3, extra?: (errorOf: (name: string) => string | undefined) => any, labels?: Record<string, string> }} props
+ * @param {{ id: string, title: string, hint?: string, intro?: any, fields: Field[], submitLabel: string, path: string | ((v: Record<string,string>) => string), build: (v: Record<string,string>) => unknown, onDone: (view: any) => void, danger?: boolean, confirm?: (v: Record<string,string>, body: any) => Confirmation, validate?: (v: Record<string,string>) => FormError[], fieldOf?: (path: string) => string | undefined, onSend?: () => void, level?: 2 | 3, extra?: (errorOf: (name: string) => string | undefined) => any, labels?: Record<string, string>, onFieldChange?: (name: string, value: string) => void }} props
  * `onSend`: called at each submission (a page clears its earlier notice); `level`: the title's heading
  * level (2 for a form that stands on its own beside h2 sections); `extra`: controls of the form's own
  * making, shown after the fields (given each name's error, to show it in place); `labels`: the French
- * names of those controls, for the errors.
+ * names of those controls, for the errors; `onFieldChange`: told of each field changed (a form whose
+ * title or prefilled values follow a choice, as the yearly report follows its year).
  */
 export function ActionForm({
   id,
@@ -287,6 +302,7 @@ export function ActionForm({
   level = 3,
   extra,
   labels,
+  onFieldChange,
 }) {
   const [errors, setErrors] = useState(/** @type {FormError[]} */ ([]));
   const [busy, setBusy] = useState(false);
@@ -308,6 +324,7 @@ export function ActionForm({
   const onChange = (event) => {
     const { name, value } = /** @type {HTMLInputElement} */ (event.target);
     if (name in chosen && chosen[name] !== value) setChosen({ ...chosen, [name]: value });
+    if (name) onFieldChange?.(name, value);
   };
   // A refusal takes the focus: on its first field, or on the summary when no field is at fault. In
   // the render that shows it (a layout effect): an effect runs after the next paint, so the refusal
@@ -1009,6 +1026,217 @@ function DraftConventionForm({ state, base, hint, onDone, onSend }) {
   />`;
 }
 
+/**
+ * The committee's approval: the funding plan prefilled with the funders' commitments, one field per
+ * funder and year. A refusal of a plan line (`plan.<i>.…`: the i-th line of the plan sent, lines left
+ * at 0 € being left out) goes to that funder's and year's field, under its own label.
+ * @param {{ state: any, base: string, hint?: string, onDone: (view: any) => void, onSend?: () => void }} props
+ */
+function CommitteeApprovalForm({ state, base, onDone, onSend }) {
+  const positions = state.coDecision?.positions ?? {};
+  // In the console's funder order, not the order the positions were recorded in: the plan is
+  // recorded as listed here, and the decision shown as recorded.
+  const planLines = Object.entries(positions)
+    .sort(([a], [b]) => compareFunders(a, b))
+    .flatMap(([funder, pos]) =>
+      pos.decision === 'committed' ? pos.amountsByYear.map((a) => ({ funder, ...a })) : [],
+    );
+  // The plan of the last send: the API names its lines by their place in it.
+  const sent = useRef(/** @type {{ funder: string, year: number }[]} */ ([]));
+  return html`<${ActionForm}
+    onDone=${onDone}
+    onSend=${onSend}
+    id="approval"
+    title="Approbation du comité de pilotage"
+    hint="Plan de financement prérempli avec les engagements des financeurs."
+    submitLabel="Enregistrer l’approbation"
+    path=${`${base}/committee-decision`}
+    fieldOf=${(path) => {
+      const line = path.match(/^plan\.(\d+)(\.|$)/);
+      const at = line ? sent.current[Number(line[1])] : undefined;
+      if (at) return `plan|${at.funder}|${at.year}`;
+      if (path === 'decisionReference' || path === 'decisionDate') return path;
+      return undefined;
+    }}
+    fields=${[
+      {
+        name: 'decisionReference',
+        label: 'Référence de la décision',
+        required: true,
+        maxLength: textMax.reference,
+        value: `COPIL-${today()}`,
+      },
+      {
+        name: 'decisionDate',
+        label: 'Date de la décision',
+        type: 'date',
+        value: today(),
+        required: true,
+      },
+      ...planLines.map((l) => ({
+        name: `plan|${l.funder}|${l.year}`,
+        label: `${funderLabel(l.funder)}, année ${l.year}`,
+        type: 'money',
+        value: euros(l.amountCents),
+      })),
+    ]}
+    build=${(v) => {
+      const plan = Object.entries(v)
+        .filter(([k]) => k.startsWith('plan|'))
+        .map(([k, value]) => {
+          const [, funder, year] = k.split('|');
+          return { funder, year: Number(year), amountCents: centsOf(value) };
+        })
+        .filter((l) => l.amountCents !== 0);
+      sent.current = plan;
+      return {
+        decision: 'approved',
+        decisionReference: v.decisionReference,
+        decisionDate: v.decisionDate,
+        plan,
+      };
+    }}
+  />`;
+}
+
+/** Cents → the euros of a report already filed, "0,00" included (an amount spent may be none). */
+const filedEuros = (cents) => (typeof cents === 'number' ? (cents / 100).toFixed(2).replace('.', ',') : '');
+
+/**
+ * The porteur's yearly report. A report sent back for corrections is filed again: the form says so
+ * in its title, lists the corrections the grant manager asked for and by when, and starts from the
+ * report filed (its amounts, beneficiaries, narrative and documents), to be corrected rather than
+ * typed again. Another year chosen, the title and the values not typed over follow it.
+ * @param {{ state: any, base: string, hint?: string, onDone: (view: any) => void, onSend?: () => void }} props
+ */
+function YearlyReportForm({ state, base, onDone, onSend }) {
+  const reports = state.reports ?? [];
+  const due = reports.filter((r) => r.status === 'expected' || r.status === 'changes_requested');
+  const choices = due.length ? due : reports;
+  // The report sent back first: the grant manager waits for it, with a date of its own.
+  const [year, setYear] = useState(() =>
+    String((choices.find((r) => r.status === 'changes_requested') ?? choices[0])?.year ?? ''),
+  );
+  const chosen = choices.find((r) => String(r.year) === year);
+  const corrected = chosen?.status === 'changes_requested' ? chosen : null;
+  const filed = corrected?.report ?? null;
+  const funders = [...new Set((state.award?.plan ?? []).map((l) => l.funder))].sort(compareFunders);
+  const spentLabel = (f) => `Dépensé sur la subvention ${ofFunder(f)}`;
+  const spentBefore = (f) => filed?.spentByFunder?.find((x) => x.funder === f)?.amountCents;
+  return html`<${ActionForm}
+    onDone=${onDone}
+    onSend=${onSend}
+    id="report"
+    title=${corrected ? `Déposer le compte rendu corrigé (année ${corrected.year})` : 'Déposer le compte rendu financier annuel'}
+    hint="Les montants dépensés sont comparés à la subvention de l’année : ce qui n’a pas été dépensé peut être à reverser. Un récapitulatif est montré avant l’envoi."
+    intro=${
+      corrected
+        ? html`<div class="recorded" data-testid="report-corrections">
+            <p>
+              <strong
+                >${`Corrections demandées (compte rendu corrigé attendu jusqu’au ${date(corrected.dueDate)} inclus) :`}</strong
+              >
+            </p>
+            <ul>
+              ${(corrected.comments ?? []).map((c) => html`<li>${c}</li>`)}
+            </ul>
+            <p>Le formulaire reprend le compte rendu déposé : corrigez-le, puis déposez-le de nouveau.</p>
+          </div>`
+        : null
+    }
+    submitLabel="Déposer le compte rendu"
+    path=${`${base}/reports`}
+    onFieldChange=${(name, value) => {
+      if (name === 'year') setYear(value);
+    }}
+    fieldOf=${(path) => {
+      const spent = path.match(/^spentByFunder\.(\d+)/);
+      if (spent) return `spent|${funders[Number(spent[1])] ?? ''}`;
+      if (path.startsWith('beneficiariesReached')) return 'beneficiariesReached';
+      if (path.startsWith('narrative')) return 'narrative';
+      if (path.startsWith('documentRefs')) return 'documentRefs';
+      return path === 'year' ? 'year' : undefined;
+    }}
+    fields=${[
+      {
+        name: 'year',
+        label: 'Année de convention',
+        type: 'select',
+        value: year,
+        options: choices.map((r) => [
+          String(r.year),
+          r.status === 'changes_requested' ? `Année ${r.year} (corrections demandées)` : `Année ${r.year}`,
+        ]),
+      },
+      // Empty and required: an amount left at a default 0 reads as « nothing spent », and the
+      // acceptance of the report then orders the recovery of the whole grant. A report to correct
+      // starts from what the porteur filed.
+      ...funders.map((f) => ({
+        name: `spent|${f}`,
+        label: spentLabel(f),
+        type: 'money',
+        required: true,
+        value: filedEuros(spentBefore(f)),
+        help: 'Écrivez 0 si rien n’a été dépensé sur cette subvention.',
+      })),
+      {
+        name: 'beneficiariesReached',
+        label: 'Bénéficiaires touchés',
+        type: 'number',
+        required: true,
+        value: filed ? String(filed.beneficiariesReached) : '',
+      },
+      {
+        name: 'narrative',
+        label: 'Bilan qualitatif',
+        type: 'textarea',
+        required: true,
+        maxLength: textMax.longText,
+        value: filed?.narrative ?? '',
+      },
+      {
+        name: 'documentRefs',
+        label: 'Références des pièces jointes (une par ligne)',
+        type: 'textarea',
+        value: (filed?.documentRefs ?? []).join('\n'),
+      },
+    ]}
+    build=${(v) => ({
+      year: Number(v.year),
+      spentByFunder: funders.map((f) => ({ funder: f, amountCents: centsOf(v[`spent|${f}`]) })),
+      beneficiariesReached: Number(v.beneficiariesReached),
+      narrative: v.narrative,
+      documentRefs: lines(v.documentRefs),
+    })}
+    confirm=${(_, body) => ({
+      title: `Déposer le compte rendu de l’année ${body.year} ?`,
+      confirmLabel: 'Confirmer le dépôt',
+      body: html`<${ReportRecap} state=${state} report=${body} />`,
+    })}
+  />`;
+}
+
+/**
+ * What the porteur still owes, and to whom, as the close dialog says it: « 1 000,00 € restent à
+ * reverser par le porteur à l’État : … »; to several funders, how much to each, in the console's
+ * order. One string: htm drops the space between two interpolations.
+ * @param {{ funder: string, amountCents: number }[]} recoveries
+ */
+function repaymentOwed(recoveries) {
+  /** @type {Map<string, number>} */
+  const owed = new Map();
+  for (const r of byFunder(recoveries)) owed.set(r.funder, (owed.get(r.funder) ?? 0) + r.amountCents);
+  const total = [...owed.values()].reduce((sum, cents) => sum + cents, 0);
+  const kept = 'la clôture n’efface pas ce reversement.';
+  if (owed.size === 1) {
+    const [funder] = owed.keys();
+    return `${money(total)} restent à reverser par le porteur ${toFunder(funder)} : ${kept}`;
+  }
+  const each = [...owed].map(([funder, cents]) => `${money(cents)} ${toFunder(funder)}`);
+  const list = `${each.slice(0, -1).join(', ')} et ${each.at(-1)}`;
+  return `${money(total)} restent à reverser par le porteur : ${list} ; ${kept}`;
+}
+
 const yearsOf = (state) => Array.from({ length: state?.dossier?.durationYears ?? 1 }, (_, i) => i + 1);
 
 /**
@@ -1270,58 +1498,8 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
         build=${(v) => ({ opinion: v.opinion, comment: v.comment, decisionDate: v.decisionDate })}
       />`;
     }
-    case 'RecordCommitteeApproval': {
-      const positions = state.coDecision?.positions ?? {};
-      // In the console's funder order, not the order the positions were recorded in: the plan is
-      // recorded as listed here, and the decision shown as recorded.
-      const lines_ = Object.entries(positions)
-        .sort(([a], [b]) => compareFunders(a, b))
-        .flatMap(([funder, pos]) =>
-          pos.decision === 'committed' ? pos.amountsByYear.map((a) => ({ funder, ...a })) : [],
-        );
-      return html`<${ActionForm}
-        ...${p}
-        id="approval"
-        title="Approbation du comité de pilotage"
-        hint="Plan de financement prérempli avec les engagements des financeurs."
-        submitLabel="Enregistrer l’approbation"
-        path=${`${base}/committee-decision`}
-        fields=${[
-          {
-            name: 'decisionReference',
-            label: 'Référence de la décision',
-            required: true,
-            maxLength: textMax.reference,
-            value: `COPIL-${today()}`,
-          },
-          {
-            name: 'decisionDate',
-            label: 'Date de la décision',
-            type: 'date',
-            value: today(),
-            required: true,
-          },
-          ...lines_.map((l) => ({
-            name: `plan|${l.funder}|${l.year}`,
-            label: `${funderLabel(l.funder)}, année ${l.year}`,
-            type: 'money',
-            value: euros(l.amountCents),
-          })),
-        ]}
-        build=${(v) => ({
-          decision: 'approved',
-          decisionReference: v.decisionReference,
-          decisionDate: v.decisionDate,
-          plan: Object.entries(v)
-            .filter(([k]) => k.startsWith('plan|'))
-            .map(([k, value]) => {
-              const [, funder, year] = k.split('|');
-              return { funder, year: Number(year), amountCents: centsOf(value) };
-            })
-            .filter((l) => l.amountCents !== 0),
-        })}
-      />`;
-    }
+    case 'RecordCommitteeApproval':
+      return html`<${CommitteeApprovalForm} state=${state} base=${base} ...${p} />`;
     case 'RecordCommitteeRejection':
       return html`<${ActionForm}
         ...${p}
@@ -1384,75 +1562,8 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
             <${ConventionTerms} state=${state} />`,
         })}
       />`;
-    case 'SubmitYearlyReport': {
-      const due = (state.reports ?? []).filter(
-        (r) => r.status === 'expected' || r.status === 'changes_requested',
-      );
-      const funders = [...new Set((state.award?.plan ?? []).map((l) => l.funder))].sort(compareFunders);
-      const spentLabel = (f) => `Dépensé sur la subvention ${ofFunder(f)}`;
-      return html`<${ActionForm}
-        ...${p}
-        id="report"
-        title="Déposer le compte rendu financier annuel"
-        hint="Les montants dépensés sont comparés à la subvention de l’année : ce qui n’a pas été dépensé peut être à reverser. Un récapitulatif est montré avant l’envoi."
-        submitLabel="Déposer le compte rendu"
-        path=${`${base}/reports`}
-        fieldOf=${(path) => {
-          const spent = path.match(/^spentByFunder\.(\d+)/);
-          if (spent) return `spent|${funders[Number(spent[1])] ?? ''}`;
-          if (path.startsWith('beneficiariesReached')) return 'beneficiariesReached';
-          if (path.startsWith('narrative')) return 'narrative';
-          if (path.startsWith('documentRefs')) return 'documentRefs';
-          return path === 'year' ? 'year' : undefined;
-        }}
-        fields=${[
-          {
-            name: 'year',
-            label: 'Année de convention',
-            type: 'select',
-            options: (due.length ? due : (state.reports ?? [])).map((r) => [
-              String(r.year),
-              `Année ${r.year}`,
-            ]),
-          },
-          // Empty and required: an amount left at a default 0 reads as « nothing spent », and the
-          // acceptance of the report then orders the recovery of the whole grant.
-          ...funders.map((f) => ({
-            name: `spent|${f}`,
-            label: spentLabel(f),
-            type: 'money',
-            required: true,
-            help: 'Écrivez 0 si rien n’a été dépensé sur cette subvention.',
-          })),
-          {
-            name: 'beneficiariesReached',
-            label: 'Bénéficiaires touchés',
-            type: 'number',
-            required: true,
-          },
-          {
-            name: 'narrative',
-            label: 'Bilan qualitatif',
-            type: 'textarea',
-            required: true,
-            maxLength: textMax.longText,
-          },
-          { name: 'documentRefs', label: 'Références des pièces jointes (une par ligne)', type: 'textarea' },
-        ]}
-        build=${(v) => ({
-          year: Number(v.year),
-          spentByFunder: funders.map((f) => ({ funder: f, amountCents: centsOf(v[`spent|${f}`]) })),
-          beneficiariesReached: Number(v.beneficiariesReached),
-          narrative: v.narrative,
-          documentRefs: lines(v.documentRefs),
-        })}
-        confirm=${(_, body) => ({
-          title: `Déposer le compte rendu de l’année ${body.year} ?`,
-          confirmLabel: 'Confirmer le dépôt',
-          body: html`<${ReportRecap} state=${state} report=${body} />`,
-        })}
-      />`;
-    }
+    case 'SubmitYearlyReport':
+      return html`<${YearlyReportForm} state=${state} base=${base} ...${p} />`;
     case 'AcceptYearlyReport':
     case 'RequestReportChanges': {
       const submitted = (state.reports ?? []).filter((r) => r.status === 'submitted');
@@ -1550,9 +1661,7 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
             ${
               toRepay > 0
                 ? html`<p class="warning" data-testid="close-repayment">
-                    ${`${money(toRepay)} restent à reverser par le porteur`}
-                    (${[...new Set(byFunder(state.recoveries).map((r) => theFunder(r.funder)))].join(', ')}) :
-                    la clôture n’efface pas ce reversement.
+                    ${repaymentOwed(state.recoveries)}
                   </p>`
                 : null
             }`,

@@ -16,6 +16,7 @@ import {
   dateTime,
   lastDayBefore,
   funderLabel,
+  byFunder,
   money,
   statusLabels,
   today,
@@ -666,6 +667,51 @@ function Tabs({ current, onChange }) {
   </div>`;
 }
 
+/**
+ * Downloads the SCDL file and says what it holds. The CSV is the file; its JSON twin (same question,
+ * GET /api/audit/exports/scdl) gives the rows' count and, when the CSV is refused as incomplete
+ * (SCDL_INCOMPLETE), the funders without a SIRET, named in the console's words: the API's detail
+ * speaks to whoever runs the engine (a setting, a restart, `allowIncomplete=true`), not to an auditor.
+ * @param {{ year: string, aboveThreshold: boolean, allowIncomplete: boolean, asOf: string }} form
+ * @returns {Promise<string>} the status to show once the file is downloaded
+ */
+async function exportScdl({ year, aboveThreshold, allowIncomplete, asOf }) {
+  const query = `year=${encodeURIComponent(year)}${aboveThreshold ? '&aboveThreshold=true' : ''}${asOf ? `&asOf=${encodeURIComponent(asOf)}` : ''}`;
+  const review = await api('GET', `/api/audit/exports/scdl?${query}`);
+  const when = asOf ? ` (tel qu’enregistré au ${date(asOf)})` : '';
+  try {
+    await download(
+      `/api/audit/exports/scdl.csv?${query}${allowIncomplete ? '&allowIncomplete=true' : ''}`,
+      `scdl-subventions-${year}${asOf ? `-au-${asOf}` : ''}.csv`,
+    );
+  } catch (e) {
+    const missing = review?.missingIdAttribuant ?? [];
+    if (!(e instanceof ApiError) || e.code !== 'SCDL_INCOMPLETE' || missing.length === 0) throw e;
+    throw new Error(
+      `Export SCDL de l’exercice ${review.year}${when} incomplet : le SIRET du financeur, que le schéma ` +
+        `rend obligatoire (idAttribuant), est inconnu pour ${missingFunders(missing)}. Pour télécharger ` +
+        'quand même le fichier, à compléter avant publication, cochez « Accepter un fichier incomplet » ' +
+        'et relancez l’export. Pour un fichier publiable, demandez à l’administrateur du moteur (son ' +
+        'exploitant) de déclarer le nom officiel et le SIRET de ces financeurs.',
+    );
+  }
+  const rows = review?.rows?.length ?? 0;
+  if (rows === 0)
+    return `Aucune subvention à publier pour l’exercice ${review.year}${when} : le fichier ne contient que l’en-tête.`;
+  const incomplete = review.complete
+    ? ''
+    : ` Fichier incomplet : SIRET inconnu pour ${missingFunders(review.missingIdAttribuant ?? [])}, à compléter avant publication.`;
+  return `Fichier téléchargé pour l’exercice ${review.year}${when} : ${plural(rows, 'ligne')} sous l’en-tête, une par bénéficiaire et financeur.${incomplete}`;
+}
+/**
+ * « « État » (ETAT, 2 lignes), « Région » (REGION, 1 ligne) »: named as the API names them, in the
+ * funders' order (the API's is by code).
+ */
+const missingFunders = (missing) =>
+  byFunder(missing)
+    .map((m) => `« ${frenchText(m.nomAttribuant)} » (${m.funder}, ${plural(m.rows, 'ligne')})`)
+    .join(', ');
+
 export function AuditPage({ principal, id }) {
   const list = useApi('/api/applications?limit=200');
   const campaignsApi = useApi(principal.role === 'auditor' ? '/api/campaigns' : null);
@@ -683,6 +729,8 @@ export function AuditPage({ principal, id }) {
   const [allowIncomplete, setAllowIncomplete] = useState(false);
   /** Empty: today's file; a date: the file as the log stood at the end of that day (record time). */
   const [scdlAsOf, setScdlAsOf] = useState('');
+  /** What the last SCDL download held (its rows), said beside the form. */
+  const [scdlStatus, setScdlStatus] = useState(/** @type {string | null} */ (null));
   const auditor = principal.role === 'auditor';
   const campaigns = campaignsApi.data?.items ?? [];
   /** Application titles by id, for the campaign and ledger views' links. */
@@ -770,11 +818,11 @@ export function AuditPage({ principal, id }) {
         class="inline"
         onSubmit=${(e) => {
           e.preventDefault();
+          setScdlStatus(null);
           if (scdlYear.trim() === '') return setError(`${auditFieldNames.year} : à remplir.`);
-          return run(() =>
-            download(
-              `/api/audit/exports/scdl.csv?year=${encodeURIComponent(scdlYear)}${aboveThreshold ? '&aboveThreshold=true' : ''}${allowIncomplete ? '&allowIncomplete=true' : ''}${scdlAsOf ? `&asOf=${encodeURIComponent(scdlAsOf)}` : ''}`,
-              `scdl-subventions-${scdlYear}${scdlAsOf ? `-au-${scdlAsOf}` : ''}.csv`,
+          return run(async () =>
+            setScdlStatus(
+              await exportScdl({ year: scdlYear, aboveThreshold, allowIncomplete, asOf: scdlAsOf }),
             ),
           );
         }}
@@ -826,6 +874,7 @@ export function AuditPage({ principal, id }) {
         </div>
         <button type="submit">Export SCDL « subventions » (CSV)</button>
       </form>
+      ${scdlStatus ? html`<p class="notice" role="status" data-testid="scdl-status">${scdlStatus}</p>` : null}
     </section>
     ${error ? html`<p class="refusal" role="alert">${error}</p>` : null}
     <${Tabs} current=${view} onChange=${setView} />

@@ -30,6 +30,14 @@ const shorten = (text, max) => {
 };
 
 /**
+ * A row's label on the chart: whole when it fits; else its short form when it has one (« CAF », as
+ * the positions table says, rather than « Caisse d'allocations fami… »), cut itself if need be.
+ * @param {{ label: string, shortLabel?: string }} row @param {number} max
+ */
+const axisLabel = (row, max) =>
+  shorten(row.label.length > max && row.shortLabel ? row.shortLabel : row.label, max);
+
+/**
  * The width a figure has on the page, in CSS pixels, followed as the window changes (undefined
  * before it is laid out). A chart draws itself for that width, one unit of its viewBox a pixel, so
  * that its 12 px labels stay 12 px: a laptop's drawing scaled to a 375 px phone made them 5 px, and
@@ -92,7 +100,7 @@ function barLayout(available, compact) {
  * @param {{
  *   id: string,
  *   title: string,
- *   rows: { key?: string, label: string, values: number[], extras?: (string | number)[] }[],
+ *   rows: { key?: string, label: string, shortLabel?: string, values: number[], extras?: (string | number)[] }[],
  *   series: { name: string, className: string }[],
  *   format?: (n: number) => string,
  *   rowHeader?: string,
@@ -153,7 +161,7 @@ export function BarChart({
                 const y0 = i * groupHeight;
                 return html`<g>
                   <text x="0" y=${y0 + (stacked ? 12 : barHeight)} class="axis-label">
-                    ${shorten(row.label, maxLabel)}
+                    ${axisLabel(row, maxLabel)}
                     <title>${row.label}</title>
                   </text>
                   ${row.values.map((v, j) => {

@@ -8,7 +8,19 @@
 // downloadable as CSV, written here from the API's JSON (what the page shows, nothing else).
 import { useState } from './vendor/hooks.mjs';
 import { BarChart, ShareGauge } from './charts.js';
-import { html, money, count, date, funderLabel, plural, saveBlob, toCsv, TableScroll } from './lib.js';
+import {
+  html,
+  money,
+  count,
+  date,
+  byFunder,
+  compareFunders,
+  funderLabel,
+  plural,
+  saveBlob,
+  toCsv,
+  TableScroll,
+} from './lib.js';
 import { useApi, useQpvNaming } from './pages.js';
 
 const amountSeries = [
@@ -71,7 +83,7 @@ function ReportsTable({ items, testId, caption }) {
               <td class="num" data-field="year">${r.year}</td>
               <td data-field="dueDate" data-value=${r.dueDate}>${date(r.dueDate)}</td>
               <td>${r.statusLabel}</td>
-              <td>${(r.funders ?? []).map(funderLabel).join(', ')}</td>
+              <td>${[...(r.funders ?? [])].sort(compareFunders).map(funderLabel).join(', ')}</td>
             </tr>`,
         )}
       </tbody>
@@ -100,7 +112,7 @@ const reportsCsvRows = (items) =>
     r.yearEnd,
     r.dueDate,
     r.statusLabel,
-    (r.funders ?? []).join(' '),
+    [...(r.funders ?? [])].sort(compareFunders).join(' '),
   ]);
 
 const ledgerColumns = [
@@ -207,10 +219,14 @@ export function DashboardPage({ campaigns }) {
   );
   const s = summary.data;
   const years = s?.byYear?.map((y) => y.year) ?? [];
-  const fItems = funders.data?.items ?? [];
+  // The API lists funders by code (CAF, COMMUNE-…, DEPARTEMENT…): shown, like everywhere in the
+  // console, in the funders' order (byFunder: État first, the communes last by INSEE code).
+  const fItems = byFunder(funders.data?.items);
   const qItems = qpv.data?.items ?? [];
   const tItems = themes.data?.items ?? [];
-  const envelopes = (s?.byFunder ?? []).filter((f) => f.envelope);
+  const envelopes = byFunder((s?.byFunder ?? []).filter((f) => f.envelope));
+  // Each funder's years keep the API's order (byFunder's sort is stable).
+  const ledgerItems = byFunder(ledger.data?.items);
   const mY = s?.multiYear;
   const naming = useQpvNaming(campaign.data?.state?.territory?.qpvReferenceVersion);
   const suffix = `${id}${year ? `-${year}` : ''}`;
@@ -301,6 +317,7 @@ export function DashboardPage({ campaigns }) {
           rows=${fItems.map((f) => ({
             key: f.funder,
             label: f.funderName ?? funderLabel(f.funder),
+            shortLabel: funderLabel(f.funder),
             extras: [f.applications],
             values: seriesValues(f),
           }))}
@@ -337,6 +354,7 @@ export function DashboardPage({ campaigns }) {
           rows=${envelopes.map((f) => ({
             key: f.funder,
             label: f.funderName ?? funderLabel(f.funder),
+            shortLabel: funderLabel(f.funder),
             extras: [
               money(f.envelope.remainingCents),
               percentText(percentOf(f.envelope.reservedCents, f.envelope.amountCents)),
@@ -450,9 +468,9 @@ export function DashboardPage({ campaigns }) {
       </p>
       <${Problem} error=${ledger.error} />
       ${
-        ledger.data?.items?.length
+        ledgerItems.length
           ? html`<${LedgerTable}
-              items=${ledger.data.items}
+              items=${ledgerItems}
               caption="Grand livre par financeur et par année du mouvement, toutes années"
             />`
           : ledger.data
@@ -464,7 +482,7 @@ export function DashboardPage({ campaigns }) {
         label="Télécharger le grand livre par année du mouvement (CSV)"
         filename=${`grand-livre-par-annee-du-mouvement-${id}.csv`}
         header=${['financeur', 'nom', 'annee_mouvement', ...ledgerColumns.map(([, , csv]) => csv)]}
-        rows=${(ledger.data?.items ?? []).map((t) => [
+        rows=${ledgerItems.map((t) => [
           t.funder,
           t.funderName ?? funderLabel(t.funder),
           t.year,

@@ -19,7 +19,7 @@ import {
 } from '../../../domain/application';
 import { endOfParisDay, toEpochMs } from '../../../domain/calendar';
 import { funderName } from '../../../domain/reference/funders';
-import type { OpenCommand } from '../../../domain/shared';
+import { compareFunderIds, type OpenCommand } from '../../../domain/shared';
 
 /** French status labels, as the console and exports show them. */
 export const applicationStatusLabels: Record<ApplicationStatus, string> = {
@@ -116,7 +116,7 @@ const queueLabels: Record<ApplicationCommandType, ((a: Expected) => string) | nu
   RecordCommitteeRejection: () => 'Décision du comité de pilotage à enregistrer',
   DraftConvention: () => 'Convention à rédiger',
   SignConvention: (a) =>
-    `Signatures attendues : ${[...(a.roles.includes('porteur') ? ['le porteur'] : []), ...a.institutions.map(funderName)].join(', ')}`,
+    `Signatures attendues : ${[...(a.roles.includes('porteur') ? ['le porteur'] : []), names(a.institutions)].filter((n) => n !== '').join(', ')}`,
   LapseConvention: null,
   RequestYearlyReport: null,
   SendReportReminder: null,
@@ -133,7 +133,10 @@ const queueLabels: Record<ApplicationCommandType, ((a: Expected) => string) | nu
   WithdrawApplication: null,
 };
 
-const names = (institutions: readonly string[]): string => institutions.map(funderName).join(', ');
+// The funders in the one order people read them in everywhere (the positions table, the console's
+// lists), whatever order the dossier or the domain's list came in.
+const names = (institutions: readonly string[]): string =>
+  [...institutions].sort(compareFunderIds).map(funderName).join(', ');
 
 const isWaitingRole = (role: string): role is WaitingRole =>
   role === 'porteur' || role === 'grant_manager' || role === 'funder' || role === 'citizen_council';

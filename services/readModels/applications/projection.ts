@@ -392,7 +392,8 @@ export const applicationsProjection: Projection = {
   // 4: the folded state is no longer stored (folded again from the log when needed).
   // 5: a report's reminder timer is no longer the next deadline (the report's due date is).
   // 6: a report marked overdue keeps its (passed) due date as the next deadline.
-  version: 6,
+  // 7: the funders of a waiting label (« Position attendue : … ») in the funders' order, État first.
+  version: 7,
   ordering: 'per-stream',
   sums: { application_counts: ['applications'] },
   schema: applicationsSchema,

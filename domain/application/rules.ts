@@ -12,7 +12,14 @@ import {
   parisInstant,
   type CivilDate,
 } from '../calendar';
-import { capitalised, funderName, ofTheFunder, theFunder, toTheFunder } from '../reference/funders';
+import {
+  capitalised,
+  funderName,
+  funderNames,
+  ofTheFunder,
+  theFunder,
+  toTheFunder,
+} from '../reference/funders';
 import { ruleFor, type RuleTable } from '../shared/decision';
 import { atField, domainError, underField, type DomainError } from '../shared/errors';
 import { frenchAnd } from '../shared/french';
@@ -278,7 +285,7 @@ function committeeNotReady(s: ApplicationStateOf<'co_decision'>): DomainError {
   if (silent.length > 0) {
     return domainError(
       'POSITIONS_PENDING',
-      `En attente de la position de : ${[...silent].sort(compareFunderIds).map(funderName).join(', ')} (jusqu'au ${until}). Le comité pourra statuer quand tous se seront prononcés, ou après cette date (les financeurs silencieux comptent alors comme ayant décliné).`,
+      `En attente de la position de : ${funderNames(silent)} (jusqu'au ${until}). Le comité pourra statuer quand tous se seront prononcés, ou après cette date (les financeurs silencieux comptent alors comme ayant décliné).`,
       { silentFunders: silent, dueDate: s.coDecision.dueDate },
     );
   }
@@ -603,7 +610,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         return refuse(
           domainError(
             'FUNDER_NOT_SOLICITED',
-            `Le porteur n'a rien demandé ${toTheFunder(c.funder)} : seuls ${s.coDecision.solicitedFunders.map(funderName).join(', ')} se prononcent sur cette candidature.`,
+            `Le porteur n'a rien demandé ${toTheFunder(c.funder)} : seuls ${funderNames(s.coDecision.solicitedFunders)} se prononcent sur cette candidature.`,
           ),
         );
       }
@@ -1099,7 +1106,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
           atField(
             domainError(
               'SPENT_FOR_UNFUNDED_FUNDER',
-              `${foreign.map(funderName).join(', ')} ${foreign.length > 1 ? 'ne financent' : 'ne finance'} pas cette convention ; indiquez les dépenses pour : ${inPlan.map(funderName).join(', ')}.`,
+              `${funderNames(foreign)} ${foreign.length > 1 ? 'ne financent' : 'ne finance'} pas cette convention ; indiquez les dépenses pour : ${funderNames(inPlan)}.`,
             ),
             'spentByFunder',
             funders.indexOf(firstForeign),
@@ -1113,7 +1120,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
           atField(
             domainError(
               'SPENT_NOT_REPORTED',
-              `Indiquez les dépenses de l'année ${c.year} pour chaque financeur, même nulles : il manque ${missing.map(funderName).join(', ')}.`,
+              `Indiquez les dépenses de l'année ${c.year} pour chaque financeur, même nulles : il manque ${funderNames(missing)}.`,
             ),
             'spentByFunder',
           ),

@@ -1,5 +1,5 @@
 // Checks on entry of a dossier (submission, or a dossier amended while answering complements).
-import { funderName } from '../reference/funders';
+import { funderName, funderNames } from '../reference/funders';
 import { atField, domainError, type DomainError } from '../shared/errors';
 import { formatEuros, sumCents } from '../shared/money';
 import type { Dossier } from './dossier';
@@ -64,7 +64,7 @@ export function dossierProblem(dossier: Dossier, context: DossierContext): Domai
       return atField(
         domainError(
           'UNKNOWN_FUNDER',
-          `Année ${line.year} : ${foreign.map(funderName).join(', ')} ${foreign.length > 1 ? 'ne participent' : 'ne participe'} pas à cette campagne. Financeurs possibles : ${context.funders.map(funderName).join(', ')}.`,
+          `Année ${line.year} : ${funderNames(foreign)} ${foreign.length > 1 ? 'ne participent' : 'ne participe'} pas à cette campagne. Financeurs possibles : ${funderNames(context.funders)}.`,
           { unknownFunders: foreign },
         ),
         'budget',

@@ -1,4 +1,4 @@
-import type { FunderId, InseeCode } from '../shared/funders';
+import { compareFunderIds, type FunderId, type InseeCode } from '../shared/funders';
 
 export interface FunderReference {
   id: FunderId;
@@ -33,6 +33,10 @@ export function funderName(id: FunderId): string {
   const commune = knownCommunes[insee];
   return commune ? `Commune de ${commune}` : `Commune (INSEE ${insee})`;
 }
+
+/** Several funders named in a sentence, in the order people read them (the État first). */
+export const funderNames = (ids: readonly FunderId[]): string =>
+  [...ids].sort(compareFunderIds).map(funderName).join(', ');
 
 /**
  * The funder with its article, as a sentence names it: « l'État », « la Région », « le

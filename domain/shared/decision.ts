@@ -2,7 +2,7 @@
 // is possible now) and notNowFrom (why the rest is not) can never disagree with decide: all read the
 // same table of rules (roles, statuses, extra conditions).
 import type { z } from 'zod';
-import { funderName } from '../reference/funders';
+import { funderName, funderNames } from '../reference/funders';
 import { domainError, type DomainError, type DomainErrorCode } from './errors';
 import { commandMetaSchema, type CommandMeta } from './meta';
 import { refuse, type Result } from './result';
@@ -368,7 +368,7 @@ function othersTurn(label: string, entry: OpenCommand | undefined, actor: Acting
       : ` ; reste attendu : ${entry.roles
           .map((r) =>
             r === 'funder' && entry.institutions !== undefined
-              ? `${roleLabels[r]} (${entry.institutions.map(funderName).join(', ')})`
+              ? `${roleLabels[r]} (${funderNames(entry.institutions)})`
               : roleLabels[r],
           )
           .join(', ')}`;

@@ -345,7 +345,7 @@ export const ledgerStatsAnswer = items(
     funderName: z.string(),
     year: z.number().int().meta({
       description:
-        'Année civile (Paris) où l’argent a bougé — l’exercice — ou, avec yearOf=convention, année de convention (1 … 4)',
+        'Année civile (Paris) où l’argent a bougé (pas l’exercice des statistiques, année civile où commence chaque année de convention) ; avec yearOf=convention, année de convention (1 … 4)',
     }),
     committedCents: cents('Engagé par le financeur, engagements annulés déduits'),
     awardedCents: cents('Attribué par le comité de pilotage, attributions annulées déduites'),

@@ -168,7 +168,7 @@ describe('notNowApplicationCommands, step by step', () => {
     const signed = entry('awaiting signatures, porteur signed', actors.porteur, 'SignConvention');
     expect(signed?.code).toBe('FORBIDDEN_ROLE');
     expect(signed?.message).toMatch(/^La signature de la convention : plus rien n'est attendu de vous/);
-    expect(signed?.message).toContain('reste attendu : financeur (Commune de Maubeuge, État, Région)');
+    expect(signed?.message).toContain('reste attendu : financeur (État, Région, Commune de Maubeuge)');
     expect(entry('awaiting signatures, none yet', actors.funder(MAUBEUGE), 'SignConvention')).toBeUndefined();
     // A funder whose institution has signed, or does not sign: another institution's step.
     for (const [name, funder] of [

@@ -1074,7 +1074,7 @@ describe('yearly reports, payments and recoveries', () => {
         story.now,
       )
       .thenRefused('SPENT_NOT_REPORTED');
-    expect(error.message).toContain('il manque Commune de Maubeuge, Région');
+    expect(error.message).toContain('il manque Région, Commune de Maubeuge');
     given(story.events)
       .when(
         {

@@ -18,8 +18,8 @@ import {
   unawaitedApplicationCommands,
 } from '../../../domain/application';
 import { endOfParisDay, toEpochMs } from '../../../domain/calendar';
-import { funderName } from '../../../domain/reference/funders';
-import { compareFunderIds, type OpenCommand } from '../../../domain/shared';
+import { funderNames } from '../../../domain/reference/funders';
+import type { OpenCommand } from '../../../domain/shared';
 
 /** French status labels, as the console and exports show them. */
 export const applicationStatusLabels: Record<ApplicationStatus, string> = {
@@ -109,14 +109,14 @@ const queueLabels: Record<ApplicationCommandType, ((a: Expected) => string) | nu
   RequestComplements: () => 'Recevabilité à instruire',
   ProvideComplements: () => 'Compléments à fournir par le porteur',
   MarkComplementsMissed: null,
-  RecordFunderPosition: (a) => `Position attendue : ${names(a.institutions)}`,
+  RecordFunderPosition: (a) => `Position attendue : ${funderNames(a.institutions)}`,
   GiveCitizenOpinion: () => 'Avis du conseil citoyen attendu',
   LapseSilentFunders: null,
   RecordCommitteeApproval: () => 'Décision du comité de pilotage à enregistrer',
   RecordCommitteeRejection: () => 'Décision du comité de pilotage à enregistrer',
   DraftConvention: () => 'Convention à rédiger',
   SignConvention: (a) =>
-    `Signatures attendues : ${[...(a.roles.includes('porteur') ? ['le porteur'] : []), names(a.institutions)].filter((n) => n !== '').join(', ')}`,
+    `Signatures attendues : ${[...(a.roles.includes('porteur') ? ['le porteur'] : []), funderNames(a.institutions)].filter((n) => n !== '').join(', ')}`,
   LapseConvention: null,
   RequestYearlyReport: null,
   SendReportReminder: null,
@@ -132,11 +132,6 @@ const queueLabels: Record<ApplicationCommandType, ((a: Expected) => string) | nu
   TerminateConvention: null,
   WithdrawApplication: null,
 };
-
-// The funders in the one order people read them in everywhere (the positions table, the console's
-// lists), whatever order the dossier or the domain's list came in.
-const names = (institutions: readonly string[]): string =>
-  [...institutions].sort(compareFunderIds).map(funderName).join(', ');
 
 const isWaitingRole = (role: string): role is WaitingRole =>
   role === 'porteur' || role === 'grant_manager' || role === 'funder' || role === 'citizen_council';

@@ -10,13 +10,18 @@ import { openTestStore, type TestStore } from './support';
 import { appendWorldEvents } from './worldStore';
 
 /** A one-year convention with the État: 10 000 €, half at signature, the balance after the report. */
-function annual(world: GrantsWorld, porteurId: string, signatureDueDate: string): ApplicationStory {
+function annual(
+  world: GrantsWorld,
+  porteurId: string,
+  signatureDueDate: string,
+  draftedOn = '2027-04-20',
+): ApplicationStory {
   const story = world.application({ porteurId });
   story.on('2027-02-10').submit(dossier(1, { ETAT: 1_000_000 }, 2_000_000));
   story.on('2027-02-20').declareEligible('2027-04-10');
   story.on('2027-03-01').commit('ETAT').opinion();
   story.on('2027-04-15').approve();
-  story.on('2027-04-20').draft('2027-01-01', signatureDueDate);
+  story.on(draftedOn).draft('2027-01-01', signatureDueDate);
   return story;
 }
 
@@ -42,8 +47,9 @@ describe('SCDL payment terms of closed conventions', () => {
     underspent.on('2027-05-02').signAll();
     spentAll = annual(world, 'porteur-complet', '2027-05-31');
     spentAll.on('2027-05-02').signAll();
-    // Signed long after year 1 ended: its report was due on 30 June 2028, before the signature.
-    signedLate = annual(world, 'porteur-tardif', '2028-09-30');
+    // Signed long after year 1 ended: its report was due on 30 June 2028, before the signature
+    // (drafted in the autumn: a signature deadline lies within a year of the drafting).
+    signedLate = annual(world, 'porteur-tardif', '2028-09-30', '2027-10-01');
     signedLate.on('2028-08-01').signAll();
 
     // Spent 4 000 € of a 5 000 € advance: the balance is cancelled and 1 000 € recovered.

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { institutionalFunders } from '../../domain';
+import { compareFunderIds } from '../../domain';
 import { addDays, addMonths, formatFrenchDate, fromEpochMs, parisDateOf } from '../../domain/calendar';
 import { seedDemo } from '../../services/demo/demoCampaign';
 import type { RunningEngine } from '../services/support/engine';
@@ -20,17 +20,9 @@ import {
   waitForApplication,
 } from './support/steps';
 
-/** The console's order of funders (docs/console.md): the domain's institutions, then communes by code. */
-const funderRank = (f: string) => {
-  const i = (institutionalFunders as readonly string[]).indexOf(f);
-  return i >= 0 ? i : institutionalFunders.length;
-};
-/** `items` in that order. */
+/** `items` in the console's order of funders (docs/console.md); one funder's items keep theirs. */
 const inFunderOrder = <T extends { funder: string }>(items: readonly T[]): T[] =>
-  [...items].sort(
-    (a, b) =>
-      funderRank(a.funder) - funderRank(b.funder) || (a.funder < b.funder ? -1 : a.funder > b.funder ? 1 : 0),
-  );
+  [...items].sort((a, b) => compareFunderIds(a.funder, b.funder));
 
 const campaignId = 'console-e2e';
 const today = parisDateOf(fromEpochMs(Date.now()));

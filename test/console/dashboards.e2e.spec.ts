@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { institutionalFunders } from '../../domain';
+import { compareFunderIds } from '../../domain';
 import { addDays } from '../../domain/calendar';
 import { qpvSampleCamvs, type QpvReference } from '../../domain/reference/qpv';
 import { ledgerCsvColumns } from '../../services/audit/ledgerCsv';
@@ -63,17 +63,9 @@ type Element = { getAttribute(name: string): string | null };
 const attributes = (elements: Element[], name: string): (string | null)[] =>
   elements.map((e) => e.getAttribute(name));
 
-/** The console's order of funders (docs/console.md): the domain's institutions, then communes by code. */
-const funderRank = (f: string) => {
-  const i = (institutionalFunders as readonly string[]).indexOf(f);
-  return i >= 0 ? i : institutionalFunders.length;
-};
-/** `items` in that order; one funder's items (a ledger's years) keep theirs. */
+/** `items` in the console's order of funders (docs/console.md); one funder's items keep theirs. */
 const inFunderOrder = <T extends { funder: string }>(items: readonly T[]): T[] =>
-  [...items].sort(
-    (a, b) =>
-      funderRank(a.funder) - funderRank(b.funder) || (a.funder < b.funder ? -1 : a.funder > b.funder ? 1 : 0),
-  );
+  [...items].sort((a, b) => compareFunderIds(a.funder, b.funder));
 
 const campaignId = 'tableau-e2e';
 let world: DashboardWorld;

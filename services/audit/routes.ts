@@ -13,14 +13,14 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { z } from 'zod';
 import { logDigest } from '../../infra/eventstore/anchor';
-import { EventValidationError, UnknownEventTypeError } from '../../infra/eventstore/errors';
 import { verifyIntegrity } from '../../infra/eventstore/integrity';
 import type { EventStore, RecordedEvent } from '../../infra/eventstore/port';
 import { principalOf, requireRole } from '../http/platform/auth';
 import { requestLogger } from '../http/platform/correlation';
+import { storedEventUnreadable } from '../http/storedEventUnreadable';
 import { acceptsGzip } from '../http/platform/encoding';
 import type { ApiDocumentation, RouteConfig } from '../http/platform/openapi';
 import { BadRequestError, ForbiddenError, HttpError, NotFoundError } from '../http/platform/problem';
@@ -30,7 +30,6 @@ import {
   asOfSummary,
   campaignAsOf,
   envelopeAsOf,
-  ForeignEventError,
   resolveInstant,
   type AsOfResult,
   type EventStamp,
@@ -137,29 +136,6 @@ async function sendCsv(
     if (!isClientGone(error)) throw error;
     requestLogger(req).info({ export: filename }, 'export interrompu : le client a fermé la connexion');
   }
-}
-
-const VERIFY_HINT =
-  'Un événement modifié après coup dans le fichier du journal se lit ainsi : vérifiez le journal ' +
-  '(POST /api/audit/verify, ou grants audit verify) ; rien n’a été rejoué.';
-
-/**
- * A stored event the replays cannot read — its data no longer fits its type, its type is unknown, or
- * it belongs to another aggregate than its stream's — said where it is and what to run; undefined
- * for any other error.
- */
-function unreadableEvent(error: unknown): string | undefined {
-  if (error instanceof EventValidationError && error.stage === 'read' && error.where !== undefined) {
-    const { stream, revision, position } = error.where;
-    const issue = error.issues[0];
-    return (
-      `L’événement ${error.eventType} du flux ${stream}, révision ${revision} (position ${position}), ne se lit ` +
-      `plus selon son type${issue === undefined ? '' : ` (${issue.path} : ${issue.message.replace(/\.$/, '')})`}. ${VERIFY_HINT}`
-    );
-  }
-  if (error instanceof ForeignEventError) return `${error.message} ${VERIFY_HINT}`;
-  if (error instanceof UnknownEventTypeError) return `${error.message} ${VERIFY_HINT}`;
-  return undefined;
 }
 
 export function auditRouter(deps: AuditRouterDeps): Router {
@@ -520,18 +496,7 @@ export function auditRouter(deps: AuditRouterDeps): Router {
     res.json({ ...result, columns: scdlSubventionsColumns });
   });
 
-  // After every route: an event that no longer reads is evidence for the auditor, not a bare « Erreur
-  // interne ». Still a 500 (the request is right, the log is not), logged as an error for whoever
-  // watches the engine, with a detail that names the event and the verification to run.
-  router.use((error: unknown, req: Request, _res: Response, next: NextFunction) => {
-    const detail = unreadableEvent(error);
-    if (detail === undefined) {
-      next(error);
-      return;
-    }
-    requestLogger(req).error({ err: error }, 'événement enregistré illisible');
-    next(new HttpError('internal', detail, { code: 'STORED_EVENT_UNREADABLE', cause: error }));
-  });
+  router.use(storedEventUnreadable);
 
   return router;
 }

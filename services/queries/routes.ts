@@ -4,6 +4,7 @@
 // reports. Answers come from the read models, never from the workflows: thin handlers, one query each.
 import type { WorkerPresence } from '../../infra/temporal/workerPresence';
 import { workersUnavailable } from '../http/workersUnavailable';
+import { storedEventUnreadable } from '../http/storedEventUnreadable';
 import { Router, type RequestHandler } from 'express';
 import type { Database } from 'better-sqlite3';
 import { z } from 'zod';
@@ -337,6 +338,9 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
   );
 
   if (deps.docs !== undefined) documentQueries(deps.docs);
+  // An application's detail replays its stream: an event that no longer reads is said as such.
+  router.use(storedEventUnreadable);
+
   return router;
 }
 

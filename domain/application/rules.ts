@@ -3,6 +3,7 @@
 import {
   actedOn,
   addDays,
+  addYears,
   compareInstants,
   endOfParisDay,
   formatFrenchDate,
@@ -75,9 +76,6 @@ const preConventionStatuses = [
 /** True once the whole Paris day `date` is over at `at`. */
 const isPast = (at: string, date: CivilDate): boolean => compareInstants(at, endOfParisDay(date)) >= 0;
 
-/** Days ahead a deadline may be set: a year, far beyond any step's weeks or months. */
-export const DEADLINE_MAX_DAYS_AHEAD = 365;
-
 /**
  * A deadline the command sets (its `field`) must lie after today, and within a year (rule revision
  * deadlineWithinAYear): a century typed for a year would hold the file, and what its funders reserved,
@@ -99,7 +97,8 @@ function futureDateProblem(
       field,
     );
   }
-  const latest = addDays(today, DEADLINE_MAX_DAYS_AHEAD);
+  // A calendar year, far beyond any step's weeks or months (a year ahead to the day, 29 February or not).
+  const latest = addYears(today, 1);
   if (date <= latest || !appliesRule(meta, 'deadlineWithinAYear')) return undefined;
   return atField(
     domainError(

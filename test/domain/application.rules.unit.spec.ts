@@ -321,19 +321,20 @@ describe('eligibility (recevabilité)', () => {
     expect(ruleRevisions.deadlineWithinAYear).toBe(7);
     const at = '2027-04-12T08:00:00Z';
     const submitted = new Story().submit(dossier(1));
-    // A year to the day is still a deadline; a day more, or a century typed for a year, is not.
+    // A year to the day is still a deadline (29 February 2028 between them or not); a day more, or
+    // a century typed for a year, is not.
     given(submitted.events)
-      .when({ type: 'DeclareEligible', coDecisionDueDate: '2028-04-11' }, actors.grantManager, at)
+      .when({ type: 'DeclareEligible', coDecisionDueDate: '2028-04-12' }, actors.grantManager, at)
       .thenTypes(['ApplicationDeclaredEligible']);
     const error = given(submitted.events)
       .when({ type: 'DeclareEligible', coDecisionDueDate: '2207-01-15' }, actors.grantManager, at)
       .thenRefused('DATE_TOO_FAR');
     expect(error.message).toBe(
-      "La date limite de co-décision (15 janvier 2207) tombe plus d'un an après aujourd'hui : une faute de frappe ? Choisissez une date au plus tard le 11 avril 2028.",
+      "La date limite de co-décision (15 janvier 2207) tombe plus d'un an après aujourd'hui : une faute de frappe ? Choisissez une date au plus tard le 12 avril 2028.",
     );
     expect(error.field).toEqual(['coDecisionDueDate']);
     given(submitted.events)
-      .when({ type: 'RequestComplements', items: ['RIB'], dueDate: '2028-04-12' }, actors.grantManager, at)
+      .when({ type: 'RequestComplements', items: ['RIB'], dueDate: '2028-04-13' }, actors.grantManager, at)
       .thenRefused('DATE_TOO_FAR');
     const approved = new Story()
       .submit(dossier(1))

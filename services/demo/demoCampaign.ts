@@ -16,6 +16,7 @@ import {
 } from '../../domain/calendar';
 import { toCampaignSnapshot, type CampaignCommand, type CampaignSnapshot } from '../../domain/campaign';
 import { qpvCodesOf, qpvSampleCamvs } from '../../domain/reference/qpv';
+import type { FunderId } from '../../domain/shared';
 import {
   applicationStatusLabels,
   type ApplicationCommand,
@@ -178,6 +179,48 @@ export interface DemoResult {
   running: { campaignId: string; applications: { id: string; situation: RunningSituation }[] };
 }
 
+/**
+ * The i-th demo application's money: 3 years for even i, 1 for odd, and what it asks each year of the
+ * État, the agglomeration and the CAF (committed in full by those who commit).
+ */
+export function demoRequest(i: number): {
+  durationYears: number;
+  perYear: Record<'ETAT' | 'EPCI' | 'CAF', number>;
+} {
+  return {
+    durationYears: i % 2 === 0 ? 3 : 1,
+    perYear: { ETAT: 1_000_000 + (i % 5) * 250_000, EPCI: 500_000 + (i % 3) * 100_000, CAF: 300_000 },
+  };
+}
+
+/** The default demo's envelopes fit its applications (the default count); a larger one gets more. */
+const ENVELOPES_SIZED_FOR = 27;
+
+/**
+ * The demo campaign's envelopes for `count` applications: those of the default demo, or, for a larger
+ * one, at least what all its applications ask of each funder over all their years — more than the steps
+ * ever commit, so that no funder runs out (46 applications exhausted the État's 800 000 € and
+ * `grants seed demo --count 100` stopped half way on ENVELOPE_EXCEEDED).
+ */
+export function demoEnvelopes(count: number): { funder: FunderId; envelopeCents: number }[] {
+  const asked = new Map<string, number>();
+  if (count > ENVELOPES_SIZED_FOR)
+    for (let i = 0; i < count; i++) {
+      const { durationYears, perYear } = demoRequest(i);
+      for (const [funder, cents] of Object.entries(perYear))
+        asked.set(funder, (asked.get(funder) ?? 0) + cents * durationYears);
+    }
+  const defaults: { funder: FunderId; envelopeCents: number }[] = [
+    { funder: 'ETAT', envelopeCents: 80_000_000 },
+    { funder: 'REGION', envelopeCents: 30_000_000 },
+    { funder: 'DEPARTEMENT', envelopeCents: 25_000_000 },
+    { funder: 'CAF', envelopeCents: 20_000_000 },
+    { funder: 'EPCI', envelopeCents: 40_000_000 },
+    { funder: 'COMMUNE-59392', envelopeCents: 15_000_000 },
+  ];
+  return defaults.map((e) => ({ ...e, envelopeCents: Math.max(e.envelopeCents, asked.get(e.funder) ?? 0) }));
+}
+
 export async function seedDemo(
   grants: GrantsClient,
   options: { count: number; now?: Date; onProgress?: (p: SeedProgress) => void },
@@ -194,14 +237,7 @@ export async function seedDemo(
     name: `AMI Contrat de ville CAMVS ${year} (démonstration)`,
     submissionWindow: { opensAt: parisInstant(today), closesAt: parisInstant(addDays(today, 90)) },
     themes: ['1.1', '1.2', '1.3', '1.4', '1.5b', '2.1', '3.1'],
-    funders: [
-      { funder: 'ETAT', envelopeCents: 80_000_000 },
-      { funder: 'REGION', envelopeCents: 30_000_000 },
-      { funder: 'DEPARTEMENT', envelopeCents: 25_000_000 },
-      { funder: 'CAF', envelopeCents: 20_000_000 },
-      { funder: 'EPCI', envelopeCents: 40_000_000 },
-      { funder: 'COMMUNE-59392', envelopeCents: 15_000_000 },
-    ],
+    funders: demoEnvelopes(options.count),
     maxDurationYears: 4,
     publicShareCapPercent: 80,
     multiYearTargetPercent: 50,
@@ -220,8 +256,7 @@ export async function seedDemo(
     const stage = demoStages[i % demoStages.length]!;
     const association = associations[i % associations.length]!;
     const action = actions[i % actions.length]!;
-    const durationYears = i % 2 === 0 ? 3 : 1;
-    const perYear = { ETAT: 1_000_000 + (i % 5) * 250_000, EPCI: 500_000 + (i % 3) * 100_000, CAF: 300_000 };
+    const { durationYears, perYear } = demoRequest(i);
     const { applicationId, as, send } = await fileDemoApplication(grants, snapshot, {
       i,
       association,

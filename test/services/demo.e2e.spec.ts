@@ -114,4 +114,20 @@ describe('grants seed demo: the conventions of an earlier AMI, already running',
     expect(summary.amounts.paidCents).toBeGreaterThan(0);
     expect(summary.amounts.recoveredCents).toBeGreaterThan(0);
   });
+
+  it('seeds a larger demo to its end: envelopes sized for its applications (--count 60)', async () => {
+    // 46 applications exhausted the État's default envelope: the seed stopped on ENVELOPE_EXCEEDED.
+    const large = await seedDemo(e.engine.grants, { count: 60 });
+    expect(large.applications).toHaveLength(60);
+    const summary = (await e.call('GET', `/api/campaigns/${large.campaignId}/summary`, { token: manager }))
+      .body as {
+      byFunder: { funder: string; envelope: { amountCents: number; reservedCents: number } | null }[];
+    };
+    // The État's envelope grew with the demo, and holds what the steps reserved.
+    const etat = summary.byFunder.find((f) => f.funder === 'ETAT')?.envelope;
+    expect(etat?.amountCents).toBeGreaterThan(80_000_000);
+    for (const f of summary.byFunder)
+      if (f.envelope !== null)
+        expect(f.envelope.reservedCents, f.funder).toBeLessThanOrEqual(f.envelope.amountCents);
+  }, 300_000);
 });

@@ -2,7 +2,9 @@
 // running services keep answering from the old tables, then swaps them in; a progress bar shows
 // events/s and the time left. Where it cannot work it says so before touching anything: no event
 // log there (it would create an empty one, and empty read models), a data directory it cannot write
-// (exit 2, naming GRANTS_DATA_DIR); beside another rebuild of the same file, what to do (exit 1).
+// (exit 2, naming GRANTS_DATA_DIR); beside another rebuild of the same file, what to do (exit 1); over
+// a log whose hash chains no longer hold, what was altered, the views in service left as they are
+// (exit 1), unless told to rebuild from it all the same.
 import { accessSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Config } from '../../infra/config/config';
@@ -22,20 +24,51 @@ import { grantsProjections } from '../readModels';
 import { grantsRebuildParallel } from '../readModels/rebuildSource';
 import { readArguments } from './arguments';
 import { unusableDataDir } from '../engineLock';
-import { missingStoreMessage } from './audit';
+import { missingStoreMessage, verificationProgress } from './audit';
+import { integritySummary } from '../audit/integrity';
+import { verifyIntegrity } from '../../infra/eventstore/integrity';
+import type { EventStore } from '../../infra/eventstore/port';
 import { INTERRUPTED_EXIT_CODE, listenForInterruption, processIo, type CliIo } from './io';
 
-export const projectionsUsage = `Usage : grants projections rebuild
+export const projectionsUsage = `Usage : grants projections rebuild [--accept-altered-log]
 
 Reconstruit les modèles de lecture depuis le premier événement (fichier ${'${GRANTS_DATA_DIR}'}/read-models.sqlite).
+Le journal est d'abord vérifié (chaînes d'empreintes) : altéré, il n'est pas rejoué et les vues en
+service restent telles quelles, sauf avec --accept-altered-log (les vues reprennent alors le journal
+tel qu'il est).
 Les services démarrés continuent de répondre avec les anciennes tables jusqu'à la bascule.
 Sur le magasin SQLite, le rejeu se répartit entre GRANTS_REBUILD_WORKERS fils (par défaut un par cœur, 4 au plus).
 Ctrl-C l'interrompt avant la bascule sans rien changer aux vues en service (code de sortie 130).
 
-Code de sortie : 0 vues reconstruites, 1 échec ou autre reconstruction en cours sur ce fichier (attendez
-qu'elle se termine ou arrêtez-la), 2 usage incorrect, pas de journal d'événements ou dossier de données
-où écrire est impossible, 130 interrompue.
+Code de sortie : 0 vues reconstruites, 1 échec, journal altéré ou autre reconstruction en cours sur ce
+fichier (attendez qu'elle se termine ou arrêtez-la), 2 usage incorrect, pas de journal d'événements ou
+dossier de données où écrire est impossible, 130 interrompue.
 `;
+
+/**
+ * The read models publish what the log says (money per funder, per quartier): rebuilt from an altered
+ * log, they would publish the alteration without a word. The log is verified first, with its progress
+ * line; the verdict, when it is not intact, is said with what to do. True when the rebuild may go on.
+ */
+async function logIntactOrSaid(eventStore: EventStore, io: CliIo): Promise<boolean> {
+  io.err.write('Vérification du journal avant de le rejouer…\n');
+  const total = eventStore.kind === 'sqlite' ? Number(await eventStore.headPosition()) : undefined;
+  const progress = verificationProgress(io.err, total);
+  const report = await verifyIntegrity(eventStore, {
+    onProgress: (read) => progress(read, false),
+    progressEvery: 1000,
+  });
+  progress(report.checked + report.unchecked, true);
+  io.err.write(`${integritySummary(report)}\n`);
+  if (report.ok) return true;
+  io.err.write(
+    `Les vues en service sont inchangées : elles ne sont pas reconstruites ` +
+      'depuis un journal altéré. Examinez-le (grants audit verify, et --against une sauvegarde) ; pour ' +
+      'reconstruire malgré tout, les vues reprenant le journal tel qu’il est : ' +
+      'grants projections rebuild --accept-altered-log.\n',
+  );
+  return false;
+}
 
 /** A data directory the rebuild cannot write (its lock, shadow files and read models go there). */
 const unwritable = (config: Config, error: unknown) =>
@@ -61,16 +94,16 @@ export async function runProjections(
   io: CliIo = processIo,
 ): Promise<number> {
   const line = readArguments(argv, io, {
-    options: {},
+    options: { 'accept-altered-log': { type: 'boolean' } },
     positionals: true,
     usage: projectionsUsage,
-    check: (_values, positionals) => {
+    check: (values, positionals) => {
       const [subcommand, ...extra] = positionals;
       if (subcommand === undefined)
         throw new Error('Indiquez la sous-commande : grants projections rebuild.');
       if (subcommand !== 'rebuild') throw new Error(`Sous-commande inconnue : ${subcommand}.`);
       if (extra.length > 0) throw new Error(`Argument inattendu : ${extra[0]}.`);
-      return {};
+      return { acceptAlteredLog: values['accept-altered-log'] === true };
     },
   });
   if ('exitCode' in line) return line.exitCode;
@@ -99,6 +132,7 @@ export async function runProjections(
   let eventStore: Awaited<ReturnType<typeof createEventStore>> | undefined;
   try {
     eventStore = await createEventStore(config.eventStore, { registry: createGrantsEventRegistry() });
+    if (!line.args.acceptAlteredLog && !(await logIntactOrSaid(eventStore, io))) return 1;
     const parallel = grantsRebuildParallel(config);
     const result = await rebuildProjections({
       eventStore,

@@ -3,9 +3,19 @@
 // models, and reported « 0 événements »); on a data directory it cannot write, it names
 // GRANTS_DATA_DIR (exit 2) instead of a raw EACCES; beside another rebuild of the same file, it says
 // what to do (wait for it, or stop it) and exits with 1, as a failed work does.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../infra/config/config';
@@ -14,6 +24,7 @@ import { runProjections } from '../../services/cli/projections';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { captureCliOutput } from '../support/cliOutput';
 import { asNobody, nobodyUnavailable } from './support';
+import { FundingWorld, openTestStore, playFundingYear } from '../audit/support';
 
 const silent = pino({ level: 'silent' });
 
@@ -34,13 +45,59 @@ async function dataDirWithLog(dir: string): Promise<string> {
   return dir;
 }
 
-const rebuild = async (dataDir: string) => {
+const rebuild = async (dataDir: string, ...options: string[]) => {
   const c = captureCliOutput();
-  const code = await runProjections(loadConfig({ GRANTS_DATA_DIR: dataDir }), silent, ['rebuild'], c.io);
+  const code = await runProjections(
+    loadConfig({ GRANTS_DATA_DIR: dataDir }),
+    silent,
+    ['rebuild', ...options],
+    c.io,
+  );
   return { code, out: c.out(), err: c.err() };
 };
 
 describe('grants projections rebuild', () => {
+  it('verifies the log first: over an altered one it rebuilds nothing and says what was altered (exit 1)', async () => {
+    const t = openTestStore();
+    try {
+      await playFundingYear(new FundingWorld(t));
+      await t.store.close();
+      const dir = dirname(t.file);
+      const intact = await rebuild(dir);
+      expect(intact.code, intact.err).toBe(0);
+      expect(intact.err).toContain('aucune altération');
+      const views = join(dir, 'read-models.sqlite');
+      const before = readFileSync(views);
+
+      // A funder's committed amount raised in the file, its hash left as it was.
+      const db = new Database(t.file);
+      try {
+        db.exec('DROP TRIGGER IF EXISTS events_no_update');
+        const edit = db.prepare(
+          'UPDATE events SET data = replace(data, \'"amountCents":3000000\', \'"amountCents":3100000\') ' +
+            "WHERE position = (SELECT min(position) FROM events WHERE type = 'FunderPositionRecorded' AND data LIKE '%\"amountCents\":3000000%')",
+        );
+        expect(edit.run().changes).toBe(1);
+      } finally {
+        db.close();
+      }
+      const refused = await rebuild(dir);
+      expect(refused.code).toBe(1);
+      expect(refused.err).toContain('Altération détectée dans le journal entier');
+      expect(refused.err).toContain('Les vues en service sont inchangées');
+      expect(refused.err).toContain('--accept-altered-log');
+      expect(refused.out).toBe('');
+      expect(readFileSync(views).equals(before)).toBe(true);
+
+      // Told to, it rebuilds from the log as it is.
+      const accepted = await rebuild(dir, '--accept-altered-log');
+      expect(accepted.code, accepted.err).toBe(0);
+      expect(accepted.out).toContain('Modèles de lecture reconstruits');
+    } finally {
+      await t.close();
+    }
+  });
+
   it('refuses a data directory without an event log, creating nothing (exit 2)', async () => {
     const typo = join(work, 'typo');
     const result = await rebuild(typo);
@@ -65,7 +122,9 @@ describe('grants projections rebuild', () => {
     writeFileSync(join(dir, 'read-models.sqlite.rebuild.lock'), JSON.stringify({ pid: process.ppid }));
     const result = await rebuild(dir);
     expect(result.code).toBe(1);
-    expect(result.err).toBe(
+    // After the log's verification (intact), what to do.
+    expect(result.err).toContain('aucune altération');
+    expect(result.err.slice(result.err.indexOf('Une reconstruction'))).toBe(
       `Une reconstruction des vues ${join(dir, 'read-models.sqlite')} est déjà en cours (processus ${process.ppid}). ` +
         `Attendez qu’elle se termine, ou arrêtez-la (Ctrl-C dans son terminal, ou kill ${process.ppid}), ` +
         'puis relancez grants projections rebuild.\n',

@@ -193,6 +193,34 @@ export function withoutCredentials<T extends string | undefined>(value: T): T {
   return value?.replace(/\/\/[^@/\s]*@/g, '//***@') as T;
 }
 
+/**
+ * Two of the engine's own listeners given one port: the second to start found it taken and the start
+ * said « déjà utilisé par un autre processus », though that process was the engine's own. The Temporal
+ * dev server's two ports count only when the engine starts it (no TEMPORAL_ADDRESS).
+ */
+function portClash(
+  c: z.infer<typeof configSchema>,
+  env: NodeJS.ProcessEnv,
+): ConstructorParameters<typeof ConfigError>[0][number] | undefined {
+  const ports: [string, number][] = [['GRANTS_HTTP_PORT', c.GRANTS_HTTP_PORT]];
+  if (c.TEMPORAL_ADDRESS === undefined)
+    ports.push(
+      ['TEMPORAL_DEV_SERVER_PORT', c.TEMPORAL_DEV_SERVER_PORT],
+      ['TEMPORAL_UI_PORT', c.TEMPORAL_UI_PORT],
+    );
+  for (let i = 1; i < ports.length; i++) {
+    const [variable, port] = ports[i]!;
+    const same = ports.slice(0, i).find(([, other]) => other === port);
+    if (same !== undefined)
+      return {
+        variable,
+        expected: `un port différent de ${same[0]} (${port}) : chaque service du moteur écoute sur le sien`,
+        received: env[variable] ?? String(port),
+      };
+  }
+  return undefined;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable (GRANTS_HTTP_PORT= in a unit file) counts as unset: its default applies.
   const set = Object.fromEntries(
@@ -209,6 +237,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const c = parsed.data;
+  const clash = portClash(c, env);
+  if (clash !== undefined) throw new ConfigError([clash]);
   const dataDir = resolve(c.GRANTS_DATA_DIR);
   return {
     env: c.NODE_ENV,

@@ -82,6 +82,22 @@ describe('configuration', () => {
     }
   });
 
+  it('refuses one port for two of the engine’s listeners, naming both (the start blamed « another process »)', () => {
+    const attempt = () => loadConfig({ GRANTS_HTTP_PORT: '3933', TEMPORAL_UI_PORT: '3933' });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(
+      'TEMPORAL_UI_PORT=3933 : un port différent de GRANTS_HTTP_PORT (3933) : chaque service du moteur écoute sur le sien',
+    );
+    expect(() => loadConfig({ TEMPORAL_DEV_SERVER_PORT: '8233' })).toThrow(
+      'TEMPORAL_UI_PORT=8233 : un port différent de TEMPORAL_DEV_SERVER_PORT (8233)',
+    );
+    // A Temporal cluster elsewhere: its dev server's ports are not the engine's to open.
+    expect(
+      loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233', GRANTS_HTTP_PORT: '7233', TEMPORAL_UI_PORT: '7233' })
+        .http.port,
+    ).toBe(7233);
+  });
+
   it('reads integers in decimal digits only, and an empty variable as unset (its default)', () => {
     for (const value of ['0x10', '4203.0', '1e3', '-5'])
       expect(() => loadConfig({ GRANTS_HTTP_PORT: value }), value).toThrow(ConfigError);

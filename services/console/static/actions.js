@@ -1100,7 +1100,7 @@ function CommitteeApprovalForm({ state, base, onDone, onSend }) {
 }
 
 /** Cents → the euros of a report already filed, "0,00" included (an amount spent may be none). */
-const filedEuros = (cents) => (typeof cents === 'number' ? (cents / 100).toFixed(2).replace('.', ',') : '');
+const filedEuros = (cents) => (cents === 0 ? '0,00' : euros(cents));
 
 /**
  * The porteur's yearly report. A report sent back for corrections is filed again: the form says so

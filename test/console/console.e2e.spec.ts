@@ -293,6 +293,44 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     expect(await alert.textContent()).toMatch(/Refusé :.*n’est pas possible/s);
   });
 
+  it('offers to read a campaign again when its answer did not come, and shows it then', async () => {
+    const page = await newPage();
+    await signInAs(page, demo.manager);
+    // The engine's answer while no worker reads the task queue (services/http/workersUnavailable.ts),
+    // once: the next request goes through.
+    await page.route(
+      `**/api/campaigns/${campaignId}`,
+      (route) =>
+        route.fulfill({
+          status: 503,
+          contentType: 'application/problem+json',
+          headers: { 'Retry-After': '5' },
+          body: JSON.stringify({
+            type: 'about:blank',
+            title: 'Service indisponible',
+            status: 503,
+            code: 'ENGINE_UNAVAILABLE',
+            detail:
+              'Aucun worker ne fait avancer les dossiers pour le moment : l’état de la campagne ne peut être lu. Réessayez dans un instant.',
+          }),
+        }),
+      { times: 1 },
+    );
+    await page.goto(`${base}/console/#/campagnes`);
+    const failed = page.locator(`[data-campaign-error="${campaignId}"]`);
+    await failed.waitFor();
+    expect(await failed.textContent()).toContain(
+      `La campagne ${campaignId} n’a pas pu être lue : Aucun worker ne fait avancer les dossiers`,
+    );
+    await failed.getByRole('button', { name: 'Réessayer' }).click();
+    await expect
+      .poll(() =>
+        page.locator(`[data-campaign="${campaignId}"] [data-field="campaign-status"]`).textContent(),
+      )
+      .toBe('ouverte');
+    expect(await failed.count()).toBe(0);
+  });
+
   it('shows the evaluator the numbers the query API gives', async () => {
     const evaluator = await engine.token({ role: 'evaluator' });
     const summary = (await engine.call('GET', `/api/campaigns/${campaignId}/summary`, { token: evaluator }))

@@ -1616,7 +1616,12 @@ function CampaignCard({ campaignId, listStatus, onDone, onSend }) {
     seenStatus.current = listStatus;
     view.reload();
   }, [listStatus]);
-  if (view.error) return html`<p class="refusal" role="alert">${view.error}</p>`;
+  // An answer that did not come (the engine busy or restarting) is asked again on demand, as the list.
+  if (view.error)
+    return html`<div class="refusal" role="alert" data-campaign-error=${campaignId}>
+      <p>La campagne ${campaignId} n’a pas pu être lue : ${view.error}</p>
+      <button type="button" onClick=${() => view.reload()}>Réessayer</button>
+    </div>`;
   if (!view.data) return html`<p>Chargement de la campagne ${campaignId}…</p>`;
   const c = view.data.state;
   const allowed = view.data.allowed ?? [];

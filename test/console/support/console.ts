@@ -9,7 +9,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import express from 'express';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { expect, onTestFailed } from 'vitest';
 import { consoleRouter } from '../../../services/console/router';
 import type { Role } from '../../../services/http/platform/auth';
 import { startTestEngine, type RunningEngine } from '../../services/support/engine';
@@ -157,6 +157,30 @@ export async function startConsoleWorld(): Promise<ConsoleWorld> {
       page.on('response', (r) => {
         if (r.status() === 404 && !new URL(r.url()).pathname.startsWith('/api/'))
           cspViolations.push(`404: ${r.url()}`);
+      });
+      // A test that fails on this page leaves what the page showed and what the API refused it: a
+      // wait that timed out in CI says nothing else (the refusals may be the test's own, on purpose).
+      const refused: string[] = [];
+      page.on('response', (r) => {
+        if (r.status() >= 400 && new URL(r.url()).pathname.startsWith('/api/'))
+          refused.push(`${r.request().method()} ${new URL(r.url()).pathname} → ${r.status()}`);
+      });
+      onTestFailed(async ({ task }) => {
+        if (page.isClosed()) return;
+        const shot = `echec-${task.name.replace(/[^\p{L}\p{N}]+/gu, '-').slice(0, 60)}.png`;
+        const shown = await page
+          .evaluate('document.body.innerText')
+          .then((text) => String(text).slice(0, 3_000))
+          .catch((e: unknown) => `(page illisible : ${String(e)})`);
+        await page.screenshot({ path: join(artifacts, shot), fullPage: true }).catch(() => undefined);
+        console.error(
+          [
+            `« ${task.name} » a échoué sur ${page.url()} (capture : test/artifacts/${shot})`,
+            `Réponses d’erreur de l’API à cette page (les dernières) : ${refused.slice(-10).join(' ; ') || 'aucune'}`,
+            'Texte de la page :',
+            shown,
+          ].join('\n'),
+        );
       });
       return page;
     },

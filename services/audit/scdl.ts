@@ -13,10 +13,14 @@
 //   that funder exceeds it, OR when what that funder awards the same beneficiary (same SIRET or RNA,
 //   else same name) over all its conventions entered into force that year, each by its largest
 //   annual amount, exceeds it;
-// - conditionsVersement and datesPeriodeVersement count the payments made or still to come: an
-//   installment cancelled because its year's spending was already covered is none. One payment is
-//   'unique', on its day; several are 'échelonné', from dateConvention to the last one (the day it
-//   was ordered, or for one still to come its report deadline, never before dateConvention);
+// - conditionsVersement and datesPeriodeVersement are the convention's schedule as signed (data of
+//   the convention, published within three months of its signature): one installment is 'unique', on
+//   its planned day; several are 'échelonné', from dateConvention to the last one's planned day (its
+//   report deadline, never before dateConvention). A row never changes as the convention runs: a
+//   balance cancelled, a termination, a late payment leave it as published;
+// - idBeneficiaire is the SIRET the dossier gave, as given: one whose check digit fails, or a cash
+//   grant to a beneficiary known by its RNA only (the schema lets the SIRET out for aid in kind), is
+//   exported and pointed out in the warnings, since only the porteur can give the right one;
 // - idAttribuant is the funder's SIRET when the directory knows it, else left empty (never made up):
 //   the export then says it is incomplete, since the schema requires it;
 // - referenceDecision is the funder's own decision (its deliberation, as its position named it), else
@@ -29,6 +33,7 @@
 import {
   applicationStreamName,
   conventionEnteredIntoForceSchema,
+  siretChecksumValid,
   type ApplicationState,
   type Convention,
   type Installment,
@@ -168,14 +173,13 @@ function truncate(text: string, max: number): string {
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }
 
-/** Replays an application and notes when each installment was actually ordered. */
+/** Replays an application from the events recorded by `recordedBy`. */
 async function replay(
   store: EventStore,
   applicationId: string,
   recordedBy: number,
-): Promise<{ state: ApplicationState; orderedOn: Map<string, CivilDate> }> {
+): Promise<ApplicationState> {
   let state = applicationReplay.initialState;
-  const orderedOn = new Map<string, CivilDate>();
   for (const recorded of await store.readStream(applicationStreamName(applicationId))) {
     // A stream is recorded in revision order: the first event after the cut ends what was known.
     if (eventTimeMs(recorded, 'record') > recordedBy) break;
@@ -186,17 +190,11 @@ async function replay(
       typeof applicationReplay.evolve
     >[1];
     state = applicationReplay.evolve(state, event);
-    if (event.type === 'PaymentOrdered')
-      orderedOn.set(event.data.installmentId, parisDateOf(event.data.orderedAt));
   }
-  return { state, orderedOn };
+  return state;
 }
 
-function rowsOf(
-  state: InForceLike,
-  orderedOn: Map<string, CivilDate>,
-  attribuants: AttribuantDirectory,
-): ScdlRowDraft[] {
+function rowsOf(state: InForceLike, attribuants: AttribuantDirectory): ScdlRowDraft[] {
   const dateConvention = parisDateOf(state.enteredIntoForceAt);
   const { award, convention, dossier } = state;
   const funders = [...new Set(award.plan.map((line) => line.funder))];
@@ -204,12 +202,13 @@ function rowsOf(
     const lines = award.plan.filter((line) => line.funder === funder);
     const totalCents = lines.reduce((sum, line) => sum + line.amountCents, 0);
     const maxYearlyCents = Math.max(...lines.map((line) => line.amountCents));
-    // The payments: those ordered, and those still to come. A cancelled installment is never paid
-    // (the spending it was for was already covered): it neither makes the payment « échelonné »
-    // nor dates the period.
-    const payments = state.installments.filter((i) => i.funder === funder && i.status !== 'cancelled');
+    // The conditions of payment are the convention's, as signed (décret n° 2017-779: data of the
+    // convention, published within three months of its signature): what happened since — a balance
+    // cancelled as the spending was covered, the installments voided by a termination, a payment
+    // ordered late — never rewrites a row already published. Each dated as planned.
+    const payments = convention.installments.filter((i) => i.funder === funder);
     const single = payments.length <= 1;
-    const dated = payments.map((i) => orderedOn.get(i.id) ?? plannedDate(i, convention, dateConvention));
+    const dated = payments.map((i) => plannedDate(i, convention, dateConvention));
     const last = maxDate(dated) ?? dateConvention;
     const dates = single ? (dated[0] ?? dateConvention) : `${dateConvention}/${last}`;
     const attribuant = attribuantOf(funder, attribuants);
@@ -392,6 +391,34 @@ function attribuantWarnings(rows: readonly ScdlRow[], attribuants: AttribuantDir
   return warnings;
 }
 
+/**
+ * Beneficiaries whose identifier a validator of the schema would refuse, once per application: a
+ * SIRET whose check digit fails (Validata's french-siret-value), or none at all for a cash grant (the
+ * schema lets the SIRET out for aid in kind only). The file keeps what the dossier gave: only the
+ * porteur can give the right number.
+ */
+function beneficiaryWarnings(rows: readonly ScdlRow[]): string[] {
+  const seen = new Set<string>();
+  const warnings: string[] = [];
+  for (const row of rows) {
+    if (seen.has(row.applicationId)) continue;
+    seen.add(row.applicationId);
+    const { idBeneficiaire: siret, nomBeneficiaire: nom } = row.record;
+    const who = `« ${nom} » (candidature ${row.applicationId})`;
+    if (siret !== '' && !siretChecksumValid(siret))
+      warnings.push(
+        `idBeneficiaire « ${siret} » de ${who} : la clé de contrôle de ce SIRET est fausse (un chiffre mal ` +
+          'recopié au dépôt ?) ; un validateur du schéma refusera la ligne : demandez au porteur son SIRET exact.',
+      );
+    else if (siret === '')
+      warnings.push(
+        `idBeneficiaire vide pour ${who}, connu par son seul numéro RNA : le schéma ne permet d’omettre le ` +
+          'SIRET que pour une aide en nature, or cette subvention est en numéraire : demandez son SIRET au porteur.',
+      );
+  }
+  return warnings;
+}
+
 /** Beneficiaries whose rows are mandatory only through the cumulative rule: worth saying why. */
 function cumulativeWarnings(rows: readonly ScdlRow[], year: number): string[] {
   const said = new Set<string>();
@@ -459,8 +486,8 @@ export async function scdlExport(store: EventStore, options: ScdlOptions): Promi
     if (parisDateOf(data.at).startsWith(prefix)) applications.push(event.stream.slice('application-'.length));
   }
   for (const [i, applicationId] of applications.entries()) {
-    const { state, orderedOn } = await replay(store, applicationId, recordedBy);
-    if (hasConvention(state)) drafts.push(...rowsOf(state, orderedOn, attribuants));
+    const state = await replay(store, applicationId, recordedBy);
+    if (hasConvention(state)) drafts.push(...rowsOf(state, attribuants));
     options.onProgress?.(i + 1, applications.length);
   }
   const rows = withPublicationObligation(drafts, options.year);
@@ -476,6 +503,7 @@ export async function scdlExport(store: EventStore, options: ScdlOptions): Promi
     missingIdAttribuant: missing,
     warnings: [
       ...attribuantWarnings(kept, attribuants),
+      ...beneficiaryWarnings(kept),
       ...cumulativeWarnings(kept, options.year),
       ...formulaWarnings(kept),
     ],

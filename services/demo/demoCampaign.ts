@@ -345,7 +345,8 @@ export async function seedDemo(
       });
       if (target === 'approved') return;
       // The campaign's year is the conventions' first year: money awarded for ${year} counts in
-      // ${year} (dashboards, SCDL export), whatever the day the demo is seeded.
+      // ${year} on the dashboards, whatever the day the demo is seeded (the SCDL export files a
+      // convention under the year it was signed: the seeding day's).
       await send(manager, {
         type: 'DraftConvention',
         startDate: `${year}-01-01`,

@@ -89,7 +89,10 @@ describe('grants export', () => {
     expect(await runExport(withDirectory, silent, ['scdl', '--year', '2027'], c.io)).toBe(0);
     const [, ...rows] = parseCsv(c.out());
     expect(rows.filter((r) => r[1] === '00000000000000')).toHaveLength(2);
-    expect(c.err()).not.toContain('Attention');
+    expect(c.err()).not.toContain('Attention : idAttribuant');
+    expect(c.err()).toContain(
+      'Attention : idBeneficiaire vide pour « Les Jardins de Sous-le-Bois (fictive) »',
+    );
 
     const override = join(t.dir, 'attribuants-export.json');
     writeFileSync(

@@ -371,7 +371,7 @@ describe('audit API', () => {
 
     const json = await getJson('auditor', '/api/audit/exports/scdl?year=2027');
     expect((json.rows as Json[]).map((r) => r.aboveThreshold)).toEqual([false, false, false, true]);
-    expect(json.warnings).toHaveLength(1);
+    expect(json.warnings).toHaveLength(2);
     expect((json.columns as string[])[0]).toBe('nomAttribuant');
 
     // As the log stood on 1 May (a date: the end of that day in Paris): the file published then.

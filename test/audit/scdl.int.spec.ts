@@ -23,6 +23,7 @@ import {
   openTestStore,
   playFundingYear,
   type TestStore,
+  jardinsWithoutSiretWarning,
 } from './support';
 import { parseCsv } from './csvParse';
 
@@ -104,8 +105,8 @@ describe('SCDL « subventions » export', () => {
     const result = await scdlExport(t.store, { year: 2027 });
     expect(result.complete).toBe(false);
     expect(result.missingIdAttribuant).toEqual([{ funder: 'ETAT', nomAttribuant: 'État', rows: 2 }]);
-    // One warning for the funder: its SIRET, and « État » is only a generic label.
-    expect(result.warnings).toHaveLength(1);
+    // One warning for the funder: its SIRET, and « État » is only a generic label; then B's beneficiary.
+    expect(result.warnings.slice(1)).toEqual([jardinsWithoutSiretWarning]);
     expect(result.warnings[0]).toMatch(
       /^idAttribuant inconnu pour « État » \(ETAT\) : le schéma exige son SIRET/,
     );
@@ -122,7 +123,7 @@ describe('SCDL « subventions » export', () => {
         ETAT: { nom: 'Préfecture du Nord (exemple)', siret: '00000000000000' },
       }),
     });
-    expect(withSiret.warnings).toEqual([]);
+    expect(withSiret.warnings).toEqual([jardinsWithoutSiretWarning]);
     expect(withSiret.complete).toBe(true);
     expect(withSiret.missingIdAttribuant).toEqual([]);
     for (const row of withSiret.rows) expect(schemaProblems(row.record)).toEqual([]);
@@ -137,6 +138,7 @@ describe('SCDL « subventions » export', () => {
       'idAttribuant inconnu pour « Préfecture du Nord (exemple) » (ETAT) : le schéma exige son SIRET ; ' +
         'renseignez-le dans le fichier des attribuants (GRANTS_ATTRIBUANTS_FILE, ou --attribuants pour ' +
         'grants export) ; aucun identifiant n’est inventé.',
+      jardinsWithoutSiretWarning,
     ]);
     expect(named.warnings[0]).not.toContain('générique');
   });

@@ -1,7 +1,9 @@
 // conditionsVersement and datesPeriodeVersement of the SCDL export for conventions whose payments
-// did not go as scheduled: a balance cancelled because the advance already covered the spending is
-// not a payment, so the subsidy was paid once ('unique', on that day), even when the cancelled
-// balance's report deadline fell before the convention was signed.
+// did not go as scheduled: they are the convention's terms as signed (data of the convention,
+// published within three months of its signature), so a balance cancelled because the advance
+// already covered the spending, or a termination voiding what was still to pay, leaves a row already
+// published as it was ('échelonné', the signature to the balance's planned day). And the beneficiary
+// identifiers a validator of the schema refuses are pointed out.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scdlExport, type ScdlRow } from '../../services/audit/scdl';
 import { dossier } from '../domain/support/fixtures';
@@ -39,6 +41,11 @@ describe('SCDL payment terms of closed conventions', () => {
   let underspent: ApplicationStory;
   let spentAll: ApplicationStory;
   let signedLate: ApplicationStory;
+  let terminated: ApplicationStory;
+  let badKey: ApplicationStory;
+  let rnaOnly: ApplicationStory;
+  /** Recorded after the termination was (the world's clock is the business one: the same here). */
+  let beforeTermination: string;
 
   beforeAll(async () => {
     t = openTestStore();
@@ -59,6 +66,30 @@ describe('SCDL payment terms of closed conventions', () => {
     for (const story of [underspent, signedLate])
       expect(story.as('closed').installments.map((i) => i.status)).toEqual(['ordered', 'cancelled']);
     expect(spentAll.as('closed').installments.map((i) => i.status)).toEqual(['ordered', 'ordered']);
+
+    terminated = annual(world, 'porteur-dissous', '2027-05-31');
+    terminated.on('2027-05-02').signAll();
+    beforeTermination = '2027-08-31T12:00:00.000Z';
+    terminated.on('2027-09-01').terminate();
+    expect(terminated.as('terminated').installments.map((i) => i.status)).toEqual(['ordered', 'cancelled']);
+
+    const withPorteur = (porteur: { siret?: string; rna?: string }) => {
+      const d = dossier(1, { ETAT: 1_000_000 }, 2_000_000);
+      return { ...d, porteur: { name: d.porteur.name, contactRef: d.porteur.contactRef, ...porteur } };
+    };
+    badKey = world.application({ porteurId: 'porteur-cle-fausse' });
+    rnaOnly = world.application({ porteurId: 'porteur-rna' });
+    for (const [story, porteur] of [
+      [badKey, { siret: '12345678900001' }],
+      [rnaOnly, { rna: 'W593001234' }],
+    ] as const) {
+      story.on('2027-02-10').submit(withPorteur(porteur));
+      story.on('2027-02-20').declareEligible('2027-04-10');
+      story.on('2027-03-01').commit('ETAT').opinion();
+      story.on('2027-04-15').approve();
+      story.on('2027-04-20').draft('2027-01-01', '2027-05-31');
+      story.on('2027-05-02').signAll();
+    }
     await appendWorldEvents(t, world.events);
   });
   afterAll(() => t.close());
@@ -66,20 +97,44 @@ describe('SCDL payment terms of closed conventions', () => {
   const rowOf = (rows: ScdlRow[], story: ApplicationStory) =>
     rows.find((r) => r.applicationId === story.applicationId);
 
-  it('pays once when the balance was cancelled: « unique », on the day of the advance', async () => {
+  it('keeps « échelonné » to the balance’s planned day when the balance was cancelled: the terms as signed', async () => {
     const { rows } = await scdlExport(t.store, { year: 2027 });
-    expect(payment(rowOf(rows, underspent))).toEqual(['unique', '2027-05-02']);
+    // Year 1's report was due on 30 June 2028, the balance with it.
+    expect(payment(rowOf(rows, underspent))).toEqual(['échelonné', '2027-05-02/2028-06-30']);
     // The award is still what the convention granted.
     expect(rowOf(rows, underspent)?.record.montant).toBe('10000.00');
   });
 
-  it('keeps « échelonné » from the signature to the balance actually ordered when both were paid', async () => {
+  it('dates the balance as planned when it was paid, not by the day it was ordered', async () => {
     const { rows } = await scdlExport(t.store, { year: 2027 });
-    expect(payment(rowOf(rows, spentAll))).toEqual(['échelonné', '2027-05-02/2028-02-01']);
+    expect(payment(rowOf(rows, spentAll))).toEqual(['échelonné', '2027-05-02/2028-06-30']);
   });
 
-  it('never dates a payment from a cancelled installment, even one due before the signature', async () => {
+  it('never dates a payment before the signature, even one whose report was due before it', async () => {
     const { rows } = await scdlExport(t.store, { year: 2028 });
-    expect(payment(rowOf(rows, signedLate))).toEqual(['unique', '2028-08-01']);
+    expect(payment(rowOf(rows, signedLate))).toEqual(['échelonné', '2028-08-01/2028-08-01']);
+  });
+
+  it('leaves a terminated convention’s row as it was published before the termination', async () => {
+    const before = await scdlExport(t.store, { year: 2027, asOf: beforeTermination });
+    const after = await scdlExport(t.store, { year: 2027 });
+    expect(payment(rowOf(after.rows, terminated))).toEqual(['échelonné', '2027-05-02/2028-06-30']);
+    expect(rowOf(after.rows, terminated)?.record).toEqual(rowOf(before.rows, terminated)?.record);
+  });
+
+  it('points out a beneficiary SIRET whose check digit fails, and a cash grant without a SIRET', async () => {
+    const { rows, warnings } = await scdlExport(t.store, { year: 2027 });
+    // The file keeps what the dossier gave.
+    expect(rowOf(rows, badKey)?.record.idBeneficiaire).toBe('12345678900001');
+    expect(rowOf(rows, rnaOnly)?.record).toMatchObject({ idBeneficiaire: '', rnaBeneficiaire: 'W593001234' });
+    expect(warnings.filter((w) => w.startsWith('idBeneficiaire'))).toEqual([
+      `idBeneficiaire « 12345678900001 » de « Association Sambre Avenir (fictive) » (candidature ${badKey.applicationId}) : ` +
+        'la clé de contrôle de ce SIRET est fausse (un chiffre mal recopié au dépôt ?) ; un validateur du schéma ' +
+        'refusera la ligne : demandez au porteur son SIRET exact.',
+      `idBeneficiaire vide pour « Association Sambre Avenir (fictive) » (candidature ${rnaOnly.applicationId}), ` +
+        'connu par son seul numéro RNA : le schéma ne permet d’omettre le SIRET que pour une aide en nature, or ' +
+        'cette subvention est en numéraire : demandez son SIRET au porteur.',
+    ]);
+    // A SIRET whose key holds is said nothing of (the warnings above are the only ones of their kind).
   });
 });

@@ -17,7 +17,13 @@ import { mintDevelopmentToken } from '../../services/http/platform/auth';
 import { listen, type RunningHttpServer } from '../../services/http/server';
 import { noWorkflowsClient } from '../support/noWorkflows';
 import { parseCsv } from './csvParse';
-import { FundingWorld, openTestStore, playFundingYear, type TestStore } from './support';
+import {
+  FundingWorld,
+  jardinsWithoutSiretWarning,
+  openTestStore,
+  playFundingYear,
+  type TestStore,
+} from './support';
 
 const secret = 'secret-de-test-scdl-0123456789-abcdef';
 const silent = pino({ level: 'silent' });
@@ -113,7 +119,10 @@ describe('SCDL export through the API', () => {
     const json = (await response.json()) as Json;
     expect(json.complete).toBe(false);
     expect(json.missingIdAttribuant).toEqual([{ funder: 'ETAT', nomAttribuant: 'État', rows: 2 }]);
-    expect(json.warnings).toEqual([expect.stringMatching(/^idAttribuant inconnu pour « État » \(ETAT\)/)]);
+    expect(json.warnings).toEqual([
+      expect.stringMatching(/^idAttribuant inconnu pour « État » \(ETAT\)/),
+      jardinsWithoutSiretWarning,
+    ]);
     expect((json.rows as Json[]).map((r) => r.publicationRules)).toEqual([
       [],
       [],
@@ -134,7 +143,7 @@ describe('SCDL export through the API', () => {
     ]);
     const json = (await (await get(configured, '/api/audit/exports/scdl?year=2027')).json()) as Json;
     expect(json.complete).toBe(true);
-    expect(json.warnings).toEqual([]);
+    expect(json.warnings).toEqual([jardinsWithoutSiretWarning]);
   });
 
   it('documents allowIncomplete and the 422 in the OpenAPI document', async () => {

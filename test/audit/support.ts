@@ -410,6 +410,11 @@ export const APPLICATION_A = '01JQA00000000000000000000A';
 export const APPLICATION_B = '01JQA00000000000000000000B';
 export const APPLICATION_C = '01JQA00000000000000000000C';
 export const APPLICATION_D = '01JQA00000000000000000000D';
+/** What the SCDL export says of B's beneficiary, known by its RNA only: a cash grant wants its SIRET. */
+export const jardinsWithoutSiretWarning =
+  `idBeneficiaire vide pour « Les Jardins de Sous-le-Bois (fictive) » (candidature ${APPLICATION_B}), connu ` +
+  'par son seul numéro RNA : le schéma ne permet d’omettre le SIRET que pour une aide en nature, or cette ' +
+  'subvention est en numéraire : demandez son SIRET au porteur.';
 
 /**
  * The 2027 story, in record order:

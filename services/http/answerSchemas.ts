@@ -156,8 +156,13 @@ export const applicationListItemAnswer = z
         'La plus proche échéance de la candidature (instant où elle est passée) ; celle d’un compte rendu en retard reste, passée',
     }),
     amounts: amountsAnswer,
-    expectedBeneficiaries: z.number().int(),
-    reachedBeneficiaries: z.number().int(),
+    expectedBeneficiaries: z
+      .number()
+      .int()
+      .meta({ description: 'Bénéficiaires attendus en un an (le dossier)' }),
+    reachedBeneficiaries: z.number().int().meta({
+      description: 'Bénéficiaires touchés en un an : le compte rendu accepté de la dernière année (0 avant)',
+    }),
     submittedAt: timestamp('Dépôt'),
     updatedAt: timestamp('Dernier événement, date métier'),
     recordedAt: timestamp('Dernier événement, date d’enregistrement'),
@@ -226,8 +231,12 @@ export const applicationDetailAnswer = applicationListItemAnswer
 
 const peopleCounts = {
   applications: count('Candidatures'),
-  expectedBeneficiaries: count('Bénéficiaires attendus'),
-  reachedBeneficiaries: count('Bénéficiaires atteints (comptes rendus acceptés)'),
+  expectedBeneficiaries: count(
+    'Bénéficiaires attendus en un an, selon les dossiers ; hors dossiers retirés, irrecevables, rejetés ou caducs',
+  ),
+  reachedBeneficiaries: count(
+    'Bénéficiaires touchés en un an : pour chaque action, le compte rendu accepté de sa dernière année (les années d’une CPO ne s’additionnent pas)',
+  ),
 };
 const envelopeUse = z
   .object({

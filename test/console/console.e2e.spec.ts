@@ -336,7 +336,7 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     const summary = (await engine.call('GET', `/api/campaigns/${campaignId}/summary`, { token: evaluator }))
       .body as {
       applications: number;
-      amounts: { requestedCents: number; awardedCents: number };
+      amounts: { requestedCents: number; awardedCents: number; recoveredCents: number };
     };
     const funders = (
       await engine.call('GET', `/api/stats/funders?campaignId=${campaignId}`, { token: evaluator })
@@ -359,6 +359,10 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     );
     expect(await page.locator('[data-kpi="awarded"]').textContent()).toBe(
       euros(summary.amounts.awardedCents),
+    );
+    // What porteurs must repay, beside what was paid: the paid figure alone read as money kept.
+    expect(await page.locator('[data-kpi="recovered"]').textContent()).toBe(
+      euros(summary.amounts.recoveredCents),
     );
     const rects = page.locator('svg[data-chart="chart-funders"] rect');
     const bars: number[] = [];

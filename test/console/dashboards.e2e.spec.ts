@@ -24,6 +24,7 @@ interface Amounts {
   requestedCents: number;
   awardedCents: number;
   paidCents: number;
+  recoveredCents: number;
 }
 interface PeopleStats {
   applications: number;
@@ -215,12 +216,12 @@ describe.skipIf(chromiumPath === undefined)('dashboards and audit views (Chromiu
     const csv = (name: string) => page.locator(`button[data-csv="${name}"]`);
     const themeLines = await downloaded(page, () => csv('themes').click(), 'themes.csv');
     expect(themeLines[0]).toBe(
-      'theme;libelle;candidatures;beneficiaires_attendus;beneficiaires_touches;demande_eur;attribue_eur;verse_eur',
+      'theme;libelle;candidatures;beneficiaires_attendus;beneficiaires_touches;demande_eur;attribue_eur;verse_eur;reverse_eur',
     );
     expect(themeLines.length).toBe(themes.items.length + 1);
     const qpvLines = await downloaded(page, () => csv('qpv').click(), 'quartiers.csv');
     expect(qpvLines[0]).toBe(
-      'qpv;nom;candidatures;beneficiaires_attendus;beneficiaires_touches;demande_eur;attribue_eur;verse_eur',
+      'qpv;nom;candidatures;beneficiaires_attendus;beneficiaires_touches;demande_eur;attribue_eur;verse_eur;reverse_eur',
     );
     const sousLeBois = qpv.items.find((x) => x.qpv === 'QN05990X') as QpvStats;
     const euros = (cents: number) => (cents / 100).toFixed(2).replace('.', ',');
@@ -234,6 +235,7 @@ describe.skipIf(chromiumPath === undefined)('dashboards and audit views (Chromiu
         euros(sousLeBois.amounts.requestedCents),
         euros(sousLeBois.amounts.awardedCents),
         euros(sousLeBois.amounts.paidCents),
+        euros(sousLeBois.amounts.recoveredCents),
       ].join(';'),
     );
     const funderLines = await downloaded(page, () => csv('funders').click(), 'financeurs.csv');

@@ -52,6 +52,31 @@ const submitted = (w: GrantsWorld): SubmittedState[] =>
 const calendarYear = (year: number) => 2026 + year;
 
 describe('campaign summary read model', () => {
+  it('counts people a year: expected by the files not given up, reached by each action’s latest accepted report', async () => {
+    const cpo = world.application({ porteurId: 'porteur-cpo' });
+    cpo.on('2027-02-10').submit(dossier(2, { ETAT: 1_000_000 }, 2_000_000));
+    cpo.on('2027-02-20').declareEligible('2027-04-10');
+    cpo.on('2027-03-01').commit('ETAT').opinion();
+    cpo.on('2027-04-15').approve();
+    cpo.on('2027-04-20').draft('2027-01-01', '2027-05-31');
+    cpo.on('2027-05-02').signAll();
+    cpo.on('2028-02-01').submitReport(1, undefined, 50).acceptReport(1);
+    cpo.on('2029-02-01').submitReport(2, undefined, 60).acceptReport(2);
+    const withdrawn = world.application({ porteurId: 'porteur-retire' });
+    withdrawn.on('2027-02-11').submit(dossier(1, { ETAT: 500_000 }, 1_000_000));
+    withdrawn.withdraw();
+    await rm.catchUp(world.events);
+
+    const summary = campaignSummary(rm.db, CAMPAIGN_ID);
+    // The CPO's 120 a year (its dossier), not the withdrawn file's; its second year's 60, not 50 + 60.
+    expect(summary).toMatchObject({ applications: 2, expectedBeneficiaries: 120, reachedBeneficiaries: 60 });
+    expect(summary?.byTheme.map((t) => [t.theme, t.expectedBeneficiaries, t.reachedBeneficiaries])).toEqual([
+      ['1.3', 120, 60],
+    ]);
+    const qpv = statsByQpv(rm.db, { campaignId: CAMPAIGN_ID });
+    for (const x of qpv) expect([x.expectedBeneficiaries, x.reachedBeneficiaries]).toEqual([120, 60]);
+  });
+
   it("adds up every application's funding, per funder, quartier, theme and year, with envelope use", async () => {
     playCampaign(world, 30);
     await rm.catchUp(world.events);
@@ -65,7 +90,9 @@ describe('campaign summary read model', () => {
       year: 2027,
       status: 'open',
       applications: 30,
-      expectedBeneficiaries: states.reduce((n, s) => n + s.dossier.action.expectedBeneficiaries, 0),
+      expectedBeneficiaries: states
+        .filter((s) => !['withdrawn', 'ineligible', 'rejected', 'lapsed'].includes(s.status))
+        .reduce((n, s) => n + s.dossier.action.expectedBeneficiaries, 0),
     });
     expect(summary.amounts).toEqual(total(states.flatMap(fundingSummary)));
 

@@ -37,7 +37,9 @@ const seriesValues = (x) => [x.amounts.requestedCents, x.amounts.awardedCents, x
 const countColumns = ['Candidatures', 'Bénéficiaires attendus', 'Bénéficiaires touchés'];
 const countCsvHeader = ['candidatures', 'beneficiaires_attendus', 'beneficiaires_touches'];
 const counts = (x) => [x.applications, x.expectedBeneficiaries, x.reachedBeneficiaries];
-const amountCsvHeader = ['demande_eur', 'attribue_eur', 'verse_eur'];
+const amountCsvHeader = ['demande_eur', 'attribue_eur', 'verse_eur', 'reverse_eur'];
+/** The money of a statistic's row in a CSV: the chart's series, then what porteurs repay. */
+const csvAmounts = (x) => [...seriesValues(x), x.amounts.recoveredCents].map(eurosCell);
 const percentOf = (part, whole) => (whole > 0 ? Math.round((part * 1000) / whole) / 10 : null);
 const percentText = (p) => (p === null ? '—' : `${String(p).replace('.', ',')} %`);
 const horizons = [30, 60, 90, 180, 365];
@@ -282,7 +284,11 @@ export function DashboardPage({ campaigns }) {
                 <dd data-kpi="paid">${money(s.amounts.paidCents)}</dd>
               </div>
               <div>
-                <dt>Bénéficiaires (attendus / touchés)</dt>
+                <dt>Reversé</dt>
+                <dd data-kpi="recovered">${money(s.amounts.recoveredCents)}</dd>
+              </div>
+              <div>
+                <dt>Bénéficiaires par an (attendus / touchés)</dt>
                 <dd data-kpi="beneficiaries">
                   ${count(s.expectedBeneficiaries)} / ${count(s.reachedBeneficiaries)}
                 </dd>
@@ -295,10 +301,13 @@ export function DashboardPage({ campaigns }) {
               </div>
             </dl>
             <p class="reference-note">
-              Indicateurs de la campagne, tous exercices. Les graphiques suivent le filtre d’exercice pour les
-              montants (l’exercice d’une année de convention : l’année civile où elle commence) ; les
-              candidatures et bénéficiaires comptent toute la campagne ; le grand livre compte par année du
-              mouvement, toutes années.
+              Indicateurs de la campagne, tous exercices. Versé : les versements ordonnés ; reversé : ce que
+              les porteurs doivent rendre (résiliation, solde), à déduire du versé. Bénéficiaires par an :
+              attendus selon les dossiers encore en lice ou retenus (hors retirés, irrecevables, rejetés,
+              caducs), touchés selon le dernier compte rendu accepté de chaque action. Les graphiques suivent
+              le filtre d’exercice pour les montants (l’exercice d’une année de convention : l’année civile où
+              elle commence) ; les candidatures et bénéficiaires comptent toute la campagne ; le grand livre
+              compte par année du mouvement, toutes années.
             </p>`
         : null
     }
@@ -331,7 +340,7 @@ export function DashboardPage({ campaigns }) {
             f.funder,
             f.funderName ?? funderLabel(f.funder),
             f.applications,
-            ...seriesValues(f).map(eurosCell),
+            ...csvAmounts(f),
             eurosCell(f.envelope?.amountCents),
             eurosCell(f.envelope?.reservedCents),
             eurosCell(f.envelope?.remainingCents),
@@ -428,7 +437,7 @@ export function DashboardPage({ campaigns }) {
         label="Télécharger les quartiers (CSV)"
         filename=${`quartiers-${suffix}.csv`}
         header=${['qpv', 'nom', ...countCsvHeader, ...amountCsvHeader]}
-        rows=${qItems.map((x) => [x.qpv, naming.name(x.qpv) ?? '', ...counts(x), ...seriesValues(x).map(eurosCell)])}
+        rows=${qItems.map((x) => [x.qpv, naming.name(x.qpv) ?? '', ...counts(x), ...csvAmounts(x)])}
       />
     </section>
 
@@ -453,7 +462,7 @@ export function DashboardPage({ campaigns }) {
         label="Télécharger les thèmes (CSV)"
         filename=${`themes-${suffix}.csv`}
         header=${['theme', 'libelle', ...countCsvHeader, ...amountCsvHeader]}
-        rows=${tItems.map((t) => [t.theme, t.themeLabel, ...counts(t), ...seriesValues(t).map(eurosCell)])}
+        rows=${tItems.map((t) => [t.theme, t.themeLabel, ...counts(t), ...csvAmounts(t)])}
       />
     </section>
 

@@ -73,8 +73,13 @@ export interface ApplicationFacts {
   theme: string;
   qpvCodes: string[];
   durationYears: number;
+  /** People the action expects to reach in a year (the dossier's). */
   expectedBeneficiaries: number;
-  /** Beneficiaries reached, from accepted yearly reports. */
+  /**
+   * People reached in a year, as the accepted report of the latest year says (0 before one): a
+   * yearly count, as the expected one. A CPO's years are not added up: the same people, mostly,
+   * come back each year (three years of 50 read 150 beside 55 expected).
+   */
   reachedBeneficiaries: number;
   conventionKind: 'CPO' | 'annual' | null;
   status: ApplicationStatus;
@@ -270,9 +275,11 @@ function retainedKind(state: SubmittedState): 'CPO' | 'annual' | null {
 
 function reachedBeneficiaries(state: SubmittedState): number {
   if (!('reports' in state)) return 0;
-  let reached = 0;
-  for (const r of state.reports) if (r.status === 'accepted') reached += r.report.beneficiariesReached;
-  return reached;
+  let latest: { year: number; reached: number } | undefined;
+  for (const r of state.reports)
+    if (r.status === 'accepted' && (latest === undefined || r.report.year > latest.year))
+      latest = { year: r.report.year, reached: r.report.beneficiariesReached };
+  return latest?.reached ?? 0;
 }
 
 /**

@@ -393,7 +393,8 @@ export const applicationsProjection: Projection = {
   // 5: a report's reminder timer is no longer the next deadline (the report's due date is).
   // 6: a report marked overdue keeps its (passed) due date as the next deadline.
   // 7: the funders of a waiting label (« Position attendue : … ») in the funders' order, État first.
-  version: 7,
+  // 8: the beneficiaries reached are the latest accepted report's (a year's), not every year's added.
+  version: 8,
   ordering: 'per-stream',
   sums: { application_counts: ['applications'] },
   schema: applicationsSchema,

@@ -208,14 +208,21 @@ export function amountContributions(f: SummaryFacts): Map<string, AmountTuple> {
 }
 
 /**
+ * The files that will reach no one: withdrawn, refused or lapsed before their convention. The people
+ * their dossiers expected are nobody's to expect any more (they made a third of a campaign's total).
+ */
+const GIVEN_UP: ReadonlySet<string> = new Set(['withdrawn', 'ineligible', 'rejected', 'lapsed']);
+
+/**
  * `dimension \0 key` → applications, expected and reached beneficiaries. No 'all' dimension: an
  * application has one status and one theme, so the campaign's counts are sums over either.
  */
 export function countContributions(f: SummaryFacts): Map<string, CountTuple> {
   const out = new Map<string, CountTuple>();
+  const expected = GIVEN_UP.has(f.status) ? 0 : f.expectedBeneficiaries;
   out.set(`status\0${f.status}`, [1, 0, 0]);
-  out.set(`theme\0${f.theme}`, [1, f.expectedBeneficiaries, f.reachedBeneficiaries]);
-  for (const qpv of f.qpvCodes) out.set(`qpv\0${qpv}`, [1, f.expectedBeneficiaries, f.reachedBeneficiaries]);
+  out.set(`theme\0${f.theme}`, [1, expected, f.reachedBeneficiaries]);
+  for (const qpv of f.qpvCodes) out.set(`qpv\0${qpv}`, [1, expected, f.reachedBeneficiaries]);
   for (const line of f.funding) out.set(`funder\0${line.funder}`, [1, 0, 0]);
   if (f.retainedKind !== null) out.set(`retained\0${f.retainedKind}`, [1, 0, 0]);
   return out;
@@ -281,7 +288,9 @@ export const campaignSummaryProjection: Projection = {
   // 2: totals moved once per batch from the flushed facts, rows back to zero removed.
   // 3: a rejected or lapsed application's commitments and award are void (fundsVoided).
   // 4: a quartier named twice in a dossier counts its money once.
-  version: 4,
+  // 5: beneficiaries expected by files given up (withdrawn, refused, lapsed) no longer counted; those
+  //    reached are a year's (the latest report's), as those expected.
+  version: 5,
   ordering: 'per-stream',
   sums: {
     campaign_amounts: [

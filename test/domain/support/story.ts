@@ -237,7 +237,7 @@ export class Story {
   }
 
   /** Files the report of that year; spent per funder defaults to the award (everything spent). */
-  submitReport(year: number, spent?: Partial<Record<FunderId, number>>): this {
+  submitReport(year: number, spent?: Partial<Record<FunderId, number>>, beneficiariesReached = 110): this {
     if (this.state.status !== 'in_force') throw new Error('submitReport hors convention en vigueur');
     const plan = this.state.award.plan.filter((p) => p.year === year);
     this.do(
@@ -248,7 +248,7 @@ export class Story {
           funder: p.funder,
           amountCents: spent?.[p.funder] ?? p.amountCents,
         })),
-        beneficiariesReached: 110,
+        beneficiariesReached,
         indicators: [{ name: 'Familles accompagnées', target: 40, achieved: 37 }],
         narrative: `Bilan de l'année ${year}.`,
       },

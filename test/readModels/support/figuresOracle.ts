@@ -99,13 +99,18 @@ export function expectedSummary(world: GrantsWorld, targetPercent = 50) {
   const states = submittedStates(world);
   const lines = new Map(states.map((s) => [s, linesOf(s)]));
   const all = states.flatMap((s) => lines.get(s) ?? []);
-  const reached = (s: SubmittedState) =>
-    'reports' in s
-      ? s.reports.reduce((n, r) => n + (r.status === 'accepted' ? r.report.beneficiariesReached : 0), 0)
-      : 0;
+  // A year's people: the latest accepted report's; expected by the files not given up.
+  const reached = (s: SubmittedState) => {
+    const accepted = 'reports' in s ? s.reports.filter((r) => r.status === 'accepted') : [];
+    const latest = accepted.sort((a, b) => b.report.year - a.report.year)[0];
+    return latest?.report.beneficiariesReached ?? 0;
+  };
+  const givenUp = new Set(['withdrawn', 'ineligible', 'rejected', 'lapsed']);
+  const expected = (s: SubmittedState) =>
+    givenUp.has(s.status) ? 0 : s.dossier.action.expectedBeneficiaries;
   const people = (of: readonly SubmittedState[]) => ({
     applications: of.length,
-    expectedBeneficiaries: of.reduce((n, s) => n + s.dossier.action.expectedBeneficiaries, 0),
+    expectedBeneficiaries: of.reduce((n, s) => n + expected(s), 0),
     reachedBeneficiaries: of.reduce((n, s) => n + reached(s), 0),
   });
 

@@ -339,7 +339,10 @@ export const funderStatsAnswer = items(
     funderName: z.string(),
     applications: count('Candidatures'),
     amounts: amountsAnswer,
-    envelope: envelopeUse.meta({ description: 'Les enveloppes des campagnes retenues, additionnées' }),
+    envelope: envelopeUse.meta({
+      description:
+        'Les enveloppes des campagnes retenues (campaignId), additionnées, entières : une enveloppe couvre toutes les années de ses conventions, le filtre year ne la découpe pas',
+    }),
   }),
   'Par financeur',
 );

@@ -58,10 +58,39 @@ export function createEnvelopeActivities(deps: ActivityDeps) {
     return next;
   }
 
+  /**
+   * A retried activity's own write: an earlier attempt appended, then its answer was lost (the
+   * worker or the Temporal server killed, the activity timed out). Its events carry the ids that
+   * attempt derived from the revision it read; decided again on the stream that now holds them, a
+   * step that may happen once (OpenEnvelope) was refused, and the campaign's creation stopped with
+   * half its envelopes opened. Returns the revision of that write's last event, if there is one.
+   */
+  async function ownWrite(
+    stream: string,
+    info: ReturnType<typeof Context.current>['info'],
+  ): Promise<bigint | undefined> {
+    const { workflowId, runId } = workflowOf(info);
+    const idAt = (readRevision: bigint, index: number) =>
+      deterministicEventId(workflowId, runId, info.activityId, String(readRevision), index);
+    const events = await deps.eventStore.readStream(stream);
+    for (let i = 0; i < events.length; i += 1) {
+      const read = (events[i]?.revision ?? 0n) - 1n;
+      if (events[i]?.id !== idAt(read, 0)) continue;
+      let last = i;
+      while (events[last + 1]?.id === idAt(read, last + 1 - i)) last += 1;
+      return events[last]?.revision;
+    }
+    return undefined;
+  }
+
   return {
     async applyToEnvelope(input: EnvelopeStepInput): Promise<EnvelopeStepOutput> {
       const stream = envelopeStreamName(input.campaignId, input.funder);
       const info = Context.current().info;
+      if (info.attempt > 1) {
+        const written = await ownWrite(stream, info);
+        if (written !== undefined) return { ok: true, revision: String(written) };
+      }
       for (let attempt = 0; attempt < maxAttempts; attempt += 1) {
         const { state, revision } = await current(stream);
         const decision = decideEnvelope(input.command, state, {

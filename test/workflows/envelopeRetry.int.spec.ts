@@ -16,8 +16,14 @@ import { createEnvelopeActivities, type EnvelopeStepInput } from '../../workflow
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 
 const workflowExecution = { workflowId: 'campaign-retry-test', runId: 'run-1' };
-const attemptOf = (activityId: string, attempt: number) =>
-  new MockActivityEnvironment({ activityId, attempt, workflowExecution });
+/** Runs `applyToEnvelope` as the given attempt of the given activity runs it. */
+const attemptOf = (activityId: string, attempt: number) => ({
+  run: (activities: ReturnType<typeof createEnvelopeActivities>, input: EnvelopeStepInput) =>
+    new MockActivityEnvironment({ activityId, attempt, workflowExecution }).run(
+      (i: EnvelopeStepInput) => activities.applyToEnvelope(i),
+      input,
+    ),
+});
 
 const step = (command: EnvelopeStepInput['command']): EnvelopeStepInput => ({
   campaignId: 'retry-test',
@@ -57,18 +63,18 @@ describe('a retried envelope step', () => {
       funder: 'ETAT',
       amountCents: 10_000_000,
     });
-    await expect(attemptOf('open-etat', 1).run(activities.applyToEnvelope, open)).resolves.toEqual({
+    await expect(attemptOf('open-etat', 1).run(activities, open)).resolves.toEqual({
       ok: true,
       revision: '0',
     });
     // The same activity again, as Temporal retries it: its own write found, not a refusal.
-    await expect(attemptOf('open-etat', 2).run(activities.applyToEnvelope, open)).resolves.toEqual({
+    await expect(attemptOf('open-etat', 2).run(activities, open)).resolves.toEqual({
       ok: true,
       revision: '0',
     });
     expect((await store.readStream(stream)).map((e) => e.type)).toEqual(['EnvelopeOpened']);
     // Another step opening it again is still refused: the rule holds, only the retry is recognised.
-    const again = await attemptOf('open-etat-bis', 1).run(activities.applyToEnvelope, open);
+    const again = await attemptOf('open-etat-bis', 1).run(activities, open);
     expect(again).toMatchObject({ ok: false, error: { code: 'ENVELOPE_ALREADY_OPENED' } });
   });
 
@@ -79,7 +85,7 @@ describe('a retried envelope step', () => {
       applicationId: 'app-1',
       amountsByYear: [{ year: 1, amountCents: 500_000 }],
     });
-    await expect(attemptOf('reserve-app-1', 1).run(activities.applyToEnvelope, reserve)).resolves.toEqual({
+    await expect(attemptOf('reserve-app-1', 1).run(activities, reserve)).resolves.toEqual({
       ok: true,
       revision: '1',
     });
@@ -89,8 +95,8 @@ describe('a retried envelope step', () => {
       applicationId: 'app-2',
       amountsByYear: [{ year: 1, amountCents: 300_000 }],
     });
-    await attemptOf('reserve-app-2', 1).run(activities.applyToEnvelope, other);
-    await expect(attemptOf('reserve-app-1', 3).run(activities.applyToEnvelope, reserve)).resolves.toEqual({
+    await attemptOf('reserve-app-2', 1).run(activities, other);
+    await expect(attemptOf('reserve-app-1', 3).run(activities, reserve)).resolves.toEqual({
       ok: true,
       revision: '1',
     });

@@ -89,7 +89,7 @@ export class StepPendingError extends Error {
     readonly commandId: string,
     readonly waitedMs: number,
   ) {
-    super(`étape ${commandId} acceptée, toujours en attente du journal après ${waitedMs} ms`);
+    super(`étape ${commandId} acceptée, toujours sans issue après ${waitedMs} ms`);
     this.name = 'StepPendingError';
   }
 }

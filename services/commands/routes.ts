@@ -40,6 +40,7 @@ import {
   requestDigestOf,
 } from './idempotency';
 import type { WorkerPresence } from '../../infra/temporal/workerPresence';
+import { temporalUnreachable } from '../http/temporalUnreachable';
 import { workersUnavailable } from '../http/workersUnavailable';
 import { qpvReference, qpvReferenceVersions } from '../../domain/reference/qpvReferences';
 import { assertAmountsWithinCap } from './amountCap';
@@ -420,9 +421,10 @@ function assertKnownQuartiers(territory: { qpvReferenceVersion: string; qpvCodes
 }
 
 /**
- * A step the workflow accepted whose events the log has not taken yet (the event store does not
- * answer): 503 with Retry-After, saying it will be recorded and how to learn its outcome. A resend is
- * offered only under an Idempotency-Key, the one resend that cannot act twice.
+ * A step the workflow accepted whose outcome did not come in time: its events not yet in the log (the
+ * event store does not answer), or the Temporal server or worker gone while it ran. 503 with
+ * Retry-After, saying it will be recorded and how to learn its outcome. A resend is offered only under
+ * an Idempotency-Key, the one resend that cannot act twice.
  */
 function stepPending(kind: 'application' | 'campaign', pending: StepPendingError, keyed: boolean): HttpError {
   const what = kind === 'campaign' ? `la campagne « ${pending.id} »` : `la candidature ${pending.id}`;
@@ -434,8 +436,8 @@ function stepPending(kind: 'application' | 'campaign', pending: StepPendingError
       'cette requête : sans Idempotency-Key, elle serait une seconde action.';
   return new HttpError(
     'unavailable',
-    'Action acceptée, mais pas encore enregistrée : le journal des événements ne répond pas pour le ' +
-      `moment. Elle le sera dès qu’il répondra, sans autre démarche. ${outcome}`,
+    'Action acceptée, mais pas encore enregistrée : le journal des événements ou le serveur Temporal ne ' +
+      `répond pas pour le moment. Elle le sera dès qu’ils répondront, sans autre démarche. ${outcome}`,
     { code: 'STEP_PENDING', headers: { 'Retry-After': String(stepPendingRetryAfterSeconds) } },
   );
 }
@@ -522,7 +524,7 @@ export function commandRouter(deps: CommandRoutesDeps): Router {
           if (error instanceof StepPendingError) {
             requestLogger(req).warn(
               { commandId: error.commandId, aggregateId: error.id, waitedMs: error.waitedMs },
-              'étape acceptée mais pas encore enregistrée : le journal des événements ne répond pas',
+              'étape acceptée mais pas encore enregistrée : le journal des événements ou Temporal ne répond pas',
             );
             throw stepPending(r.kind, error, key !== undefined);
           }
@@ -537,6 +539,7 @@ export function commandRouter(deps: CommandRoutesDeps): Router {
     );
     if (deps.docs !== undefined) documentCommand(deps.docs, r);
   }
+  router.use(temporalUnreachable);
   return router;
 }
 

@@ -5,6 +5,7 @@
 import type { WorkerPresence } from '../../infra/temporal/workerPresence';
 import { workersUnavailable } from '../http/workersUnavailable';
 import { storedEventUnreadable } from '../http/storedEventUnreadable';
+import { temporalUnreachable } from '../http/temporalUnreachable';
 import { Router, type RequestHandler } from 'express';
 import type { Database } from 'better-sqlite3';
 import { z } from 'zod';
@@ -340,6 +341,7 @@ export function queryRouter(deps: QueryRoutesDeps): Router {
   if (deps.docs !== undefined) documentQueries(deps.docs);
   // An application's detail replays its stream: an event that no longer reads is said as such.
   router.use(storedEventUnreadable);
+  router.use(temporalUnreachable);
 
   return router;
 }

@@ -9,6 +9,7 @@ import { createEventStore } from '../infra/eventstore';
 import type { Logger } from '../infra/logging/logger';
 import { temporalBinaries } from '../infra/temporal/binaries';
 import { startDevServer } from '../infra/temporal/devServer';
+import { superviseDevServer } from '../infra/temporal/devServerSupervisor';
 import { forwardTemporalLogs } from '../infra/temporal/runtime';
 import { watchWorkerPresence, type WorkerPresence } from '../infra/temporal/workerPresence';
 import { createActivities } from '../workflows/activities';
@@ -90,15 +91,22 @@ export async function startEngine(
     let temporalAddress = config.temporal.address;
     let temporalUiUrl: string | undefined;
     if (temporalAddress === undefined) {
-      const devServer = await startDevServer({
+      const devServerOptions = {
         cliPath: temporalBinaries({ cliPath: config.temporal.cliPath }).cli,
         dbFile: config.temporal.devServerDbFile,
         port: config.temporal.devServerPort,
         uiPort: config.temporal.uiPort,
         namespace: config.temporal.namespace,
         logger,
+      };
+      const noteInLock = (server: { pid: number | undefined; address: string }) =>
+        lock.noteTemporalServer(server.pid, config.temporal.devServerDbFile, server.address);
+      const devServer = superviseDevServer(await startDevServer(devServerOptions), {
+        restart: () => startDevServer(devServerOptions),
+        onRestarted: noteInLock,
+        logger,
       });
-      lock.noteTemporalServer(devServer.pid, config.temporal.devServerDbFile, devServer.address);
+      noteInLock(devServer);
       stoppers.push({ name: 'serveur Temporal', stop: () => devServer.stop() });
       temporalAddress = devServer.address;
       temporalUiUrl = devServer.uiUrl;

@@ -26,6 +26,8 @@ export interface RunningDevServer {
   uiUrl: string;
   /** The server's process (kept by the engine's lock, to stop it after a crash of the engine). */
   pid: number | undefined;
+  /** Settles when the process ends, stopped or not, with its exit code (null: killed by a signal). */
+  exited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -235,6 +237,7 @@ async function startOnce(options: DevServerOptions): Promise<RunningDevServer> {
     address,
     uiUrl: `http://${host}:${options.uiPort}`,
     pid: child.pid,
+    exited,
     stop: () => stopChild(child, exited),
   };
 }

@@ -1,0 +1,108 @@
+// The embedded Temporal server kept running. Killed (the OOM killer, a stray `kill`) or crashed, it
+// left the engine half alive: every step and campaign read failing, the worker's polls retried in
+// silence, until someone restarted the whole engine. Now its end is logged as an error and it is
+// started again on the same SQLite file and ports: the worker and the clients reconnect by
+// themselves, and what was accepted before is taken up again (the workflows' histories are in that
+// file). A server that keeps dying is left down, said once, with what to do.
+import type { Logger } from '../logging/logger';
+import type { RunningDevServer } from './devServer';
+
+export interface DevServerSupervision {
+  /** Starts the server again (the same options as the first start). */
+  restart(): Promise<RunningDevServer>;
+  /** Called with each server started again (its pid goes into the engine's lock). */
+  onRestarted(server: RunningDevServer): void;
+  logger: Logger;
+  /** At most this many restarts within `windowMs` (default 5 within 10 minutes). */
+  maxRestarts?: number;
+  windowMs?: number;
+  /** Waited before a restart, times the restarts in the window (default 1 s). */
+  backoffMs?: number;
+}
+
+/** The running server, supervised: `pid` is the current process's; `stop()` ends supervision first. */
+export function superviseDevServer(
+  first: RunningDevServer,
+  supervision: DevServerSupervision,
+): RunningDevServer {
+  const log = supervision.logger.child({ component: 'temporal-dev-server' });
+  const maxRestarts = supervision.maxRestarts ?? 5;
+  const windowMs = supervision.windowMs ?? 10 * 60_000;
+  const backoffMs = supervision.backoffMs ?? 1_000;
+  let current = first;
+  let stopping = false;
+  let restarting: Promise<void> = Promise.resolve();
+  /** Ends the wait before a restart at once (the engine stopping). */
+  let wakeUp: (() => void) | undefined;
+  const restarts: number[] = [];
+
+  const watch = (server: RunningDevServer): void => {
+    void server.exited.then((code) => {
+      if (stopping) return;
+      restarting = restartAfter(code);
+    });
+  };
+
+  async function restartAfter(code: number | null): Promise<void> {
+    const now = Date.now();
+    while (restarts.length > 0 && (restarts[0] ?? now) < now - windowMs) restarts.shift();
+    if (restarts.length >= maxRestarts) {
+      log.error(
+        { code, restarts: restarts.length },
+        `Le serveur Temporal embarqué s’est encore arrêté (code ${code ?? 'signal'}), ${restarts.length} fois en ` +
+          `${Math.round(windowMs / 60_000)} minutes : il n’est plus relancé. Les étapes et la lecture des ` +
+          'campagnes échouent (503) ; arrêtez le moteur (Ctrl-C) et relancez-le (npm start) une fois la cause trouvée.',
+      );
+      return;
+    }
+    restarts.push(now);
+    log.error(
+      { code },
+      `Le serveur Temporal embarqué s’est arrêté (code ${code ?? 'signal'}) : il est relancé sur la même base ; ` +
+        'les étapes en cours reprendront ensuite.',
+    );
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, backoffMs * restarts.length);
+      wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    wakeUp = undefined;
+    if (stopping) return;
+    try {
+      const server = await supervision.restart();
+      if (stopping) {
+        await server.stop();
+        return;
+      }
+      current = server;
+      supervision.onRestarted(server);
+      log.warn({ pid: server.pid }, 'serveur Temporal embarqué relancé');
+      watch(server);
+    } catch (error) {
+      log.error(
+        { err: error },
+        'le serveur Temporal embarqué n’a pas pu être relancé : arrêtez le moteur et relancez-le',
+      );
+    }
+  }
+
+  watch(first);
+  return {
+    address: first.address,
+    uiUrl: first.uiUrl,
+    get pid() {
+      return current.pid;
+    },
+    get exited() {
+      return current.exited;
+    },
+    async stop() {
+      stopping = true;
+      wakeUp?.();
+      await restarting;
+      await current.stop();
+    },
+  };
+}

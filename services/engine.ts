@@ -104,6 +104,7 @@ export async function startEngine(
       const devServer = superviseDevServer(await startDevServer(devServerOptions), {
         restart: () => startDevServer(devServerOptions),
         onRestarted: noteInLock,
+        shouldRestart: () => signal?.aborted !== true,
         logger,
       });
       noteInLock(devServer);

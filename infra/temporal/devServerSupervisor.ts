@@ -18,6 +18,11 @@ export interface DevServerSupervision {
   windowMs?: number;
   /** Waited before a restart, times the restarts in the window (default 1 s). */
   backoffMs?: number;
+  /**
+   * False once the engine is asked to stop: a Ctrl-C in a terminal reaches the server too (same
+   * process group), and it may end before the engine's own stop comes to it. Asked after the wait.
+   */
+  shouldRestart?: () => boolean;
 }
 
 /** The running server, supervised: `pid` is the current process's; `stop()` ends supervision first. */
@@ -46,6 +51,17 @@ export function superviseDevServer(
   async function restartAfter(code: number | null): Promise<void> {
     const now = Date.now();
     while (restarts.length > 0 && (restarts[0] ?? now) < now - windowMs) restarts.shift();
+    // Waited first, then decided: the engine being stopped (a Ctrl-C that reached the server too) is
+    // known by then, and nothing is said or started.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, backoffMs * (restarts.length + 1));
+      wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    wakeUp = undefined;
+    if (stopping || supervision.shouldRestart?.() === false) return;
     if (restarts.length >= maxRestarts) {
       log.error(
         { code, restarts: restarts.length },
@@ -61,15 +77,6 @@ export function superviseDevServer(
       `Le serveur Temporal embarqué s’est arrêté (code ${code ?? 'signal'}) : il est relancé sur la même base ; ` +
         'les étapes en cours reprendront ensuite.',
     );
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, backoffMs * restarts.length);
-      wakeUp = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    wakeUp = undefined;
-    if (stopping) return;
     try {
       const server = await supervision.restart();
       if (stopping) {

@@ -67,6 +67,24 @@ describe('the embedded Temporal server’s supervision', () => {
     expect(started).toBe(1);
   });
 
+  it('neither says nor starts anything when the server ended as the engine was asked to stop', async () => {
+    // A Ctrl-C in a terminal reaches the server too: it may end before the engine's stop comes to it.
+    const first = fakeServer(300);
+    const { logger, lines } = capturedLogger();
+    let started = 0;
+    superviseDevServer(first, {
+      restart: () => Promise.resolve(fakeServer(301 + started++)),
+      onRestarted: () => undefined,
+      shouldRestart: () => false,
+      logger,
+      backoffMs: 1,
+    });
+    first.die();
+    await settle();
+    expect(started).toBe(0);
+    expect(lines).toEqual([]);
+  });
+
   it('leaves a server that keeps dying down, and says what to do', async () => {
     const servers = Array.from({ length: 5 }, (_, i) => fakeServer(200 + i));
     const { logger, lines } = capturedLogger();

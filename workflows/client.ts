@@ -25,6 +25,7 @@ import type { AllowedCommand } from '../domain/shared/decision';
 import type { DomainError } from '../domain/shared/errors';
 import type { CommandMeta } from '../domain/shared/meta';
 import { latestRuleRevision } from '../domain/shared/ruleRevisions';
+import { temporalSilence } from '../infra/temporal/unreachable';
 import type { applicationWorkflow } from './application/workflow';
 import type { campaignWorkflow } from './campaign/workflow';
 import { allowedForQuery, commandActor, viewQuery } from './shared/aggregateWorkflow';
@@ -170,7 +171,9 @@ export function createGrantsClient(
     try {
       return await client.withDeadline(Date.now() + stepWaitMs, () => handle.result());
     } catch (error) {
-      if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
+      // Accepted, the step is durable in its workflow's history: Temporal gone silent while its outcome
+      // was awaited does not undo it (it is taken up when the server or a worker is back).
+      if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || temporalSilence(error) !== undefined)
         throw new StepPendingError(id, handle.updateId, stepWaitMs);
       throw error;
     }

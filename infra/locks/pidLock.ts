@@ -3,7 +3,7 @@
 // place, which fails if it exists), so another process never reads an empty lock and takes it for a
 // dead one's. A lock whose owner is dead (a crash, kill -9) is taken over; what it said is handed to
 // the new owner, who may have leftovers of the dead one to clean up.
-import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 
 /** What a lock file holds: its owner's pid, and what the owner chose to add (a child's pid…). */
@@ -81,7 +81,12 @@ export function acquirePidLock(file: string, about: Record<string, unknown> = {}
       }
       return {
         previous,
-        note: (extra) => writeFileSync(file, JSON.stringify({ ...content, ...extra, pid: process.pid })),
+        // Written aside, then renamed over: a reader never sees the lock empty or half written (one that
+        // did would take it for free), now that the engine notes a restarted Temporal server while it runs.
+        note: (extra) => {
+          writeFileSync(draft, JSON.stringify({ ...content, ...extra, pid: process.pid }));
+          renameSync(draft, file);
+        },
         release: () => {
           // Only our own lock: a successor that took it over after we were given up keeps its own.
           if (readLock(file)?.pid === process.pid) rmSync(file, { force: true });

@@ -48,50 +48,74 @@ export function superviseDevServer(
     });
   };
 
-  async function restartAfter(code: number | null): Promise<void> {
-    const now = Date.now();
-    while (restarts.length > 0 && (restarts[0] ?? now) < now - windowMs) restarts.shift();
-    // Waited first, then decided: the engine being stopped (a Ctrl-C that reached the server too) is
-    // known by then, and nothing is said or started.
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, backoffMs * (restarts.length + 1));
+  const engineStopping = (): boolean => stopping || supervision.shouldRestart?.() === false;
+
+  /** Waits before a restart, at most `ms`; ended at once by stop(). */
+  const pause = (ms: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
       wakeUp = () => {
         clearTimeout(timer);
         resolve();
       };
+    }).finally(() => {
+      wakeUp = undefined;
     });
-    wakeUp = undefined;
-    if (stopping || supervision.shouldRestart?.() === false) return;
-    if (restarts.length >= maxRestarts) {
+
+  /** Starts the server again after it ended with `code`; a start that fails counts as one more end. */
+  async function restartAfter(code: number | null): Promise<void> {
+    let failure: unknown;
+    for (;;) {
+      const now = Date.now();
+      while (restarts.length > 0 && (restarts[0] ?? now) < now - windowMs) restarts.shift();
+      // Waited first, then decided: the engine being stopped (a Ctrl-C that reached the server too) is
+      // known by then, and nothing is said or started.
+      await pause(backoffMs * (restarts.length + 1));
+      if (engineStopping()) return;
+      const why =
+        failure === undefined
+          ? `s’est arrêté (code ${code ?? 'signal'})`
+          : `n’a pas pu redémarrer (${failure instanceof Error ? failure.message.split('\n')[0] : 'cause inconnue'})`;
+      if (restarts.length >= maxRestarts) {
+        log.error(
+          { code, restarts: restarts.length, err: failure },
+          `Le serveur Temporal embarqué ${why} après ${restarts.length} relances en ` +
+            `${Math.round(windowMs / 60_000)} minutes : il n’est plus relancé. Les étapes et la lecture des ` +
+            'campagnes échouent (503) ; arrêtez le moteur (Ctrl-C) et relancez-le (npm start) une fois la cause trouvée.',
+        );
+        return;
+      }
+      restarts.push(now);
       log.error(
-        { code, restarts: restarts.length },
-        `Le serveur Temporal embarqué s’est encore arrêté (code ${code ?? 'signal'}), ${restarts.length} fois en ` +
-          `${Math.round(windowMs / 60_000)} minutes : il n’est plus relancé. Les étapes et la lecture des ` +
-          'campagnes échouent (503) ; arrêtez le moteur (Ctrl-C) et relancez-le (npm start) une fois la cause trouvée.',
+        { code, err: failure },
+        `Le serveur Temporal embarqué ${why} : il est relancé sur la même base ; les étapes en cours reprendront ensuite.`,
       );
-      return;
-    }
-    restarts.push(now);
-    log.error(
-      { code },
-      `Le serveur Temporal embarqué s’est arrêté (code ${code ?? 'signal'}) : il est relancé sur la même base ; ` +
-        'les étapes en cours reprendront ensuite.',
-    );
-    try {
-      const server = await supervision.restart();
+      let server: RunningDevServer;
+      try {
+        server = await supervision.restart();
+      } catch (error) {
+        // A Ctrl-C during the start reaches the new server too: nothing to say then.
+        if (engineStopping()) return;
+        failure = error;
+        continue;
+      }
       if (stopping) {
         await server.stop();
         return;
       }
       current = server;
-      supervision.onRestarted(server);
-      log.warn({ pid: server.pid }, 'serveur Temporal embarqué relancé');
       watch(server);
-    } catch (error) {
-      log.error(
-        { err: error },
-        'le serveur Temporal embarqué n’a pas pu être relancé : arrêtez le moteur et relancez-le',
-      );
+      log.warn({ pid: server.pid }, 'serveur Temporal embarqué relancé');
+      try {
+        supervision.onRestarted(server);
+      } catch (error) {
+        log.error(
+          { err: error, pid: server.pid },
+          'serveur Temporal embarqué relancé, mais le verrou du moteur n’a pas pu le noter : après un arrêt brutal ' +
+            'du moteur, arrêtez ce processus vous-même avant de relancer',
+        );
+      }
+      return;
     }
   }
 

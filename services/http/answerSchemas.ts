@@ -161,7 +161,7 @@ export const applicationListItemAnswer = z
       .int()
       .meta({ description: 'Bénéficiaires attendus en un an (le dossier)' }),
     reachedBeneficiaries: z.number().int().meta({
-      description: 'Bénéficiaires touchés en un an : le compte rendu accepté de la dernière année (0 avant)',
+      description: 'Bénéficiaires touchés en un an : le dernier compte rendu accepté (0 avant le premier)',
     }),
     submittedAt: timestamp('Dépôt'),
     updatedAt: timestamp('Dernier événement, date métier'),

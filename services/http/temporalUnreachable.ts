@@ -1,37 +1,33 @@
-// The Temporal server gone (killed, restarting, unreachable): the SDK's calls end, after its own
-// retries, in a gRPC UNAVAILABLE or DEADLINE_EXCEEDED. Neither the user's mistake nor a bug of the
-// engine's to hide behind « Erreur interne »: a 503 in French that names what is down, what became of
-// a step (it may have reached its workflow before the connection dropped) and what to do. Logged as
-// an error: someone must look at the engine. The routers that call Temporal end with it.
-import { isGrpcServiceError } from '@temporalio/client';
+// Temporal silent: the server gone (killed, restarting, unreachable), or no worker answering a query
+// or an update in time (infra/temporal/unreachable.ts). Neither the user's mistake nor a bug to hide
+// behind « Erreur interne »: a 503 in French that names what is silent, what became of a step (it may
+// have reached its workflow before the connection dropped) and what to do. The routers that call
+// Temporal end with it.
 import type { NextFunction, Request, Response } from 'express';
+import { temporalSilence, type TemporalSilence } from '../../infra/temporal/unreachable';
 import { requestLogger } from './platform/correlation';
 import { HttpError } from './platform/problem';
 
-/** gRPC status codes (grpc.status): the server did not answer, or not in time. */
-const UNREACHABLE_CODES: ReadonlySet<number> = new Set([14 /* UNAVAILABLE */, 4 /* DEADLINE_EXCEEDED */]);
-
-/** Retry-After: a Temporal server restarted with its engine answers within seconds. */
+/** Retry-After: a Temporal server restarted with its engine, or a worker back, answers within seconds. */
 const retryAfterSeconds = 10;
 
-/** Whether the error, or one of its causes, is a call to Temporal that got no answer. */
-export function isTemporalUnreachable(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth += 1)
-    if (isGrpcServiceError(e) && UNREACHABLE_CODES.has(e.code)) return true;
-  return false;
-}
+/** What is silent, as people say it. */
+const silent: Record<TemporalSilence, string> = {
+  unreachable: 'Le serveur Temporal (les workflows des dossiers) ne répond pas',
+  'no-answer-in-time':
+    'Les workflows des dossiers n’ont pas répondu à temps (aucun worker n’a pris la demande : arrêté, en redémarrage ou très chargé)',
+};
 
 const whatToDo =
   'Réessayez dans un instant ; si cela dure, le moteur est à redémarrer (son état : GET /health).';
 
 /** What a request could not do, by its method: a read read nothing, a step may have gone through. */
-function detailFor(req: Request): string {
+function detailFor(req: Request, silence: TemporalSilence): string {
   if (req.method === 'GET' || req.method === 'HEAD')
-    return `Le serveur Temporal (les workflows des dossiers) ne répond pas : cet état ne peut être lu pour le moment. ${whatToDo}`;
+    return `${silent[silence]} : cet état ne peut être lu pour le moment. ${whatToDo}`;
   const keyed = req.get('Idempotency-Key') !== undefined;
   return (
-    'Le serveur Temporal (les workflows des dossiers) ne répond pas : l’action n’a peut-être pas été transmise, ' +
-    'ou sa réponse s’est perdue. ' +
+    `${silent[silence]} : l’action n’a peut-être pas été transmise, ou sa réponse s’est perdue. ` +
     (keyed
       ? 'Renvoyez la même requête avec la même Idempotency-Key dans un instant : elle ne sera pas enregistrée deux fois. '
       : 'Avant de la renvoyer, consultez le dossier (sans Idempotency-Key, un renvoi serait une seconde action). ') +
@@ -41,13 +37,17 @@ function detailFor(req: Request): string {
 
 /** Express error middleware: 503 ENGINE_UNAVAILABLE when Temporal did not answer, anything else passed on. */
 export function temporalUnreachable(error: unknown, req: Request, _res: Response, next: NextFunction): void {
-  if (!isTemporalUnreachable(error)) {
+  const silence = temporalSilence(error);
+  if (silence === undefined) {
     next(error);
     return;
   }
-  requestLogger(req).error({ err: error }, 'le serveur Temporal ne répond pas');
+  // The server gone is an operator's matter; a late worker, first a warning.
+  const log = requestLogger(req);
+  if (silence === 'unreachable') log.error({ err: error }, 'le serveur Temporal ne répond pas');
+  else log.warn({ err: error }, 'Temporal : aucune réponse à temps (pas de worker pour la demande ?)');
   next(
-    new HttpError('unavailable', detailFor(req), {
+    new HttpError('unavailable', detailFor(req, silence), {
       code: 'ENGINE_UNAVAILABLE',
       headers: { 'Retry-After': String(retryAfterSeconds) },
       cause: error,

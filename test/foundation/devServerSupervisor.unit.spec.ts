@@ -85,6 +85,39 @@ describe('the embedded Temporal server’s supervision', () => {
     expect(lines).toEqual([]);
   });
 
+  it('tries again when a restart fails, within the same budget, and keeps watching the one that starts', async () => {
+    const servers = [fakeServer(400), fakeServer(401), fakeServer(402)];
+    const { logger, lines } = capturedLogger();
+    let attempts = 0;
+    let started = 0;
+    const supervised = superviseDevServer(servers[0]!, {
+      restart: () =>
+        ++attempts === 1
+          ? Promise.reject(new Error('délai de démarrage dépassé'))
+          : Promise.resolve(servers[++started]!),
+      // The lock cannot be written: said, and the new server is watched all the same.
+      onRestarted: () => {
+        throw new Error('EACCES');
+      },
+      logger,
+      backoffMs: 1,
+    });
+    servers[0]!.die();
+    await settle();
+    expect(attempts).toBe(2);
+    expect(supervised.pid).toBe(401);
+    expect(lines.map((l) => l.msg)).toEqual([
+      'Le serveur Temporal embarqué s’est arrêté (code signal) : il est relancé sur la même base ; les étapes en cours reprendront ensuite.',
+      'Le serveur Temporal embarqué n’a pas pu redémarrer (délai de démarrage dépassé) : il est relancé sur la même base ; les étapes en cours reprendront ensuite.',
+      'serveur Temporal embarqué relancé',
+      'serveur Temporal embarqué relancé, mais le verrou du moteur n’a pas pu le noter : après un arrêt brutal du moteur, arrêtez ce processus vous-même avant de relancer',
+    ]);
+    servers[1]!.die();
+    await settle();
+    expect(supervised.pid).toBe(402);
+    await supervised.stop();
+  });
+
   it('leaves a server that keeps dying down, and says what to do', async () => {
     const servers = Array.from({ length: 5 }, (_, i) => fakeServer(200 + i));
     const { logger, lines } = capturedLogger();
@@ -102,7 +135,7 @@ describe('the embedded Temporal server’s supervision', () => {
     }
     expect(started).toBe(2);
     expect(lines.at(-1)?.msg).toMatch(
-      /^Le serveur Temporal embarqué s’est encore arrêté \(code signal\), 2 fois en 10 minutes : il n’est plus relancé\. .*arrêtez le moteur \(Ctrl-C\) et relancez-le \(npm start\)/,
+      /^Le serveur Temporal embarqué s’est arrêté \(code signal\) après 2 relances en 10 minutes : il n’est plus relancé\. .*arrêtez le moteur \(Ctrl-C\) et relancez-le \(npm start\)/,
     );
   });
 });

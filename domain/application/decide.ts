@@ -85,7 +85,7 @@ function wrongStatus(
       );
     case 'lapsed':
       return terminal(
-        `est caduque : la convention n'a pas été signée au ${formatFrenchDate(state.convention.signatureDueDate)}`,
+        `est caduque : la convention n'a pas été signée dans le délai (au plus tard le ${formatFrenchDate(state.convention.signatureDueDate)})`,
         label,
         details,
       );

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { themeLabel } from '../reference/themes';
 import { formatEuros, sumCents } from '../shared/money';
 import type { Dossier } from './dossier';
-import { countOf } from '../shared/french';
+import { countOf, frenchDecimal } from '../shared/french';
 
 export const findingSchema = z.object({
   id: z.string(),
@@ -98,7 +98,7 @@ export const eligibilityRules: readonly EligibilityRule[] = [
       const cost = sumCents(d.budget.map((b) => b.totalCostCents));
       const requested = sumCents(d.budget.flatMap((b) => b.requested.map((r) => r.amountCents)));
       const percent = cost === 0 ? 100 : Math.round((requested * 1000) / cost) / 10;
-      const detail = `Demandé aux financeurs : ${formatEuros(requested)} sur un coût total de ${formatEuros(cost)} (${percent} %) ; plafond de la campagne : ${t.publicShareCapPercent} %.`;
+      const detail = `Demandé aux financeurs : ${formatEuros(requested)} sur un coût total de ${formatEuros(cost)} (${frenchDecimal(percent)} %) ; plafond de la campagne : ${frenchDecimal(t.publicShareCapPercent)} %.`;
       return requested * 100 <= t.publicShareCapPercent * cost
         ? { outcome: 'pass', detail }
         : { outcome: 'fail', detail };
@@ -120,13 +120,13 @@ export const eligibilityRules: readonly EligibilityRule[] = [
   },
   {
     id: 'theme-in-campaign',
-    label: 'Thématique ouverte par la campagne',
+    label: 'Thème ouvert par la campagne',
     evaluate: (d, t) =>
       t.themes.includes(d.action.theme)
         ? { outcome: 'pass', detail: `${d.action.theme} ${themeLabel(d.action.theme)}.` }
         : {
             outcome: 'warn',
-            detail: `La thématique ${d.action.theme} ${themeLabel(d.action.theme)} ne figure pas parmi celles de l'appel.`,
+            detail: `Le thème ${d.action.theme} ${themeLabel(d.action.theme)} ne figure pas parmi ceux de l'appel.`,
           },
   },
   {

@@ -172,14 +172,20 @@ function optionalDecisionDate(
   return problem ? { problem } : { at: actedOn(decisionDate, meta.at) };
 }
 
-function notYet(at: string, dueAt: string, what: string): DomainError | undefined {
+/**
+ * A system step sent before its time. `when` says the time as the hints do, from the date people
+ * know (« après l'échéance du 31 janvier 2027 »), not from the instant it is due (the next day's
+ * midnight, « 1er février »).
+ */
+function notYet(at: string, dueAt: string, what: string, when: string): DomainError | undefined {
   if (compareInstants(at, dueAt) >= 0) return undefined;
-  return domainError(
-    'DEADLINE_NOT_REACHED',
-    `${what} n'est prévu(e) qu'à l'échéance du ${formatFrenchInstantDate(dueAt)} : rien à faire avant.`,
-    { dueAt },
-  );
+  return domainError('DEADLINE_NOT_REACHED', `${what} n'aura lieu qu'${when} : rien à faire avant.`, {
+    dueAt,
+  });
 }
+
+/** notYet's `when` for a step due once a deadline's last day is over. */
+const afterDeadline = (date: CivilDate): string => `après l'échéance du ${formatFrenchDate(date)}`;
 
 const stale = (what: string): DomainError =>
   domainError('STALE_DEADLINE', `${what} : cette échéance n'a plus d'objet (la situation a changé depuis).`);
@@ -586,7 +592,12 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
     handle: (c, s, meta) => {
       if (c.requestNumber !== s.request.number)
         return refuse(stale(`Demande de compléments n° ${c.requestNumber}`));
-      const early = notYet(meta.at, endOfParisDay(s.request.dueDate), "Le constat d'absence de compléments");
+      const early = notYet(
+        meta.at,
+        endOfParisDay(s.request.dueDate),
+        "Le constat d'absence de compléments",
+        afterDeadline(s.request.dueDate),
+      );
       if (early) return refuse(early);
       return accept<ApplicationEvent>({
         type: 'ComplementsDeadlineMissed',
@@ -678,7 +689,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
           atField(
             domainError(
               'EMPTY_COMMITMENT',
-              'Un engagement de 0 € équivaut à un refus : enregistrez plutôt un refus motivé (decision « declined »).',
+              'Un engagement de 0 € équivaut à un refus : enregistrez plutôt un refus motivé (décision « Refus »).',
             ),
             'position',
             'amountsByYear',
@@ -736,6 +747,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         meta.at,
         endOfParisDay(s.coDecision.dueDate),
         'Le constat des financeurs silencieux',
+        afterDeadline(s.coDecision.dueDate),
       );
       if (early) return refuse(early);
       return accept<ApplicationEvent>({
@@ -987,6 +999,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         meta.at,
         endOfParisDay(s.convention.signatureDueDate),
         'La caducité de la convention',
+        afterDeadline(s.convention.signatureDueDate),
       );
       if (early) return refuse(early);
       return accept<ApplicationEvent>({
@@ -1012,6 +1025,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         meta.at,
         parisInstant(addDays(year.endDate, 1)),
         `L'ouverture du compte rendu de l'année ${c.year}`,
+        `après la fin de cette année, le ${formatFrenchDate(year.endDate)}`,
       );
       if (early) return refuse(early);
       return accept<ApplicationEvent>({
@@ -1033,7 +1047,12 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
       const r = reportOf(s, c.year);
       if (!r || !reminderPending(r) || r.status !== 'expected')
         return refuse(stale(`Rappel du compte rendu de l'année ${c.year}`));
-      const early = notYet(meta.at, reminderAt(r.dueDate), `Le rappel du compte rendu de l'année ${c.year}`);
+      const early = notYet(
+        meta.at,
+        reminderAt(r.dueDate),
+        `Le rappel du compte rendu de l'année ${c.year}`,
+        `à partir du ${formatFrenchInstantDate(reminderAt(r.dueDate))}, ${REPORT_REMINDER_DAYS} jours avant l'échéance du ${formatFrenchDate(r.dueDate)}`,
+      );
       if (early) return refuse(early);
       return accept<ApplicationEvent>({
         type: 'YearlyReportReminderSent',
@@ -1058,6 +1077,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         meta.at,
         endOfParisDay(r.dueDate),
         `Le constat du retard du compte rendu de l'année ${c.year}`,
+        afterDeadline(r.dueDate),
       );
       if (early) return refuse(early);
       return accept<ApplicationEvent>({
@@ -1218,7 +1238,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
             'PAYMENT_NOT_DUE',
             installment.status === 'scheduled'
               ? `L'échéance ${installment.id} n'est pas encore exigible : elle attend l'acceptation du compte rendu de l'année ${installment.trigger.kind === 'report_accepted' ? installment.trigger.reportYear : 1}.`
-              : `L'échéance ${installment.id} est déjà ${installment.status === 'ordered' ? 'mandatée' : 'annulée'}.`,
+              : `L'échéance ${installment.id} est déjà ${installment.status === 'ordered' ? 'ordonnée' : 'annulée'}.`,
           ),
         );
       }
@@ -1390,7 +1410,9 @@ function paymentRefusal(s: InForceState): DomainError {
     );
     return domainError(
       'PAYMENTS_SUSPENDED',
-      `Les versements sont suspendus : compte rendu en retard pour l'année ${late.map((r) => r.year).join(', ')}. Ils reprendront dès son dépôt.`,
+      late.length === 1
+        ? `Les versements sont suspendus : compte rendu en retard pour l'année ${late[0]?.year}. Ils reprendront dès son dépôt.`
+        : `Les versements sont suspendus : comptes rendus en retard pour les années ${frenchAnd(late.map((r) => String(r.year)))}. Ils reprendront dès leur dépôt.`,
     );
   }
   return domainError(

@@ -2,8 +2,9 @@
 // is possible now) and notNowFrom (why the rest is not) can never disagree with decide: all read the
 // same table of rules (roles, statuses, extra conditions).
 import type { z } from 'zod';
-import { funderName, funderNames } from '../reference/funders';
+import { funderName, funderNames, theFunder } from '../reference/funders';
 import { domainError, type DomainError, type DomainErrorCode } from './errors';
+import { funderIdSchema } from './funders';
 import { commandMetaSchema, type CommandMeta } from './meta';
 import { refuse, type Result } from './result';
 import { roleLabels, type Role } from './roles';
@@ -129,7 +130,7 @@ export type RuleTable<Cmd extends { type: string }, State, E> = {
 };
 
 export interface DecisionSpec<Cmd extends { type: string }, State extends { status: string }, E> {
-  /** 'La commande' / 'La candidature' — used in the validation message. */
+  /** 'La commande' — the subject of the validation message (feminine singular: it agrees with it). */
   commandName: string;
   commandSchema: z.ZodType<Cmd>;
   rules: RuleTable<Cmd, State, E>;
@@ -175,6 +176,13 @@ function outsider(parties: Parties | undefined, actor: ActingAs): DomainError | 
 }
 
 export const listRoles = (roles: readonly Role[]): string => roles.map((r) => roleLabels[r]).join(', ');
+
+/**
+ * An institution as a sentence names it (« l'État », « la commune de Maubeuge »), not its
+ * identifier; a token's institution that is no funder id is quoted as it came.
+ */
+const institutionName = (id: string): string =>
+  funderIdSchema.safeParse(id).success ? theFunder(id) : `« ${id} »`;
 
 /** A command open now and to whom, without its French hint: what queues and projections need. */
 export interface OpenCommand<T extends string = string> {
@@ -244,9 +252,12 @@ export function decideWith<Cmd extends { type: string }, State extends { status:
   state: State,
   meta: unknown,
 ): Result<E> {
-  const parsedMeta = parseWith(commandMetaSchema, meta, 'Les métadonnées de la commande');
+  const parsedMeta = parseWith(commandMetaSchema, meta, {
+    subject: 'Les métadonnées de la commande',
+    plural: true,
+  });
   if (!parsedMeta.ok) return refuse(parsedMeta.error);
-  const parsed = parseWith(spec.commandSchema, command, spec.commandName);
+  const parsed = parseWith(spec.commandSchema, command, { subject: spec.commandName });
   if (!parsed.ok) return refuse(parsed.error);
   const cmd = parsed.value;
   const m = parsedMeta.value;
@@ -272,7 +283,7 @@ export function decideWith<Cmd extends { type: string }, State extends { status:
       return refuse(
         domainError(
           'WRONG_INSTITUTION',
-          `Vous représentez ${m.actor.institution ?? 'aucune institution'} : vous ne pouvez agir que pour votre propre institution, pas pour ${institution}.`,
+          `Vous représentez ${m.actor.institution === undefined ? 'aucune institution' : institutionName(m.actor.institution)} : vous ne pouvez agir que pour votre propre institution, pas pour ${institutionName(institution)}.`,
           { actorInstitution: m.actor.institution, commandInstitution: institution },
         ),
       );

@@ -6,7 +6,16 @@ const french = z.locales.fr();
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: DomainError };
 
-export function parseWith<T>(schema: z.ZodType<T>, input: unknown, what: string): Parsed<T> {
+/**
+ * What was parsed, as the refusal's subject: « La commande », « Les métadonnées de la commande »
+ * (`plural`). Feminine: the message agrees with it.
+ */
+export interface ParsedSubject {
+  subject: string;
+  plural?: boolean;
+}
+
+export function parseWith<T>(schema: z.ZodType<T>, input: unknown, what: ParsedSubject): Parsed<T> {
   const parsed = schema.safeParse(input, { error: french.localeError });
   if (parsed.success) return { ok: true, value: parsed.data };
   const issues = parsed.error.issues.map((issue) => ({
@@ -21,7 +30,7 @@ export function parseWith<T>(schema: z.ZodType<T>, input: unknown, what: string)
     ok: false,
     error: domainError(
       'INVALID_COMMAND',
-      `${what} est incomplète ou mal formée (${summary}). Corrigez ces champs puis renvoyez-la.`,
+      `${what.subject} ${what.plural ? 'sont incomplètes ou mal formées' : 'est incomplète ou mal formée'} (${summary}). Corrigez ces champs puis renvoyez-${what.plural ? 'les' : 'la'}.`,
       {
         issues,
       },

@@ -132,12 +132,14 @@ export function integrityReportJson(report: IntegrityReport, stream?: string): I
  * this is the digest of an altered log, where the first such event is, and what to run next.
  */
 export function digestSummary(result: LogDigest): string {
-  const line = `Empreinte du journal jusqu’à la position ${result.upTo} (${formatCount(result.events)} événements) : ${result.digest}`;
+  const line = `Empreinte du journal jusqu’à la position ${result.upTo} (${formatCount(result.events)} événement${result.events > 1 ? 's' : ''}) : ${result.digest}`;
   const first = result.firstMismatch;
   if (first === undefined) return line;
   return (
     `${line}\nAttention : c’est l’empreinte d’un journal altéré — ${formatCount(result.mismatches)} ` +
-    `événement${result.mismatches > 1 ? 's n’ont' : ' n’a'} plus l’empreinte de leur contenu, le premier ` +
+    (result.mismatches > 1
+      ? 'événements n’ont plus l’empreinte de leur contenu, le premier '
+      : 'événement n’a plus l’empreinte de son contenu, ') +
     `à la position ${first.position} (flux ${first.stream}, révision ${first.revision}, événement ${first.id}). ` +
     'Lancez grants audit verify pour le détail, et ne notez pas cette empreinte comme référence.'
   );

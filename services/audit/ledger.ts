@@ -58,7 +58,7 @@ import {
   type Replayable,
   type TimeAxis,
 } from './asOf';
-import { toEpochMs } from '../../domain/calendar';
+import { formatFrenchDate, toEpochMs } from '../../domain/calendar';
 import { formatEuros } from '../../domain/shared/money';
 
 /** What an entry records; `movementLabels` says it in French. */
@@ -359,7 +359,7 @@ function applicationNotes(event: ApplicationEvent): {
           };
     }
     case 'SilentFundersLapsed': {
-      const reference = `échéance du ${event.data.dueDate}`;
+      const reference = `échéance du ${formatFrenchDate(event.data.dueDate)}`;
       return {
         notes: event.data.funders.map((funder) => ({
           movement: 'position_lapsed',
@@ -394,7 +394,7 @@ function applicationNotes(event: ApplicationEvent): {
     case 'ConventionLapsed':
       return {
         notes: [],
-        reference: `convention caduque : signatures attendues jusqu’au ${event.data.signatureDueDate}`,
+        reference: `convention caduque : signatures attendues jusqu’au ${formatFrenchDate(event.data.signatureDueDate)}`,
       };
     case 'ApplicationWithdrawn':
       return {

@@ -14,9 +14,9 @@ Commandes :
   token --role <rôle> [...]      crée un jeton de développement (mode embarqué)
   seed demo [--count N]          crée une campagne de démonstration sur le moteur démarré
   projections rebuild            reconstruit les modèles de lecture depuis le premier événement
-  audit verify [--stream S]      vérifie la chaîne d'empreintes du journal d'événements
+  audit verify [--stream S]      vérifie la chaîne d’empreintes du journal d’événements
         [--against <sauvegarde>]   … et le compare à une sauvegarde
-  audit digest [--upto P]        l'empreinte du journal jusqu'à une position (à conserver ailleurs)
+  audit digest [--upto P]        l’empreinte du journal jusqu’à une position (à conserver ailleurs)
   export scdl --year AAAA        exporte les subventions attribuées au format SCDL (CSV)
   export ledger                  exporte le grand livre des financements (CSV)
   backup [--to <dossier>]        sauvegarde contrôlée du journal et de la base Temporal embarquée

@@ -33,15 +33,15 @@ import { INTERRUPTED_EXIT_CODE, listenForInterruption, processIo, type CliIo } f
 export const projectionsUsage = `Usage : grants projections rebuild [--accept-altered-log]
 
 Reconstruit les modèles de lecture depuis le premier événement (fichier ${'${GRANTS_DATA_DIR}'}/read-models.sqlite).
-Le journal est d'abord vérifié (chaînes d'empreintes) : altéré, il n'est pas rejoué et les vues en
+Le journal est d’abord vérifié (chaînes d’empreintes) : altéré, il n’est pas rejoué et les vues en
 service restent telles quelles, sauf avec --accept-altered-log (les vues reprennent alors le journal
-tel qu'il est).
-Les services démarrés continuent de répondre avec les anciennes tables jusqu'à la bascule.
+tel qu’il est).
+Les services démarrés continuent de répondre avec les anciennes tables jusqu’à la bascule.
 Sur le magasin SQLite, le rejeu se répartit entre GRANTS_REBUILD_WORKERS fils (par défaut un par cœur, 4 au plus).
-Ctrl-C l'interrompt avant la bascule sans rien changer aux vues en service (code de sortie 130).
+Ctrl-C l’interrompt avant la bascule sans rien changer aux vues en service (code de sortie 130).
 
 Code de sortie : 0 vues reconstruites, 1 échec, journal altéré ou autre reconstruction en cours sur ce
-fichier (attendez qu'elle se termine ou arrêtez-la), 2 usage incorrect, pas de journal d'événements ou
+fichier (attendez qu’elle se termine ou arrêtez-la), 2 usage incorrect, pas de journal d’événements ou
 dossier de données où écrire est impossible, 130 interrompue.
 `;
 

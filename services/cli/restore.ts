@@ -431,7 +431,7 @@ async function restoreInto(
   ];
   if (manifest.recordedDuringBackup.length > 0)
     lines.push(
-      `Flux écrits pendant la sauvegarde, à revoir (le journal peut y avoir un pas que leur workflow ignore) : ` +
+      `Flux écrits pendant la sauvegarde, à revoir (le journal peut y contenir une étape que leur workflow ignore) : ` +
         `${manifest.recordedDuringBackup.join(', ')}.`,
     );
   io.out.write(`${lines.join('\n')}\n`);

@@ -241,7 +241,7 @@ export async function seedDemo(
     maxDurationYears: 4,
     publicShareCapPercent: 80,
     multiYearTargetPercent: 50,
-    territory: { name: 'CA Maubeuge Val de Sambre', qpvCodes, qpvReferenceVersion: qpvSampleCamvs.version },
+    territory: { name: 'CA Maubeuge Val-de-Sambre', qpvCodes, qpvReferenceVersion: qpvSampleCamvs.version },
   };
   const total = options.count + 2 + runningSituations.length + 1;
   let done = 0;
@@ -400,7 +400,7 @@ async function seedRunningConventions(
     publicShareCapPercent: 80,
     multiYearTargetPercent: 50,
     territory: {
-      name: 'CA Maubeuge Val de Sambre',
+      name: 'CA Maubeuge Val-de-Sambre',
       qpvCodes: qpvCodesOf(qpvSampleCamvs),
       qpvReferenceVersion: qpvSampleCamvs.version,
     },

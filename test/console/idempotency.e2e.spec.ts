@@ -18,6 +18,8 @@ const campaignId = 'console-idempotence';
 /** The console's message for an answer that never came (lib.js, lostAnswerMessage). */
 const lostAnswer = 'La réponse de la plateforme n’est pas parvenue';
 const keyShape = /^[0-9a-f]{32}$/;
+/** A text as read: its runs of white space (the markup's line breaks) as one space. */
+const spaced = (text: string | null) => (text ?? '').replace(/\s+/g, ' ').trim();
 
 let world: ConsoleWorld;
 
@@ -162,6 +164,71 @@ describe.skipIf(chromiumPath === undefined)('resending a step from the console (
     await declare(page);
     await showsEligible(page, id);
     expect(keys).toEqual([keys[0], keys[0], keys[0]]);
+    expect(await declaredEligible(id)).toBe(1);
+    await page.close();
+  });
+
+  /** A 503 problem document as the engine answers it (services/commands/routes.ts, workersUnavailable.ts). */
+  const unavailable = (route: Route, code: string, detail: string) =>
+    route.fulfill({
+      status: 503,
+      contentType: 'application/problem+json',
+      headers: { 'Retry-After': '5' },
+      body: JSON.stringify({ type: 'about:blank', title: 'Service indisponible', status: 503, code, detail }),
+    });
+
+  it('says a step accepted but not yet recorded (503 STEP_PENDING) is no refusal, and sending it again gets its outcome', async () => {
+    const { id, page } = await submittedOnPage('Étape en attente');
+    // The first send reaches the engine, which records the step; the page is told it is pending.
+    const keys = await interceptEligibility(page, id, async (route, rank) => {
+      if (rank > 0) return route.continue();
+      await route.fetch();
+      return unavailable(
+        route,
+        'STEP_PENDING',
+        'Action acceptée, mais pas encore enregistrée : le journal des événements ou le serveur Temporal ne ' +
+          'répond pas pour le moment. Elle le sera dès qu’ils répondront, sans autre démarche. Pour en ' +
+          'connaître l’issue, renvoyez la même requête avec la même Idempotency-Key : elle ne sera pas ' +
+          `enregistrée deux fois, et recevra sa réponse dès qu’elle est connue ; ou consultez la candidature ${id} (GET /api/applications/${id}).`,
+      );
+    });
+
+    await declare(page);
+    const pending = refusal(page).filter({ hasText: 'Action acceptée, pas encore enregistrée' });
+    await pending.waitFor();
+    const said = (await pending.textContent()) ?? '';
+    expect(said).toContain('Renvoyez le formulaire sans rien changer');
+    // Not a refusal, and not the API client's instructions.
+    expect(said).not.toContain('Refusé');
+    expect(said).not.toContain('Idempotency-Key');
+    expect(said).not.toContain('GET /api');
+    // Sent again as it was: the same key, the first outcome, recorded once.
+    await declare(page);
+    await showsEligible(page, id);
+    expect(keys).toEqual([keys[0], keys[0]]);
+    expect(await declaredEligible(id)).toBe(1);
+    await page.close();
+  });
+
+  it('says the engine is unavailable (503 ENGINE_UNAVAILABLE) rather than « Refusé »', async () => {
+    const { id, page } = await submittedOnPage('Moteur indisponible');
+    const keys = await interceptEligibility(page, id, (route, rank) =>
+      rank > 0
+        ? route.continue()
+        : unavailable(
+            route,
+            'ENGINE_UNAVAILABLE',
+            'Aucun worker ne fait avancer les dossiers pour le moment : rien n’a été enregistré. Réessayez dans un instant.',
+          ),
+    );
+
+    await declare(page);
+    const down = refusal(page).filter({ hasText: 'rien n’a été enregistré' });
+    await down.waitFor();
+    expect(spaced(await down.textContent())).toMatch(/^Indisponible : Aucun worker/);
+    await declare(page);
+    await showsEligible(page, id);
+    expect(keys).toEqual([keys[0], keys[0]]);
     expect(await declaredEligible(id)).toBe(1);
     await page.close();
   });

@@ -3,11 +3,14 @@ import { describe, expect, it } from 'vitest';
 import {
   allowedApplicationCommands,
   applicationDecider,
+  decideApplication,
   domainErrorCategory,
   evolveApplication,
+  initialApplicationState,
   ruleRevisions,
   type ApplicationCommand,
   type ApplicationEvent,
+  type CommandMeta,
   type Dossier,
 } from '../../domain';
 import {
@@ -143,12 +146,28 @@ describe('submission (dépôt)', () => {
       .when(submit(withPorteur({})), actors.porteur, inWindow)
       .thenRefused('INVALID_COMMAND');
     expect(none.message).toContain('SIRET et/ou le numéro RNA');
+    expect(none.message).toMatch(
+      /^La commande est incomplète ou mal formée \(.*\)\. Corrigez ces champs puis renvoyez-la\.$/,
+    );
     given()
       .when(submit(withPorteur({ siret: '8123456780001' })), actors.porteur, inWindow)
       .thenRefused('INVALID_COMMAND');
     given()
       .when(submit(withPorteur({ rna: 'X593000001' })), actors.porteur, inWindow)
       .thenRefused('INVALID_COMMAND');
+  });
+
+  it('says metadata of the command that are malformed in a sentence that agrees with them', () => {
+    const refused = decideApplication(submit(dossier(1)), initialApplicationState, {
+      actor: actors.porteur,
+      commandId: 'cmd-1',
+    } as unknown as CommandMeta);
+    expect(refused.ok).toBe(false);
+    if (refused.ok) return;
+    expect(refused.error.code).toBe('INVALID_COMMAND');
+    expect(refused.error.message).toMatch(
+      /^Les métadonnées de la commande sont incomplètes ou mal formées \(at : .*\)\. Corrigez ces champs puis renvoyez-les\.$/,
+    );
   });
 
   it('keeps personal data out: an email or a contact name in the dossier is refused', () => {
@@ -250,7 +269,18 @@ describe('eligibility (recevabilité)', () => {
     expect(plain(greedy['public-share-cap']?.detail ?? '')).toContain(
       '18 000,00 € sur un coût total de 20 000,00 € (90 %)',
     );
+    // A share with a decimal, as French writes it.
+    expect(
+      plain(findingsOf(dossier(1, { ETAT: 2_000_000 }, 1_000_000))['public-share-cap']?.detail ?? ''),
+    ).toContain('20 000,00 € sur un coût total de 30 000,00 € (66,7 %)');
     const d = dossier(1);
+    // « Thème », as the form and the application's page say it.
+    expect(findingsOf({ ...d, action: { ...d.action, theme: '1.6' } })['theme-in-campaign']).toMatchObject({
+      label: 'Thème ouvert par la campagne',
+      outcome: 'warn',
+      detail:
+        "Le thème 1.6 Prévention et lutte contre les discriminations liées à l'origine et à l'adresse ne figure pas parmi ceux de l'appel.",
+    });
     expect(
       findingsOf({ ...d, action: { ...d.action, residentsInvolvement: '' } })['residents-involvement']
         ?.outcome,
@@ -382,9 +412,13 @@ describe('eligibility (recevabilité)', () => {
       kind: 'complements-due',
       dueAt: '2027-03-15T23:00:00.000Z',
     });
-    given(story.events)
+    const early = given(story.events)
       .when({ type: 'MarkComplementsMissed', requestNumber: 1 }, actors.system, '2027-03-15T22:59:59.999Z')
       .thenRefused('DEADLINE_NOT_REACHED');
+    // The deadline people were given (the 15th), not the instant after its last day (the 16th, midnight).
+    expect(early.message).toBe(
+      "Le constat d'absence de compléments n'aura lieu qu'après l'échéance du 15 mars 2027 : rien à faire avant.",
+    );
     given(story.events)
       .when({ type: 'MarkComplementsMissed', requestNumber: 2 }, actors.system, '2027-03-16T00:00:00Z')
       .thenRefused('STALE_DEADLINE');
@@ -1163,7 +1197,21 @@ describe('yearly reports, payments and recoveries', () => {
     const error = given(filed.events)
       .when({ type: 'OrderPayment', installmentId: 'ETAT-y1-2' }, actors.grantManager, filed.now)
       .thenRefused('PAYMENTS_SUSPENDED');
-    expect(error.message).toContain("compte rendu en retard pour l'année 1");
+    expect(error.message).toContain("compte rendu en retard pour l'année 1. Ils reprendront dès son dépôt.");
+  });
+
+  it('names every overdue report when payments are suspended for several', () => {
+    const story = inForce().on('2029-07-02');
+    expect(story.as('in_force').reports.map((r) => r.status === 'expected' && r.overdue)).toEqual([
+      true,
+      true,
+    ]);
+    const error = given(story.events)
+      .when({ type: 'OrderPayment', installmentId: 'ETAT-y2-1' }, actors.grantManager, story.now)
+      .thenRefused('PAYMENTS_SUSPENDED');
+    expect(error.message).toBe(
+      'Les versements sont suspendus : comptes rendus en retard pour les années 1 et 2. Ils reprendront dès leur dépôt.',
+    );
   });
 
   it('terminates early and recovers what was paid and not justified', () => {

@@ -362,7 +362,7 @@ describe('application workflow on the time-skipping server', () => {
     expect(refused).toBeInstanceOf(DomainRefusalError);
     expect((refused as DomainRefusalError).code).toBe('WRONG_INSTITUTION');
     expect((refused as DomainRefusalError).message).toBe(
-      'Vous représentez ETAT : vous ne pouvez agir que pour votre propre institution, pas pour REGION.',
+      "Vous représentez l'État : vous ne pouvez agir que pour votre propre institution, pas pour la Région.",
     );
 
     // The validator refused it: no event, and no trace of the update in the workflow history.

@@ -6,6 +6,7 @@ import {
   count,
   centsOf,
   parseEuros,
+  lostAnswerMessage,
   unreadableAmount,
   date,
   frenchText,
@@ -41,8 +42,9 @@ import {
  *   `recommended`: may be left empty, but a check further on will flag it (its `help` says which);
  *   `shownWhen` [name, value]: shown (and checked) only while the field `name` has that value;
  *   `maxLength`: the most characters the API takes in it (services/commands/schemas.ts), typed no further
- * @typedef {{ name?: string, label?: string, message: string }} FormError
- *   an error of a form: on a field of the page (`name`), or for the summary only (`label`, a French name)
+ * @typedef {{ name?: string, label?: string, message: string, lead?: string }} FormError
+ *   an error of a form: on a field of the page (`name`), or for the summary only (`label`, a French name);
+ *   `lead` opens the summary instead of « Refusé » (an answer that is no refusal), '' for none
  * @typedef {{ title: string, body: any, confirmLabel?: string }} Confirmation
  */
 
@@ -116,6 +118,17 @@ export function frenchPath(path) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/**
+ * After a 503 STEP_PENDING: the step was accepted, its outcome not yet known. The form's
+ * Idempotency-Key is kept after a 5xx (lib.js, commandSender), so the same values sent again are
+ * the same act, answered with its outcome once known; other values would be refused
+ * (IDEMPOTENCY_KEY_REUSED). The API's detail speaks to an API client (Idempotency-Key, GET /api/…).
+ */
+export const stepPendingMessage =
+  'Action acceptée, pas encore enregistrée : elle le sera dès que le moteur répondra. Renvoyez le ' +
+  'formulaire sans rien changer (elle ne sera pas enregistrée deux fois), ou rechargez la page dans ' +
+  'un instant pour voir si elle a abouti.';
+
 /** After IDEMPOTENCY_KEY_REUSED: an earlier send of this form, with other values, was taken. */
 export const keyReusedAdvice =
   'Un envoi précédent de ce formulaire, avec d’autres valeurs, a été pris en compte : rechargez la page ' +
@@ -135,6 +148,13 @@ export function apiErrors(error, fieldOf, labelOf) {
   // The detail speaks to an API client (« générez une nouvelle clé »): the person is told what to do.
   if (error instanceof ApiError && error.code === 'IDEMPOTENCY_KEY_REUSED')
     return [{ message: `${error.message} ${keyReusedAdvice}` }];
+  // Neither is a refusal: the step was accepted, or the engine could not take it for now.
+  if (error instanceof ApiError && error.code === 'STEP_PENDING')
+    return [{ message: stepPendingMessage, lead: '' }];
+  if (error instanceof ApiError && error.code === 'ENGINE_UNAVAILABLE')
+    return [{ message: error.message, lead: 'Indisponible' }];
+  if (error instanceof Error && error.message === lostAnswerMessage)
+    return [{ message: lostAnswerMessage, lead: '' }];
   if (problemErrors.length === 0)
     return [{ message: error instanceof Error ? error.message : String(error) }];
   return problemErrors.map((e) => {
@@ -193,8 +213,9 @@ export function focusFirstError(formId, errors, summary) {
 export function ErrorSummary({ formId, errors, summaryRef }) {
   if (errors.length === 0) return null;
   const onField = errors.filter((e) => e.name !== undefined).length;
+  const lead = errors[0]?.lead ?? 'Refusé';
   return html`<div class="refusal" role="alert" tabindex="-1" ref=${summaryRef} id=${`${formId}-error`}>
-    <strong>Refusé :</strong>${' '}
+    ${lead ? html`<strong>${lead} :</strong>${' '}` : null}
     ${
       errors.length === 1
         ? errors[0]?.name === undefined
@@ -1556,7 +1577,7 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
               : 'Signer la convention ?',
           confirmLabel: 'Confirmer la signature',
           body: html`<p>
-              ${`Votre signature engage ${principal.role === 'funder' ? theFunder(principal.institution) : 'l’association'} et ne peut pas être retirée. `}
+              ${`Votre signature engage ${principal.role === 'funder' ? theFunder(principal.institution) : 'votre organisme'} et ne peut pas être retirée. `}
               La convention entre en vigueur quand tous les signataires ont signé.
             </p>
             <${ConventionTerms} state=${state} />`,

@@ -302,12 +302,12 @@ export function DashboardPage({ campaigns }) {
             </dl>
             <p class="reference-note">
               Indicateurs de la campagne, tous exercices. Versé : les versements ordonnés ; reversé : ce que
-              les porteurs doivent rendre (résiliation, solde), à déduire du versé. Bénéficiaires par an :
-              attendus selon les dossiers encore en lice ou retenus (hors retirés, irrecevables, rejetés,
-              caducs), touchés selon le dernier compte rendu accepté de chaque action. Les graphiques suivent
-              le filtre d’exercice pour les montants (l’exercice d’une année de convention : l’année civile où
-              elle commence) ; les candidatures et bénéficiaires comptent toute la campagne ; le grand livre
-              compte par année du mouvement, toutes années.
+              les porteurs doivent rendre (résiliation, sommes versées non dépensées), à déduire du versé.
+              Bénéficiaires par an : attendus selon les dossiers encore en lice ou retenus (hors retirés,
+              irrecevables, rejetés, caducs), touchés selon le dernier compte rendu accepté de chaque action.
+              Les graphiques suivent le filtre d’exercice pour les montants (l’exercice d’une année de
+              convention : l’année civile où elle commence) ; les candidatures et bénéficiaires comptent toute
+              la campagne ; le grand livre compte par année du mouvement, toutes années.
             </p>`
         : null
     }

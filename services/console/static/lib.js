@@ -503,7 +503,7 @@ export const themes = [
   ['1.5', 'Lien social, citoyenneté et participation des habitants'],
   ['1.5a', 'Jeunesse'],
   ['1.5b', 'Sport et loisir'],
-  ['1.6', 'Prévention et lutte contre les discriminations'],
+  ['1.6', 'Prévention et lutte contre les discriminations liées à l’origine et à l’adresse'],
   ['2.1', 'Emploi'],
   ['2.2', 'Développement économique'],
   ['3.1', 'Cadre de vie et renouvellement urbain'],

@@ -309,12 +309,16 @@ const inStatuses = (statuses, sort) => [
   `/api/applications?sort=${sort}&${statuses.map((s) => `status=${encodeURIComponent(s)}`).join('&')}&limit=${queueLimit}`,
 ];
 
-/** A list cut at the limit: how many shown out of how many. */
-function Truncated({ pages }) {
+/**
+ * A list cut at the limit: how many shown out of how many, and which ones (the API's order). `shown`
+ * agrees with what the list counts: « candidatures affichées », « dossiers affichés ».
+ * @param {{ pages?: any[], shown?: string, which?: string }} props
+ */
+function Truncated({ pages, shown = 'candidatures affichées', which = 'les échéances les plus proches' }) {
   const page = pages?.[0];
   if (!page || page.total <= page.items.length) return null;
   return html`<p class="hint">
-    ${`${count(page.items.length)} affichées sur ${count(page.total)} (les échéances les plus proches).`}
+    ${`${count(page.items.length)} ${shown} sur ${count(page.total)} (${which}).`}
   </p>`;
 }
 
@@ -372,7 +376,11 @@ function ManagerQueue() {
                 caption="Dossiers terminés (les plus récents en tête)"
                 empty="Aucun dossier terminé."
               />
-              <${Truncated} pages=${finished.pages} />`
+              <${Truncated}
+                pages=${finished.pages}
+                shown="dossiers affichés"
+                which="les plus récemment déposés"
+              />`
       }
     </details>
     <button
@@ -632,6 +640,17 @@ function Dossier({ state, qpvVersion }) {
 }
 
 /**
+ * Why a co-decision ended with no decision of the committee, by the status the file ended in. The
+ * domain keeps none such today (a withdrawal drops the co-decision from the state, a lapsed
+ * convention came after an approval); a state that has one still reads as what happened.
+ */
+const endedUndecided = {
+  withdrawn: 'candidature retirée',
+  ineligible: 'candidature déclarée irrecevable',
+  lapsed: 'candidature caduque',
+};
+
+/**
  * How the co-decision ended, once it has: the committee's decision (the state keeps `award` or
  * `rejection` from then on). Null while it runs.
  */
@@ -641,7 +660,8 @@ const coDecisionOutcome = (state) => {
     return `rejet du comité de pilotage le ${date(state.rejection.decisionDate)} (${state.rejection.decisionReference})`;
   if (state.award)
     return `approbation du comité de pilotage le ${date(state.award.decisionDate)} (${state.award.decisionReference})`;
-  return 'close';
+  const why = endedUndecided[state.status];
+  return `terminée sans décision du comité de pilotage${why ? ` (${why})` : ''}`;
 };
 
 function CoDecision({ state }) {
@@ -925,7 +945,7 @@ function RepaymentNotice({ state }) {
     return `${amount} ${toFunder(f)} (${why})`;
   };
   return html`<div class="warning" data-testid="repayment">
-    <p><strong>Reversement à effectuer :</strong> ${`votre association doit reverser ${total}.`}</p>
+    <p><strong>Reversement à effectuer :</strong> ${`votre organisme doit reverser ${total}.`}</p>
     <ul>
       ${funders.map((f) => html`<li>${line(f)}</li>`)}
     </ul>
@@ -1399,7 +1419,7 @@ export function SubmitPage({ principal, campaigns, latest, onSubmitted }) {
       type: 'textarea',
       maxLength: textMax.freeText,
       recommended: true,
-      help: 'Laissée vide, la candidature est signalée en échec à l’examen de recevabilité (« Implication des habitants décrite ») ; en moins de 80 caractères, en alerte.',
+      help: 'Si ce champ reste vide, la candidature est signalée en échec à l’examen de recevabilité (« Implication des habitants décrite ») ; s’il compte moins de 80 caractères, elle est signalée en alerte.',
     },
     ...Object.fromEntries(
       years.flatMap((y) => [
@@ -1523,7 +1543,7 @@ export function SubmitPage({ principal, campaigns, latest, onSubmitted }) {
       </fieldset>
       <fieldset>
         <legend>Organisme porteur</legend>
-        ${previous ? html`<p class="hint" data-testid="prefilled">Repris de votre candidature la plus récente : vérifiez-les.</p>` : null}
+        ${previous ? html`<p class="hint" data-testid="prefilled">Champs repris de votre candidature la plus récente : vérifiez-les.</p>` : null}
         ${field('orgName')} ${field('siret')} ${field('rna')} ${field('contactRef')}
       </fieldset>
       <fieldset>
@@ -1910,7 +1930,7 @@ export function CampaignsPanel({ campaigns, reload }) {
         {
           name: 'territoryName',
           label: 'Territoire',
-          value: 'CA Maubeuge Val de Sambre',
+          value: 'CA Maubeuge Val-de-Sambre',
           required: true,
           maxLength: 200,
         },

@@ -371,7 +371,12 @@ function describeFieldErrors(errors: FieldError[]): string {
   if (first === undefined) return 'La requête ne respecte pas le format attendu.';
   const where = first.path === '' ? first.in : `${first.in}.${first.path}`;
   return (
-    `${where} : ${first.message}` + (errors.length > 1 ? ` (et ${errors.length - 1} autre(s) erreur(s))` : '')
+    `${where} : ${first.message}` +
+    (errors.length === 2
+      ? ' (et 1 autre erreur)'
+      : errors.length > 2
+        ? ` (et ${errors.length - 1} autres erreurs)`
+        : '')
   );
 }
 

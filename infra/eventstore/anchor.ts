@@ -86,6 +86,7 @@ export async function logDigest(
 }
 
 export interface EventBrief {
+  position: bigint;
   stream: string;
   revision: bigint;
   id: string;
@@ -114,6 +115,7 @@ const brief = (e: RecordedEvent | undefined, content: string | undefined): Event
   e === undefined
     ? undefined
     : {
+        position: e.position,
         stream: e.stream,
         revision: e.revision,
         id: e.id,

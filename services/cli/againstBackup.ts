@@ -52,14 +52,20 @@ export async function verifyAgainstBackup(
   try {
     const total = manifest.journal.events;
     const { compared, divergence, digest } = await compareLogs(copy, live, (n) => onProgress?.(n, total));
-    if (divergence !== undefined)
+    if (divergence !== undefined) {
+      // The live log goes on at a later position: the expected event is no longer in it (a deleted row).
+      const { expected, found } = divergence;
+      const deleted = expected !== undefined && found !== undefined && found.position > expected.position;
       return {
         ok: false,
         summary:
           `Le journal a été réécrit depuis ${when} : identique sur ${formatCount(compared)} événements, ` +
-          `il diffère à la position ${divergence.position} — attendu ${describe(divergence.expected)} ; ` +
-          `trouvé ${describe(divergence.found)}.`,
+          `il diffère à la position ${divergence.position} — attendu ${describe(expected)} ; ` +
+          (deleted
+            ? `cet événement manque au journal (supprimé), qui reprend à la position ${found.position} : ${describe(found)}.`
+            : `trouvé ${describe(found)}.`),
       };
+    }
     if (digest !== undefined && digest.firstMismatch !== undefined) {
       const first = digest.firstMismatch;
       return {

@@ -456,6 +456,13 @@ describe('grants audit verify --against a backup', () => {
     const result = await audit(test, ['verify', '--against', target]);
     expect(result.code).toBe(1);
     expect(result.out).toContain(`il diffère à la position ${position} — attendu flux ${stream}`);
+    // Said missing, not as if the next event had been rewritten in its place.
+    expect(result.out).toMatch(
+      new RegExp(
+        `cet événement manque au journal \\(supprimé\\), qui reprend à la position ${position + 1} : flux `,
+      ),
+    );
+    expect(result.out).not.toContain('trouvé flux');
   });
 
   it('refuses a reference altered since, and what is not a backup', async () => {

@@ -640,17 +640,6 @@ function Dossier({ state, qpvVersion }) {
 }
 
 /**
- * Why a co-decision ended with no decision of the committee, by the status the file ended in. The
- * domain keeps none such today (a withdrawal drops the co-decision from the state, a lapsed
- * convention came after an approval); a state that has one still reads as what happened.
- */
-const endedUndecided = {
-  withdrawn: 'candidature retirée',
-  ineligible: 'candidature déclarée irrecevable',
-  lapsed: 'candidature caduque',
-};
-
-/**
  * How the co-decision ended, once it has: the committee's decision (the state keeps `award` or
  * `rejection` from then on). Null while it runs.
  */
@@ -660,8 +649,9 @@ const coDecisionOutcome = (state) => {
     return `rejet du comité de pilotage le ${date(state.rejection.decisionDate)} (${state.rejection.decisionReference})`;
   if (state.award)
     return `approbation du comité de pilotage le ${date(state.award.decisionDate)} (${state.award.decisionReference})`;
-  const why = endedUndecided[state.status];
-  return `terminée sans décision du comité de pilotage${why ? ` (${why})` : ''}`;
+  // No state keeps a closed co-decision without either today (a withdrawal drops the co-decision):
+  // said in words all the same, should one come.
+  return 'terminée sans décision du comité de pilotage';
 };
 
 function CoDecision({ state }) {

@@ -491,6 +491,29 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     expect(await page.getByText('Aucune candidature.').count()).toBe(0);
     expect(cspViolations).toEqual([]);
   });
+  it('follows a hash changed right after the sign-in, before the page listens for it', async () => {
+    // The route changed between the signed-in page's first render and its effects (a link followed
+    // at once): the queue stayed on screen under « #/campagnes » (CI's 30 s waits for a campaign card).
+    const page = await newPage();
+    await page.goto(`${base}/console/`);
+    await page.evaluate("sessionStorage.clear(); location.hash = '#/';");
+    await page.reload();
+    await page.getByLabel(demo.manager, { exact: true }).check();
+    await page.evaluate(`new Promise((resolve) => {
+      const watch = new MutationObserver(() => {
+        if (!document.querySelector('[data-testid="who"]')) return;
+        watch.disconnect();
+        location.hash = '#/campagnes';
+        resolve();
+      });
+      watch.observe(document.body, { childList: true, subtree: true });
+      [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Se connecter').click();
+    })`);
+    await expect
+      .poll(() => page.locator('main h1').first().textContent(), { timeout: 10_000 })
+      .toBe('Campagnes (AMI)');
+  });
+
   it('titles each page, focuses its heading, refuses another porteur’s file with a heading and a way back, and fits a phone', async () => {
     const other = await engine.token({ role: 'porteur', porteurId: 'asso-autre' });
     const answer = await engine.call('POST', '/api/applications', {

@@ -51,6 +51,9 @@ function useHashRoute() {
   useEffect(() => {
     const onChange = () => setHash(location.hash);
     addEventListener('hashchange', onChange);
+    // The hash may have changed between the first render and now (effects run after the paint): a
+    // link followed at once after the sign-in showed the queue under « #/campagnes ».
+    onChange();
     return () => removeEventListener('hashchange', onChange);
   }, []);
   return hash.replace(/^#/, '') || '/';

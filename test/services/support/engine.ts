@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../../infra/config/config';
+import { ConfigError, loadConfig } from '../../../infra/config/config';
 import { createLogger } from '../../../infra/logging/logger';
 import { mintDevelopmentToken, resolveAuthSettings, type Role } from '../../../services/http/platform/auth';
 import { startEngine, type Engine } from '../../../services/engine';
@@ -35,19 +35,34 @@ export interface RunningEngine {
 /** `env`: settings of the test's own (GRANTS_STEP_WAIT_SECONDS…), over the harness's. */
 export async function startTestEngine(env: Record<string, string> = {}): Promise<RunningEngine> {
   const dataDir = mkdtempSync(join(tmpdir(), 'grants-e2e-'));
-  const config = loadConfig({
-    GRANTS_DATA_DIR: dataDir,
-    GRANTS_HTTP_PORT: String(await freePort()),
-    TEMPORAL_DEV_SERVER_PORT: String(await freePort()),
-    TEMPORAL_UI_PORT: String(await freePort()),
-    EVENTSTORE_SQLITE_SYNCHRONOUS: 'NORMAL',
-    GRANTS_LOG_LEVEL: 'error',
-    GRANTS_LOG_FORMAT: 'json',
-    ...env,
-  });
   // Refusals are logged at warn (tested with the platform); here they would only drown the output.
   const logger = createLogger({ level: 'error', format: 'json' });
-  const engine = await startEngine(config, logger);
+  const configured = async () =>
+    loadConfig({
+      GRANTS_DATA_DIR: dataDir,
+      GRANTS_HTTP_PORT: String(await freePort()),
+      TEMPORAL_DEV_SERVER_PORT: String(await freePort()),
+      TEMPORAL_UI_PORT: String(await freePort()),
+      EVENTSTORE_SQLITE_SYNCHRONOUS: 'NORMAL',
+      GRANTS_LOG_LEVEL: 'error',
+      GRANTS_LOG_FORMAT: 'json',
+      ...env,
+    });
+  // A port free when checked may be taken before the engine listens on it (by another process of
+  // the machine): the start is refused with a ConfigError naming it, and tried again on other ports.
+  let config = await configured();
+  let engine: Engine;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      engine = await startEngine(config, logger);
+      break;
+    } catch (error) {
+      const portTaken =
+        error instanceof ConfigError && /Le port \d+ .*est déjà (utilisé|pris)/.test(error.message);
+      if (!portTaken || attempt >= 3 || env.GRANTS_HTTP_PORT !== undefined) throw error;
+      config = await configured();
+    }
+  }
   const auth = await resolveAuthSettings(config);
   if (auth.mode !== 'embedded') throw new Error('embedded auth expected in tests');
   const url = engine.apiUrl ?? '';

@@ -6,10 +6,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { temporalSilence, type TemporalSilence } from '../../infra/temporal/unreachable';
 import { requestLogger } from './platform/correlation';
-import { HttpError } from './platform/problem';
-
-/** Retry-After: a Temporal server restarted with its engine, or a worker back, answers within seconds. */
-const retryAfterSeconds = 10;
+import { engineUnavailable } from './workersUnavailable';
 
 /** What is silent, as people say it. */
 const silent: Record<TemporalSilence, string> = {
@@ -46,11 +43,5 @@ export function temporalUnreachable(error: unknown, req: Request, _res: Response
   const log = requestLogger(req);
   if (silence === 'unreachable') log.error({ err: error }, 'le serveur Temporal ne répond pas');
   else log.warn({ err: error }, 'Temporal : aucune réponse à temps (pas de worker pour la demande ?)');
-  next(
-    new HttpError('unavailable', detailFor(req, silence), {
-      code: 'ENGINE_UNAVAILABLE',
-      headers: { 'Retry-After': String(retryAfterSeconds) },
-      cause: error,
-    }),
-  );
+  next(engineUnavailable(detailFor(req, silence), error));
 }

@@ -127,14 +127,18 @@ describe('SCDL payment terms of closed conventions', () => {
     // The file keeps what the dossier gave.
     expect(rowOf(rows, badKey)?.record.idBeneficiaire).toBe('12345678900001');
     expect(rowOf(rows, rnaOnly)?.record).toMatchObject({ idBeneficiaire: '', rnaBeneficiaire: 'W593001234' });
-    expect(warnings.filter((w) => w.startsWith('idBeneficiaire'))).toEqual([
-      `idBeneficiaire « 12345678900001 » de « Association Sambre Avenir (fictive) » (candidature ${badKey.applicationId}) : ` +
-        'la clé de contrôle de ce SIRET est fausse (un chiffre mal recopié au dépôt ?) ; un validateur du schéma ' +
-        'refusera la ligne : demandez au porteur son SIRET exact.',
-      `idBeneficiaire vide pour « Association Sambre Avenir (fictive) » (candidature ${rnaOnly.applicationId}), ` +
-        'connu par son seul numéro RNA : le schéma ne permet d’omettre le SIRET que pour une aide en nature, or ' +
-        'cette subvention est en numéraire : demandez son SIRET au porteur.',
-    ]);
+    // The warnings follow the file's rows, whose order between two applications of one beneficiary
+    // filed in the same millisecond is their ULIDs' random part: compared as a set.
+    expect(warnings.filter((w) => w.startsWith('idBeneficiaire')).sort()).toEqual(
+      [
+        `idBeneficiaire « 12345678900001 » de « Association Sambre Avenir (fictive) » (candidature ${badKey.applicationId}) : ` +
+          'la clé de contrôle de ce SIRET est fausse (un chiffre mal recopié au dépôt ?) ; un validateur du schéma ' +
+          'refusera la ligne : demandez au porteur son SIRET exact.',
+        `idBeneficiaire vide pour « Association Sambre Avenir (fictive) » (candidature ${rnaOnly.applicationId}), ` +
+          'connu par son seul numéro RNA : le schéma ne permet d’omettre le SIRET que pour une aide en nature, or ' +
+          'cette subvention est en numéraire : demandez son SIRET au porteur.',
+      ].sort(),
+    );
     // A SIRET whose key holds is said nothing of (the warnings above are the only ones of their kind).
   });
 });

@@ -10,6 +10,29 @@ import { isTerminal, type ApplicationState } from './state';
 import { concernedFunders } from './queries';
 
 /**
+ * How far along the lifecycle each open status is. A command whose own statuses all come before the
+ * application's is a step already passed (« n'est plus possible »), not one still to come (« pas
+ * encore »): an approved file's eligibility ruling is over, not awaited. Complements are part of
+ * the review, so both share a rank.
+ */
+const stageRank: Partial<Record<ApplicationState['status'], number>> = {
+  not_submitted: 0,
+  under_review: 1,
+  awaiting_complements: 1,
+  co_decision: 2,
+  approved: 3,
+  awaiting_signatures: 4,
+  in_force: 5,
+};
+
+/** True when every status the command runs in lies before `status` in the lifecycle. */
+function stepPassed(status: ApplicationState['status'], type: ParsedApplicationCommand['type']): boolean {
+  const now = stageRank[status];
+  const ranks = applicationRules[type].statuses.map((s) => stageRank[s as ApplicationState['status']]);
+  return now !== undefined && ranks.every((rank) => rank !== undefined && rank < now);
+}
+
+/**
  * One code per situation; the message says where the application stands. It reads only the command's
  * type, so the refusal can be announced before a command is written (notNowApplicationCommands).
  */
@@ -46,18 +69,36 @@ function wrongStatus(
         details,
       );
     case 'co_decision':
+      if (stepPassed(state.status, command.type))
+        return domainError(
+          'CO_DECISION_IN_PROGRESS',
+          `La recevabilité est prononcée et la candidature est en co-décision des financeurs : ${label} n'est plus possible.`,
+          details,
+        );
       return domainError(
         'CO_DECISION_IN_PROGRESS',
         `La candidature est en co-décision des financeurs (jusqu'au ${formatFrenchDate(state.coDecision.dueDate)}) : ${label} n'est pas possible à ce stade.`,
         details,
       );
     case 'approved':
+      if (stepPassed(state.status, command.type))
+        return domainError(
+          'CONVENTION_NOT_DRAFTED',
+          `Le comité de pilotage a approuvé le financement le ${formatFrenchDate(state.award.decisionDate)} : ${label} n'est plus possible.`,
+          details,
+        );
       return domainError(
         'CONVENTION_NOT_DRAFTED',
         `Le comité de pilotage a approuvé le financement le ${formatFrenchDate(state.award.decisionDate)} mais la convention n'est pas encore rédigée : ${label} n'est pas encore possible.`,
         details,
       );
     case 'awaiting_signatures':
+      if (stepPassed(state.status, command.type))
+        return domainError(
+          'SIGNATURES_PENDING',
+          `La convention est rédigée et attend des signatures jusqu'au ${formatFrenchDate(state.convention.signatureDueDate)} : ${label} n'est plus possible.`,
+          details,
+        );
       return domainError(
         'SIGNATURES_PENDING',
         `La convention attend des signatures jusqu'au ${formatFrenchDate(state.convention.signatureDueDate)} : ${label} n'est pas possible à ce stade.`,

@@ -71,6 +71,8 @@ export interface Rule<C, S, E> {
 export interface ErasedRule<C, State, E> {
   label: string;
   roles: readonly Role[];
+  /** The statuses it runs in (appliesTo's list: a refusal tells a step passed from one to come). */
+  statuses: readonly string[];
   appliesTo: (state: State) => boolean;
   blocked: (state: State) => DomainError | undefined;
   /** Whether blocked() refuses, without building its message. */
@@ -112,6 +114,7 @@ export function ruleFor<State extends { status: string }, E>() {
     return {
       label: rule.label,
       roles: rule.roles,
+      statuses: rule.statuses,
       appliesTo: isIn,
       blocked: (state) => (isIn(state) ? blocked(state) : undefined),
       isBlocked: (state) => isIn(state) && isBlocked(state),

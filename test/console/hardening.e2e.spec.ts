@@ -423,12 +423,16 @@ describe.skipIf(chromiumPath === undefined)('console hardening (Chromium)', () =
     await expect(summary.textContent()).resolves.toBe('Pourquoi aucune action ?');
     await summary.click();
     const items = await why.locator('li').allTextContents();
-    expect(items).toHaveLength(2);
+    expect(items).toHaveLength(3);
     expect(items[0]).toMatch(
       /^Approbation du comité de pilotage et rejet par le comité de pilotage : En attente de la position de : État, Intercommunalité \(EPCI\) \(jusqu’au .+\)\. Le comité pourra statuer quand tous se seront prononcés/,
     );
-    expect(items[1]).toMatch(
-      /^La candidature est en co-décision des financeurs \(jusqu’au .+\) : la déclaration de recevabilité, .+ ne sont pas possibles à ce stade\.$/,
+    // The eligibility ruling is a step passed, the convention one to come: said apart.
+    expect(items[1]).toBe(
+      'La recevabilité est prononcée et la candidature est en co-décision des financeurs : la déclaration de recevabilité, la déclaration d’irrecevabilité et la demande de compléments ne sont plus possibles.',
+    );
+    expect(items[2]).toMatch(
+      /^La candidature est en co-décision des financeurs \(jusqu’au .+\) : la rédaction de la convention, .+ ne sont pas possibles à ce stade\.$/,
     );
     await expect(why.locator('li strong').first().textContent()).resolves.toBe(
       'Approbation du comité de pilotage et rejet par le comité de pilotage',

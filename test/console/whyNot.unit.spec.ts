@@ -50,7 +50,14 @@ describe('whyNot', () => {
         // Never more lines than refusals; one reason for all, one sentence.
         expect(said.items.length, where).toBeLessThanOrEqual(notNow.length);
         const codes = new Set(notNow.map((n) => n.code));
-        if (codes.size === 1 && notNow.length > 1) expect(said.sentence, where).toBeDefined();
+        // A stage says the steps already passed apart from those still to come.
+        const verdicts = new Set(
+          notNow.map((n) => /n'est (plus|pas encore|pas) possible/.exec(n.message)?.[1]),
+        );
+        if (codes.size === 1 && verdicts.size === 1 && notNow.length > 1)
+          expect(said.sentence, where).toBeDefined();
+        if (codes.size === 1 && !codes.has('TERMINAL_STATE'))
+          expect(said.items.length, where).toBeLessThanOrEqual(verdicts.size);
         if (codes.has('TERMINAL_STATE'))
           expect(said.sentence, where).toMatch(/^La candidature .+ : plus aucune action n’est possible\.$/);
         // Each command refused is named, by its label or by the API's message (a terminal file aside).
@@ -67,6 +74,21 @@ describe('whyNot', () => {
       }
     },
   );
+
+  it('says the steps an approved application has passed « plus possibles », those to come « pas encore »', () => {
+    const approved = applicationSituations().find((s) => s.name === 'approved');
+    const said = why.whyNot(
+      notNowApplicationCommands(approved!.story.state, people.find(([w]) => w === 'chargé de mission')![1]),
+    );
+    const texts = all(said);
+    expect(texts.find((t) => t.includes('la déclaration de recevabilité'))).toMatch(
+      /ne sont plus possibles\.$/,
+    );
+    expect(texts.find((t) => t.includes('la clôture du dossier'))).toMatch(/ne sont pas encore possibles\.$/);
+    expect(texts.find((t) => t.includes('la déclaration de recevabilité'))).not.toContain(
+      'la clôture du dossier',
+    );
+  });
 
   it('says the stage once for the grant manager of an application under review', () => {
     const message = (label: string) =>

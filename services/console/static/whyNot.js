@@ -82,9 +82,15 @@ export function whyNot(notNow) {
     code: n.code,
     core: withoutEnding(n.message),
   }));
+  // By code and verdict: one stage refuses the steps already passed (« ne sont plus possibles »)
+  // in other words than those still to come (« ne sont pas encore possibles »), one sentence each.
+  const verdictOf = (core) => / n(’|')est (pas encore |plus |pas )?possible/.exec(core)?.[2] ?? '';
   /** @type {Map<string, typeof entries>} */
   const byCode = new Map();
-  for (const e of entries) byCode.set(e.code, [...(byCode.get(e.code) ?? []), e]);
+  for (const e of entries) {
+    const key = `${e.code} ${verdictOf(e.core)}`;
+    byCode.set(key, [...(byCode.get(key) ?? []), e]);
+  }
   /** @type {{ title?: string, text: string }[]} */
   const items = [];
   // The stages' sentences last: a step's own condition (« En attente de la position de : … ») says

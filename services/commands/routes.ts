@@ -181,7 +181,15 @@ export const commandRoutes = [
       const view = await grants.campaignView(b.campaignId).catch((error: unknown) => {
         throw error instanceof AggregateNotFoundError ? unknownCampaign() : error;
       });
-      const campaign = toCampaignSnapshot(view.state);
+      if (view.state.status === 'not_created') throw unknownCampaign();
+      // A quartier of the campaign's reference outside its territory is known: the dossier is filed
+      // and the finding « Quartiers visés hors du territoire » tells the grant manager; only a code in
+      // no reference is refused as unknown.
+      const reference = qpvReference(view.state.territory.qpvReferenceVersion);
+      const campaign = toCampaignSnapshot(
+        view.state,
+        reference === undefined ? {} : { knownQpvCodes: qpvCodesOf(reference) },
+      );
       if (campaign === undefined) throw unknownCampaign();
       return grants.submitApplication(
         { type: 'SubmitApplication', applicationId: newId, campaign, dossier: b.dossier },

@@ -111,8 +111,26 @@ function bodyOf<S extends z.ZodObject, B extends z.core.$ZodLooseShape = Record<
   );
 }
 
-/** The dossier as filed or amended, with its lists bounded. */
+/**
+ * The contact person's reference: a key into the erasable contacts' directory, written into the
+ * history for good. A name, an e-mail or a phone number there could never be erased (DOMAIN.md:
+ * personal data erasable without breaking the history), so what reads like one is refused: no space
+ * nor « @ », and no French phone number. A name written as one word cannot be told from a key.
+ */
+export const contactRefSchema = text
+  .max(DECISION_REFERENCE_MAX_LENGTH)
+  .regex(
+    /^[\p{L}\p{N}][\p{L}\p{N}._:/#-]*$/u,
+    'une référence de l’annuaire des contacts (lettres, chiffres et « . _ : / # - », sans espace ni « @ ») : jamais un nom, un courriel ni un téléphone, données personnelles qui resteraient pour toujours dans l’historique',
+  )
+  .refine((ref) => !/(?:^|\D)0[1-9]\d{8}(?:\D|$)/u.test(ref), {
+    message:
+      'ressemble à un numéro de téléphone : la référence du contact ne porte aucune donnée personnelle (le numéro se garde dans l’annuaire des contacts, effaçable)',
+  });
+
+/** The dossier as filed or amended, with its lists bounded and its contact a reference only. */
 const boundedDossier = dossierSchema.extend({
+  porteur: dossierSchema.shape.porteur.safeExtend({ contactRef: contactRefSchema }),
   action: actionSchema.extend({
     qpvCodes: actionSchema.shape.qpvCodes.max(ACTION_QPV_MAX_ITEMS),
     expectedBeneficiaries: actionSchema.shape.expectedBeneficiaries.max(BENEFICIARIES_MAX),

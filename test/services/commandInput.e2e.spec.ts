@@ -7,7 +7,7 @@ import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, fromEpochMs, parisDateOf } from '../../domain/calendar';
 import { commandRoutes } from '../../services/commands/routes';
-import { createCampaignCommand, dossier } from '../support/fixtures';
+import { createCampaignCommand, dossier, qpvCodes } from '../support/fixtures';
 import { commandTarget, openCampaignToday, startTestEngine, type RunningEngine } from './support/engine';
 
 interface FieldError {
@@ -228,6 +228,37 @@ describe('command bodies: unknown fields refused at every depth', () => {
       'response',
     );
     expect(await e.engine.eventStore.headPosition()).toBe(head);
+  });
+
+  it('refuses a contact reference that reads like a name, an e-mail or a phone number: 400 naming it, nothing written', async () => {
+    const head = await e.engine.eventStore.headPosition();
+    const filed = dossier({ durationYears: 2, perYear: { ETAT: 1_000_000, EPCI: 500_000 } });
+    const withContact = (contactRef: string) => ({
+      campaignId,
+      dossier: { ...filed, porteur: { ...filed.porteur, contactRef } },
+    });
+    // Each would stay in the history for good, where nothing can be erased.
+    for (const [contactRef, says] of [
+      ['Jean Dupont', 'jamais un nom, un courriel ni un téléphone'],
+      ['jean.dupont@example.org', 'sans espace ni « @ »'],
+      ['contact-0612345678', 'ressemble à un numéro de téléphone'],
+    ] as const) {
+      const res = await e.call('POST', '/api/applications', {
+        token: tokens.porteur,
+        body: withContact(contactRef),
+      });
+      expect(res.status, `${contactRef} ${JSON.stringify(res.body)}`).toBe(400);
+      const errors = (res.body as Problem).errors ?? [];
+      expect(errors.map((err) => err.path)).toEqual(['dossier.porteur.contactRef']);
+      expect(errors[0]?.message).toContain(says);
+    }
+    expect(await e.engine.eventStore.headPosition()).toBe(head);
+    // A key of the contacts' directory goes through.
+    const res = await e.call('POST', '/api/applications', {
+      token: tokens.porteur,
+      body: withContact('annuaire:asso-1/contact-2'),
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
   });
 
   it('refuses an amount beyond a billion euros, wherever the body carries money: 400 naming it, nothing written', async () => {
@@ -854,6 +885,36 @@ describe('path parameters', () => {
 });
 
 describe('domain refusals', () => {
+  it('files a quartier of the campaign’s reference outside its territory, with its finding; refuses a code in no reference', async () => {
+    const [inside, other, outside] = qpvCodes as [string, string, string];
+    await openCampaignToday(e, tokens.manager, 'camvs-territoire', { qpvCodes: [inside, other] });
+    const filed = dossier({ durationYears: 1, perYear: { ETAT: 1_000_000 } });
+    const withQuartiers = (codes: string[]) => ({
+      campaignId: 'camvs-territoire',
+      dossier: { ...filed, action: { ...filed.action, qpvCodes: codes } },
+    });
+    // A real quartier of the reference, next door: for the grant manager to judge, not « inconnu ».
+    const res = await e.call('POST', '/api/applications', {
+      token: tokens.porteur,
+      body: withQuartiers([inside, outside]),
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const findings = (res.body as { state: { findings: { id: string; outcome: string; detail?: string }[] } })
+      .state.findings;
+    expect(findings.find((f) => f.id === 'qpv-outside-territory')).toMatchObject({
+      outcome: 'warn',
+      detail: `Quartiers hors territoire : ${outside}.`,
+    });
+    const head = await e.engine.eventStore.headPosition();
+    const unknown = await e.call('POST', '/api/applications', {
+      token: tokens.porteur,
+      body: withQuartiers([inside, 'QN01234X']),
+    });
+    expect(unknown.status, JSON.stringify(unknown.body)).toBe(422);
+    expect((unknown.body as Problem).code).toBe('UNKNOWN_QPV');
+    expect(await e.engine.eventStore.headPosition()).toBe(head);
+  });
+
   it('answers an invalid command refused by the rules with its own code, not the 400’s VALIDATION_FAILED', async () => {
     const id = await submit();
     expect(

@@ -123,12 +123,22 @@ export async function openCampaignToday(
   e: RunningEngine,
   managerToken: string,
   campaignId: string,
+  /** The territory's quartiers, when not the whole reference. */
+  options: { qpvCodes?: string[] } = {},
 ): Promise<{ status: number; body: unknown; headers: Headers }> {
   const today = parisDateOf(fromEpochMs(Date.now()));
   const { type: _type, ...campaign } = createCampaignCommand(Date.now(), { campaignId, opensInDays: 0 });
+  const territory =
+    options.qpvCodes === undefined
+      ? campaign.territory
+      : { ...campaign.territory, qpvCodes: options.qpvCodes };
   const created = await e.call('POST', '/api/campaigns', {
     token: managerToken,
-    body: { ...campaign, submissionWindow: { ...campaign.submissionWindow, opensAt: parisInstant(today) } },
+    body: {
+      ...campaign,
+      territory,
+      submissionWindow: { ...campaign.submissionWindow, opensAt: parisInstant(today) },
+    },
   });
   if (created.status !== 201) throw new Error(`campagne non créée : ${JSON.stringify(created.body)}`);
   for (let i = 0; i < 50; i += 1) {

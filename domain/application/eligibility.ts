@@ -2,7 +2,7 @@
 // Each rule is small and pure; the findings are stored in the events so that an auditor sees what
 // the grant manager saw, even after the rules change.
 import { z } from 'zod';
-import { themeLabel } from '../reference/themes';
+import { themeLabel, themeOpenedBy, type ThemeCode } from '../reference/themes';
 import { formatEuros, sumCents } from '../shared/money';
 import type { Dossier } from './dossier';
 import { countOf, frenchDecimal } from '../shared/french';
@@ -122,7 +122,7 @@ export const eligibilityRules: readonly EligibilityRule[] = [
     id: 'theme-in-campaign',
     label: 'Thème ouvert par la campagne',
     evaluate: (d, t) =>
-      t.themes.includes(d.action.theme)
+      themeOpenedBy(d.action.theme, t.themes as ThemeCode[])
         ? { outcome: 'pass', detail: `${d.action.theme} ${themeLabel(d.action.theme)}.` }
         : {
             outcome: 'warn',

@@ -397,6 +397,28 @@ const signatoriesToRead = (signatories: readonly Signatory[]): string =>
     .map(describeSignatory)
     .join(', ');
 
+/** Why this signatory may not sign now: it does not sign this convention, or it has signed. */
+function signatureRefusal(
+  s: Extract<ApplicationState, { status: 'awaiting_signatures' }>,
+  signatory: Signatory,
+): DomainError | undefined {
+  const key = signatoryKey(signatory);
+  // The subject with its article (« La Région ne finance pas »), the lists as elsewhere.
+  const who = capitalised(signatory.kind === 'porteur' ? 'le porteur' : theFunder(signatory.funder));
+  if (!s.convention.signatories.some((sig) => signatoryKey(sig) === key))
+    return domainError(
+      'NOT_A_SIGNATORY',
+      `${who} ne finance pas cette convention et n'a pas à la signer. Signataires : ${signatoriesToRead(s.convention.signatories)}.`,
+    );
+  const already = s.signatures.find((d) => signatoryKey(d.signatory) === key);
+  if (already)
+    return domainError(
+      'ALREADY_SIGNED',
+      `${who} a déjà signé le ${formatFrenchInstantDate(already.signedAt)}. Signatures attendues : ${signatoriesToRead(missingSignatories(s))}.`,
+    );
+  return undefined;
+}
+
 // ---- the table ----
 
 export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationState, ApplicationEvent> = {
@@ -798,7 +820,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
             atField(
               domainError(
                 'FUNDER_NOT_COMMITTED',
-                `${capitalised(theFunder(line.funder))} ne s'est pas engagé sur cette candidature : ce financeur ne peut pas figurer au plan de financement.`,
+                `${capitalised(theFunder(line.funder))} n'a pris aucun engagement sur cette candidature : ce financeur ne peut pas figurer au plan de financement.`,
               ),
               'plan',
               i,
@@ -812,7 +834,7 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
             atField(
               domainError(
                 'AWARD_EXCEEDS_COMMITMENT',
-                `Année ${line.year} : ${formatEuros(line.amountCents)} attribués par ${theFunder(line.funder)}, qui ne s'est engagé que sur ${formatEuros(committed)}. Le plan ne peut pas dépasser l'engagement du financeur.`,
+                `Année ${line.year} : ${formatEuros(line.amountCents)} attribués par ${theFunder(line.funder)}, dont l'engagement n'est que de ${formatEuros(committed)}. Le plan ne peut pas dépasser l'engagement du financeur.`,
                 {
                   funder: line.funder,
                   year: line.year,
@@ -937,6 +959,13 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
       ];
     },
     institutionOf: (c) => (c.signatory.kind === 'funder' ? c.signatory.funder : undefined),
+    // A funder of the campaign whose institution does not sign, a porteur or funder that has signed.
+    notYours: (s, actor) =>
+      actor.role === 'porteur'
+        ? signatureRefusal(s, { kind: 'porteur' })
+        : actor.role === 'funder' && actor.institution !== undefined
+          ? signatureRefusal(s, { kind: 'funder', funder: actor.institution })
+          : undefined,
     hint: (s) =>
       `Signatures attendues jusqu'au ${formatFrenchDate(s.convention.signatureDueDate)} inclus : ${signatoriesToRead(missingSignatories(s))}.`,
     handle: (c, s, meta) => {
@@ -959,24 +988,8 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
           ),
         );
       }
-      const key = signatoryKey(c.signatory);
-      if (!s.convention.signatories.some((sig) => signatoryKey(sig) === key)) {
-        return refuse(
-          domainError(
-            'NOT_A_SIGNATORY',
-            `${capitalised(describeSignatory(c.signatory))} ne finance pas cette convention et n'a pas à la signer. Signataires : ${s.convention.signatories.map(describeSignatory).join(', ')}.`,
-          ),
-        );
-      }
-      const already = s.signatures.find((d) => signatoryKey(d.signatory) === key);
-      if (already) {
-        return refuse(
-          domainError(
-            'ALREADY_SIGNED',
-            `${capitalised(describeSignatory(c.signatory))} a déjà signé le ${formatFrenchInstantDate(already.signedAt)}. Signatures attendues : ${signatoriesToRead(missingSignatories(s))}.`,
-          ),
-        );
-      }
+      const notTheirs = signatureRefusal(s, c.signatory);
+      if (notTheirs) return refuse(notTheirs);
       const recorder = new Recorder(s);
       const at = normalizeInstant(meta.at);
       recorder.record({ type: 'ConventionSigned', data: { signatory: c.signatory, signedAt: at } });

@@ -40,3 +40,10 @@ export function themeLabel(code: ThemeCode): string {
 
 /** '1.5a' → '1': the axis a sub-theme belongs to. */
 export const themeAxis = (code: ThemeCode): ThemeCode => (code.split('.')[0] ?? code) as ThemeCode;
+
+/**
+ * Whether a campaign opening `opened` takes an action on `code`: the theme itself, or a sub-theme of
+ * one it opens (a call on 1.5 « Lien social » takes 1.5a Jeunesse and 1.5b Sport et loisir).
+ */
+export const themeOpenedBy = (code: ThemeCode, opened: readonly ThemeCode[]): boolean =>
+  opened.includes(code) || opened.includes(code.replace(/[a-z]$/, '') as ThemeCode);

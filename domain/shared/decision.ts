@@ -64,6 +64,12 @@ export interface Rule<C, S, E> {
    * does not name it under « En attente de ». Default true.
    */
   awaited?: boolean;
+  /**
+   * For a step open now but not to this actor (its part done, or not its institution's): the refusal
+   * its own command would get from handle (« n'a pas à la signer », « a déjà signé »), so that notNow
+   * announces what a send answers. Without it, a generic « rien n'est attendu de vous ».
+   */
+  notYours?: (state: S, actor: ActingAs) => DomainError | undefined;
   handle: (command: C, state: S, meta: CommandMeta) => Result<E>;
 }
 
@@ -82,6 +88,7 @@ export interface ErasedRule<C, State, E> {
   institutionOf: (command: C, state: State) => string | undefined;
   hint: (state: State) => string | undefined;
   awaited: boolean;
+  notYours: (state: State, actor: ActingAs) => DomainError | undefined;
   handle: (command: C, state: State, meta: CommandMeta) => Result<E>;
 }
 
@@ -123,6 +130,7 @@ export function ruleFor<State extends { status: string }, E>() {
       institutionOf: (command, state) => (isIn(state) ? rule.institutionOf?.(command, state) : undefined),
       hint: (state) => (isIn(state) ? rule.hint?.(state) : undefined),
       awaited: rule.awaited ?? true,
+      notYours: (state, actor) => (isIn(state) ? rule.notYours?.(state, actor) : undefined),
       handle: (command, state, meta) => rule.handle(command, narrow(state), meta),
     };
   };
@@ -235,10 +243,11 @@ export function allowedFrom<Cmd extends { type: string }, State extends { status
 export function alternatives<Cmd extends { type: string }, State extends { status: string }, E>(
   rules: RuleTable<Cmd, State, E>,
   state: State,
-  role: Role,
+  actor: ActingAs,
 ): string {
   const allowed = allowedFrom(rules, state);
-  const mine = allowed.filter((a) => a.roles.includes(role));
+  // The actor's, institution included: a funder that does not sign this convention is not told it may.
+  const mine = allowedTo(allowed, actor);
   const label = (a: AllowedCommand<Cmd['type']>): string => rules[a.type].label;
   if (mine.length > 0) return ` Possible maintenant pour vous : ${mine.map(label).join(' ; ')}.`;
   // What someone is expected to do; a step merely open to someone (a withdrawal) is no one's turn.
@@ -292,7 +301,7 @@ export function decideWith<Cmd extends { type: string }, State extends { status:
       );
     }
   }
-  const refusal = stateRefusal(spec.rules, state, cmd.type, m.actor.role, (label) =>
+  const refusal = stateRefusal(spec.rules, state, cmd.type, m.actor, (label) =>
     spec.wrongStatus(state, cmd, label),
   );
   if (refusal !== undefined) return refuse(refusal);
@@ -308,13 +317,13 @@ function stateRefusal<Cmd extends { type: string }, State extends { status: stri
   rules: RuleTable<Cmd, State, E>,
   state: State,
   type: Cmd['type'],
-  role: Role,
+  actor: ActingAs,
   wrongStatus: (label: string) => DomainError,
 ): DomainError | undefined {
   const rule = rules[type];
   if (!rule.appliesTo(state)) {
     const error = wrongStatus(rule.label);
-    return { ...error, message: error.message + alternatives(rules, state, role) };
+    return { ...error, message: error.message + alternatives(rules, state, actor) };
   }
   return rule.blocked(state);
 }
@@ -361,9 +370,8 @@ export function notNowFrom<Cmd extends { type: string }, State extends { status:
     if (!rule.roles.includes(actor.role) || mine.has(type)) continue;
     const error =
       stranger ??
-      stateRefusal(spec.rules, state, type, actor.role, (label) =>
-        spec.wrongStatus(state, { type }, label),
-      ) ??
+      stateRefusal(spec.rules, state, type, actor, (label) => spec.wrongStatus(state, { type }, label)) ??
+      rule.notYours(state, actor) ??
       othersTurn(
         rule.label,
         open.find((o) => o.type === type),

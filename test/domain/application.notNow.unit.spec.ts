@@ -41,14 +41,18 @@ function readers(story: Story): [string, Actor][] {
 
 /**
  * A well-formed command of that type the actor could send now: the situation's sample, a funder's
- * position for its own institution, and for a signature one still missing, of the actor's kind
- * first (the only signatures the state still takes).
+ * position for its own institution; a signature is the actor's own, as the API builds it from the
+ * token (a porteur's, or its institution's), and otherwise one still missing.
  */
 function commandOf(type: ApplicationCommandType, story: Story, actor: Actor): ApplicationCommand {
   const sample = sampleCommand(type, story).command;
   const s = story.state;
   if (sample.type === 'RecordFunderPosition' && actor.role === 'funder' && actor.institution)
     return { ...sample, funder: actor.institution };
+  if (sample.type === 'SignConvention' && actor.role === 'porteur')
+    return { ...sample, signatory: { kind: 'porteur' } };
+  if (sample.type === 'SignConvention' && actor.role === 'funder' && actor.institution)
+    return { ...sample, signatory: { kind: 'funder', funder: actor.institution } };
   if (sample.type === 'SignConvention' && s.status === 'awaiting_signatures') {
     const missing = s.convention.signatories.filter(
       (sig) => !s.signatures.some((done) => JSON.stringify(done.signatory) === JSON.stringify(sig)),
@@ -164,27 +168,29 @@ describe('notNowApplicationCommands, step by step', () => {
     ).toBe('POSITIONS_PENDING');
   });
 
-  it('tells a signatory who has signed that nothing more is awaited from it, and from whom it is', () => {
+  it('tells a signatory who has signed, or a funder that does not sign, what its signature would get', () => {
     const signed = entry('awaiting signatures, porteur signed', actors.porteur, 'SignConvention');
-    expect(signed?.code).toBe('FORBIDDEN_ROLE');
-    expect(signed?.message).toMatch(/^La signature de la convention : plus rien n'est attendu de vous/);
-    expect(signed?.message).toContain('reste attendu : financeur (État, Région, Commune de Maubeuge)');
-    expect(entry('awaiting signatures, none yet', actors.funder(MAUBEUGE), 'SignConvention')).toBeUndefined();
-    // A funder whose institution has signed, or does not sign: another institution's step.
-    for (const [name, funder] of [
-      ['awaiting signatures, porteur and État signed', 'ETAT'],
-      ['awaiting signatures, the Région declined', 'REGION'],
-    ] as const) {
-      const other = entry(name, actors.funder(funder), 'SignConvention');
-      expect(other?.code).toBe('WRONG_INSTITUTION');
-      expect(other?.message).toMatch(/rien n'est attendu de votre institution \((État|Région)\)/);
-    }
-    expect(
-      entry('awaiting signatures, only the porteur missing', actors.funder('ETAT'), 'SignConvention')
-        ?.message,
-    ).toBe(
-      "La signature de la convention : plus rien n'est attendu de vous (financeur) à ce stade ; reste attendu : porteur de projet.",
+    expect(signed?.code).toBe('ALREADY_SIGNED');
+    expect(signed?.message).toMatch(
+      /^Le porteur a déjà signé le .+\. Signatures attendues : État, Région, Commune de Maubeuge\.$/,
     );
+    expect(entry('awaiting signatures, none yet', actors.funder(MAUBEUGE), 'SignConvention')).toBeUndefined();
+    expect(
+      entry('awaiting signatures, porteur and État signed', actors.funder('ETAT'), 'SignConvention')?.code,
+    ).toBe('ALREADY_SIGNED');
+    // The Région declined: it does not sign, and is not told it may (its position's refusal said
+    // « Possible maintenant pour vous : la signature de la convention »).
+    const declined = notNowApplicationCommands(
+      at('awaiting signatures, the Région declined'),
+      actors.funder('REGION'),
+    );
+    const signature = declined.find((n) => n.type === 'SignConvention');
+    expect(signature?.code).toBe('NOT_A_SIGNATORY');
+    expect(signature?.message).toMatch(/^La Région ne finance pas cette convention et n'a pas à la signer\./);
+    for (const n of declined) expect(n.message, n.type).not.toContain('Possible maintenant pour vous');
+    expect(
+      entry('awaiting signatures, only the porteur missing', actors.funder('ETAT'), 'SignConvention')?.code,
+    ).toBe('ALREADY_SIGNED');
   });
 
   it('in a terminal status: every step of the role, each saying the file is over', () => {

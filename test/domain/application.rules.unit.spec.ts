@@ -281,6 +281,11 @@ describe('eligibility (recevabilité)', () => {
       detail:
         "Le thème 1.6 Prévention et lutte contre les discriminations liées à l'origine et à l'adresse ne figure pas parmi ceux de l'appel.",
     });
+    // A call on 1.5 takes its sub-themes (1.5b Sport et loisir is not listed apart).
+    expect(findingsOf({ ...d, action: { ...d.action, theme: '1.5b' } })['theme-in-campaign']).toMatchObject({
+      outcome: 'pass',
+      detail: '1.5b Sport et loisir.',
+    });
     expect(
       findingsOf({ ...d, action: { ...d.action, residentsInvolvement: '' } })['residents-involvement']
         ?.outcome,
@@ -588,7 +593,7 @@ describe('partner co-decision', () => {
     const over = given(story.events)
       .when(approve([{ funder: 'ETAT', year: 1, amountCents: 500_001 }]), actors.grantManager, at)
       .thenRefused('AWARD_EXCEEDS_COMMITMENT');
-    expect(plain(over.message)).toContain("qui ne s'est engagé que sur 5 000,00 €");
+    expect(plain(over.message)).toContain("dont l'engagement n'est que de 5 000,00 €");
     given(story.events)
       .when(approve([{ funder: 'REGION', year: 1, amountCents: 1 }]), actors.grantManager, at)
       .thenRefused('FUNDER_NOT_COMMITTED');

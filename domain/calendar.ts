@@ -5,9 +5,16 @@
 import { z } from 'zod';
 
 /** An ISO 8601 instant with an offset ('2027-03-15T09:30:00Z', '2027-03-15T10:30:00+01:00'). */
-export const instantSchema = z.iso.datetime({ offset: true });
+export const instantSchema = z.iso.datetime({
+  offset: true,
+  error:
+    'date et heure invalides : attendues au format ISO 8601 avec fuseau (par exemple 2027-01-10T09:30:00+01:00)',
+});
 /** A civil date, 'YYYY-MM-DD', checked against the real calendar (no 30 February). */
-export const civilDateSchema = z.iso.date();
+// Said with the format expected: zod's « date ISO invalide » left a person to guess it.
+export const civilDateSchema = z.iso.date({
+  error: 'date invalide : attendue au format AAAA-MM-JJ, un jour du calendrier (par exemple 2027-01-10)',
+});
 
 export type Instant = string;
 export type CivilDate = string;

@@ -261,6 +261,22 @@ describe('command bodies: unknown fields refused at every depth', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(201);
   });
 
+  it('says the format a date is expected in when it reads none (a day not in the calendar, a French date)', async () => {
+    const id = await submit();
+    const head = await e.engine.eventStore.headPosition();
+    for (const due of ['2027-02-30', '30/06/2027']) {
+      const res = await e.call('POST', `/api/applications/${id}/eligibility`, {
+        token: tokens.manager,
+        body: { decision: 'eligible', coDecisionDueDate: due },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect((res.body as Problem).errors).toMatchObject([
+        { path: 'coDecisionDueDate', message: expect.stringContaining('au format AAAA-MM-JJ') as unknown },
+      ]);
+    }
+    expect(await e.engine.eventStore.headPosition()).toBe(head);
+  });
+
   it('refuses an amount beyond a billion euros, wherever the body carries money: 400 naming it, nothing written', async () => {
     const head = await e.engine.eventStore.headPosition();
     // Each within what a double holds exactly, but two of them no longer add up exactly.

@@ -74,14 +74,17 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     const filed = async () =>
       ((await engine.call('GET', '/api/applications', { token: porteurToken })).body as { total: number })
         .total;
+    // The QPV picker lists the campaign's territory (GET /api/campaigns/:id), by name.
+    await f.getByLabel('Sous-le-Bois (QN05990X)').check();
     // « 20.50 » could be twenty euros fifty or a typo: refused in the form, the field named, nothing sent.
     const cost = f.getByLabel('Coût total, année 1 (€) *');
     await cost.fill('20.50');
     await send();
     const alert = f.getByRole('alert');
     await alert.waitFor();
+    // Nothing was sent: a point to correct, not a refusal.
     expect(await alert.textContent()).toContain(
-      'Coût total, année 1 : « 20.50 » n’est pas un montant en euros lisible',
+      'À corriger avant l’envoi : Coût total, année 1 : « 20.50 » n’est pas un montant en euros lisible',
     );
     await expect(cost.getAttribute('aria-invalid')).resolves.toBe('true');
     expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('depot-cost-1');
@@ -92,8 +95,9 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     await f.getByLabel('Demandé à l’intercommunalité (EPCI), année 1 (€)').fill('5 000 €');
     await f.getByLabel('Autres ressources, année 1 (€)').fill('5\u202f000');
     // The API's validation errors, all of them, each next to its field with the field's label: a
-    // SIRET too short, no quartier chosen.
+    // SIRET too short, an RNA number too short.
     await f.getByLabel('SIRET (14 chiffres)').fill('123');
+    await f.getByLabel('Numéro RNA (W + 9 chiffres)').fill('W123');
     await send();
     await expect.poll(() => f.locator('.field-error').count()).toBe(2);
     const siret = f.getByLabel('SIRET (14 chiffres)');
@@ -103,11 +107,11 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     await expect(page.locator('#depot-siret-error').textContent()).resolves.toMatch(
       /^SIRET \(14 chiffres\) : .*14 chiffres/,
     );
-    await expect(page.locator('#depot-qpv-error').textContent()).resolves.toMatch(
-      /^Quartiers prioritaires visés : /,
+    await expect(page.locator('#depot-rna-error').textContent()).resolves.toMatch(
+      /^Numéro RNA \(W \+ 9 chiffres\) : /,
     );
     const summary = await alert.textContent();
-    expect(summary).toContain('2 points à corriger');
+    expect(summary).toContain('Refusé : 2 points à corriger');
     expect(summary).not.toMatch(/body\.|dossier\.|autre\(s\) erreur/);
     expect(
       await page.evaluate('document.activeElement && document.activeElement.getAttribute("aria-invalid")'),
@@ -115,8 +119,7 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     await page.screenshot({ path: join(artifacts, 'console-depot-erreurs.png'), fullPage: true });
     expect(await filed()).toBe(0);
     await siret.fill('12345678900011');
-    // The QPV picker lists the campaign's territory (GET /api/campaigns/:id), by name.
-    await f.getByLabel('Sous-le-Bois (QN05990X)').check();
+    await f.getByLabel('Numéro RNA (W + 9 chiffres)').fill('');
     await page.screenshot({ path: join(artifacts, 'console-depot.png'), fullPage: true });
     await send();
     await page.getByRole('heading', { name: 'Candidature déposée' }).waitFor();

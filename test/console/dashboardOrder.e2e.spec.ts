@@ -166,12 +166,13 @@ describe.skipIf(chromiumPath === undefined)(
 
       const page = await world.newPage();
       await world.signInAs(page, demo.auditor);
-      const year = page.getByLabel('Exercice de l’export SCDL');
+      const year = page.getByLabel('Année des conventions (entrée en vigueur)');
       const incomplete = page.getByLabel(/Accepter un fichier incomplet/);
       const exportButton = page.getByRole('button', { name: 'Export SCDL « subventions » (CSV)' });
       const status = page.getByTestId('scdl-status');
 
-      // A year with nothing: the file is the header alone, and the page says so.
+      // A year with nothing: the file is the header alone, and the page says so, and which year
+      // has conventions (the one before: signed this year).
       await year.fill(String(thisYear + 1));
       await incomplete.check();
       const empty = await downloaded(page, () => exportButton.click(), 'scdl-vide.csv');
@@ -179,7 +180,9 @@ describe.skipIf(chromiumPath === undefined)(
       expect(empty[0]).toMatch(/^nomAttribuant,idAttribuant,dateConvention,/);
       await expect(status.getAttribute('role')).resolves.toBe('status');
       await expect(status.textContent()).resolves.toBe(
-        `Aucune subvention à publier pour l’exercice ${thisYear + 1} : le fichier ne contient que l’en-tête.`,
+        `Aucune convention entrée en vigueur en ${thisYear + 1} : le fichier ne contient que l’en-tête. ` +
+          `Il y en a en ${thisYear} (7 lignes) : le fichier d’une année est celui des conventions dont la ` +
+          'dernière signature date de cette année, pas celui d’un exercice du tableau de bord.',
       );
 
       // This year's, without accepting an incomplete file: refused, in the page's words.
@@ -207,7 +210,7 @@ describe.skipIf(chromiumPath === undefined)(
       expect(file.length).toBe(1 + 7);
       await expect(status.textContent()).resolves.toMatch(
         new RegExp(
-          `^Fichier téléchargé pour l’exercice ${thisYear} : 7 lignes sous l’en-tête, .*Fichier incomplet`,
+          `^Fichier téléchargé des conventions entrées en vigueur en ${thisYear} : 7 lignes sous l’en-tête, .*Fichier incomplet`,
         ),
       );
       await expect(page.getByRole('alert').count()).resolves.toBe(0);

@@ -331,12 +331,14 @@ describe.skipIf(chromiumPath === undefined)('console after the review in a brows
   it('names the SCDL export’s year field in French when it is refused', async () => {
     const page = await world.newPage();
     await world.signInAs(page, demo.auditor);
-    const year = page.getByLabel('Exercice de l’export SCDL');
+    const year = page.getByLabel('Année des conventions (entrée en vigueur)');
     const exportButton = page.getByRole('button', { name: 'Export SCDL « subventions » (CSV)' });
     const refusal = page.locator('p.refusal[role="alert"]');
     await year.fill('');
     await exportButton.click();
-    await expect.poll(() => refusal.textContent()).toBe('Exercice de l’export SCDL : à remplir.');
+    await expect
+      .poll(() => refusal.textContent())
+      .toBe('Année des conventions (entrée en vigueur) : à remplir.');
     expect(world.cspViolations).toEqual([]);
   }, 60_000);
 

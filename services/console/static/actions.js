@@ -2,6 +2,7 @@
 // grant manager's campaign forms. A refusal shows the problem's French `detail` in the form itself.
 import { useEffect, useLayoutEffect, useRef, useState } from './vendor/hooks.mjs';
 import {
+  api,
   ApiError,
   count,
   centsOf,
@@ -44,7 +45,8 @@ import {
  *   `maxLength`: the most characters the API takes in it (services/commands/schemas.ts), typed no further
  * @typedef {{ name?: string, label?: string, message: string, lead?: string }} FormError
  *   an error of a form: on a field of the page (`name`), or for the summary only (`label`, a French name);
- *   `lead` opens the summary instead of « Refusé » (an answer that is no refusal), '' for none
+ *   `lead` opens the summary instead of « Refusé » (an answer that is no refusal: a check of the page
+ *   before sending, `checkedLead`), '' for none
  * @typedef {{ title: string, body: any, confirmLabel?: string }} Confirmation
  */
 
@@ -53,6 +55,18 @@ import {
  * one per line (reasons, items, corrections, documents) are bounded by the API, which names the line.
  */
 export const textMax = { freeText: 5000, longText: 20_000, reference: 200 };
+
+/**
+ * What opens the summary of the checks made before anything is sent: nothing was sent, so nothing
+ * was refused (« Refusé » is the server's word).
+ */
+export const checkedLead = 'À corriger avant l’envoi';
+
+/**
+ * The errors of the page's own checks, before sending, marked as such for the summary.
+ * @param {FormError[]} errors @returns {FormError[]}
+ */
+export const beforeSending = (errors) => errors.map((e) => ({ ...e, lead: checkedLead }));
 
 /** The id of a field's control: `<form id>-<field name>`. */
 export const inputIdOf = (formId, name) => `${formId}-${name}`;
@@ -214,8 +228,10 @@ export function ErrorSummary({ formId, errors, summaryRef }) {
   if (errors.length === 0) return null;
   const onField = errors.filter((e) => e.name !== undefined).length;
   const lead = errors[0]?.lead ?? 'Refusé';
+  // Several points found before sending: « 3 points à corriger avant l’envoi », not the lead again.
+  const checked = lead === checkedLead && errors.length > 1;
   return html`<div class="refusal" role="alert" tabindex="-1" ref=${summaryRef} id=${`${formId}-error`}>
-    ${lead ? html`<strong>${lead} :</strong>${' '}` : null}
+    ${lead && !checked ? html`<strong>${lead} :</strong>${' '}` : null}
     ${
       errors.length === 1
         ? errors[0]?.name === undefined
@@ -223,7 +239,13 @@ export function ErrorSummary({ formId, errors, summaryRef }) {
           : html`<a href=${`#${inputIdOf(formId, errors[0]?.name ?? '')}`} onClick=${focusLink}
               >${errors[0]?.message}</a
             >`
-        : html`${onField > 0 ? `${errors.length} points à corriger :` : `${errors.length} erreurs :`}
+        : html`${
+              checked
+                ? html`<strong>${`${errors.length} points à corriger avant l’envoi :`}</strong>`
+                : onField > 0
+                  ? `${errors.length} points à corriger :`
+                  : `${errors.length} erreurs :`
+            }
             <ul>
               ${errors.map((e) =>
                 e.name === undefined
@@ -376,12 +398,12 @@ export function ActionForm({
     );
     setErrors([]);
     const found = [...checkFields(fields.filter(shown), values), ...(validate ? validate(values) : [])];
-    if (found.length > 0) return setErrors(found);
+    if (found.length > 0) return setErrors(beforeSending(found));
     let body;
     try {
       body = build(values);
     } catch (e) {
-      return setErrors([{ message: e instanceof Error ? e.message : String(e) }]);
+      return setErrors(beforeSending([{ message: e instanceof Error ? e.message : String(e) }]));
     }
     const target = typeof path === 'function' ? path(values) : path;
     if (confirm) setPending({ path: target, body, confirmation: confirm(values, body) });
@@ -477,6 +499,49 @@ export function FieldInput(formId, f, error, hidden = false) {
 }
 
 const opinionLabels = { favourable: 'Favorable', reserved: 'Réservé', unfavourable: 'Défavorable' };
+
+/**
+ * What is left of a funder's envelope for the application's campaign (GET /api/campaigns/{id}/summary,
+ * which funders may read: `byFunder[].envelope.remainingCents`), for the position form: a commitment
+ * must fit in it. The funder's commitment already recorded on this application is reserved there too,
+ * and a new position replaces it: it is said beside.
+ * @param {{ campaignId: string, funder: string, recordedCents: number }} props
+ */
+function EnvelopeLeft({ campaignId, funder, recordedCents }) {
+  const [answer, setAnswer] = useState(/** @type {{ envelope?: any, error?: string } | null} */ (null));
+  useEffect(() => {
+    let current = true;
+    api('GET', `/api/campaigns/${encodeURIComponent(campaignId)}/summary`).then(
+      (summary) => {
+        const mine = (summary?.byFunder ?? []).find((f) => f.funder === funder);
+        if (current) setAnswer({ envelope: mine?.envelope ?? null });
+      },
+      (e) => current && setAnswer({ error: e instanceof Error ? e.message : String(e) }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [campaignId, funder]);
+  if (answer === null) return null;
+  if (answer.error !== undefined)
+    return html`<p class="hint" data-testid="envelope-left">
+      ${`Le reste de votre enveloppe n’a pas pu être lu : ${answer.error}`}
+    </p>`;
+  if (!answer.envelope)
+    return html`<p class="hint" data-testid="envelope-left">
+      La synthèse de la campagne ne donne pas d’enveloppe pour votre institution.
+    </p>`;
+  const { amountCents, remainingCents } = answer.envelope;
+  return html`<p class="envelope-left" data-testid="envelope-left">
+    <strong>Reste sur votre enveloppe :</strong>${' '}
+    <span data-field="remaining" data-value=${remainingCents}>${money(remainingCents)}</span>
+    ${` sur ${money(amountCents)}${
+      recordedCents > 0
+        ? `, plus les ${money(recordedCents)} de votre engagement enregistré sur cette candidature, que la nouvelle position remplace`
+        : ''
+    }. L’engagement, toutes années comprises, doit y tenir.`}
+  </p>`;
+}
 
 /** A recorded position, in one sentence: « engagement : année 1 : 10 000,00 € ; conditions : … ». */
 const positionText = (position) => {
@@ -771,6 +836,12 @@ export function readDraftSchedule(lines, plan, durationYears) {
 }
 
 /**
+ * Days given by default to sign a drafted convention: the domain wants a date to come (within a
+ * year), whether before or after the start.
+ */
+const signatureDays = 30;
+
+/**
  * The form that drafts the convention: its dates and its payment schedule, an editable table
  * prefilled with the default rule for the awarded plan (per funder and year: lines with an amount
  * and a trigger; a line added or removed), checked as it is typed. Left as the default, no
@@ -785,6 +856,11 @@ function DraftConventionForm({ state, base, hint, onDone, onSend }) {
   const shownPlan = byFunder(plan);
   const duration = state.dossier?.durationYears ?? Math.max(1, ...plan.map((l) => l.year));
   const defaults = defaultSchedule(plan);
+  // Year 1 of the plan is the campaign's year: the AMI of year N funds the actions of year N, and a
+  // convention year is filed under the calendar year it starts in. Today + a few days put an AMI 2027
+  // approved in November 2026 in the 2026 exercise. (The domain takes a start from N − 1 to N + 1.)
+  const campaignYear = state.terms?.campaignYear;
+  const start = campaignYear === undefined ? addDays(today(), signatureDays + 1) : `${campaignYear}-01-01`;
   const counter = useRef(0);
   /** @param {{ funder: string, year: number, amountCents: number, trigger: any }[]} schedule @returns {DraftLine[]} */
   const fromSchedule = (schedule) =>
@@ -999,14 +1075,18 @@ function DraftConventionForm({ state, base, hint, onDone, onSend }) {
         name: 'startDate',
         label: 'Début de la première année',
         type: 'date',
-        value: addDays(today(), 10),
+        value: start,
         required: true,
+        help:
+          campaignYear === undefined
+            ? undefined
+            : `AMI ${campaignYear} : l’année 1 est l’exercice ${campaignYear} (du 1er janvier par défaut) ; un début en ${campaignYear - 1} ou en ${campaignYear + 1} reste possible.`,
       },
       {
         name: 'signatureDueDate',
         label: 'Date limite de signature',
         type: 'date',
-        value: addDays(today(), 9),
+        value: addDays(today(), signatureDays),
         required: true,
         help: 'Dernier jour inclus.',
       },
@@ -1376,18 +1456,30 @@ export function CommandForm({ allowed, detail, principal, onDone, onSend }) {
       const recorded = state.coDecision?.positions?.[funder];
       const given = recorded?.decision === 'committed' || recorded?.decision === 'declined' ? recorded : null;
       const committed = (year) => given?.amountsByYear?.find((a) => a.year === year)?.amountCents ?? 0;
+      const recordedCents =
+        given?.decision === 'committed'
+          ? (given.amountsByYear ?? []).reduce((sum, a) => sum + a.amountCents, 0)
+          : 0;
       return html`<${ActionForm}
         ...${p}
         id="position"
         title=${`Position ${ofFunder(funder)}`}
-        intro=${
+        intro=${html`${
           given
             ? html`<p class="recorded" data-testid="position-recorded">
                 <strong>Position enregistrée :</strong>${' '}
                 ${`${positionText(given).replace(/\.$/, '')}. Elle est reprise ci-dessous : l’envoyer de nouveau la remplace.`}
               </p>`
             : null
-        }
+        }${
+          state.campaignId
+            ? html`<${EnvelopeLeft}
+                campaignId=${state.campaignId}
+                funder=${funder}
+                recordedCents=${recordedCents}
+              />`
+            : null
+        }`}
         submitLabel=${given ? 'Modifier la position' : 'Enregistrer la position'}
         path=${`${base}/positions`}
         fieldOf=${(path) => {

@@ -48,8 +48,8 @@ const themeName = (code) => themes.find(([c]) => c === code)?.[1] ?? '';
 const atLabel = 'Au (date, fin de journée à Paris)';
 /**
  * A refusal of the API in words. A field the API refuses is named as the page names it (`fields`: the
- * query parameter → its label, « Exercice de l’export SCDL : … »), never by its path (`query.year`);
- * one without a label on the page is said in words (frenchPath).
+ * query parameter → its label, « Année des conventions (entrée en vigueur) : … »), never by its path
+ * (`query.year`); one without a label on the page is said in words (frenchPath).
  * @param {unknown} e @param {Record<string, string>} [fields]
  */
 function errorText(e, fields = {}) {
@@ -429,10 +429,16 @@ const ledgerFieldNames = {
   campaign: 'Campagne',
   limit: 'Écritures par page',
 };
+/**
+ * The SCDL file's year is the year of dateConvention, the day the last signature put the convention in
+ * force (services/audit/scdl.ts): not the dashboard's « exercice », the year a convention year starts
+ * in. An AMI 2027 convention signed in December 2026 is in the 2026 file.
+ */
+const scdlYearLabel = 'Année des conventions (entrée en vigueur)';
 /** The fields of the integrity and export forms, by the query parameter each one sends. */
 const auditFieldNames = {
   upTo: 'Empreinte du journal jusqu’à la position',
-  year: 'Exercice de l’export SCDL',
+  year: scdlYearLabel,
   asOf: 'Tel qu’enregistré au',
 };
 const funderSuggestions = ['ETAT', 'REGION', 'DEPARTEMENT', 'CAF', 'EPCI'];
@@ -672,13 +678,17 @@ function Tabs({ current, onChange }) {
  * GET /api/audit/exports/scdl) gives the rows' count and, when the CSV is refused as incomplete
  * (SCDL_INCOMPLETE), the funders without a SIRET, named in the console's words: the API's detail
  * speaks to whoever runs the engine (a setting, a restart, `allowIncomplete=true`), not to an auditor.
+ * A file with no row says which neighbouring years have conventions (scdlNeighbours).
  * @param {{ year: string, aboveThreshold: boolean, allowIncomplete: boolean, asOf: string }} form
  * @returns {Promise<string>} the status to show once the file is downloaded
  */
 async function exportScdl({ year, aboveThreshold, allowIncomplete, asOf }) {
-  const query = `year=${encodeURIComponent(year)}${aboveThreshold ? '&aboveThreshold=true' : ''}${asOf ? `&asOf=${encodeURIComponent(asOf)}` : ''}`;
+  const queryOf = (y) =>
+    `year=${encodeURIComponent(y)}${aboveThreshold ? '&aboveThreshold=true' : ''}${asOf ? `&asOf=${encodeURIComponent(asOf)}` : ''}`;
+  const query = queryOf(year);
   const review = await api('GET', `/api/audit/exports/scdl?${query}`);
   const when = asOf ? ` (tel qu’enregistré au ${date(asOf)})` : '';
+  const conventionsOf = `des conventions entrées en vigueur en ${review.year}`;
   try {
     await download(
       `/api/audit/exports/scdl.csv?${query}${allowIncomplete ? '&allowIncomplete=true' : ''}`,
@@ -688,7 +698,7 @@ async function exportScdl({ year, aboveThreshold, allowIncomplete, asOf }) {
     const missing = review?.missingIdAttribuant ?? [];
     if (!(e instanceof ApiError) || e.code !== 'SCDL_INCOMPLETE' || missing.length === 0) throw e;
     throw new Error(
-      `Export SCDL de l’exercice ${review.year}${when} incomplet : le SIRET du financeur, que le schéma ` +
+      `Export SCDL ${conventionsOf}${when} incomplet : le SIRET du financeur, que le schéma ` +
         `rend obligatoire (idAttribuant), est inconnu pour ${missingFunders(missing)}. Pour télécharger ` +
         'quand même le fichier, à compléter avant publication, cochez « Accepter un fichier incomplet » ' +
         'et relancez l’export. Pour un fichier publiable, demandez à l’administrateur du moteur (son ' +
@@ -696,12 +706,40 @@ async function exportScdl({ year, aboveThreshold, allowIncomplete, asOf }) {
     );
   }
   const rows = review?.rows?.length ?? 0;
-  if (rows === 0)
-    return `Aucune subvention à publier pour l’exercice ${review.year}${when} : le fichier ne contient que l’en-tête.`;
+  if (rows === 0) {
+    const above = aboveThreshold ? ' au-dessus du seuil de publication obligatoire' : '';
+    const none = `Aucune convention entrée en vigueur en ${review.year}${above}${when} : le fichier ne contient que l’en-tête.`;
+    const neighbours = await scdlNeighbours(Number(review.year), queryOf);
+    return neighbours.length === 0
+      ? none
+      : `${none} Il y en a en ${neighbours.map((n) => `${n.year} (${plural(n.rows, 'ligne')})`).join(' et en ')} : ` +
+          'le fichier d’une année est celui des conventions dont la dernière signature date de cette année, ' +
+          'pas celui d’un exercice du tableau de bord.';
+  }
   const incomplete = review.complete
     ? ''
     : ` Fichier incomplet : SIRET inconnu pour ${missingFunders(review.missingIdAttribuant ?? [])}, à compléter avant publication.`;
-  return `Fichier téléchargé pour l’exercice ${review.year}${when} : ${plural(rows, 'ligne')} sous l’en-tête, une par bénéficiaire et financeur.${incomplete}`;
+  return `Fichier téléchargé ${conventionsOf}${when} : ${plural(rows, 'ligne')} sous l’en-tête, une par bénéficiaire et financeur.${incomplete}`;
+}
+
+/**
+ * The years just before and after an SCDL year with no row that do have rows (same filters), asked
+ * to the same JSON route: a convention of an AMI is signed in the year before, during or after it,
+ * and an auditor who typed the dashboard's exercice is most often one year off. A year that cannot
+ * be read is left out of the suggestion: the file asked for was downloaded and said.
+ * @param {number} year @param {(year: number) => string} queryOf
+ * @returns {Promise<{ year: number, rows: number }[]>}
+ */
+async function scdlNeighbours(year, queryOf) {
+  const found = await Promise.all(
+    [year - 1, year + 1].map((y) =>
+      api('GET', `/api/audit/exports/scdl?${queryOf(y)}`).then(
+        (r) => ({ year: y, rows: r?.rows?.length ?? 0 }),
+        () => ({ year: y, rows: 0 }),
+      ),
+    ),
+  );
+  return found.filter((n) => n.rows > 0);
 }
 /**
  * « « État » (ETAT, 2 lignes), « Région » (REGION, 1 ligne) »: named as the API names them, in the
@@ -814,67 +852,77 @@ export function AuditPage({ principal, id }) {
             </p>`
           : null
       }
-      <form
-        class="inline"
-        onSubmit=${(e) => {
-          e.preventDefault();
-          setScdlStatus(null);
-          if (scdlYear.trim() === '') return setError(`${auditFieldNames.year} : à remplir.`);
-          return run(async () =>
-            setScdlStatus(
-              await exportScdl({ year: scdlYear, aboveThreshold, allowIncomplete, asOf: scdlAsOf }),
-            ),
-          );
-        }}
-      >
-        <div class="field">
-          <label for="scdl-year">Exercice de l’export SCDL</label
-          ><input
-            id="scdl-year"
-            type="number"
-            min="2000"
-            max="2100"
-            value=${scdlYear}
-            onInput=${(e) => setScdlYear(e.currentTarget.value)}
-          />
-        </div>
-        <div class="field">
-          <label for="scdl-as-of">Tel qu’enregistré au (facultatif)</label
-          ><input
-            id="scdl-as-of"
-            type="date"
-            aria-describedby="scdl-as-of-hint"
-            value=${scdlAsOf}
-            onInput=${(e) => setScdlAsOf(e.currentTarget.value)}
-          />
-          <small id="scdl-as-of-hint"
-            >Le fichier qu’on pouvait tirer à la fin de ce jour, pour le comparer à celui publié alors ; vide
-            : aujourd’hui.</small
-          >
-        </div>
-        <div class="radio">
-          <input
-            type="checkbox"
-            id="scdl-threshold"
-            checked=${aboveThreshold}
-            onChange=${(e) => setAboveThreshold(e.currentTarget.checked)}
-          /><label for="scdl-threshold"
-            >Seulement au-dessus de 23 000 € par an (publication obligatoire)</label
-          >
-        </div>
-        <div class="radio">
-          <input
-            type="checkbox"
-            id="scdl-incomplete"
-            checked=${allowIncomplete}
-            onChange=${(e) => setAllowIncomplete(e.currentTarget.checked)}
-          /><label for="scdl-incomplete"
-            >Accepter un fichier incomplet (SIRET de financeurs inconnus : pas encore publiable)</label
-          >
-        </div>
-        <button type="submit">Export SCDL « subventions » (CSV)</button>
-      </form>
-      ${scdlStatus ? html`<p class="notice" role="status" data-testid="scdl-status">${scdlStatus}</p>` : null}
+      <section aria-labelledby="scdl-title" class="scdl">
+        <h3 id="scdl-title">Export SCDL « subventions » (données ouvertes)</h3>
+        <form
+          class="scdl-form"
+          onSubmit=${(e) => {
+            e.preventDefault();
+            setScdlStatus(null);
+            if (scdlYear.trim() === '') return setError(`${auditFieldNames.year} : à remplir.`);
+            return run(async () =>
+              setScdlStatus(
+                await exportScdl({ year: scdlYear, aboveThreshold, allowIncomplete, asOf: scdlAsOf }),
+              ),
+            );
+          }}
+        >
+          <div class="scdl-dates">
+            <div class="field">
+              <label for="scdl-year">${scdlYearLabel}</label
+              ><input
+                id="scdl-year"
+                type="number"
+                min="2000"
+                max="2100"
+                aria-describedby="scdl-year-hint"
+                value=${scdlYear}
+                onInput=${(e) => setScdlYear(e.currentTarget.value)}
+              />
+              <small id="scdl-year-hint"
+                >L’année de la dernière signature (dateConvention), pas l’exercice du tableau de bord : une
+                convention de l’AMI 2027 signée en décembre 2026 est dans le fichier de 2026.</small
+              >
+            </div>
+            <div class="field">
+              <label for="scdl-as-of">Tel qu’enregistré au (facultatif)</label
+              ><input
+                id="scdl-as-of"
+                type="date"
+                aria-describedby="scdl-as-of-hint"
+                value=${scdlAsOf}
+                onInput=${(e) => setScdlAsOf(e.currentTarget.value)}
+              />
+              <small id="scdl-as-of-hint"
+                >Le fichier qu’on pouvait tirer à la fin de ce jour, pour le comparer à celui publié alors ;
+                vide : aujourd’hui.</small
+              >
+            </div>
+          </div>
+          <div class="radio">
+            <input
+              type="checkbox"
+              id="scdl-threshold"
+              checked=${aboveThreshold}
+              onChange=${(e) => setAboveThreshold(e.currentTarget.checked)}
+            /><label for="scdl-threshold"
+              >Seulement au-dessus de 23 000 € par an (publication obligatoire)</label
+            >
+          </div>
+          <div class="radio">
+            <input
+              type="checkbox"
+              id="scdl-incomplete"
+              checked=${allowIncomplete}
+              onChange=${(e) => setAllowIncomplete(e.currentTarget.checked)}
+            /><label for="scdl-incomplete"
+              >Accepter un fichier incomplet (SIRET de financeurs inconnus : pas encore publiable)</label
+            >
+          </div>
+          <button type="submit">Export SCDL « subventions » (CSV)</button>
+        </form>
+        ${scdlStatus ? html`<p class="notice" role="status" data-testid="scdl-status">${scdlStatus}</p>` : null}
+      </section>
     </section>
     ${error ? html`<p class="refusal" role="alert">${error}</p>` : null}
     <${Tabs} current=${view} onChange=${setView} />

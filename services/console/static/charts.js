@@ -97,10 +97,11 @@ function barLayout(available, compact) {
 }
 
 /**
+ * A row's `note` is a line of its own under its bars (the rest of an envelope and the share used).
  * @param {{
  *   id: string,
  *   title: string,
- *   rows: { key?: string, label: string, shortLabel?: string, values: number[], extras?: (string | number)[] }[],
+ *   rows: { key?: string, label: string, shortLabel?: string, values: number[], extras?: (string | number)[], note?: string }[],
  *   series: { name: string, className: string }[],
  *   format?: (n: number) => string,
  *   rowHeader?: string,
@@ -127,10 +128,14 @@ export function BarChart({
   const gap = 4;
   // Stacked: the label's line, then the bars.
   const labelLine = stacked ? 18 : 0;
-  const groupHeight = labelLine + series.length * (barHeight + gap) + 12;
+  const noteLine = rows.some((r) => r.note) ? 16 : 0;
+  const groupHeight = labelLine + series.length * (barHeight + gap) + noteLine + 12;
   const height = Math.max(groupHeight * rows.length, 20);
   const desc = rows
-    .map((r) => `${r.label} : ${r.values.map((v, j) => `${series[j]?.name ?? ''} ${format(v)}`).join(', ')}`)
+    .map(
+      (r) =>
+        `${r.label} : ${r.values.map((v, j) => `${series[j]?.name ?? ''} ${format(v)}`).join(', ')}${r.note ? ` (${r.note})` : ''}`,
+    )
     .join(' ; ');
   return html`
     <figure
@@ -181,6 +186,17 @@ export function BarChart({
                         >${format(v)}</text
                       >`;
                   })}
+                  ${
+                    row.note
+                      ? html`<text
+                          x=${labelWidth}
+                          y=${y0 + labelLine + series.length * (barHeight + gap) + 10}
+                          class="bar-note"
+                          data-note=${row.key ?? row.label}
+                          >${row.note}</text
+                        >`
+                      : null
+                  }
                 </g>`;
               })}
             </svg>`

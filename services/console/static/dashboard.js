@@ -43,6 +43,11 @@ const csvAmounts = (x) => [...seriesValues(x), x.amounts.recoveredCents].map(eur
 const percentOf = (part, whole) => (whole > 0 ? Math.round((part * 1000) / whole) / 10 : null);
 const percentText = (p) => (p === null ? '—' : `${String(p).replace('.', ',')} %`);
 const horizons = [30, 60, 90, 180, 365];
+/** Under an envelope's bars: what is left of it and the share reserved (« reste 427 500,00 € · 46,6 % utilisés »). */
+const envelopeNote = (e) => {
+  const used = percentOf(e.reservedCents, e.amountCents);
+  return `reste ${money(e.remainingCents)}${used === null ? '' : ` · ${percentText(used)} utilisés`}`;
+};
 
 function CsvButton({ label, filename, header, rows, testId }) {
   return html`<button
@@ -353,7 +358,7 @@ export function DashboardPage({ campaigns }) {
         <${BarChart}
           id="chart-envelopes"
           compact
-          title="Utilisation des enveloppes : enveloppe votée et réservé"
+          title="Utilisation des enveloppes : enveloppe votée et montant réservé"
           rowHeader="Financeur"
           extraColumns=${['Disponible', 'Utilisation']}
           series=${[
@@ -364,6 +369,7 @@ export function DashboardPage({ campaigns }) {
             key: f.funder,
             label: f.funderName ?? funderLabel(f.funder),
             shortLabel: funderLabel(f.funder),
+            note: envelopeNote(f.envelope),
             extras: [
               money(f.envelope.remainingCents),
               percentText(percentOf(f.envelope.reservedCents, f.envelope.amountCents)),

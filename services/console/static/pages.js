@@ -9,6 +9,7 @@ import {
   ErrorSummary,
   FieldInput,
   apiErrors,
+  beforeSending,
   checkFields,
   focusFirstError,
   parisMidnight,
@@ -214,30 +215,34 @@ function QueueTable({
 }) {
   const now = Date.now();
   if (!items?.length) return html`<p class="empty">${empty}</p>`;
+  // On a phone each row is a card (app.css), each cell under its column's name (`data-label`, drawn
+  // by the stylesheet and hidden from screen readers, which have the header): the deadline and
+  // « En retard » in sight, not beyond the screen's edge. The explicit roles keep the table's
+  // semantics, which some browsers drop from a table displayed as blocks.
   return html`<div class="table-scroll">
-    <table class="queue">
+    <table class="queue" role="table">
       <caption>
         ${caption}
       </caption>
-      <thead>
-        <tr>
-          <th scope="col">Action</th>
-          <th scope="col">Porteur</th>
-          <th scope="col">Statut</th>
-          <th scope="col">En attente de</th>
-          <th scope="col">Échéance</th>
-          <th scope="col" class="num">${requestedLabel}</th>
+      <thead role="rowgroup">
+        <tr role="row">
+          <th scope="col" role="columnheader">Action</th>
+          <th scope="col" role="columnheader">Porteur</th>
+          <th scope="col" role="columnheader">Statut</th>
+          <th scope="col" role="columnheader">En attente de</th>
+          <th scope="col" role="columnheader">Échéance</th>
+          <th scope="col" role="columnheader" class="num">${requestedLabel}</th>
         </tr>
       </thead>
-      <tbody>
+      <tbody role="rowgroup">
         ${items.map((a) => {
           const deadline = deadlineOfItem(a, overdueReports, now);
-          return html`<tr class=${deadline?.overdue ? 'overdue' : ''} data-application=${a.id}>
-            <td><a href=${`#/candidatures/${a.id}`}>${a.title}</a></td>
-            <td>${a.porteur?.name}</td>
-            <td>${a.statusLabel ?? statusLabels[a.status] ?? a.status}</td>
-            <td>${frenchText(a.waitingFor) ?? '—'}</td>
-            <td>
+          return html`<tr role="row" class=${deadline?.overdue ? 'overdue' : ''} data-application=${a.id}>
+            <td role="cell" data-label="Action"><a href=${`#/candidatures/${a.id}`}>${a.title}</a></td>
+            <td role="cell" data-label="Porteur">${a.porteur?.name}</td>
+            <td role="cell" data-label="Statut">${a.statusLabel ?? statusLabels[a.status] ?? a.status}</td>
+            <td role="cell" data-label="En attente de">${frenchText(a.waitingFor) ?? '—'}</td>
+            <td role="cell" data-label="Échéance">
               ${
                 deadline
                   ? html`${deadline.overdue ? html`<strong class="badge-late">En retard</strong> ` : null}${
@@ -250,7 +255,7 @@ function QueueTable({
                   : '—'
               }
             </td>
-            <td class="num">${money(a.amounts?.requestedCents)}</td>
+            <td role="cell" data-label=${requestedLabel} class="num">${money(a.amounts?.requestedCents)}</td>
           </tr>`;
         })}
       </tbody>
@@ -1435,7 +1440,16 @@ export function SubmitPage({ principal, campaigns, latest, onSubmitted }) {
     // Checked here first: an amount read wrong (« 20.000 » as 20 €) is money asked for wrongly.
     const checked = Object.values(spec).filter((f) => (f.name === 'qpvText' ? !territory : true));
     const found = checkFields(checked, Object.fromEntries(checked.map((f) => [f.name, v(f.name)])));
-    if (found.length > 0) return setErrors(found);
+    // The territory's boxes are no field of the spec: checked in their place, after the theme.
+    if (territory && form.getAll('qpv').length === 0) {
+      const after = Object.keys(spec).indexOf('qpvText');
+      const at = found.findIndex((e) => Object.keys(spec).indexOf(e.name ?? '') > after);
+      found.splice(at === -1 ? found.length : at, 0, {
+        name: 'qpv',
+        message: 'Cochez au moins un quartier prioritaire.',
+      });
+    }
+    if (found.length > 0) return setErrors(beforeSending(found));
     const qpvCodes = territory
       ? form.getAll('qpv').map(String)
       : lines(v('qpvText').replace(/[,;\s]+/g, '\n'));

@@ -29,7 +29,7 @@ import { projectorMetrics, workerMetrics } from './http/metrics';
 import { grantsProjections } from './readModels';
 import { grantsRebuildParallel } from './readModels/rebuildSource';
 import { resolveAuthSettings } from './http/platform/auth';
-import { listen } from './http/server';
+import { listenWhileStarting } from './http/server';
 import { acquireEngineLock } from './engineLock';
 import { watchIntegrity, type IntegrityWatch } from './audit/integrityWatch';
 
@@ -74,8 +74,20 @@ export async function startEngine(
   const attribuants = config.start.http ? configuredAttribuants(config) : undefined;
   const stoppers: { name: string; stop: () => Promise<void> }[] = [];
   const lock = await acquireEngineLock(config.dataDir, logger);
+  // The HTTP port next (after the lock, whose refusal names the engine holding the directory): taken,
+  // it is said before the Temporal server starts and before the log, the views or the development
+  // secret are written in the data directory. It answers 503 ENGINE_STARTING until the API is ready.
+  const api = config.start.http
+    ? await listenWhileStarting(config.http.host, config.http.port).catch((error: unknown) => {
+        lock.release();
+        throw error;
+      })
+    : undefined;
   const stopAll = async (): Promise<void> => {
-    for (const { name, stop } of stoppers.reverse()) {
+    // The API first, though it listened from the start: the requests under way finish while every
+    // part they use still runs.
+    const first = api === undefined ? [] : [{ name: 'API HTTP', stop: () => api.close() }];
+    for (const { name, stop } of [...first, ...stoppers.reverse()]) {
       try {
         await stop();
         logger.info(`${name} arrêté`);
@@ -224,7 +236,7 @@ export async function startEngine(
     }
     let apiUrl: string | undefined;
     obeyInterruption();
-    if (config.start.http) {
+    if (api !== undefined) {
       const auth = await resolveAuthSettings(config);
       if (auth.mode === 'embedded' && !['127.0.0.1', '::1', 'localhost'].includes(config.http.host))
         logger.warn(
@@ -273,9 +285,8 @@ export async function startEngine(
           ...(integrity ? { integrity: integrity.metrics } : {}),
         },
       });
-      const http = await listen(app, config.http.host, config.http.port);
-      stoppers.push({ name: 'API HTTP', stop: () => http.close() });
-      apiUrl = http.url;
+      api.serve(app);
+      apiUrl = api.url;
     }
 
     obeyInterruption();

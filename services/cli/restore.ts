@@ -10,6 +10,8 @@
 // it was. That folder is this run's own (created, never reused: a second restore in the same second
 // gets `…-2`), and nothing is ever moved onto a file already there. The restore holds the engine's
 // lock on the data directory throughout: neither an engine nor another restore starts there meanwhile.
+// It says what it takes out of service: the replaced log's count, and the events recorded after the
+// backup, which are then only in the folder set aside.
 import { connect } from 'node:net';
 import {
   closeSync,
@@ -30,6 +32,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../../infra/config/config';
 import { sha256OfFile } from '../../infra/backup/sqliteSnapshot';
+import { openSqliteEventStore } from '../../infra/eventstore';
 import { makeDirectory } from '../../infra/files/makeDirectory';
 import type { Logger } from '../../infra/logging/logger';
 import { formatCount } from '../../infra/projections/progress';
@@ -48,6 +51,7 @@ import {
   leftoverTemporalServer,
   unusableDataDir,
 } from '../engineLock';
+import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import { fileErrorMeaning } from '../fileErrors';
 import { readArguments } from './arguments';
 import {
@@ -76,7 +80,9 @@ Remet en place une sauvegarde faite par grants backup, moteur arrêté :
     -shm) dans <GRANTS_DATA_DIR>/avant-restauration-<date et heure UTC>/ (un dossier neuf à chaque
     restauration : -2, -3… dans la même seconde), sans rien effacer ;
   - copie la sauvegarde à leur place. Au démarrage suivant, les vues sont reconstruites depuis le
-    journal restauré.
+    journal restauré ;
+  - dit combien d’événements comptait le journal remplacé, et combien, enregistrés après la
+    sauvegarde, ne sont plus dans le journal en service (ils restent dans avant-restauration-…).
 Pendant la restauration, ni le moteur ni une autre restauration ne démarrent sur ce dossier ; elle
 attend la fin d’une sauvegarde (grants backup) du dossier en cours.
 Ctrl-C l’interrompt sans rien remplacer (les copies commencées sont effacées, code de sortie 130).
@@ -340,6 +346,8 @@ async function restoreInto(
   interruption: Interruption,
 ): Promise<number> {
   const { dir, manifest, targets } = from;
+  // Read before anything moves (the lock keeps it as it is): what the restore takes out of service.
+  const replaced = await readReplacedLog(targets.events, manifest.journal);
   // First the copies, beside the files they replace, which stay in place meanwhile: an interruption
   // or a full disk during the copies (the long part) leaves the data directory as it was. A copy left
   // by a restore killed with kill -9 is this run's to replace (it holds the lock).
@@ -427,6 +435,7 @@ async function restoreInto(
     moved.length > 0
       ? `Les fichiers remplacés sont dans ${aside}.`
       : 'Aucun fichier n’était en place : rien n’a été remplacé.',
+    ...replacedLogLines(replaced, manifest.journal, join(aside, basename(targets.events))),
     'Au prochain démarrage, les vues sont reconstruites depuis le journal restauré.',
   ];
   if (manifest.recordedDuringBackup.length > 0)
@@ -435,6 +444,115 @@ async function restoreInto(
         `${manifest.recordedDuringBackup.join(', ')}.`,
     );
   io.out.write(`${lines.join('\n')}\n`);
-  logger.info({ restore: { from: dir, aside, moved: moved.length } }, 'sauvegarde restaurée');
+  logger.info(
+    {
+      restore: {
+        from: dir,
+        aside,
+        moved: moved.length,
+        events: manifest.journal.events,
+        ...(replaced.kind === 'read' ? { replacedEvents: replaced.events } : {}),
+      },
+    },
+    'sauvegarde restaurée',
+  );
   return 0;
+}
+
+/** The log a restore replaces, as read before it is moved aside (opened read-only: never written). */
+type ReplacedLog =
+  | { kind: 'none' }
+  | { kind: 'unreadable'; reason: string }
+  /** `continues`: it holds the backup's last event where the backup has it (or the backup is empty). */
+  | { kind: 'read'; events: number; continues: boolean };
+
+async function readReplacedLog(file: string, backup: BackupManifest['journal']): Promise<ReplacedLog> {
+  if (!existsSync(file)) return { kind: 'none' };
+  const unreadable = (error: unknown): ReplacedLog => {
+    // The store's error says what to do about an engine's log; here, only why it could not be read.
+    const { code, cause } = (error ?? {}) as { code?: unknown; cause?: { code?: unknown } };
+    const notADatabase = [code, cause?.code].some((c) => c === 'SQLITE_NOTADB' || c === 'SQLITE_CORRUPT');
+    return {
+      kind: 'unreadable',
+      reason: notADatabase
+        ? 'ce n’est pas une base SQLite lisible'
+        : error instanceof Error
+          ? error.message
+          : String(error),
+    };
+  };
+  // SQLite opens a WAL log, even read-only, with a -wal and a -shm beside it: those it creates go
+  // once it is closed (no other process has it open: the restore holds the lock), so that only what
+  // was in place is set aside.
+  const created = ['-wal', '-shm']
+    .map((suffix) => file + suffix)
+    .filter((companion) => !existsSync(companion));
+  const removeCreated = () => created.forEach((companion) => rmSync(companion, { force: true }));
+  let store;
+  try {
+    store = openSqliteEventStore({ file, registry: createGrantsEventRegistry(), readOnly: true });
+  } catch (error) {
+    removeCreated();
+    return unreadable(error);
+  }
+  try {
+    const events = Number(await store.headPosition());
+    let continues = backup.lastPosition === null;
+    if (backup.lastPosition !== null) {
+      const last = BigInt(backup.lastPosition);
+      for await (const event of store.readAll({ after: last - 1n, maxCount: 1, raw: true }))
+        continues =
+          event.position === last &&
+          event.id === backup.lastEventId &&
+          event.metadata.hash === backup.lastHash;
+    }
+    return { kind: 'read', events, continues };
+  } catch (error) {
+    return unreadable(error);
+  } finally {
+    await store.close();
+    removeCreated();
+  }
+}
+
+/**
+ * What the restore took out of the log in service, said: the events recorded after the backup are
+ * only in the replaced log, set aside in `asideLog`, and nothing else says they were there.
+ */
+function replacedLogLines(
+  replaced: ReplacedLog,
+  backup: BackupManifest['journal'],
+  asideLog: string,
+): string[] {
+  switch (replaced.kind) {
+    case 'none':
+      return [];
+    case 'unreadable':
+      return [
+        `Le journal remplacé n’a pas pu être lu (${replaced.reason}) : son nombre d’événements est inconnu ; ` +
+          `il est gardé tel quel dans ${asideLog}.`,
+      ];
+    case 'read': {
+      const counts =
+        `Le journal remplacé comptait ${formatCount(replaced.events)} événements, ` +
+        `la sauvegarde ${formatCount(backup.events)}`;
+      if (!replaced.continues && replaced.events >= backup.events)
+        return [
+          `${counts}, mais il n’est pas la suite du journal de la sauvegarde (il n’a pas son dernier ` +
+            `événement à la position ${backup.lastPosition ?? '?'}) : ce qu’il avait enregistré hors de la ` +
+            `sauvegarde n’est plus dans le journal en service ; il est gardé dans ${asideLog}.`,
+        ];
+      const lost = replaced.events - backup.events;
+      if (lost <= 0) return [`${counts}.`];
+      return [
+        `${counts} : ${formatCount(lost)} ${lost === 1 ? 'événement enregistré' : 'événements enregistrés'} ` +
+          `après la sauvegarde ${lost === 1 ? 'n’est' : 'ne sont'} plus dans le journal en service ; ` +
+          `${lost === 1 ? 'il reste' : 'ils restent'} dans ${asideLog}.`,
+      ];
+    }
+    default: {
+      const unknown: never = replaced;
+      return unknown;
+    }
+  }
 }

@@ -1,6 +1,6 @@
 // The HTTP services of the engine, assembled on the platform: public health and metrics, then
 // the authenticated command, query and audit APIs, documented in one OpenAPI document.
-import type { Express } from 'express';
+import { Router, type Express } from 'express';
 import type { Logger } from '../../infra/logging/logger';
 import type { WorkerPresence } from '../../infra/temporal/workerPresence';
 import type { GrantsClient } from '../../workflows/client';
@@ -105,5 +105,9 @@ export function createApi(deps: ApiDeps): Express {
             },
     }),
   );
+  // A person opening the engine's address in a browser (http://127.0.0.1:3000/) lands on the console.
+  const home = Router();
+  home.get('/', (_req, res) => res.redirect(302, '/console/'));
+  platform.mount(home);
   return platform.finish();
 }

@@ -1,8 +1,16 @@
 // Starts an Express app on a host and port, and closes it cleanly (in-flight requests finish).
 import type { Express } from 'express';
-import { createServer, IncomingMessage, ServerResponse, STATUS_CODES, type Server } from 'node:http';
+import {
+  createServer,
+  IncomingMessage,
+  ServerResponse,
+  STATUS_CODES,
+  type RequestListener,
+  type Server,
+} from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ConfigError } from '../../infra/config/config';
+import { correlationHeader, resolveCorrelationId } from './platform/correlation';
 import { problemOfKind, type ProblemKind } from './platform/problem';
 
 export interface RunningHttpServer {
@@ -22,24 +30,50 @@ export interface RunningHttpServer {
  * The app sees the same objects, with the same prototype chain, built by Node's own constructors.
  */
 export function createAppServer(app: Express): Server {
+  const late = createLateAppServer(() => undefined);
+  late.serve(app);
+  return late.server;
+}
+
+interface LateAppServer {
+  server: Server;
+  /** Hands every request from now on to `app`, born with its prototypes (see createAppServer). */
+  serve(app: Express): void;
+}
+
+/**
+ * A server that answers with `meanwhile` until it is given its app: the engine listens on its port
+ * before it starts anything else, and gets its app only once every part the app uses runs. The
+ * constructors' prototypes are read at each `new`, so the requests parsed after `serve` are the app's.
+ */
+function createLateAppServer(meanwhile: RequestListener): LateAppServer {
   function AppRequest(this: IncomingMessage, ...args: ConstructorParameters<typeof IncomingMessage>): void {
     IncomingMessage.call(this, ...args);
   }
-  AppRequest.prototype = app.request;
+  AppRequest.prototype = IncomingMessage.prototype;
   // Node passes options too (highWaterMark, rejectNonStandardBodyWrites): handed on as they come.
   function AppResponse(this: ServerResponse, ...args: ConstructorParameters<typeof ServerResponse>): void {
     ServerResponse.call(this, ...args);
   }
-  AppResponse.prototype = app.response;
+  AppResponse.prototype = ServerResponse.prototype;
   const server = createServer(
     {
       IncomingMessage: AppRequest as unknown as typeof IncomingMessage,
       ServerResponse: AppResponse as unknown as typeof ServerResponse,
     },
-    app,
+    meanwhile,
   );
   server.on('clientError', answerClientError);
-  return server;
+  return {
+    server,
+    serve(app) {
+      AppRequest.prototype = app.request;
+      AppResponse.prototype = app.response;
+      // One listener swapped for the other in the same tick: a request goes to the one or the other.
+      server.removeListener('request', meanwhile);
+      server.on('request', app);
+    },
+  };
 }
 
 /** What Node's parser refused, as the problem the API's other errors are. */
@@ -82,8 +116,54 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
 }
 
 export function listen(app: Express, host: string, port: number): Promise<RunningHttpServer> {
+  return listenOn(createAppServer(app), host, port);
+}
+
+export interface StartingHttpServer extends RunningHttpServer {
+  /** The app answers from now on; until then, every request had 503 ENGINE_STARTING. */
+  serve(app: Express): void;
+}
+
+/**
+ * Listens at once, before the app exists: a port that cannot be had is said before anything else
+ * starts (the Temporal server, the log, the views), and a monitor or a person calling
+ * meanwhile is told the engine is starting (503 ENGINE_STARTING, with Retry-After) rather than
+ * finding nothing there. Refused like {@link listen}: a ConfigError naming the variable to change.
+ */
+export async function listenWhileStarting(host: string, port: number): Promise<StartingHttpServer> {
+  const late = createLateAppServer(answerStarting);
+  const running = await listenOn(late.server, host, port);
+  return { ...running, serve: (app) => late.serve(app) };
+}
+
+const STARTING_RETRY_AFTER_SECONDS = 5;
+
+function answerStarting(req: IncomingMessage, res: ServerResponse): void {
+  const correlationId = resolveCorrelationId(req.headers['x-correlation-id']);
+  const body = JSON.stringify({
+    ...problemOfKind(
+      'unavailable',
+      'Le moteur démarre : l’API répond dès que le serveur Temporal, le worker et les projections sont ' +
+        'prêts (la reconstruction des vues, quand il y en a une, peut prendre quelques minutes). Réessayez ' +
+        `dans ${STARTING_RETRY_AFTER_SECONDS} secondes.`,
+      'ENGINE_STARTING',
+    ),
+    instance: req.url ?? '/',
+    correlationId,
+  });
+  res.writeHead(503, {
+    'Content-Type': 'application/problem+json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Retry-After': String(STARTING_RETRY_AFTER_SECONDS),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    [correlationHeader]: correlationId,
+  });
+  res.end(body);
+}
+
+function listenOn(server: Server, host: string, port: number): Promise<RunningHttpServer> {
   return new Promise((resolve, reject) => {
-    const server = createAppServer(app).listen(port, host);
     server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, host, port)));
     server.once('listening', () => {
       const address = server.address();
@@ -98,6 +178,7 @@ export function listen(app: Express, host: string, port: number): Promise<Runnin
           }),
       });
     });
+    server.listen(port, host);
   });
 }
 

@@ -245,7 +245,7 @@ describe.skipIf(chromiumPath === undefined)('console action forms (Chromium)', (
     // More than the État committed: the API refuses the plan's first line.
     await etat.fill('99 000');
     await send();
-    const etatRefusal = `État, année 1 : ${euros(9_900_000)} attribués par l’État, qui ne s’est engagé que sur ${euros(1_000_000)}. Le plan ne peut pas dépasser l’engagement du financeur.`;
+    const etatRefusal = `État, année 1 : ${euros(9_900_000)} attribués par l’État, dont l’engagement n’est que de ${euros(1_000_000)}. Le plan ne peut pas dépasser l’engagement du financeur.`;
     const summary = spaced(await form.getByRole('alert').textContent());
     expect(summary).toBe(spaced(`Refusé : ${etatRefusal}`));
     expect(summary).not.toContain('ligne 1');
@@ -265,7 +265,7 @@ describe.skipIf(chromiumPath === undefined)('console action forms (Chromium)', (
     await expect.poll(() => epci.getAttribute('aria-invalid')).toBe('true');
     await expect(errorUnder('EPCI')).resolves.toBe(
       spaced(
-        `Intercommunalité (EPCI), année 1 : ${euros(9_900_000)} attribués par l’intercommunalité (EPCI), qui ne s’est engagé que sur ${euros(500_000)}. Le plan ne peut pas dépasser l’engagement du financeur.`,
+        `Intercommunalité (EPCI), année 1 : ${euros(9_900_000)} attribués par l’intercommunalité (EPCI), dont l’engagement n’est que de ${euros(500_000)}. Le plan ne peut pas dépasser l’engagement du financeur.`,
       ),
     );
     await expect(etat.getAttribute('aria-invalid')).resolves.toBeNull();

@@ -388,7 +388,9 @@ describe.skipIf(chromiumPath === undefined)('every command from the console (Chr
     await create.getByRole('button', { name: 'Créer la campagne' }).click();
     const refusal = create.getByRole('alert');
     await refusal.waitFor();
-    expect(await refusal.textContent()).toMatch(/Refusé :.*Code INSEE de commune invalide : « 5936 »/s);
+    expect(await refusal.textContent()).toMatch(
+      /À corriger avant l’envoi :.*Code INSEE de commune invalide : « 5936 »/s,
+    );
     expect(
       (
         await world.engine.call('GET', `/api/campaigns/${id}`, {

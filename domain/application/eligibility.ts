@@ -24,6 +24,8 @@ export const campaignTermsAtSubmissionSchema = z.object({
   territoryQpvCodes: z.array(z.string()),
   funders: z.array(z.string()),
   themes: z.array(z.string()),
+  /** The QPV reference the campaign was built on (absent from applications filed before it was kept). */
+  qpvReferenceVersion: z.string().min(1).optional(),
 });
 export type CampaignTermsAtSubmission = z.infer<typeof campaignTermsAtSubmissionSchema>;
 

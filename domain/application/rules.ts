@@ -58,6 +58,7 @@ import {
 } from './state';
 import { dossierProblem, porteurIdentityProblem } from './submission';
 import { countOf } from '../shared/french';
+import { knownQuartiers } from '../reference/qpvReferences';
 
 const rule = ruleFor<ApplicationState, ApplicationEvent>();
 type Cmd<K extends ParsedApplicationCommand['type']> = Extract<ParsedApplicationCommand, { type: K }>;
@@ -480,7 +481,8 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         if (impostor) return refuse(underField(['dossier'], impostor));
       }
       const problem = dossierProblem(c.dossier, {
-        knownQpvCodes: campaign.knownQpvCodes ?? campaign.qpvCodes,
+        knownQpvCodes:
+          campaign.knownQpvCodes ?? knownQuartiers(campaign.qpvCodes, campaign.qpvReferenceVersion),
         funders: campaign.funders,
         distinctQuartiers: appliesRule(meta, 'distinctQuartiers'),
       });
@@ -493,6 +495,8 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
         funders: campaign.funders,
         themes: campaign.themes,
       };
+      if (campaign.qpvReferenceVersion !== undefined)
+        terms.qpvReferenceVersion = campaign.qpvReferenceVersion;
       return accept<ApplicationEvent>({
         type: 'ApplicationSubmitted',
         data: {
@@ -582,14 +586,19 @@ export const applicationRules: RuleTable<ParsedApplicationCommand, ApplicationSt
       }
       const dossier = c.amendedDossier ?? s.dossier;
       if (c.amendedDossier) {
-        // Codes beyond the territory were accepted at submission against a list not kept in the
-        // events; an amended dossier may keep those, or use the territory's.
+        // Checked against the reference frozen at submission; an application filed before it was
+        // kept may name the territory's quartiers and keep those it named then.
         if (appliesRule(meta, 'porteurIdentity')) {
           const impostor = porteurIdentityProblem(c.amendedDossier.porteur, meta.actor);
           if (impostor) return refuse(underField(['amendedDossier'], impostor));
         }
         const problem = dossierProblem(c.amendedDossier, {
-          knownQpvCodes: [...new Set([...s.terms.territoryQpvCodes, ...s.dossier.action.qpvCodes])],
+          knownQpvCodes: [
+            ...new Set([
+              ...knownQuartiers(s.terms.territoryQpvCodes, s.terms.qpvReferenceVersion),
+              ...s.dossier.action.qpvCodes,
+            ]),
+          ],
           funders: s.terms.funders,
           distinctQuartiers: appliesRule(meta, 'distinctQuartiers'),
         });

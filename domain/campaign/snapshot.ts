@@ -25,6 +25,12 @@ export const campaignSnapshotSchema = z.object({
    * finding. Defaults to the territory's codes.
    */
   knownQpvCodes: z.array(qpvCodeSchema).optional(),
+  /**
+   * The QPV reference the territory was drawn from (territory.qpvReferenceVersion): without
+   * knownQpvCodes, its quartiers are the codes known; frozen in the application's terms, so that an
+   * amended dossier is checked against the same reference.
+   */
+  qpvReferenceVersion: z.string().min(1).optional(),
 });
 export type CampaignSnapshot = z.infer<typeof campaignSnapshotSchema>;
 
@@ -46,6 +52,7 @@ export function toCampaignSnapshot(
     maxDurationYears: state.maxDurationYears,
     publicShareCapPercent: state.publicShareCapPercent,
     qpvCodes: state.territory.qpvCodes,
+    qpvReferenceVersion: state.territory.qpvReferenceVersion,
   };
   if (options.knownQpvCodes) snapshot.knownQpvCodes = options.knownQpvCodes;
   return snapshot;

@@ -182,14 +182,9 @@ export const commandRoutes = [
         throw error instanceof AggregateNotFoundError ? unknownCampaign() : error;
       });
       if (view.state.status === 'not_created') throw unknownCampaign();
-      // A quartier of the campaign's reference outside its territory is known: the dossier is filed
-      // and the finding « Quartiers visés hors du territoire » tells the grant manager; only a code in
-      // no reference is refused as unknown.
-      const reference = qpvReference(view.state.territory.qpvReferenceVersion);
-      const campaign = toCampaignSnapshot(
-        view.state,
-        reference === undefined ? {} : { knownQpvCodes: qpvCodesOf(reference) },
-      );
+      // The snapshot names the campaign's QPV reference: a quartier of it outside the territory is
+      // filed with the finding « Quartiers visés hors du territoire »; a code in none is unknown.
+      const campaign = toCampaignSnapshot(view.state);
       if (campaign === undefined) throw unknownCampaign();
       return grants.submitApplication(
         { type: 'SubmitApplication', applicationId: newId, campaign, dossier: b.dossier },

@@ -8,9 +8,20 @@ import {
   withCurrentShape,
   type ApplicationEvent,
   type ApplicationState,
+  qpvSampleCamvs,
+  type CampaignSnapshot,
   type ComplementsExchange,
+  type Dossier,
 } from '../../domain';
-import { actors, dossier } from './support/fixtures';
+import {
+  APPLICATION_ID,
+  QPV_MONTPLAISIR,
+  QPV_PONT_DE_PIERRE,
+  QPV_SOUS_LE_BOIS,
+  actors,
+  campaign2027,
+  dossier,
+} from './support/fixtures';
 import { Story } from './support/story';
 
 const budget = 'Budget prévisionnel signé';
@@ -159,5 +170,62 @@ describe('a state carried over from an earlier version (continue-as-new)', () =>
     expect(next.status === 'awaiting_complements' && next.complements).toEqual([
       { number: 1, items: [budget], dueDate: '2027-04-20', answer: null },
     ]);
+  });
+});
+
+describe('an amended dossier is checked against the QPV reference frozen at submission', () => {
+  // The campaign's territory: two quartiers of the sample reference; the reference has more.
+  const territory = [QPV_SOUS_LE_BOIS, QPV_MONTPLAISIR];
+  const campaign = {
+    ...campaign2027,
+    qpvCodes: territory,
+    qpvReferenceVersion: qpvSampleCamvs.version,
+  } satisfies CampaignSnapshot;
+  const awaitingComplements = () => {
+    const story = new Story();
+    story.do(
+      { type: 'SubmitApplication', applicationId: APPLICATION_ID, campaign, dossier: dossier(1) },
+      actors.porteur,
+    );
+    return story.on('2027-04-02').requestComplements('2027-04-20').on('2027-04-10');
+  };
+  const amendedTo = (qpvCodes: string[]): Dossier => {
+    const d = dossier(1);
+    return { ...d, action: { ...d.action, qpvCodes } };
+  };
+
+  it('files a quartier of the reference outside the territory, with the finding that says so', () => {
+    expect(QPV_PONT_DE_PIERRE).not.toBe('');
+    expect(territory).not.toContain(QPV_PONT_DE_PIERRE);
+    const story = awaitingComplements();
+    const result = story.try(
+      {
+        type: 'ProvideComplements',
+        response: 'L’action touche aussi le quartier voisin.',
+        documentRefs: [],
+        amendedDossier: amendedTo([QPV_SOUS_LE_BOIS, QPV_PONT_DE_PIERRE]),
+      },
+      actors.porteur,
+    );
+    expect(result.ok ? result.events.map((e) => e.type) : result.error).toEqual(['ComplementsProvided']);
+    if (!result.ok) return;
+    story.apply(result.events);
+    const state = story.as('under_review');
+    expect(state.dossier.action.qpvCodes).toEqual([QPV_SOUS_LE_BOIS, QPV_PONT_DE_PIERRE]);
+    expect(state.terms.qpvReferenceVersion).toBe(qpvSampleCamvs.version);
+    expect(state.findings.find((f) => f.id === 'qpv-outside-territory')).toMatchObject({ outcome: 'warn' });
+  });
+
+  it('still refuses a code in no reference as an unknown quartier', () => {
+    const result = awaitingComplements().try(
+      {
+        type: 'ProvideComplements',
+        response: 'Nouveau quartier.',
+        documentRefs: [],
+        amendedDossier: amendedTo([QPV_SOUS_LE_BOIS, 'QN05999Z']),
+      },
+      actors.porteur,
+    );
+    expect(result.ok ? 'accepted' : result.error.code).toBe('UNKNOWN_QPV');
   });
 });

@@ -460,11 +460,10 @@ export function auditRouter(deps: AuditRouterDeps): Router {
     });
     if (!result.complete && query.allowIncomplete !== 'true') {
       throw new HttpError(
-        'domainRefusal',
+        'exportIncomplete',
         `${scdlIncompleteSummary(result)} Renseignez leur nom officiel et leur SIRET dans le fichier des ` +
           `attribuants désigné par GRANTS_ATTRIBUANTS_FILE (${attribuantsFileExample}) puis redémarrez le ` +
           'moteur ; ou demandez le fichier incomplet avec allowIncomplete=true, à compléter avant publication.',
-        { code: 'SCDL_INCOMPLETE' },
       );
     }
     res

@@ -65,9 +65,8 @@ export function keyedApplicationId(key: string, senderId: string): string {
 export function assertSameRequest(recorded: string | undefined, sent: string): void {
   if (recorded === undefined || recorded === sent) return;
   throw new HttpError(
-    'domainRefusal',
+    'idempotencyKeyReused',
     'Cette Idempotency-Key a déjà servi pour une autre demande (autres données) : rien n’a été enregistré ' +
       'pour celle-ci. Générez une nouvelle clé pour chaque nouvelle demande.',
-    { code: 'IDEMPOTENCY_KEY_REUSED' },
   );
 }

@@ -90,6 +90,11 @@ describe('SCDL export through the API', () => {
     expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     const problem = (await refused.json()) as Json;
     expect(problem.code).toBe('SCDL_INCOMPLETE');
+    // Not « refusée par les règles de gestion »: what is missing is configuration, not a rule.
+    expect(problem).toMatchObject({
+      type: '/api/docs#problem-exportIncomplete',
+      title: 'Export incomplet : informations manquantes',
+    });
     expect(problem.detail).toMatch(
       /^Export SCDL des conventions de 2027 incomplet : idAttribuant, le SIRET du financeur que le schéma rend obligatoire, est inconnu pour « État » \(ETAT, 2 lignes\)\./,
     );

@@ -415,7 +415,12 @@ describe('command API', () => {
       position: { decision: 'declined', reason: 'Enveloppe épuisée.' },
     });
     expect(other.status).toBe(422);
-    expect(other.body).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+    // Its own problem type: the business rules did not refuse anything.
+    expect(other.body).toMatchObject({
+      code: 'IDEMPOTENCY_KEY_REUSED',
+      type: '/api/docs#problem-idempotencyKeyReused',
+      title: 'Clé d’idempotence déjà utilisée pour une autre demande',
+    });
     const events = await e.engine.eventStore.readStream(`application-${id}`);
     expect(events.filter((ev) => ev.type === 'FunderPositionRecorded')).toHaveLength(1);
     expect(events.filter((ev) => ev.type === 'CitizenOpinionGiven')).toHaveLength(1);

@@ -76,7 +76,7 @@ const problemDescriptions: Record<number, string> = {
   412: 'If-Match ne correspond plus à la version actuelle (ou étiquette faible)',
   413: 'Corps de requête trop volumineux (256 ko au plus)',
   415: 'Corps autre que du JSON en UTF-8, ou Content-Encoding autre que identity, gzip, deflate, br',
-  422: 'Refus des règles de gestion (`code` du domaine, message en français ; le champ en cause dans `errors` quand il y en a un)',
+  422: 'Refus des règles de gestion (`code` du domaine, message en français ; le champ en cause dans `errors` quand il y en a un) ; aussi une Idempotency-Key déjà servie pour une autre demande (IDEMPOTENCY_KEY_REUSED) et un export SCDL incomplet (SCDL_INCOMPLETE)',
   500: 'Erreur interne (ni message ni pile dans la réponse ; journalisée sous l’identifiant de corrélation)',
   503: 'Service momentanément indisponible : magasin d’événements, fournisseur d’identité ou modèles de lecture',
 };

@@ -33,6 +33,17 @@ export const problemTypes = {
     code: 'UNSUPPORTED_MEDIA_TYPE',
   },
   domainRefusal: { status: 422, title: 'Action refusée par les règles de gestion', code: 'DOMAIN_REFUSAL' },
+  // Also 422 (the request reads well, but cannot be done as it is), not the business rules' refusal.
+  idempotencyKeyReused: {
+    status: 422,
+    title: 'Clé d’idempotence déjà utilisée pour une autre demande',
+    code: 'IDEMPOTENCY_KEY_REUSED',
+  },
+  exportIncomplete: {
+    status: 422,
+    title: 'Export incomplet : informations manquantes',
+    code: 'SCDL_INCOMPLETE',
+  },
   internal: { status: 500, title: 'Erreur interne', code: 'INTERNAL_ERROR' },
   unavailable: { status: 503, title: 'Service momentanément indisponible', code: 'SERVICE_UNAVAILABLE' },
 } as const satisfies Record<string, { status: number; title: string; code: string }>;

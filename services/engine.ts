@@ -253,6 +253,7 @@ export async function startEngine(
         readModels,
         ...(attribuants === undefined ? {} : { attribuants }),
         ...(workers === undefined ? {} : { workers }),
+        ...(integrity === undefined ? {} : { integrity }),
         probes: [
           temporalProbe({ address: temporalAddress, namespace: config.temporal.namespace }),
           {

@@ -29,9 +29,19 @@ export interface IntegrityVerdict {
   report: IntegrityReport;
 }
 
-export interface IntegrityWatch {
+/** What the audit routes read and tell of the watch: its last verdict, and a whole-log check done on request. */
+export interface LogIntegrity {
   /** The last verification's verdict; undefined before the first has finished. */
   last(): IntegrityVerdict | undefined;
+  /**
+   * A verification of the whole log made elsewhere (an auditor's POST /api/audit/verify): its verdict
+   * becomes the last, so /health and the gauge do not say « intact » for hours after an alteration
+   * was found.
+   */
+  record(report: IntegrityReport, durationMs: number): void;
+}
+
+export interface IntegrityWatch extends LogIntegrity {
   /** Resolves when the verification under way (if any) has finished: tests and the stop wait on it. */
   settled(): Promise<void>;
   probe: HealthProbe;
@@ -48,25 +58,29 @@ export function watchIntegrity(store: EventStore, options: IntegrityWatchOptions
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
+  const record = (report: IntegrityReport, durationMs: number, which: string): void => {
+    last = { checkedAt: now(), durationMs, report };
+    const fields = { audit: { checked: report.checked, durationMs } };
+    if (report.ok) logger.info(fields, `${which} : ${integritySummary(report)}`);
+    else
+      logger.error(
+        {
+          audit: {
+            ...fields.audit,
+            unchecked: report.unchecked,
+            brokenStreams: report.brokenStreams,
+            firstBroken: report.firstBroken?.eventId,
+          },
+        },
+        `${which} : ${integritySummary(report)} Lancez grants audit verify.`,
+      );
+  };
+
   const verify = async (): Promise<void> => {
     const started = now();
     try {
       const report = await verifyIntegrity(store);
-      last = { checkedAt: now(), durationMs: now().getTime() - started.getTime(), report };
-      const fields = { audit: { checked: report.checked, durationMs: last.durationMs } };
-      if (report.ok) logger.info(fields, `vérification périodique du journal : ${integritySummary(report)}`);
-      else
-        logger.error(
-          {
-            audit: {
-              ...fields.audit,
-              unchecked: report.unchecked,
-              brokenStreams: report.brokenStreams,
-              firstBroken: report.firstBroken?.eventId,
-            },
-          },
-          `vérification périodique du journal : ${integritySummary(report)} Lancez grants audit verify.`,
-        );
+      record(report, now().getTime() - started.getTime(), 'vérification périodique du journal');
     } catch (error) {
       // A store closing under the check, or down: said, and tried again at the next interval.
       if (!stopped)
@@ -92,6 +106,7 @@ export function watchIntegrity(store: EventStore, options: IntegrityWatchOptions
 
   return {
     last: () => last,
+    record: (report, durationMs) => record(report, durationMs, 'vérification du journal entier demandée'),
     settled: async () => {
       await running;
     },

@@ -35,7 +35,14 @@ import {
   type EventStamp,
 } from './asOf';
 import { digestSummary, integrityReportJson } from './integrity';
+import type { LogIntegrity } from './integrityWatch';
 import { campaignInLog, campaignNotInLog, ledgerPage, movementLabels, type LedgerEntry } from './ledger';
+import {
+  LEDGER_INTEGRITY_HEADER,
+  ledgerIntegrityHeader,
+  ledgerIntegrityJson,
+  type LedgerIntegrityJson,
+} from './ledgerIntegrity';
 import { ledgerCsv } from './ledgerCsv';
 import { auditView } from './readOnly';
 import { attribuantsFileExample, camvsAttribuants, type AttribuantDirectory } from './attribuants';
@@ -49,6 +56,12 @@ export interface AuditRouterDeps {
   docs?: ApiDocumentation;
   /** Names and SIRETs of the funders for the SCDL export (configuredAttribuants); default camvsAttribuants. */
   attribuants?: AttribuantDirectory;
+  /**
+   * The engine's watch over its log (integrityWatch.ts): its last verdict goes with the ledger and
+   * the exports, and a whole-log verification asked for here becomes its verdict. Without it (the
+   * periodic check turned off), the answers say the log is not watched.
+   */
+  integrity?: LogIntegrity;
 }
 
 const APPLICATION_STREAM_PREFIX = 'application-';
@@ -112,9 +125,11 @@ async function sendCsv(
   res: Response,
   filename: string,
   chunks: AsyncGenerator<string>,
+  integrity: LedgerIntegrityJson,
 ): Promise<void> {
   const first = await chunks.next();
   res.status(200);
+  res.setHeader(LEDGER_INTEGRITY_HEADER, ledgerIntegrityHeader(integrity));
   res.setHeader('Content-Type', 'text/csv; charset=utf-8');
   res.setHeader('Content-Disposition', `attachment; filename="${filename}"`);
   res.setHeader('Vary', 'Accept-Encoding');
@@ -144,6 +159,8 @@ export function auditRouter(deps: AuditRouterDeps): Router {
   const auditorsOnly = [deps.authenticate, requireRole('auditor')];
   const auditorsAndManagers = [deps.authenticate, requireRole('auditor', 'grant_manager')];
   const docs = deps.docs;
+  const integrity = (): LedgerIntegrityJson =>
+    ledgerIntegrityJson(deps.integrity?.last(), deps.integrity !== undefined);
 
   const document = (
     route: Omit<RouteConfig, 'security' | 'responses' | 'operationId'> & {
@@ -268,6 +285,7 @@ export function auditRouter(deps: AuditRouterDeps): Router {
       next: page.next === null ? null : String(page.next),
       lastPosition: page.lastPosition === null ? null : String(page.lastPosition),
       scanned: page.scanned,
+      integrity: integrity(),
     });
   });
 
@@ -294,6 +312,7 @@ export function auditRouter(deps: AuditRouterDeps): Router {
         ...(query.funder === undefined ? {} : { funder: query.funder }),
         ...(query.campaign === undefined ? {} : { campaign: query.campaign }),
       }),
+      integrity(),
     );
   });
 
@@ -382,7 +401,9 @@ export function auditRouter(deps: AuditRouterDeps): Router {
       // A check of nothing must not read as a pass.
       notFound(`Le flux « ${body.stream} »`);
     }
+    const started = performance.now();
     const report = await verifyIntegrity(store, body.stream === undefined ? {} : { stream: body.stream });
+    if (body.stream === undefined) deps.integrity?.record(report, Math.round(performance.now() - started));
     res.json(integrityReportJson(report, body.stream));
   });
 
@@ -468,6 +489,7 @@ export function auditRouter(deps: AuditRouterDeps): Router {
     }
     res
       .status(200)
+      .setHeader(LEDGER_INTEGRITY_HEADER, ledgerIntegrityHeader(integrity()))
       .setHeader('Content-Disposition', `attachment; filename="${scdlFileName(result)}"`)
       .type('text/csv; charset=utf-8')
       .send(scdlCsv(result.rows));

@@ -110,7 +110,13 @@ function periodInOrder(
 export const ledgerQuery = z
   .object({
     after: decimal('Position globale après laquelle lire (curseur `next` de la page précédente)').optional(),
-    limit: pageLimit.optional().meta({ description: 'Écritures par page (1 à 1000, défaut 200)' }),
+    limit: pageLimit.optional().meta({
+      description:
+        'Écritures par page (1 à 1000, défaut 200). Une page s’arrête à la fin d’un événement, et un ' +
+        'événement peut en donner plusieurs (une décision du comité : une par financeur et par année) : ' +
+        'une page peut donc tenir quelques écritures de plus que limit. Elle peut aussi en tenir moins sans ' +
+        'être la dernière (10 000 événements lus au plus par page) : la dernière a `next` à null.',
+    }),
     ...ledgerFilters,
   })
   .check(periodInOrder);
@@ -231,6 +237,19 @@ export const ledgerPageResponse = z.object({
         'les autres événements ne sont pas lus) ; sans aucun lu, la valeur d’`after` reçue, ou null sans `after`',
     }),
   scanned: z.number().int(),
+  integrity: z
+    .object({
+      verdict: z.enum(['intact', 'altéré', 'pas encore vérifié', 'non suivi']),
+      checkedAt: z.string().nullable(),
+      warning: z.string().optional(),
+    })
+    .meta({
+      description:
+        'La dernière vérification du journal entier par le moteur (périodique, ou demandée par POST ' +
+        '/api/audit/verify), non refaite pour cette page : « altéré » avec `warning` quand elle a trouvé une ' +
+        'altération, dont ces écritures peuvent porter les montants. Aussi dans l’en-tête Grants-Log-Integrity ' +
+        'des fichiers CSV (intact, altered, unchecked, unwatched ; checked-at=…).',
+    }),
 });
 
 const stampSchema = z.object({ revision: z.string(), occurredAt: z.string(), recordedAt: z.string() });

@@ -7,6 +7,7 @@ import type { GrantsClient } from '../../workflows/client';
 import type { Database } from 'better-sqlite3';
 import type { EventStore } from '../../infra/eventstore/port';
 import type { AttribuantDirectory } from '../audit/attribuants';
+import type { LogIntegrity } from '../audit/integrityWatch';
 import { auditRouter } from '../audit/routes';
 import { commandRouter } from '../commands/routes';
 import { consoleRouter } from '../console/router';
@@ -32,6 +33,8 @@ export interface ApiDeps {
   workers?: WorkerPresence;
   /** The funders' official names and SIRETs for the SCDL export (configuredAttribuants); default the built-in ones. */
   attribuants?: AttribuantDirectory;
+  /** The engine's watch over its log: its verdict goes with the audit ledger and exports (services/audit/routes.ts). */
+  integrity?: LogIntegrity;
 }
 
 export function createApi(deps: ApiDeps): Express {
@@ -85,6 +88,7 @@ export function createApi(deps: ApiDeps): Express {
       authenticate: platform.authenticate,
       docs: platform.openapi,
       ...(deps.attribuants === undefined ? {} : { attribuants: deps.attribuants }),
+      ...(deps.integrity === undefined ? {} : { integrity: deps.integrity }),
     }),
   );
   // The console in French, at /console/; in the embedded mode it can sign in demo users.

@@ -61,7 +61,7 @@ describe('applications read model', () => {
     let r = await row(story);
     expect(r).toMatchObject({
       status: 'under_review',
-      statusLabel: 'En instruction',
+      statusLabel: 'En instruction (recevabilité)',
       campaignId: CAMPAIGN_ID,
       porteurId: 'porteur-asso-sambre',
       porteur: { name: 'Association Sambre Avenir (fictive)', siret: '81234567800013', rna: 'W593000001' },

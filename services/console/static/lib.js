@@ -512,22 +512,7 @@ export const themes = [
   ['4.2', 'Structures mutualisatrices'],
 ];
 
-/** The API's own labels (its `statusLabel`: services/readModels/applications/facts.ts), word for word. */
-export const statusLabels = {
-  not_submitted: 'Non déposée',
-  under_review: 'En instruction',
-  awaiting_complements: 'En attente de compléments',
-  co_decision: 'En co-décision',
-  approved: 'Approuvée par le comité',
-  awaiting_signatures: 'Convention en signature',
-  in_force: 'Convention en vigueur',
-  withdrawn: 'Retirée',
-  ineligible: 'Irrecevable',
-  rejected: 'Rejetée',
-  lapsed: 'Caduque',
-  closed: 'Clôturée',
-  terminated: 'Résiliée',
-};
+export { statusLabels } from './statusLabels.js';
 
 /**
  * Moves the focus to the page's main heading (after an action, or a page replaced by another): a

@@ -3,6 +3,7 @@
 // until when (its applicationDeadlines) and the money (its fundingSummary). A pure function of the
 // state, so the facts of the previous state can always be recomputed to know which rows to change.
 import {
+  applicationStatusLabels as domainStatusLabels,
   applicationCommandHint,
   applicationDeadlines,
   fundingSummary,
@@ -21,22 +22,16 @@ import { endOfParisDay, toEpochMs } from '../../../domain/calendar';
 import { funderNames } from '../../../domain/reference/funders';
 import type { OpenCommand } from '../../../domain/shared';
 
-/** French status labels, as the console and exports show them. */
-export const applicationStatusLabels: Record<ApplicationStatus, string> = {
-  not_submitted: 'Non déposée',
-  under_review: 'En instruction',
-  awaiting_complements: 'En attente de compléments',
-  co_decision: 'En co-décision',
-  approved: 'Approuvée par le comité',
-  awaiting_signatures: 'Convention en signature',
-  in_force: 'Convention en vigueur',
-  withdrawn: 'Retirée',
-  ineligible: 'Irrecevable',
-  rejected: 'Rejetée',
-  lapsed: 'Caduque',
-  closed: 'Clôturée',
-  terminated: 'Résiliée',
-};
+/**
+ * French status labels, as the console and exports show them: the domain's own words (those its
+ * refusals say, « la candidature est en co-décision des financeurs »), with a capital.
+ */
+export const applicationStatusLabels = Object.fromEntries(
+  Object.entries(domainStatusLabels).map(([status, label]) => [
+    status,
+    label.charAt(0).toUpperCase() + label.slice(1),
+  ]),
+) as Record<ApplicationStatus, string>;
 
 /** Who may be waited on: a role, or for funders their institution (ETAT, COMMUNE-59392…). */
 export type WaitingRole = 'porteur' | 'grant_manager' | 'funder' | 'citizen_council';

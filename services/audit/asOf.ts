@@ -199,14 +199,52 @@ export async function stateAsOf<S, E extends { type: string; data: unknown }>(
   };
 }
 
-const parisDateTime = new Intl.DateTimeFormat('fr-FR', {
-  dateStyle: 'long',
-  timeStyle: 'short',
-  timeZone: 'Europe/Paris',
-});
-/** « 1er décembre 2027 à 10:00 », in Paris, as French writes the first of the month (formatFrenchDate does the same). */
-export const frenchInstant = (instant: string): string =>
-  parisDateTime.format(new Date(toEpochMs(instant))).replace(/^1 /, '1er ');
+/** How finely an instant is written: to the minute as people read it, finer to tell two apart. */
+type InstantPrecision = 'minute' | 'second' | 'millisecond';
+const parisDateTimes: Record<InstantPrecision, Intl.DateTimeFormat> = {
+  minute: new Intl.DateTimeFormat('fr-FR', {
+    dateStyle: 'long',
+    timeStyle: 'short',
+    timeZone: 'Europe/Paris',
+  }),
+  second: new Intl.DateTimeFormat('fr-FR', {
+    dateStyle: 'long',
+    timeStyle: 'medium',
+    timeZone: 'Europe/Paris',
+  }),
+  millisecond: new Intl.DateTimeFormat('fr-FR', {
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    fractionalSecondDigits: 3,
+    timeZone: 'Europe/Paris',
+  }),
+};
+/**
+ * « 1er décembre 2027 à 10:00 » (« à 10:00:07 », « à 10:00:07,250 » when finer), in Paris, as French
+ * writes the first of the month (formatFrenchDate does the same).
+ */
+export const frenchInstant = (instant: string, precision: InstantPrecision = 'minute'): string =>
+  parisDateTimes[precision].format(new Date(toEpochMs(instant))).replace(/^1 /, '1er ');
+
+/**
+ * Two instants a sentence sets against each other, each written to the minute unless that makes them
+ * read alike: then to the second, or to the millisecond. « Au 28 novembre à 04:57, n’existait pas
+ * encore : son premier événement est du 28 novembre à 04:57 » reads as a contradiction; with seconds
+ * it is true (04:57:10 before 04:57:42). The same instant twice stays to the minute.
+ */
+function frenchInstantsApart(a: string, b: string): [string, string] {
+  if (toEpochMs(a) !== toEpochMs(b)) {
+    for (const precision of ['minute', 'second', 'millisecond'] as const) {
+      const pair: [string, string] = [frenchInstant(a, precision), frenchInstant(b, precision)];
+      if (pair[0] !== pair[1]) return pair;
+    }
+  }
+  return [frenchInstant(a), frenchInstant(b)];
+}
 const plural = (n: number, one: string, many: string): string => `${n} ${n > 1 ? many : one}`;
 
 /**
@@ -225,21 +263,26 @@ export function asOfSummary(
   const clock = result.time === 'business' ? 'date métier' : 'date d’enregistrement';
   const stampTime = (e: EventStamp) => (result.time === 'business' ? e.occurredAt : e.recordedAt);
   const parts: string[] = [];
+  // Each sentence sets two instants against each other: written finely enough to read apart.
   if (result.lastEvent === null) {
+    const [at, first] = frenchInstantsApart(result.at, stampTime(result.firstEvent));
     parts.push(
-      `Au ${frenchInstant(result.at)} (${clock}), ${label} n’existait pas encore : son premier événement est du ` +
-        `${frenchInstant(stampTime(result.firstEvent))}.`,
+      `Au ${at} (${clock}), ${label} n’existait pas encore : son premier événement est du ${first}.`,
     );
   } else {
     // Still to come, with nothing left to apply: the state is the latest (a later instant with events
     // after it is a world whose clock is ahead, as in tests: then it is the state at that instant).
     const future = toEpochMs(result.at) > now.getTime() && result.eventsApplied === result.streamLength;
+    const lastTime = stampTime(result.lastEvent);
+    const [at, last] = future
+      ? [frenchInstantsApart(result.at, now.toISOString())[0], frenchInstantsApart(result.at, lastTime)[1]]
+      : frenchInstantsApart(result.at, lastTime);
     parts.push(
       (future
-        ? `Le ${frenchInstant(result.at)} est encore à venir : l’état donné est le dernier connu, `
-        : `État de ${label} au ${frenchInstant(result.at)} (${clock}) : `) +
+        ? `Le ${at} est encore à venir : l’état donné est le dernier connu, `
+        : `État de ${label} au ${at} (${clock}) : `) +
         `${plural(result.eventsApplied, 'événement appliqué', 'événements appliqués')} sur ${result.streamLength}, ` +
-        `le dernier du ${frenchInstant(stampTime(result.lastEvent))} (révision ${result.lastEvent.revision}).`,
+        `le dernier du ${last} (révision ${result.lastEvent.revision}).`,
     );
   }
   const late = result.outOfOrder.length;

@@ -123,7 +123,14 @@ export const amountsAnswer = z
   .meta({ description: 'Montants en centimes d’euro' });
 
 const yearAmounts = amountsAnswer.extend({
-  year: z.number().int().meta({ description: 'Exercice (année civile)' }),
+  year: z
+    .number()
+    .int()
+    .meta({
+      description:
+        'Exercice : l’année civile où commence l’année de convention k (avant la rédaction de la convention : ' +
+        'l’année de la campagne + k − 1) ; pas l’année du mouvement, que compte GET /api/stats/ledger',
+    }),
 });
 
 const applicationStatus = z.enum(applicationStatuses);
@@ -229,10 +236,18 @@ export const applicationDetailAnswer = applicationListItemAnswer
   })
   .meta({ description: 'Une candidature : sa ligne, ce qu’elle attend, l’argent par financeur, son état' });
 
+/**
+ * The files given up (services/readModels/campaignSummary/projection.ts, GIVEN_UP) count among the
+ * applications and in the money, not among the people expected: said on each count, since a reader
+ * dividing one by the other would otherwise take it for a mean per file.
+ */
+const allApplications =
+  'Candidatures, celles retirées, irrecevables, rejetées ou caduques comprises (comme dans les montants)';
 const peopleCounts = {
-  applications: count('Candidatures'),
+  applications: count(allApplications),
   expectedBeneficiaries: count(
-    'Bénéficiaires attendus en un an, selon les dossiers ; hors dossiers retirés, irrecevables, rejetés ou caducs',
+    'Bénéficiaires attendus en un an, selon les dossiers ; hors dossiers retirés, irrecevables, rejetés ou caducs, ' +
+      'que applications et les montants comptent : ce n’est pas une somme sur les candidatures comptées',
   ),
   reachedBeneficiaries: count(
     'Bénéficiaires touchés en un an : pour chaque action, le compte rendu accepté de sa dernière année (les années d’une CPO ne s’additionnent pas)',
@@ -298,7 +313,9 @@ export const campaignSummaryAnswer = z
       z.object({
         funder: z.string(),
         funderName: z.string(),
-        applications: count('Candidatures qui sollicitent ce financeur (ou qu’il finance)'),
+        applications: count(
+          'Candidatures qui sollicitent ce financeur (ou qu’il finance), celles retirées, irrecevables, rejetées ou caduques comprises',
+        ),
         amounts: amountsAnswer,
         byYear: z.array(yearAmounts),
         envelope: envelopeUse,
@@ -337,7 +354,7 @@ export const funderStatsAnswer = items(
   z.object({
     funder: z.string(),
     funderName: z.string(),
-    applications: count('Candidatures'),
+    applications: count(allApplications),
     amounts: amountsAnswer,
     envelope: envelopeUse.meta({
       description:

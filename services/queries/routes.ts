@@ -132,21 +132,49 @@ const idParams = z.strictObject({
 const campaignParams = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'Identifiant de campagne invalide'),
 });
+/** The calendar years the statistics take (statsQuery), and the years of a convention (CPO: 4 at most). */
+const CALENDAR_YEARS = { min: 2000, max: 2100 } as const;
+const CONVENTION_YEARS = { min: 1, max: 4 } as const;
 const statsQuery = z.strictObject({
   campaignId: z.string().min(1).optional(),
-  year: queryInteger(2000, 2100).optional(),
+  year: queryInteger(CALENDAR_YEARS.min, CALENDAR_YEARS.max).optional(),
 });
-const ledgerQuery = z.strictObject({
-  campaignId: z.string().min(1).optional(),
-  funder: funderIdSchema.optional(),
-  year: queryInteger(1, 2100).optional(),
-  yearOf: z
-    .enum(['calendar', 'convention'], {
-      error: () =>
-        'Valeur attendue : calendar (l’année civile où l’argent a bougé, par défaut) ou convention (année de convention, 1 à 4).',
-    })
-    .optional(),
-});
+const ledgerQuery = z
+  .strictObject({
+    campaignId: z.string().min(1).optional(),
+    funder: funderIdSchema.optional(),
+    // Either kind of year, its bounds depending on yearOf: checked below, so that a year out of range
+    // gets one message saying which years this yearOf takes. The document gives the union of both.
+    year: queryInteger(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)
+      .optional()
+      .meta({
+        minimum: CONVENTION_YEARS.min,
+        maximum: CALENDAR_YEARS.max,
+        description: `Avec yearOf=calendar (par défaut), l’année civile (Paris) où le mouvement a eu lieu, de ${CALENDAR_YEARS.min} à ${CALENDAR_YEARS.max} ; avec yearOf=convention, l’année de convention, de ${CONVENTION_YEARS.min} à ${CONVENTION_YEARS.max}. Une année de l’autre sorte est refusée (400).`,
+      }),
+    yearOf: z
+      .enum(['calendar', 'convention'], {
+        error: () =>
+          'Valeur attendue : calendar (l’année civile où l’argent a bougé, par défaut) ou convention (année de convention, 1 à 4).',
+      })
+      .optional(),
+  })
+  // A year of the other kind matches no row: `?year=2026&yearOf=convention` or `?year=2` answered an
+  // empty list, read as « nothing moved that year ». Refused, saying which years this yearOf takes.
+  .superRefine((query, ctx) => {
+    if (query.year === undefined) return;
+    const { min, max } = query.yearOf === 'convention' ? CONVENTION_YEARS : CALENDAR_YEARS;
+    if (query.year >= min && query.year <= max) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['year'],
+      input: query.year,
+      message:
+        query.yearOf === 'convention'
+          ? `Avec yearOf=convention, année de convention attendue, de ${min} à ${max} : ${query.year} n’en est pas une.`
+          : `Année civile attendue, de ${min} à ${max} : ${query.year} n’en est pas une (pour une année de convention, 1 à 4, ajoutez yearOf=convention).`,
+    });
+  });
 const reportsQuery = z.strictObject({
   campaignId: z.string().min(1).optional(),
   funder: funderIdSchema.optional(),
@@ -351,6 +379,9 @@ const overlappingQuartiers =
   'Une action visant plusieurs quartiers compte en entier dans chacun (candidatures, bénéficiaires et montants) : la somme des quartiers dépasse donc le total de la campagne.';
 const exercice =
   'L’exercice d’une année de convention est l’année civile où elle commence (avant la rédaction de la convention : l’année de la campagne + k − 1).';
+/** Who the counts count: a ratio of people to applications would otherwise mislead (GIVEN_UP, projection.ts). */
+const givenUp =
+  'Les candidatures et les montants comptent tous les dossiers, y compris ceux retirés, irrecevables, rejetés ou caducs ; les bénéficiaires attendus laissent ces dossiers de côté.';
 
 function documentQueries(docs: ApiDocumentation): void {
   nameAnswerSchemas(docs);
@@ -417,6 +448,7 @@ function documentQueries(docs: ApiDocumentation): void {
     path: '/api/campaigns',
     operationId: 'listCampaigns',
     summary: 'Campagnes',
+    description: givenUp,
     answer: campaignListAnswer,
     etag: 'answer',
   });
@@ -435,7 +467,7 @@ function documentQueries(docs: ApiDocumentation): void {
     operationId: 'getCampaignSummary',
     summary:
       'Synthèse : demandé / attribué / versé par financeur, QPV, thème, exercice ; enveloppes ; part des CPO',
-    description: `${overlappingQuartiers} ${exercice}`,
+    description: `${overlappingQuartiers} ${exercice} ${givenUp}`,
     request: { params: campaignParams },
     answer: campaignSummaryAnswer,
     etag: 'answer',
@@ -449,7 +481,7 @@ function documentQueries(docs: ApiDocumentation): void {
     path: '/api/stats/qpv',
     operationId: 'getStatsByQpv',
     summary: 'Statistiques par QPV',
-    description: `${overlappingQuartiers} ${perYear}`,
+    description: `${overlappingQuartiers} ${perYear} ${givenUp}`,
     answer: qpvStatsAnswer,
     ...stats,
   });
@@ -465,7 +497,7 @@ function documentQueries(docs: ApiDocumentation): void {
     path: '/api/stats/themes',
     operationId: 'getStatsByTheme',
     summary: 'Statistiques par thème',
-    description: perYear,
+    description: `${perYear} ${givenUp}`,
     answer: themeStatsAnswer,
     ...stats,
   });

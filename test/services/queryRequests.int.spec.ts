@@ -134,7 +134,7 @@ describe('a refused query string, said in French', () => {
     expect(alone['query.status']).toMatch(
       /^Statut inconnu : « foo »\. Statuts possibles : not_submitted \(non déposée\), /,
     );
-    expect(alone['query.status']).toContain('co_decision (en co-décision)');
+    expect(alone['query.status']).toContain('co_decision (en co-décision des financeurs)');
     expect(alone['query.status']).toContain('terminated (résiliée).');
     expect((await refusal('/api/applications?status='))['query.status']).toMatch(
       /^Champ vide\. Statuts possibles : not_submitted/,
@@ -252,7 +252,7 @@ describe('the ledger per funder and year', () => {
   const sum = (totals: Total[], field: 'committedCents' | 'paidCents') =>
     totals.reduce((n, t) => n + t[field], 0);
 
-  it('answers the money of the applications, by budget year or convention year, for a funder or a year', async () => {
+  it('answers the money of the applications, by the calendar year it moved in or by convention year, for a funder or a year', async () => {
     const rows = world.stories.flatMap((s) => fundingSummary(s.state));
     const paid = rows.reduce((n, r) => n + r.paidCents, 0);
     expect(paid).toBeGreaterThan(0);
@@ -261,14 +261,14 @@ describe('the ledger per funder and year', () => {
     expect(byConvention.map((t) => t.year).every((y) => y >= 1 && y <= 4)).toBe(true);
     expect(sum(byConvention, 'paidCents')).toBe(paid);
     expect(sum(byConvention, 'committedCents')).toBe(rows.reduce((n, r) => n + r.committedCents, 0));
-    const byBudgetYear = await items('/api/stats/ledger');
-    expect(byBudgetYear.map((t) => t.year).every((y) => y >= 2027)).toBe(true);
-    expect(sum(byBudgetYear, 'paidCents')).toBe(paid);
+    const byCalendarYear = await items('/api/stats/ledger');
+    expect(byCalendarYear.map((t) => t.year).every((y) => y >= 2027)).toBe(true);
+    expect(sum(byCalendarYear, 'paidCents')).toBe(paid);
 
     const caf = await items('/api/stats/ledger?funder=CAF');
     expect(caf.length).toBeGreaterThan(0);
-    expect(caf).toEqual(byBudgetYear.filter((t) => t.funder === 'CAF'));
-    expect(await items('/api/stats/ledger?year=2027')).toEqual(byBudgetYear.filter((t) => t.year === 2027));
+    expect(caf).toEqual(byCalendarYear.filter((t) => t.funder === 'CAF'));
+    expect(await items('/api/stats/ledger?year=2027')).toEqual(byCalendarYear.filter((t) => t.year === 2027));
     expect(await items('/api/stats/ledger?yearOf=convention&year=2')).toEqual(
       byConvention.filter((t) => t.year === 2),
     );
@@ -281,6 +281,42 @@ describe('the ledger per funder and year', () => {
     });
     expect(Object.keys(await refusal('/api/stats/ledger?funder=foo'))).toEqual(['query.funder']);
     expect(Object.keys(await refusal('/api/stats/ledger?kind=payment'))).toEqual(['query.kind']);
+  });
+
+  it('refuses a year its yearOf cannot match, saying which years that yearOf takes, rather than answer an empty list', async () => {
+    const convention =
+      'Avec yearOf=convention, année de convention attendue, de 1 à 4 : 2026 n’en est pas une.';
+    expect(await refusal('/api/stats/ledger?year=2026&yearOf=convention')).toEqual({
+      'query.year': convention,
+    });
+    expect(await refusal('/api/stats/ledger?yearOf=convention&year=5')).toEqual({
+      'query.year': 'Avec yearOf=convention, année de convention attendue, de 1 à 4 : 5 n’en est pas une.',
+    });
+    // Calendar years are those the other statistics take (2000 to 2100), by default as with yearOf=calendar.
+    for (const [path, year] of [
+      ['/api/stats/ledger?year=1', 1],
+      ['/api/stats/ledger?year=1&yearOf=calendar', 1],
+      ['/api/stats/ledger?year=1999', 1999],
+      ['/api/stats/ledger?year=2101', 2101],
+      ['/api/stats/ledger?year=0', 0],
+    ] as const) {
+      expect(await refusal(path), path).toEqual({
+        'query.year': `Année civile attendue, de 2000 à 2100 : ${year} n’en est pas une (pour une année de convention, 1 à 4, ajoutez yearOf=convention).`,
+      });
+    }
+    for (const path of ['/api/stats/ledger?year=1999', '/api/stats/qpv?year=1999']) {
+      expect(Object.keys(await refusal(path)), path).toEqual(['query.year']);
+    }
+    expect(await refusal('/api/stats/ledger?year=2026&yearOf=convention&funder=foo')).toMatchObject({
+      'query.year': convention,
+    });
+    // A year that is no integer is said so, once.
+    expect(await refusal('/api/stats/ledger?year=deux&yearOf=convention')).toEqual({
+      'query.year': 'Nombre entier attendu, en chiffres décimaux : « deux » n’en est pas un.',
+    });
+    expect((await get('/api/stats/ledger?year=2000')).status).toBe(200);
+    expect((await get('/api/stats/ledger?year=2100&yearOf=calendar')).status).toBe(200);
+    expect((await get('/api/stats/ledger?year=4&yearOf=convention')).status).toBe(200);
   });
 });
 

@@ -8,7 +8,9 @@ import { applicationStatusLabels } from '../../services/readModels/applications/
 describe('the status labels', () => {
   it('are the domain’s words, capitalised, in the API and in the console alike', async () => {
     // A browser file without types: imported by URL, its shape stated here.
-    const console = (await import(new URL('../../services/console/static/statusLabels.js', import.meta.url).href)) as {
+    const console = (await import(
+      new URL('../../services/console/static/statusLabels.js', import.meta.url).href
+    )) as {
       statusLabels: Record<string, string>;
     };
     for (const status of applicationStatuses) {

@@ -37,7 +37,6 @@ describe('grants start with the HTTP port taken', () => {
   it('is refused before anything starts or is written in the data directory (exit 2)', async () => {
     const port = await heldPort();
     const dataDir = join(work, 'donnees');
-    const started = Date.now();
     const run = grants(
       {
         GRANTS_DATA_DIR: dataDir,
@@ -49,7 +48,6 @@ describe('grants start with the HTTP port taken', () => {
       },
       'start',
     );
-    const tookMs = Date.now() - started;
 
     expect(run.status, run.stderr).toBe(2);
     expect(run.stderr).toContain(`Le port ${port} est déjà utilisé sur 127.0.0.1 par un autre processus`);
@@ -67,9 +65,7 @@ describe('grants start with the HTTP port taken', () => {
     ])
       expect(left, `${file} dans ${dataDir}`).not.toContain(file);
     expect(left).toEqual([]);
-    // The command's own loading (about 3 s here), not a Temporal server, worker and projector started
-    // then stopped (14 to 20 s here before the port was taken first): the bound leaves room for a
-    // busy machine.
-    expect(tookMs).toBeLessThan(10_000);
+    // No bound on its time: what proves the port was tried first is the above (nothing started,
+    // nothing written), not a clock on a shared machine.
   });
 });

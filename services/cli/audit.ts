@@ -4,7 +4,9 @@
 // more briefly) and how many events were left unchecked after them; with --against, also compares the
 // log with a backup of it (againstBackup.ts). `grants audit digest [--upto <position>]`: the log's
 // digest up to a position (infra/eventstore/anchor.ts), to keep apart from the data.
-// Exit 0: intact; 1: altered; 2: bad usage.
+// Ctrl-C (SIGINT) or SIGTERM stops either at once and says how far it had read, with no verdict and no
+// digest: a verification stopped half way proves nothing either way.
+// Exit 0: intact; 1: altered; 2: bad usage; 130: interrupted.
 import { existsSync } from 'node:fs';
 import type { Config } from '../../infra/config/config';
 import { createEventStore } from '../../infra/eventstore';
@@ -13,7 +15,7 @@ import { logDigest } from '../../infra/eventstore/anchor';
 import { verifyIntegrity } from '../../infra/eventstore/integrity';
 import type { EventStore } from '../../infra/eventstore/port';
 import type { Logger } from '../../infra/logging/logger';
-import type { ProgressOutput } from '../../infra/projections/progress';
+import { formatCount, type ProgressOutput } from '../../infra/projections/progress';
 import { createGrantsEventRegistry } from '../../workflows/eventCatalog';
 import {
   digestSummary,
@@ -25,7 +27,16 @@ import { auditView } from '../audit/readOnly';
 import { streamNameSchema } from '../audit/schemas';
 import { verifyAgainstBackup } from './againstBackup';
 import { readArguments } from './arguments';
-import { countProgress, processIo, type CliIo } from './io';
+import {
+  closeProgressLine,
+  countProgress,
+  INTERRUPTED_EXIT_CODE,
+  InterruptedError,
+  listenForInterruption,
+  processIo,
+  type CliIo,
+  type Interruption,
+} from './io';
 import { ManifestError, readBackupManifest, type BackupManifest } from './backupManifest';
 
 export const auditUsage = `Usage : grants audit verify [--stream <flux> | --against <dossier de sauvegarde>]
@@ -47,7 +58,11 @@ digest : l’empreinte du journal jusqu’à une position (par défaut, son dern
 que celle qu’une sauvegarde note dans sauvegarde.json. Conservée ailleurs (un registre, une
 délibération), elle ancre le journal : la recalculer plus tard montre s’il a été réécrit avant.
 
-Code de sortie : 0 journal intact, 1 altération détectée (nommée), 2 usage incorrect.
+Ctrl-C interrompt la vérification ou le calcul de l’empreinte : la commande dit combien d’événements
+elle avait lus, et ne donne ni verdict ni empreinte (code de sortie 130).
+
+Code de sortie : 0 journal intact, 1 altération détectée (nommée), 2 usage incorrect, 130 interrompue
+(aucun verdict).
 `;
 
 export async function runAudit(
@@ -98,7 +113,7 @@ export async function runAudit(
   const { stream, against } = line.args;
 
   // A backup to compare with is read first: a wrong folder is said before a long verification.
-  let reference: { dir: string; manifest: BackupManifest } | undefined;
+  let reference: BackupReference | undefined;
   if (against !== undefined) {
     try {
       reference = { dir: against, manifest: readBackupManifest(against) };
@@ -108,79 +123,145 @@ export async function runAudit(
       return 2;
     }
   }
-  const log = await openLogForAudit(config, io);
-  if (log === undefined) return 2;
-  const { store } = log;
+  // How far the verification had gone, for what an interruption says.
+  const reached: Reached = { phase: 'chains', read: 0, total: undefined };
+  const interruption = listenForInterruption(io.signals);
+  let log: AuditedLog | undefined;
   try {
-    // SQLite numbers positions 1…n, so its head is the count; EventStoreDB's positions are byte
-    // offsets, which say nothing of how many events there are.
-    const total =
-      stream !== undefined
-        ? (await store.readStream(stream, { raw: true })).length
-        : log.kind === 'sqlite'
-          ? Number(await store.headPosition())
-          : undefined;
-    if (stream !== undefined && total === 0) {
-      io.err.write(`Le flux ${stream} n’existe pas (aucun événement) : rien à vérifier.\n`);
-      return 2;
-    }
-    const progress = verificationProgress(io.err, total);
-    const result = await verifyIntegrity(store, {
+    log = await interruption.race(openLogForAudit(config, io));
+    if (log === undefined) return 2;
+    return await verify(log, { stream, reference }, io, logger, interruption, reached);
+  } catch (error) {
+    if (!(error instanceof InterruptedError)) throw error;
+    io.err.write(`${closeProgressLine(io.err)}${verificationInterrupted(reached)}\n`);
+    logger.warn(
+      { audit: { signal: error.signal, phase: reached.phase, read: reached.read, total: reached.total } },
+      'vérification interrompue, aucun verdict',
+    );
+    return INTERRUPTED_EXIT_CODE;
+  } finally {
+    interruption.dispose();
+    await log?.close();
+  }
+}
+
+/** A backup to compare the log with (--against): its folder and its manifest, read. */
+interface BackupReference {
+  dir: string;
+  manifest: BackupManifest;
+}
+
+/** Where a verification stands: which pass, how many events it has read, of how many (when known). */
+interface Reached {
+  phase: 'chains' | 'backup';
+  read: number;
+  total: number | undefined;
+}
+
+/** What an interrupted verification says: how far it went, and that it gives no verdict. */
+function verificationInterrupted({ phase, read, total }: Reached): string {
+  const counted = phase === 'chains' ? 'lu' : 'comparé';
+  const howFar =
+    read === 0
+      ? `avant le premier événement ${counted}`
+      : `après ${formatCount(read)} événement${read > 1 ? `s ${counted}s` : ` ${counted}`}` +
+        (total === undefined ? '' : ` sur ${formatCount(total)}`);
+  return phase === 'chains'
+    ? `Vérification interrompue ${howFar} : aucun verdict, le journal n’est déclaré ni intact ni ` +
+        'altéré (relancez grants audit verify pour en avoir un).'
+    : `Comparaison avec la sauvegarde interrompue ${howFar} : aucun verdict sur la sauvegarde, celui des ` +
+        'chaînes d’empreintes est donné ci-dessus (relancez grants audit verify --against pour l’avoir).';
+}
+
+/** The verification itself, on the opened log; stopped by the interruption (its InterruptedError). */
+async function verify(
+  log: AuditedLog,
+  { stream, reference }: { stream: string | undefined; reference: BackupReference | undefined },
+  io: CliIo,
+  logger: Logger,
+  interruption: Interruption,
+  reached: Reached,
+): Promise<number> {
+  const { store } = log;
+  // SQLite numbers positions 1…n, so its head is the count; EventStoreDB's positions are byte
+  // offsets, which say nothing of how many events there are.
+  const total =
+    stream !== undefined
+      ? (await interruption.race(store.readStream(stream, { raw: true }))).length
+      : log.kind === 'sqlite'
+        ? Number(await store.headPosition())
+        : undefined;
+  if (stream !== undefined && total === 0) {
+    io.err.write(`Le flux ${stream} n’existe pas (aucun événement) : rien à vérifier.\n`);
+    return 2;
+  }
+  reached.total = total;
+  const progress = verificationProgress(io.err, total);
+  // Not waited for once interrupted: what it was reading is dropped with the process (main exits).
+  const result = await interruption.race(
+    verifyIntegrity(store, {
       ...(stream === undefined ? {} : { stream }),
-      onProgress: (read) => progress(read, false),
+      onProgress: (read) => {
+        reached.read = read;
+        progress(read, false);
+      },
       progressEvery: 1000,
-    });
-    // Every event read, the unchecked ones too: the bar ends where the log does.
-    progress(result.checked + result.unchecked, true);
-    io.out.write(`${integritySummary(result, stream)}\n`);
-    const nextSteps = integrityNextSteps(result);
-    if (nextSteps.length > 0)
-      io.out.write(`Que faire :\n${nextSteps.map((step, i) => `  ${i + 1}. ${step}`).join('\n')}\n`);
-    let matchesBackup = true;
-    if (reference !== undefined) {
-      let progressOf: ((checked: number, done: boolean) => void) | undefined;
-      let compared = 0;
-      const verdict = await verifyAgainstBackup(store, reference, io, (n, total) => {
+    }),
+  );
+  interruption.check();
+  // Every event read, the unchecked ones too: the bar ends where the log does.
+  progress(result.checked + result.unchecked, true);
+  io.out.write(`${integritySummary(result, stream)}\n`);
+  const nextSteps = integrityNextSteps(result);
+  if (nextSteps.length > 0)
+    io.out.write(`Que faire :\n${nextSteps.map((step, i) => `  ${i + 1}. ${step}`).join('\n')}\n`);
+  let matchesBackup = true;
+  if (reference !== undefined) {
+    let progressOf: ((checked: number, done: boolean) => void) | undefined;
+    let compared = 0;
+    Object.assign(reached, { phase: 'backup', read: 0, total: reference.manifest.journal.events });
+    const verdict = await interruption.race(
+      verifyAgainstBackup(store, reference, io, (n, total) => {
         progressOf ??= verificationProgress(io.err, total);
         compared = n;
+        reached.read = n;
         progressOf(n, false);
-      });
-      progressOf?.(compared, true);
-      io.out.write(`${verdict.summary}\n`);
-      matchesBackup = verdict.ok;
-      const fields = { audit: { against: reference.dir, summary: verdict.summary } };
-      if (verdict.ok) logger.info(fields, 'journal conforme à la sauvegarde');
-      else logger.error(fields, 'journal différent de la sauvegarde');
-    }
-    const broken = result.firstBroken;
-    if (broken === undefined) {
-      if (!matchesBackup) return 1;
-      logger.info({ audit: { checked: result.checked, stream } }, 'intégrité du journal vérifiée');
-      return 0;
-    }
-    logger.error(
-      {
-        audit: {
-          checked: result.checked,
-          unchecked: result.unchecked,
-          brokenStreams: result.brokenStreams,
-          // The first broken event, as before; the next few broken streams by name.
-          stream: broken.stream,
-          revision: String(broken.revision),
-          position: String(broken.position),
-          eventId: broken.eventId,
-          reason: broken.reason,
-          otherBrokenStreams: result.broken.slice(1, 11).map((b) => b.stream),
-        },
-      },
-      result.brokenStreams > 1
-        ? `altération du journal : ${result.brokenStreams} flux altérés, le premier : ${integrityReasonLabels[broken.reason]}`
-        : `altération du journal : ${integrityReasonLabels[broken.reason]}`,
+      }),
     );
-    return 1;
-  } finally {
-    await log.close();
+    interruption.check();
+    progressOf?.(compared, true);
+    io.out.write(`${verdict.summary}\n`);
+    matchesBackup = verdict.ok;
+    const fields = { audit: { against: reference.dir, summary: verdict.summary } };
+    if (verdict.ok) logger.info(fields, 'journal conforme à la sauvegarde');
+    else logger.error(fields, 'journal différent de la sauvegarde');
   }
+  const broken = result.firstBroken;
+  if (broken === undefined) {
+    if (!matchesBackup) return 1;
+    logger.info({ audit: { checked: result.checked, stream } }, 'intégrité du journal vérifiée');
+    return 0;
+  }
+  logger.error(
+    {
+      audit: {
+        checked: result.checked,
+        unchecked: result.unchecked,
+        brokenStreams: result.brokenStreams,
+        // The first broken event, as before; the next few broken streams by name.
+        stream: broken.stream,
+        revision: String(broken.revision),
+        position: String(broken.position),
+        eventId: broken.eventId,
+        reason: broken.reason,
+        otherBrokenStreams: result.broken.slice(1, 11).map((b) => b.stream),
+      },
+    },
+    result.brokenStreams > 1
+      ? `altération du journal : ${result.brokenStreams} flux altérés, le premier : ${integrityReasonLabels[broken.reason]}`
+      : `altération du journal : ${integrityReasonLabels[broken.reason]}`,
+  );
+  return 1;
 }
 
 /**
@@ -256,22 +337,45 @@ async function runDigest(config: Config, argv: string[], io: CliIo): Promise<num
   });
   if ('exitCode' in line) return line.exitCode;
   const { upTo } = line.args;
-  const log = await openLogForAudit(config, io);
-  if (log === undefined) return 2;
-  const { store } = log;
+  let read = 0;
+  let total: number | undefined;
+  const interruption = listenForInterruption(io.signals);
+  let log: AuditedLog | undefined;
   try {
+    log = await interruption.race(openLogForAudit(config, io));
+    if (log === undefined) return 2;
+    const { store } = log;
     const head = await store.headPosition();
     if (upTo !== undefined && upTo > head) {
       io.err.write(`Le journal s’arrête à la position ${head} : pas d’empreinte jusqu’à ${upTo}.\n`);
       return 2;
     }
-    const total = log.kind === 'sqlite' ? Number(upTo ?? head) : undefined;
+    total = log.kind === 'sqlite' ? Number(upTo ?? head) : undefined;
     const progress = verificationProgress(io.err, total);
-    const result = await logDigest(store, upTo ?? head, (n) => progress(n, false));
+    const result = await interruption.race(
+      logDigest(store, upTo ?? head, (n) => {
+        read = n;
+        progress(n, false);
+      }),
+    );
+    interruption.check();
     progress(result.events, true);
     io.out.write(`${digestSummary(result)}\n`);
     return result.firstMismatch === undefined ? 0 : 1;
+  } catch (error) {
+    if (!(error instanceof InterruptedError)) throw error;
+    const howFar =
+      read === 0
+        ? 'avant le premier événement lu'
+        : `après ${formatCount(read)} événement${read > 1 ? 's lus' : ' lu'}` +
+          (total === undefined ? '' : ` sur ${formatCount(total)}`);
+    io.err.write(
+      `${closeProgressLine(io.err)}Calcul de l’empreinte interrompu ${howFar} : aucune empreinte ` +
+        '(relancez grants audit digest pour l’avoir).\n',
+    );
+    return INTERRUPTED_EXIT_CODE;
   } finally {
-    await log.close();
+    interruption.dispose();
+    await log?.close();
   }
 }

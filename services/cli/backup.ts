@@ -16,8 +16,8 @@
 // Temporal first: a restored workflow at most retries that activity, which finds its events.)
 //
 // The copy is written under `<dossier>.partiel` and renamed at the end: a directory with the final
-// name is always a complete backup. Ctrl-C (SIGINT) or SIGTERM before the rename removes it, says
-// so and exits with 130. Each file is copied in a child process: SQLite's one-step copy and its
+// name is always a complete backup. Ctrl-C (SIGINT) or SIGTERM before the rename removes it (once the
+// copying child is gone), says so and exits with 130. Each file is copied in a child process: SQLite's one-step copy and its
 // integrity_check hold the thread that runs them for as long as the file is big (gigabytes: minutes),
 // and a signal handler of this process would wait for them; the child is killed at once instead
 // (and a Ctrl-C at the terminal reaches it too).
@@ -302,7 +302,8 @@ async function backUp(
   }
 }
 
-const interruptedMessage = 'Sauvegarde interrompue : rien n’a été gardé.';
+const interruptedMessage =
+  'Sauvegarde interrompue : la copie commencée est effacée, aucun fichier de sauvegarde n’a été laissé.';
 
 /** What is at `path`; undefined when nothing is (a plain file on the way counts as nothing there). */
 function entryAt(path: string): Stats | undefined {
@@ -406,9 +407,12 @@ function snapshotInChild(
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-    // Killed on interruption, spawn reports an AbortError: the interruption it is.
+    // Killed on interruption, spawn reports an AbortError at once: the interruption is said once the
+    // child is gone ('close'), so that the half copy is removed after its last write, not before it.
     const interrupted = (): InterruptedError => interruption.signal.reason as InterruptedError;
-    child.on('error', (error) => reject(interruption.signal.aborted ? interrupted() : error));
+    child.on('error', (error) => {
+      if (!interruption.signal.aborted) reject(error);
+    });
     child.on('close', (code, signal) => {
       if (interruption.signal.aborted) return reject(interrupted());
       // A Ctrl-C at the terminal reaches the child too, maybe before this process heeds it.

@@ -40,7 +40,7 @@ import {
   type Interruption,
   type SignalSource,
 } from './io';
-import { openLogForAudit } from './audit';
+import { openLogForAudit, type AuditedLog } from './audit';
 import {
   PUBLICATION_THRESHOLD_CENTS,
   scdlCsv,
@@ -474,19 +474,22 @@ export async function runExport(
     io.err.write(`${problem}\n`);
     return 2;
   }
-  const log = await openLogForAudit(config, io);
-  if (log === undefined) return 2;
   const interrupted = (): string =>
     `${closeProgressLine(io.err)}Export interrompu : ` +
     (output === undefined ? 'la sortie standard est incomplète.' : `${output} n’a pas été écrit.`) +
     '\n';
+  // Listening from before the log is opened (on EventStoreDB, up to 10 s to reach it): Ctrl-C then is
+  // said as at any other moment.
   const interruption = listenForInterruption(io.signals, {
     onSecond: () => {
       if (output !== undefined) rmSync(partialOf(output), { force: true });
       io.err.write(interrupted());
     },
   });
+  let log: AuditedLog | undefined;
   try {
+    log = await interruption.race(openLogForAudit(config, io));
+    if (log === undefined) return 2;
     const { store } = log;
     return plan.args.kind === 'scdl'
       ? await exportScdl(store, plan.args, io, logger, interruption)
@@ -498,6 +501,6 @@ export async function runExport(
     return INTERRUPTED_EXIT_CODE;
   } finally {
     interruption.dispose();
-    await log.close();
+    await log?.close();
   }
 }

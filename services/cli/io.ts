@@ -101,6 +101,36 @@ export function listenForInterruption(
   };
 }
 
+export interface ListeningUntilTheCommand {
+  /** Stops listening: called just before the command runs, which listens itself from its first step. */
+  dispose(): void;
+}
+
+/**
+ * Ctrl-C (SIGINT) or SIGTERM before the command listens for them itself: while Node loads its code, a
+ * second or more on a slow machine. Without a listener, the process died where it stood (130 in the
+ * shell) and said nothing. Nothing has begun then: `interrupted` is said (what was interrupted, and
+ * that nothing was done) and the process exits with 130 at once.
+ */
+export function listenUntilTheCommandRuns(
+  interrupted: string,
+  err: { write(chunk: string): unknown } = process.stderr,
+  source: SignalSource = process,
+): ListeningUntilTheCommand {
+  const listener = (): void => {
+    err.write(`\n${interrupted}\n`);
+    process.exit(INTERRUPTED_EXIT_CODE);
+  };
+  source.on('SIGINT', listener);
+  source.on('SIGTERM', listener);
+  return {
+    dispose: () => {
+      source.off('SIGINT', listener);
+      source.off('SIGTERM', listener);
+    },
+  };
+}
+
 /** `\n` when a progress line may be left open on a terminal, so that what follows starts a line. */
 export const closeProgressLine = (err: ProgressOutput): string => (err.isTTY === true ? '\n' : '');
 

@@ -2,10 +2,12 @@
 // and configuration errors answer at once); this file only dispatches and turns failures into
 // clear messages and exit codes (2 = bad configuration or usage, 1 = the work failed, 130 =
 // interrupted by Ctrl-C or SIGTERM). A closed stdout (`grants export ledger | head`) is the normal
-// end of a pipe: the command stops there, quietly, exit 0.
-import { ConfigError, loadConfig, unknownVariables, type Config } from '../../infra/config/config';
-import { createLogger } from '../../infra/logging/logger';
-import { INTERRUPTED_EXIT_CODE, InterruptedError } from './io';
+// end of a pipe: the command stops there, quietly, exit 0. Ctrl-C while the command's code still loads
+// is heard too: this file imports little, so that it listens from its first moments (see
+// interruptedBeforeItRuns).
+import type { Config } from '../../infra/config/config';
+import type { Logger } from '../../infra/logging/logger';
+import { INTERRUPTED_EXIT_CODE, InterruptedError, listenUntilTheCommandRuns } from './io';
 
 const usage = `Usage : grants <commande> [options]
 
@@ -26,16 +28,59 @@ Chaque commande accepte --help.
 `;
 
 /**
- * The configuration from the environment. Asking a command for its usage needs none: with a bad
- * variable, `--help` still answers (the defaults stand in; the command prints its usage and stops).
+ * What a command says when Ctrl-C (or SIGTERM) comes before it runs, while its code loads: what was
+ * interrupted, and that nothing was begun (exit 130). From its first step on, each command says it
+ * itself. `grants start` is left to its own handling of Ctrl-C.
  */
-function configFor(args: readonly string[]): Config {
-  try {
-    return loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError && (args.includes('--help') || args.includes('-h')))
-      return loadConfig({});
-    throw error;
+function interruptedBeforeItRuns(command: string, args: readonly string[]): string {
+  switch (command) {
+    case 'seed':
+      return 'Démonstration interrompue : rien n’a été créé.';
+    case 'projections':
+      return 'Reconstruction interrompue avant de commencer : les vues en service sont inchangées.';
+    case 'audit':
+      return args[0] === 'digest'
+        ? 'Calcul de l’empreinte interrompu avant le premier événement lu : aucune empreinte.'
+        : 'Vérification interrompue avant le premier événement lu : aucun verdict.';
+    case 'export':
+      return 'Export interrompu avant de commencer : aucun fichier n’a été écrit.';
+    case 'backup':
+      return (
+        'Sauvegarde interrompue avant la première copie : rien n’a été copié, aucun fichier de ' +
+        'sauvegarde n’a été laissé.'
+      );
+    case 'restore':
+      return 'Restauration interrompue avant de commencer : rien n’a été copié, déplacé ni remplacé.';
+    case 'token':
+      return 'Interrompu avant la création du jeton : aucun jeton n’a été créé.';
+    default:
+      return `grants ${command} interrompu avant de commencer : rien n’a été fait.`;
+  }
+}
+
+type Command = (config: Config, logger: Logger, args: string[]) => Promise<number>;
+
+/** The command's module, loaded only now (`grants --help` and configuration errors answer at once). */
+async function commandNamed(command: string): Promise<Command | undefined> {
+  switch (command) {
+    case 'start':
+      return (await import('./start')).runStart;
+    case 'token':
+      return async (config, _logger, args) => (await import('./token')).runToken(config, args);
+    case 'seed':
+      return (await import('./seed')).runSeed;
+    case 'projections':
+      return (await import('./projections')).runProjections;
+    case 'audit':
+      return (await import('./audit')).runAudit;
+    case 'export':
+      return (await import('./export')).runExport;
+    case 'backup':
+      return (await import('./backup')).runBackup;
+    case 'restore':
+      return (await import('./restore')).runRestore;
+    default:
+      return undefined;
   }
 }
 
@@ -58,34 +103,41 @@ async function main(argv: string[]): Promise<number> {
       if (error.code === 'EPIPE') process.exit(0);
       throw error;
     });
-  const config = configFor(rest);
-  // The engine logs to stdout like any service; a command's stdout is its output (a CSV, a digest).
-  const logger = createLogger({
-    level: config.log.level,
-    format: config.log.format,
-    to: command === 'start' ? 'stdout' : 'stderr',
-  });
-  for (const warning of unknownVariables(process.env)) logger.warn(warning);
-  switch (command) {
-    case 'start':
-      return await (await import('./start')).runStart(config, logger, rest);
-    case 'token':
-      return await (await import('./token')).runToken(config, rest);
-    case 'seed':
-      return await (await import('./seed')).runSeed(config, logger, rest);
-    case 'projections':
-      return await (await import('./projections')).runProjections(config, logger, rest);
-    case 'audit':
-      return await (await import('./audit')).runAudit(config, logger, rest);
-    case 'export':
-      return await (await import('./export')).runExport(config, logger, rest);
-    case 'backup':
-      return await (await import('./backup')).runBackup(config, logger, rest);
-    case 'restore':
-      return await (await import('./restore')).runRestore(config, logger, rest);
-    default:
+  const listening =
+    command === 'start' ? undefined : listenUntilTheCommandRuns(interruptedBeforeItRuns(command, rest));
+  const { ConfigError, loadConfig, unknownVariables } = await import('../../infra/config/config');
+  try {
+    // Asking a command for its usage needs no configuration: with a bad variable, `--help` still
+    // answers (the defaults stand in; the command prints its usage and stops).
+    let config: Config;
+    try {
+      config = loadConfig();
+    } catch (error) {
+      if (!(error instanceof ConfigError && (rest.includes('--help') || rest.includes('-h')))) throw error;
+      config = loadConfig({});
+    }
+    // The engine logs to stdout like any service; a command's stdout is its output (a CSV, a digest).
+    const { createLogger } = await import('../../infra/logging/logger');
+    const logger = createLogger({
+      level: config.log.level,
+      format: config.log.format,
+      to: command === 'start' ? 'stdout' : 'stderr',
+    });
+    for (const warning of unknownVariables(process.env)) logger.warn(warning);
+    const run = await commandNamed(command);
+    if (run === undefined) {
       process.stderr.write(`Commande inconnue : ${command}\n\n${usage}`);
       return 2;
+    }
+    // The command listens from here on: each one does from its first step, before its first wait.
+    listening?.dispose();
+    return await run(config, logger, rest);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 2;
+  } finally {
+    listening?.dispose();
   }
 }
 
@@ -99,11 +151,6 @@ main(process.argv.slice(2)).then(
     if (error instanceof InterruptedError) {
       process.stderr.write(`Interrompu (${error.signal}).\n`);
       process.exit(INTERRUPTED_EXIT_CODE);
-    }
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exitCode = 2;
-      return;
     }
     process.stderr.write(`Erreur : ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;

@@ -56,10 +56,10 @@ import { fileErrorMeaning } from '../fileErrors';
 import { readArguments } from './arguments';
 import {
   INTERRUPTED_EXIT_CODE,
+  InterruptedError,
   listenForInterruption,
   processIo,
   type CliIo,
-  type InterruptedError,
   type Interruption,
 } from './io';
 import {
@@ -178,83 +178,99 @@ export async function runRestore(
     }
 
   const targets = { events: config.eventStore.file, temporal: config.temporal.devServerDbFile };
-  for (const f of manifest.files) {
-    const file = join(dir, f.file);
-    if (!existsSync(file)) {
-      io.err.write(`${file} manque : cette sauvegarde est incomplète, rien n’a été touché.\n`);
-      return 1;
-    }
-    if ((await sha256OfFile(file)) !== f.sha256) {
-      io.err.write(
-        `${file} n’a plus l’empreinte SHA-256 que le manifeste a notée : il a été modifié depuis la ` +
-          'sauvegarde, rien n’a été touché.\n',
-      );
-      return 1;
-    }
-  }
-  // The engine's lock says it runs (or another restore does), whatever ports it was given: said
-  // first; taken below, it is what keeps either from starting meanwhile.
-  const owner = liveOwner(engineLockFile(config.dataDir));
-  if (owner !== undefined) return refuseHeld(config.dataDir, owner, io);
-  // An engine killed with kill -9 leaves its Temporal server running, on the Temporal database, on
-  // whatever port it was given: named as what it is, not as an engine that runs.
-  const leftover = leftoverTemporalServer(config.dataDir);
-  if (leftover !== undefined) {
-    io.err.write(
-      `Le moteur qui tournait sur ${config.dataDir} (processus ${leftover.enginePid}) a été arrêté ` +
-        `brutalement et a laissé son serveur Temporal (processus ${leftover.pid}` +
-        `${leftover.address === undefined ? '' : `, ${leftover.address}`}) en marche sur la base Temporal : ` +
-        'arrêtez-le avant de restaurer, soit par grants start (qui l’arrête avant de démarrer), puis Ctrl-C, ' +
-        `soit par kill ${leftover.pid}.\n`,
-    );
-    return 2;
-  }
-  // The ports catch an engine older than the lock, or one started with another GRANTS_DATA_DIR
-  // spelling of the same folder.
-  const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
-  for (const [what, port] of [
-    ['l’API', config.http.port],
-    ['le serveur Temporal', config.temporal.devServerPort],
-  ] as const) {
-    if (await answers(host, port)) {
-      io.err.write(
-        `Le moteur semble démarré (${what} répond sur ${host}:${port}) : arrêtez-le avant de restaurer.\n`,
-      );
-      return 2;
-    }
-  }
-  // Held to the end: an engine, or another restore, starting now is refused the data directory (two
-  // restores at once copied onto the same temporary names and moved each other's files aside).
-  const lock = takeDataDir(config.dataDir, io);
-  if (typeof lock === 'number') return lock;
-  // Looked for with the lock held (a backup marks the directory, then looks for a restore): a backup
-  // copying now would keep the Temporal base of before the swap and the log of after it.
-  const [backup] = backupsCopying(config.dataDir);
-  if (backup !== undefined) {
-    lock.release();
-    io.err.write(
-      `Une sauvegarde de ${config.dataDir} est en cours (processus ${backup}) : la restaurer maintenant lui ` +
-        'ferait copier deux moments différents. Relancez la restauration une fois la sauvegarde terminée, ' +
-        `ou arrêtez celle-ci (Ctrl-C dans son terminal, ou kill ${backup}) ; rien n’a été touché.\n`,
-    );
-    return 1;
-  }
+  // The data directory's lock, once taken: from then on a signal may find copies begun to remove.
+  let lock: PidLock | undefined;
+  // Listening from the checks on (a big backup's SHA-256 takes a while): Ctrl-C then is said too.
   const interruption = listenForInterruption(io.signals, {
     // A second signal ends the process at once: the copies begun go with it, the originals were
     // not moved yet (the swap runs in one go, no signal heard in the middle of it).
     onSecond: (signal) => {
-      removeCopies(Object.values(targets));
-      lock.release();
-      io.err.write(`${interruptedMessage(signal)}\n`);
+      if (lock !== undefined) {
+        removeCopies(Object.values(targets));
+        lock.release();
+      }
+      io.err.write(`${lock === undefined ? checksInterruptedMessage(signal) : interruptedMessage(signal)}\n`);
     },
   });
   try {
+    for (const f of manifest.files) {
+      const file = join(dir, f.file);
+      if (!existsSync(file)) {
+        io.err.write(`${file} manque : cette sauvegarde est incomplète, rien n’a été touché.\n`);
+        return 1;
+      }
+      if ((await interruption.race(sha256OfFile(file))) !== f.sha256) {
+        io.err.write(
+          `${file} n’a plus l’empreinte SHA-256 que le manifeste a notée : il a été modifié depuis la ` +
+            'sauvegarde, rien n’a été touché.\n',
+        );
+        return 1;
+      }
+    }
+    // The engine's lock says it runs (or another restore does), whatever ports it was given: said
+    // first; taken below, it is what keeps either from starting meanwhile.
+    const owner = liveOwner(engineLockFile(config.dataDir));
+    if (owner !== undefined) return refuseHeld(config.dataDir, owner, io);
+    // An engine killed with kill -9 leaves its Temporal server running, on the Temporal database, on
+    // whatever port it was given: named as what it is, not as an engine that runs.
+    const leftover = leftoverTemporalServer(config.dataDir);
+    if (leftover !== undefined) {
+      io.err.write(
+        `Le moteur qui tournait sur ${config.dataDir} (processus ${leftover.enginePid}) a été arrêté ` +
+          `brutalement et a laissé son serveur Temporal (processus ${leftover.pid}` +
+          `${leftover.address === undefined ? '' : `, ${leftover.address}`}) en marche sur la base Temporal : ` +
+          'arrêtez-le avant de restaurer, soit par grants start (qui l’arrête avant de démarrer), puis Ctrl-C, ' +
+          `soit par kill ${leftover.pid}.\n`,
+      );
+      return 2;
+    }
+    // The ports catch an engine older than the lock, or one started with another GRANTS_DATA_DIR
+    // spelling of the same folder.
+    const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
+    for (const [what, port] of [
+      ['l’API', config.http.port],
+      ['le serveur Temporal', config.temporal.devServerPort],
+    ] as const) {
+      if (await interruption.race(answers(host, port))) {
+        io.err.write(
+          `Le moteur semble démarré (${what} répond sur ${host}:${port}) : arrêtez-le avant de restaurer.\n`,
+        );
+        return 2;
+      }
+    }
+    // Held to the end: an engine, or another restore, starting now is refused the data directory (two
+    // restores at once copied onto the same temporary names and moved each other's files aside).
+    const taken = takeDataDir(config.dataDir, io);
+    if (typeof taken === 'number') return taken;
+    lock = taken;
+    // Looked for with the lock held (a backup marks the directory, then looks for a restore): a backup
+    // copying now would keep the Temporal base of before the swap and the log of after it.
+    const [backup] = backupsCopying(config.dataDir);
+    if (backup !== undefined) {
+      io.err.write(
+        `Une sauvegarde de ${config.dataDir} est en cours (processus ${backup}) : la restaurer maintenant lui ` +
+          'ferait copier deux moments différents. Relancez la restauration une fois la sauvegarde terminée, ' +
+          `ou arrêtez celle-ci (Ctrl-C dans son terminal, ou kill ${backup}) ; rien n’a été touché.\n`,
+      );
+      return 1;
+    }
     return await restoreInto(config, { dir, manifest, targets }, io, clock, logger, interruption);
+  } catch (error) {
+    // Stopped during the checks (restoreInto says its own interruptions): nothing was touched.
+    if (!(error instanceof InterruptedError) || lock !== undefined) throw error;
+    io.err.write(`${checksInterruptedMessage(error.signal)}\n`);
+    logger.warn({ restore: { from: dir, signal: error.signal } }, 'restauration interrompue, rien de touché');
+    return INTERRUPTED_EXIT_CODE;
   } finally {
     interruption.dispose();
-    lock.release();
+    lock?.release();
   }
 }
+
+/** Ctrl-C while the backup's files are checked, before the data directory is taken: nothing touched. */
+const checksInterruptedMessage = (signal: NodeJS.Signals): string =>
+  `Restauration interrompue (${signal}) pendant la vérification de la sauvegarde : rien n’a été copié, ` +
+  'déplacé ni remplacé, les fichiers en place y sont toujours.';
 
 const interruptedMessage = (signal: NodeJS.Signals): string =>
   `Restauration interrompue (${signal}) : rien n’a été remplacé, les fichiers en place avant y sont ` +

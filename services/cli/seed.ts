@@ -15,7 +15,13 @@ import {
   type ProgressOutput,
 } from '../../infra/projections/progress';
 import type { GrantsClient } from '../../workflows/client';
-import { runningSituationLabels, seedDemo, type DemoResult, type SeedProgress } from '../demo/demoCampaign';
+import {
+  DEMO_MINIMUM_COUNT,
+  runningSituationLabels,
+  seedDemo,
+  type DemoResult,
+  type SeedProgress,
+} from '../demo/demoCampaign';
 import { readArguments } from './arguments';
 import {
   closeProgressLine,
@@ -33,11 +39,12 @@ const MAX_COUNT = 1000;
 export const seedUsage = `Usage : grants seed demo [--count N]
 
 Crée une campagne AMI de démonstration (CAMVS, financeurs et enveloppes fictifs) et N candidatures
-(${DEFAULT_COUNT} par défaut, ${formatCount(MAX_COUNT)} au plus) réparties sur toutes les étapes.
+réparties sur toutes les étapes : ${DEFAULT_COUNT} par défaut, ${DEMO_MINIMUM_COUNT} au moins (une à chaque étape), ${formatCount(MAX_COUNT)} au plus.
 Le moteur doit être démarré (npm start). Ctrl-C arrête après l’étape en cours et nomme la
 campagne et les candidatures déjà créées (code de sortie 130).
 
-Code de sortie : 0 créée, 1 échec, 2 usage incorrect ou aucun moteur démarré, 130 interrompue.
+Code de sortie : 0 créée, 1 échec, 2 usage incorrect (un --count hors de ces bornes aussi) ou aucun
+moteur démarré, 130 interrompue.
 `;
 
 /** A campaign created, or an application filed in one: said as soon as it exists. */
@@ -168,9 +175,11 @@ export async function runSeed(
 function demoCount(count: string | undefined): number {
   if (count === undefined) return DEFAULT_COUNT;
   const n = /^\d+$/.test(count) ? Number(count) : Number.NaN;
-  if (!(n >= 1 && n <= MAX_COUNT)) {
+  // Fewer than one a step would leave steps without any: the demo is there to show every one.
+  if (!(n >= DEMO_MINIMUM_COUNT && n <= MAX_COUNT)) {
     throw new Error(
-      `--count attend un nombre de candidatures entre 1 et ${formatCount(MAX_COUNT)} (reçu : ${count}).`,
+      `--count attend un nombre de candidatures entre ${DEMO_MINIMUM_COUNT} (une à chaque étape) et ` +
+        `${formatCount(MAX_COUNT)} (reçu : ${count}).`,
     );
   }
   return n;

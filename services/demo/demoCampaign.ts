@@ -148,6 +148,13 @@ export const demoStages = [
 ] as const;
 export type DemoStage = (typeof demoStages)[number];
 
+/**
+ * The fewest applications `grants seed demo` makes: one at each step, the i-th application taken to
+ * the (i mod 9)-th. Fewer would leave steps without any (seedDemo itself takes any count: tests use
+ * one application for a lighter demo).
+ */
+export const DEMO_MINIMUM_COUNT = demoStages.length;
+
 export interface SeedProgress {
   done: number;
   total: number;

@@ -15,7 +15,8 @@ import { captureCliOutput } from '../support/cliOutput';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const silent = pino({ level: 'silent' });
-const interrupted = 'Sauvegarde interrompue : rien n’a été gardé.';
+const interrupted =
+  'Sauvegarde interrompue : la copie commencée est effacée, aucun fichier de sauvegarde n’a été laissé.';
 
 let t: TestStore | undefined;
 afterEach(async () => {

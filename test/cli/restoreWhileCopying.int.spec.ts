@@ -7,12 +7,14 @@
 // - Ctrl-C leaves the data directory as it was (exit 130, said in French): it left no log and no
 //   Temporal base in place, the originals moved aside and a half copy beside them, and said nothing;
 //   the next start would have begun an empty log.
+// - Ctrl-C while it still checks the backup's SHA-256 (before it copies anything) is said too.
 import {
   existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -22,6 +24,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireEngineLock, EngineAlreadyRunningError } from '../../services/engineLock';
 import { freePort } from '../support/processes';
+import { hasProcfs } from '../support/procfs';
 import { fakeBackup, sha256 } from './fakeBackup';
 import { endGrants, grants, holdWhen, startGrants, type RunningGrants } from './support';
 
@@ -155,5 +158,49 @@ describe('grants restore interrupted', () => {
     expect(readFileSync(join(data, 'events.sqlite'), 'utf8')).toBe(original.events);
     expect(readFileSync(join(data, 'temporal.sqlite'), 'utf8')).toBe(original.temporal);
     expect(existsSync(join(data, 'engine.lock'))).toBe(false);
+  });
+});
+
+/** Whether process `pid` has `file` open (its /proc fd links). */
+function hasOpen(pid: number, file: string): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`) === file;
+      } catch {
+        return false; // closed meanwhile
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
+describe('grants restore interrupted while it checks the backup', () => {
+  // Before its copies, the restore reads the whole backup once for its SHA-256 (seconds for a big
+  // one): it listened to no signal then, and a Ctrl-C killed it without a word (130 in the shell).
+  it('says that nothing was touched, exit 130, the data directory as it was', async (context) => {
+    if (!hasProcfs(context)) return;
+    const before = listing(data);
+    const backupTemporal = join(work, 'grande', 'temporal.sqlite');
+    const restore = startRestore(join(work, 'grande'));
+    // Held still while it reads the backup's Temporal base for its SHA-256.
+    await holdWhen(restore, () => hasOpen(restore.child.pid!, backupTemporal));
+    process.kill(-restore.child.pid!, 'SIGINT');
+    process.kill(-restore.child.pid!, 'SIGCONT');
+    const result = await restore.done;
+    expect({ status: result.status, signal: result.signal }, result.err).toEqual({
+      status: 130,
+      signal: null,
+    });
+    expect(result.err).toContain(
+      'Restauration interrompue (SIGINT) pendant la vérification de la sauvegarde : rien n’a été copié, ' +
+        'déplacé ni remplacé, les fichiers en place y sont toujours.\n',
+    );
+    expect(result.err).not.toMatch(/^Erreur/m);
+    expect(result.out).toBe('');
+    expect(listing(data)).toEqual(before);
+    expect(readFileSync(join(data, 'events.sqlite'), 'utf8')).toBe(original.events);
+    expect(readFileSync(join(data, 'temporal.sqlite'), 'utf8')).toBe(original.temporal);
   });
 });

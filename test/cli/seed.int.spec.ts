@@ -51,7 +51,7 @@ function deadPid(): number {
 const seed = async (env: Record<string, string>) => {
   const c = captureCliOutput();
   const started = Date.now();
-  const code = await runSeed(loadConfig(env), silent, ['demo', '--count', '1'], c.io);
+  const code = await runSeed(loadConfig(env), silent, ['demo', '--count', '9'], c.io);
   return { code, out: c.out(), err: c.err(), seconds: (Date.now() - started) / 1000 };
 };
 

@@ -58,12 +58,18 @@ function fakeSeeder(seen: number[] = []): DemoSeeder {
   };
 }
 
+// The demo's steps, one application at each: the fewest --count takes, named in the refusal.
+const countBounds = '--count attend un nombre de candidatures entre 9 (une à chaque étape) et 1 000';
+
 describe('grants seed', () => {
   it.each([
-    [['demo', '--count', '0'], '--count attend un nombre de candidatures entre 1 et 1 000 (reçu : 0).'],
-    [['demo', '--count', 'abc'], '--count attend un nombre de candidatures entre 1 et 1 000 (reçu : abc).'],
-    [['demo', '--count', '1001'], '--count attend un nombre de candidatures entre 1 et 1 000 (reçu : 1001).'],
-    [['demo', '--count', '2.5'], '--count attend un nombre de candidatures entre 1 et 1 000 (reçu : 2.5).'],
+    [['demo', '--count', '0'], `${countBounds} (reçu : 0).`],
+    [['demo', '--count', 'abc'], `${countBounds} (reçu : abc).`],
+    [['demo', '--count', '1001'], `${countBounds} (reçu : 1001).`],
+    [['demo', '--count', '2.5'], `${countBounds} (reçu : 2.5).`],
+    // Below one application a step, some steps would have none: the demo is there to show each.
+    [['demo', '--count', '1'], `${countBounds} (reçu : 1).`],
+    [['demo', '--count', '8'], `${countBounds} (reçu : 8).`],
     [['foo'], 'Jeu de démonstration inconnu : foo (seul demo existe).'],
     [[], 'Indiquez ce qu’il faut créer : grants seed demo.'],
     [['demo', 'encore'], 'Argument inattendu : encore.'],
@@ -87,22 +93,27 @@ describe('grants seed', () => {
   it('says what it created on stdout, with the steps in French, and its progress on stderr', async () => {
     const c = capture(false);
     const seen: number[] = [];
-    expect(await runSeed(config, silent, ['demo', '--count', '4'], c.io, fakeSeeder(seen))).toBe(0);
-    expect(seen).toEqual([4]);
+    expect(await runSeed(config, silent, ['demo', '--count', '10'], c.io, fakeSeeder(seen))).toBe(0);
+    expect(seen).toEqual([10]);
     expect(c.out()).toBe(
       'Campagne de démonstration : camvs-2027-demo-abcdef\n' +
-        '4 candidatures créées, par exemple :\n' +
+        '10 candidatures créées, par exemple :\n' +
         '  01APPLICATION0  en instruction (recevabilité)\n' +
         '  01APPLICATION1  en co-décision des financeurs\n' +
         '  01APPLICATION2  convention en vigueur\n' +
         '  01APPLICATION3  en instruction (recevabilité)\n' +
+        '  01APPLICATION4  en co-décision des financeurs\n' +
+        '  01APPLICATION5  convention en vigueur\n' +
+        '  01APPLICATION6  en instruction (recevabilité)\n' +
+        '  01APPLICATION7  en co-décision des financeurs\n' +
+        '  01APPLICATION8  convention en vigueur\n' +
         'Conventions en cours d’un AMI précédent : camvs-2025-demo-ghijkl\n' +
         '  01RUNNING0  compte rendu en retard (versements suspendus)\n' +
         '  01RUNNING1  clôturée après un reversement\n',
     );
     expect(c.err()).not.toContain('\r');
-    expect(c.err()).toContain('1/6 campagne créée et ouverte\n');
-    expect(c.err()).toContain('6/6 terminé\n');
+    expect(c.err()).toContain('1/12 campagne créée et ouverte\n');
+    expect(c.err()).toContain('12/12 terminé\n');
     expect(`${c.out()}${c.err()}`).not.toMatch(/under_review|co_decision|in_force/);
 
     const defaults: number[] = [];

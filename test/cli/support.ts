@@ -1,7 +1,10 @@
 // Running the `grants` command for real, as this process's user or as another than root, for the
 // cases root cannot show: a data directory the user may not write (root writes everywhere); or in
-// the background, held still in the middle of its work, for what arrives meanwhile.
+// the background, held still in the middle of its work (or of loading its code), for what arrives
+// meanwhile.
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -81,6 +84,62 @@ export function startGrants(env: Record<string, string>, ...argv: string[]): Run
     child.on('close', (status, signal) => resolveDone({ status, signal, out, err })),
   );
   return { child, done };
+}
+
+/**
+ * `grants <argv>` started as startGrants does, its loading held at the module whose path ends with
+ * `module` (holdLoadHooks.mjs): `reached` resolves once the hold has begun, `release` lets it load on.
+ * A command's code takes a second or more to load on a slow machine; this is that moment, every time.
+ */
+export function startGrantsHeldWhileLoading(
+  env: Record<string, string>,
+  module: string,
+  ...argv: string[]
+): RunningGrants & { reached: Promise<void>; release: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'grants-hold-'));
+  const files = { reached: join(dir, 'atteint'), release: join(dir, 'relacher') };
+  const child = spawn(
+    process.execPath,
+    ['--import', join(import.meta.dirname, 'holdLoad.mjs'), grantsScript, ...argv],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        ...env,
+        HOLD_LOAD_MODULE: module,
+        HOLD_LOAD_REACHED: files.reached,
+        HOLD_LOAD_RELEASE: files.release,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+  const done = new Promise<GrantsExit>((resolveDone) =>
+    child.on('close', (status, signal) => {
+      rmSync(dir, { recursive: true, force: true });
+      resolveDone({ status, signal, out, err });
+    }),
+  );
+  const reached = (async () => {
+    const deadline = Date.now() + 60_000;
+    while (!existsSync(files.reached)) {
+      if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline)
+        throw new Error(`chargement de ${module} jamais atteint : ${JSON.stringify({ out, err })}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  return {
+    child,
+    done,
+    reached,
+    release: () => {
+      if (existsSync(dir)) writeFileSync(files.release, '');
+    },
+  };
 }
 
 /**

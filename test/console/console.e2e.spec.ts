@@ -422,6 +422,13 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
         .poll(() => page.locator('[data-testid="asof-result"] [data-field="integrity"]').textContent())
         .toContain('Altération détectée dans le flux');
       await page.screenshot({ path: join(artifacts, 'console-audit-altere.png'), fullPage: true });
+      // The verification just made is the engine's verdict: the ledger's figures come with a warning.
+      await page.getByRole('tab', { name: 'Grand livre' }).click();
+      await page.getByRole('button', { name: 'Afficher' }).click();
+      await expect
+        .poll(() => page.getByTestId('ledger-integrity').textContent())
+        .toMatch(/^La dernière vérification du journal entier .* l’a trouvé altéré : .*ne les publiez pas/);
+      await page.getByRole('tab', { name: 'Candidature' }).click();
     } finally {
       edit.restore();
     }

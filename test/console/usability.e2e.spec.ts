@@ -139,7 +139,7 @@ describe.skipIf(chromiumPath === undefined)('console after the review in a brows
     await world.signInAs(page, demo.auditor);
     await page.goto(`${world.base}/console/#/audit/${inForce}`);
     const panel = page.getByRole('tabpanel');
-    const at = panel.getByLabel('Au (date, fin de journée à Paris)');
+    const at = panel.getByLabel('Au (date)');
     await at.fill(yesterday);
     await panel.getByRole('button', { name: 'Rejouer', exact: true }).click();
     await page.getByTestId('asof-result').waitFor();
@@ -158,7 +158,7 @@ describe.skipIf(chromiumPath === undefined)('console after the review in a brows
     asked.length = 0;
     await page.getByRole('tab', { name: 'Campagne et enveloppes' }).click();
     await panel.getByLabel('Campagne', { exact: true }).selectOption(campaignId);
-    const campaignAt = panel.getByLabel('Au (date, fin de journée à Paris)');
+    const campaignAt = panel.getByLabel('Au (date)');
     await campaignAt.fill(yesterday);
     await panel.getByRole('button', { name: 'Rejouer la campagne' }).click();
     await page.getByTestId('campaign-asof').waitFor();

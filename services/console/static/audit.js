@@ -25,6 +25,7 @@ import {
 import { EnvelopeTable, Timeline, useApi, useQpvNaming } from './pages.js';
 import { frenchPath } from './actions.js';
 import { loadStylesheet } from './charts.js';
+import { asOfParameter, parisClockOf } from './instants.js';
 
 loadStylesheet('./dashboard.css');
 
@@ -45,7 +46,8 @@ const roleNames = {
   system: 'Système (automatique)',
 };
 const themeName = (code) => themes.find(([c]) => c === code)?.[1] ?? '';
-const atLabel = 'Au (date, fin de journée à Paris)';
+const atLabel = 'Au (date)';
+const atTimeLabel = 'Heure à Paris (facultative)';
 /**
  * A refusal of the API in words. A field the API refuses is named as the page names it (`fields`: the
  * query parameter → its label, « Année des conventions (entrée en vigueur) : … »), never by its path
@@ -63,8 +65,52 @@ function errorText(e, fields = {}) {
     })
     .join(' ; ');
 }
-/** The fields of an as-of form, by the query parameter each one sends. */
-const instantFieldNames = { at: atLabel, time: 'Horloge' };
+/** The fields of an as-of form, by the query parameter each one sends (`at`: the date and the time). */
+const instantFieldNames = { at: 'Au (date et heure)', time: 'Horloge' };
+
+/**
+ * @typedef {{ date: string, time: string }} AskedInstant the date and the time of day typed (the time
+ * empty: the end of that day)
+ */
+
+/**
+ * What the as-of routes are sent as `at` for what was typed, or the refusal to show without asking:
+ * a time of day the page cannot read (a browser without a time picker takes any text).
+ * @param {AskedInstant} asked
+ * @returns {{ at: string } | { error: string }}
+ */
+function atOf(asked) {
+  const at = asOfParameter(asked);
+  if (at !== null) return { at };
+  return {
+    error:
+      asked.date.trim() === ''
+        ? `${atLabel} : à remplir.`
+        : `${atTimeLabel} : « ${asked.time} » n’est pas une heure lisible (attendue au format HH:MM ou HH:MM:SS, par exemple 14:05:30).`,
+  };
+}
+
+/**
+ * The instant a replay used (the API's `at`: a date alone is the end of that day in Paris), in words:
+ * « 12 mai 2027 à 14:05:23, heure de Paris », « 12 mai 2027 à 23:59:59, heure de Paris (fin de journée) ».
+ * @param {string} at
+ */
+function instantWords(at) {
+  const clock = parisClockOf(at);
+  if (clock === null) return at;
+  return `${date(clock.day)} à ${clock.clock}, heure de Paris${clock.endOfDay ? ' (fin de journée)' : ''}`;
+}
+const clockWords = { business: 'la date métier', record: 'la date d’enregistrement' };
+
+/**
+ * The heading of a replay's result: the instant actually used and on which clock.
+ * @param {{ result: { at: string, time: string }, id: string, what: string }} props
+ */
+function AsOfHeading({ result, id, what }) {
+  return html`<h3 id=${id} data-testid=${id} data-at=${result.at}>
+    ${`${what} au ${instantWords(result.at)}, selon ${clockWords[result.time] ?? result.time}`}
+  </h3>`;
+}
 
 const integrityReasonNames = {
   hash_mismatch: 'contenu modifié',
@@ -100,10 +146,11 @@ function BrokenStreams({ report }) {
 }
 
 /**
- * The date and clock fields of an as-of form (ids prefixed, the labels the same everywhere). The date
- * is the page's state (`at`, changed by `onAt`): each replay renders the form again, and must neither
- * put today back nor send it the next time; a tab left and opened again finds it as typed.
- * @param {{ prefix: string, at: string, onAt: (at: string) => void }} props
+ * The date, time and clock fields of an as-of form (ids prefixed, the labels the same everywhere). The
+ * date and the time are the page's state (`at`, changed by `onAt`): each replay renders the form
+ * again, and must neither put today back nor send it the next time; a tab left and opened again finds
+ * them as typed. The time is optional: left empty, the state is the one at the end of the day.
+ * @param {{ prefix: string, at: AskedInstant, onAt: (at: Partial<AskedInstant>) => void }} props
  */
 function InstantFields({ prefix, at, onAt }) {
   return html`<div class="field">
@@ -112,9 +159,21 @@ function InstantFields({ prefix, at, onAt }) {
         id=${`${prefix}-at`}
         name="at"
         type="date"
-        value=${at}
-        onInput=${(e) => onAt(e.currentTarget.value)}
+        value=${at.date}
+        onInput=${(e) => onAt({ date: e.currentTarget.value })}
         required
+      />
+    </div>
+    <div class="field">
+      <label for=${`${prefix}-at-time`}>${atTimeLabel}</label
+      ><input
+        id=${`${prefix}-at-time`}
+        name="atTime"
+        type="time"
+        step="1"
+        value=${at.time}
+        aria-describedby=${`${prefix}-at-time-hint`}
+        onInput=${(e) => onAt({ time: e.currentTarget.value })}
       />
     </div>
     <div class="field">
@@ -123,7 +182,11 @@ function InstantFields({ prefix, at, onAt }) {
         <option value="business">Date métier</option>
         <option value="record">Date d’enregistrement</option>
       </select>
-    </div>`;
+    </div>
+    <small id=${`${prefix}-at-time-hint`} class="inline-hint"
+      >Heure vide : l’état en fin de journée (23:59:59, heure de Paris). Une heure donnée compte les
+      événements de cette seconde-là.</small
+    >`;
 }
 
 /** What every replay says: how many events, the last one applied, those written late. */
@@ -150,12 +213,16 @@ function AsOf({ id, at, onAt }) {
   const submit = async (event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    const at = String(form.get('at') ?? '');
     const time = String(form.get('time') ?? 'business');
     setError(null);
+    const asked = atOf(at);
+    if ('error' in asked) return setError(asked.error);
     try {
       setResult(
-        await api('GET', `/api/audit/applications/${id}/as-of?at=${encodeURIComponent(at)}&time=${time}`),
+        await api(
+          'GET',
+          `/api/audit/applications/${id}/as-of?at=${encodeURIComponent(asked.at)}&time=${time}`,
+        ),
       );
     } catch (e) {
       setError(errorText(e, instantFieldNames));
@@ -171,6 +238,7 @@ function AsOf({ id, at, onAt }) {
     ${
       result
         ? html`<div data-testid="asof-result" aria-live="polite">
+            <${AsOfHeading} result=${result} id="asof-at" what="État" />
             <dl class="facts">
               <dt>Statut</dt>
               <dd data-field="status">${statusLabels[result.state?.status] ?? result.state?.status}</dd>
@@ -186,7 +254,7 @@ function AsOf({ id, at, onAt }) {
   </section>`;
 }
 
-/** @param {{ id?: string, list: any, at: string, onAt: (at: string) => void }} props */
+/** @param {{ id?: string, list: any, at: AskedInstant, onAt: (at: Partial<AskedInstant>) => void }} props */
 function ApplicationView({ id, list, at, onAt }) {
   return html`<div class="field">
       <label for="audit-app">Candidature</label>
@@ -229,7 +297,7 @@ function EnvelopeAsOf({ campaignId, funders, at, time, titles }) {
   const st = result?.state;
   const reservations = st?.status === 'open' ? Object.entries(st.reservations ?? {}) : [];
   return html`<section class="envelope-asof" aria-labelledby="envelope-asof-title">
-    <h3 id="envelope-asof-title">Enveloppe d’un financeur au même instant</h3>
+    <h3 id="envelope-asof-title">Enveloppe d’un financeur au même instant : ${instantWords(at)}</h3>
     <form class="inline" onSubmit=${submit}>
       <div class="field">
         <label for="envelope-funder">Financeur</label>
@@ -308,24 +376,25 @@ function EnvelopeAsOf({ campaignId, funders, at, time, titles }) {
 function CampaignView({ campaigns, titles, at, onAt }) {
   const [campaignId, setCampaignId] = useState('');
   const [result, setResult] = useState(/** @type {any} */ (null));
+  // What the last replay asked: the envelopes are replayed at the very instant it used (its `at`).
   const [asked, setAsked] = useState(/** @type {{ id: string, at: string, time: string } | null} */ (null));
   const [error, setError] = useState(/** @type {string | null} */ (null));
   const id = campaignId || campaigns[0]?.campaignId || '';
   const submit = async (event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    const at = String(form.get('at') ?? '');
     const time = String(form.get('time') ?? 'business');
     setError(null);
     setResult(null);
+    const instant = atOf(at);
+    if ('error' in instant) return setError(instant.error);
     try {
-      setResult(
-        await api(
-          'GET',
-          `/api/audit/campaigns/${encodeURIComponent(id)}/as-of?at=${encodeURIComponent(at)}&time=${time}`,
-        ),
+      const replay = await api(
+        'GET',
+        `/api/audit/campaigns/${encodeURIComponent(id)}/as-of?at=${encodeURIComponent(instant.at)}&time=${time}`,
       );
-      setAsked({ id, at, time });
+      setResult(replay);
+      setAsked({ id, at: replay.at, time });
     } catch (e) {
       setError(errorText(e, { ...instantFieldNames, id: 'Campagne' }));
     }
@@ -353,6 +422,7 @@ function CampaignView({ campaigns, titles, at, onAt }) {
     ${
       result
         ? html`<div data-testid="campaign-asof" aria-live="polite">
+            <${AsOfHeading} result=${result} id="campaign-asof-at" what="Campagne" />
             <dl class="facts">
               <dt>Statut</dt>
               <dd data-field="status">${campaignStatusLabels[st?.status] ?? st?.status}</dd>
@@ -443,12 +513,89 @@ const auditFieldNames = {
 };
 const funderSuggestions = ['ETAT', 'REGION', 'DEPARTEMENT', 'CAF', 'EPCI'];
 
+/** The campaign's envelope decisions: in the ledger for information, their amount in no movement. */
+const decisionMovements = ['envelope_voted', 'envelope_adjustment_decided'];
+/**
+ * @typedef {{ decidedCents: number, previousCents?: number, reason?: string }} EnvelopeDecision
+ * what the campaign decided for one funder's envelope: the amount voted, or adjusted to (from
+ * `previousCents`, for `reason`)
+ */
+/**
+ * The amounts of the campaign's envelope decisions on a page of the ledger, by entry
+ * (`position-line`). The ledger gives them no amount (the envelope's own opening and adjustments
+ * carry it: summed, a vote would count twice) and spells the amount decided out in its reference
+ * (« montant voté : 500 000,00 € »), where a figure reads as a reference. The event itself says
+ * them (the campaign's stream, at the entry's revision), read rather than the sentence parsed. An
+ * event that cannot be read leaves its entries as the ledger gives them.
+ * @param {any[]} entries
+ * @returns {Promise<Map<string, EnvelopeDecision>>}
+ */
+async function envelopeDecisions(entries) {
+  const decisions = entries.filter((e) => decisionMovements.includes(e.movement));
+  const events = new Map(
+    await Promise.all(
+      [...new Set(decisions.map((e) => `${e.stream}\n${e.revision}`))].map(async (key) => {
+        const [stream, revision] = key.split('\n');
+        const page = await api(
+          'GET',
+          `/api/audit/streams/${encodeURIComponent(stream)}/events?from=${revision}&limit=1&data=current`,
+        ).catch(() => null);
+        const event = page?.events?.[0];
+        return /** @type {[string, any]} */ ([key, String(event?.revision) === revision ? event : null]);
+      }),
+    ),
+  );
+  /** @type {Map<string, EnvelopeDecision>} */
+  const found = new Map();
+  for (const e of decisions) {
+    const event = events.get(`${e.stream}\n${e.revision}`);
+    const data = event?.data;
+    if (event?.type === 'CampaignCreated') {
+      const voted = (data?.funders ?? []).find((f) => f.funder === e.funder);
+      if (typeof voted?.envelopeCents === 'number')
+        found.set(`${e.position}-${e.line}`, { decidedCents: voted.envelopeCents });
+    } else if (event?.type === 'FunderEnvelopeAdjusted' && data?.funder === e.funder) {
+      found.set(`${e.position}-${e.line}`, {
+        decidedCents: data.amountCents,
+        previousCents: data.previousCents,
+        reason: data.reason,
+      });
+    }
+  }
+  return found;
+}
+
+/**
+ * The « Montant décidé » cell of a ledger entry and its « Référence » once that amount is in its own
+ * column: a vote has no other reference; an adjustment keeps its reason.
+ * @param {any} e @param {EnvelopeDecision | undefined} decision
+ */
+function decisionCells(e, decision) {
+  if (decision === undefined)
+    return {
+      decided: html`<td class="num" data-field="decided">—</td>`,
+      reference: e.reference ?? '—',
+    };
+  return {
+    decided: html`<td class="num" data-field="decided" data-decided=${decision.decidedCents}>
+      ${money(decision.decidedCents)}
+      ${
+        decision.previousCents === undefined
+          ? null
+          : html`<br /><small>${`auparavant ${money(decision.previousCents)}`}</small>`
+      }
+    </td>`,
+    reference: decision.reason ? frenchText(decision.reason) : '—',
+  };
+}
+
 function LedgerView({ campaigns, titles, onOpenApplication }) {
   const [filters, setFilters] = useState(/** @type {Record<string, string> | null} */ (null));
   const [limit, setLimit] = useState('50');
   // Cursors of the pages seen: [undefined (first page), next of page 1, …].
   const [cursors, setCursors] = useState(/** @type {(string | undefined)[]} */ ([undefined]));
   const [page, setPage] = useState(/** @type {any} */ (null));
+  const [decisions, setDecisions] = useState(/** @type {Map<string, EnvelopeDecision>} */ (new Map()));
   const [error, setError] = useState(/** @type {string | null} */ (null));
   const [busy, setBusy] = useState(false);
 
@@ -464,9 +611,11 @@ function LedgerView({ campaigns, titles, onOpenApplication }) {
     try {
       const after = pageCursors[pageCursors.length - 1];
       const data = await api('GET', `/api/audit/ledger?${query(f, { after, limit })}`);
+      const decided = await envelopeDecisions(data?.entries ?? []);
       setFilters(f);
       setCursors(pageCursors);
       setPage(data);
+      setDecisions(decided);
     } catch (e) {
       setError(errorText(e, ledgerFieldNames));
     } finally {
@@ -536,6 +685,12 @@ function LedgerView({ campaigns, titles, onOpenApplication }) {
     </form>
     ${error ? html`<p class="refusal" role="alert">${error}</p>` : null}
     ${
+      // The engine's last check of the whole log found it altered: these figures may carry it.
+      page?.integrity?.verdict === 'altéré'
+        ? html`<p class="refusal" role="alert" data-testid="ledger-integrity">${page.integrity.warning}</p>`
+        : null
+    }
+    ${
       page
         ? html`<div class="pager">
               <button
@@ -586,46 +741,48 @@ function LedgerView({ campaigns, titles, onOpenApplication }) {
                           ${filters?.campaign ? null : html`<th scope="col">Campagne</th>`}
                           <th scope="col">Candidature</th>
                           <th scope="col" class="num">Montant (exercice)</th>
+                          <th scope="col" class="num">Montant décidé (pour information)</th>
                           <th scope="col">Référence</th>
                           <th scope="col">Qui</th>
                           <th scope="col">Date métier / enregistré le</th>
                         </tr>
                       </thead>
                       <tbody>
-                        ${entries.map(
-                          (e) =>
-                            html`<tr data-row=${`${e.position}-${e.line}`}>
-                              <td class="num">${e.position}${e.line > 0 ? `.${e.line}` : ''}</td>
-                              <td class="wrap">${e.movementLabel}</td>
-                              <td>${e.funder ? funderLabel(e.funder) : '—'}</td>
-                              ${filters?.campaign ? null : html`<td>${e.campaign ?? '—'}</td>`}
-                              <td class="wrap">
-                                ${
-                                  e.application
-                                    ? html`<a href=${`#/audit/${e.application}`} onClick=${onOpenApplication}
-                                        >${titles[e.application] ?? e.application}</a
-                                      >`
-                                    : '—'
-                                }
-                              </td>
-                              <td class="num" data-value=${e.amountCents ?? ''}>
-                                ${e.amountCents === null ? '—' : money(e.amountCents)}
-                                <br /><small
-                                  >${`${e.year ?? '—'}${e.conventionYear ? ` (année ${e.conventionYear})` : ''}`}</small
-                                >
-                              </td>
-                              <td>${e.reference ?? '—'}</td>
-                              <td>
-                                ${`${roleNames[e.actorRole] ?? e.actorRole}${e.actorInstitution ? ` — ${funderLabel(e.actorInstitution)}` : ''}`}
-                                <br /><small class="code">${e.actorId}</small>
-                              </td>
-                              <td>
-                                ${businessTime(e.occurredAt, e.recordedAt)}<br /><small
-                                  >${`enregistré ${dateTime(e.recordedAt)}`}</small
-                                >
-                              </td>
-                            </tr>`,
-                        )}
+                        ${entries.map((e) => {
+                          const decision = decisionCells(e, decisions.get(`${e.position}-${e.line}`));
+                          return html`<tr data-row=${`${e.position}-${e.line}`}>
+                            <td class="num">${e.position}${e.line > 0 ? `.${e.line}` : ''}</td>
+                            <td class="wrap">${e.movementLabel}</td>
+                            <td>${e.funder ? funderLabel(e.funder) : '—'}</td>
+                            ${filters?.campaign ? null : html`<td>${e.campaign ?? '—'}</td>`}
+                            <td class="wrap">
+                              ${
+                                e.application
+                                  ? html`<a href=${`#/audit/${e.application}`} onClick=${onOpenApplication}
+                                      >${titles[e.application] ?? e.application}</a
+                                    >`
+                                  : '—'
+                              }
+                            </td>
+                            <td class="num" data-value=${e.amountCents ?? ''}>
+                              ${e.amountCents === null ? '—' : money(e.amountCents)}
+                              <br /><small
+                                >${`${e.year ?? '—'}${e.conventionYear ? ` (année ${e.conventionYear})` : ''}`}</small
+                              >
+                            </td>
+                            ${decision.decided}
+                            <td>${decision.reference}</td>
+                            <td>
+                              ${`${roleNames[e.actorRole] ?? e.actorRole}${e.actorInstitution ? ` — ${funderLabel(e.actorInstitution)}` : ''}`}
+                              <br /><small class="code">${e.actorId}</small>
+                            </td>
+                            <td>
+                              ${businessTime(e.occurredAt, e.recordedAt)}<br /><small
+                                >${`enregistré ${dateTime(e.recordedAt)}`}</small
+                              >
+                            </td>
+                          </tr>`;
+                        })}
                       </tbody>
                     </table>
                   </div>`
@@ -754,10 +911,14 @@ export function AuditPage({ principal, id }) {
   const list = useApi('/api/applications?limit=200');
   const campaignsApi = useApi(principal.role === 'auditor' ? '/api/campaigns' : null);
   const [view, setView] = useState('application');
-  // The dates of the as-of forms, as typed: kept across replays and tabs (the views are redrawn).
-  const [asOf, setAsOf] = useState(() => ({ application: today(), campaign: today() }));
+  // The dates and times of the as-of forms, as typed: kept across replays and tabs (the views are
+  // redrawn). No time: the end of the day.
+  const [asOf, setAsOf] = useState(() => ({
+    application: { date: today(), time: '' },
+    campaign: { date: today(), time: '' },
+  }));
   /** @param {'application' | 'campaign'} key */
-  const asOfOf = (key) => (at) => setAsOf((dates) => ({ ...dates, [key]: at }));
+  const asOfOf = (key) => (at) => setAsOf((dates) => ({ ...dates, [key]: { ...dates[key], ...at } }));
   const [verify, setVerify] = useState(/** @type {any} */ (null));
   const [digest, setDigest] = useState(/** @type {any} */ (null));
   const [digestUpTo, setDigestUpTo] = useState('');

@@ -203,8 +203,10 @@ function deadlineOfItem(a, overdueReports, now = Date.now()) {
 }
 
 /**
- * @param {{ items: any[], caption: string, empty?: string, requestedLabel?: string, overdueReports?: Map<string, string> }} props
+ * @param {{ items: any[], caption: string, empty?: string, requestedLabel?: string, overdueReports?: Map<string, string>, campaignName?: (campaignId: string) => string }} props
  * `requestedLabel`: the list items carry what was asked of all funders together; a funder is told so.
+ * `campaignName`: a « Campagne » column, each application's AMI by its name (the grant manager's
+ * queue, where several campaigns' files are mixed).
  */
 function QueueTable({
   items,
@@ -212,6 +214,7 @@ function QueueTable({
   empty = 'Rien en attente.',
   requestedLabel = 'Demandé',
   overdueReports,
+  campaignName,
 }) {
   const now = Date.now();
   if (!items?.length) return html`<p class="empty">${empty}</p>`;
@@ -227,6 +230,7 @@ function QueueTable({
       <thead role="rowgroup">
         <tr role="row">
           <th scope="col" role="columnheader">Action</th>
+          ${campaignName ? html`<th scope="col" role="columnheader">Campagne</th>` : null}
           <th scope="col" role="columnheader">Porteur</th>
           <th scope="col" role="columnheader">Statut</th>
           <th scope="col" role="columnheader">En attente de</th>
@@ -239,6 +243,13 @@ function QueueTable({
           const deadline = deadlineOfItem(a, overdueReports, now);
           return html`<tr role="row" class=${deadline?.overdue ? 'overdue' : ''} data-application=${a.id}>
             <td role="cell" data-label="Action"><a href=${`#/candidatures/${a.id}`}>${a.title}</a></td>
+            ${
+              campaignName
+                ? html`<td role="cell" data-label="Campagne" data-campaign=${a.campaignId}>
+                    ${campaignName(a.campaignId)}
+                  </td>`
+                : null
+            }
             <td role="cell" data-label="Porteur">${a.porteur?.name}</td>
             <td role="cell" data-label="Statut">${a.statusLabel ?? statusLabels[a.status] ?? a.status}</td>
             <td role="cell" data-label="En attente de">${frenchText(a.waitingFor) ?? '—'}</td>
@@ -295,23 +306,39 @@ const queueLimit = 200;
 function useLists(paths) {
   const key = paths.join('\n');
   const [state, setState] = useState(
-    /** @type {{ pages?: any[], error?: string, loading: boolean }} */ ({ loading: paths.length > 0 }),
+    /** @type {{ pages?: any[], error?: string, loading: boolean, of?: string }} */ ({
+      loading: paths.length > 0,
+    }),
   );
+  // The lists now wanted: an answer for former ones, come late, is dropped.
+  const wanted = useRef(key);
+  wanted.current = key;
   const load = useCallback(() => {
     if (paths.length === 0) return;
     setState((s) => ({ ...s, loading: true }));
+    const settle = (next) => {
+      if (wanted.current === key) setState({ ...next, loading: false, of: key });
+    };
     Promise.all(paths.map((p) => api('GET', p))).then(
-      (pages) => setState({ pages, loading: false }),
-      (e) => setState({ error: e.message, loading: false }),
+      (pages) => settle({ pages }),
+      (e) => settle({ error: e.message }),
     );
   }, [key]);
   useEffect(load, [load]);
+  // Other lists asked for (another filter): the pages of the former ones are not shown meanwhile;
+  // reloaded as they are, they stay until the new ones come.
+  if (state.of !== undefined && state.of !== key) return { loading: true, reload: load };
   return { ...state, reload: load };
 }
 
-/** One request for every application in one of `statuses` (the API takes `status` repeated). */
-const inStatuses = (statuses, sort) => [
-  `/api/applications?sort=${sort}&${statuses.map((s) => `status=${encodeURIComponent(s)}`).join('&')}&limit=${queueLimit}`,
+/**
+ * One request for every application in one of `statuses` (the API takes `status` repeated), of one
+ * campaign when `campaignId` is given.
+ * @param {string[]} statuses @param {string} sort @param {string} [campaignId]
+ */
+const inStatuses = (statuses, sort, campaignId = '') => [
+  `/api/applications?sort=${sort}&${statuses.map((s) => `status=${encodeURIComponent(s)}`).join('&')}` +
+    `${campaignId ? `&campaignId=${encodeURIComponent(campaignId)}` : ''}&limit=${queueLimit}`,
 ];
 
 /**
@@ -328,22 +355,59 @@ function Truncated({ pages, shown = 'candidatures affichées', which = 'les éch
 }
 
 /**
+ * The campaign the grant manager's queue was last filtered on, kept while the console stays open: back
+ * from an application's page, the queue is the one left.
+ */
+let queueCampaign = '';
+
+/**
+ * « Campagne » above the grant manager's queue: every campaign (GET /api/campaigns, the most recent
+ * first) or one, asked of the API (`campaignId`), so that a list cut at its limit is cut within it.
+ * @param {{ campaigns: any[], value: string, onChange: (campaignId: string) => void }} props
+ */
+function CampaignFilter({ campaigns, value, onChange }) {
+  return html`<div class="field queue-filter">
+    <label for="queue-campaign">Campagne</label>
+    <select id="queue-campaign" onChange=${(e) => onChange(e.currentTarget.value)}>
+      <option value="" selected=${value === ''}>Toutes les campagnes</option>
+      ${campaigns.map(
+        (c) =>
+          html`<option value=${c.campaignId} selected=${c.campaignId === value}>
+            ${c.name ?? c.campaignId}
+          </option>`,
+      )}
+    </select>
+  </div>`;
+}
+
+/**
  * The grant manager's queue: every application that still waits on someone (one request for the
- * live statuses, soonest deadline first, overdue first). Finished files (withdrawn, ineligible,
- * rejected, lapsed, closed, terminated) are not work: they are in a folded section, asked for the
- * API only when it is opened.
+ * live statuses, soonest deadline first, overdue first), each with its campaign (the AMI of its
+ * year: several are open or running at once), all campaigns' or one's. Finished files (withdrawn,
+ * ineligible, rejected, lapsed, closed, terminated) are not work: they are in a folded section, asked
+ * for the API only when it is opened.
  */
 function ManagerQueue() {
-  const live = useLists(inStatuses(liveStatuses, 'deadline'));
+  const [campaignId, setCampaignId] = useState(queueCampaign);
+  const chooseCampaign = (id) => {
+    queueCampaign = id;
+    setCampaignId(id);
+  };
+  const campaignsApi = useApi('/api/campaigns');
+  const campaigns = campaignsApi.data?.items ?? [];
+  /** A campaign by its name; by its id while the list has not come (or lacks it). */
+  const campaignName = (id) => campaigns.find((c) => c.campaignId === id)?.name ?? id;
+  const live = useLists(inStatuses(liveStatuses, 'deadline', campaignId));
   const late = useOverdueReports();
   const [showFinished, setShowFinished] = useState(false);
-  const finished = useLists(showFinished ? inStatuses(finishedStatuses, 'submitted') : []);
+  const finished = useLists(showFinished ? inStatuses(finishedStatuses, 'submitted', campaignId) : []);
   const items = (pages) => (pages ?? []).flatMap((p) => p.items);
   // The manager's own work first: an eligibility to rule on has no deadline, and sorted among the
   // files waiting on others by date it came last.
   const waitsOnManager = (a) => (a.waitingOn ?? []).includes('grant_manager');
   const open = items(live.pages);
-  return html`${live.error ? html`<p class="refusal" role="alert">${live.error}</p>` : null}
+  return html`<${CampaignFilter} campaigns=${campaigns} value=${campaignId} onChange=${chooseCampaign} />
+    ${live.error ? html`<p class="refusal" role="alert">${live.error}</p>` : null}
     ${
       live.loading && !live.pages
         ? html`<p>Chargement…</p>`
@@ -352,6 +416,7 @@ function ManagerQueue() {
               <${QueueTable}
                 items=${overdueFirst(open.filter(waitsOnManager), late.dueByApplication)}
                 overdueReports=${late.dueByApplication}
+                campaignName=${campaignName}
                 caption="Ce que vous avez à faire (retards en tête)"
                 empty="Rien à traiter pour le moment."
               />
@@ -364,6 +429,7 @@ function ManagerQueue() {
                   late.dueByApplication,
                 )}
                 overdueReports=${late.dueByApplication}
+                campaignName=${campaignName}
                 caption="Ce qui attend les financeurs, les porteurs ou le conseil citoyen, jusqu’à quand"
                 empty="Rien en attente des autres."
               />
@@ -378,6 +444,7 @@ function ManagerQueue() {
           ? html`<p>Chargement…</p>`
           : html`<${QueueTable}
                 items=${items(finished.pages).sort((a, b) => String(b.submittedAt).localeCompare(String(a.submittedAt)))}
+                campaignName=${campaignName}
                 caption="Dossiers terminés (les plus récents en tête)"
                 empty="Aucun dossier terminé."
               />
@@ -394,6 +461,7 @@ function ManagerQueue() {
         live.reload();
         late.reload();
         finished.reload();
+        campaignsApi.reload();
       }}
     >
       Actualiser

@@ -22,7 +22,7 @@ export const campaignSnapshotSchema = z.object({
   /**
    * Codes that exist at all (e.g. the whole national reference): a dossier naming a code outside
    * this list is refused, while a known code outside the territory only fails an eligibility
-   * finding. Defaults to the territory's codes.
+   * finding. Defaults to the territory's codes and those of its reference (qpvReferenceVersion).
    */
   knownQpvCodes: z.array(qpvCodeSchema).optional(),
   /**
@@ -34,15 +34,12 @@ export const campaignSnapshotSchema = z.object({
 });
 export type CampaignSnapshot = z.infer<typeof campaignSnapshotSchema>;
 
-export function toCampaignSnapshot(
-  state: CampaignState,
-  options: { knownQpvCodes?: string[] } = {},
-): CampaignSnapshot | undefined {
+export function toCampaignSnapshot(state: CampaignState): CampaignSnapshot | undefined {
   if (state.status === 'not_created') return undefined;
   // Opened by hand before its date (« Ouvrir »): its window opened then, and porteurs may file.
   const openedAt = state.status === 'draft' ? null : state.openedAt;
   const openedEarly = openedAt !== null && compareInstants(openedAt, state.submissionWindow.opensAt) < 0;
-  const snapshot: CampaignSnapshot = {
+  return {
     campaignId: state.campaignId,
     year: state.year,
     status: state.status,
@@ -54,6 +51,4 @@ export function toCampaignSnapshot(
     qpvCodes: state.territory.qpvCodes,
     qpvReferenceVersion: state.territory.qpvReferenceVersion,
   };
-  if (options.knownQpvCodes) snapshot.knownQpvCodes = options.knownQpvCodes;
-  return snapshot;
 }

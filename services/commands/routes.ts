@@ -181,9 +181,9 @@ export const commandRoutes = [
       const view = await grants.campaignView(b.campaignId).catch((error: unknown) => {
         throw error instanceof AggregateNotFoundError ? unknownCampaign() : error;
       });
-      if (view.state.status === 'not_created') throw unknownCampaign();
-      // The snapshot names the campaign's QPV reference: a quartier of it outside the territory is
-      // filed with the finding « Quartiers visés hors du territoire »; a code in none is unknown.
+      // Undefined for a campaign never created. The snapshot names the campaign's QPV reference: a
+      // quartier of it outside the territory is filed with the finding « Quartiers visés hors du
+      // territoire »; a code in none is unknown.
       const campaign = toCampaignSnapshot(view.state);
       if (campaign === undefined) throw unknownCampaign();
       return grants.submitApplication(

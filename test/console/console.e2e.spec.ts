@@ -272,6 +272,21 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     await expect(row('Convention signée').last().textContent()).resolves.toMatch(
       /Financeur — Intercommunalité \(EPCI\) · \S+/,
     );
+    // What each said, in a line: whose money, how much, on what decision; and the data as stored.
+    await expect(row('Convention signée').last().textContent()).resolves.toContain(
+      'Signée par l’intercommunalité (EPCI).',
+    );
+    const etat = row('Position d’un financeur').filter({ hasText: 'L’État s’engage pour' }).last();
+    await expect(etat.textContent()).resolves.toMatch(
+      /L’État s’engage pour [\d\s]+,00\s€ \(année 1 : [\d\s]+,00\s€.*\)\. Conditions : Bilan intermédiaire à six mois\. Décision : Arrêté préfectoral 2027-118\./s,
+    );
+    await expect(row('Versement ordonné').first().textContent()).resolves.toMatch(
+      /, année 1 : [\d\s]+,\d\d\s€\./,
+    );
+    await etat.getByText('Données enregistrées').click();
+    await expect(etat.locator('pre').textContent()).resolves.toContain(
+      '"decisionReference": "Arrêté préfectoral 2027-118"',
+    );
     await page.screenshot({ path: join(artifacts, 'console-en-vigueur.png'), fullPage: true });
     expect(cspViolations).toEqual([]);
   }, 120_000);

@@ -27,6 +27,7 @@ import {
   TableScroll,
   useCommandSender,
 } from './lib.js';
+import { opinionLabels } from './eventDetails.js';
 import {
   allowedTriggers,
   defaultSchedule,
@@ -497,8 +498,6 @@ export function FieldInput(formId, f, error, hidden = false) {
     ${error ? html`<p class="field-error" id=${`${inputId}-error`}>${error}</p>` : null}
   </div>`;
 }
-
-const opinionLabels = { favourable: 'Favorable', reserved: 'Réservé', unfavourable: 'Défavorable' };
 
 /**
  * What is left of a funder's envelope for the application's campaign (GET /api/campaigns/{id}/summary,

@@ -16,6 +16,13 @@ import {
   textMax,
 } from './actions.js';
 import { communeFunders } from './communes.js';
+import {
+  eventDetail,
+  eventLabels,
+  opinionLabels,
+  recoveryReasons,
+  terminationLabels,
+} from './eventDetails.js';
 import { whyNot } from './whyNot.js';
 import {
   html,
@@ -548,36 +555,6 @@ export function QueuePage({ principal }) {
 }
 
 const outcomeLabels = { pass: 'Conforme', warn: 'Alerte', fail: 'Échec' };
-const opinionLabels = { favourable: 'Favorable', reserved: 'Réservé', unfavourable: 'Défavorable' };
-export const eventLabels = {
-  ApplicationSubmitted: 'Dépôt de la candidature',
-  ApplicationDeclaredEligible: 'Déclarée recevable',
-  ApplicationDeclaredIneligible: 'Déclarée irrecevable',
-  ComplementsRequested: 'Compléments demandés',
-  ComplementsProvided: 'Compléments fournis',
-  ComplementsDeadlineMissed: 'Compléments non fournis à temps',
-  FunderPositionRecorded: 'Position d’un financeur',
-  CitizenOpinionGiven: 'Avis du conseil citoyen',
-  SilentFundersLapsed: 'Financeurs silencieux',
-  CommitteeApprovalRecorded: 'Approbation du comité de pilotage',
-  CommitteeRejectionRecorded: 'Rejet du comité de pilotage',
-  ConventionDrafted: 'Convention rédigée',
-  ConventionSigned: 'Convention signée',
-  ConventionEnteredIntoForce: 'Convention en vigueur',
-  ConventionLapsed: 'Convention caduque',
-  YearlyReportRequested: 'Compte rendu attendu',
-  YearlyReportReminderSent: 'Rappel du compte rendu',
-  YearlyReportMarkedOverdue: 'Compte rendu en retard',
-  YearlyReportSubmitted: 'Compte rendu déposé',
-  YearlyReportChangesRequested: 'Corrections du compte rendu demandées',
-  YearlyReportAccepted: 'Compte rendu accepté',
-  PaymentOrdered: 'Versement ordonné',
-  InstallmentCancelled: 'Échéance annulée',
-  RecoveryOrdered: 'Reversement ordonné',
-  ApplicationClosed: 'Dossier clôturé',
-  ConventionTerminated: 'Convention résiliée',
-  ApplicationWithdrawn: 'Candidature retirée',
-};
 
 /** Who: the role, for whom, and the account itself (an auditor's « qui », not only « quel rôle »). */
 const actorOf = (m) => {
@@ -589,7 +566,6 @@ const actorOf = (m) => {
   return a.role === 'system' ? who : html`${who} · <span class="code">${a.id}</span>`;
 };
 
-/** The events of one stream, in order: what, who, business time and record time. */
 /** A campaign's envelopes, one row per funder (the campaign page, and the auditor's as-of view). */
 export function EnvelopeTable({ funders, caption, testId }) {
   return html`<${TableScroll} label=${caption}>
@@ -616,6 +592,13 @@ export function EnvelopeTable({ funders, caption, testId }) {
   <//>`;
 }
 
+/** The console's words for an event's detail line (eventDetails.js). */
+const detailWords = { money, date, funder: funderLabel, theFunder, compareFunders };
+
+/**
+ * The events of one stream, in order: what, who, business time and record time, what each said (a
+ * line of French) and, unfolded on demand, its data as the log stores it.
+ */
 export function Timeline({ stream }) {
   const { data, error, loading } = useApi(
     `/api/audit/streams/${encodeURIComponent(stream)}/events?limit=500`,
@@ -631,6 +614,7 @@ export function Timeline({ stream }) {
         <tr>
           <th scope="col" class="num">Rév.</th>
           <th scope="col">Événement</th>
+          <th scope="col">Détail</th>
           <th scope="col">Qui</th>
           <th scope="col">Date métier</th>
           <th scope="col">Enregistré le</th>
@@ -639,9 +623,16 @@ export function Timeline({ stream }) {
       <tbody>
         ${data.events.map(
           (e) =>
-            html`<tr>
+            html`<tr data-revision=${e.revision}>
               <td class="num">${e.revision}</td>
               <td>${eventLabels[e.type] ?? e.type} <small class="code">${e.type}</small></td>
+              <td class="event-detail">
+                ${frenchText(eventDetail(e, detailWords))}
+                <details>
+                  <summary>Données enregistrées</summary>
+                  <pre class="code">${JSON.stringify(e.data, null, 2)}</pre>
+                </details>
+              </td>
               <td>${actorOf(e.metadata)}</td>
               <td>${businessTime(e.metadata?.occurredAt, e.metadata?.recordedAt)}</td>
               <td>${dateTime(e.metadata?.recordedAt)}</td>
@@ -984,11 +975,6 @@ function Convention({ state }) {
   `;
 }
 
-const recoveryReasons = {
-  unspent: 'sommes versées non dépensées',
-  termination: 'résiliation de la convention',
-};
-
 /**
  * The porteur's notice of what it must pay back, to whom: the recoveries ordered (RecoveryOrdered),
  * by funder, with the reason.
@@ -1092,12 +1078,6 @@ function ComplementsExchanges({ state }) {
     </ol>
   </section>`;
 }
-
-const terminationLabels = {
-  breach: 'manquement du porteur',
-  porteur_dissolved: 'dissolution du porteur',
-  mutual_agreement: 'accord des parties',
-};
 
 /** A text the porteur typed, ended as a sentence: its own final stop kept, never doubled (« disponible.. »). */
 const sentenceEnd = (text) => (/[.!?…]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`);

@@ -57,7 +57,7 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     const page = await newPage();
     await signInAs(page, demo.porteur);
     // Nothing filed yet: the porteur's own list says so in its own words.
-    await page.locator('.empty').filter({ hasText: 'Aucune candidature.' }).waitFor();
+    await page.locator('.empty').filter({ hasText: 'Aucune candidature en cours.' }).waitFor();
     await page.goto(`${base}/console/#/depot`);
     const f = page.locator('form.cerfa');
     await f.getByLabel('Nom de l’organisme *').fill('Association Sambre Avenir');
@@ -474,7 +474,7 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     expect(cspViolations).toEqual([]);
   });
 
-  it('puts the grant manager’s own work first, the files waiting on others next, and finished ones apart', async () => {
+  it('puts the grant manager’s own work first, the files waiting on others next, and finished ones apart, as in the porteur’s list', async () => {
     const live = await submitApplication(engine, campaignId, { title: 'Atelier vélo solidaire' });
     const gone = await submitApplication(engine, campaignId, { title: 'Brocante du quartier' });
     const toRule = await submitApplication(engine, campaignId, { title: 'Jardin de la Tour' });
@@ -503,6 +503,16 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     );
     expect(await finished.locator(`tr[data-application="${live}"]`).count()).toBe(0);
     await page.screenshot({ path: join(artifacts, 'console-file-attente-terminees.png'), fullPage: true });
+    // The porteur's list too: its files under way, the withdrawn one folded apart with its status.
+    await signInAs(page, demo.porteur);
+    await page.locator(`tr[data-application="${live}"]`).first().waitFor({ timeout: 15_000 });
+    expect(await page.locator(`tr[data-application="${gone}"]`).count()).toBe(0);
+    const porteurFinished = page.getByTestId('finished');
+    await porteurFinished.getByText('Mes dossiers terminés', { exact: false }).first().click();
+    await expect(
+      porteurFinished.locator(`tr[data-application="${gone}"]`).textContent({ timeout: 15_000 }),
+    ).resolves.toContain('Retirée');
+    expect(await porteurFinished.locator(`tr[data-application="${live}"]`).count()).toBe(0);
     expect(cspViolations).toEqual([]);
   });
 
@@ -513,7 +523,7 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     const page = await newPage();
     await signInAs(page, demo.porteur);
     await page.locator(`tr[data-application="${id}"]`).waitFor({ timeout: 15_000 });
-    expect(await page.getByText('Aucune candidature.').count()).toBe(0);
+    expect(await page.getByText('Aucune candidature en cours.').count()).toBe(0);
     expect(cspViolations).toEqual([]);
   });
   it('follows a hash changed right after the sign-in, before the page listens for it', async () => {

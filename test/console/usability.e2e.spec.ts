@@ -286,7 +286,7 @@ describe.skipIf(chromiumPath === undefined)('console after the review in a brows
     await world.signInAs(page, demo.porteur);
     await page.locator(`tr[data-application="${overdue}"]`).waitFor({ timeout: 15_000 });
     await expect(page.locator('table.queue caption').first().textContent().then(plain)).resolves.toBe(
-      'Mes candidatures (retards en tête, puis les échéances les plus proches)',
+      'Mes candidatures en cours (retards en tête, puis les échéances les plus proches)',
     );
     await page.screenshot({ path: join(artifacts, 'relecture-porteur-390.png'), fullPage: true });
     expect(world.cspViolations).toEqual([]);

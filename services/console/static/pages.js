@@ -361,6 +361,49 @@ function Truncated({ pages, shown = 'candidatures affichées', which = 'les éch
   </p>`;
 }
 
+/** The items of several pages of the list, in order. */
+const items = (pages) => (pages ?? []).flatMap((p) => p.items);
+
+/**
+ * Finished files (withdrawn, ineligible, rejected, lapsed, closed, terminated) are not work: a
+ * folded section under a queue, the most recently submitted first. `finished` is asked of the API
+ * only once the section is `open` (`onOpen`).
+ * @param {{ finished: ReturnType<typeof useLists>, open: boolean, onOpen: (open: boolean) => void, campaignName?: (campaignId: string) => string, requestedLabel?: string, title?: string }} props
+ */
+function FinishedFiles({
+  finished,
+  open,
+  onOpen,
+  campaignName,
+  requestedLabel,
+  title = 'Dossiers terminés',
+}) {
+  return html`<details
+    class="finished"
+    data-testid="finished"
+    onToggle=${(e) => onOpen(e.currentTarget.open)}
+  >
+    <summary>${title} (retirés, irrecevables, rejetés, caducs, clôturés, résiliés)</summary>
+    ${finished.error ? html`<p class="refusal" role="alert">${finished.error}</p>` : null}
+    ${
+      !open || (finished.loading && !finished.pages)
+        ? html`<p>Chargement…</p>`
+        : html`<${QueueTable}
+              items=${items(finished.pages).sort((a, b) => String(b.submittedAt).localeCompare(String(a.submittedAt)))}
+              campaignName=${campaignName}
+              requestedLabel=${requestedLabel}
+              caption=${`${title} (les plus récents en tête)`}
+              empty="Aucun dossier terminé."
+            />
+            <${Truncated}
+              pages=${finished.pages}
+              shown="dossiers affichés"
+              which="les plus récemment déposés"
+            />`
+    }
+  </details>`;
+}
+
 /**
  * The campaign the grant manager's queue was last filtered on, kept while the console stays open: back
  * from an application's page, the queue is the one left.
@@ -408,7 +451,6 @@ function ManagerQueue() {
   const late = useOverdueReports();
   const [showFinished, setShowFinished] = useState(false);
   const finished = useLists(showFinished ? inStatuses(finishedStatuses, 'submitted', campaignId) : []);
-  const items = (pages) => (pages ?? []).flatMap((p) => p.items);
   // The manager's own work first: an eligibility to rule on has no deadline, and sorted among the
   // files waiting on others by date it came last.
   const waitsOnManager = (a) => (a.waitingOn ?? []).includes('grant_manager');
@@ -443,25 +485,12 @@ function ManagerQueue() {
             </div>
             <${Truncated} pages=${live.pages} />`
     }
-    <details class="finished" data-testid="finished" onToggle=${(e) => setShowFinished(e.currentTarget.open)}>
-      <summary>Dossiers terminés (retirés, irrecevables, rejetés, caducs, clôturés, résiliés)</summary>
-      ${finished.error ? html`<p class="refusal" role="alert">${finished.error}</p>` : null}
-      ${
-        !showFinished || (finished.loading && !finished.pages)
-          ? html`<p>Chargement…</p>`
-          : html`<${QueueTable}
-                items=${items(finished.pages).sort((a, b) => String(b.submittedAt).localeCompare(String(a.submittedAt)))}
-                campaignName=${campaignName}
-                caption="Dossiers terminés (les plus récents en tête)"
-                empty="Aucun dossier terminé."
-              />
-              <${Truncated}
-                pages=${finished.pages}
-                shown="dossiers affichés"
-                which="les plus récemment déposés"
-              />`
-      }
-    </details>
+    <${FinishedFiles}
+      finished=${finished}
+      open=${showFinished}
+      onOpen=${setShowFinished}
+      campaignName=${campaignName}
+    />
     <button
       type="button"
       onClick=${() => {
@@ -475,6 +504,11 @@ function ManagerQueue() {
     </button>`;
 }
 
+/**
+ * Everyone's home but the evaluator's and the auditor's: the grant manager's queue (ManagerQueue); for
+ * a funder or the conseil citoyen, what waits on them first; then the files under way they may see (a
+ * porteur: its own), overdue first; finished ones folded apart.
+ */
 export function QueuePage({ principal }) {
   const manager = principal.role === 'grant_manager';
   const waitingOn =
@@ -489,7 +523,10 @@ export function QueuePage({ principal }) {
       ? `/api/applications?sort=deadline&waitingOn=${encodeURIComponent(waitingOn)}&limit=${queueLimit}`
       : null,
   );
-  const all = useApi(manager ? null : `/api/applications?sort=deadline&limit=${queueLimit}`);
+  // Files still under way, soonest deadline first; finished ones folded apart, as in the manager's queue.
+  const all = useLists(manager ? [] : inStatuses(liveStatuses, 'deadline'));
+  const [showFinished, setShowFinished] = useState(false);
+  const finished = useLists(!manager && showFinished ? inStatuses(finishedStatuses, 'submitted') : []);
   // The conseil citoyen may not read the reports (403): its opinions come before any convention.
   const late = useOverdueReports(!manager && principal.role !== 'citizen_council');
   const title = manager
@@ -525,28 +562,36 @@ export function QueuePage({ principal }) {
                     />
                     <${Truncated} pages=${mine.data ? [mine.data] : undefined} />`
             }
-            <h2>Toutes les candidatures visibles</h2>`
+            <h2>Toutes les candidatures en cours</h2>`
         : null
     }
     ${all.error ? html`<p class="refusal" role="alert">${all.error}</p>` : null}
     ${
-      all.loading && !all.data
+      all.loading && !all.pages
         ? html`<p>Chargement…</p>`
         : html`<${QueueTable}
-              items=${overdueFirst(all.data?.items ?? [], late.dueByApplication)}
+              items=${overdueFirst(items(all.pages), late.dueByApplication)}
               overdueReports=${late.dueByApplication}
-              caption=${principal.role === 'porteur' ? 'Mes candidatures (retards en tête, puis les échéances les plus proches)' : 'Candidatures (retards en tête, puis les échéances les plus proches)'}
-              empty=${principal.role === 'porteur' ? 'Aucune candidature.' : 'Aucune candidature visible.'}
+              caption=${principal.role === 'porteur' ? 'Mes candidatures en cours (retards en tête, puis les échéances les plus proches)' : 'Candidatures en cours (retards en tête, puis les échéances les plus proches)'}
+              empty=${principal.role === 'porteur' ? 'Aucune candidature en cours.' : 'Aucune candidature en cours visible.'}
               requestedLabel=${requestedLabel}
             />
-            <${Truncated} pages=${all.data ? [all.data] : undefined} />`
+            <${Truncated} pages=${all.pages} />`
     }
+    <${FinishedFiles}
+      finished=${finished}
+      open=${showFinished}
+      onOpen=${setShowFinished}
+      requestedLabel=${requestedLabel}
+      title=${principal.role === 'porteur' ? 'Mes dossiers terminés' : 'Dossiers terminés'}
+    />
     <button
       type="button"
       onClick=${() => {
         all.reload();
         mine.reload();
         late.reload();
+        finished.reload();
       }}
     >
       Actualiser

@@ -4,9 +4,8 @@
 // carries (amounts, funders, years, dates, reasons), never « undefined » or « NaN ».
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applicationEventDefinitions, type ApplicationEvent } from '../../domain';
-import { dossier, MAUBEUGE } from '../domain/support/fixtures';
-import { applicationSituations } from '../domain/support/situations';
-import { Story } from '../domain/support/story';
+import { MAUBEUGE } from '../domain/support/fixtures';
+import { applicationSituations, inForce } from '../domain/support/situations';
 
 interface Words {
   money: (cents: number) => string;
@@ -45,19 +44,7 @@ const words: Words = {
  * advance to pay back.
  */
 function domainEvents(): ApplicationEvent[] {
-  const nothingSpent = new Story()
-    .submit(dossier(1))
-    .on('2027-04-12')
-    .declareEligible('2027-05-31')
-    .on('2027-05-05')
-    .commitAll()
-    .opinion()
-    .on('2027-06-15')
-    .approve()
-    .on('2027-06-20')
-    .draft('2027-01-01', '2027-07-31')
-    .on('2027-07-01')
-    .signAll()
+  const nothingSpent = inForce(1)
     .on('2028-02-01')
     .submitReport(1, { REGION: 0 })
     .on('2028-02-15')

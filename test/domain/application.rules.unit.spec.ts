@@ -22,6 +22,7 @@ import {
   QPV_SOUS_LE_BOIS,
 } from './support/fixtures';
 import { plain, specFor } from './support/gwt';
+import { inForce } from './support/situations';
 import { Story } from './support/story';
 
 const given = specFor(applicationDecider);
@@ -1072,21 +1073,6 @@ describe('convention', () => {
 });
 
 describe('yearly reports, payments and recoveries', () => {
-  const inForce = (years = 2) =>
-    new Story()
-      .submit(dossier(years))
-      .on('2027-04-12')
-      .declareEligible('2027-05-31')
-      .on('2027-05-05')
-      .commitAll()
-      .opinion()
-      .on('2027-06-15')
-      .approve()
-      .on('2027-06-20')
-      .draft('2027-01-01', '2027-07-31')
-      .on('2027-07-01')
-      .signAll();
-
   it('cannot be filed before the convention year ends', () => {
     const story = inForce();
     const error = given(story.events)

@@ -14,7 +14,8 @@ const coDecision = (years = 2) =>
 const allSpoken = (years = 2) => coDecision(years).commitAll().opinion();
 const approved = (years = 2) => allSpoken(years).on('2027-06-15').approve();
 const drafted = (years = 2) => approved(years).on('2027-06-20').draft('2027-01-01', '2027-07-31');
-const inForce = (years = 2) => drafted(years).on('2027-07-01').signAll();
+/** A convention of `years` years in force since 1 July 2027 (its years from 1 January 2027). */
+export const inForce = (years = 2) => drafted(years).on('2027-07-01').signAll();
 const reportExpected = (years = 2) => inForce(years).on('2028-01-05');
 const allAccepted = () =>
   inForce(1).on('2028-02-01').submitReport(1).on('2028-02-15').acceptReport(1).on('2028-02-20');

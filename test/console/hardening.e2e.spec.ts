@@ -120,7 +120,9 @@ describe.skipIf(chromiumPath === undefined)('console hardening (Chromium)', () =
     // Nothing was cut: no « … affichées sur … ».
     expect(await page.getByText('affichées sur', { exact: false }).count()).toBe(0);
     expect(world.cspViolations).toEqual([]);
-  });
+    // 51 submissions and eligibility rulings, each a workflow step: 10 s alone, over 60 s beside
+    // another suite on two cores.
+  }, 120_000);
 
   it('cuts a long quartier name in the chart, never its code', async () => {
     const base = dossier({ title: 'Chantiers d’insertion aux Provinces', durationYears: 1 });

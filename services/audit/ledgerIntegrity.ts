@@ -26,8 +26,8 @@ export function ledgerIntegrityJson(
     checkedAt,
     warning:
       `La dernière vérification du journal entier (${frenchInstant(checkedAt)}) l’a trouvé altéré : ` +
-      `${integritySummary(last.report)} Ces écritures peuvent porter des montants modifiés : ne les ` +
-      'publiez pas avant d’avoir vérifié le journal (POST /api/audit/verify) et établi ce qui a changé.',
+      `${integritySummary(last.report)} Les montants lus dans ce journal peuvent avoir été modifiés : ` +
+      'n’en publiez rien avant d’avoir vérifié le journal (POST /api/audit/verify) et établi ce qui a changé.',
   };
 }
 

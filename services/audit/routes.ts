@@ -514,7 +514,7 @@ export function auditRouter(deps: AuditRouterDeps): Router {
       attribuants,
       ...(query.asOf === undefined ? {} : { asOf: instant(query.asOf, 'end') }),
     });
-    res.json({ ...result, columns: scdlSubventionsColumns });
+    res.json({ ...result, columns: scdlSubventionsColumns, integrity: integrity() });
   });
 
   router.use(storedEventUnreadable);

@@ -222,6 +222,24 @@ export const ledgerEntrySchema = z.object({
   actorInstitution: z.string().nullable(),
 });
 
+/**
+ * What a ledger page or an SCDL export says of the log it was read from (services/audit/ledgerIntegrity.ts):
+ * the engine's last verdict on the whole log, not a check made for this answer.
+ */
+const logIntegritySchema = z
+  .object({
+    verdict: z.enum(['intact', 'altéré', 'pas encore vérifié', 'non suivi']),
+    checkedAt: z.string().nullable(),
+    warning: z.string().optional(),
+  })
+  .meta({
+    description:
+      'La dernière vérification du journal entier par le moteur (périodique, ou demandée par POST ' +
+      '/api/audit/verify), non refaite pour cette réponse : « altéré » avec `warning` quand elle a trouvé une ' +
+      'altération, dont ces montants peuvent être issus. Aussi dans l’en-tête Grants-Log-Integrity ' +
+      'des fichiers CSV (intact, altered, unchecked, unwatched ; checked-at=…).',
+  });
+
 export const ledgerPageResponse = z.object({
   entries: z.array(ledgerEntrySchema),
   next: z
@@ -237,19 +255,7 @@ export const ledgerPageResponse = z.object({
         'les autres événements ne sont pas lus) ; sans aucun lu, la valeur d’`after` reçue, ou null sans `after`',
     }),
   scanned: z.number().int(),
-  integrity: z
-    .object({
-      verdict: z.enum(['intact', 'altéré', 'pas encore vérifié', 'non suivi']),
-      checkedAt: z.string().nullable(),
-      warning: z.string().optional(),
-    })
-    .meta({
-      description:
-        'La dernière vérification du journal entier par le moteur (périodique, ou demandée par POST ' +
-        '/api/audit/verify), non refaite pour cette page : « altéré » avec `warning` quand elle a trouvé une ' +
-        'altération, dont ces écritures peuvent porter les montants. Aussi dans l’en-tête Grants-Log-Integrity ' +
-        'des fichiers CSV (intact, altered, unchecked, unwatched ; checked-at=…).',
-    }),
+  integrity: logIntegritySchema,
 });
 
 const stampSchema = z.object({ revision: z.string(), occurredAt: z.string(), recordedAt: z.string() });
@@ -354,6 +360,7 @@ export const digestResponse = z.object({
 
 export const scdlResponse = z.object({
   year: z.number().int(),
+  integrity: logIntegritySchema,
   schemaVersion: z.string(),
   publicationThresholdCents: z.number().int(),
   columns: z.array(z.enum(scdlSubventionsColumns)),

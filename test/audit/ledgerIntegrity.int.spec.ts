@@ -115,10 +115,14 @@ describe('the integrity verdict beside the ledger and the exports', () => {
       expect(integrity.checkedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
       expect(integrity.warning).toContain('l’a trouvé altéré');
       expect(integrity.warning).toContain(`flux ${stream}, révision 0`);
-      expect(integrity.warning).toContain('ne les publiez pas');
+      expect(integrity.warning).toContain('n’en publiez rien');
       const header = `altered; checked-at=${String(integrity.checkedAt)}`;
       expect(await csvHeader('/api/audit/ledger.csv')).toBe(header);
       expect(await csvHeader('/api/audit/exports/scdl.csv?year=2027&allowIncomplete=true')).toBe(header);
+      // The SCDL review (JSON) carries the same verdict and warning as the ledger.
+      const scdl = await call(watched, '/api/audit/exports/scdl?year=2027');
+      expect(scdl.status).toBe(200);
+      expect(((await scdl.json()) as Json).integrity).toEqual(integrity);
       // The engine's own signals, at once.
       expect((await watch.probe.check(new AbortController().signal)).verdict).toBe('altéré');
       expect(formatPrometheus(await watch.metrics())).toContain('\ngrants_log_integrity_ok 0\n');
@@ -131,6 +135,8 @@ describe('the integrity verdict beside the ledger and the exports', () => {
     expect(intact.verdict).toBe('intact');
     expect(intact.checkedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(await csvHeader('/api/audit/ledger.csv')).toBe(`intact; checked-at=${String(intact.checkedAt)}`);
+    const scdl = await call(watched, '/api/audit/exports/scdl?year=2027');
+    expect(((await scdl.json()) as Json).integrity).toEqual(intact);
     expect((await watch.probe.check(new AbortController().signal)).verdict).toBe('intact');
   });
 });

@@ -442,13 +442,23 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
       await page.getByRole('button', { name: 'Afficher' }).click();
       await expect
         .poll(() => page.getByTestId('ledger-integrity').textContent())
-        .toMatch(/^La dernière vérification du journal entier .* l’a trouvé altéré : .*ne les publiez pas/);
+        .toMatch(/^La dernière vérification du journal entier .* l’a trouvé altéré : .*n’en publiez rien/);
+      // And beside an open-data file drawn from that log, which must not go out as it is (the État's
+      // SIRET is not known here: the file is taken incomplete, as an auditor reviewing it would).
+      await page.getByLabel('Accepter un fichier incomplet', { exact: false }).check();
+      await page.getByRole('button', { name: 'Export SCDL « subventions » (CSV)' }).click();
+      await expect
+        .poll(() => page.getByTestId('scdl-integrity').textContent())
+        .toMatch(/^La dernière vérification du journal entier .* l’a trouvé altéré : .*n’en publiez rien/);
       await page.getByRole('tab', { name: 'Candidature' }).click();
     } finally {
       edit.restore();
     }
     await page.getByRole('button', { name: 'Vérifier l’intégrité du journal' }).click();
     await expect.poll(() => page.getByTestId('verify').textContent()).toMatch(/aucune altération/);
+    await page.getByRole('button', { name: 'Export SCDL « subventions » (CSV)' }).click();
+    await page.getByTestId('scdl-status').waitFor();
+    expect(await page.getByTestId('scdl-integrity').count()).toBe(0);
     // The log's digest up to a position, as the audit API computes it.
     const digest = (await engine.call('GET', '/api/audit/digest?upTo=3', { token: auditor })).body as {
       digest: string;

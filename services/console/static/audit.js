@@ -837,13 +837,16 @@ function Tabs({ current, onChange }) {
  * speaks to whoever runs the engine (a setting, a restart, `allowIncomplete=true`), not to an auditor.
  * A file with no row says which neighbouring years have conventions (scdlNeighbours).
  * @param {{ year: string, aboveThreshold: boolean, allowIncomplete: boolean, asOf: string }} form
- * @returns {Promise<string>} the status to show once the file is downloaded
+ * The engine's last verification of the whole log comes with it (`integrity`): a log found altered
+ * is said beside the file (`warning`), which must not be published as it is.
+ * @returns {Promise<{ text: string, warning?: string }>} what to show once the file is downloaded
  */
 async function exportScdl({ year, aboveThreshold, allowIncomplete, asOf }) {
   const queryOf = (y) =>
     `year=${encodeURIComponent(y)}${aboveThreshold ? '&aboveThreshold=true' : ''}${asOf ? `&asOf=${encodeURIComponent(asOf)}` : ''}`;
   const query = queryOf(year);
   const review = await api('GET', `/api/audit/exports/scdl?${query}`);
+  const warning = review.integrity?.warning;
   const when = asOf ? ` (tel qu’enregistré au ${date(asOf)})` : '';
   const conventionsOf = `des conventions entrées en vigueur en ${review.year}`;
   try {
@@ -867,16 +870,21 @@ async function exportScdl({ year, aboveThreshold, allowIncomplete, asOf }) {
     const above = aboveThreshold ? ' au-dessus du seuil de publication obligatoire' : '';
     const none = `Aucune convention entrée en vigueur en ${review.year}${above}${when} : le fichier ne contient que l’en-tête.`;
     const neighbours = await scdlNeighbours(Number(review.year), queryOf);
-    return neighbours.length === 0
-      ? none
-      : `${none} Il y en a en ${neighbours.map((n) => `${n.year} (${plural(n.rows, 'ligne')})`).join(' et en ')} : ` +
+    const text =
+      neighbours.length === 0
+        ? none
+        : `${none} Il y en a en ${neighbours.map((n) => `${n.year} (${plural(n.rows, 'ligne')})`).join(' et en ')} : ` +
           'le fichier d’une année est celui des conventions dont la dernière signature date de cette année, ' +
           'pas celui d’un exercice du tableau de bord.';
+    return { text, warning };
   }
   const incomplete = review.complete
     ? ''
     : ` Fichier incomplet : SIRET inconnu pour ${missingFunders(review.missingIdAttribuant ?? [])}, à compléter avant publication.`;
-  return `Fichier téléchargé ${conventionsOf}${when} : ${plural(rows, 'ligne')} sous l’en-tête, une par bénéficiaire et financeur.${incomplete}`;
+  return {
+    text: `Fichier téléchargé ${conventionsOf}${when} : ${plural(rows, 'ligne')} sous l’en-tête, une par bénéficiaire et financeur.${incomplete}`,
+    warning,
+  };
 }
 
 /**
@@ -928,8 +936,10 @@ export function AuditPage({ principal, id }) {
   const [allowIncomplete, setAllowIncomplete] = useState(false);
   /** Empty: today's file; a date: the file as the log stood at the end of that day (record time). */
   const [scdlAsOf, setScdlAsOf] = useState('');
-  /** What the last SCDL download held (its rows), said beside the form. */
-  const [scdlStatus, setScdlStatus] = useState(/** @type {string | null} */ (null));
+  /** What the last SCDL download held (its rows), said beside the form, and a log found altered. */
+  const [scdlStatus, setScdlStatus] = useState(
+    /** @type {{ text: string, warning?: string } | null} */ (null),
+  );
   const auditor = principal.role === 'auditor';
   const campaigns = campaignsApi.data?.items ?? [];
   /** Application titles by id, for the campaign and ledger views' links. */
@@ -1082,7 +1092,12 @@ export function AuditPage({ principal, id }) {
           </div>
           <button type="submit">Export SCDL « subventions » (CSV)</button>
         </form>
-        ${scdlStatus ? html`<p class="notice" role="status" data-testid="scdl-status">${scdlStatus}</p>` : null}
+        ${scdlStatus ? html`<p class="notice" role="status" data-testid="scdl-status">${scdlStatus.text}</p>` : null}
+        ${
+          scdlStatus?.warning
+            ? html`<p class="refusal" role="alert" data-testid="scdl-integrity">${scdlStatus.warning}</p>`
+            : null
+        }
       </section>
     </section>
     ${error ? html`<p class="refusal" role="alert">${error}</p>` : null}

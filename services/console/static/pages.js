@@ -668,7 +668,7 @@ export function Timeline({ stream }) {
       <tbody>
         ${data.events.map(
           (e) =>
-            html`<tr data-revision=${e.revision}>
+            html`<tr>
               <td class="num">${e.revision}</td>
               <td>${eventLabels[e.type] ?? e.type} <small class="code">${e.type}</small></td>
               <td class="event-detail">

@@ -13,6 +13,7 @@ interface Words {
   funder: (id: string) => string;
   theFunder: (id: string) => string;
   compareFunders: (a: string, b: string) => number;
+  plural: (n: number, singular: string, plural?: string) => string;
 }
 interface EventDetailsModule {
   eventLabels: Record<string, string>;
@@ -36,6 +37,7 @@ const words: Words = {
   funder: (id) => `<${id}>`,
   theFunder: (id) => `le <${id}>`,
   compareFunders: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
+  plural: (n, singular, plural = `${singular}s`) => `${n} ${n >= 2 ? plural : singular}`,
 };
 
 /**

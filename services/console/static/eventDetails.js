@@ -62,9 +62,11 @@ const LIST_EXCERPT = 3;
  *   funder: (funderId: string) => string,
  *   theFunder: (funderId: string) => string,
  *   compareFunders: (a: string, b: string) => number,
+ *   plural: (n: number, singular: string, plural?: string) => string,
  * }} Words
  * The console's formatters and order (lib.js): « 12 000,00 € », « 31 janvier 2027 », « État »,
- * « l’État », the État first then the Région… whatever order an event lists its funders in.
+ * « l’État », the État first then the Région… whatever order an event lists its funders in, and
+ * « 1 pièce jointe », « 1 515 bénéficiaires ».
  */
 
 /** A free text cut to TEXT_EXCERPT characters, on one line. */
@@ -76,15 +78,16 @@ export function excerpt(text) {
 }
 
 /** « a ; b ; c » and « (+ 2 autres) » beyond LIST_EXCERPT items. */
-function listExcerpt(items) {
+function listExcerpt(words, items) {
   const shown = items.slice(0, LIST_EXCERPT).map(excerpt).join(' ; ');
   const more = items.length - LIST_EXCERPT;
-  return more > 0 ? `${shown} (+ ${more} autre${more > 1 ? 's' : ''})` : shown;
+  return more > 0 ? `${shown} (+ ${words.plural(more, 'autre')})` : shown;
 }
 
 const sum = (items) => items.reduce((total, item) => total + item.amountCents, 0);
-const years = (n) => `${n} an${n > 1 ? 's' : ''}`;
 const capitalised = (text) => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+/** Funder ids in the console's order. */
+const funders = (words, ids) => [...ids].sort(words.compareFunders);
 /** « le porteur », « l’État », in the console's order (the porteur first). */
 const signatoriesOf = (words, list) =>
   [
@@ -94,8 +97,6 @@ const signatoriesOf = (words, list) =>
       list.filter((s) => s.kind === 'funder').map((s) => s.funder),
     ).map(words.theFunder),
   ].join(', ');
-/** Funder ids in the console's order. */
-const funders = (words, ids) => [...ids].sort(words.compareFunders);
 /** « État 20 000,00 € ; CAF 5 000,00 € »: amounts added up per funder, in the console's order. */
 function perFunder(words, lines) {
   const totals = new Map();
@@ -109,6 +110,8 @@ const numbered = (n) => `n\u00b0\u00a0${n}`;
 /** « année 1 : 10 000,00 € ; année 2 : 5 000,00 € » */
 const perYear = (words, amounts) =>
   amounts.map((a) => `année ${a.year} : ${words.money(a.amountCents)}`).join(' ; ');
+/** A yearly report's year and its due date (asked for, then reminded). */
+const reportDue = (d, w) => sentences(`Année ${d.year}, à déposer au plus tard le ${w.date(d.dueDate)}`);
 /** Sentences joined, each ended once. */
 const sentences = (...parts) =>
   parts
@@ -121,7 +124,7 @@ const details = {
   ApplicationSubmitted: (d, w) => {
     const requested = d.dossier.budget.flatMap((b) => b.requested);
     return sentences(
-      `«\u00a0${excerpt(d.dossier.action.title)}\u00a0» : ${w.money(sum(requested))} demandés sur ${years(d.dossier.durationYears)} (${perFunder(w, requested)})`,
+      `«\u00a0${excerpt(d.dossier.action.title)}\u00a0» : ${w.money(sum(requested))} demandés sur ${w.plural(d.dossier.durationYears, 'an')} (${perFunder(w, requested)})`,
       `Quartiers : ${d.dossier.action.qpvCodes.join(', ')}`,
     );
   },
@@ -131,17 +134,17 @@ const details = {
       `Positions et avis attendus au plus tard le ${w.date(d.coDecisionDueDate)}`,
       d.justification ? `Justification : ${excerpt(d.justification)}` : undefined,
     ),
-  ApplicationDeclaredIneligible: (d) => sentences(`Motifs : ${listExcerpt(d.reasons)}`),
+  ApplicationDeclaredIneligible: (d, w) => sentences(`Motifs : ${listExcerpt(w, d.reasons)}`),
   ComplementsRequested: (d, w) =>
     sentences(
-      `Demande ${numbered(d.requestNumber)} : ${listExcerpt(d.items)}`,
+      `Demande ${numbered(d.requestNumber)} : ${listExcerpt(w, d.items)}`,
       `Réponse attendue au plus tard le ${w.date(d.dueDate)}`,
     ),
-  ComplementsProvided: (d) =>
+  ComplementsProvided: (d, w) =>
     sentences(
       `Réponse à la demande ${numbered(d.requestNumber)} : ${excerpt(d.response)}`,
       d.documentRefs.length > 0
-        ? `${d.documentRefs.length} pièce${d.documentRefs.length > 1 ? 's' : ''} jointe${d.documentRefs.length > 1 ? 's' : ''}`
+        ? w.plural(d.documentRefs.length, 'pièce jointe', 'pièces jointes')
         : undefined,
       d.amendedDossier ? 'Dossier modifié' : undefined,
     ),
@@ -175,11 +178,11 @@ const details = {
   CommitteeRejectionRecorded: (d, w) =>
     sentences(
       `Décision ${excerpt(d.decisionReference)} du ${w.date(d.decisionDate)}`,
-      `Motifs : ${listExcerpt(d.reasons)}`,
+      `Motifs : ${listExcerpt(w, d.reasons)}`,
     ),
   ConventionDrafted: (d, w) =>
     sentences(
-      `${d.kind === 'CPO' ? 'CPO' : 'Convention annuelle'} du ${w.date(d.startDate)} au ${w.date(d.endDate)}, ${d.installments.length} échéance${d.installments.length > 1 ? 's' : ''} pour ${w.money(sum(d.installments))}`,
+      `${d.kind === 'CPO' ? 'CPO' : 'Convention annuelle'} du ${w.date(d.startDate)} au ${w.date(d.endDate)}, ${w.plural(d.installments.length, 'échéance')} pour ${w.money(sum(d.installments))}`,
       `Signatures attendues au plus tard le ${w.date(d.signatureDueDate)} : ${signatoriesOf(w, d.signatories)}`,
     ),
   ConventionSigned: (d, w) => sentences(`Signée par ${signatoriesOf(w, [d.signatory])}`),
@@ -188,19 +191,17 @@ const details = {
     sentences(
       `Signatures manquantes au ${w.date(d.signatureDueDate)} : ${signatoriesOf(w, d.missingSignatories)}`,
     ),
-  YearlyReportRequested: (d, w) =>
-    sentences(`Année ${d.year}, à déposer au plus tard le ${w.date(d.dueDate)}`),
-  YearlyReportReminderSent: (d, w) =>
-    sentences(`Année ${d.year}, à déposer au plus tard le ${w.date(d.dueDate)}`),
+  YearlyReportRequested: reportDue,
+  YearlyReportReminderSent: reportDue,
   YearlyReportMarkedOverdue: (d, w) =>
     sentences(`Année ${d.year}, attendu au plus tard le ${w.date(d.dueDate)} : versements suspendus`),
   YearlyReportSubmitted: (d, w) =>
     sentences(
-      `Année ${d.report.year} : ${w.money(sum(d.report.spentByFunder))} dépensés (${perFunder(w, d.report.spentByFunder)}), ${d.report.beneficiariesReached} bénéficiaire${d.report.beneficiariesReached > 1 ? 's' : ''} touché${d.report.beneficiariesReached > 1 ? 's' : ''}`,
+      `Année ${d.report.year} : ${w.money(sum(d.report.spentByFunder))} dépensés (${perFunder(w, d.report.spentByFunder)}), ${w.plural(d.report.beneficiariesReached, 'bénéficiaire touché', 'bénéficiaires touchés')}`,
     ),
   YearlyReportChangesRequested: (d, w) =>
     sentences(
-      `Année ${d.year} : ${listExcerpt(d.comments)}`,
+      `Année ${d.year} : ${listExcerpt(w, d.comments)}`,
       `Nouveau dépôt attendu au plus tard le ${w.date(d.dueDate)}`,
     ),
   YearlyReportAccepted: (d) => sentences(`Année ${d.year}`, d.comment ? excerpt(d.comment) : undefined),
@@ -219,9 +220,8 @@ const details = {
       excerpt(d.detail),
     ),
   ApplicationClosed: (d) => sentences(d.comment ? excerpt(d.comment) : undefined),
-  ConventionTerminated: (d) => {
-    return sentences(`${capitalised(terminationLabels[d.reason] ?? d.reason)} : ${excerpt(d.comment)}`);
-  },
+  ConventionTerminated: (d) =>
+    sentences(`${capitalised(terminationLabels[d.reason] ?? d.reason)} : ${excerpt(d.comment)}`),
   ApplicationWithdrawn: (d) => sentences(d.reason ? `Motif : ${excerpt(d.reason)}` : undefined),
 };
 

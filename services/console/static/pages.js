@@ -638,7 +638,7 @@ export function EnvelopeTable({ funders, caption, testId }) {
 }
 
 /** The console's words for an event's detail line (eventDetails.js). */
-const detailWords = { money, date, funder: funderLabel, theFunder, compareFunders };
+const detailWords = { money, date, funder: funderLabel, theFunder, compareFunders, plural };
 
 /**
  * The events of one stream, in order: what, who, business time and record time, what each said (a

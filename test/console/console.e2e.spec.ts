@@ -456,7 +456,10 @@ describe.skipIf(chromiumPath === undefined)('web console (Chromium)', () => {
     }
     await page.getByRole('button', { name: 'Vérifier l’intégrité du journal' }).click();
     await expect.poll(() => page.getByTestId('verify').textContent()).toMatch(/aucune altération/);
+    // The status of this export, not the last one's (cleared when the form is sent, before the file).
+    const file = page.waitForResponse((r) => r.url().includes('/api/audit/exports/scdl.csv'));
     await page.getByRole('button', { name: 'Export SCDL « subventions » (CSV)' }).click();
+    await file;
     await page.getByTestId('scdl-status').waitFor();
     expect(await page.getByTestId('scdl-integrity').count()).toBe(0);
     // The log's digest up to a position, as the audit API computes it.

@@ -16,6 +16,10 @@ export interface ParsedSubject {
 }
 
 export function parseWith<T>(schema: z.ZodType<T>, input: unknown, what: ParsedSubject): Parsed<T> {
+  // Bare first: zod parses far slower when given any params (infra/validation/safeParseInFrench.ts);
+  // the French messages are only needed to word a refusal.
+  const bare = schema.safeParse(input);
+  if (bare.success) return { ok: true, value: bare.data };
   const parsed = schema.safeParse(input, { error: french.localeError });
   if (parsed.success) return { ok: true, value: parsed.data };
   const issues = parsed.error.issues.map((issue) => ({

@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { frenchZodErrors } from '../validation/frenchZodErrors';
+import { safeParseInFrench } from '../validation/safeParseInFrench';
 
 /** Decimal digits only: `0x10` or `4203.0` is a typo, not a number to guess. */
 const envInteger = (min: number, max: number) =>
@@ -227,7 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
   );
   // Messages in French: the person reading them runs the engine for a French agglomeration.
-  const parsed = configSchema.safeParse(set, { error: frenchZodErrors });
+  const parsed = safeParseInFrench(configSchema, set);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {

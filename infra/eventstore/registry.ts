@@ -1,7 +1,7 @@
 // Typed events without knowing any: the caller (domain/) hands in EventDefinition objects; the
 // registry validates data on append and, on read, upcasts data stored under an older schema version
 // to the current one before validating it. infra/ knows nothing of grants.
-import { frenchZodErrors } from '../validation/frenchZodErrors';
+import { safeParseInFrench } from '../validation/safeParseInFrench';
 import { z } from 'zod';
 import { EventValidationError, UnknownEventTypeError, type ValidationIssue } from './errors';
 import type { EventDefinition, NewEvent, Upcaster } from './port';
@@ -56,10 +56,6 @@ const issuePath = (prefix: string, path: readonly PropertyKey[]): string =>
 export const toIssues = (prefix: string, error: z.ZodError): ValidationIssue[] =>
   error.issues.map((i) => ({ path: issuePath(prefix, i.path), message: i.message }));
 
-// Messages in French for people reading a refusal or a stored event gone bad; one object, since
-// decode runs for every event read (a whole rebuild's worth).
-const inFrench = { error: frenchZodErrors };
-
 const uuid = z.uuid();
 const nonEmpty = z.string().min(1);
 // Identifiers only: names, emails and other personal data stay out of (hashed, unerasable) metadata.
@@ -87,7 +83,7 @@ export function validateEnvelope(event: NewEvent): void {
   if (!id.success) issues.push(...toIssues('id', id.error));
   const type = typeName.safeParse(event.type);
   if (!type.success) issues.push(...toIssues('type', type.error));
-  const metadata = metadataSchema.safeParse(event.metadata, inFrench);
+  const metadata = safeParseInFrench(metadataSchema, event.metadata);
   if (!metadata.success) issues.push(...toIssues('metadata', metadata.error));
   if (issues.length > 0) {
     throw new EventValidationError(
@@ -137,7 +133,7 @@ export function createEventRegistry(
         if (passthrough) return { data: event.data, schemaVersion: 1 };
         throw new UnknownEventTypeError(event.type);
       }
-      const parsed = entry.definition.schema.safeParse(event.data, inFrench);
+      const parsed = safeParseInFrench(entry.definition.schema, event.data);
       if (!parsed.success) {
         throw new EventValidationError(event.type, event.id, toIssues('data', parsed.error), 'append');
       }
@@ -168,7 +164,7 @@ export function createEventRegistry(
           }
         }
       }
-      const parsed = definition.schema.safeParse(current, inFrench);
+      const parsed = safeParseInFrench(definition.schema, current);
       if (!parsed.success)
         throw new EventValidationError(type, where.id, toIssues('data', parsed.error), 'read', where);
       return parsed.data;

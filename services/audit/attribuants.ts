@@ -8,7 +8,7 @@ import { funderName } from '../../domain/reference/funders';
 import { funderIdSchema } from '../../domain/shared/funders';
 import { siretChecksumValid } from '../../domain/application';
 import { ConfigError, type Config } from '../../infra/config/config';
-import { frenchZodErrors } from '../../infra/validation/frenchZodErrors';
+import { safeParseInFrench } from '../../infra/validation/safeParseInFrench';
 
 /** A funder as the open data names it. */
 export interface Attribuant {
@@ -107,7 +107,7 @@ export function readAttribuantsFile(file: string): AttribuantDirectory {
       `Fichier des attribuants ${file} : JSON invalide${whereJsonBroke(error)} ; format attendu ${attribuantsFileExample}.`,
     );
   }
-  const parsed = attribuantsFileSchema.safeParse(json, { error: frenchZodErrors });
+  const parsed = safeParseInFrench(attribuantsFileSchema, json);
   if (!parsed.success) {
     const fields = parsed.error.issues.slice(0, 5).map(describeIssue);
     throw new AttribuantsFileError(file, `Fichier des attribuants ${file} invalide : ${fields.join(' ; ')}.`);

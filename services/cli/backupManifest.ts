@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { PARIS_TIME_ZONE } from '../../domain/calendar';
-import { frenchZodErrors } from '../../infra/validation/frenchZodErrors';
+import { safeParseInFrench } from '../../infra/validation/safeParseInFrench';
 
 export const MANIFEST_FILE = 'sauvegarde.json';
 
@@ -99,7 +99,7 @@ export function readBackupManifest(dir: string): BackupManifest {
       `${file} illisible : ${error instanceof Error ? error.message : String(error)} (est-ce un dossier de sauvegarde ?).`,
     );
   }
-  const parsed = backupManifestSchema.safeParse(json, { error: frenchZodErrors });
+  const parsed = safeParseInFrench(backupManifestSchema, json);
   if (!parsed.success)
     throw new ManifestError(
       `${file} n’est pas un manifeste de sauvegarde : ${parsed.error.issues

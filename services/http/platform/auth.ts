@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { ConfigError } from '../../../infra/config/config';
 import { makeDirectory } from '../../../infra/files/makeDirectory';
 import type { Logger } from '../../../infra/logging/logger';
-import { frenchZodErrors } from '../../../infra/validation/frenchZodErrors';
+import { safeParseInFrench } from '../../../infra/validation/safeParseInFrench';
 import { requestLogger } from './correlation';
 import { ForbiddenError, ServiceUnavailableError, UnauthenticatedError } from './problem';
 
@@ -408,7 +408,7 @@ export function createAuthenticator(
     } catch (error) {
       throw translateJoseError(error);
     }
-    const claims = claimsSchema.safeParse(payload, { error: frenchZodErrors });
+    const claims = safeParseInFrench(claimsSchema, payload);
     if (!claims.success) {
       const first = claims.error.issues[0];
       throw new UnauthenticatedError(

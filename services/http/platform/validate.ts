@@ -6,6 +6,7 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { type FieldError, HttpError, ValidationError, fieldErrorsFromZod } from './problem';
 import { frenchZodErrors } from '../../../infra/validation/frenchZodErrors';
+import { safeParseInFrench } from '../../../infra/validation/safeParseInFrench';
 
 const strictened = new WeakMap<z.ZodType, z.ZodType>();
 
@@ -67,9 +68,11 @@ function run<S extends z.ZodType>(
   value: unknown,
   location: FieldError['in'],
 ): Outcome<z.output<S>> {
-  const parsed = strict(schema).safeParse(value, {
-    error: location === 'query' ? queryStringErrors : frenchZodErrors,
-  });
+  const parsed = safeParseInFrench(
+    strict(schema),
+    value,
+    location === 'query' ? queryStringErrors : frenchZodErrors,
+  );
   return parsed.success
     ? { ok: true, value: parsed.data }
     : { ok: false, errors: fieldErrorsFromZod(parsed.error, location) };

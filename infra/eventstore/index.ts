@@ -1,7 +1,6 @@
 // The event store's public face: the port, its errors, the typed-event registry, the integrity
 // verifier, and one factory choosing the backend from the configuration.
 import { ConfigError, type Config } from '../config/config';
-import { openEsdbEventStore } from './esdb';
 import type { EventStore } from './port';
 import type { EventRegistry } from './registry';
 import { openSqliteEventStore, type SqliteSynchronous } from './sqlite';
@@ -30,7 +29,9 @@ export {
   type SqliteEventStoreOptions,
   type SqliteSynchronous,
 } from './sqlite';
-export { openEsdbEventStore, type EsdbEventStoreOptions } from './esdb';
+// EventStoreDB's client (gRPC, ~90 modules) is loaded only when a connection string asks for it: the
+// embedded default, the CLI and every rebuild worker thread would otherwise each pay its import.
+export type { EsdbEventStoreOptions } from './esdb';
 
 /** config.eventStore, as loadConfig() builds it; OFF is accepted for benchmark set-up only. */
 export type EventStoreConfig =
@@ -74,7 +75,8 @@ export async function createEventStore(
         ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
         ...(options.readOnly ? { readOnly: true } : {}),
       });
-    case 'eventstoredb':
+    case 'eventstoredb': {
+      const { openEsdbEventStore } = await import('./esdb');
       try {
         return await openEsdbEventStore({ ...common, connectionString: config.connectionString });
       } catch (error) {
@@ -86,5 +88,6 @@ export async function createEventStore(
           `${detail}\nVérifiez EVENTSTORE_CONNECTION_STRING et que le serveur EventStoreDB qu’elle nomme est démarré.`,
         );
       }
+    }
   }
 }

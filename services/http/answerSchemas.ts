@@ -163,6 +163,14 @@ export const applicationListItemAnswer = z
         'La plus proche échéance de la candidature (instant où elle est passée) ; celle d’un compte rendu en retard reste, passée',
     }),
     amounts: amountsAnswer,
+    funderAmounts: amountsAnswer
+      .extend({ funder: z.string() })
+      .optional()
+      .meta({
+        description:
+          'Dans une liste filtrée par financeur (celles d’un financeur le sont toujours) : sa part des montants, ' +
+          'toutes années de convention ensemble ; `amounts` reste celui de la candidature, tous financeurs ensemble',
+      }),
     expectedBeneficiaries: z
       .number()
       .int()
@@ -213,6 +221,7 @@ const funderDetail = z.object({
 });
 
 export const applicationDetailAnswer = applicationListItemAnswer
+  .omit({ funderAmounts: true })
   .extend({
     awaited: z.array(awaitedAction).meta({ description: 'Ce qui est attendu, de qui' }),
     funders: z.array(funderDetail).meta({ description: 'L’argent par financeur et par année' }),

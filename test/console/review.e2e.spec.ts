@@ -184,12 +184,14 @@ describe.skipIf(chromiumPath === undefined)('console after the user review (Chro
     await expect(scrollWidth(page)).resolves.toBeLessThanOrEqual(390);
     await page.screenshot({ path: join(shots, 'reversement-porteur-390.png'), fullPage: true });
 
-    // A funder: the list says its amount is every funder's; the page says what was asked of it.
+    // A funder: the list shows what was asked of it, as the page does (not every funder's total).
     await page.setViewportSize({ width: 1280, height: 900 });
     await world.signInAs(page, demo.etat);
-    await page.locator(`tr[data-application="${id}"]`).first().waitFor({ timeout: 15_000 });
-    await expect(page.locator('table.queue th.num').first().textContent()).resolves.toBe(
-      'Demandé (tous financeurs)',
+    const row = page.locator(`tr[data-application="${id}"]`).first();
+    await row.waitFor({ timeout: 15_000 });
+    await expect(page.locator('table.queue th.num').first().textContent()).resolves.toBe('Demandé à l’État');
+    expect((await row.locator('td.num').textContent())?.trim()).toMatch(
+      new RegExp(`^${euros(2_000_000)}$`.replace(/\s/g, '\\s')),
     );
     await world.openApplication(page, id, '[data-testid="amounts"]');
     await expect(page.getByTestId('amounts').textContent()).resolves.toMatch(

@@ -323,6 +323,24 @@ describe('applications read model', () => {
       byState((s) => s.status === 'closed' && fundingSummary(s).some((f) => f.funder === 'CAF')),
     );
     expect(caf.total).toBe(caf.items.length);
+    // Filtered by funder, each item carries that funder's share, every year together, besides the
+    // application's amounts; unfiltered lists do not.
+    const stateOf = new Map(planned.map((p) => [p.story.applicationId, p.story.state]));
+    for (const item of caf.items) {
+      const rows = fundingSummary(stateOf.get(item.id)!).filter((r) => r.funder === 'CAF');
+      const sum = (pick: (r: (typeof rows)[number]) => number) => rows.reduce((t, r) => t + pick(r), 0);
+      expect(item.funderAmounts).toEqual({
+        funder: 'CAF',
+        requestedCents: sum((r) => r.requestedCents),
+        committedCents: sum((r) => r.committedCents),
+        awardedCents: sum((r) => r.awardedCents),
+        paidCents: sum((r) => r.paidCents),
+        recoveredCents: sum((r) => r.recoveredCents),
+      });
+      expect(item.funderAmounts!.requestedCents).toBeGreaterThan(0);
+      expect(item.funderAmounts!.requestedCents).toBeLessThan(item.amounts.requestedCents);
+    }
+    expect(closed.items.some((i) => 'funderAmounts' in i)).toBe(false);
 
     // Totals (from running counts, or counted rows when several filters combine) match the rows.
     const combinations = [

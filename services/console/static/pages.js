@@ -211,7 +211,8 @@ function deadlineOfItem(a, overdueReports, now = Date.now()) {
 
 /**
  * @param {{ items: any[], caption: string, empty?: string, requestedLabel?: string, overdueReports?: Map<string, string>, campaignName?: (campaignId: string) => string }} props
- * `requestedLabel`: the list items carry what was asked of all funders together; a funder is told so.
+ * `requestedLabel`: the column of the amount asked; in a list filtered by funder (a funder's own) each
+ * item carries that funder's share (funderAmounts), shown instead of what all funders were asked.
  * `campaignName`: a « Campagne » column, each application's AMI by its name (the grant manager's
  * queue, where several campaigns' files are mixed).
  */
@@ -273,7 +274,9 @@ function QueueTable({
                   : '—'
               }
             </td>
-            <td role="cell" data-label=${requestedLabel} class="num">${money(a.amounts?.requestedCents)}</td>
+            <td role="cell" data-label=${requestedLabel} class="num">
+              ${money((a.funderAmounts ?? a.amounts)?.requestedCents)}
+            </td>
           </tr>`;
         })}
       </tbody>
@@ -536,8 +539,9 @@ export function QueuePage({ principal }) {
       : principal.role === 'funder'
         ? `À traiter — ${funderLabel(principal.institution)}`
         : 'Avis attendus du conseil citoyen';
-  // The list's amount is what was asked of all funders: a funder's own share is on each application's page.
-  const requestedLabel = principal.role === 'funder' ? 'Demandé (tous financeurs)' : 'Demandé';
+  // A funder's lists are filtered by its institution: each item carries its own share (funderAmounts).
+  const requestedLabel =
+    principal.role === 'funder' ? `Demandé ${toFunder(principal.institution)}` : 'Demandé';
   if (manager)
     return html`<section>
       <h1>${title}</h1>

@@ -51,6 +51,11 @@ export interface ApplicationListItem {
   /** Earliest pending deadline (timer) of the application. */
   nextDeadline: { at: string; kind: string } | null;
   amounts: Amounts;
+  /**
+   * In a list filtered by funder (a funder's own lists always are): that funder's share of the
+   * amounts, every convention year together. `amounts` stays the application's, all funders together.
+   */
+  funderAmounts?: Amounts & { funder: string };
   expectedBeneficiaries: number;
   reachedBeneficiaries: number;
   submittedAt: string;
@@ -82,7 +87,7 @@ export interface ApplicationFunderDetail {
   years: FunderYearDetail[];
 }
 
-export interface ApplicationDetail extends ApplicationListItem {
+export interface ApplicationDetail extends Omit<ApplicationListItem, 'funderAmounts'> {
   awaited: AwaitedAction[];
   funders: ApplicationFunderDetail[];
   /** The folded domain state (evolveApplication over the whole stream). */
@@ -136,7 +141,7 @@ const labelCase = (column: string, labels: Iterable<[string, string]>, otherwise
  * JSON columns per row and serialising the page again cost about twice the query itself; this way
  * one string per row crosses into JS and the page is those strings joined.
  */
-const itemJson = `json_object(
+const itemFields = `
     'id', a.application_id, 'campaignId', a.campaign_id, 'porteurId', a.porteur_id,
     'porteur', json_object('name', a.porteur_name, 'siret', a.siret, 'rna', a.rna),
     'title', a.title, 'theme', a.theme,
@@ -155,7 +160,21 @@ const itemJson = `json_object(
       'awardedCents', a.awarded_cents, 'paidCents', a.paid_cents, 'recoveredCents', a.recovered_cents),
     'expectedBeneficiaries', a.expected_beneficiaries, 'reachedBeneficiaries', a.reached_beneficiaries,
     'submittedAt', a.submitted_at, 'updatedAt', a.updated_at, 'recordedAt', a.recorded_at,
-    'revision', CAST(a.revision AS TEXT), 'lastPosition', CAST(a.last_position AS TEXT))`;
+    'revision', CAST(a.revision AS TEXT), 'lastPosition', CAST(a.last_position AS TEXT)`;
+
+/**
+ * The filtering funder's share (ApplicationListItem.funderAmounts), read from the application's
+ * funding lines by primary key: two parameters, the funder twice, before the query's own.
+ */
+const funderAmountsField = `'funderAmounts', json((SELECT json_object('funder', ?,
+    'requestedCents', coalesce(sum(f.requested_cents), 0), 'committedCents', coalesce(sum(f.committed_cents), 0),
+    'awardedCents', coalesce(sum(f.awarded_cents), 0), 'paidCents', coalesce(sum(f.paid_cents), 0),
+    'recoveredCents', coalesce(sum(f.recovered_cents), 0))
+  FROM application_funders f WHERE f.seq = a.seq AND f.funder = ?))`;
+
+/** The list item's JSON, with the funder's share when the list is filtered by one. */
+const itemJson = (byFunder: boolean): string =>
+  `json_object(${itemFields}${byFunder ? `, ${funderAmountsField}` : ''})`;
 
 interface FunderRow {
   funder: string;
@@ -422,14 +441,21 @@ export function listApplicationsJson(db: Database, filters: ApplicationListFilte
       filters.cursor === undefined ? undefined : decodeDeadlineCursor(filters.cursor),
     );
   }
-  const sql = `SELECT a.seq, a.deadline_key, ${itemJson} FROM ${query.from} ${whereClause(query.where)} ORDER BY ${query.order} LIMIT ? OFFSET ?`;
+  const byFunder = filters.funder !== undefined;
+  const sql = `SELECT a.seq, a.deadline_key, ${itemJson(byFunder)} FROM ${query.from} ${whereClause(query.where)} ORDER BY ${query.order} LIMIT ? OFFSET ?`;
   // One more than asked tells whether a next page exists.
   let statement = s.lists.get(sql);
   if (statement === undefined) {
     statement = db.prepare<unknown[], ListRow>(sql).raw(true);
     s.lists.set(sql, statement);
   }
-  const rows = statement.all(...query.params, limit + 1, Math.max(0, Math.trunc(filters.offset ?? 0)));
+  const funderParams = byFunder ? [filters.funder, filters.funder] : [];
+  const rows = statement.all(
+    ...funderParams,
+    ...query.params,
+    limit + 1,
+    Math.max(0, Math.trunc(filters.offset ?? 0)),
+  );
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   const nextCursor = rows.length > limit && last !== undefined ? encodeCursor(sort, last) : null;

@@ -188,15 +188,22 @@ export interface DemoResult {
 
 /**
  * The i-th demo application's money: 3 years for even i, 1 for odd, and what it asks each year of the
- * État, the agglomeration and the CAF (committed in full by those who commit).
+ * État, the agglomeration and the CAF, and for odd i of the Région too (committed in full by those who
+ * commit) — so that every funder offered at the demo's sign-in has files of its own, at every step
+ * (the i-th file goes to step i mod 9: odd and even i alternate on each step).
  */
 export function demoRequest(i: number): {
   durationYears: number;
-  perYear: Record<'ETAT' | 'EPCI' | 'CAF', number>;
+  perYear: Record<'ETAT' | 'EPCI' | 'CAF', number> & { REGION?: number };
 } {
   return {
     durationYears: i % 2 === 0 ? 3 : 1,
-    perYear: { ETAT: 1_000_000 + (i % 5) * 250_000, EPCI: 500_000 + (i % 3) * 100_000, CAF: 300_000 },
+    perYear: {
+      ETAT: 1_000_000 + (i % 5) * 250_000,
+      EPCI: 500_000 + (i % 3) * 100_000,
+      CAF: 300_000,
+      ...(i % 2 === 1 ? { REGION: 400_000 } : {}),
+    },
   };
 }
 
@@ -327,6 +334,17 @@ export async function seedDemo(
           reason: 'Hors des priorités de la convention territoriale globale',
         },
       });
+      const region = perYear.REGION;
+      if (region !== undefined)
+        await send(funder('REGION'), {
+          type: 'RecordFunderPosition',
+          funder: 'REGION',
+          position: {
+            decision: 'committed',
+            amountsByYear: years.map((year) => ({ year, amountCents: region })),
+            decisionReference: `Commission permanente du conseil régional, délibération ${today.slice(0, 4)}-0412`,
+          },
+        });
       await send(council, {
         type: 'GiveCitizenOpinion',
         opinion: 'favourable',
@@ -348,6 +366,7 @@ export async function seedDemo(
         plan: years.flatMap((y) => [
           { funder: 'ETAT', year: y, amountCents: perYear.ETAT },
           { funder: 'EPCI', year: y, amountCents: perYear.EPCI },
+          ...(region === undefined ? [] : [{ funder: 'REGION', year: y, amountCents: region }]),
         ]),
       });
       if (target === 'approved') return;
@@ -363,6 +382,11 @@ export async function seedDemo(
       await send(as, { type: 'SignConvention', signatory: { kind: 'porteur' } });
       await send(funder('ETAT'), { type: 'SignConvention', signatory: { kind: 'funder', funder: 'ETAT' } });
       await send(funder('EPCI'), { type: 'SignConvention', signatory: { kind: 'funder', funder: 'EPCI' } });
+      if (region !== undefined)
+        await send(funder('REGION'), {
+          type: 'SignConvention',
+          signatory: { kind: 'funder', funder: 'REGION' },
+        });
     }
   }
   const running = await seedRunningConventions(grants, { today, progress });

@@ -29,7 +29,7 @@ export {
   type SqliteEventStoreOptions,
   type SqliteSynchronous,
 } from './sqlite';
-// EventStoreDB's client (gRPC, ~90 modules) is loaded only when a connection string asks for it: the
+// EventStoreDB's client (with gRPC, ~160 modules) is loaded only when a connection string asks for it: the
 // embedded default, the CLI and every rebuild worker thread would otherwise each pay its import.
 export type { EsdbEventStoreOptions } from './esdb';
 

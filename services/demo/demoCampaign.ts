@@ -335,6 +335,12 @@ export async function seedDemo(
         },
       });
       const region = perYear.REGION;
+      // Those who commit (the CAF declines): each has its lines in the plan and signs the convention.
+      const committing: [FunderId, number][] = [
+        ['ETAT', perYear.ETAT],
+        ['EPCI', perYear.EPCI],
+      ];
+      if (region !== undefined) committing.push(['REGION', region]);
       if (region !== undefined)
         await send(funder('REGION'), {
           type: 'RecordFunderPosition',
@@ -363,11 +369,9 @@ export async function seedDemo(
         type: 'RecordCommitteeApproval',
         decisionReference: `COPIL-${year}-01`,
         decisionDate: today,
-        plan: years.flatMap((y) => [
-          { funder: 'ETAT', year: y, amountCents: perYear.ETAT },
-          { funder: 'EPCI', year: y, amountCents: perYear.EPCI },
-          ...(region === undefined ? [] : [{ funder: 'REGION', year: y, amountCents: region }]),
-        ]),
+        plan: years.flatMap((y) =>
+          committing.map(([f, amountCents]) => ({ funder: f, year: y, amountCents })),
+        ),
       });
       if (target === 'approved') return;
       // The campaign's year is the conventions' first year: money awarded for ${year} counts in
@@ -380,13 +384,8 @@ export async function seedDemo(
       });
       if (target === 'awaiting_signatures') return;
       await send(as, { type: 'SignConvention', signatory: { kind: 'porteur' } });
-      await send(funder('ETAT'), { type: 'SignConvention', signatory: { kind: 'funder', funder: 'ETAT' } });
-      await send(funder('EPCI'), { type: 'SignConvention', signatory: { kind: 'funder', funder: 'EPCI' } });
-      if (region !== undefined)
-        await send(funder('REGION'), {
-          type: 'SignConvention',
-          signatory: { kind: 'funder', funder: 'REGION' },
-        });
+      for (const [f] of committing)
+        await send(funder(f), { type: 'SignConvention', signatory: { kind: 'funder', funder: f } });
     }
   }
   const running = await seedRunningConventions(grants, { today, progress });

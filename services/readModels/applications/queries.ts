@@ -136,10 +136,11 @@ const labelCase = (column: string, labels: Iterable<[string, string]>, otherwise
   `CASE ${column} ${[...labels].map(([code, label]) => `WHEN ${sqlText(code)} THEN ${sqlText(label)}`).join(' ')} ELSE ${otherwise} END`;
 
 /**
- * A list item as SQLite writes it: exactly `JSON.stringify(toItem(row))` (same keys, same order,
- * same values; the tests compare them). Reading 30 columns of 50 rows into JS objects, parsing two
- * JSON columns per row and serialising the page again cost about twice the query itself; this way
- * one string per row crosses into JS and the page is those strings joined.
+ * A list item's fields as SQLite writes them: exactly `JSON.stringify(toItem(row))` (same keys, same
+ * order, same values; the tests compare them); a list filtered by funder adds funderAmounts. Reading
+ * 30 columns of 50 rows into JS objects, parsing two JSON columns per row and serialising the page
+ * again cost about twice the query itself; this way one string per row crosses into JS and the page
+ * is those strings joined.
  */
 const itemFields = `
     'id', a.application_id, 'campaignId', a.campaign_id, 'porteurId', a.porteur_id,

@@ -122,35 +122,90 @@ function applyCampaignEvent(db: Database, event: RecordedEvent): void {
 
 // ---- envelopes ----
 
+/**
+ * What apply() keeps of the envelopes between flushes, written once at the flush: a rebuild replays
+ * an envelope's thousands of reservations in a row, which would otherwise be four statements each.
+ */
+const envelopeMemoryOf = perDatabase(() => ({
+  /** Envelopes known to be open: in the table, or opened in this batch (kept until a discard). */
+  open: new Set<string>(),
+  /** Envelopes opened in this batch: none of their holdings can be in the table yet. */
+  openedInBatch: new Set<string>(),
+  /** By envelope: what the batch's reservations and releases moved, and its latest event. */
+  moves: new Map<string, { reservedCents: number; revision: bigint; position: bigint }>(),
+  /** By `stream \0 application`: what the table holds, and what the events so far leave. */
+  holdings: new Map<
+    string,
+    { stream: string; applicationId: string; stored: number | undefined; totalCents: number | undefined }
+  >(),
+}));
+
+type EnvelopeMemory = ReturnType<typeof envelopeMemoryOf>;
+
+function holdingOf(db: Database, memory: EnvelopeMemory, stream: string, applicationId: string) {
+  const key = `${stream}\0${applicationId}`;
+  let holding = memory.holdings.get(key);
+  if (holding === undefined) {
+    const stored = memory.openedInBatch.has(stream)
+      ? undefined
+      : statements(db).holding.get(stream, applicationId)?.total_cents;
+    holding = { stream, applicationId, stored, totalCents: stored };
+    memory.holdings.set(key, holding);
+  }
+  return holding;
+}
+
+/** The envelope's reserved amount moves by `cents`; its revision and position become the event's. */
+function moveReserved(memory: EnvelopeMemory, event: RecordedEvent, cents: number): void {
+  const moved = memory.moves.get(event.stream);
+  if (moved === undefined)
+    memory.moves.set(event.stream, {
+      reservedCents: cents,
+      revision: event.revision,
+      position: event.position,
+    });
+  else {
+    moved.reservedCents += cents;
+    moved.revision = event.revision;
+    moved.position = event.position;
+  }
+}
+
 function applyEnvelopeEvent(db: Database, event: RecordedEvent): void {
   const envelopeEvent = asEnvelopeEvent(event);
   if (envelopeEvent === undefined) return;
   const s = statements(db);
+  const memory = envelopeMemoryOf(db);
   const stream = event.stream;
   if (envelopeEvent.type === 'EnvelopeOpened') {
     const d = envelopeEvent.data;
     s.openEnvelope.run(stream, d.campaignId, d.funder, d.amountCents, event.revision, event.position);
+    memory.open.add(stream);
+    memory.openedInBatch.add(stream);
     return;
   }
-  if (s.envelope.get(stream) === undefined)
-    throw new Error(`Enveloppe ${stream} : ${event.type} (${event.id}) avant son ouverture.`);
+  if (!memory.open.has(stream)) {
+    if (s.envelope.get(stream) === undefined)
+      throw new Error(`Enveloppe ${stream} : ${event.type} (${event.id}) avant son ouverture.`);
+    memory.open.add(stream);
+  }
   switch (envelopeEvent.type) {
     case 'EnvelopeAdjusted':
       s.adjustEnvelope.run(envelopeEvent.data.amountCents, event.revision, event.position, stream);
+      // The reservations' moves, written at the flush, carry this revision from now on.
+      moveReserved(memory, event, 0);
       return;
     case 'FundsReserved': {
       // A reservation replaces what the application held (evolveEnvelope).
-      const { applicationId, totalCents } = envelopeEvent.data;
-      const previous = s.holding.get(stream, applicationId)?.total_cents ?? 0;
-      s.upsertHolding.run(stream, applicationId, totalCents);
-      s.reserveEnvelope.run(totalCents - previous, event.revision, event.position, stream);
+      const holding = holdingOf(db, memory, stream, envelopeEvent.data.applicationId);
+      moveReserved(memory, event, envelopeEvent.data.totalCents - (holding.totalCents ?? 0));
+      holding.totalCents = envelopeEvent.data.totalCents;
       return;
     }
     case 'FundsReleased': {
-      const { applicationId } = envelopeEvent.data;
-      const previous = s.holding.get(stream, applicationId)?.total_cents ?? 0;
-      s.deleteHolding.run(stream, applicationId);
-      s.reserveEnvelope.run(-previous, event.revision, event.position, stream);
+      const holding = holdingOf(db, memory, stream, envelopeEvent.data.applicationId);
+      moveReserved(memory, event, -(holding.totalCents ?? 0));
+      holding.totalCents = undefined;
       return;
     }
     default: {
@@ -158,6 +213,21 @@ function applyEnvelopeEvent(db: Database, event: RecordedEvent): void {
       return never;
     }
   }
+}
+
+function flushEnvelopes(db: Database): void {
+  const memory = envelopeMemoryOf(db);
+  const s = statements(db);
+  for (const { stream, applicationId, stored, totalCents } of memory.holdings.values()) {
+    if (totalCents === undefined) {
+      if (stored !== undefined) s.deleteHolding.run(stream, applicationId);
+    } else if (totalCents !== stored) s.upsertHolding.run(stream, applicationId, totalCents);
+  }
+  for (const [stream, moved] of memory.moves)
+    s.reserveEnvelope.run(moved.reservedCents, moved.revision, moved.position, stream);
+  memory.holdings.clear();
+  memory.moves.clear();
+  memory.openedInBatch.clear();
 }
 
 // ---- running totals from application facts ----
@@ -310,5 +380,16 @@ export const campaignSummaryProjection: Projection = {
     applyCampaignEvent(db, event);
     applyEnvelopeEvent(db, event);
   },
-  flush: flushTotals,
+  flush(db) {
+    flushEnvelopes(db);
+    flushTotals(db);
+  },
+  discard(db) {
+    const memory = envelopeMemoryOf(db);
+    memory.open.clear();
+    memory.openedInBatch.clear();
+    memory.moves.clear();
+    memory.holdings.clear();
+  },
+  pending: (db) => envelopeMemoryOf(db).holdings.size,
 };

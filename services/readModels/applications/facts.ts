@@ -234,10 +234,10 @@ function calendarYearOf(state: SubmittedState, year: number): number {
 export function fundingLines(state: SubmittedState): FundingLine[] {
   const rows = fundingSummary(state);
   const lines: FundingLine[] = new Array<FundingLine>(rows.length);
-  // Each line written out field by field, not as { ...row, calendarYear }: the spread plus a property
-  // gave lines V8 handles slowly wherever they are read (the ledger, the totals, the funding rows),
-  // and writing them out took a two-thread rebuild of the bench's store from 39–42 s of CPU to 31–34
-  // (bench/RESULTS.md, « 2026-11-29 »). One calendar year per convention year, not per line.
+  // Each line written out field by field, not as { ...row, calendarYear }: the lines are read by every
+  // slice (the ledger, the totals, the funding rows), and built by that spread they made a two-thread
+  // rebuild of the bench's store take 39–42 s of CPU instead of 31–34 (bench/RESULTS.md,
+  // « 2026-11-29 »). One calendar year per convention year, not per line.
   const calendarYears: number[] = [];
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;

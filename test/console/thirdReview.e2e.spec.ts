@@ -300,7 +300,10 @@ describe.skipIf(chromiumPath === undefined)('console after the third review in a
     await page.getByTestId('status').waitFor();
     await page.goBack();
     await rowOf(there).waitFor();
-    await expect(page.getByLabel('Campagne', { exact: true }).inputValue()).resolves.toBe(other);
+    // The list may come back before the campaigns fill the select's options: its value follows them.
+    await expect
+      .poll(() => page.getByLabel('Campagne', { exact: true }).inputValue(), { timeout: 15_000 })
+      .toBe(other);
     expect(await rowOf(here).count()).toBe(0);
 
     // On a phone, a card per application: its campaign under the column's name, within the screen.

@@ -134,15 +134,28 @@ const envelopeMemoryOf = perDatabase(() => ({
   /** By envelope: what the batch's reservations and releases moved, and its latest event. */
   moves: new Map<string, { reservedCents: number; revision: bigint; position: bigint }>(),
   /** By `stream \0 application`: what the table holds, and what the events so far leave. */
-  holdings: new Map<
-    string,
-    { stream: string; applicationId: string; stored: number | undefined; totalCents: number | undefined }
-  >(),
+  holdings: new Map<string, Holding>(),
+  /** The batch is written (or rolled back): what it touched goes. */
+  endBatch() {
+    this.openedInBatch.clear();
+    this.moves.clear();
+    this.holdings.clear();
+  },
 }));
 
 type EnvelopeMemory = ReturnType<typeof envelopeMemoryOf>;
 
-function holdingOf(db: Database, memory: EnvelopeMemory, stream: string, applicationId: string) {
+/** An application's holding on one envelope (undefined: none). */
+interface Holding {
+  stream: string;
+  applicationId: string;
+  /** As the table holds it: the flush writes the difference. */
+  stored: number | undefined;
+  /** As the events so far leave it. */
+  totalCents: number | undefined;
+}
+
+function holdingOf(db: Database, memory: EnvelopeMemory, stream: string, applicationId: string): Holding {
   const key = `${stream}\0${applicationId}`;
   let holding = memory.holdings.get(key);
   if (holding === undefined) {
@@ -225,9 +238,7 @@ function flushEnvelopes(db: Database): void {
   }
   for (const [stream, moved] of memory.moves)
     s.reserveEnvelope.run(moved.reservedCents, moved.revision, moved.position, stream);
-  memory.holdings.clear();
-  memory.moves.clear();
-  memory.openedInBatch.clear();
+  memory.endBatch();
 }
 
 // ---- running totals from application facts ----
@@ -386,10 +397,8 @@ export const campaignSummaryProjection: Projection = {
   },
   discard(db) {
     const memory = envelopeMemoryOf(db);
+    memory.endBatch();
     memory.open.clear();
-    memory.openedInBatch.clear();
-    memory.moves.clear();
-    memory.holdings.clear();
   },
   pending: (db) => envelopeMemoryOf(db).holdings.size,
 };

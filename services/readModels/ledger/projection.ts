@@ -77,15 +77,6 @@ const statements = perDatabase((db: Database) => ({
   unhold: db.prepare('DELETE FROM ledger_holdings WHERE stream = ? AND application_id = ? AND year = ?'),
 }));
 
-interface Movement {
-  kind: LedgerKind;
-  funder: string;
-  campaignId: string;
-  /** Convention year, 1 … 4. */
-  year: number;
-  amountCents: number;
-}
-
 /**
  * The running sums' moves since the last flush, by `campaign \0 funder \0 kind \0 occurred year \0
  * convention year`: each row is written once per batch. Every key a movement touched is written,
@@ -104,17 +95,6 @@ function flushTotals(db: Database): void {
   totals.clear();
 }
 
-/** Adds an event's movements to the sums, under the calendar year (Paris) of its business time. */
-function record(db: Database, event: RecordedEvent, movements: readonly Movement[]): void {
-  if (movements.length === 0) return;
-  const totals = totalsOf(db);
-  const occurredYear = parisDateOf(storedInstant(event.metadata.occurredAt)).slice(0, 4);
-  for (const m of movements) {
-    const key = `${m.campaignId}\0${m.funder}\0${m.kind}\0${occurredYear}\0${m.year}`;
-    totals.set(key, (totals.get(key) ?? 0) + m.amountCents);
-  }
-}
-
 const lineKey = (l: FundingLine): string => `${l.funder}|${l.year}`;
 
 /** Both lists have the same lines (funder and year) in the same order: almost every event. */
@@ -129,12 +109,12 @@ function sameLines(previous: readonly FundingLine[], next: readonly FundingLine[
 }
 
 /**
- * One event's movements on the running sums, added as they are found: the four measures of a line
- * compared field by field, the occurred year worked out once and only if something moves (most
- * events recompute the lines without changing an amount). No movement objects: this runs for every
- * application event of a rebuild.
+ * One event's movements, added to the running sums as they are found, under the calendar year (Paris)
+ * of the event's business time — worked out once, and only if something moves (most events recompute
+ * the lines without changing an amount). No movement objects: this runs for every application event
+ * of a rebuild.
  */
-class LineMoves {
+class EventMoves {
   private occurredYear: string | undefined;
 
   constructor(
@@ -143,23 +123,22 @@ class LineMoves {
     private readonly campaignId: string,
   ) {}
 
+  add(funder: string, kind: LedgerKind, conventionYear: number, amountCents: number): void {
+    this.occurredYear ??= parisDateOf(storedInstant(this.event.metadata.occurredAt)).slice(0, 4);
+    const key = `${this.campaignId}\0${funder}\0${kind}\0${this.occurredYear}\0${conventionYear}`;
+    this.totals.set(key, (this.totals.get(key) ?? 0) + amountCents);
+  }
+
+  /** A funding line from `was` to `is`, measure by measure (undefined: the line is not there). */
   line(line: FundingLine, was: FundingLine | undefined, is: FundingLine | undefined): void {
     const committed = (is?.committedCents ?? 0) - (was?.committedCents ?? 0);
     const awarded = (is?.awardedCents ?? 0) - (was?.awardedCents ?? 0);
     const paid = (is?.paidCents ?? 0) - (was?.paidCents ?? 0);
     const recovered = (is?.recoveredCents ?? 0) - (was?.recoveredCents ?? 0);
-    if (committed === 0 && awarded === 0 && paid === 0 && recovered === 0) return;
-    this.occurredYear ??= parisDateOf(storedInstant(this.event.metadata.occurredAt)).slice(0, 4);
-    const prefix = `${this.campaignId}\0${line.funder}\0`;
-    const suffix = `\0${this.occurredYear}\0${line.year}`;
-    if (committed !== 0) this.add(`${prefix}commitment${suffix}`, committed);
-    if (awarded !== 0) this.add(`${prefix}award${suffix}`, awarded);
-    if (paid !== 0) this.add(`${prefix}payment${suffix}`, paid);
-    if (recovered !== 0) this.add(`${prefix}recovery${suffix}`, recovered);
-  }
-
-  private add(key: string, amount: number): void {
-    this.totals.set(key, (this.totals.get(key) ?? 0) + amount);
+    if (committed !== 0) this.add(line.funder, 'commitment', line.year, committed);
+    if (awarded !== 0) this.add(line.funder, 'award', line.year, awarded);
+    if (paid !== 0) this.add(line.funder, 'payment', line.year, paid);
+    if (recovered !== 0) this.add(line.funder, 'recovery', line.year, recovered);
   }
 }
 
@@ -169,7 +148,7 @@ function applyApplication(db: Database, event: RecordedEvent): void {
   const previous = before?.funding ?? [];
   const next = after.funding;
   if (previous === next) return;
-  const moves = new LineMoves(totalsOf(db), event, after.state.campaignId);
+  const moves = new EventMoves(totalsOf(db), event, after.state.campaignId);
   if (sameLines(previous, next)) {
     // The same lines in the same order: pair them by index, not by key.
     for (let i = 0; i < next.length; i++) {
@@ -206,6 +185,11 @@ const envelopeMemoryOf = perDatabase(() => ({
   holdings: new Map<string, Holding>(),
   /** Envelopes opened in this batch: none of their holdings can be in the table yet. */
   openedInBatch: new Set<string>(),
+  /** The batch is written (or rolled back): what it touched goes. */
+  endBatch() {
+    this.holdings.clear();
+    this.openedInBatch.clear();
+  },
 }));
 
 type EnvelopeMemory = ReturnType<typeof envelopeMemoryOf>;
@@ -231,8 +215,7 @@ function flushHoldings(db: Database): void {
     for (const [year, amount] of amounts)
       if (stored.get(year) !== amount) s.hold.run(stream, applicationId, year, amount);
   }
-  memory.holdings.clear();
-  memory.openedInBatch.clear();
+  memory.endBatch();
 }
 
 function applyEnvelope(db: Database, event: RecordedEvent): void {
@@ -258,25 +241,22 @@ function applyEnvelope(db: Database, event: RecordedEvent): void {
     memory.envelopes.set(stream, envelope);
   }
   const held = holdingOf(db, memory, stream, envelopeEvent.data.applicationId).amounts;
-  const { funder, campaignId } = envelope;
-  const movements: Movement[] = [];
+  const moves = new EventMoves(totalsOf(db), event, envelope.campaignId);
   if (envelopeEvent.type === 'FundsReserved') {
     // A reservation replaces what the application held on this envelope, year by year.
     const wanted = new Map(envelopeEvent.data.amountsByYear.map((y) => [y.year, y.amountCents]));
     for (const year of new Set([...held.keys(), ...wanted.keys()])) {
-      const delta = (wanted.get(year) ?? 0) - (held.get(year) ?? 0);
-      if (delta !== 0) movements.push({ kind: 'reservation', funder, campaignId, year, amountCents: delta });
+      const amount = wanted.get(year) ?? 0;
+      const delta = amount - (held.get(year) ?? 0);
+      if (delta !== 0) moves.add(envelope.funder, 'reservation', year, delta);
+      if (amount === 0) held.delete(year);
+      else held.set(year, amount);
     }
   } else {
-    for (const [year, amount] of held)
-      if (amount !== 0) movements.push({ kind: 'release', funder, campaignId, year, amountCents: -amount });
+    // Nothing held is at zero (see Holding.amounts).
+    for (const [year, amount] of held) moves.add(envelope.funder, 'release', year, -amount);
+    held.clear();
   }
-  for (const m of movements) {
-    const now = (held.get(m.year) ?? 0) + m.amountCents;
-    if (now === 0) held.delete(m.year);
-    else held.set(m.year, now);
-  }
-  record(db, event, movements);
 }
 
 export const ledgerProjection: Projection = {
@@ -300,9 +280,8 @@ export const ledgerProjection: Projection = {
   discard(db) {
     totalsOf(db).clear();
     const memory = envelopeMemoryOf(db);
+    memory.endBatch();
     memory.envelopes.clear();
-    memory.holdings.clear();
-    memory.openedInBatch.clear();
   },
   pending: (db) => envelopeMemoryOf(db).holdings.size,
 };
